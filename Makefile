@@ -1,0 +1,30 @@
+# One command per verb, the same locally and in CI. `make help` lists them.
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+SMF := $(VENV)/smf
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup:  ## install system packages, build TimescaleDB, create .venv (idempotent)
+	@bash scripts/setup.sh
+
+run: setup  ## set up, start the local database, migrate and run the demo job
+	@$(SMF) demo
+
+test: setup  ## run the test suite against a project-managed PostgreSQL+TimescaleDB cluster
+	@$(VENV)/pytest -q
+
+lint:  ## ruff check + format check + mypy
+	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db
+
+bench: setup  ## run the benchmarks (prints figures; see bench/RESULTS.md)
+	@$(VENV)/python bench/ingest.py
+
+db-start: setup  ## start the local cluster
+	@$(SMF) db start
+
+db-stop:  ## stop the local cluster
+	@$(SMF) db stop
+
+.PHONY: help setup run test lint bench db-start db-stop

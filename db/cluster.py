@@ -1,0 +1,219 @@
+"""The project-managed local PostgreSQL+TimescaleDB cluster: init, start, stop, status, reset.
+
+The data directory, the unix socket and the log live under `.smf/` in the repository. PostgreSQL
+refuses to run as root, so when we are root the server runs as the unprivileged system user
+`smfdb` (created on first use) and owns `.smf/`; clients connect over the socket with trust auth,
+which is acceptable for a single-user development cluster bound to localhost.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.settings import ClusterSettings
+
+SERVICE_USER = "smfdb"
+
+BASE_CONF = {
+    "shared_preload_libraries": "'timescaledb'",
+    "timescaledb.telemetry_level": "off",
+    # No background jobs exist in the Apache edition that we use; 0 also lets tests clone
+    # template databases (no worker stays connected to them).
+    "timescaledb.max_background_workers": "0",
+    "listen_addresses": "'127.0.0.1'",
+    "max_connections": "100",
+    "shared_buffers": "'1GB'",
+    "work_mem": "'64MB'",
+    "maintenance_work_mem": "'512MB'",
+    "max_wal_size": "'4GB'",
+    "checkpoint_timeout": "'15min'",
+    "timezone": "'UTC'",
+    "log_timezone": "'UTC'",
+    "log_min_messages": "warning",
+}
+
+
+class ClusterError(RuntimeError):
+    """A cluster operation could not be carried out; the message says why and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    running: bool
+    pid: int | None
+    detail: str
+
+
+class Cluster:
+    def __init__(self, settings: ClusterSettings, extra_conf: dict[str, str] | None = None):
+        self.s = settings
+        self.extra_conf = extra_conf or {}
+
+    # -- helpers -------------------------------------------------------------------------------
+    @property
+    def _as_root(self) -> bool:
+        return os.geteuid() == 0
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cmd = [str(self.s.bin_dir / args[0]), *args[1:]]
+        if self._as_root:
+            cmd = ["runuser", "-u", SERVICE_USER, "--", *cmd]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if check and proc.returncode != 0:
+            raise ClusterError(f"{args[0]} failed ({proc.returncode}): {proc.stderr.strip()}")
+        return proc
+
+    def _ensure_service_user(self) -> None:
+        if not self._as_root:
+            return
+        try:
+            pwd.getpwnam(SERVICE_USER)
+        except KeyError:
+            subprocess.run(
+                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                 SERVICE_USER],
+                check=True,
+            )
+        # The server user must be able to reach the data directory through every parent.
+        for parent in self.s.data_dir.parents:
+            if not parent.exists():
+                continue
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                raise ClusterError(
+                    f"{parent} is not traversable by other users (mode {oct(mode & 0o777)}); "
+                    f"the server runs as '{SERVICE_USER}'. Run `chmod o+x {parent}` or set "
+                    "SMF_PG_DATA to a directory outside it."
+                )
+
+    def _chown(self, path: Path) -> None:
+        if self._as_root:
+            shutil.chown(path, SERVICE_USER, SERVICE_USER)
+
+    # -- verbs ---------------------------------------------------------------------------------
+    @property
+    def initialised(self) -> bool:
+        return (self.s.data_dir / "PG_VERSION").exists()
+
+    def init(self) -> bool:
+        """Create the data directory if absent. Returns True when it was created now."""
+        if self.initialised:
+            return False
+        if not (self.s.bin_dir / "initdb").exists():
+            raise ClusterError(f"no initdb in {self.s.bin_dir}: run `make setup` first")
+        self._ensure_service_user()
+        base = self.s.data_dir.parent
+        base.mkdir(parents=True, exist_ok=True)
+        self._chown(base)
+        for path in (self.s.data_dir, self.s.socket_dir):
+            path.mkdir(mode=0o700, exist_ok=True)
+            self._chown(path)
+        self._run("initdb", "-D", str(self.s.data_dir), "-U", self.s.user, "-E", "UTF8",
+                  "--locale=C", "--auth=trust")
+        conf = {**BASE_CONF, **self.extra_conf, "port": str(self.s.port),
+                "unix_socket_directories": f"'{self.s.socket_dir}'"}
+        lines = "".join(f"{k} = {v}\n" for k, v in conf.items())
+        auto = self.s.data_dir / "postgresql.auto.conf"
+        with auto.open("a") as fh:
+            fh.write("# written by smf db init\n" + lines)
+        return True
+
+    def status(self) -> Status:
+        if not self.initialised:
+            return Status(False, None, f"no cluster at {self.s.data_dir} (run `smf db start`)")
+        proc = self._run("pg_ctl", "status", "-D", str(self.s.data_dir), check=False)
+        if proc.returncode == 0:
+            pid = _pid_from(self.s.data_dir / "postmaster.pid")
+            return Status(True, pid, f"running (pid {pid}) on port {self.s.port}, "
+                                     f"socket {self.s.socket_dir}")
+        pidfile = self.s.data_dir / "postmaster.pid"
+        if pidfile.exists():
+            return Status(False, None, f"not running (stale pid file {pidfile})")
+        return Status(False, None, "not running")
+
+    def start(self, wait_s: float = 30.0) -> str:
+        created = self.init()
+        st = self.status()
+        if st.running:
+            return f"already running (pid {st.pid}) on port {self.s.port}"
+        if _port_busy(self.s.port):
+            raise ClusterError(
+                f"port {self.s.port} on 127.0.0.1 is in use by another program; "
+                "set SMF_PG_PORT to a free port"
+            )
+        stale = self.s.data_dir / "postmaster.pid"
+        if stale.exists():
+            # pg_ctl status said no server owns it: a crash left it behind.
+            stale.unlink()
+        self.s.socket_dir.mkdir(mode=0o700, exist_ok=True)
+        self._chown(self.s.socket_dir)
+        if self._as_root and self.s.log_file.exists():
+            self._chown(self.s.log_file)
+        proc = self._run("pg_ctl", "start", "-D", str(self.s.data_dir), "-l", str(self.s.log_file),
+                         "-w", "-t", str(int(wait_s)), check=False)
+        if proc.returncode != 0:
+            raise ClusterError(f"the server did not start: {proc.stderr.strip()}\n"
+                               f"last log lines:\n{self.tail_log(15)}")
+        self._wait_ready(wait_s)
+        return ("initialised and started" if created else "started") + \
+            f" on port {self.s.port} (socket {self.s.socket_dir})"
+
+    def _wait_ready(self, wait_s: float) -> None:
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            proc = subprocess.run(
+                [str(self.s.bin_dir / "pg_isready"), "-h", str(self.s.socket_dir),
+                 "-p", str(self.s.port), "-q"],
+                capture_output=True,
+            )
+            if proc.returncode == 0:
+                return
+            time.sleep(0.1)
+        raise ClusterError(f"server not accepting connections after {wait_s}s")
+
+    def stop(self) -> str:
+        st = self.status()
+        if not st.running:
+            return f"not running ({st.detail})"
+        self._run("pg_ctl", "stop", "-D", str(self.s.data_dir), "-m", "fast", "-w")
+        return "stopped"
+
+    def reset(self) -> str:
+        """Stop the cluster and delete its data directory: every database is lost."""
+        self.stop()
+        shutil.rmtree(self.s.data_dir, ignore_errors=True)
+        return f"removed {self.s.data_dir}"
+
+    def tail_log(self, n: int = 50) -> str:
+        if not self.s.log_file.exists():
+            return "(no log yet)"
+        return "\n".join(self.s.log_file.read_text(errors="replace").splitlines()[-n:])
+
+    def ensure_database(self, name: str) -> None:
+        """Create the database if missing (connecting to `postgres`)."""
+        import psycopg
+
+        with psycopg.connect(self.s.url("postgres"), autocommit=True) as conn:
+            row = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+            if row is None:
+                conn.execute(f'create database "{name}"')
+
+
+def _pid_from(pidfile: Path) -> int | None:
+    try:
+        return int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _port_busy(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

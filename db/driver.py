@@ -1,0 +1,131 @@
+"""The one module that imports the driver: engine/pool, named queries, error translation.
+
+Python sends only SQL kept in db/queries/*.sql, called by name with named parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerr
+from psycopg.rows import dict_row
+from sqlalchemy import Engine, create_engine
+
+from db import errors
+from db.settings import Settings, load
+
+QUERIES_DIR = Path(__file__).resolve().parent / "queries"
+_NAME = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
+
+
+def sqlalchemy_url(libpq_url: str) -> str:
+    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", libpq_url)
+
+
+@cache
+def _queries() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted(QUERIES_DIR.glob("*.sql")):
+        parts = _NAME.split(path.read_text())
+        for name, body in zip(parts[1::2], parts[2::2], strict=True):
+            if name in found:
+                raise RuntimeError(f"query {name!r} defined twice (again in {path.name})")
+            found[name] = body.strip()
+    return found
+
+
+def query(name: str) -> str:
+    try:
+        return _queries()[name]
+    except KeyError:
+        raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None
+
+
+@cache
+def engine(url: str | None = None) -> Engine:
+    return create_engine(sqlalchemy_url(url or load().url), pool_size=5, max_overflow=10,
+                         pool_pre_ping=True)
+
+
+@contextmanager
+def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled psycopg connection in a transaction: committed on success, rolled back on error.
+
+    Raises the domain errors of db.errors for driver errors.
+    """
+    url = settings if isinstance(settings, str) else (settings or load()).url
+    raw = engine(url).raw_connection()
+    conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+    try:
+        with translate_errors():
+            yield conn
+            conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        raw.close()
+
+
+def run(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[dict[str, Any]]:
+    """Execute the named query; return its rows as dicts (empty for statements)."""
+    with conn.cursor(row_factory=dict_row) as cur, translate_errors():
+        cur.execute(query(name), params)  # type: ignore[arg-type]
+        return cur.fetchall() if cur.description else []
+
+
+def run_one(conn: psycopg.Connection[Any], name: str, **params: Any) -> dict[str, Any] | None:
+    rows = run(conn, name, **params)
+    return rows[0] if rows else None
+
+
+_BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
+    "SMF01": errors.BatchRejected,
+    "SMF02": errors.InvalidParameter,
+    "SMF04": errors.NotFound,
+    "23505": errors.Conflict,  # unique_violation
+    "23P01": errors.Conflict,  # exclusion_violation
+    "23514": errors.InvalidParameter,  # check_violation
+    "23503": errors.InvalidParameter,  # foreign_key_violation
+    "23502": errors.InvalidParameter,  # not_null_violation
+    "22003": errors.InvalidParameter,  # numeric_value_out_of_range
+    "22P02": errors.InvalidParameter,  # invalid_text_representation
+}
+
+
+def translate(exc: psycopg.Error) -> errors.SmfError | None:
+    """The domain error for a driver error, or None when it is not ours to name."""
+    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
+        return errors.DatabaseUnavailable(str(exc).strip())
+    cls = _BY_SQLSTATE.get(exc.sqlstate or "")
+    if cls is None:
+        return None
+    diag = exc.diag
+    message = diag.message_primary or str(exc)
+    if diag.constraint_name and cls is not errors.BatchRejected:
+        message = f"{message} (constraint {diag.constraint_name})"
+    if diag.message_detail:
+        message = f"{message}: {diag.message_detail}"
+    if cls is errors.BatchRejected:
+        line = int(diag.message_hint) if (diag.message_hint or "").isdigit() else None
+        return errors.BatchRejected(message, line)
+    return cls(message)
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    try:
+        yield
+    except (pgerr.QueryCanceled, pgerr.AdminShutdown):
+        raise
+    except psycopg.Error as exc:
+        mapped = translate(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc

@@ -1,0 +1,24 @@
+"""Idempotent SQL (create or replace only), applied in file-name order after every migration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Connection, text
+
+FUNCTIONS_DIR = Path(__file__).resolve().parent
+
+
+def files() -> list[Path]:
+    return sorted(FUNCTIONS_DIR.glob("[0-9][0-9][0-9]_*.sql"))
+
+
+def apply_file(connection: Connection, path: Path) -> None:
+    # exec_driver_sql sends the file as one simple query: dollar quotes and many statements are fine.
+    connection.connection.driver_connection.execute(path.read_text())  # type: ignore[union-attr]
+
+
+def apply_all(connection: Connection) -> None:
+    connection.execute(text("set local check_function_bodies = off"))  # bodies may name later tables
+    for path in files():
+        apply_file(connection, path)

@@ -1,0 +1,185 @@
+"""The one way readings enter the database: stream a batch into staging with COPY, then let
+smf.ingest_finish() validate and merge it in the same transaction (db/functions/030_ingest.sql).
+
+Callers pass engineering units (kWh, kvarh, V, A) and interval starts as aware datetimes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from psycopg import sql
+
+from db import driver
+from db.channels import QUANTITY_NAMES
+from db.errors import BatchRejected
+
+META_COLUMNS = ("meter_id", "meter_serial", "ts", "quality", "source")
+ALLOWED_COLUMNS = frozenset((*META_COLUMNS, *QUANTITY_NAMES))
+ROW_COLUMNS = ("meter_id", "meter_serial", "ts", *QUANTITY_NAMES, "quality", "source")
+_COPY_CONTEXT = re.compile(r"line (\d+)(?:, column (\w+))?")
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalRow:
+    """One interval of one meter. `values` maps quantity names (db.channels) to engineering units."""
+
+    ts: datetime
+    values: Mapping[str, float | Decimal | int | None]
+    meter_id: int | None = None
+    meter_serial: str | None = None
+    quality: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    batch_id: int
+    rows: int
+    inserted: int
+    updated: int
+    unchanged: int
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def summary(self) -> str:
+        q = ", ".join(f"{k} {v}" for k, v in sorted(self.quarantined.items())) or "none"
+        return (f"batch {self.batch_id}: {self.rows} rows: {self.inserted} inserted, "
+                f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}")
+
+
+def _begin(conn: psycopg.Connection[Any], source: str, origin: str | None) -> int:
+    row = driver.run_one(conn, "ingest_begin", source=source, origin=origin)
+    assert row is not None
+    return int(row["batch_id"])
+
+
+def _finish(conn: psycopg.Connection[Any], batch_id: int, line_offset: int) -> IngestResult:
+    row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
+    assert row is not None
+    r = row["result"]
+    return IngestResult(batch_id=r["batch_id"], rows=r["rows"], inserted=r["inserted"],
+                        updated=r["updated"], unchanged=r["unchanged"],
+                        quarantined=dict(r["quarantined"]))
+
+
+def _copy_error(exc: psycopg.Error, line_offset: int) -> BatchRejected:
+    """A COPY data error as a BatchRejected naming the input line and column."""
+    m = _COPY_CONTEXT.search(exc.diag.context or "")
+    problem = exc.diag.message_primary or str(exc)
+    if not m:
+        return BatchRejected(f"malformed batch: {problem}")
+    line = int(m.group(1)) + line_offset
+    where = f"line {line}" + (f", column {m.group(2)}" if m.group(2) else "")
+    return BatchRejected(f"{where}: {problem}", line)
+
+
+def ingest_rows(conn: psycopg.Connection[Any], rows: Iterable[IntervalRow], *,
+                source: str = "meter", origin: str | None = None) -> IngestResult:
+    """Ingest rows in the caller's transaction; the caller commits. Raises BatchRejected."""
+    batch_id = _begin(conn, source, origin)
+    stmt = sql.SQL(driver.query("ingest_copy_rows")).format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)))
+    try:
+        with conn.cursor() as cur, cur.copy(stmt) as copy:
+            for r in rows:
+                unknown = r.values.keys() - set(QUANTITY_NAMES)
+                if unknown:
+                    raise BatchRejected(f"unknown quantities {sorted(unknown)}")
+                ts = r.ts.isoformat() if r.ts.tzinfo else f"{r.ts.isoformat()}(no offset)"
+                copy.write_row((r.meter_id, r.meter_serial, ts,
+                                *(r.values.get(q) for q in QUANTITY_NAMES), r.quality, r.source))
+    except psycopg.DataError as exc:
+        raise _copy_error(exc, 0) from exc
+    with driver.translate_errors():
+        return _finish(conn, batch_id, 0)
+
+
+def parse_header(header_line: str) -> tuple[list[str], str]:
+    """The column names and delimiter of a CSV header. Raises BatchRejected (line 1)."""
+    text = header_line.lstrip("\ufeff").strip()
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    names = [c.strip().strip('"').lower() for c in text.split(delimiter)]
+    unknown = [c for c in names if c not in ALLOWED_COLUMNS]
+    if unknown:
+        raise BatchRejected(f"line 1: unknown column(s) {', '.join(unknown)}; allowed: "
+                            f"{', '.join(sorted(ALLOWED_COLUMNS))}", 1)
+    dupes = sorted({c for c in names if names.count(c) > 1})
+    if dupes:
+        raise BatchRejected(f"line 1: column(s) {', '.join(dupes)} given twice", 1)
+    if "ts" not in names:
+        raise BatchRejected("line 1: missing column ts (interval start)", 1)
+    if "meter_id" not in names and "meter_serial" not in names:
+        raise BatchRejected("line 1: missing column meter_serial or meter_id", 1)
+    if not set(names) & set(QUANTITY_NAMES):
+        raise BatchRejected("line 1: no quantity column (e.g. active_fwd_kwh)", 1)
+    return names, delimiter
+
+
+def ingest_csv_stream(conn: psycopg.Connection[Any], fh: IO[bytes], *, origin: str | None = None,
+                      source: str = "import",
+                      progress: Callable[[int], None] | None = None) -> IngestResult:
+    """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected."""
+    first = fh.readline()
+    if not first.strip():
+        raise BatchRejected("line 1: empty file (a header line is required)", 1)
+    try:
+        header = first.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BatchRejected(f"line 1: not UTF-8 text ({exc.reason})", 1) from exc
+    names, delimiter = parse_header(header)
+    batch_id = _begin(conn, source, origin)
+    stmt = sql.SQL(driver.query("ingest_copy_csv")).format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, names)), delimiter=sql.Literal(delimiter))
+    done = len(first)
+    try:
+        with conn.cursor() as cur, cur.copy(stmt) as copy:
+            while chunk := fh.read(1 << 20):
+                copy.write(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done)
+    except (psycopg.DataError, psycopg.errors.BadCopyFileFormat) as exc:
+        raise _copy_error(exc, 1) from exc
+    with driver.translate_errors():
+        return _finish(conn, batch_id, 1)
+
+
+def ingest_csv(path: Path, *, settings: Any = None, progress: bool = False) -> IngestResult:
+    """Import a CSV file in its own transaction (all or nothing)."""
+    size = path.stat().st_size
+    bar = _ProgressBar(size) if progress else None
+    with path.open("rb") as fh, driver.connect(settings) as conn:
+        result = ingest_csv_stream(conn, fh, origin=path.name, progress=bar)
+    if bar:
+        bar.close()
+    return result
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, by bytes read."""
+
+    def __init__(self, total: int, width: int = 40):
+        self.total, self.width, self.last = max(total, 1), width, -1
+
+    def __call__(self, done: int) -> None:
+        pct = min(100, done * 100 // self.total)
+        if pct != self.last:
+            self.last = pct
+            filled = self.width * pct // 100
+            sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {pct:3d}%")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        sys.stderr.write("\n")

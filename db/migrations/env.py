@@ -1,0 +1,34 @@
+"""Alembic environment: run the revisions, then re-apply every db/functions/*.sql file.
+
+Revisions hold one-time DDL (tables, hypertables, indexes, drops). Functions are idempotent
+(`create or replace` only) and re-applied after every upgrade in the same transaction, so the
+functions in the database are always those of the checkout.
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from db import functions as sql_functions
+from db.driver import sqlalchemy_url
+from db.settings import load
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    url = config.attributes.get("url") or sqlalchemy_url(load().url)
+    engine = create_engine(url, poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transactional_ddl=True,
+                          version_table_schema="public")
+        with context.begin_transaction():
+            context.run_migrations()
+            if context.get_x_argument(as_dictionary=True).get("functions", "1") != "0":
+                sql_functions.apply_all(connection)
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline mode is not supported: migrations apply SQL files to a live database")
+run_migrations_online()

@@ -1,0 +1,12 @@
+-- name: ingest_begin
+select smf.ingest_begin(%(source)s::smf.reading_source, %(origin)s) as batch_id;
+
+-- name: ingest_finish
+select smf.ingest_finish(%(batch_id)s, %(line_offset)s) as result;
+
+-- name: ingest_copy_csv
+-- {columns} and {delimiter} are composed from a whitelist with psycopg.sql.
+copy pg_temp.ingest_stage ({columns}) from stdin with (format csv, delimiter {delimiter}, null '');
+
+-- name: ingest_copy_rows
+copy pg_temp.ingest_stage ({columns}) from stdin;
