@@ -1,0 +1,35 @@
+"""The declared schema: db/schema.sql is the normalised pg_dump of a freshly migrated database.
+
+`smf db schema --write` regenerates it after a migration; tests check that migrating a new
+database gives exactly this text.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from db.settings import REPO_ROOT, Settings, load
+
+SCHEMA_FILE = REPO_ROOT / "db" / "schema.sql"
+_SKIP = re.compile(r"^(--|SET |SELECT pg_catalog\.set_config|\\restrict|\\unrestrict)")
+
+
+def dump(settings: Settings | None = None) -> str:
+    """Normalised schema-only dump of the smf schema (no owners, privileges or comments lines)."""
+    s = settings or load()
+    pg_dump = s.cluster.bin_dir / "pg_dump"
+    proc = subprocess.run(
+        [str(pg_dump), "--schema-only", "--schema=smf", "--no-owner", "--no-privileges",
+         "--dbname", s.url],
+        capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"pg_dump failed: {proc.stderr.strip()}")
+    lines = [ln.rstrip() for ln in proc.stdout.splitlines() if not _SKIP.match(ln)]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def write(settings: Settings | None = None) -> None:
+    SCHEMA_FILE.write_text(dump(settings))

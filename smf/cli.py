@@ -1,0 +1,135 @@
+"""`smf`: the platform's command line. Each verb is a thin call into db/, poller/, jobs/ or api/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from db import errors
+from db.cluster import Cluster, ClusterError
+from db.settings import load
+
+
+def _cluster() -> Cluster:
+    return Cluster(load().cluster)
+
+
+def ensure_database() -> None:
+    """Start the local cluster when it is the one in use, create the database, migrate."""
+    from db import migrate
+
+    s = load()
+    if s.uses_local_cluster:
+        msg = _cluster().start()
+        print(f"database: {msg}", file=sys.stderr)
+        _cluster().ensure_database(s.database)
+    migrate.upgrade(s)
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    s = load()
+    cluster = _cluster()
+    if args.action == "start":
+        print(cluster.start())
+        cluster.ensure_database(s.database)
+    elif args.action == "stop":
+        print(cluster.stop())
+    elif args.action == "status":
+        st = cluster.status()
+        print(st.detail)
+        print(f"url: {s.url}")
+        return 0 if st.running else 3
+    elif args.action == "reset":
+        if not args.yes:
+            print("this deletes every database of the local cluster; add --yes", file=sys.stderr)
+            return 2
+        print(cluster.reset())
+    elif args.action == "logs":
+        print(cluster.tail_log(args.lines))
+    elif args.action == "psql":
+        os.execvp("psql", ["psql", s.url, *args.rest])
+    elif args.action == "migrate":
+        ensure_database()
+        print("migrated to head; functions re-applied")
+    elif args.action == "schema":
+        from db import schema
+
+        if args.write:
+            schema.write()
+            print(f"wrote {schema.SCHEMA_FILE}")
+        else:
+            sys.stdout.write(schema.dump())
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from db import ingest
+
+    ensure_database()
+    result = ingest.ingest_csv(Path(args.file), progress=not args.quiet)
+    print(result.summary())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from jobs import demo
+
+    ensure_database()
+    return demo.main(days=args.days)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smf", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("db", help="the local database cluster and the schema")
+    p.add_argument("action", choices=["start", "stop", "status", "reset", "logs", "psql",
+                                      "migrate", "schema"])
+    p.add_argument("--yes", action="store_true", help="confirm reset")
+    p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
+    p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="psql: extra arguments")
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("import", help="import interval data from a CSV file (see README)")
+    p.add_argument("file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")
+    p.add_argument("--days", type=int, default=30)
+    p.set_defaults(func=cmd_demo)
+
+    for module in _EXTENSIONS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        mod.register(sub)
+
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except errors.SmfError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except ClusterError as exc:
+        print(f"database cluster: {exc}", file=sys.stderr)
+        return 1
+    except subprocess.CalledProcessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+# Modules that add verbs: each has `register(subparsers)` adding parsers with a `func` default.
+_EXTENSIONS = ["smf.report", "smf.poll", "smf.serve"]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

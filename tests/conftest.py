@@ -1,0 +1,115 @@
+"""Test database fixtures.
+
+A test cluster of its own (data directory .smf/test-pgdata, port SMF_TEST_PG_PORT or 55433,
+fsync off, timescaledb.max_background_workers=0) is started once; a template database is built by
+running the migrations, and reused while migrations and functions are unchanged (a hash in its
+comment). `db_settings` clones the template per test (for tests that commit); `conn` gives a
+connection to a per-module clone inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from db import migrate
+from db.cluster import Cluster
+from db.settings import REPO_ROOT, ClusterSettings, Settings, load
+
+TEMPLATE = "smf_test_template"
+_counter = itertools.count()
+
+
+def _sources_hash() -> str:
+    h = hashlib.sha256()
+    for path in sorted((REPO_ROOT / "db").rglob("*")):
+        if path.suffix in {".py", ".sql"} and "__pycache__" not in path.parts \
+                and path.name != "schema.sql":
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@pytest.fixture(scope="session")
+def test_cluster() -> Iterator[Settings]:
+    base = load()
+    external = os.environ.get("SMF_TEST_DATABASE_URL")
+    if external:
+        yield base.__class__(cluster=base.cluster, database="postgres", external_url=external,
+                             local_timezone=base.local_timezone)
+        return
+    cs = ClusterSettings(
+        data_dir=Path(os.environ.get("SMF_TEST_PG_DATA", REPO_ROOT / ".smf" / "test-pgdata")),
+        port=int(os.environ.get("SMF_TEST_PG_PORT", "55433")),
+        user=base.cluster.user, bin_dir=base.cluster.bin_dir,
+    )
+    cluster = Cluster(cs, extra_conf={"fsync": "off", "synchronous_commit": "off",
+                                      "full_page_writes": "off", "shared_buffers": "'256MB'"})
+    cluster.start()
+    yield Settings(cluster=cs, database="postgres", external_url=None,
+                   local_timezone=base.local_timezone)
+
+
+def _admin(settings: Settings) -> psycopg.Connection[Any]:
+    return psycopg.connect(settings.with_database("postgres").url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def template(test_cluster: Settings) -> str:
+    want = _sources_hash()
+    with _admin(test_cluster) as conn:
+        row = conn.execute(
+            "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+            (TEMPLATE,)).fetchone()
+        if row is not None and row[0] == want:
+            return TEMPLATE
+        conn.execute(f"drop database if exists {TEMPLATE} with (force)")
+        conn.execute(f"create database {TEMPLATE}")
+    migrate.upgrade(test_cluster.with_database(TEMPLATE))
+    with _admin(test_cluster) as conn:
+        conn.execute(f"comment on database {TEMPLATE} is '{want}'")
+    return TEMPLATE
+
+
+def clone(test_cluster: Settings, template: str) -> Settings:
+    name = f"smf_test_{os.getpid()}_{next(_counter)}"
+    with _admin(test_cluster) as conn:
+        conn.execute(f"create database {name} template {template}")
+    return test_cluster.with_database(name)
+
+
+def drop(settings: Settings) -> None:
+    from db import driver
+
+    driver.engine.cache_clear()  # close pools that point at the database
+    with _admin(settings) as conn:
+        conn.execute(f"drop database if exists {settings.database} with (force)")
+
+
+@pytest.fixture
+def db_settings(test_cluster: Settings, template: str) -> Iterator[Settings]:
+    """A fresh migrated database for this test; it may commit."""
+    settings = clone(test_cluster, template)
+    yield settings
+    drop(settings)
+
+
+@pytest.fixture(scope="module")
+def module_db(test_cluster: Settings, template: str) -> Iterator[Settings]:
+    settings = clone(test_cluster, template)
+    yield settings
+    drop(settings)
+
+
+@pytest.fixture
+def conn(module_db: Settings) -> Iterator[psycopg.Connection[Any]]:
+    """A connection to the module's database in a transaction rolled back after the test."""
+    with psycopg.connect(module_db.url) as c:
+        yield c
+        c.rollback()
