@@ -14,11 +14,11 @@ def files() -> list[Path]:
 
 
 def apply_file(connection: Connection, path: Path) -> None:
-    # exec_driver_sql sends the file as one simple query: dollar quotes and many statements are fine.
+    # One simple query (no parameters): dollar quotes and many statements are fine.
     connection.connection.driver_connection.execute(path.read_text())  # type: ignore[union-attr]
 
 
 def apply_all(connection: Connection) -> None:
-    connection.execute(text("set local check_function_bodies = off"))  # bodies may name later tables
+    connection.execute(text("set local check_function_bodies = off"))
     for path in files():
         apply_file(connection, path)
