@@ -30,7 +30,7 @@ _COPY_CONTEXT = re.compile(r"line (\d+)(?:, column (\w+))?")
 
 @dataclass(frozen=True, slots=True)
 class IntervalRow:
-    """One interval of one meter; `values` maps quantity names (db.channels) to engineering units."""
+    """One interval of one meter; `values`: quantity name (db.channels) -> engineering units."""
 
     ts: datetime
     values: Mapping[str, float | Decimal | int | None]

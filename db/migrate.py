@@ -21,7 +21,9 @@ def upgrade(settings: Settings | None = None, revision: str = "head") -> None:
 
 
 def downgrade(settings: Settings | None = None, revision: str = "base") -> None:
-    command.downgrade(alembic_config(settings), revision)
+    cfg = alembic_config(settings)
+    cfg.attributes["apply_functions"] = False  # they may name tables the downgrade dropped
+    command.downgrade(cfg, revision)
 
 
 def heads() -> list[str]:

@@ -1,6 +1,6 @@
 """The declared schema: db/schema.sql is the normalised pg_dump of a freshly migrated database.
 
-`smf db schema --write` regenerates it after a migration; tests check that migrating a new
+`smf db schema --write` regenerates it from a scratch database after a migration; tests check that migrating a new
 database gives exactly this text.
 """
 
@@ -31,5 +31,27 @@ def dump(settings: Settings | None = None) -> str:
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
+def dump_fresh(settings: Settings | None = None) -> str:
+    """Dump of a scratch database migrated from nothing (so the dev database's state is moot)."""
+    import psycopg
+
+    from db import migrate
+
+    s = settings or load()
+    scratch = s.with_database("smf_schema_scratch")
+    with psycopg.connect(s.with_database("postgres").url, autocommit=True) as conn:
+        conn.execute("drop database if exists smf_schema_scratch with (force)")
+        conn.execute("create database smf_schema_scratch")
+    try:
+        migrate.upgrade(scratch)
+        return dump(scratch)
+    finally:
+        from db import driver
+
+        driver.engine.cache_clear()
+        with psycopg.connect(s.with_database("postgres").url, autocommit=True) as conn:
+            conn.execute("drop database if exists smf_schema_scratch with (force)")
+
+
 def write(settings: Settings | None = None) -> None:
-    SCHEMA_FILE.write_text(dump(settings))
+    SCHEMA_FILE.write_text(dump_fresh(settings))

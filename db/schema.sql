@@ -448,116 +448,6 @@ CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor
          lateral (select smf.uc_check_digit(b.base)::text as d1) c
 $$;
 
-CREATE TABLE smf.interval_reading (
-    meter_id integer NOT NULL,
-    ts timestamp with time zone NOT NULL,
-    active_fwd_wh integer,
-    active_rev_wh integer,
-    reactive_ind_fwd_varh integer,
-    reactive_ind_rev_varh integer,
-    reactive_cap_fwd_varh integer,
-    reactive_cap_rev_varh integer,
-    voltage_a_mv integer,
-    voltage_b_mv integer,
-    voltage_c_mv integer,
-    current_a_ma integer,
-    current_b_ma integer,
-    current_c_ma integer,
-    quality smf.quality DEFAULT 'measured'::smf.quality NOT NULL,
-    source smf.reading_source DEFAULT 'meter'::smf.reading_source NOT NULL,
-    batch_id integer NOT NULL
-);
-
-COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
-
-CREATE TABLE smf.rollup_15min (
-    meter_id integer NOT NULL,
-    bucket timestamp with time zone NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
-
-CREATE TABLE smf.rollup_hour (
-    meter_id integer NOT NULL,
-    bucket timestamp with time zone NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
-
 CREATE TABLE smf.consumer_unit (
     id integer NOT NULL,
     uc_code character(15) NOT NULL,
@@ -573,8 +463,8 @@ CREATE TABLE smf.consumer_unit (
     main_meter_id integer,
     backup_meter_id integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT consumer_unit_check CHECK ((backup_meter_id IS DISTINCT FROM main_meter_id)),
-    CONSTRAINT consumer_unit_check1 CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
+    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
+    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
     CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
     CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
     CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
@@ -582,7 +472,7 @@ CREATE TABLE smf.consumer_unit (
     CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
     CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
     CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
-    CONSTRAINT consumer_unit_uc_code_check CHECK (smf.uc_code_is_valid((uc_code)::text))
+    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
 );
 
 COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
@@ -661,6 +551,28 @@ ALTER TABLE smf.ingest_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
+CREATE TABLE smf.interval_reading (
+    meter_id integer NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    active_fwd_wh integer,
+    active_rev_wh integer,
+    reactive_ind_fwd_varh integer,
+    reactive_ind_rev_varh integer,
+    reactive_cap_fwd_varh integer,
+    reactive_cap_rev_varh integer,
+    voltage_a_mv integer,
+    voltage_b_mv integer,
+    voltage_c_mv integer,
+    current_a_ma integer,
+    current_b_ma integer,
+    current_c_ma integer,
+    quality smf.quality DEFAULT 'measured'::smf.quality NOT NULL,
+    source smf.reading_source DEFAULT 'meter'::smf.reading_source NOT NULL,
+    batch_id integer NOT NULL
+);
+
+COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
+
 CREATE TABLE smf.interval_reading_history (
     meter_id integer NOT NULL,
     ts timestamp with time zone NOT NULL,
@@ -734,6 +646,50 @@ ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE smf.rollup_15min (
+    meter_id integer NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
+
 CREATE TABLE smf.rollup_day (
     meter_id integer NOT NULL,
     bucket date NOT NULL,
@@ -777,6 +733,50 @@ CREATE TABLE smf.rollup_day (
 );
 
 COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
+
+CREATE TABLE smf.rollup_hour (
+    meter_id integer NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
 
 CREATE TABLE smf.rollup_month (
     meter_id integer NOT NULL,

@@ -51,7 +51,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "logs":
         print(cluster.tail_log(args.lines))
     elif args.action == "psql":
-        os.execvp("psql", ["psql", s.url, *args.rest])
+        os.execvp("psql", ["psql", s.url, *args.psql_args])
     elif args.action == "migrate":
         ensure_database()
         print("migrated to head; functions re-applied")
@@ -92,7 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--yes", action="store_true", help="confirm reset")
     p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
     p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="psql: extra arguments")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser("import", help="import interval data from a CSV file (see README)")
@@ -113,7 +112,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         mod.register(sub)
 
+    argv = sys.argv[1:] if argv is None else argv
+    psql_args: list[str] = []
+    if argv[:2] == ["db", "psql"]:  # everything after `smf db psql` goes to psql
+        argv, psql_args = argv[:2], argv[2:]
     args = parser.parse_args(argv)
+    args.psql_args = psql_args
     try:
         return int(args.func(args) or 0)
     except errors.SmfError as exc:

@@ -25,7 +25,10 @@ def run_migrations_online() -> None:
                           version_table_schema="public")
         with context.begin_transaction():
             context.run_migrations()
-            if context.get_x_argument(as_dictionary=True).get("functions", "1") != "0":
+            # After a downgrade to base there is no schema to put functions in.
+            wanted = config.attributes.get("apply_functions", True)
+            if wanted and connection.exec_driver_sql(
+                    "select 1 from pg_namespace where nspname = 'smf'").first():
                 sql_functions.apply_all(connection)
 
 

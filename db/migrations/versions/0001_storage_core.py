@@ -102,7 +102,8 @@ comment on column smf.meter.max_power_kw is 'Physical maximum of energy channels
 
 create table smf.consumer_unit (
     id int generated always as identity primary key,
-    uc_code char(15) not null unique check (smf.uc_code_is_valid(uc_code)),
+    uc_code char(15) not null unique
+        constraint consumer_unit_uc_code_valid check (smf.uc_code_is_valid(uc_code)),
     distributor_id int not null references smf.distributor,
     customer_name text not null check (customer_name <> ''),
     submarket smf.submarket not null,
@@ -115,8 +116,9 @@ create table smf.consumer_unit (
     main_meter_id int unique references smf.meter,
     backup_meter_id int unique references smf.meter,
     created_at timestamptz not null default now(),
-    check (backup_meter_id is distinct from main_meter_id),
-    check (modality <> 'azul' or contracted_demand_ponta_kw is not null)
+    constraint consumer_unit_backup_differs check (backup_meter_id <> main_meter_id),
+    constraint consumer_unit_azul_needs_ponta_demand
+        check (modality <> 'azul' or contracted_demand_ponta_kw is not null)
 );
 comment on table smf.consumer_unit is 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
 

@@ -102,11 +102,16 @@ def decode_parameters(body: bytes) -> Parameters:
     def bcd(octet: int) -> int:
         return from_bcd_byte(body[octet - 1])
 
+    def soft(octet: int) -> int:
+        # Non-critical settings: real meters leave some as FF; keep the raw value then.
+        value = body[octet - 1]
+        return from_bcd_byte(value) if (value >> 4) <= 9 and (value & 0xF) <= 9 else value
+
     return Parameters(
         code=body[0],
         meter_serial=bcd_digits(span(body, 2, 5)),
         current_time=decode_datetime(span(body, 6, 11)),
-        day_of_week=bcd(12),
+        day_of_week=soft(12),
         last_interval_end=decode_datetime(span(body, 13, 18)),
         last_demand_reset=decode_datetime(span(body, 19, 24)),
         penultimate_demand_reset=decode_datetime(span(body, 25, 30)),
@@ -115,9 +120,9 @@ def decode_parameters(body: bytes) -> Parameters:
         reservado_start=_hhmm4(body, 67),
         words_current=from_bcd(span(body, 75, 77)),
         words_previous=from_bcd(span(body, 78, 80)),
-        demand_reset_count=bcd(81),
-        demand_interval_current=bcd(82),
-        demand_interval_previous=bcd(83),
+        demand_reset_count=soft(81),
+        demand_interval_current=soft(82),
+        demand_interval_previous=soft(83),
         holidays=tuple(decode_date(span(body, 84 + 3 * i, 86 + 3 * i)) for i in range(15)),
         constants=tuple(
             ChannelConstant(
@@ -130,21 +135,21 @@ def decode_parameters(body: bytes) -> Parameters:
         software_version=bcd_digits(span(body, 148, 149)),
         model=bcd_digits(span(body, 153, 154)),
         auto_demand_reset=b(156) == 1,
-        auto_demand_reset_day=bcd(157),
+        auto_demand_reset_day=soft(157),
         dst_enabled=b(158) == 1,
-        dst_winter_end=(bcd(159), bcd(160)),
-        dst_summer_end=(bcd(161), bcd(162)),
+        dst_winter_end=(soft(159), soft(160)),
+        dst_summer_end=(soft(161), soft(162)),
         quantity_codes=(bcd(196), bcd(197), bcd(198)),
-        pf_composition=bcd(199),
+        pf_composition=soft(199),
         time_base=b(200),
         mm_interval_min=bcd(204),
         mm_interval_s=bcd(205),
         mm_interval_cs=bcd(206),
         tariff_type=b(213),
         reactive_intervals=(from_bcd(span(body, 214, 215)), from_bcd(span(body, 216, 217))),
-        pf_reference=(bcd(218), bcd(219)),
-        tariff_segments=bcd(238),
-        channel_groups=bcd(247),
+        pf_reference=(soft(218), soft(219)),
+        tariff_segments=soft(238),
+        channel_groups=soft(247),
         raw=bytes(body),
     )
 
