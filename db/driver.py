@@ -47,10 +47,22 @@ def query(name: str) -> str:
         raise KeyError(f"no query named {name!r} in {QUERIES_DIR}") from None
 
 
-@cache
+_ENGINES: dict[str, Engine] = {}
+
+
 def engine(url: str | None = None) -> Engine:
-    return create_engine(sqlalchemy_url(url or load().url), pool_size=5, max_overflow=10,
-                         pool_pre_ping=True)
+    """The pooled engine of a database URL (one per URL per process)."""
+    url = url or load().url
+    if url not in _ENGINES:
+        _ENGINES[url] = create_engine(sqlalchemy_url(url), pool_size=5, max_overflow=10,
+                                      pool_pre_ping=True)
+    return _ENGINES[url]
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (before dropping a database, or at exit)."""
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
 
 
 @contextmanager

@@ -48,7 +48,7 @@ def dump_fresh(settings: Settings | None = None) -> str:
     finally:
         from db import driver
 
-        driver.engine.cache_clear()
+        driver.dispose_all()
         with psycopg.connect(s.with_database("postgres").url, autocommit=True) as conn:
             conn.execute("drop database if exists smf_schema_scratch with (force)")
 

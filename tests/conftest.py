@@ -87,7 +87,7 @@ def clone(test_cluster: Settings, template: str) -> Settings:
 def drop(settings: Settings) -> None:
     from db import driver
 
-    driver.engine.cache_clear()  # close pools that point at the database
+    driver.dispose_all()  # close pools that point at the database
     with _admin(settings) as conn:
         conn.execute(f"drop database if exists {settings.database} with (force)")
 
