@@ -85,14 +85,14 @@ def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connecti
         raw.close()
 
 
-def run(conn: psycopg.Connection[Any], name: str, **params: Any) -> list[dict[str, Any]]:
+def run(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Execute the named query; return its rows as dicts (empty for statements)."""
     with conn.cursor(row_factory=dict_row) as cur, translate_errors():
         cur.execute(query(name), params)  # type: ignore[arg-type]
         return cur.fetchall() if cur.description else []
 
 
-def run_one(conn: psycopg.Connection[Any], name: str, **params: Any) -> dict[str, Any] | None:
+def run_one(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> dict[str, Any] | None:
     rows = run(conn, name, **params)
     return rows[0] if rows else None
 

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--days", type=int, default=None, help="limit the month to N days")
     p.set_defaults(func=cmd_demo)
 
     for module in _EXTENSIONS:

@@ -1,0 +1,111 @@
+"""The demo dataset: a few distributors, consumer units and meters with a month of generated
+5-minute data (a realistic daily and weekly shape), loaded through the ingest path, then a
+summary per UC from the monthly rollups. Deterministic and idempotent: a re-run changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from db import driver
+from db.ingest import IntervalRow, ingest_rows
+
+DISTRIBUTORS = [(9001, "059", "Distribuidora Demo Sudeste"), (9002, "047", "Distribuidora Demo Sul")]
+# (customer, distributor index, modality, peak kW, interval minutes, channels)
+UNITS = [
+    ("Metalurgica Alfa", 0, "azul", 900, 5, 12),
+    ("Supermercado Beta", 0, "verde", 350, 5, 3),
+    ("Hospital Gama", 0, "azul", 600, 5, 12),
+    ("Frigorifico Delta", 1, "verde", 480, 15, 3),
+    ("Shopping Epsilon", 1, "azul", 1200, 5, 12),
+]
+TWELVE = ["active_fwd_kwh", "active_rev_kwh", "reactive_ind_fwd_kvarh", "reactive_ind_rev_kvarh",
+          "reactive_cap_fwd_kvarh", "reactive_cap_rev_kvarh", "voltage_a_v", "voltage_b_v",
+          "voltage_c_v", "current_a_a", "current_b_a", "current_c_a"]
+THREE = ["active_fwd_kwh", "reactive_ind_fwd_kvarh", "reactive_cap_fwd_kvarh"]
+LOCAL = timedelta(hours=-3)
+
+
+def previous_month(today: date) -> tuple[datetime, datetime]:
+    """UTC start and end of the local calendar month before `today`."""
+    first = today.replace(day=1)
+    start = (first - timedelta(days=1)).replace(day=1)
+    return (datetime(start.year, start.month, 1, tzinfo=UTC) - LOCAL,
+            datetime(first.year, first.month, 1, tzinfo=UTC) - LOCAL)
+
+
+def load_shape(starts_local: np.ndarray, peak_kw: float, seed: int) -> np.ndarray:
+    """Average power (kW) per interval: night base, a working-day plateau, lighter weekends."""
+    rng = np.random.default_rng(seed)
+    hours = (starts_local.astype("datetime64[m]").astype(np.int64) % 1440) / 60.0
+    weekday = (starts_local.astype("datetime64[D]").astype(np.int64) + 3) % 7  # 0 = Monday
+    day = np.clip(np.sin((hours - 6.5) / 12.0 * np.pi), 0, None) ** 0.7
+    level = np.where(weekday < 5, 1.0, np.where(weekday == 5, 0.55, 0.35))
+    kw = peak_kw * (0.25 + 0.7 * day * level)
+    return np.maximum(kw * rng.normal(1.0, 0.04, kw.shape), 0.0)
+
+
+def generate(serial: str, peak_kw: float, minutes: int, channels: list[str], start: datetime,
+             end: datetime, seed: int) -> list[IntervalRow]:
+    n = int((end - start).total_seconds() // (minutes * 60))
+    starts = np.datetime64(start.replace(tzinfo=None), "m") + np.arange(n) * minutes
+    kw = load_shape(starts + np.timedelta64(-180, "m"), peak_kw, seed)
+    kwh = np.round(kw * minutes / 60.0, 3)
+    hours = (starts + np.timedelta64(-180, "m")).astype("datetime64[m]").astype(np.int64) % 1440
+    night = hours < 360
+    rows = []
+    rng = np.random.default_rng(seed + 1)
+    volts = np.round(220 + rng.normal(0, 2.0, n), 1)
+    for i in range(n):
+        values: dict[str, float | None] = {
+            "active_fwd_kwh": float(kwh[i]),
+            "reactive_ind_fwd_kvarh": 0.0 if night[i] else round(float(kwh[i]) * 0.38, 3),
+            "reactive_cap_fwd_kvarh": round(float(kwh[i]) * 0.30, 3) if night[i] else 0.0,
+        }
+        if len(channels) == 12:
+            amps = round(float(kw[i]) * 1000 / (3 * 127.0), 1)
+            values.update({"active_rev_kwh": 0.0, "reactive_ind_rev_kvarh": 0.0,
+                           "reactive_cap_rev_kvarh": 0.0, "voltage_a_v": float(volts[i]),
+                           "voltage_b_v": float(volts[i]) - 0.4, "voltage_c_v": float(volts[i]) + 0.3,
+                           "current_a_a": amps, "current_b_a": amps, "current_c_a": amps})
+        ts = start + timedelta(minutes=minutes * i)
+        rows.append(IntervalRow(ts=ts, meter_serial=serial, values=values))
+    return rows
+
+
+def main(days: int | None = None, today: date | None = None) -> int:
+    start, end = previous_month(today or datetime.now(UTC).date())
+    if days:
+        end = min(end, start + timedelta(days=days))
+    month = (start + LOCAL).date().replace(day=1)
+    with driver.connect() as conn:
+        dist_ids = [driver.run_one(conn, "upsert_distributor", ccee_agent_code=c, aneel_code=a,
+                                   name=n)["id"] for c, a, n in DISTRIBUTORS]  # type: ignore[index]
+        for i, (name, d, modality, peak, minutes, nch) in enumerate(UNITS, start=1):
+            serial = f"9900{i:04d}"
+            channels = TWELVE if nch == 12 else THREE
+            meter = driver.run_one(
+                conn, "upsert_meter", serial=serial, manufacturer="Demo", model=f"DM{nch}",
+                protocol="import_only", interval_minutes=minutes, channel_map=channels,
+                channel_constants=None, utc_offset_minutes=-180, transport=None,
+                max_power_kw=peak * 3)
+            assert meter is not None
+            driver.run(conn, "upsert_consumer_unit", sequential=1000 + i,
+                       aneel_code=DISTRIBUTORS[d][1], distributor_id=dist_ids[d],
+                       customer_name=name, submarket="SE/CO" if d == 0 else "S",
+                       tariff_group="A4", modality=modality,
+                       ponta_kw=round(peak * 0.6) if modality == "azul" else None,
+                       fora_ponta_kw=peak, musd_kw=peak, supply_voltage_kv=13.8,
+                       main_meter_id=meter["id"])
+            result = ingest_rows(conn, generate(serial, peak, minutes, channels, start, end,
+                                                seed=i), source="import", origin="demo")
+            print(f"  meter {serial}: {result.summary()}")
+        rows = driver.run(conn, "month_summary_per_uc", month=month)
+    print(f"\nMonth {month:%Y-%m} (local), per consumer unit:")
+    print(f"{'UC':<16} {'customer':<20} {'energy kWh':>12} {'complete %':>10} {'max kW':>9}")
+    for r in rows:
+        print(f"{r['uc_code']:<16} {r['customer_name']:<20} {r['energy_kwh'] or 0:>12} "
+              f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9}")
+    return 0
