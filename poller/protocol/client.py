@@ -100,8 +100,7 @@ class MeterClient:
         serial = bytes(body[1:5]).hex()
         if self.meter_serial is not None and serial != self.meter_serial:
             raise WrongMeterError(
-                f"response to 0x{code:02X} comes from meter {serial}, "
-                f"expected {self.meter_serial}",
+                f"response to 0x{code:02X} comes from meter {serial}, expected {self.meter_serial}",
                 code=code,
             )
         return body

@@ -81,8 +81,10 @@ def check_mass_memory(
             continue
         total = sum(v for row in rows if (v := row.get(name)) is not None)
         raw = after.channels[idx].total - before.channels[idx].total
-        delta = register_value(raw) if register_decimals is None else register_value(
-            raw, register_decimals
+        delta = (
+            register_value(raw)
+            if register_decimals is None
+            else register_value(raw, register_decimals)
         )
         out.append(compare(name, total, float(delta), tolerance))
     return out

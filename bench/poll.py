@@ -1,0 +1,119 @@
+"""Poller bench, part 1: NBR 14522 wire time and emulated read throughput. Prints, asserts nothing.
+
+1. Wire time of one day of 5-minute, 12-channel mass memory at 9600 baud 8N1, computed from
+   frame sizes (66-octet commands, 258-octet blocks, 1-octet ACK/ENQ, turnaround Tminrev), and
+   measured for a smaller sample through the emulator paced at 9600 baud over a pty.
+2. Meters read per minute and CPU time per read for K emulated meters over loopback TCP with
+   no line delay (each read = parameters + full 12-channel current-period mass memory).
+
+Usage: .venv/bin/python bench/poll.py [--meters K] [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from poller.emulator import EmulatedMeter, FixedClock, LinkBehaviour, MeterConfig, MeterEmulator
+from poller.emulator.fleet import run_fleet
+from poller.protocol.client import MeterClient
+from poller.protocol.codec.massmem import WORDS_PER_BLOCK
+from poller.protocol.link import Link, LinkTimers
+from poller.protocol.transport import SerialTransport, TcpTransport
+
+BAUD = 9600
+TCAR = 10 / BAUD  # 8N1: 10 bits per octet
+TMINREV = TCAR + 0.001
+CMD, RSP = 66, 258
+
+
+def exchange_seconds(blocks: int) -> float:
+    """ENQ + command + per block (response + ACK), with a turnaround before each transmission."""
+    octets = 1 + CMD + blocks * (RSP + 1)
+    turnarounds = 2 + 2 * blocks
+    return octets * TCAR + turnarounds * TMINREV
+
+
+def computed_day() -> None:
+    intervals, groups = 288, 4
+    words = intervals * 3  # per group of 3 channels
+    blocks = math.ceil(words / WORDS_PER_BLOCK)
+    per_group = exchange_seconds(1) + exchange_seconds(blocks)  # parameter block + mass memory
+    total = groups * per_group
+    print("== wire time, one day of 5-min 12-channel mass memory at 9600 baud (computed)")
+    print(f"  {words} words/group -> {blocks} blocks of 258 octets per group, {groups} groups")
+    print(f"  per group {per_group:.2f} s (params + mass memory); total {total:.1f} s")
+    print(f"  payload-only bound: {groups * blocks * RSP * TCAR:.1f} s")
+
+
+async def measured_sample(hours: int) -> None:
+    start = datetime(2024, 3, 8, 3, 0, tzinfo=UTC)
+    clock = FixedClock(start + timedelta(hours=hours, seconds=1))
+    meter = EmulatedMeter(MeterConfig(channels=12, last_reset=start), clock)
+    paced = LinkBehaviour(enq_interval=0.05, response_timeout=1.0, baud=BAUD)
+    async with MeterEmulator(meter, paced) as emu:
+        tr = SerialTransport(await emu.start_pty())
+        await tr.open()
+        client = MeterClient(Link(tr, LinkTimers(2.0, 2.0, 0.2)))
+        t0 = time.perf_counter()
+        mm = await client.read_mass_memory()
+        elapsed = time.perf_counter() - t0
+        await tr.close()
+    blocks = math.ceil(hours * 12 * 3 / WORDS_PER_BLOCK)
+    predicted = 4 * (exchange_seconds(1) + exchange_seconds(blocks))  # 4 groups: params + MM
+    day_blocks = math.ceil(288 * 3 / WORDS_PER_BLOCK)
+    day_model = 4 * (exchange_seconds(1) + exchange_seconds(day_blocks))
+    print(f"== measured through the emulator, 9600-baud pacing on a pty, {hours} h sample")
+    print(f"  {len(mm.intervals)} intervals x 12 channels, {blocks} block(s)/group: "
+          f"{elapsed:.2f} s measured vs {predicted:.2f} s frame-size model")  # fmt: skip
+    print(f"  one day at the measured/model ratio {elapsed / predicted:.2f}: "
+          f"~{day_model * elapsed / predicted:.1f} s")  # fmt: skip
+
+
+async def throughput(k: int, rounds: int) -> None:
+    clock = FixedClock(datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC))
+    fast = LinkBehaviour(enq_interval=0.005, response_timeout=0.5)
+    cfg = MeterConfig(channels=12)
+    async with await run_fleet(k, config=cfg, behaviour=fast, clock=clock) as fleet:
+        timers = LinkTimers(2.0, 1.0, 0.2)
+
+        async def read(port: int) -> int:
+            tr = TcpTransport(fleet.host, port)
+            await tr.open()
+            try:
+                return len((await MeterClient(Link(tr, timers)).read_mass_memory()).intervals)
+            finally:
+                await tr.close()
+
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        n = 0
+        for _ in range(rounds):
+            results = await asyncio.gather(*(read(p) for p in fleet.ports))
+            n += len(results)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    print(f"== throughput: {k} emulated 12-channel meters, loopback TCP, no line delay")
+    print(f"  {n} reads ({results[0]} intervals x 12 ch each) in {wall:.2f} s wall")
+    print(f"  {n / wall * 60:.0f} meters read per minute; CPU {cpu / n * 1000:.1f} ms per read "
+          "(client and emulator share this process)")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--meters", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--sample-hours", type=int, default=6)
+    args = ap.parse_args()
+    computed_day()
+    asyncio.run(measured_sample(args.sample_hours))
+    asyncio.run(throughput(args.meters, args.rounds))
+
+
+if __name__ == "__main__":
+    main()
