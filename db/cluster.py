@@ -35,6 +35,7 @@ BASE_CONF = {
     "max_wal_size": "'4GB'",
     "checkpoint_timeout": "'15min'",
     "timezone": "'UTC'",
+    "jit": "off",  # our statements are short; JIT compile time dominated them when tried
     "log_timezone": "'UTC'",
     "log_min_messages": "warning",
 }

@@ -34,15 +34,18 @@ language sql immutable parallel safe set search_path = smf, pg_catalog as $$
         case when p_from_raw then
             -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
             'round(sum(x.active_fwd_wh) * 4 / 1000.0, 3), min(time_bucket(''15 minutes'', x.ts))'
-        else 'max(x.max_demand_kw), (array_agg(x.max_demand_at order by x.max_demand_kw desc nulls last, '
-             'x.max_demand_at))[1]' end)
+        -- the time of the highest demand, the earliest on ties (TimescaleDB last(value, key))
+        else 'max(x.max_demand_kw), last(x.max_demand_at, x.max_demand_kw * 100000000000 '
+             '- extract(epoch from x.max_demand_at))' end)
 $$;
 
 -- rollup_refresh: recompute the 15-min, hourly, daily and monthly rollups of the given meters over
 -- the UTC instants [p_lo[i], p_hi[i]] (widened to whole buckets at every level).
 create or replace function smf.rollup_refresh(p_meter int[], p_lo timestamptz[], p_hi timestamptz[])
 returns void
-language plpgsql volatile set search_path = smf, public, pg_temp as $$
+language plpgsql volatile set search_path = smf, public, pg_temp
+set jit = off  -- short set-based statements over a temp scope table: JIT costs more than it saves
+as $$
 declare
     v_tz text := smf.local_timezone();
     v_raw text := smf.rollup_select_list(true);
@@ -68,12 +71,14 @@ begin
     from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
     join smf.meter m on m.id = u.meter_id
     group by u.meter_id, m.interval_minutes;
+    analyze rollup_scope;  -- lets the planner choose index probes for a few meters, scans for many
     select min(lo15), max(hi15) into v_min, v_max from rollup_scope;
     if v_min is null then
         return;
     end if;
     -- The literal outer bounds let TimescaleDB exclude chunks when planning.
 
+    raise debug 'rollup_refresh 15min at %', clock_timestamp();
     delete from smf.rollup_15min r using rollup_scope s
     where r.meter_id = s.meter_id and r.bucket >= s.lo15 and r.bucket < s.hi15;
     execute format($q$
@@ -85,6 +90,7 @@ begin
         group by x.meter_id, time_bucket('15 minutes', x.ts), s.interval_minutes$q$,
         format(v_raw, '15 / s.interval_minutes'), v_min, v_max);
 
+    raise debug 'rollup_refresh hour at %', clock_timestamp();
     delete from smf.rollup_hour r using rollup_scope s
     where r.meter_id = s.meter_id and r.bucket >= s.lo_h and r.bucket < s.hi_h;
     execute format($q$
@@ -97,6 +103,7 @@ begin
         format(v_derived, '60 / s.interval_minutes'),
         time_bucket('1 hour', v_min), time_bucket('1 hour', v_max) + interval '1 hour');
 
+    raise debug 'rollup_refresh day at %', clock_timestamp();
     delete from smf.rollup_day r using rollup_scope s
     where r.meter_id = s.meter_id and r.bucket between s.lo_d and s.hi_d;
     execute format($q$
@@ -113,6 +120,7 @@ begin
             ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
             v_tz)));
 
+    raise debug 'rollup_refresh month at %', clock_timestamp();
     delete from smf.rollup_month r using rollup_scope s
     where r.meter_id = s.meter_id and r.bucket between s.lo_m and s.hi_m;
     execute format($q$
@@ -126,6 +134,7 @@ begin
             'min(extract(epoch from ((date_trunc(''month'', x.bucket) + interval ''1 month'')::timestamp at time zone %1$L)'
             ' - (date_trunc(''month'', x.bucket)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
             v_tz)));
+    raise debug 'rollup_refresh done at %', clock_timestamp();
 end
 $$;
 

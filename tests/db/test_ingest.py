@@ -113,7 +113,7 @@ def test_rule_breaking_rows_go_to_quarantine(meters: Settings, tmp_path: Path) -
     ("ts,active_fwd_kwh", ["2026-10-01T00:00:00Z,1"], "line 1: missing column meter_serial"),
     ("meter_serial,ts", ["M1,2026-10-01T00:00:00Z"], "line 1: no quantity column"),
     (HEADER, [GOOD[0], "M1,2026-10-01T00:05:00-03:00,abc,0,220"],
-     'line 3, column active_fwd_kwh: invalid input syntax for type numeric: "abc"'),
+     'line 3, column active_fwd_kwh: invalid input syntax for type double precision: "abc"'),
     (HEADER, [GOOD[0], GOOD[1], "M1,2026-10-01T00:10:00,1,0,220"],
      "line 4: timestamp '2026-10-01T00:10:00' is not ISO 8601 with a UTC offset or Z"),
     (HEADER, [GOOD[0], "M1,2026-13-01T00:10:00Z,1,0,220"],
