@@ -117,9 +117,9 @@ begin
                 s.ts::timestamptz as ts,
                 case
                     when m.id is null then 'unknown_meter'
-                    when extract(epoch from s.ts::timestamptz) % (m.interval_minutes * 60) <> 0
-                        then 'off_grid'
-                    when s.ts::timestamptz + make_interval(mins => m.interval_minutes) > now()
+                    when time_bucket(m.interval_minutes * interval '1 minute', s.ts::timestamptz)
+                        <> s.ts::timestamptz then 'off_grid'
+                    when s.ts::timestamptz + m.interval_minutes * interval '1 minute' > now()
                         then 'future'
                     when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
                 s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh,
