@@ -1,0 +1,101 @@
+"""`smf report`: a UC's billing-cycle summary, MUSD check and contract exposure for one month.
+
+smf report --uc 000000000199176 --month 2026-10 [--csv] [--raw]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from datetime import date
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def _month(text: str) -> date:
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"month {text!r} is not YYYY-MM") from None
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tuple[str, Row]]:
+    """(section, row) pairs: billing items, the MUSD verdict, the month's exposure."""
+    from db import driver, rules
+
+    with driver.connect() as conn:
+        out: list[tuple[str, Row]] = [
+            ("billing", r)
+            for r in rules.billing_summary(conn, uc_code, month, with_losses=with_losses)
+        ]
+        out.append(("musd", rules.musd_check(conn, uc_code, month, with_losses=with_losses)))
+        out.append(("exposure", rules.exposure_month(conn, uc_code, month)))
+    return out
+
+
+def _print_table(title: str, rows: list[Row]) -> None:
+    if not rows:
+        return
+    cols = list(rows[0])
+    cells = [[_fmt(r[c]) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
+    print(title)
+    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for x in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)))
+    print()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from smf.cli import ensure_database
+
+    ensure_database()
+    pairs = collect(args.uc, args.month, with_losses=not args.raw)
+    if args.csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["section", "field", "posto", "value", "unit", "price", "amount"])
+        for section, row in pairs:
+            if section == "billing":
+                writer.writerow(
+                    [
+                        section,
+                        row["item"],
+                        _fmt(row["posto"]),
+                        _fmt(row["quantity"]),
+                        row["unit"],
+                        _fmt(row["price"]),
+                        _fmt(row["amount"]),
+                    ]
+                )
+            else:
+                for key, value in row.items():
+                    writer.writerow([section, key, "", _fmt(value), "", "", ""])
+        return 0
+    for section, title in (
+        ("billing", "Billing summary"),
+        ("musd", "MUSD check"),
+        ("exposure", "Exposure (contracts - consumption with losses)"),
+    ):
+        rows = [r for s, r in pairs if s == section]
+        if section == "billing":
+            rows = [{k: v for k, v in r.items() if k not in ("uc_code", "month")} for r in rows]
+            title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
+        _print_table(title, rows)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("report", help="billing, MUSD check and exposure of a UC-month")
+    p.add_argument("--uc", required=True, help="15-digit UC code")
+    p.add_argument("--month", required=True, type=_month, help="reference month YYYY-MM")
+    p.add_argument("--csv", action="store_true", help="CSV on stdout instead of tables")
+    p.add_argument("--raw", action="store_true", help="use the raw series (no transformer losses)")
+    p.set_defaults(func=cmd_report)

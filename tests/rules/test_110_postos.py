@@ -1,0 +1,146 @@
+"""Postos tarifários (db/functions/110_postos.sql). Distributor 991: ponta 18:00-21:00, capacitive
+window 00:00-06:00, reservado 21:30-06:00 (510 min), intermediário 60 min around ponta."""
+
+from __future__ import annotations
+
+import pytest
+
+from db import driver, errors, rules
+from tests.rules.conftest import distributor, local, make_uc
+
+
+@pytest.mark.parametrize(
+    ("when", "posto", "window", "reservado"),
+    [
+        ("2026-10-06 18:00", "ponta", "inductive", False),  # Tuesday
+        ("2026-10-06 20:45", "ponta", "inductive", False),
+        ("2026-10-06 21:00", "fora_ponta", "inductive", False),
+        ("2026-10-06 17:45", "fora_ponta", "inductive", False),
+        ("2026-10-06 22:00", "fora_ponta", "inductive", True),
+        ("2026-10-10 19:00", "fora_ponta", "inductive", False),  # Saturday
+        ("2026-10-12 19:00", "fora_ponta", "inductive", False),  # Aparecida
+        ("2026-02-16 19:00", "ponta", "inductive", False),  # Carnival Monday keeps ponta
+        ("2026-02-17 19:00", "fora_ponta", "inductive", False),  # Carnival Tuesday
+        ("2026-04-03 19:00", "fora_ponta", "inductive", False),  # Good Friday
+        ("2026-06-04 19:00", "fora_ponta", "inductive", False),  # Corpus Christi
+        ("2026-10-07 00:00", "fora_ponta", "capacitive", True),
+        ("2026-10-07 05:45", "fora_ponta", "capacitive", True),
+        ("2026-10-07 06:00", "fora_ponta", "inductive", False),
+        ("2026-10-06 23:45", "fora_ponta", "inductive", True),
+    ],
+)
+def test_posto_of_an_instant(conn, when, posto, window, reservado):
+    uc = make_uc(conn, 21, reservado=("21:30", 510))
+    got = rules.posto_at(conn, uc.code, local(when))
+    assert (got["posto"], got["demand_posto"], got["reactive_window"], got["reservado"]) == (
+        posto,
+        "ponta" if posto == "ponta" else "fora_ponta",
+        window,
+        reservado,
+    )
+
+
+@pytest.mark.parametrize(
+    ("when", "posto"),
+    [
+        ("2026-10-06 16:45", "fora_ponta"),
+        ("2026-10-06 17:00", "intermediario"),
+        ("2026-10-06 18:00", "ponta"),
+        ("2026-10-06 21:45", "intermediario"),
+        ("2026-10-06 22:00", "fora_ponta"),
+        ("2026-10-10 17:30", "fora_ponta"),
+    ],
+)
+def test_intermediario_for_the_white_tariff(conn, when, posto):
+    uc = make_uc(conn, 22, aneel="994", modality="branca", intermediario=60)
+    got = rules.posto_at(conn, uc.code, local(when))
+    assert (got["posto"], got["demand_posto"]) == (posto, "unica")
+
+
+@pytest.mark.parametrize(
+    ("capacitive", "message"),
+    [
+        (
+            "01:00",
+            "capacitive window 01:00-07:00 is not 360 consecutive minutes inside 23:30-06:30",
+        ),
+        (
+            "23:00",
+            "capacitive window 23:00-05:00 is not 360 consecutive minutes inside 23:30-06:30",
+        ),
+        (
+            "12:00",
+            "capacitive window 12:00-18:00 is not 360 consecutive minutes inside 23:30-06:30",
+        ),
+    ],
+)
+def test_capacitive_window_outside_the_span_is_refused(conn, capacitive, message):
+    with pytest.raises(errors.InvalidParameter, match=message), driver.translate_errors():
+        distributor(conn, "995", capacitive=capacitive)
+
+
+@pytest.mark.parametrize("capacitive", ["23:30", "00:00", "00:30"])
+def test_capacitive_window_inside_the_span_is_accepted(conn, capacitive):
+    distributor(conn, "996", capacitive=capacitive)
+
+
+def test_off_grid_ponta_is_refused(conn):
+    with (
+        pytest.raises(
+            errors.InvalidParameter, match="posto schedule time 18:10 is not on the 15-minute grid"
+        ),
+        driver.translate_errors(),
+    ):
+        distributor(conn, "997", ponta="18:10")
+
+
+def test_overlapping_schedules_are_refused(conn):
+    dist = distributor(conn, "998")
+    with (
+        pytest.raises(errors.Conflict, match="posto_schedule_no_overlap"),
+        driver.translate_errors(),
+    ):
+        conn.execute(
+            "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start)"
+            " values (%s, '[2026-01-01,2027-01-01)', '17:00')",
+            (dist,),
+        )
+
+
+def test_a_new_schedule_period_changes_ponta(conn):
+    # Close the first period on 2026-10-15; from then on ponta starts at 17:00.
+    uc = make_uc(conn, 23, aneel="999")
+    conn.execute(
+        "update smf.posto_schedule set valid_during = '[2020-01-01,2026-10-15)'"
+        " where distributor_id = %s",
+        (uc.distributor_id,),
+    )
+    conn.execute(
+        "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start)"
+        " values (%s, '[2026-10-15,)', '17:00')",
+        (uc.distributor_id,),
+    )
+    assert rules.posto_at(conn, uc.code, local("2026-10-14 17:30"))["posto"] == "fora_ponta"
+    assert rules.posto_at(conn, uc.code, local("2026-10-15 17:30"))["posto"] == "ponta"
+
+
+def test_labelling_views(conn):
+    from tests.rules.conftest import put_hours
+
+    uc = make_uc(conn, 24, aneel="990", capacitive="23:30")
+    put_hours(conn, uc, [("2026-10-06 23:00", 10, 0, 0), ("2026-10-06 19:00", 10, 0, 0)])
+    hours = conn.execute(
+        "select local_hour, posto, reactive_window from smf.hour_label"
+        " where uc_code = %s order by hour",
+        (uc.code,),
+    ).fetchall()
+    assert [(h.hour, p, w) for h, p, w in hours] == [
+        (19, "ponta", "inductive"),
+        (23, "fora_ponta", "mixed"),
+    ]
+    n = conn.execute(
+        "select count(*) filter (where reactive_window = 'capacitive') from"
+        " smf.interval_label where uc_code = %s",
+        (uc.code,),
+    ).fetchone()[0]
+    assert n == 2  # 23:30 and 23:45

@@ -1,0 +1,61 @@
+"""Transformer losses and the raw / loss-adjusted series (db/functions/120_losses.sql)."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from db import driver, errors
+from tests.rules.conftest import local, make_uc, put_hours
+
+
+@pytest.mark.parametrize(
+    ("kv", "factor"),
+    [(D("13.8"), D("0.025")), (D(44), D("0.025")), (D(69), D("0.01")), (D(138), D("0.01"))],
+)
+def test_proposed_loss_factor_by_voltage(conn, kv, factor):
+    uc = make_uc(conn, 31, voltage_kv=kv)
+    assert (
+        conn.execute("select smf.transformer_loss_default(%s)", (uc.code,)).fetchone()[0] == factor
+    )
+
+
+def test_hourly_series_raw_and_adjusted(conn):
+    # Raw 400 kWh / 300 kvarh ind / 20 kvarh cap; factor 2.5% -> 410 / 307.5 / 20.5.
+    uc = make_uc(conn, 32, loss="0.025")
+    put_hours(conn, uc, [("2026-10-06 14:00", 400, 300, 20)])
+    row = conn.execute(
+        "select p_kwh_raw, q_ind_kvarh_raw, q_cap_kvarh_raw, p_kwh, q_ind_kvarh, q_cap_kvarh,"
+        " n_present, n_expected from smf.uc_hourly_energy(%s, %s, %s)",
+        (uc.code, local("2026-10-06 14:00"), local("2026-10-06 15:00")),
+    ).fetchone()
+    assert row == (D(400), D(300), D(20), D("410"), D("307.5"), D("20.5"), 4, 4)
+
+
+def test_interval_series_keeps_the_stored_grid(conn):
+    # A 5-minute meter: three intervals of 10, 12, 14 kWh, factor 1% -> 10.1, 12.12, 14.14.
+    uc = make_uc(conn, 33, loss="0.01", interval=5)
+    from tests.rules.conftest import put_intervals
+
+    t = local("2026-10-06 14:00")
+    from datetime import timedelta
+
+    put_intervals(
+        conn,
+        uc,
+        [(t + timedelta(minutes=5 * k), wh, 0, 0) for k, wh in enumerate((10000, 12000, 14000))],
+    )
+    rows = conn.execute(
+        "select p_kwh_raw, p_kwh from smf.uc_interval_energy(%s, %s, %s)",
+        (uc.code, t, t + timedelta(hours=1)),
+    ).fetchall()
+    assert rows == [(D(10), D("10.1")), (D(12), D("12.12")), (D(14), D("14.14"))]
+
+
+def test_overlapping_loss_periods_are_refused(conn):
+    uc = make_uc(conn, 34, loss="0.025")
+    with pytest.raises(errors.Conflict, match="transformer_loss"), driver.translate_errors():
+        conn.execute(
+            "insert into smf.transformer_loss values (%s, '[2026-01-01,)', 0.01)", (uc.id,)
+        )

@@ -1,0 +1,177 @@
+"""UFER / DMCR (db/functions/150_reactive.sql over 125_cycle.sql). Expected values are worked out
+here by hand: S = sqrt(P^2 + Q^2); where P < 0.92 S: UFER = 0.92 S - P and DMCR = 0.92 S, else
+UFER = 0 and DMCR = P."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from db import rules
+from tests.rules.conftest import make_uc, put_hours
+
+OCT = date(2026, 10, 1)
+FR = D("0.92")
+
+
+def _ufer(p: D, q: D) -> D:
+    s = (p * p + q * q).sqrt()
+    return FR * s - p if p < FR * s else D(0)
+
+
+def _dmcr(p: D, q: D) -> D:
+    s = (p * p + q * q).sqrt()
+    return FR * s if p < FR * s else p
+
+
+def test_worked_example_of_the_notes(conn):
+    # Fora ponta, contracted 520 kW, Tuesday 2026-10-06. The inductive hours also carry capacitive
+    # reactive and the capacitive hour inductive reactive: only the kind of the window counts.
+    uc = make_uc(conn, 1, fora_kw=520)
+    put_hours(
+        conn,
+        uc,
+        [
+            ("2026-10-06 10:00", 480, 180, 40),  # inductive: S = 512.64, 0.92 S = 471.63 < 480 -> 0
+            ("2026-10-06 11:00", 500, 300, 40),  # S = 583.10, 0.92 S = 536.45 -> UFER 36.45
+            ("2026-10-06 12:00", 450, 260, 40),  # S = 519.71, 0.92 S = 478.13 -> UFER 28.13
+            ("2026-10-06 02:00", 120, 60, 90),  # capacitive window: Q = 90, S = 150 -> 138, UFER 18
+        ],
+    )
+    hourly = {r["local_hour"].hour: r for r in rules.ufer_dmcr_hourly(conn, uc.code, OCT)}
+    assert {h: hourly[h]["reactive_window"] for h in hourly} == {
+        2: "capacitive",
+        10: "inductive",
+        11: "inductive",
+        12: "inductive",
+    }
+    # hourly values are given to 3 decimals: 36.4476 -> 36.448, 28.13454 -> 28.135
+    assert [hourly[h]["ufer_kwh"] for h in (10, 11, 12, 2)] == [
+        D("0.000"),
+        D("36.448"),
+        D("28.135"),
+        D("18.000"),
+    ]
+    assert [hourly[h]["dmcr_kw"] for h in (10, 11, 12, 2)] == [
+        D("480.000"),
+        D("536.448"),
+        D("478.135"),
+        D("138.000"),
+    ]
+    # ... and to 2 decimals they are the notes' 0, 36.45, 28.13, 18.00 / 480, 536.45, 478.13, 138
+    notes = [(D(480), D(180)), (D(500), D(300)), (D(450), D(260)), (D(120), D(90))]
+    assert [round(_ufer(p, q), 2) for p, q in notes] == [D(0), D("36.45"), D("28.13"), D("18.00")]
+    assert [round(_dmcr(p, q), 2) for p, q in notes] == [
+        D("480"),
+        D("536.45"),
+        D("478.13"),
+        D("138.00"),
+    ]
+    by_posto = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}
+    fp = by_posto["fora_ponta"]
+    assert fp["ufer_kwh"] == D("82.58")  # 36.4475 + 28.1339 + 18.0000
+    assert fp["ufer_kwh"] == round(
+        _ufer(D(500), D(300)) + _ufer(D(450), D(260)) + _ufer(D(120), D(90)), 2
+    )
+    assert fp["dmcr_kw"] == D("536.45")
+    assert fp["dmcr_excess_kw"] == D("16.45")  # 536.4476 - 520
+    assert fp["contracted_kw"] == D("520")
+    assert (fp["hours"], fp["p_zero_hours"]) == (4, 0)
+    assert by_posto["ponta"]["ufer_kwh"] is None  # no ponta data
+
+
+@pytest.mark.parametrize(
+    ("hour", "window", "p", "q_counted"),
+    [
+        # default window 00:00-06:00: the 03:00 hour counts capacitive (10), not inductive (80)
+        ("2026-10-06 03:00", "capacitive", D(100), D(10)),
+        ("2026-10-06 05:00", "capacitive", D(100), D(10)),
+        # 06:00 is outside: inductive (80) counts: S = 128.06, 0.92 S = 117.82 -> UFER 17.82
+        ("2026-10-06 06:00", "inductive", D(100), D(80)),
+        ("2026-10-06 23:00", "inductive", D(100), D(80)),
+    ],
+)
+def test_capacitive_window_decides_which_reactive_counts(conn, hour, window, p, q_counted):
+    uc = make_uc(conn, 2)
+    put_hours(conn, uc, [(hour, 100, 80, 10)])
+    (row,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert row["reactive_window"] == window
+    assert row["q_kvarh"] == q_counted
+    assert row["ufer_kwh"] == round(_ufer(p, q_counted), 3)
+    assert row["dmcr_kw"] == round(_dmcr(p, q_counted), 3)
+
+
+def test_window_starting_at_2330(conn):
+    # Window 23:30-05:30. The 23:00 hour: 23:00 and 23:15 inductive (20 kvarh each), 23:30 and
+    # 23:45 capacitive (15 each): Q = 20 + 20 + 15 + 15 = 70, P = 100.
+    # S = sqrt(100^2 + 70^2) = sqrt(14900) = 122.0656; 0.92 S = 112.3003 > 100 -> UFER 12.300.
+    # The 05:00 hour: 05:00, 05:15 capacitive (15), 05:30, 05:45 inductive (20): also Q = 70.
+    # The 01:00 hour is wholly capacitive: Q = 4 x 15 = 60, S = sqrt(13600) = 116.619,
+    # 0.92 S = 107.28952 -> UFER 7.28952 -> 7.290.
+    uc = make_uc(conn, 3, aneel="992", capacitive="23:30")
+    put_hours(
+        conn,
+        uc,
+        [
+            ("2026-10-06 23:00", 100, 80, 60),
+            ("2026-10-07 05:00", 100, 80, 60),
+            ("2026-10-07 01:00", 100, 80, 60),
+        ],
+    )
+    rows = {r["local_hour"].hour: r for r in rules.ufer_dmcr_hourly(conn, uc.code, OCT)}
+    assert rows[23]["reactive_window"] == "mixed"
+    assert rows[23]["q_kvarh"] == D(70)
+    assert rows[23]["ufer_kwh"] == D("12.300")  # 0.92 x 122.0656 - 100
+    assert rows[23]["dmcr_kw"] == D("112.300")
+    assert rows[5]["q_kvarh"] == D(70)
+    assert rows[1]["reactive_window"] == "capacitive"
+    assert rows[1]["q_kvarh"] == D(60)
+    assert rows[1]["ufer_kwh"] == D("7.290")  # 0.92 x 116.61904 - 100
+
+
+def test_losses_applied_before_ufer(conn):
+    # Loss factor 2.5%: raw P = 400, Q = 300 (ind) -> adjusted P = 410, Q = 307.5,
+    # S = 1.025 x 500 = 512.5, 0.92 S = 471.5 -> UFER = 471.5 - 410 = 61.5, DMCR = 471.5.
+    # Raw series: S = 500, 0.92 S = 460 -> UFER 60, DMCR 460.
+    uc = make_uc(conn, 4, loss="0.025", fora_kw=450)
+    put_hours(conn, uc, [("2026-10-06 14:00", 400, 300, 0)])
+    (adj,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (adj["p_kwh"], adj["q_kvarh"], adj["s_kvah"]) == (
+        D("410.000"),
+        D("307.500"),
+        D("512.500"),
+    )
+    assert (adj["ufer_kwh"], adj["dmcr_kw"]) == (D("61.500"), D("471.500"))
+    (raw,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT, with_losses=False)
+    assert (raw["ufer_kwh"], raw["dmcr_kw"]) == (D("60.000"), D("460.000"))
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert (fp["ufer_kwh"], fp["dmcr_kw"], fp["dmcr_excess_kw"]) == (
+        D("61.50"),
+        D("471.50"),
+        D("21.50"),
+    )
+
+
+def test_hour_without_active_energy_is_flagged(conn):
+    # P = 0, Q = 50 inductive: UFER = 0.92 x 50 = 46, DMCR = 46, flagged.
+    uc = make_uc(conn, 5)
+    put_hours(conn, uc, [("2026-10-06 15:00", 0, 50, 0)])
+    (row,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (row["ufer_kwh"], row["dmcr_kw"], row["p_zero"]) == (D("46.000"), D("46.000"), True)
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert fp["p_zero_hours"] == 1
+
+
+def test_verde_has_a_single_demand_row(conn):
+    # Verde: ponta hour 19:00 (P 300, Q 300: S = 424.26, 0.92 S = 390.32, UFER 90.32) and fora
+    # ponta hour 10:00 (P 100, Q 0). The single demand (contracted 350) takes the larger DMCR.
+    uc = make_uc(conn, 6, modality="verde", ponta_kw=None, fora_kw=350)
+    put_hours(conn, uc, [("2026-10-06 19:00", 300, 300, 0), ("2026-10-06 10:00", 100, 0, 0)])
+    rows = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}
+    assert rows["ponta"]["ufer_kwh"] == round(_ufer(D(300), D(300)), 2) == D("90.32")
+    assert rows["ponta"]["dmcr_excess_kw"] is None
+    assert rows["unica"]["ufer_kwh"] is None
+    assert rows["unica"]["dmcr_kw"] == D("390.32")
+    assert rows["unica"]["dmcr_excess_kw"] == D("40.32")  # 390.3229 - 350
