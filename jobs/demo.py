@@ -83,6 +83,10 @@ def main(days: int | None = None, today: date | None = None) -> int:
     with driver.connect() as conn:
         dist_ids = [driver.run_one(conn, "upsert_distributor", ccee_agent_code=c, aneel_code=a,
                                    name=n)["id"] for c, a, n in DISTRIBUTORS]  # type: ignore[index]
+        for dist_id in dist_ids:
+            driver.run(conn, "demo_posto_schedule", distributor_id=dist_id)
+            driver.run(conn, "demo_tariffs", distributor_id=dist_id)
+        driver.run(conn, "demo_pld", start=start, end=end)
         for i, (name, d, modality, peak, minutes, nch) in enumerate(UNITS, start=1):
             serial = f"9900{i:04d}"
             channels = TWELVE if nch == 12 else THREE
@@ -92,13 +96,17 @@ def main(days: int | None = None, today: date | None = None) -> int:
                 channel_constants=None, utc_offset_minutes=-180, transport=None,
                 max_power_kw=peak * 3)
             assert meter is not None
-            driver.run(conn, "upsert_consumer_unit", sequential=1000 + i,
+            uc = driver.run_one(conn, "upsert_consumer_unit", sequential=1000 + i,
                        aneel_code=DISTRIBUTORS[d][1], distributor_id=dist_ids[d],
                        customer_name=name, submarket="SE/CO" if d == 0 else "S",
                        tariff_group="A4", modality=modality,
                        ponta_kw=round(peak * 0.6) if modality == "azul" else None,
                        fora_ponta_kw=peak, musd_kw=peak, supply_voltage_kv=13.8,
                        main_meter_id=meter["id"])
+            assert uc is not None
+            # ~95 % of a year at this load shape (about 0.45 x peak on average), in MWh
+            driver.run(conn, "demo_contract", code=f"DEMO-{uc['uc_code']}", uc_code=uc["uc_code"],
+                       year_start=month.replace(month=1), annual_mwh=round(peak * 0.45 * 8.76 * 0.95, 3))
             result = ingest_rows(conn, generate(serial, peak, minutes, channels, start, end,
                                                 seed=i), source="import", origin="demo")
             print(f"  meter {serial}: {result.summary()}")
@@ -108,4 +116,5 @@ def main(days: int | None = None, today: date | None = None) -> int:
     for r in rows:
         print(f"{r['uc_code']:<16} {r['customer_name']:<20} {r['energy_kwh'] or 0:>12} "
               f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9}")
+    print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     return 0

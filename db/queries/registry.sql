@@ -36,3 +36,43 @@ join smf.distributor d on d.id = u.distributor_id
 join smf.meter m on m.id = u.main_meter_id
 left join smf.rollup_month r on r.meter_id = m.id and r.bucket = %(month)s
 order by u.uc_code;
+
+-- name: demo_posto_schedule
+-- Ponta 18:00-21:00 and the capacitive window 00:00-06:00 from 2020 on, unless already set.
+insert into smf.posto_schedule (distributor_id, valid_during, ponta_start, capacitive_start)
+select %(distributor_id)s, daterange('2020-01-01', null), '18:00', '00:00'
+where not exists (select 1 from smf.posto_schedule where distributor_id = %(distributor_id)s);
+
+-- name: demo_tariffs
+-- Illustrative A4 prices (R$/kWh, R$/kW), not any distributor's real tariff.
+insert into smf.tariff (distributor_id, modality, item, posto, valid_during, price)
+select %(distributor_id)s, t.modality, t.item, t.posto, daterange('2020-01-01', null), t.price
+from (values ('azul', 'energy', 'ponta', 0.55), ('azul', 'energy', 'fora_ponta', 0.35),
+             ('azul', 'demand', 'ponta', 45.0), ('azul', 'demand', 'fora_ponta', 18.0),
+             ('azul', 'overrun', 'ponta', 90.0), ('azul', 'overrun', 'fora_ponta', 36.0),
+             ('azul', 'ufer', 'unica', 0.35), ('azul', 'dmcr', 'ponta', 45.0),
+             ('azul', 'dmcr', 'fora_ponta', 18.0),
+             ('verde', 'energy', 'ponta', 1.60), ('verde', 'energy', 'fora_ponta', 0.35),
+             ('verde', 'demand', 'unica', 18.0), ('verde', 'overrun', 'unica', 36.0),
+             ('verde', 'ufer', 'unica', 0.35), ('verde', 'dmcr', 'unica', 18.0))
+     as t(modality, item, posto, price)
+where not exists (select 1 from smf.tariff where distributor_id = %(distributor_id)s);
+
+-- name: demo_contract
+-- A flat bilateral contract covering about 95 percent of the UC's expected consumption.
+insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket, valid_during,
+                                 annual_mwh)
+select %(code)s, 'bilateral', 'Comercializadora Demo', u.id, u.submarket,
+       daterange(%(year_start)s, (%(year_start)s::date + interval '1 year')::date), %(annual_mwh)s
+from smf.consumer_unit u where u.uc_code = %(uc_code)s
+on conflict (code) do nothing;
+
+-- name: demo_pld
+-- A synthetic hourly PLD (R$/MWh) for each submarket over [start, end).
+insert into smf.pld (submarket, hour, price)
+select s, h, round((140 + 90 * sin(extract(epoch from h) / 43200.0 * pi())
+                    + 15 * (s::text = 'S')::int)::numeric, 2)
+from unnest(enum_range(null::smf.submarket)) s,
+     generate_series(%(start)s::timestamptz, %(end)s::timestamptz - interval '1 hour',
+                     interval '1 hour') h
+on conflict do nothing;
