@@ -113,13 +113,11 @@ begin
     begin
         create temp table ingest_bad on commit drop as
         select line_no, meter_ref, ts, reason from (
-            select s.line_no, coalesce(s.meter_serial, s.meter_id::text) as meter_ref,
-                s.ts::timestamptz as ts,
+            select s.line_no, s.meter_ref, s.t as ts,
                 case
                     when m.id is null then 'unknown_meter'
-                    when time_bucket(m.interval_minutes * interval '1 minute', s.ts::timestamptz)
-                        <> s.ts::timestamptz then 'off_grid'
-                    when s.ts::timestamptz + m.interval_minutes * interval '1 minute' > now()
+                    when time_bucket(m.interval_minutes * interval '1 minute', s.t) <> s.t then 'off_grid'
+                    when s.t + m.interval_minutes * interval '1 minute' > now()
                         then 'future'
                     when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
                 s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh,
@@ -138,9 +136,14 @@ begin
                         or greatest(s.current_a_a, s.current_b_a, s.current_c_a) > least(m.max_current_a, 2000000)
                         then 'above_physical_max'
                 end as reason
-            from ingest_stage s
-            left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
-            left join smf.meter m on m.id = coalesce(s.meter_id, ms.id)
+            from (
+                select s.*, s.ts::timestamptz as t, coalesce(s.meter_id, ms.id) as resolved_id,
+                       coalesce(s.meter_serial, s.meter_id::text) as meter_ref
+                from ingest_stage s
+                left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+                offset 0  -- a fence: parse each timestamp once
+            ) s
+            left join smf.meter m on m.id = s.resolved_id
             offset 0  -- a fence: evaluate the classification once per row
         ) k
         where reason is not null;
