@@ -493,6 +493,7 @@ CREATE FUNCTION smf.ingest_finish(p_batch integer, p_line_offset integer DEFAULT
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
+    SET work_mem TO '256MB'
     AS $_$
 declare
     c_ts_start constant text := '^\d{4}-\d\d-\d\d[T ]\d\d:\d\d';  -- anchored: cheap
@@ -1131,6 +1132,7 @@ CREATE FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time z
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
+    SET work_mem TO '256MB'
     AS $_$
 declare
     v_tz text := smf.local_timezone();
@@ -2389,10 +2391,6 @@ CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (starte
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
 
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
-
-CREATE INDEX rollup_15min_bucket_idx ON smf.rollup_15min USING btree (bucket DESC);
-
-CREATE INDEX rollup_hour_bucket_idx ON smf.rollup_hour USING btree (bucket DESC);
 
 CREATE TRIGGER keep_history BEFORE UPDATE ON smf.interval_reading FOR EACH ROW EXECUTE FUNCTION smf.interval_reading_keep_history();
 

@@ -45,6 +45,7 @@ create or replace function smf.rollup_refresh(p_meter int[], p_lo timestamptz[],
 returns void
 language plpgsql volatile set search_path = smf, public, pg_temp
 set jit = off  -- short set-based statements over a temp scope table: JIT costs more than it saves
+set work_mem = '256MB'  -- a month of a fleet sorts/aggregates in memory instead of spilling
 as $$
 declare
     v_tz text := smf.local_timezone();

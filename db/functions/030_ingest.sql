@@ -60,6 +60,7 @@ create or replace function smf.ingest_finish(p_batch int, p_line_offset int defa
 returns jsonb
 language plpgsql volatile set search_path = smf, public, pg_temp
 set jit = off  -- staging tables have no statistics; JIT would compile for phantom row counts
+set work_mem = '256MB'
 as $$
 declare
     c_ts_start constant text := '^\d{4}-\d\d-\d\d[T ]\d\d:\d\d';  -- anchored: cheap

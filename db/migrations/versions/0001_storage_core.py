@@ -196,9 +196,10 @@ create trigger refuse_delete_with_readings before delete on smf.meter
     for each row execute function smf.meter_refuse_delete_with_readings();
 """)
     op.execute(_rollup_table("rollup_15min", "timestamptz"))
-    op.execute("select create_hypertable('smf.rollup_15min', by_range('bucket', interval '28 days'))")
+    # Rollups are read per meter (the primary key); no separate bucket index to maintain.
+    op.execute("select create_hypertable('smf.rollup_15min', by_range('bucket', interval '28 days'), create_default_indexes => false)")
     op.execute(_rollup_table("rollup_hour", "timestamptz"))
-    op.execute("select create_hypertable('smf.rollup_hour', by_range('bucket', interval '84 days'))")
+    op.execute("select create_hypertable('smf.rollup_hour', by_range('bucket', interval '84 days'), create_default_indexes => false)")
     op.execute(_rollup_table("rollup_day", "date"))
     op.execute(_rollup_table("rollup_month", "date"))
     op.execute("""
