@@ -5,8 +5,14 @@
    measured for a smaller sample through the emulator paced at 9600 baud over a pty.
 2. Meters read per minute and CPU time per read for K emulated meters over loopback TCP with
    no line delay (each read = parameters + full 12-channel current-period mass memory).
+3. With the database in the loop (poller.service into a scratch database cloned from the test
+   template): meters read and stored per minute, CPU per meter read (poller, emulator and
+   driver share this process; the server's CPU is not counted), and the time from the meter's
+   last answer to the committed transaction, p50/p95. A full read (registers, instantaneous,
+   outages, alteration log, mass memory) on the first round stores two periods; later rounds
+   store only the new intervals.
 
-Usage: .venv/bin/python bench/poll.py [--meters K] [--rounds R]
+Usage: .venv/bin/python bench/poll.py [--meters K] [--rounds R] [--db-meters N] [--no-db]
 """
 
 from __future__ import annotations
@@ -104,12 +110,65 @@ async def throughput(k: int, rounds: int) -> None:
           "(client and emulator share this process)")  # fmt: skip
 
 
+async def with_database(n: int, rounds: int) -> None:
+    import statistics
+
+    from db import migrate
+    from db.cluster import Cluster
+    from db.settings import ClusterSettings, Settings, load
+    from poller import emulated, store
+    from poller.service import Poller, PollerConfig
+    from tests.conftest import TEMPLATE, clone, drop  # the test cluster and template
+
+    base = load()
+    cs = ClusterSettings(base.cluster.data_dir.parent / "test-pgdata", 55433,
+                         base.cluster.user, base.cluster.bin_dir)  # fmt: skip
+    Cluster(cs, extra_conf={"fsync": "off", "synchronous_commit": "off"}).start()
+    admin = Settings(cs, "postgres", None, base.local_timezone)
+    import psycopg
+
+    with psycopg.connect(admin.url, autocommit=True) as c:
+        if not c.execute("select 1 from pg_database where datname = %s", (TEMPLATE,)).fetchone():
+            c.execute(f"create database {TEMPLATE}")
+            migrate.upgrade(admin.with_database(TEMPLATE))
+    settings = clone(admin, TEMPLATE)
+    clock = FixedClock(datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC))
+    fast = LinkBehaviour(enq_interval=0.005, response_timeout=0.5)
+    try:
+        fleet = await emulated.start_fleet(n, clock=clock, behaviour=fast)
+        store.register_meters(settings.url, emulated.fleet_registry_params(fleet))
+        cfg = PollerConfig(max_connections=64, tcp_timers=LinkTimers(2.0, 1.0, 0.2), clock=clock)
+        poller = Poller(settings.url, cfg)
+        print(f"== with the database: {n} emulated meters (3/12 ch, 5/15 min), loopback TCP")
+        for r in range(rounds):
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            results = await poller.poll_once(due_only=False)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            lat = sorted(x.answer_to_commit_s for x in results if x.answer_to_commit_s)
+            ok = sum(x.ok and x.committed for x in results)
+            p50 = statistics.median(lat) * 1000
+            p95 = lat[min(len(lat) - 1, int(0.95 * len(lat)))] * 1000
+            stored = sum(x.intervals_stored for x in results)
+            print(f"  round {r + 1}: {ok}/{n} stored, {stored} new intervals, {wall:.2f} s wall: "
+                  f"{ok / wall * 60:.0f} meters/min; CPU {cpu / n * 1000:.1f} ms/meter; "
+                  f"answer->commit p50 {p50:.0f} ms, p95 {p95:.0f} ms")  # fmt: skip
+            clock.advance(timedelta(minutes=15))
+        await fleet.close()
+    finally:
+        drop(settings)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--sample-hours", type=int, default=6)
+    ap.add_argument("--db-meters", type=int, default=200)
+    ap.add_argument("--db-rounds", type=int, default=3)
+    ap.add_argument("--no-db", action="store_true", help="skip part 3 (database in the loop)")
     args = ap.parse_args()
+    if not args.no_db:
+        asyncio.run(with_database(args.db_meters, args.db_rounds))
     computed_day()
     asyncio.run(measured_sample(args.sample_hours))
     asyncio.run(throughput(args.meters, args.rounds))

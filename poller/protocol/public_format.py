@@ -56,26 +56,48 @@ def split_public_file(data: bytes) -> list[bytes]:
 
 
 class FileSession:
-    """A :class:`~.link.Session` answering from a public-format file instead of a meter."""
+    """A :class:`~.link.Session` answering from a public-format file instead of a meter.
+
+    A composite answer is the first block sequence of that code (block numbers restart at 1
+    per sequence) that follows the parameter block answered last, so a file holding several
+    channel groups (parameter block, then its mass memory, per group) decodes group by group.
+    """
 
     def __init__(self, data: bytes) -> None:
         self.blocks = split_public_file(data)
+        self._after = 0  # index of the last parameter block answered
+
+    def _sequences(self, code: int) -> list[tuple[int, list[bytes]]]:
+        """(index of the first block, blocks) of every sequence of composite ``code``."""
+        seqs: list[tuple[int, list[bytes]]] = []
+        for i, b in enumerate(self.blocks):
+            if b[0] != code:
+                continue
+            first = (b[5] & 0x0F) * 100 + (b[6] >> 4) * 10 + (b[6] & 0x0F) == 1
+            if first or not seqs:
+                seqs.append((i, [b]))
+            else:
+                seqs[-1][1].append(b)
+        return seqs
 
     async def request(self, code: int, params: bytes = b"") -> list[bytes]:
         if code in COMPOSITE_CODES:
-            seq = [b for b in self.blocks if b[0] == code]
-            if seq:
-                return seq
+            seqs = self._sequences(code)
+            if seqs:
+                later = [s for i, s in seqs if i > self._after]
+                return later[0] if later else seqs[0][1]
         else:
             group = params[1] if code in _PARAMS and len(params) > 1 else None
-            candidates = [b for b in self.blocks if b[0] == code]
+            candidates = [(i, b) for i, b in enumerate(self.blocks) if b[0] == code]
             if not candidates and code in (0x21, 0x22):
                 # A file from a demand-reset reading holds 0x20 where we ask 0x21/0x22.
-                candidates = [b for b in self.blocks if b[0] == 0x20]
+                candidates = [(i, b) for i, b in enumerate(self.blocks) if b[0] == 0x20]
             if group is not None and candidates:
                 candidates = candidates[group : group + 1] or candidates[:1]
             if candidates:
-                return [candidates[0]]
+                if code in _PARAMS:
+                    self._after = candidates[0][0]
+                return [candidates[0][1]]
         raise CommandNotImplementedError(f"no 0x{code:02X} block in the public-format file")
 
 

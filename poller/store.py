@@ -1,0 +1,299 @@
+"""The poller's side of the database: the registry, the read plan and the store of one read.
+
+Every function here is synchronous (db.driver, psycopg); the service runs them in worker threads.
+One read is stored in ONE transaction: its intervals through :func:`db.ingest.ingest_rows`
+(the only way readings enter the database), registers, instantaneous values, outages,
+alterations, events and its connectivity-log row. Intervals already stored are filtered out in
+that same transaction (smf.meter_missing_intervals), so a re-read writes no interval twice.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from db import driver
+from db.ingest import IntervalRow, ingest_rows
+from db.settings import Settings
+from poller.protocol.client import Interval
+from poller.protocol.codec.instant import Instantaneous
+from poller.protocol.codec.registers import Registers
+
+
+@dataclass(frozen=True, slots=True)
+class MeterInfo:
+    """A registry row of smf.meter the poller needs."""
+
+    id: int
+    serial: str
+    protocol: str
+    interval_minutes: int
+    transport: str
+    poll_schedule: str
+    utc_offset_minutes: int
+    channel_map: tuple[str, ...] = ()
+
+    @property
+    def step(self) -> timedelta:
+        return timedelta(minutes=self.interval_minutes)
+
+    @property
+    def utc_offset(self) -> timedelta:
+        return timedelta(minutes=self.utc_offset_minutes)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> MeterInfo:
+        return cls(
+            id=row["id"],
+            serial=row["serial"],
+            protocol=row["protocol"],
+            interval_minutes=row["interval_minutes"],
+            transport=row["transport"] or "",
+            poll_schedule=row["poll_schedule"],
+            utc_offset_minutes=row["utc_offset_minutes"],
+            channel_map=tuple(row["channel_map"] or ()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    kind: str  # smf.meter_event.kind
+    message: str
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+
+
+@dataclass(slots=True)
+class Attempt:
+    """One session with a meter: the connectivity-log row."""
+
+    meter: MeterInfo
+    started_at: datetime
+    trigger: str = "schedule"
+    attempt: int = 1
+    duration_ms: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    outcome: str = "ok"
+    error_class: str | None = None
+    error_message: str | None = None
+    clock_drift_s: float | None = None
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ReadData:
+    """Everything decoded in one successful session, held in memory until it is committed."""
+
+    attempt: Attempt
+    intervals: list[Interval]
+    #: [lo, hi): the span the meter's memory covered in this read (gap detection window)
+    covered: tuple[datetime, datetime] | None
+    registers: list[tuple[datetime, Registers]] = field(default_factory=list)
+    instantaneous: tuple[datetime, Instantaneous] | None = None
+    outages: list[tuple[datetime, datetime | None]] = field(default_factory=list)
+    alterations: list[tuple[datetime, int, str]] = field(default_factory=list)
+    #: newest interval stored before this read (None: none, or the plan was not available)
+    last_stored: datetime | None = None
+    #: first interval start of the current period (after the last demand reset)
+    current_start: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    batch_id: int | None
+    inserted: int
+    gaps: list[tuple[datetime, datetime, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the database still wants from a meter over the span the meter can deliver."""
+
+    missing: frozenset[datetime]
+    last_stored: datetime | None
+
+
+# --- registry --------------------------------------------------------------------------------
+def load_registry(settings: Settings | str | None) -> list[tuple[MeterInfo, datetime | None]]:
+    """Enabled meters with a transport, ordered by id, with the start of their last successful
+    session (None if never). Raises DatabaseUnavailable."""
+    with driver.connect(settings) as conn:
+        rows = driver.run(conn, "poll_registry")
+    return [(MeterInfo.from_row(r), r["last_ok_at"]) for r in rows]
+
+
+def meter_by_serial(settings: Settings | str | None, serial: str) -> MeterInfo | None:
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
+    return None if row is None else MeterInfo.from_row(row)
+
+
+def plan(settings: Settings | str | None, meter: MeterInfo, lo: datetime, hi: datetime) -> Plan:
+    """Missing interval starts of ``meter`` in [lo, hi) and its newest stored interval."""
+    with driver.connect(settings) as conn:
+        missing = driver.run(conn, "poll_missing_intervals", meter_id=meter.id, lo=lo, hi=hi)
+        last = driver.run_one(conn, "poll_last_interval", meter_id=meter.id)
+    return Plan(frozenset(r["ts"] for r in missing), last["ts"] if last else None)
+
+
+# --- store -----------------------------------------------------------------------------------
+def _attempt_params(a: Attempt, stored: int, batch_id: int | None, n_read: int) -> dict[str, Any]:
+    return dict(
+        meter_id=a.meter.id,
+        started_at=a.started_at,
+        duration_ms=a.duration_ms,
+        trigger=a.trigger,
+        attempt=a.attempt,
+        bytes_in=a.bytes_in,
+        bytes_out=a.bytes_out,
+        outcome=a.outcome,
+        error_class=a.error_class,
+        error_message=a.error_message,
+        clock_drift_s=None if a.clock_drift_s is None else round(a.clock_drift_s, 1),
+        intervals_read=n_read,
+        intervals_stored=stored,
+        batch_id=batch_id,
+    )
+
+
+def _events(conn: Any, meter_id: int, events: Sequence[Event]) -> None:
+    for e in events:
+        driver.run(
+            conn,
+            "poll_insert_event",
+            meter_id=meter_id,
+            at=e.at,
+            kind=e.kind,
+            message=e.message,
+            detail=json.dumps(e.detail, default=str),
+            dedupe_key=e.dedupe_key,
+        )
+
+
+def store_attempt(settings: Settings | str | None, attempt: Attempt) -> None:
+    """Commit the log row (and events) of a session that produced no data."""
+    with driver.connect(settings) as conn:
+        _events(conn, attempt.meter.id, attempt.events)
+        driver.run(conn, "poll_insert_attempt", **_attempt_params(attempt, 0, None, 0))
+
+
+def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
+    """Commit one read in one transaction; returns the batch, new intervals and remaining gaps.
+
+    Raises DatabaseUnavailable (retry later: nothing was written) or BatchRejected.
+    """
+    a, m = read.attempt, read.attempt.meter
+    with driver.connect(settings) as conn:
+        batch_id, inserted = None, 0
+        if read.intervals and read.covered is not None:
+            lo, hi = read.covered
+            wanted = {
+                r["ts"]
+                for r in driver.run(conn, "poll_missing_intervals", meter_id=m.id, lo=lo, hi=hi)
+            }
+            rows = [
+                IntervalRow(
+                    ts=iv.start,
+                    meter_id=m.id,
+                    values={k: v for k, v in iv.values.items() if v is not None},
+                    quality="measured",
+                    source="meter",
+                )
+                for iv in read.intervals
+                if iv.start in wanted
+            ]
+            if rows:
+                origin = f"poll {m.serial} {a.started_at.isoformat()}"
+                result = ingest_rows(conn, rows, source="meter", origin=origin)
+                batch_id, inserted = result.batch_id, result.inserted
+        for at, regs in read.registers:
+            period = "previous" if regs.code == 0x24 else "current"
+            for i, ch in enumerate(regs.channels, start=1):
+                driver.run(
+                    conn,
+                    "poll_insert_register",
+                    meter_id=m.id,
+                    at=at,
+                    period=period,
+                    channel=i,
+                    registers=list(ch.registers),
+                    demands=list(ch.demands),
+                )
+        if read.instantaneous is not None:
+            at, inst = read.instantaneous
+            driver.run(
+                conn,
+                "poll_insert_instantaneous",
+                meter_id=m.id,
+                at=at,
+                values=json.dumps(inst.values),
+                reactive_characteristic=inst.reactive_characteristic,
+            )
+        for start, end in read.outages:
+            driver.run(conn, "poll_upsert_outage", meter_id=m.id, start_at=start, end_at=end)
+        for at, code, reader in read.alterations:
+            driver.run(
+                conn,
+                "poll_insert_alteration",
+                meter_id=m.id,
+                at=at,
+                command_code=code,
+                reader_serial=reader,
+            )
+        gaps: list[tuple[datetime, datetime, int]] = []
+        if read.covered is not None:
+            lo, hi = read.covered
+            if read.last_stored is not None:
+                lo = min(lo, read.last_stored + m.step)  # also what the meter no longer holds
+            gaps = [
+                (g["gap_start"], g["gap_end"], g["intervals"])
+                for g in driver.run(conn, "poll_gaps", meter_id=m.id, lo=lo, hi=hi)
+            ]
+        events = list(a.events)
+        for g0, g1, n in gaps:
+            events.append(
+                Event(
+                    "gap",
+                    f"{n} interval(s) missing from {g0.isoformat()} to {g1.isoformat()} "
+                    "after a complete read: the meter no longer holds them or they were "
+                    "quarantined",
+                    a.started_at,
+                    {"from": g0.isoformat(), "to": g1.isoformat(), "intervals": n},
+                    dedupe_key=f"{g0.isoformat()}/{g1.isoformat()}",
+                )
+            )
+        _events(conn, m.id, events)
+        driver.run(
+            conn,
+            "poll_insert_attempt",
+            **_attempt_params(a, inserted, batch_id, len(read.intervals)),
+        )
+    return Stored(batch_id, inserted, gaps)
+
+
+def register_meters(settings: Settings | str | None, meters: Sequence[dict[str, Any]]) -> list[int]:
+    """Upsert meters (keys of the poll_upsert_emulated_meter query); returns their ids."""
+    ids = []
+    with driver.connect(settings) as conn:
+        for params in meters:
+            row = driver.run_one(conn, "poll_upsert_emulated_meter", **params)
+            assert row is not None
+            ids.append(int(row["id"]))
+    return ids
+
+
+def export_intervals(
+    settings: Settings | str | None, meter_id: int, lo: datetime, hi: datetime
+) -> list[dict[str, Any]]:
+    with driver.connect(settings) as conn:
+        return driver.run(conn, "poll_export_intervals", meter_id=meter_id, lo=lo, hi=hi)
+
+
+def poll_health(settings: Settings | str | None, meter_id: int) -> dict[str, Any] | None:
+    with driver.connect(settings) as conn:
+        return driver.run_one(conn, "poll_health", meter_id=meter_id)

@@ -1,0 +1,79 @@
+"""Clock drift: corrected between 1 and 60 minutes (with an event), only reported beyond.
+Database outage during a store: the decoded read waits in memory and is committed later."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from db.settings import Settings
+from poller.emulator import FixedClock, MeterConfig
+
+from .conftest import assert_matches, poller, q, site
+
+YESTERDAY = datetime(2024, 3, 7, 3, tzinfo=UTC)
+LAST_END = datetime(2024, 3, 8, 15, tzinfo=UTC)
+DEAD_DB = "postgresql://smf@127.0.0.1:9/nowhere?connect_timeout=1"  # nothing listens on port 9
+
+
+@pytest.mark.parametrize(
+    ("offset", "corrected", "events"),
+    [
+        (timedelta(seconds=30), False, []),
+        (timedelta(minutes=-5), True, ["clock_corrected"]),
+        (timedelta(minutes=59), True, ["clock_corrected"]),
+        (timedelta(hours=2), False, ["clock_drift_large"]),
+    ],
+)
+async def test_clock_drift(
+    db_settings: Settings, clock: FixedClock, offset: timedelta, corrected: bool, events: list[str]
+) -> None:
+    cfg = MeterConfig(serial="32600760", clock_offset=offset)
+    async with site(db_settings, clock, cfg) as s:
+        res = await poller(db_settings, clock).read_meter(s.info)
+        meter_error = s.meter.meter_utc() - clock()
+    assert res.ok and res.events == events, res
+    assert res.clock_drift_s == pytest.approx(offset.total_seconds())
+    assert (meter_error == timedelta(0)) is corrected
+    stored = q(db_settings, "select kind, (detail->>'drift_s')::numeric from smf.meter_event")
+    assert stored == [(k, offset.total_seconds()) for k in events]
+    alterations = q(db_settings, "select command_code from smf.meter_alteration order by 1")
+    assert alterations == ([(0x29,), (0x30,)] if corrected else [])
+    if corrected:  # corrected before the mass memory: the data is on the right grid
+        assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
+
+
+async def test_database_outage_keeps_the_read_in_memory(
+    db_settings: Settings, clock: FixedClock
+) -> None:
+    async with site(db_settings, clock) as s:
+        p = poller(db_settings, clock, store_attempts=2)
+        p.settings = DEAD_DB  # the database goes away before the read
+        res = await p.read_meter(s.info)
+        assert res.ok and not res.committed and p.pending_count == 1
+        assert q(db_settings, "select count(*) from smf.interval_reading") == [(0,)]
+        p.settings = db_settings.url  # ... and comes back
+        assert await p.flush(timeout=10)
+    assert p.pending_count == 0
+    assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
+    assert q(db_settings, "select outcome, intervals_stored from smf.poll_attempt") == [("ok", 432)]
+
+
+async def test_store_retries_until_the_database_is_back(
+    db_settings: Settings, clock: FixedClock
+) -> None:
+    async with site(db_settings, clock) as s:
+        p = poller(db_settings, clock, store_attempts=50)
+        await p.read_meter(s.info)  # something stored: the next read plans from the DB
+        clock.advance(timedelta(hours=1))
+        p.settings = DEAD_DB
+
+        async def restore() -> None:
+            await asyncio.sleep(0.5)
+            p.settings = db_settings.url
+
+        res, _ = await asyncio.gather(p.read_meter(s.info), restore())
+    assert res.ok and res.committed and res.intervals_stored == 12, res
+    assert_matches(db_settings, s.meter, YESTERDAY, LAST_END + timedelta(hours=1))
