@@ -2443,9 +2443,6 @@ ALTER TABLE ONLY smf.holiday
 ALTER TABLE ONLY smf.ingest_quarantine
     ADD CONSTRAINT ingest_quarantine_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES smf.ingest_batch(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY smf.instantaneous_reading
-    ADD CONSTRAINT instantaneous_reading_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
-
 ALTER TABLE ONLY smf.meter_alteration
     ADD CONSTRAINT meter_alteration_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
@@ -2455,17 +2452,8 @@ ALTER TABLE ONLY smf.meter_event
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY smf.poll_attempt
-    ADD CONSTRAINT poll_attempt_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES smf.ingest_batch(id);
-
-ALTER TABLE ONLY smf.poll_attempt
-    ADD CONSTRAINT poll_attempt_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
-
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY smf.register_reading
-    ADD CONSTRAINT register_reading_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;

@@ -76,10 +76,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jobs import demo
+    from jobs import demo, fleet_demo
 
     ensure_database()
-    return demo.main(days=args.days)
+    status = demo.main(days=args.days)
+    if args.fleet:
+        print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
+        status = fleet_demo.run(meters=args.fleet) or status
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")
     p.add_argument("--days", type=int, default=None, help="limit the month to N days")
+    p.add_argument("--fleet", type=int, default=50,
+                   help="emulated meters to read over the protocol (0: none)")
     p.set_defaults(func=cmd_demo)
 
     for module in _EXTENSIONS:

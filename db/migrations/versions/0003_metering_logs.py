@@ -13,6 +13,9 @@ Why these tables:
 - meter_event holds what needs attention (clock corrected or drifting, serial changed, a
   plausibility contradiction, gaps); dedupe_key stops a persisting condition from logging one
   event per poll.
+- The hypertables have no foreign keys: creating a chunk of a hypertable with a foreign key
+  locks the referenced table (ShareRowExclusive), which deadlocked concurrent stores that had
+  already written ingest_batch. Meters with readings cannot be deleted (a trigger on smf.meter).
 """
 
 from alembic import op
@@ -26,7 +29,7 @@ depends_on = None
 def upgrade() -> None:
     op.execute("""
 create table smf.poll_attempt (
-    meter_id int not null references smf.meter on delete cascade,
+    meter_id int not null,
     started_at timestamptz not null,
     duration_ms int not null check (duration_ms >= 0),
     trigger text not null check (trigger in ('schedule', 'on_demand', 'retry')),
@@ -40,7 +43,7 @@ create table smf.poll_attempt (
     clock_drift_s numeric(10,1),
     intervals_read int not null default 0,
     intervals_stored int not null default 0,
-    batch_id int references smf.ingest_batch,
+    batch_id int,
     primary key (meter_id, started_at),
     check ((outcome = 'ok') = (error_class is null))
 );
@@ -49,7 +52,7 @@ select create_hypertable('smf.poll_attempt', by_range('started_at', interval '7 
 create index on smf.poll_attempt (started_at);
 
 create table smf.register_reading (
-    meter_id int not null references smf.meter on delete cascade,
+    meter_id int not null,
     at timestamptz not null,
     period text not null check (period in ('current', 'previous')),
     channel smallint not null check (channel between 1 and 3),
@@ -62,7 +65,7 @@ comment on table smf.register_reading is 'Registers 0x23 (current period, at = m
 select create_hypertable('smf.register_reading', by_range('at', interval '30 days'));
 
 create table smf.instantaneous_reading (
-    meter_id int not null references smf.meter on delete cascade,
+    meter_id int not null,
     at timestamptz not null,
     "values" jsonb not null,
     reactive_characteristic text,
