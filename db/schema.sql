@@ -496,7 +496,6 @@ CREATE FUNCTION smf.ingest_finish(p_batch integer, p_line_offset integer DEFAULT
     SET work_mem TO '256MB'
     AS $_$
 declare
-    c_ts_start constant text := '^\d{4}-\d\d-\d\d[T ]\d\d:\d\d';  -- anchored: cheap
     v_qualities text[] := enum_range(null::smf.quality)::text[];
     v_sources text[] := enum_range(null::smf.reading_source)::text[];
     v_line bigint;
@@ -513,46 +512,33 @@ begin
     if not found then
         raise exception using errcode = 'SMF02', message = format('batch %s is not open', p_batch);
     end if;
-    analyze ingest_stage;  -- temp tables get no statistics otherwise, and the joins below need them
     select count(*) into v_rows from ingest_stage;
 
-    raise debug 'ingest batch % validate at %', p_batch, clock_timestamp();
-    -- 1. Malformed input rejects the whole batch: one scan finds the first bad line.
-    select line_no, problem into v_line, v_text from (
-        select line_no, case
-            when ts is null then 'timestamp is missing'
-            when ts !~ c_ts_start or not (right(ts, 1) in ('Z', 'z')
-                    or substr(ts, length(ts) - 5, 1) in ('+', '-')  -- +hh:mm
-                    or substr(ts, length(ts) - 4, 1) in ('+', '-')  -- +hhmm
-                    or substr(ts, length(ts) - 2, 1) in ('+', '-')) -- +hh
-                then format(
-                'timestamp %L is not ISO 8601 with a UTC offset or Z (e.g. 2026-10-01T00:05:00-03:00)', ts)
-            when meter_id is null and coalesce(meter_serial, '') = ''
-                then 'no meter (meter_serial or meter_id) given'
-            when quality <> all (v_qualities)
-                then format('quality %L is not one of %s', quality, v_qualities)
-            when source <> all (v_sources)
-                then format('source %L is not one of %s', source, v_sources)
-        end as problem
-        from ingest_stage
-    ) x where problem is not null order by line_no limit 1;
-    if found then
-        perform smf.ingest_reject(v_line + p_line_offset, v_text);
-    end if;
-
     raise debug 'ingest batch % classify at %', p_batch, clock_timestamp();
-    -- 2. Rows that break a rule: classified in one pass; only they are written.
+    -- 1. One pass over the staged rows. A malformed row (problem) rejects the whole batch; a row
+    -- that breaks a rule (reason) goes to quarantine. Only such rows are written.
     drop view if exists pg_temp.ingest_valid;
     drop table if exists pg_temp.ingest_bad;
     begin
         create temp table ingest_bad on commit drop as
-        select line_no, meter_ref, ts, reason from (
+        select line_no, meter_ref, ts, problem, reason from (
             select s.line_no, s.meter_ref, s.t as ts,
                 case
+                    when s.ts is null then 'timestamp is missing'
+                    when not s.ts_ok then format('timestamp %L is not ISO 8601 with a UTC offset '
+                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', s.ts)
+                    when s.meter_id is null and coalesce(s.meter_serial, '') = ''
+                        then 'no meter (meter_serial or meter_id) given'
+                    when s.quality <> all (v_qualities)
+                        then format('quality %L is not one of %s', s.quality, v_qualities)
+                    when s.source <> all (v_sources)
+                        then format('source %L is not one of %s', s.source, v_sources)
+                end as problem,
+                case
                     when m.id is null then 'unknown_meter'
-                    when time_bucket(m.interval_minutes * interval '1 minute', s.t) <> s.t then 'off_grid'
-                    when s.t + m.interval_minutes * interval '1 minute' > now()
-                        then 'future'
+                    when date_part('epoch', s.t) / m.step_s <> floor(date_part('epoch', s.t) / m.step_s)
+                        then 'off_grid'
+                    when s.t + m.step > now() then 'future'
                     when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
                 s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh,
                 s.voltage_a_v, s.voltage_b_v, s.voltage_c_v, s.current_a_a, s.current_b_a,
@@ -565,22 +551,40 @@ begin
                 s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh) < 0 then 'negative_energy'
                     when least(s.voltage_a_v, s.voltage_b_v, s.voltage_c_v, s.current_a_a, s.current_b_a, s.current_c_a) < 0 then 'negative_value'
                     when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
-                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh) > least(m.max_power_kw * m.interval_minutes / 60.0, 2000000)
-                        or greatest(s.voltage_a_v, s.voltage_b_v, s.voltage_c_v) > least(m.max_voltage_v, 2000000)
-                        or greatest(s.current_a_a, s.current_b_a, s.current_c_a) > least(m.max_current_a, 2000000)
+                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh) > m.max_kwh
+                        or greatest(s.voltage_a_v, s.voltage_b_v, s.voltage_c_v) > m.max_v
+                        or greatest(s.current_a_a, s.current_b_a, s.current_c_a) > m.max_a
                         then 'above_physical_max'
                 end as reason
             from (
-                select s.*, s.ts::timestamptz as t, coalesce(s.meter_id, ms.id) as resolved_id,
+                select s.*, case when s.ts_ok then s.ts::timestamptz end as t,
+                       coalesce(s.meter_id, ms.id) as resolved_id,
                        coalesce(s.meter_serial, s.meter_id::text) as meter_ref
-                from ingest_stage s
+                from (
+                    select s.*, substr(s.ts, 5, 1) = '-' and substr(s.ts, 8, 1) = '-'
+                        and substr(s.ts, 11, 1) in ('T', ' ') and substr(s.ts, 14, 1) = ':'
+                        and (right(s.ts, 1) in ('Z', 'z')
+                        or substr(s.ts, length(s.ts) - 5, 1) in ('+', '-')  -- +hh:mm
+                        or substr(s.ts, length(s.ts) - 4, 1) in ('+', '-')  -- +hhmm
+                        or substr(s.ts, length(s.ts) - 2, 1) in ('+', '-')) -- +hh
+                        as ts_ok
+                    from ingest_stage s
+                    offset 0  -- fences: each expression is evaluated once per row
+                ) s
                 left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
-                offset 0  -- a fence: parse each timestamp once
+                offset 0
             ) s
-            left join smf.meter m on m.id = s.resolved_id
-            offset 0  -- a fence: evaluate the classification once per row
+            left join (
+                select id, interval_minutes * 60.0::float8 as step_s,
+                       interval_minutes * interval '1 minute' as step,
+                       least(max_power_kw * interval_minutes / 60.0, 2000000)::float8 as max_kwh,
+                       least(max_voltage_v, 2000000)::float8 as max_v,
+                       least(max_current_a, 2000000)::float8 as max_a
+                from smf.meter
+            ) m on m.id = s.resolved_id
+            offset 0
         ) k
-        where reason is not null;
+        where problem is not null or reason is not null;
     exception when invalid_datetime_format or datetime_field_overflow
                    or invalid_time_zone_displacement_value then
         -- Slow path, taken only on error: find the first timestamp that does not parse.
@@ -595,8 +599,14 @@ begin
         raise;
     end;
 
+    select line_no, problem into v_line, v_text from ingest_bad
+    where problem is not null order by line_no limit 1;
+    if found then
+        perform smf.ingest_reject(v_line + p_line_offset, v_text);
+    end if;
+
     raise debug 'ingest batch % valid view at %', p_batch, clock_timestamp();
-    -- 3. The valid rows, in stored units.
+    -- 2. The valid rows, in stored units.
     execute format($v$
         create or replace temp view ingest_valid as
         select s.line_no, coalesce(s.meter_id, ms.id) as meter_id, s.ts::timestamptz as ts,
@@ -629,7 +639,7 @@ begin
                        on r.meter_id = t.meter_id and r.ts between t.lo and t.hi) into v_fresh;
 
     raise debug 'ingest batch % merge at %', p_batch, clock_timestamp();
-    -- 4. Merge. Changed rows are updated; the trigger keeps the old version in history.
+    -- 3. Merge. Changed rows are updated; the trigger keeps the old version in history.
     perform set_config('smf.batch_id', p_batch::text, true);
     if coalesce(current_setting('smf.change_reason', true), '') = '' then
         perform set_config('smf.change_reason', format('ingest batch %s', p_batch), true);
@@ -654,7 +664,7 @@ begin
     exception when unique_violation or cardinality_violation then
         -- Slow path: the batch holds one key twice. Differing copies are conflicts (all
         -- quarantined); identical copies are kept once. Then merge again.
-        insert into ingest_bad
+        insert into ingest_bad (line_no, meter_ref, ts, reason)
         select v.line_no, coalesce(s.meter_serial, s.meter_id::text), v.ts,
             case when count(*) over k <> count(*) over k_same then 'duplicate_conflict'
                  when row_number() over k_first > 1 then 'duplicate_identical' end
@@ -673,7 +683,7 @@ begin
     end;
 
     raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
-    -- 5. Quarantine, then the rollups of every touched bucket, in this transaction.
+    -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
     insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
     select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
     from ingest_bad b join ingest_stage s using (line_no)
