@@ -19,17 +19,22 @@ from pathlib import Path
 import psycopg
 
 from db import driver, migrate
+from db.channels import QUANTITY_NAMES
 from db.cluster import Cluster
 from db.ingest import ingest_csv_stream
 from db.settings import load
 
-RAW_COLUMNS = ("meter_id, ts, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, "
-               "reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, "
-               "voltage_b_mv, voltage_c_mv, current_a_ma, current_b_ma, current_c_ma, quality, "
-               "source, batch_id")
-KWH_HEADER = ("meter_id,ts,active_fwd_kwh,active_rev_kwh,reactive_ind_fwd_kvarh,"
-              "reactive_ind_rev_kvarh,reactive_cap_fwd_kvarh,reactive_cap_rev_kvarh,voltage_a_v,"
-              "voltage_b_v,voltage_c_v,current_a_a,current_b_a,current_c_a")
+RAW_COLUMNS = (
+    "meter_id, ts, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, "
+    "reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, "
+    "voltage_b_mv, voltage_c_mv, current_a_ma, current_b_ma, current_c_ma, quality, "
+    "source, batch_id"
+)
+KWH_HEADER = (
+    "meter_id,ts,active_fwd_kwh,active_rev_kwh,reactive_ind_fwd_kvarh,"
+    "reactive_ind_rev_kvarh,reactive_cap_fwd_kvarh,reactive_cap_rev_kvarh,voltage_a_v,"
+    "voltage_b_v,voltage_c_v,current_a_a,current_b_a,current_c_a"
+)
 # One deterministic row per meter and interval; energy follows a daily shape.
 GENERATE = """
 copy (
@@ -46,11 +51,23 @@ copy (
 
 def generate(conn: psycopg.Connection, path: Path, meters: int, days: int, kwh: bool) -> None:
     if kwh:
-        cols = dict(active="round(wh / 1000.0, 3)", ind="round(wh * 0.3 / 1000.0, 3)",
-                    cap="round(wh * 0.05 / 1000.0, 3)", v="220.5", a="35.2", extra="")
+        cols = dict(
+            active="round(wh / 1000.0, 3)",
+            ind="round(wh * 0.3 / 1000.0, 3)",
+            cap="round(wh * 0.05 / 1000.0, 3)",
+            v="220.5",
+            a="35.2",
+            extra="",
+        )
     else:
-        cols = dict(active="wh", ind="(round(wh * 0.3))::int", cap="(round(wh * 0.05))::int",
-                    v="220500", a="35200", extra=", 'measured', 'import', 1")
+        cols = dict(
+            active="wh",
+            ind="(round(wh * 0.3))::int",
+            cap="(round(wh * 0.05))::int",
+            v="220500",
+            a="35200",
+            extra=", 'measured', 'import', 1",
+        )
     sql = GENERATE.format(meters=meters, days=days, **cols)
     with path.open("wb") as fh:
         if kwh:
@@ -77,28 +94,36 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="smf-bench-"))
     kwh_file, wh_file = tmp / "kwh.csv", tmp / "wh.csv"
     with psycopg.connect(settings.url, autocommit=True) as conn:
-        conn.execute("insert into smf.meter (serial, interval_minutes, channel_map) "
-                     "select 'B' || g, 5, %s from generate_series(1, %s) g",
-                     (["active_fwd_kwh", "active_rev_kwh", "reactive_ind_fwd_kvarh",
-                       "reactive_ind_rev_kvarh", "reactive_cap_fwd_kvarh",
-                       "reactive_cap_rev_kvarh", "voltage_a_v", "voltage_b_v", "voltage_c_v",
-                       "current_a_a", "current_b_a", "current_c_a"], args.meters))
+        conn.execute(
+            "insert into smf.meter (serial, interval_minutes, channel_map) "
+            "select 'B' || g, 5, %s from generate_series(1, %s) g",
+            (list(QUANTITY_NAMES), args.meters),
+        )
         # The baseline: a bare hypertable with interval_reading's columns, key and chunking.
-        conn.execute("create table public.bench_raw (like smf.interval_reading including defaults"
-                     " including constraints, primary key (meter_id, ts))")
-        conn.execute("select create_hypertable('public.bench_raw', by_range('ts', "
-                     "interval '7 days'))")
+        conn.execute(
+            "create table public.bench_raw (like smf.interval_reading including defaults"
+            " including constraints, primary key (meter_id, ts))"
+        )
+        conn.execute(
+            "select create_hypertable('public.bench_raw', by_range('ts', interval '7 days'))"
+        )
         t = time.perf_counter()
         generate(conn, kwh_file, args.meters, args.days, kwh=True)
         generate(conn, wh_file, args.meters, args.days, kwh=False)
-        print(f"generated {rows:,} rows x 2 files in {time.perf_counter() - t:.1f}s "
-              f"({kwh_file.stat().st_size / 1e6:.0f} MB kWh CSV)")
+        print(
+            f"generated {rows:,} rows x 2 files in {time.perf_counter() - t:.1f}s "
+            f"({kwh_file.stat().st_size / 1e6:.0f} MB kWh CSV)"
+        )
 
     print(f"\n{args.meters} meters x {args.days} days x 288 = {rows:,} rows, 12 channels")
     with psycopg.connect(settings.url) as conn:
         t = time.perf_counter()
-        with wh_file.open("rb") as fh, conn.cursor().copy(
-                f"copy public.bench_raw ({RAW_COLUMNS}) from stdin (format csv)") as copy:
+        with (
+            wh_file.open("rb") as fh,
+            conn.cursor().copy(
+                f"copy public.bench_raw ({RAW_COLUMNS}) from stdin (format csv)"
+            ) as copy,
+        ):
             while chunk := fh.read(1 << 20):
                 copy.write(chunk)
         conn.commit()
@@ -115,24 +140,34 @@ def main() -> None:
             again = ingest_csv_stream(conn, fh, origin="bench-again")
         again_s = time.perf_counter() - t
     with psycopg.connect(settings.url) as conn:
-        size = conn.execute("select hypertable_size('smf.interval_reading'), "
-                            "hypertable_size('public.bench_raw'), "
-                            "hypertable_size('smf.rollup_15min') + hypertable_size('smf.rollup_hour')"
-                            " + pg_total_relation_size('smf.rollup_day') "
-                            "+ pg_total_relation_size('smf.rollup_month')").fetchone()
+        size = conn.execute(
+            "select hypertable_size('smf.interval_reading'), "
+            "hypertable_size('public.bench_raw'), "
+            "hypertable_size('smf.rollup_15min') + hypertable_size('smf.rollup_hour')"
+            " + pg_total_relation_size('smf.rollup_day') "
+            "+ pg_total_relation_size('smf.rollup_month')"
+        ).fetchone()
         assert size is not None
     driver.dispose_all()
     print(f"  raw COPY into bare hypertable: {raw_s:7.1f} s  {rows / raw_s:>10,.0f} rows/s")
-    print(f"  ingest path (stage+merge+rollups): {ingest_s:7.1f} s  {rows / ingest_s:>10,.0f} rows/s"
-          f"  ({result.inserted:,} inserted; {ingest_s_uncommitted:.1f} s before commit)")
+    print(
+        f"  ingest path (stage+merge+rollups): {ingest_s:7.1f} s  {rows / ingest_s:>10,.0f} rows/s"
+        f"  ({result.inserted:,} inserted; {ingest_s_uncommitted:.1f} s before commit)"
+    )
     print(f"  ratio ingest/raw (rows/s): {raw_s / ingest_s:.2f}")
-    print(f"  re-ingest of the same file (all unchanged): {again_s:7.1f} s  "
-          f"{rows / again_s:>10,.0f} rows/s ({again.unchanged:,} unchanged)")
+    print(
+        f"  re-ingest of the same file (all unchanged): {again_s:7.1f} s  "
+        f"{rows / again_s:>10,.0f} rows/s ({again.unchanged:,} unchanged)"
+    )
     table_b, raw_b, rollup_b = size
-    print(f"  bytes per stored row: {table_b / rows:.0f} (raw table {raw_b / rows:.0f}); "
-          f"rollups add {rollup_b / rows:.0f}")
-    print(f"  bytes per meter-month (8,640 rows): {(table_b + rollup_b) / rows * 8640 / 1e6:.2f} MB"
-          f" incl. rollups and indexes")
+    print(
+        f"  bytes per stored row: {table_b / rows:.0f} (raw table {raw_b / rows:.0f}); "
+        f"rollups add {rollup_b / rows:.0f}"
+    )
+    print(
+        f"  bytes per meter-month (8,640 rows): {(table_b + rollup_b) / rows * 8640 / 1e6:.2f} MB"
+        f" incl. rollups and indexes"
+    )
     for p in (kwh_file, wh_file):
         p.unlink()
     os.rmdir(tmp)

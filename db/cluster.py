@@ -78,8 +78,14 @@ class Cluster:
             pwd.getpwnam(SERVICE_USER)
         except KeyError:
             subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-                 SERVICE_USER],
+                [
+                    "useradd",
+                    "--system",
+                    "--no-create-home",
+                    "--shell",
+                    "/usr/sbin/nologin",
+                    SERVICE_USER,
+                ],
                 check=True,
             )
         # The server user must be able to reach the data directory through every parent.
@@ -116,10 +122,23 @@ class Cluster:
         for path in (self.s.data_dir, self.s.socket_dir):
             path.mkdir(mode=0o700, exist_ok=True)
             self._chown(path)
-        self._run("initdb", "-D", str(self.s.data_dir), "-U", self.s.user, "-E", "UTF8",
-                  "--locale=C", "--auth=trust")
-        conf = {**BASE_CONF, **self.extra_conf, "port": str(self.s.port),
-                "unix_socket_directories": f"'{self.s.socket_dir}'"}
+        self._run(
+            "initdb",
+            "-D",
+            str(self.s.data_dir),
+            "-U",
+            self.s.user,
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--auth=trust",
+        )
+        conf = {
+            **BASE_CONF,
+            **self.extra_conf,
+            "port": str(self.s.port),
+            "unix_socket_directories": f"'{self.s.socket_dir}'",
+        }
         lines = "".join(f"{k} = {v}\n" for k, v in conf.items())
         auto = self.s.data_dir / "postgresql.auto.conf"
         with auto.open("a") as fh:
@@ -132,8 +151,9 @@ class Cluster:
         proc = self._run("pg_ctl", "status", "-D", str(self.s.data_dir), check=False)
         if proc.returncode == 0:
             pid = _pid_from(self.s.data_dir / "postmaster.pid")
-            return Status(True, pid, f"running (pid {pid}) on port {self.s.port}, "
-                                     f"socket {self.s.socket_dir}")
+            return Status(
+                True, pid, f"running (pid {pid}) on port {self.s.port}, socket {self.s.socket_dir}"
+            )
         pidfile = self.s.data_dir / "postmaster.pid"
         if pidfile.exists():
             return Status(False, None, f"not running (stale pid file {pidfile})")
@@ -157,21 +177,40 @@ class Cluster:
         self._chown(self.s.socket_dir)
         if self._as_root and self.s.log_file.exists():
             self._chown(self.s.log_file)
-        proc = self._run("pg_ctl", "start", "-D", str(self.s.data_dir), "-l", str(self.s.log_file),
-                         "-w", "-t", str(int(wait_s)), check=False)
+        proc = self._run(
+            "pg_ctl",
+            "start",
+            "-D",
+            str(self.s.data_dir),
+            "-l",
+            str(self.s.log_file),
+            "-w",
+            "-t",
+            str(int(wait_s)),
+            check=False,
+        )
         if proc.returncode != 0:
-            raise ClusterError(f"the server did not start: {proc.stderr.strip()}\n"
-                               f"last log lines:\n{self.tail_log(15)}")
+            raise ClusterError(
+                f"the server did not start: {proc.stderr.strip()}\n"
+                f"last log lines:\n{self.tail_log(15)}"
+            )
         self._wait_ready(wait_s)
-        return ("initialised and started" if created else "started") + \
-            f" on port {self.s.port} (socket {self.s.socket_dir})"
+        return (
+            "initialised and started" if created else "started"
+        ) + f" on port {self.s.port} (socket {self.s.socket_dir})"
 
     def _wait_ready(self, wait_s: float) -> None:
         deadline = time.monotonic() + wait_s
         while time.monotonic() < deadline:
             proc = subprocess.run(
-                [str(self.s.bin_dir / "pg_isready"), "-h", str(self.s.socket_dir),
-                 "-p", str(self.s.port), "-q"],
+                [
+                    str(self.s.bin_dir / "pg_isready"),
+                    "-h",
+                    str(self.s.socket_dir),
+                    "-p",
+                    str(self.s.port),
+                    "-q",
+                ],
                 capture_output=True,
             )
             if proc.returncode == 0:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import errors as pgerr
+import sqlalchemy.exc
 from psycopg.rows import dict_row
 from sqlalchemy import Engine, create_engine
 
@@ -54,8 +54,9 @@ def engine(url: str | None = None) -> Engine:
     """The pooled engine of a database URL (one per URL per process)."""
     url = url or load().url
     if url not in _ENGINES:
-        _ENGINES[url] = create_engine(sqlalchemy_url(url), pool_size=5, max_overflow=10,
-                                      pool_pre_ping=True)
+        _ENGINES[url] = create_engine(
+            sqlalchemy_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True
+        )
     return _ENGINES[url]
 
 
@@ -72,7 +73,10 @@ def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connecti
     Raises the domain errors of db.errors for driver errors.
     """
     url = settings if isinstance(settings, str) else (settings or load()).url
-    raw = engine(url).raw_connection()
+    try:
+        raw = engine(url).raw_connection()
+    except (psycopg.OperationalError, sqlalchemy.exc.DBAPIError) as exc:  # no connection
+        raise errors.DatabaseUnavailable(str(exc).strip()) from exc
     conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
     try:
         with translate_errors():
@@ -97,6 +101,14 @@ def run_one(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> dict[
     return rows[0] if rows else None
 
 
+def run_scalar(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> Any:
+    """The first column of the first row of the named query (which must return one)."""
+    row = run_one(conn, name, **params)
+    if row is None:
+        raise RuntimeError(f"query {name!r} returned no row")
+    return next(iter(row.values()))
+
+
 _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
     "SMF01": errors.BatchRejected,
     "SMF02": errors.InvalidParameter,
@@ -113,8 +125,15 @@ _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
 
 def translate(exc: psycopg.Error) -> errors.SmfError | None:
     """The domain error for a driver error, or None when it is not ours to name."""
-    if isinstance(exc, psycopg.OperationalError) and exc.sqlstate is None:
+    state = exc.sqlstate or ""
+    if (
+        (isinstance(exc, psycopg.OperationalError) and not state)
+        or state.startswith("08")
+        or state in ("57P01", "57P02", "57P03")
+    ):  # connection lost, server shutting down
         return errors.DatabaseUnavailable(str(exc).strip())
+    if state in ("40P01", "40001"):  # deadlock, serialization failure
+        return errors.RetryableConflict(str(exc).strip())
     cls = _BY_SQLSTATE.get(exc.sqlstate or "")
     if cls is None:
         return None
@@ -125,7 +144,8 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
     if diag.message_detail:
         message = f"{message}: {diag.message_detail}"
     if cls is errors.BatchRejected:
-        line = int(diag.message_hint) if (diag.message_hint or "").isdigit() else None
+        hint = diag.message_hint or ""
+        line = int(hint) if hint.isdigit() else None
         return errors.BatchRejected(message, line)
     return cls(message)
 
@@ -134,8 +154,6 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
 def translate_errors() -> Iterator[None]:
     try:
         yield
-    except (pgerr.QueryCanceled, pgerr.AdminShutdown):
-        raise
     except psycopg.Error as exc:
         mapped = translate(exc)
         if mapped is None:

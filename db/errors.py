@@ -34,4 +34,8 @@ class Conflict(SmfError):
 
 
 class DatabaseUnavailable(SmfError):
-    pass
+    """The server cannot be reached or is restarting: nothing was written; retry later."""
+
+
+class RetryableConflict(SmfError):
+    """A deadlock or serialization failure: the transaction was rolled back; run it again."""

@@ -55,8 +55,10 @@ class IngestResult:
 
     def summary(self) -> str:
         q = ", ".join(f"{k} {v}" for k, v in sorted(self.quarantined.items())) or "none"
-        return (f"batch {self.batch_id}: {self.rows} rows: {self.inserted} inserted, "
-                f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}")
+        return (
+            f"batch {self.batch_id}: {self.rows} rows: {self.inserted} inserted, "
+            f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}"
+        )
 
 
 def _begin(conn: psycopg.Connection[Any], source: str, origin: str | None) -> int:
@@ -69,9 +71,14 @@ def _finish(conn: psycopg.Connection[Any], batch_id: int, line_offset: int) -> I
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
-    return IngestResult(batch_id=r["batch_id"], rows=r["rows"], inserted=r["inserted"],
-                        updated=r["updated"], unchanged=r["unchanged"],
-                        quarantined=dict(r["quarantined"]))
+    return IngestResult(
+        batch_id=r["batch_id"],
+        rows=r["rows"],
+        inserted=r["inserted"],
+        updated=r["updated"],
+        unchanged=r["unchanged"],
+        quarantined=dict(r["quarantined"]),
+    )
 
 
 def _copy_error(exc: psycopg.Error, line_offset: int) -> BatchRejected:
@@ -85,12 +92,18 @@ def _copy_error(exc: psycopg.Error, line_offset: int) -> BatchRejected:
     return BatchRejected(f"{where}: {problem}", line)
 
 
-def ingest_rows(conn: psycopg.Connection[Any], rows: Iterable[IntervalRow], *,
-                source: str = "meter", origin: str | None = None) -> IngestResult:
+def ingest_rows(
+    conn: psycopg.Connection[Any],
+    rows: Iterable[IntervalRow],
+    *,
+    source: str = "meter",
+    origin: str | None = None,
+) -> IngestResult:
     """Ingest rows in the caller's transaction; the caller commits. Raises BatchRejected."""
     batch_id = _begin(conn, source, origin)
     stmt = sql.SQL(driver.query("ingest_copy_rows")).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS)))
+        columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS))
+    )
     try:
         with conn.cursor() as cur, cur.copy(stmt) as copy:
             for r in rows:
@@ -98,8 +111,16 @@ def ingest_rows(conn: psycopg.Connection[Any], rows: Iterable[IntervalRow], *,
                 if unknown:
                     raise BatchRejected(f"unknown quantities {sorted(unknown)}")
                 ts = r.ts.isoformat() if r.ts.tzinfo else f"{r.ts.isoformat()}(no offset)"
-                copy.write_row((r.meter_id, r.meter_serial, ts,
-                                *(r.values.get(q) for q in QUANTITY_NAMES), r.quality, r.source))
+                copy.write_row(
+                    (
+                        r.meter_id,
+                        r.meter_serial,
+                        ts,
+                        *(r.values.get(q) for q in QUANTITY_NAMES),
+                        r.quality,
+                        r.source,
+                    )
+                )
     except psycopg.DataError as exc:
         raise _copy_error(exc, 0) from exc
     with driver.translate_errors():
@@ -113,8 +134,11 @@ def parse_header(header_line: str) -> tuple[list[str], str]:
     names = [c.strip().strip('"').lower() for c in text.split(delimiter)]
     unknown = [c for c in names if c not in ALLOWED_COLUMNS]
     if unknown:
-        raise BatchRejected(f"line 1: unknown column(s) {', '.join(unknown)}; allowed: "
-                            f"{', '.join(sorted(ALLOWED_COLUMNS))}", 1)
+        raise BatchRejected(
+            f"line 1: unknown column(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(sorted(ALLOWED_COLUMNS))}",
+            1,
+        )
     dupes = sorted({c for c in names if names.count(c) > 1})
     if dupes:
         raise BatchRejected(f"line 1: column(s) {', '.join(dupes)} given twice", 1)
@@ -127,9 +151,14 @@ def parse_header(header_line: str) -> tuple[list[str], str]:
     return names, delimiter
 
 
-def ingest_csv_stream(conn: psycopg.Connection[Any], fh: IO[bytes], *, origin: str | None = None,
-                      source: str = "import",
-                      progress: Callable[[int], None] | None = None) -> IngestResult:
+def ingest_csv_stream(
+    conn: psycopg.Connection[Any],
+    fh: IO[bytes],
+    *,
+    origin: str | None = None,
+    source: str = "import",
+    progress: Callable[[int], None] | None = None,
+) -> IngestResult:
     """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected."""
     first = fh.readline()
     if not first.strip():
@@ -141,7 +170,8 @@ def ingest_csv_stream(conn: psycopg.Connection[Any], fh: IO[bytes], *, origin: s
     names, delimiter = parse_header(header)
     batch_id = _begin(conn, source, origin)
     stmt = sql.SQL(driver.query("ingest_copy_csv")).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, names)), delimiter=sql.Literal(delimiter))
+        columns=sql.SQL(", ").join(map(sql.Identifier, names)), delimiter=sql.Literal(delimiter)
+    )
     done = len(first)
     try:
         with conn.cursor() as cur, cur.copy(stmt) as copy:

@@ -1,7 +1,7 @@
 """The declared schema: db/schema.sql is the normalised pg_dump of a freshly migrated database.
 
-`smf db schema --write` regenerates it from a scratch database after a migration; tests check that migrating a new
-database gives exactly this text.
+`smf db schema --write` regenerates it from a scratch database after a migration; tests check
+that migrating a new database gives exactly this text.
 """
 
 from __future__ import annotations
@@ -20,9 +20,18 @@ def dump(settings: Settings | None = None) -> str:
     s = settings or load()
     pg_dump = s.cluster.bin_dir / "pg_dump"
     proc = subprocess.run(
-        [str(pg_dump), "--schema-only", "--schema=smf", "--no-owner", "--no-privileges",
-         "--dbname", s.url],
-        capture_output=True, text=True, check=False,
+        [
+            str(pg_dump),
+            "--schema-only",
+            "--schema=smf",
+            "--no-owner",
+            "--no-privileges",
+            "--dbname",
+            s.url,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"pg_dump failed: {proc.stderr.strip()}")

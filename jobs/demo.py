@@ -10,9 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from db import driver
+from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
 
-DISTRIBUTORS = [(9001, "059", "Distribuidora Demo Sudeste"), (9002, "047", "Distribuidora Demo Sul")]
+DISTRIBUTORS = [
+    (9001, "059", "Distribuidora Demo Sudeste"),
+    (9002, "047", "Distribuidora Demo Sul"),
+]
 # (customer, distributor index, modality, peak kW, interval minutes, channels)
 UNITS = [
     ("Metalurgica Alfa", 0, "azul", 900, 5, 12),
@@ -21,10 +25,8 @@ UNITS = [
     ("Frigorifico Delta", 1, "verde", 480, 15, 3),
     ("Shopping Epsilon", 1, "azul", 1200, 5, 12),
 ]
-TWELVE = ["active_fwd_kwh", "active_rev_kwh", "reactive_ind_fwd_kvarh", "reactive_ind_rev_kvarh",
-          "reactive_cap_fwd_kvarh", "reactive_cap_rev_kvarh", "voltage_a_v", "voltage_b_v",
-          "voltage_c_v", "current_a_a", "current_b_a", "current_c_a"]
-THREE = ["active_fwd_kwh", "reactive_ind_fwd_kvarh", "reactive_cap_fwd_kvarh"]
+TWELVE = list(QUANTITY_NAMES)
+THREE = list(LEGACY_3_CHANNELS)
 LOCAL = timedelta(hours=-3)
 
 
@@ -32,8 +34,10 @@ def previous_month(today: date) -> tuple[datetime, datetime]:
     """UTC start and end of the local calendar month before `today`."""
     first = today.replace(day=1)
     start = (first - timedelta(days=1)).replace(day=1)
-    return (datetime(start.year, start.month, 1, tzinfo=UTC) - LOCAL,
-            datetime(first.year, first.month, 1, tzinfo=UTC) - LOCAL)
+    return (
+        datetime(start.year, start.month, 1, tzinfo=UTC) - LOCAL,
+        datetime(first.year, first.month, 1, tzinfo=UTC) - LOCAL,
+    )
 
 
 def load_shape(starts_local: np.ndarray, peak_kw: float, seed: int) -> np.ndarray:
@@ -47,8 +51,15 @@ def load_shape(starts_local: np.ndarray, peak_kw: float, seed: int) -> np.ndarra
     return np.maximum(kw * rng.normal(1.0, 0.04, kw.shape), 0.0)
 
 
-def generate(serial: str, peak_kw: float, minutes: int, channels: list[str], start: datetime,
-             end: datetime, seed: int) -> list[IntervalRow]:
+def generate(
+    serial: str,
+    peak_kw: float,
+    minutes: int,
+    channels: list[str],
+    start: datetime,
+    end: datetime,
+    seed: int,
+) -> list[IntervalRow]:
     n = int((end - start).total_seconds() // (minutes * 60))
     starts = np.datetime64(start.replace(tzinfo=None), "m") + np.arange(n) * minutes
     kw = load_shape(starts + np.timedelta64(-180, "m"), peak_kw, seed)
@@ -66,10 +77,19 @@ def generate(serial: str, peak_kw: float, minutes: int, channels: list[str], sta
         }
         if len(channels) == 12:
             amps = round(float(kw[i]) * 1000 / (3 * 127.0), 1)
-            values.update({"active_rev_kwh": 0.0, "reactive_ind_rev_kvarh": 0.0,
-                           "reactive_cap_rev_kvarh": 0.0, "voltage_a_v": float(volts[i]),
-                           "voltage_b_v": float(volts[i]) - 0.4, "voltage_c_v": float(volts[i]) + 0.3,
-                           "current_a_a": amps, "current_b_a": amps, "current_c_a": amps})
+            values.update(
+                {
+                    "active_rev_kwh": 0.0,
+                    "reactive_ind_rev_kvarh": 0.0,
+                    "reactive_cap_rev_kvarh": 0.0,
+                    "voltage_a_v": float(volts[i]),
+                    "voltage_b_v": float(volts[i]) - 0.4,
+                    "voltage_c_v": float(volts[i]) + 0.3,
+                    "current_a_a": amps,
+                    "current_b_a": amps,
+                    "current_c_a": amps,
+                }
+            )
         ts = start + timedelta(minutes=minutes * i)
         rows.append(IntervalRow(ts=ts, meter_serial=serial, values=values))
     return rows
@@ -81,8 +101,10 @@ def main(days: int | None = None, today: date | None = None) -> int:
         end = min(end, start + timedelta(days=days))
     month = (start + LOCAL).date().replace(day=1)
     with driver.connect() as conn:
-        dist_ids = [driver.run_one(conn, "upsert_distributor", ccee_agent_code=c, aneel_code=a,
-                                   name=n)["id"] for c, a, n in DISTRIBUTORS]  # type: ignore[index]
+        dist_ids = [
+            driver.run_scalar(conn, "upsert_distributor", ccee_agent_code=c, aneel_code=a, name=n)
+            for c, a, n in DISTRIBUTORS
+        ]
         for dist_id in dist_ids:
             driver.run(conn, "demo_posto_schedule", distributor_id=dist_id)
             driver.run(conn, "demo_tariffs", distributor_id=dist_id)
@@ -91,30 +113,60 @@ def main(days: int | None = None, today: date | None = None) -> int:
             serial = f"9900{i:04d}"
             channels = TWELVE if nch == 12 else THREE
             meter = driver.run_one(
-                conn, "upsert_meter", serial=serial, manufacturer="Demo", model=f"DM{nch}",
-                protocol="import_only", interval_minutes=minutes, channel_map=channels,
-                channel_constants=None, utc_offset_minutes=-180, transport=None,
-                max_power_kw=peak * 3)
+                conn,
+                "upsert_meter",
+                serial=serial,
+                manufacturer="Demo",
+                model=f"DM{nch}",
+                protocol="import_only",
+                interval_minutes=minutes,
+                channel_map=channels,
+                channel_constants=None,
+                utc_offset_minutes=-180,
+                transport=None,
+                max_power_kw=peak * 3,
+            )
             assert meter is not None
-            uc = driver.run_one(conn, "upsert_consumer_unit", sequential=1000 + i,
-                       aneel_code=DISTRIBUTORS[d][1], distributor_id=dist_ids[d],
-                       customer_name=name, submarket="SE/CO" if d == 0 else "S",
-                       tariff_group="A4", modality=modality,
-                       ponta_kw=round(peak * 0.6) if modality == "azul" else None,
-                       fora_ponta_kw=peak, musd_kw=peak, supply_voltage_kv=13.8,
-                       main_meter_id=meter["id"])
+            uc = driver.run_one(
+                conn,
+                "upsert_consumer_unit",
+                sequential=1000 + i,
+                aneel_code=DISTRIBUTORS[d][1],
+                distributor_id=dist_ids[d],
+                customer_name=name,
+                submarket="SE/CO" if d == 0 else "S",
+                tariff_group="A4",
+                modality=modality,
+                ponta_kw=round(peak * 0.6) if modality == "azul" else None,
+                fora_ponta_kw=peak,
+                musd_kw=peak,
+                supply_voltage_kv=13.8,
+                main_meter_id=meter["id"],
+            )
             assert uc is not None
             # ~95 % of a year at this load shape (about 0.45 x peak on average), in MWh
-            driver.run(conn, "demo_contract", code=f"DEMO-{uc['uc_code']}", uc_code=uc["uc_code"],
-                       year_start=month.replace(month=1), annual_mwh=round(peak * 0.45 * 8.76 * 0.95, 3))
-            result = ingest_rows(conn, generate(serial, peak, minutes, channels, start, end,
-                                                seed=i), source="import", origin="demo")
+            driver.run(
+                conn,
+                "demo_contract",
+                code=f"DEMO-{uc['uc_code']}",
+                uc_code=uc["uc_code"],
+                year_start=month.replace(month=1),
+                annual_mwh=round(peak * 0.45 * 8.76 * 0.95, 3),
+            )
+            result = ingest_rows(
+                conn,
+                generate(serial, peak, minutes, channels, start, end, seed=i),
+                source="import",
+                origin="demo",
+            )
             print(f"  meter {serial}: {result.summary()}")
         rows = driver.run(conn, "month_summary_per_uc", month=month)
     print(f"\nMonth {month:%Y-%m} (local), per consumer unit:")
     print(f"{'UC':<16} {'customer':<20} {'energy kWh':>12} {'complete %':>10} {'max kW':>9}")
     for r in rows:
-        print(f"{r['uc_code']:<16} {r['customer_name']:<20} {r['energy_kwh'] or 0:>12} "
-              f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9}")
+        print(
+            f"{r['uc_code']:<16} {r['customer_name']:<20} {r['energy_kwh'] or 0:>12} "
+            f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9}"
+        )
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     return 0

@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from db.errors import DatabaseUnavailable, SmfError
+from db.errors import DatabaseUnavailable, RetryableConflict
 from db.settings import Settings
 from poller import store
 from poller.protocol.client import Interval, MeterClient
@@ -131,26 +131,10 @@ def classify(exc: BaseException) -> str:
 
 
 def is_transient_db_error(exc: BaseException) -> bool:
-    """True for "the database is not reachable now" (or a deadlock): retry the store later.
-
-    db.driver translates query-time connection losses into DatabaseUnavailable, but a failed
-    pool checkout surfaces as the pool's OperationalError; both are matched without importing
-    the driver here (only db.driver imports it).
-    """
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, DatabaseUnavailable):
-            return True
-        if isinstance(seen, SmfError):
-            return False  # a domain error: retrying the same transaction will not help
-        if getattr(seen, "sqlstate", None) in ("40P01", "40001"):
-            return True  # deadlock (concurrent chunk creation) or serialization: retry
-        if any(c.__name__ in ("OperationalError", "InterfaceError") for c in type(seen).__mro__):
-            return True
-        if isinstance(seen, (ConnectionError, TimeoutError)):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    """True for "the database is not reachable now" or a deadlock: retry the store later.
+    db.driver translates both (DatabaseUnavailable, RetryableConflict); OS-level connection
+    errors can also surface before the driver is involved."""
+    return isinstance(exc, (DatabaseUnavailable, RetryableConflict, ConnectionError, TimeoutError))
 
 
 def open_link(meter: MeterInfo, config: PollerConfig) -> tuple[Transport, Link | WrappedLink]:

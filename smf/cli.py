@@ -91,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("db", help="the local database cluster and the schema")
-    p.add_argument("action", choices=["start", "stop", "status", "reset", "logs", "psql",
-                                      "migrate", "schema"])
+    p.add_argument(
+        "action", choices=["start", "stop", "status", "reset", "logs", "psql", "migrate", "schema"]
+    )
     p.add_argument("--yes", action="store_true", help="confirm reset")
     p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
     p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
@@ -105,8 +106,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")
     p.add_argument("--days", type=int, default=None, help="limit the month to N days")
-    p.add_argument("--fleet", type=int, default=50,
-                   help="emulated meters to read over the protocol (0: none)")
+    p.add_argument(
+        "--fleet", type=int, default=50, help="emulated meters to read over the protocol (0: none)"
+    )
     p.set_defaults(func=cmd_demo)
 
     for module in _EXTENSIONS:

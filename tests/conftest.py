@@ -30,8 +30,11 @@ _counter = itertools.count()
 def _sources_hash() -> str:
     h = hashlib.sha256()
     for path in sorted((REPO_ROOT / "db").rglob("*")):
-        if path.suffix in {".py", ".sql"} and "__pycache__" not in path.parts \
-                and path.name != "schema.sql":
+        if (
+            path.suffix in {".py", ".sql"}
+            and "__pycache__" not in path.parts
+            and path.name != "schema.sql"
+        ):
             h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -41,19 +44,32 @@ def test_cluster() -> Iterator[Settings]:
     base = load()
     external = os.environ.get("SMF_TEST_DATABASE_URL")
     if external:
-        yield base.__class__(cluster=base.cluster, database="postgres", external_url=external,
-                             local_timezone=base.local_timezone)
+        yield base.__class__(
+            cluster=base.cluster,
+            database="postgres",
+            external_url=external,
+            local_timezone=base.local_timezone,
+        )
         return
     cs = ClusterSettings(
         data_dir=Path(os.environ.get("SMF_TEST_PG_DATA", REPO_ROOT / ".smf" / "test-pgdata")),
         port=int(os.environ.get("SMF_TEST_PG_PORT", "55433")),
-        user=base.cluster.user, bin_dir=base.cluster.bin_dir,
+        user=base.cluster.user,
+        bin_dir=base.cluster.bin_dir,
     )
-    cluster = Cluster(cs, extra_conf={"fsync": "off", "synchronous_commit": "off",
-                                      "full_page_writes": "off", "shared_buffers": "'256MB'"})
+    cluster = Cluster(
+        cs,
+        extra_conf={
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "shared_buffers": "'256MB'",
+        },
+    )
     cluster.start()
-    yield Settings(cluster=cs, database="postgres", external_url=None,
-                   local_timezone=base.local_timezone)
+    yield Settings(
+        cluster=cs, database="postgres", external_url=None, local_timezone=base.local_timezone
+    )
 
 
 def _admin(settings: Settings) -> psycopg.Connection[Any]:
@@ -66,7 +82,8 @@ def template(test_cluster: Settings) -> str:
     with _admin(test_cluster) as conn:
         row = conn.execute(
             "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
-            (TEMPLATE,)).fetchone()
+            (TEMPLATE,),
+        ).fetchone()
         if row is not None and row[0] == want:
             return TEMPLATE
         conn.execute(f"drop database if exists {TEMPLATE} with (force)")

@@ -21,14 +21,19 @@ def run_migrations_online() -> None:
     url = config.attributes.get("url") or sqlalchemy_url(load().url)
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, transactional_ddl=True,
-                          version_table_schema="public")
+        context.configure(
+            connection=connection, transactional_ddl=True, version_table_schema="public"
+        )
         with context.begin_transaction():
             context.run_migrations()
             # After a downgrade to base there is no schema to put functions in.
             wanted = config.attributes.get("apply_functions", True)
-            if wanted and connection.exec_driver_sql(
-                    "select 1 from pg_namespace where nspname = 'smf'").first():
+            if (
+                wanted
+                and connection.exec_driver_sql(
+                    "select 1 from pg_namespace where nspname = 'smf'"
+                ).first()
+            ):
                 sql_functions.apply_all(connection)
 
 

@@ -7,8 +7,14 @@ from typing import Any
 
 import psycopg
 
-TABLES = ("interval_reading", "interval_reading_history", "rollup_15min", "rollup_hour",
-          "rollup_day", "rollup_month")
+TABLES = (
+    "interval_reading",
+    "interval_reading_history",
+    "rollup_15min",
+    "rollup_hour",
+    "rollup_day",
+    "rollup_month",
+)
 
 
 def add_meters(url: str, *serials: str, interval: int = 5, max_power_kw: float = 1000) -> None:
@@ -17,9 +23,19 @@ def add_meters(url: str, *serials: str, interval: int = 5, max_power_kw: float =
             conn.execute(
                 "insert into smf.meter (serial, interval_minutes, max_power_kw, channel_map) "
                 "values (%s, %s, %s, %s)",
-                (serial, interval, max_power_kw,
-                 ["active_fwd_kwh", "active_rev_kwh", "reactive_ind_fwd_kvarh",
-                  "reactive_cap_fwd_kvarh", "voltage_a_v", "current_a_a"]),
+                (
+                    serial,
+                    interval,
+                    max_power_kw,
+                    [
+                        "active_fwd_kwh",
+                        "active_rev_kwh",
+                        "reactive_ind_fwd_kvarh",
+                        "reactive_cap_fwd_kvarh",
+                        "voltage_a_v",
+                        "current_a_a",
+                    ],
+                ),
             )
 
 
@@ -30,7 +46,8 @@ def fingerprint(url: str) -> dict[str, tuple[int, str]]:
         for t in TABLES:
             row = conn.execute(
                 f"select count(*), coalesce(md5(string_agg(x::text, '|' order by x::text)), '') "
-                f"from smf.{t} x").fetchone()
+                f"from smf.{t} x"
+            ).fetchone()
             assert row is not None
             out[t] = (row[0], row[1])
     return out

@@ -1,4 +1,4 @@
-"""The project-managed cluster: idempotent start/stop, stale pid files, busy ports, clear messages."""
+"""The project-managed cluster: idempotent start/stop, stale pid files, busy ports."""
 
 from __future__ import annotations
 

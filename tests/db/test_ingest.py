@@ -31,24 +31,33 @@ def test_first_import_stores_integers_and_rollups(meters: Settings, tmp_path: Pa
     result = ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
     assert (result.rows, result.inserted, result.updated, result.unchanged) == (4, 4, 0, 0)
     assert result.quarantined == {}
-    rows = query(meters.url, "select m.serial, r.ts, r.active_fwd_wh, r.voltage_a_mv, r.quality, "
-                 "r.source from smf.interval_reading r join smf.meter m on m.id = r.meter_id "
-                 "order by 1, 2")
+    rows = query(
+        meters.url,
+        "select m.serial, r.ts, r.active_fwd_wh, r.voltage_a_mv, r.quality, "
+        "r.source from smf.interval_reading r join smf.meter m on m.id = r.meter_id "
+        "order by 1, 2",
+    )
     first = rows[0]
     # 00:00 at -03:00 is 03:00 UTC; 1.234 kWh = 1234 Wh; 220.1 V = 220100 mV
     assert first[1] == datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
     assert first[2:] == (1234, 220100, "measured", "import")
     # The 15-minute bucket 03:00 UTC of M1 holds 1234 + 1300 + 466 = 3000 Wh -> 3000*4/1000 = 12 kW.
-    quarter = query(meters.url, "select active_fwd_wh, n_measured, n_expected, max_demand_kw, "
-                    "voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum from smf.rollup_15min "
-                    "where meter_id = 1")
+    quarter = query(
+        meters.url,
+        "select active_fwd_wh, n_measured, n_expected, max_demand_kw, "
+        "voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum from smf.rollup_15min "
+        "where meter_id = 1",
+    )
     assert quarter == [(3000, 3, 3, Decimal("12.000"), 219900, 221000, 661000)]
     # M1 and M2 share the local day 2026-10-01 and month 2026-10; M2 adds 2000 Wh.
-    days = query(meters.url, "select meter_id, bucket::text, active_fwd_wh, n_expected "
-                 "from smf.rollup_day order by 1")
+    days = query(
+        meters.url,
+        "select meter_id, bucket::text, active_fwd_wh, n_expected from smf.rollup_day order by 1",
+    )
     assert days == [(1, "2026-10-01", 3000, 288), (2, "2026-10-01", 2000, 288)]
-    months = query(meters.url, "select meter_id, active_fwd_wh, n_expected from smf.rollup_month "
-                   "order by 1")
+    months = query(
+        meters.url, "select meter_id, active_fwd_wh, n_expected from smf.rollup_month order by 1"
+    )
     assert months == [(1, 3000, 31 * 288), (2, 2000, 31 * 288)]
 
 
@@ -63,18 +72,26 @@ def test_same_import_twice_changes_nothing(meters: Settings, tmp_path: Path) -> 
 
 def test_correction_updates_rollups_and_keeps_history(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
-    fixed = write_csv(tmp_path / "b.csv", HEADER + ",quality",
-                      "M1,2026-10-01T00:05:00-03:00,1.500,0.250,221.0,adjusted",
-                      "M1,2026-10-01T00:10:00-03:00,0.466,0,219.9,measured")
+    fixed = write_csv(
+        tmp_path / "b.csv",
+        HEADER + ",quality",
+        "M1,2026-10-01T00:05:00-03:00,1.500,0.250,221.0,adjusted",
+        "M1,2026-10-01T00:10:00-03:00,0.466,0,219.9,measured",
+    )
     result = ingest_csv(fixed, settings=meters)
     assert (result.inserted, result.updated, result.unchanged) == (0, 1, 1)
     # 1234 + 1500 + 466 = 3200 Wh in the quarter hour, hour, day and month.
     for table in ("rollup_15min", "rollup_hour", "rollup_day", "rollup_month"):
-        got = query(meters.url, f"select active_fwd_wh, n_measured, n_adjusted from smf.{table} "
-                    "where meter_id = 1")
+        got = query(
+            meters.url,
+            f"select active_fwd_wh, n_measured, n_adjusted from smf.{table} where meter_id = 1",
+        )
         assert got == [(3200, 2, 1)], table
-    history = query(meters.url, "select active_fwd_wh, quality::text, batch_id, "
-                    "superseded_by_batch, reason from smf.interval_reading_history")
+    history = query(
+        meters.url,
+        "select active_fwd_wh, quality::text, batch_id, "
+        "superseded_by_batch, reason from smf.interval_reading_history",
+    )
     assert history == [(1300, "measured", 1, 2, "ingest batch 2")]
 
 
@@ -94,38 +111,78 @@ def test_rule_breaking_rows_go_to_quarantine(meters: Settings, tmp_path: Path) -
         "M2,2026-10-01T03:10:00Z,1,0,230",
     ]
     result = ingest_csv(write_csv(tmp_path / "q.csv", HEADER, *rows), settings=meters)
-    assert result.quarantined == {"unknown_meter": 1, "off_grid": 2, "future": 1,
-                                  "negative_energy": 1, "above_physical_max": 1, "non_finite": 1,
-                                  "duplicate_conflict": 2}
+    assert result.quarantined == {
+        "unknown_meter": 1,
+        "off_grid": 2,
+        "future": 1,
+        "negative_energy": 1,
+        "above_physical_max": 1,
+        "non_finite": 1,
+        "duplicate_conflict": 2,
+    }
     assert (result.rows, result.inserted, result.unchanged) == (15, 5, 1)
     lines = query(meters.url, "select line_no, reason from smf.ingest_quarantine order by 1")
-    assert lines == [(6, "unknown_meter"), (7, "off_grid"), (8, "off_grid"), (9, "future"),
-                     (10, "negative_energy"), (11, "above_physical_max"), (12, "non_finite"),
-                     (13, "duplicate_conflict"), (14, "duplicate_conflict")]
+    assert lines == [
+        (6, "unknown_meter"),
+        (7, "off_grid"),
+        (8, "off_grid"),
+        (9, "future"),
+        (10, "negative_energy"),
+        (11, "above_physical_max"),
+        (12, "non_finite"),
+        (13, "duplicate_conflict"),
+        (14, "duplicate_conflict"),
+    ]
     stored = query(meters.url, "select count(*) from smf.interval_reading")
     assert stored == [(5,)]
 
 
-@pytest.mark.parametrize(("header", "rows", "message"), [
-    ("meter_serial,ts,active_fwd_kwh,bogus", ["M1,2026-10-01T00:00:00Z,1,2"],
-     r"line 1: unknown column\(s\) bogus"),
-    ("meter_serial,active_fwd_kwh", ["M1,1"], "line 1: missing column ts"),
-    ("ts,active_fwd_kwh", ["2026-10-01T00:00:00Z,1"], "line 1: missing column meter_serial"),
-    ("meter_serial,ts", ["M1,2026-10-01T00:00:00Z"], "line 1: no quantity column"),
-    (HEADER, [GOOD[0], "M1,2026-10-01T00:05:00-03:00,abc,0,220"],
-     'line 3, column active_fwd_kwh: invalid input syntax for type double precision: "abc"'),
-    (HEADER, [GOOD[0], GOOD[1], "M1,2026-10-01T00:10:00,1,0,220"],
-     "line 4: timestamp '2026-10-01T00:10:00' is not ISO 8601 with a UTC offset or Z"),
-    (HEADER, [GOOD[0], "M1,2026-13-01T00:10:00Z,1,0,220"],
-     "line 3: timestamp '2026-13-01T00:10:00Z': date/time field value out of range"),
-    (HEADER, [GOOD[0], "M1,2026-10-01T00:05:00Z,1,0,220,9"],
-     "line 3: extra data after last expected column"),
-    (HEADER + ",quality", ["M1,2026-10-01T00:05:00Z,1,0,220,great"],
-     "line 2: quality 'great' is not one of"),
-    (HEADER, [",2026-10-01T00:05:00Z,1,0,220"], r"line 2: no meter \(meter_serial or meter_id\)"),
-])
-def test_malformed_file_is_rejected_whole(meters: Settings, tmp_path: Path, header: str,
-                                          rows: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("header", "rows", "message"),
+    [
+        (
+            "meter_serial,ts,active_fwd_kwh,bogus",
+            ["M1,2026-10-01T00:00:00Z,1,2"],
+            r"line 1: unknown column\(s\) bogus",
+        ),
+        ("meter_serial,active_fwd_kwh", ["M1,1"], "line 1: missing column ts"),
+        ("ts,active_fwd_kwh", ["2026-10-01T00:00:00Z,1"], "line 1: missing column meter_serial"),
+        ("meter_serial,ts", ["M1,2026-10-01T00:00:00Z"], "line 1: no quantity column"),
+        (
+            HEADER,
+            [GOOD[0], "M1,2026-10-01T00:05:00-03:00,abc,0,220"],
+            'line 3, column active_fwd_kwh: invalid input syntax for type double precision: "abc"',
+        ),
+        (
+            HEADER,
+            [GOOD[0], GOOD[1], "M1,2026-10-01T00:10:00,1,0,220"],
+            "line 4: timestamp '2026-10-01T00:10:00' is not ISO 8601 with a UTC offset or Z",
+        ),
+        (
+            HEADER,
+            [GOOD[0], "M1,2026-13-01T00:10:00Z,1,0,220"],
+            "line 3: timestamp '2026-13-01T00:10:00Z': date/time field value out of range",
+        ),
+        (
+            HEADER,
+            [GOOD[0], "M1,2026-10-01T00:05:00Z,1,0,220,9"],
+            "line 3: extra data after last expected column",
+        ),
+        (
+            HEADER + ",quality",
+            ["M1,2026-10-01T00:05:00Z,1,0,220,great"],
+            "line 2: quality 'great' is not one of",
+        ),
+        (
+            HEADER,
+            [",2026-10-01T00:05:00Z,1,0,220"],
+            r"line 2: no meter \(meter_serial or meter_id\)",
+        ),
+    ],
+)
+def test_malformed_file_is_rejected_whole(
+    meters: Settings, tmp_path: Path, header: str, rows: list[str], message: str
+) -> None:
     ingest_csv(write_csv(tmp_path / "ok.csv", HEADER, GOOD[3]), settings=meters)
     before = fingerprint(meters.url)
     batches = query(meters.url, "select count(*) from smf.ingest_batch")
@@ -147,38 +204,57 @@ def test_empty_and_binary_files_are_rejected(meters: Settings, tmp_path: Path) -
 
 
 def test_semicolon_files_and_meter_ids(meters: Settings, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "s.csv", "meter_id;ts;active_fwd_kwh",
-                     "1;2026-10-01T00:00:00-03:00;1.5", "3;2026-10-01T00:15:00-03:00;4")
+    path = write_csv(
+        tmp_path / "s.csv",
+        "meter_id;ts;active_fwd_kwh",
+        "1;2026-10-01T00:00:00-03:00;1.5",
+        "3;2026-10-01T00:15:00-03:00;4",
+    )
     result = ingest_csv(path, settings=meters)
     assert (result.inserted, result.quarantined) == (2, {})
 
 
 def test_ingest_rows_api(meters: Settings) -> None:
     ts = datetime(2026, 10, 1, 3, 0, tzinfo=UTC)
-    rows = [IntervalRow(ts=ts, meter_serial="M1", values={"active_fwd_kwh": Decimal("0.123")}),
-            IntervalRow(ts=ts, meter_serial="M2", values={"active_fwd_kwh": 1.0},
-                        quality="estimated", source="estimate")]
+    rows = [
+        IntervalRow(ts=ts, meter_serial="M1", values={"active_fwd_kwh": Decimal("0.123")}),
+        IntervalRow(
+            ts=ts,
+            meter_serial="M2",
+            values={"active_fwd_kwh": 1.0},
+            quality="estimated",
+            source="estimate",
+        ),
+    ]
     with driver.connect(meters) as conn:
         result = ingest_rows(conn, rows, source="meter", origin="test")
     assert (result.inserted, result.quarantined) == (2, {})
-    got = query(meters.url, "select meter_id, active_fwd_wh, quality::text, source::text "
-                "from smf.interval_reading order by 1")
+    got = query(
+        meters.url,
+        "select meter_id, active_fwd_wh, quality::text, source::text "
+        "from smf.interval_reading order by 1",
+    )
     assert got == [(1, 123, "measured", "meter"), (2, 1000, "estimated", "estimate")]
 
 
 def test_ingest_rows_refuses_naive_timestamps(meters: Settings) -> None:
-    naive = IntervalRow(ts=datetime(2026, 10, 1, 3, 0), meter_serial="M1",
-                        values={"active_fwd_kwh": 1})
-    with pytest.raises(BatchRejected, match=r"line 1: timestamp .* with a UTC offset"), \
-            driver.connect(meters) as conn:
+    naive = IntervalRow(
+        ts=datetime(2026, 10, 1, 3, 0), meter_serial="M1", values={"active_fwd_kwh": 1}
+    )
+    with (
+        pytest.raises(BatchRejected, match=r"line 1: timestamp .* with a UTC offset"),
+        driver.connect(meters) as conn,
+    ):
         ingest_rows(conn, [naive])
     assert fingerprint(meters.url)["interval_reading"][0] == 0
 
 
 def test_meter_with_readings_cannot_be_deleted(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
-    with pytest.raises(psycopg.DatabaseError, match=r"meter M1 .* has stored readings") as exc, \
-            psycopg.connect(meters.url) as conn:
+    with (
+        pytest.raises(psycopg.DatabaseError, match=r"meter M1 .* has stored readings") as exc,
+        psycopg.connect(meters.url) as conn,
+    ):
         conn.execute("delete from smf.meter where serial = 'M1'")
     assert exc.value.sqlstate == "SMF02"
 
@@ -186,13 +262,25 @@ def test_meter_with_readings_cannot_be_deleted(meters: Settings, tmp_path: Path)
 def test_cli_import_prints_summary(meters: Settings, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", HEADER, *GOOD, "NOPE,2026-10-01T00:00:00Z,1,0,1")
     env = {**os.environ, "SMF_DATABASE_URL": meters.url}
-    proc = subprocess.run([sys.executable, "-m", "smf.cli", "import", str(path)], env=env,
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "smf.cli", "import", str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "5 rows: 4 inserted, 0 updated, 0 unchanged, quarantined: unknown_meter 1" in proc.stdout
     assert "100%" in proc.stderr  # the progress bar reached the end
     bad = write_csv(tmp_path / "b.csv", "meter_serial,ts,kwh", "M1,2026-10-01T00:00:00Z,1")
-    proc = subprocess.run([sys.executable, "-m", "smf.cli", "import", str(bad)], env=env,
-                          capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "smf.cli", "import", str(bad)],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
     assert proc.returncode == 1
     assert "error: line 1: unknown column(s) kwh" in proc.stderr

@@ -17,8 +17,11 @@ def test_single_head() -> None:
 def test_migrated_schema_equals_declared(db_settings: Settings) -> None:
     got = schema.dump(db_settings)
     want = schema.SCHEMA_FILE.read_text()
-    diff = "\n".join(difflib.unified_diff(want.splitlines(), got.splitlines(), "declared",
-                                          "migrated", lineterm="", n=1))
+    diff = "\n".join(
+        difflib.unified_diff(
+            want.splitlines(), got.splitlines(), "declared", "migrated", lineterm="", n=1
+        )
+    )
     assert got == want, f"run `smf db schema --write` after a migration:\n{diff[:4000]}"
 
 

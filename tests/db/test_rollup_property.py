@@ -52,8 +52,12 @@ value = st.one_of(st.none(), st.integers(min_value=0, max_value=50_000).map(lamb
 row = st.tuples(
     st.sampled_from(["P1", "P2"]),
     st.integers(min_value=0, max_value=SLOTS - 1),
-    value, value, value,
-    st.one_of(st.none(), st.integers(min_value=200_000, max_value=240_000).map(lambda mv: mv / 1000)),
+    value,
+    value,
+    value,
+    st.one_of(
+        st.none(), st.integers(min_value=200_000, max_value=240_000).map(lambda mv: mv / 1000)
+    ),
     st.sampled_from(["measured", "adjusted", "estimated", "missing"]),
 )
 batch = st.lists(row, min_size=1, max_size=40)
@@ -63,21 +67,33 @@ def _ingest(url: str, rows: list[tuple]) -> None:  # type: ignore[type-arg]
     seen: dict[tuple[str, int], tuple] = {}  # type: ignore[type-arg]
     for r in rows:  # a batch must not carry conflicting copies of one key
         seen[(r[0], r[1])] = r
-    items = [IntervalRow(ts=START + timedelta(minutes=5 * slot), meter_serial=serial,
-                         values={"active_fwd_kwh": a, "active_rev_kwh": b,
-                                 "reactive_ind_fwd_kvarh": c, "voltage_a_v": v},
-                         quality=q)
-             for (serial, slot, a, b, c, v, q) in seen.values()]
+    items = [
+        IntervalRow(
+            ts=START + timedelta(minutes=5 * slot),
+            meter_serial=serial,
+            values={
+                "active_fwd_kwh": a,
+                "active_rev_kwh": b,
+                "reactive_ind_fwd_kvarh": c,
+                "voltage_a_v": v,
+            },
+            quality=q,
+        )
+        for (serial, slot, a, b, c, v, q) in seen.values()
+    ]
     with driver.connect(url) as conn:
         ingest_rows(conn, items, source="import")
 
 
 def _mismatches(conn: psycopg.Connection, table: str) -> list[tuple]:  # type: ignore[type-arg]
     bucket = LEVELS[table]
-    raw = RAW.format(bucket=bucket.format(r="r"), qbucket=bucket.format(r="q").replace("q.ts", "q.qb"))
+    raw = RAW.format(
+        bucket=bucket.format(r="r"), qbucket=bucket.format(r="q").replace("q.ts", "q.qb")
+    )
     stored = ROLLUP.format(table=table)
-    return conn.execute(f"(({raw}) except all {stored}) union all ({stored} except all ({raw}))"
-                        ).fetchall()
+    return conn.execute(
+        f"(({raw}) except all {stored}) union all ({stored} except all ({raw}))"
+    ).fetchall()
 
 
 def test_rollups_equal_recomputation(db_settings: Settings) -> None:
@@ -87,8 +103,10 @@ def test_rollups_equal_recomputation(db_settings: Settings) -> None:
     @given(st.lists(batch, min_size=1, max_size=4))
     def check(batches: list[list[tuple]]) -> None:  # type: ignore[type-arg]
         with psycopg.connect(db_settings.url) as conn:
-            conn.execute("truncate smf.interval_reading, smf.interval_reading_history, "
-                         "smf.rollup_15min, smf.rollup_hour, smf.rollup_day, smf.rollup_month")
+            conn.execute(
+                "truncate smf.interval_reading, smf.interval_reading_history, "
+                "smf.rollup_15min, smf.rollup_hour, smf.rollup_day, smf.rollup_month"
+            )
         for b in batches:
             _ingest(db_settings.url, b)
         with psycopg.connect(db_settings.url) as conn:

@@ -24,25 +24,31 @@ def _digit(conn: psycopg.Connection[Any], digits: str) -> int:
 # "12345678901230": 0*2+3*3+2*4+1*5+0*6+9*7+8*8+7*9 = 0+9+8+5+0+63+64+63 = 212
 #   6*2+5*3+4*4+3*5+2*6+1*7 = 12+15+16+15+12+7 = 77; total 289; 289 % 11 = 3 -> 8.
 #   So the code is 123456789012308.
-@pytest.mark.parametrize(("digits", "expected"), [
-    ("0000000001001", 4),
-    ("00000000010014", 5),
-    ("1234567890123", 0),
-    ("12345678901230", 8),
-])
+@pytest.mark.parametrize(
+    ("digits", "expected"),
+    [
+        ("0000000001001", 4),
+        ("00000000010014", 5),
+        ("1234567890123", 0),
+        ("12345678901230", 8),
+    ],
+)
 def test_check_digit_by_hand(conn: psycopg.Connection[Any], digits: str, expected: int) -> None:
     assert _digit(conn, digits) == expected
 
 
-@pytest.mark.parametrize(("code", "valid"), [
-    ("000000000100145", True),
-    ("123456789012308", True),
-    ("123456789012309", False),  # second check digit wrong
-    ("123456789012318", False),  # first check digit wrong
-    ("12345678901230", False),  # 14 digits
-    ("12345678901230A", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("000000000100145", True),
+        ("123456789012308", True),
+        ("123456789012309", False),  # second check digit wrong
+        ("123456789012318", False),  # first check digit wrong
+        ("12345678901230", False),  # 14 digits
+        ("12345678901230A", False),
+        (None, False),
+    ],
+)
 def test_code_validity(conn: psycopg.Connection[Any], code: str | None, valid: bool) -> None:
     row = conn.execute("select smf.uc_code_is_valid(%s)", (code,)).fetchone()
     assert row is not None and row[0] is valid
@@ -54,8 +60,9 @@ def test_builder_matches_hand_example(conn: psycopg.Connection[Any]) -> None:
 
 
 def test_consumer_unit_refuses_bad_code(conn: psycopg.Connection[Any]) -> None:
-    conn.execute("insert into smf.distributor (ccee_agent_code, aneel_code, name) "
-                 "values (1, '001', 'D')")
+    conn.execute(
+        "insert into smf.distributor (ccee_agent_code, aneel_code, name) values (1, '001', 'D')"
+    )
     with pytest.raises(psycopg.errors.CheckViolation, match="consumer_unit_uc_code_valid"):
         conn.execute("""insert into smf.consumer_unit (uc_code, distributor_id, customer_name,
             submarket, tariff_group, modality, supply_voltage_kv)

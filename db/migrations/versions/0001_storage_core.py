@@ -23,23 +23,43 @@ branch_labels = None
 depends_on = None
 
 ENERGY = [
-    "active_fwd_wh", "active_rev_wh", "reactive_ind_fwd_varh", "reactive_ind_rev_varh",
-    "reactive_cap_fwd_varh", "reactive_cap_rev_varh",
+    "active_fwd_wh",
+    "active_rev_wh",
+    "reactive_ind_fwd_varh",
+    "reactive_ind_rev_varh",
+    "reactive_cap_fwd_varh",
+    "reactive_cap_rev_varh",
 ]
 ANALOG = [
-    "voltage_a_mv", "voltage_b_mv", "voltage_c_mv", "current_a_ma", "current_b_ma", "current_c_ma",
+    "voltage_a_mv",
+    "voltage_b_mv",
+    "voltage_c_mv",
+    "current_a_ma",
+    "current_b_ma",
+    "current_c_ma",
 ]
 
 
 def _rollup_table(name: str, bucket_type: str) -> str:
     cols = [f"{c} bigint" for c in ENERGY]
-    cols += ["n_measured int not null", "n_adjusted int not null", "n_estimated int not null",
-             "n_missing int not null", "n_expected int not null"]
+    cols += [
+        "n_measured int not null",
+        "n_adjusted int not null",
+        "n_estimated int not null",
+        "n_missing int not null",
+        "n_expected int not null",
+    ]
     for c in ANALOG:
         cols += [f"{c}_min int", f"{c}_max int", f"{c}_sum bigint", f"{c}_n int not null"]
     cols += ["max_demand_kw numeric(14,3)", "max_demand_at timestamptz"]
-    body = ",\n    ".join(["meter_id int not null", f"bucket {bucket_type} not null", *cols,
-                           "primary key (meter_id, bucket)"])
+    body = ",\n    ".join(
+        [
+            "meter_id int not null",
+            f"bucket {bucket_type} not null",
+            *cols,
+            "primary key (meter_id, bucket)",
+        ]
+    )
     return f"create table smf.{name} (\n    {body}\n);"
 
 
@@ -197,9 +217,13 @@ create trigger refuse_delete_with_readings before delete on smf.meter
 """)
     op.execute(_rollup_table("rollup_15min", "timestamptz"))
     # Rollups are read per meter (the primary key); no separate bucket index to maintain.
-    op.execute("select create_hypertable('smf.rollup_15min', by_range('bucket', interval '28 days'), create_default_indexes => false)")
+    op.execute(
+        "select create_hypertable('smf.rollup_15min', by_range('bucket', interval '28 days'), create_default_indexes => false)"
+    )
     op.execute(_rollup_table("rollup_hour", "timestamptz"))
-    op.execute("select create_hypertable('smf.rollup_hour', by_range('bucket', interval '84 days'), create_default_indexes => false)")
+    op.execute(
+        "select create_hypertable('smf.rollup_hour', by_range('bucket', interval '84 days'), create_default_indexes => false)"
+    )
     op.execute(_rollup_table("rollup_day", "date"))
     op.execute(_rollup_table("rollup_month", "date"))
     op.execute("""
