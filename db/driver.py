@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 import sqlalchemy.exc
 from psycopg.rows import dict_row
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 
 from db import errors
 from db.settings import Settings, load
@@ -54,10 +54,19 @@ def engine(url: str | None = None) -> Engine:
     """The pooled engine of a database URL (one per URL per process)."""
     url = url or load().url
     if url not in _ENGINES:
-        _ENGINES[url] = create_engine(
+        _ENGINES[url] = eng = create_engine(
             sqlalchemy_url(url), pool_size=5, max_overflow=10, pool_pre_ping=True
         )
+        event.listen(eng, "connect", _session_setup)
     return _ENGINES[url]
+
+
+def _session_setup(dbapi_conn: Any, _record: Any) -> None:
+    # Staging tables of a large import live in temp buffers; the default (8 MB) made a
+    # 4-million-row batch page its temp tables through the kernel. Only settable before the
+    # session touches a temp table, hence here, when the pool opens the connection.
+    dbapi_conn.execute("set temp_buffers = '1GB'")
+    dbapi_conn.commit()
 
 
 def dispose_all() -> None:

@@ -905,6 +905,25 @@ CREATE FUNCTION smf.meter_last_interval(p_meter integer) RETURNS timestamp with 
     select max(ts) from smf.interval_reading where meter_id = p_meter and quality <> 'missing'
 $$;
 
+CREATE FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    insert into smf.meter_session_lease as l (meter_id, holder, expires_at)
+    values (p_meter, p_holder, clock_timestamp() + make_interval(secs => p_seconds))
+    on conflict (meter_id) do update
+        set holder = excluded.holder, expires_at = excluded.expires_at
+        where l.holder = excluded.holder or l.expires_at < clock_timestamp()
+    returning true
+$$;
+
+CREATE FUNCTION smf.meter_lease_release(p_meter integer, p_holder text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    delete from smf.meter_session_lease where meter_id = p_meter and holder = p_holder
+$$;
+
 CREATE FUNCTION smf.meter_missing_intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1992,6 +2011,14 @@ CREATE TABLE smf.meter_outage (
 
 COMMENT ON TABLE smf.meter_outage IS 'Supply outages reported by meters (0x25), UTC; every record ever reported, once. end_at null: still open when read.';
 
+CREATE TABLE smf.meter_session_lease (
+    meter_id integer NOT NULL,
+    holder text NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+
+COMMENT ON TABLE smf.meter_session_lease IS 'Who is talking to a meter now (host:pid of a poller) and until when the lease holds if that poller dies.';
+
 CREATE TABLE smf.pld (
     submarket smf.submarket NOT NULL,
     hour timestamp with time zone NOT NULL,
@@ -2342,6 +2369,9 @@ ALTER TABLE ONLY smf.meter
 ALTER TABLE ONLY smf.meter
     ADD CONSTRAINT meter_serial_key UNIQUE (serial);
 
+ALTER TABLE ONLY smf.meter_session_lease
+    ADD CONSTRAINT meter_session_lease_pkey PRIMARY KEY (meter_id);
+
 ALTER TABLE ONLY smf.pld
     ADD CONSTRAINT pld_pkey PRIMARY KEY (submarket, hour);
 
@@ -2461,6 +2491,9 @@ ALTER TABLE ONLY smf.meter_event
 
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.meter_session_lease
+    ADD CONSTRAINT meter_session_lease_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;

@@ -30,6 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable
@@ -90,6 +92,7 @@ class PollerConfig:
     settle: timedelta = timedelta(minutes=2)
     registry_refresh: float = 60.0
     tick: float = 1.0
+    session_lease_s: int = 900  # a crashed poller's claim on a meter expires after this
     clock: Callable[[], datetime] = system_clock
 
 
@@ -207,6 +210,7 @@ class Poller:
         self._conn_sem = asyncio.Semaphore(self.config.max_connections)
         self._db_sem = asyncio.Semaphore(self.config.max_db_writers)
         self._locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         #: reads decoded but not yet committed (the database was unreachable), per meter id
         self.pending: dict[int, list[ReadData]] = defaultdict(list)
         #: connectivity-log rows of failed sessions not yet committed
@@ -480,39 +484,62 @@ class Poller:
     async def read_meter(self, meter: MeterInfo, trigger: str = "schedule") -> PollResult:
         """Read ``meter`` (retrying per the policy) and store the read. Never raises for a
         meter or link fault: the result and the connectivity log say what happened."""
-        cfg = self.config
         result = PollResult(meter.serial, "link_error")
         async with self._locks[meter.id]:
-            busy_retried = False
-            while True:
-                result.sessions += 1
-                async with self._conn_sem:
-                    attempt, read, exc = await self._session(
-                        meter, trigger if result.sessions == 1 else "retry", result.sessions
-                    )
-                t_answer = time.perf_counter()
-                result.outcome, result.clock_drift_s = attempt.outcome, attempt.clock_drift_s
-                result.events += [e.kind for e in attempt.events]
-                if read is not None:
-                    result.intervals_read = len(read.intervals)
-                    stored = await self._store(read)
-                    if stored is not None:
-                        result.committed = True
-                        result.intervals_stored = stored.inserted
-                        result.events += ["gap"] * len(stored.gaps)
-                        result.answer_to_commit_s = time.perf_counter() - t_answer
-                    return result
-                result.error = f"{attempt.error_class}: {attempt.error_message}"
-                log.warning("meter %s session %d: %s", meter.serial, result.sessions, result.error)
-                await self._log_attempt(attempt)
-                if isinstance(exc, PollerDetectedError) and result.sessions <= cfg.retries:
-                    await asyncio.sleep(cfg.retry_backoff.delay(result.sessions - 1))
-                    continue
-                if isinstance(exc, (WaitStormError, NakStormError)) and not busy_retried:
-                    busy_retried = True
-                    await asyncio.sleep(cfg.busy_delay)
-                    continue
+            if not await self._lease(meter):
+                result.outcome = "busy_elsewhere"
+                result.error = "another poller holds this meter's session lease"
                 return result
+            try:
+                return await self._read_meter(meter, trigger, result)
+            finally:
+                with contextlib.suppress(DatabaseUnavailable, RetryableConflict):
+                    await self._db(store.lease_release, meter.id, self._holder)
+
+    async def _lease(self, meter: MeterInfo) -> bool:
+        """Take the meter's lease in the database, so that no other process opens a session on
+        it; with the database unreachable the read goes ahead (this process's lock holds)."""
+        try:
+            return await asyncio.wait_for(
+                self._db(store.lease_acquire, meter.id, self._holder, self.config.session_lease_s),
+                self.config.db_timeout,
+            )
+        except (DatabaseUnavailable, RetryableConflict, TimeoutError) as exc:
+            log.warning("meter %s: no lease check (%s); reading anyway", meter.serial, exc)
+            return True
+
+    async def _read_meter(self, meter: MeterInfo, trigger: str, result: PollResult) -> PollResult:
+        cfg = self.config
+        busy_retried = False
+        while True:
+            result.sessions += 1
+            async with self._conn_sem:
+                attempt, read, exc = await self._session(
+                    meter, trigger if result.sessions == 1 else "retry", result.sessions
+                )
+            t_answer = time.perf_counter()
+            result.outcome, result.clock_drift_s = attempt.outcome, attempt.clock_drift_s
+            result.events += [e.kind for e in attempt.events]
+            if read is not None:
+                result.intervals_read = len(read.intervals)
+                stored = await self._store(read)
+                if stored is not None:
+                    result.committed = True
+                    result.intervals_stored = stored.inserted
+                    result.events += ["gap"] * len(stored.gaps)
+                    result.answer_to_commit_s = time.perf_counter() - t_answer
+                return result
+            result.error = f"{attempt.error_class}: {attempt.error_message}"
+            log.warning("meter %s session %d: %s", meter.serial, result.sessions, result.error)
+            await self._log_attempt(attempt)
+            if isinstance(exc, PollerDetectedError) and result.sessions <= cfg.retries:
+                await asyncio.sleep(cfg.retry_backoff.delay(result.sessions - 1))
+                continue
+            if isinstance(exc, (WaitStormError, NakStormError)) and not busy_retried:
+                busy_retried = True
+                await asyncio.sleep(cfg.busy_delay)
+                continue
+            return result
 
     # --- the fleet ------------------------------------------------------------------------------
     async def registry(self) -> list[tuple[MeterInfo, datetime | None]]:

@@ -297,3 +297,20 @@ def export_intervals(
 def poll_health(settings: Settings | str | None, meter_id: int) -> dict[str, Any] | None:
     with driver.connect(settings) as conn:
         return driver.run_one(conn, "poll_health", meter_id=meter_id)
+
+
+def lease_acquire(
+    settings: Settings | str | None, meter_id: int, holder: str, seconds: int
+) -> bool:
+    """Take the meter's session lease (across processes); False when another poller holds it."""
+    with driver.connect(settings) as conn:
+        return bool(
+            driver.run_scalar(
+                conn, "poll_lease_acquire", meter_id=meter_id, holder=holder, seconds=seconds
+            )
+        )
+
+
+def lease_release(settings: Settings | str | None, meter_id: int, holder: str) -> None:
+    with driver.connect(settings) as conn:
+        driver.run(conn, "poll_lease_release", meter_id=meter_id, holder=holder)

@@ -72,3 +72,22 @@ language sql stable set search_path = smf, pg_catalog as $$
               and f.outcome <> 'ok' and f.started_at > coalesce((select at from last_ok), '-infinity'))
     from smf.poll_attempt a where a.meter_id = p_meter order by a.started_at desc limit 1
 $$;
+
+-- meter_lease_acquire: take (or renew) the session lease of a meter for p_seconds; true when
+-- p_holder now holds it, false when another holder's lease has not expired.
+create or replace function smf.meter_lease_acquire(p_meter int, p_holder text, p_seconds int)
+returns boolean
+language sql volatile set search_path = smf, pg_catalog as $$
+    insert into smf.meter_session_lease as l (meter_id, holder, expires_at)
+    values (p_meter, p_holder, clock_timestamp() + make_interval(secs => p_seconds))
+    on conflict (meter_id) do update
+        set holder = excluded.holder, expires_at = excluded.expires_at
+        where l.holder = excluded.holder or l.expires_at < clock_timestamp()
+    returning true
+$$;
+
+-- meter_lease_release: drop p_holder's lease of a meter (no-op when it holds none).
+create or replace function smf.meter_lease_release(p_meter int, p_holder text) returns void
+language sql volatile set search_path = smf, pg_catalog as $$
+    delete from smf.meter_session_lease where meter_id = p_meter and holder = p_holder
+$$;

@@ -90,3 +90,9 @@ select r.ts,
 from smf.interval_reading r
 where r.meter_id = %(meter_id)s and r.ts >= %(lo)s and r.ts < %(hi)s
 order by r.ts;
+
+-- name: poll_lease_acquire
+select coalesce(smf.meter_lease_acquire(%(meter_id)s, %(holder)s, %(seconds)s), false) as held;
+
+-- name: poll_lease_release
+select smf.meter_lease_release(%(meter_id)s, %(holder)s);

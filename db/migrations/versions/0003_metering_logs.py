@@ -13,6 +13,9 @@ Why these tables:
 - meter_event holds what needs attention (clock corrected or drifting, serial changed, a
   plausibility contradiction, gaps); dedupe_key stops a persisting condition from logging one
   event per poll.
+- meter_session_lease makes "never two sessions on one meter" hold across processes and
+  machines: a poller takes a lease row before it opens a session and drops it after; a lease
+  left by a crashed poller expires.
 - The hypertables have no foreign keys: creating a chunk of a hypertable with a foreign key
   locks the referenced table (ShareRowExclusive), which deadlocked concurrent stores that had
   already written ingest_batch. Meters with readings cannot be deleted (a trigger on smf.meter).
@@ -74,6 +77,13 @@ create table smf.instantaneous_reading (
 comment on table smf.instantaneous_reading is 'Instantaneous values 0x14 at the meter clock (UTC): V, A, W, var, cos phi, frequency, THD ... as read (units of power fields depend on the meter).';
 select create_hypertable('smf.instantaneous_reading', by_range('at', interval '30 days'));
 
+create table smf.meter_session_lease (
+    meter_id int primary key references smf.meter on delete cascade,
+    holder text not null,
+    expires_at timestamptz not null
+);
+comment on table smf.meter_session_lease is 'Who is talking to a meter now (host:pid of a poller) and until when the lease holds if that poller dies.';
+
 create table smf.meter_outage (
     meter_id int not null references smf.meter on delete cascade,
     start_at timestamptz not null,
@@ -111,6 +121,7 @@ comment on table smf.meter_event is 'Conditions found while polling that need at
 
 
 def downgrade() -> None:
+    op.execute("drop table if exists smf.meter_session_lease")
     op.execute("""
 drop table smf.meter_event;
 drop table smf.meter_alteration;
