@@ -1286,6 +1286,30 @@ CREATE FUNCTION smf.rollup_select_list(p_from_raw boolean) RETURNS text
              '- extract(epoch from x.max_demand_at))' end)
 $_$;
 
+CREATE FUNCTION smf.rollup_view_sql(p_table text, p_start text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+    select format(
+        'select r.meter_id, m.serial, %s as bucket_start, %s, '
+        'round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2) '
+        'as completeness_pct, r.n_measured, r.n_adjusted, r.n_estimated, r.n_missing, '
+        'r.n_expected, %s, r.max_demand_kw, r.max_demand_at '
+        'from smf.%I r join smf.meter m on m.id = r.meter_id',
+        p_start,
+        (select string_agg(format('(r.%I / 1000.0)::numeric(18,3) as %I', c,
+                                  regexp_replace(c, '_(wh|varh)$', '_k\1')), ', ')
+         from unnest(smf.energy_columns()) c),
+        (select string_agg(format(
+            '(r.%1$I / 1000.0)::numeric(12,3) as %2$I_min, '
+            '(r.%3$I / 1000.0)::numeric(12,3) as %2$I_max, '
+            'round(r.%4$I / nullif(r.%5$I, 0) / 1000.0, 3) as %2$I_mean',
+            c || '_min', regexp_replace(c, '_m(v|a)$', '_\1'), c || '_max', c || '_sum', c || '_n'),
+            ', ')
+         from unnest(smf.analog_columns()) c),
+        p_table)
+$_$;
+
 CREATE FUNCTION smf.rule_param(p_key text, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1960,6 +1984,89 @@ COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock fro
 
 COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
 
+CREATE TABLE smf.rollup_15min (
+    meter_id integer NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
+
+CREATE VIEW smf.meter_15min AS
+ SELECT r.meter_id,
+    m.serial,
+    r.bucket AS bucket_start,
+    (((r.active_fwd_wh)::numeric / 1000.0))::numeric(18,3) AS active_fwd_kwh,
+    (((r.active_rev_wh)::numeric / 1000.0))::numeric(18,3) AS active_rev_kwh,
+    (((r.reactive_ind_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_fwd_kvarh,
+    (((r.reactive_ind_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_rev_kvarh,
+    (((r.reactive_cap_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_fwd_kvarh,
+    (((r.reactive_cap_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_rev_kvarh,
+    round(((100.0 * (((r.n_measured + r.n_adjusted) + r.n_estimated))::numeric) / (r.n_expected)::numeric), 2) AS completeness_pct,
+    r.n_measured,
+    r.n_adjusted,
+    r.n_estimated,
+    r.n_missing,
+    r.n_expected,
+    (((r.voltage_a_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_min,
+    (((r.voltage_a_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_max,
+    round((((r.voltage_a_mv_sum / NULLIF(r.voltage_a_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_a_v_mean,
+    (((r.voltage_b_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_min,
+    (((r.voltage_b_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_max,
+    round((((r.voltage_b_mv_sum / NULLIF(r.voltage_b_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_b_v_mean,
+    (((r.voltage_c_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_min,
+    (((r.voltage_c_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_max,
+    round((((r.voltage_c_mv_sum / NULLIF(r.voltage_c_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_c_v_mean,
+    (((r.current_a_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_a_a_min,
+    (((r.current_a_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_a_a_max,
+    round((((r.current_a_ma_sum / NULLIF(r.current_a_ma_n, 0)))::numeric / 1000.0), 3) AS current_a_a_mean,
+    (((r.current_b_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_b_a_min,
+    (((r.current_b_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_b_a_max,
+    round((((r.current_b_ma_sum / NULLIF(r.current_b_ma_n, 0)))::numeric / 1000.0), 3) AS current_b_a_mean,
+    (((r.current_c_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_c_a_min,
+    (((r.current_c_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_c_a_max,
+    round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
+    r.max_demand_kw,
+    r.max_demand_at
+   FROM (smf.rollup_15min r
+     JOIN smf.meter m ON ((m.id = r.meter_id)));
+
 CREATE TABLE smf.meter_alteration (
     meter_id integer NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -1969,6 +2076,89 @@ CREATE TABLE smf.meter_alteration (
 );
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
+
+CREATE TABLE smf.rollup_day (
+    meter_id integer NOT NULL,
+    bucket date NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
+
+CREATE VIEW smf.meter_daily AS
+ SELECT r.meter_id,
+    m.serial,
+    ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
+    (((r.active_fwd_wh)::numeric / 1000.0))::numeric(18,3) AS active_fwd_kwh,
+    (((r.active_rev_wh)::numeric / 1000.0))::numeric(18,3) AS active_rev_kwh,
+    (((r.reactive_ind_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_fwd_kvarh,
+    (((r.reactive_ind_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_rev_kvarh,
+    (((r.reactive_cap_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_fwd_kvarh,
+    (((r.reactive_cap_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_rev_kvarh,
+    round(((100.0 * (((r.n_measured + r.n_adjusted) + r.n_estimated))::numeric) / (r.n_expected)::numeric), 2) AS completeness_pct,
+    r.n_measured,
+    r.n_adjusted,
+    r.n_estimated,
+    r.n_missing,
+    r.n_expected,
+    (((r.voltage_a_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_min,
+    (((r.voltage_a_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_max,
+    round((((r.voltage_a_mv_sum / NULLIF(r.voltage_a_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_a_v_mean,
+    (((r.voltage_b_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_min,
+    (((r.voltage_b_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_max,
+    round((((r.voltage_b_mv_sum / NULLIF(r.voltage_b_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_b_v_mean,
+    (((r.voltage_c_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_min,
+    (((r.voltage_c_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_max,
+    round((((r.voltage_c_mv_sum / NULLIF(r.voltage_c_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_c_v_mean,
+    (((r.current_a_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_a_a_min,
+    (((r.current_a_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_a_a_max,
+    round((((r.current_a_ma_sum / NULLIF(r.current_a_ma_n, 0)))::numeric / 1000.0), 3) AS current_a_a_mean,
+    (((r.current_b_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_b_a_min,
+    (((r.current_b_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_b_a_max,
+    round((((r.current_b_ma_sum / NULLIF(r.current_b_ma_n, 0)))::numeric / 1000.0), 3) AS current_b_a_mean,
+    (((r.current_c_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_c_a_min,
+    (((r.current_c_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_c_a_max,
+    round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
+    r.max_demand_kw,
+    r.max_demand_at
+   FROM (smf.rollup_day r
+     JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 CREATE TABLE smf.meter_event (
     id bigint NOT NULL,
@@ -1992,6 +2182,45 @@ ALTER TABLE smf.meter_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE VIEW smf.meter_hourly AS
+ SELECT r.meter_id,
+    m.serial,
+    r.bucket AS bucket_start,
+    (((r.active_fwd_wh)::numeric / 1000.0))::numeric(18,3) AS active_fwd_kwh,
+    (((r.active_rev_wh)::numeric / 1000.0))::numeric(18,3) AS active_rev_kwh,
+    (((r.reactive_ind_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_fwd_kvarh,
+    (((r.reactive_ind_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_rev_kvarh,
+    (((r.reactive_cap_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_fwd_kvarh,
+    (((r.reactive_cap_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_rev_kvarh,
+    round(((100.0 * (((r.n_measured + r.n_adjusted) + r.n_estimated))::numeric) / (r.n_expected)::numeric), 2) AS completeness_pct,
+    r.n_measured,
+    r.n_adjusted,
+    r.n_estimated,
+    r.n_missing,
+    r.n_expected,
+    (((r.voltage_a_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_min,
+    (((r.voltage_a_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_max,
+    round((((r.voltage_a_mv_sum / NULLIF(r.voltage_a_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_a_v_mean,
+    (((r.voltage_b_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_min,
+    (((r.voltage_b_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_max,
+    round((((r.voltage_b_mv_sum / NULLIF(r.voltage_b_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_b_v_mean,
+    (((r.voltage_c_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_min,
+    (((r.voltage_c_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_max,
+    round((((r.voltage_c_mv_sum / NULLIF(r.voltage_c_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_c_v_mean,
+    (((r.current_a_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_a_a_min,
+    (((r.current_a_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_a_a_max,
+    round((((r.current_a_ma_sum / NULLIF(r.current_a_ma_n, 0)))::numeric / 1000.0), 3) AS current_a_a_mean,
+    (((r.current_b_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_b_a_min,
+    (((r.current_b_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_b_a_max,
+    round((((r.current_b_ma_sum / NULLIF(r.current_b_ma_n, 0)))::numeric / 1000.0), 3) AS current_b_a_mean,
+    (((r.current_c_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_c_a_min,
+    (((r.current_c_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_c_a_max,
+    round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
+    r.max_demand_kw,
+    r.max_demand_at
+   FROM (smf.rollup_hour r
+     JOIN smf.meter m ON ((m.id = r.meter_id)));
+
 ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.meter_id_seq
     START WITH 1
@@ -2000,6 +2229,89 @@ ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE smf.rollup_month (
+    meter_id integer NOT NULL,
+    bucket date NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_month IS 'Per meter and local month (first day): derived from rollup_day.';
+
+CREATE VIEW smf.meter_monthly AS
+ SELECT r.meter_id,
+    m.serial,
+    ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
+    (((r.active_fwd_wh)::numeric / 1000.0))::numeric(18,3) AS active_fwd_kwh,
+    (((r.active_rev_wh)::numeric / 1000.0))::numeric(18,3) AS active_rev_kwh,
+    (((r.reactive_ind_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_fwd_kvarh,
+    (((r.reactive_ind_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_ind_rev_kvarh,
+    (((r.reactive_cap_fwd_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_fwd_kvarh,
+    (((r.reactive_cap_rev_varh)::numeric / 1000.0))::numeric(18,3) AS reactive_cap_rev_kvarh,
+    round(((100.0 * (((r.n_measured + r.n_adjusted) + r.n_estimated))::numeric) / (r.n_expected)::numeric), 2) AS completeness_pct,
+    r.n_measured,
+    r.n_adjusted,
+    r.n_estimated,
+    r.n_missing,
+    r.n_expected,
+    (((r.voltage_a_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_min,
+    (((r.voltage_a_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_a_v_max,
+    round((((r.voltage_a_mv_sum / NULLIF(r.voltage_a_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_a_v_mean,
+    (((r.voltage_b_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_min,
+    (((r.voltage_b_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_b_v_max,
+    round((((r.voltage_b_mv_sum / NULLIF(r.voltage_b_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_b_v_mean,
+    (((r.voltage_c_mv_min)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_min,
+    (((r.voltage_c_mv_max)::numeric / 1000.0))::numeric(12,3) AS voltage_c_v_max,
+    round((((r.voltage_c_mv_sum / NULLIF(r.voltage_c_mv_n, 0)))::numeric / 1000.0), 3) AS voltage_c_v_mean,
+    (((r.current_a_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_a_a_min,
+    (((r.current_a_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_a_a_max,
+    round((((r.current_a_ma_sum / NULLIF(r.current_a_ma_n, 0)))::numeric / 1000.0), 3) AS current_a_a_mean,
+    (((r.current_b_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_b_a_min,
+    (((r.current_b_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_b_a_max,
+    round((((r.current_b_ma_sum / NULLIF(r.current_b_ma_n, 0)))::numeric / 1000.0), 3) AS current_b_a_mean,
+    (((r.current_c_ma_min)::numeric / 1000.0))::numeric(12,3) AS current_c_a_min,
+    (((r.current_c_ma_max)::numeric / 1000.0))::numeric(12,3) AS current_c_a_max,
+    round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
+    r.max_demand_kw,
+    r.max_demand_at
+   FROM (smf.rollup_month r
+     JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 CREATE TABLE smf.meter_outage (
     meter_id integer NOT NULL,
@@ -2096,138 +2408,6 @@ CREATE TABLE smf.register_reading (
 );
 
 COMMENT ON TABLE smf.register_reading IS 'Registers 0x23 (current period, at = meter clock of the read, UTC) and 0x24 (previous period, at = the demand reset that closed it), raw as read. registers: total, ponta, ufer_ponta, fora_ponta, ufer_fora_ponta, reservado, ufer_reservado; demands: last_interval, max_ponta, dmcr_ponta, max_fora_ponta, dmcr_fora_ponta, max_reservado, dmcr_reservado.';
-
-CREATE TABLE smf.rollup_15min (
-    meter_id integer NOT NULL,
-    bucket timestamp with time zone NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
-
-CREATE TABLE smf.rollup_day (
-    meter_id integer NOT NULL,
-    bucket date NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
-
-CREATE TABLE smf.rollup_month (
-    meter_id integer NOT NULL,
-    bucket date NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_month IS 'Per meter and local month (first day): derived from rollup_day.';
 
 CREATE TABLE smf.rule_parameter (
     key text NOT NULL,

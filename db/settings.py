@@ -2,7 +2,8 @@
 
 SMF_DATABASE_URL   full libpq URL; when set, the local cluster is not used (e.g. a managed service)
 SMF_PG_PORT        port of the project-managed local cluster (default 55432)
-SMF_PG_DATA        data directory of the local cluster (default <repo>/.smf/pgdata)
+SMF_PG_DATA        data directory of the local cluster (default <repo>/.smf/pgdata, see
+                   default_state_dir)
 SMF_PG_USER        database role (default smf)
 SMF_PG_DATABASE    database name (default smf)
 SMF_PG_BIN         PostgreSQL server binaries (default /usr/lib/postgresql/15/bin)
@@ -11,12 +12,24 @@ SMF_LOCAL_TIMEZONE time zone of daily/monthly buckets (default America/Sao_Paulo
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_state_dir() -> Path:
+    """Where the local clusters live: `.smf/` in the repository. When we are root and the
+    repository sits below a directory other users cannot traverse (the server runs as an
+    unprivileged user), a directory under /var/lib/smf named after the repository instead."""
+    here = REPO_ROOT / ".smf"
+    if os.geteuid() != 0 or all(p.stat().st_mode & 0o001 for p in REPO_ROOT.parents):
+        return here
+    digest = hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:12]
+    return Path("/var/lib/smf") / digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +81,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     port = int(env.get("SMF_PG_PORT", "55432"))
     cluster = ClusterSettings(
-        data_dir=Path(env.get("SMF_PG_DATA", REPO_ROOT / ".smf" / "pgdata")).resolve(),
+        data_dir=Path(env.get("SMF_PG_DATA", default_state_dir() / "pgdata")).resolve(),
         port=port,
         user=env.get("SMF_PG_USER", "smf"),
         bin_dir=Path(env.get("SMF_PG_BIN", "/usr/lib/postgresql/15/bin")),

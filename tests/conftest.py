@@ -21,7 +21,7 @@ import pytest
 
 from db import migrate
 from db.cluster import Cluster
-from db.settings import REPO_ROOT, ClusterSettings, Settings, load
+from db.settings import REPO_ROOT, ClusterSettings, Settings, default_state_dir, load
 
 TEMPLATE = "smf_test_template"
 _counter = itertools.count()
@@ -52,7 +52,7 @@ def test_cluster() -> Iterator[Settings]:
         )
         return
     cs = ClusterSettings(
-        data_dir=Path(os.environ.get("SMF_TEST_PG_DATA", REPO_ROOT / ".smf" / "test-pgdata")),
+        data_dir=Path(os.environ.get("SMF_TEST_PG_DATA", default_state_dir() / "test-pgdata")),
         port=int(os.environ.get("SMF_TEST_PG_PORT", "55433")),
         user=base.cluster.user,
         bin_dir=base.cluster.bin_dir,

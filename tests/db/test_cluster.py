@@ -10,14 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from db.cluster import Cluster, ClusterError
-from db.settings import REPO_ROOT, ClusterSettings
+from db.settings import ClusterSettings, default_state_dir
 
 PORT = int(os.environ.get("SMF_TEST_CLUSTER_PORT", "55441"))
 
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[Cluster]:
-    data = REPO_ROOT / ".smf" / f"cluster-test-{os.getpid()}" / "pgdata"
+    data = default_state_dir() / f"cluster-test-{os.getpid()}" / "pgdata"
     c = Cluster(ClusterSettings(data_dir=data, port=PORT), extra_conf={"fsync": "off"})
     yield c
     c.stop()

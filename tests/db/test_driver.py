@@ -10,31 +10,35 @@ from db.settings import Settings
 
 def test_unreachable_server_is_database_unavailable() -> None:
     url = "postgresql://smf@127.0.0.1:9/smf?connect_timeout=2"
-    with pytest.raises(errors.DatabaseUnavailable, match="127.0.0.1.*port 9 failed"):
-        with driver.connect(url):
-            pass
+    with (
+        pytest.raises(errors.DatabaseUnavailable, match=r"127\.0\.0\.1.*port 9 failed"),
+        driver.connect(url),
+    ):
+        pass
     driver.dispose_all()
 
 
 def test_check_violation_is_invalid_parameter(db_settings: Settings) -> None:
-    with pytest.raises(errors.InvalidParameter, match="constraint meter_interval_minutes_check"):
-        with driver.connect(db_settings) as conn:
-            conn.execute("insert into smf.meter (serial, interval_minutes) values ('X', 7)")
+    with (
+        pytest.raises(errors.InvalidParameter, match="constraint meter_interval_minutes_check"),
+        driver.connect(db_settings) as conn,
+    ):
+        conn.execute("insert into smf.meter (serial, interval_minutes) values ('X', 7)")
 
 
 def test_unique_violation_is_conflict(db_settings: Settings) -> None:
-    with pytest.raises(errors.Conflict, match="meter_serial_key"):
-        with driver.connect(db_settings) as conn:
-            conn.execute("insert into smf.meter (serial) values ('X'), ('X')")
+    with (
+        pytest.raises(errors.Conflict, match="meter_serial_key"),
+        driver.connect(db_settings) as conn,
+    ):
+        conn.execute("insert into smf.meter (serial) values ('X'), ('X')")
 
 
 def test_our_sqlstate_is_not_found(db_settings: Settings) -> None:
-    with pytest.raises(errors.NotFound, match="nothing here"):
-        with driver.connect(db_settings) as conn:
-            conn.execute(
-                "do $$ begin raise exception using errcode = 'SMF04', "
-                "message = 'nothing here'; end $$"
-            )
+    with pytest.raises(errors.NotFound, match="nothing here"), driver.connect(db_settings) as conn:
+        conn.execute(
+            "do $$ begin raise exception using errcode = 'SMF04', message = 'nothing here'; end $$"
+        )
 
 
 def test_unknown_query_name_is_named() -> None:

@@ -49,6 +49,13 @@ def test_first_import_stores_integers_and_rollups(meters: Settings, tmp_path: Pa
         "where meter_id = 1",
     )
     assert quarter == [(3000, 3, 3, Decimal("12.000"), 219900, 221000, 661000)]
+    # The analyst view in engineering units: 3000 Wh = 3.000 kWh; mean V = 661000 mV / 3 / 1000.
+    view = query(
+        meters.url,
+        "select active_fwd_kwh, voltage_a_v_mean, voltage_a_v_min, completeness_pct "
+        "from smf.meter_15min where serial = 'M1'",
+    )
+    assert view == [(Decimal("3.000"), Decimal("220.333"), Decimal("219.900"), Decimal("100.00"))]
     # M1 and M2 share the local day 2026-10-01 and month 2026-10; M2 adds 2000 Wh.
     days = query(
         meters.url,
