@@ -66,10 +66,16 @@ def test_cluster() -> Iterator[Settings]:
             "shared_buffers": "'256MB'",
         },
     )
+    started = not cluster.status().running
     cluster.start()
     yield Settings(
         cluster=cs, database="postgres", external_url=None, local_timezone=base.local_timezone
     )
+    if started:  # leave a cluster someone else started (a parallel run) running
+        from db import driver
+
+        driver.dispose_all()
+        cluster.stop()
 
 
 def _admin(settings: Settings) -> psycopg.Connection[Any]:
