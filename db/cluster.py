@@ -167,7 +167,7 @@ class Cluster:
         if _port_busy(self.s.port):
             raise ClusterError(
                 f"port {self.s.port} on 127.0.0.1 is in use by another program; "
-                "set SMF_PG_PORT to a free port"
+                "choose a free one (SMF_PG_PORT; SMF_TEST_PG_PORT for the test cluster)"
             )
         stale = self.s.data_dir / "postmaster.pid"
         if stale.exists():
