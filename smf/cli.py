@@ -66,11 +66,45 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_public_format(path: Path) -> bool:
+    """ABNT public-format files are whole 256-octet blocks of binary data, not text."""
+    head = path.read_bytes()[:256] if path.stat().st_size else b""
+    if not head or path.stat().st_size % 256:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return not any(c in head for c in (b",", b";"))
+
+
+def import_public_format(path: Path) -> int:
+    """Ingest an ABNT public-format file (the meter must be registered)."""
+    import asyncio
+
+    from poller import public_io
+    from poller.protocol.errors import NBR14522Error
+
+    try:
+        serial, result = asyncio.run(public_io.import_file(None, path.read_bytes(), path.name))
+    except NBR14522Error as exc:
+        print(f"error: {path.name} is not a valid ABNT public-format file: {exc}", file=sys.stderr)
+        return 1
+    print(f"meter {serial} (ABNT public format): {result.summary()}")
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from db import ingest
 
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file", file=sys.stderr)
+        return 1
     ensure_database()
-    result = ingest.ingest_csv(Path(args.file), progress=not args.quiet)
+    if is_public_format(path):
+        return import_public_format(path)
+    result = ingest.ingest_csv(path, progress=not args.quiet)
     print(result.summary())
     return 0
 
@@ -99,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
     p.set_defaults(func=cmd_db)
 
-    p = sub.add_parser("import", help="import interval data from a CSV file (see README)")
+    p = sub.add_parser(
+        "import", help="import interval data: a CSV file (see README) or an ABNT public-format file"
+    )
     p.add_argument("file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_import)

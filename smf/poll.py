@@ -123,14 +123,10 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_abnt(args: argparse.Namespace) -> int:
-    from poller import public_io
-    from smf.cli import ensure_database
+    from smf.cli import ensure_database, import_public_format
 
     ensure_database()
-    path = Path(args.file)
-    serial, result = asyncio.run(public_io.import_file(None, path.read_bytes(), path.name))
-    print(f"meter {serial}: {result.summary()}")
-    return 0
+    return import_public_format(Path(args.file))
 
 
 def register(sub: Any) -> None:

@@ -3,11 +3,15 @@ ingest path changes nothing (every interval already stored, identical)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from db.settings import Settings
+from db.settings import REPO_ROOT, Settings
 from poller import public_io
 from poller.emulator import FixedClock, MeterConfig
 from poller.protocol.public_format import public_file_name
@@ -46,3 +50,27 @@ async def test_export_then_import_round_trip(
     after = stored_rows(db_settings, "32600760")
     for ts in want:
         assert [after[ts][c] for c in values] == [stored[ts][c] for c in values], ts
+
+
+async def test_cli_import_detects_public_format(
+    db_settings: Settings, clock: FixedClock, tmp_path: Path
+) -> None:
+    async with site(db_settings, clock, MeterConfig(serial="32600760", interval_min=15)) as s:
+        await poller(db_settings, clock).read_meter(s.info)
+    data, n = public_io.export_month(db_settings.url, "32600760", "2024-03")
+    good, bad = tmp_path / "32600$AB.CDE", tmp_path / "junk.bin"
+    good.write_bytes(data)
+    bad.write_bytes(bytes([0x20]) + b"\xff" * 255)  # a block type, then nothing decodable
+    env = {**os.environ, "SMF_DATABASE_URL": db_settings.url}
+
+    def smf(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "smf.cli", *argv], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    ok = smf("import", str(good))
+    assert ok.returncode == 0, ok.stderr
+    assert "meter 32600760 (ABNT public format): batch" in ok.stdout
+    assert f"{n} rows: 0 inserted" in ok.stdout  # every interval was already stored
+    refused = smf("import", str(bad))
+    assert refused.returncode == 1
+    assert "junk.bin is not a valid ABNT public-format file" in refused.stderr
