@@ -1169,95 +1169,88 @@ declare
     v_derived text := smf.rollup_select_list(false);
     v_min timestamptz;
     v_max timestamptz;
-    v_slice int;
 begin
     if cardinality(p_meter) is distinct from cardinality(p_lo)
        or cardinality(p_meter) is distinct from cardinality(p_hi) then
         raise exception using errcode = 'SMF02', message = 'rollup_refresh: arrays differ in length';
     end if;
-    drop table if exists pg_temp.rollup_all;
-    create temp table rollup_all on commit drop as
-    select s.*, (sum(s.n) over (order by s.meter_id) / 500000)::int as slice from (
-        select u.meter_id, m.interval_minutes,
-               time_bucket('15 minutes', min(u.lo)) as lo15,
-               time_bucket('15 minutes', max(u.hi)) + interval '15 minutes' as hi15,
-               time_bucket('1 hour', min(u.lo)) as lo_h,
-               time_bucket('1 hour', max(u.hi)) + interval '1 hour' as hi_h,
-               (min(u.lo) at time zone v_tz)::date as lo_d,
-               (max(u.hi) at time zone v_tz)::date as hi_d,
-               date_trunc('month', min(u.lo) at time zone v_tz)::date as lo_m,
-               date_trunc('month', max(u.hi) at time zone v_tz)::date as hi_m,
-               extract(epoch from max(u.hi) - min(u.lo)) / 60 / m.interval_minutes + 1 as n
-        from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
-        join smf.meter m on m.id = u.meter_id
-        group by u.meter_id, m.interval_minutes
-    ) s;
-    -- A bulk import is rolled up in slices of about 500k intervals, so that every sort and
-    -- aggregate stays in memory; a poller batch is one slice.
-    for v_slice in select distinct slice from rollup_all order by 1 loop
-        drop table if exists pg_temp.rollup_scope;
-        create temp table rollup_scope on commit drop as select * from rollup_all where slice = v_slice;
-        analyze rollup_scope;  -- lets the planner choose index probes for a few meters, scans for many
-        select min(lo15), max(hi15) into v_min, v_max from rollup_scope;
-        -- The literal outer bounds let TimescaleDB exclude chunks when planning.
+    drop table if exists pg_temp.rollup_scope;
+    create temp table rollup_scope on commit drop as
+    select u.meter_id, m.interval_minutes,
+           time_bucket('15 minutes', min(u.lo)) as lo15,
+           time_bucket('15 minutes', max(u.hi)) + interval '15 minutes' as hi15,
+           time_bucket('1 hour', min(u.lo)) as lo_h,
+           time_bucket('1 hour', max(u.hi)) + interval '1 hour' as hi_h,
+           (min(u.lo) at time zone v_tz)::date as lo_d,
+           (max(u.hi) at time zone v_tz)::date as hi_d,
+           date_trunc('month', min(u.lo) at time zone v_tz)::date as lo_m,
+           date_trunc('month', max(u.hi) at time zone v_tz)::date as hi_m
+    from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
+    join smf.meter m on m.id = u.meter_id
+    group by u.meter_id, m.interval_minutes;
+    analyze rollup_scope;  -- lets the planner choose index probes for a few meters, scans for many
+    select min(lo15), max(hi15) into v_min, v_max from rollup_scope;
+    if v_min is null then
+        return;
+    end if;
+    -- The literal outer bounds let TimescaleDB exclude chunks when planning.
 
-        raise debug 'rollup_refresh 15min at %', clock_timestamp();
-        delete from smf.rollup_15min r using rollup_scope s
-        where r.meter_id = s.meter_id and r.bucket >= s.lo15 and r.bucket < s.hi15;
-        execute format($q$
-            insert into smf.rollup_15min
-            select x.meter_id, time_bucket('15 minutes', x.ts), %s
-            from smf.interval_reading x
-            join rollup_scope s on s.meter_id = x.meter_id and x.ts >= s.lo15 and x.ts < s.hi15
-            where x.ts >= %L and x.ts < %L
-            group by x.meter_id, time_bucket('15 minutes', x.ts), s.interval_minutes$q$,
-            format(v_raw, '15 / s.interval_minutes'), v_min, v_max);
+    raise debug 'rollup_refresh 15min at %', clock_timestamp();
+    delete from smf.rollup_15min r using rollup_scope s
+    where r.meter_id = s.meter_id and r.bucket >= s.lo15 and r.bucket < s.hi15;
+    execute format($q$
+        insert into smf.rollup_15min
+        select x.meter_id, time_bucket('15 minutes', x.ts), %s
+        from smf.interval_reading x
+        join rollup_scope s on s.meter_id = x.meter_id and x.ts >= s.lo15 and x.ts < s.hi15
+        where x.ts >= %L and x.ts < %L
+        group by x.meter_id, time_bucket('15 minutes', x.ts), s.interval_minutes$q$,
+        format(v_raw, '15 / s.interval_minutes'), v_min, v_max);
 
-        raise debug 'rollup_refresh hour at %', clock_timestamp();
-        delete from smf.rollup_hour r using rollup_scope s
-        where r.meter_id = s.meter_id and r.bucket >= s.lo_h and r.bucket < s.hi_h;
-        execute format($q$
-            insert into smf.rollup_hour
-            select x.meter_id, time_bucket('1 hour', x.bucket), %s
-            from smf.rollup_15min x
-            join rollup_scope s on s.meter_id = x.meter_id and x.bucket >= s.lo_h and x.bucket < s.hi_h
-            where x.bucket >= %L and x.bucket < %L
-            group by x.meter_id, time_bucket('1 hour', x.bucket), s.interval_minutes$q$,
-            format(v_derived, '60 / s.interval_minutes'),
-            time_bucket('1 hour', v_min), time_bucket('1 hour', v_max) + interval '1 hour');
+    raise debug 'rollup_refresh hour at %', clock_timestamp();
+    delete from smf.rollup_hour r using rollup_scope s
+    where r.meter_id = s.meter_id and r.bucket >= s.lo_h and r.bucket < s.hi_h;
+    execute format($q$
+        insert into smf.rollup_hour
+        select x.meter_id, time_bucket('1 hour', x.bucket), %s
+        from smf.rollup_15min x
+        join rollup_scope s on s.meter_id = x.meter_id and x.bucket >= s.lo_h and x.bucket < s.hi_h
+        where x.bucket >= %L and x.bucket < %L
+        group by x.meter_id, time_bucket('1 hour', x.bucket), s.interval_minutes$q$,
+        format(v_derived, '60 / s.interval_minutes'),
+        time_bucket('1 hour', v_min), time_bucket('1 hour', v_max) + interval '1 hour');
 
-        raise debug 'rollup_refresh day at %', clock_timestamp();
-        delete from smf.rollup_day r using rollup_scope s
-        where r.meter_id = s.meter_id and r.bucket between s.lo_d and s.hi_d;
-        execute format($q$
-            insert into smf.rollup_day
-            select x.meter_id, (x.bucket at time zone %1$L)::date as day, %2$s
-            from smf.rollup_hour x
-            join rollup_scope s on s.meter_id = x.meter_id
-                and x.bucket >= (s.lo_d::timestamp at time zone %1$L)
-                and x.bucket < ((s.hi_d + 1)::timestamp at time zone %1$L)
-            group by x.meter_id, day, s.interval_minutes$q$,
-            v_tz,
-            format(v_derived, format(
-                'min(extract(epoch from (((x.bucket at time zone %1$L)::date + 1)::timestamp at time zone %1$L)'
-                ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-                v_tz)));
+    raise debug 'rollup_refresh day at %', clock_timestamp();
+    delete from smf.rollup_day r using rollup_scope s
+    where r.meter_id = s.meter_id and r.bucket between s.lo_d and s.hi_d;
+    execute format($q$
+        insert into smf.rollup_day
+        select x.meter_id, (x.bucket at time zone %1$L)::date as day, %2$s
+        from smf.rollup_hour x
+        join rollup_scope s on s.meter_id = x.meter_id
+            and x.bucket >= (s.lo_d::timestamp at time zone %1$L)
+            and x.bucket < ((s.hi_d + 1)::timestamp at time zone %1$L)
+        group by x.meter_id, day, s.interval_minutes$q$,
+        v_tz,
+        format(v_derived, format(
+            'min(extract(epoch from (((x.bucket at time zone %1$L)::date + 1)::timestamp at time zone %1$L)'
+            ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
+            v_tz)));
 
-        raise debug 'rollup_refresh month at %', clock_timestamp();
-        delete from smf.rollup_month r using rollup_scope s
-        where r.meter_id = s.meter_id and r.bucket between s.lo_m and s.hi_m;
-        execute format($q$
-            insert into smf.rollup_month
-            select x.meter_id, date_trunc('month', x.bucket)::date as month, %s
-            from smf.rollup_day x
-            join rollup_scope s on s.meter_id = x.meter_id
-                and x.bucket >= s.lo_m and x.bucket < (s.hi_m + interval '1 month')::date
-            group by x.meter_id, month, s.interval_minutes$q$,
-            format(v_derived, format(
-                'min(extract(epoch from ((date_trunc(''month'', x.bucket) + interval ''1 month'')::timestamp at time zone %1$L)'
-                ' - (date_trunc(''month'', x.bucket)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-                v_tz)));
-    end loop;
+    raise debug 'rollup_refresh month at %', clock_timestamp();
+    delete from smf.rollup_month r using rollup_scope s
+    where r.meter_id = s.meter_id and r.bucket between s.lo_m and s.hi_m;
+    execute format($q$
+        insert into smf.rollup_month
+        select x.meter_id, date_trunc('month', x.bucket)::date as month, %s
+        from smf.rollup_day x
+        join rollup_scope s on s.meter_id = x.meter_id
+            and x.bucket >= s.lo_m and x.bucket < (s.hi_m + interval '1 month')::date
+        group by x.meter_id, month, s.interval_minutes$q$,
+        format(v_derived, format(
+            'min(extract(epoch from ((date_trunc(''month'', x.bucket) + interval ''1 month'')::timestamp at time zone %1$L)'
+            ' - (date_trunc(''month'', x.bucket)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
+            v_tz)));
     raise debug 'rollup_refresh done at %', clock_timestamp();
 end
 $_$;

@@ -114,22 +114,3 @@ def test_rollups_equal_recomputation(db_settings: Settings) -> None:
                 assert _mismatches(conn, table) == [], table
 
     check()
-
-
-def test_bulk_refresh_in_slices_equals_recomputation(db_settings: Settings) -> None:
-    # Three meters each spanning ~22 months (~190k five-minute slots): the refresh of one batch
-    # is cut into slices of ~500k slots (meters 1-2, then 3); every level must still be exact.
-    add_meters(db_settings.url, "S1", "S2", "S3")
-    ends = [datetime(2025, 1, 1, 3, tzinfo=UTC), datetime(2026, 10, 30, 3, tzinfo=UTC)]
-    rows = [
-        IntervalRow(ts=t + timedelta(minutes=5 * k), meter_serial=serial,
-                    values={"active_fwd_kwh": (k + 1) / 1000, "voltage_a_v": 220 + k})
-        for serial in ("S1", "S2", "S3") for t in ends for k in range(5)
-    ]  # fmt: skip
-    with driver.connect(db_settings) as conn:
-        ingest_rows(conn, rows, source="import")
-        slices = conn.execute("select count(distinct slice) from pg_temp.rollup_all").fetchone()
-    assert slices == (2,)
-    with psycopg.connect(db_settings.url) as conn:
-        for table in LEVELS:
-            assert _mismatches(conn, table) == [], table
