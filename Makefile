@@ -18,8 +18,10 @@ test: setup  ## run the test suite against a project-managed PostgreSQL+Timescal
 lint:  ## ruff check + format check + mypy
 	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db
 
-bench: setup  ## run the benchmarks (prints figures; see bench/RESULTS.md)
+bench: setup  ## run the benchmarks, several minutes (they print figures; see bench/RESULTS.md)
 	@$(VENV)/python bench/ingest.py
+	@$(VENV)/python bench/poll.py
+	@$(VENV)/python bench/rules.py
 
 db-start: setup  ## start the local cluster
 	@$(SMF) db start

@@ -5,8 +5,8 @@
    measured for a smaller sample through the emulator paced at 9600 baud over a pty.
 2. Meters read per minute and CPU time per read for K emulated meters over loopback TCP with
    no line delay (each read = parameters + full 12-channel current-period mass memory).
-3. With the database in the loop (poller.service into a scratch database cloned from the test
-   template): meters read and stored per minute, CPU per meter read (poller, emulator and
+3. With the database in the loop (poller.service into a scratch database migrated on the
+   configured server): meters read and stored per minute, CPU per meter read (poller, emulator and
    driver share this process; the server's CPU is not counted), and the time from the meter's
    last answer to the committed transaction, p50/p95. A full read (registers, instantaneous,
    outages, alteration log, mass memory) on the first round stores two periods; later rounds
@@ -113,25 +113,22 @@ async def throughput(k: int, rounds: int) -> None:
 async def with_database(n: int, rounds: int) -> None:
     import statistics
 
-    from db import migrate
-    from db.cluster import Cluster
-    from db.settings import ClusterSettings, Settings, load
-    from poller import emulated, store
-    from poller.service import Poller, PollerConfig
-    from tests.conftest import TEMPLATE, clone, drop  # the test cluster and template
-
-    base = load()
-    cs = ClusterSettings(base.cluster.data_dir.parent / "test-pgdata", 55433,
-                         base.cluster.user, base.cluster.bin_dir)  # fmt: skip
-    Cluster(cs, extra_conf={"fsync": "off", "synchronous_commit": "off"}).start()
-    admin = Settings(cs, "postgres", None, base.local_timezone)
     import psycopg
 
-    with psycopg.connect(admin.url, autocommit=True) as c:
-        if not c.execute("select 1 from pg_database where datname = %s", (TEMPLATE,)).fetchone():
-            c.execute(f"create database {TEMPLATE}")
-            migrate.upgrade(admin.with_database(TEMPLATE))
-    settings = clone(admin, TEMPLATE)
+    from db import driver, migrate
+    from db.cluster import Cluster
+    from db.settings import load
+    from poller import emulated, store
+    from poller.service import Poller, PollerConfig
+
+    base = load()  # a scratch database on the configured server, migrated from scratch
+    if base.uses_local_cluster:
+        Cluster(base.cluster).start()
+    settings = base.with_database("smf_bench_poll")
+    with psycopg.connect(base.with_database("postgres").url, autocommit=True) as c:
+        c.execute("drop database if exists smf_bench_poll with (force)")
+        c.execute("create database smf_bench_poll")
+    migrate.upgrade(settings)
     clock = FixedClock(datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC))
     fast = LinkBehaviour(enq_interval=0.005, response_timeout=0.5)
     try:
@@ -155,7 +152,9 @@ async def with_database(n: int, rounds: int) -> None:
             clock.advance(timedelta(minutes=15))
         await fleet.close()
     finally:
-        drop(settings)
+        driver.dispose_all()
+        with psycopg.connect(base.with_database("postgres").url, autocommit=True) as c:
+            c.execute("drop database if exists smf_bench_poll with (force)")
 
 
 def main() -> None:
