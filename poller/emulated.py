@@ -10,8 +10,8 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
-from poller.emulator import EmulatedMeter, LinkBehaviour, MeterConfig, MeterEmulator
-from poller.emulator.fleet import Fleet
+from poller.emulator import EmulatedMeter, LinkBehaviour, MeterConfig
+from poller.emulator.fleet import Fleet, run_fleet
 from poller.emulator.load import default_constant
 from poller.emulator.meter import Clock, system_clock
 from poller.protocol.codec.quantities import DEFAULT_QUANTITY_MAP
@@ -63,21 +63,14 @@ async def start_fleet(
 ) -> Fleet:
     """Start ``n`` emulated meters on ``base_port + i`` (0: free ports), serials
     ``base_serial + i``; mixed types (see :func:`mixed_config`) unless ``config`` is given."""
-    fleet = Fleet(host)
-    try:
-        for i in range(n):
-            serial = f"{base_serial + i:08d}"
-            cfg = replace(config, serial=serial) if config else mixed_config(i, serial)
-            if not mixed and config is None:
-                cfg = MeterConfig(serial=serial)
-            emu = MeterEmulator(EmulatedMeter(cfg, clock), behaviour)
-            port = await emu.start_tcp(host, base_port + i if base_port else 0)
-            fleet.emulators.append(emu)
-            fleet.ports.append(port)
-    except BaseException:
-        await fleet.close()
-        raise
-    return fleet
+
+    def config_for(i: int, serial: str) -> MeterConfig:
+        if config:
+            return replace(config, serial=serial)
+        return mixed_config(i, serial) if mixed else MeterConfig(serial=serial)
+
+    return await run_fleet(n, base_port, host=host, base_serial=base_serial,
+                           config_for=config_for, behaviour=behaviour, clock=clock)  # fmt: skip
 
 
 def fleet_registry_params(fleet: Fleet, poll_schedule: str = "15min") -> list[dict[str, Any]]:

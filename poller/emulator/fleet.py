@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .meter import Clock, EmulatedMeter, MeterConfig, system_clock
@@ -36,16 +37,18 @@ async def run_fleet(
     host: str = "127.0.0.1",
     base_serial: int = 10_000_000,
     config: MeterConfig | None = None,
+    config_for: Callable[[int, str], MeterConfig] | None = None,
     behaviour: LinkBehaviour | None = None,
     clock: Clock = system_clock,
 ) -> Fleet:
     """Start ``n`` meters, serials ``base_serial + i``, on ``base_port + i`` (base_port 0: any
-    free ports). Every meter gets ``config`` with its own serial."""
+    free ports). Meter i gets ``config_for(i, serial)``, or else ``config`` with its serial."""
     fleet = Fleet(host)
     template = config or MeterConfig()
     try:
         for i in range(n):
-            cfg = replace(template, serial=f"{base_serial + i:08d}")
+            serial = f"{base_serial + i:08d}"
+            cfg = config_for(i, serial) if config_for else replace(template, serial=serial)
             emu = MeterEmulator(EmulatedMeter(cfg, clock), behaviour)
             port = await emu.start_tcp(host, base_port + i if base_port else 0)
             fleet.emulators.append(emu)
