@@ -26,15 +26,21 @@ language sql immutable parallel safe set search_path = smf, pg_catalog as $$
         p_table)
 $$;
 
+-- Views are dropped and re-created (not `create or replace`): a changed column type or order
+-- would otherwise make the re-application fail.
 do $$
+declare
+    v record;
 begin
-    execute 'create or replace view smf.meter_15min as '
-        || smf.rollup_view_sql('rollup_15min', 'r.bucket');
-    execute 'create or replace view smf.meter_hourly as '
-        || smf.rollup_view_sql('rollup_hour', 'r.bucket');
-    execute 'create or replace view smf.meter_daily as '
-        || smf.rollup_view_sql('rollup_day', '(r.bucket::timestamp at time zone smf.local_timezone())');
-    execute 'create or replace view smf.meter_monthly as '
-        || smf.rollup_view_sql('rollup_month', '(r.bucket::timestamp at time zone smf.local_timezone())');
+    for v in select * from (values
+        ('meter_15min', 'rollup_15min', 'r.bucket'),
+        ('meter_hourly', 'rollup_hour', 'r.bucket'),
+        ('meter_daily', 'rollup_day', '(r.bucket::timestamp at time zone smf.local_timezone())'),
+        ('meter_monthly', 'rollup_month', '(r.bucket::timestamp at time zone smf.local_timezone())'))
+        as t(name, tbl, start)
+    loop
+        execute format('drop view if exists smf.%I', v.name);
+        execute format('create view smf.%I as %s', v.name, smf.rollup_view_sql(v.tbl, v.start));
+    end loop;
 end
 $$;
