@@ -238,12 +238,9 @@ class Cluster:
 
     def ensure_database(self, name: str) -> None:
         """Create the database if missing (connecting to `postgres`)."""
-        import psycopg
+        from db import driver
 
-        with psycopg.connect(self.s.url("postgres"), autocommit=True) as conn:
-            row = conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
-            if row is None:
-                conn.execute(f'create database "{name}"')
+        driver.create_database(self.s.url("postgres"), name, if_missing=True)
 
 
 def _pid_from(pidfile: Path) -> int | None:

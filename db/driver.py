@@ -6,7 +6,7 @@ Python sends only SQL kept in db/queries/*.sql, called by name with named parame
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -14,12 +14,14 @@ from typing import Any
 
 import psycopg
 import sqlalchemy.exc
+from psycopg import sql
 from psycopg.rows import dict_row
 from sqlalchemy import Engine, create_engine, event
 
 from db import errors
 from db.settings import Settings, load
 
+Connection = psycopg.Connection[Any]  # what callers annotate with; only this module imports psycopg
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
 _NAME = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
 
@@ -98,24 +100,81 @@ def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connecti
         raw.close()
 
 
-def run(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> list[dict[str, Any]]:
+def run(conn: Connection, name: str, /, **params: Any) -> list[dict[str, Any]]:
     """Execute the named query; return its rows as dicts (empty for statements)."""
     with conn.cursor(row_factory=dict_row) as cur, translate_errors():
         cur.execute(query(name), params)  # type: ignore[arg-type]
         return cur.fetchall() if cur.description else []
 
 
-def run_one(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> dict[str, Any] | None:
+def run_one(conn: Connection, name: str, /, **params: Any) -> dict[str, Any] | None:
     rows = run(conn, name, **params)
     return rows[0] if rows else None
 
 
-def run_scalar(conn: psycopg.Connection[Any], name: str, /, **params: Any) -> Any:
+def run_scalar(conn: Connection, name: str, /, **params: Any) -> Any:
     """The first column of the first row of the named query (which must return one)."""
     row = run_one(conn, name, **params)
     if row is None:
         raise RuntimeError(f"query {name!r} returned no row")
     return next(iter(row.values()))
+
+
+def create_database(
+    admin_url: str, name: str, *, if_missing: bool = False, replace: bool = False
+) -> None:
+    """Create database `name` through the admin connection `admin_url` (autocommit)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if replace:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+        elif (
+            if_missing
+            and conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone()
+        ):
+            return
+        conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+        )
+
+
+_COPY_CONTEXT = re.compile(r"line (\d+)(?:, column (\w+))?")
+
+
+@contextmanager
+def copy_into(
+    conn: Connection,
+    name: str,
+    /,
+    *,
+    columns: Sequence[str],
+    line_offset: int = 0,
+    **literals: Any,
+) -> Iterator[psycopg.Copy]:
+    """COPY FROM STDIN through the named query: `{columns}` becomes the quoted column list and
+    every other `{placeholder}` a literal. A data error (bad number, timestamp, extra field)
+    raises BatchRejected naming the input line (COPY's line + line_offset) and column."""
+    stmt = sql.SQL(query(name)).format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        **{k: sql.Literal(v) for k, v in literals.items()},
+    )
+    try:
+        with conn.cursor() as cur, cur.copy(stmt) as copy:
+            yield copy
+    except (psycopg.DataError, psycopg.errors.BadCopyFileFormat) as exc:
+        m = _COPY_CONTEXT.search(exc.diag.context or "")
+        problem = exc.diag.message_primary or str(exc)
+        if not m:
+            raise errors.BatchRejected(f"malformed batch: {problem}") from exc
+        line = int(m.group(1)) + line_offset
+        where = f"line {line}" + (f", column {m.group(2)}" if m.group(2) else "")
+        raise errors.BatchRejected(f"{where}: {problem}", line) from exc
 
 
 _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {

@@ -6,7 +6,6 @@ Callers pass engineering units (kWh, kvarh, V, A) and interval starts as aware d
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,9 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import psycopg
-from psycopg import sql
-
 from db import driver
 from db.channels import QUANTITY_NAMES
 from db.errors import BatchRejected
@@ -25,7 +21,6 @@ from db.errors import BatchRejected
 META_COLUMNS = ("meter_id", "meter_serial", "ts", "quality", "source")
 ALLOWED_COLUMNS = frozenset((*META_COLUMNS, *QUANTITY_NAMES))
 ROW_COLUMNS = ("meter_id", "meter_serial", "ts", *QUANTITY_NAMES, "quality", "source")
-_COPY_CONTEXT = re.compile(r"line (\d+)(?:, column (\w+))?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +56,13 @@ class IngestResult:
         )
 
 
-def _begin(conn: psycopg.Connection[Any], source: str, origin: str | None) -> int:
+def _begin(conn: driver.Connection, source: str, origin: str | None) -> int:
     row = driver.run_one(conn, "ingest_begin", source=source, origin=origin)
     assert row is not None
     return int(row["batch_id"])
 
 
-def _finish(conn: psycopg.Connection[Any], batch_id: int, line_offset: int) -> IngestResult:
+def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestResult:
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
@@ -81,19 +76,8 @@ def _finish(conn: psycopg.Connection[Any], batch_id: int, line_offset: int) -> I
     )
 
 
-def _copy_error(exc: psycopg.Error, line_offset: int) -> BatchRejected:
-    """A COPY data error as a BatchRejected naming the input line and column."""
-    m = _COPY_CONTEXT.search(exc.diag.context or "")
-    problem = exc.diag.message_primary or str(exc)
-    if not m:
-        return BatchRejected(f"malformed batch: {problem}")
-    line = int(m.group(1)) + line_offset
-    where = f"line {line}" + (f", column {m.group(2)}" if m.group(2) else "")
-    return BatchRejected(f"{where}: {problem}", line)
-
-
 def ingest_rows(
-    conn: psycopg.Connection[Any],
+    conn: driver.Connection,
     rows: Iterable[IntervalRow],
     *,
     source: str = "meter",
@@ -101,28 +85,14 @@ def ingest_rows(
 ) -> IngestResult:
     """Ingest rows in the caller's transaction; the caller commits. Raises BatchRejected."""
     batch_id = _begin(conn, source, origin)
-    stmt = sql.SQL(driver.query("ingest_copy_rows")).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, ROW_COLUMNS))
-    )
-    try:
-        with conn.cursor() as cur, cur.copy(stmt) as copy:
-            for r in rows:
-                unknown = r.values.keys() - set(QUANTITY_NAMES)
-                if unknown:
-                    raise BatchRejected(f"unknown quantities {sorted(unknown)}")
-                ts = r.ts.isoformat() if r.ts.tzinfo else f"{r.ts.isoformat()}(no offset)"
-                copy.write_row(
-                    (
-                        r.meter_id,
-                        r.meter_serial,
-                        ts,
-                        *(r.values.get(q) for q in QUANTITY_NAMES),
-                        r.quality,
-                        r.source,
-                    )
-                )
-    except psycopg.DataError as exc:
-        raise _copy_error(exc, 0) from exc
+    with driver.copy_into(conn, "ingest_copy_rows", columns=ROW_COLUMNS) as copy:
+        for r in rows:
+            unknown = r.values.keys() - set(QUANTITY_NAMES)
+            if unknown:
+                raise BatchRejected(f"unknown quantities {sorted(unknown)}")
+            ts = r.ts.isoformat() if r.ts.tzinfo else f"{r.ts.isoformat()}(no offset)"
+            values = (r.values.get(q) for q in QUANTITY_NAMES)
+            copy.write_row((r.meter_id, r.meter_serial, ts, *values, r.quality, r.source))
     with driver.translate_errors():
         return _finish(conn, batch_id, 0)
 
@@ -152,7 +122,7 @@ def parse_header(header_line: str) -> tuple[list[str], str]:
 
 
 def ingest_csv_stream(
-    conn: psycopg.Connection[Any],
+    conn: driver.Connection,
     fh: IO[bytes],
     *,
     origin: str | None = None,
@@ -169,19 +139,15 @@ def ingest_csv_stream(
         raise BatchRejected(f"line 1: not UTF-8 text ({exc.reason})", 1) from exc
     names, delimiter = parse_header(header)
     batch_id = _begin(conn, source, origin)
-    stmt = sql.SQL(driver.query("ingest_copy_csv")).format(
-        columns=sql.SQL(", ").join(map(sql.Identifier, names)), delimiter=sql.Literal(delimiter)
-    )
     done = len(first)
-    try:
-        with conn.cursor() as cur, cur.copy(stmt) as copy:
-            while chunk := fh.read(1 << 20):
-                copy.write(chunk)
-                done += len(chunk)
-                if progress:
-                    progress(done)
-    except (psycopg.DataError, psycopg.errors.BadCopyFileFormat) as exc:
-        raise _copy_error(exc, 1) from exc
+    with driver.copy_into(
+        conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
+    ) as copy:
+        while chunk := fh.read(1 << 20):
+            copy.write(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done)
     with driver.translate_errors():
         return _finish(conn, batch_id, 1)
 

@@ -12,15 +12,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import psycopg
-
 from db import driver
 
 Row = dict[str, Any]
 
 
 def billing_summary(
-    conn: psycopg.Connection[Any], uc_code: str, month: date, *, with_losses: bool = True
+    conn: driver.Connection, uc_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:
     """Billing-cycle items of one UC: item, posto, quantity, unit, price, amount (R$)."""
     return driver.run(
@@ -29,7 +27,7 @@ def billing_summary(
 
 
 def billing_summary_distributor(
-    conn: psycopg.Connection[Any], aneel_code: str, month: date, *, with_losses: bool = True
+    conn: driver.Connection, aneel_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:
     """billing_summary for every UC of a distributor (3-digit ANEEL code) with data in the month."""
     return driver.run(
@@ -42,7 +40,7 @@ def billing_summary_distributor(
 
 
 def measured_demand(
-    conn: psycopg.Connection[Any], uc_code: str, month: date, *, with_losses: bool = True
+    conn: driver.Connection, uc_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:
     """Per demand posto: contracted, measured (max 15-min kW), limit and overrun (kW)."""
     return driver.run(
@@ -51,7 +49,7 @@ def measured_demand(
 
 
 def ufer_dmcr(
-    conn: psycopg.Connection[Any], uc_code: str, month: date, *, with_losses: bool = True
+    conn: driver.Connection, uc_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:
     """Per posto: UFER (kWh), DMCR (kW), contracted demand and DMCR excess (kW)."""
     return driver.run(
@@ -60,7 +58,7 @@ def ufer_dmcr(
 
 
 def ufer_dmcr_hourly(
-    conn: psycopg.Connection[Any], uc_code: str, month: date, *, with_losses: bool = True
+    conn: driver.Connection, uc_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:
     """The hourly UFER/DMCR evaluation (P, Q, S, fT, UFER_T, DMCR_T, P=0 flag)."""
     return driver.run(
@@ -69,7 +67,7 @@ def ufer_dmcr_hourly(
 
 
 def musd_check(
-    conn: psycopg.Connection[Any],
+    conn: driver.Connection,
     uc_code: str,
     month: date,
     *,
@@ -89,7 +87,7 @@ def musd_check(
 
 
 def musd_check_hours(
-    conn: psycopg.Connection[Any],
+    conn: driver.Connection,
     uc_code: str,
     month: date,
     *,
@@ -107,38 +105,36 @@ def musd_check_hours(
     )
 
 
-def exposure_month(conn: psycopg.Connection[Any], uc_code: str, month: date) -> Row:
+def exposure_month(conn: driver.Connection, uc_code: str, month: date) -> Row:
     """Month totals of contracts vs loss-adjusted consumption valued at the hourly PLD."""
     return driver.run(conn, "rules_exposure_month", uc_code=uc_code, month=month)[0]
 
 
-def exposure_hourly(conn: psycopg.Connection[Any], uc_code: str, month: date) -> list[Row]:
+def exposure_hourly(conn: driver.Connection, uc_code: str, month: date) -> list[Row]:
     """Hourly consumption, contracts, exposure (MWh), PLD and value (R$)."""
     return driver.run(conn, "rules_exposure_hourly", uc_code=uc_code, month=month)
 
 
-def lastro_penalty(conn: psycopg.Connection[Any], uc_code: str, month: date) -> Row:
+def lastro_penalty(conn: driver.Connection, uc_code: str, month: date) -> Row:
     """The 12-month lastro check ending with the month, and its penalty."""
     return driver.run(conn, "rules_lastro_penalty", uc_code=uc_code, month=month)[0]
 
 
-def posto_at(conn: psycopg.Connection[Any], uc_code: str, ts: datetime) -> Row:
+def posto_at(conn: driver.Connection, uc_code: str, ts: datetime) -> Row:
     """Posto, demand posto, reactive window and reservado flag of an instant."""
     return driver.run(conn, "rules_posto_at", uc_code=uc_code, ts=ts)[0]
 
 
-def ccee_deadlines(conn: psycopg.Connection[Any], month: date) -> list[Row]:
+def ccee_deadlines(conn: driver.Connection, month: date) -> list[Row]:
     """The CCEE deadlines (M+n du / MS+n du) of a reference month, with their dates."""
     return driver.run(conn, "rules_ccee_deadlines", month=month)
 
 
-def is_business_day(conn: psycopg.Connection[Any], day: date, purpose: str = "ccee") -> bool:
+def is_business_day(conn: driver.Connection, day: date, purpose: str = "ccee") -> bool:
     """True for a business day of the 'ccee' calendar (or a ponta day of the 'tariff' one)."""
     return bool(driver.run(conn, "rules_is_business_day", day=day, purpose=purpose)[0]["result"])
 
 
-def add_business_days(
-    conn: psycopg.Connection[Any], day: date, n: int, purpose: str = "ccee"
-) -> date:
+def add_business_days(conn: driver.Connection, day: date, n: int, purpose: str = "ccee") -> date:
     """The n-th business day after day (before it for n < 0)."""
     return driver.run(conn, "rules_add_business_days", day=day, n=n, purpose=purpose)[0]["result"]

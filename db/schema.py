@@ -42,24 +42,17 @@ def dump(settings: Settings | None = None) -> str:
 
 def dump_fresh(settings: Settings | None = None) -> str:
     """Dump of a scratch database migrated from nothing (so the dev database's state is moot)."""
-    import psycopg
-
-    from db import migrate
+    from db import driver, migrate
 
     s = settings or load()
-    scratch = s.with_database("smf_schema_scratch")
-    with psycopg.connect(s.with_database("postgres").url, autocommit=True) as conn:
-        conn.execute("drop database if exists smf_schema_scratch with (force)")
-        conn.execute("create database smf_schema_scratch")
+    admin = s.with_database("postgres").url
+    driver.create_database(admin, "smf_schema_scratch", replace=True)
     try:
-        migrate.upgrade(scratch)
-        return dump(scratch)
+        migrate.upgrade(s.with_database("smf_schema_scratch"))
+        return dump(s.with_database("smf_schema_scratch"))
     finally:
-        from db import driver
-
         driver.dispose_all()
-        with psycopg.connect(s.with_database("postgres").url, autocommit=True) as conn:
-            conn.execute("drop database if exists smf_schema_scratch with (force)")
+        driver.drop_database(admin, "smf_schema_scratch")
 
 
 def write(settings: Settings | None = None) -> None:
