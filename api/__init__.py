@@ -1,0 +1,1 @@
+"""The REST API (Litestar): thin handlers over db/ (a later issue builds it)."""

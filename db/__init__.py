@@ -1,0 +1,2 @@
+"""The database centre: settings, the local cluster, the driver, migrations, SQL functions,
+ingest and the billing rules."""

@@ -1,0 +1,1 @@
+"""Jobs: the main demo job and, later, scheduled work (APScheduler) calling one SQL function each."""

@@ -1,0 +1,1 @@
+"""The `smf` command line."""
