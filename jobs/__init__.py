@@ -1,1 +1,1 @@
-"""Jobs: the main demo job and, later, scheduled work (APScheduler) calling one SQL function each."""
+"""Jobs: the main demo job and, later, scheduled work (APScheduler), one SQL call each."""
