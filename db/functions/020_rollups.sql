@@ -73,6 +73,11 @@ begin
     join smf.meter m on m.id = u.meter_id
     group by u.meter_id, m.interval_minutes;
     analyze rollup_scope;  -- lets the planner choose index probes for a few meters, scans for many
+    -- Two transactions refreshing one meter would each delete only what it can see and insert
+    -- the same buckets twice: serialise refreshes per meter (256 lock stripes, taken in order,
+    -- so bulk imports cannot deadlock). The statements below then see the other's commit.
+    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
+    from (select distinct meter_id % 256 as stripe from rollup_scope order by 1) s;
     select min(lo15), max(hi15) into v_min, v_max from rollup_scope;
     if v_min is null then
         return;
