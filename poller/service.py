@@ -197,6 +197,7 @@ class _MeterState:
     next_at: datetime | None
     failures: int = 0
     task: asyncio.Task[PollResult] | None = None
+    requested: bool = False  # an on-demand read was asked for since the cycle started
 
 
 class Poller:
@@ -594,13 +595,17 @@ class Poller:
         """Make a meter of the running service due now (on-demand read). False if unknown."""
         for st in self._states.values():
             if st.meter.serial == serial:
-                st.next_at = self.config.clock()
+                st.next_at, st.requested = self.config.clock(), True
                 return True
         return False
 
     async def _cycle(self, st: _MeterState) -> PollResult:
-        res = await self.read_meter(st.meter)
+        on_demand, st.requested = st.requested, False
+        res = await self.read_meter(st.meter, "on_demand" if on_demand else "schedule")
         now = self.config.clock()
+        if st.requested:  # asked for while this read was under way: read again at once
+            st.next_at = now
+            return res
         scheduled = next_due(st.meter.poll_schedule, now, st.meter.utc_offset, self.config.settle)
         if res.ok:
             st.failures = 0

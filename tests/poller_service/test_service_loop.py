@@ -36,8 +36,11 @@ async def test_schedule_on_demand_and_stop(db_settings: Settings, clock: FixedCl
         await _until(lambda: _attempts(db_settings) == 2)
         assert p.request_read(s.meter.serial) and not p.request_read("00000000")
         await _until(lambda: _attempts(db_settings) == 3)
+        await asyncio.sleep(0.2)
         stop.set()
         await asyncio.wait_for(service, 5)
+    triggers = q(db_settings, "select trigger from smf.poll_attempt order by started_at")
+    assert triggers == [("schedule",), ("schedule",), ("on_demand",)]
     stored = q(db_settings, "select count(*), max(ts) from smf.interval_reading")[0]
     # 5-minute meter: the read at 15:17:31 UTC stored up to the interval 15:10-15:15.
     assert stored[0] > 0 and stored[1].minute == 10
