@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from db import driver
+from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
 
@@ -139,7 +139,7 @@ def main(days: int | None = None, today: date | None = None) -> int:
                 modality=modality,
                 ponta_kw=round(peak * 0.6) if modality == "azul" else None,
                 fora_ponta_kw=peak,
-                musd_kw=peak,
+                musd_kw=peak if i != 5 else peak * 0.75,  # one UC breaks the MUSD rule
                 supply_voltage_kv=13.8,
                 main_meter_id=meter["id"],
             )
@@ -161,12 +161,20 @@ def main(days: int | None = None, today: date | None = None) -> int:
             )
             print(f"  meter {serial}: {result.summary()}")
         rows = driver.run(conn, "month_summary_per_uc", month=month)
+        for r in rows:  # the billing rules on the same data (db/functions/1xx)
+            items = rules.billing_summary(conn, r["uc_code"], month)
+            r["bill"] = next((i["amount"] for i in items if i["item"] == "total"), None)
+            r["musd"] = rules.musd_check(conn, r["uc_code"], month)["verdict"]
     print(f"\nMonth {month:%Y-%m} (local), per consumer unit:")
-    print(f"{'UC':<16} {'customer':<20} {'energy kWh':>12} {'complete %':>10} {'max kW':>9}")
+    print(
+        f"{'UC':<16} {'customer':<20} {'energy kWh':>12} {'complete %':>10} {'max kW':>9} "
+        f"{'bill R$':>11} {'MUSD check':>10}"
+    )
     for r in rows:
         print(
             f"{r['uc_code']:<16} {r['customer_name']:<20} {r['energy_kwh'] or 0:>12} "
-            f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9}"
+            f"{r['completeness_pct'] or 0:>10} {r['max_demand_kw'] or 0:>9} "
+            f"{r['bill'] or 0:>11} {r['musd']:>10}"
         )
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     return 0

@@ -20,7 +20,7 @@ insert into smf.consumer_unit (uc_code, distributor_id, customer_name, submarket
 values (smf.uc_code_with_check_digits(%(sequential)s, %(aneel_code)s::int), %(distributor_id)s,
         %(customer_name)s, %(submarket)s, %(tariff_group)s, %(modality)s, %(ponta_kw)s,
         %(fora_ponta_kw)s, %(musd_kw)s, %(supply_voltage_kv)s, %(main_meter_id)s)
-on conflict (uc_code) do update set customer_name = excluded.customer_name
+on conflict (uc_code) do update set customer_name = excluded.customer_name, musd_kw = excluded.musd_kw
 returning id, uc_code;
 
 -- name: month_summary_per_uc
