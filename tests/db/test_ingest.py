@@ -144,6 +144,17 @@ def test_rule_breaking_rows_go_to_quarantine(meters: Settings, tmp_path: Path) -
     assert stored == [(5,)]
 
 
+def test_conflicting_copies_of_a_stored_interval(meters: Settings, tmp_path: Path) -> None:
+    ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
+    before = fingerprint(meters.url)
+    # GOOD[0] again, once as stored and once changed: the batch contradicts itself.
+    changed = GOOD[0].replace(",1.234,", ",9.999,")
+    result = ingest_csv(write_csv(tmp_path / "b.csv", HEADER, GOOD[0], changed), settings=meters)
+    assert result.quarantined == {"duplicate_conflict": 2}
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 0)
+    assert fingerprint(meters.url) == before
+
+
 @pytest.mark.parametrize(
     ("header", "rows", "message"),
     [
