@@ -220,10 +220,16 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
 
 @contextmanager
 def translate_errors() -> Iterator[None]:
+    """Raise the domain error of a driver error (also one SQLAlchemy wrapped, as in migrations)."""
     try:
         yield
     except psycopg.Error as exc:
         mapped = translate(exc)
+        if mapped is None:
+            raise
+        raise mapped from exc
+    except sqlalchemy.exc.DBAPIError as exc:
+        mapped = translate(exc.orig) if isinstance(exc.orig, psycopg.Error) else None
         if mapped is None:
             raise
         raise mapped from exc

@@ -8,6 +8,16 @@ SQL functions raise with our own SQLSTATEs so the translation is a lookup, not m
 
 from __future__ import annotations
 
+MAX_SHOWN = 200  # characters of a value or message shown to a user
+
+
+def cut(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` cut to `limit` characters, saying how much was left out (a 10 MB field must not be
+    echoed whole)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
 
 class SmfError(Exception):
     """Base of every error the platform reports on purpose."""
@@ -39,3 +49,7 @@ class DatabaseUnavailable(SmfError):
 
 class RetryableConflict(SmfError):
     """A deadlock or serialization failure: the transaction was rolled back; run it again."""
+
+
+class SchemaNotAtHead(SmfError):
+    """The database schema is not at this checkout's head revision: run `smf db migrate`."""

@@ -11,22 +11,37 @@ from pathlib import Path
 
 from db import errors
 from db.cluster import Cluster, ClusterError
-from db.settings import load
+from db.settings import Settings, load
 
 
 def _cluster() -> Cluster:
     return Cluster(load().cluster)
 
 
-def ensure_database() -> None:
-    """Start the local cluster when it is the one in use, create the database, migrate."""
-    from db import migrate
-
-    s = load()
+def _start_local(s: Settings) -> None:
     if s.uses_local_cluster:
         msg = _cluster().start()
         print(f"database: {msg}", file=sys.stderr)
         _cluster().ensure_database(s.database)
+
+
+def ensure_database() -> None:
+    """Start the local cluster when it is the one in use, then check that the schema is at head
+    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates."""
+    from db import migrate
+
+    s = load()
+    _start_local(s)
+    migrate.require_head(s)
+
+
+def setup_database() -> None:
+    """`smf db migrate` and the demo set-up: start the local cluster, create the database,
+    migrate to head and re-apply the functions."""
+    from db import migrate
+
+    s = load()
+    _start_local(s)
     migrate.upgrade(s)
 
 
@@ -53,7 +68,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "psql":
         os.execvp("psql", ["psql", s.url, *args.psql_args])
     elif args.action == "migrate":
-        ensure_database()
+        setup_database()
         print("migrated to head; functions re-applied")
     elif args.action == "schema":
         from db import schema
@@ -66,11 +81,26 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_input_file(path: Path) -> None:
+    """Raise errors.InvalidParameter unless `path` is a readable regular file."""
+    if path.is_dir():
+        raise errors.InvalidParameter(f"{path} is a directory, not a file")
+    if not path.exists():
+        raise errors.InvalidParameter(f"{path}: no such file")
+    if not path.is_file():
+        raise errors.InvalidParameter(f"{path} is not a regular file")
+    if not os.access(path, os.R_OK):
+        raise errors.InvalidParameter(f"{path}: permission denied (not readable)")
+
+
 def is_public_format(path: Path) -> bool:
-    """ABNT public-format files are whole 256-octet blocks of binary data, not text."""
-    head = path.read_bytes()[:256] if path.stat().st_size else b""
-    if not head or path.stat().st_size % 256:
+    """ABNT public-format files are whole 256-octet blocks of binary data, not text. Reads only
+    the first block."""
+    size = path.stat().st_size
+    if not size or size % 256:
         return False
+    with path.open("rb") as fh:
+        head = fh.read(256)
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:
@@ -85,6 +115,7 @@ def import_public_format(path: Path) -> int:
     from poller import public_io
     from poller.protocol.errors import NBR14522Error
 
+    check_input_file(path)
     try:
         serial, result = asyncio.run(public_io.import_file(None, path.read_bytes(), path.name))
     except NBR14522Error as exc:
@@ -98,9 +129,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from db import ingest
 
     path = Path(args.file)
-    if not path.is_file():
-        print(f"error: {path}: no such file", file=sys.stderr)
-        return 1
+    check_input_file(path)
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
@@ -112,7 +141,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from jobs import demo, fleet_demo
 
-    ensure_database()
+    setup_database()
     status = demo.main(days=args.days)
     if args.fleet:
         print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
@@ -158,20 +187,39 @@ def main(argv: list[str] | None = None) -> int:
 
     argv = sys.argv[1:] if argv is None else argv
     psql_args: list[str] = []
-    if argv[:2] == ["db", "psql"]:  # everything after `smf db psql` goes to psql
+    if argv[:2] == ["db", "psql"]:  # everything after `smf db psql [--]` goes to psql
         argv, psql_args = argv[:2], argv[2:]
+        if psql_args[:1] == ["--"]:  # psql would read `--` as the end of its own options
+            psql_args = psql_args[1:]
     args = parser.parse_args(argv)
     args.psql_args = psql_args
     try:
         return int(args.func(args) or 0)
     except errors.SmfError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {errors.cut(' '.join(str(exc).split()))}", file=sys.stderr)
         return 1
     except ClusterError as exc:
-        print(f"database cluster: {exc}", file=sys.stderr)
+        print(f"database cluster: {errors.cut(' '.join(str(exc).split()))}", file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # unreadable file, a directory, permission denied
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; nothing of the unfinished transaction was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line; SMF_DEBUG=1 shows the traceback
+        if os.environ.get("SMF_DEBUG"):
+            raise
+        first = (str(exc).strip().splitlines() or [""])[0]
+        print(
+            f"error: unexpected {type(exc).__name__}: {errors.cut(first)} "
+            "(set SMF_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

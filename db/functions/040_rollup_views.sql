@@ -26,11 +26,16 @@ language sql immutable parallel safe set search_path = smf, pg_catalog as $$
         p_table)
 $$;
 
--- Views are dropped and re-created (not `create or replace`): a changed column type or order
--- would otherwise make the re-application fail.
+-- Views are replaced in place (`create or replace view`), so analysts' own views over them survive
+-- a re-application. Where the shape changes (a column renamed, retyped or removed), the view is
+-- dropped and re-created if nothing depends on it; otherwise the migration fails with SMF02 naming
+-- the dependent objects (drop or adapt them, migrate, re-create them). Say so in the revision
+-- that changes the shape.
 do $$
 declare
     v record;
+    v_sql text;
+    v_deps text;
 begin
     for v in select * from (values
         ('meter_15min', 'rollup_15min', 'r.bucket'),
@@ -39,8 +44,27 @@ begin
         ('meter_monthly', 'rollup_month', '(r.bucket::timestamp at time zone smf.local_timezone())'))
         as t(name, tbl, start)
     loop
-        execute format('drop view if exists smf.%I', v.name);
-        execute format('create view smf.%I as %s', v.name, smf.rollup_view_sql(v.tbl, v.start));
+        v_sql := smf.rollup_view_sql(v.tbl, v.start);
+        begin
+            execute format('create or replace view smf.%I as %s', v.name, v_sql);
+        exception when invalid_table_definition or feature_not_supported
+                       or datatype_mismatch then
+            select string_agg(distinct dep.oid::regclass::text, ', ') into v_deps
+            from pg_depend d
+            join pg_rewrite rw on rw.oid = d.objid
+            join pg_class dep on dep.oid = rw.ev_class
+            where d.classid = 'pg_rewrite'::regclass
+              and d.refobjid = format('smf.%I', v.name)::regclass
+              and dep.oid <> format('smf.%I', v.name)::regclass;
+            if v_deps is not null then
+                raise exception using errcode = 'SMF02',
+                    message = format('view smf.%s changes shape and these objects depend on it: '
+                                     '%s; drop them, run `smf db migrate`, then re-create them',
+                                     v.name, v_deps);
+            end if;
+            execute format('drop view smf.%I', v.name);
+            execute format('create view smf.%I as %s', v.name, v_sql);
+        end;
     end loop;
 end
 $$;

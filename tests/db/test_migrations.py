@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+from pathlib import Path
 
 import psycopg
+import pytest
 
+from db import functions as sql_functions
 from db import migrate, schema
-from db.settings import Settings
+from db.settings import REPO_ROOT, Settings
 
 
 def test_single_head() -> None:
@@ -33,3 +37,48 @@ def test_downgrade_then_upgrade_equals_fresh_install(db_settings: Settings) -> N
     assert gone == (0,)
     migrate.upgrade(db_settings)
     assert schema.dump(db_settings) == fresh
+
+
+# Released revisions are frozen: a change to one of these files (or to the SQL it applies) must
+# be a new revision instead. Hashes are sha256 of the file bytes.
+RELEASED = {
+    "db/migrations/versions/0001_storage_core.py": "d0f92ef3098f3c6bb00991e2be0a9f949433c1f4a46178a980711e5848cfc355",  # noqa: E501
+    "db/migrations/versions/0002_billing_rules.py": "580fcf8f5feb11ad9ad7397233aa536b258fa3a846e8bdac0d28f9cea092c857",  # noqa: E501
+    "db/migrations/versions/0003_metering_logs.py": "a841afeca3283d830507ca68500b65cc6124c19484b78b435e19eb9155e07840",  # noqa: E501
+    "db/migrations/frozen/0001/001_uc_code.sql": "006fb1a4c3847fae11ab24bb8316bf3462010570187e85c81ad9f70be9b0f11c",  # noqa: E501
+    "db/migrations/frozen/0001/010_reading_history.sql": "f1baf270909015dc724e2bb9516504a010495516be35b64565dcc3d57c5a2c8a",  # noqa: E501
+    "db/migrations/frozen/0002/100_parameters.sql": "335dfd0edd30f2d7842228476901cd4a012792cda5f0e2a8560eec85fdc39d21",  # noqa: E501
+    "db/migrations/frozen/0002/105_calendar.sql": "a578191519cb1feb1cfaf7bdc6cf7fcb64fe0902b3df901f10ec46dd03c8231b",  # noqa: E501
+    "db/migrations/frozen/0002/110_postos.sql": "ceac4fae250a94c82d229c41550671526ecc7e56815f60bc6d9eebb6da9cd62b",  # noqa: E501
+}
+
+
+@pytest.mark.parametrize("path", sorted(RELEASED))
+def test_released_revision_is_frozen(path: str) -> None:
+    got = hashlib.sha256((REPO_ROOT / path).read_bytes()).hexdigest()
+    assert got == RELEASED[path], (
+        f"{path} belongs to a released revision and changed: add a new revision instead"
+    )
+
+
+def test_frozen_sql_is_all_listed() -> None:
+    on_disk = {
+        str(p.relative_to(REPO_ROOT)) for p in (REPO_ROOT / "db/migrations/frozen").rglob("*.sql")
+    }
+    assert on_disk <= set(RELEASED), sorted(on_disk - set(RELEASED))
+
+
+def test_intermediate_revisions_do_not_read_live_functions(
+    db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken edit to db/functions/ cannot break installing revisions 0001..0002: the live
+    files are applied only when the database reaches head."""
+    (tmp_path / "100_parameters.sql").write_text("this is not sql;")
+    monkeypatch.setattr(sql_functions, "FUNCTIONS_DIR", tmp_path)
+    migrate.downgrade(db_settings, "base")
+    migrate.upgrade(db_settings, "0001")
+    migrate.upgrade(db_settings, "0002")
+    assert migrate.current(db_settings) == ["0002"]
+    with pytest.raises(Exception, match="syntax error"):
+        migrate.upgrade(db_settings)  # at head the live (here broken) files are applied
+    assert migrate.current(db_settings) == ["0002"]  # and the failed upgrade left nothing

@@ -67,7 +67,9 @@ def upgrade() -> None:
     op.execute("create extension if not exists timescaledb")
     op.execute("create extension if not exists btree_gist")
     op.execute("create schema smf")
-    functions = Path(__file__).resolve().parents[2] / "functions"
+    # Frozen copies of the SQL this revision needs (db/migrations/frozen/0001): the live files in
+    # db/functions/ change, and are applied once the database reaches head.
+    functions = Path(__file__).resolve().parents[1] / "frozen" / "0001"
     op.execute((functions / "001_uc_code.sql").read_text())  # used by a check constraint below
     op.execute("""
 create table smf.setting (

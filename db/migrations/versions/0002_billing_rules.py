@@ -12,8 +12,9 @@ Why these tables:
   outside the span allowed by regulation with a specific message.
 - Tariffs per distributor, modality, item and posto; energy contracts with optional declared
   seasonalization (month volumes) and modulation (hour volumes); hourly PLD per submarket.
-The functions over these tables live in db/functions/1*.sql; three of those files are applied here
-too, because the holiday generation and the posto trigger need them while migrating.
+The functions over these tables live in db/functions/1*.sql; frozen copies of three of those files
+(db/migrations/frozen/0002) are applied here, because the holiday generation and the posto trigger
+need them while migrating; the live files are applied once the database reaches head.
 """
 
 from pathlib import Path
@@ -25,7 +26,7 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+FUNCTIONS = Path(__file__).resolve().parents[1] / "frozen" / "0002"
 
 
 def upgrade() -> None:
