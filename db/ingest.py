@@ -20,12 +20,23 @@ from db.errors import BatchRejected
 
 META_COLUMNS = ("meter_id", "meter_serial", "ts", "quality", "source")
 ALLOWED_COLUMNS = frozenset((*META_COLUMNS, *QUANTITY_NAMES))
-ROW_COLUMNS = ("meter_id", "meter_serial", "ts", *QUANTITY_NAMES, "quality", "source")
+ROW_COLUMNS = ("meter_id", "meter_serial", "ts", *QUANTITY_NAMES, "quality", "source", "given")
+_BIT = {name: 1 << i for i, name in enumerate(QUANTITY_NAMES)}  # the staging `given` mask
+
+
+def given_mask(names: Iterable[str]) -> int:
+    """The `given` mask of these quantity names: a quantity not named leaves its stored channel
+    as it is (db/functions/030_ingest.sql)."""
+    return sum(_BIT[n] for n in set(names) if n in _BIT)
 
 
 @dataclass(frozen=True, slots=True)
 class IntervalRow:
-    """One interval of one meter; `values`: quantity name (db.channels) -> engineering units."""
+    """One interval of one meter; `values`: quantity name (db.channels) -> engineering units.
+
+    A quantity absent from `values` leaves the stored channel as it is; a quantity given as
+    None is empty: it leaves a stored value too, except in a row of source 'manual', where it
+    clears it."""
 
     ts: datetime
     values: Mapping[str, float | Decimal | int | None]
@@ -92,7 +103,8 @@ def ingest_rows(
                 raise BatchRejected(f"unknown quantities {sorted(unknown)}")
             ts = r.ts.isoformat() if r.ts.tzinfo else f"{r.ts.isoformat()}(no offset)"
             values = (r.values.get(q) for q in QUANTITY_NAMES)
-            copy.write_row((r.meter_id, r.meter_serial, ts, *values, r.quality, r.source))
+            mask = given_mask(r.values)
+            copy.write_row((r.meter_id, r.meter_serial, ts, *values, r.quality, r.source, mask))
     with driver.translate_errors():
         return _finish(conn, batch_id, 0)
 
@@ -139,6 +151,7 @@ def ingest_csv_stream(
         raise BatchRejected(f"line 1: not UTF-8 text ({exc.reason})", 1) from exc
     names, delimiter = parse_header(header)
     batch_id = _begin(conn, source, origin)
+    driver.run(conn, "ingest_given", names=names)  # columns not named keep their stored values
     done = len(first)
     with driver.copy_into(
         conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter

@@ -36,10 +36,36 @@ begin
         current_b_a float8,
         current_c_a float8,
         quality text,
-        source text
+        source text,
+        given int  -- bit k set: quantity k (staging column order) was given; null: all were
     ) on commit drop;
     insert into smf.ingest_batch (source, origin) values (p_source, p_origin) returning id into v_batch;
     return v_batch;
+end
+$$;
+
+-- ingest_quantities: the 12 quantity columns of the staging table, in order (bit k of `given`
+-- is quantity k + 1 of this array).
+create or replace function smf.ingest_quantities() returns text[]
+language sql immutable parallel safe set search_path = pg_catalog as $$
+    select array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
+        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
+        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a']
+$$;
+
+-- ingest_given: declare which quantity columns a file names (its header): staged rows without
+-- their own `given` mask get this one. A column the file does not name leaves the stored
+-- channel as it is.
+create or replace function smf.ingest_given(p_names text[]) returns int
+language plpgsql volatile set search_path = smf, pg_temp as $$
+declare
+    v_mask int;
+begin
+    select coalesce(sum(1 << (i - 1)::int), 0)::int into v_mask
+    from unnest(smf.ingest_quantities()) with ordinality q(name, i)
+    where q.name = any (p_names);
+    execute format('alter table pg_temp.ingest_stage alter column given set default %s', v_mask);
+    return v_mask;
 end
 $$;
 
@@ -93,7 +119,10 @@ begin
                 case
                     when s.ts is null then 'timestamp is missing'
                     when not s.ts_ok then format('timestamp %L is not ISO 8601 with a UTC offset '
-                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', s.ts)
+                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', left(s.ts, 60))
+                    when substr(s.ts, 18, 2) = '60'
+                        then format('timestamp %L is a leap second (:60), which no interval '
+                                    'starts at', left(s.ts, 60))
                     when s.meter_id is null and coalesce(s.meter_serial, '') = ''
                         then 'no meter (meter_serial or meter_id) given'
                     when s.quality <> all (v_qualities)
@@ -103,6 +132,8 @@ begin
                 end as problem,
                 case
                     when m.id is null then 'unknown_meter'
+                    when s.meter_id is not null and coalesce(s.meter_serial, '') <> ''
+                         and s.serial_id is distinct from s.meter_id then 'meter_mismatch'
                     when date_part('epoch', s.t) / m.step_s <> floor(date_part('epoch', s.t) / m.step_s)
                         then 'off_grid'
                     when s.t + m.step > now() then 'future'
@@ -125,8 +156,8 @@ begin
                 end as reason
             from (
                 select s.*, case when s.ts_ok then s.ts::timestamptz end as t,
-                       coalesce(s.meter_id, ms.id) as resolved_id,
-                       coalesce(s.meter_serial, s.meter_id::text) as meter_ref
+                       coalesce(s.meter_id, ms.id) as resolved_id, ms.id as serial_id,
+                       coalesce(btrim(s.meter_serial), s.meter_id::text) as meter_ref
                 from (
                     select s.*, substr(s.ts, 5, 1) = '-' and substr(s.ts, 8, 1) = '-'
                         and substr(s.ts, 11, 1) in ('T', ' ') and substr(s.ts, 14, 1) = ':'
@@ -138,7 +169,7 @@ begin
                     from ingest_stage s
                     offset 0  -- fences: each expression is evaluated once per row
                 ) s
-                left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+                left join smf.meter ms on ms.serial = btrim(s.meter_serial)
                 offset 0
             ) s
             left join (
@@ -160,7 +191,7 @@ begin
                 perform v_text::timestamptz;
             exception when others then
                 perform smf.ingest_reject(v_line + p_line_offset,
-                    format('timestamp %L: %s', v_text, sqlerrm));
+                    format('timestamp %L: %s', left(v_text, 60), sqlerrm));
             end;
         end loop;
         raise;
@@ -190,9 +221,10 @@ begin
             round(s.current_b_a * 1000)::int as current_b_ma,
             round(s.current_c_a * 1000)::int as current_c_ma,
             coalesce(s.quality, 'measured')::smf.quality as quality,
-            coalesce(s.source::smf.reading_source, %L) as source
+            coalesce(s.source::smf.reading_source, %L) as source,
+            coalesce(s.given, 4095) as given
         from ingest_stage s
-        left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+        left join smf.meter ms on s.meter_id is null and ms.serial = btrim(s.meter_serial)
         where not exists (select 1 from ingest_bad b where b.line_no = s.line_no)$v$, v_source);
 
     raise debug 'ingest batch % spans at %', p_batch, clock_timestamp();
@@ -291,22 +323,81 @@ begin
     -- Only rows that are new or differ go to the upsert: ON CONFLICT locks (and so rewrites)
     -- every existing row it meets, which made re-importing an unchanged file write all of it.
     select min(lo), max(hi) into v_lo, v_hi from ingest_touched;
+    -- Merge each batch row with the stored one, channel by channel: a channel the batch does not
+    -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
+    -- a stored value only in a 'manual' row); the row's quality and source are the batch's when
+    -- it brings at least one value. Only rows whose merged version differs are written.
     drop table if exists pg_temp.ingest_delta;
     execute format($q$
         create temp table ingest_delta on commit drop as
-        select v.* from ingest_valid v
-        where not exists (
-            select 1 from smf.interval_reading r
-            where r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-              and (r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
-                   r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh,
-                   r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma,
-                   r.current_b_ma, r.current_c_ma, r.quality, r.source)
-                  is not distinct from
-                  (v.active_fwd_wh, v.active_rev_wh, v.reactive_ind_fwd_varh,
-                   v.reactive_ind_rev_varh, v.reactive_cap_fwd_varh, v.reactive_cap_rev_varh,
-                   v.voltage_a_mv, v.voltage_b_mv, v.voltage_c_mv, v.current_a_ma,
-                   v.current_b_ma, v.current_c_ma, v.quality, v.source))$q$, v_lo, v_hi);
+        select m.* from (
+        select v.meter_id, v.ts,
+            case when r.meter_id is null then v.active_fwd_wh
+                 when v.wins and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
+                 then v.active_fwd_wh else r.active_fwd_wh end as active_fwd_wh,
+            case when r.meter_id is null then v.active_rev_wh
+                 when v.wins and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
+                 then v.active_rev_wh else r.active_rev_wh end as active_rev_wh,
+            case when r.meter_id is null then v.reactive_ind_fwd_varh
+                 when v.wins and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_fwd_varh else r.reactive_ind_fwd_varh end as reactive_ind_fwd_varh,
+            case when r.meter_id is null then v.reactive_ind_rev_varh
+                 when v.wins and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_rev_varh else r.reactive_ind_rev_varh end as reactive_ind_rev_varh,
+            case when r.meter_id is null then v.reactive_cap_fwd_varh
+                 when v.wins and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_fwd_varh else r.reactive_cap_fwd_varh end as reactive_cap_fwd_varh,
+            case when r.meter_id is null then v.reactive_cap_rev_varh
+                 when v.wins and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_rev_varh else r.reactive_cap_rev_varh end as reactive_cap_rev_varh,
+            case when r.meter_id is null then v.voltage_a_mv
+                 when v.wins and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
+                 then v.voltage_a_mv else r.voltage_a_mv end as voltage_a_mv,
+            case when r.meter_id is null then v.voltage_b_mv
+                 when v.wins and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
+                 then v.voltage_b_mv else r.voltage_b_mv end as voltage_b_mv,
+            case when r.meter_id is null then v.voltage_c_mv
+                 when v.wins and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
+                 then v.voltage_c_mv else r.voltage_c_mv end as voltage_c_mv,
+            case when r.meter_id is null then v.current_a_ma
+                 when v.wins and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
+                 then v.current_a_ma else r.current_a_ma end as current_a_ma,
+            case when r.meter_id is null then v.current_b_ma
+                 when v.wins and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
+                 then v.current_b_ma else r.current_b_ma end as current_b_ma,
+            case when r.meter_id is null then v.current_c_ma
+                 when v.wins and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
+                 then v.current_c_ma else r.current_c_ma end as current_c_ma,
+            case when r.meter_id is null or (v.wins and v.took) then v.quality else r.quality end as quality,
+            case when r.meter_id is null or (v.wins and v.took) then v.source else r.source end as source,
+            r.meter_id is null as is_new, r as old
+        from (select v.*, true as wins,
+                     (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
+                     or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
+                     or (v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual'))
+                     or (v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual'))
+                     or (v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual'))
+                     or (v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual'))
+                     or (v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual'))
+                     or (v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')) as took
+              from ingest_valid v) v
+        left join smf.interval_reading r
+            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        ) m
+        where m.is_new
+           or (m.active_fwd_wh, m.active_rev_wh, m.reactive_ind_fwd_varh, m.reactive_ind_rev_varh,
+               m.reactive_cap_fwd_varh, m.reactive_cap_rev_varh, m.voltage_a_mv, m.voltage_b_mv,
+               m.voltage_c_mv, m.current_a_ma, m.current_b_ma, m.current_c_ma, m.quality, m.source)
+              is distinct from
+              ((m.old).active_fwd_wh, (m.old).active_rev_wh, (m.old).reactive_ind_fwd_varh,
+               (m.old).reactive_ind_rev_varh, (m.old).reactive_cap_fwd_varh,
+               (m.old).reactive_cap_rev_varh, (m.old).voltage_a_mv, (m.old).voltage_b_mv,
+               (m.old).voltage_c_mv, (m.old).current_a_ma, (m.old).current_b_ma,
+               (m.old).current_c_ma, (m.old).quality, (m.old).source)$q$, v_lo, v_hi);
     drop table if exists pg_temp.ingest_changed;
     create temp table ingest_changed on commit drop as
     with up as (

@@ -1,6 +1,9 @@
 -- name: ingest_begin
 select smf.ingest_begin(%(source)s::smf.reading_source, %(origin)s) as batch_id;
 
+-- name: ingest_given
+select smf.ingest_given(%(names)s::text[]) as given;
+
 -- name: ingest_finish
 select smf.ingest_finish(%(batch_id)s, %(line_offset)s) as result;
 
