@@ -92,7 +92,8 @@ def test_second_file_over_stored_row(meters: Settings, tmp_path: Path, case: str
     ("header", "row", "want"),
     [
         ("meter_serial,ts,reactive_ind_fwd_kvarh", f"M1,{TS},0.700", (None, 700, "import")),
-        ("meter_serial,ts,active_fwd_kwh,reactive_ind_fwd_kvarh", f"M1,{TS},,0.7", (None, 700, "import")),
+        ("meter_serial,ts,active_fwd_kwh,reactive_ind_fwd_kvarh", f"M1,{TS},,0.7",
+         (None, 700, "import")),
         ("meter_serial,ts,active_fwd_kwh", f"M1,{TS},3", (3000, None, "import")),
     ],
 )  # fmt: skip
@@ -155,8 +156,6 @@ def test_import_never_changes_a_channel_its_file_does_not_name(
         conn.rollback()
     assert row is not None
     for name, got in zip(CHANNELS, row, strict=True):
-        if second.get(name) is not None:
-            want = second[name]  # a value the second file gives
-        else:
-            want = first.get(name)  # absent or empty in the second file: the first file's
+        # a value the second file gives wins; absent or empty there: the first file's
+        want = second[name] if second.get(name) is not None else first.get(name)
         assert got == want, (name, first, second)
