@@ -124,7 +124,7 @@ def create_database(
     admin_url: str, name: str, *, if_missing: bool = False, replace: bool = False
 ) -> None:
     """Create database `name` through the admin connection `admin_url` (autocommit)."""
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    with translate_errors(), psycopg.connect(admin_url, autocommit=True) as conn:
         if replace:
             conn.execute(
                 sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
@@ -138,7 +138,7 @@ def create_database(
 
 
 def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
+    with translate_errors(), psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(
             sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
         )

@@ -482,7 +482,8 @@ begin
         current_b_a float8,
         current_c_a float8,
         quality text,
-        source text
+        source text,
+        given int  -- bit k set: quantity k (staging column order) was given; null: all were
     ) on commit drop;
     insert into smf.ingest_batch (source, origin) values (p_source, p_origin) returning id into v_batch;
     return v_batch;
@@ -526,7 +527,10 @@ begin
                 case
                     when s.ts is null then 'timestamp is missing'
                     when not s.ts_ok then format('timestamp %L is not ISO 8601 with a UTC offset '
-                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', s.ts)
+                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', left(s.ts, 60))
+                    when substr(s.ts, 18, 2) = '60'
+                        then format('timestamp %L is a leap second (:60), which no interval '
+                                    'starts at', left(s.ts, 60))
                     when s.meter_id is null and coalesce(s.meter_serial, '') = ''
                         then 'no meter (meter_serial or meter_id) given'
                     when s.quality <> all (v_qualities)
@@ -536,6 +540,8 @@ begin
                 end as problem,
                 case
                     when m.id is null then 'unknown_meter'
+                    when s.meter_id is not null and coalesce(s.meter_serial, '') <> ''
+                         and s.serial_id is distinct from s.meter_id then 'meter_mismatch'
                     when date_part('epoch', s.t) / m.step_s <> floor(date_part('epoch', s.t) / m.step_s)
                         then 'off_grid'
                     when s.t + m.step > now() then 'future'
@@ -558,8 +564,8 @@ begin
                 end as reason
             from (
                 select s.*, case when s.ts_ok then s.ts::timestamptz end as t,
-                       coalesce(s.meter_id, ms.id) as resolved_id,
-                       coalesce(s.meter_serial, s.meter_id::text) as meter_ref
+                       coalesce(s.meter_id, ms.id) as resolved_id, ms.id as serial_id,
+                       coalesce(btrim(s.meter_serial), s.meter_id::text) as meter_ref
                 from (
                     select s.*, substr(s.ts, 5, 1) = '-' and substr(s.ts, 8, 1) = '-'
                         and substr(s.ts, 11, 1) in ('T', ' ') and substr(s.ts, 14, 1) = ':'
@@ -571,7 +577,7 @@ begin
                     from ingest_stage s
                     offset 0  -- fences: each expression is evaluated once per row
                 ) s
-                left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+                left join smf.meter ms on ms.serial = btrim(s.meter_serial)
                 offset 0
             ) s
             left join (
@@ -593,7 +599,7 @@ begin
                 perform v_text::timestamptz;
             exception when others then
                 perform smf.ingest_reject(v_line + p_line_offset,
-                    format('timestamp %L: %s', v_text, sqlerrm));
+                    format('timestamp %L: %s', left(v_text, 60), sqlerrm));
             end;
         end loop;
         raise;
@@ -623,9 +629,10 @@ begin
             round(s.current_b_a * 1000)::int as current_b_ma,
             round(s.current_c_a * 1000)::int as current_c_ma,
             coalesce(s.quality, 'measured')::smf.quality as quality,
-            coalesce(s.source::smf.reading_source, %L) as source
+            coalesce(s.source::smf.reading_source, %L) as source,
+            coalesce(s.given, 4095) as given
         from ingest_stage s
-        left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+        left join smf.meter ms on s.meter_id is null and ms.serial = btrim(s.meter_serial)
         where not exists (select 1 from ingest_bad b where b.line_no = s.line_no)$v$, v_source);
 
     raise debug 'ingest batch % spans at %', p_batch, clock_timestamp();
@@ -704,6 +711,30 @@ begin
 end
 $_$;
 
+CREATE FUNCTION smf.ingest_given(p_names text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp'
+    AS $$
+declare
+    v_mask int;
+begin
+    select coalesce(sum(1 << (i - 1)::int), 0)::int into v_mask
+    from unnest(smf.ingest_quantities()) with ordinality q(name, i)
+    where q.name = any (p_names);
+    execute format('alter table pg_temp.ingest_stage alter column given set default %s', v_mask);
+    return v_mask;
+end
+$$;
+
+CREATE FUNCTION smf.ingest_quantities() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
+        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
+        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a']
+$$;
+
 CREATE FUNCTION smf.ingest_reject(p_line bigint, p_message text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog'
@@ -732,22 +763,118 @@ begin
     -- Only rows that are new or differ go to the upsert: ON CONFLICT locks (and so rewrites)
     -- every existing row it meets, which made re-importing an unchanged file write all of it.
     select min(lo), max(hi) into v_lo, v_hi from ingest_touched;
+    -- Who wins, for every pair of sources: a few rows to join instead of a call per row.
+    drop table if exists pg_temp.ingest_win;
+    create temp table ingest_win on commit drop as
+    select s.source, os.source as old_source, smf.ingest_wins(s.source, os.source) as wins
+    from unnest(enum_range(null::smf.reading_source)) s(source),
+         unnest(enum_range(null::smf.reading_source)) os(source);
+    analyze ingest_win;
+
+    -- Every measured channel value that a stored measured row of another source gives
+    -- differently is recorded, whichever is kept (smf.reading_disagreement).
+    execute format($q$
+        insert into smf.reading_disagreement (batch_id, meter_id, ts, channel, stored_value,
+            stored_source, stored_batch_id, incoming_value, incoming_source, kept)
+        select %s, v.meter_id, v.ts, c.channel, c.old, r.source, r.batch_id, c.new, v.source,
+            case when w.wins then 'incoming' else 'stored' end
+        from ingest_valid v
+        join smf.interval_reading r
+            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        join ingest_win w on w.source = v.source and w.old_source = r.source
+        cross join lateral (values
+            ('active_fwd_wh', 1, r.active_fwd_wh, v.active_fwd_wh),
+            ('active_rev_wh', 2, r.active_rev_wh, v.active_rev_wh),
+            ('reactive_ind_fwd_varh', 4, r.reactive_ind_fwd_varh, v.reactive_ind_fwd_varh),
+            ('reactive_ind_rev_varh', 8, r.reactive_ind_rev_varh, v.reactive_ind_rev_varh),
+            ('reactive_cap_fwd_varh', 16, r.reactive_cap_fwd_varh, v.reactive_cap_fwd_varh),
+            ('reactive_cap_rev_varh', 32, r.reactive_cap_rev_varh, v.reactive_cap_rev_varh),
+            ('voltage_a_mv', 64, r.voltage_a_mv, v.voltage_a_mv),
+            ('voltage_b_mv', 128, r.voltage_b_mv, v.voltage_b_mv),
+            ('voltage_c_mv', 256, r.voltage_c_mv, v.voltage_c_mv),
+            ('current_a_ma', 512, r.current_a_ma, v.current_a_ma),
+            ('current_b_ma', 1024, r.current_b_ma, v.current_b_ma),
+            ('current_c_ma', 2048, r.current_c_ma, v.current_c_ma)) c(channel, bit, old, new)
+        where v.quality = 'measured' and r.quality = 'measured' and v.source <> r.source
+          and v.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
+
+    -- Merge each batch row with the stored one, channel by channel (when the batch row wins
+    -- by smf.ingest_wins; otherwise the stored row stays whole): a channel the batch does not
+    -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
+    -- a stored value only in a 'manual' row); the row's quality and source are the batch's when
+    -- it brings at least one value. Only rows whose merged version differs are written.
     drop table if exists pg_temp.ingest_delta;
     execute format($q$
         create temp table ingest_delta on commit drop as
-        select v.* from ingest_valid v
-        where not exists (
-            select 1 from smf.interval_reading r
-            where r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-              and (r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
-                   r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh,
-                   r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma,
-                   r.current_b_ma, r.current_c_ma, r.quality, r.source)
-                  is not distinct from
-                  (v.active_fwd_wh, v.active_rev_wh, v.reactive_ind_fwd_varh,
-                   v.reactive_ind_rev_varh, v.reactive_cap_fwd_varh, v.reactive_cap_rev_varh,
-                   v.voltage_a_mv, v.voltage_b_mv, v.voltage_c_mv, v.current_a_ma,
-                   v.current_b_ma, v.current_c_ma, v.quality, v.source))$q$, v_lo, v_hi);
+        select m.* from (
+        select v.meter_id, v.ts,
+            case when r.meter_id is null then v.active_fwd_wh
+                 when coalesce(w.wins, true) and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
+                 then v.active_fwd_wh else r.active_fwd_wh end as active_fwd_wh,
+            case when r.meter_id is null then v.active_rev_wh
+                 when coalesce(w.wins, true) and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
+                 then v.active_rev_wh else r.active_rev_wh end as active_rev_wh,
+            case when r.meter_id is null then v.reactive_ind_fwd_varh
+                 when coalesce(w.wins, true) and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_fwd_varh else r.reactive_ind_fwd_varh end as reactive_ind_fwd_varh,
+            case when r.meter_id is null then v.reactive_ind_rev_varh
+                 when coalesce(w.wins, true) and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_rev_varh else r.reactive_ind_rev_varh end as reactive_ind_rev_varh,
+            case when r.meter_id is null then v.reactive_cap_fwd_varh
+                 when coalesce(w.wins, true) and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_fwd_varh else r.reactive_cap_fwd_varh end as reactive_cap_fwd_varh,
+            case when r.meter_id is null then v.reactive_cap_rev_varh
+                 when coalesce(w.wins, true) and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_rev_varh else r.reactive_cap_rev_varh end as reactive_cap_rev_varh,
+            case when r.meter_id is null then v.voltage_a_mv
+                 when coalesce(w.wins, true) and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
+                 then v.voltage_a_mv else r.voltage_a_mv end as voltage_a_mv,
+            case when r.meter_id is null then v.voltage_b_mv
+                 when coalesce(w.wins, true) and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
+                 then v.voltage_b_mv else r.voltage_b_mv end as voltage_b_mv,
+            case when r.meter_id is null then v.voltage_c_mv
+                 when coalesce(w.wins, true) and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
+                 then v.voltage_c_mv else r.voltage_c_mv end as voltage_c_mv,
+            case when r.meter_id is null then v.current_a_ma
+                 when coalesce(w.wins, true) and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
+                 then v.current_a_ma else r.current_a_ma end as current_a_ma,
+            case when r.meter_id is null then v.current_b_ma
+                 when coalesce(w.wins, true) and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
+                 then v.current_b_ma else r.current_b_ma end as current_b_ma,
+            case when r.meter_id is null then v.current_c_ma
+                 when coalesce(w.wins, true) and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
+                 then v.current_c_ma else r.current_c_ma end as current_c_ma,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.quality else r.quality end as quality,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.source else r.source end as source,
+            r.meter_id is null as is_new, r as old
+        from (select v.*,
+                     (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
+                     or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
+                     or (v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual'))
+                     or (v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual'))
+                     or (v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual'))
+                     or (v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual'))
+                     or (v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual'))
+                     or (v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')) as took
+              from ingest_valid v) v
+        left join smf.interval_reading r
+            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        left join ingest_win w on w.source = v.source and w.old_source = r.source
+        ) m
+        where m.is_new
+           or (m.active_fwd_wh, m.active_rev_wh, m.reactive_ind_fwd_varh, m.reactive_ind_rev_varh,
+               m.reactive_cap_fwd_varh, m.reactive_cap_rev_varh, m.voltage_a_mv, m.voltage_b_mv,
+               m.voltage_c_mv, m.current_a_ma, m.current_b_ma, m.current_c_ma, m.quality, m.source)
+              is distinct from
+              ((m.old).active_fwd_wh, (m.old).active_rev_wh, (m.old).reactive_ind_fwd_varh,
+               (m.old).reactive_ind_rev_varh, (m.old).reactive_cap_fwd_varh,
+               (m.old).reactive_cap_rev_varh, (m.old).voltage_a_mv, (m.old).voltage_b_mv,
+               (m.old).voltage_c_mv, (m.old).current_a_ma, (m.old).current_b_ma,
+               (m.old).current_c_ma, (m.old).quality, (m.old).source)$q$, v_lo, v_hi);
     drop table if exists pg_temp.ingest_changed;
     create temp table ingest_changed on commit drop as
     with up as (
@@ -798,6 +925,15 @@ begin
     insert into ingest_touched select meter_id, lo, hi from ingest_changed;
 end
 $_$;
+
+CREATE FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source smf.reading_source) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select p_old_source is null
+        or coalesce((select rank from smf.source_precedence where source = p_source), 0)
+           >= coalesce((select rank from smf.source_precedence where source = p_old_source), 0)
+$$;
 
 CREATE FUNCTION smf.interval_reading_keep_history() RETURNS trigger
     LANGUAGE plpgsql
@@ -2426,6 +2562,33 @@ ALTER TABLE smf.posto_schedule ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE smf.reading_disagreement (
+    id bigint NOT NULL,
+    batch_id integer NOT NULL,
+    meter_id integer NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    channel text NOT NULL,
+    stored_value bigint NOT NULL,
+    stored_source smf.reading_source NOT NULL,
+    stored_batch_id integer NOT NULL,
+    incoming_value bigint NOT NULL,
+    incoming_source smf.reading_source NOT NULL,
+    kept text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reading_disagreement_kept_check CHECK ((kept = ANY (ARRAY['stored'::text, 'incoming'::text])))
+);
+
+COMMENT ON TABLE smf.reading_disagreement IS 'Measured values of one interval and channel that two sources gave differently (stored integer units: Wh, varh, mV, mA), and which one was kept.';
+
+ALTER TABLE smf.reading_disagreement ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.reading_disagreement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.register_reading (
     meter_id integer NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -2461,6 +2624,14 @@ CREATE TABLE smf.setting (
     value text NOT NULL,
     description text NOT NULL
 );
+
+CREATE TABLE smf.source_precedence (
+    source smf.reading_source NOT NULL,
+    rank integer NOT NULL,
+    description text NOT NULL
+);
+
+COMMENT ON TABLE smf.source_precedence IS 'Rank of each reading source: an incoming row replaces a stored one of lower or equal rank (equal: the later row wins), never one of higher rank.';
 
 CREATE TABLE smf.tariff (
     id integer NOT NULL,
@@ -2597,6 +2768,9 @@ ALTER TABLE ONLY smf.posto_schedule
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.reading_disagreement
+    ADD CONSTRAINT reading_disagreement_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.register_reading
     ADD CONSTRAINT register_reading_pkey PRIMARY KEY (meter_id, at, period, channel);
 
@@ -2617,6 +2791,9 @@ ALTER TABLE ONLY smf.rule_parameter
 
 ALTER TABLE ONLY smf.setting
     ADD CONSTRAINT setting_pkey PRIMARY KEY (key);
+
+ALTER TABLE ONLY smf.source_precedence
+    ADD CONSTRAINT source_precedence_pkey PRIMARY KEY (source);
 
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_no_overlap EXCLUDE USING gist (distributor_id WITH =, modality WITH =, item WITH =, posto WITH =, valid_during WITH &&);
@@ -2642,6 +2819,8 @@ CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_i
 CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (started_at DESC);
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
+
+CREATE INDEX reading_disagreement_meter_id_ts_idx ON smf.reading_disagreement USING btree (meter_id, ts);
 
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
 

@@ -73,6 +73,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "schema":
         from db import schema
 
+        _start_local(s)
         if args.write:
             schema.write()
             print(f"wrote {schema.SCHEMA_FILE}")

@@ -303,6 +303,18 @@ begin
 end
 $$;
 
+-- ingest_wins: whether an incoming row of source p_source replaces a stored row of source
+-- p_old_source, by smf.source_precedence: a rank at least as high wins (equal: the later row, a
+-- correction). No stored row (null): it wins. An unranked source ranks 0.
+create or replace function smf.ingest_wins(p_source smf.reading_source,
+                                           p_old_source smf.reading_source)
+returns boolean
+language sql stable parallel safe set search_path = smf, pg_catalog as $$
+    select p_old_source is null
+        or coalesce((select rank from smf.source_precedence where source = p_source), 0)
+           >= coalesce((select rank from smf.source_precedence where source = p_old_source), 0)
+$$;
+
 -- ingest_upsert: merge pg_temp.ingest_valid into interval_reading with ON CONFLICT (rows that may
 -- already be stored), narrow pg_temp.ingest_touched to the meters and spans that changed, and
 -- return (inserted, updated).
@@ -323,7 +335,43 @@ begin
     -- Only rows that are new or differ go to the upsert: ON CONFLICT locks (and so rewrites)
     -- every existing row it meets, which made re-importing an unchanged file write all of it.
     select min(lo), max(hi) into v_lo, v_hi from ingest_touched;
-    -- Merge each batch row with the stored one, channel by channel: a channel the batch does not
+    -- Who wins, for every pair of sources: a few rows to join instead of a call per row.
+    drop table if exists pg_temp.ingest_win;
+    create temp table ingest_win on commit drop as
+    select s.source, os.source as old_source, smf.ingest_wins(s.source, os.source) as wins
+    from unnest(enum_range(null::smf.reading_source)) s(source),
+         unnest(enum_range(null::smf.reading_source)) os(source);
+    analyze ingest_win;
+
+    -- Every measured channel value that a stored measured row of another source gives
+    -- differently is recorded, whichever is kept (smf.reading_disagreement).
+    execute format($q$
+        insert into smf.reading_disagreement (batch_id, meter_id, ts, channel, stored_value,
+            stored_source, stored_batch_id, incoming_value, incoming_source, kept)
+        select %s, v.meter_id, v.ts, c.channel, c.old, r.source, r.batch_id, c.new, v.source,
+            case when w.wins then 'incoming' else 'stored' end
+        from ingest_valid v
+        join smf.interval_reading r
+            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        join ingest_win w on w.source = v.source and w.old_source = r.source
+        cross join lateral (values
+            ('active_fwd_wh', 1, r.active_fwd_wh, v.active_fwd_wh),
+            ('active_rev_wh', 2, r.active_rev_wh, v.active_rev_wh),
+            ('reactive_ind_fwd_varh', 4, r.reactive_ind_fwd_varh, v.reactive_ind_fwd_varh),
+            ('reactive_ind_rev_varh', 8, r.reactive_ind_rev_varh, v.reactive_ind_rev_varh),
+            ('reactive_cap_fwd_varh', 16, r.reactive_cap_fwd_varh, v.reactive_cap_fwd_varh),
+            ('reactive_cap_rev_varh', 32, r.reactive_cap_rev_varh, v.reactive_cap_rev_varh),
+            ('voltage_a_mv', 64, r.voltage_a_mv, v.voltage_a_mv),
+            ('voltage_b_mv', 128, r.voltage_b_mv, v.voltage_b_mv),
+            ('voltage_c_mv', 256, r.voltage_c_mv, v.voltage_c_mv),
+            ('current_a_ma', 512, r.current_a_ma, v.current_a_ma),
+            ('current_b_ma', 1024, r.current_b_ma, v.current_b_ma),
+            ('current_c_ma', 2048, r.current_c_ma, v.current_c_ma)) c(channel, bit, old, new)
+        where v.quality = 'measured' and r.quality = 'measured' and v.source <> r.source
+          and v.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
+
+    -- Merge each batch row with the stored one, channel by channel (when the batch row wins
+    -- by smf.ingest_wins; otherwise the stored row stays whole): a channel the batch does not
     -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
     -- a stored value only in a 'manual' row); the row's quality and source are the batch's when
     -- it brings at least one value. Only rows whose merged version differs are written.
@@ -333,45 +381,45 @@ begin
         select m.* from (
         select v.meter_id, v.ts,
             case when r.meter_id is null then v.active_fwd_wh
-                 when v.wins and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
                  then v.active_fwd_wh else r.active_fwd_wh end as active_fwd_wh,
             case when r.meter_id is null then v.active_rev_wh
-                 when v.wins and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
                  then v.active_rev_wh else r.active_rev_wh end as active_rev_wh,
             case when r.meter_id is null then v.reactive_ind_fwd_varh
-                 when v.wins and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
                  then v.reactive_ind_fwd_varh else r.reactive_ind_fwd_varh end as reactive_ind_fwd_varh,
             case when r.meter_id is null then v.reactive_ind_rev_varh
-                 when v.wins and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
                  then v.reactive_ind_rev_varh else r.reactive_ind_rev_varh end as reactive_ind_rev_varh,
             case when r.meter_id is null then v.reactive_cap_fwd_varh
-                 when v.wins and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
                  then v.reactive_cap_fwd_varh else r.reactive_cap_fwd_varh end as reactive_cap_fwd_varh,
             case when r.meter_id is null then v.reactive_cap_rev_varh
-                 when v.wins and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
                  then v.reactive_cap_rev_varh else r.reactive_cap_rev_varh end as reactive_cap_rev_varh,
             case when r.meter_id is null then v.voltage_a_mv
-                 when v.wins and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
                  then v.voltage_a_mv else r.voltage_a_mv end as voltage_a_mv,
             case when r.meter_id is null then v.voltage_b_mv
-                 when v.wins and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
                  then v.voltage_b_mv else r.voltage_b_mv end as voltage_b_mv,
             case when r.meter_id is null then v.voltage_c_mv
-                 when v.wins and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
                  then v.voltage_c_mv else r.voltage_c_mv end as voltage_c_mv,
             case when r.meter_id is null then v.current_a_ma
-                 when v.wins and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
                  then v.current_a_ma else r.current_a_ma end as current_a_ma,
             case when r.meter_id is null then v.current_b_ma
-                 when v.wins and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
                  then v.current_b_ma else r.current_b_ma end as current_b_ma,
             case when r.meter_id is null then v.current_c_ma
-                 when v.wins and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
+                 when coalesce(w.wins, true) and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
                  then v.current_c_ma else r.current_c_ma end as current_c_ma,
-            case when r.meter_id is null or (v.wins and v.took) then v.quality else r.quality end as quality,
-            case when r.meter_id is null or (v.wins and v.took) then v.source else r.source end as source,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.quality else r.quality end as quality,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.source else r.source end as source,
             r.meter_id is null as is_new, r as old
-        from (select v.*, true as wins,
+        from (select v.*,
                      (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
                      or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
                      or (v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual'))
@@ -387,6 +435,7 @@ begin
               from ingest_valid v) v
         left join smf.interval_reading r
             on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        left join ingest_win w on w.source = v.source and w.old_source = r.source
         ) m
         where m.is_new
            or (m.active_fwd_wh, m.active_rev_wh, m.reactive_ind_fwd_varh, m.reactive_ind_rev_varh,
