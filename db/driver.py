@@ -5,12 +5,15 @@ Python sends only SQL kept in db/queries/*.sql, called by name with named parame
 
 from __future__ import annotations
 
+import contextlib
+import random
 import re
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy.exc
@@ -94,10 +97,41 @@ def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connecti
             yield conn
             conn.commit()
     except BaseException:
-        conn.rollback()
+        if not conn.broken:
+            with contextlib.suppress(psycopg.Error):
+                conn.rollback()
         raise
     finally:
-        raw.close()
+        if conn.broken or conn.closed:  # server gone: drop it from the pool, quietly
+            raw.invalidate()
+        else:
+            raw.close()
+
+
+T = TypeVar("T")
+RETRY_ATTEMPTS = 5  # transactions tried at most this many times on a deadlock/serialisation failure
+RETRY_BASE_S = 0.05  # first back-off; doubles each time, with full jitter
+
+
+def in_transaction(
+    settings: Settings | str | None,
+    work: Callable[[Connection], T],
+    *,
+    attempts: int = RETRY_ATTEMPTS,
+) -> T:
+    """Run `work(conn)` in one transaction (connect()), and again from the start when the server
+    rolled it back for a deadlock or a serialisation failure (errors.RetryableConflict): at most
+    `attempts` times, sleeping a random time up to 0.05, 0.1, 0.2 … s between tries. `work` must
+    be repeatable (re-read its input). The last failure is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with connect(settings) as conn:
+                return work(conn)
+        except errors.RetryableConflict:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(0, RETRY_BASE_S * 2 ** (attempt - 1)))
+    raise AssertionError("unreachable")
 
 
 def run(conn: Connection, name: str, /, **params: Any) -> list[dict[str, Any]]:

@@ -54,6 +54,7 @@ class IngestResult:
     updated: int
     unchanged: int
     quarantined: dict[str, int] = field(default_factory=dict)
+    below_resolution: int = 0  # rows with a value that rounds to 0 in the stored unit
 
     @property
     def quarantined_total(self) -> int:
@@ -61,9 +62,15 @@ class IngestResult:
 
     def summary(self) -> str:
         q = ", ".join(f"{k} {v}" for k, v in sorted(self.quarantined.items())) or "none"
+        tiny = (
+            f"; {self.below_resolution} row(s) with a value below the storage resolution "
+            "(0.001 kWh, kvarh, V or A) stored as 0"
+            if self.below_resolution
+            else ""
+        )
         return (
             f"batch {self.batch_id}: {self.rows} rows: {self.inserted} inserted, "
-            f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}"
+            f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}{tiny}"
         )
 
 
@@ -84,6 +91,7 @@ def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestR
         updated=r["updated"],
         unchanged=r["unchanged"],
         quarantined=dict(r["quarantined"]),
+        below_resolution=int(r.get("below_resolution") or 0),
     )
 
 
@@ -156,24 +164,39 @@ def ingest_csv_stream(
     with driver.copy_into(
         conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
     ) as copy:
+        # Line ends at the end of a chunk are held back until more data follows, so blank lines
+        # at the end of the file are dropped (COPY would read one as a row of empty fields).
+        pending = b""
         while chunk := fh.read(1 << 20):
-            copy.write(chunk)
+            data = pending + chunk
+            body = data.rstrip(b"\r\n")
+            pending = data[len(body) :]
+            copy.write(body)
             done += len(chunk)
             if progress:
                 progress(done)
+        if pending:  # the last line's own line end (CRLF files keep CRLF)
+            copy.write(b"\r\n" if pending.startswith(b"\r\n") else pending[:1])
     with driver.translate_errors():
         return _finish(conn, batch_id, 1)
 
 
 def ingest_csv(path: Path, *, settings: Any = None, progress: bool = False) -> IngestResult:
-    """Import a CSV file in its own transaction (all or nothing)."""
+    """Import a CSV file in its own transaction (all or nothing). A deadlock or serialisation
+    failure rolls the transaction back and runs it again from the start of the file
+    (driver.in_transaction: bounded, jittered)."""
     size = path.stat().st_size
     bar = _ProgressBar(size) if progress else None
-    with path.open("rb") as fh, driver.connect(settings) as conn:
-        result = ingest_csv_stream(conn, fh, origin=path.name, progress=bar)
-    if bar:
-        bar.close()
-    return result
+
+    def work(conn: driver.Connection) -> IngestResult:
+        with path.open("rb") as fh:
+            return ingest_csv_stream(conn, fh, origin=path.name, progress=bar)
+
+    try:
+        return driver.in_transaction(settings, work)
+    finally:
+        if bar:
+            bar.close()
 
 
 class _ProgressBar:

@@ -162,6 +162,7 @@ async def import_file(
                     values={k: v for k, v in iv.values.items() if v is not None})
         for mm in periods for iv in mm.intervals
     ]  # fmt: skip
-    with driver.connect(settings) as conn:
-        result = ingest_rows(conn, rows, source="import", origin=origin)
+    result = driver.in_transaction(
+        settings, lambda conn: ingest_rows(conn, rows, source="import", origin=origin)
+    )
     return meter.serial, result

@@ -90,8 +90,11 @@ def check_input_file(path: Path) -> None:
         raise errors.InvalidParameter(f"{path}: no such file")
     if not path.is_file():
         raise errors.InvalidParameter(f"{path} is not a regular file")
-    if not os.access(path, os.R_OK):
-        raise errors.InvalidParameter(f"{path}: permission denied (not readable)")
+    try:
+        with path.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise errors.InvalidParameter(f"{path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def is_public_format(path: Path) -> bool:

@@ -100,6 +100,7 @@ declare
     v_rejected bigint;
     v_fresh boolean;
     v_quarantined jsonb;
+    v_tiny bigint;
 begin
     select source into v_source from smf.ingest_batch where id = p_batch and finished_at is null;
     if not found then
@@ -203,6 +204,22 @@ begin
         perform smf.ingest_reject(v_line + p_line_offset, v_text);
     end if;
 
+    -- Non-zero values that round to 0 in the stored unit (e.g. 0.0004 kWh) are stored as 0; the
+    -- rows holding one are counted for the summary.
+    select count(*) into v_tiny from ingest_stage s
+    where (s.active_fwd_kwh <> 0 and round(s.active_fwd_kwh * 1000) = 0)
+       or (s.active_rev_kwh <> 0 and round(s.active_rev_kwh * 1000) = 0)
+       or (s.reactive_ind_fwd_kvarh <> 0 and round(s.reactive_ind_fwd_kvarh * 1000) = 0)
+       or (s.reactive_ind_rev_kvarh <> 0 and round(s.reactive_ind_rev_kvarh * 1000) = 0)
+       or (s.reactive_cap_fwd_kvarh <> 0 and round(s.reactive_cap_fwd_kvarh * 1000) = 0)
+       or (s.reactive_cap_rev_kvarh <> 0 and round(s.reactive_cap_rev_kvarh * 1000) = 0)
+       or (s.voltage_a_v <> 0 and round(s.voltage_a_v * 1000) = 0)
+       or (s.voltage_b_v <> 0 and round(s.voltage_b_v * 1000) = 0)
+       or (s.voltage_c_v <> 0 and round(s.voltage_c_v * 1000) = 0)
+       or (s.current_a_a <> 0 and round(s.current_a_a * 1000) = 0)
+       or (s.current_b_a <> 0 and round(s.current_b_a * 1000) = 0)
+       or (s.current_c_a <> 0 and round(s.current_c_a * 1000) = 0);
+
     raise debug 'ingest batch % valid view at %', p_batch, clock_timestamp();
     -- 2. The valid rows, in stored units.
     execute format($v$
@@ -234,6 +251,13 @@ begin
     create temp table ingest_touched on commit drop as
     select meter_id, min(ts) as lo, max(ts) as hi from ingest_valid group by meter_id;
     analyze ingest_touched;
+    -- Lock order: take the per-meter stripes of the rollup refresh (020_rollups.sql) now, in
+    -- order, before writing any interval row. Two batches over the same meters then run one
+    -- after the other instead of one holding row locks while waiting for a chunk the other is
+    -- creating (a deadlock seen with overlapping concurrent imports); the refresh re-takes the
+    -- same locks, which it already holds.
+    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
+    from (select distinct meter_id % 256 as stripe from ingest_touched order by 1) s;
     select not exists (select 1 from ingest_touched t join smf.interval_reading r
                        on r.meter_id = t.meter_id and r.ts between t.lo and t.hi) into v_fresh;
 
@@ -299,7 +323,7 @@ begin
     where id = p_batch;
     return jsonb_build_object('batch_id', p_batch, 'rows', v_rows, 'inserted', v_ins,
         'updated', v_upd, 'unchanged', v_rows - v_rejected - v_ins - v_upd,
-        'quarantined', v_quarantined);
+        'quarantined', v_quarantined, 'below_resolution', v_tiny);
 end
 $$;
 
