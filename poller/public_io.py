@@ -9,7 +9,9 @@ first to the newest stored interval of the month; an interval missing INSIDE tha
 written as 0 pulses, since the format cannot say "missing".
 
 Import decodes a file with the same MeterClient a live read uses (FileSession) and ingests its
-intervals through db.ingest.ingest_rows (source 'import').
+intervals through db.ingest.ingest_rows (source 'import'). A file holds pulses: a value is only
+known to ± half a pulse (the channel constant). Where the stored value lies within that of the
+file's, the stored (finer) value is kept, so exporting and re-importing changes nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from db.settings import Settings
 from poller import store
 from poller.protocol.bcd import day_of_week
 from poller.protocol.client import MassMemory, MeterClient
-from poller.protocol.codec.massmem import MAX_WORD, encode_mass_memory_blocks
+from poller.protocol.codec.massmem import MAX_WORD, encode_mass_memory_blocks, pulses_to_value
 from poller.protocol.codec.params import ChannelConstant, Parameters, encode_parameters
 from poller.protocol.codec.quantities import DEFAULT_QUANTITY_MAP, QuantityKind
 from poller.protocol.errors import CommandNotImplementedError
@@ -157,12 +159,61 @@ async def import_file(
     if meter is None:
         raise NotFound(f"{origin}: meter {params.meter_serial} is not registered in smf.meter")
     periods = await decode_file(data, meter.utc_offset)
-    rows = [
-        IntervalRow(ts=iv.start, meter_id=meter.id, quality="measured", source="import",
-                    values={k: v for k, v in iv.values.items() if v is not None})
-        for mm in periods for iv in mm.intervals
-    ]  # fmt: skip
-    result = driver.in_transaction(
-        settings, lambda conn: ingest_rows(conn, rows, source="import", origin=origin)
-    )
-    return meter.serial, result
+    resolution = file_resolution(periods)
+    starts = [iv.start for mm in periods for iv in mm.intervals]
+
+    def work(conn: driver.Connection) -> IngestResult:
+        stored: dict[datetime, dict[str, Any]] = {}
+        if starts:
+            stored = {
+                r["ts"]: r
+                for r in driver.run(conn, "poll_export_intervals", meter_id=meter.id,
+                                    lo=min(starts), hi=max(starts) + timedelta(seconds=1))
+            }  # fmt: skip
+        rows = [
+            IntervalRow(ts=iv.start, meter_id=meter.id, quality="measured", source="import",
+                        values=_at_file_resolution(iv.values, stored.get(iv.start), resolution))
+            for mm in periods for iv in mm.intervals
+        ]  # fmt: skip
+        return ingest_rows(conn, rows, source="import", origin=origin)
+
+    return meter.serial, driver.in_transaction(settings, work)
+
+
+def file_resolution(periods: list[MassMemory]) -> dict[str, float]:
+    """Per quantity, the value of one pulse in the file (engineering units): the file cannot
+    say anything finer."""
+    out: dict[str, float] = {}
+    for mm in periods:
+        for name, (group, idx, code) in mm.channels.items():
+            p = mm.parameters[group] if group < len(mm.parameters) else mm.parameters[0]
+            kind = DEFAULT_QUANTITY_MAP[code][1] if code in DEFAULT_QUANTITY_MAP else None
+            if kind is None:
+                continue
+            step = pulses_to_value(1, p.constants[idx], kind, mm.interval)
+            out[name] = max(out.get(name, 0.0), step)
+    return out
+
+
+def _at_file_resolution(
+    values: dict[str, float | None],
+    stored: dict[str, Any] | None,
+    resolution: dict[str, float],
+) -> dict[str, float | Decimal]:
+    """The file's values, except where a stored value rounds to the same pulse count: that
+    finer stored value is kept, so a coarser copy (an export of our own data, re-imported)
+    never overwrites finer stored values. 0 pulses over a stored NULL leaves the NULL (the
+    format cannot say "no value", an export writes 0)."""
+    out: dict[str, float | Decimal] = {}
+    for name, v in values.items():
+        if v is None:
+            continue
+        s = stored.get(name) if stored else None
+        if stored is not None and s is None and v == 0:
+            continue  # 0 pulses is how an export writes a channel with no stored value
+        half = resolution.get(name, 0.0) / 2
+        if s is not None and abs(float(s) - v) <= half * (1 + 1e-9) + 1e-12:
+            out[name] = Decimal(s)
+        else:
+            out[name] = v
+    return out

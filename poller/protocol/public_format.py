@@ -9,6 +9,16 @@ a file into exactly the structures a live read gives::
     params = await client.read_parameters()
     mm = await client.read_mass_memory()
 
+What a file can and cannot tell: a file keeps no CRC (the 2 CRC octets of each response are
+dropped), so damage is found only where it makes the file inconsistent: a size that is not whole
+blocks, a block type no reading produces, blocks of two meter serials, mass-memory blocks out of
+sequence (their numbers) or fewer words than the parameters announce, fields that are not valid
+BCD or dates. A flipped bit inside a mass-memory word, or in a parameter that still decodes
+(a constant, a quantity code to another valid code), changes values and is NOT detectable from
+the file alone: the interval words carry no checksum and the format holds no interval totals
+(the energy registers 0x23/0x24, when a file has them, are the only cross-check, and their
+decimal position is unverified).
+
 File name rule (as fk7py implements it, not independently confirmed): last 5 digits of the
 serial, then S = s + 60·min + 3600·h + 86400·day + 31·86400·month of the meter's clock, in base
 20 with digits A..T, last 5 characters, left-padded with A: ``nnnnn$XX.XXX`` (8.3 name).
@@ -49,7 +59,13 @@ def split_public_file(data: bytes) -> list[bytes]:
     if len(data) % BLOCK_LEN:
         raise DecodeError(f"public-format file size {len(data)} is not a multiple of {BLOCK_LEN}")
     blocks = [data[i : i + BLOCK_LEN] for i in range(0, len(data), BLOCK_LEN)]
-    serials = {body_serial(b) for b in blocks if b[0] in KNOWN_TYPES}
+    for n, b in enumerate(blocks, 1):
+        if b[0] not in KNOWN_TYPES:
+            raise DecodeError(
+                f"public-format block {n} has type 0x{b[0]:02X}, which no reading produces "
+                "(a damaged file?)"
+            )
+    serials = {body_serial(b) for b in blocks}
     if len(serials) > 1:
         raise DecodeError(f"public-format file mixes meter serials: {sorted(serials)}")
     return blocks

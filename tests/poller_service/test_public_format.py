@@ -40,12 +40,13 @@ async def test_export_then_import_round_trip(
         for q in ("active_fwd_kwh", "reactive_ind_fwd_kvarh", "reactive_cap_fwd_kvarh"):
             col = q.replace("kwh", "wh").replace("kvarh", "varh")
             assert round((got[ts][q] or 0) * 1000) == cols[col], (ts, q)
-    # Re-imported: every stored value comes back identical (only the source becomes 'import').
+    # Re-imported: every stored value comes back identical, and a meter read wins over an
+    # import (smf.source_precedence), so nothing is rewritten.
     serial, result = await public_io.import_file(
         db_settings.url, data, public_file_name("32600760", datetime(2024, 3, 8))
     )
     assert serial == "32600760" and result.rows == n and result.quarantined_total == 0
-    assert result.updated == len(want) == n and result.inserted == 0
+    assert result.unchanged == len(want) == n and result.inserted == result.updated == 0
     values = [c for c in stored[next(iter(want))] if c.endswith(("wh", "varh", "mv", "ma"))]
     after = stored_rows(db_settings, "32600760")
     for ts in want:
