@@ -777,6 +777,7 @@ CREATE FUNCTION smf.ingest_upsert(p_batch integer, OUT inserted bigint, OUT upda
 declare
     v_lo timestamptz;
     v_hi timestamptz;
+    v_sources smf.reading_source[];
 begin
     -- One key twice in the batch goes to the caller's duplicate handling; the delta below would
     -- otherwise hide a copy equal to the stored row behind its conflicting twin.
@@ -795,33 +796,54 @@ begin
          unnest(enum_range(null::smf.reading_source)) os(source);
     analyze ingest_win;
 
+    raise debug 'ingest upsert disagreements at %', clock_timestamp();
     -- Every measured channel value that a stored measured row of another source gives
-    -- differently is recorded, whichever is kept (smf.reading_disagreement).
-    execute format($q$
+    -- differently is recorded, whichever is kept (smf.reading_disagreement). Skipped when no
+    -- stored measured row in the batch's spans has a source the batch does not have (a
+    -- re-import over its own data).
+    select array_agg(distinct source) into v_sources from ingest_valid;
+    if exists (select 1 from ingest_touched t join smf.interval_reading r
+               on r.meter_id = t.meter_id and r.ts between t.lo and t.hi
+               where r.quality = 'measured' and r.source <> all (v_sources)) then
+        execute format($q$
         insert into smf.reading_disagreement (batch_id, meter_id, ts, channel, stored_value,
             stored_source, stored_batch_id, incoming_value, incoming_source, kept)
-        select %s, v.meter_id, v.ts, c.channel, c.old, r.source, r.batch_id, c.new, v.source,
-            case when w.wins then 'incoming' else 'stored' end
-        from ingest_valid v
-        join smf.interval_reading r
-            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-        join ingest_win w on w.source = v.source and w.old_source = r.source
+        select %s, x.meter_id, x.ts, c.channel, c.old, x.old_source, x.old_batch, c.new,
+            x.source, case when w.wins then 'incoming' else 'stored' end
+        from (
+            select v.meter_id, v.ts, v.source, v.quality, v.given, r.source as old_source,
+                r.quality as old_quality, r.batch_id as old_batch,
+                r.active_fwd_wh as o1, v.active_fwd_wh as n1,
+                r.active_rev_wh as o2, v.active_rev_wh as n2,
+                r.reactive_ind_fwd_varh as o3, v.reactive_ind_fwd_varh as n3,
+                r.reactive_ind_rev_varh as o4, v.reactive_ind_rev_varh as n4,
+                r.reactive_cap_fwd_varh as o5, v.reactive_cap_fwd_varh as n5,
+                r.reactive_cap_rev_varh as o6, v.reactive_cap_rev_varh as n6,
+                r.voltage_a_mv as o7, v.voltage_a_mv as n7,
+                r.voltage_b_mv as o8, v.voltage_b_mv as n8,
+                r.voltage_c_mv as o9, v.voltage_c_mv as n9,
+                r.current_a_ma as o10, v.current_a_ma as n10,
+                r.current_b_ma as o11, v.current_b_ma as n11,
+                r.current_c_ma as o12, v.current_c_ma as n12
+            from ingest_valid v
+            join smf.interval_reading r
+                on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+            offset 0  -- fence: the filters below made the planner probe row by row
+        ) x
+        join ingest_win w on w.source = x.source and w.old_source = x.old_source
         cross join lateral (values
-            ('active_fwd_wh', 1, r.active_fwd_wh, v.active_fwd_wh),
-            ('active_rev_wh', 2, r.active_rev_wh, v.active_rev_wh),
-            ('reactive_ind_fwd_varh', 4, r.reactive_ind_fwd_varh, v.reactive_ind_fwd_varh),
-            ('reactive_ind_rev_varh', 8, r.reactive_ind_rev_varh, v.reactive_ind_rev_varh),
-            ('reactive_cap_fwd_varh', 16, r.reactive_cap_fwd_varh, v.reactive_cap_fwd_varh),
-            ('reactive_cap_rev_varh', 32, r.reactive_cap_rev_varh, v.reactive_cap_rev_varh),
-            ('voltage_a_mv', 64, r.voltage_a_mv, v.voltage_a_mv),
-            ('voltage_b_mv', 128, r.voltage_b_mv, v.voltage_b_mv),
-            ('voltage_c_mv', 256, r.voltage_c_mv, v.voltage_c_mv),
-            ('current_a_ma', 512, r.current_a_ma, v.current_a_ma),
-            ('current_b_ma', 1024, r.current_b_ma, v.current_b_ma),
-            ('current_c_ma', 2048, r.current_c_ma, v.current_c_ma)) c(channel, bit, old, new)
-        where v.quality = 'measured' and r.quality = 'measured' and v.source <> r.source
-          and v.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
+            ('active_fwd_wh', 1, x.o1, x.n1), ('active_rev_wh', 2, x.o2, x.n2),
+            ('reactive_ind_fwd_varh', 4, x.o3, x.n3), ('reactive_ind_rev_varh', 8, x.o4, x.n4),
+            ('reactive_cap_fwd_varh', 16, x.o5, x.n5), ('reactive_cap_rev_varh', 32, x.o6, x.n6),
+            ('voltage_a_mv', 64, x.o7, x.n7), ('voltage_b_mv', 128, x.o8, x.n8),
+            ('voltage_c_mv', 256, x.o9, x.n9), ('current_a_ma', 512, x.o10, x.n10),
+            ('current_b_ma', 1024, x.o11, x.n11), ('current_c_ma', 2048, x.o12, x.n12))
+            c(channel, bit, old, new)
+        where x.quality = 'measured' and x.old_quality = 'measured' and x.source <> x.old_source
+          and x.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
+    end if;
 
+    raise debug 'ingest upsert delta at %', clock_timestamp();
     -- Merge each batch row with the stored one, channel by channel (when the batch row wins
     -- by smf.ingest_wins; otherwise the stored row stays whole): a channel the batch does not
     -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
@@ -899,6 +921,7 @@ begin
                (m.old).reactive_cap_rev_varh, (m.old).voltage_a_mv, (m.old).voltage_b_mv,
                (m.old).voltage_c_mv, (m.old).current_a_ma, (m.old).current_b_ma,
                (m.old).current_c_ma, (m.old).quality, (m.old).source)$q$, v_lo, v_hi);
+    raise debug 'ingest upsert write at %', clock_timestamp();
     drop table if exists pg_temp.ingest_changed;
     create temp table ingest_changed on commit drop as
     with up as (

@@ -76,3 +76,22 @@ def test_server_gone_mid_import(meters: Settings, tmp_path: Path) -> None:
     assert len(lines) == 1 and "error:" in lines[0], err
     assert fingerprint(meters.url) == before
     assert query(meters.url, "select count(*) from smf.interval_reading") == [(0,)]
+
+
+def test_format_sniffing_reads_only_the_first_block(tmp_path: Path) -> None:
+    """Deciding CSV or public format for a 1 GiB file reads 256 octets, not the file."""
+    import tracemalloc
+
+    from smf.cli import is_public_format
+
+    big = tmp_path / "big.bin"
+    with big.open("wb") as fh:  # sparse: 1 GiB of zeros costs no disk
+        fh.write(b"meter_serial,ts,active_fwd_kwh\n")
+        fh.truncate(1 << 30)
+    tracemalloc.start()
+    try:
+        assert is_public_format(big) is False  # text with commas: CSV
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
