@@ -464,7 +464,12 @@ begin
                  then v.current_c_ma else r.current_c_ma end as current_c_ma,
             case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.quality else r.quality end as quality,
             case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.source else r.source end as source,
-            r.meter_id is null as is_new, r as old
+            r.meter_id is null as is_new,
+            r.active_fwd_wh as o1, r.active_rev_wh as o2, r.reactive_ind_fwd_varh as o3,
+            r.reactive_ind_rev_varh as o4, r.reactive_cap_fwd_varh as o5,
+            r.reactive_cap_rev_varh as o6, r.voltage_a_mv as o7, r.voltage_b_mv as o8,
+            r.voltage_c_mv as o9, r.current_a_ma as o10, r.current_b_ma as o11,
+            r.current_c_ma as o12, r.quality as o_quality, r.source as o_source
         from (select v.*,
                      (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
                      or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
@@ -488,11 +493,8 @@ begin
                m.reactive_cap_fwd_varh, m.reactive_cap_rev_varh, m.voltage_a_mv, m.voltage_b_mv,
                m.voltage_c_mv, m.current_a_ma, m.current_b_ma, m.current_c_ma, m.quality, m.source)
               is distinct from
-              ((m.old).active_fwd_wh, (m.old).active_rev_wh, (m.old).reactive_ind_fwd_varh,
-               (m.old).reactive_ind_rev_varh, (m.old).reactive_cap_fwd_varh,
-               (m.old).reactive_cap_rev_varh, (m.old).voltage_a_mv, (m.old).voltage_b_mv,
-               (m.old).voltage_c_mv, (m.old).current_a_ma, (m.old).current_b_ma,
-               (m.old).current_c_ma, (m.old).quality, (m.old).source)$q$, v_lo, v_hi);
+              (m.o1, m.o2, m.o3, m.o4, m.o5, m.o6, m.o7, m.o8, m.o9, m.o10, m.o11, m.o12,
+               m.o_quality, m.o_source)$q$, v_lo, v_hi);
     raise debug 'ingest upsert write at %', clock_timestamp();
     drop table if exists pg_temp.ingest_changed;
     create temp table ingest_changed on commit drop as
