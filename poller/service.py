@@ -43,10 +43,11 @@ from urllib.parse import parse_qs, urlsplit
 from db.errors import DatabaseUnavailable, RetryableConflict
 from db.settings import Settings
 from poller import store
-from poller.protocol.client import Interval, MeterClient
+from poller.detect import DEFAULT_TOLERANCE, decide, parse_unit
+from poller.protocol.client import Interval, MassMemory, MeterClient
 from poller.protocol.codec.massmem import period_anchor
+from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, UNDETERMINED, parse_layout
 from poller.protocol.codec.params import Parameters
-from poller.protocol.codec.quantities import DEFAULT_QUANTITY_MAP
 from poller.protocol.errors import (
     CommandNotImplementedError,
     DecodeError,
@@ -58,7 +59,6 @@ from poller.protocol.errors import (
     WrongMeterError,
 )
 from poller.protocol.link import Link, LinkLimits, LinkTimers, WrappedLink
-from poller.protocol.plausibility import Verdict, check_mass_memory
 from poller.protocol.transport import SerialTransport, TcpTransport, Transport
 from poller.schedule import Backoff, next_due
 from poller.store import Attempt, Event, MeterInfo, ReadData, Stored
@@ -94,6 +94,8 @@ class PollerConfig:
     tick: float = 1.0
     session_lease_s: int = 900  # a crashed poller's claim on a meter expires after this
     clock: Callable[[], datetime] = system_clock
+    #: relative tolerance of the register check (plus one pulse per interval, see detect.py)
+    plausibility_tolerance: float = DEFAULT_TOLERANCE
 
 
 @dataclass(slots=True)
@@ -182,6 +184,19 @@ async def _optional(op: Awaitable[T]) -> T | None:
         return await op
     except CommandNotImplementedError:
         return None
+
+
+def _merge_intervals(mms: Iterable[MassMemory]) -> list[Interval]:
+    """Intervals of several mass-memory reads, one per start (the latest wins), oldest first."""
+    got: dict[datetime, Interval] = {}
+    for mm in mms:
+        for iv in mm.intervals:
+            got[iv.start] = iv
+    return [got[t] for t in sorted(got)]
+
+
+class IntervalMismatch(Exception):
+    """The meter's MM interval (0x21) differs from the registered one: the read is quarantined."""
 
 
 def _utc(client: MeterClient, local: datetime | None, what: str) -> datetime:
@@ -310,11 +325,21 @@ class Poller:
         try:
             transport, link = open_link(meter, self.config)
             await transport.open()
-            client = MeterClient(link, utc_offset=meter.utc_offset)
+            client = MeterClient(
+                link,
+                utc_offset=meter.utc_offset,
+                layout=parse_layout(meter.mm_layout) or DEFAULT_LAYOUT,
+            )
             read = await self._converse(client, attempt)
             return attempt, read, None
-        except (NBR14522Error, ConfigurationError) as exc:
-            attempt.outcome = classify(exc) if isinstance(exc, NBR14522Error) else "link_error"
+        except (NBR14522Error, ConfigurationError, IntervalMismatch) as exc:
+            attempt.outcome = (
+                classify(exc)
+                if isinstance(exc, NBR14522Error)
+                else "interval_mismatch"
+                if isinstance(exc, IntervalMismatch)
+                else "link_error"
+            )
             attempt.error_class = type(exc).__name__
             attempt.error_message = str(exc)
             return attempt, None, exc
@@ -359,6 +384,7 @@ class Poller:
                 code=0x21,
             )
         client.meter_serial = m.serial  # every later answer is checked against it
+        self._check_interval(m, p, attempt)
         now = cfg.clock()
         meter_now = _utc(client, p.current_time, "current time")
         drift = meter_now - now
@@ -411,9 +437,106 @@ class Poller:
                 if (t := client.to_utc(a.when)) is not None
             ]
         await self._read_mass_memory(client, p, read)
-        if reg_cur is not None and reg_prev is not None:
-            self._plausibility(read, reg_cur, reg_prev, p)
+        self._profile(client, read, reg_cur, reg_prev)
+        read.raw_blocks = list(client.responses)
         return read
+
+    def _check_interval(self, m: MeterInfo, p: Parameters, attempt: Attempt) -> None:
+        """The meter's own MM interval (0x21) must be the registered one: else nothing is
+        stored (the intervals would be misaligned) and an event says both figures."""
+        own = p.mm_interval_seconds
+        if round(own) == m.interval_minutes * 60:
+            return
+        own_text = f"{own / 60:g} min"
+        msg = (
+            f"meter {m.serial} integrates over {own_text}, registered as {m.interval_minutes} min: "
+            f"read quarantined; adopt the meter's value with "
+            f"`smf meter set {m.serial} --interval {own / 60:g}`"
+        )
+        attempt.events.append(
+            Event(
+                "interval_mismatch",
+                msg,
+                attempt.started_at,
+                {"meter_interval_s": own, "registered_minutes": m.interval_minutes},
+                dedupe_key=f"{own:g}/{m.interval_minutes}",
+            )
+        )
+        raise IntervalMismatch(msg)
+
+    def _profile(self, client: MeterClient, read: ReadData, reg_cur: Any, reg_prev: Any) -> None:
+        """Detect the layout and register unit while undetermined, check plausibility once
+        known; re-decode this read when the decision changes the layout (poller/detect.py)."""
+        m = read.attempt.meter
+        layout, unit = parse_layout(m.mm_layout), parse_unit(m.register_unit)
+        cur = next((mm for mm in read.mass_memories if not mm.previous), None)
+        g0 = next((g for g in cur.groups if g.group == 0), None) if cur else None
+        blobs = [g.data for mm in read.mass_memories for g in mm.groups]
+        d = decide(
+            g0.parameters if g0 else None, g0.data if g0 else None, blobs,
+            reg_prev, reg_cur, layout, unit, self.config.plausibility_tolerance,
+        )  # fmt: skip
+        at = read.attempt.started_at
+        if d.layout != layout and d.layout is not None:
+            read.attempt.events.append(
+                Event(
+                    "mm_layout_decided",
+                    f"mass-memory layout {d.layout.value} decided from the data: "
+                    + d.evidence_text(),
+                    at,
+                    {"layout": d.layout.value, "excluded": d.excluded, "sums": d.evidence},
+                    dedupe_key=d.layout.value,
+                )
+            )
+        if d.unit != unit and d.unit is not None:
+            read.attempt.events.append(
+                Event(
+                    "register_unit_decided",
+                    f"energy registers are in {d.unit}: " + d.evidence_text(),
+                    at,
+                    {"register_unit": d.unit, "sums": d.evidence},
+                    dedupe_key=d.unit,
+                )
+            )
+        if (d.layout, d.unit) != (layout, unit):
+            read.profile = (
+                d.layout.value if d.layout else UNDETERMINED,
+                d.unit or UNDETERMINED,
+            )
+        if d.contradiction:
+            text = "; ".join(f.describe() for f in d.contradiction)
+            read.attempt.events.append(
+                Event(
+                    "plausibility_contradiction",
+                    f"interval sums disagree with the registers: {text}",
+                    at,
+                    {
+                        "layout": d.decode_with.value,
+                        "register_unit": unit or UNDETERMINED,
+                        "channels": [
+                            {
+                                "channel": f.name,
+                                "interval_sum": float(f.pulse_sum * f.constant),
+                                "register_delta": float(f.register_delta * f.constant),
+                                "tolerance": float(f.tolerance * f.constant),
+                            }
+                            for f in d.contradiction
+                        ],
+                    },
+                    dedupe_key=f"{read.current_start.isoformat() if read.current_start else ''}",
+                )
+            )
+        read.layout = d.decode_with
+        if d.decode_with != client.layout:
+            client.layout = d.decode_with
+            mms = [
+                client.decode_groups(
+                    mm.meter_serial, mm.previous, mm.groups, d.decode_with, mm.parameters
+                )
+                for mm in read.mass_memories
+            ]
+            read.mass_memories = mms
+            read.intervals = _merge_intervals(mms)
 
     async def _read_mass_memory(self, client: MeterClient, p: Parameters, read: ReadData) -> None:
         """Current period, plus the previous one when the database misses intervals there;
@@ -434,6 +557,7 @@ class Poller:
         for _ in range(1 + self.config.gap_rounds):
             for previous in periods:
                 mm = await client.read_mass_memory(previous=previous)
+                read.mass_memories.append(mm)
                 for iv in mm.intervals:
                     got[iv.start] = iv
                 if mm.parameters:
@@ -454,32 +578,6 @@ class Poller:
         read.current_start = cur_start
         top = read.intervals[-1].start + m.step if read.intervals else cur_start
         read.covered = (min(lo, top), max(top, lo))
-
-    def _plausibility(self, read: ReadData, reg_cur: Any, reg_prev: Any, p: Parameters) -> None:
-        """Current-period interval sums against the register growth (0x23 minus 0x24)."""
-        if read.current_start is None:
-            return
-        names: list[str | None] = []
-        for code in p.quantity_codes[:3]:
-            mapped = DEFAULT_QUANTITY_MAP.get(code)
-            energy = mapped is not None and mapped[0].endswith(("kwh", "kvarh"))
-            names.append(mapped[0] if mapped is not None and energy else None)
-        rows = [iv.values for iv in read.intervals if iv.start >= read.current_start]
-        for verdict in check_mass_memory(rows, reg_prev, reg_cur, names):
-            if verdict.verdict is Verdict.CONTRADICTS:
-                read.attempt.events.append(
-                    Event(
-                        "plausibility_contradiction",
-                        str(verdict),
-                        read.attempt.started_at,
-                        {
-                            "quantity": verdict.quantity,
-                            "interval_sum": verdict.interval_sum,
-                            "register_delta": verdict.register_delta,
-                        },
-                        dedupe_key=f"{read.current_start.isoformat()}:{verdict.quantity}",
-                    )
-                )
 
     # --- one cycle of one meter -----------------------------------------------------------------
     async def read_meter(self, meter: MeterInfo, trigger: str = "schedule") -> PollResult:

@@ -10,6 +10,7 @@ that same transaction (smf.meter_missing_intervals), so a re-read writes no inte
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,8 +19,9 @@ from typing import Any
 from db import driver
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
-from poller.protocol.client import Interval
+from poller.protocol.client import Interval, MassMemory
 from poller.protocol.codec.instant import Instantaneous
+from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout
 from poller.protocol.codec.registers import Registers
 
 
@@ -35,6 +37,8 @@ class MeterInfo:
     poll_schedule: str
     utc_offset_minutes: int
     channel_map: tuple[str, ...] = ()
+    mm_layout: str = "undetermined"  # smf.meter.mm_layout (codec/mmlayout.py)
+    register_unit: str = "undetermined"  # smf.meter.register_unit (poller/detect.py)
 
     @property
     def step(self) -> timedelta:
@@ -55,6 +59,8 @@ class MeterInfo:
             poll_schedule=row["poll_schedule"],
             utc_offset_minutes=row["utc_offset_minutes"],
             channel_map=tuple(row["channel_map"] or ()),
+            mm_layout=row.get("mm_layout") or "undetermined",
+            register_unit=row.get("register_unit") or "undetermined",
         )
 
 
@@ -101,6 +107,14 @@ class ReadData:
     last_stored: datetime | None = None
     #: first interval start of the current period (after the last demand reset)
     current_start: datetime | None = None
+    #: the mass-memory reads behind ``intervals`` (raw data kept for other layouts)
+    mass_memories: list[MassMemory] = field(default_factory=list)
+    #: every response body of the session, in order (stored compressed in smf.raw_read)
+    raw_blocks: list[bytes] = field(default_factory=list)
+    #: the layout the intervals were decoded with
+    layout: Layout = DEFAULT_LAYOUT
+    #: (mm_layout, register_unit) to store in smf.meter: a decision made by this read
+    profile: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +282,21 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
                 )
             )
         _events(conn, m.id, events)
+        if read.profile is not None:
+            layout, unit = read.profile
+            driver.run(
+                conn, "poll_set_profile", meter_id=m.id, mm_layout=layout, register_unit=unit
+            )
+        if read.raw_blocks:
+            driver.run(
+                conn,
+                "poll_insert_raw_read",
+                meter_id=m.id,
+                read_at=a.started_at,
+                layout=read.layout.value,
+                n_blocks=len(read.raw_blocks),
+                blocks=zlib.compress(b"".join(read.raw_blocks), 6),
+            )
         driver.run(
             conn,
             "poll_insert_attempt",

@@ -103,7 +103,9 @@ def expected_rows(
     t = lo
     while t < hi:
         out[t] = {
-            COLUMN_OF[n]: round(expected_value(meter.serial, t, im, CODE_OF[n]) * 1000)
+            COLUMN_OF[n]: round(
+                expected_value(meter.serial, t, im, CODE_OF[n], meter.config.bcd) * 1000
+            )
             for n in names
         }
         t += timedelta(minutes=im)
@@ -131,6 +133,14 @@ def assert_matches(settings: Settings, meter: EmulatedMeter, lo: datetime, hi: d
         row = got[ts]
         assert {c: row[c] for c in cols} == cols, ts
         assert row["quality"] == "measured" and row["source"] == "meter"
+
+
+#: events of the first read of a meter whose profile was undetermined (the emulator's data decide)
+PROFILE_EVENTS = ("mm_layout_decided", "register_unit_decided")
+
+
+def without_profile(events: list[str]) -> list[str]:
+    return [e for e in events if e not in PROFILE_EVENTS]
 
 
 def q(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:
