@@ -3,8 +3,8 @@
 Conventional mode (meter side of NBR 14522 §1.3): while idle, send ENQ every
 ``enq_interval`` (only when no input is pending); take a 66/71-octet command; NAK a bad CRC;
 answer (or WAIT, per the fault plan); for each block wait ``response_timeout`` for ACK/NAK,
-re-send on NAK (at most ``max_naks``), send ENQ when the ACK does not come (at most
-``max_enq_repeats``), then go back to idle. "01 99" mode: answer each wrapped command; octet
+re-send on NAK (the ``max_naks``-th NAK abandons the block: back to idle), send ENQ when the
+ACK does not come (at most ``max_enq_repeats``), then go back to idle. "01 99" mode: answer each wrapped command; octet
 005 = 01 moves to the next block, 02 repeats it.
 """
 
@@ -292,11 +292,14 @@ class MeterEmulator:
                     naks = enqs = 0
                     continue
             if isinstance(ev, Signal) and ev.byte == NAK:
-                naks += 1
-                if naks > b.max_naks:
-                    return True
-                resend = True
-                continue
+                if self.faults.take(FaultKind.IGNORE_NAK, code, number):
+                    ev = None  # as if the NAK was lost: ENQ asks the reader to answer again
+                else:
+                    naks += 1
+                    if naks >= b.max_naks:
+                        return True  # 7 NAKs: the meter abandons the block, back to idle
+                    resend = True
+                    continue
             if ev is None:
                 enqs += 1
                 if enqs > b.max_enq_repeats:
