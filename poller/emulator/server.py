@@ -4,8 +4,8 @@ Conventional mode (meter side of NBR 14522 §1.3): while idle, send ENQ every
 ``enq_interval`` (only when no input is pending); take a 66/71-octet command; NAK a bad CRC;
 answer (or WAIT, per the fault plan); for each block wait ``response_timeout`` for ACK/NAK,
 re-send on NAK (the ``max_naks``-th NAK abandons the block: back to idle), send ENQ when the
-ACK does not come (at most ``max_enq_repeats``), then go back to idle. "01 99" mode: answer each wrapped command; octet
-005 = 01 moves to the next block, 02 repeats it.
+ACK does not come (at most ``max_enq_repeats``), then go back to idle. "01 99" mode: answer
+each wrapped command; octet 005 = 01 moves to the next block, 02 repeats it.
 """
 
 from __future__ import annotations
