@@ -38,11 +38,11 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qs, urlsplit
 
 from db.errors import DatabaseUnavailable, RetryableConflict
 from db.settings import Settings
-from poller import store
+from poller import connect, store
+from poller.connect import ConfigurationError
 from poller.detect import DEFAULT_TOLERANCE, decide, parse_unit
 from poller.protocol.client import Interval, MassMemory, MeterClient
 from poller.protocol.codec.massmem import period_anchor
@@ -59,7 +59,7 @@ from poller.protocol.errors import (
     WrongMeterError,
 )
 from poller.protocol.link import Link, LinkLimits, LinkTimers, WrappedLink
-from poller.protocol.transport import SerialTransport, TcpTransport, Transport
+from poller.protocol.transport import Transport
 from poller.schedule import Backoff, next_due
 from poller.store import Attempt, Event, MeterInfo, ReadData, Stored
 
@@ -118,10 +118,6 @@ class PollResult:
         return self.outcome == "ok"
 
 
-class ConfigurationError(Exception):
-    """A registry row the poller cannot use (bad transport URL)."""
-
-
 def classify(exc: BaseException) -> str:
     """smf.poll_attempt.outcome for a session that raised ``exc``."""
     if isinstance(exc, WrongMeterError):
@@ -143,39 +139,10 @@ def is_transient_db_error(exc: BaseException) -> bool:
 
 
 def open_link(meter: MeterInfo, config: PollerConfig) -> tuple[Transport, Link | WrappedLink]:
-    """Transport and link layer for ``meter.transport``:
-    ``tcp://host:port``, ``wrapper://host:port`` ("01 99" wrapper), ``serial:///dev/ttyX?baud=9600``.
-    Raises ConfigurationError."""
-    url = urlsplit(meter.transport)
-    transport: Transport
-    if url.scheme in ("tcp", "wrapper"):
-        if not url.hostname or not url.port:
-            raise ConfigurationError(
-                f"meter {meter.serial}: transport {meter.transport!r} needs a host and a port"
-            )
-        transport = TcpTransport(url.hostname, url.port)
-        timers = config.tcp_timers
-    elif url.scheme == "serial":
-        baud = int(parse_qs(url.query).get("baud", ["9600"])[0])
-        transport = SerialTransport(url.path, baudrate=baud)
-        timers = config.serial_timers
-    else:
-        raise ConfigurationError(
-            f"meter {meter.serial}: unknown transport {meter.transport!r} "
-            "(expected tcp://, wrapper:// or serial://)"
-        )
-    if url.scheme == "wrapper" or meter.protocol == "nbr14522_wrapper":
-        return transport, WrappedLink(transport, timers, config.limits, config.reader_serial)
-    addressed = meter.protocol == "nbr14522_addressed"
-    link = Link(
-        transport,
-        timers,
-        config.limits,
-        config.reader_serial,
-        meter_serial=meter.serial if addressed else None,
-        addressed=addressed,
+    """Transport and link layer for ``meter.transport`` (see poller/connect.py)."""
+    return connect.open_link(
+        meter, config.tcp_timers, config.serial_timers, config.limits, config.reader_serial
     )
-    return transport, link
 
 
 async def _optional(op: Awaitable[T]) -> T | None:

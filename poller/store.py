@@ -21,8 +21,9 @@ from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
 from poller.protocol.client import Interval, MassMemory
 from poller.protocol.codec.instant import Instantaneous
-from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout
+from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout, parse_layout
 from poller.protocol.codec.registers import Registers
+from poller.redecode import redecode
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,12 +282,6 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
                     dedupe_key=f"{g0.isoformat()}/{g1.isoformat()}",
                 )
             )
-        _events(conn, m.id, events)
-        if read.profile is not None:
-            layout, unit = read.profile
-            driver.run(
-                conn, "poll_set_profile", meter_id=m.id, mm_layout=layout, register_unit=unit
-            )
         if read.raw_blocks:
             driver.run(
                 conn,
@@ -297,6 +292,33 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
                 n_blocks=len(read.raw_blocks),
                 blocks=zlib.compress(b"".join(read.raw_blocks), 6),
             )
+        if read.profile is not None:
+            layout_name, unit = read.profile
+            driver.run(
+                conn, "poll_set_profile", meter_id=m.id, mm_layout=layout_name, register_unit=unit
+            )
+            decided = parse_layout(layout_name)
+            if decided is not None:
+                # Reads stored before the decision were decoded with a guess: correct them
+                # from their raw blocks, through the ingest path (history kept).
+                done = redecode(conn, m, decided, only_other_layouts=True)
+                if done.reads:
+                    events.append(
+                        Event(
+                            "redecoded",
+                            f"{done.reads} earlier read(s) re-decoded as {decided.value}: "
+                            f"{done.updated} interval(s) corrected, {done.inserted} added",
+                            a.started_at,
+                            {
+                                "layout": decided.value,
+                                "reads": done.reads,
+                                "updated": done.updated,
+                                "inserted": done.inserted,
+                            },
+                            dedupe_key=f"{decided.value}@{a.started_at.isoformat()}",
+                        )
+                    )
+        _events(conn, m.id, events)
         driver.run(
             conn,
             "poll_insert_attempt",

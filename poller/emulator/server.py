@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from poller.protocol.framing import (
     ACK,
+    CODE_NOT_IMPLEMENTED,
     COMPOSITE_CODES,
     ENQ,
     NAK,
@@ -31,6 +32,7 @@ from poller.protocol.framing import (
     build_response,
     command_framer,
     parse_command,
+    response_body,
     wrap,
     wrapped_framer,
 )
@@ -209,6 +211,8 @@ class MeterEmulator:
         self.commands_served += 1
         if self.faults.take(FaultKind.OCCURRENCE, cmd.code):
             return [self.meter.occurrence_body()]
+        if self.faults.take(FaultKind.NOT_IMPLEMENTED, cmd.code):
+            return [response_body(CODE_NOT_IMPLEMENTED, self.meter.serial, b"")]
         bodies = self.meter.handle(cmd)
         if self.faults.take(FaultKind.CHANGE_SERIAL, cmd.code):
             bodies = [self.meter.with_serial(b, self.behaviour.changed_serial) for b in bodies]
