@@ -41,6 +41,7 @@ class Outbox:
     pending_attempts: list[Attempt]
     _db_sem: asyncio.Semaphore
     _locks: dict[int, asyncio.Lock]
+    store_failures: int
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
         async with self._db_sem:
@@ -73,6 +74,7 @@ class Outbox:
                     )
                     await self._log_attempt(read.attempt)
                     raise
+                self.store_failures += 1
                 log.warning(
                     "meter %s: database unavailable (%s); store retry %d",
                     read.attempt.meter.serial,

@@ -38,6 +38,9 @@ class SchedulerMixin:
 
     config: PollerConfig
     _states: dict[int, _MeterState]
+    loops: int
+    registry_failures: int
+    crashes: int
 
     if TYPE_CHECKING:  # provided by Poller and Outbox
 
@@ -93,6 +96,7 @@ class SchedulerMixin:
                 except Exception as exc:
                     if not is_transient_db_error(exc):
                         raise
+                    self.registry_failures += 1
                     log.warning("registry not refreshed (database: %s)", exc)
                 else:
                     self._merge_registry(rows)
@@ -104,6 +108,7 @@ class SchedulerMixin:
                 elif st.task is not None and st.task.done():
                     crash = None if st.task.cancelled() else st.task.exception()
                     if crash is not None:
+                        self.crashes += 1
                         log.error("meter %s: cycle crashed: %r", st.meter.serial, crash)
                         st.next_at = now + timedelta(seconds=self.config.cycle_backoff.cap)
                     st.task = None
@@ -111,6 +116,7 @@ class SchedulerMixin:
                 flusher = asyncio.create_task(self.flush(timeout=0))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.config.tick)
+            self.loops += 1
         tasks = [st.task for st in self._states.values() if st.task is not None]
         for t in tasks:
             t.cancel()

@@ -88,6 +88,11 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
         #: connectivity-log rows of failed sessions not yet committed
         self.pending_attempts: list[Attempt] = []
         self._states: dict[int, _MeterState] = {}
+        #: counters for operators and tests (a test waits on these, never on wall time)
+        self.loops = 0  # service-loop iterations completed
+        self.registry_failures = 0  # registry refreshes the database did not answer
+        self.crashes = 0  # meter cycles that raised
+        self.store_failures = 0  # store attempts that met a transient database error
 
     # --- one cycle of one meter -----------------------------------------------------------------
     async def read_meter(self, meter: MeterInfo, trigger: str = "schedule") -> PollResult:

@@ -4,7 +4,8 @@ second. Expected values come from the emulator's load function, never from the r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -141,6 +142,16 @@ PROFILE_EVENTS = ("mm_layout_decided", "register_unit_decided")
 
 def without_profile(events: list[str]) -> list[str]:
     return [e for e in events if e not in PROFILE_EVENTS]
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait for a condition (polled every 10 ms); the timeout only guards against a hang and
+    never decides a test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out waiting for a condition"
+        await asyncio.sleep(0.01)
 
 
 def q(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -74,9 +74,11 @@ async def test_store_retries_until_the_database_is_back(
         p.settings = DEAD_DB
 
         async def restore() -> None:
-            await asyncio.sleep(0.5)
+            while p.store_failures < 2:  # the store has met the dead database twice
+                await asyncio.sleep(0.01)
             p.settings = db_settings.url
 
         res, _ = await asyncio.gather(p.read_meter(s.info), restore())
     assert res.ok and res.committed and res.intervals_stored == 12, res
+    assert p.store_failures >= 2
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END + timedelta(hours=1))
