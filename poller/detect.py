@@ -111,22 +111,23 @@ def _energy_channels(p: Parameters) -> list[tuple[int, str, Fraction]]:
 
 def figures(
     p: Parameters,
-    data: bytes,
+    data: bytes | list[int],
     layout: Layout,
     unit: str,
     before: Registers,
     after: Registers,
     relative: float = DEFAULT_TOLERANCE,
 ) -> list[ChannelFigures]:
-    """Per energy channel of group 0: pulse sum of the current period under ``layout`` against
-    the register growth read in ``unit``. Raises DecodeError (layout impossible for ``data``)."""
-    words = unpack(data, layout)[: p.words_current]
+    """Per energy channel of group 0: pulse sum of the current period under ``layout`` (or of
+    the words already unpacked with it) against the register growth read in ``unit``. Raises
+    DecodeError (layout impossible for ``data``)."""
+    words = (unpack(data, layout) if isinstance(data, bytes) else data)[: p.words_current]
     n = len(words) // 3
     out = []
     for idx, name, k in _energy_channels(p):
         if idx >= len(after.channels) or idx >= len(before.channels):
             continue
-        pulses = sum(words[3 * i + idx] for i in range(n))
+        pulses = sum(words[idx : 3 * n : 3])
         raw = after.channels[idx].total - before.channels[idx].total
         if unit == "pulses":
             delta, digit = Fraction(raw), Fraction(1)
@@ -224,10 +225,9 @@ def decide(
         # One unit, or several that read this meter's registers identically (e.g. pulses and
         # kWh × 100 under a constant of 1/100 kWh): the first in REGISTER_UNITS order.
         d.unit = surviving_units[0]
-    decodes = {tuple(_all_words(blobs, la)) for la in surviving_layouts}
     if d.layout is not None:
         d.decode_with = d.layout
-    elif len(decodes) == 1:
+    elif len({tuple(_all_words(blobs, la)) for la in surviving_layouts}) == 1:
         d.decode_with = surviving_layouts[0]  # every survivor reads this data the same
     elif guess in surviving_layouts:
         d.decode_with = guess

@@ -31,7 +31,7 @@ from .codec.massmem import (
     decode_mass_memory_block,
     interval_starts,
     period_anchor,
-    pulses_to_value,
+    pulse_scale,
     split_intervals,
     unpack_words,
 )
@@ -208,15 +208,21 @@ class MeterClient:
         for g in groups:
             p = g.parameters
             interval = timedelta(seconds=p.mm_interval_seconds)
+            # per channel of the group: (index, name, num, den); value = pulses × num / den
+            plan = []
+            for idx, code in enumerate(p.quantity_codes):
+                mapped = self.quantity_map.get(code)
+                if mapped is None:
+                    continue
+                name, kind = mapped
+                channels[name] = (g.group, idx, code)
+                plan.append((idx, name, *pulse_scale(p.constants[idx], kind, interval)))
             for start, pulses in self._group_pulses(p, g.data, previous, layout):
-                row = merged.setdefault(start, dict.fromkeys(QUANTITY_NAMES))
-                for idx, (code, count) in enumerate(zip(p.quantity_codes, pulses, strict=True)):
-                    mapped = self.quantity_map.get(code)
-                    if mapped is None:
-                        continue
-                    name, kind = mapped
-                    channels[name] = (g.group, idx, code)
-                    row[name] = pulses_to_value(count, p.constants[idx], kind, interval)
+                row = merged.get(start)
+                if row is None:
+                    row = merged[start] = dict.fromkeys(QUANTITY_NAMES)
+                for idx, name, num, den in plan:
+                    row[name] = pulses[idx] * num / den
         intervals = [Interval(s, merged[s]) for s in sorted(merged)]
         return MassMemory(
             meter_serial, previous, interval, intervals, channels, tuple(params_read),

@@ -12,7 +12,7 @@ Inferred [I] or unknown [?], each held by exactly one function below:
   how outages, demand resets or clock changes are flagged inside the words is [?];
 * :func:`period_anchor`: where a period's first interval starts;
 * :func:`interval_starts`: one slot per interval, contiguous, oldest first;
-* :func:`pulses_to_value`: pulses × constant, V·h and A·h divided by the interval in hours.
+* :func:`pulse_scale`: pulses × constant, V·h and A·h divided by the interval in hours.
 
 :mod:`poller.detect` checks decoded data against the registers to choose a layout and flag a meter
 contradicting them.
@@ -23,7 +23,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 from ..bcd import bcd_digits, from_bcd_byte
 from ..errors import DecodeError, SequenceBreakError
@@ -167,16 +166,29 @@ def interval_starts(anchor: datetime, count: int, interval: timedelta) -> list[d
     return [anchor + i * interval for i in range(count)]
 
 
+def pulse_scale(
+    constant: ChannelConstant, kind: QuantityKind, interval: timedelta
+) -> tuple[int, int]:
+    """ASSUMPTION [I]: engineering value = pulses × numerator / denominator (kWh, kvarh, V·h,
+    A·h); V·h and A·h are divided by the interval in hours to give mean V and A. Whether the
+    constant already includes the instrument-transformer ratios is [?].
+
+    Returned as integers (num, den) with value = pulses × num / den, so that one integer
+    product and one division give the correctly rounded float (as float(Fraction) would)."""
+    num, den = constant.numerator, constant.denominator
+    if den == 0:
+        return 0, 1
+    if kind is QuantityKind.HOUR_INTEGRAL:
+        return num * 3600, den * int(interval.total_seconds())
+    return num, den
+
+
 def pulses_to_value(
     pulses: int, constant: ChannelConstant, kind: QuantityKind, interval: timedelta
 ) -> float:
-    """ASSUMPTION [I]: engineering value = pulses × numerator / denominator (kWh, kvarh, V·h,
-    A·h); V·h and A·h are divided by the interval in hours to give mean V and A. Whether the
-    constant already includes the instrument-transformer ratios is [?]."""
-    value = pulses * constant.value
-    if kind is QuantityKind.HOUR_INTEGRAL:
-        value = value / Fraction(int(interval.total_seconds()), 3600)
-    return float(value)
+    """Engineering value of one word (see :func:`pulse_scale` for the assumption)."""
+    num, den = pulse_scale(constant, kind, interval)
+    return pulses * num / den
 
 
 assert DATA_OCTETS == RESPONSE_BODY_LEN - 7 and DATA_OCTETS * 8 // 12 == WORDS_PER_BLOCK

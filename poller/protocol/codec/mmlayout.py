@@ -77,13 +77,15 @@ def raw_words(data: bytes, layout: Layout) -> list[int]:
     placement, before any BCD interpretation."""
     if len(data) % 3:
         raise DecodeError(f"mass-memory data must be a multiple of 3 octets, got {len(data)}")
-    out: list[int] = []
-    hi_first = layout.hi_first
-    for i in range(0, len(data), 3):
-        b0, mid, b2 = data[i], data[i + 1], data[i + 2]
-        a, b = (mid >> 4, mid & 0x0F) if hi_first else (mid & 0x0F, mid >> 4)
-        out.append(a << 8 | b0)
-        out.append(b << 8 | b2)
+    lo0, mid, lo1 = data[0::3], data[1::3], data[2::3]
+    if layout.hi_first:
+        first = [(m >> 4) << 8 | b for m, b in zip(mid, lo0, strict=True)]
+        second = [(m & 0x0F) << 8 | b for m, b in zip(mid, lo1, strict=True)]
+    else:
+        first = [(m & 0x0F) << 8 | b for m, b in zip(mid, lo0, strict=True)]
+        second = [(m >> 4) << 8 | b for m, b in zip(mid, lo1, strict=True)]
+    out = [0] * (2 * len(first))
+    out[0::2], out[1::2] = first, second
     return out
 
 
@@ -103,8 +105,10 @@ def field_value(field: int, bcd: bool) -> int:
 
 def unpack(data: bytes, layout: Layout) -> list[int]:
     """Pulse counts of every word in ``data`` under ``layout``. Raises DecodeError."""
-    bcd = layout.bcd
-    return [field_value(f, bcd) for f in raw_words(data, layout)]
+    fields = raw_words(data, layout)
+    if not layout.bcd:
+        return fields
+    return [field_value(f, True) for f in fields]
 
 
 def bcd_possible(data: bytes) -> bool:
