@@ -107,8 +107,9 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
             try:
                 return await self._read_meter(meter, trigger, result)
             finally:
-                with contextlib.suppress(DatabaseUnavailable, RetryableConflict):
-                    await self._db(store.lease_release, meter.id, self._holder)
+                if not result.committed:  # a committed read released it in its transaction
+                    with contextlib.suppress(DatabaseUnavailable, RetryableConflict):
+                        await self._db(store.lease_release, meter.id, self._holder)
 
     async def _lease(self, meter: MeterInfo) -> bool:
         """Take the meter's lease in the database, so that no other process opens a session on
@@ -136,6 +137,7 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
             result.events += [e.kind for e in attempt.events]
             if read is not None:
                 result.intervals_read = len(read.intervals)
+                read.lease_holder = self._holder  # released in the store's transaction
                 stored = await self._store(read)
                 if stored is not None:
                     result.committed = True

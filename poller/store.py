@@ -116,6 +116,8 @@ class ReadData:
     layout: Layout = DEFAULT_LAYOUT
     #: (mm_layout, register_unit) to store in smf.meter: a decision made by this read
     profile: tuple[str, str] | None = None
+    #: session lease to release in the store's transaction (one connection fewer per read)
+    lease_holder: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +326,8 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
             "poll_insert_attempt",
             **_attempt_params(a, inserted, batch_id, len(read.intervals)),
         )
+        if read.lease_holder is not None:
+            driver.run(conn, "poll_lease_release", meter_id=m.id, holder=read.lease_holder)
     return Stored(batch_id, inserted, gaps)
 
 
