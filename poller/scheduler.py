@@ -12,16 +12,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from poller import store
 from poller.config import PollerConfig, PollResult
 from poller.outbox import is_transient_db_error
 from poller.schedule import next_due
 from poller.store import MeterInfo
 
 log = logging.getLogger("smf.poller")
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -57,6 +60,9 @@ class SchedulerMixin:
         async def registry(self) -> list[tuple[MeterInfo, datetime | None]]:
             raise NotImplementedError
 
+        async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+            raise NotImplementedError
+
     def request_read(self, serial: str) -> bool:
         """Make a meter of the running service due now (on-demand read). False if unknown."""
         for st in self._states.values():
@@ -87,7 +93,7 @@ class SchedulerMixin:
         loaded is kept, reads wait in memory, failed stores are retried every tick."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
-        next_registry = 0.0
+        next_registry = next_prune = 0.0
         flusher: asyncio.Task[bool] | None = None
         while not stop.is_set():
             if loop.time() >= next_registry:
@@ -100,6 +106,10 @@ class SchedulerMixin:
                     log.warning("registry not refreshed (database: %s)", exc)
                 else:
                     self._merge_registry(rows)
+                    if loop.time() >= next_prune:  # raw-block retention, once an hour
+                        next_prune = loop.time() + 3600.0
+                        with contextlib.suppress(Exception):
+                            await self._db(store.prune_raw_reads, self.config.clock())
                 next_registry = loop.time() + self.config.registry_refresh
             now = self.config.clock()
             for st in self._states.values():

@@ -369,3 +369,10 @@ def lease_acquire(
 def lease_release(settings: Settings | str | None, meter_id: int, holder: str) -> None:
     with driver.connect(settings) as conn:
         driver.run(conn, "poll_lease_release", meter_id=meter_id, holder=holder)
+
+
+def prune_raw_reads(settings: Settings | str | None, now: datetime) -> int:
+    """Delete raw reads older than smf.setting 'raw_block_retention_days' (default 90) before
+    ``now``; returns how many (smf.raw_read_prune)."""
+    with driver.connect(settings) as conn:
+        return int(driver.run_scalar(conn, "poll_raw_read_prune", now=now))

@@ -153,3 +153,19 @@ async def test_failure_backoff_grows_and_waits_for_its_time(
     assert q(db_settings, "select count(*) from smf.poll_attempt where outcome = 'link_error'") == [
         (2,)
     ]
+
+
+async def test_raw_blocks_are_kept_for_the_retention_then_pruned(
+    db_settings: Settings, clock: FixedClock
+) -> None:
+    async with site(db_settings, clock) as s:
+        await poller(db_settings, clock).read_meter(s.info)
+    from poller import store
+
+    ((read_at,),) = q(db_settings, "select read_at from smf.raw_read")  # the session's start
+    # default retention 90 days: kept 89 days on
+    assert store.prune_raw_reads(db_settings.url, read_at + timedelta(days=89)) == 0
+    ex(db_settings, "update smf.setting set value = '10' where key = 'raw_block_retention_days'")
+    assert store.prune_raw_reads(db_settings.url, read_at + timedelta(days=9)) == 0
+    assert store.prune_raw_reads(db_settings.url, read_at + timedelta(days=11)) == 1
+    assert q(db_settings, "select count(*) from smf.raw_read") == [(0,)]
