@@ -12,7 +12,15 @@
    outages, alteration log, mass memory) on the first round stores two periods; later rounds
    store only the new intervals.
 
+4. Poller CPU per meter-day read, storage included (``--cpu-meters N``): the emulated fleet runs
+   in a SEPARATE process (its CPU is not counted); the poller runs in a child process
+   (bench/poll_cpu_child.py) whose CPU (protocol, decode, layout detection, psycopg and its
+   threads; not the PostgreSQL server) is divided by the meter-days read. Round 1: empty
+   database, both periods, profile detection. Round 2: one day later. ``--baseline REV`` also
+   measures the poller of git revision REV against the same fleet, in the same run.
+
 Usage: .venv/bin/python bench/poll.py [--meters K] [--rounds R] [--db-meters N] [--no-db]
+       .venv/bin/python bench/poll.py --only-cpu [--cpu-meters N] [--baseline REV]
 """
 
 from __future__ import annotations
@@ -157,6 +165,105 @@ async def with_database(n: int, rounds: int) -> None:
             c.execute("drop database if exists smf_bench_poll with (force)")
 
 
+class _SharedClock:
+    """A FixedClock readable across processes (a shared double: seconds since the epoch)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def __call__(self) -> datetime:
+        return datetime.fromtimestamp(self.value.value, UTC)  # type: ignore[attr-defined]
+
+
+def _serve_fleet(n: int, shared: object, out: object) -> None:
+    from poller import emulated
+
+    async def serve() -> None:
+        slow_enq = LinkBehaviour(enq_interval=0.05, response_timeout=2.0)  # Tminenq-like
+        fleet = await emulated.start_fleet(n, clock=_SharedClock(shared), behaviour=slow_enq)
+        out.put(emulated.fleet_registry_params(fleet, "daily"))  # type: ignore[attr-defined]
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+def cpu_per_meter_day(n: int, baseline: str | None) -> None:
+    """Part 4: one emulated fleet in a separate process; each poller (this checkout, and the
+    ``baseline`` revision when given) runs in a child process of its own (bench/poll_cpu_child.py)
+    against the same fleet, into a fresh database, two rounds each, in this one run."""
+    import json
+    import multiprocessing as mp
+    import os
+    import subprocess
+    import tempfile
+
+    import psycopg
+
+    from db import driver
+    from db.cluster import Cluster
+    from db.settings import load
+
+    base = load()
+    if base.uses_local_cluster:
+        Cluster(base.cluster).start()
+    now = datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC)
+    ctx = mp.get_context("fork")
+    shared, out = ctx.Value("d", now.timestamp()), ctx.Queue()
+    proc = ctx.Process(target=_serve_fleet, args=(n, shared, out), daemon=True)
+    proc.start()
+    here = Path(__file__).resolve().parents[1]
+    variants: list[tuple[str, Path]] = []
+    tmp = tempfile.TemporaryDirectory(prefix="smf-bench-baseline-")
+    if baseline:
+        archive = subprocess.run(["git", "-C", str(here), "archive", baseline],
+                                 check=True, capture_output=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", tmp.name], input=archive, check=True)
+        variants.append((f"baseline {baseline}", Path(tmp.name)))
+    variants.append(("this checkout", here))
+    admin = base.with_database("postgres").url
+    print(f"== poller CPU per meter-day: {n} emulated meters (3/12 ch, 5/15 min) served by one "
+          "separate process, loopback TCP, database in the loop; poller CPU only")  # fmt: skip
+    try:
+        params = out.get(timeout=120)
+        reg = Path(tmp.name) / "registry.json"
+        reg.write_text(json.dumps([{**p, "channel_constants": [str(c) for c in
+                                    p["channel_constants"]]} for p in params]))  # fmt: skip
+        for name, root in variants:
+            shared.value = now.timestamp()  # type: ignore[attr-defined]
+            with psycopg.connect(admin, autocommit=True) as c:
+                c.execute("drop database if exists smf_bench_poll_cpu with (force)")
+                c.execute("create database smf_bench_poll_cpu")
+            url = base.with_database("smf_bench_poll_cpu").url
+            env = {**os.environ, "SMF_DATABASE_URL": url}
+            child = subprocess.Popen(
+                [sys.executable, str(here / "bench" / "poll_cpu_child.py"), str(root), url,
+                 str(reg)], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, text=True,
+            )  # fmt: skip
+            assert child.stdin is not None and child.stdout is not None
+            for rnd in (1, 2):
+                r = json.loads(child.stdout.readline())
+                what = "empty database, both periods" if rnd == 1 else "one day later"
+                cpu, loop_cpu = r["cpu"], r["loop_cpu"]
+                print(f"  {name}, round {rnd} ({what}): {r['ok']}/{n} stored; "
+                      f"{r['days_read']:.1f} meter-days read, {r['days_stored']:.1f} new, "
+                      f"{r['wall']:.2f} s wall; CPU {cpu / r['days_read'] * 1000:.1f} ms per "
+                      f"meter-day read ({cpu / n * 1000:.1f} ms per meter: event loop "
+                      f"{loop_cpu / n * 1000:.1f} ms, database threads "
+                      f"{(cpu - loop_cpu) / n * 1000:.1f} ms)")  # fmt: skip
+                if rnd == 1:
+                    shared.value += 86400.0  # type: ignore[attr-defined]
+                    child.stdin.write("next\n")
+                    child.stdin.flush()
+            child.wait(timeout=120)
+    finally:
+        proc.kill()
+        driver.dispose_all()
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute("drop database if exists smf_bench_poll_cpu with (force)")
+        tmp.cleanup()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters", type=int, default=50)
@@ -165,7 +272,13 @@ def main() -> None:
     ap.add_argument("--db-meters", type=int, default=200)
     ap.add_argument("--db-rounds", type=int, default=3)
     ap.add_argument("--no-db", action="store_true", help="skip part 3 (database in the loop)")
+    ap.add_argument("--cpu-meters", type=int, default=50)
+    ap.add_argument("--only-cpu", action="store_true", help="run part 4 only")
+    ap.add_argument("--baseline", help="part 4: also measure this git revision's poller")
     args = ap.parse_args()
+    cpu_per_meter_day(args.cpu_meters, args.baseline)
+    if args.only_cpu:
+        return
     if not args.no_db:
         asyncio.run(with_database(args.db_meters, args.db_rounds))
     computed_day()

@@ -1331,6 +1331,19 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.raw_read_prune(p_now timestamp with time zone DEFAULT now()) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with gone as (
+        delete from smf.raw_read
+        where read_at < p_now - make_interval(days => coalesce(
+            (select value::int from smf.setting where key = 'raw_block_retention_days'), 90))
+        returning 1
+    )
+    select count(*) from gone
+$$;
+
 CREATE FUNCTION smf.require_cycle(p_uc integer, p_month date) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
@@ -2181,6 +2194,9 @@ CREATE TABLE smf.meter (
     poll_schedule text DEFAULT 'daily'::text NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    mm_layout text DEFAULT 'undetermined'::text NOT NULL,
+    register_unit text DEFAULT 'undetermined'::text NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
     CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
     CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
@@ -2188,8 +2204,10 @@ CREATE TABLE smf.meter (
     CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
     CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
     CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
+    CONSTRAINT meter_mm_layout_check CHECK ((mm_layout = ANY (ARRAY['undetermined'::text, 'hi-first/bin'::text, 'hi-first/bcd'::text, 'lo-first/bin'::text, 'lo-first/bcd'::text]))),
     CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
     CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
+    CONSTRAINT meter_register_unit_check CHECK ((register_unit = ANY (ARRAY['undetermined'::text, 'pulses'::text, 'kwh_x1'::text, 'kwh_x10'::text, 'kwh_x100'::text, 'kwh_x1000'::text, 'kwh_x10000'::text]))),
     CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
     CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
 );
@@ -2201,6 +2219,12 @@ COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of eac
 COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
 
 COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
+
+COMMENT ON COLUMN smf.meter.mm_layout IS 'Mass-memory word layout: which nibble of the shared middle octet belongs to the first word (hi-first / lo-first) and binary or BCD words; undetermined until the meter''s data decide (poller/detect.py).';
+
+COMMENT ON COLUMN smf.meter.register_unit IS 'Unit of the 0x23/0x24 energy registers: pulses or kWh (kvarh) x N; undetermined until the meter''s data decide.';
+
+COMMENT ON COLUMN smf.meter.retired_at IS 'When the meter was retired (it is then disabled; a meter with readings is never deleted).';
 
 CREATE TABLE smf.rollup_15min (
     meter_id integer NOT NULL,
@@ -2386,7 +2410,7 @@ CREATE TABLE smf.meter_event (
     message text NOT NULL,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text])))
+    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text, 'mm_layout_decided'::text, 'register_unit_decided'::text, 'interval_mismatch'::text, 'redecoded'::text])))
 );
 
 COMMENT ON TABLE smf.meter_event IS 'Conditions found while polling that need attention. Rows with the same (meter, kind, dedupe_key) are logged once.';
@@ -2578,7 +2602,7 @@ CREATE TABLE smf.poll_attempt (
     CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
     CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
     CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
+    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text, 'busy_elsewhere'::text, 'interval_mismatch'::text]))),
     CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
 );
 
@@ -2610,6 +2634,17 @@ ALTER TABLE smf.posto_schedule ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE smf.raw_read (
+    meter_id integer NOT NULL,
+    read_at timestamp with time zone NOT NULL,
+    layout text NOT NULL,
+    n_blocks integer NOT NULL,
+    blocks bytea NOT NULL,
+    CONSTRAINT raw_read_n_blocks_check CHECK ((n_blocks >= 0))
+);
+
+COMMENT ON TABLE smf.raw_read IS 'Raw response bodies of each successful read (read_at = the session start, as in poll_attempt): zlib-compressed concatenation of 256-octet bodies in arrival order, and the mass-memory layout they were decoded with.';
 
 CREATE TABLE smf.reading_disagreement (
     id bigint NOT NULL,
@@ -2817,6 +2852,9 @@ ALTER TABLE ONLY smf.posto_schedule
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.raw_read
+    ADD CONSTRAINT raw_read_pkey PRIMARY KEY (meter_id, read_at);
+
 ALTER TABLE ONLY smf.reading_disagreement
     ADD CONSTRAINT reading_disagreement_pkey PRIMARY KEY (id);
 
@@ -2868,6 +2906,8 @@ CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_i
 CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (started_at DESC);
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
+
+CREATE INDEX raw_read_read_at_idx ON smf.raw_read USING btree (read_at);
 
 CREATE INDEX reading_disagreement_meter_id_ts_idx ON smf.reading_disagreement USING btree (meter_id, ts);
 

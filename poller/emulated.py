@@ -35,7 +35,7 @@ def registry_params(
     codes = [c for group in meter.groups for c in group]
     constants = []
     for c in codes:
-        k = default_constant(c, cfg.interval_min)
+        k = default_constant(c, cfg.interval_min, cfg.bcd)
         constants.append(Decimal(k.numerator) / Decimal(k.denominator))
     return {
         "serial": meter.serial,

@@ -10,6 +10,7 @@ that same transaction (smf.meter_missing_intervals), so a re-read writes no inte
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,9 +19,11 @@ from typing import Any
 from db import driver
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
-from poller.protocol.client import Interval
+from poller.protocol.client import Interval, MassMemory
 from poller.protocol.codec.instant import Instantaneous
+from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout, parse_layout
 from poller.protocol.codec.registers import Registers
+from poller.redecode import redecode
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class MeterInfo:
     poll_schedule: str
     utc_offset_minutes: int
     channel_map: tuple[str, ...] = ()
+    mm_layout: str = "undetermined"  # smf.meter.mm_layout (codec/mmlayout.py)
+    register_unit: str = "undetermined"  # smf.meter.register_unit (poller/detect.py)
 
     @property
     def step(self) -> timedelta:
@@ -55,6 +60,8 @@ class MeterInfo:
             poll_schedule=row["poll_schedule"],
             utc_offset_minutes=row["utc_offset_minutes"],
             channel_map=tuple(row["channel_map"] or ()),
+            mm_layout=row.get("mm_layout") or "undetermined",
+            register_unit=row.get("register_unit") or "undetermined",
         )
 
 
@@ -101,6 +108,16 @@ class ReadData:
     last_stored: datetime | None = None
     #: first interval start of the current period (after the last demand reset)
     current_start: datetime | None = None
+    #: the mass-memory reads behind ``intervals`` (raw data kept for other layouts)
+    mass_memories: list[MassMemory] = field(default_factory=list)
+    #: every response body of the session, in order (stored compressed in smf.raw_read)
+    raw_blocks: list[bytes] = field(default_factory=list)
+    #: the layout the intervals were decoded with
+    layout: Layout = DEFAULT_LAYOUT
+    #: (mm_layout, register_unit) to store in smf.meter: a decision made by this read
+    profile: tuple[str, str] | None = None
+    #: session lease to release in the store's transaction (one connection fewer per read)
+    lease_holder: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,12 +284,50 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
                     dedupe_key=f"{g0.isoformat()}/{g1.isoformat()}",
                 )
             )
+        if read.raw_blocks:
+            driver.run(
+                conn,
+                "poll_insert_raw_read",
+                meter_id=m.id,
+                read_at=a.started_at,
+                layout=read.layout.value,
+                n_blocks=len(read.raw_blocks),
+                blocks=zlib.compress(b"".join(read.raw_blocks), 6),
+            )
+        if read.profile is not None:
+            layout_name, unit = read.profile
+            driver.run(
+                conn, "poll_set_profile", meter_id=m.id, mm_layout=layout_name, register_unit=unit
+            )
+            decided = parse_layout(layout_name)
+            if decided is not None:
+                # Reads stored before the decision were decoded with a guess: correct them
+                # from their raw blocks, through the ingest path (history kept).
+                done = redecode(conn, m, decided, only_other_layouts=True)
+                if done.reads:
+                    events.append(
+                        Event(
+                            "redecoded",
+                            f"{done.reads} earlier read(s) re-decoded as {decided.value}: "
+                            f"{done.updated} interval(s) corrected, {done.inserted} added",
+                            a.started_at,
+                            {
+                                "layout": decided.value,
+                                "reads": done.reads,
+                                "updated": done.updated,
+                                "inserted": done.inserted,
+                            },
+                            dedupe_key=f"{decided.value}@{a.started_at.isoformat()}",
+                        )
+                    )
         _events(conn, m.id, events)
         driver.run(
             conn,
             "poll_insert_attempt",
             **_attempt_params(a, inserted, batch_id, len(read.intervals)),
         )
+        if read.lease_holder is not None:
+            driver.run(conn, "poll_lease_release", meter_id=m.id, holder=read.lease_holder)
     return Stored(batch_id, inserted, gaps)
 
 
@@ -314,3 +369,10 @@ def lease_acquire(
 def lease_release(settings: Settings | str | None, meter_id: int, holder: str) -> None:
     with driver.connect(settings) as conn:
         driver.run(conn, "poll_lease_release", meter_id=meter_id, holder=holder)
+
+
+def prune_raw_reads(settings: Settings | str | None, now: datetime) -> int:
+    """Delete raw reads older than smf.setting 'raw_block_retention_days' (default 90) before
+    ``now``; returns how many (smf.raw_read_prune)."""
+    with driver.connect(settings) as conn:
+        return int(driver.run_scalar(conn, "poll_raw_read_prune", now=now))

@@ -2,7 +2,7 @@
 -- Enabled meters the poller can reach (a transport and an NBR 14522 protocol), with the start
 -- of their last successful session.
 select id, serial, protocol, interval_minutes, channel_map, channel_constants,
-       utc_offset_minutes, transport, poll_schedule,
+       utc_offset_minutes, transport, poll_schedule, mm_layout, register_unit,
        (select max(a.started_at) from smf.poll_attempt a
         where a.meter_id = m.id and a.outcome = 'ok') as last_ok_at
 from smf.meter m
@@ -11,8 +11,31 @@ order by id;
 
 -- name: poll_meter_by_serial
 select id, serial, protocol, interval_minutes, channel_map, channel_constants,
-       utc_offset_minutes, transport, poll_schedule, enabled
+       utc_offset_minutes, transport, poll_schedule, enabled, mm_layout, register_unit
 from smf.meter where serial = %(serial)s;
+
+-- name: poll_set_profile
+-- The mass-memory layout and register unit decided from a meter's data (poller/detect.py).
+update smf.meter set mm_layout = %(mm_layout)s, register_unit = %(register_unit)s
+where id = %(meter_id)s;
+
+-- name: poll_insert_raw_read
+insert into smf.raw_read (meter_id, read_at, layout, n_blocks, blocks)
+values (%(meter_id)s, %(read_at)s, %(layout)s, %(n_blocks)s, %(blocks)s)
+on conflict (meter_id, read_at) do nothing;
+
+-- name: poll_raw_reads
+-- Stored raw reads of a meter whose session started in [lo, hi), oldest first.
+select read_at, layout, n_blocks, blocks from smf.raw_read
+where meter_id = %(meter_id)s and read_at >= %(lo)s and read_at < %(hi)s
+order by read_at;
+
+-- name: poll_raw_read_layout
+update smf.raw_read set layout = %(layout)s
+where meter_id = %(meter_id)s and read_at = %(read_at)s;
+
+-- name: poll_raw_read_prune
+select smf.raw_read_prune(%(now)s) as deleted;
 
 -- name: poll_missing_intervals
 select ts from smf.meter_missing_intervals(%(meter_id)s, %(lo)s, %(hi)s) ts;

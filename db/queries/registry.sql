@@ -76,3 +76,57 @@ from unnest(enum_range(null::smf.submarket)) s,
      generate_series(%(start)s::timestamptz, %(end)s::timestamptz - interval '1 hour',
                      interval '1 hour') h
 on conflict do nothing;
+
+-- name: meter_add
+-- A new meter registered by `smf meter add` (nothing happens when the serial exists: the caller
+-- reports it).
+insert into smf.meter (serial, model, protocol, interval_minutes, utc_offset_minutes, transport,
+                       poll_schedule)
+values (%(serial)s, %(model)s, %(protocol)s, %(interval_minutes)s, %(utc_offset_minutes)s,
+        %(transport)s, %(poll_schedule)s)
+on conflict (serial) do nothing
+returning id;
+
+-- name: meter_list
+select m.serial, m.model, m.protocol, m.interval_minutes, m.utc_offset_minutes, m.transport,
+       m.poll_schedule, m.enabled, m.retired_at, m.mm_layout, m.register_unit,
+       h.last_ok_at, h.last_outcome
+from smf.meter m
+left join lateral smf.meter_poll_health(m.id) h on true
+order by m.serial;
+
+-- name: meter_get
+select m.id, m.serial, m.manufacturer, m.model, m.protocol, m.interval_minutes, m.channel_map,
+       m.channel_constants, m.utc_offset_minutes, m.transport, m.poll_schedule, m.enabled,
+       m.retired_at, m.created_at, m.mm_layout, m.register_unit,
+       h.last_attempt_at, h.last_outcome, h.last_ok_at, h.failures_since_ok,
+       (select count(*) from smf.raw_read r where r.meter_id = m.id) as raw_reads
+from smf.meter m
+left join lateral smf.meter_poll_health(m.id) h on true
+where m.serial = %(serial)s;
+
+-- name: meter_recent_events
+select at, kind, message from smf.meter_event
+where meter_id = %(meter_id)s order by at desc, id desc limit %(limit)s;
+
+-- name: meter_set
+-- Change the given fields of a meter (NULL: unchanged).
+update smf.meter set
+    transport = coalesce(%(transport)s, transport),
+    interval_minutes = coalesce(%(interval_minutes)s, interval_minutes),
+    utc_offset_minutes = coalesce(%(utc_offset_minutes)s, utc_offset_minutes),
+    poll_schedule = coalesce(%(poll_schedule)s, poll_schedule),
+    model = coalesce(%(model)s, model),
+    protocol = coalesce(%(protocol)s, protocol),
+    mm_layout = coalesce(%(mm_layout)s, mm_layout),
+    register_unit = coalesce(%(register_unit)s, register_unit),
+    enabled = coalesce(%(enabled)s, enabled),
+    retired_at = case when %(enabled)s::boolean then null else retired_at end
+where serial = %(serial)s
+returning id;
+
+-- name: meter_retire
+-- Retire a meter: disabled and marked, never deleted (its readings stay).
+update smf.meter set enabled = false, retired_at = coalesce(retired_at, now())
+where serial = %(serial)s
+returning id, retired_at;

@@ -18,6 +18,8 @@ class FaultKind(Enum):
     CHANGE_SERIAL = "change_serial"  # answer with another meter serial
     OCCURRENCE = "occurrence"  # answer 0x40 (ocorrência no medidor)
     IGNORE_ACK = "ignore_ack"  # act as if the reader's ACK was lost (meter sends ENQ)
+    NOT_IMPLEMENTED = "not_implemented"  # answer 0x39 (command not implemented)
+    IGNORE_NAK = "ignore_nak"  # act as if the reader's NAK was lost (meter sends ENQ)
     REPEAT_BLOCK = "repeat_block"  # re-send the previous block after an ACK
     SKIP_BLOCK = "skip_block"  # jump over a block number
 

@@ -1,6 +1,7 @@
 """Deterministic synthetic load: a pure function of (meter serial, interval start, quantity).
 
-Tests compute expected mass-memory values from here, independently of the protocol path.
+Tests compute expected mass-memory values from here, independently of the protocol path: the
+pulse weights and the pulses → engineering-units arithmetic below are the emulator's own.
 The shape is a commercial customer in Brasília civil time (UTC-3): low at night, a morning ramp,
 a lunch dip, load shed during the 18-21 h ponta, weekdays > Saturday > Sunday, ±5 % noise.
 """
@@ -86,30 +87,44 @@ def quantity_value(serial: str, start: datetime, interval_min: int, code: int) -
     return 0.0
 
 
-def default_constant(code: int, interval_min: int) -> ChannelConstant:
-    """Pulse weight chosen so one interval's value fits in 12 bits."""
+def pulse_weight(code: int, interval_min: int, bcd: bool = False) -> tuple[int, int]:
+    """(numerator, denominator): engineering units per pulse, chosen so that one interval's
+    count fits in a word: 12 bits (0-4095), or 0-999 for a meter with BCD words (five times
+    coarser pulses). The emulator's own table; the decoder never supplies it."""
     if code in (17, 18, 19):
-        return ChannelConstant(1, 200) if interval_min <= 5 else ChannelConstant(1, 100)
-    if code in (20, 21, 22):
-        return ChannelConstant(1, 25) if interval_min <= 5 else ChannelConstant(1, 10)
-    return ChannelConstant(1, 100) if interval_min <= 5 else ChannelConstant(1, 40)
+        num, den = (1, 200) if interval_min <= 5 else (1, 100)
+    elif code in (20, 21, 22):
+        num, den = (1, 25) if interval_min <= 5 else (1, 10)
+    else:
+        num, den = (1, 100) if interval_min <= 5 else (1, 40)
+    return (num, den // 5) if bcd else (num, den)
+
+
+def default_constant(code: int, interval_min: int, bcd: bool = False) -> ChannelConstant:
+    """The constant the emulated meter announces in its parameter block (0x21 octets 129-146)."""
+    return ChannelConstant(*pulse_weight(code, interval_min, bcd))
 
 
 def interval_pulses(
-    serial: str, start: datetime, interval_min: int, code: int, constant: ChannelConstant
+    serial: str, start: datetime, interval_min: int, code: int, bcd: bool = False
 ) -> int:
-    """The 12-bit word the emulated meter stores for one channel and interval."""
+    """The count the emulated meter stores for one channel and interval (0-4095, or 0-999
+    with BCD words)."""
+    num, den = pulse_weight(code, interval_min, bcd)
     value = Fraction(quantity_value(serial, start, interval_min, code))
     if code in _HOUR_INTEGRAL:
         value *= Fraction(interval_min, 60)  # V·h, A·h
-    return min(MAX_PULSES, max(0, round(value / constant.value)))
+    return min(999 if bcd else MAX_PULSES, max(0, round(value * den / num)))
 
 
-def expected_value(serial: str, start: datetime, interval_min: int, code: int) -> float:
-    """What a correct reader must decode for this channel and interval (engineering units)."""
-    const = default_constant(code, interval_min)
-    pulses = interval_pulses(serial, start, interval_min, code, const)
-    value = pulses * const.value
+def expected_value(
+    serial: str, start: datetime, interval_min: int, code: int, bcd: bool = False
+) -> float:
+    """What a correct reader must decode for this channel and interval (engineering units):
+    pulses × num / den, and V·h or A·h over the interval's hours for codes 17-22. Computed
+    here with the emulator's own table and arithmetic, never with decoder code."""
+    num, den = pulse_weight(code, interval_min, bcd)
+    pulses = interval_pulses(serial, start, interval_min, code, bcd)
     if code in _HOUR_INTEGRAL:
-        value /= Fraction(interval_min, 60)
-    return float(value)
+        return pulses * num * 60 / (den * interval_min)
+    return pulses * num / den

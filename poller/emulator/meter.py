@@ -31,7 +31,7 @@ from poller.protocol.codec.events import (
     encode_outages,
 )
 from poller.protocol.codec.instant import Instantaneous, encode_instantaneous
-from poller.protocol.codec.massmem import WORDS_PER_BLOCK, encode_mass_memory_blocks
+from poller.protocol.codec.massmem import WORDS_PER_BLOCK
 from poller.protocol.codec.measurement import MeasurementParameters, encode_measurement_parameters
 from poller.protocol.codec.params import ChannelConstant, Parameters, encode_parameters
 from poller.protocol.codec.registers import (
@@ -43,7 +43,24 @@ from poller.protocol.codec.registers import (
 from poller.protocol.framing import CODE_NOT_IMPLEMENTED, CODE_OCCURRENCE, Command, response_body
 from poller.protocol.timebase import DEFAULT_UTC_OFFSET, DstRule, local_to_utc, utc_to_local
 
-from .load import GROUPS_3, GROUPS_12, default_constant, interval_pulses, quantity_value
+from .load import (
+    GROUPS_3,
+    GROUPS_12,
+    default_constant,
+    interval_pulses,
+    pulse_weight,
+    quantity_value,
+)
+from .mmwords import LAYOUTS, pack
+
+#: register units "kwh_xN": the register holds kWh (kvarh) × N
+REGISTER_SCALE = {
+    "kwh_x1": 1,
+    "kwh_x10": 10,
+    "kwh_x100": 100,
+    "kwh_x1000": 1000,
+    "kwh_x10000": 10000,
+}
 
 Clock = Callable[[], datetime]
 
@@ -81,6 +98,16 @@ class MeterConfig:
     penultimate_reset: datetime | None = None
     outages: tuple[tuple[datetime, datetime], ...] = ()  # UTC [start, end)
     dst: DstRule = field(default_factory=DstRule)
+    #: mass-memory word layout (see mmwords.LAYOUTS); BCD meters use coarser pulses
+    mm_layout: str = "hi-first/bin"
+    #: unit of the 0x23/0x24 energy registers: "pulses", or "kwh_xN" = kWh × N (N = 1 ... 10000)
+    register_unit: str = "kwh_x1000"
+    #: fault: registers report this fraction more energy than the mass memory holds
+    register_skew: float = 0.0
+
+    @property
+    def bcd(self) -> bool:
+        return self.mm_layout.endswith("bcd")
 
 
 class EmulatedMeter:
@@ -88,6 +115,10 @@ class EmulatedMeter:
         self.config = cfg = config or MeterConfig()
         if cfg.channels not in (3, 12):
             raise ValueError("channels must be 3 or 12")
+        if cfg.mm_layout not in LAYOUTS:
+            raise ValueError(f"mm_layout must be one of {LAYOUTS}")
+        if cfg.register_unit != "pulses" and cfg.register_unit not in REGISTER_SCALE:
+            raise ValueError(f"register_unit must be 'pulses' or one of {sorted(REGISTER_SCALE)}")
         self.clock = clock
         self.serial = cfg.serial
         self.groups = GROUPS_12 if cfg.channels == 12 else GROUPS_3
@@ -119,7 +150,8 @@ class EmulatedMeter:
         return datetime.fromtimestamp(int(utc.timestamp()) // step * step, UTC)
 
     def constants(self, group: int) -> tuple[ChannelConstant, ...]:
-        return tuple(default_constant(c, self.config.interval_min) for c in self.groups[group])
+        cfg = self.config
+        return tuple(default_constant(c, cfg.interval_min, cfg.bcd) for c in self.groups[group])
 
     # --- periods -----------------------------------------------------------------------------
     def period(self, previous: bool) -> tuple[datetime, datetime]:
@@ -139,8 +171,7 @@ class EmulatedMeter:
     def pulses(self, start: datetime, code: int) -> int:
         if self.in_outage(start):
             return 0
-        const = default_constant(code, self.config.interval_min)
-        return interval_pulses(self.serial, start, self.config.interval_min, code, const)
+        return interval_pulses(self.serial, start, self.config.interval_min, code, self.config.bcd)
 
     def words(self, group: int, previous: bool) -> list[int]:
         if group >= len(self.groups):
@@ -149,14 +180,21 @@ class EmulatedMeter:
         return [self.pulses(s, c) for s in self.interval_starts(previous) for c in codes]
 
     def register_total(self, code: int, until: datetime) -> int:
-        """Register of a channel at ``until``: engineering value × 1000 (see register_value)."""
-        const = default_constant(code, self.config.interval_min).value
-        total = Fraction(0)
+        """Register of a channel at ``until`` in ``config.register_unit``: the pulse count, or
+        the energy (pulses × num / den, kWh) times N for ``kwh_xN``; ``register_skew`` inflates
+        it (a meter whose registers disagree with its mass memory)."""
+        cfg = self.config
+        pulses = 0
         t = self.floor(self.install)
         while t + self.interval <= until:
-            total += self.pulses(t, code) * const
+            pulses += self.pulses(t, code)
             t += self.interval
-        return round(total * 1000)
+        if cfg.register_unit == "pulses":
+            total = Fraction(pulses)
+        else:
+            num, den = pulse_weight(code, cfg.interval_min, cfg.bcd)
+            total = Fraction(pulses * num * REGISTER_SCALE[cfg.register_unit], den)
+        return round(total * (1 + Fraction(cfg.register_skew)))
 
     # --- responses ---------------------------------------------------------------------------
     def parameters(self, code: int, group: int) -> Parameters:
@@ -257,7 +295,7 @@ class EmulatedMeter:
             return [body]
         if code in (0x26, 0x27, 0x52):
             words = self.words(self.selected_group, previous=code == 0x27)
-            return encode_mass_memory_blocks(code, self.serial, words)
+            return self.mass_memory_bodies(code, words)
         if code in (0x23, 0x24):
             return [encode_registers(self.registers(code == 0x24))]
         if code == 0x14:
@@ -289,6 +327,20 @@ class EmulatedMeter:
         elif cmd.code == 0x64:
             s = SetDaylightSaving.from_params(cmd.params)
             self.dst = DstRule(s.enabled, s.winter_end, s.summer_end)
+
+    def mass_memory_bodies(self, code: int, words: list[int]) -> list[bytes]:
+        """Composite answer: block header [C] then 166 words per block in the meter's layout,
+        packed by the emulator's own code (mmwords), the last block padded with zeros."""
+        n = max(1, -(-len(words) // WORDS_PER_BLOCK))
+        bodies = []
+        for i in range(n):
+            chunk = words[i * WORDS_PER_BLOCK : (i + 1) * WORDS_PER_BLOCK]
+            number = i + 1
+            hundreds, rest = divmod(number, 100)
+            header = bytes((hundreds | (0x10 if i == n - 1 else 0), (rest // 10) << 4 | rest % 10))
+            data = pack(chunk, self.config.mm_layout).ljust(249, b"\x00")
+            bodies.append(response_body(code, self.serial, header + data))
+        return bodies
 
     def measurement_parameters(self) -> MeasurementParameters:
         return MeasurementParameters(

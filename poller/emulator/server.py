@@ -3,9 +3,9 @@
 Conventional mode (meter side of NBR 14522 §1.3): while idle, send ENQ every
 ``enq_interval`` (only when no input is pending); take a 66/71-octet command; NAK a bad CRC;
 answer (or WAIT, per the fault plan); for each block wait ``response_timeout`` for ACK/NAK,
-re-send on NAK (at most ``max_naks``), send ENQ when the ACK does not come (at most
-``max_enq_repeats``), then go back to idle. "01 99" mode: answer each wrapped command; octet
-005 = 01 moves to the next block, 02 repeats it.
+re-send on NAK (the ``max_naks``-th NAK abandons the block: back to idle), send ENQ when the
+ACK does not come (at most ``max_enq_repeats``), then go back to idle. "01 99" mode: answer
+each wrapped command; octet 005 = 01 moves to the next block, 02 repeats it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from poller.protocol.framing import (
     ACK,
+    CODE_NOT_IMPLEMENTED,
     COMPOSITE_CODES,
     ENQ,
     NAK,
@@ -31,6 +32,7 @@ from poller.protocol.framing import (
     build_response,
     command_framer,
     parse_command,
+    response_body,
     wrap,
     wrapped_framer,
 )
@@ -209,6 +211,8 @@ class MeterEmulator:
         self.commands_served += 1
         if self.faults.take(FaultKind.OCCURRENCE, cmd.code):
             return [self.meter.occurrence_body()]
+        if self.faults.take(FaultKind.NOT_IMPLEMENTED, cmd.code):
+            return [response_body(CODE_NOT_IMPLEMENTED, self.meter.serial, b"")]
         bodies = self.meter.handle(cmd)
         if self.faults.take(FaultKind.CHANGE_SERIAL, cmd.code):
             bodies = [self.meter.with_serial(b, self.behaviour.changed_serial) for b in bodies]
@@ -292,11 +296,14 @@ class MeterEmulator:
                     naks = enqs = 0
                     continue
             if isinstance(ev, Signal) and ev.byte == NAK:
-                naks += 1
-                if naks > b.max_naks:
-                    return True
-                resend = True
-                continue
+                if self.faults.take(FaultKind.IGNORE_NAK, code, number):
+                    ev = None  # as if the NAK was lost: ENQ asks the reader to answer again
+                else:
+                    naks += 1
+                    if naks >= b.max_naks:
+                        return True  # 7 NAKs: the meter abandons the block, back to idle
+                    resend = True
+                    continue
             if ev is None:
                 enqs += 1
                 if enqs > b.max_enq_repeats:

@@ -27,14 +27,16 @@ from .codec.events import AlterationLog, Outages, decode_alteration_log, decode_
 from .codec.instant import Instantaneous, decode_instantaneous
 from .codec.massmem import (
     CHANNELS_PER_GROUP,
-    assemble_words,
+    assemble_data,
     decode_mass_memory_block,
     interval_starts,
     period_anchor,
-    pulses_to_value,
+    pulse_scale,
     split_intervals,
+    unpack_words,
 )
 from .codec.measurement import MeasurementParameters, decode_measurement_parameters
+from .codec.mmlayout import DEFAULT_LAYOUT, Layout
 from .codec.params import Parameters, decode_parameters
 from .codec.quantities import ABSENT_CODES, DEFAULT_QUANTITY_MAP, QuantityKind
 from .codec.registers import Registers, decode_registers
@@ -58,6 +60,18 @@ class MassMemory:
     #: canonical name → (group, channel index in group, ABNT quantity code)
     channels: dict[str, tuple[int, int, int]]
     parameters: tuple[Parameters, ...] = field(repr=False, default=())
+    #: raw data of each channel group read (for other layouts and plausibility)
+    groups: tuple[GroupData, ...] = field(repr=False, default=())
+    layout: Layout = DEFAULT_LAYOUT
+
+
+@dataclass(frozen=True, slots=True)
+class GroupData:
+    """The raw mass memory of one channel group: its parameter block and data octets."""
+
+    group: int
+    parameters: Parameters
+    data: bytes
 
 
 def mass_memory_plan(previous: bool, group: int) -> tuple[int, int]:
@@ -85,6 +99,7 @@ class MeterClient:
         utc_offset: timedelta = DEFAULT_UTC_OFFSET,
         quantity_map: Mapping[int, tuple[str, QuantityKind]] = DEFAULT_QUANTITY_MAP,
         max_groups: int = 4,
+        layout: Layout = DEFAULT_LAYOUT,
     ) -> None:
         self.session = session
         self.meter_serial = meter_serial
@@ -92,10 +107,15 @@ class MeterClient:
         self.quantity_map = dict(quantity_map)
         self.max_groups = max_groups
         self.dst = DstRule()
+        #: mass-memory word layout used to decode (see codec/mmlayout.py)
+        self.layout: Layout = layout
+        #: every response body received, in order (the raw blocks kept with a read)
+        self.responses: list[bytes] = []
 
     # --- plumbing ---------------------------------------------------------------------------
     async def _one(self, code: int, params: bytes = b"") -> bytes:
         bodies = await self.session.request(code, params)
+        self.responses.extend(bodies)
         body = bodies[0]
         serial = bytes(body[1:5]).hex()
         if self.meter_serial is not None and serial != self.meter_serial:
@@ -153,13 +173,13 @@ class MeterClient:
 
     async def read_mass_memory(self, previous: bool = False) -> MassMemory:
         """Mass memory of the current (0x26) or previous (0x27) period, every channel group the
-        meter has (up to ``max_groups``). Raises on any incomplete read: never partial."""
+        meter has (up to ``max_groups``), decoded with ``self.layout``. The raw data of each
+        group is kept (``groups``) so that other layouts can be tried without a re-read.
+        Raises on any incomplete read: never partial."""
         base = await self.read_parameters(previous=previous)
         n_groups = max(1, min(base.channel_groups or 1, self.max_groups))
-        merged: dict[datetime, dict[str, float | None]] = {}
-        channels: dict[str, tuple[int, int, int]] = {}
         params_read = [base]
-        interval = timedelta(0)
+        groups: list[GroupData] = []
         for group in range(n_groups):
             pcode, mcode = mass_memory_plan(previous, group)
             if group == 0 and pcode in (0x21, 0x22):
@@ -170,26 +190,49 @@ class MeterClient:
                 params_read.append(p)
             if all(c in ABSENT_CODES for c in p.quantity_codes):
                 continue
+            groups.append(GroupData(group, p, await self._group_data(p, mcode, previous)))
+        return self.decode_groups(base.meter_serial, previous, groups, self.layout, params_read)
+
+    def decode_groups(
+        self,
+        meter_serial: str,
+        previous: bool,
+        groups: Sequence[GroupData],
+        layout: Layout,
+        params_read: Sequence[Parameters] = (),
+    ) -> MassMemory:
+        """Intervals of the raw ``groups`` under ``layout`` (pure: no I/O). Raises DecodeError."""
+        merged: dict[datetime, dict[str, float | None]] = {}
+        channels: dict[str, tuple[int, int, int]] = {}
+        interval = timedelta(0)
+        for g in groups:
+            p = g.parameters
             interval = timedelta(seconds=p.mm_interval_seconds)
-            for start, pulses in await self._group_pulses(p, mcode, previous):
-                row = merged.setdefault(start, dict.fromkeys(QUANTITY_NAMES))
-                for idx, (code, count) in enumerate(zip(p.quantity_codes, pulses, strict=True)):
-                    mapped = self.quantity_map.get(code)
-                    if mapped is None:
-                        continue
-                    name, kind = mapped
-                    channels[name] = (group, idx, code)
-                    row[name] = pulses_to_value(count, p.constants[idx], kind, interval)
+            # per channel of the group: (index, name, num, den); value = pulses × num / den
+            plan = []
+            for idx, code in enumerate(p.quantity_codes):
+                mapped = self.quantity_map.get(code)
+                if mapped is None:
+                    continue
+                name, kind = mapped
+                channels[name] = (g.group, idx, code)
+                plan.append((idx, name, *pulse_scale(p.constants[idx], kind, interval)))
+            for start, pulses in self._group_pulses(p, g.data, previous, layout):
+                row = merged.get(start)
+                if row is None:
+                    row = merged[start] = dict.fromkeys(QUANTITY_NAMES)
+                for idx, name, num, den in plan:
+                    row[name] = pulses[idx] * num / den
         intervals = [Interval(s, merged[s]) for s in sorted(merged)]
         return MassMemory(
-            base.meter_serial, previous, interval, intervals, channels, tuple(params_read)
-        )
+            meter_serial, previous, interval, intervals, channels, tuple(params_read),
+            tuple(groups), layout,
+        )  # fmt: skip
 
-    async def _group_pulses(
-        self, p: Parameters, mcode: int, previous: bool
-    ) -> list[tuple[datetime, list[int]]]:
+    async def _group_data(self, p: Parameters, mcode: int, previous: bool) -> bytes:
         n_words = p.words_previous if previous else p.words_current
         bodies = await self.session.request(mcode)
+        self.responses.extend(bodies)
         blocks = [decode_mass_memory_block(b) for b in bodies]
         for blk in blocks:
             if blk.meter_serial != p.meter_serial:
@@ -199,10 +242,16 @@ class MeterClient:
                     code=mcode,
                 )
         try:
-            words = assemble_words(blocks, n_words)
+            return assemble_data(blocks, n_words)
         except SequenceBreakError as exc:
             exc.partial_blocks = tuple(bodies)
             raise
+
+    def _group_pulses(
+        self, p: Parameters, data: bytes, previous: bool, layout: Layout
+    ) -> list[tuple[datetime, list[int]]]:
+        n_words = p.words_previous if previous else p.words_current
+        words = unpack_words(data, layout)[:n_words]
         rows = split_intervals(words, CHANNELS_PER_GROUP)
         if not rows:
             return []
@@ -210,7 +259,7 @@ class MeterClient:
         anchor = self.to_utc(anchor_local)
         if anchor is None:
             raise DecodeError(
-                f"0x{mcode:02X}: {len(rows)} intervals but no demand reset to anchor them"
+                f"{len(rows)} mass-memory intervals but no demand reset to anchor them"
             )
         starts = interval_starts(anchor, len(rows), timedelta(seconds=p.mm_interval_seconds))
         return list(zip(starts, rows, strict=True))

@@ -11,8 +11,12 @@ Conventional session (NBR 14522 §1.3), reader side::
   WaitStormError.
 * No answer within Tmaxrsp, or an ENQ instead of the answer: resend after the ENQ; more than 7
   unanswered transmissions → ResponseTimeoutError.
-* A response with a bad CRC, or that stops arriving (Tmaxcar): wait for the line to go quiet,
-  NAK; more than 7 NAKs per block → CrcError / ShortFrameError.
+* A response with a bad CRC, or that stops arriving (Tmaxcar): drop what is left of it and NAK
+  at once (no waiting for a quiet line, which would swallow the meter's ENQs). An ENQ (or
+  silence) after our NAK asks for our last answer again: NAK again, never ACK (an ACK would make
+  the meter take the corrupt block as accepted). The meter gives a block up after 7 NAKs: then
+  CrcError names the block and how many receptions failed the CRC or were short (not a
+  timeout); a reader-side limit of 7 NAKs per block applies too.
 * Composite answers (0x26/0x27/0x52): ACK each block; the meter repeats ENQ when our ACK was
   lost, and we repeat the ACK; a repeated block (our ACK lost) is ACKed and dropped; any other
   numbering gap → SequenceBreakError. The last block carries flag 0x10.
@@ -157,11 +161,12 @@ class _LinkBase:
                 return None
             self._framer.feed(data)
 
-    async def _drain_quiet(self) -> None:
-        """Discard input until the line has been quiet for Tmaxcar (end of a bad block)."""
+    def _discard_tail(self) -> None:
+        """Drop what is left of a bad block: the framer's buffer and the octets already
+        received. No waiting for a quiet line: the meter waits for our NAK (Tmaxrsp), and an
+        ENQ it sends meanwhile must be seen, not swallowed."""
         self._framer.reset()
-        while await self.transport.read(self.timers.inter_char_timeout):
-            pass
+        self.transport.read_available()
 
     def _check_body(self, body: bytes, code: int, where: str) -> None:
         """Raise for 0x40/0x39, a foreign code or a foreign meter serial."""
@@ -275,7 +280,7 @@ class Link(_LinkBase):
         await tr.write(command)
         expected = 1
         awaiting_next = False  # True after ACKing an intermediate block
-        naks_in = naks_out = waits = unanswered = 0
+        naks_in = naks_out = waits = unanswered = bad_crc = short = 0
         after_wait = False
         while True:
             where = self._where(code, composite, expected)
@@ -285,6 +290,20 @@ class Link(_LinkBase):
                 if after_wait and ev is not None:
                     after_wait = False  # the ENQ we were told to wait for
                     await tr.write(command)
+                    continue
+                if naks_out:
+                    # Our last answer to this block was NAK. The meter gives up a block after
+                    # max_naks NAKs (then ENQs or stays silent): report why. Before that, an ENQ
+                    # (or silence) asks for our last answer again: NAK, never ACK.
+                    unanswered += 1
+                    if naks_out >= lim.max_naks or unanswered >= lim.max_unanswered:
+                        raise CrcError(
+                            f"meter abandoned {where} after {naks_out} NAKs: "
+                            f"{bad_crc} CRC failure(s), {short} short frame(s)",
+                            code=code,
+                        )
+                    self.stats.naks_sent += 1
+                    await tr.write(bytes((NAK,)))
                     continue
                 unanswered += 1
                 if unanswered >= lim.max_unanswered:
@@ -328,10 +347,15 @@ class Link(_LinkBase):
                 continue
             if isinstance(ev, _Short) or not ev.ok:
                 naks_out += 1
+                if isinstance(ev, _Short):
+                    short += 1
+                else:
+                    bad_crc += 1
                 self._bad_frame(ev, where, naks_out)
-                await self._drain_quiet()
+                self._discard_tail()
                 self.stats.naks_sent += 1
-                await tr.write(bytes((NAK,)))
+                await tr.write(bytes((NAK,)))  # at once: the meter is waiting for our answer
+                unanswered = 0
                 continue
             body = ev.body
             try:
@@ -360,7 +384,7 @@ class Link(_LinkBase):
                 return
             expected += 1
             awaiting_next = True
-            naks_in = naks_out = waits = unanswered = 0
+            naks_in = naks_out = waits = unanswered = bad_crc = short = 0
 
 
 class WrappedLink(_LinkBase):
@@ -428,7 +452,7 @@ class WrappedLink(_LinkBase):
             if isinstance(ev, _Short) or not ev.ok:
                 naks_out += 1
                 self._bad_frame(ev, where, naks_out)
-                await self._drain_quiet()
+                self._discard_tail()
                 self.stats.naks_sent += 1
                 # Simple commands use octet 005 as a parameter (0x25): re-request instead.
                 last_sent = cmd(2) if composite else cmd(0)

@@ -21,6 +21,7 @@ class Transport(ABC):
     def __init__(self) -> None:
         self._buf = bytearray()
         self._event = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # the pending read(), if any
         self._closed = True
         self._reason = "not connected"
         self.bytes_in = 0
@@ -43,7 +44,7 @@ class Transport(ABC):
         if not self._closed:
             self._closed = True
             self._reason = "closed by us"
-            self._event.set()
+            self._wake()
         await self._close()
 
     async def reconnect(self) -> None:
@@ -56,15 +57,21 @@ class Transport(ABC):
         self._event.clear()
         self._closed = False
 
+    def _wake(self) -> None:
+        self._event.set()
+        w = self._waiter
+        if w is not None and not w.done():
+            w.set_result(None)
+
     def _feed(self, data: bytes) -> None:
         self.bytes_in += len(data)
         self._buf += data
-        self._event.set()
+        self._wake()
 
     def _lost(self, reason: str) -> None:
         self._closed = True
         self._reason = reason
-        self._event.set()
+        self._wake()
 
     async def write(self, data: bytes) -> None:
         if self._closed:
@@ -88,11 +95,24 @@ class Transport(ABC):
             if self._closed:
                 raise LinkClosedError(f"link closed ({self._reason})")
             self._event.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._event.wait(), timeout)
+            # A bare future and one timer: cheaper than asyncio.wait_for (a task per call),
+            # which dominated the poller's event-loop CPU (bench/RESULTS.md, Poll CPU).
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(timeout, _wake_up, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
             if not self._buf and self._closed:
                 raise LinkClosedError(f"link closed ({self._reason})")
         return self.read_available()
+
+
+def _wake_up(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class _TcpProtocol(asyncio.Protocol):

@@ -25,7 +25,9 @@ from poller.protocol.client import MeterClient
 from poller.protocol.link import Link, LinkLimits, LinkTimers, WrappedLink
 from poller.protocol.transport import SerialTransport, TcpTransport, Transport
 
-VECTORS = Path("/work/shared/test-vectors/nbr14522.json")
+#: Vendored copy of the project's shared NBR 14522 test vectors (tests read nothing outside
+#: the checkout).
+VECTORS = Path(__file__).parent / "vectors" / "nbr14522.json"
 NOW = datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC)  # a Friday, 12:02:31 in Brasília
 
 FAST_TIMERS = LinkTimers(enq_timeout=2.0, response_timeout=0.3, inter_char_timeout=0.05)

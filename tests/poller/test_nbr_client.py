@@ -14,7 +14,6 @@ from poller.emulator.load import GROUPS_12, expected_value
 from poller.protocol.client import MassMemory, MeterClient
 from poller.protocol.codec.quantities import DEFAULT_QUANTITY_MAP
 from poller.protocol.link import Link
-from poller.protocol.plausibility import Verdict, check_mass_memory, compare
 from poller.protocol.public_format import (
     FileSession,
     public_file_name,
@@ -107,24 +106,6 @@ async def test_outages_zero_the_intervals(clock: FixedClock) -> None:
     assert [(r.client.to_utc(o.start), r.client.to_utc(o.end)) for o in outages.records] == [out]
     zeroed = [iv for iv in mm.intervals if out[0] <= iv.start < out[1]]
     assert len(zeroed) == 6 and all(iv.values["active_fwd_kwh"] == 0 for iv in zeroed)
-
-
-async def test_plausibility_against_registers(clock: FixedClock) -> None:
-    async with rig(clock) as r:
-        mm = await r.client.read_mass_memory()
-        before = await r.client.read_registers(previous=True)
-        after = await r.client.read_registers()
-    rows = [iv.values for iv in mm.intervals]
-    results = check_mass_memory(rows, before, after, LEGACY_3_CHANNELS)
-    assert [x.verdict for x in results] == [Verdict.CONSISTENT] * 3
-    assert results[0].relative_error == pytest.approx(0, abs=1e-9)
-    # a meter whose words were misread (e.g. wrong nibble order) contradicts its registers
-    skewed = [{k: (v * 1.3 if v else v) for k, v in row.items()} for row in rows]
-    bad = check_mass_memory(skewed, before, after, LEGACY_3_CHANNELS)
-    assert bad[0].verdict is Verdict.CONTRADICTS and bad[0].relative_error == pytest.approx(0.3)
-    assert "relative error 30.00% → contradicts" in str(bad[0])
-    assert compare("x", 0.2, 0.1).verdict is Verdict.INCONCLUSIVE
-    assert compare("x", 5.0, -1.0).verdict is Verdict.CONTRADICTS
 
 
 async def test_public_format_file_decodes_like_the_live_read(clock: FixedClock) -> None:

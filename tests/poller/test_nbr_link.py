@@ -6,6 +6,8 @@ recovery) or in a specific, classified error.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from poller.emulator import FaultKind, FixedClock, LinkBehaviour, MeterConfig
@@ -48,7 +50,7 @@ async def test_mass_memory_read_is_clean(clock: FixedClock, via: str) -> None:
         (FaultKind.CORRUPT_CRC, 1),
         (FaultKind.DROP_BYTE, 1),
         (FaultKind.EXTRA_BYTE, 1),
-        (FaultKind.CORRUPT_CRC, 7),  # exactly the limit: still recovers
+        (FaultKind.CORRUPT_CRC, 6),  # the 7th transmission is good: still recovers
     ],
 )
 async def test_bad_block_is_naked_and_resent(
@@ -61,22 +63,74 @@ async def test_bad_block_is_naked_and_resent(
         assert r.link.stats.naks_sent == count
 
 
-async def test_persistent_crc_error_is_classified(clock: FixedClock) -> None:
+async def test_meter_abandons_a_block_after_7_naks_and_the_cause_is_reported(
+    clock: FixedClock,
+) -> None:
     async with rig(clock) as r:
+        r.faults.add(FaultKind.CORRUPT_CRC, code=0x26, block=3, count=7)
+        with pytest.raises(CrcError) as ei:
+            await r.link.request(0x26)
+        # the real cause, not "no response ... (timeout)": which block, how many CRC failures
+        assert str(ei.value) == (
+            "meter abandoned 0x26 block 3 after 7 NAKs: 7 CRC failure(s), 0 short frame(s)"
+        )
+        assert not isinstance(ei.value, ResponseTimeoutError)
+        assert len(ei.value.partial_blocks) == 2 and ei.value.retryable
+        assert r.link.stats.naks_sent == 7
+        assert len(await r.link.request(0x26)) == BLOCKS  # the meter is back to idle: in step
+
+
+async def test_abandoned_after_short_frames(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.DROP_BYTE, code=0x21, count=7)
+        with pytest.raises(CrcError, match=r"abandoned 0x21 after 7 NAKs: 0 CRC .*, 7 short"):
+            await r.client.read_parameters()
+
+
+async def test_reader_limit_with_a_meter_that_never_gives_up(clock: FixedClock) -> None:
+    stubborn = LinkBehaviour(enq_interval=0.01, response_timeout=0.15, inter_char_timeout=0.05,
+                             max_naks=99)  # fmt: skip
+    async with rig(clock, behaviour=stubborn) as r:
         r.faults.add(FaultKind.CORRUPT_CRC, code=0x26, block=3, count=8)
         with pytest.raises(CrcError) as ei:
             await r.link.request(0x26)
         msg = str(ei.value)
         assert msg.startswith("CRC mismatch in response to 0x26 block 3: got 0x")
         assert ", computed 0x" in msg and "(8 bad receptions)" in msg
-        assert len(ei.value.partial_blocks) == 2 and ei.value.retryable
-
-
-async def test_persistent_short_frame(clock: FixedClock) -> None:
-    async with rig(clock) as r:
+    async with rig(clock, behaviour=stubborn) as r:
         r.faults.add(FaultKind.DROP_BYTE, code=0x21, count=8)
         with pytest.raises(ShortFrameError, match=r"short frame in response to 0x21: 257 of 258"):
             await r.client.read_parameters()
+
+
+@pytest.mark.parametrize(("code", "block"), [(0x21, 1), (0x26, 2)])
+async def test_enq_after_our_nak_is_answered_with_nak_again(
+    clock: FixedClock, code: int, block: int
+) -> None:
+    """The meter did not hear our NAK and sends ENQ: it asks for our last answer. An ACK would
+    make it take the corrupt block as accepted (block 3 would follow block 1)."""
+    async with rig(clock) as r:
+        clean = await r.link.request(code, b"\x00\x00" if code == 0x21 else b"")
+        r.faults.add(FaultKind.CORRUPT_CRC, code=code, block=block)
+        r.faults.add(FaultKind.IGNORE_NAK, code=code, block=block)
+        again = await r.link.request(code, b"\x00\x00" if code == 0x21 else b"")
+        assert r.link.stats.naks_sent == 2  # the NAK, then the same answer to the ENQ
+    assert again == clean
+
+
+async def test_a_bad_block_is_naked_at_once(clock: FixedClock) -> None:
+    """With a long inter-character timeout (TCP), waiting for a quiet line before the NAK would
+    outlast the meter's patience: it ENQs, gives the block up and goes back to idle ENQs,
+    which keep the line busy for ever. A prompt NAK gets the block resent."""
+    from poller.protocol.link import LinkTimers
+
+    impatient = LinkBehaviour(enq_interval=0.01, response_timeout=1.0, inter_char_timeout=0.05,
+                              max_enq_repeats=1)  # fmt: skip
+    slow_gap = LinkTimers(enq_timeout=2.0, response_timeout=3.0, inter_char_timeout=3.0)
+    async with rig(clock, behaviour=impatient, timers=slow_gap) as r:
+        r.faults.add(FaultKind.CORRUPT_CRC, code=0x21)
+        p = await asyncio.wait_for(r.client.read_parameters(), 30)
+        assert p.meter_serial == "12345678" and r.link.stats.naks_sent == 1
 
 
 async def test_garbage_is_a_sequence_break_then_recovered(clock: FixedClock) -> None:

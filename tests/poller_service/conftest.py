@@ -4,7 +4,8 @@ second. Expected values come from the emulator's load function, never from the r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -103,7 +104,9 @@ def expected_rows(
     t = lo
     while t < hi:
         out[t] = {
-            COLUMN_OF[n]: round(expected_value(meter.serial, t, im, CODE_OF[n]) * 1000)
+            COLUMN_OF[n]: round(
+                expected_value(meter.serial, t, im, CODE_OF[n], meter.config.bcd) * 1000
+            )
             for n in names
         }
         t += timedelta(minutes=im)
@@ -131,6 +134,24 @@ def assert_matches(settings: Settings, meter: EmulatedMeter, lo: datetime, hi: d
         row = got[ts]
         assert {c: row[c] for c in cols} == cols, ts
         assert row["quality"] == "measured" and row["source"] == "meter"
+
+
+#: events of the first read of a meter whose profile was undetermined (the emulator's data decide)
+PROFILE_EVENTS = ("mm_layout_decided", "register_unit_decided")
+
+
+def without_profile(events: list[str]) -> list[str]:
+    return [e for e in events if e not in PROFILE_EVENTS]
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait for a condition (polled every 10 ms); the timeout only guards against a hang and
+    never decides a test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "timed out waiting for a condition"
+        await asyncio.sleep(0.01)
 
 
 def q(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:

@@ -87,7 +87,9 @@ async def test_changed_serial_logs_an_event_and_stores_nothing(
     assert res.outcome == "wrong_meter" and res.sessions == 1 and res.events == ["serial_changed"]
     assert again.outcome == "wrong_meter" and back.ok and back.intervals_stored == 432
     events = q(
-        db_settings, "select kind, detail->>'expected', detail->>'found' from smf.meter_event"
+        db_settings,
+        "select kind, detail->>'expected', detail->>'found' from smf.meter_event "
+        "where kind = 'serial_changed'",
     )
     assert events == [("serial_changed", "32600760", "99999999")]
     assert [a[:3] for a in attempts(db_settings)] == [

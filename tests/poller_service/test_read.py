@@ -50,8 +50,12 @@ async def test_side_tables_and_connectivity_log(db_settings: Settings, clock: Fi
         ("schedule", "ok", None, 432, 432, True, True, 0, True),
         ("schedule", "ok", None, 148, 4, True, True, 0, True),
     ]
-    # registers agree with the mass memory: no plausibility event
-    assert q(db_settings, "select kind from smf.meter_event") == []
+    # the first read decides the emulator's profile from its data; registers agree with the
+    # mass memory: no plausibility event
+    assert q(db_settings, "select kind from smf.meter_event order by id") == [
+        ("mm_layout_decided",),
+        ("register_unit_decided",),
+    ]
 
 
 async def test_reread_is_idempotent(db_settings: Settings, clock: FixedClock) -> None:

@@ -13,11 +13,12 @@ from poller.emulator import FixedClock
 from .conftest import poller, q, site
 
 
-async def _until(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+async def _until(predicate: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Wait for a condition (polled); the timeout only guards against a hang."""
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, "timed out waiting"
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.01)
 
 
 def _attempts(settings: Settings) -> int:
@@ -30,13 +31,16 @@ async def test_schedule_on_demand_and_stop(db_settings: Settings, clock: FixedCl
         stop = asyncio.Event()
         service = asyncio.create_task(p.run(stop))
         await _until(lambda: _attempts(db_settings) == 1)  # never read before: read at once
-        await asyncio.sleep(0.2)
+        seen = p.loops
+        await _until(lambda: p.loops >= seen + 20)  # twenty passes of the loop, whatever speed
         assert _attempts(db_settings) == 1  # not due again until the next quarter hour
         clock.advance(timedelta(minutes=15))  # NOW 15:02:31 -> 15:17:31, past 15:15 + 2 min
         await _until(lambda: _attempts(db_settings) == 2)
         assert p.request_read(s.meter.serial) and not p.request_read("00000000")
         await _until(lambda: _attempts(db_settings) == 3)
-        await asyncio.sleep(0.2)
+        seen = p.loops
+        await _until(lambda: p.loops >= seen + 20)
+        assert _attempts(db_settings) == 3  # the on-demand read is not repeated
         stop.set()
         await asyncio.wait_for(service, 5)
     triggers = q(db_settings, "select trigger from smf.poll_attempt order by started_at")

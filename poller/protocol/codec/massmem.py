@@ -7,13 +7,14 @@ interleaved (ch1, ch2, ch3 per interval); the word count comes from the paramete
 
 Inferred [I] or unknown [?], each held by exactly one function below:
 
-* :func:`unpack_words` / :func:`pack_words`: nibble placement of two words in three octets;
-* :func:`word_to_pulses`: words are plain binary pulse counts (no BCD, no event flags);
+* :func:`unpack_words` / :func:`pack_words`: nibble placement of two words in three octets and
+  binary or BCD words: four layouts, chosen per meter (:mod:`.mmlayout`, :mod:`poller.detect`);
+  how outages, demand resets or clock changes are flagged inside the words is [?];
 * :func:`period_anchor`: where a period's first interval starts;
 * :func:`interval_starts`: one slot per interval, contiguous, oldest first;
-* :func:`pulses_to_value`: pulses × constant, V·h and A·h divided by the interval in hours.
+* :func:`pulse_scale`: pulses × constant, V·h and A·h divided by the interval in hours.
 
-:mod:`poller.protocol.plausibility` checks decoded data against the registers to flag a meter
+:mod:`poller.detect` checks decoded data against the registers to choose a layout and flag a meter
 contradicting them.
 """
 
@@ -22,19 +23,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from fractions import Fraction
 
 from ..bcd import bcd_digits, from_bcd_byte
 from ..errors import DecodeError, SequenceBreakError
 from ..framing import RESPONSE_BODY_LEN
 from ._fields import BodyWriter, require_body, span
+from .mmlayout import DEFAULT_LAYOUT, Layout, pack, unpack
 from .params import ChannelConstant, Parameters
 from .quantities import QuantityKind
 
 MASS_MEMORY_CODES = (0x26, 0x27, 0x52)
 DATA_OCTETS = 249
 WORDS_PER_BLOCK = 166
-MAX_WORD = 0xFFF
+MAX_WORD = 0xFFF  # largest binary word (kept for poller.public_io)
 LAST_BLOCK_FLAG = 0x10
 CHANNELS_PER_GROUP = 3
 
@@ -74,40 +75,20 @@ def blocks_needed(n_words: int) -> int:
     return max(1, -(-n_words // WORDS_PER_BLOCK))
 
 
-def unpack_words(data: bytes) -> list[int]:
-    """ASSUMPTION [I]: two 12-bit words in three octets as ``lo(w0) | hi(w0)<<4 | hi(w1) |
-    lo(w1)``: the first word's low 8 bits in the first octet and the second word's in the
-    third are seen in real captures; which nibble of the middle octet belongs to which word
-    is unverified (the captured middle octets were all zero)."""
-    if len(data) % 3:
-        raise DecodeError(f"mass-memory data must be a multiple of 3 octets, got {len(data)}")
-    words: list[int] = []
-    for i in range(0, len(data), 3):
-        b0, b1, b2 = data[i], data[i + 1], data[i + 2]
-        words.append(((b1 >> 4) << 8) | b0)
-        words.append(((b1 & 0x0F) << 8) | b2)
-    return words
+def unpack_words(data: bytes, layout: Layout = DEFAULT_LAYOUT) -> list[int]:
+    """Pulse counts of the words in ``data`` under ``layout`` (see :mod:`.mmlayout`: the nibble
+    placement and binary/BCD reading are [I] and chosen per meter)."""
+    return unpack(data, layout)
 
 
-def pack_words(words: Sequence[int]) -> bytes:
-    """Inverse of :func:`unpack_words` (same assumption); pads an odd count with a zero."""
-    out = bytearray()
-    seq = list(words) + [0] * (len(words) % 2)
-    for i in range(0, len(seq), 2):
-        w0, w1 = seq[i], seq[i + 1]
-        if not (0 <= w0 <= MAX_WORD and 0 <= w1 <= MAX_WORD):
-            raise ValueError(f"mass-memory word out of 12-bit range: {w0}, {w1}")
-        out += bytes((w0 & 0xFF, (w0 >> 8) << 4 | (w1 >> 8), w1 & 0xFF))
-    return bytes(out)
+def pack_words(words: Sequence[int], layout: Layout = DEFAULT_LAYOUT) -> bytes:
+    """Inverse of :func:`unpack_words`; pads an odd count with a zero."""
+    return pack(words, layout)
 
 
-def word_to_pulses(word: int) -> int:
-    """ASSUMPTION [I]: a word is a binary pulse count 0..4095. Whether it is 3 BCD digits, and
-    how outages, demand resets or clock changes are flagged inside the words, is [?]."""
-    return word
-
-
-def encode_mass_memory_blocks(code: int, meter_serial: str, words: Sequence[int]) -> list[bytes]:
+def encode_mass_memory_blocks(
+    code: int, meter_serial: str, words: Sequence[int], layout: Layout = DEFAULT_LAYOUT
+) -> list[bytes]:
     """Response bodies of a composite mass-memory answer, padding the last block with zeros."""
     n = blocks_needed(len(words))
     bodies = []
@@ -115,13 +96,14 @@ def encode_mass_memory_blocks(code: int, meter_serial: str, words: Sequence[int]
         chunk = words[i * WORDS_PER_BLOCK : (i + 1) * WORDS_PER_BLOCK]
         w = BodyWriter(code, meter_serial)
         w.put(6, encode_block_header(i + 1, i == n - 1))
-        w.put(8, pack_words(chunk).ljust(DATA_OCTETS, b"\x00"))
+        w.put(8, pack_words(chunk, layout).ljust(DATA_OCTETS, b"\x00"))
         bodies.append(w.bytes())
     return bodies
 
 
-def assemble_words(blocks: Sequence[MassMemoryBlock], n_words: int) -> list[int]:
-    """Concatenate the words of a complete composite answer and keep the first ``n_words``.
+def assemble_data(blocks: Sequence[MassMemoryBlock], n_words: int) -> bytes:
+    """The data octets holding the first ``n_words`` words of a complete composite answer
+    (layout-independent: a pair of words always spans 3 octets).
 
     Raises SequenceBreakError if the numbering is not 1..N, the last flag is missing or early,
     or the blocks hold fewer than ``n_words`` words.
@@ -145,19 +127,22 @@ def assemble_words(blocks: Sequence[MassMemoryBlock], n_words: int) -> list[int]
             f"mass memory 0x{code:02X}: {len(blocks)} blocks hold at most {capacity} words, "
             f"{n_words} were announced"
         )
-    words: list[int] = []
-    for blk in blocks:
-        words.extend(unpack_words(blk.data))
-    return words[:n_words]
+    data = b"".join(blk.data for blk in blocks)
+    return data[: 3 * ((n_words + 1) // 2)]
+
+
+def assemble_words(
+    blocks: Sequence[MassMemoryBlock], n_words: int, layout: Layout = DEFAULT_LAYOUT
+) -> list[int]:
+    """Pulse counts of the first ``n_words`` words of a complete composite answer."""
+    return unpack_words(assemble_data(blocks, n_words), layout)[:n_words]
 
 
 def split_intervals(words: Sequence[int], channels: int = CHANNELS_PER_GROUP) -> list[list[int]]:
     """Channel-interleaved words → per-interval pulse lists [C/I]."""
     if len(words) % channels:
         raise DecodeError(f"mass memory: {len(words)} words is not a multiple of {channels}")
-    return [
-        [word_to_pulses(w) for w in words[i : i + channels]] for i in range(0, len(words), channels)
-    ]
+    return [list(words[i : i + channels]) for i in range(0, len(words), channels)]
 
 
 def period_anchor(params: Parameters, previous: bool) -> datetime | None:
@@ -181,16 +166,29 @@ def interval_starts(anchor: datetime, count: int, interval: timedelta) -> list[d
     return [anchor + i * interval for i in range(count)]
 
 
+def pulse_scale(
+    constant: ChannelConstant, kind: QuantityKind, interval: timedelta
+) -> tuple[int, int]:
+    """ASSUMPTION [I]: engineering value = pulses × numerator / denominator (kWh, kvarh, V·h,
+    A·h); V·h and A·h are divided by the interval in hours to give mean V and A. Whether the
+    constant already includes the instrument-transformer ratios is [?].
+
+    Returned as integers (num, den) with value = pulses × num / den, so that one integer
+    product and one division give the correctly rounded float (as float(Fraction) would)."""
+    num, den = constant.numerator, constant.denominator
+    if den == 0:
+        return 0, 1
+    if kind is QuantityKind.HOUR_INTEGRAL:
+        return num * 3600, den * int(interval.total_seconds())
+    return num, den
+
+
 def pulses_to_value(
     pulses: int, constant: ChannelConstant, kind: QuantityKind, interval: timedelta
 ) -> float:
-    """ASSUMPTION [I]: engineering value = pulses × numerator / denominator (kWh, kvarh, V·h,
-    A·h); V·h and A·h are divided by the interval in hours to give mean V and A. Whether the
-    constant already includes the instrument-transformer ratios is [?]."""
-    value = pulses * constant.value
-    if kind is QuantityKind.HOUR_INTEGRAL:
-        value = value / Fraction(int(interval.total_seconds()), 3600)
-    return float(value)
+    """Engineering value of one word (see :func:`pulse_scale` for the assumption)."""
+    num, den = pulse_scale(constant, kind, interval)
+    return pulses * num / den
 
 
 assert DATA_OCTETS == RESPONSE_BODY_LEN - 7 and DATA_OCTETS * 8 // 12 == WORDS_PER_BLOCK
