@@ -83,3 +83,9 @@ create or replace function smf.vee_fmt_local(p_ts timestamptz) returns text
 language sql stable parallel safe set search_path = smf, pg_catalog as $$
     select to_char(p_ts at time zone smf.local_timezone(), 'YYYY-MM-DD HH24:MI')
 $$;
+
+-- vee_kwh: p_wh (Wh, varh, mV, mA) in kWh (kvarh, V, A), rounded to 3 decimals, for details.
+create or replace function smf.vee_kwh(p_wh numeric) returns numeric
+language sql immutable parallel safe set search_path = pg_catalog as $$
+    select round(p_wh / 1000.0, 3)
+$$;

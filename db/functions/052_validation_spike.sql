@@ -29,10 +29,10 @@ begin
     select 'spike', x.ts, x.ts + v_step, 'error',
            case when x.wh > v_max_wh
                 then format('%s kWh at %s (local) is above the physical maximum %s kWh of the interval',
-                            x.wh / 1000.0, smf.vee_fmt_local(x.ts), round(v_max_wh / 1000.0, 3))
+                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), smf.vee_kwh(v_max_wh))
                 else format('%s kWh at %s (local) is %s x the day''s third-highest value %s kWh (limit %s x)',
-                            x.wh / 1000.0, smf.vee_fmt_local(x.ts), round(x.wh / d.third::numeric, 1),
-                            d.third / 1000.0, v_k) end
+                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), round(x.wh / d.third::numeric, 1),
+                            smf.vee_kwh(d.third), v_k) end
     from x join d using (day)
     where x.ts >= p_from
       and (x.wh > v_max_wh or (d.third >= v_floor and x.wh > v_k * d.third));

@@ -20,7 +20,7 @@ begin
     return query
     select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
            format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '
-                  'on a UC without generation', count(*), sum(z.wh) / 1000.0,
+                  'on a UC without generation', count(*), smf.vee_kwh(sum(z.wh)),
                   smf.vee_fmt_local(min(z.ts)), smf.vee_fmt_local(max(z.ts) + v_step))
     from (select r.ts, r.active_rev_wh as wh,
                  r.ts - (row_number() over (order by r.ts)) * v_step as island

@@ -71,12 +71,12 @@ begin
            case when f.kind = 'phase_loss'
                 then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
                             '%s interval(s) %s to %s (local); nominal %s V (%s)', f.phase,
-                            min(f.v) / 1000.0, round(v_loss / 1000.0, 1), count(*),
+                            smf.vee_kwh(min(f.v)), round(v_loss / 1000.0, 1), count(*),
                             smf.vee_fmt_local(min(f.ts)), smf.vee_fmt_local(max(f.ts) + v_step),
                             v_nom, v_how)
                 else format('phase %s outside %s-%s V (min %s V, max %s V), %s interval(s) %s to %s '
                             '(local); nominal %s V (%s)', f.phase, round(v_low / 1000.0, 1),
-                            round(v_high / 1000.0, 1), min(f.v) / 1000.0, max(f.v) / 1000.0, count(*),
+                            round(v_high / 1000.0, 1), smf.vee_kwh(min(f.v)), smf.vee_kwh(max(f.v)), count(*),
                             smf.vee_fmt_local(min(f.ts)), smf.vee_fmt_local(max(f.ts) + v_step),
                             v_nom, v_how) end
     from (select flagged.*, flagged.ts - (row_number() over (partition by flagged.phase, flagged.kind

@@ -53,7 +53,7 @@ begin
     select percentile_cont(0.5) within group (order by p.wh_sum::numeric / p.raw_delta) into v_ratio
     from smf.vee_register_pairs(p_meter, p_to - interval '90 days', p_to) p
     where p.raw_delta > 0 and p.wh_sum > 0 and p.n_rows = p.n_expected;
-    wh_per_unit := case when v_ratio > 0 then power(10::numeric, round(log(v_ratio))) end;
+    wh_per_unit := case when v_ratio > 0 then trim_scale(power(10::numeric, round(log(v_ratio)))) end;
     how := 'detected';
 end
 $$;
@@ -80,8 +80,8 @@ begin
                             smf.vee_fmt_local(p.read_from), smf.vee_fmt_local(p.read_to), p.raw_delta)
                 else format('register delta %s kWh (%s raw units x %s Wh, %s) but the intervals sum to %s kWh '
                             'between the reads of %s and %s (local); tolerance %s%%',
-                            round(p.raw_delta * v_scale / 1000.0, 3), p.raw_delta, v_scale, v_how,
-                            p.wh_sum / 1000.0, smf.vee_fmt_local(p.read_from),
+                            smf.vee_kwh(p.raw_delta * v_scale), p.raw_delta, v_scale, v_how,
+                            smf.vee_kwh(p.wh_sum), smf.vee_fmt_local(p.read_from),
                             smf.vee_fmt_local(p.read_to), 100 * v_tol) end
     from smf.vee_register_pairs(p_meter, p_from, p_to) p
     where p.raw_delta < 0

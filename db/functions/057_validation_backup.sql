@@ -43,13 +43,13 @@ begin
            format('main and backup (%s) differ by more than %s%% in %s interval(s) %s to %s (local); '
                   'largest: main %s kWh, backup %s kWh', v_serial, 100 * v_ti, count(*),
                   smf.vee_fmt_local(min(iv.ts)), smf.vee_fmt_local(max(iv.ts) + v_step),
-                  (array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1] / 1000.0,
-                  (array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1] / 1000.0)
+                  smf.vee_kwh((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]),
+                  smf.vee_kwh((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]))
     from iv group by iv.island
     union all
     select 'backup_hour', h.hour, h.hour + interval '1 hour', 'warning',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) in the hour from %s (local)',
-                  h.m / 1000.0, v_serial, h.b / 1000.0,
+                  smf.vee_kwh(h.m), v_serial, smf.vee_kwh(h.b),
                   round(100 * abs(h.m - h.b) / greatest(h.m, h.b, v_floor), 2), 100 * v_th,
                   smf.vee_fmt_local(h.hour))
     from (select date_trunc('hour', p.ts) as hour, sum(p.main_wh) as m, sum(p.backup_wh) as b, count(*) as n
@@ -58,7 +58,7 @@ begin
     union all
     select 'backup_day', smf.vee_day_start(d.day), smf.vee_day_start(d.day + 1), 'error',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) on %s',
-                  d.m / 1000.0, v_serial, d.b / 1000.0,
+                  smf.vee_kwh(d.m), v_serial, smf.vee_kwh(d.b),
                   round(100 * abs(d.m - d.b) / greatest(d.m, d.b, v_floor), 2), 100 * v_td, d.day)
     from (select (p.ts at time zone v_tz)::date as day, sum(p.main_wh) as m, sum(p.backup_wh) as b,
                  count(*) as n
