@@ -172,7 +172,7 @@ $$;
 create or replace function smf.virtual_rollup(p_name text, p_from timestamptz, p_to timestamptz,
                                               p_resolution text default 'hour')
 returns table (bucket_start timestamptz, value_kwh numeric, quality smf.quality, n_intervals int, n_missing int)
-language plpgsql stable set search_path = smf, pg_catalog as $$
+language plpgsql stable set search_path = smf, public, pg_catalog as $$
 declare
     v_tz text := smf.local_timezone();
 begin
