@@ -20,7 +20,9 @@ def yesterday(zone: str) -> date:
     return datetime.now(UTC).astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
 
 
-def run(conn_or_settings: driver.Connection | Settings | str | None, day: date | None) -> dict[str, Any]:
+def run(
+    conn_or_settings: driver.Connection | Settings | str | None, day: date | None
+) -> dict[str, Any]:
     """Estimate then validate local day `day` (default: yesterday) for every enabled meter.
 
     Takes an open connection (the caller commits) or settings (one transaction here). Returns

@@ -41,7 +41,9 @@ def _when(text: str, *, end: bool = False) -> datetime:
             return datetime(d.year, d.month, d.day, tzinfo=_zone())
         t = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or ISO time") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date (YYYY-MM-DD) or ISO time"
+        ) from None
     return t if t.tzinfo else t.replace(tzinfo=_zone())
 
 
@@ -124,7 +126,10 @@ def cmd_edit(args: argparse.Namespace) -> int:
             reason=args.reason,
             operator=args.operator,
         )
-    print(f"edit {out['edit_id']}: {out['intervals']} interval(s) of {args.meter} {op} (batch {out['batch_id']})")
+    print(
+        f"edit {out['edit_id']}: {out['intervals']} interval(s) of {args.meter} {op} "
+        f"(batch {out['batch_id']})"
+    )
     return 0
 
 
@@ -138,7 +143,11 @@ def cmd_findings(args: argparse.Namespace) -> int:
                 print(f"finding {fid}: {status} by {args.operator}")
                 return 0
         rows = vee.findings(
-            conn, serial=args.meter, status=args.status, start=args.start, end=args.end,
+            conn,
+            serial=args.meter,
+            status=args.status,
+            start=args.start,
+            end=args.end,
             limit=args.limit,
         )
     zone = _zone()
@@ -155,7 +164,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     with _connect() as conn:
         row = vee.explain(conn, args.meter, args.at)
     if row is None:
-        print(f"no stored interval of {args.meter} starting at {args.at.isoformat()}", file=sys.stderr)
+        print(
+            f"no stored interval of {args.meter} starting at {args.at.isoformat()}", file=sys.stderr
+        )
         return 1
     for k, v in row.items():
         print(f"{k:>18}: {json.dumps(v, default=str) if isinstance(v, dict | list) else v}")
@@ -169,8 +180,13 @@ def cmd_virtual(args: argparse.Namespace) -> int:
         if args.action == "define":
             if not args.formula:
                 raise SystemExit("error: define needs NAME and FORMULA")
-            vid = vee.define_virtual(conn, args.name, args.formula, args.start.date(),
-                                     args.end.date() if args.end else None)
+            vid = vee.define_virtual(
+                conn,
+                args.name,
+                args.formula,
+                args.start.date(),
+                args.end.date() if args.end else None,
+            )
             print(f"virtual meter {args.name} defined (id {vid})")
             return 0
         if args.end is None:
@@ -256,11 +272,14 @@ def register(sub: Any) -> None:
     q.add_argument("formula", nargs="?")
     q.add_argument("--from", dest="start", type=_when, required=True)
     q.add_argument("--to", dest="end", type=_end)
-    q.add_argument("--resolution", default="hour",
-                   choices=["interval", "15min", "hour", "day", "month"])
+    q.add_argument(
+        "--resolution", default="hour", choices=["interval", "15min", "hour", "day", "month"]
+    )
     q.set_defaults(func=cmd_virtual)
 
-    q = vsub.add_parser("summary", help="per distributor and month: captive, free, generation, billing")
+    q = vsub.add_parser(
+        "summary", help="per distributor and month: captive, free, generation, billing"
+    )
     q.add_argument("--distributor", required=True, help="ANEEL code")
     q.add_argument("--month", required=True, help="YYYY-MM")
     q.set_defaults(func=cmd_summary)

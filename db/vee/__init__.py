@@ -130,5 +130,7 @@ def virtual_series(
     )
 
 
-def distributor_summary(conn: driver.Connection, aneel_code: str, month: date) -> list[dict[str, Any]]:
+def distributor_summary(
+    conn: driver.Connection, aneel_code: str, month: date
+) -> list[dict[str, Any]]:
     return driver.run(conn, "distributor_month_summary", aneel_code=aneel_code, month=month)

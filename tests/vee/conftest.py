@@ -32,7 +32,9 @@ class Unit:
     backup_serial: str | None
 
 
-def meter(conn: psycopg.Connection[Any], serial: str, *, interval: int = 5, max_kw: float = 1000) -> int:
+def meter(
+    conn: psycopg.Connection[Any], serial: str, *, interval: int = 5, max_kw: float = 1000
+) -> int:
     return int(
         conn.execute(
             "insert into smf.meter (serial, interval_minutes, max_power_kw, channel_map)"
@@ -54,15 +56,21 @@ def unit(
     aneel: str = "993",
 ) -> Unit:
     row = conn.execute("select id from smf.distributor where aneel_code = %s", (aneel,)).fetchone()
-    dist = row[0] if row else conn.execute(
-        "insert into smf.distributor (ccee_agent_code, aneel_code, name) values (%s, %s, 'VEE')"
-        " returning id",
-        (8000 + int(aneel), aneel),
-    ).fetchone()[0]
+    dist = (
+        row[0]
+        if row
+        else conn.execute(
+            "insert into smf.distributor (ccee_agent_code, aneel_code, name) values (%s, %s, 'VEE')"
+            " returning id",
+            (8000 + int(aneel), aneel),
+        ).fetchone()[0]
+    )
     main_serial = f"V{seq}"
     main = meter(conn, main_serial, interval=interval)
     b = meter(conn, f"B{seq}", interval=interval) if backup else None
-    code = conn.execute("select smf.uc_code_with_check_digits(%s, %s)", (seq, int(aneel))).fetchone()[0]
+    code = conn.execute(
+        "select smf.uc_code_with_check_digits(%s, %s)", (seq, int(aneel))
+    ).fetchone()[0]
     uc = conn.execute(
         "insert into smf.consumer_unit (uc_code, distributor_id, customer_name, submarket,"
         " tariff_group, modality, contracted_demand_fora_ponta_kw, supply_voltage_kv,"
@@ -113,7 +121,9 @@ def day_rows(
     return out
 
 
-def findings(conn: psycopg.Connection[Any], meter_id: int, rule: str | None = None) -> list[tuple[Any, ...]]:
+def findings(
+    conn: psycopg.Connection[Any], meter_id: int, rule: str | None = None
+) -> list[tuple[Any, ...]]:
     return conn.execute(
         "select rule, ts_from, ts_to, severity, detail, status from smf.vee_finding"
         " where meter_id = %s and (%s::text is null or rule = %s) order by ts_from, rule",

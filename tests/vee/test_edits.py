@@ -20,7 +20,8 @@ def snapshot(conn, meter):
         "        where meter_id = %(m)s),"
         " (select count(*) from smf.interval_reading_history where meter_id = %(m)s),"
         " (select count(*) from smf.vee_manual_edit),"
-        " (select md5(string_agg(r::text, ',' order by bucket)) from smf.rollup_day r where meter_id = %(m)s)",
+        " (select md5(string_agg(r::text, ',' order by bucket)) from smf.rollup_day r"
+        "        where meter_id = %(m)s)",
         {"m": meter},
     ).fetchone()
 
@@ -32,20 +33,43 @@ def test_set_scale_copy_are_recorded_with_old_values(conn):
     kwh[50] = 15.0
     put(conn, u.main_serial, day_rows(DAY, kwh))
     put(conn, other.main_serial, day_rows(DAY, 0.7))
-    out = vee.edit(conn, serial=u.main_serial, start=D0 + 50 * FIVE, end=D0 + 51 * FIVE,
-                   operation="set", value=Decimal("1.234"), reason="spike: CT test current",
-                   operator="ana")
+    out = vee.edit(
+        conn,
+        serial=u.main_serial,
+        start=D0 + 50 * FIVE,
+        end=D0 + 51 * FIVE,
+        operation="set",
+        value=Decimal("1.234"),
+        reason="spike: CT test current",
+        operator="ana",
+    )
     assert out["intervals"] == 1
     assert wh(conn, u.main, D0 + 50 * FIVE) == (1234, "adjusted", "manual")
-    vee.edit(conn, serial=u.main_serial, start=D0, end=D0 + 2 * FIVE, operation="scale",
-             value=Decimal("1.5"), reason="CT ratio 150/5 entered as 100/5", operator="ana")
+    vee.edit(
+        conn,
+        serial=u.main_serial,
+        start=D0,
+        end=D0 + 2 * FIVE,
+        operation="scale",
+        value=Decimal("1.5"),
+        reason="CT ratio 150/5 entered as 100/5",
+        operator="ana",
+    )
     assert wh(conn, u.main, D0) == (1500, "adjusted", "manual")  # 1000 Wh x 1.5
-    vee.edit(conn, serial=u.main_serial, start=D0 + 2 * FIVE, end=D0 + 3 * FIVE,
-             operation="copy_from", source_serial=other.main_serial, reason="twin feeder",
-             operator="bruno")
+    vee.edit(
+        conn,
+        serial=u.main_serial,
+        start=D0 + 2 * FIVE,
+        end=D0 + 3 * FIVE,
+        operation="copy_from",
+        source_serial=other.main_serial,
+        reason="twin feeder",
+        operator="bruno",
+    )
     assert wh(conn, u.main, D0 + 2 * FIVE) == (700, "adjusted", "manual")
     edits = conn.execute(
-        "select operation, argument, reason, operator, old_values from smf.vee_manual_edit order by id"
+        "select operation, argument, reason, operator, old_values from smf.vee_manual_edit"
+        " order by id"
     ).fetchall()
     assert edits[0][:4] == ("set", "1.234", "spike: CT test current", "ana")
     assert edits[0][4][0]["old"] == 15000 and edits[0][4][0]["quality"] == "measured"
@@ -90,8 +114,15 @@ def test_bad_input_changes_nothing(conn, kw, error, message):
     u = unit(conn, 43)
     put(conn, u.main_serial, day_rows(DAY, 1.0))
     before = snapshot(conn, u.main)
-    args = {"serial": u.main_serial, "start": D0, "end": D0 + 2 * FIVE, "operation": "set",
-            "value": Decimal("2"), "reason": "test", "operator": "ana"} | kw
+    args = {
+        "serial": u.main_serial,
+        "start": D0,
+        "end": D0 + 2 * FIVE,
+        "operation": "set",
+        "value": Decimal("2"),
+        "reason": "test",
+        "operator": "ana",
+    } | kw
     conn.execute("savepoint s")
     with pytest.raises(error, match=message):
         vee.edit(conn, **args)

@@ -25,7 +25,8 @@ def estimate(conn: psycopg.Connection[Any], meter: int, lo=D0, hi=D1) -> dict[st
 
 def registers(conn, meter, at, total, wh_per_unit):
     conn.execute(
-        "insert into smf.vee_parameter (key, meter_id, value) values ('register_wh_per_unit', %s, %s)"
+        "insert into smf.vee_parameter (key, meter_id, value)"
+        " values ('register_wh_per_unit', %s, %s)"
         " on conflict do nothing",
         (meter, wh_per_unit),
     )
@@ -39,7 +40,8 @@ def registers(conn, meter, at, total, wh_per_unit):
 def state(conn, meter):
     return conn.execute(
         "select (select count(*) from smf.interval_reading where meter_id = %(m)s),"
-        " (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading r where meter_id = %(m)s),"
+        " (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading r"
+        "        where meter_id = %(m)s),"
         " (select count(*) from smf.interval_reading_history where meter_id = %(m)s),"
         " (select count(*) from smf.vee_estimation_run where meter_id = %(m)s)",
         {"m": meter},
@@ -91,8 +93,11 @@ def test_short_gap_spreads_the_register_delta_over_the_profile(conn):
     # gap energy = 290 001 - 285 000 = 5 001 Wh; x 1/4, 2/4, 1/4 = 1250.25, 2500.5, 1250.25;
     # floors 1250 + 2500 + 1250 = 5000, the 1 Wh left goes to the largest fraction (2500.5)
     got = [wh(conn, u.main, D0 + i * FIVE) for i in (10, 11, 12)]
-    assert got == [(1250, "adjusted", "estimate"), (2501, "adjusted", "estimate"),
-                   (1250, "adjusted", "estimate")]
+    assert got == [
+        (1250, "adjusted", "estimate"),
+        (2501, "adjusted", "estimate"),
+        (1250, "adjusted", "estimate"),
+    ]
     inputs = conn.execute(
         "select inputs from smf.vee_explain(%s, %s)", (u.main, D0 + 11 * FIVE)
     ).fetchone()[0]
@@ -101,9 +106,15 @@ def test_short_gap_spreads_the_register_delta_over_the_profile(conn):
 
 
 def _history(conn, serial):
-    for d, v in (("2026-09-28", 10.0), ("2026-09-29", 1.0), ("2026-09-30", 2.0),
-                 ("2026-10-01", 3.0), ("2026-10-02", 4.0), ("2026-10-03", 50.0),
-                 ("2026-10-04", 50.0)):
+    for d, v in (
+        ("2026-09-28", 10.0),
+        ("2026-09-29", 1.0),
+        ("2026-09-30", 2.0),
+        ("2026-10-01", 3.0),
+        ("2026-10-02", 4.0),
+        ("2026-10-03", 50.0),
+        ("2026-10-04", 50.0),
+    ):
         put(conn, serial, day_rows(d, v))
 
 

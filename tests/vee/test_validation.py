@@ -132,7 +132,9 @@ def test_voltage_band_and_phase_loss(conn):
     band = findings(conn, u2.main, "voltage_band")
     loss = findings(conn, u2.main, "phase_loss")
     assert [(f[1], f[2]) for f in band] == [(D0 + 40 * FIVE, D0 + 42 * FIVE)]
-    assert "phase B outside 202.4-231.0 V" in band[0][4] and "nominal 220 V (detected)" in band[0][4]
+    assert (
+        "phase B outside 202.4-231.0 V" in band[0][4] and "nominal 220 V (detected)" in band[0][4]
+    )
     assert [(f[1], f[2], f[3]) for f in loss] == [(D0 + 90 * FIVE, D0 + 93 * FIVE, "error")]
 
 

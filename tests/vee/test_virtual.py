@@ -19,16 +19,21 @@ D0 = local(f"{DAY} 00:00")
 
 def test_parse_precedence_and_unary():
     assert parse("1 + 2 * 3") == {
-        "op": "+", "args": [{"num": "1"}, {"op": "*", "args": [{"num": "2"}, {"num": "3"}]}]
+        "op": "+",
+        "args": [{"num": "1"}, {"op": "*", "args": [{"num": "2"}, {"num": "3"}]}],
     }
     assert parse("(1 + 2) * 3")["op"] == "*"
     assert parse("8 / 4 / 2") == {  # left-associative: (8 / 4) / 2
-        "op": "/", "args": [{"op": "/", "args": [{"num": "8"}, {"num": "4"}]}, {"num": "2"}]
+        "op": "/",
+        "args": [{"op": "/", "args": [{"num": "8"}, {"num": "4"}]}, {"num": "2"}],
     }
     assert parse("-M(1).active_fwd") == {
-        "op": "neg", "args": [{"meter": "1", "channel": "active_fwd"}]
+        "op": "neg",
+        "args": [{"meter": "1", "channel": "active_fwd"}],
     }
-    t = parse("M(12345678).active_fwd \u2212 M(87654321).active_fwd + 0.98 \u00d7 M(555).active_fwd")
+    t = parse(
+        "M(12345678).active_fwd \u2212 M(87654321).active_fwd + 0.98 \u00d7 M(555).active_fwd"
+    )
     assert t["op"] == "+" and t["args"][0]["op"] == "-" and t["args"][1]["op"] == "*"
 
 
@@ -63,21 +68,34 @@ def _three(conn):
 
 def test_values_against_hand_sums(conn):
     _three(conn)
-    vee.define_virtual(conn, "NET", "M(VA).active_fwd - M(VB).active_fwd + 0.98 * M(VC).active_fwd",
-                       date(2026, 10, 1))
+    vee.define_virtual(
+        conn,
+        "NET",
+        "M(VA).active_fwd - M(VB).active_fwd + 0.98 * M(VC).active_fwd",
+        date(2026, 10, 1),
+    )
     rows = conn.execute(
         "select ts, value_kwh, quality::text from smf.virtual_series('NET', %s, %s)",
         (D0, D0 + 8 * FIVE),
     ).fetchall()
     # 1.0 - 0.25 + 0.98 x 2.0 = 2.71; interval 3: 1.0 - 0.25 + 0 = 0.75; interval 5: VB missing
-    assert [r[1] for r in rows] == [Decimal("2.71")] * 3 + [Decimal("0.75"), Decimal("2.71"), None,
-                                                            Decimal("2.71"), Decimal("2.71")]
+    assert [r[1] for r in rows] == [Decimal("2.71")] * 3 + [
+        Decimal("0.75"),
+        Decimal("2.71"),
+        None,
+        Decimal("2.71"),
+        Decimal("2.71"),
+    ]
     assert rows[5][2] == "missing" and rows[0][2] == "measured"
     hourly = vee.virtual_series(conn, "NET", D0, D0 + 2 * 12 * FIVE, "hour")
     # first hour: interval 3 = 0.75, interval 5 missing, the other 10 x 2.71: 27.10 + 0.75 = 27.85
     # second hour: 12 x 2.71 = 32.52
     assert hourly[0]["value_kwh"] == Decimal("27.85")
-    assert (hourly[0]["n_intervals"], hourly[0]["n_missing"], hourly[0]["quality"]) == (12, 1, "missing")
+    assert (hourly[0]["n_intervals"], hourly[0]["n_missing"], hourly[0]["quality"]) == (
+        12,
+        1,
+        "missing",
+    )
     assert hourly[1]["value_kwh"] == Decimal("32.52") and hourly[1]["quality"] == "measured"
     day = vee.virtual_series(conn, "NET", D0, local("2026-10-06 00:00"), "day")
     # 286 x 2.71 + 0.75 = 775.81
@@ -96,8 +114,12 @@ def test_division_by_zero_is_missing_and_quality_is_the_worst(conn):
         "select value_kwh, quality::text from smf.virtual_series('RATIO', %s, %s)",
         (D0, D0 + 4 * FIVE),
     ).fetchall()
-    assert rows == [(Decimal("0.5"), "measured"), (Decimal("0.5"), "estimated"),
-                    (Decimal("0.5"), "measured"), (None, "missing")]  # 1.0 / 0.0
+    assert rows == [
+        (Decimal("0.5"), "measured"),
+        (Decimal("0.5"), "estimated"),
+        (Decimal("0.5"), "measured"),
+        (None, "missing"),
+    ]  # 1.0 / 0.0
 
 
 def test_nested_virtual_meter_and_refusals(conn):
@@ -113,11 +135,19 @@ def test_nested_virtual_meter_and_refusals(conn):
         vee.define_virtual(conn, "X1", "M(NOPE).active_fwd", date(2026, 10, 1))
     with pytest.raises(InvalidParameter, match="different interval lengths"), conn.transaction():
         vee.define_virtual(conn, "X2", "M(VA).active_fwd + M(Q15).active_fwd", date(2026, 10, 1))
-    with pytest.raises(InvalidParameter, match="circular definition: SELF -> SELF"), conn.transaction():
+    with (
+        pytest.raises(InvalidParameter, match="circular definition: SELF -> SELF"),
+        conn.transaction(),
+    ):
         vee.define_virtual(conn, "SELF", "M(SELF).active_fwd + 1", date(2026, 10, 1))
     # AB -> ABC -> AB: a new version of AB that reads ABC
-    conn.execute("update smf.virtual_meter set valid_during = '[2026-10-01,2026-11-01)' where name = 'AB'")
-    with pytest.raises(InvalidParameter, match="circular definition: AB -> ABC -> AB"), conn.transaction():
+    conn.execute(
+        "update smf.virtual_meter set valid_during = '[2026-10-01,2026-11-01)' where name = 'AB'"
+    )
+    with (
+        pytest.raises(InvalidParameter, match="circular definition: AB -> ABC -> AB"),
+        conn.transaction(),
+    ):
         vee.define_virtual(conn, "AB", "M(ABC).active_fwd", date(2026, 11, 1))
     with pytest.raises(InvalidParameter, match="not an energy channel"), conn.transaction():
         vee.define_virtual(conn, "X3", "M(VA).voltage_a", date(2026, 10, 1))
@@ -130,7 +160,9 @@ def test_validity_dates_pick_the_version(conn):
     vee.define_virtual(conn, "V", "M(VA).active_fwd", date(2026, 10, 1), date(2026, 10, 5))
     vee.define_virtual(conn, "V", "10 * M(VA).active_fwd", date(2026, 10, 5))
     put(conn, "VA", day_rows("2026-10-04", 1.0))
-    days = vee.virtual_series(conn, "V", local("2026-10-04 00:00"), local("2026-10-06 00:00"), "day")
+    days = vee.virtual_series(
+        conn, "V", local("2026-10-04 00:00"), local("2026-10-06 00:00"), "day"
+    )
     assert [d["value_kwh"] for d in days] == [Decimal("288"), Decimal("2880")]
 
 
@@ -148,7 +180,10 @@ def test_distributor_month_summary(conn):
     assert (out["captive"]["ucs"], out["captive"]["consumption_kwh"]) == (1, Decimal("144"))
     # free: 288 x 1.0 + 288 x 2.0 = 864 kWh; generation 10 x 0.1 = 1 kWh (only the generating UC)
     assert (out["free"]["ucs"], out["free"]["consumption_kwh"], out["free"]["generation_kwh"]) == (
-        2, Decimal("864"), Decimal("1"))
+        2,
+        Decimal("864"),
+        Decimal("1"),
+    )
     assert out["free"]["ucs_billed"] == 0  # no tariffs for this distributor: no bill, no error
     with pytest.raises(NotFound, match="no distributor with ANEEL code '000'"):
         vee.distributor_summary(conn, "000", date(2026, 10, 1))
