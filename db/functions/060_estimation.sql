@@ -263,7 +263,7 @@ returns table (meter_id int, ts timestamptz, active_fwd_kwh numeric, quality smf
                written_at timestamptz, method text, inputs jsonb, parameters jsonb, edit_reason text,
                history_versions bigint)
 language sql stable set search_path = smf, pg_catalog as $$
-    select r.meter_id, r.ts, r.active_fwd_wh / 1000.0, r.quality, r.source, r.batch_id, b.origin,
+    select r.meter_id, r.ts, smf.vee_kwh(r.active_fwd_wh), r.quality, r.source, r.batch_id, b.origin,
            coalesce(e.operator, run.operator, b.operator), b.started_at,
            coalesce(pv.method, case when e.id is not null then 'manual_' || e.operation end),
            coalesce(pv.inputs, case when e.id is not null then jsonb_build_object('argument', e.argument,

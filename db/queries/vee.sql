@@ -51,3 +51,20 @@ from smf.virtual_rollup(%(name)s, %(from)s, %(to)s, %(resolution)s);
 
 -- name: distributor_month_summary
 select * from smf.distributor_month_summary(%(aneel_code)s, %(month)s);
+
+-- name: vee_demo_backup
+update smf.consumer_unit set backup_meter_id = %(backup_meter_id)s
+where id = %(uc_id)s and backup_meter_id is distinct from %(backup_meter_id)s;
+
+-- name: vee_findings_by_rule
+select f.rule, f.status, count(*) as n
+from smf.vee_finding f
+where f.meter_id = any(%(meters)s) and f.ts_to >= %(from)s and f.ts_from < %(to)s
+group by 1, 2 order by 1, 2;
+
+-- name: vee_quality_counts
+select m.serial, sum(r.n_measured) as measured, sum(r.n_adjusted) as adjusted,
+       sum(r.n_estimated) as estimated, sum(r.n_missing) as missing, sum(r.n_expected) as expected
+from smf.rollup_month r join smf.meter m on m.id = r.meter_id
+where r.meter_id = any(%(meters)s) and r.bucket = %(month)s
+group by m.serial order by m.serial;
