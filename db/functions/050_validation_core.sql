@@ -9,13 +9,16 @@ returns numeric
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
     v numeric;
+    v_dist int;
 begin
+    select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    if v_dist is null then
+        select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.backup_meter_id = p_meter;
+    end if;
     select p.value into v
     from smf.vee_parameter p
     where p.key = p_key and p.valid_during @> p_day
-      and (p.meter_id = p_meter
-           or p.distributor_id in (select cu.distributor_id from smf.consumer_unit cu
-                                   where p_meter in (cu.main_meter_id, cu.backup_meter_id))
+      and (p.meter_id = p_meter or p.distributor_id = v_dist
            or (p.meter_id is null and p.distributor_id is null))
     order by (p.meter_id is not null) desc, (p.distributor_id is not null) desc
     limit 1;

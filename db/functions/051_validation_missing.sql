@@ -11,6 +11,7 @@ create or replace function smf.vee_rule_missing(p_meter int, p_from timestamptz,
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
     v_hi timestamptz := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now(), v_step) - v_step);
@@ -38,8 +39,8 @@ begin
            case when extract(epoch from g.gap_to - g.gap_from) / extract(epoch from v_step) >= v_long then 'error' else 'warning' end,
            format('%s interval(s) of %s min missing, %s to %s (local)',
                   ((extract(epoch from g.gap_to - g.gap_from)) / extract(epoch from v_step))::int,
-                  (extract(epoch from v_step) / 60)::int, smf.vee_fmt_local(g.gap_from),
-                  smf.vee_fmt_local(g.gap_to))
+                  (extract(epoch from v_step) / 60)::int, to_char((g.gap_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((g.gap_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from g where g.gap_to > g.gap_from;
 end
 $$;
@@ -51,6 +52,7 @@ create or replace function smf.vee_rule_zero_run(p_meter int, p_from timestamptz
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_day date := smf.vee_local_day(p_from);
     v_min numeric := smf.vee_param('zero_run_intervals', p_meter, v_day);
@@ -74,8 +76,8 @@ begin
     )
     select 'zero_run', runs.lo, runs.hi, 'warning',
            format('%s consecutive interval(s) with zero active energy, %s to %s (local); %s%% of the '
-                  'other intervals consume', runs.n, smf.vee_fmt_local(runs.lo),
-                  smf.vee_fmt_local(runs.hi), round(100 * normal.share, 1))
+                  'other intervals consume', runs.n, to_char((runs.lo) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((runs.hi) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(100 * normal.share, 1))
     from runs, normal
     where runs.hi > p_from and runs.lo < p_to and normal.share >= v_share;
 end

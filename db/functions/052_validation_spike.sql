@@ -19,23 +19,24 @@ begin
     from smf.meter m where m.id = p_meter;
     return query
     with x as (
-        select r.ts, r.active_fwd_wh as wh, (r.ts at time zone v_tz)::date as day
+        select r.ts, r.active_fwd_wh as wh,
+               nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
+                   order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
+                   as third
         from smf.interval_reading r
         where r.meter_id = p_meter and r.ts >= smf.vee_day_start(smf.vee_local_day(p_from))
           and r.ts < p_to and r.quality <> 'missing' and r.active_fwd_wh is not null
-    ), d as (
-        select x.day, (array_agg(x.wh order by x.wh desc))[3] as third from x group by x.day
     )
     select 'spike', x.ts, x.ts + v_step, 'error',
            case when x.wh > v_max_wh
                 then format('%s kWh at %s (local) is above the physical maximum %s kWh of the interval',
-                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), smf.vee_kwh(v_max_wh))
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round((v_max_wh) / 1000.0, 3))
                 else format('%s kWh at %s (local) is %s x the day''s third-highest value %s kWh (limit %s x)',
-                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), round(x.wh / d.third::numeric, 1),
-                            smf.vee_kwh(d.third), v_k) end
-    from x join d using (day)
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(x.wh / x.third::numeric, 1),
+                            round((x.third) / 1000.0, 3), v_k) end
+    from x
     where x.ts >= p_from
-      and (x.wh > v_max_wh or (d.third >= v_floor and x.wh > v_k * d.third));
+      and (x.wh > v_max_wh or (x.third >= v_floor and x.wh > v_k * x.third));
 end
 $$;
 
@@ -46,6 +47,7 @@ create or replace function smf.vee_rule_demand(p_meter int, p_from timestamptz, 
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_k numeric := smf.vee_param('demand_sanity_factor', p_meter, smf.vee_local_day(p_from));
     v_ref numeric;
     v_what text;
@@ -61,7 +63,7 @@ begin
     return query
     select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
            format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
-                  r.max_demand_kw, smf.vee_fmt_local(r.bucket), v_k, v_what, v_ref)
+                  r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
     from smf.rollup_15min r
     where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
       and r.max_demand_kw > v_k * v_ref;

@@ -8,6 +8,7 @@ create or replace function smf.vee_rule_reverse_flow(p_meter int, p_from timesta
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_min numeric := smf.vee_param('reverse_min_wh', p_meter, smf.vee_local_day(p_from));
 begin
@@ -20,8 +21,8 @@ begin
     return query
     select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
            format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '
-                  'on a UC without generation', count(*), smf.vee_kwh(sum(z.wh)),
-                  smf.vee_fmt_local(min(z.ts)), smf.vee_fmt_local(max(z.ts) + v_step))
+                  'on a UC without generation', count(*), round((sum(z.wh)) / 1000.0, 3),
+                  to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select r.ts, r.active_rev_wh as wh,
                  r.ts - (row_number() over (order by r.ts)) * v_step as island
           from smf.interval_reading r

@@ -29,12 +29,13 @@ create or replace function smf.vee_rule_meter_status(p_meter int, p_from timesta
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
 begin
     return query
     select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
            format('supply outage reported by the meter from %s to %s (local)%s',
-                  smf.vee_fmt_local(o.start_at), coalesce(smf.vee_fmt_local(o.end_at), 'still open'),
+                  to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
                   coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
     from smf.meter_outage o
     where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from

@@ -64,6 +64,7 @@ create or replace function smf.vee_rule_register(p_meter int, p_from timestamptz
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
+    v_tz text := smf.local_timezone();
     v_tol numeric := smf.vee_param('register_tolerance', p_meter, smf.vee_local_day(p_from));
     v_scale numeric;
     v_how text;
@@ -77,12 +78,12 @@ begin
     select 'register', p.lo, p.hi, 'error',
            case when p.raw_delta < 0
                 then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
-                            smf.vee_fmt_local(p.read_from), smf.vee_fmt_local(p.read_to), p.raw_delta)
+                            to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
                 else format('register delta %s kWh (%s raw units x %s Wh, %s) but the intervals sum to %s kWh '
                             'between the reads of %s and %s (local); tolerance %s%%',
-                            smf.vee_kwh(p.raw_delta * v_scale), p.raw_delta, v_scale, v_how,
-                            smf.vee_kwh(p.wh_sum), smf.vee_fmt_local(p.read_from),
-                            smf.vee_fmt_local(p.read_to), 100 * v_tol) end
+                            round((p.raw_delta * v_scale) / 1000.0, 3), p.raw_delta, v_scale, v_how,
+                            round((p.wh_sum) / 1000.0, 3), to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                            to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 100 * v_tol) end
     from smf.vee_register_pairs(p_meter, p_from, p_to) p
     where p.raw_delta < 0
        or (v_scale is not null and p.n_rows = p.n_expected and p.n_expected > 0

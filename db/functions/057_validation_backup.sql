@@ -42,23 +42,23 @@ begin
     select 'backup_interval', min(iv.ts), max(iv.ts) + v_step, 'warning',
            format('main and backup (%s) differ by more than %s%% in %s interval(s) %s to %s (local); '
                   'largest: main %s kWh, backup %s kWh', v_serial, 100 * v_ti, count(*),
-                  smf.vee_fmt_local(min(iv.ts)), smf.vee_fmt_local(max(iv.ts) + v_step),
-                  smf.vee_kwh((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]),
-                  smf.vee_kwh((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]))
+                  to_char((min(iv.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(iv.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  round(((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3),
+                  round(((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3))
     from iv group by iv.island
     union all
     select 'backup_hour', h.hour, h.hour + interval '1 hour', 'warning',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) in the hour from %s (local)',
-                  smf.vee_kwh(h.m), v_serial, smf.vee_kwh(h.b),
+                  round((h.m) / 1000.0, 3), v_serial, round((h.b) / 1000.0, 3),
                   round(100 * abs(h.m - h.b) / greatest(h.m, h.b, v_floor), 2), 100 * v_th,
-                  smf.vee_fmt_local(h.hour))
+                  to_char((h.hour) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select date_trunc('hour', p.ts) as hour, sum(p.main_wh) as m, sum(p.backup_wh) as b, count(*) as n
           from pairs p group by 1) h
     where h.n = v_per_hour and abs(h.m - h.b) > v_th * greatest(h.m, h.b, v_floor)
     union all
     select 'backup_day', smf.vee_day_start(d.day), smf.vee_day_start(d.day + 1), 'error',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) on %s',
-                  smf.vee_kwh(d.m), v_serial, smf.vee_kwh(d.b),
+                  round((d.m) / 1000.0, 3), v_serial, round((d.b) / 1000.0, 3),
                   round(100 * abs(d.m - d.b) / greatest(d.m, d.b, v_floor), 2), 100 * v_td, d.day)
     from (select (p.ts at time zone v_tz)::date as day, sum(p.main_wh) as m, sum(p.backup_wh) as b,
                  count(*) as n

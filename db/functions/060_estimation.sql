@@ -7,7 +7,8 @@
 --      day type (business / saturday / sunday_holiday), scaled to the register delta when known,
 --      estimated, source estimate                 (methods daytype_mean, daytype_mean_scaled)
 --   4. no usable history: the interval stays missing and an 'estimation' finding names the reason.
--- A valid day is a local day whose intervals were all measured (smf.rollup_day). The register
+-- A valid day is a local day with at least daytype_valid_share of its intervals measured
+-- (smf.rollup_day), and only its measured intervals are used. The register
 -- delta of a gap is (total register read after it - read before it) x Wh per unit - the stored
 -- intervals between the reads (smf.vee_register_pairs / vee_register_scale), used only when every
 -- unknown interval between the reads belongs to this gap. Energies are integer Wh; a spread keeps
@@ -33,6 +34,7 @@ declare
     v_ndays numeric := smf.vee_param('daytype_days', p_meter, v_day);
     v_lookback numeric := smf.vee_param('daytype_lookback_days', p_meter, v_day);
     v_min_days numeric := smf.vee_param('daytype_min_days', p_meter, v_day);
+    v_valid_share numeric := smf.vee_param('daytype_valid_share', p_meter, v_day);
     v_backup int;
     v_scale numeric;
     v_scale_how text;
@@ -85,22 +87,25 @@ begin
               = (select count(*) from gap where gap.ts >= pr.lo and gap.ts < pr.hi)
           and (select count(*) from rest where rest.ts >= pr.lo and rest.ts < pr.hi) = isl.len
         order by isl.island, pr.hi - pr.lo
+    ), gd as materialized (  -- the type of each day with a gap
+        select distinct rest.local_ts::date as day, smf.vee_day_type(rest.local_ts::date) as day_type from rest
     ), days as materialized (  -- valid days and their type
         select d.bucket as day, smf.vee_day_type(d.bucket) as day_type
         from smf.rollup_day d
-        where d.meter_id = p_meter and d.n_measured = d.n_expected
+        where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
           and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
           and d.bucket < (select max(rest.local_ts)::date from rest)
     ), cand as (
-        select rest.ts, dd.day, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
+        select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
                r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
                r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma,
                row_number() over (partition by rest.ts order by dd.day desc) as k
         from rest
+        join gd on gd.day = rest.local_ts::date
         join days dd on dd.day < rest.local_ts::date and dd.day >= rest.local_ts::date - v_lookback::int
-                    and dd.day_type = smf.vee_day_type(rest.local_ts::date)
+                    and dd.day_type = gd.day_type
         join smf.interval_reading r on r.meter_id = p_meter
-                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz
+                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
     ), prof as (
         select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
                avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
@@ -110,12 +115,13 @@ begin
                avg(c.current_a_ma) as ia, avg(c.current_b_ma) as ib, avg(c.current_c_ma) as ic
         from cand c where c.k <= v_ndays group by c.ts
     ), est as (
-        select rest.ts, rest.island, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
+        select rest.ts, rest.island, gd.day_type, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
                p.used_days, p.active_fwd, p.active_rev, p.ind_fwd, p.ind_rev, p.cap_fwd, p.cap_rev,
                p.va, p.vb, p.vc, p.ia, p.ib, p.ic,
                coalesce(p.n_days, 0) >= v_min_days as has_profile,
                case when coalesce(p.n_days, 0) >= v_min_days then p.active_fwd end as w
         from rest join isl using (island)
+        join gd on gd.day = rest.local_ts::date
         left join reg using (island)
         left join prof p on p.ts = rest.ts
     ), est2 as (
@@ -130,7 +136,7 @@ begin
                e.energy_wh - sum(floor(e.share)) over (partition by e.island) as extra
         from est2 e
     ), final as (
-        select e.ts, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
+        select e.ts, e.day_type, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
                e.active_fwd, e.active_rev, e.ind_fwd, e.ind_rev, e.cap_fwd, e.cap_rev, e.va, e.vb, e.vc,
                e.ia, e.ib, e.ic,
                case when e.share is not null and e.len <= v_short then 'register_profile'
@@ -156,7 +162,7 @@ begin
                round(f.vc)::bigint, round(f.ia)::bigint, round(f.ib)::bigint, round(f.ic)::bigint,
                jsonb_strip_nulls(jsonb_build_object(
                    'days', case when f.has_profile then to_jsonb(f.used_days) end,
-                   'day_type', smf.vee_day_type((f.ts at time zone v_tz)::date),
+                   'day_type', f.day_type,
                    'gap_intervals', f.len,
                    'register_energy_wh', case when f.share is not null then f.energy_wh end,
                    'register_reads', case when f.share is not null then jsonb_build_array(f.read_from, f.read_to) end,
@@ -165,7 +171,7 @@ begin
                    'profile', case when f.share is not null and not f.has_profile then 'uniform' end,
                    'reason', case when f.method is null then format(
                        'no backup value, no usable register delta, and fewer than %s valid %s day(s) in the %s days before',
-                       v_min_days, smf.vee_day_type((f.ts at time zone v_tz)::date), v_lookback) end))
+                       v_min_days, f.day_type, v_lookback) end))
         from final f
     )
     select jsonb_agg(to_jsonb(out) order by out.ts) into v_rows from out;
@@ -196,7 +202,7 @@ begin
 
     v_params := (select jsonb_object_agg(k, smf.vee_param(k, p_meter, v_day))
                  from unnest(array['short_gap_intervals', 'daytype_days', 'daytype_lookback_days',
-                                   'daytype_min_days', 'register_wh_per_unit']) k)
+                                   'daytype_min_days', 'daytype_valid_share', 'register_wh_per_unit']) k)
                 || jsonb_build_object('backup_meter_id', v_backup, 'register_wh_per_unit_used', v_scale,
                                       'register_scale', v_scale_how);
     insert into smf.vee_estimation_run (meter_id, ts_from, ts_to, parameters, operator, filled, left_missing)

@@ -71,6 +71,7 @@ insert into smf.vee_parameter (key, value, unit, description) values
     ('short_gap_intervals', 6, 'intervals', 'Estimation: a gap up to this long with a known register delta is spread over a profile.'),
     ('daytype_days', 4, 'days', 'Estimation: valid days of the same day type averaged.'),
     ('daytype_lookback_days', 56, 'days', 'Estimation: how far back valid days are searched.'),
+    ('daytype_valid_share', 0.9, 'share', 'Estimation: a valid day has at least this share of its intervals measured (and the interval used is measured).'),
     ('daytype_min_days', 1, 'days', 'Estimation: fewer valid days than this = no usable history (the gap stays missing).');
 
 create table smf.vee_finding (
