@@ -34,9 +34,10 @@ def setup(url: str, n: int) -> None:
         )
         conn.execute(
             "insert into smf.meter (serial, interval_minutes, channel_map)"
-            " select 'M' || i, 5, array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',"
-            " 'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',"
-            " 'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a']"
+            " select 'M' || i, 5, array['active_fwd_kwh', 'active_rev_kwh',"
+            " 'reactive_ind_fwd_kvarh', 'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh',"
+            " 'reactive_cap_rev_kvarh', 'voltage_a_v', 'voltage_b_v', 'voltage_c_v',"
+            " 'current_a_a', 'current_b_a', 'current_c_a']"
             " from generate_series(1, %s + %s / 10) i",
             (n, n),
         )
@@ -58,7 +59,8 @@ def setup(url: str, n: int) -> None:
         # mains lose 2 % of intervals (a hash), backups none; ~1 in 5000 main intervals is x20
         conn.execute(
             "insert into smf.interval_reading select m, ts,"
-            " case when spike then 20 else 1 end * (30000 + ((src * 7919 + e / 300) %% 10000))::int,"
+            " case when spike then 20 else 1 end"
+            " * (30000 + ((src * 7919 + e / 300) %% 10000))::int,"
             " 0, (12000 + ((src * 104729 + e / 300) %% 9000))::int, 0,"
             " ((src + e / 300) %% 2000)::int, 0,"
             " 220000 + ((src + e) %% 3000)::int, 219000 + ((src + e) %% 3000)::int,"
@@ -132,8 +134,9 @@ def main() -> None:
             "baseline: one scan of the meter-month",
             per_meter(
                 conn,
-                "select count(*), sum(active_fwd_wh), sum(active_rev_wh), sum(reactive_ind_fwd_varh),"
-                " sum(reactive_ind_rev_varh), sum(reactive_cap_fwd_varh), sum(reactive_cap_rev_varh),"
+                "select count(*), sum(active_fwd_wh), sum(active_rev_wh),"
+                " sum(reactive_ind_fwd_varh), sum(reactive_ind_rev_varh),"
+                " sum(reactive_cap_fwd_varh), sum(reactive_cap_rev_varh),"
                 " sum(voltage_a_mv), sum(voltage_b_mv), sum(voltage_c_mv), sum(current_a_ma),"
                 " sum(current_b_ma), sum(current_c_ma) from smf.interval_reading"
                 " where meter_id = %s and ts >= %s and ts < %s",
@@ -161,7 +164,8 @@ def main() -> None:
             b,
         )
         r = conn.execute(
-            "select count(*) filter (where rule = 'missing'), count(*) filter (where rule = 'spike'),"
+            "select count(*) filter (where rule = 'missing'),"
+            " count(*) filter (where rule = 'spike'),"
             " count(*) filter (where rule like 'backup%%'), count(*)"
             " from smf.vee_finding"
         ).fetchone()

@@ -102,8 +102,8 @@ def test_vee_sequences_keep_measured_history_and_rollups(conn):
                     try:
                         with conn.transaction():
                             conn.execute(
-                                "select smf.vee_edit(%s, %s, %s, 'active_fwd', 'set', %s::numeric, null,"
-                                " 'property test', 'prop')",
+                                "select smf.vee_edit(%s, %s, %s, 'active_fwd', 'set',"
+                                " %s::numeric, null, 'property test', 'prop')",
                                 (u.main_serial, D0 + lo * STEP, D0 + hi * STEP, value),
                             )
                     except psycopg.Error as exc:  # the one refusal expected: past the stored data
