@@ -18,6 +18,11 @@ begin
                      and not coalesce(c.has_generation, false)) then
         return;
     end if;
+    -- the daily rollups tell cheaply whether any interval can reach the threshold
+    if coalesce((select max(d.active_rev_wh) from smf.rollup_day d where d.meter_id = p_meter
+                 and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)), 0) < v_min then
+        return;
+    end if;
     return query
     select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
            format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '

@@ -1,8 +1,8 @@
 -- VEE rules on voltage (V; stored as mV): out of the adequate band, and phase loss. The nominal
 -- phase voltage is the parameter voltage_nominal_v, or, when that is 0, detected per call as the
--- standard nominal value nearest the mean of the highest phase of each interval (a lost phase
--- does not pull it down; the standard values are far enough apart that a mean snaps right); the
--- detail says which. Findings for meter p_meter over [p_from, p_to).
+-- standard nominal value nearest the highest of the phase means of the local days of the range
+-- (from smf.rollup_day: a lost phase does not pull it down; the standard values are far enough
+-- apart that a mean snaps right); the detail says which. Findings for meter p_meter over [p_from, p_to).
 
 -- vee_nominal_voltage: (nominal V, 'configured' | 'detected') of meter p_meter over [p_from, p_to);
 -- null nominal when no voltage is stored.
@@ -17,8 +17,11 @@ begin
     if nominal_v > 0 then
         return;
     end if;
-    select avg(greatest(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv)) / 1000.0 into v_mean
-    from smf.interval_reading r where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to;
+    select greatest(sum(d.voltage_a_mv_sum) / nullif(sum(d.voltage_a_mv_n), 0),
+                    sum(d.voltage_b_mv_sum) / nullif(sum(d.voltage_b_mv_n), 0),
+                    sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
+    from smf.rollup_day d
+    where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
     select s into nominal_v
     from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
     where v_mean is not null order by abs(s - v_mean) limit 1;
@@ -53,6 +56,13 @@ begin
     v_low := v_nom * 1000 * smf.vee_param('voltage_low', p_meter, v_day);
     v_high := v_nom * 1000 * smf.vee_param('voltage_high', p_meter, v_day);
     v_loss := v_nom * 1000 * smf.vee_param('phase_loss_pu', p_meter, v_day);
+    -- the daily min/max per phase tell cheaply whether any interval leaves the band
+    if not exists (select 1 from smf.rollup_day d where d.meter_id = p_meter
+                   and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)
+                   and (least(d.voltage_a_mv_min, d.voltage_b_mv_min, d.voltage_c_mv_min) < v_low
+                        or greatest(d.voltage_a_mv_max, d.voltage_b_mv_max, d.voltage_c_mv_max) > v_high)) then
+        return;
+    end if;
     return query
     with x as (  -- only intervals with a phase outside the band are unpivoted
         select r.ts, r.voltage_a_mv as va, r.voltage_b_mv as vb, r.voltage_c_mv as vc,

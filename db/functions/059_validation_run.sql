@@ -11,8 +11,9 @@ language sql immutable parallel safe set search_path = pg_catalog as $$
 $$;
 
 -- vee_validate: run every rule on meter p_meter over [p_from, p_to) (UTC); upsert findings (a
--- re-run refreshes last_seen_at and detail, re-opens a finding it had resolved itself, leaves
--- accepted ones alone) and resolve open findings inside the range that are no longer found.
+-- re-run rewrites a finding only when its detail or severity changed, setting last_seen_at, or to
+-- re-open one it had resolved itself; accepted ones stay accepted) and resolve open findings of
+-- the rules inside the range that no rule reports any more.
 -- p_upto_last: gaps after the meter's newest interval are not reported (used after an ingest).
 -- Returns {"found": n, "new": n, "resolved": n}.
 create or replace function smf.vee_validate(p_meter int, p_from timestamptz, p_to timestamptz,
@@ -32,7 +33,7 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('validation range [%s, %s) is empty', p_from, p_to);
     end if;
-    with f as (
+    with f as materialized (
         select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
         union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
@@ -43,7 +44,7 @@ begin
         union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
-    ), up as (
+    ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
         insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
                                           first_seen_at, last_seen_at)
         select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
@@ -55,14 +56,19 @@ begin
                                then null else v.resolved_by end,
             resolved_at = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
                                then null else v.resolved_at end
+        where (v.detail, v.severity) is distinct from (excluded.detail, excluded.severity)
+           or (v.status = 'resolved' and v.resolved_by = 'validation: no longer found')
         returning (xmax = 0) as is_new
+    ), gone as (  -- open findings of this meter inside the range that no rule reports any more
+        update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
+            resolved_at = now()
+        where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
+          and v.rule = any (smf.vee_rule_names())
+          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
+        returning 1
     )
-    select count(*), count(*) filter (where is_new) into v_found, v_new from up;
-    update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
-        resolved_at = now()
-    where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
-      and v.last_seen_at < v_seen;
-    get diagnostics v_resolved = row_count;
+    select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
+    into v_found, v_new, v_resolved;
     return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
 end
 $$;

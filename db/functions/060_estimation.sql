@@ -102,8 +102,10 @@ begin
                row_number() over (partition by rest.ts order by dd.day desc) as k
         from rest
         join gd on gd.day = rest.local_ts::date
-        join days dd on dd.day < rest.local_ts::date and dd.day >= rest.local_ts::date - v_lookback::int
-                    and dd.day_type = gd.day_type
+        cross join lateral (  -- the latest valid days of the type (2 spare if the interval is not measured)
+            select d.day from days d
+            where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
+            order by d.day desc limit v_ndays::int + 2) dd
         join smf.interval_reading r on r.meter_id = p_meter
                     and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
     ), prof as (
@@ -235,10 +237,10 @@ begin
     from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, active_fwd_wh bigint, inputs jsonb)
     where r.method <> 'none';
 
-    -- missing-interval findings now wholly filled are resolved by this run
+    -- missing-interval (and earlier estimation) findings now wholly filled are resolved by this run
     update smf.vee_finding v set status = 'resolved', resolved_by = format('estimation run %s', v_run),
         resolved_at = now()
-    where v.meter_id = p_meter and v.rule = 'missing' and v.status = 'open'
+    where v.meter_id = p_meter and v.rule in ('missing', 'estimation') and v.status = 'open'
       and v.ts_from >= v_lo and v.ts_to <= v_hi
       and not exists (select 1 from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text)
                       where r.method = 'none' and r.ts >= v.ts_from and r.ts < v.ts_to);
