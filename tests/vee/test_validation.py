@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.vee.conftest import FIVE, day_rows, findings, local, put, unit
 
@@ -265,3 +266,19 @@ def test_rerun_keeps_accepted_and_resolves_what_is_gone(conn):
     )
     assert st == {"spike": "accepted:analyst", "missing": "resolved:validation: no longer found"}
     assert conn.execute("select count(*) from smf.vee_finding").fetchone()[0] == 2
+
+
+def test_validation_on_ingest_can_be_switched_off(conn):
+    conn.execute("update smf.setting set value = 'off' where key = 'vee_validate_on_ingest'")
+    u = unit(conn, 23)
+    put(conn, u.main_serial, day_rows(DAY, 1.0, skip=[7]))
+    assert findings(conn, u.main) == []
+    assert validate(conn, u.main)["new"] == 1  # on request it still runs
+
+
+def test_unknown_meter_and_empty_range_are_refused(conn):
+    with pytest.raises(psycopg.Error, match="no meter with id 999999"), conn.transaction():
+        validate(conn, 999999)
+    u = unit(conn, 24)
+    with pytest.raises(psycopg.Error, match="is empty"), conn.transaction():
+        validate(conn, u.main, D1, D0)
