@@ -100,13 +100,18 @@ def per_meter(conn: psycopg.Connection, sql: str, meters: list[int]) -> list[flo
     return out
 
 
+SAMPLE: list[int] = []
+
+
 def report(name: str, times: list[float], base: float | None = None) -> float:
     mean = statistics.fmean(times)
+    slow = sorted(zip(times, SAMPLE, strict=True), reverse=True)[:3]
     ratio = f", {mean / base:.1f}x the baseline" if base else ""
     print(
         f"{name}: {len(times)} meter-months, mean {mean * 1000:.1f} ms, median"
         f" {statistics.median(times) * 1000:.1f} ms, max {max(times) * 1000:.1f} ms per"
-        f" meter-month{ratio}"
+        f" meter-month{ratio}; slowest meters "
+        + ", ".join(f"{m} ({t * 1000:.0f} ms)" for t, m in slow)
     )
     return mean
 
@@ -129,6 +134,7 @@ def main() -> None:
         conn.execute("vacuum analyze")
     step = max(1, args.meters // args.sample)
     meters = list(range(step, args.meters + 1, step))[: args.sample]  # every 10th has a backup
+    SAMPLE[:] = meters
     with psycopg.connect(s.url) as conn:
         b = report(
             "baseline: one scan of the meter-month",

@@ -57,12 +57,15 @@ begin
     select cu.backup_meter_id into v_backup from smf.consumer_unit cu where cu.main_meter_id = p_meter;
     select s.wh_per_unit, s.how into v_scale, v_scale_how from smf.vee_register_scale(p_meter, v_hi) s;
 
-    with gap as materialized (
-        select g.ts from generate_series(v_lo, v_hi - v_step, v_step) g(ts)
-        left join (select r.ts from smf.interval_reading r
-                   where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing') s
-            on s.ts = g.ts
-        where s.ts is null
+    with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
+        select g.ts
+        from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
+              from (select r.ts from smf.interval_reading r
+                    where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+                    union all select v_lo - v_step
+                    union all select v_hi) s) w,
+             generate_series(w.a, w.b - v_step, v_step) g(ts)
+        where w.b > w.a
     ), bk as materialized (
         select r.* from gap join smf.interval_reading r
             on r.meter_id = v_backup and r.ts = gap.ts and r.quality = 'measured'
