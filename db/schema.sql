@@ -1819,6 +1819,7 @@ declare
     v_ndays numeric := smf.vee_param('daytype_days', p_meter, v_day);
     v_lookback numeric := smf.vee_param('daytype_lookback_days', p_meter, v_day);
     v_min_days numeric := smf.vee_param('daytype_min_days', p_meter, v_day);
+    v_valid_share numeric := smf.vee_param('daytype_valid_share', p_meter, v_day);
     v_backup int;
     v_scale numeric;
     v_scale_how text;
@@ -1841,12 +1842,15 @@ begin
     select cu.backup_meter_id into v_backup from smf.consumer_unit cu where cu.main_meter_id = p_meter;
     select s.wh_per_unit, s.how into v_scale, v_scale_how from smf.vee_register_scale(p_meter, v_hi) s;
 
-    with gap as materialized (
-        select g.ts from generate_series(v_lo, v_hi - v_step, v_step) g(ts)
-        left join (select r.ts from smf.interval_reading r
-                   where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing') s
-            on s.ts = g.ts
-        where s.ts is null
+    with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
+        select g.ts
+        from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
+              from (select r.ts from smf.interval_reading r
+                    where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+                    union all select v_lo - v_step
+                    union all select v_hi) s) w,
+             generate_series(w.a, w.b - v_step, v_step) g(ts)
+        where w.b > w.a
     ), bk as materialized (
         select r.* from gap join smf.interval_reading r
             on r.meter_id = v_backup and r.ts = gap.ts and r.quality = 'measured'
@@ -1871,22 +1875,27 @@ begin
               = (select count(*) from gap where gap.ts >= pr.lo and gap.ts < pr.hi)
           and (select count(*) from rest where rest.ts >= pr.lo and rest.ts < pr.hi) = isl.len
         order by isl.island, pr.hi - pr.lo
+    ), gd as materialized (  -- the type of each day with a gap
+        select distinct rest.local_ts::date as day, smf.vee_day_type(rest.local_ts::date) as day_type from rest
     ), days as materialized (  -- valid days and their type
         select d.bucket as day, smf.vee_day_type(d.bucket) as day_type
         from smf.rollup_day d
-        where d.meter_id = p_meter and d.n_measured = d.n_expected
+        where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
           and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
           and d.bucket < (select max(rest.local_ts)::date from rest)
     ), cand as (
-        select rest.ts, dd.day, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
+        select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
                r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
                r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma,
                row_number() over (partition by rest.ts order by dd.day desc) as k
         from rest
-        join days dd on dd.day < rest.local_ts::date and dd.day >= rest.local_ts::date - v_lookback::int
-                    and dd.day_type = smf.vee_day_type(rest.local_ts::date)
+        join gd on gd.day = rest.local_ts::date
+        cross join lateral (  -- the latest valid days of the type (2 spare if the interval is not measured)
+            select d.day from days d
+            where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
+            order by d.day desc limit v_ndays::int + 2) dd
         join smf.interval_reading r on r.meter_id = p_meter
-                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz
+                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
     ), prof as (
         select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
                avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
@@ -1896,12 +1905,13 @@ begin
                avg(c.current_a_ma) as ia, avg(c.current_b_ma) as ib, avg(c.current_c_ma) as ic
         from cand c where c.k <= v_ndays group by c.ts
     ), est as (
-        select rest.ts, rest.island, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
+        select rest.ts, rest.island, gd.day_type, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
                p.used_days, p.active_fwd, p.active_rev, p.ind_fwd, p.ind_rev, p.cap_fwd, p.cap_rev,
                p.va, p.vb, p.vc, p.ia, p.ib, p.ic,
                coalesce(p.n_days, 0) >= v_min_days as has_profile,
                case when coalesce(p.n_days, 0) >= v_min_days then p.active_fwd end as w
         from rest join isl using (island)
+        join gd on gd.day = rest.local_ts::date
         left join reg using (island)
         left join prof p on p.ts = rest.ts
     ), est2 as (
@@ -1916,7 +1926,7 @@ begin
                e.energy_wh - sum(floor(e.share)) over (partition by e.island) as extra
         from est2 e
     ), final as (
-        select e.ts, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
+        select e.ts, e.day_type, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
                e.active_fwd, e.active_rev, e.ind_fwd, e.ind_rev, e.cap_fwd, e.cap_rev, e.va, e.vb, e.vc,
                e.ia, e.ib, e.ic,
                case when e.share is not null and e.len <= v_short then 'register_profile'
@@ -1942,7 +1952,7 @@ begin
                round(f.vc)::bigint, round(f.ia)::bigint, round(f.ib)::bigint, round(f.ic)::bigint,
                jsonb_strip_nulls(jsonb_build_object(
                    'days', case when f.has_profile then to_jsonb(f.used_days) end,
-                   'day_type', smf.vee_day_type((f.ts at time zone v_tz)::date),
+                   'day_type', f.day_type,
                    'gap_intervals', f.len,
                    'register_energy_wh', case when f.share is not null then f.energy_wh end,
                    'register_reads', case when f.share is not null then jsonb_build_array(f.read_from, f.read_to) end,
@@ -1951,7 +1961,7 @@ begin
                    'profile', case when f.share is not null and not f.has_profile then 'uniform' end,
                    'reason', case when f.method is null then format(
                        'no backup value, no usable register delta, and fewer than %s valid %s day(s) in the %s days before',
-                       v_min_days, smf.vee_day_type((f.ts at time zone v_tz)::date), v_lookback) end))
+                       v_min_days, f.day_type, v_lookback) end))
         from final f
     )
     select jsonb_agg(to_jsonb(out) order by out.ts) into v_rows from out;
@@ -1982,7 +1992,7 @@ begin
 
     v_params := (select jsonb_object_agg(k, smf.vee_param(k, p_meter, v_day))
                  from unnest(array['short_gap_intervals', 'daytype_days', 'daytype_lookback_days',
-                                   'daytype_min_days', 'register_wh_per_unit']) k)
+                                   'daytype_min_days', 'daytype_valid_share', 'register_wh_per_unit']) k)
                 || jsonb_build_object('backup_meter_id', v_backup, 'register_wh_per_unit_used', v_scale,
                                       'register_scale', v_scale_how);
     insert into smf.vee_estimation_run (meter_id, ts_from, ts_to, parameters, operator, filled, left_missing)
@@ -2015,10 +2025,10 @@ begin
     from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, active_fwd_wh bigint, inputs jsonb)
     where r.method <> 'none';
 
-    -- missing-interval findings now wholly filled are resolved by this run
+    -- missing-interval (and earlier estimation) findings now wholly filled are resolved by this run
     update smf.vee_finding v set status = 'resolved', resolved_by = format('estimation run %s', v_run),
         resolved_at = now()
-    where v.meter_id = p_meter and v.rule = 'missing' and v.status = 'open'
+    where v.meter_id = p_meter and v.rule in ('missing', 'estimation') and v.status = 'open'
       and v.ts_from >= v_lo and v.ts_to <= v_hi
       and not exists (select 1 from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text)
                       where r.method = 'none' and r.ts >= v.ts_from and r.ts < v.ts_to);
@@ -2042,7 +2052,7 @@ CREATE FUNCTION smf.vee_explain(p_meter integer, p_ts timestamp with time zone) 
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select r.meter_id, r.ts, r.active_fwd_wh / 1000.0, r.quality, r.source, r.batch_id, b.origin,
+    select r.meter_id, r.ts, smf.vee_kwh(r.active_fwd_wh), r.quality, r.source, r.batch_id, b.origin,
            coalesce(e.operator, run.operator, b.operator), b.started_at,
            coalesce(pv.method, case when e.id is not null then 'manual_' || e.operation end),
            coalesce(pv.inputs, case when e.id is not null then jsonb_build_object('argument', e.argument,
@@ -2116,19 +2126,21 @@ CREATE FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with t
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
-    v_median numeric;
+    v_mean numeric;
 begin
     nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
     how := 'configured';
     if nominal_v > 0 then
         return;
     end if;
-    select percentile_cont(0.5) within group (order by v) / 1000.0 into v_median
-    from smf.interval_reading r, lateral (values (r.voltage_a_mv), (r.voltage_b_mv), (r.voltage_c_mv)) p(v)
-    where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to and p.v is not null;
+    select greatest(sum(d.voltage_a_mv_sum) / nullif(sum(d.voltage_a_mv_n), 0),
+                    sum(d.voltage_b_mv_sum) / nullif(sum(d.voltage_b_mv_n), 0),
+                    sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
+    from smf.rollup_day d
+    where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
     select s into nominal_v
     from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
-    where v_median is not null order by abs(s - v_median) limit 1;
+    where v_mean is not null order by abs(s - v_mean) limit 1;
     how := 'detected';
 end
 $$;
@@ -2139,13 +2151,16 @@ CREATE FUNCTION smf.vee_param(p_key text, p_meter integer, p_day date DEFAULT CU
     AS $$
 declare
     v numeric;
+    v_dist int;
 begin
+    select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    if v_dist is null then
+        select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.backup_meter_id = p_meter;
+    end if;
     select p.value into v
     from smf.vee_parameter p
     where p.key = p_key and p.valid_during @> p_day
-      and (p.meter_id = p_meter
-           or p.distributor_id in (select cu.distributor_id from smf.consumer_unit cu
-                                   where p_meter in (cu.main_meter_id, cu.backup_meter_id))
+      and (p.meter_id = p_meter or p.distributor_id = v_dist
            or (p.meter_id is null and p.distributor_id is null))
     order by (p.meter_id is not null) desc, (p.distributor_id is not null) desc
     limit 1;
@@ -2244,23 +2259,23 @@ begin
     select 'backup_interval', min(iv.ts), max(iv.ts) + v_step, 'warning',
            format('main and backup (%s) differ by more than %s%% in %s interval(s) %s to %s (local); '
                   'largest: main %s kWh, backup %s kWh', v_serial, 100 * v_ti, count(*),
-                  smf.vee_fmt_local(min(iv.ts)), smf.vee_fmt_local(max(iv.ts) + v_step),
-                  smf.vee_kwh((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]),
-                  smf.vee_kwh((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]))
+                  to_char((min(iv.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(iv.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  round(((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3),
+                  round(((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3))
     from iv group by iv.island
     union all
     select 'backup_hour', h.hour, h.hour + interval '1 hour', 'warning',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) in the hour from %s (local)',
-                  smf.vee_kwh(h.m), v_serial, smf.vee_kwh(h.b),
+                  round((h.m) / 1000.0, 3), v_serial, round((h.b) / 1000.0, 3),
                   round(100 * abs(h.m - h.b) / greatest(h.m, h.b, v_floor), 2), 100 * v_th,
-                  smf.vee_fmt_local(h.hour))
+                  to_char((h.hour) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select date_trunc('hour', p.ts) as hour, sum(p.main_wh) as m, sum(p.backup_wh) as b, count(*) as n
           from pairs p group by 1) h
     where h.n = v_per_hour and abs(h.m - h.b) > v_th * greatest(h.m, h.b, v_floor)
     union all
     select 'backup_day', smf.vee_day_start(d.day), smf.vee_day_start(d.day + 1), 'error',
            format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) on %s',
-                  smf.vee_kwh(d.m), v_serial, smf.vee_kwh(d.b),
+                  round((d.m) / 1000.0, 3), v_serial, round((d.b) / 1000.0, 3),
                   round(100 * abs(d.m - d.b) / greatest(d.m, d.b, v_floor), 2), 100 * v_td, d.day)
     from (select (p.ts at time zone v_tz)::date as day, sum(p.main_wh) as m, sum(p.backup_wh) as b,
                  count(*) as n
@@ -2294,6 +2309,7 @@ CREATE FUNCTION smf.vee_rule_demand(p_meter integer, p_from timestamp with time 
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_k numeric := smf.vee_param('demand_sanity_factor', p_meter, smf.vee_local_day(p_from));
     v_ref numeric;
     v_what text;
@@ -2309,7 +2325,7 @@ begin
     return query
     select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
            format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
-                  r.max_demand_kw, smf.vee_fmt_local(r.bucket), v_k, v_what, v_ref)
+                  r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
     from smf.rollup_15min r
     where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
       and r.max_demand_kw > v_k * v_ref;
@@ -2321,12 +2337,13 @@ CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
 begin
     return query
     select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
            format('supply outage reported by the meter from %s to %s (local)%s',
-                  smf.vee_fmt_local(o.start_at), coalesce(smf.vee_fmt_local(o.end_at), 'still open'),
+                  to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
                   coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
     from smf.meter_outage o
     where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
@@ -2346,6 +2363,7 @@ CREATE FUNCTION smf.vee_rule_missing(p_meter integer, p_from timestamp with time
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
     v_hi timestamptz := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now(), v_step) - v_step);
@@ -2373,8 +2391,8 @@ begin
            case when extract(epoch from g.gap_to - g.gap_from) / extract(epoch from v_step) >= v_long then 'error' else 'warning' end,
            format('%s interval(s) of %s min missing, %s to %s (local)',
                   ((extract(epoch from g.gap_to - g.gap_from)) / extract(epoch from v_step))::int,
-                  (extract(epoch from v_step) / 60)::int, smf.vee_fmt_local(g.gap_from),
-                  smf.vee_fmt_local(g.gap_to))
+                  (extract(epoch from v_step) / 60)::int, to_char((g.gap_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((g.gap_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from g where g.gap_to > g.gap_from;
 end
 $$;
@@ -2393,6 +2411,7 @@ CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with tim
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_tol numeric := smf.vee_param('register_tolerance', p_meter, smf.vee_local_day(p_from));
     v_scale numeric;
     v_how text;
@@ -2406,12 +2425,12 @@ begin
     select 'register', p.lo, p.hi, 'error',
            case when p.raw_delta < 0
                 then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
-                            smf.vee_fmt_local(p.read_from), smf.vee_fmt_local(p.read_to), p.raw_delta)
+                            to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
                 else format('register delta %s kWh (%s raw units x %s Wh, %s) but the intervals sum to %s kWh '
                             'between the reads of %s and %s (local); tolerance %s%%',
-                            smf.vee_kwh(p.raw_delta * v_scale), p.raw_delta, v_scale, v_how,
-                            smf.vee_kwh(p.wh_sum), smf.vee_fmt_local(p.read_from),
-                            smf.vee_fmt_local(p.read_to), 100 * v_tol) end
+                            round((p.raw_delta * v_scale) / 1000.0, 3), p.raw_delta, v_scale, v_how,
+                            round((p.wh_sum) / 1000.0, 3), to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                            to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 100 * v_tol) end
     from smf.vee_register_pairs(p_meter, p_from, p_to) p
     where p.raw_delta < 0
        or (v_scale is not null and p.n_rows = p.n_expected and p.n_expected > 0
@@ -2425,6 +2444,7 @@ CREATE FUNCTION smf.vee_rule_reverse_flow(p_meter integer, p_from timestamp with
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_min numeric := smf.vee_param('reverse_min_wh', p_meter, smf.vee_local_day(p_from));
 begin
@@ -2434,11 +2454,16 @@ begin
                      and not coalesce(c.has_generation, false)) then
         return;
     end if;
+    -- the daily rollups tell cheaply whether any interval can reach the threshold
+    if coalesce((select max(d.active_rev_wh) from smf.rollup_day d where d.meter_id = p_meter
+                 and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)), 0) < v_min then
+        return;
+    end if;
     return query
     select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
            format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '
-                  'on a UC without generation', count(*), smf.vee_kwh(sum(z.wh)),
-                  smf.vee_fmt_local(min(z.ts)), smf.vee_fmt_local(max(z.ts) + v_step))
+                  'on a UC without generation', count(*), round((sum(z.wh)) / 1000.0, 3),
+                  to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select r.ts, r.active_rev_wh as wh,
                  r.ts - (row_number() over (order by r.ts)) * v_step as island
           from smf.interval_reading r
@@ -2464,23 +2489,24 @@ begin
     from smf.meter m where m.id = p_meter;
     return query
     with x as (
-        select r.ts, r.active_fwd_wh as wh, (r.ts at time zone v_tz)::date as day
+        select r.ts, r.active_fwd_wh as wh,
+               nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
+                   order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
+                   as third
         from smf.interval_reading r
         where r.meter_id = p_meter and r.ts >= smf.vee_day_start(smf.vee_local_day(p_from))
           and r.ts < p_to and r.quality <> 'missing' and r.active_fwd_wh is not null
-    ), d as (
-        select x.day, (array_agg(x.wh order by x.wh desc))[3] as third from x group by x.day
     )
     select 'spike', x.ts, x.ts + v_step, 'error',
            case when x.wh > v_max_wh
                 then format('%s kWh at %s (local) is above the physical maximum %s kWh of the interval',
-                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), smf.vee_kwh(v_max_wh))
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round((v_max_wh) / 1000.0, 3))
                 else format('%s kWh at %s (local) is %s x the day''s third-highest value %s kWh (limit %s x)',
-                            smf.vee_kwh(x.wh), smf.vee_fmt_local(x.ts), round(x.wh / d.third::numeric, 1),
-                            smf.vee_kwh(d.third), v_k) end
-    from x join d using (day)
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(x.wh / x.third::numeric, 1),
+                            round((x.third) / 1000.0, 3), v_k) end
+    from x
     where x.ts >= p_from
-      and (x.wh > v_max_wh or (d.third >= v_floor and x.wh > v_k * d.third));
+      and (x.wh > v_max_wh or (x.third >= v_floor and x.wh > v_k * x.third));
 end
 $$;
 
@@ -2489,6 +2515,7 @@ CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_day date := smf.vee_local_day(p_from);
     v_nom numeric;
@@ -2508,32 +2535,43 @@ begin
     v_low := v_nom * 1000 * smf.vee_param('voltage_low', p_meter, v_day);
     v_high := v_nom * 1000 * smf.vee_param('voltage_high', p_meter, v_day);
     v_loss := v_nom * 1000 * smf.vee_param('phase_loss_pu', p_meter, v_day);
+    -- the daily min/max per phase tell cheaply whether any interval leaves the band
+    if not exists (select 1 from smf.rollup_day d where d.meter_id = p_meter
+                   and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)
+                   and (least(d.voltage_a_mv_min, d.voltage_b_mv_min, d.voltage_c_mv_min) < v_low
+                        or greatest(d.voltage_a_mv_max, d.voltage_b_mv_max, d.voltage_c_mv_max) > v_high)) then
+        return;
+    end if;
     return query
-    with x as (
-        select r.ts, p.phase, p.v,
-               bool_or(p.v between v_low and v_high) over (partition by r.ts) as any_normal
-        from smf.interval_reading r,
-             lateral (values ('A', r.voltage_a_mv), ('B', r.voltage_b_mv), ('C', r.voltage_c_mv)) p(phase, v)
+    with x as (  -- only intervals with a phase outside the band are unpivoted
+        select r.ts, r.voltage_a_mv as va, r.voltage_b_mv as vb, r.voltage_c_mv as vc,
+               coalesce(r.voltage_a_mv between v_low and v_high, false)
+               or coalesce(r.voltage_b_mv between v_low and v_high, false)
+               or coalesce(r.voltage_c_mv between v_low and v_high, false) as any_normal
+        from smf.interval_reading r
         where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to and r.quality <> 'missing'
-          and p.v is not null
+          and not (coalesce(r.voltage_a_mv between v_low and v_high, true)
+                   and coalesce(r.voltage_b_mv between v_low and v_high, true)
+                   and coalesce(r.voltage_c_mv between v_low and v_high, true))
     ), flagged as (
-        select x.ts, x.phase, x.v,
-               case when x.v < v_loss then case when x.any_normal then 'phase_loss' end
-                    when x.v < v_low or x.v > v_high then 'voltage_band' end as kind
-        from x
+        select x.ts, p.phase, p.v,
+               case when p.v < v_loss then case when x.any_normal then 'phase_loss' end
+                    when p.v < v_low or p.v > v_high then 'voltage_band' end as kind
+        from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
+        where p.v is not null
     )
     select f.kind, min(f.ts), max(f.ts) + v_step,
            case when f.kind = 'phase_loss' then 'error' else 'warning' end,
            case when f.kind = 'phase_loss'
                 then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
                             '%s interval(s) %s to %s (local); nominal %s V (%s)', f.phase,
-                            smf.vee_kwh(min(f.v)), round(v_loss / 1000.0, 1), count(*),
-                            smf.vee_fmt_local(min(f.ts)), smf.vee_fmt_local(max(f.ts) + v_step),
+                            round((min(f.v)) / 1000.0, 3), round(v_loss / 1000.0, 1), count(*),
+                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
                             v_nom, v_how)
                 else format('phase %s outside %s-%s V (min %s V, max %s V), %s interval(s) %s to %s '
                             '(local); nominal %s V (%s)', f.phase, round(v_low / 1000.0, 1),
-                            round(v_high / 1000.0, 1), smf.vee_kwh(min(f.v)), smf.vee_kwh(max(f.v)), count(*),
-                            smf.vee_fmt_local(min(f.ts)), smf.vee_fmt_local(max(f.ts) + v_step),
+                            round(v_high / 1000.0, 1), round((min(f.v)) / 1000.0, 3), round((max(f.v)) / 1000.0, 3), count(*),
+                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
                             v_nom, v_how) end
     from (select flagged.*, flagged.ts - (row_number() over (partition by flagged.phase, flagged.kind
                                                               order by flagged.ts)) * v_step as island
@@ -2547,6 +2585,7 @@ CREATE FUNCTION smf.vee_rule_zero_run(p_meter integer, p_from timestamp with tim
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_tz text := smf.local_timezone();
     v_step interval := smf.vee_step(p_meter);
     v_day date := smf.vee_local_day(p_from);
     v_min numeric := smf.vee_param('zero_run_intervals', p_meter, v_day);
@@ -2570,8 +2609,8 @@ begin
     )
     select 'zero_run', runs.lo, runs.hi, 'warning',
            format('%s consecutive interval(s) with zero active energy, %s to %s (local); %s%% of the '
-                  'other intervals consume', runs.n, smf.vee_fmt_local(runs.lo),
-                  smf.vee_fmt_local(runs.hi), round(100 * normal.share, 1))
+                  'other intervals consume', runs.n, to_char((runs.lo) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((runs.hi) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(100 * normal.share, 1))
     from runs, normal
     where runs.hi > p_from and runs.lo < p_to and normal.share >= v_share;
 end
@@ -2646,7 +2685,7 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('validation range [%s, %s) is empty', p_from, p_to);
     end if;
-    with f as (
+    with f as materialized (
         select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
         union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
@@ -2657,7 +2696,7 @@ begin
         union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
-    ), up as (
+    ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
         insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
                                           first_seen_at, last_seen_at)
         select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
@@ -2669,14 +2708,19 @@ begin
                                then null else v.resolved_by end,
             resolved_at = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
                                then null else v.resolved_at end
+        where (v.detail, v.severity) is distinct from (excluded.detail, excluded.severity)
+           or (v.status = 'resolved' and v.resolved_by = 'validation: no longer found')
         returning (xmax = 0) as is_new
+    ), gone as (  -- open findings of this meter inside the range that no rule reports any more
+        update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
+            resolved_at = now()
+        where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
+          and v.rule = any (smf.vee_rule_names())
+          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
+        returning 1
     )
-    select count(*), count(*) filter (where is_new) into v_found, v_new from up;
-    update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
-        resolved_at = now()
-    where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
-      and v.last_seen_at < v_seen;
-    get diagnostics v_resolved = row_count;
+    select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
+    into v_found, v_new, v_resolved;
     return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
 end
 $$;
