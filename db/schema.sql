@@ -2595,7 +2595,7 @@ begin
     with x as (
         select r.ts, r.active_fwd_wh = 0 as zero
         from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from - interval '7 days' and r.ts < p_to
+        where r.meter_id = p_meter and r.ts >= least(p_from, p_to - interval '7 days') and r.ts < p_to
           and r.quality <> 'missing' and r.active_fwd_wh is not null
     ), runs as (
         select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n

@@ -46,8 +46,8 @@ end
 $$;
 
 -- vee_rule_zero_run: runs of at least zero_run_intervals measured intervals with zero active
--- energy, when at least zero_normal_share of the meter's other intervals (this range and the 7
--- days before) are non-zero: a UC that normally consumes.
+-- energy, when at least zero_normal_share of the meter's other intervals (this range, widened
+-- back to 7 days when shorter) are non-zero: a UC that normally consumes.
 create or replace function smf.vee_rule_zero_run(p_meter int, p_from timestamptz, p_to timestamptz)
 returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
@@ -62,7 +62,7 @@ begin
     with x as (
         select r.ts, r.active_fwd_wh = 0 as zero
         from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from - interval '7 days' and r.ts < p_to
+        where r.meter_id = p_meter and r.ts >= least(p_from, p_to - interval '7 days') and r.ts < p_to
           and r.quality <> 'missing' and r.active_fwd_wh is not null
     ), runs as (
         select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n
