@@ -84,6 +84,7 @@ def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestR
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
+    driver.run(conn, "vee_validate_batch", batch_id=batch_id)  # VEE rules on the days touched
     return IngestResult(
         batch_id=r["batch_id"],
         rows=r["rows"],

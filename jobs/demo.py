@@ -12,6 +12,7 @@ import numpy as np
 from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
+from jobs import vee_demo
 
 DISTRIBUTORS = [
     (9001, "059", "Distribuidora Demo Sudeste"),
@@ -160,6 +161,7 @@ def main(days: int | None = None, today: date | None = None) -> int:
                 origin="demo",
             )
             print(f"  meter {serial}: {result.summary()}")
+        vee_demo.run(conn, start, end, dist_ids[0])  # gaps, a spike, a backup meter; VEE
         rows = driver.run(conn, "month_summary_per_uc", month=month)
         for r in rows:  # the billing rules on the same data (db/functions/1xx)
             items = rules.billing_summary(conn, r["uc_code"], month)

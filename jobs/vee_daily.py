@@ -1,0 +1,51 @@
+"""The daily VEE job: after the daily reads, estimate yesterday's gaps of every enabled meter
+(backup meters are inputs, not targets) and run the validation rules on the day.
+
+Run it by hand with `smf vee daily [--day YYYY-MM-DD]`; the scheduler calls `run(settings, None)`
+once a day after the read window.
+"""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from db import driver
+from db.settings import Settings, load
+
+
+def yesterday(zone: str) -> date:
+    return datetime.now(UTC).astimezone(ZoneInfo(zone)).date() - timedelta(days=1)
+
+
+def run(
+    conn_or_settings: driver.Connection | Settings | str | None, day: date | None
+) -> dict[str, Any]:
+    """Estimate then validate local day `day` (default: yesterday) for every enabled meter.
+
+    Takes an open connection (the caller commits) or settings (one transaction here). Returns
+    {"day", "meters", "runs", "filled", "left_missing", "findings"}.
+    """
+    if conn_or_settings is None or isinstance(conn_or_settings, Settings | str):
+        settings = conn_or_settings if conn_or_settings is not None else load()
+        zone = settings.local_timezone if isinstance(settings, Settings) else load().local_timezone
+        with driver.connect(settings) as conn:
+            return _run(conn, day or yesterday(zone))
+    return _run(conn_or_settings, day or yesterday(load().local_timezone))
+
+
+def _run(conn: driver.Connection, day: date) -> dict[str, Any]:
+    operator = f"vee_daily ({getpass.getuser()})"
+    est = driver.run(conn, "vee_estimate_day_all", day=day, operator=operator)
+    val = driver.run(conn, "vee_validate_day_all", day=day)
+    filled = sum(sum(r["result"]["filled"].values()) for r in est)
+    return {
+        "day": day.isoformat(),
+        "meters": len(est),
+        "runs": sum(1 for r in est if r["result"]["run_id"] is not None),
+        "filled": filled,
+        "left_missing": sum(r["result"]["left_missing"] for r in est),
+        "findings": sum(r["result"]["found"] for r in val),
+    }
