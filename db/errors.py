@@ -39,3 +39,7 @@ class DatabaseUnavailable(SmfError):
 
 class RetryableConflict(SmfError):
     """A deadlock or serialization failure: the transaction was rolled back; run it again."""
+
+
+class PermissionDenied(SmfError):
+    """The principal may not do this (a row-level policy or a missing grant refused it)."""

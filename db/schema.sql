@@ -22,6 +22,46 @@ CREATE TYPE smf.submarket AS ENUM (
     'N'
 );
 
+CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
+$$;
+
+CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_account int := (select id from smf.account where name = p_name);
+    v_id int;
+begin
+    if v_account is null then
+        raise exception 'unknown account %', p_name using errcode = 'SMF04';
+    end if;
+    if p_kind = 'distributor' then
+        select id into v_id from smf.distributor where aneel_code = p_ref;
+    elsif p_kind = 'group' then
+        select id into v_id from smf.uc_group where name = p_ref;
+        if v_id is null then
+            insert into smf.uc_group (name) values (p_ref) returning id into v_id;
+        end if;
+    elsif p_kind = 'uc' then
+        select id into v_id from smf.consumer_unit where uc_code = p_ref;
+    else
+        raise exception 'scope kind must be distributor, group or uc, not %', p_kind
+            using errcode = 'SMF02';
+    end if;
+    if v_id is null then
+        raise exception 'unknown % %', p_kind, p_ref using errcode = 'SMF04';
+    end if;
+    insert into smf.account_scope (account_id, distributor_id, group_id, uc_id)
+    values (v_account, case when p_kind = 'distributor' then v_id end,
+            case when p_kind = 'group' then v_id end, case when p_kind = 'uc' then v_id end)
+    on conflict do nothing;
+end $$;
+
 CREATE FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text DEFAULT 'ccee'::text) RETURNS date
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -55,6 +95,189 @@ CREATE FUNCTION smf.analog_columns() RETURNS text[]
     AS $$
     select array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma']
 $$;
+
+CREATE FUNCTION smf.api_bucket_quality(p_measured integer, p_adjusted integer, p_estimated integer, p_expected integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when p_measured + p_adjusted + p_estimated < p_expected then 'missing'
+                when p_estimated > 0 then 'estimated'
+                when p_adjusted > 0 then 'adjusted'
+                else 'measured' end
+$$;
+
+CREATE FUNCTION smf.api_channel_divisors(p_meter integer, p_pulses boolean) RETURNS numeric[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_map text[];
+    v_const numeric[];
+    v_serial text;
+    names constant text[] := array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
+        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
+        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a'];
+begin
+    select channel_map, channel_constants, serial into v_map, v_const, v_serial
+    from smf.meter where id = p_meter;
+    if not p_pulses then
+        return array_fill(1::numeric, array[12]);
+    end if;
+    if v_const is null then
+        raise exception 'meter % has no channel constants: pulses are unavailable, ask units=engineering',
+            v_serial using errcode = 'SMF02';
+    end if;
+    return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
+end $$;
+
+CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_account int := (select id from smf.account where name = p_name and disabled_at is null);
+begin
+    if v_account is null then
+        raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+end $$;
+
+CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select a.id, a.name, a.role, k.hash
+    from smf.api_key k join smf.account a on a.id = k.account_id
+    where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+$$;
+
+CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with r as (
+        update smf.api_key k set revoked_at = now()
+        where k.revoked_at is null
+          and (k.id = p_ref or k.account_id = (select id from smf.account where name = p_ref))
+        returning 1)
+    select count(*)::int from r
+$$;
+
+CREATE FUNCTION smf.api_search(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(uc_code text, customer_name text, distributor_aneel_code text, distributor_name text, main_meter_serial text, backup_meter_serial text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
+                          as pat)
+    select u.uc_code::text, u.customer_name, d.aneel_code::text, d.name, mm.serial, bm.serial,
+           u.retired_at
+    from q, smf.consumer_unit u
+    join smf.distributor d on d.id = u.distributor_id
+    left join smf.meter mm on mm.id = u.main_meter_id
+    left join smf.meter bm on bm.id = u.backup_meter_id
+    where u.customer_name ilike '%' || q.pat || '%'
+       or u.uc_code::text ilike q.pat || '%'
+       or mm.serial ilike q.pat || '%'
+       or bm.serial ilike q.pat || '%'
+    order by u.uc_code
+    limit p_limit offset p_offset
+$$;
+
+CREATE FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(serial text, manufacturer text, model text, uc_code text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
+                          as pat)
+    select m.serial, m.manufacturer, m.model,
+           (select u.uc_code::text from smf.consumer_unit u
+            where m.id in (u.main_meter_id, u.backup_meter_id) order by u.id limit 1),
+           m.retired_at
+    from q, smf.meter m
+    where m.serial ilike q.pat || '%'
+    order by m.serial
+    limit p_limit offset p_offset
+$$;
+
+CREATE FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd double precision, active_rev double precision, reactive_ind_fwd double precision, reactive_ind_rev double precision, reactive_cap_fwd double precision, reactive_cap_rev double precision, voltage_a double precision, voltage_b double precision, voltage_c double precision, current_a double precision, current_b double precision, current_c double precision, quality text, completeness_pct double precision)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select s.bucket_start, s.active_fwd, s.active_rev, s.reactive_ind_fwd, s.reactive_ind_rev,
+           s.reactive_cap_fwd, s.reactive_cap_rev, s.voltage_a, s.voltage_b, s.voltage_c,
+           s.current_a, s.current_b, s.current_c, s.quality, s.completeness_pct
+    from smf.api_series_exact(p_meter, p_from, p_to, p_resolution, p_tz, p_pulses) s
+$$;
+
+CREATE FUNCTION smf.api_series_exact(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd numeric, active_rev numeric, reactive_ind_fwd numeric, reactive_ind_rev numeric, reactive_cap_fwd numeric, reactive_cap_rev numeric, voltage_a numeric, voltage_b numeric, voltage_c numeric, current_a numeric, current_b numeric, current_c numeric, quality text, completeness_pct numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    d numeric[] := smf.api_channel_divisors(p_meter, p_pulses);
+begin
+    if p_resolution = '5m' then
+        return query
+        select r.ts, r.active_fwd_wh / 1000.0 / d[1], r.active_rev_wh / 1000.0 / d[2],
+               r.reactive_ind_fwd_varh / 1000.0 / d[3], r.reactive_ind_rev_varh / 1000.0 / d[4],
+               r.reactive_cap_fwd_varh / 1000.0 / d[5], r.reactive_cap_rev_varh / 1000.0 / d[6],
+               r.voltage_a_mv / 1000.0 / d[7], r.voltage_b_mv / 1000.0 / d[8],
+               r.voltage_c_mv / 1000.0 / d[9], r.current_a_ma / 1000.0 / d[10],
+               r.current_b_ma / 1000.0 / d[11], r.current_c_ma / 1000.0 / d[12],
+               r.quality::text, case when r.quality = 'missing' then 0.00 else 100.00 end
+        from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
+        order by r.ts;
+    elsif p_resolution in ('15m', '1h') then
+        return query
+        select r.bucket, r.active_fwd_wh / 1000.0 / d[1], r.active_rev_wh / 1000.0 / d[2],
+               r.reactive_ind_fwd_varh / 1000.0 / d[3], r.reactive_ind_rev_varh / 1000.0 / d[4],
+               r.reactive_cap_fwd_varh / 1000.0 / d[5], r.reactive_cap_rev_varh / 1000.0 / d[6],
+               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0) / 1000.0 / d[7],
+               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0) / 1000.0 / d[8],
+               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0) / 1000.0 / d[9],
+               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0) / 1000.0 / d[10],
+               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0) / 1000.0 / d[11],
+               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0) / 1000.0 / d[12],
+               smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
+               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)
+        from (select * from smf.rollup_15min x
+              where p_resolution = '15m' and x.meter_id = p_meter
+                and x.bucket >= p_from and x.bucket < p_to
+              union all
+              select * from smf.rollup_hour x
+              where p_resolution = '1h' and x.meter_id = p_meter
+                and x.bucket >= p_from and x.bucket < p_to) r
+        order by r.bucket;
+    elsif p_resolution in ('1d', '1mo') then
+        return query
+        select (g.b at time zone p_tz), sum(r.active_fwd_wh) / 1000.0 / d[1],
+               sum(r.active_rev_wh) / 1000.0 / d[2], sum(r.reactive_ind_fwd_varh) / 1000.0 / d[3],
+               sum(r.reactive_ind_rev_varh) / 1000.0 / d[4],
+               sum(r.reactive_cap_fwd_varh) / 1000.0 / d[5],
+               sum(r.reactive_cap_rev_varh) / 1000.0 / d[6],
+               sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) / 1000.0 / d[7],
+               sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) / 1000.0 / d[8],
+               sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) / 1000.0 / d[9],
+               sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) / 1000.0 / d[10],
+               sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) / 1000.0 / d[11],
+               sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) / 1000.0 / d[12],
+               smf.api_bucket_quality(sum(r.n_measured)::int, sum(r.n_adjusted)::int,
+                                      sum(r.n_estimated)::int, sum(r.n_expected)::int),
+               round(100.0 * sum(r.n_measured + r.n_adjusted + r.n_estimated)
+                     / sum(r.n_expected), 2)
+        from smf.rollup_15min r,
+             lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
+                                        r.bucket at time zone p_tz) as b) g
+        where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
+        group by g.b
+        order by g.b;
+    else
+        raise exception 'resolution must be 5m, 15m, 1h, 1d or 1mo, not %', p_resolution
+            using errcode = 'SMF02';
+    end if;
+end $$;
 
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
@@ -350,6 +573,25 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     from d
     order by 1 desc, 2 desc
 $$;
+
+CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+begin
+    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
+        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    end if;
+    if p_verifier not like 'SCRAM-SHA-256$%' then
+        raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
+    end if;
+    if exists (select 1 from pg_roles where rolname = p_role) then
+        execute format('alter role %I login password %L', p_role, p_verifier);
+    else
+        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+    end if;
+    execute format('grant smf_reader to %I', p_role);
+end $_$;
 
 CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -882,6 +1124,26 @@ CREATE FUNCTION smf.local_timezone() RETURNS text
     select coalesce((select value from smf.setting where key = 'local_timezone'), 'America/Sao_Paulo')
 $$;
 
+CREATE FUNCTION smf.login_blocked(p_source text, p_max integer DEFAULT 10, p_window interval DEFAULT '00:05:00'::interval) RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((
+        select greatest(1, ceil(extract(epoch from (min(at) + p_window - clock_timestamp())))::int)
+        from (select at from smf.login_failure
+              where source = p_source and at > clock_timestamp() - p_window
+              order by at desc limit p_max) f
+        having count(*) >= p_max), 0)
+$$;
+
+CREATE FUNCTION smf.login_failed(p_source text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    delete from smf.login_failure where at < clock_timestamp() - interval '1 day';
+    insert into smf.login_failure (source, at) values (p_source, clock_timestamp());
+$$;
+
 CREATE FUNCTION smf.m_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1146,6 +1408,90 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.principal() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select a.id
+    from smf.account a
+    where a.disabled_at is null
+      and (a.db_role = session_user
+           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
+               and a.id = nullif(current_setting('smf.principal', true), '')::int))
+    order by (a.db_role = session_user) desc nulls last
+    limit 1
+$$;
+
+CREATE FUNCTION smf.principal_role() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select role from smf.account where id = smf.principal()
+$$;
+
+CREATE FUNCTION smf.read_request_claim(p_holder text, p_limit integer DEFAULT 10, p_stale interval DEFAULT '00:10:00'::interval) RETURNS TABLE(id bigint, meter_id integer, serial text, kind text, requested_at timestamp with time zone)
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with c as (
+        select r.id from smf.read_request r
+        where r.status = 'queued'
+           or (r.status = 'running' and r.claimed_at < clock_timestamp() - p_stale)
+        order by r.requested_at, r.id
+        limit p_limit
+        for update skip locked),
+    u as (
+        update smf.read_request r
+        set status = 'running', claimed_by = p_holder, claimed_at = clock_timestamp()
+        from c where r.id = c.id
+        returning r.id, r.meter_id, r.kind, r.requested_at)
+    select u.id, u.meter_id, m.serial, u.kind, u.requested_at
+    from u join smf.meter m on m.id = u.meter_id
+    order by u.requested_at, u.id
+$$;
+
+CREATE FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb DEFAULT NULL::jsonb, p_error text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    update smf.read_request
+    set status = case when p_ok then 'done' else 'failed' end,
+        finished_at = clock_timestamp(), result = p_result, error = p_error
+    where id = p_id and claimed_by = p_holder and status = 'running'
+    returning true
+$$;
+
+CREATE FUNCTION smf.read_request_enqueue(p_serial text, p_kind text, p_account integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter smf.meter;
+    v_id bigint;
+begin
+    select * into v_meter from smf.meter where serial = p_serial;
+    if not found then
+        raise exception 'unknown meter %', p_serial using errcode = 'SMF04';
+    end if;
+    if v_meter.retired_at is not null then
+        raise exception 'meter % is retired', p_serial using errcode = 'SMF02';
+    end if;
+    insert into smf.read_request (meter_id, kind, requested_by)
+    values (v_meter.id, p_kind, p_account) returning id into v_id;
+    perform pg_notify('smf_read_request', v_id::text);
+    return v_id;
+end $$;
+
+CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, serial text, kind text, status text, requested_at timestamp with time zone, claimed_at timestamp with time zone, finished_at timestamp with time zone, result jsonb, error text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select r.id, m.serial, r.kind, r.status, r.requested_at, r.claimed_at, r.finished_at,
+           r.result, r.error
+    from smf.read_request r join smf.meter m on m.id = r.meter_id
+    where r.id = p_id
+$$;
+
 CREATE FUNCTION smf.require_cycle(p_uc integer, p_month date) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
@@ -1359,6 +1705,51 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.scope_all() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(smf.principal_role() in ('admin', 'service'), false)
+$$;
+
+CREATE FUNCTION smf.scope_distributor_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct s.distributor_id), '{}')
+    from smf.account_scope s
+    where s.account_id = smf.principal() and s.distributor_id is not null
+$$;
+
+CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct m), '{}')
+    from smf.consumer_unit u, unnest(array[u.main_meter_id, u.backup_meter_id]) m
+    where u.id = any (smf.scope_uc_ids()) and m is not null
+$$;
+
+CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct u.id), '{}')
+    from smf.account_scope s
+    join smf.consumer_unit u
+      on u.id = s.uc_id
+      or u.distributor_id = s.distributor_id
+      or u.id in (select m.uc_id from smf.uc_group_member m where m.group_id = s.group_id)
+    where s.account_id = smf.principal()
+$$;
+
+CREATE FUNCTION smf.scope_writes() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
+$$;
+
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1417,6 +1808,23 @@ CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor
     from (select lpad(p_sequential::text, 10, '0') || lpad(p_distributor::text, 3, '0') as base) b,
          lateral (select smf.uc_check_digit(b.base)::text as d1) c
 $$;
+
+CREATE FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_group int := (select id from smf.uc_group where name = p_group);
+    v_uc int := (select id from smf.consumer_unit where uc_code = p_uc_code);
+begin
+    if v_uc is null then
+        raise exception 'unknown UC %', p_uc_code using errcode = 'SMF04';
+    end if;
+    if v_group is null then
+        insert into smf.uc_group (name) values (p_group) returning id into v_group;
+    end if;
+    insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
+end $$;
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
@@ -1619,6 +2027,53 @@ CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boole
     order by 1 desc
 $$;
 
+CREATE TABLE smf.account (
+    id integer NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    db_role text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT account_db_role_check CHECK ((db_role ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT account_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_.@-]{0,62}$'::text)),
+    CONSTRAINT account_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'analyst'::text, 'client'::text, 'service'::text])))
+);
+
+COMMENT ON TABLE smf.account IS 'Who calls the API (API keys) or reads with a scoped database role (db_role).';
+
+ALTER TABLE smf.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.account_scope (
+    account_id integer NOT NULL,
+    distributor_id integer,
+    group_id integer,
+    uc_id integer,
+    CONSTRAINT account_scope_check CHECK ((num_nonnulls(distributor_id, group_id, uc_id) = 1))
+);
+
+COMMENT ON TABLE smf.account_scope IS 'One distributor, UC group or UC an account may see (analyst, client).';
+
+CREATE TABLE smf.api_key (
+    id text NOT NULL,
+    account_id integer NOT NULL,
+    hash text NOT NULL,
+    label text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
+    CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
+);
+
+COMMENT ON TABLE smf.api_key IS 'API keys: the public id and the argon2id hash of the secret (never the secret).';
+
 CREATE TABLE smf.calendar (
     id integer NOT NULL,
     purpose text NOT NULL,
@@ -1677,6 +2132,7 @@ CREATE TABLE smf.consumer_unit (
     main_meter_id integer,
     backup_meter_id integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
     CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
     CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
@@ -1726,6 +2182,7 @@ CREATE TABLE smf.distributor (
     aneel_code character(3) NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT distributor_aneel_code_check CHECK ((aneel_code ~ '^[0-9]{3}$'::text)),
     CONSTRAINT distributor_ccee_agent_code_check CHECK ((ccee_agent_code > 0)),
     CONSTRAINT distributor_name_check CHECK ((name <> ''::text))
@@ -1843,7 +2300,7 @@ CREATE TABLE smf.rollup_hour (
 
 COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
 
-CREATE VIEW smf.hour_label AS
+CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
     rh.meter_id,
     rh.bucket AS hour,
@@ -1939,7 +2396,7 @@ CREATE TABLE smf.interval_reading (
 
 COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
 
-CREATE VIEW smf.interval_label AS
+CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
     ir.meter_id,
     ir.ts,
@@ -1979,6 +2436,11 @@ CREATE TABLE smf.interval_reading_history (
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
 
+CREATE TABLE smf.login_failure (
+    source text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
+
 CREATE TABLE smf.meter (
     id integer NOT NULL,
     serial text NOT NULL,
@@ -1996,6 +2458,7 @@ CREATE TABLE smf.meter (
     poll_schedule text DEFAULT 'daily'::text NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
     CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
     CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
@@ -2061,7 +2524,7 @@ CREATE TABLE smf.rollup_15min (
 
 COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
 
-CREATE VIEW smf.meter_15min AS
+CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -2154,7 +2617,7 @@ CREATE TABLE smf.rollup_day (
 
 COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
 
-CREATE VIEW smf.meter_daily AS
+CREATE VIEW smf.meter_daily WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -2215,7 +2678,7 @@ ALTER TABLE smf.meter_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE VIEW smf.meter_hourly AS
+CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -2307,7 +2770,7 @@ CREATE TABLE smf.rollup_month (
 
 COMMENT ON TABLE smf.rollup_month IS 'Per meter and local month (first day): derived from rollup_day.';
 
-CREATE VIEW smf.meter_monthly AS
+CREATE VIEW smf.meter_monthly WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -2426,6 +2889,33 @@ ALTER TABLE smf.posto_schedule ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE smf.read_request (
+    id bigint NOT NULL,
+    meter_id integer NOT NULL,
+    kind text DEFAULT 'intervals'::text NOT NULL,
+    requested_by integer,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    claimed_by text,
+    claimed_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    result jsonb,
+    error text,
+    CONSTRAINT read_request_kind_check CHECK ((kind = ANY (ARRAY['intervals'::text, 'registers'::text, 'instantaneous'::text, 'full'::text]))),
+    CONSTRAINT read_request_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
+);
+
+COMMENT ON TABLE smf.read_request IS 'On-demand reads asked through the API; the poller claims them (NOTIFY smf_read_request).';
+
+ALTER TABLE smf.read_request ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.read_request_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.register_reading (
     meter_id integer NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -2497,6 +2987,41 @@ CREATE TABLE smf.transformer_loss (
 );
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
+
+CREATE TABLE smf.uc_group (
+    id integer NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT uc_group_name_check CHECK ((name <> ''::text))
+);
+
+ALTER TABLE smf.uc_group ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.uc_group_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.uc_group_member (
+    group_id integer NOT NULL,
+    uc_id integer NOT NULL
+);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_db_role_key UNIQUE (db_role);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_name_key UNIQUE (name);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_account_id_distributor_id_group_id_uc_id_key UNIQUE NULLS NOT DISTINCT (account_id, distributor_id, group_id, uc_id);
+
+ALTER TABLE ONLY smf.api_key
+    ADD CONSTRAINT api_key_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.calendar
     ADD CONSTRAINT calendar_no_overlap EXCLUDE USING gist (purpose WITH =, valid_during WITH &&);
@@ -2597,6 +3122,9 @@ ALTER TABLE ONLY smf.posto_schedule
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.register_reading
     ADD CONSTRAINT register_reading_pkey PRIMARY KEY (meter_id, at, period, channel);
 
@@ -2627,6 +3155,17 @@ ALTER TABLE ONLY smf.tariff
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
 
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_pkey PRIMARY KEY (group_id, uc_id);
+
+ALTER TABLE ONLY smf.uc_group
+    ADD CONSTRAINT uc_group_name_key UNIQUE (name);
+
+ALTER TABLE ONLY smf.uc_group
+    ADD CONSTRAINT uc_group_pkey PRIMARY KEY (id);
+
+CREATE INDEX api_key_account_id_idx ON smf.api_key USING btree (account_id);
+
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
 CREATE INDEX ingest_quarantine_batch_id_idx ON smf.ingest_quarantine USING btree (batch_id);
@@ -2637,13 +3176,21 @@ CREATE INDEX interval_reading_history_meter_id_ts_idx ON smf.interval_reading_hi
 
 CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DESC);
 
+CREATE INDEX login_failure_source_at_idx ON smf.login_failure USING btree (source, at);
+
 CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_id, at);
 
 CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (started_at DESC);
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
 
+CREATE INDEX read_request_meter_id_requested_at_idx ON smf.read_request USING btree (meter_id, requested_at);
+
+CREATE INDEX read_request_requested_at_idx ON smf.read_request USING btree (requested_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
+
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
+
+CREATE INDEX uc_group_member_uc_id_idx ON smf.uc_group_member USING btree (uc_id);
 
 CREATE TRIGGER keep_history BEFORE UPDATE ON smf.interval_reading FOR EACH ROW EXECUTE FUNCTION smf.interval_reading_keep_history();
 
@@ -2662,6 +3209,21 @@ CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_15min FOR EACH ROW 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_hour FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER validate_windows BEFORE INSERT OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.posto_schedule_validate();
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.api_key
+    ADD CONSTRAINT api_key_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES smf.calendar(id) ON DELETE CASCADE;
@@ -2711,8 +3273,122 @@ ALTER TABLE ONLY smf.meter_session_lease
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES smf.account(id) ON DELETE SET NULL;
+
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE smf.consumer_unit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.contract_hour_volume ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.contract_month_volume ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.distributor ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.energy_contract ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ingest_batch ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ingest_quarantine ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.instantaneous_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.interval_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.interval_reading_history ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_alteration ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_event ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_outage ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.poll_attempt ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.read_request ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.register_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_15min ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_day ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_hour ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_month ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY scope_insert ON smf.consumer_unit FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[])))));
+
+CREATE POLICY scope_insert ON smf.distributor FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_insert ON smf.meter FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_insert ON smf.read_request FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
+CREATE POLICY scope_read ON smf.consumer_unit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.contract_hour_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
+   FROM smf.energy_contract c
+  WHERE (c.id = contract_hour_volume.contract_id)))));
+
+CREATE POLICY scope_read ON smf.contract_month_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
+   FROM smf.energy_contract c
+  WHERE (c.id = contract_month_volume.contract_id)))));
+
+CREATE POLICY scope_read ON smf.distributor FOR SELECT USING (true);
+
+CREATE POLICY scope_read ON smf.energy_contract FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (buyer_uc_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ingest_batch FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.ingest_quarantine FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.instantaneous_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.interval_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.interval_reading_history FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_alteration FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_event FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_outage FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.poll_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.read_request FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.register_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_15min FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_day FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_hour FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_month FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_update ON smf.consumer_unit FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
+
+CREATE POLICY scope_update ON smf.distributor FOR UPDATE USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_update ON smf.meter FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));

@@ -1,0 +1,99 @@
+"""Account verbs: `smf user add|key|revoke|list|group` (run as the database owner).
+
+An API key is printed once, when it is made; the database keeps only its argon2id hash. A
+database login role (--db-role, for Grafana or psql) gets a generated password, printed once;
+the server keeps only its SCRAM-SHA-256 verifier, computed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import hmac
+import secrets
+import sys
+from typing import Any
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677)."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+        f"${b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
+
+
+def _scope(value: str) -> tuple[str, str]:
+    kind, _, ref = value.partition(":")
+    if kind not in ("distributor", "group", "uc") or not ref:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected distributor:<ANEEL code>, "
+                                         "group:<name> or uc:<UC code>")  # fmt: skip
+    return kind, ref
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from api import auth
+    from db import driver
+    from smf.cli import ensure_database
+
+    ensure_database()
+    with driver.connect() as conn:
+        if args.action == "add":
+            driver.run(conn, "user_add", name=args.name, role=args.role, db_role=args.db_role)
+            for kind, ref in args.scope or []:
+                driver.run(conn, "user_scope_add", name=args.name, kind=kind, ref=ref)
+            print(f"account {args.name} ({args.role}) added")
+            if args.db_role:
+                password = secrets.token_urlsafe(24)
+                driver.run(conn, "user_db_role_create", db_role=args.db_role,
+                           verifier=scram_verifier(password))  # fmt: skip
+                print(f"database role {args.db_role} (read-only, scoped as {args.name}); "
+                      f"password, shown once:\n{password}")  # fmt: skip
+        elif args.action == "key":
+            key_id, token, hash_ = auth.new_key()
+            driver.run(conn, "user_key_add", name=args.name, key_id=key_id, hash=hash_,
+                       label=args.label)  # fmt: skip
+            print(f"# key {key_id} of {args.name}; shown once, keep it secret", file=sys.stderr)
+            print(token)
+        elif args.action == "revoke":
+            n = driver.run(conn, "user_key_revoke", ref=args.name)[0]["revoked"]
+            print(f"{n} key(s) revoked")
+            return 0 if n else 1
+        elif args.action == "group":
+            for uc in args.uc_codes:
+                driver.run(conn, "user_group_add_member", group=args.name, uc_code=uc)
+            print(f"group {args.name}: {len(args.uc_codes)} UC(s) added")
+        else:
+            for r in driver.run(conn, "user_list"):
+                print(f"{r['name']:24} {r['role']:8} keys={r['live_keys']} "
+                      f"db_role={r['db_role'] or '-'} scopes={r['scopes'] or '-'}"
+                      + (" (disabled)" if r["disabled_at"] else ""))  # fmt: skip
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("user", help="API accounts, keys, scopes and database roles")
+    sub = p.add_subparsers(dest="action", required=True)
+    a = sub.add_parser("add", help="add an account")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["admin", "analyst", "client", "service"])
+    a.add_argument("--scope", action="append", type=_scope,
+                   help="distributor:<ANEEL code>, group:<name> or uc:<UC code> (repeatable)")  # fmt: skip
+    a.add_argument("--db-role", help="also create this database login role (Grafana, psql)")
+    k = sub.add_parser("key", help="make an API key for an account (printed once)")
+    k.add_argument("name")
+    k.add_argument("--label")
+    r = sub.add_parser("revoke", help="revoke a key (by key id) or every key of an account")
+    r.add_argument("name", metavar="KEY_ID_OR_ACCOUNT")
+    g = sub.add_parser("group", help="put UCs into a UC group (created when missing)")
+    g.add_argument("name")
+    g.add_argument("uc_codes", nargs="+")
+    sub.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_user)
