@@ -66,7 +66,7 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
                 security_schemes={
                     "apiKey": SecurityScheme(
                         type="http", scheme="bearer", description="smf_<id>_<secret> (smf user key)"
-                    )  # fmt: skip
+                    )
                 }
             ),
             security=[{"apiKey": []}],

@@ -51,9 +51,15 @@ class ApiError(HTTPException):
     """An HTTP error with our code, a field (422) and extra members for the problem document."""
 
     def __init__(
-        self, status: int, detail: str, *, code: str | None = None, field: str | None = None,
-        headers: dict[str, str] | None = None, **extra: Any,
-    ) -> None:  # fmt: skip
+        self,
+        status: int,
+        detail: str,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail=detail, status_code=status, headers=headers)
         self.code = code or _HTTP_CODES.get(status, "error")
         self.field = field
@@ -76,9 +82,14 @@ def field_of(message: str) -> str | None:
 
 
 def problem(
-    status: int, code: str, title: str, detail: str, instance: str | None = None,
-    headers: dict[str, str] | None = None, **members: Any,
-) -> Response[dict[str, Any]]:  # fmt: skip
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **members: Any,
+) -> Response[dict[str, Any]]:
     body: dict[str, Any] = {
         "type": f"/problems/{code}",
         "title": title,
@@ -109,18 +120,28 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str
         ]
         field = found[0]["field"] if found else None
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in found) or exc.detail
-        return problem(422, "validation", "Invalid request", detail, path, field=field,
-                       errors=found or None)  # fmt: skip
+        return problem(
+            422, "validation", "Invalid request", detail, path, field=field, errors=found or None
+        )
     if isinstance(exc, ApiError):
-        return problem(exc.status_code, exc.code, _title(exc.status_code), exc.detail, path,
-                       exc.headers, field=exc.field, **exc.extra_members)  # fmt: skip
+        return problem(
+            exc.status_code,
+            exc.code,
+            _title(exc.status_code),
+            exc.detail,
+            path,
+            exc.headers,
+            field=exc.field,
+            **exc.extra_members,
+        )
     if isinstance(exc, HTTPException):
         status = exc.status_code
         code = _HTTP_CODES.get(status, "error")
         return problem(status, code, _title(status), exc.detail, path, exc.headers)
     log.exception("unhandled error on %s %s", request.method, path)
-    return problem(500, "internal", "Internal error", "an internal error occurred; it is logged",
-                   path)  # fmt: skip
+    return problem(
+        500, "internal", "Internal error", "an internal error occurred; it is logged", path
+    )
 
 
 def _title(status: int) -> str:

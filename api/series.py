@@ -83,8 +83,11 @@ def zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ApiError(422, f"unknown time zone {tz!r} (an IANA name such as "
-                       "America/Sao_Paulo or UTC)", field="tz") from None  # fmt: skip
+        raise ApiError(
+            422,
+            f"unknown time zone {tz!r} (an IANA name such as America/Sao_Paulo or UTC)",
+            field="tz",
+        ) from None
 
 
 def parse_time(value: str, field: str, tz: ZoneInfo) -> datetime:
@@ -96,8 +99,9 @@ def parse_time(value: str, field: str, tz: ZoneInfo) -> datetime:
         text = value.replace(" ", "+") if "T" in value else value
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise ApiError(422, f"{field}: {value!r} is not a date or an RFC 3339 time",
-                       field=field) from None  # fmt: skip
+        raise ApiError(
+            422, f"{field}: {value!r} is not a date or an RFC 3339 time", field=field
+        ) from None
     return t if t.tzinfo else t.replace(tzinfo=tz)
 
 
@@ -111,8 +115,11 @@ def parse_channels(value: str | None) -> list[str]:
             if name.endswith(suffix) and name[: -len(suffix)] in CHANNELS:
                 name = name[: -len(suffix)]
         if name not in CHANNELS:
-            raise ApiError(422, f"unknown channel {raw.strip()!r}; channels: "
-                           f"{', '.join(CHANNELS)}", field="channels")  # fmt: skip
+            raise ApiError(
+                422,
+                f"unknown channel {raw.strip()!r}; channels: {', '.join(CHANNELS)}",
+                field="channels",
+            )
         if name not in out:
             out.append(name)
     return out
@@ -149,8 +156,9 @@ async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> As
     async with driver.aconnect(pool) as conn:
         await driver.arun(conn, "api_enter", account=account)
         await driver.arun(conn, "api_set_timezone", tz=q.tz)
-        async for chunk in driver.acopy_out(conn, "api_series_copy", columns=q.columns,
-                                            **q.params()):  # fmt: skip
+        async for chunk in driver.acopy_out(
+            conn, "api_series_copy", columns=q.columns, **q.params()
+        ):
             yield chunk
 
 

@@ -33,8 +33,9 @@ def scram_verifier(password: str, iterations: int = 4096) -> str:
 def _scope(value: str) -> tuple[str, str]:
     kind, _, ref = value.partition(":")
     if kind not in ("distributor", "group", "uc") or not ref:
-        raise argparse.ArgumentTypeError(f"{value!r}: expected distributor:<ANEEL code>, "
-                                         "group:<name> or uc:<UC code>")  # fmt: skip
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected distributor:<ANEEL code>, group:<name> or uc:<UC code>"
+        )
     return kind, ref
 
 
@@ -52,14 +53,21 @@ def cmd_user(args: argparse.Namespace) -> int:
             print(f"account {args.name} ({args.role}) added")
             if args.db_role:
                 password = secrets.token_urlsafe(24)
-                driver.run(conn, "user_db_role_create", db_role=args.db_role,
-                           verifier=scram_verifier(password))  # fmt: skip
-                print(f"database role {args.db_role} (read-only, scoped as {args.name}); "
-                      f"password, shown once:\n{password}")  # fmt: skip
+                driver.run(
+                    conn,
+                    "user_db_role_create",
+                    db_role=args.db_role,
+                    verifier=scram_verifier(password),
+                )
+                print(
+                    f"database role {args.db_role} (read-only, scoped as {args.name}); "
+                    f"password, shown once:\n{password}"
+                )
         elif args.action == "key":
             key_id, token, hash_ = auth.new_key()
-            driver.run(conn, "user_key_add", name=args.name, key_id=key_id, hash=hash_,
-                       label=args.label)  # fmt: skip
+            driver.run(
+                conn, "user_key_add", name=args.name, key_id=key_id, hash=hash_, label=args.label
+            )
             print(f"# key {key_id} of {args.name}; shown once, keep it secret", file=sys.stderr)
             print(token)
         elif args.action == "revoke":
@@ -72,9 +80,11 @@ def cmd_user(args: argparse.Namespace) -> int:
             print(f"group {args.name}: {len(args.uc_codes)} UC(s) added")
         else:
             for r in driver.run(conn, "user_list"):
-                print(f"{r['name']:24} {r['role']:8} keys={r['live_keys']} "
-                      f"db_role={r['db_role'] or '-'} scopes={r['scopes'] or '-'}"
-                      + (" (disabled)" if r["disabled_at"] else ""))  # fmt: skip
+                print(
+                    f"{r['name']:24} {r['role']:8} keys={r['live_keys']} "
+                    f"db_role={r['db_role'] or '-'} scopes={r['scopes'] or '-'}"
+                    + (" (disabled)" if r["disabled_at"] else "")
+                )
     return 0
 
 
@@ -84,8 +94,12 @@ def register(subparsers: Any) -> None:
     a = sub.add_parser("add", help="add an account")
     a.add_argument("name")
     a.add_argument("--role", required=True, choices=["admin", "analyst", "client", "service"])
-    a.add_argument("--scope", action="append", type=_scope,
-                   help="distributor:<ANEEL code>, group:<name> or uc:<UC code> (repeatable)")  # fmt: skip
+    a.add_argument(
+        "--scope",
+        action="append",
+        type=_scope,
+        help="distributor:<ANEEL code>, group:<name> or uc:<UC code> (repeatable)",
+    )
     a.add_argument("--db-role", help="also create this database login role (Grafana, psql)")
     k = sub.add_parser("key", help="make an API key for an account (printed once)")
     k.add_argument("name")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from litestar import Response, get
 from litestar.datastructures import State
 
@@ -20,5 +22,5 @@ async def health(state: State) -> Response[Health]:
         return Response(body, status_code=503, headers={"Retry-After": "5"})
     revision = row["revision"] if row else None
     at_head = startup.is_head(revision)
-    status = "ok" if at_head else "degraded"
+    status: Literal["ok", "degraded"] = "ok" if at_head else "degraded"
     return Response(Health(status, "ok", revision, at_head), status_code=200 if at_head else 503)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 
 from api.config import ApiConfig
 from api.deps import Db
@@ -48,23 +48,38 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
             serial, r = asyncio.run(public_io.import_file(config.db, fh.read(), origin))
         except NBR14522Error as exc:
             raise errors.BatchRejected(f"not a valid ABNT public-format file: {exc}") from exc
-        fmt = "abnt"
+        fmt: Literal["csv", "abnt"] = "abnt"
     else:
         serial = None
         with driver.connect(config.db) as conn:
             r = ingest.ingest_csv_stream(conn, fh, origin=origin)
         fmt = "csv"
-    return ImportResult(batch_id=r.batch_id, format=fmt, rows=r.rows, inserted=r.inserted,  # type: ignore[arg-type]
-                        updated=r.updated, unchanged=r.unchanged, quarantined=r.quarantined,
-                        meter_serial=serial, href=f"/api/v1/imports/{r.batch_id}")  # fmt: skip
+    return ImportResult(
+        batch_id=r.batch_id,
+        format=fmt,
+        rows=r.rows,
+        inserted=r.inserted,  # type: ignore[arg-type]
+        updated=r.updated,
+        unchanged=r.unchanged,
+        quarantined=r.quarantined,
+        meter_serial=serial,
+        href=f"/api/v1/imports/{r.batch_id}",
+    )
 
 
-@post("/api/v1/imports", tags=["imports"], status_code=201, summary="Import a CSV or ABNT file",
-      request_max_body_size=None)  # fmt: skip
+@post(
+    "/api/v1/imports",
+    tags=["imports"],
+    status_code=201,
+    summary="Import a CSV or ABNT file",
+    request_max_body_size=None,
+)
 async def import_file(
-    db: Db, state: State, request: Request[Any, Any, Any],
+    db: Db,
+    state: State,
+    request: Request[Any, Any, Any],
     filename: Annotated[str | None, QueryParameter(max_length=200)] = None,
-) -> ImportResult:  # fmt: skip
+) -> ImportResult:
     db.require(*IMPORTERS)
     config: ApiConfig = state.config
     declared = request.headers.get("content-length")
@@ -84,8 +99,11 @@ async def import_file(
 
 def _too_large(config: ApiConfig) -> ApiError:
     mib = config.max_upload_bytes >> 20
-    return ApiError(413, f"upload larger than {mib} MiB (SMF_API_MAX_UPLOAD_MB); split the file",
-                    limit_bytes=config.max_upload_bytes)  # fmt: skip
+    return ApiError(
+        413,
+        f"upload larger than {mib} MiB (SMF_API_MAX_UPLOAD_MB); split the file",
+        limit_bytes=config.max_upload_bytes,
+    )
 
 
 @get("/api/v1/imports/{batch_id:int}", tags=["imports"], summary="An import batch")

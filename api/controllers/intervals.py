@@ -32,10 +32,19 @@ ToParam = Annotated[str, QueryParameter(description="end (exclusive)")]
 
 
 async def _serve(
-    db: Db, state: State, meter: dict[str, Any], uc_code: str | None, from_: str, to: str,
-    resolution: series.Resolution, channels: str | None, units: series.Units, tz: str,
-    fmt: series.Format, month: str | None,
-) -> Response[Any]:  # fmt: skip
+    db: Db,
+    state: State,
+    meter: dict[str, Any],
+    uc_code: str | None,
+    from_: str,
+    to: str,
+    resolution: series.Resolution,
+    channels: str | None,
+    units: series.Units,
+    tz: str,
+    fmt: series.Format,
+    month: str | None,
+) -> Response[Any]:
     config: ApiConfig = state.config
     serial = meter["serial"]
     if fmt == "abnt":
@@ -45,10 +54,17 @@ async def _serve(
     if hi <= lo:
         raise ApiError(422, "to must be after from", field="to")
     q = series.SeriesQuery(
-        meter_id=meter["id"], serial=serial, uc_code=uc_code, lo=lo, hi=hi,
-        resolution=resolution, units=units, tz=tz, channels=series.parse_channels(channels),
+        meter_id=meter["id"],
+        serial=serial,
+        uc_code=uc_code,
+        lo=lo,
+        hi=hi,
+        resolution=resolution,
+        units=units,
+        tz=tz,
+        channels=series.parse_channels(channels),
         rows_estimate=series.estimate_rows(lo, hi, resolution),
-    )  # fmt: skip
+    )
     series.check_limit(q, fmt, config.max_rows, config.max_csv_rows)
     name = f"{serial}_{lo:%Y%m%dT%H%M}_{resolution}"
     if fmt == "csv":
@@ -66,8 +82,11 @@ async def _serve(
     rows = [{out: r[col] for col, out in q.columns} for r in raw]
     if fmt == "xlsx":
         body = await asyncio.to_thread(series.xlsx, q, rows)
-        return Response(body, media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})  # fmt: skip
+        return Response(
+            body,
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
     return Response(
         Series(
             meter_serial=serial,
@@ -79,7 +98,7 @@ async def _serve(
             to=hi,
             columns=[out for _, out in q.columns],
             rows=rows,
-        )  # fmt: skip
+        )
     )
 
 
@@ -102,28 +121,44 @@ async def _abnt(state: State, serial: FromPath[str], month: str | None) -> Respo
 
 @get("/api/v1/meters/{serial:str}/intervals", tags=["series"], summary="A meter's intervals")
 async def meter_intervals(
-    db: Db, state: State, serial: FromPath[str], from_: FromParam, to: ToParam,
-    resolution: FromQuery[series.Resolution] = "5m", channels: FromQuery[str | None] = None,
-    units: FromQuery[series.Units] = "engineering", tz: FromQuery[str] = "UTC",
-    format: FromQuery[series.Format] = "json", month: FromQuery[str | None] = None,
-) -> Response[Any]:  # fmt: skip
+    db: Db,
+    state: State,
+    serial: FromPath[str],
+    from_: FromParam,
+    to: ToParam,
+    resolution: FromQuery[series.Resolution] = "5m",
+    channels: FromQuery[str | None] = None,
+    units: FromQuery[series.Units] = "engineering",
+    tz: FromQuery[str] = "UTC",
+    format: FromQuery[series.Format] = "json",
+    month: FromQuery[str | None] = None,
+) -> Response[Any]:
     meter = await meter_of(db, serial)  # row-level security: 404 outside the scope
-    return await _serve(db, state, meter, None, from_, to, resolution, channels, units, tz,
-                        format, month)  # fmt: skip
+    return await _serve(
+        db, state, meter, None, from_, to, resolution, channels, units, tz, format, month
+    )
 
 
 @get(
     "/api/v1/units/{uc_code:str}/intervals", tags=["series"], summary="A UC's main-meter intervals"
 )
 async def unit_intervals(
-    db: Db, state: State, uc_code: FromPath[str], from_: FromParam, to: ToParam,
-    resolution: FromQuery[series.Resolution] = "5m", channels: FromQuery[str | None] = None,
-    units: FromQuery[series.Units] = "engineering", tz: FromQuery[str] = "UTC",
-    format: FromQuery[series.Format] = "json", month: FromQuery[str | None] = None,
-) -> Response[Any]:  # fmt: skip
+    db: Db,
+    state: State,
+    uc_code: FromPath[str],
+    from_: FromParam,
+    to: ToParam,
+    resolution: FromQuery[series.Resolution] = "5m",
+    channels: FromQuery[str | None] = None,
+    units: FromQuery[series.Units] = "engineering",
+    tz: FromQuery[str] = "UTC",
+    format: FromQuery[series.Format] = "json",
+    month: FromQuery[str | None] = None,
+) -> Response[Any]:
     unit = await unit_of(db, uc_code)
     if unit["main_meter_serial"] is None:
         raise ApiError(404, f"consumer unit {uc_code} has no main meter", code="not-found")
     meter = await meter_of(db, unit["main_meter_serial"])
-    return await _serve(db, state, meter, uc_code, from_, to, resolution, channels, units, tz,
-                        format, month)  # fmt: skip
+    return await _serve(
+        db, state, meter, uc_code, from_, to, resolution, channels, units, tz, format, month
+    )

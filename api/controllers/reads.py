@@ -18,15 +18,20 @@ async def _status(db: Db, request_id: FromPath[int]) -> ReadRequest:
     return ReadRequest(**row, href=f"/api/v1/reads/{request_id}")
 
 
-@post("/api/v1/meters/{serial:str}/reads", tags=["reads"], status_code=202,
-      summary="Ask the poller for an on-demand read")  # fmt: skip
+@post(
+    "/api/v1/meters/{serial:str}/reads",
+    tags=["reads"],
+    status_code=202,
+    summary="Ask the poller for an on-demand read",
+)
 async def ask_read(
     db: Db, serial: FromPath[str], data: JSONBody[ReadRequestIn | None] = None
 ) -> Response[ReadRequest]:
     db.require("admin", "analyst", "service")
     kind = data.kind if data else "intervals"
-    row = await db.one("api_read_enqueue", serial=serial, kind=kind,
-                       account=db.principal.account_id)  # fmt: skip
+    row = await db.one(
+        "api_read_enqueue", serial=serial, kind=kind, account=db.principal.account_id
+    )
     assert row is not None
     body = await _status(db, row["id"])
     return Response(body, status_code=202, headers={"Location": body.href})

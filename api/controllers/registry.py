@@ -84,15 +84,18 @@ def _done(row: dict[str, Any] | None, what: str) -> dict[str, Any]:
 
 class DistributorController(Controller):
     path = "/api/v1/distributors"
-    tags = ["registration"]
+    tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/")
     async def list_distributors(
-        self, db: Db, limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
+        self,
+        db: Db,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
         offset: Annotated[int, QueryParameter(ge=0)] = 0,
-    ) -> list[Distributor]:  # fmt: skip
-        return [Distributor(**r) for r in await db.rows("api_distributors", limit=limit,
-                                                        offset=offset)]  # fmt: skip
+    ) -> list[Distributor]:
+        return [
+            Distributor(**r) for r in await db.rows("api_distributors", limit=limit, offset=offset)
+        ]
 
     @post("/", status_code=201)
     async def create_distributor(self, db: Db, data: JSONBody[DistributorIn]) -> Distributor:
@@ -105,8 +108,9 @@ class DistributorController(Controller):
         self, db: Db, aneel_code: FromPath[str], data: JSONBody[DistributorPatch]
     ) -> Distributor:
         db.require(*WRITERS)
-        row = await db.one("api_distributor_update", aneel_code=aneel_code,
-                           **msgspec.structs.asdict(data))  # fmt: skip
+        row = await db.one(
+            "api_distributor_update", aneel_code=aneel_code, **msgspec.structs.asdict(data)
+        )
         return Distributor(**_done(row, f"distributor {aneel_code}"))
 
     @post("/{aneel_code:str}/retire", status_code=200)
@@ -118,7 +122,7 @@ class DistributorController(Controller):
 
 class MeterController(Controller):
     path = "/api/v1/meters"
-    tags = ["registration"]
+    tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/{serial:str}")
     async def get_meter(self, db: Db, serial: FromPath[str]) -> Meter:
@@ -137,8 +141,10 @@ class MeterController(Controller):
     ) -> Meter:
         db.require(*WRITERS)
         check_transport(data.transport)
-        _done(await db.one("api_meter_update", serial=serial, **msgspec.structs.asdict(data)),
-              f"meter {serial}")  # fmt: skip
+        _done(
+            await db.one("api_meter_update", serial=serial, **msgspec.structs.asdict(data)),
+            f"meter {serial}",
+        )
         return _meter(await meter_of(db, serial))
 
     @post("/{serial:str}/retire", status_code=200)
@@ -150,7 +156,7 @@ class MeterController(Controller):
 
 class UnitController(Controller):
     path = "/api/v1/units"
-    tags = ["registration"]
+    tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/{uc_code:str}")
     async def get_unit(self, db: Db, uc_code: FromPath[str]) -> Unit:
@@ -162,12 +168,16 @@ class UnitController(Controller):
         for field in ("main_meter_serial", "backup_meter_serial"):
             serial = getattr(data, field)
             if serial is not None and await db.one("api_meter", serial=serial) is None:
-                raise ApiError(422, f"{field}: no meter {serial!r} (or not in your scope)",
-                               field=field)  # fmt: skip
+                raise ApiError(
+                    422, f"{field}: no meter {serial!r} (or not in your scope)", field=field
+                )
         row = await db.one("api_unit_create", **msgspec.structs.asdict(data))
         if row is None:
-            raise ApiError(422, f"distributor_aneel_code: no distributor "
-                           f"{data.distributor_aneel_code!r}", field="distributor_aneel_code")  # fmt: skip
+            raise ApiError(
+                422,
+                f"distributor_aneel_code: no distributor {data.distributor_aneel_code!r}",
+                field="distributor_aneel_code",
+            )
         return _unit(await unit_of(db, row["uc_code"]))
 
     @patch("/{uc_code:str}")
@@ -177,10 +187,15 @@ class UnitController(Controller):
             data.main_meter_serial is not None
             and await db.one("api_meter", serial=data.main_meter_serial) is None
         ):
-            raise ApiError(422, f"main_meter_serial: no meter {data.main_meter_serial!r}",
-                           field="main_meter_serial")  # fmt: skip
-        _done(await db.one("api_unit_update", uc_code=uc_code, **msgspec.structs.asdict(data)),
-              f"consumer unit {uc_code}")  # fmt: skip
+            raise ApiError(
+                422,
+                f"main_meter_serial: no meter {data.main_meter_serial!r}",
+                field="main_meter_serial",
+            )
+        _done(
+            await db.one("api_unit_update", uc_code=uc_code, **msgspec.structs.asdict(data)),
+            f"consumer unit {uc_code}",
+        )
         return _unit(await unit_of(db, uc_code))
 
     @post("/{uc_code:str}/retire", status_code=200)

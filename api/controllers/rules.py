@@ -44,9 +44,16 @@ def parse_month(month: str) -> date:
     summary="A rule for a UC and month",
 )
 async def unit_rule(
-    db: Db, uc_code: FromPath[str], rule: FromPath[str], month: Annotated[str, QueryParameter(description="YYYY-MM")],
-    with_losses: FromQuery[bool] = True, factor: Annotated[float | None, QueryParameter(gt=0, le=10, description="MUSD factor (default: the rule parameter)")] = None,
-) -> dict[str, Any]:  # fmt: skip
+    db: Db,
+    uc_code: FromPath[str],
+    rule: FromPath[str],
+    month: Annotated[str, QueryParameter(description="YYYY-MM")],
+    with_losses: FromQuery[bool] = True,
+    factor: Annotated[
+        float | None,
+        QueryParameter(gt=0, le=10, description="MUSD factor (default: the rule parameter)"),
+    ] = None,
+) -> dict[str, Any]:
     if rule not in _QUERY:
         raise ApiError(404, f"no rule {rule!r}; rules: {', '.join(_QUERY)}")
     await unit_of(db, uc_code)  # 404 outside the scope

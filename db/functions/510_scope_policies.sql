@@ -2,7 +2,8 @@
 -- client, analyst or scoped database role reads. Re-applied at head (drop + create): the policies
 -- call the functions of 500_accounts.sql, which exist only once the function files are applied.
 -- The schema owner (the poller, jobs, ingest, migrations) bypasses these policies; smf_api (the
--- API, per transaction) and every login role in smf_reader (Grafana, psql) do not.
+-- API, per transaction) does not, and neither do the smf_read views (owned by smf_api) through
+-- which every login role in smf_reader (Grafana, psql) reads.
 
 do $$
 declare
@@ -20,10 +21,10 @@ begin
     if to_regclass('smf.account') is null then
         return;
     end if;
-    -- Grants: readers read everything but the private tables; rows are filtered below.
-    grant usage on schema smf to smf_reader, smf_api;
-    grant smf_reader to smf_api;
-    grant select on all tables in schema smf to smf_reader;
+    -- Grants: smf_api reads everything but the private tables; rows are filtered below.
+    grant usage on schema smf to smf_api;
+    grant select on all tables in schema smf to smf_api;
+    revoke all on all tables in schema smf from smf_reader;
     foreach t in array private loop
         execute format('revoke all on smf.%I from smf_reader, smf_api', t);
     end loop;
@@ -68,8 +69,11 @@ begin
 
     alter table smf.consumer_unit enable row level security;
     drop policy if exists scope_read on smf.consumer_unit;
+    -- (the distributor term lets an analyst see the UC it has just inserted: scope_uc_ids()
+    -- reads the statement's snapshot, which does not hold the new row)
     create policy scope_read on smf.consumer_unit for select
-        using ((select smf.scope_all()) or id = any ((select smf.scope_uc_ids())::int[]));
+        using ((select smf.scope_all()) or id = any ((select smf.scope_uc_ids())::int[])
+               or distributor_id = any ((select smf.scope_distributor_ids())::int[]));
     drop policy if exists scope_insert on smf.consumer_unit;
     create policy scope_insert on smf.consumer_unit for insert
         with check ((select smf.scope_all())
@@ -107,5 +111,26 @@ begin
         execute format('drop policy if exists scope_read on smf.%I', t);
         execute format('create policy scope_read on smf.%I for select using ((select smf.scope_all())'
                        ' or exists (select 1 from smf.energy_contract c where c.id = contract_id))', t);
+    end loop;
+
+    -- smf_read: one view per table or view smf_api may read, owned by smf_api (so the policies
+    -- apply to whoever reads them), re-created so a changed shape follows.
+    grant usage on schema smf_read to smf_reader;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf_read' and c.relkind = 'v' loop
+        execute format('drop view smf_read.%I', v);
+    end loop;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
+               and has_table_privilege('smf_api', c.oid, 'select')
+               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
+             order by 1 loop
+        -- (a view of smf is copied by its definition: as a security-invoker view it would check
+        -- its tables against the reader, not against smf_api)
+        execute format('create view smf_read.%I with (security_barrier) as %s', v,
+                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
+                                format('select * from smf.%I', v)));
+        execute format('alter view smf_read.%I owner to smf_api', v);
+        execute format('grant select on smf_read.%I to smf_reader', v);
     end loop;
 end $$;

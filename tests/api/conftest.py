@@ -80,6 +80,9 @@ def seed(settings: Settings) -> Seed:
             assert row is not None
             ucs[serial] = row[0]
         ingest.ingest_csv_stream(conn, io.BytesIO(interval_csv()), origin="seed")
+        for (dist_id,) in conn.execute("select id from smf.distributor").fetchall():
+            driver.run(conn, "demo_posto_schedule", distributor_id=dist_id)
+            driver.run(conn, "demo_tariffs", distributor_id=dist_id)
         accounts: list[tuple[str, str, list[tuple[str, str]]]] = [
             ("root", "admin", []),
             ("ana", "analyst", [("distributor", "001")]),

@@ -21,8 +21,13 @@ def test_openapi_document_lists_the_endpoints(client: TestClient[Any]) -> None:
     r = client.get("/api/docs/openapi.json")
     assert r.status_code == 200
     paths = r.json()["paths"]
-    for p in ("/health", "/api/v1/search", "/api/v1/meters/{serial}/intervals",
-              "/api/v1/units/{uc_code}/rules/{rule}", "/api/v1/imports"):  # fmt: skip
+    for p in (
+        "/health",
+        "/api/v1/search",
+        "/api/v1/meters/{serial}/intervals",
+        "/api/v1/units/{uc_code}/rules/{rule}",
+        "/api/v1/imports",
+    ):
         assert p in paths, p
     assert client.get("/api/docs").status_code == 200
 
@@ -54,8 +59,9 @@ def test_unknown_meter_is_404(client: TestClient[Any], seeded: Seed) -> None:
 def test_failed_logins_are_rate_limited(fresh: Any) -> None:
     seed, client = fresh
     bad = {"Authorization": "Bearer smf_aaaaaaaaaaaa_" + "x" * 43}
-    codes = [client.get("/api/v1/search", params={"q": "a"}, headers=bad).status_code
-             for _ in range(10)]  # fmt: skip
+    codes = [
+        client.get("/api/v1/search", params={"q": "a"}, headers=bad).status_code for _ in range(10)
+    ]
     assert codes == [401] * 10
     r = client.get("/api/v1/search", params={"q": "a"}, headers=seed.headers("root"))
     assert r.status_code == 429  # the source is blocked, even with a good key

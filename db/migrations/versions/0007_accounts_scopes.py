@@ -17,9 +17,12 @@ Why these tables:
   their data, and says since when the entity is out of service.
 
 Database roles (cluster-wide, created once, never dropped by a downgrade because other databases
-of the cluster may use them): smf_reader (read-only; row-level security filters every row by the
-account its login role is mapped to) and smf_api (the role the API assumes per transaction, with
-the principal in the `smf.principal` setting). Grants and policies live in
+of the cluster may use them): smf_api (the role the API assumes per transaction, with the
+principal in the `smf.principal` setting) and smf_reader (login roles for direct SQL are its
+members). Readers get the views of schema smf_read only, never the smf tables: TimescaleDB copies
+a hypertable's grants to its chunks, and a chunk read by its own name has no row-level policy.
+The smf_read views belong to smf_api, which is subject to the policies; the policies find the
+account of the login role (session_user), so each reader sees its own scope. Grants and policies live in
 db/functions/510_scope_policies.sql, re-applied at head, because the policies call functions that
 exist only once the function files are applied.
 """
@@ -43,6 +46,9 @@ begin
         create role smf_api nologin;
     end if;
 end $$;
+
+create schema smf_read;
+comment on schema smf_read is 'What database login roles of smf_reader (Grafana, psql) read: views over smf owned by smf_api, so the row-level policies filter them by the login role''s account.';
 
 alter table smf.distributor add column retired_at timestamptz;
 alter table smf.consumer_unit add column retired_at timestamptz;
@@ -131,6 +137,7 @@ begin
         execute t;
     end loop;
 end $$;
+drop schema smf_read cascade;
 drop table smf.read_request;
 drop table smf.login_failure;
 drop table smf.account_scope;
