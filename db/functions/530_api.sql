@@ -120,28 +120,39 @@ begin
                 and x.bucket >= p_from and x.bucket < p_to) r
         order by r.bucket;
     elsif p_resolution in ('1d', '1mo') then
+        -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
+        -- meter's interval, so a day with no data at its start or end is not 100 % complete
         return query
-        select (g.b at time zone p_tz), sum(r.active_fwd_wh) / 1000.0 / d[1],
-               sum(r.active_rev_wh) / 1000.0 / d[2], sum(r.reactive_ind_fwd_varh) / 1000.0 / d[3],
-               sum(r.reactive_ind_rev_varh) / 1000.0 / d[4],
-               sum(r.reactive_cap_fwd_varh) / 1000.0 / d[5],
-               sum(r.reactive_cap_rev_varh) / 1000.0 / d[6],
-               sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) / 1000.0 / d[7],
-               sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) / 1000.0 / d[8],
-               sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) / 1000.0 / d[9],
-               sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) / 1000.0 / d[10],
-               sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) / 1000.0 / d[11],
-               sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) / 1000.0 / d[12],
-               smf.api_bucket_quality(sum(r.n_measured)::int, sum(r.n_adjusted)::int,
-                                      sum(r.n_estimated)::int, sum(r.n_expected)::int),
-               round(100.0 * sum(r.n_measured + r.n_adjusted + r.n_estimated)
-                     / sum(r.n_expected), 2)
-        from smf.rollup_15min r,
-             lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
-                                        r.bucket at time zone p_tz) as b) g
-        where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
-        group by g.b
-        order by g.b;
+        select b.start_at, x.afwd / 1000.0 / d[1], x.arev / 1000.0 / d[2],
+               x.rif / 1000.0 / d[3], x.rir / 1000.0 / d[4], x.rcf / 1000.0 / d[5],
+               x.rcr / 1000.0 / d[6], x.va / 1000.0 / d[7], x.vb / 1000.0 / d[8],
+               x.vc / 1000.0 / d[9], x.ia / 1000.0 / d[10], x.ib / 1000.0 / d[11],
+               x.ic / 1000.0 / d[12],
+               smf.api_bucket_quality(x.n_meas::int, x.n_adj::int, x.n_est::int, b.expected),
+               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)
+        from (select g.b, sum(r.active_fwd_wh) as afwd, sum(r.active_rev_wh) as arev,
+                     sum(r.reactive_ind_fwd_varh) as rif, sum(r.reactive_ind_rev_varh) as rir,
+                     sum(r.reactive_cap_fwd_varh) as rcf, sum(r.reactive_cap_rev_varh) as rcr,
+                     sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) as va,
+                     sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) as vb,
+                     sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) as vc,
+                     sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) as ia,
+                     sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) as ib,
+                     sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
+                     sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
+                     sum(r.n_estimated) as n_est
+              from smf.rollup_15min r,
+                   lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
+                                              r.bucket at time zone p_tz) as b) g
+              where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
+              group by g.b) x,
+             lateral (select x.b at time zone p_tz as start_at,
+                             (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'
+                                                             else interval '1 month' end)
+                                                  at time zone p_tz) - (x.b at time zone p_tz))
+                              / 60 / (select m.interval_minutes from smf.meter m where m.id = p_meter)
+                             )::int as expected) b
+        order by x.b;
     else
         raise exception 'resolution must be 5m, 15m, 1h, 1d or 1mo, not %', p_resolution
             using errcode = 'SMF02';
