@@ -217,3 +217,13 @@ select a.name, a.role, a.db_role, a.disabled_at,
        (select count(*) from smf.api_key k where k.account_id = a.id and k.revoked_at is null)
            as live_keys
 from smf.account a order by a.name;
+
+-- On-demand reads, poller side (poller/read_requests.py), run by the database owner.
+
+-- name: read_request_claim
+select * from smf.read_request_claim(%(holder)s, %(limit)s, make_interval(secs => %(stale_s)s));
+
+-- name: read_request_complete
+select coalesce(smf.read_request_complete(%(id)s, %(holder)s, %(ok)s, %(result)s::jsonb,
+                                           %(error)s),
+                false) as done;
