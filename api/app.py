@@ -46,7 +46,9 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
         if check_schema:
             startup.check_schema_at_head(config.db)
         app.state.config = config
-        app.state.pool = await driver.open_async_pool(config.db, max_size=config.pool_size)
+        app.state.pool = await driver.open_async_pool(
+            config.db, max_size=config.pool_size, timeout=config.db_wait_s
+        )
         try:
             yield
         finally:

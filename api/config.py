@@ -5,6 +5,7 @@ SMF_API_PORT          its port (default 8000)
 SMF_API_MAX_UPLOAD_MB largest accepted import upload, in MiB (default 256); larger: 413
 SMF_API_MAX_ROWS      rows per JSON/XLSX series response (default 50000); CSV allows 25 x that
 SMF_API_POOL_SIZE     largest number of database connections of one server (default 10)
+SMF_API_DB_WAIT_S     how long a request waits for a database connection before 503 (default 5)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ApiConfig:
     max_upload_bytes: int = 256 << 20
     max_rows: int = 50_000
     pool_size: int = 10
+    db_wait_s: float = 5.0
 
     @property
     def max_csv_rows(self) -> int:
@@ -38,4 +40,5 @@ def load_config(env: dict[str, str] | None = None, db: Settings | None = None) -
         max_upload_bytes=int(e.get("SMF_API_MAX_UPLOAD_MB", "256")) << 20,
         max_rows=int(e.get("SMF_API_MAX_ROWS", "50000")),
         pool_size=int(e.get("SMF_API_POOL_SIZE", "10")),
+        db_wait_s=float(e.get("SMF_API_DB_WAIT_S", "5")),
     )

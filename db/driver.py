@@ -247,7 +247,11 @@ AsyncPool = psycopg_pool.AsyncConnectionPool
 
 
 async def open_async_pool(
-    settings: Settings | str | None = None, *, min_size: int = 2, max_size: int = 10
+    settings: Settings | str | None = None,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    timeout: float = 5.0,
 ) -> AsyncPool:
     """An open async pool of the database. Opening does not wait for the server: requests made
     while it is down raise DatabaseUnavailable and the pool reconnects when it returns."""
@@ -257,7 +261,7 @@ async def open_async_pool(
         min_size=min_size,
         max_size=max_size,
         open=False,
-        timeout=5.0,
+        timeout=timeout,
         check=psycopg_pool.AsyncConnectionPool.check_connection,
         kwargs={"autocommit": False},
     )
@@ -326,6 +330,14 @@ async def acopy_out(
         async with conn.cursor() as cur, cur.copy(stmt) as copy:
             async for chunk in copy:
                 yield bytes(chunk)
+
+
+def set_role_password(admin_url: str, role: str, verifier: str) -> None:
+    """Set the password of `role` to a SCRAM verifier (never a plain password)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(verifier))
+        )
 
 
 async def alisten(url: str, channel: str) -> AsyncIterator[str]:

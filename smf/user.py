@@ -8,26 +8,11 @@ the server keeps only its SCRAM-SHA-256 verifier, computed here.
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
-import hmac
 import secrets
 import sys
 from typing import Any
 
-
-def scram_verifier(password: str, iterations: int = 4096) -> str:
-    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677)."""
-    salt = secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-    stored_key = hashlib.sha256(client_key).digest()
-    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
-    b64 = base64.b64encode
-    return (
-        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
-        f"${b64(stored_key).decode()}:{b64(server_key).decode()}"
-    )
+from db.cluster import scram_verifier
 
 
 def _scope(value: str) -> tuple[str, str]:

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from db import driver
-from smf.user import scram_verifier
+from db.cluster import scram_verifier
 from tests.api.conftest import Seed
 
 
