@@ -195,6 +195,9 @@ class ImportBatch(msgspec.Struct):
 
 
 class Series(msgspec.Struct):
+    """rows: one array per bucket, values in the order of `columns` (bucket_start, the asked
+    channels with their unit in the name, quality, completeness_pct)."""
+
     meter_serial: str
     uc_code: str | None
     resolution: str
@@ -203,4 +206,17 @@ class Series(msgspec.Struct):
     from_: datetime = msgspec.field(name="from")
     to: datetime = msgspec.field(name="to")
     columns: list[str] = msgspec.field(default_factory=list)
-    rows: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    rows: list[list[Any]] = msgspec.field(default_factory=list)
+
+
+class SeriesHead(msgspec.Struct):
+    """Series without its rows (the server appends them as built by the database)."""
+
+    meter_serial: str
+    uc_code: str | None
+    resolution: str
+    units: Literal["engineering", "pulses"]
+    tz: str
+    from_: datetime = msgspec.field(name="from")
+    to: datetime = msgspec.field(name="to")
+    columns: list[str] = msgspec.field(default_factory=list)

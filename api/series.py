@@ -162,7 +162,7 @@ async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> As
             yield chunk
 
 
-def xlsx(q: SeriesQuery, rows: list[dict[str, Any]]) -> bytes:
+def xlsx(q: SeriesQuery, rows: list[list[Any]]) -> bytes:
     """An XLSX workbook of the rows: one sheet, bucket starts as local times of q.tz."""
     import xlsxwriter
 
@@ -174,9 +174,8 @@ def xlsx(q: SeriesQuery, rows: list[dict[str, Any]]) -> bytes:
     names[0] = f"bucket_start ({q.tz})"
     ws.write_row(0, 0, names)
     for i, row in enumerate(rows, start=1):
-        ws.write_datetime(i, 0, row["bucket_start"].replace(tzinfo=None), fmt_ts)
-        for j, (_, name) in enumerate(q.columns[1:], start=1):
-            v = row[name]
+        ws.write_datetime(i, 0, row[0].replace(tzinfo=None), fmt_ts)
+        for j, v in enumerate(row[1:], start=1):
             if v is not None:
                 ws.write(i, j, v)
     ws.set_column(0, 0, 18)

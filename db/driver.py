@@ -295,6 +295,30 @@ async def arun_one(conn: AsyncConnection, name: str, /, **params: Any) -> dict[s
     return rows[0] if rows else None
 
 
+async def arun_tuples(
+    conn: AsyncConnection, name: str, /, **params: Any
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The named query's column names and rows as tuples (cheaper than dicts for long results)."""
+    with translate_errors():
+        async with conn.cursor() as cur:
+            await cur.execute(query(name), params)  # type: ignore[arg-type]
+            if cur.description is None:
+                return [], []
+            return [c.name for c in cur.description], await cur.fetchall()
+
+
+async def arun_listed(
+    conn: AsyncConnection, name: str, /, *, columns: Sequence[str], **params: Any
+) -> list[dict[str, Any]]:
+    """Run a named query whose `{columns}` is a comma list of the given column names (quoted
+    identifiers, chosen by the caller from a fixed list); other parameters are bound."""
+    stmt = sql.SQL(query(name)).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with translate_errors():
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(stmt, params)
+            return await cur.fetchall() if cur.description else []
+
+
 async def astream(
     conn: AsyncConnection, name: str, /, *, batch: int = 2000, **params: Any
 ) -> AsyncIterator[list[tuple[Any, ...]]]:
@@ -314,6 +338,7 @@ async def acopy_out(
     /,
     *,
     columns: Sequence[tuple[str, str]],
+    chunk_bytes: int = 1 << 16,
     **literals: Any,
 ) -> AsyncIterator[bytes]:
     """COPY (named query) TO STDOUT as CSV with a header, as the server sends it. `{columns}`
@@ -326,10 +351,16 @@ async def acopy_out(
         **{k: sql.Literal(v) for k, v in literals.items()},
     )
     stmt = sql.SQL("copy ({}) to stdout with (format csv, header)").format(select)
+    buf = bytearray()
     with translate_errors():
         async with conn.cursor() as cur, cur.copy(stmt) as copy:
-            async for chunk in copy:
-                yield bytes(chunk)
+            async for chunk in copy:  # one row per chunk: hand them on in blocks
+                buf += chunk
+                if len(buf) >= chunk_bytes:
+                    yield bytes(buf)
+                    buf.clear()
+    if buf:
+        yield bytes(buf)
 
 
 def set_role_password(admin_url: str, role: str, verifier: str) -> None:

@@ -72,45 +72,50 @@ end $$;
 -- ('5m' stored intervals, '15m' and '1h' rollups, '1d' and '1mo' calendar days/months in time
 -- zone p_tz summed from the 15-minute rollups). Energy in kWh/kvarh (sums), voltage in V and
 -- current in A (5m: the value; coarser: the mean), or pulses when p_pulses (each value divided
--- by its channel constant). bucket_start is the UTC start of the bucket. quality: the worst of
+-- by its channel constant), as double precision (whole Wh / 1000 prints as the exact kWh).
+-- bucket_start is the UTC start of the bucket. quality: the worst of
 -- the bucket's intervals ('missing' when an expected interval is absent or missing),
 -- completeness_pct: stored non-missing intervals / expected, in percent.
-create or replace function smf.api_series_exact(p_meter int, p_from timestamptz, p_to timestamptz,
+create or replace function smf.api_series(p_meter int, p_from timestamptz, p_to timestamptz,
                                           p_resolution text, p_tz text, p_pulses boolean)
-returns table (bucket_start timestamptz, active_fwd numeric, active_rev numeric,
-               reactive_ind_fwd numeric, reactive_ind_rev numeric, reactive_cap_fwd numeric,
-               reactive_cap_rev numeric, voltage_a numeric, voltage_b numeric, voltage_c numeric,
-               current_a numeric, current_b numeric, current_c numeric, quality text,
-               completeness_pct numeric)
+returns table (bucket_start timestamptz, active_fwd float8, active_rev float8,
+               reactive_ind_fwd float8, reactive_ind_rev float8, reactive_cap_fwd float8,
+               reactive_cap_rev float8, voltage_a float8, voltage_b float8, voltage_c float8,
+               current_a float8, current_b float8, current_c float8, quality text,
+               completeness_pct float8)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
-    d numeric[] := smf.api_channel_divisors(p_meter, p_pulses);
+    -- what a stored integer (Wh, varh, mV, mA) is divided by: 1000 for engineering units, the
+    -- channel constant x 1000 for pulses (both exact in double precision for usual constants)
+    d float8[] := array(select (x * 1000)::float8
+                        from unnest(smf.api_channel_divisors(p_meter, p_pulses)) with ordinality u(x, n)
+                        order by n);
 begin
     if p_resolution = '5m' then
         return query
-        select r.ts, r.active_fwd_wh / 1000.0 / d[1], r.active_rev_wh / 1000.0 / d[2],
-               r.reactive_ind_fwd_varh / 1000.0 / d[3], r.reactive_ind_rev_varh / 1000.0 / d[4],
-               r.reactive_cap_fwd_varh / 1000.0 / d[5], r.reactive_cap_rev_varh / 1000.0 / d[6],
-               r.voltage_a_mv / 1000.0 / d[7], r.voltage_b_mv / 1000.0 / d[8],
-               r.voltage_c_mv / 1000.0 / d[9], r.current_a_ma / 1000.0 / d[10],
-               r.current_b_ma / 1000.0 / d[11], r.current_c_ma / 1000.0 / d[12],
-               r.quality::text, case when r.quality = 'missing' then 0.00 else 100.00 end
+        select r.ts, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
+               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
+               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
+               r.voltage_a_mv::float8 / d[7], r.voltage_b_mv::float8 / d[8],
+               r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
+               r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
+               r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
         from smf.interval_reading r
         where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
         order by r.ts;
     elsif p_resolution in ('15m', '1h') then
         return query
-        select r.bucket, r.active_fwd_wh / 1000.0 / d[1], r.active_rev_wh / 1000.0 / d[2],
-               r.reactive_ind_fwd_varh / 1000.0 / d[3], r.reactive_ind_rev_varh / 1000.0 / d[4],
-               r.reactive_cap_fwd_varh / 1000.0 / d[5], r.reactive_cap_rev_varh / 1000.0 / d[6],
-               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0) / 1000.0 / d[7],
-               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0) / 1000.0 / d[8],
-               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0) / 1000.0 / d[9],
-               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0) / 1000.0 / d[10],
-               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0) / 1000.0 / d[11],
-               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0) / 1000.0 / d[12],
+        select r.bucket, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
+               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
+               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
+               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0)::float8 / d[7],
+               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0)::float8 / d[8],
+               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0)::float8 / d[9],
+               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0)::float8 / d[10],
+               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0)::float8 / d[11],
+               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
                smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
-               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)
+               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
         from (select * from smf.rollup_15min x
               where p_resolution = '15m' and x.meter_id = p_meter
                 and x.bucket >= p_from and x.bucket < p_to
@@ -123,13 +128,13 @@ begin
         -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
         -- meter's interval, so a day with no data at its start or end is not 100 % complete
         return query
-        select b.start_at, x.afwd / 1000.0 / d[1], x.arev / 1000.0 / d[2],
-               x.rif / 1000.0 / d[3], x.rir / 1000.0 / d[4], x.rcf / 1000.0 / d[5],
-               x.rcr / 1000.0 / d[6], x.va / 1000.0 / d[7], x.vb / 1000.0 / d[8],
-               x.vc / 1000.0 / d[9], x.ia / 1000.0 / d[10], x.ib / 1000.0 / d[11],
-               x.ic / 1000.0 / d[12],
+        select b.start_at, x.afwd::float8 / d[1], x.arev::float8 / d[2],
+               x.rif::float8 / d[3], x.rir::float8 / d[4], x.rcf::float8 / d[5],
+               x.rcr::float8 / d[6], x.va::float8 / d[7], x.vb::float8 / d[8],
+               x.vc::float8 / d[9], x.ia::float8 / d[10], x.ib::float8 / d[11],
+               x.ic::float8 / d[12],
                smf.api_bucket_quality(x.n_meas::int, x.n_adj::int, x.n_est::int, b.expected),
-               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)
+               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)::float8
         from (select g.b, sum(r.active_fwd_wh) as afwd, sum(r.active_rev_wh) as arev,
                      sum(r.reactive_ind_fwd_varh) as rif, sum(r.reactive_ind_rev_varh) as rir,
                      sum(r.reactive_cap_fwd_varh) as rcf, sum(r.reactive_cap_rev_varh) as rcr,
@@ -158,22 +163,6 @@ begin
             using errcode = 'SMF02';
     end if;
 end $$;
-
--- api_series: api_series_exact with every value as double precision (what JSON, CSV and XLSX
--- carry; energies are whole Wh, so kWh keep their 3 decimals exactly).
-create or replace function smf.api_series(p_meter int, p_from timestamptz, p_to timestamptz,
-                                          p_resolution text, p_tz text, p_pulses boolean)
-returns table (bucket_start timestamptz, active_fwd float8, active_rev float8,
-               reactive_ind_fwd float8, reactive_ind_rev float8, reactive_cap_fwd float8,
-               reactive_cap_rev float8, voltage_a float8, voltage_b float8, voltage_c float8,
-               current_a float8, current_b float8, current_c float8, quality text,
-               completeness_pct float8)
-language sql stable set search_path = smf, pg_catalog as $$
-    select s.bucket_start, s.active_fwd, s.active_rev, s.reactive_ind_fwd, s.reactive_ind_rev,
-           s.reactive_cap_fwd, s.reactive_cap_rev, s.voltage_a, s.voltage_b, s.voltage_c,
-           s.current_a, s.current_b, s.current_c, s.quality, s.completeness_pct
-    from smf.api_series_exact(p_meter, p_from, p_to, p_resolution, p_tz, p_pulses) s
-$$;
 
 -- api_bucket_quality: the worst quality among a bucket's expected intervals.
 create or replace function smf.api_bucket_quality(p_measured int, p_adjusted int,

@@ -51,6 +51,11 @@ where u.uc_code = %(uc_code)s;
 -- name: api_series
 select * from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)s, %(pulses)s);
 
+-- name: api_series_json
+-- The rows as one JSON array of arrays, built by the server ({columns}: see db.driver.arun_listed).
+select coalesce(json_agg(json_build_array({columns}) order by s.bucket_start), '[]')::text as rows
+from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)s, %(pulses)s) s;
+
 -- name: api_series_copy
 -- The same rows for COPY ... TO STDOUT: {columns} is composed by db.driver.acopy_out from the
 -- (column, alias) pairs api/series.py picks from a fixed list; the other fields are literals.

@@ -60,7 +60,7 @@ with warnings.catch_warnings():  # schemathesis 3 passes its own deprecated argu
 
 @parametrize
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,

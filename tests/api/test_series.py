@@ -18,6 +18,10 @@ from tests.api.conftest import Seed
 DAY = {"from": "2024-03-01T00:00:00Z", "to": "2024-03-02T00:00:00Z"}
 
 
+def _rows(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(body["columns"], r, strict=True)) for r in body["rows"]]
+
+
 def _get(client: TestClient[Any], seeded: Seed, path: str, **params: Any) -> Any:
     r = client.get(path, params=params, headers=seeded.headers("root"))
     assert r.status_code == 200, r.text
@@ -31,9 +35,9 @@ def test_five_minute_json_values_and_quality(client: TestClient[Any], seeded: Se
         "/api/v1/meters/M-A1/intervals",
         **{"from": "2024-03-01T00:00:00Z", "to": "2024-03-01T01:00:00Z"},
     ).json()
-    rows = body["rows"]
+    rows = _rows(body)
     assert len(rows) == 12  # 60 min / 5 min
-    assert rows[0]["bucket_start"] == "2024-03-01T00:00:00Z"
+    assert rows[0]["bucket_start"] == "2024-03-01T00:00:00+00:00"
     assert [r["active_fwd_kwh"] for r in rows] == [(i + 1) / 1000 for i in range(12)]
     assert {r["reactive_ind_fwd_kvarh"] for r in rows} == {0.5}
     assert {r["voltage_a_v"] for r in rows} == {127.0}
@@ -52,7 +56,7 @@ def test_hourly_sums_and_channel_selection(client: TestClient[Any], seeded: Seed
         **DAY,
     ).json()
     assert body["columns"] == ["bucket_start", "active_fwd_kwh", "quality", "completeness_pct"]
-    rows = body["rows"]
+    rows = _rows(body)
     assert len(rows) == 24
     # hour h sums intervals 12h .. 12h + 11: 12 * 12h + (1 + ... + 12) = 144h + 78 Wh
     assert [r["active_fwd_kwh"] for r in rows] == [(144 * h + 78) / 1000 for h in range(24)]
@@ -61,7 +65,8 @@ def test_hourly_sums_and_channel_selection(client: TestClient[Any], seeded: Seed
 def test_daily_buckets_follow_the_time_zone(client: TestClient[Any], seeded: Seed) -> None:
     utc = _get(
         client, seeded, "/api/v1/meters/M-A1/intervals", resolution="1d", tz="UTC", **DAY
-    ).json()["rows"]
+    ).json()
+    utc = _rows(utc)
     assert [(r["active_fwd_kwh"], r["completeness_pct"]) for r in utc] == [(41.616, 100.0)]
     # 1 + ... + 288 = 288 * 289 / 2 = 41616 Wh
     local = _get(
@@ -72,7 +77,7 @@ def test_daily_buckets_follow_the_time_zone(client: TestClient[Any], seeded: See
         tz="America/Sao_Paulo",
         **{"from": "2024-02-29", "to": "2024-03-02"},
     ).json()
-    rows = local["rows"]
+    rows = _rows(local)
     # local 2024-02-29 (-03:00) ends at 03:00 UTC: intervals 0..35, 1 + ... + 36 = 666 Wh, 36 of
     # 288 expected; local 2024-03-01 holds intervals 36..287: 41616 - 666 = 40950 Wh, 252 of 288.
     assert [r["bucket_start"] for r in rows] == [
@@ -91,7 +96,8 @@ def test_pulses_divide_by_the_channel_constants(client: TestClient[Any], seeded:
         "/api/v1/meters/M-A1/intervals",
         units="pulses",
         **{"from": "2024-03-01T00:00:00Z", "to": "2024-03-01T00:10:00Z"},
-    ).json()["rows"]
+    ).json()
+    rows = _rows(rows)
     # 0.001 kWh / 0.001 = 1 pulse; 0.5 kvarh / 0.5 = 1; 127 V / 0.1 = 1270
     assert [
         (r["active_fwd_pulses"], r["reactive_ind_fwd_pulses"], r["voltage_a_pulses"]) for r in rows
