@@ -83,8 +83,9 @@ async def level(
             while budget > 0 and time.perf_counter() < stop_at:
                 budget -= 1
                 t0 = time.perf_counter()
-                r = await client.get(f"/api/v1/meters/{SERIAL}/intervals", params=params,
-                                     headers=headers)  # fmt: skip
+                r = await client.get(
+                    f"/api/v1/meters/{SERIAL}/intervals", params=params, headers=headers
+                )
                 lat.append(time.perf_counter() - t0)
                 r.raise_for_status()
                 size = len(r.content)
@@ -118,13 +119,16 @@ def psql_copy(url: str, meter_id: int, repeat: int) -> float:
 
 
 async def csv_once(url: str, key: str) -> float:
-    params = {**PARAMS, "format": "csv",
-              "channels": "active_fwd,reactive_ind_fwd,reactive_cap_fwd"}  # fmt: skip
+    params = {**PARAMS, "format": "csv", "channels": "active_fwd,reactive_ind_fwd,reactive_cap_fwd"}
     async with httpx.AsyncClient(base_url=url, timeout=120) as client:
         t0 = time.perf_counter()
         n = 0
-        async with client.stream("GET", f"/api/v1/meters/{SERIAL}/intervals", params=params,
-                                 headers={"Authorization": f"Bearer {key}"}) as r:  # fmt: skip
+        async with client.stream(
+            "GET",
+            f"/api/v1/meters/{SERIAL}/intervals",
+            params=params,
+            headers={"Authorization": f"Bearer {key}"},
+        ) as r:
             r.raise_for_status()
             async for chunk in r.aiter_bytes():
                 n += chunk.count(b"\n")
@@ -150,13 +154,20 @@ def main() -> int:
     try:
         key = setup(settings)
         with driver.connect(settings) as conn:
-            meter_id = conn.execute("select id from smf.meter where serial = %s",
-                                    (SERIAL,)).fetchone()[0]  # type: ignore[index]  # fmt: skip
+            meter_id = conn.execute(
+                "select id from smf.meter where serial = %s", (SERIAL,)
+            ).fetchone()[0]  # type: ignore[index]
         port = free_port()
-        env = {**os.environ, "SMF_PG_DATABASE": DB, "SMF_API_PORT": str(port),
-               "SMF_API_POOL_SIZE": "20"}  # fmt: skip
-        proc = subprocess.Popen([str(ROOT / ".venv/bin/smf"), "serve"], env=env,
-                                )  # fmt: skip
+        env = {
+            **os.environ,
+            "SMF_PG_DATABASE": DB,
+            "SMF_API_PORT": str(port),
+            "SMF_API_POOL_SIZE": "20",
+        }
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv/bin/smf"), "serve"],
+            env=env,
+        )
         url = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -165,9 +176,11 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        print(f"meter-month: {ROWS} rows of 5-minute data, 3 channels; smf serve on {url} "
-              f"(1 worker, pool 20); bounds {args.seconds:.0f} s / {args.requests} requests "
-              "per level\n")  # fmt: skip
+        print(
+            f"meter-month: {ROWS} rows of 5-minute data, 3 channels; smf serve on {url} "
+            f"(1 worker, pool 20); bounds {args.seconds:.0f} s / {args.requests} requests "
+            "per level\n"
+        )
         print("| format | clients | requests | p50 ms | p99 ms | requests/s | rows/s | bytes |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- |")
         for fmt in ("json", "csv"):
@@ -177,16 +190,20 @@ def main() -> int:
                     level(url, key, fmt, clients, args.seconds, args.requests)
                 )
                 rps = len(lat) / wall
-                print(f"| {fmt} | {clients} | {len(lat)} | {pct(lat, 50) * 1000:.0f} | "
-                      f"{pct(lat, 99) * 1000:.0f} | {rps:.1f} | {rps * ROWS:,.0f} | {size:,} |")  # fmt: skip
+                print(
+                    f"| {fmt} | {clients} | {len(lat)} | {pct(lat, 50) * 1000:.0f} | "
+                    f"{pct(lat, 99) * 1000:.0f} | {rps:.1f} | {rps * ROWS:,.0f} | {size:,} |"
+                )
         api = [asyncio.run(csv_once(url, key)) for _ in range(5)]
         best_api = min(api)
         best_psql = psql_copy(settings.url, meter_id, 5)
-        print(f"\nstreamed CSV, one client, best of 5: API {best_api * 1000:.1f} ms "
-              f"({ROWS / best_api:,.0f} rows/s); psql \\copy of the same rows "
-              f"{best_psql * 1000:.1f} ms ({ROWS / best_psql:,.0f} rows/s; includes psql start "
-              f"and connect); ratio API/psql = {best_psql / best_api:.2f} "
-              f"(median API {statistics.median(api) * 1000:.1f} ms)")  # fmt: skip
+        print(
+            f"\nstreamed CSV, one client, best of 5: API {best_api * 1000:.1f} ms "
+            f"({ROWS / best_api:,.0f} rows/s); psql \\copy of the same rows "
+            f"{best_psql * 1000:.1f} ms ({ROWS / best_psql:,.0f} rows/s; includes psql start "
+            f"and connect); ratio API/psql = {best_psql / best_api:.2f} "
+            f"(median API {statistics.median(api) * 1000:.1f} ms)"
+        )
     finally:
         if proc is not None:
             proc.terminate()

@@ -61,8 +61,15 @@ def complete(
     """Finish a claimed request: done (with `result`) or failed (with `error`). False when
     `holder` no longer holds it (another poller took it over as stale)."""
     with driver.connect(settings) as conn:
-        row = driver.run_one(conn, "read_request_complete", id=request_id, holder=holder, ok=ok,
-                             result=None if result is None else json.dumps(result, default=str), error=error)  # fmt: skip
+        row = driver.run_one(
+            conn,
+            "read_request_complete",
+            id=request_id,
+            holder=holder,
+            ok=ok,
+            result=None if result is None else json.dumps(result, default=str),
+            error=error,
+        )
     return bool(row and row["done"])
 
 
@@ -114,8 +121,9 @@ async def _run(
         result = await read_one(req)
     except Exception as exc:  # the request fails with the message; the service goes on
         log.warning("on-demand read %s of %s failed: %s", req.id, req.serial, exc)
-        await asyncio.to_thread(complete, settings, req.id, holder, ok=False,
-                                error=str(exc) or type(exc).__name__)  # fmt: skip
+        await asyncio.to_thread(
+            complete, settings, req.id, holder, ok=False, error=str(exc) or type(exc).__name__
+        )
     else:
         await asyncio.to_thread(complete, settings, req.id, holder, ok=True, result=result)
 

@@ -7,17 +7,26 @@ import sys
 from typing import Any
 
 
+def start_local_cluster(settings: Any) -> None:
+    """Start the local cluster when it is the one in use (no migration: `smf db migrate` does
+    that; the API refuses a database that is not at head)."""
+    from db.cluster import Cluster
+
+    if settings.uses_local_cluster:
+        cluster = Cluster(settings.cluster)
+        cluster.start()
+        cluster.ensure_database(settings.database)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
     from api.config import load_config
     from api.startup import SchemaNotAtHead, check_schema_at_head
-    from smf.cli import ensure_database
 
     config = load_config()
-    if config.db.uses_local_cluster:
-        ensure_database()
+    start_local_cluster(config.db)
     try:
         check_schema_at_head(config.db)
     except SchemaNotAtHead as exc:

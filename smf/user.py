@@ -26,11 +26,19 @@ def _scope(value: str) -> tuple[str, str]:
 
 def cmd_user(args: argparse.Namespace) -> int:
     from api import auth
+    from api.startup import SchemaNotAtHead, check_schema_at_head
     from db import driver
-    from smf.cli import ensure_database
+    from db.settings import load
+    from smf.serve import start_local_cluster
 
-    ensure_database()
-    with driver.connect() as conn:
+    settings = load()
+    start_local_cluster(settings)
+    try:
+        check_schema_at_head(settings)  # the account tables come with the schema at head
+    except SchemaNotAtHead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    with driver.connect(settings) as conn:
         if args.action == "add":
             driver.run(conn, "user_add", name=args.name, role=args.role, db_role=args.db_role)
             for kind, ref in args.scope or []:

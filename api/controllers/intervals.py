@@ -10,10 +10,9 @@ quality and completeness. Too many rows for one response: 422 saying how to page
 from __future__ import annotations
 
 import asyncio
-
-import msgspec
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -24,7 +23,7 @@ from api.config import ApiConfig
 from api.controllers.registry import meter_of, unit_of
 from api.deps import Db
 from api.errors import ApiError
-from api.schemas import Series, SeriesHead
+from api.schemas import SeriesHead
 from db import driver
 
 CSV = "text/csv; charset=utf-8"
@@ -95,8 +94,16 @@ async def _serve(
     row = await driver.arun_listed(
         db.conn, "api_series_json", columns=[col for col, _ in q.columns], **q.params()
     )
-    head = SeriesHead(meter_serial=serial, uc_code=uc_code, resolution=resolution, units=units,
-                  tz=tz, from_=lo, to=hi, columns=[out for _, out in q.columns])  # fmt: skip
+    head = SeriesHead(
+        meter_serial=serial,
+        uc_code=uc_code,
+        resolution=resolution,
+        units=units,
+        tz=tz,
+        from_=lo,
+        to=hi,
+        columns=[out for _, out in q.columns],
+    )
     prefix = msgspec.json.encode(head)[:-1]  # drop the closing brace, add "rows"
     return Response(
         prefix + b',"rows":' + row[0]["rows"].encode() + b"}", media_type="application/json"

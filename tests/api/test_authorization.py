@@ -116,17 +116,32 @@ def test_writes_follow_the_role_and_scope(fresh: Any) -> None:
         h = seed.headers(who)
         got = {
             "meter": client.post("/api/v1/meters", json={"serial": f"N-{who}"}, headers=h),
-            "unit": client.post("/api/v1/units", headers=h, json={
-                "uc_code": _uc(seed, 5000 + n, "001"), "distributor_aneel_code": "001",
-                "customer_name": f"Nova {who}", "submarket": "SE/CO", "tariff_group": "A4",
-                "modality": "verde", "supply_voltage_kv": 13.8}),
-            "patch_a1": client.patch(f"/api/v1/units/{seed.ucs['M-A1']}", headers=h,
-                                     json={"customer_name": f"Renamed by {who}"}),
+            "unit": client.post(
+                "/api/v1/units",
+                headers=h,
+                json={
+                    "uc_code": _uc(seed, 5000 + n, "001"),
+                    "distributor_aneel_code": "001",
+                    "customer_name": f"Nova {who}",
+                    "submarket": "SE/CO",
+                    "tariff_group": "A4",
+                    "modality": "verde",
+                    "supply_voltage_kv": 13.8,
+                },
+            ),
+            "patch_a1": client.patch(
+                f"/api/v1/units/{seed.ucs['M-A1']}",
+                headers=h,
+                json={"customer_name": f"Renamed by {who}"},
+            ),
             "read_a1": client.post("/api/v1/meters/M-A1/reads", headers=h, json={}),
             "import": client.post("/api/v1/imports", content=csv, headers=h),
-            "dist": client.post("/api/v1/distributors", headers=h, json={
-                "ccee_agent_code": 900 + n, "aneel_code": f"{900 + n}", "name": f"D {who}"}),
-        }  # fmt: skip
+            "dist": client.post(
+                "/api/v1/distributors",
+                headers=h,
+                json={"ccee_agent_code": 900 + n, "aneel_code": f"{900 + n}", "name": f"D {who}"},
+            ),
+        }
         assert {k: r.status_code for k, r in got.items()} == want, (
             who,
             {k: r.text[:200] for k, r in got.items()},

@@ -37,8 +37,9 @@ def test_scoped_role_over_tcp(seeded: Seed) -> None:
     role = f"t_tcp_{os.getpid()}"
     with driver.connect(seeded.settings) as conn:
         driver.run(conn, "user_add", name=f"tcp{os.getpid()}", role="client", db_role=role)
-        driver.run(conn, "user_scope_add", name=f"tcp{os.getpid()}", kind="uc",
-                   ref=seeded.ucs["M-B1"])  # fmt: skip
+        driver.run(
+            conn, "user_scope_add", name=f"tcp{os.getpid()}", kind="uc", ref=seeded.ucs["M-B1"]
+        )
         driver.run(conn, "user_db_role_create", db_role=role, verifier=scram_verifier("s3cret!"))
     try:
         url = cs.tcp_url(seeded.settings.database, role, "s3cret!")

@@ -6,6 +6,7 @@ connection reset, new ones refused) and restores: the server stays up for the ot
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -64,10 +65,8 @@ class Relay:
             pass
         finally:
             for s in (a, b):
-                try:
+                with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
     def cut(self) -> None:
         assert self.server is not None
@@ -75,10 +74,8 @@ class Relay:
             self.up = False
             self.server.close()
         for c in self.conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             c.close()
         self.conns.clear()
 
@@ -94,9 +91,11 @@ def test_database_down_is_503_then_recovers(seeded: Seed) -> None:
         f":{cs.port}/", f":{relay.port}/"
     )
     settings = seeded.settings.__class__(
-        cluster=cs, database=seeded.settings.database, external_url=url,
+        cluster=cs,
+        database=seeded.settings.database,
+        external_url=url,
         local_timezone=seeded.settings.local_timezone,
-    )  # fmt: skip
+    )
     h = seeded.headers("root")
     with make_client(settings, db_wait_s=1.0) as c:
         assert c.get("/api/v1/meters/M-A1", headers=h).status_code == 200

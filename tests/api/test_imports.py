@@ -58,7 +58,8 @@ def test_oversized_upload_is_413_and_writes_nothing(fresh: Any) -> None:
         assert r.status_code == 413
         assert r.json()["code"] == "too-large" and r.json()["limit_bytes"] == 1024
         # without a declared length (chunked), the stream is cut at the limit too
-        r = c.post("/api/v1/imports", content=iter([big[:800], big[800:]]),
-                   headers=seed.headers("root"))  # fmt: skip
+        r = c.post(
+            "/api/v1/imports", content=iter([big[:800], big[800:]]), headers=seed.headers("root")
+        )
         assert r.status_code == 413
     assert fingerprint(seed.settings.url) == before

@@ -24,8 +24,9 @@ def test_queue_claim_complete_through_the_api(fresh: Any) -> None:
     got = client.get(f"/api/v1/reads/{body['id']}", headers=h).json()
     assert got["status"] == "running"
     assert not read_requests.complete(seed.settings, body["id"], "poller-b", ok=True)
-    assert read_requests.complete(seed.settings, body["id"], "poller-a", ok=True,
-                                  result={"intervals_read": 12})  # fmt: skip
+    assert read_requests.complete(
+        seed.settings, body["id"], "poller-a", ok=True, result={"intervals_read": 12}
+    )
     got = client.get(f"/api/v1/reads/{body['id']}", headers=h).json()
     assert got["status"] == "done" and got["result"] == {"intervals_read": 12}
     # the status of a request on a meter outside the scope is not found
@@ -65,7 +66,7 @@ def test_serve_is_woken_by_notify_and_records_failures(fresh: Any) -> None:
                 lambda s=s: client.post(
                     f"/api/v1/meters/{s}/reads", headers=seed.headers("root")
                 ).json()["id"]
-            )  # fmt: skip
+            )
             for s in ("M-A1", "M-B1")
         ]
         deadline = time.monotonic() + 30
@@ -76,7 +77,7 @@ def test_serve_is_woken_by_notify_and_records_failures(fresh: Any) -> None:
                     lambda i=i: client.get(
                         f"/api/v1/reads/{i}", headers=seed.headers("root")
                     ).json()["status"]
-                )  # fmt: skip
+                )
                 for i in ids
             ]
             if "queued" not in statuses and "running" not in statuses:

@@ -67,7 +67,11 @@ with warnings.catch_warnings():  # schemathesis 3 passes its own deprecated argu
 )
 def test_no_server_errors(case: Any, seeded: Seed) -> None:
     response = case.call(headers=seeded.headers("root"), timeout=30)
-    assert response.status_code < 500, (case.method, case.formatted_path, case.query,
-                                        response.text[:500])  # fmt: skip
+    assert response.status_code < 500, (
+        case.method,
+        case.formatted_path,
+        case.query,
+        response.text[:500],
+    )
     if response.status_code >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")

@@ -21,8 +21,9 @@ def client_role(seeded: Seed) -> Iterator[str]:
     role = f"t_cli_{os.getpid()}"
     with driver.connect(seeded.settings) as conn:
         driver.run(conn, "user_add", name=f"graf{os.getpid()}", role="client", db_role=role)
-        driver.run(conn, "user_scope_add", name=f"graf{os.getpid()}", kind="uc",
-                   ref=seeded.ucs["M-A1"])  # fmt: skip
+        driver.run(
+            conn, "user_scope_add", name=f"graf{os.getpid()}", kind="uc", ref=seeded.ucs["M-A1"]
+        )
         driver.run(conn, "user_db_role_create", db_role=role, verifier=scram_verifier("pw"))
     yield role
     with psycopg.connect(seeded.settings.url, autocommit=True) as conn:
@@ -81,6 +82,6 @@ def test_a_scoped_role_cannot_widen_its_scope(seeded: Seed, client_role: str) ->
             " where hypertable_name = 'interval_reading' limit 1"
         ).fetchone()
     assert chunk is not None
-    with _as(seeded, client_role) as conn:  # a chunk by its own name has no policy: no access
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(f"select count(*) from {chunk[0]}")
+    # a chunk by its own name has no policy: no access
+    with _as(seeded, client_role) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(f"select count(*) from {chunk[0]}")
