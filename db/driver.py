@@ -202,6 +202,8 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
         return errors.DatabaseUnavailable(str(exc).strip())
     if state in ("40P01", "40001"):  # deadlock, serialization failure
         return errors.RetryableConflict(str(exc).strip())
+    if not state and isinstance(exc, psycopg.DataError):  # refused before sending (a NUL in text)
+        return errors.InvalidParameter(str(exc).strip())
     cls = _BY_SQLSTATE.get(exc.sqlstate or "")
     if cls is None:
         return None
