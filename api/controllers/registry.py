@@ -31,6 +31,7 @@ from api.schemas import (
 from db import errors
 
 WRITERS = ("admin", "analyst", "service")
+DISTRIBUTOR_WRITERS = ("admin", "service")  # distributors are outside every analyst's scope
 
 
 def check_transport(url: str | None) -> None:
@@ -99,7 +100,7 @@ class DistributorController(Controller):
 
     @post("/", status_code=201)
     async def create_distributor(self, db: Db, data: JSONBody[DistributorIn]) -> Distributor:
-        db.require(*WRITERS)
+        db.require(*DISTRIBUTOR_WRITERS)
         row = await db.one("api_distributor_create", **msgspec.structs.asdict(data))
         return Distributor(**_done(row, "distributor"))
 
@@ -107,7 +108,7 @@ class DistributorController(Controller):
     async def update_distributor(
         self, db: Db, aneel_code: FromPath[str], data: JSONBody[DistributorPatch]
     ) -> Distributor:
-        db.require(*WRITERS)
+        db.require(*DISTRIBUTOR_WRITERS)
         row = await db.one(
             "api_distributor_update", aneel_code=aneel_code, **msgspec.structs.asdict(data)
         )
@@ -115,7 +116,7 @@ class DistributorController(Controller):
 
     @post("/{aneel_code:str}/retire", status_code=200)
     async def retire_distributor(self, db: Db, aneel_code: FromPath[str]) -> Distributor:
-        db.require(*WRITERS)
+        db.require(*DISTRIBUTOR_WRITERS)
         row = await db.one("api_distributor_retire", aneel_code=aneel_code)
         return Distributor(**_done(row, f"distributor {aneel_code}"))
 

@@ -157,3 +157,37 @@ def _uc(seed: Seed, sequential: int, aneel: str) -> str:
         ).fetchone()
     assert row is not None
     return str(row[0])
+
+
+# The remaining endpoints: (method, path, body) -> status per account. "A1" paths act on
+# M-A1 / its UC (in the scope of root, svc, ana, cli), "B1" on M-B1 (root, svc, other).
+MORE = [
+    ("GET", "/api/v1/distributors", None,
+     {"root": 200, "svc": 200, "ana": 200, "gina": 200, "cli": 200, "other": 200}),
+    ("PATCH", "/api/v1/distributors/001", {"name": "Dist A2"},
+     {"root": 200, "svc": 200, "ana": 403, "gina": 403, "cli": 403, "other": 403}),
+    ("PATCH", "/api/v1/meters/M-A1", {"model": "X"},
+     {"root": 200, "svc": 200, "ana": 200, "gina": 404, "cli": 403, "other": 403}),
+    ("POST", "/api/v1/meters/M-B1/retire", None,
+     {"root": 200, "svc": 200, "ana": 404, "gina": 404, "cli": 403, "other": 403}),
+    ("POST", "/api/v1/units/{B1}/retire", None,
+     {"root": 200, "svc": 200, "ana": 404, "gina": 404, "cli": 403, "other": 403}),
+    ("POST", "/api/v1/distributors/002/retire", None,
+     {"root": 200, "svc": 200, "ana": 403, "gina": 403, "cli": 403, "other": 403}),
+    ("GET", "/api/v1/reads/{read}", None,
+     {"root": 200, "svc": 200, "ana": 200, "gina": 404, "cli": 200, "other": 404}),
+    ("GET", "/api/v1/imports/1", None,
+     {"root": 200, "svc": 200, "ana": 403, "gina": 403, "cli": 403, "other": 403}),
+    ("GET", "/health", None,
+     {"root": 200, "svc": 200, "ana": 200, "gina": 200, "cli": 200, "other": 200}),
+]  # fmt: skip
+
+
+def test_the_other_endpoints_follow_role_and_scope(fresh: Any) -> None:
+    seed, client = fresh
+    read = client.post("/api/v1/meters/M-A1/reads", headers=seed.headers("root")).json()["id"]
+    for who in SEES:  # writes here are idempotent (retire, set a name), so the order is free
+        for method, path, body, want in MORE:
+            url = path.format(B1=seed.ucs["M-B1"], read=read)
+            r = client.request(method, url, json=body, headers=seed.headers(who))
+            assert r.status_code == want[who], (who, method, url, r.text[:200])
