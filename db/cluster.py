@@ -2,14 +2,21 @@
 
 The data directory, the unix socket and the log live under `.smf/` in the repository. PostgreSQL
 refuses to run as root, so when we are root the server runs as the unprivileged system user
-`smfdb` (created on first use) and owns `.smf/`; clients connect over the socket with trust auth,
-which is acceptable for a single-user development cluster bound to localhost.
+`smfdb` (created on first use) and owns `.smf/`. Authentication: the unix socket (its directory
+is mode 0700, reachable by the owner only) trusts its user; TCP on 127.0.0.1 asks for a
+SCRAM-SHA-256 password for every role. The owner role's password is generated when the cluster
+is initialised and kept in `.smf/password-<port>` (mode 0600); scoped login roles for Grafana or
+psql get theirs from `smf user add --db-role`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -39,6 +46,30 @@ BASE_CONF = {
     "log_timezone": "'UTC'",
     "log_min_messages": "warning",
 }
+
+
+HBA_MARKER = "# written by smf: socket for the owner, TCP with a password"
+HBA = f"""{HBA_MARKER}
+# TYPE  DATABASE  USER  ADDRESS       METHOD
+local   all       all                 trust
+host    all       all   127.0.0.1/32  scram-sha-256
+host    all       all   ::1/128       scram-sha-256
+"""
+
+
+def scram_verifier(password: str, iterations: int = 4096) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for `password` (RFC 5802/7677): what we send
+    instead of the password, so the password never reaches the server or its logs."""
+    salt = secrets.token_bytes(16)
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+    b64 = base64.b64encode
+    return (
+        f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+        f"${b64(stored_key).decode()}:{b64(server_key).decode()}"
+    )
 
 
 class ClusterError(RuntimeError):
@@ -143,7 +174,38 @@ class Cluster:
         auto = self.s.data_dir / "postgresql.auto.conf"
         with auto.open("a") as fh:
             fh.write("# written by smf db init\n" + lines)
+        self._write_hba()
         return True
+
+    def _write_hba(self) -> bool:
+        """Write our pg_hba.conf unless it is there already; True when written now."""
+        hba = self.s.data_dir / "pg_hba.conf"
+        try:
+            if hba.read_text().startswith(HBA_MARKER):
+                return False
+        except PermissionError:
+            return False  # not ours to read (another user's cluster)
+        except FileNotFoundError:
+            pass
+        hba.write_text(HBA)
+        self._chown(hba)
+        hba.chmod(0o600)
+        return True
+
+    def _ensure_password(self) -> None:
+        """TCP needs a password: give the owner role one (kept in .smf/password-<port>, mode
+        0600) and switch a cluster made before this rule to our pg_hba.conf."""
+        from db import driver
+
+        pw_file = self.s.password_file
+        if not pw_file.exists():
+            password = secrets.token_urlsafe(24)
+            driver.set_role_password(self.s.url("postgres"), self.s.user, scram_verifier(password))
+            fd = os.open(pw_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(password + "\n")
+        if self._write_hba():
+            self._run("pg_ctl", "reload", "-D", str(self.s.data_dir))
 
     def status(self) -> Status:
         if not self.initialised:
@@ -163,6 +225,7 @@ class Cluster:
         created = self.init()
         st = self.status()
         if st.running:
+            self._ensure_password()
             return f"already running (pid {st.pid}) on port {self.s.port}"
         if _port_busy(self.s.port):
             raise ClusterError(
@@ -195,6 +258,7 @@ class Cluster:
                 f"last log lines:\n{self.tail_log(15)}"
             )
         self._wait_ready(wait_s)
+        self._ensure_password()
         return (
             "initialised and started" if created else "started"
         ) + f" on port {self.s.port} (socket {self.s.socket_dir})"

@@ -236,6 +236,8 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
         return errors.DatabaseUnavailable(str(exc).strip())
     if state in ("40P01", "40001"):  # deadlock, serialization failure
         return errors.RetryableConflict(str(exc).strip())
+    if not state and isinstance(exc, psycopg.DataError):  # refused before sending (a NUL in text)
+        return errors.InvalidParameter(str(exc).strip())
     cls = _BY_SQLSTATE.get(exc.sqlstate or "")
     if cls is None:
         return None
@@ -267,3 +269,154 @@ def translate_errors() -> Iterator[None]:
         if mapped is None:
             raise
         raise mapped from exc
+
+
+# ---------------------------------------------------------------------------------------------
+# Async access (the API): a psycopg_pool AsyncConnectionPool over the same named queries.
+# Errors go through the same translate() above; nothing here builds SQL from strings.
+# ---------------------------------------------------------------------------------------------
+
+from collections.abc import AsyncIterator  # noqa: E402
+from contextlib import asynccontextmanager  # noqa: E402
+
+import psycopg_pool  # noqa: E402
+
+# Refusals by row-level security or grants (only roles other than the owner meet them: the API).
+_BY_SQLSTATE.setdefault("42501", errors.PermissionDenied)  # insufficient_privilege
+
+AsyncConnection = psycopg.AsyncConnection[Any]
+AsyncPool = psycopg_pool.AsyncConnectionPool
+
+
+async def open_async_pool(
+    settings: Settings | str | None = None,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    timeout: float = 5.0,
+) -> AsyncPool:
+    """An open async pool of the database. Opening does not wait for the server: requests made
+    while it is down raise DatabaseUnavailable and the pool reconnects when it returns."""
+    url = settings if isinstance(settings, str) else (settings or load()).url
+    pool = psycopg_pool.AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        timeout=timeout,
+        check=psycopg_pool.AsyncConnectionPool.check_connection,
+        kwargs={"autocommit": False},
+    )
+    await pool.open(wait=False)
+    return pool
+
+
+@asynccontextmanager
+async def aconnect(pool: AsyncPool) -> AsyncIterator[AsyncConnection]:
+    """A pooled async connection in a transaction: committed on success, rolled back on error.
+    Raises DatabaseUnavailable when no connection can be had, other db.errors as translate()."""
+    try:
+        async with pool.connection() as conn:
+            with translate_errors():
+                async with conn.transaction():
+                    yield conn
+    except psycopg_pool.PoolTimeout as exc:
+        raise errors.DatabaseUnavailable(f"no database connection: {exc}") from exc
+
+
+async def arun(conn: AsyncConnection, name: str, /, **params: Any) -> list[dict[str, Any]]:
+    """Execute the named query on an async connection; rows as dicts (empty for statements)."""
+    with translate_errors():
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(query(name), params)  # type: ignore[arg-type]
+            return await cur.fetchall() if cur.description else []
+
+
+async def arun_one(conn: AsyncConnection, name: str, /, **params: Any) -> dict[str, Any] | None:
+    rows = await arun(conn, name, **params)
+    return rows[0] if rows else None
+
+
+async def arun_tuples(
+    conn: AsyncConnection, name: str, /, **params: Any
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The named query's column names and rows as tuples (cheaper than dicts for long results)."""
+    with translate_errors():
+        async with conn.cursor() as cur:
+            await cur.execute(query(name), params)  # type: ignore[arg-type]
+            if cur.description is None:
+                return [], []
+            return [c.name for c in cur.description], await cur.fetchall()
+
+
+async def arun_listed(
+    conn: AsyncConnection, name: str, /, *, columns: Sequence[str], **params: Any
+) -> list[dict[str, Any]]:
+    """Run a named query whose `{columns}` is a comma list of the given column names (quoted
+    identifiers, chosen by the caller from a fixed list); other parameters are bound."""
+    stmt = sql.SQL(query(name)).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with translate_errors():
+        async with conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(stmt, params)
+            return await cur.fetchall() if cur.description else []
+
+
+async def astream(
+    conn: AsyncConnection, name: str, /, *, batch: int = 2000, **params: Any
+) -> AsyncIterator[list[tuple[Any, ...]]]:
+    """The named query's rows in batches of tuples through a server-side cursor (the caller's
+    transaction must stay open while it iterates), so a year of rows never sits in memory.
+    The first batch is preceded by nothing; column names: see astream_columns."""
+    with translate_errors():
+        async with conn.cursor(name=f"smf_{name}") as cur:
+            await cur.execute(query(name), params)  # type: ignore[arg-type]
+            while rows := await cur.fetchmany(batch):
+                yield rows
+
+
+async def acopy_out(
+    conn: AsyncConnection,
+    name: str,
+    /,
+    *,
+    columns: Sequence[tuple[str, str]],
+    chunk_bytes: int = 1 << 16,
+    **literals: Any,
+) -> AsyncIterator[bytes]:
+    """COPY (named query) TO STDOUT as CSV with a header, as the server sends it. `{columns}`
+    becomes `column as alias, ...` from the (column, alias) pairs (identifiers, quoted) and every
+    other `{placeholder}` a literal (COPY takes no bind parameters)."""
+    select = sql.SQL(query(name)).format(
+        columns=sql.SQL(", ").join(
+            sql.SQL("{} as {}").format(sql.Identifier(c), sql.Identifier(a)) for c, a in columns
+        ),
+        **{k: sql.Literal(v) for k, v in literals.items()},
+    )
+    stmt = sql.SQL("copy ({}) to stdout with (format csv, header)").format(select)
+    buf = bytearray()
+    with translate_errors():
+        async with conn.cursor() as cur, cur.copy(stmt) as copy:
+            async for chunk in copy:  # one row per chunk: hand them on in blocks
+                buf += chunk
+                if len(buf) >= chunk_bytes:
+                    yield bytes(buf)
+                    buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
+def set_role_password(admin_url: str, role: str, verifier: str) -> None:
+    """Set the password of `role` to a SCRAM verifier (never a plain password)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("alter role {} password {}").format(sql.Identifier(role), sql.Literal(verifier))
+        )
+
+
+async def alisten(url: str, channel: str) -> AsyncIterator[str]:
+    """Payloads of NOTIFY on `channel` (a fixed identifier), over a dedicated connection."""
+    with translate_errors():
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            await conn.execute(sql.SQL("listen {}").format(sql.Identifier(channel)))
+            async for note in conn.notifies():
+                yield note.payload

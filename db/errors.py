@@ -53,3 +53,7 @@ class RetryableConflict(SmfError):
 
 class SchemaNotAtHead(SmfError):
     """The database schema is not at this checkout's head revision: run `smf db migrate`."""
+
+
+class PermissionDenied(SmfError):
+    """The principal may not do this (a row-level policy or a missing grant refused it)."""

@@ -47,8 +47,18 @@ class ClusterSettings:
     def log_file(self) -> Path:
         return self.data_dir.parent / f"postgres-{self.port}.log"
 
+    @property
+    def password_file(self) -> Path:
+        """The owner role's password for TCP connections (mode 0600), made at initialisation."""
+        return self.data_dir.parent / f"password-{self.port}"
+
     def url(self, database: str) -> str:
         return f"postgresql://{self.user}@/{database}?host={quote(str(self.socket_dir))}&port={self.port}"
+
+    def tcp_url(self, database: str, user: str, password: str) -> str:
+        """A URL over TCP on 127.0.0.1 (password authentication), e.g. for a scoped role."""
+        secret = quote(password, safe="")
+        return f"postgresql://{quote(user)}:{secret}@127.0.0.1:{self.port}/{database}"
 
 
 @dataclass(frozen=True, slots=True)

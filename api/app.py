@@ -1,0 +1,77 @@
+"""create_app(): the Litestar application. The lifespan opens the driver's async pool on
+app.state (after checking the schema is at head); handlers get a connection per request that
+acts for the caller (api/deps.py); one exception handler writes problem+json (api/errors.py).
+OpenAPI: /api/docs (UI) and /api/docs/openapi.json."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+
+from api import errors, startup
+from api.config import ApiConfig, load_config
+from api.controllers import health, imports, intervals, meterdata, reads, registry, rules, search
+from api.deps import provide_db
+from db import driver
+
+ROUTES: list[Any] = [
+    health.health,
+    search.search,
+    registry.DistributorController,
+    registry.MeterController,
+    registry.UnitController,
+    intervals.meter_intervals,
+    intervals.unit_intervals,
+    meterdata.MeterDataController,
+    rules.unit_rule,
+    reads.ask_read,
+    reads.read_status,
+    imports.import_file,
+    imports.import_batch,
+]
+
+
+def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) -> Litestar:
+    config = config or load_config()
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if check_schema:
+            startup.check_schema_at_head(config.db)
+        app.state.config = config
+        app.state.pool = await driver.open_async_pool(
+            config.db, max_size=config.pool_size, timeout=config.db_wait_s
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return Litestar(
+        route_handlers=ROUTES,
+        lifespan=[lifespan],
+        dependencies={"db": Provide(provide_db)},
+        exception_handlers={Exception: errors.handle},
+        openapi_config=OpenAPIConfig(
+            title="SMF API",
+            version="1",
+            path="/api/docs",
+            render_plugins=[SwaggerRenderPlugin(path="/")],
+            components=Components(
+                security_schemes={
+                    "apiKey": SecurityScheme(
+                        type="http", scheme="bearer", description="smf_<id>_<secret> (smf user key)"
+                    )
+                }
+            ),
+            security=[{"apiKey": []}],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,116 @@
+"""POST /api/v1/imports: a CSV file (see README) or an ABNT public-format file as the request
+body, streamed to a temporary file (413 past SMF_API_MAX_UPLOAD_MB), then through the ingest
+path (db.ingest, poller.public_io) in one transaction: counts and quarantine, or 422 naming the
+line and nothing written. GET /api/v1/imports/{batch}: a batch and its quarantined rows.
+Admin and service accounts only: the ingest path writes as the database owner."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from typing import IO, Annotated, Any, Literal
+
+from litestar import Request, Response, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, QueryParameter
+
+from api.config import ApiConfig
+from api.deps import Db
+from api.errors import ApiError
+from api.schemas import ImportBatch, ImportResult
+from db import errors
+
+IMPORTERS = ("admin", "service")
+
+
+def _looks_public_format(head: bytes, size: int) -> bool:
+    """ABNT public-format files are whole 256-octet blocks of binary data, not text."""
+    if not head or size % 256:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
+    return not any(c in head for c in (b",", b";"))
+
+
+def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportResult:
+    from db import driver, ingest
+
+    fh.seek(0)
+    head = fh.read(256)
+    fh.seek(0)
+    if _looks_public_format(head, size):
+        from poller import public_io
+        from poller.protocol.errors import NBR14522Error
+
+        try:
+            serial, r = asyncio.run(public_io.import_file(config.db, fh.read(), origin))
+        except NBR14522Error as exc:
+            raise errors.BatchRejected(f"not a valid ABNT public-format file: {exc}") from exc
+        fmt: Literal["csv", "abnt"] = "abnt"
+    else:
+        serial = None
+        with driver.connect(config.db) as conn:
+            r = ingest.ingest_csv_stream(conn, fh, origin=origin)
+        fmt = "csv"
+    return ImportResult(
+        batch_id=r.batch_id,
+        format=fmt,
+        rows=r.rows,
+        inserted=r.inserted,  # type: ignore[arg-type]
+        updated=r.updated,
+        unchanged=r.unchanged,
+        quarantined=r.quarantined,
+        meter_serial=serial,
+        href=f"/api/v1/imports/{r.batch_id}",
+    )
+
+
+@post(
+    "/api/v1/imports",
+    tags=["imports"],
+    status_code=201,
+    summary="Import a CSV or ABNT file",
+    request_max_body_size=None,
+)
+async def import_file(
+    db: Db,
+    state: State,
+    request: Request[Any, Any, Any],
+    filename: Annotated[str | None, QueryParameter(max_length=200)] = None,
+) -> ImportResult:
+    db.require(*IMPORTERS)
+    config: ApiConfig = state.config
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > config.max_upload_bytes:
+        raise _too_large(config)
+    size = 0
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as fh:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > config.max_upload_bytes:
+                raise _too_large(config)
+            fh.write(chunk)
+        if size == 0:
+            raise ApiError(422, "empty upload: send the file as the request body", field="body")
+        return await asyncio.to_thread(_ingest, config, fh, size, filename or "api upload")  # type: ignore[arg-type]
+
+
+def _too_large(config: ApiConfig) -> ApiError:
+    mib = config.max_upload_bytes >> 20
+    return ApiError(
+        413,
+        f"upload larger than {mib} MiB (SMF_API_MAX_UPLOAD_MB); split the file",
+        limit_bytes=config.max_upload_bytes,
+    )
+
+
+@get("/api/v1/imports/{batch_id:int}", tags=["imports"], summary="An import batch")
+async def import_batch(db: Db, batch_id: FromPath[int]) -> Response[ImportBatch]:
+    db.require(*IMPORTERS)
+    row = await db.one("api_import_batch", batch_id=batch_id)
+    if row is None:
+        raise errors.NotFound(f"no import batch {batch_id}")
+    quarantine = await db.rows("api_import_quarantine", batch_id=batch_id)
+    return Response(ImportBatch(**row, quarantine=quarantine))

@@ -1,0 +1,66 @@
+"""GET /api/v1/units/{uc_code}/rules/{rule}?month=YYYY-MM: the rule functions as they are.
+
+billing (summary), demand, musd (check with verdict), musd-hours, ufer-dmcr, ufer-dmcr-hourly,
+exposure, exposure-hourly, lastro. Units as the SQL functions say (kWh, kW, R$).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from litestar import get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from api.controllers.registry import unit_of
+from api.deps import Db
+from api.errors import ApiError
+
+_QUERY = {
+    "billing": "rules_billing_summary",
+    "demand": "rules_measured_demand",
+    "musd": "rules_musd_check",
+    "musd-hours": "rules_musd_check_hours",
+    "ufer-dmcr": "rules_ufer_dmcr",
+    "ufer-dmcr-hourly": "rules_ufer_dmcr_hourly",
+    "exposure": "rules_exposure_month",
+    "exposure-hourly": "rules_exposure_hourly",
+    "lastro": "rules_lastro_penalty",
+}
+
+
+def parse_month(month: str) -> date:
+    try:
+        y, m = month.split("-")
+        return date(int(y), int(m), 1)
+    except ValueError:
+        raise ApiError(422, f"month {month!r} is not YYYY-MM", field="month") from None
+
+
+@get(
+    "/api/v1/units/{uc_code:str}/rules/{rule:str}",
+    tags=["rules"],
+    summary="A rule for a UC and month",
+)
+async def unit_rule(
+    db: Db,
+    uc_code: FromPath[str],
+    rule: FromPath[str],
+    month: Annotated[str, QueryParameter(description="YYYY-MM")],
+    with_losses: FromQuery[bool] = True,
+    factor: Annotated[
+        float | None,
+        QueryParameter(gt=0, le=10, description="MUSD factor (default: the rule parameter)"),
+    ] = None,
+) -> dict[str, Any]:
+    if rule not in _QUERY:
+        raise ApiError(404, f"no rule {rule!r}; rules: {', '.join(_QUERY)}")
+    await unit_of(db, uc_code)  # 404 outside the scope
+    params: dict[str, Any] = {"uc_code": uc_code, "month": parse_month(month)}
+    if not rule.startswith(("exposure", "lastro")):
+        params["with_losses"] = with_losses
+    if rule.startswith("musd"):
+        params["factor"] = None if factor is None else Decimal(str(factor))
+    rows = await db.rows(_QUERY[rule], **params)
+    return {"uc_code": uc_code, "month": month, "rule": rule, "rows": rows}

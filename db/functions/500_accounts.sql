@@ -1,0 +1,199 @@
+-- Accounts, API keys and scopes: who the current principal is and which UCs and meters it may see.
+-- The row-level policies (510_scope_policies.sql) call the scope_* functions; they are SECURITY
+-- DEFINER (owned by the schema owner, which bypasses row-level security) so they can read the
+-- account tables, which no reader is granted.
+
+-- principal: the account the current statement acts for, or null (then nothing is visible).
+-- A session whose login role is mapped to an account (account.db_role: Grafana, psql) is that
+-- account, whatever it sets. Only a session allowed to become smf_api (the API's pool user) may
+-- name the account in the transaction setting smf.principal; a reader cannot.
+create or replace function smf.principal() returns int
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select a.id
+    from smf.account a
+    where a.disabled_at is null
+      and (a.db_role = session_user
+           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
+               and a.id = nullif(current_setting('smf.principal', true), '')::int))
+    order by (a.db_role = session_user) desc nulls last
+    limit 1
+$$;
+
+-- principal_role: 'admin', 'analyst', 'client', 'service' or null (no principal).
+create or replace function smf.principal_role() returns text
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select role from smf.account where id = smf.principal()
+$$;
+
+-- scope_all: true when the principal sees every row (admin, service).
+create or replace function smf.scope_all() returns boolean
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce(smf.principal_role() in ('admin', 'service'), false)
+$$;
+
+-- scope_uc_ids: ids of the consumer units the principal's scopes name (its own UCs, the UCs of
+-- its distributors and of its UC groups). Empty for no principal; not used for scope_all.
+create or replace function smf.scope_uc_ids() returns int[]
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce(array_agg(distinct u.id), '{}')
+    from smf.account_scope s
+    join smf.consumer_unit u
+      on u.id = s.uc_id
+      or u.distributor_id = s.distributor_id
+      or u.id in (select m.uc_id from smf.uc_group_member m where m.group_id = s.group_id)
+    where s.account_id = smf.principal()
+$$;
+
+-- scope_meter_ids: the main and backup meters of the principal's UCs.
+create or replace function smf.scope_meter_ids() returns int[]
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce(array_agg(distinct m), '{}')
+    from smf.consumer_unit u, unnest(array[u.main_meter_id, u.backup_meter_id]) m
+    where u.id = any (smf.scope_uc_ids()) and m is not null
+$$;
+
+-- scope_distributor_ids: distributors the principal may register UCs under (analyst scopes).
+create or replace function smf.scope_distributor_ids() returns int[]
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce(array_agg(distinct s.distributor_id), '{}')
+    from smf.account_scope s
+    where s.account_id = smf.principal() and s.distributor_id is not null
+$$;
+
+-- scope_writes: true when the principal may write registration data (admin, analyst, service).
+create or replace function smf.scope_writes() returns boolean
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
+$$;
+
+-- api_key_lookup: the live key p_key_id with its account (id, name, role) and argon2id hash;
+-- no row for an unknown or revoked key or a disabled account. Only the API may call it.
+create or replace function smf.api_key_lookup(p_key_id text)
+returns table (account_id int, account_name text, role text, hash text)
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select a.id, a.name, a.role, k.hash
+    from smf.api_key k join smf.account a on a.id = k.account_id
+    where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+$$;
+
+-- login_blocked: seconds the source address must still wait before another login attempt:
+-- after p_max failures within p_window, until the oldest of them leaves the window. 0 = go.
+create or replace function smf.login_blocked(p_source text, p_max int default 10,
+                                             p_window interval default '5 minutes')
+returns int
+language sql stable security definer set search_path = smf, pg_catalog as $$
+    select coalesce((
+        select greatest(1, ceil(extract(epoch from (min(at) + p_window - clock_timestamp())))::int)
+        from (select at from smf.login_failure
+              where source = p_source and at > clock_timestamp() - p_window
+              order by at desc limit p_max) f
+        having count(*) >= p_max), 0)
+$$;
+
+-- login_failed: record a failed login from p_source (and forget failures older than a day).
+create or replace function smf.login_failed(p_source text) returns void
+language sql volatile security definer set search_path = smf, pg_catalog as $$
+    delete from smf.login_failure where at < clock_timestamp() - interval '1 day';
+    insert into smf.login_failure (source, at) values (p_source, clock_timestamp());
+$$;
+
+-- account_add: create an account (name, role, optional database login role); returns its id.
+create or replace function smf.account_add(p_name text, p_role text, p_db_role text default null)
+returns int
+language sql volatile set search_path = smf, pg_catalog as $$
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
+$$;
+
+-- account_scope_add: grant account p_name the distributor (by ANEEL code), UC group or UC
+-- p_ref; p_kind is 'distributor', 'group' or 'uc'. SMF04 when the account or p_ref is unknown.
+create or replace function smf.account_scope_add(p_name text, p_kind text, p_ref text)
+returns void
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_account int := (select id from smf.account where name = p_name);
+    v_id int;
+begin
+    if v_account is null then
+        raise exception 'unknown account %', p_name using errcode = 'SMF04';
+    end if;
+    if p_kind = 'distributor' then
+        select id into v_id from smf.distributor where aneel_code = p_ref;
+    elsif p_kind = 'group' then
+        select id into v_id from smf.uc_group where name = p_ref;
+        if v_id is null then
+            insert into smf.uc_group (name) values (p_ref) returning id into v_id;
+        end if;
+    elsif p_kind = 'uc' then
+        select id into v_id from smf.consumer_unit where uc_code = p_ref;
+    else
+        raise exception 'scope kind must be distributor, group or uc, not %', p_kind
+            using errcode = 'SMF02';
+    end if;
+    if v_id is null then
+        raise exception 'unknown % %', p_kind, p_ref using errcode = 'SMF04';
+    end if;
+    insert into smf.account_scope (account_id, distributor_id, group_id, uc_id)
+    values (v_account, case when p_kind = 'distributor' then v_id end,
+            case when p_kind = 'group' then v_id end, case when p_kind = 'uc' then v_id end)
+    on conflict do nothing;
+end $$;
+
+-- uc_group_add_member: put UC p_uc_code in group p_group (created when missing).
+create or replace function smf.uc_group_add_member(p_group text, p_uc_code text) returns void
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_group int := (select id from smf.uc_group where name = p_group);
+    v_uc int := (select id from smf.consumer_unit where uc_code = p_uc_code);
+begin
+    if v_uc is null then
+        raise exception 'unknown UC %', p_uc_code using errcode = 'SMF04';
+    end if;
+    if v_group is null then
+        insert into smf.uc_group (name) values (p_group) returning id into v_group;
+    end if;
+    insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
+end $$;
+
+-- api_key_add: store a new key (id, argon2id hash) for account p_name; SMF04 for no account.
+create or replace function smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text)
+returns void
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_account int := (select id from smf.account where name = p_name and disabled_at is null);
+begin
+    if v_account is null then
+        raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+end $$;
+
+-- api_key_revoke: revoke key p_key_id, or every key of account p_key_id when it names an
+-- account; returns how many keys were revoked now.
+create or replace function smf.api_key_revoke(p_ref text) returns int
+language sql volatile set search_path = smf, pg_catalog as $$
+    with r as (
+        update smf.api_key k set revoked_at = now()
+        where k.revoked_at is null
+          and (k.id = p_ref or k.account_id = (select id from smf.account where name = p_ref))
+        returning 1)
+    select count(*)::int from r
+$$;
+
+-- db_role_create: create database login role p_role for direct SQL (member of smf_reader) with
+-- the SCRAM-SHA-256 verifier p_verifier (the password itself never reaches the server).
+create or replace function smf.db_role_create(p_role text, p_verifier text) returns void
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+begin
+    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
+        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    end if;
+    if p_verifier not like 'SCRAM-SHA-256$%' then
+        raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
+    end if;
+    if exists (select 1 from pg_roles where rolname = p_role) then
+        execute format('alter role %I login password %L', p_role, p_verifier);
+    else
+        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+    end if;
+    execute format('grant smf_reader to %I', p_role);
+end $$;

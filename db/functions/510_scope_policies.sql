@@ -1,0 +1,136 @@
+-- Row-level security: grants of the database roles and the policies that filter every row a
+-- client, analyst or scoped database role reads. Re-applied at head (drop + create): the policies
+-- call the functions of 500_accounts.sql, which exist only once the function files are applied.
+-- The schema owner (the poller, jobs, ingest, migrations) bypasses these policies; smf_api (the
+-- API, per transaction) does not, and neither do the smf_read views (owned by smf_api) through
+-- which every login role in smf_reader (Grafana, psql) reads.
+
+do $$
+declare
+    t text;
+    v text;
+    by_meter text[] := array['interval_reading', 'interval_reading_history', 'rollup_15min',
+        'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading', 'instantaneous_reading',
+        'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt', 'read_request'];
+    private text[] := array['account', 'api_key', 'account_scope', 'login_failure', 'uc_group',
+        'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease'];
+    visible_meter constant text :=
+        '(select smf.scope_all()) or meter_id = any ((select smf.scope_meter_ids())::int[])';
+begin
+    -- Before revision 0007 (an upgrade that stops at an earlier revision) there is nothing to do.
+    if to_regclass('smf.account') is null then
+        return;
+    end if;
+    -- Grants: smf_api reads everything but the private tables; rows are filtered below.
+    grant usage on schema smf to smf_api;
+    grant select on all tables in schema smf to smf_api;
+    revoke all on all tables in schema smf from smf_reader;
+    foreach t in array private loop
+        execute format('revoke all on smf.%I from smf_reader, smf_api', t);
+    end loop;
+    grant insert, update on smf.distributor, smf.consumer_unit, smf.meter to smf_api;
+    grant insert on smf.read_request to smf_api;
+    -- Import batches: the API shows them to admin and service principals only.
+    grant select on smf.ingest_batch, smf.ingest_quarantine to smf_api;
+    foreach t in array array['ingest_batch', 'ingest_quarantine'] loop
+        execute format('alter table smf.%I enable row level security', t);
+        execute format('drop policy if exists scope_read on smf.%I', t);
+        execute format('create policy scope_read on smf.%I for select using ((select smf.scope_all()))', t);
+    end loop;
+    grant usage on all sequences in schema smf to smf_api;
+    revoke execute on function smf.api_key_lookup(text), smf.login_failed(text),
+        smf.login_blocked(text, int, interval), smf.account_add(text, text, text),
+        smf.account_scope_add(text, text, text), smf.api_key_add(text, text, text, text),
+        smf.api_key_revoke(text), smf.db_role_create(text, text),
+        smf.uc_group_add_member(text, text) from public;
+
+    -- Views run with the reader's rights, so the policies of their tables apply.
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf' and c.relkind = 'v' loop
+        execute format('alter view smf.%I set (security_invoker = on)', v);
+    end loop;
+
+    foreach t in array by_meter loop
+        execute format('alter table smf.%I enable row level security', t);
+        execute format('drop policy if exists scope_read on smf.%I', t);
+        execute format('create policy scope_read on smf.%I for select using (%s)', t, visible_meter);
+    end loop;
+
+    alter table smf.meter enable row level security;
+    drop policy if exists scope_read on smf.meter;
+    create policy scope_read on smf.meter for select
+        using ((select smf.scope_all()) or id = any ((select smf.scope_meter_ids())::int[]));
+    drop policy if exists scope_insert on smf.meter;
+    create policy scope_insert on smf.meter for insert with check ((select smf.scope_all()));
+    drop policy if exists scope_update on smf.meter;
+    create policy scope_update on smf.meter for update
+        using ((select smf.scope_all())
+               or ((select smf.scope_writes()) and id = any ((select smf.scope_meter_ids())::int[])));
+
+    alter table smf.consumer_unit enable row level security;
+    drop policy if exists scope_read on smf.consumer_unit;
+    -- (the distributor term lets an analyst see the UC it has just inserted: scope_uc_ids()
+    -- reads the statement's snapshot, which does not hold the new row)
+    create policy scope_read on smf.consumer_unit for select
+        using ((select smf.scope_all()) or id = any ((select smf.scope_uc_ids())::int[])
+               or distributor_id = any ((select smf.scope_distributor_ids())::int[]));
+    drop policy if exists scope_insert on smf.consumer_unit;
+    create policy scope_insert on smf.consumer_unit for insert
+        with check ((select smf.scope_all())
+                    or ((select smf.scope_writes())
+                        and distributor_id = any ((select smf.scope_distributor_ids())::int[])));
+    drop policy if exists scope_update on smf.consumer_unit;
+    create policy scope_update on smf.consumer_unit for update
+        using ((select smf.scope_all())
+               or ((select smf.scope_writes()) and id = any ((select smf.scope_uc_ids())::int[])))
+        with check ((select smf.scope_all())
+                    or ((select smf.scope_writes()) and id = any ((select smf.scope_uc_ids())::int[]))
+                    or distributor_id = any ((select smf.scope_distributor_ids())::int[]));
+
+    alter table smf.distributor enable row level security;
+    drop policy if exists scope_read on smf.distributor;
+    create policy scope_read on smf.distributor for select using (true);
+    drop policy if exists scope_insert on smf.distributor;
+    create policy scope_insert on smf.distributor for insert with check ((select smf.scope_all()));
+    drop policy if exists scope_update on smf.distributor;
+    create policy scope_update on smf.distributor for update using ((select smf.scope_all()));
+
+    alter table smf.read_request enable row level security;
+    drop policy if exists scope_insert on smf.read_request;
+    create policy scope_insert on smf.read_request for insert
+        with check ((select smf.scope_all())
+                    or ((select smf.scope_writes())
+                        and meter_id = any ((select smf.scope_meter_ids())::int[])));
+
+    alter table smf.energy_contract enable row level security;
+    drop policy if exists scope_read on smf.energy_contract;
+    create policy scope_read on smf.energy_contract for select
+        using ((select smf.scope_all()) or buyer_uc_id = any ((select smf.scope_uc_ids())::int[]));
+    foreach t in array array['contract_month_volume', 'contract_hour_volume'] loop
+        execute format('alter table smf.%I enable row level security', t);
+        execute format('drop policy if exists scope_read on smf.%I', t);
+        execute format('create policy scope_read on smf.%I for select using ((select smf.scope_all())'
+                       ' or exists (select 1 from smf.energy_contract c where c.id = contract_id))', t);
+    end loop;
+
+    -- smf_read: one view per table or view smf_api may read, owned by smf_api (so the policies
+    -- apply to whoever reads them), re-created so a changed shape follows.
+    grant usage on schema smf_read to smf_reader;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf_read' and c.relkind = 'v' loop
+        execute format('drop view smf_read.%I', v);
+    end loop;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
+               and has_table_privilege('smf_api', c.oid, 'select')
+               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
+             order by 1 loop
+        -- (a view of smf is copied by its definition: as a security-invoker view it would check
+        -- its tables against the reader, not against smf_api)
+        execute format('create view smf_read.%I with (security_barrier) as %s', v,
+                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
+                                format('select * from smf.%I', v)));
+        execute format('alter view smf_read.%I owner to smf_api', v);
+        execute format('grant select on smf_read.%I to smf_reader', v);
+    end loop;
+end $$;

@@ -1,0 +1,56 @@
+"""`smf serve`: run the REST API with uvicorn (SIGINT/SIGTERM: finish requests, then stop)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+def start_local_cluster(settings: Any) -> None:
+    """Start the local cluster when it is the one in use (no migration: `smf db migrate` does
+    that; the API refuses a database that is not at head)."""
+    from db.cluster import Cluster
+
+    if settings.uses_local_cluster:
+        cluster = Cluster(settings.cluster)
+        cluster.start()
+        cluster.ensure_database(settings.database)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.config import load_config
+    from api.startup import SchemaNotAtHead, check_schema_at_head
+
+    config = load_config()
+    start_local_cluster(config.db)
+    try:
+        check_schema_at_head(config.db)
+    except SchemaNotAtHead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    host = args.host or config.host
+    port = args.port or config.port
+    print(f"serving the API on http://{host}:{port} (OpenAPI: /api/docs)", file=sys.stderr)
+    uvicorn.run(
+        create_app(config),
+        host=host,
+        port=port,
+        workers=1,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=10,
+        access_log=args.access_log,
+    )
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("serve", help="run the REST API (SMF_API_HOST, SMF_API_PORT)")
+    p.add_argument("--host", help="bind address (default SMF_API_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default SMF_API_PORT or 8000)")
+    p.add_argument("--log-level", default="warning")
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_serve)

@@ -1,0 +1,106 @@
+"""Account verbs: `smf user add|key|revoke|list|group` (run as the database owner).
+
+An API key is printed once, when it is made; the database keeps only its argon2id hash. A
+database login role (--db-role, for Grafana or psql) gets a generated password, printed once;
+the server keeps only its SCRAM-SHA-256 verifier, computed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from typing import Any
+
+from db.cluster import scram_verifier
+
+
+def _scope(value: str) -> tuple[str, str]:
+    kind, _, ref = value.partition(":")
+    if kind not in ("distributor", "group", "uc") or not ref:
+        raise argparse.ArgumentTypeError(
+            f"{value!r}: expected distributor:<ANEEL code>, group:<name> or uc:<UC code>"
+        )
+    return kind, ref
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from api import auth
+    from api.startup import SchemaNotAtHead, check_schema_at_head
+    from db import driver
+    from db.settings import load
+    from smf.serve import start_local_cluster
+
+    settings = load()
+    start_local_cluster(settings)
+    try:
+        check_schema_at_head(settings)  # the account tables come with the schema at head
+    except SchemaNotAtHead as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    with driver.connect(settings) as conn:
+        if args.action == "add":
+            driver.run(conn, "user_add", name=args.name, role=args.role, db_role=args.db_role)
+            for kind, ref in args.scope or []:
+                driver.run(conn, "user_scope_add", name=args.name, kind=kind, ref=ref)
+            print(f"account {args.name} ({args.role}) added")
+            if args.db_role:
+                password = secrets.token_urlsafe(24)
+                driver.run(
+                    conn,
+                    "user_db_role_create",
+                    db_role=args.db_role,
+                    verifier=scram_verifier(password),
+                )
+                print(
+                    f"database role {args.db_role} (read-only, scoped as {args.name}); "
+                    f"password, shown once:\n{password}"
+                )
+        elif args.action == "key":
+            key_id, token, hash_ = auth.new_key()
+            driver.run(
+                conn, "user_key_add", name=args.name, key_id=key_id, hash=hash_, label=args.label
+            )
+            print(f"# key {key_id} of {args.name}; shown once, keep it secret", file=sys.stderr)
+            print(token)
+        elif args.action == "revoke":
+            n = driver.run(conn, "user_key_revoke", ref=args.name)[0]["revoked"]
+            print(f"{n} key(s) revoked")
+            return 0 if n else 1
+        elif args.action == "group":
+            for uc in args.uc_codes:
+                driver.run(conn, "user_group_add_member", group=args.name, uc_code=uc)
+            print(f"group {args.name}: {len(args.uc_codes)} UC(s) added")
+        else:
+            for r in driver.run(conn, "user_list"):
+                print(
+                    f"{r['name']:24} {r['role']:8} keys={r['live_keys']} "
+                    f"db_role={r['db_role'] or '-'} scopes={r['scopes'] or '-'}"
+                    + (" (disabled)" if r["disabled_at"] else "")
+                )
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("user", help="API accounts, keys, scopes and database roles")
+    sub = p.add_subparsers(dest="action", required=True)
+    a = sub.add_parser("add", help="add an account")
+    a.add_argument("name")
+    a.add_argument("--role", required=True, choices=["admin", "analyst", "client", "service"])
+    a.add_argument(
+        "--scope",
+        action="append",
+        type=_scope,
+        help="distributor:<ANEEL code>, group:<name> or uc:<UC code> (repeatable)",
+    )
+    a.add_argument("--db-role", help="also create this database login role (Grafana, psql)")
+    k = sub.add_parser("key", help="make an API key for an account (printed once)")
+    k.add_argument("name")
+    k.add_argument("--label")
+    r = sub.add_parser("revoke", help="revoke a key (by key id) or every key of an account")
+    r.add_argument("name", metavar="KEY_ID_OR_ACCOUNT")
+    g = sub.add_parser("group", help="put UCs into a UC group (created when missing)")
+    g.add_argument("name")
+    g.add_argument("uc_codes", nargs="+")
+    sub.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_user)
