@@ -49,6 +49,502 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.alarm_acknowledge(p_id bigint, p_by text, p_comment text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    a smf.alarm;
+begin
+    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
+        raise exception using errcode = 'SMF02',
+            message = format('acknowledging alarm %s needs who and a comment', p_id);
+    end if;
+    select * into a from smf.alarm where id = p_id for update;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
+    end if;
+    if a.acknowledged_at is not null or a.state = 'closed' then
+        raise exception using errcode = 'SMF02',
+            message = format('alarm %s is already %s', p_id,
+                             case when a.state = 'closed' then 'closed' else 'acknowledged' end);
+    end if;
+    update smf.alarm set state = case when state = 'open' then 'acknowledged' else state end,
+        acknowledged_by = p_by, acknowledged_at = clock_timestamp(), ack_comment = p_comment,
+        updated_at = now()
+    where id = p_id returning state into a.state;
+    return a.state;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_apply(p_rule character, p_meter integer, p_violated boolean, p_at timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if p_violated then
+        perform smf.alarm_raise(p_rule, p_meter, p_at, p_at, p_value, p_threshold, p_phase,
+                                p_source, p_message, p_detail);
+    elsif not p_violated then
+        perform smf.alarm_clear(p_rule, p_meter, p_at);
+    end if;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_clear(p_rule character, p_meter integer, p_at timestamp with time zone) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    update smf.alarm set state = 'cleared', cleared_at = p_at, updated_at = now()
+    where rule_code = p_rule and meter_id = p_meter and state in ('open', 'acknowledged')
+      and last_at <= p_at
+    returning id
+$$;
+
+CREATE FUNCTION smf.alarm_close(p_id bigint, p_by text, p_comment text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_state text;
+begin
+    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
+        raise exception using errcode = 'SMF02',
+            message = format('closing alarm %s needs who and a comment', p_id);
+    end if;
+    select state into v_state from smf.alarm where id = p_id for update;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
+    end if;
+    if v_state = 'closed' then
+        raise exception using errcode = 'SMF02', message = format('alarm %s is already closed', p_id);
+    end if;
+    update smf.alarm set state = 'closed', closed_by = p_by, closed_at = clock_timestamp(),
+        close_comment = p_comment, updated_at = now()
+    where id = p_id;
+    return 'closed';
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_instantaneous(p_meter integer, p_at timestamp with time zone, p_values jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+    ph text[] := array['A', 'B', 'C'];
+    v numeric[] := array[(p_values->>'VA')::numeric, (p_values->>'VB')::numeric, (p_values->>'VC')::numeric];
+    i numeric[] := array[(p_values->>'IA')::numeric, (p_values->>'IB')::numeric, (p_values->>'IC')::numeric];
+    p numeric[];
+    k numeric := case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW'
+                      then 1 else 0.001 end;
+    e record;
+    u numeric;
+begin
+    p := array[(p_values->>'PA')::numeric * k, (p_values->>'PB')::numeric * k, (p_values->>'PC')::numeric * k];
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) loop
+        e := null;
+        case t.rule_code
+        when 'a', 'f' then
+            select * into e from smf.alarm_phase_extreme(ph, case when t.rule_code = 'a' then v else i end, false);
+            perform smf.alarm_apply(t.rule_code, p_meter, e.value < t.value, p_at, e.value, t.value,
+                e.phase, 'instantaneous', format('%s %s %s below %s (0x14)',
+                    case when t.rule_code = 'a' then 'voltage' else 'current' end, e.phase, e.value, t.value));
+        when 'b', 'g' then
+            select * into e from smf.alarm_phase_extreme(ph, case when t.rule_code = 'b' then v else i end, true);
+            perform smf.alarm_apply(t.rule_code, p_meter, e.value > t.value, p_at, e.value, t.value,
+                e.phase, 'instantaneous', format('%s %s %s above %s (0x14)',
+                    case when t.rule_code = 'b' then 'voltage' else 'current' end, e.phase, e.value, t.value));
+        when 'c', 'h' then
+            u := smf.alarm_unbalance_pct(case when t.rule_code = 'c' then v else i end,
+                                         coalesce(t.params->>'method', 'nema'));
+            perform smf.alarm_apply(t.rule_code, p_meter, u > t.value, p_at, u, t.value, null,
+                'instantaneous', format('%s unbalance %s %% above %s %% (0x14, %s)',
+                    case when t.rule_code = 'c' then 'voltage' else 'current' end, u, t.value,
+                    coalesce(t.params->>'method', 'nema')));
+        when 'd', 'e' then
+            select * into e from smf.alarm_phase_extreme(ph, p, false);
+            perform smf.alarm_apply(t.rule_code, p_meter,
+                e.value < case when t.rule_code = 'd' then 0 else t.value end, p_at, round(e.value, 3),
+                case when t.rule_code = 'd' then 0 else t.value end, e.phase, 'instantaneous',
+                format('active power of phase %s %s kW below %s kW (0x14)', e.phase, round(e.value, 3),
+                    case when t.rule_code = 'd' then 0 else t.value end));
+        else null;
+        end case;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_intervals(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+declare
+    rec record;
+begin
+    for rec in
+        with span as (
+            select u.meter_id, u.lo, u.hi from unnest(p_meter, p_lo, p_hi) u(meter_id, lo, hi)
+        ), thr as (
+            select s.meter_id, s.lo, s.hi, t.rule_code, t.value, t.params
+            from span s cross join lateral smf.alarm_thresholds_of(s.meter_id, s.hi) t
+            where t.rule_code in ('a', 'b', 'c', 'f', 'g', 'h')
+        ), rows as (
+            select r.meter_id, r.ts,
+                   array[r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv]::numeric[] as v,
+                   array[r.current_a_ma, r.current_b_ma, r.current_c_ma]::numeric[] as i
+            from span s join smf.interval_reading r
+              on r.meter_id = s.meter_id and r.ts between s.lo and s.hi
+            where r.quality in ('measured', 'adjusted')
+              and exists (select 1 from thr where thr.meter_id = s.meter_id)
+              and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
+                               r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
+        ), m as (
+            select t.meter_id, t.rule_code, t.value as thr, x.ts,
+                   case t.rule_code
+                       when 'a' then (select min(y) from unnest(x.v) y) / 1000
+                       when 'b' then (select max(y) from unnest(x.v) y) / 1000
+                       when 'f' then (select min(y) from unnest(x.i) y) / 1000
+                       when 'g' then (select max(y) from unnest(x.i) y) / 1000
+                       when 'c' then smf.alarm_unbalance_pct(x.v, coalesce(t.params->>'method', 'nema'))
+                       else smf.alarm_unbalance_pct(x.i, coalesce(t.params->>'method', 'nema')) end as val
+            from thr t join rows x on x.meter_id = t.meter_id
+        ), flagged as (
+            select *, case when rule_code in ('a', 'f') then val < thr else val > thr end as bad
+            from m where val is not null
+        )
+        select meter_id, rule_code, min(thr) as thr,
+               min(ts) filter (where bad) as first_bad, max(ts) filter (where bad) as last_bad,
+               count(*) filter (where bad) as n_bad,
+               case when rule_code in ('a', 'f') then min(val) filter (where bad)
+                    else max(val) filter (where bad) end as worst,
+               max(ts) as newest, (array_agg(bad order by ts desc))[1] as newest_bad
+        from flagged group by meter_id, rule_code
+    loop
+        if rec.n_bad > 0 then
+            perform smf.alarm_raise(rec.rule_code, rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, rec.thr,
+                null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
+                    rec.n_bad, rec.first_bad, rec.last_bad, rec.worst,
+                    (select unit from smf.alarm_rule where code = rec.rule_code), rec.thr),
+                jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
+        end if;
+        if not rec.newest_bad then
+            perform smf.alarm_clear(rec.rule_code, rec.meter_id, rec.newest);
+        end if;
+    end loop;
+
+    -- k: 15-minute demand of the touched buckets against the threshold of the bucket's posto.
+    for rec in
+        with span as (
+            select u.meter_id, u.lo, u.hi from unnest(p_meter, p_lo, p_hi) u(meter_id, lo, hi)
+        ), thr as (
+            select s.meter_id, s.lo, s.hi, t.value, coalesce(t.params->>'basis', 'contracted_pct') as basis,
+                   cu.id as uc_id, cu.modality, cu.contracted_demand_ponta_kw as c_ponta,
+                   cu.contracted_demand_fora_ponta_kw as c_fora
+            from span s cross join lateral smf.alarm_thresholds_of(s.meter_id, s.hi) t
+            join smf.consumer_unit cu on cu.main_meter_id = s.meter_id
+            where t.rule_code = 'k'
+        ), d as (
+            select t.meter_id, b.bucket, b.max_demand_kw as kw, t.value, t.basis, t.uc_id,
+                   t.modality, t.c_ponta, t.c_fora
+            from thr t join smf.rollup_15min b
+              on b.meter_id = t.meter_id and b.bucket >= time_bucket('15 minutes', t.lo) and b.bucket <= t.hi
+            where b.max_demand_kw is not null
+        ), lim as (
+            select d.*, case when d.basis = 'kw' then d.value
+                        else d.value / 100 * case
+                            when d.modality = 'azul' and d.c_ponta is not null
+                                 and least(d.c_ponta, d.c_fora) * d.value / 100 < d.kw
+                                 and (select l.demand_posto from smf.uc_quarter_labels(d.uc_id, d.bucket,
+                                        d.bucket + interval '1 microsecond') l limit 1) = 'ponta'
+                            then d.c_ponta else coalesce(d.c_fora, d.c_ponta) end end as limit_kw
+            from d
+        ), flagged as (select *, kw > limit_kw as bad from lim where limit_kw is not null)
+        select meter_id, min(bucket) filter (where bad) as first_bad, max(bucket) filter (where bad) as last_bad,
+               count(*) filter (where bad) as n_bad, max(kw) filter (where bad) as worst,
+               (array_agg(limit_kw order by kw - limit_kw desc) filter (where bad))[1] as limit_kw,
+               max(bucket) as newest, (array_agg(bad order by bucket desc))[1] as newest_bad
+        from flagged group by meter_id
+    loop
+        if rec.n_bad > 0 then
+            perform smf.alarm_raise('k', rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, rec.limit_kw, null,
+                'interval', format('15-min demand %s kW above %s kW in %s interval(s) from %s to %s',
+                    rec.worst, round(rec.limit_kw, 3), rec.n_bad, rec.first_bad, rec.last_bad),
+                jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
+        end if;
+        if not rec.newest_bad then
+            perform smf.alarm_clear('k', rec.meter_id, rec.newest);
+        end if;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_poll(p_meter integer, p_at timestamp with time zone, p_outcome text, p_drift_s numeric) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+    v_tz text := smf.local_timezone();
+    v_day_start timestamptz := date_trunc('day', p_at at time zone v_tz) at time zone v_tz;
+    v_ok bigint;
+    v_all bigint;
+    v_pct numeric;
+begin
+    if p_outcome = 'ok' then
+        perform smf.alarm_clear('i', p_meter, p_at);
+    end if;
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) where rule_code in ('j', 'm') loop
+        if t.rule_code = 'j' and p_drift_s is not null then
+            perform smf.alarm_apply('j', p_meter, abs(p_drift_s) > t.value, p_at, p_drift_s, t.value,
+                null, 'poll', format('meter clock %s s off (limit %s s)', p_drift_s, t.value));
+        elsif t.rule_code = 'm' then
+            select count(*) filter (where outcome = 'ok'), count(*) into v_ok, v_all
+            from smf.poll_attempt
+            where meter_id = p_meter and started_at >= v_day_start and started_at < v_day_start + interval '1 day';
+            v_pct := round(100.0 * v_ok / nullif(v_all, 0), 1);
+            perform smf.alarm_apply('m', p_meter, v_pct < t.value, p_at, v_pct, t.value, null, 'poll',
+                format('daily connectivity %s %% (%s of %s sessions ok on %s) below %s %%', v_pct,
+                       v_ok, v_all, (p_at at time zone v_tz)::date, t.value),
+                jsonb_build_object('ok', v_ok, 'sessions', v_all, 'day', (p_at at time zone v_tz)::date));
+        end if;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_status(p_meter integer, p_at timestamp with time zone, p_battery smallint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+begin
+    if p_battery is null then
+        return;
+    end if;
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) where rule_code = 'l' loop
+        perform smf.alarm_apply('l', p_meter, p_battery = t.value, p_at, p_battery, t.value, null,
+            'status', format('meter reports battery code %s (bad = %s)', p_battery, t.value));
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_event text;
+begin
+    if tg_op = 'INSERT' then
+        v_event := 'opened';
+    elsif new.state = 'closed' and old.state <> 'closed' then
+        v_event := 'closed';
+    elsif new.state = 'cleared' and old.state <> 'cleared' then
+        v_event := 'cleared';
+    elsif new.acknowledged_at is not null and old.acknowledged_at is null then
+        v_event := 'acknowledged';
+    end if;
+    if v_event is not null then
+        insert into smf.alarm_notification (alarm_id, event) values (new.id, v_event);
+        perform pg_notify('smf_alarm', new.id::text);
+    end if;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_batch_finished() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_m int[];
+    v_lo timestamptz[];
+    v_hi timestamptz[];
+begin
+    if to_regclass('pg_temp.ingest_touched') is null then
+        return null;
+    end if;
+    begin
+        execute 'select array_agg(meter_id), array_agg(lo), array_agg(hi) from pg_temp.ingest_touched'
+            into v_m, v_lo, v_hi;
+        if v_m is not null then
+            perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
+        end if;
+    exception when others then
+        raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_instantaneous() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    begin
+        perform smf.alarm_eval_instantaneous(new.meter_id, new.at, new.values);
+    exception when others then
+        raise warning 'alarm evaluation of 0x14 of meter % at % failed: %', new.meter_id, new.at, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_meter_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if new.kind <> 'serial_changed' then
+        return null;
+    end if;
+    begin
+        if exists (select 1 from smf.alarm_thresholds_of(new.meter_id, new.at) where rule_code = 'i') then
+            perform smf.alarm_raise('i', new.meter_id, new.at, new.at, null, null, null, 'event',
+                new.message, new.detail,
+                coalesce(new.detail->>'found', '?') || ' (registered '
+                    || (select serial from smf.meter where id = new.meter_id) || ')');
+        end if;
+    exception when others then
+        raise warning 'alarm evaluation of event % of meter % failed: %', new.kind, new.meter_id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_poll_attempt() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    begin
+        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome, new.clock_drift_s);
+    exception when others then
+        raise warning 'alarm evaluation of session of meter % at % failed: %', new.meter_id, new.started_at, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    begin
+        perform smf.alarm_eval_status(new.meter_id, new.at, new.battery_raw);
+    exception when others then
+        raise warning 'alarm evaluation of status of meter % failed: %', new.meter_id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_phase_extreme(p_names text[], p_vals numeric[], p_max boolean) RETURNS TABLE(phase text, value numeric)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select n, v from unnest(p_names, p_vals) u(n, v) where v is not null
+    order by case when p_max then -v else v end limit 1
+$$;
+
+CREATE FUNCTION smf.alarm_raise(p_rule character, p_meter integer, p_first timestamp with time zone, p_last timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb, p_value_text text DEFAULT NULL::text, p_count integer DEFAULT 1) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_id bigint;
+    u record;
+begin
+    select * into u from smf.meter_uc(p_meter);
+    insert into smf.alarm as a (rule_code, meter_id, uc_id, distributor_id, opened_at, last_at,
+        occurrences, value, value_text, threshold, phase, source, message, detail)
+    values (p_rule, p_meter, u.uc_id, u.distributor_id, p_first, p_last, greatest(p_count, 1),
+        p_value, p_value_text, p_threshold, p_phase, p_source, p_message, p_detail)
+    on conflict (rule_code, meter_id) where state in ('open', 'acknowledged') do update
+        set last_at = greatest(a.last_at, excluded.last_at),
+            opened_at = least(a.opened_at, excluded.opened_at),
+            occurrences = a.occurrences + excluded.occurrences,
+            value = excluded.value, value_text = excluded.value_text,
+            threshold = excluded.threshold, phase = excluded.phase, source = excluded.source,
+            message = excluded.message, detail = excluded.detail, updated_at = now()
+    returning a.id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_set_threshold(p_rule text, p_value numeric, p_params jsonb, p_enabled boolean, p_meter_serial text, p_group_name text, p_from timestamp with time zone, p_by text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_group int;
+    v_from timestamptz := coalesce(p_from, now());
+    v_id int;
+begin
+    if not exists (select 1 from smf.alarm_rule where code = p_rule) then
+        raise exception using errcode = 'SMF02', message = format('no alarm rule %s (a to m)', p_rule);
+    end if;
+    if p_meter_serial is not null then
+        select id into v_meter from smf.meter where serial = p_meter_serial;
+        if not found then
+            raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_meter_serial);
+        end if;
+    elsif p_group_name is not null then
+        select id into v_group from smf.alarm_group where name = p_group_name;
+        if not found then
+            raise exception using errcode = 'SMF04', message = format('no alarm group %s', p_group_name);
+        end if;
+    end if;
+    update smf.alarm_threshold set valid_during = tstzrange(lower(valid_during), v_from)
+    where rule_code = p_rule and meter_id is not distinct from v_meter
+      and group_id is not distinct from v_group and valid_during @> v_from
+      and (lower(valid_during) is null or lower(valid_during) < v_from);
+    delete from smf.alarm_threshold
+    where rule_code = p_rule and meter_id is not distinct from v_meter
+      and group_id is not distinct from v_group and lower(valid_during) >= v_from;
+    insert into smf.alarm_threshold (rule_code, meter_id, group_id, valid_during, value, params,
+                                     enabled, created_by)
+    values (p_rule, v_meter, v_group, tstzrange(v_from, null), p_value, coalesce(p_params, '{}'),
+            coalesce(p_enabled, true), coalesce(p_by, current_user))
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_thresholds_of(p_meter integer, p_at timestamp with time zone) RETURNS TABLE(rule_code character, value numeric, params jsonb, level text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with g as (select group_id from smf.meter_uc(p_meter)),
+    best as (
+        select distinct on (t.rule_code) t.rule_code, t.value, t.params, t.enabled,
+               case when t.meter_id is not null then 'meter'
+                    when t.group_id is not null then 'group' else 'default' end as level
+        from smf.alarm_threshold t
+        where t.valid_during @> p_at
+          and (t.meter_id = p_meter
+               or t.group_id = (select group_id from g)
+               or (t.meter_id is null and t.group_id is null))
+        order by t.rule_code, (t.meter_id is null), (t.group_id is null)
+    )
+    select rule_code, value, params, level from best where enabled
+$$;
+
+CREATE FUNCTION smf.alarm_unbalance_pct(p_vals numeric[], p_method text DEFAULT 'nema'::text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case
+        when count(x) < 2 or avg(x) <= 0 then null
+        when p_method = 'ieee' then round((max(x) - min(x)) / avg(x) * 100, 3)
+        else round(max(abs(x - (select avg(y) from unnest(p_vals) y))) / avg(x) * 100, 3) end
+    from unnest(p_vals) x
+$$;
+
 CREATE FUNCTION smf.analog_columns() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
@@ -997,6 +1493,55 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.meter_uc(p_meter integer) RETURNS TABLE(uc_id integer, distributor_id integer, group_id integer, uc_code text, customer_name text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select cu.id, cu.distributor_id, gm.group_id, cu.uc_code::text, cu.customer_name
+    from smf.consumer_unit cu
+    left join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc
+    limit 1
+$$;
+
+CREATE FUNCTION smf.meters_due_monitoring(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(meter_id integer, serial text, ends_at timestamp with time zone, last_attempt_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.id, m.serial, max(mm.ends_at), la.at
+    from smf.meter_monitoring mm
+    join smf.meter m on m.id = mm.meter_id and m.enabled
+    left join lateral (select max(a.started_at) as at from smf.poll_attempt a
+                       where a.meter_id = m.id and a.started_at > p_now - interval '1 day') la on true
+    where mm.starts_at <= p_now and mm.ends_at > p_now
+      and (la.at is null or la.at <= p_now - interval '15 minutes')
+    group by m.id, m.serial, la.at
+    order by la.at nulls first, m.id
+$$;
+
+CREATE FUNCTION smf.monitoring_start(p_serial text, p_until timestamp with time zone, p_by text, p_reason text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_id int;
+begin
+    select id into v_meter from smf.meter where serial = p_serial;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
+    end if;
+    if p_until <= now() then
+        raise exception using errcode = 'SMF02',
+            message = format('monitoring end %s is not in the future', p_until);
+    end if;
+    insert into smf.meter_monitoring (meter_id, ends_at, requested_by, reason)
+    values (v_meter, p_until, coalesce(p_by, current_user), p_reason) returning id into v_id;
+    return v_id;
+end
+$$;
+
 CREATE FUNCTION smf.ms_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1619,6 +2164,316 @@ CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boole
     order by 1 desc
 $$;
 
+CREATE TABLE smf.alarm (
+    id bigint NOT NULL,
+    rule_code character(1) NOT NULL,
+    meter_id integer NOT NULL,
+    uc_id integer,
+    distributor_id integer,
+    state text DEFAULT 'open'::text NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    last_at timestamp with time zone NOT NULL,
+    occurrences integer DEFAULT 1 NOT NULL,
+    value numeric,
+    value_text text,
+    threshold numeric,
+    phase text,
+    source text NOT NULL,
+    message text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    acknowledged_by text,
+    acknowledged_at timestamp with time zone,
+    ack_comment text,
+    cleared_at timestamp with time zone,
+    closed_by text,
+    closed_at timestamp with time zone,
+    close_comment text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_check CHECK (((acknowledged_at IS NULL) = (acknowledged_by IS NULL))),
+    CONSTRAINT alarm_check1 CHECK (((state <> 'acknowledged'::text) OR (acknowledged_at IS NOT NULL))),
+    CONSTRAINT alarm_check2 CHECK (((state <> 'closed'::text) OR (closed_at IS NOT NULL))),
+    CONSTRAINT alarm_occurrences_check CHECK ((occurrences >= 1)),
+    CONSTRAINT alarm_source_check CHECK ((source = ANY (ARRAY['instantaneous'::text, 'interval'::text, 'poll'::text, 'event'::text, 'status'::text]))),
+    CONSTRAINT alarm_state_check CHECK ((state = ANY (ARRAY['open'::text, 'acknowledged'::text, 'cleared'::text, 'closed'::text])))
+);
+
+COMMENT ON TABLE smf.alarm IS 'The alarm sheet: one row per episode of a rule on a meter. open -> acknowledged (explicit command only) -> cleared (condition ended) or closed (by command). A repeat while open or acknowledged updates the row. Times are those of the data (UTC).';
+
+CREATE TABLE smf.alarm_rule (
+    code character(1) NOT NULL,
+    name text NOT NULL,
+    quantity text NOT NULL,
+    unit text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT alarm_rule_code_check CHECK (((code >= 'a'::bpchar) AND (code <= 'm'::bpchar)))
+);
+
+COMMENT ON TABLE smf.alarm_rule IS 'Catalogue of the alarm rules a-m of seed 003 §5.9: what each compares and in which unit.';
+
+CREATE TABLE smf.instantaneous_reading (
+    meter_id integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    "values" jsonb NOT NULL,
+    reactive_characteristic text
+);
+
+COMMENT ON TABLE smf.instantaneous_reading IS 'Instantaneous values 0x14 at the meter clock (UTC): V, A, W, var, cos phi, frequency, THD ... as read (units of power fields depend on the meter).';
+
+CREATE TABLE smf.meter (
+    id integer NOT NULL,
+    serial text NOT NULL,
+    manufacturer text,
+    model text,
+    protocol text DEFAULT 'nbr14522'::text NOT NULL,
+    interval_minutes smallint DEFAULT 5 NOT NULL,
+    channel_map text[] DEFAULT ARRAY['active_fwd_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_cap_fwd_kvarh'::text] NOT NULL,
+    channel_constants numeric[],
+    utc_offset_minutes smallint DEFAULT '-180'::integer NOT NULL,
+    transport text,
+    max_power_kw numeric DEFAULT 100000 NOT NULL,
+    max_voltage_v numeric DEFAULT 600000 NOT NULL,
+    max_current_a numeric DEFAULT 20000 NOT NULL,
+    poll_schedule text DEFAULT 'daily'::text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
+    CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
+    CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
+    CONSTRAINT meter_interval_minutes_check CHECK ((interval_minutes = ANY (ARRAY[5, 15]))),
+    CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
+    CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
+    CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
+    CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
+    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
+    CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
+    CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
+);
+
+COMMENT ON COLUMN smf.meter.channel_map IS 'Quantity carried by each meter channel, in channel order (1-based); 3 entries for legacy meters, up to 12.';
+
+COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of each channel: engineering units per pulse (kWh, kvarh, V, A).';
+
+COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
+
+COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
+
+CREATE TABLE smf.meter_status_report (
+    meter_id integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    battery_raw smallint,
+    source text DEFAULT 'poll'::text NOT NULL
+);
+
+COMMENT ON TABLE smf.meter_status_report IS 'Health fields a read reports about the meter: battery octet 147 of 0x20/0x21 as read (raw; polarity unverified, rule l''s threshold says which code means bad).';
+
+CREATE VIEW smf.alarm_coverage AS
+ WITH f AS (
+         SELECT m.id AS meter_id,
+            m.serial,
+            (m.channel_map && ARRAY['voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text]) AS has_v,
+            (m.channel_map && ARRAY['current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text]) AS has_i,
+            ('active_fwd_kwh'::text = ANY (m.channel_map)) AS has_p,
+            (EXISTS ( SELECT 1
+                   FROM smf.instantaneous_reading i
+                  WHERE (i.meter_id = m.id))) AS has_0x14,
+            ((m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text)) AS polled,
+            (EXISTS ( SELECT 1
+                   FROM smf.meter_status_report s
+                  WHERE (s.meter_id = m.id))) AS has_status,
+            cardinality(m.channel_map) AS channels
+           FROM smf.meter m
+          WHERE m.enabled
+        )
+ SELECT f.meter_id,
+    f.serial,
+    u.uc_code,
+    u.customer_name,
+    u.uc_id,
+    u.distributor_id,
+    r.code AS rule_code,
+    r.name AS rule_name,
+    t.value AS threshold,
+    t.level,
+        CASE
+            WHEN (t.rule_code IS NULL) THEN 'not programmed'::text
+            WHEN ((r.quantity = 'voltage'::text) AND (NOT (f.has_v OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no voltage'::text, f.channels)
+            WHEN ((r.quantity = 'current'::text) AND (NOT (f.has_i OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no current'::text, f.channels)
+            WHEN ((r.quantity = 'power'::text) AND (NOT f.has_0x14)) THEN 'skipped: no 0x14 values (per-phase power)'::text
+            WHEN ((r.quantity = ANY (ARRAY['serial'::text, 'clock'::text, 'connectivity'::text])) AND (NOT f.polled)) THEN 'skipped: import-only meter (never polled)'::text
+            WHEN ((r.quantity = 'demand'::text) AND ((u.uc_id IS NULL) OR (NOT f.has_p))) THEN 'skipped: no consumer unit or no active channel'::text
+            WHEN ((r.quantity = 'battery'::text) AND (NOT f.has_status)) THEN 'skipped: no battery state reported yet'::text
+            ELSE 'evaluated'::text
+        END AS status
+   FROM (((f
+     CROSS JOIN smf.alarm_rule r)
+     LEFT JOIN LATERAL smf.meter_uc(f.meter_id) u(uc_id, distributor_id, group_id, uc_code, customer_name) ON (true))
+     LEFT JOIN LATERAL ( SELECT x.rule_code,
+            x.value,
+            x.params,
+            x.level
+           FROM smf.alarm_thresholds_of(f.meter_id, now()) x(rule_code, value, params, level)
+          WHERE (x.rule_code = r.code)) t ON (true));
+
+CREATE TABLE smf.alarm_delivery (
+    notification_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    url text NOT NULL,
+    status_code integer,
+    error text,
+    duration_ms integer NOT NULL
+);
+
+COMMENT ON TABLE smf.alarm_delivery IS 'Each try to deliver a notification: target (without credentials), HTTP status or error, duration.';
+
+CREATE TABLE smf.alarm_group (
+    id integer NOT NULL,
+    name text NOT NULL,
+    distributor_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_group_name_check CHECK ((name <> ''::text))
+);
+
+COMMENT ON TABLE smf.alarm_group IS 'Groups of consumer units sharing alarm thresholds (an analyst''s universe of consumers).';
+
+ALTER TABLE smf.alarm_group ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_group_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.alarm_group_member (
+    consumer_unit_id integer NOT NULL,
+    group_id integer NOT NULL
+);
+
+COMMENT ON TABLE smf.alarm_group_member IS 'The alarm group of a consumer unit (at most one).';
+
+ALTER TABLE smf.alarm ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.alarm_notification (
+    id bigint NOT NULL,
+    alarm_id bigint NOT NULL,
+    event text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_try_at timestamp with time zone DEFAULT now() NOT NULL,
+    gave_up_at timestamp with time zone,
+    CONSTRAINT alarm_notification_event_check CHECK ((event = ANY (ARRAY['opened'::text, 'acknowledged'::text, 'cleared'::text, 'closed'::text])))
+);
+
+COMMENT ON TABLE smf.alarm_notification IS 'Outbox of alarm transitions for the webhook: written in the transaction of the transition, delivered later with retry and backoff.';
+
+ALTER TABLE smf.alarm_notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_notification_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.consumer_unit (
+    id integer NOT NULL,
+    uc_code character(15) NOT NULL,
+    distributor_id integer NOT NULL,
+    customer_name text NOT NULL,
+    submarket smf.submarket NOT NULL,
+    tariff_group text NOT NULL,
+    modality text NOT NULL,
+    contracted_demand_ponta_kw numeric(12,3),
+    contracted_demand_fora_ponta_kw numeric(12,3),
+    musd_kw numeric(12,3),
+    supply_voltage_kv numeric(8,3) NOT NULL,
+    main_meter_id integer,
+    backup_meter_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
+    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
+    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
+    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
+    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
+    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
+    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
+);
+
+COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
+
+CREATE VIEW smf.alarm_sheet AS
+ SELECT a.id,
+    a.state,
+    a.rule_code,
+    r.name AS rule_name,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    m.serial AS meter_serial,
+    a.opened_at,
+    a.last_at,
+    (a.opened_at AT TIME ZONE smf.local_timezone()) AS opened_local,
+    a.value,
+    a.value_text,
+    a.threshold,
+    r.unit,
+    a.phase,
+    a.occurrences,
+    a.source,
+    a.message,
+    a.acknowledged_by,
+    a.acknowledged_at,
+    a.ack_comment,
+    a.cleared_at,
+    a.closed_by,
+    a.closed_at,
+    a.close_comment,
+    a.uc_id,
+    a.distributor_id,
+    a.meter_id,
+    a.detail
+   FROM (((smf.alarm a
+     JOIN smf.alarm_rule r ON ((r.code = a.rule_code)))
+     JOIN smf.meter m ON ((m.id = a.meter_id)))
+     LEFT JOIN smf.consumer_unit cu ON ((cu.id = a.uc_id)));
+
+CREATE TABLE smf.alarm_threshold (
+    id integer NOT NULL,
+    rule_code character(1) NOT NULL,
+    meter_id integer,
+    group_id integer,
+    valid_during tstzrange DEFAULT tstzrange(NULL::timestamp with time zone, NULL::timestamp with time zone) NOT NULL,
+    value numeric NOT NULL,
+    params jsonb DEFAULT '{}'::jsonb NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_threshold_check CHECK (((meter_id IS NULL) OR (group_id IS NULL))),
+    CONSTRAINT alarm_threshold_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.alarm_threshold IS 'Programmed alarm values, in the unit of their rule: per meter, per alarm group, or default (both null), each valid over a time range. The most specific valid row wins; enabled = false switches a rule off at that level.';
+
+ALTER TABLE smf.alarm_threshold ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_threshold_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.calendar (
     id integer NOT NULL,
     purpose text NOT NULL,
@@ -1661,35 +2516,6 @@ CREATE TABLE smf.ccee_deadline (
 );
 
 COMMENT ON TABLE smf.ccee_deadline IS 'CCEE deadlines of a reference month M: the n-th business day of M (base M) or of the month after (base MS).';
-
-CREATE TABLE smf.consumer_unit (
-    id integer NOT NULL,
-    uc_code character(15) NOT NULL,
-    distributor_id integer NOT NULL,
-    customer_name text NOT NULL,
-    submarket smf.submarket NOT NULL,
-    tariff_group text NOT NULL,
-    modality text NOT NULL,
-    contracted_demand_ponta_kw numeric(12,3),
-    contracted_demand_fora_ponta_kw numeric(12,3),
-    musd_kw numeric(12,3),
-    supply_voltage_kv numeric(8,3) NOT NULL,
-    main_meter_id integer,
-    backup_meter_id integer,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
-    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
-    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
-    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
-    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
-    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
-    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
-);
-
-COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
 
 ALTER TABLE smf.consumer_unit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.consumer_unit_id_seq
@@ -1908,15 +2734,6 @@ ALTER TABLE smf.ingest_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
-CREATE TABLE smf.instantaneous_reading (
-    meter_id integer NOT NULL,
-    at timestamp with time zone NOT NULL,
-    "values" jsonb NOT NULL,
-    reactive_characteristic text
-);
-
-COMMENT ON TABLE smf.instantaneous_reading IS 'Instantaneous values 0x14 at the meter clock (UTC): V, A, W, var, cos phi, frequency, THD ... as read (units of power fields depend on the meter).';
-
 CREATE TABLE smf.interval_reading (
     meter_id integer NOT NULL,
     ts timestamp with time zone NOT NULL,
@@ -1978,44 +2795,6 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
-
-CREATE TABLE smf.meter (
-    id integer NOT NULL,
-    serial text NOT NULL,
-    manufacturer text,
-    model text,
-    protocol text DEFAULT 'nbr14522'::text NOT NULL,
-    interval_minutes smallint DEFAULT 5 NOT NULL,
-    channel_map text[] DEFAULT ARRAY['active_fwd_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_cap_fwd_kvarh'::text] NOT NULL,
-    channel_constants numeric[],
-    utc_offset_minutes smallint DEFAULT '-180'::integer NOT NULL,
-    transport text,
-    max_power_kw numeric DEFAULT 100000 NOT NULL,
-    max_voltage_v numeric DEFAULT 600000 NOT NULL,
-    max_current_a numeric DEFAULT 20000 NOT NULL,
-    poll_schedule text DEFAULT 'daily'::text NOT NULL,
-    enabled boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
-    CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
-    CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
-    CONSTRAINT meter_interval_minutes_check CHECK ((interval_minutes = ANY (ARRAY[5, 15]))),
-    CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
-    CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
-    CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
-    CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
-    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
-    CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
-    CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
-);
-
-COMMENT ON COLUMN smf.meter.channel_map IS 'Quantity carried by each meter channel, in channel order (1-based); 3 entries for legacy meters, up to 12.';
-
-COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of each channel: engineering units per pulse (kWh, kvarh, V, A).';
-
-COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
-
-COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
 
 CREATE TABLE smf.rollup_15min (
     meter_id integer NOT NULL,
@@ -2263,6 +3042,28 @@ ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE smf.meter_monitoring (
+    id integer NOT NULL,
+    meter_id integer NOT NULL,
+    starts_at timestamp with time zone DEFAULT now() NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    requested_by text DEFAULT CURRENT_USER NOT NULL,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meter_monitoring_check CHECK ((ends_at > starts_at))
+);
+
+COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
+
+ALTER TABLE smf.meter_monitoring ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.meter_monitoring_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.rollup_month (
     meter_id integer NOT NULL,
     bucket date NOT NULL,
@@ -2498,6 +3299,33 @@ CREATE TABLE smf.transformer_loss (
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
 
+ALTER TABLE ONLY smf.alarm_delivery
+    ADD CONSTRAINT alarm_delivery_pkey PRIMARY KEY (notification_id, attempt);
+
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_pkey PRIMARY KEY (consumer_unit_id);
+
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_name_key UNIQUE (name);
+
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.alarm_notification
+    ADD CONSTRAINT alarm_notification_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.alarm_rule
+    ADD CONSTRAINT alarm_rule_pkey PRIMARY KEY (code);
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_rule_code_coalesce_coalesce1_valid_during_excl EXCLUDE USING gist (rule_code WITH =, COALESCE(meter_id, 0) WITH =, COALESCE(group_id, 0) WITH =, valid_during WITH &&);
+
 ALTER TABLE ONLY smf.calendar
     ADD CONSTRAINT calendar_no_overlap EXCLUDE USING gist (purpose WITH =, valid_during WITH &&);
 
@@ -2573,6 +3401,9 @@ ALTER TABLE ONLY smf.meter_event
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.meter_monitoring
+    ADD CONSTRAINT meter_monitoring_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_pkey PRIMARY KEY (meter_id, start_at);
 
@@ -2584,6 +3415,9 @@ ALTER TABLE ONLY smf.meter
 
 ALTER TABLE ONLY smf.meter_session_lease
     ADD CONSTRAINT meter_session_lease_pkey PRIMARY KEY (meter_id);
+
+ALTER TABLE ONLY smf.meter_status_report
+    ADD CONSTRAINT meter_status_report_pkey PRIMARY KEY (meter_id, at);
 
 ALTER TABLE ONLY smf.pld
     ADD CONSTRAINT pld_pkey PRIMARY KEY (submarket, hour);
@@ -2627,6 +3461,16 @@ ALTER TABLE ONLY smf.tariff
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
 
+CREATE INDEX alarm_distributor_id_idx ON smf.alarm USING btree (distributor_id);
+
+CREATE INDEX alarm_notification_pending ON smf.alarm_notification USING btree (next_try_at) WHERE ((delivered_at IS NULL) AND (gave_up_at IS NULL));
+
+CREATE UNIQUE INDEX alarm_one_active ON smf.alarm USING btree (rule_code, meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
+
+CREATE INDEX alarm_state_opened_at_idx ON smf.alarm USING btree (state, opened_at DESC);
+
+CREATE INDEX alarm_uc_id_idx ON smf.alarm USING btree (uc_id);
+
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
 CREATE INDEX ingest_quarantine_batch_id_idx ON smf.ingest_quarantine USING btree (batch_id);
@@ -2639,11 +3483,25 @@ CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DES
 
 CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_id, at);
 
+CREATE INDEX meter_monitoring_ends_at_idx ON smf.meter_monitoring USING btree (ends_at);
+
 CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (started_at DESC);
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
 
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
+
+CREATE TRIGGER alarm_eval AFTER UPDATE OF finished_at ON smf.ingest_batch FOR EACH ROW WHEN (((old.finished_at IS NULL) AND (new.finished_at IS NOT NULL))) EXECUTE FUNCTION smf.alarm_on_batch_finished();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.instantaneous_reading FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_instantaneous();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.meter_event FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_meter_event();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.meter_status_report FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_status();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.poll_attempt FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_poll_attempt();
+
+CREATE TRIGGER alarm_notify AFTER INSERT OR UPDATE ON smf.alarm FOR EACH ROW EXECUTE FUNCTION smf.alarm_notify();
 
 CREATE TRIGGER keep_history BEFORE UPDATE ON smf.interval_reading FOR EACH ROW EXECUTE FUNCTION smf.interval_reading_keep_history();
 
@@ -2662,6 +3520,42 @@ CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_15min FOR EACH ROW 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_hour FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER validate_windows BEFORE INSERT OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.posto_schedule_validate();
+
+ALTER TABLE ONLY smf.alarm_delivery
+    ADD CONSTRAINT alarm_delivery_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES smf.alarm_notification(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE SET NULL;
+
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.alarm_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_notification
+    ADD CONSTRAINT alarm_notification_alarm_id_fkey FOREIGN KEY (alarm_id) REFERENCES smf.alarm(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.alarm_rule(code);
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.alarm_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.alarm_rule(code);
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES smf.calendar(id) ON DELETE CASCADE;
@@ -2702,11 +3596,17 @@ ALTER TABLE ONLY smf.meter_alteration
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.meter_monitoring
+    ADD CONSTRAINT meter_monitoring_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.meter_session_lease
     ADD CONSTRAINT meter_session_lease_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.meter_status_report
+    ADD CONSTRAINT meter_status_report_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
