@@ -711,6 +711,13 @@ CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, descri
     order by 4, 1
 $$;
 
+CREATE FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mode text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when p_mode = 'units' then 1 else nullif(p_k[array_position(p_map, p_q)], 0) end
+$$;
+
 CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1934,6 +1941,46 @@ CREATE FUNCTION smf.transformer_loss_factor(p_uc_code text, p_day date) RETURNS 
                      where consumer_unit_id = smf.uc_id(p_uc_code) and valid_during @> p_day), 0)
 $$;
 
+CREATE FUNCTION smf.uc_channels(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone, p_step text DEFAULT '15min'::text, p_mode text DEFAULT 'units'::text) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd numeric, active_rev numeric, reactive_ind_fwd numeric, reactive_ind_rev numeric, reactive_cap_fwd numeric, reactive_cap_rev numeric, voltage_a numeric, voltage_b numeric, voltage_c numeric, current_a numeric, current_b numeric, current_c numeric, completeness_pct numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+declare
+    v_meter int;
+    v_map text[];
+    v_k numeric[];
+    v_view text := case p_step when '15min' then 'meter_15min' when 'hour' then 'meter_hourly'
+                               when 'day' then 'meter_daily' when 'month' then 'meter_monthly' end;
+begin
+    if v_view is null or p_mode not in ('units', 'pulses') then
+        raise exception using errcode = 'SMF02',
+            message = format('uc_channels: step %s (15min, hour, day, month) / mode %s (units, pulses)', p_step, p_mode);
+    end if;
+    select m.id, m.channel_map, m.channel_constants into v_meter, v_map, v_k
+    from smf.consumer_unit cu join smf.meter m on m.id = cu.main_meter_id
+    where cu.id = smf.uc_id(p_uc_code);
+    return query execute format($q$
+        select r.bucket_start,
+               r.active_fwd_kwh / smf.channel_divisor($1, $2, 'active_fwd_kwh', $3),
+               r.active_rev_kwh / smf.channel_divisor($1, $2, 'active_rev_kwh', $3),
+               r.reactive_ind_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_fwd_kvarh', $3),
+               r.reactive_ind_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_rev_kvarh', $3),
+               r.reactive_cap_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_fwd_kvarh', $3),
+               r.reactive_cap_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_rev_kvarh', $3),
+               r.voltage_a_v_mean / smf.channel_divisor($1, $2, 'voltage_a_v', $3),
+               r.voltage_b_v_mean / smf.channel_divisor($1, $2, 'voltage_b_v', $3),
+               r.voltage_c_v_mean / smf.channel_divisor($1, $2, 'voltage_c_v', $3),
+               r.current_a_a_mean / smf.channel_divisor($1, $2, 'current_a_a', $3),
+               r.current_b_a_mean / smf.channel_divisor($1, $2, 'current_b_a', $3),
+               r.current_c_a_mean / smf.channel_divisor($1, $2, 'current_c_a', $3),
+               r.completeness_pct
+        from smf.%I r
+        where r.meter_id = $4 and r.bucket_start >= $5 and r.bucket_start < $6
+        order by r.bucket_start$q$, v_view)
+    using v_map, v_k, p_mode, v_meter, p_from, p_to;
+end
+$_$;
+
 CREATE FUNCTION smf.uc_check_digit(p_digits text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
@@ -2124,6 +2171,26 @@ CREATE FUNCTION smf.uc_quarter_labels(p_uc integer, p_from timestamp with time z
         from (select extract(hour from g.lt)::int * 60 + extract(minute from g.lt)::int as m) mm
     ) k
     order by g.ts
+$$;
+
+CREATE FUNCTION smf.uc_reactive_hourly(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, p_kwh numeric, q_kvarh numeric, power_factor numeric, ufer_kwh numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with u as (select smf.uc_id(p_uc_code) as id, smf.local_timezone() as tz),
+    months as (
+        select g::date as month from u, generate_series(
+            date_trunc('month', p_from at time zone u.tz),
+            date_trunc('month', (p_to - interval '1 microsecond') at time zone u.tz),
+            interval '1 month') g
+    )
+    select h.hour, round(sum(h.p_kwh), 3), round(sum(h.q_kvarh), 3),
+           round(sum(h.p_kwh) / nullif(sqrt(sum(h.p_kwh) ^ 2 + sum(h.q_kvarh) ^ 2), 0), 4),
+           round(sum(h.ufer_kwh), 3)
+    from u, months mo, smf.uc_hour_pieces(u.id, mo.month, true) h
+    where h.hour >= p_from and h.hour < p_to and h.p_kwh is not null
+    group by h.hour
+    order by h.hour
 $$;
 
 CREATE FUNCTION smf.ufer_dmcr(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
@@ -2600,6 +2667,56 @@ ALTER TABLE smf.energy_contract ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE smf.meter_monitoring (
+    id integer NOT NULL,
+    meter_id integer NOT NULL,
+    starts_at timestamp with time zone DEFAULT now() NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    requested_by text DEFAULT CURRENT_USER NOT NULL,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meter_monitoring_check CHECK ((ends_at > starts_at))
+);
+
+COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
+
+CREATE VIEW smf.uc_directory AS
+ SELECT cu.id AS uc_id,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    d.id AS distributor_id,
+    d.name AS distributor,
+    cu.modality,
+    cu.tariff_group,
+    cu.contracted_demand_ponta_kw,
+    cu.contracted_demand_fora_ponta_kw,
+    m.id AS meter_id,
+    m.serial AS meter_serial,
+    m.model,
+    cardinality(m.channel_map) AS channels,
+    m.interval_minutes
+   FROM ((smf.consumer_unit cu
+     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
+     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
+
+CREATE VIEW smf.fleet_poll_health AS
+ SELECT m.id AS meter_id,
+    m.serial,
+    u.uc_code,
+    u.customer_name,
+    m.poll_schedule,
+    h.last_attempt_at,
+    h.last_outcome,
+    h.last_ok_at,
+    COALESCE(h.failures_since_ok, (0)::bigint) AS failures_since_ok,
+    (EXISTS ( SELECT 1
+           FROM smf.meter_monitoring mm
+          WHERE ((mm.meter_id = m.id) AND (mm.starts_at <= now()) AND (mm.ends_at > now())))) AS monitoring
+   FROM ((smf.meter m
+     LEFT JOIN smf.uc_directory u ON ((u.meter_id = m.id)))
+     LEFT JOIN LATERAL smf.meter_poll_health(m.id) h(last_attempt_at, last_outcome, last_ok_at, failures_since_ok) ON (true))
+  WHERE (m.enabled AND (m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text));
+
 CREATE TABLE smf.holiday (
     calendar_id integer NOT NULL,
     day date NOT NULL,
@@ -2889,6 +3006,44 @@ CREATE TABLE smf.meter_alteration (
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
 
+CREATE TABLE smf.poll_attempt (
+    meter_id integer NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    trigger text NOT NULL,
+    attempt smallint DEFAULT 1 NOT NULL,
+    bytes_in bigint DEFAULT 0 NOT NULL,
+    bytes_out bigint DEFAULT 0 NOT NULL,
+    outcome text NOT NULL,
+    error_class text,
+    error_message text,
+    clock_drift_s numeric(10,1),
+    intervals_read integer DEFAULT 0 NOT NULL,
+    intervals_stored integer DEFAULT 0 NOT NULL,
+    batch_id integer,
+    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
+    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
+    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
+    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
+    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
+);
+
+COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
+
+CREATE VIEW smf.meter_connectivity_daily AS
+ SELECT a.meter_id,
+    m.serial,
+    (date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()) AS day_start,
+    count(*) AS sessions,
+    count(*) FILTER (WHERE (a.outcome = 'ok'::text)) AS ok,
+    round(((100.0 * (count(*) FILTER (WHERE (a.outcome = 'ok'::text)))::numeric) / (count(*))::numeric), 1) AS connectivity_pct,
+    sum((a.bytes_in + a.bytes_out)) AS bytes
+   FROM (smf.poll_attempt a
+     JOIN smf.meter m ON ((m.id = a.meter_id)))
+  GROUP BY a.meter_id, m.serial, ((date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()));
+
 CREATE TABLE smf.rollup_day (
     meter_id integer NOT NULL,
     bucket date NOT NULL,
@@ -3042,19 +3197,6 @@ ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE TABLE smf.meter_monitoring (
-    id integer NOT NULL,
-    meter_id integer NOT NULL,
-    starts_at timestamp with time zone DEFAULT now() NOT NULL,
-    ends_at timestamp with time zone NOT NULL,
-    requested_by text DEFAULT CURRENT_USER NOT NULL,
-    reason text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT meter_monitoring_check CHECK ((ends_at > starts_at))
-);
-
-COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
-
 ALTER TABLE smf.meter_monitoring ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.meter_monitoring_id_seq
     START WITH 1
@@ -3173,32 +3315,6 @@ CREATE TABLE smf.pld (
 );
 
 COMMENT ON TABLE smf.pld IS 'Hourly spot price (PLD) per submarket, R$/MWh, by hour-beginning instant.';
-
-CREATE TABLE smf.poll_attempt (
-    meter_id integer NOT NULL,
-    started_at timestamp with time zone NOT NULL,
-    duration_ms integer NOT NULL,
-    trigger text NOT NULL,
-    attempt smallint DEFAULT 1 NOT NULL,
-    bytes_in bigint DEFAULT 0 NOT NULL,
-    bytes_out bigint DEFAULT 0 NOT NULL,
-    outcome text NOT NULL,
-    error_class text,
-    error_message text,
-    clock_drift_s numeric(10,1),
-    intervals_read integer DEFAULT 0 NOT NULL,
-    intervals_stored integer DEFAULT 0 NOT NULL,
-    batch_id integer,
-    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
-    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
-    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
-    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
-    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
-    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
-);
-
-COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
 
 CREATE TABLE smf.posto_schedule (
     id integer NOT NULL,

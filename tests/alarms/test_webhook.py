@@ -52,8 +52,9 @@ class Receiver:
 
 @pytest.fixture
 def opened(reg: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    insert_instant(reg["url"], reg["a12"], datetime(2026, 10, 5, 12, tzinfo=UTC),
-                   VA=220, VB=200, VC=210)  # fmt: skip
+    insert_instant(
+        reg["url"], reg["a12"], datetime(2026, 10, 5, 12, tzinfo=UTC), VA=220, VB=200, VC=210
+    )
     yield reg
 
 

@@ -184,6 +184,9 @@ insert into smf.setting values
 
 def downgrade() -> None:
     op.execute("""
+drop view if exists smf.fleet_poll_health;
+drop view if exists smf.meter_connectivity_daily;
+drop view if exists smf.uc_directory;
 drop view if exists smf.alarm_coverage;
 drop view if exists smf.alarm_sheet;
 drop trigger if exists alarm_eval on smf.instantaneous_reading;
