@@ -22,6 +22,32 @@ CREATE TYPE smf.submarket AS ENUM (
     'N'
 );
 
+CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case p_code
+        when x'11'::int then 'session opening with password'
+        when x'12'::int then 'client code programmed'
+        when x'13'::int then 'string request'
+        when x'20'::int then 'demand reset (parameters read with reset)'
+        when x'21'::int then 'parameters read'
+        when x'22'::int then 'previous parameters read'
+        when x'23'::int then 'registers read'
+        when x'29'::int then 'date changed'
+        when x'30'::int then 'time changed'
+        when x'31'::int then 'demand interval changed'
+        when x'32'::int then 'holidays programmed'
+        when x'33'::int then 'multiplication constants changed'
+        when x'35'::int then 'tariff posts changed'
+        when x'63'::int then 'automatic demand reset programmed'
+        when x'64'::int then 'daylight saving programmed'
+        when x'66'::int then 'channel quantities changed'
+        when x'87'::int then 'installation code'
+        when x'98'::int then 'clock micro-adjustment'
+        when x'99'::int then 'fast program load' end
+$$;
+
 CREATE FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text DEFAULT 'ccee'::text) RETURNS date
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1623,6 +1649,18 @@ CREATE FUNCTION smf.musd_hours_of(p_uc integer, p_month date, p_factor numeric, 
     order by h.hour_ts
 $$;
 
+CREATE FUNCTION smf.phasor_connection(p_values jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case
+        when p_values->>'VA' is not null and p_values->>'VB' is not null and p_values->>'VC' is not null
+             and coalesce((p_values->>'VB')::numeric, 0) > 0 then 'wye_3_element'
+        when p_values->>'IB' is null or coalesce((p_values->>'IB')::numeric, 0) = 0
+             and coalesce((p_values->>'VB')::numeric, 0) = 0 then 'delta_2_element'
+        else 'delta_3_element' end
+$$;
+
 CREATE FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) RETURNS TABLE(local_ts timestamp without time zone, posto text, demand_posto text, reactive_window text, reservado boolean)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1695,6 +1733,171 @@ begin
                              new.intermediario_minutes, left(new.ponta_start::text, 5));
     end if;
     return new;
+end
+$$;
+
+CREATE FUNCTION smf.report_alterations(p_uc_code text, p_n integer DEFAULT 16) RETURNS TABLE(at timestamp with time zone, command_hex text, command text, reader_serial text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select a.at, '0x' || upper(lpad(to_hex(a.command_code::int), 2, '0')),
+           coalesce(smf.abnt_command_name(a.command_code), 'not catalogued'), a.reader_serial
+    from smf.meter_alteration a
+    where a.meter_id = smf.uc_main_meter(p_uc_code)
+    order by a.at desc, a.command_code
+    limit p_n
+$$;
+
+CREATE FUNCTION smf.report_display(p_uc_code text) RETURNS TABLE(item integer, code text, label text, value numeric, unit text, at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with m as (select smf.uc_main_meter(p_uc_code) as id),
+    reg as (
+        select rr.* from m, smf.register_reading rr
+        where rr.meter_id = m.id and rr.period = 'current'
+          and rr.at = (select max(at) from smf.register_reading x where x.meter_id = m.id and x.period = 'current')
+    ),
+    names(n, code, label) as (values
+        (1, 'total', 'total'), (2, 'ponta', 'ponta'), (3, 'ufer_ponta', 'UFER / reverse ponta'),
+        (4, 'fora_ponta', 'fora de ponta'), (5, 'ufer_fora_ponta', 'UFER / reverse fora de ponta'),
+        (6, 'reservado', 'reservado'), (7, 'ufer_reservado', 'UFER / reverse reservado')),
+    dnames(n, code, label) as (values
+        (1, 'last_interval', 'demand, last interval'), (2, 'max_ponta', 'maximum demand ponta'),
+        (3, 'dmcr_ponta', 'DMCR / reverse demand ponta'), (4, 'max_fora_ponta', 'maximum demand fora de ponta'),
+        (5, 'dmcr_fora_ponta', 'DMCR / reverse demand fora de ponta'), (6, 'max_reservado', 'maximum demand reservado'),
+        (7, 'dmcr_reservado', 'DMCR / reverse demand reservado')),
+    inst as (
+        select i.at, i."values" as v from m, smf.instantaneous_reading i
+        where i.meter_id = m.id order by i.at desc limit 1
+    ),
+    items as (
+        select reg.channel * 100 + n.n as item, format('c%s.%s', reg.channel, n.code) as code,
+               format('channel %s: %s', reg.channel, n.label) as label, reg.registers[n.n]::numeric as value,
+               'register digits' as unit, reg.at
+        from reg cross join names n
+        union all
+        select reg.channel * 100 + 10 + n.n, format('c%s.d.%s', reg.channel, n.code),
+               format('channel %s: %s', reg.channel, n.label), reg.demands[n.n]::numeric, 'demand digits', reg.at
+        from reg cross join dnames n
+        union all
+        select 1000 + x.n, x.k, x.label, round((inst.v->>x.k)::numeric * x.f, 3), x.unit, inst.at
+        from inst cross join (values
+            (1, 'VA', 'voltage A', 'V', 1.0), (2, 'VB', 'voltage B', 'V', 1.0), (3, 'VC', 'voltage C', 'V', 1.0),
+            (4, 'IA', 'current A', 'A', 1.0), (5, 'IB', 'current B', 'A', 1.0), (6, 'IC', 'current C', 'A', 1.0),
+            (7, 'P3', 'active power 3-phase', 'kW',
+                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
+            (8, 'Q3', 'reactive power 3-phase', 'kvar',
+                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
+            (9, 'cos3', 'power factor 3-phase', '', 1.0), (10, 'frequency', 'frequency', 'Hz', 1.0)) x(n, k, label, unit, f)
+        where inst.v->>x.k is not null
+    )
+    select * from items order by item
+$$;
+
+CREATE FUNCTION smf.report_outages(p_uc_code text, p_n integer DEFAULT 20) RETURNS TABLE(start_at timestamp with time zone, end_at timestamp with time zone, duration_s numeric, source text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int := smf.uc_main_meter(p_uc_code);
+    v_step interval;
+begin
+    if p_n is null or p_n < 1 then
+        raise exception using errcode = 'SMF02', message = format('report_outages: n %s is not positive', p_n);
+    end if;
+    if exists (select 1 from smf.meter_outage o where o.meter_id = v_meter) then
+        return query
+        select o.start_at, o.end_at, extract(epoch from o.end_at - o.start_at), 'meter'::text
+        from smf.meter_outage o where o.meter_id = v_meter order by o.start_at desc limit p_n;
+        return;
+    end if;
+    select make_interval(mins => m.interval_minutes) into v_step from smf.meter m where m.id = v_meter;
+    return query
+    select g.prev + v_step, g.ts, extract(epoch from g.ts - (g.prev + v_step)), 'gaps'::text
+    from (select r.ts, lag(r.ts) over (order by r.ts) as prev
+          from smf.interval_reading r
+          where r.meter_id = v_meter and r.quality <> 'missing') g
+    where g.ts - g.prev > v_step
+    order by g.ts desc limit p_n;
+end
+$$;
+
+CREATE FUNCTION smf.report_phasors(p_uc_code text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(uc_code text, customer_name text, meter_serial text, at timestamp with time zone, connection text, element text, voltage_v numeric, voltage_angle_deg numeric, current_a numeric, current_angle_deg numeric, shift_deg numeric, p_kw numeric, q_kvar numeric, s_kva numeric, power_factor numeric, angle_source text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int := smf.uc_main_meter(p_uc_code);
+    r record;
+    v jsonb;
+    k numeric := case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW'
+                      then 1 else 0.001 end;
+    conn text;
+    e record;
+    v_shift numeric;
+    v_vang numeric;
+    v_p numeric;
+    v_q numeric;
+    v_src text;
+begin
+    select i.at, i."values", i.reactive_characteristic into r
+    from smf.instantaneous_reading i
+    where i.meter_id = v_meter and (p_at is null or i.at <= p_at)
+    order by i.at desc limit 1;
+    if not found then
+        raise exception using errcode = 'SMF04',
+            message = format('UC %s: no 0x14 (instantaneous) reading%s', p_uc_code,
+                             case when p_at is null then '' else ' at or before ' || p_at end);
+    end if;
+    v := r."values";
+    conn := smf.phasor_connection(v);
+    for e in
+        select * from (values
+            ('wye_3_element', 1, 'A', 'VA', 'IA', 'PA', 'QA', 'phase_shift_A', 'Vangle_A', 0::numeric),
+            ('wye_3_element', 2, 'B', 'VB', 'IB', 'PB', 'QB', 'phase_shift_B', 'Vangle_B', -120),
+            ('wye_3_element', 3, 'C', 'VC', 'IC', 'PC', 'QC', 'phase_shift_C', 'Vangle_C', 120),
+            ('delta_2_element', 1, '1 (V_AB, I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
+            ('delta_2_element', 2, '2 (V_CB, I_C)', 'VBC', 'IC', 'PC', 'QC', 'phase_shift_C', null, 90),
+            ('delta_3_element', 1, 'AB (I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
+            ('delta_3_element', 2, 'BC (I_B)', 'VBC', 'IB', 'PB', 'QB', 'phase_shift_B', null, -90),
+            ('delta_3_element', 3, 'CA (I_C)', 'VCA', 'IC', 'PC', 'QC', 'phase_shift_C', null, 150)
+        ) x(c, n, label, vk, ik, pk, qk, sk, ak, nominal)
+        where x.c = conn order by x.n
+    loop
+        v_p := round((v->>e.pk)::numeric * k, 3);
+        v_q := round((v->>e.qk)::numeric * k, 3);
+        v_vang := (v->>e.ak)::numeric;
+        v_src := case when v_vang is null then 'voltage: ABC sequence' else 'voltage: meter' end;
+        v_vang := coalesce(v_vang, e.nominal);
+        v_shift := abs((v->>e.sk)::numeric);
+        if v_shift is null and v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
+            v_shift := abs(degrees(atan2(v_q, v_p)));  -- |phi| from P and Q
+            v_src := v_src || '; shift: from P, Q';
+        else
+            v_src := v_src || '; shift: meter';
+        end if;
+        if v_shift is not null and (v_q < 0 or (v_q is null and substr(coalesce(r.reactive_characteristic, ''), e.n, 1) = 'C')) then
+            v_shift := -v_shift;  -- capacitive: the current leads
+        end if;
+        element := e.label;
+        voltage_v := round((v->>e.vk)::numeric, 2);
+        voltage_angle_deg := round(v_vang, 1);
+        current_a := round((v->>e.ik)::numeric, 3);
+        current_angle_deg := round(v_vang - v_shift, 1);
+        shift_deg := round(v_shift, 1);
+        p_kw := v_p;
+        q_kvar := v_q;
+        s_kva := round(sqrt(v_p ^ 2 + v_q ^ 2), 3);
+        power_factor := round(v_p / nullif(sqrt(v_p ^ 2 + v_q ^ 2), 0), 4);
+        angle_source := v_src;
+        uc_code := p_uc_code;
+        select cu.customer_name, m.serial into customer_name, meter_serial
+        from smf.consumer_unit cu join smf.meter m on m.id = v_meter where cu.id = smf.uc_id(p_uc_code);
+        at := r.at;
+        connection := conn;
+        return next;
+    end loop;
 end
 $$;
 
@@ -2098,6 +2301,21 @@ CREATE FUNCTION smf.uc_interval_energy(p_uc_code text, p_from timestamp with tim
         and tl.valid_during @> (x.ts at time zone smf.local_timezone())::date
     where cu.id = smf.uc_id(p_uc_code)
     order by x.ts
+$$;
+
+CREATE FUNCTION smf.uc_main_meter(p_uc_code text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v int;
+begin
+    select main_meter_id into v from smf.consumer_unit where id = smf.uc_id(p_uc_code);
+    if v is null then
+        raise exception using errcode = 'SMF04', message = format('UC %s has no main meter', p_uc_code);
+    end if;
+    return v;
+end
 $$;
 
 CREATE FUNCTION smf.uc_quarter_hours(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, hour_ts timestamp with time zone, posto text, demand_posto text, reactive_window text, reservado boolean, loss_factor numeric, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
