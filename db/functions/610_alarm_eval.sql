@@ -159,7 +159,7 @@ begin
         from flagged group by meter_id
     loop
         if rec.n_bad > 0 then
-            perform smf.alarm_raise('k', rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, rec.limit_kw, null,
+            perform smf.alarm_raise('k', rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, round(rec.limit_kw, 3), null,
                 'interval', format('15-min demand %s kW above %s kW in %s interval(s) from %s to %s',
                     rec.worst, round(rec.limit_kw, 3), rec.n_bad, rec.first_bad, rec.last_bad),
                 jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);

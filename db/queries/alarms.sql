@@ -94,3 +94,19 @@ set attempts = d.attempt,
     gave_up_at = case when not %(ok)s::boolean and d.attempt >= %(max_attempts)s then now() end
 from d where n.id = d.notification_id
 returning n.attempts, n.delivered_at, n.gave_up_at;
+
+-- name: alarm_demo_meter
+select id from smf.meter where serial = %(serial)s;
+
+-- name: alarm_demo_instantaneous
+-- A 0x14 reading of the demo (idempotent: the same instant is stored once).
+insert into smf.instantaneous_reading (meter_id, at, "values", reactive_characteristic)
+values (%(meter_id)s, %(at)s, %(values)s::jsonb, 'LLLL')
+on conflict (meter_id, at) do nothing;
+
+-- name: alarm_demo_session
+-- A simulated session log row of the demo (idempotent per meter and start).
+insert into smf.poll_attempt (meter_id, started_at, duration_ms, trigger, outcome, error_class,
+                              error_message)
+values (%(meter_id)s, %(at)s, 900, 'schedule', %(outcome)s, %(error_class)s, %(message)s)
+on conflict (meter_id, started_at) do nothing;
