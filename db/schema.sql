@@ -118,13 +118,18 @@ end
 $$;
 
 CREATE FUNCTION smf.alarm_clear(p_rule character, p_meter integer, p_at timestamp with time zone) RETURNS bigint
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
+declare
+    v_id bigint;
+begin
     update smf.alarm set state = 'cleared', cleared_at = p_at, updated_at = now()
     where rule_code = p_rule and meter_id = p_meter and state in ('open', 'acknowledged')
       and last_at <= p_at
-    returning id
+    returning id into v_id;
+    return v_id;
+end
 $$;
 
 CREATE FUNCTION smf.alarm_close(p_id bigint, p_by text, p_comment text) RETURNS text
@@ -162,144 +167,207 @@ declare
     v numeric[] := array[(p_values->>'VA')::numeric, (p_values->>'VB')::numeric, (p_values->>'VC')::numeric];
     i numeric[] := array[(p_values->>'IA')::numeric, (p_values->>'IB')::numeric, (p_values->>'IC')::numeric];
     p numeric[];
-    k numeric := case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW'
+    k numeric := case when coalesce((select s.value from smf.setting s where s.key = 'instantaneous_power_unit'), 'W') = 'kW'
                       then 1 else 0.001 end;
+    v_active text[];
     e record;
     u numeric;
+    lim numeric;
+    bad boolean;
+    what text;
 begin
     p := array[(p_values->>'PA')::numeric * k, (p_values->>'PB')::numeric * k, (p_values->>'PC')::numeric * k];
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) loop
-        e := null;
-        case t.rule_code
-        when 'a', 'f' then
-            select * into e from smf.alarm_phase_extreme(ph, case when t.rule_code = 'a' then v else i end, false);
-            perform smf.alarm_apply(t.rule_code, p_meter, e.value < t.value, p_at, e.value, t.value,
-                e.phase, 'instantaneous', format('%s %s %s below %s (0x14)',
-                    case when t.rule_code = 'a' then 'voltage' else 'current' end, e.phase, e.value, t.value));
-        when 'b', 'g' then
-            select * into e from smf.alarm_phase_extreme(ph, case when t.rule_code = 'b' then v else i end, true);
-            perform smf.alarm_apply(t.rule_code, p_meter, e.value > t.value, p_at, e.value, t.value,
-                e.phase, 'instantaneous', format('%s %s %s above %s (0x14)',
-                    case when t.rule_code = 'b' then 'voltage' else 'current' end, e.phase, e.value, t.value));
-        when 'c', 'h' then
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) x where x.rule_code between 'a' and 'h' loop
+        what := case when t.rule_code in ('a', 'b', 'c') then 'voltage' when t.rule_code in ('f', 'g', 'h') then 'current'
+                     else 'active power' end;
+        if t.rule_code in ('c', 'h') then
             u := smf.alarm_unbalance_pct(case when t.rule_code = 'c' then v else i end,
                                          coalesce(t.params->>'method', 'nema'));
-            perform smf.alarm_apply(t.rule_code, p_meter, u > t.value, p_at, u, t.value, null,
-                'instantaneous', format('%s unbalance %s %% above %s %% (0x14, %s)',
-                    case when t.rule_code = 'c' then 'voltage' else 'current' end, u, t.value,
-                    coalesce(t.params->>'method', 'nema')));
-        when 'd', 'e' then
-            select * into e from smf.alarm_phase_extreme(ph, p, false);
-            perform smf.alarm_apply(t.rule_code, p_meter,
-                e.value < case when t.rule_code = 'd' then 0 else t.value end, p_at, round(e.value, 3),
-                case when t.rule_code = 'd' then 0 else t.value end, e.phase, 'instantaneous',
-                format('active power of phase %s %s kW below %s kW (0x14)', e.phase, round(e.value, 3),
-                    case when t.rule_code = 'd' then 0 else t.value end));
-        else null;
-        end case;
+            bad := u > t.value;
+            if bad then
+                perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at, u, t.value, null, 'instantaneous',
+                    format('%s unbalance %s %% above %s %% (0x14, %s)', what, u, t.value,
+                           coalesce(t.params->>'method', 'nema')));
+            end if;
+        else
+            select * into e from smf.alarm_phase_extreme(ph,
+                case when t.rule_code in ('a', 'b') then v when t.rule_code in ('f', 'g') then i else p end,
+                t.rule_code in ('b', 'g'));
+            lim := case when t.rule_code = 'd' then 0 else t.value end;
+            bad := case when t.rule_code in ('b', 'g') then e.value > lim else e.value < lim end;
+            if bad then
+                perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at,
+                    case when t.rule_code in ('d', 'e') then round(e.value, 3) else e.value end, lim,
+                    e.phase, 'instantaneous',
+                    format('%s of phase %s %s %s %s (0x14)', what, e.phase,
+                           case when t.rule_code in ('d', 'e') then round(e.value, 3) else e.value end,
+                           case when t.rule_code in ('b', 'g') then 'above' else 'below' end, lim));
+            end if;
+        end if;
+        if bad is false and t.rule_code::text = any (v_active) then
+            perform smf.alarm_clear(t.rule_code, p_meter, p_at);
+        end if;
     end loop;
 end
 $$;
 
 CREATE FUNCTION smf.alarm_eval_intervals(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
-    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
-    rec record;
+    k int;
 begin
-    for rec in
-        with span as (
-            select u.meter_id, u.lo, u.hi from unnest(p_meter, p_lo, p_hi) u(meter_id, lo, hi)
-        ), thr as (
-            select s.meter_id, s.lo, s.hi, t.rule_code, t.value, t.params
-            from span s cross join lateral smf.alarm_thresholds_of(s.meter_id, s.hi) t
-            where t.rule_code in ('a', 'b', 'c', 'f', 'g', 'h')
-        ), rows as (
-            select r.meter_id, r.ts,
-                   array[r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv]::numeric[] as v,
-                   array[r.current_a_ma, r.current_b_ma, r.current_c_ma]::numeric[] as i
-            from span s join smf.interval_reading r
-              on r.meter_id = s.meter_id and r.ts between s.lo and s.hi
-            where r.quality in ('measured', 'adjusted')
-              and exists (select 1 from thr where thr.meter_id = s.meter_id)
-              and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
-                               r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
-        ), m as (
-            select t.meter_id, t.rule_code, t.value as thr, x.ts,
-                   case t.rule_code
-                       when 'a' then (select min(y) from unnest(x.v) y) / 1000
-                       when 'b' then (select max(y) from unnest(x.v) y) / 1000
-                       when 'f' then (select min(y) from unnest(x.i) y) / 1000
-                       when 'g' then (select max(y) from unnest(x.i) y) / 1000
-                       when 'c' then smf.alarm_unbalance_pct(x.v, coalesce(t.params->>'method', 'nema'))
-                       else smf.alarm_unbalance_pct(x.i, coalesce(t.params->>'method', 'nema')) end as val
-            from thr t join rows x on x.meter_id = t.meter_id
-        ), flagged as (
-            select *, case when rule_code in ('a', 'f') then val < thr else val > thr end as bad
-            from m where val is not null
-        )
-        select meter_id, rule_code, min(thr) as thr,
-               min(ts) filter (where bad) as first_bad, max(ts) filter (where bad) as last_bad,
-               count(*) filter (where bad) as n_bad,
-               case when rule_code in ('a', 'f') then min(val) filter (where bad)
-                    else max(val) filter (where bad) end as worst,
-               max(ts) as newest, (array_agg(bad order by ts desc))[1] as newest_bad
-        from flagged group by meter_id, rule_code
-    loop
-        if rec.n_bad > 0 then
-            perform smf.alarm_raise(rec.rule_code, rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, rec.thr,
-                null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
-                    rec.n_bad, rec.first_bad, rec.last_bad, rec.worst,
-                    (select unit from smf.alarm_rule where code = rec.rule_code), rec.thr),
-                jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
-        end if;
-        if not rec.newest_bad then
-            perform smf.alarm_clear(rec.rule_code, rec.meter_id, rec.newest);
-        end if;
+    for k in 1 .. coalesce(cardinality(p_meter), 0) loop
+        perform smf.alarm_eval_meter_intervals(p_meter[k], p_lo[k], p_hi[k]);
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+    t record;
+    rec record;
+    t_a numeric;
+    t_b numeric;
+    t_c numeric;
+    t_f numeric;
+    t_g numeric;
+    t_h numeric;
+    m_c text := 'nema';
+    m_h text := 'nema';
+    v_k numeric;
+    v_basis text;
+    v_uc int;
+    v_modality text;
+    v_c_ponta numeric;
+    v_c_fora numeric;
+    v_floor numeric;
+    v_active text[];
+begin
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_hi) loop
+        case t.rule_code
+            when 'a' then t_a := t.value;
+            when 'b' then t_b := t.value;
+            when 'c' then t_c := t.value; m_c := coalesce(t.params->>'method', 'nema');
+            when 'f' then t_f := t.value;
+            when 'g' then t_g := t.value;
+            when 'h' then t_h := t.value; m_h := coalesce(t.params->>'method', 'nema');
+            when 'k' then v_k := t.value; v_basis := coalesce(t.params->>'basis', 'contracted_pct');
+            else null;
+        end case;
     end loop;
 
+    if num_nonnulls(t_a, t_b, t_c, t_f, t_g, t_h) > 0 then
+        for rec in
+            with x as (
+                select r.ts,
+                       r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
+                       r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
+                       r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic
+                from smf.interval_reading r
+                where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
+                  and r.quality in ('measured', 'adjusted')
+                  and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
+                                   r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
+            ), mx as (
+                select x.*, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
+                       least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
+                       case when num_nonnulls(va, vb, vc) >= 2
+                            then (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc) end as vmean,
+                       case when num_nonnulls(ia, ib, ic) >= 2
+                            then (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic) end as imean
+                from x
+            ), m as (
+                select rr.code, rr.lim, mx.ts,
+                       case rr.code
+                           when 'a' then mx.vmin::numeric when 'b' then mx.vmax::numeric
+                           when 'f' then mx.imin::numeric when 'g' then mx.imax::numeric
+                           when 'c' then case when mx.vmean > 0 then round((case when m_c = 'ieee' then mx.vmax - mx.vmin
+                               else greatest(abs(mx.va - mx.vmean), abs(mx.vb - mx.vmean), abs(mx.vc - mx.vmean)) end
+                               / mx.vmean * 100)::numeric, 3) end
+                           else case when mx.imean > 0 then round((case when m_h = 'ieee' then mx.imax - mx.imin
+                               else greatest(abs(mx.ia - mx.imean), abs(mx.ib - mx.imean), abs(mx.ic - mx.imean)) end
+                               / mx.imean * 100)::numeric, 3) end end as val
+                from mx cross join (values ('a', t_a), ('b', t_b), ('c', t_c), ('f', t_f),
+                                           ('g', t_g), ('h', t_h)) rr(code, lim)
+                where rr.lim is not null
+            ), flagged as (
+                select m.*, case when m.code in ('a', 'f') then m.val < m.lim else m.val > m.lim end as bad
+                from m where m.val is not null
+            )
+            select f.code, min(f.lim) as lim,
+                   min(f.ts) filter (where f.bad) as first_bad, max(f.ts) filter (where f.bad) as last_bad,
+                   count(*) filter (where f.bad) as n_bad,
+                   case when f.code in ('a', 'f') then min(f.val) filter (where f.bad)
+                        else max(f.val) filter (where f.bad) end as worst,
+                   max(f.ts) as newest
+            from flagged f group by f.code
+        loop
+            if rec.n_bad > 0 then
+                perform smf.alarm_raise(rec.code::char(1), p_meter, rec.first_bad, rec.last_bad, rec.worst, rec.lim,
+                    null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
+                        rec.n_bad, rec.first_bad, rec.last_bad, rec.worst,
+                        case when rec.code in ('a', 'b') then 'V' when rec.code in ('f', 'g') then 'A' else '%' end, rec.lim),
+                    jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
+            end if;
+            if (rec.last_bad is null or rec.last_bad < rec.newest)
+               and (rec.n_bad > 0 or rec.code = any (v_active)) then
+                perform smf.alarm_clear(rec.code::char(1), p_meter, rec.newest);
+            end if;
+        end loop;
+    end if;
+
+    if v_k is null then
+        return;
+    end if;
     -- k: 15-minute demand of the touched buckets against the threshold of the bucket's posto.
+    select cu.id, cu.modality, cu.contracted_demand_ponta_kw, cu.contracted_demand_fora_ponta_kw
+    into v_uc, v_modality, v_c_ponta, v_c_fora
+    from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    if v_basis <> 'kw' and v_uc is null then
+        return;
+    end if;
+    v_floor := case when v_basis = 'kw' then v_k
+                    else v_k / 100 * least(coalesce(v_c_fora, v_c_ponta), coalesce(v_c_ponta, v_c_fora)) end;
     for rec in
-        with span as (
-            select u.meter_id, u.lo, u.hi from unnest(p_meter, p_lo, p_hi) u(meter_id, lo, hi)
-        ), thr as (
-            select s.meter_id, s.lo, s.hi, t.value, coalesce(t.params->>'basis', 'contracted_pct') as basis,
-                   cu.id as uc_id, cu.modality, cu.contracted_demand_ponta_kw as c_ponta,
-                   cu.contracted_demand_fora_ponta_kw as c_fora
-            from span s cross join lateral smf.alarm_thresholds_of(s.meter_id, s.hi) t
-            join smf.consumer_unit cu on cu.main_meter_id = s.meter_id
-            where t.rule_code = 'k'
-        ), d as (
-            select t.meter_id, b.bucket, b.max_demand_kw as kw, t.value, t.basis, t.uc_id,
-                   t.modality, t.c_ponta, t.c_fora
-            from thr t join smf.rollup_15min b
-              on b.meter_id = t.meter_id and b.bucket >= time_bucket('15 minutes', t.lo) and b.bucket <= t.hi
-            where b.max_demand_kw is not null
+        with d as (
+            select b.bucket, b.max_demand_kw as kw
+            from smf.rollup_15min b
+            where b.meter_id = p_meter and b.bucket >= time_bucket('15 minutes', p_lo) and b.bucket <= p_hi
+              and b.max_demand_kw is not null
         ), lim as (
-            select d.*, case when d.basis = 'kw' then d.value
-                        else d.value / 100 * case
-                            when d.modality = 'azul' and d.c_ponta is not null
-                                 and least(d.c_ponta, d.c_fora) * d.value / 100 < d.kw
-                                 and (select l.demand_posto from smf.uc_quarter_labels(d.uc_id, d.bucket,
+            select d.*, case when v_basis = 'kw' then v_k
+                        else v_k / 100 * case
+                            when v_modality = 'azul' and v_c_ponta is not null and d.kw > v_floor
+                                 and (select l.demand_posto from smf.uc_quarter_labels(v_uc, d.bucket,
                                         d.bucket + interval '1 microsecond') l limit 1) = 'ponta'
-                            then d.c_ponta else coalesce(d.c_fora, d.c_ponta) end end as limit_kw
+                            then v_c_ponta else coalesce(v_c_fora, v_c_ponta) end end as limit_kw
             from d
-        ), flagged as (select *, kw > limit_kw as bad from lim where limit_kw is not null)
-        select meter_id, min(bucket) filter (where bad) as first_bad, max(bucket) filter (where bad) as last_bad,
-               count(*) filter (where bad) as n_bad, max(kw) filter (where bad) as worst,
-               (array_agg(limit_kw order by kw - limit_kw desc) filter (where bad))[1] as limit_kw,
-               max(bucket) as newest, (array_agg(bad order by bucket desc))[1] as newest_bad
-        from flagged group by meter_id
+        ), flagged as (select lim.*, lim.kw > lim.limit_kw as bad from lim where lim.limit_kw is not null)
+        select min(f.bucket) filter (where f.bad) as first_bad, max(f.bucket) filter (where f.bad) as last_bad,
+               count(*) filter (where f.bad) as n_bad, max(f.kw) filter (where f.bad) as worst,
+               (array_agg(f.limit_kw order by f.kw - f.limit_kw desc) filter (where f.bad))[1] as limit_kw,
+               max(f.bucket) as newest
+        from flagged f
     loop
         if rec.n_bad > 0 then
-            perform smf.alarm_raise('k', rec.meter_id, rec.first_bad, rec.last_bad, rec.worst, rec.limit_kw, null,
+            perform smf.alarm_raise('k', p_meter, rec.first_bad, rec.last_bad, rec.worst, round(rec.limit_kw, 3), null,
                 'interval', format('15-min demand %s kW above %s kW in %s interval(s) from %s to %s',
                     rec.worst, round(rec.limit_kw, 3), rec.n_bad, rec.first_bad, rec.last_bad),
                 jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
         end if;
-        if not rec.newest_bad then
-            perform smf.alarm_clear('k', rec.meter_id, rec.newest);
+        if rec.newest is not null and (rec.last_bad is null or rec.last_bad < rec.newest)
+           and ('k' = any (v_active) or rec.n_bad > 0) then
+            perform smf.alarm_clear('k', p_meter, rec.newest);
         end if;
     end loop;
 end
@@ -316,23 +384,35 @@ declare
     v_ok bigint;
     v_all bigint;
     v_pct numeric;
+    v_active text[];
 begin
-    if p_outcome = 'ok' then
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    if p_outcome = 'ok' and 'i' = any (v_active) then
         perform smf.alarm_clear('i', p_meter, p_at);
     end if;
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) where rule_code in ('j', 'm') loop
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) x where x.rule_code in ('j', 'm') loop
         if t.rule_code = 'j' and p_drift_s is not null then
-            perform smf.alarm_apply('j', p_meter, abs(p_drift_s) > t.value, p_at, p_drift_s, t.value,
-                null, 'poll', format('meter clock %s s off (limit %s s)', p_drift_s, t.value));
+            if abs(p_drift_s) > t.value then
+                perform smf.alarm_raise('j', p_meter, p_at, p_at, p_drift_s, t.value, null, 'poll',
+                    format('meter clock %s s off (limit %s s)', p_drift_s, t.value));
+            elsif 'j' = any (v_active) then
+                perform smf.alarm_clear('j', p_meter, p_at);
+            end if;
         elsif t.rule_code = 'm' then
-            select count(*) filter (where outcome = 'ok'), count(*) into v_ok, v_all
-            from smf.poll_attempt
-            where meter_id = p_meter and started_at >= v_day_start and started_at < v_day_start + interval '1 day';
+            select count(*) filter (where a.outcome = 'ok'), count(*) into v_ok, v_all
+            from smf.poll_attempt a
+            where a.meter_id = p_meter and a.started_at >= v_day_start
+              and a.started_at < v_day_start + interval '1 day';
             v_pct := round(100.0 * v_ok / nullif(v_all, 0), 1);
-            perform smf.alarm_apply('m', p_meter, v_pct < t.value, p_at, v_pct, t.value, null, 'poll',
-                format('daily connectivity %s %% (%s of %s sessions ok on %s) below %s %%', v_pct,
-                       v_ok, v_all, (p_at at time zone v_tz)::date, t.value),
-                jsonb_build_object('ok', v_ok, 'sessions', v_all, 'day', (p_at at time zone v_tz)::date));
+            if v_pct < t.value then
+                perform smf.alarm_raise('m', p_meter, p_at, p_at, v_pct, t.value, null, 'poll',
+                    format('daily connectivity %s %% (%s of %s sessions ok on %s) below %s %%', v_pct,
+                           v_ok, v_all, (p_at at time zone v_tz)::date, t.value),
+                    jsonb_build_object('ok', v_ok, 'sessions', v_all, 'day', (p_at at time zone v_tz)::date));
+            elsif 'm' = any (v_active) then
+                perform smf.alarm_clear('m', p_meter, p_at);
+            end if;
         end if;
     end loop;
 end
@@ -388,6 +468,9 @@ declare
     v_lo timestamptz[];
     v_hi timestamptz[];
 begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
     if to_regclass('pg_temp.ingest_touched') is null then
         return null;
     end if;
@@ -409,6 +492,9 @@ CREATE FUNCTION smf.alarm_on_instantaneous() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
     begin
         perform smf.alarm_eval_instantaneous(new.meter_id, new.at, new.values);
     exception when others then
@@ -423,6 +509,9 @@ CREATE FUNCTION smf.alarm_on_meter_event() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
     if new.kind <> 'serial_changed' then
         return null;
     end if;
@@ -445,6 +534,9 @@ CREATE FUNCTION smf.alarm_on_poll_attempt() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
     begin
         perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome, new.clock_drift_s);
     exception when others then
@@ -459,6 +551,9 @@ CREATE FUNCTION smf.alarm_on_status() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
     begin
         perform smf.alarm_eval_status(new.meter_id, new.at, new.battery_raw);
     exception when others then
@@ -469,11 +564,21 @@ end
 $$;
 
 CREATE FUNCTION smf.alarm_phase_extreme(p_names text[], p_vals numeric[], p_max boolean) RETURNS TABLE(phase text, value numeric)
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select n, v from unnest(p_names, p_vals) u(n, v) where v is not null
-    order by case when p_max then -v else v end limit 1
+declare
+    k int;
+begin
+    for k in 1 .. cardinality(p_vals) loop
+        if p_vals[k] is not null and (value is null or (p_max and p_vals[k] > value)
+                                      or (not p_max and p_vals[k] < value)) then
+            value := p_vals[k];
+            phase := p_names[k];
+        end if;
+    end loop;
+    return next;
+end
 $$;
 
 CREATE FUNCTION smf.alarm_raise(p_rule character, p_meter integer, p_first timestamp with time zone, p_last timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb, p_value_text text DEFAULT NULL::text, p_count integer DEFAULT 1) RETURNS bigint
@@ -484,7 +589,10 @@ declare
     v_id bigint;
     u record;
 begin
-    select * into u from smf.meter_uc(p_meter);
+    select cu.id as uc_id, cu.distributor_id into u
+    from smf.consumer_unit cu
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
     insert into smf.alarm as a (rule_code, meter_id, uc_id, distributor_id, opened_at, last_at,
         occurrences, value, value_text, threshold, phase, source, message, detail)
     values (p_rule, p_meter, u.uc_id, u.distributor_id, p_first, p_last, greatest(p_count, 1),
@@ -542,33 +650,53 @@ end
 $$;
 
 CREATE FUNCTION smf.alarm_thresholds_of(p_meter integer, p_at timestamp with time zone) RETURNS TABLE(rule_code character, value numeric, params jsonb, level text)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    with g as (select group_id from smf.meter_uc(p_meter)),
-    best as (
+declare
+    v_group int;
+begin
+    select gm.group_id into v_group
+    from smf.consumer_unit cu join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
+    return query
+    select b.rule_code, b.value, b.params, b.lvl from (
         select distinct on (t.rule_code) t.rule_code, t.value, t.params, t.enabled,
                case when t.meter_id is not null then 'meter'
-                    when t.group_id is not null then 'group' else 'default' end as level
+                    when t.group_id is not null then 'group' else 'default' end as lvl
         from smf.alarm_threshold t
         where t.valid_during @> p_at
-          and (t.meter_id = p_meter
-               or t.group_id = (select group_id from g)
+          and (t.meter_id = p_meter or t.group_id = v_group
                or (t.meter_id is null and t.group_id is null))
-        order by t.rule_code, (t.meter_id is null), (t.group_id is null)
-    )
-    select rule_code, value, params, level from best where enabled
+        order by t.rule_code, (t.meter_id is null), (t.group_id is null)) b
+    where b.enabled;
+end
 $$;
 
 CREATE FUNCTION smf.alarm_unbalance_pct(p_vals numeric[], p_method text DEFAULT 'nema'::text) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select case
-        when count(x) < 2 or avg(x) <= 0 then null
-        when p_method = 'ieee' then round((max(x) - min(x)) / avg(x) * 100, 3)
-        else round(max(abs(x - (select avg(y) from unnest(p_vals) y))) / avg(x) * 100, 3) end
-    from unnest(p_vals) x
+declare
+    a numeric := p_vals[1];
+    b numeric := p_vals[2];
+    c numeric := p_vals[3];
+    n int := num_nonnulls(p_vals[1], p_vals[2], p_vals[3]);
+    mean numeric;
+begin
+    if n < 2 then
+        return null;
+    end if;
+    mean := (coalesce(a, 0) + coalesce(b, 0) + coalesce(c, 0)) / n;
+    if mean <= 0 then
+        return null;
+    end if;
+    if p_method = 'ieee' then
+        return round((greatest(a, b, c) - least(a, b, c)) / mean * 100, 3);
+    end if;
+    return round(greatest(abs(a - mean), abs(b - mean), abs(c - mean)) / mean * 100, 3);
+end
 $$;
 
 CREATE FUNCTION smf.analog_columns() RETURNS text[]
@@ -3794,6 +3922,8 @@ ALTER TABLE ONLY smf.tariff
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
+
+CREATE INDEX alarm_active_by_meter ON smf.alarm USING btree (meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
 
 CREATE INDEX alarm_distributor_id_idx ON smf.alarm USING btree (distributor_id);
 

@@ -17,35 +17,57 @@ $$;
 
 -- alarm_thresholds_of: the threshold of every rule for meter p_meter at instant p_at (value in
 -- the rule's unit, params, and the level it comes from: meter, group or default). The most
--- specific valid row wins; a rule whose winning row is disabled is left out.
+-- specific valid row wins; a rule whose winning row is disabled is left out. (PL/pgSQL: its
+-- plans are cached per session, it runs on every read.)
 create or replace function smf.alarm_thresholds_of(p_meter int, p_at timestamptz)
 returns table (rule_code char(1), value numeric, params jsonb, level text)
-language sql stable set search_path = smf, pg_catalog as $$
-    with g as (select group_id from smf.meter_uc(p_meter)),
-    best as (
+language plpgsql stable set search_path = smf, pg_catalog as $$
+declare
+    v_group int;
+begin
+    select gm.group_id into v_group
+    from smf.consumer_unit cu join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
+    return query
+    select b.rule_code, b.value, b.params, b.lvl from (
         select distinct on (t.rule_code) t.rule_code, t.value, t.params, t.enabled,
                case when t.meter_id is not null then 'meter'
-                    when t.group_id is not null then 'group' else 'default' end as level
+                    when t.group_id is not null then 'group' else 'default' end as lvl
         from smf.alarm_threshold t
         where t.valid_during @> p_at
-          and (t.meter_id = p_meter
-               or t.group_id = (select group_id from g)
+          and (t.meter_id = p_meter or t.group_id = v_group
                or (t.meter_id is null and t.group_id is null))
-        order by t.rule_code, (t.meter_id is null), (t.group_id is null)
-    )
-    select rule_code, value, params, level from best where enabled
+        order by t.rule_code, (t.meter_id is null), (t.group_id is null)) b
+    where b.enabled;
+end
 $$;
 
 -- alarm_unbalance_pct: unbalance (%) of per-phase magnitudes p_vals (nulls ignored; needs two
 -- phases and a positive mean). nema: max |x - mean| / mean x 100; ieee: (max - min) / mean x 100.
+-- Rounded to 3 decimals.
 create or replace function smf.alarm_unbalance_pct(p_vals numeric[], p_method text default 'nema')
 returns numeric
-language sql immutable parallel safe set search_path = smf, pg_catalog as $$
-    select case
-        when count(x) < 2 or avg(x) <= 0 then null
-        when p_method = 'ieee' then round((max(x) - min(x)) / avg(x) * 100, 3)
-        else round(max(abs(x - (select avg(y) from unnest(p_vals) y))) / avg(x) * 100, 3) end
-    from unnest(p_vals) x
+language plpgsql immutable parallel safe set search_path = smf, pg_catalog as $$
+declare
+    a numeric := p_vals[1];
+    b numeric := p_vals[2];
+    c numeric := p_vals[3];
+    n int := num_nonnulls(p_vals[1], p_vals[2], p_vals[3]);
+    mean numeric;
+begin
+    if n < 2 then
+        return null;
+    end if;
+    mean := (coalesce(a, 0) + coalesce(b, 0) + coalesce(c, 0)) / n;
+    if mean <= 0 then
+        return null;
+    end if;
+    if p_method = 'ieee' then
+        return round((greatest(a, b, c) - least(a, b, c)) / mean * 100, 3);
+    end if;
+    return round(greatest(abs(a - mean), abs(b - mean), abs(c - mean)) / mean * 100, 3);
+end
 $$;
 
 -- alarm_raise: record a violation of rule p_rule on meter p_meter between p_first and p_last.
@@ -61,7 +83,10 @@ declare
     v_id bigint;
     u record;
 begin
-    select * into u from smf.meter_uc(p_meter);
+    select cu.id as uc_id, cu.distributor_id into u
+    from smf.consumer_unit cu
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
     insert into smf.alarm as a (rule_code, meter_id, uc_id, distributor_id, opened_at, last_at,
         occurrences, value, value_text, threshold, phase, source, message, detail)
     values (p_rule, p_meter, u.uc_id, u.distributor_id, p_first, p_last, greatest(p_count, 1),
@@ -83,11 +108,16 @@ $$;
 -- Data older than the last violation clears nothing. Returns the alarm id or null.
 create or replace function smf.alarm_clear(p_rule char(1), p_meter int, p_at timestamptz)
 returns bigint
-language sql volatile set search_path = smf, pg_catalog as $$
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_id bigint;
+begin
     update smf.alarm set state = 'cleared', cleared_at = p_at, updated_at = now()
     where rule_code = p_rule and meter_id = p_meter and state in ('open', 'acknowledged')
       and last_at <= p_at
-    returning id
+    returning id into v_id;
+    return v_id;
+end
 $$;
 
 -- alarm_apply: raise (p_violated true), clear (false) or leave (null) rule p_rule of a meter.

@@ -114,6 +114,7 @@ create table smf.alarm (
 );
 create unique index alarm_one_active on smf.alarm (rule_code, meter_id)
     where state in ('open', 'acknowledged');
+create index alarm_active_by_meter on smf.alarm (meter_id) where state in ('open', 'acknowledged');
 create index on smf.alarm (state, opened_at desc);
 create index on smf.alarm (uc_id);
 create index on smf.alarm (distributor_id);
