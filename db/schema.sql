@@ -163,50 +163,50 @@ CREATE FUNCTION smf.alarm_eval_instantaneous(p_meter integer, p_at timestamp wit
     AS $$
 declare
     t record;
-    ph text[] := array['A', 'B', 'C'];
     v numeric[] := array[(p_values->>'VA')::numeric, (p_values->>'VB')::numeric, (p_values->>'VC')::numeric];
     i numeric[] := array[(p_values->>'IA')::numeric, (p_values->>'IB')::numeric, (p_values->>'IC')::numeric];
     p numeric[];
     k numeric := case when coalesce((select s.value from smf.setting s where s.key = 'instantaneous_power_unit'), 'W') = 'kW'
                       then 1 else 0.001 end;
     v_active text[];
-    e record;
-    u numeric;
+    x numeric[];
+    val numeric;
+    ph text;
     lim numeric;
     bad boolean;
     what text;
+    n int;
 begin
-    p := array[(p_values->>'PA')::numeric * k, (p_values->>'PB')::numeric * k, (p_values->>'PC')::numeric * k];
+    p := array[round((p_values->>'PA')::numeric * k, 3), round((p_values->>'PB')::numeric * k, 3),
+               round((p_values->>'PC')::numeric * k, 3)];
     select coalesce(array_agg(a.rule_code::text), '{}') into v_active
     from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) x where x.rule_code between 'a' and 'h' loop
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) y where y.rule_code between 'a' and 'h' loop
         what := case when t.rule_code in ('a', 'b', 'c') then 'voltage' when t.rule_code in ('f', 'g', 'h') then 'current'
                      else 'active power' end;
+        x := case when t.rule_code in ('a', 'b', 'c') then v when t.rule_code in ('f', 'g', 'h') then i else p end;
+        lim := case when t.rule_code = 'd' then 0 else t.value end;
+        ph := null;
         if t.rule_code in ('c', 'h') then
-            u := smf.alarm_unbalance_pct(case when t.rule_code = 'c' then v else i end,
-                                         coalesce(t.params->>'method', 'nema'));
-            bad := u > t.value;
-            if bad then
-                perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at, u, t.value, null, 'instantaneous',
-                    format('%s unbalance %s %% above %s %% (0x14, %s)', what, u, t.value,
-                           coalesce(t.params->>'method', 'nema')));
-            end if;
-        else
-            select * into e from smf.alarm_phase_extreme(ph,
-                case when t.rule_code in ('a', 'b') then v when t.rule_code in ('f', 'g') then i else p end,
-                t.rule_code in ('b', 'g'));
-            lim := case when t.rule_code = 'd' then 0 else t.value end;
-            bad := case when t.rule_code in ('b', 'g') then e.value > lim else e.value < lim end;
-            if bad then
-                perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at,
-                    case when t.rule_code in ('d', 'e') then round(e.value, 3) else e.value end, lim,
-                    e.phase, 'instantaneous',
-                    format('%s of phase %s %s %s %s (0x14)', what, e.phase,
-                           case when t.rule_code in ('d', 'e') then round(e.value, 3) else e.value end,
-                           case when t.rule_code in ('b', 'g') then 'above' else 'below' end, lim));
-            end if;
+            val := smf.alarm_unbalance_pct(x, coalesce(t.params->>'method', 'nema'));
+        else  -- the extreme phase: lowest for a, d, e, f; highest for b, g
+            val := case when t.rule_code in ('b', 'g') then greatest(x[1], x[2], x[3]) else least(x[1], x[2], x[3]) end;
+            for n in 1 .. 3 loop
+                if x[n] = val then
+                    ph := (array['A', 'B', 'C'])[n];
+                    exit;
+                end if;
+            end loop;
         end if;
-        if bad is false and t.rule_code::text = any (v_active) then
+        bad := case when t.rule_code in ('b', 'c', 'g', 'h') then val > lim else val < lim end;
+        if bad then
+            perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at, val, lim, ph, 'instantaneous',
+                case when ph is null
+                     then format('%s unbalance %s %% above %s %% (0x14, %s)', what, val, lim,
+                                 coalesce(t.params->>'method', 'nema'))
+                     else format('%s of phase %s %s %s %s (0x14)', what, ph, val,
+                                 case when t.rule_code in ('b', 'g') then 'above' else 'below' end, lim) end);
+        elsif bad is false and t.rule_code::text = any (v_active) then
             perform smf.alarm_clear(t.rule_code, p_meter, p_at);
         end if;
     end loop;
@@ -250,6 +250,10 @@ declare
     v_c_fora numeric;
     v_floor numeric;
     v_active text[];
+    k int;
+    code text;
+    lim numeric;
+    worst numeric;
 begin
     select coalesce(array_agg(a.rule_code::text), '{}') into v_active
     from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
@@ -267,61 +271,64 @@ begin
     end loop;
 
     if num_nonnulls(t_a, t_b, t_c, t_f, t_g, t_h) > 0 then
-        for rec in
-            with x as (
-                select r.ts,
-                       r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
-                       r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
-                       r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic
-                from smf.interval_reading r
-                where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
-                  and r.quality in ('measured', 'adjusted')
-                  and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
-                                   r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
-            ), mx as (
-                select x.*, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
-                       least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
-                       case when num_nonnulls(va, vb, vc) >= 2
-                            then (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc) end as vmean,
-                       case when num_nonnulls(ia, ib, ic) >= 2
-                            then (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic) end as imean
-                from x
-            ), m as (
-                select rr.code, rr.lim, mx.ts,
-                       case rr.code
-                           when 'a' then mx.vmin::numeric when 'b' then mx.vmax::numeric
-                           when 'f' then mx.imin::numeric when 'g' then mx.imax::numeric
-                           when 'c' then case when mx.vmean > 0 then round((case when m_c = 'ieee' then mx.vmax - mx.vmin
-                               else greatest(abs(mx.va - mx.vmean), abs(mx.vb - mx.vmean), abs(mx.vc - mx.vmean)) end
-                               / mx.vmean * 100)::numeric, 3) end
-                           else case when mx.imean > 0 then round((case when m_h = 'ieee' then mx.imax - mx.imin
-                               else greatest(abs(mx.ia - mx.imean), abs(mx.ib - mx.imean), abs(mx.ic - mx.imean)) end
-                               / mx.imean * 100)::numeric, 3) end end as val
-                from mx cross join (values ('a', t_a), ('b', t_b), ('c', t_c), ('f', t_f),
-                                           ('g', t_g), ('h', t_h)) rr(code, lim)
-                where rr.lim is not null
-            ), flagged as (
-                select m.*, case when m.code in ('a', 'f') then m.val < m.lim else m.val > m.lim end as bad
-                from m where m.val is not null
-            )
-            select f.code, min(f.lim) as lim,
-                   min(f.ts) filter (where f.bad) as first_bad, max(f.ts) filter (where f.bad) as last_bad,
-                   count(*) filter (where f.bad) as n_bad,
-                   case when f.code in ('a', 'f') then min(f.val) filter (where f.bad)
-                        else max(f.val) filter (where f.bad) end as worst,
-                   max(f.ts) as newest
-            from flagged f group by f.code
-        loop
-            if rec.n_bad > 0 then
-                perform smf.alarm_raise(rec.code::char(1), p_meter, rec.first_bad, rec.last_bad, rec.worst, rec.lim,
+        -- one pass over the meter's intervals: per rule the first, last and worst violation and
+        -- how many, and the newest interval carrying the quantity (float8 arithmetic; values
+        -- rounded when stored on the alarm).
+        with x as (
+            select r.ts,
+                   r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
+                   r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
+                   r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic
+            from smf.interval_reading r
+            where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
+              and r.quality in ('measured', 'adjusted')
+              and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
+                               r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
+        ), mx as (
+            select x.ts, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
+                   least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
+                   case when num_nonnulls(va, vb, vc) >= 2 and coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0) > 0
+                        then case when m_c = 'ieee' then greatest(va, vb, vc) - least(va, vb, vc)
+                                  else greatest(abs(va - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)),
+                                                abs(vb - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)),
+                                                abs(vc - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc))) end
+                             * 100 / ((coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)) end as vunb,
+                   case when num_nonnulls(ia, ib, ic) >= 2 and coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0) > 0
+                        then case when m_h = 'ieee' then greatest(ia, ib, ic) - least(ia, ib, ic)
+                                  else greatest(abs(ia - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)),
+                                                abs(ib - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)),
+                                                abs(ic - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic))) end
+                             * 100 / ((coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)) end as iunb
+            from x
+        )
+        select
+            array[min(ts) filter (where vmin < t_a), min(ts) filter (where vmax > t_b), min(ts) filter (where vunb > t_c),
+                  min(ts) filter (where imin < t_f), min(ts) filter (where imax > t_g), min(ts) filter (where iunb > t_h)] as first_bad,
+            array[max(ts) filter (where vmin < t_a), max(ts) filter (where vmax > t_b), max(ts) filter (where vunb > t_c),
+                  max(ts) filter (where imin < t_f), max(ts) filter (where imax > t_g), max(ts) filter (where iunb > t_h)] as last_bad,
+            array[count(*) filter (where vmin < t_a), count(*) filter (where vmax > t_b), count(*) filter (where vunb > t_c),
+                  count(*) filter (where imin < t_f), count(*) filter (where imax > t_g), count(*) filter (where iunb > t_h)] as n_bad,
+            array[min(vmin) filter (where vmin < t_a), max(vmax) filter (where vmax > t_b), max(vunb) filter (where vunb > t_c),
+                  min(imin) filter (where imin < t_f), max(imax) filter (where imax > t_g), max(iunb) filter (where iunb > t_h)] as worst,
+            array[max(ts) filter (where vmin is not null), max(ts) filter (where vmax is not null), max(ts) filter (where vunb is not null),
+                  max(ts) filter (where imin is not null), max(ts) filter (where imax is not null), max(ts) filter (where iunb is not null)] as newest
+        into rec
+        from mx;
+        for k in 1 .. 6 loop
+            code := (array['a', 'b', 'c', 'f', 'g', 'h'])[k];
+            lim := (array[t_a, t_b, t_c, t_f, t_g, t_h])[k];
+            continue when lim is null or rec.newest[k] is null;
+            if rec.n_bad[k] > 0 then
+                worst := round(rec.worst[k]::numeric, 3);
+                perform smf.alarm_raise(code::char(1), p_meter, rec.first_bad[k], rec.last_bad[k], worst, lim,
                     null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
-                        rec.n_bad, rec.first_bad, rec.last_bad, rec.worst,
-                        case when rec.code in ('a', 'b') then 'V' when rec.code in ('f', 'g') then 'A' else '%' end, rec.lim),
-                    jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
+                        rec.n_bad[k], rec.first_bad[k], rec.last_bad[k], worst,
+                        case when code in ('a', 'b') then 'V' when code in ('f', 'g') then 'A' else '%' end, lim),
+                    jsonb_build_object('intervals', rec.n_bad[k]), null, rec.n_bad[k]::int);
             end if;
-            if (rec.last_bad is null or rec.last_bad < rec.newest)
-               and (rec.n_bad > 0 or rec.code = any (v_active)) then
-                perform smf.alarm_clear(rec.code::char(1), p_meter, rec.newest);
+            if (rec.last_bad[k] is null or rec.last_bad[k] < rec.newest[k])
+               and (rec.n_bad[k] > 0 or code = any (v_active)) then
+                perform smf.alarm_clear(code::char(1), p_meter, rec.newest[k]);
             end if;
         end loop;
     end if;
@@ -560,24 +567,6 @@ begin
         raise warning 'alarm evaluation of status of meter % failed: %', new.meter_id, sqlerrm;
     end;
     return null;
-end
-$$;
-
-CREATE FUNCTION smf.alarm_phase_extreme(p_names text[], p_vals numeric[], p_max boolean) RETURNS TABLE(phase text, value numeric)
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    k int;
-begin
-    for k in 1 .. cardinality(p_vals) loop
-        if p_vals[k] is not null and (value is null or (p_max and p_vals[k] > value)
-                                      or (not p_max and p_vals[k] < value)) then
-            value := p_vals[k];
-            phase := p_names[k];
-        end if;
-    end loop;
-    return next;
 end
 $$;
 
