@@ -224,8 +224,8 @@ def main() -> None:
     a, b = eval_only(s.url, r, DAY0 + timedelta(hours=23, minutes=30))
     tot = [x + y for x, y in zip(a, b, strict=True)]
     print(f"per read (96 intervals + 0x14 + session, {r} reads each, {alarms} alarms raised):")
-    print(f"  with alarm triggers:    {stats(on)}")
-    print(f"  without (baseline):     {stats(off)}")
+    print(f"  evaluation on:          {stats(on)}")
+    print(f"  evaluation off (base):  {stats(off)}")
     diff = statistics.mean(on) * 1000 - statistics.mean(off) * 1000
     print(f"  difference: {diff:+.2f} ms per read ({diff / (statistics.mean(off) * 1000):+.1%})")
     print(f"  evaluation alone, in the server, per read ({len(a)} rounds of {r} meters):")
@@ -244,7 +244,7 @@ def main() -> None:
     n_rows = args.meters * 96
     print(f"import of {args.meters} meters x 96 intervals ({n_rows} rows, 10 % with breaches):")
     print(
-        f"  with alarm triggers {res[True]:.2f} s, without {res[False]:.2f} s:"
+        f"  evaluation on {res[True]:.2f} s, off {res[False]:.2f} s:"
         f" evaluation {res[True] - res[False]:+.2f} s"
         f" ({(res[True] - res[False]) / res[False]:+.1%}),"
         f" {(res[True] - res[False]) / args.meters * 1000:+.2f} ms per meter"
