@@ -2668,7 +2668,7 @@ CREATE TABLE smf.meter_status_report (
 
 COMMENT ON TABLE smf.meter_status_report IS 'Health fields a read reports about the meter: battery octet 147 of 0x20/0x21 as read (raw; polarity unverified, rule l''s threshold says which code means bad).';
 
-CREATE VIEW smf.alarm_coverage AS
+CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
  WITH f AS (
          SELECT m.id AS meter_id,
             m.serial,
@@ -2815,7 +2815,7 @@ CREATE TABLE smf.consumer_unit (
 
 COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
 
-CREATE VIEW smf.alarm_sheet AS
+CREATE VIEW smf.alarm_sheet WITH (security_invoker='true') AS
  SELECT a.id,
     a.state,
     a.rule_code,
@@ -3015,7 +3015,7 @@ CREATE TABLE smf.meter_monitoring (
 
 COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
 
-CREATE VIEW smf.uc_directory AS
+CREATE VIEW smf.uc_directory WITH (security_invoker='true') AS
  SELECT cu.id AS uc_id,
     (cu.uc_code)::text AS uc_code,
     cu.customer_name,
@@ -3034,7 +3034,7 @@ CREATE VIEW smf.uc_directory AS
      JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
      LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
 
-CREATE VIEW smf.fleet_poll_health AS
+CREATE VIEW smf.fleet_poll_health WITH (security_invoker='true') AS
  SELECT m.id AS meter_id,
     m.serial,
     u.uc_code,
@@ -3367,7 +3367,7 @@ CREATE TABLE smf.poll_attempt (
 
 COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
 
-CREATE VIEW smf.meter_connectivity_daily AS
+CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='true') AS
  SELECT a.meter_id,
     m.serial,
     (date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()) AS day_start,

@@ -1,6 +1,8 @@
 -- Alarms (seed 003 §5.9): thresholds as data, the lifecycle of an alarm, the sheet and what
 -- cannot be evaluated. Evaluation itself (triggers on arriving data) is in 610_alarm_eval.sql.
--- Times are UTC timestamptz of the data (the violation), never of the evaluation.
+-- Times are UTC timestamptz of the data (the violation), never of the evaluation. Views are
+-- security_invoker, so row-level security on smf.alarm (an analyst's scope: uc_id,
+-- distributor_id) applies to whoever reads the sheet.
 
 -- meter_uc: the consumer unit a meter measures (as main or backup meter), its distributor and
 -- alarm group; no row for a meter without a UC.
@@ -220,7 +222,7 @@ $$;
 -- alarm_sheet: the permanent alarm sheet: every alarm with its UC (name and number), meter,
 -- rule, the violation's first and last time (UTC and local), the value against the threshold in
 -- the rule's unit, and the lifecycle fields. uc_id / distributor_id are the scope keys.
-create or replace view smf.alarm_sheet as
+create or replace view smf.alarm_sheet with (security_invoker = true) as
 select a.id, a.state, a.rule_code, r.name as rule_name, cu.uc_code::text as uc_code,
        cu.customer_name, m.serial as meter_serial, a.opened_at, a.last_at,
        a.opened_at at time zone smf.local_timezone() as opened_local,
@@ -235,7 +237,7 @@ left join smf.consumer_unit cu on cu.id = a.uc_id;
 -- alarm_coverage: per meter and rule, whether the rule can be evaluated for that meter, and
 -- why not (3-channel meters without 0x14 cannot report voltages or currents, import-only meters
 -- have no sessions ...), with the threshold in force now and its level.
-create or replace view smf.alarm_coverage as
+create or replace view smf.alarm_coverage with (security_invoker = true) as
 with f as (
     select m.id as meter_id, m.serial,
            m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v'] as has_v,

@@ -4,7 +4,7 @@
 
 -- uc_directory: one row per consumer unit: code, customer, distributor, modality, main meter and
 -- its channel count (the dashboards' UC picker and the all-UC screens).
-create or replace view smf.uc_directory as
+create or replace view smf.uc_directory with (security_invoker = true) as
 select cu.id as uc_id, cu.uc_code::text as uc_code, cu.customer_name, d.id as distributor_id,
        d.name as distributor, cu.modality, cu.tariff_group, cu.contracted_demand_ponta_kw,
        cu.contracted_demand_fora_ponta_kw, m.id as meter_id, m.serial as meter_serial, m.model,
@@ -94,7 +94,7 @@ $$;
 
 -- meter_connectivity_daily: per meter and local day with sessions: sessions, successful ones and
 -- the daily connectivity (%), the quantity of alarm rule m.
-create or replace view smf.meter_connectivity_daily as
+create or replace view smf.meter_connectivity_daily with (security_invoker = true) as
 select a.meter_id, m.serial,
        (date_trunc('day', a.started_at at time zone smf.local_timezone())
            at time zone smf.local_timezone()) as day_start,
@@ -106,7 +106,7 @@ group by a.meter_id, m.serial, 3;
 
 -- fleet_poll_health: per polled meter: UC, last session and outcome, last successful one,
 -- failures since, and whether it is under 15-minute monitoring now.
-create or replace view smf.fleet_poll_health as
+create or replace view smf.fleet_poll_health with (security_invoker = true) as
 select m.id as meter_id, m.serial, u.uc_code, u.customer_name, m.poll_schedule,
        h.last_attempt_at, h.last_outcome, h.last_ok_at, coalesce(h.failures_since_ok, 0) as failures_since_ok,
        exists (select 1 from smf.meter_monitoring mm where mm.meter_id = m.id
