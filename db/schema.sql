@@ -442,6 +442,27 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.alarm_group_assign(p_group text, p_uc_code text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_uc int := smf.uc_id(p_uc_code);
+    v_group int;
+begin
+    if coalesce(btrim(p_group), '') = '' then
+        raise exception using errcode = 'SMF02', message = 'alarm group name is empty';
+    end if;
+    insert into smf.alarm_group (name, distributor_id)
+    select p_group, cu.distributor_id from smf.consumer_unit cu where cu.id = v_uc
+    on conflict (name) do nothing;
+    select id into v_group from smf.alarm_group where name = p_group;
+    insert into smf.alarm_group_member (consumer_unit_id, group_id) values (v_uc, v_group)
+    on conflict (consumer_unit_id) do update set group_id = excluded.group_id;
+    return v_group;
+end
+$$;
+
 CREATE FUNCTION smf.alarm_notify() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
@@ -2694,10 +2715,10 @@ CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
     u.distributor_id,
     r.code AS rule_code,
     r.name AS rule_name,
-    t.value AS threshold,
-    t.level,
+    (((t.thr -> (r.code)::text) ->> 'value'::text))::numeric AS threshold,
+    ((t.thr -> (r.code)::text) ->> 'level'::text) AS level,
         CASE
-            WHEN (t.rule_code IS NULL) THEN 'not programmed'::text
+            WHEN (NOT (t.thr ? (r.code)::text)) THEN 'not programmed'::text
             WHEN ((r.quantity = 'voltage'::text) AND (NOT (f.has_v OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no voltage'::text, f.channels)
             WHEN ((r.quantity = 'current'::text) AND (NOT (f.has_i OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no current'::text, f.channels)
             WHEN ((r.quantity = 'power'::text) AND (NOT f.has_0x14)) THEN 'skipped: no 0x14 values (per-phase power)'::text
@@ -2707,14 +2728,10 @@ CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
             ELSE 'evaluated'::text
         END AS status
    FROM (((f
-     CROSS JOIN smf.alarm_rule r)
      LEFT JOIN LATERAL smf.meter_uc(f.meter_id) u(uc_id, distributor_id, group_id, uc_code, customer_name) ON (true))
-     LEFT JOIN LATERAL ( SELECT x.rule_code,
-            x.value,
-            x.params,
-            x.level
-           FROM smf.alarm_thresholds_of(f.meter_id, now()) x(rule_code, value, params, level)
-          WHERE (x.rule_code = r.code)) t ON (true));
+     CROSS JOIN LATERAL ( SELECT COALESCE(jsonb_object_agg(x.rule_code, jsonb_build_object('value', x.value, 'level', x.level)), '{}'::jsonb) AS thr
+           FROM smf.alarm_thresholds_of(f.meter_id, now()) x(rule_code, value, params, level)) t)
+     CROSS JOIN smf.alarm_rule r);
 
 CREATE TABLE smf.alarm_delivery (
     notification_id bigint NOT NULL,

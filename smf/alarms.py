@@ -5,6 +5,7 @@ smf alarms ack ID --comment TEXT [--by WHO]                  explicit acknowledg
 smf alarms close ID --comment TEXT [--by WHO]
 smf alarms rules [--set RULE VALUE [--meter SERIAL | --group NAME] [--from ISO] [--method M]
                   [--basis B] [--disable]]
+smf alarms group NAME --uc CODE [--uc CODE ...]              thresholds per group: rules --group
 smf alarms monitor SERIAL (--hours N | --until ISO) [--reason TEXT] | smf alarms monitor --list
 smf alarms notify [--url URL] [--once]                       deliver webhook notifications
 """
@@ -180,6 +181,16 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_group(args: argparse.Namespace) -> int:
+    from db import driver
+
+    with driver.connect() as conn:
+        for uc in args.uc:
+            gid = driver.run_scalar(conn, "alarm_group_assign", group=args.name, uc_code=uc)
+            print(f"UC {uc} in alarm group {args.name} ({gid})")
+    return 0
+
+
 def cmd_monitor(args: argparse.Namespace) -> int:
     from db import driver
 
@@ -264,6 +275,13 @@ def register(sub: Any) -> None:
     v.add_argument("--disable", action="store_true", help="switch the rule off at this level")
     v.add_argument("--by", default=who)
     v.set_defaults(func=_run(cmd_rules))
+
+    v = verbs.add_parser(
+        "group", help="put consumer units in an alarm group (thresholds per group)"
+    )
+    v.add_argument("name")
+    v.add_argument("--uc", action="append", required=True, help="UC code (repeat for more)")
+    v.set_defaults(func=_run(cmd_group))
 
     v = verbs.add_parser("monitor", help="15-minute monitoring of a point until an end time")
     v.add_argument("serial", nargs="?")

@@ -250,8 +250,9 @@ with f as (
     from smf.meter m where m.enabled
 )
 select f.meter_id, f.serial, u.uc_code, u.customer_name, u.uc_id, u.distributor_id, r.code as rule_code,
-       r.name as rule_name, t.value as threshold, t.level,
-       case when t.rule_code is null then 'not programmed'
+       r.name as rule_name, (t.thr -> r.code::text ->> 'value')::numeric as threshold,
+       t.thr -> r.code::text ->> 'level' as level,
+       case when not (t.thr ? r.code::text) then 'not programmed'
             when r.quantity = 'voltage' and not (f.has_v or f.has_0x14)
                 then format('skipped: %s-channel meter without 0x14 reports no voltage', f.channels)
             when r.quantity = 'current' and not (f.has_i or f.has_0x14)
@@ -266,10 +267,12 @@ select f.meter_id, f.serial, u.uc_code, u.customer_name, u.uc_id, u.distributor_
                 then 'skipped: no battery state reported yet'
             else 'evaluated' end as status
 from f
-cross join smf.alarm_rule r
 left join lateral smf.meter_uc(f.meter_id) u on true
-left join lateral (select * from smf.alarm_thresholds_of(f.meter_id, now()) x
-                   where x.rule_code = r.code) t on true;
+cross join lateral (  -- the thresholds in force now, looked up once per meter
+    select coalesce(jsonb_object_agg(x.rule_code, jsonb_build_object('value', x.value, 'level', x.level)),
+                    '{}') as thr
+    from smf.alarm_thresholds_of(f.meter_id, now()) x) t
+cross join smf.alarm_rule r;
 
 -- meters_due_monitoring: meters under 15-minute monitoring at p_now (seed 003 §5.9 b) whose last
 -- session started 15 minutes or more ago (or never): the poller reads each of them now.
@@ -352,5 +355,27 @@ begin
             coalesce(p_enabled, true), coalesce(p_by, current_user))
     returning id into v_id;
     return v_id;
+end
+$$;
+
+-- alarm_group_assign: put UC p_uc_code in alarm group p_group (created when missing, bound to
+-- the UC's distributor); a UC is in at most one group. Returns the group id.
+create or replace function smf.alarm_group_assign(p_group text, p_uc_code text)
+returns int
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_uc int := smf.uc_id(p_uc_code);
+    v_group int;
+begin
+    if coalesce(btrim(p_group), '') = '' then
+        raise exception using errcode = 'SMF02', message = 'alarm group name is empty';
+    end if;
+    insert into smf.alarm_group (name, distributor_id)
+    select p_group, cu.distributor_id from smf.consumer_unit cu where cu.id = v_uc
+    on conflict (name) do nothing;
+    select id into v_group from smf.alarm_group where name = p_group;
+    insert into smf.alarm_group_member (consumer_unit_id, group_id) values (v_uc, v_group)
+    on conflict (consumer_unit_id) do update set group_id = excluded.group_id;
+    return v_group;
 end
 $$;

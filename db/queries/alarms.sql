@@ -110,3 +110,6 @@ insert into smf.poll_attempt (meter_id, started_at, duration_ms, trigger, outcom
                               error_message)
 values (%(meter_id)s, %(at)s, 900, 'schedule', %(outcome)s, %(error_class)s, %(message)s)
 on conflict (meter_id, started_at) do nothing;
+
+-- name: alarm_group_assign
+select smf.alarm_group_assign(%(group)s::text, %(uc_code)s::text) as id;

@@ -49,6 +49,16 @@ def test_list_ack_close_rules_monitor(
     assert main(["alarms", "rules", "--set", "a", "200", "--meter", "A12"]) == 0
     out = capsys.readouterr().out
     assert "a minimum voltage" in out and "meter A12" in out and "(not programmed)" in out
+    uc2 = rows(url, "select uc_code from smf.consumer_unit where id = %s", cli_db["uc2"])[0]
+    assert main(["alarms", "group", "G-Sul", "--uc", uc, "--uc", uc2["uc_code"]]) == 0
+    assert main(["alarms", "rules", "--set", "b", "240", "--group", "G-Sul"]) == 0
+    assert "group G-Sul" in capsys.readouterr().out
+    thr = rows(
+        url,
+        "select value, level from smf.alarm_thresholds_of(%s, now()) where rule_code = 'b'",
+        cli_db["l3"],
+    )
+    assert thr == [{"value": 240, "level": "group"}]
     assert main(["alarms", "monitor", "A12", "--hours", "2", "--reason", "teste"]) == 0
     assert "A12" in capsys.readouterr().out
     assert rows(url, "select count(*) as n from smf.meter_monitoring")[0]["n"] == 1
