@@ -2009,11 +2009,13 @@ begin
         v_src := case when v_vang is null then 'voltage: ABC sequence' else 'voltage: meter' end;
         v_vang := coalesce(v_vang, e.nominal);
         v_shift := abs((v->>e.sk)::numeric);
-        if v_shift is null and v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
+        if v_shift is not null then
+            v_src := v_src || '; shift: meter';
+        elsif v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
             v_shift := abs(degrees(atan2(v_q, v_p)));  -- |phi| from P and Q
             v_src := v_src || '; shift: from P, Q';
         else
-            v_src := v_src || '; shift: meter';
+            v_src := v_src || '; shift: unknown (no shift, P or Q reported)';
         end if;
         if v_shift is not null and (v_q < 0 or (v_q is null and substr(coalesce(r.reactive_characteristic, ''), e.n, 1) = 'C')) then
             v_shift := -v_shift;  -- capacitive: the current leads
@@ -2689,6 +2691,32 @@ CREATE TABLE smf.meter_status_report (
 
 COMMENT ON TABLE smf.meter_status_report IS 'Health fields a read reports about the meter: battery octet 147 of 0x20/0x21 as read (raw; polarity unverified, rule l''s threshold says which code means bad).';
 
+CREATE TABLE smf.poll_attempt (
+    meter_id integer NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    trigger text NOT NULL,
+    attempt smallint DEFAULT 1 NOT NULL,
+    bytes_in bigint DEFAULT 0 NOT NULL,
+    bytes_out bigint DEFAULT 0 NOT NULL,
+    outcome text NOT NULL,
+    error_class text,
+    error_message text,
+    clock_drift_s numeric(10,1),
+    intervals_read integer DEFAULT 0 NOT NULL,
+    intervals_stored integer DEFAULT 0 NOT NULL,
+    batch_id integer,
+    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
+    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
+    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
+    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
+    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
+);
+
+COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
+
 CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
  WITH f AS (
          SELECT m.id AS meter_id,
@@ -2699,7 +2727,9 @@ CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
             (EXISTS ( SELECT 1
                    FROM smf.instantaneous_reading i
                   WHERE (i.meter_id = m.id))) AS has_0x14,
-            ((m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text)) AS polled,
+            (((m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text)) OR (EXISTS ( SELECT 1
+                   FROM smf.poll_attempt a
+                  WHERE (a.meter_id = m.id)))) AS polled,
             (EXISTS ( SELECT 1
                    FROM smf.meter_status_report s
                   WHERE (s.meter_id = m.id))) AS has_status,
@@ -2722,7 +2752,7 @@ CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
             WHEN ((r.quantity = 'voltage'::text) AND (NOT (f.has_v OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no voltage'::text, f.channels)
             WHEN ((r.quantity = 'current'::text) AND (NOT (f.has_i OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no current'::text, f.channels)
             WHEN ((r.quantity = 'power'::text) AND (NOT f.has_0x14)) THEN 'skipped: no 0x14 values (per-phase power)'::text
-            WHEN ((r.quantity = ANY (ARRAY['serial'::text, 'clock'::text, 'connectivity'::text])) AND (NOT f.polled)) THEN 'skipped: import-only meter (never polled)'::text
+            WHEN ((r.quantity = ANY (ARRAY['serial'::text, 'clock'::text, 'connectivity'::text])) AND (NOT f.polled)) THEN 'skipped: import-only meter (no sessions)'::text
             WHEN ((r.quantity = 'demand'::text) AND ((u.uc_id IS NULL) OR (NOT f.has_p))) THEN 'skipped: no consumer unit or no active channel'::text
             WHEN ((r.quantity = 'battery'::text) AND (NOT f.has_status)) THEN 'skipped: no battery state reported yet'::text
             ELSE 'evaluated'::text
@@ -3357,32 +3387,6 @@ CREATE TABLE smf.meter_alteration (
 );
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
-
-CREATE TABLE smf.poll_attempt (
-    meter_id integer NOT NULL,
-    started_at timestamp with time zone NOT NULL,
-    duration_ms integer NOT NULL,
-    trigger text NOT NULL,
-    attempt smallint DEFAULT 1 NOT NULL,
-    bytes_in bigint DEFAULT 0 NOT NULL,
-    bytes_out bigint DEFAULT 0 NOT NULL,
-    outcome text NOT NULL,
-    error_class text,
-    error_message text,
-    clock_drift_s numeric(10,1),
-    intervals_read integer DEFAULT 0 NOT NULL,
-    intervals_stored integer DEFAULT 0 NOT NULL,
-    batch_id integer,
-    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
-    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
-    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
-    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
-    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
-    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
-);
-
-COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
 
 CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='true') AS
  SELECT a.meter_id,

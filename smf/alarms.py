@@ -118,9 +118,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         _print_table(
             "Not evaluated (the meter cannot report the quantity)",
             [
-                {"meter": s["serial"], "UC": s["uc_code"] or "-", "rules": s["rules"]}
-                | {"why": s["status"].removeprefix("skipped: ")}
-                for s in skip
+                {
+                    "rules": r["rules"],
+                    "why": r["status"].removeprefix("skipped: "),
+                    "meters": r["meters"],
+                    "for example": r["examples"],
+                }
+                for r in skip
             ],
         )
     return 0

@@ -244,7 +244,8 @@ with f as (
            m.channel_map && array['current_a_a', 'current_b_a', 'current_c_a'] as has_i,
            'active_fwd_kwh' = any (m.channel_map) as has_p,
            exists (select 1 from smf.instantaneous_reading i where i.meter_id = m.id) as has_0x14,
-           m.transport is not null and m.protocol <> 'import_only' as polled,
+           (m.transport is not null and m.protocol <> 'import_only')
+               or exists (select 1 from smf.poll_attempt a where a.meter_id = m.id) as polled,
            exists (select 1 from smf.meter_status_report s where s.meter_id = m.id) as has_status,
            cardinality(m.channel_map) as channels
     from smf.meter m where m.enabled
@@ -260,7 +261,7 @@ select f.meter_id, f.serial, u.uc_code, u.customer_name, u.uc_id, u.distributor_
             when r.quantity = 'power' and not f.has_0x14
                 then 'skipped: no 0x14 values (per-phase power)'
             when r.quantity in ('serial', 'clock', 'connectivity') and not f.polled
-                then 'skipped: import-only meter (never polled)'
+                then 'skipped: import-only meter (no sessions)'
             when r.quantity = 'demand' and (u.uc_id is null or not f.has_p)
                 then 'skipped: no consumer unit or no active channel'
             when r.quantity = 'battery' and not f.has_status

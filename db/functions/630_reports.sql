@@ -159,11 +159,13 @@ begin
         v_src := case when v_vang is null then 'voltage: ABC sequence' else 'voltage: meter' end;
         v_vang := coalesce(v_vang, e.nominal);
         v_shift := abs((v->>e.sk)::numeric);
-        if v_shift is null and v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
+        if v_shift is not null then
+            v_src := v_src || '; shift: meter';
+        elsif v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
             v_shift := abs(degrees(atan2(v_q, v_p)));  -- |phi| from P and Q
             v_src := v_src || '; shift: from P, Q';
         else
-            v_src := v_src || '; shift: meter';
+            v_src := v_src || '; shift: unknown (no shift, P or Q reported)';
         end if;
         if v_shift is not null and (v_q < 0 or (v_q is null and substr(coalesce(r.reactive_characteristic, ''), e.n, 1) = 'C')) then
             v_shift := -v_shift;  -- capacitive: the current leads

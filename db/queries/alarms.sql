@@ -13,14 +13,22 @@ order by last_at desc, id desc
 limit %(limit)s;
 
 -- name: alarm_skipped
--- Rules that cannot be evaluated for a meter, with the reason (3-channel meters without 0x14 ...).
-select serial, uc_code, customer_name, string_agg(rule_code::text, ',' order by rule_code) as rules,
-       status
-from smf.alarm_coverage
-where status like 'skipped:%%'
-  and (%(uc_code)s::text is null or uc_code = %(uc_code)s::text)
-group by serial, uc_code, customer_name, status
-order by serial, status;
+-- Rules that cannot be evaluated, grouped by reason: which rules, why, how many meters, and the
+-- first meters (serial, UC) concerned (3-channel meters without 0x14, import-only meters ...).
+with per_meter as (
+    select serial, uc_code, string_agg(rule_code::text, ',' order by rule_code) as rules, status
+    from smf.alarm_coverage
+    where status like 'skipped:%%'
+      and (%(uc_code)s::text is null or uc_code = %(uc_code)s::text)
+    group by serial, uc_code, status
+)
+select rules, status, count(*) as meters,
+       array_to_string((array_agg(serial || coalesce(' (UC ' || uc_code || ')', '')
+                                  order by uc_code nulls last, serial))[1:3], ', ')
+           || case when count(*) > 3 then ', ...' else '' end as examples
+from per_meter
+group by rules, status
+order by rules, status;
 
 -- name: alarm_ack
 select smf.alarm_acknowledge(%(id)s, %(by)s, %(comment)s) as state;

@@ -317,7 +317,7 @@ def test_sheet_says_which_rules_a_3_channel_meter_cannot_report(reg: dict[str, A
     assert cov["c"] == "skipped: 3-channel meter without 0x14 reports no voltage"
     assert cov["h"] == "skipped: 3-channel meter without 0x14 reports no current"
     assert cov["d"] == "skipped: no 0x14 values (per-phase power)"
-    assert cov["j"] == "skipped: import-only meter (never polled)"
+    assert cov["j"] == "skipped: import-only meter (no sessions)"
     assert cov["k"] == "evaluated" and cov["a"] == "not programmed"
     a12 = {
         r["rule_code"]: r["status"]

@@ -244,3 +244,10 @@ def test_cli_reports_on_screen_and_csv(
     assert main(["reports", "phasors", "--all", "--svg", str(svg)]) == 0
     assert "Phasor analysis" in capsys.readouterr().out and svg.read_text().count('class="uc"') == 1
     assert main(["reports", "display"]) == 2
+
+
+def test_phasor_current_angle_unknown_without_shift_p_or_q(reg: dict[str, Any]) -> None:
+    insert_instant(reg["url"], reg["a12"], T0, VA=127, VB=127, VC=127, IA=10, IB=10, IC=10)
+    a = run(reg, "report_phasors", uc_code=reg["code1"], at=None)[0]
+    assert a["current_a"] == 10 and a["current_angle_deg"] is None
+    assert "shift: unknown" in a["angle_source"]
