@@ -278,28 +278,27 @@ begin
             select r.ts,
                    r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
                    r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
-                   r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic
+                   r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic,
+                   num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv) as vn,
+                   num_nonnulls(r.current_a_ma, r.current_b_ma, r.current_c_ma) as cn
             from smf.interval_reading r
             where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
               and r.quality in ('measured', 'adjusted')
               and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
                                r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
-        ), mx as (
-            select x.ts, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
-                   least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
-                   case when num_nonnulls(va, vb, vc) >= 2 and coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0) > 0
-                        then case when m_c = 'ieee' then greatest(va, vb, vc) - least(va, vb, vc)
-                                  else greatest(abs(va - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)),
-                                                abs(vb - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)),
-                                                abs(vc - (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc))) end
-                             * 100 / ((coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / num_nonnulls(va, vb, vc)) end as vunb,
-                   case when num_nonnulls(ia, ib, ic) >= 2 and coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0) > 0
-                        then case when m_h = 'ieee' then greatest(ia, ib, ic) - least(ia, ib, ic)
-                                  else greatest(abs(ia - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)),
-                                                abs(ib - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)),
-                                                abs(ic - (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic))) end
-                             * 100 / ((coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / num_nonnulls(ia, ib, ic)) end as iunb
+        ), xm as (
+            select x.*,
+                   case when vn >= 2 then (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / vn end as vmean,
+                   case when cn >= 2 then (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / cn end as imean
             from x
+        ), mx as (
+            select ts, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
+                   least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
+                   case when vmean > 0 then 100 / vmean * case when m_c = 'ieee' then greatest(va, vb, vc) - least(va, vb, vc)
+                        else greatest(abs(va - vmean), abs(vb - vmean), abs(vc - vmean)) end end as vunb,
+                   case when imean > 0 then 100 / imean * case when m_h = 'ieee' then greatest(ia, ib, ic) - least(ia, ib, ic)
+                        else greatest(abs(ia - imean), abs(ib - imean), abs(ic - imean)) end end as iunb
+            from xm
         )
         select
             array[min(ts) filter (where vmin < t_a), min(ts) filter (where vmax > t_b), min(ts) filter (where vunb > t_c),
