@@ -23,6 +23,7 @@ bench: setup  ## run the benchmarks, several minutes (they print figures; see be
 	@$(VENV)/python bench/poll.py
 	@$(VENV)/python bench/rules.py
 	@$(VENV)/python bench/api.py
+	@$(VENV)/python bench/alarms.py
 
 db-start: setup  ## start the local cluster
 	@$(SMF) db start

@@ -22,45 +22,31 @@ CREATE TYPE smf.submarket AS ENUM (
     'N'
 );
 
-CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE sql
+CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
+    select case p_code
+        when x'11'::int then 'session opening with password'
+        when x'12'::int then 'client code programmed'
+        when x'13'::int then 'string request'
+        when x'20'::int then 'demand reset (parameters read with reset)'
+        when x'21'::int then 'parameters read'
+        when x'22'::int then 'previous parameters read'
+        when x'23'::int then 'registers read'
+        when x'29'::int then 'date changed'
+        when x'30'::int then 'time changed'
+        when x'31'::int then 'demand interval changed'
+        when x'32'::int then 'holidays programmed'
+        when x'33'::int then 'multiplication constants changed'
+        when x'35'::int then 'tariff posts changed'
+        when x'63'::int then 'automatic demand reset programmed'
+        when x'64'::int then 'daylight saving programmed'
+        when x'66'::int then 'channel quantities changed'
+        when x'87'::int then 'installation code'
+        when x'98'::int then 'clock micro-adjustment'
+        when x'99'::int then 'fast program load' end
 $$;
-
-CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_account int := (select id from smf.account where name = p_name);
-    v_id int;
-begin
-    if v_account is null then
-        raise exception 'unknown account %', p_name using errcode = 'SMF04';
-    end if;
-    if p_kind = 'distributor' then
-        select id into v_id from smf.distributor where aneel_code = p_ref;
-    elsif p_kind = 'group' then
-        select id into v_id from smf.uc_group where name = p_ref;
-        if v_id is null then
-            insert into smf.uc_group (name) values (p_ref) returning id into v_id;
-        end if;
-    elsif p_kind = 'uc' then
-        select id into v_id from smf.consumer_unit where uc_code = p_ref;
-    else
-        raise exception 'scope kind must be distributor, group or uc, not %', p_kind
-            using errcode = 'SMF02';
-    end if;
-    if v_id is null then
-        raise exception 'unknown % %', p_kind, p_ref using errcode = 'SMF04';
-    end if;
-    insert into smf.account_scope (account_id, distributor_id, group_id, uc_id)
-    values (v_account, case when p_kind = 'distributor' then v_id end,
-            case when p_kind = 'group' then v_id end, case when p_kind = 'uc' then v_id end)
-    on conflict do nothing;
-end $$;
 
 CREATE FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text DEFAULT 'ccee'::text) RETURNS date
     LANGUAGE plpgsql STABLE
@@ -89,200 +75,645 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.alarm_acknowledge(p_id bigint, p_by text, p_comment text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    a smf.alarm;
+begin
+    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
+        raise exception using errcode = 'SMF02',
+            message = format('acknowledging alarm %s needs who and a comment', p_id);
+    end if;
+    select * into a from smf.alarm where id = p_id for update;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
+    end if;
+    if a.acknowledged_at is not null or a.state = 'closed' then
+        raise exception using errcode = 'SMF02',
+            message = format('alarm %s is already %s', p_id,
+                             case when a.state = 'closed' then 'closed' else 'acknowledged' end);
+    end if;
+    update smf.alarm set state = case when state = 'open' then 'acknowledged' else state end,
+        acknowledged_by = p_by, acknowledged_at = clock_timestamp(), ack_comment = p_comment,
+        updated_at = now()
+    where id = p_id returning state into a.state;
+    return a.state;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_apply(p_rule character, p_meter integer, p_violated boolean, p_at timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if p_violated then
+        perform smf.alarm_raise(p_rule, p_meter, p_at, p_at, p_value, p_threshold, p_phase,
+                                p_source, p_message, p_detail);
+    elsif not p_violated then
+        perform smf.alarm_clear(p_rule, p_meter, p_at);
+    end if;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_clear(p_rule character, p_meter integer, p_at timestamp with time zone) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_id bigint;
+begin
+    update smf.alarm set state = 'cleared', cleared_at = p_at, updated_at = now()
+    where rule_code = p_rule and meter_id = p_meter and state in ('open', 'acknowledged')
+      and last_at <= p_at
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_close(p_id bigint, p_by text, p_comment text) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_state text;
+begin
+    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
+        raise exception using errcode = 'SMF02',
+            message = format('closing alarm %s needs who and a comment', p_id);
+    end if;
+    select state into v_state from smf.alarm where id = p_id for update;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
+    end if;
+    if v_state = 'closed' then
+        raise exception using errcode = 'SMF02', message = format('alarm %s is already closed', p_id);
+    end if;
+    update smf.alarm set state = 'closed', closed_by = p_by, closed_at = clock_timestamp(),
+        close_comment = p_comment, updated_at = now()
+    where id = p_id;
+    return 'closed';
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_instantaneous(p_meter integer, p_at timestamp with time zone, p_values jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+    v numeric[] := array[(p_values->>'VA')::numeric, (p_values->>'VB')::numeric, (p_values->>'VC')::numeric];
+    i numeric[] := array[(p_values->>'IA')::numeric, (p_values->>'IB')::numeric, (p_values->>'IC')::numeric];
+    p numeric[];
+    k numeric := case when coalesce((select s.value from smf.setting s where s.key = 'instantaneous_power_unit'), 'W') = 'kW'
+                      then 1 else 0.001 end;
+    v_active text[];
+    x numeric[];
+    val numeric;
+    ph text;
+    lim numeric;
+    bad boolean;
+    what text;
+    n int;
+begin
+    p := array[round((p_values->>'PA')::numeric * k, 3), round((p_values->>'PB')::numeric * k, 3),
+               round((p_values->>'PC')::numeric * k, 3)];
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) y where y.rule_code between 'a' and 'h' loop
+        what := case when t.rule_code in ('a', 'b', 'c') then 'voltage' when t.rule_code in ('f', 'g', 'h') then 'current'
+                     else 'active power' end;
+        x := case when t.rule_code in ('a', 'b', 'c') then v when t.rule_code in ('f', 'g', 'h') then i else p end;
+        lim := case when t.rule_code = 'd' then 0 else t.value end;
+        ph := null;
+        if t.rule_code in ('c', 'h') then
+            val := smf.alarm_unbalance_pct(x, coalesce(t.params->>'method', 'nema'));
+        else  -- the extreme phase: lowest for a, d, e, f; highest for b, g
+            val := case when t.rule_code in ('b', 'g') then greatest(x[1], x[2], x[3]) else least(x[1], x[2], x[3]) end;
+            for n in 1 .. 3 loop
+                if x[n] = val then
+                    ph := (array['A', 'B', 'C'])[n];
+                    exit;
+                end if;
+            end loop;
+        end if;
+        bad := case when t.rule_code in ('b', 'c', 'g', 'h') then val > lim else val < lim end;
+        if bad then
+            perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at, val, lim, ph, 'instantaneous',
+                case when ph is null
+                     then format('%s unbalance %s %% above %s %% (0x14, %s)', what, val, lim,
+                                 coalesce(t.params->>'method', 'nema'))
+                     else format('%s of phase %s %s %s %s (0x14)', what, ph, val,
+                                 case when t.rule_code in ('b', 'g') then 'above' else 'below' end, lim) end);
+        elsif bad is false and t.rule_code::text = any (v_active) then
+            perform smf.alarm_clear(t.rule_code, p_meter, p_at);
+        end if;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_intervals(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    k int;
+begin
+    for k in 1 .. coalesce(cardinality(p_meter), 0) loop
+        perform smf.alarm_eval_meter_intervals(p_meter[k], p_lo[k], p_hi[k]);
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+declare
+    t record;
+    rec record;
+    t_a numeric;
+    t_b numeric;
+    t_c numeric;
+    t_f numeric;
+    t_g numeric;
+    t_h numeric;
+    m_c text := 'nema';
+    m_h text := 'nema';
+    v_k numeric;
+    v_basis text;
+    v_uc int;
+    v_modality text;
+    v_c_ponta numeric;
+    v_c_fora numeric;
+    v_floor numeric;
+    v_active text[];
+    k int;
+    code text;
+    lim numeric;
+    worst numeric;
+begin
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_hi) loop
+        case t.rule_code
+            when 'a' then t_a := t.value;
+            when 'b' then t_b := t.value;
+            when 'c' then t_c := t.value; m_c := coalesce(t.params->>'method', 'nema');
+            when 'f' then t_f := t.value;
+            when 'g' then t_g := t.value;
+            when 'h' then t_h := t.value; m_h := coalesce(t.params->>'method', 'nema');
+            when 'k' then v_k := t.value; v_basis := coalesce(t.params->>'basis', 'contracted_pct');
+            else null;
+        end case;
+    end loop;
+
+    if num_nonnulls(t_a, t_b, t_c, t_f, t_g, t_h) > 0 then
+        -- one pass over the meter's intervals: per rule the first, last and worst violation and
+        -- how many, and the newest interval carrying the quantity (float8 arithmetic; values
+        -- rounded when stored on the alarm).
+        with x as (
+            select r.ts,
+                   r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
+                   r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
+                   r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic,
+                   num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv) as vn,
+                   num_nonnulls(r.current_a_ma, r.current_b_ma, r.current_c_ma) as cn
+            from smf.interval_reading r
+            where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
+              and r.quality in ('measured', 'adjusted')
+              and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
+                               r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
+        ), xm as (
+            select x.*,
+                   case when vn >= 2 then (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / vn end as vmean,
+                   case when cn >= 2 then (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / cn end as imean
+            from x
+        ), mx as (
+            select ts, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
+                   least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
+                   case when vmean > 0 then 100 / vmean * case when m_c = 'ieee' then greatest(va, vb, vc) - least(va, vb, vc)
+                        else greatest(abs(va - vmean), abs(vb - vmean), abs(vc - vmean)) end end as vunb,
+                   case when imean > 0 then 100 / imean * case when m_h = 'ieee' then greatest(ia, ib, ic) - least(ia, ib, ic)
+                        else greatest(abs(ia - imean), abs(ib - imean), abs(ic - imean)) end end as iunb
+            from xm
+        )
+        select
+            array[min(ts) filter (where vmin < t_a), min(ts) filter (where vmax > t_b), min(ts) filter (where vunb > t_c),
+                  min(ts) filter (where imin < t_f), min(ts) filter (where imax > t_g), min(ts) filter (where iunb > t_h)] as first_bad,
+            array[max(ts) filter (where vmin < t_a), max(ts) filter (where vmax > t_b), max(ts) filter (where vunb > t_c),
+                  max(ts) filter (where imin < t_f), max(ts) filter (where imax > t_g), max(ts) filter (where iunb > t_h)] as last_bad,
+            array[count(*) filter (where vmin < t_a), count(*) filter (where vmax > t_b), count(*) filter (where vunb > t_c),
+                  count(*) filter (where imin < t_f), count(*) filter (where imax > t_g), count(*) filter (where iunb > t_h)] as n_bad,
+            array[min(vmin) filter (where vmin < t_a), max(vmax) filter (where vmax > t_b), max(vunb) filter (where vunb > t_c),
+                  min(imin) filter (where imin < t_f), max(imax) filter (where imax > t_g), max(iunb) filter (where iunb > t_h)] as worst,
+            array[max(ts) filter (where vmin is not null), max(ts) filter (where vmax is not null), max(ts) filter (where vunb is not null),
+                  max(ts) filter (where imin is not null), max(ts) filter (where imax is not null), max(ts) filter (where iunb is not null)] as newest
+        into rec
+        from mx;
+        for k in 1 .. 6 loop
+            code := (array['a', 'b', 'c', 'f', 'g', 'h'])[k];
+            lim := (array[t_a, t_b, t_c, t_f, t_g, t_h])[k];
+            continue when lim is null or rec.newest[k] is null;
+            if rec.n_bad[k] > 0 then
+                worst := round(rec.worst[k]::numeric, 3);
+                perform smf.alarm_raise(code::char(1), p_meter, rec.first_bad[k], rec.last_bad[k], worst, lim,
+                    null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
+                        rec.n_bad[k], rec.first_bad[k], rec.last_bad[k], worst,
+                        case when code in ('a', 'b') then 'V' when code in ('f', 'g') then 'A' else '%' end, lim),
+                    jsonb_build_object('intervals', rec.n_bad[k]), null, rec.n_bad[k]::int);
+            end if;
+            if (rec.last_bad[k] is null or rec.last_bad[k] < rec.newest[k])
+               and (rec.n_bad[k] > 0 or code = any (v_active)) then
+                perform smf.alarm_clear(code::char(1), p_meter, rec.newest[k]);
+            end if;
+        end loop;
+    end if;
+
+    if v_k is null then
+        return;
+    end if;
+    -- k: 15-minute demand of the touched buckets against the threshold of the bucket's posto.
+    select cu.id, cu.modality, cu.contracted_demand_ponta_kw, cu.contracted_demand_fora_ponta_kw
+    into v_uc, v_modality, v_c_ponta, v_c_fora
+    from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    if v_basis <> 'kw' and v_uc is null then
+        return;
+    end if;
+    v_floor := case when v_basis = 'kw' then v_k
+                    else v_k / 100 * least(coalesce(v_c_fora, v_c_ponta), coalesce(v_c_ponta, v_c_fora)) end;
+    for rec in
+        with d as (
+            select b.bucket, b.max_demand_kw as kw
+            from smf.rollup_15min b
+            where b.meter_id = p_meter and b.bucket >= time_bucket('15 minutes', p_lo) and b.bucket <= p_hi
+              and b.max_demand_kw is not null
+        ), lim as (
+            select d.*, case when v_basis = 'kw' then v_k
+                        else v_k / 100 * case
+                            when v_modality = 'azul' and v_c_ponta is not null and d.kw > v_floor
+                                 and (select l.demand_posto from smf.uc_quarter_labels(v_uc, d.bucket,
+                                        d.bucket + interval '1 microsecond') l limit 1) = 'ponta'
+                            then v_c_ponta else coalesce(v_c_fora, v_c_ponta) end end as limit_kw
+            from d
+        ), flagged as (select lim.*, lim.kw > lim.limit_kw as bad from lim where lim.limit_kw is not null)
+        select min(f.bucket) filter (where f.bad) as first_bad, max(f.bucket) filter (where f.bad) as last_bad,
+               count(*) filter (where f.bad) as n_bad, max(f.kw) filter (where f.bad) as worst,
+               (array_agg(f.limit_kw order by f.kw - f.limit_kw desc) filter (where f.bad))[1] as limit_kw,
+               max(f.bucket) as newest
+        from flagged f
+    loop
+        if rec.n_bad > 0 then
+            perform smf.alarm_raise('k', p_meter, rec.first_bad, rec.last_bad, rec.worst, round(rec.limit_kw, 3), null,
+                'interval', format('15-min demand %s kW above %s kW in %s interval(s) from %s to %s',
+                    rec.worst, round(rec.limit_kw, 3), rec.n_bad, rec.first_bad, rec.last_bad),
+                jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
+        end if;
+        if rec.newest is not null and (rec.last_bad is null or rec.last_bad < rec.newest)
+           and ('k' = any (v_active) or rec.n_bad > 0) then
+            perform smf.alarm_clear('k', p_meter, rec.newest);
+        end if;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_poll(p_meter integer, p_at timestamp with time zone, p_outcome text, p_drift_s numeric) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+    v_tz text := smf.local_timezone();
+    v_day_start timestamptz := date_trunc('day', p_at at time zone v_tz) at time zone v_tz;
+    v_ok bigint;
+    v_all bigint;
+    v_pct numeric;
+    v_active text[];
+begin
+    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
+    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
+    if p_outcome = 'ok' and 'i' = any (v_active) then
+        perform smf.alarm_clear('i', p_meter, p_at);
+    end if;
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) x where x.rule_code in ('j', 'm') loop
+        if t.rule_code = 'j' and p_drift_s is not null then
+            if abs(p_drift_s) > t.value then
+                perform smf.alarm_raise('j', p_meter, p_at, p_at, p_drift_s, t.value, null, 'poll',
+                    format('meter clock %s s off (limit %s s)', p_drift_s, t.value));
+            elsif 'j' = any (v_active) then
+                perform smf.alarm_clear('j', p_meter, p_at);
+            end if;
+        elsif t.rule_code = 'm' then
+            select count(*) filter (where a.outcome = 'ok'), count(*) into v_ok, v_all
+            from smf.poll_attempt a
+            where a.meter_id = p_meter and a.started_at >= v_day_start
+              and a.started_at < v_day_start + interval '1 day';
+            v_pct := round(100.0 * v_ok / nullif(v_all, 0), 1);
+            if v_pct < t.value then
+                perform smf.alarm_raise('m', p_meter, p_at, p_at, v_pct, t.value, null, 'poll',
+                    format('daily connectivity %s %% (%s of %s sessions ok on %s) below %s %%', v_pct,
+                           v_ok, v_all, (p_at at time zone v_tz)::date, t.value),
+                    jsonb_build_object('ok', v_ok, 'sessions', v_all, 'day', (p_at at time zone v_tz)::date));
+            elsif 'm' = any (v_active) then
+                perform smf.alarm_clear('m', p_meter, p_at);
+            end if;
+        end if;
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_eval_status(p_meter integer, p_at timestamp with time zone, p_battery smallint) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    t record;
+begin
+    if p_battery is null then
+        return;
+    end if;
+    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) where rule_code = 'l' loop
+        perform smf.alarm_apply('l', p_meter, p_battery = t.value, p_at, p_battery, t.value, null,
+            'status', format('meter reports battery code %s (bad = %s)', p_battery, t.value));
+    end loop;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_group_assign(p_group text, p_uc_code text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_uc int := smf.uc_id(p_uc_code);
+    v_group int;
+begin
+    if coalesce(btrim(p_group), '') = '' then
+        raise exception using errcode = 'SMF02', message = 'alarm group name is empty';
+    end if;
+    insert into smf.alarm_group (name, distributor_id)
+    select p_group, cu.distributor_id from smf.consumer_unit cu where cu.id = v_uc
+    on conflict (name) do nothing;
+    select id into v_group from smf.alarm_group where name = p_group;
+    insert into smf.alarm_group_member (consumer_unit_id, group_id) values (v_uc, v_group)
+    on conflict (consumer_unit_id) do update set group_id = excluded.group_id;
+    return v_group;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_notify() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_event text;
+begin
+    if tg_op = 'INSERT' then
+        v_event := 'opened';
+    elsif new.state = 'closed' and old.state <> 'closed' then
+        v_event := 'closed';
+    elsif new.state = 'cleared' and old.state <> 'cleared' then
+        v_event := 'cleared';
+    elsif new.acknowledged_at is not null and old.acknowledged_at is null then
+        v_event := 'acknowledged';
+    end if;
+    if v_event is not null then
+        insert into smf.alarm_notification (alarm_id, event) values (new.id, v_event);
+        perform pg_notify('smf_alarm', new.id::text);
+    end if;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_batch_finished() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_m int[];
+    v_lo timestamptz[];
+    v_hi timestamptz[];
+begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
+    if to_regclass('pg_temp.ingest_touched') is null then
+        return null;
+    end if;
+    begin
+        execute 'select array_agg(meter_id), array_agg(lo), array_agg(hi) from pg_temp.ingest_touched'
+            into v_m, v_lo, v_hi;
+        if v_m is not null then
+            perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
+        end if;
+    exception when others then
+        raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_instantaneous() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
+    begin
+        perform smf.alarm_eval_instantaneous(new.meter_id, new.at, new.values);
+    exception when others then
+        raise warning 'alarm evaluation of 0x14 of meter % at % failed: %', new.meter_id, new.at, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_meter_event() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
+    if new.kind <> 'serial_changed' then
+        return null;
+    end if;
+    begin
+        if exists (select 1 from smf.alarm_thresholds_of(new.meter_id, new.at) where rule_code = 'i') then
+            perform smf.alarm_raise('i', new.meter_id, new.at, new.at, null, null, null, 'event',
+                new.message, new.detail,
+                coalesce(new.detail->>'found', '?') || ' (registered '
+                    || (select serial from smf.meter where id = new.meter_id) || ')');
+        end if;
+    exception when others then
+        raise warning 'alarm evaluation of event % of meter % failed: %', new.kind, new.meter_id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_poll_attempt() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
+    begin
+        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome, new.clock_drift_s);
+    exception when others then
+        raise warning 'alarm evaluation of session of meter % at % failed: %', new.meter_id, new.started_at, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_on_status() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if current_setting('smf.alarm_evaluation', true) = 'off' then
+        return null;
+    end if;
+    begin
+        perform smf.alarm_eval_status(new.meter_id, new.at, new.battery_raw);
+    exception when others then
+        raise warning 'alarm evaluation of status of meter % failed: %', new.meter_id, sqlerrm;
+    end;
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_raise(p_rule character, p_meter integer, p_first timestamp with time zone, p_last timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb, p_value_text text DEFAULT NULL::text, p_count integer DEFAULT 1) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_id bigint;
+    u record;
+begin
+    select cu.id as uc_id, cu.distributor_id into u
+    from smf.consumer_unit cu
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
+    insert into smf.alarm as a (rule_code, meter_id, uc_id, distributor_id, opened_at, last_at,
+        occurrences, value, value_text, threshold, phase, source, message, detail)
+    values (p_rule, p_meter, u.uc_id, u.distributor_id, p_first, p_last, greatest(p_count, 1),
+        p_value, p_value_text, p_threshold, p_phase, p_source, p_message, p_detail)
+    on conflict (rule_code, meter_id) where state in ('open', 'acknowledged') do update
+        set last_at = greatest(a.last_at, excluded.last_at),
+            opened_at = least(a.opened_at, excluded.opened_at),
+            occurrences = a.occurrences + excluded.occurrences,
+            value = excluded.value, value_text = excluded.value_text,
+            threshold = excluded.threshold, phase = excluded.phase, source = excluded.source,
+            message = excluded.message, detail = excluded.detail, updated_at = now()
+    returning a.id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_set_threshold(p_rule text, p_value numeric, p_params jsonb, p_enabled boolean, p_meter_serial text, p_group_name text, p_from timestamp with time zone, p_by text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_group int;
+    v_from timestamptz := coalesce(p_from, now());
+    v_id int;
+begin
+    if not exists (select 1 from smf.alarm_rule where code = p_rule) then
+        raise exception using errcode = 'SMF02', message = format('no alarm rule %s (a to m)', p_rule);
+    end if;
+    if p_meter_serial is not null then
+        select id into v_meter from smf.meter where serial = p_meter_serial;
+        if not found then
+            raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_meter_serial);
+        end if;
+    elsif p_group_name is not null then
+        select id into v_group from smf.alarm_group where name = p_group_name;
+        if not found then
+            raise exception using errcode = 'SMF04', message = format('no alarm group %s', p_group_name);
+        end if;
+    end if;
+    update smf.alarm_threshold set valid_during = tstzrange(lower(valid_during), v_from)
+    where rule_code = p_rule and meter_id is not distinct from v_meter
+      and group_id is not distinct from v_group and valid_during @> v_from
+      and (lower(valid_during) is null or lower(valid_during) < v_from);
+    delete from smf.alarm_threshold
+    where rule_code = p_rule and meter_id is not distinct from v_meter
+      and group_id is not distinct from v_group and lower(valid_during) >= v_from;
+    insert into smf.alarm_threshold (rule_code, meter_id, group_id, valid_during, value, params,
+                                     enabled, created_by)
+    values (p_rule, v_meter, v_group, tstzrange(v_from, null), p_value, coalesce(p_params, '{}'),
+            coalesce(p_enabled, true), coalesce(p_by, current_user))
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_thresholds_of(p_meter integer, p_at timestamp with time zone) RETURNS TABLE(rule_code character, value numeric, params jsonb, level text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_group int;
+begin
+    select gm.group_id into v_group
+    from smf.consumer_unit cu join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc limit 1;
+    return query
+    select b.rule_code, b.value, b.params, b.lvl from (
+        select distinct on (t.rule_code) t.rule_code, t.value, t.params, t.enabled,
+               case when t.meter_id is not null then 'meter'
+                    when t.group_id is not null then 'group' else 'default' end as lvl
+        from smf.alarm_threshold t
+        where t.valid_during @> p_at
+          and (t.meter_id = p_meter or t.group_id = v_group
+               or (t.meter_id is null and t.group_id is null))
+        order by t.rule_code, (t.meter_id is null), (t.group_id is null)) b
+    where b.enabled;
+end
+$$;
+
+CREATE FUNCTION smf.alarm_unbalance_pct(p_vals numeric[], p_method text DEFAULT 'nema'::text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    a numeric := p_vals[1];
+    b numeric := p_vals[2];
+    c numeric := p_vals[3];
+    n int := num_nonnulls(p_vals[1], p_vals[2], p_vals[3]);
+    mean numeric;
+begin
+    if n < 2 then
+        return null;
+    end if;
+    mean := (coalesce(a, 0) + coalesce(b, 0) + coalesce(c, 0)) / n;
+    if mean <= 0 then
+        return null;
+    end if;
+    if p_method = 'ieee' then
+        return round((greatest(a, b, c) - least(a, b, c)) / mean * 100, 3);
+    end if;
+    return round(greatest(abs(a - mean), abs(b - mean), abs(c - mean)) / mean * 100, 3);
+end
+$$;
+
 CREATE FUNCTION smf.analog_columns() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
     AS $$
     select array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma']
 $$;
-
-CREATE FUNCTION smf.api_bucket_quality(p_measured integer, p_adjusted integer, p_estimated integer, p_expected integer) RETURNS text
-    LANGUAGE sql IMMUTABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when p_measured + p_adjusted + p_estimated < p_expected then 'missing'
-                when p_estimated > 0 then 'estimated'
-                when p_adjusted > 0 then 'adjusted'
-                else 'measured' end
-$$;
-
-CREATE FUNCTION smf.api_channel_divisors(p_meter integer, p_pulses boolean) RETURNS numeric[]
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_map text[];
-    v_const numeric[];
-    v_serial text;
-    names constant text[] := array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
-        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
-        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a'];
-begin
-    select channel_map, channel_constants, serial into v_map, v_const, v_serial
-    from smf.meter where id = p_meter;
-    if not p_pulses then
-        return array_fill(1::numeric, array[12]);
-    end if;
-    if v_const is null then
-        raise exception 'meter % has no channel constants: pulses are unavailable, ask units=engineering',
-            v_serial using errcode = 'SMF02';
-    end if;
-    return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
-end $$;
-
-CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_account int := (select id from smf.account where name = p_name and disabled_at is null);
-begin
-    if v_account is null then
-        raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
-    end if;
-    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
-end $$;
-
-CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select a.id, a.name, a.role, k.hash
-    from smf.api_key k join smf.account a on a.id = k.account_id
-    where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
-$$;
-
-CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
-    LANGUAGE sql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with r as (
-        update smf.api_key k set revoked_at = now()
-        where k.revoked_at is null
-          and (k.id = p_ref or k.account_id = (select id from smf.account where name = p_ref))
-        returning 1)
-    select count(*)::int from r
-$$;
-
-CREATE FUNCTION smf.api_search(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(uc_code text, customer_name text, distributor_aneel_code text, distributor_name text, main_meter_serial text, backup_meter_serial text, retired_at timestamp with time zone)
-    LANGUAGE sql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
-                          as pat)
-    select u.uc_code::text, u.customer_name, d.aneel_code::text, d.name, mm.serial, bm.serial,
-           u.retired_at
-    from q, smf.consumer_unit u
-    join smf.distributor d on d.id = u.distributor_id
-    left join smf.meter mm on mm.id = u.main_meter_id
-    left join smf.meter bm on bm.id = u.backup_meter_id
-    where u.customer_name ilike '%' || q.pat || '%'
-       or u.uc_code::text ilike q.pat || '%'
-       or mm.serial ilike q.pat || '%'
-       or bm.serial ilike q.pat || '%'
-    order by u.uc_code
-    limit p_limit offset p_offset
-$$;
-
-CREATE FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(serial text, manufacturer text, model text, uc_code text, retired_at timestamp with time zone)
-    LANGUAGE sql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
-                          as pat)
-    select m.serial, m.manufacturer, m.model,
-           (select u.uc_code::text from smf.consumer_unit u
-            where m.id in (u.main_meter_id, u.backup_meter_id) order by u.id limit 1),
-           m.retired_at
-    from q, smf.meter m
-    where m.serial ilike q.pat || '%'
-    order by m.serial
-    limit p_limit offset p_offset
-$$;
-
-CREATE FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd double precision, active_rev double precision, reactive_ind_fwd double precision, reactive_ind_rev double precision, reactive_cap_fwd double precision, reactive_cap_rev double precision, voltage_a double precision, voltage_b double precision, voltage_c double precision, current_a double precision, current_b double precision, current_c double precision, quality text, completeness_pct double precision)
-    LANGUAGE plpgsql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    -- what a stored integer (Wh, varh, mV, mA) is divided by: 1000 for engineering units, the
-    -- channel constant x 1000 for pulses (both exact in double precision for usual constants)
-    d float8[] := array(select (x * 1000)::float8
-                        from unnest(smf.api_channel_divisors(p_meter, p_pulses)) with ordinality u(x, n)
-                        order by n);
-begin
-    if p_resolution = '5m' then
-        return query
-        select r.ts, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
-               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
-               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
-               r.voltage_a_mv::float8 / d[7], r.voltage_b_mv::float8 / d[8],
-               r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
-               r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
-               r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
-        order by r.ts;
-    elsif p_resolution in ('15m', '1h') then
-        return query
-        select r.bucket, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
-               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
-               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
-               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0)::float8 / d[7],
-               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0)::float8 / d[8],
-               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0)::float8 / d[9],
-               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0)::float8 / d[10],
-               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0)::float8 / d[11],
-               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
-               smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
-               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
-        from (select * from smf.rollup_15min x
-              where p_resolution = '15m' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to
-              union all
-              select * from smf.rollup_hour x
-              where p_resolution = '1h' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to) r
-        order by r.bucket;
-    elsif p_resolution in ('1d', '1mo') then
-        -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
-        -- meter's interval, so a day with no data at its start or end is not 100 % complete
-        return query
-        select b.start_at, x.afwd::float8 / d[1], x.arev::float8 / d[2],
-               x.rif::float8 / d[3], x.rir::float8 / d[4], x.rcf::float8 / d[5],
-               x.rcr::float8 / d[6], x.va::float8 / d[7], x.vb::float8 / d[8],
-               x.vc::float8 / d[9], x.ia::float8 / d[10], x.ib::float8 / d[11],
-               x.ic::float8 / d[12],
-               smf.api_bucket_quality(x.n_meas::int, x.n_adj::int, x.n_est::int, b.expected),
-               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)::float8
-        from (select g.b, sum(r.active_fwd_wh) as afwd, sum(r.active_rev_wh) as arev,
-                     sum(r.reactive_ind_fwd_varh) as rif, sum(r.reactive_ind_rev_varh) as rir,
-                     sum(r.reactive_cap_fwd_varh) as rcf, sum(r.reactive_cap_rev_varh) as rcr,
-                     sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) as va,
-                     sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) as vb,
-                     sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) as vc,
-                     sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) as ia,
-                     sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) as ib,
-                     sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
-                     sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
-                     sum(r.n_estimated) as n_est
-              from smf.rollup_15min r,
-                   lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
-                                              r.bucket at time zone p_tz) as b) g
-              where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
-              group by g.b) x,
-             lateral (select x.b at time zone p_tz as start_at,
-                             (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'
-                                                             else interval '1 month' end)
-                                                  at time zone p_tz) - (x.b at time zone p_tz))
-                              / 60 / (select m.interval_minutes from smf.meter m where m.id = p_meter)
-                             )::int as expected) b
-        order by x.b;
-    else
-        raise exception 'resolution must be 5m, 15m, 1h, 1d or 1mo, not %', p_resolution
-            using errcode = 'SMF02';
-    end if;
-end $$;
 
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
@@ -443,6 +874,13 @@ CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, descri
     order by 4, 1
 $$;
 
+CREATE FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mode text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when p_mode = 'units' then 1 else nullif(p_k[array_position(p_map, p_q)], 0) end
+$$;
+
 CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -578,25 +1016,6 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     from d
     order by 1 desc, 2 desc
 $$;
-
-CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-begin
-    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
-        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
-    end if;
-    if p_verifier not like 'SCRAM-SHA-256$%' then
-        raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
-    end if;
-    if exists (select 1 from pg_roles where rolname = p_role) then
-        execute format('alter role %I login password %L', p_role, p_verifier);
-    else
-        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
-    end if;
-    execute format('grant smf_reader to %I', p_role);
-end $_$;
 
 CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1129,26 +1548,6 @@ CREATE FUNCTION smf.local_timezone() RETURNS text
     select coalesce((select value from smf.setting where key = 'local_timezone'), 'America/Sao_Paulo')
 $$;
 
-CREATE FUNCTION smf.login_blocked(p_source text, p_max integer DEFAULT 10, p_window interval DEFAULT '00:05:00'::interval) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((
-        select greatest(1, ceil(extract(epoch from (min(at) + p_window - clock_timestamp())))::int)
-        from (select at from smf.login_failure
-              where source = p_source and at > clock_timestamp() - p_window
-              order by at desc limit p_max) f
-        having count(*) >= p_max), 0)
-$$;
-
-CREATE FUNCTION smf.login_failed(p_source text) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    delete from smf.login_failure where at < clock_timestamp() - interval '1 day';
-    insert into smf.login_failure (source, at) values (p_source, clock_timestamp());
-$$;
-
 CREATE FUNCTION smf.m_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1264,6 +1663,55 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.meter_uc(p_meter integer) RETURNS TABLE(uc_id integer, distributor_id integer, group_id integer, uc_code text, customer_name text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select cu.id, cu.distributor_id, gm.group_id, cu.uc_code::text, cu.customer_name
+    from smf.consumer_unit cu
+    left join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
+    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
+    order by (cu.main_meter_id = p_meter) desc
+    limit 1
+$$;
+
+CREATE FUNCTION smf.meters_due_monitoring(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(meter_id integer, serial text, ends_at timestamp with time zone, last_attempt_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.id, m.serial, max(mm.ends_at), la.at
+    from smf.meter_monitoring mm
+    join smf.meter m on m.id = mm.meter_id and m.enabled
+    left join lateral (select max(a.started_at) as at from smf.poll_attempt a
+                       where a.meter_id = m.id and a.started_at > p_now - interval '1 day') la on true
+    where mm.starts_at <= p_now and mm.ends_at > p_now
+      and (la.at is null or la.at <= p_now - interval '15 minutes')
+    group by m.id, m.serial, la.at
+    order by la.at nulls first, m.id
+$$;
+
+CREATE FUNCTION smf.monitoring_start(p_serial text, p_until timestamp with time zone, p_by text, p_reason text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_id int;
+begin
+    select id into v_meter from smf.meter where serial = p_serial;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
+    end if;
+    if p_until <= now() then
+        raise exception using errcode = 'SMF02',
+            message = format('monitoring end %s is not in the future', p_until);
+    end if;
+    insert into smf.meter_monitoring (meter_id, ends_at, requested_by, reason)
+    values (v_meter, p_until, coalesce(p_by, current_user), p_reason) returning id into v_id;
+    return v_id;
+end
+$$;
+
 CREATE FUNCTION smf.ms_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1336,6 +1784,18 @@ CREATE FUNCTION smf.musd_hours_of(p_uc integer, p_month date, p_factor numeric, 
     ) h
     cross join (select p_factor * cu.musd_kw * 1 as kwh from smf.consumer_unit cu where cu.id = p_uc) lim
     order by h.hour_ts
+$$;
+
+CREATE FUNCTION smf.phasor_connection(p_values jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case
+        when p_values->>'VA' is not null and p_values->>'VB' is not null and p_values->>'VC' is not null
+             and coalesce((p_values->>'VB')::numeric, 0) > 0 then 'wye_3_element'
+        when p_values->>'IB' is null or coalesce((p_values->>'IB')::numeric, 0) = 0
+             and coalesce((p_values->>'VB')::numeric, 0) = 0 then 'delta_2_element'
+        else 'delta_3_element' end
 $$;
 
 CREATE FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) RETURNS TABLE(local_ts timestamp without time zone, posto text, demand_posto text, reactive_window text, reservado boolean)
@@ -1413,88 +1873,171 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.principal() RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select a.id
-    from smf.account a
-    where a.disabled_at is null
-      and (a.db_role = session_user
-           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
-               and a.id = nullif(current_setting('smf.principal', true), '')::int))
-    order by (a.db_role = session_user) desc nulls last
-    limit 1
-$$;
-
-CREATE FUNCTION smf.principal_role() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select role from smf.account where id = smf.principal()
-$$;
-
-CREATE FUNCTION smf.read_request_claim(p_holder text, p_limit integer DEFAULT 10, p_stale interval DEFAULT '00:10:00'::interval) RETURNS TABLE(id bigint, meter_id integer, serial text, kind text, requested_at timestamp with time zone)
-    LANGUAGE sql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with c as (
-        select r.id from smf.read_request r
-        where r.status = 'queued'
-           or (r.status = 'running' and r.claimed_at < clock_timestamp() - p_stale)
-        order by r.requested_at, r.id
-        limit p_limit
-        for update skip locked),
-    u as (
-        update smf.read_request r
-        set status = 'running', claimed_by = p_holder, claimed_at = clock_timestamp()
-        from c where r.id = c.id
-        returning r.id, r.meter_id, r.kind, r.requested_at)
-    select u.id, u.meter_id, m.serial, u.kind, u.requested_at
-    from u join smf.meter m on m.id = u.meter_id
-    order by u.requested_at, u.id
-$$;
-
-CREATE FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb DEFAULT NULL::jsonb, p_error text DEFAULT NULL::text) RETURNS boolean
-    LANGUAGE sql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    update smf.read_request
-    set status = case when p_ok then 'done' else 'failed' end,
-        finished_at = clock_timestamp(), result = p_result, error = p_error
-    where id = p_id and claimed_by = p_holder and status = 'running'
-    returning true
-$$;
-
-CREATE FUNCTION smf.read_request_enqueue(p_serial text, p_kind text, p_account integer) RETURNS bigint
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter smf.meter;
-    v_id bigint;
-begin
-    select * into v_meter from smf.meter where serial = p_serial;
-    if not found then
-        raise exception 'unknown meter %', p_serial using errcode = 'SMF04';
-    end if;
-    if v_meter.retired_at is not null then
-        raise exception 'meter % is retired', p_serial using errcode = 'SMF02';
-    end if;
-    insert into smf.read_request (meter_id, kind, requested_by)
-    values (v_meter.id, p_kind, p_account) returning id into v_id;
-    perform pg_notify('smf_read_request', v_id::text);
-    return v_id;
-end $$;
-
-CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, serial text, kind text, status text, requested_at timestamp with time zone, claimed_at timestamp with time zone, finished_at timestamp with time zone, result jsonb, error text)
+CREATE FUNCTION smf.report_alterations(p_uc_code text, p_n integer DEFAULT 16) RETURNS TABLE(at timestamp with time zone, command_hex text, command text, reader_serial text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select r.id, m.serial, r.kind, r.status, r.requested_at, r.claimed_at, r.finished_at,
-           r.result, r.error
-    from smf.read_request r join smf.meter m on m.id = r.meter_id
-    where r.id = p_id
+    select a.at, '0x' || upper(lpad(to_hex(a.command_code::int), 2, '0')),
+           coalesce(smf.abnt_command_name(a.command_code), 'not catalogued'), a.reader_serial
+    from smf.meter_alteration a
+    where a.meter_id = smf.uc_main_meter(p_uc_code)
+    order by a.at desc, a.command_code
+    limit p_n
+$$;
+
+CREATE FUNCTION smf.report_display(p_uc_code text) RETURNS TABLE(item integer, code text, label text, value numeric, unit text, at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with m as (select smf.uc_main_meter(p_uc_code) as id),
+    reg as (
+        select rr.* from m, smf.register_reading rr
+        where rr.meter_id = m.id and rr.period = 'current'
+          and rr.at = (select max(at) from smf.register_reading x where x.meter_id = m.id and x.period = 'current')
+    ),
+    names(n, code, label) as (values
+        (1, 'total', 'total'), (2, 'ponta', 'ponta'), (3, 'ufer_ponta', 'UFER / reverse ponta'),
+        (4, 'fora_ponta', 'fora de ponta'), (5, 'ufer_fora_ponta', 'UFER / reverse fora de ponta'),
+        (6, 'reservado', 'reservado'), (7, 'ufer_reservado', 'UFER / reverse reservado')),
+    dnames(n, code, label) as (values
+        (1, 'last_interval', 'demand, last interval'), (2, 'max_ponta', 'maximum demand ponta'),
+        (3, 'dmcr_ponta', 'DMCR / reverse demand ponta'), (4, 'max_fora_ponta', 'maximum demand fora de ponta'),
+        (5, 'dmcr_fora_ponta', 'DMCR / reverse demand fora de ponta'), (6, 'max_reservado', 'maximum demand reservado'),
+        (7, 'dmcr_reservado', 'DMCR / reverse demand reservado')),
+    inst as (
+        select i.at, i."values" as v from m, smf.instantaneous_reading i
+        where i.meter_id = m.id order by i.at desc limit 1
+    ),
+    items as (
+        select reg.channel * 100 + n.n as item, format('c%s.%s', reg.channel, n.code) as code,
+               format('channel %s: %s', reg.channel, n.label) as label, reg.registers[n.n]::numeric as value,
+               'register digits' as unit, reg.at
+        from reg cross join names n
+        union all
+        select reg.channel * 100 + 10 + n.n, format('c%s.d.%s', reg.channel, n.code),
+               format('channel %s: %s', reg.channel, n.label), reg.demands[n.n]::numeric, 'demand digits', reg.at
+        from reg cross join dnames n
+        union all
+        select 1000 + x.n, x.k, x.label, round((inst.v->>x.k)::numeric * x.f, 3), x.unit, inst.at
+        from inst cross join (values
+            (1, 'VA', 'voltage A', 'V', 1.0), (2, 'VB', 'voltage B', 'V', 1.0), (3, 'VC', 'voltage C', 'V', 1.0),
+            (4, 'IA', 'current A', 'A', 1.0), (5, 'IB', 'current B', 'A', 1.0), (6, 'IC', 'current C', 'A', 1.0),
+            (7, 'P3', 'active power 3-phase', 'kW',
+                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
+            (8, 'Q3', 'reactive power 3-phase', 'kvar',
+                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
+            (9, 'cos3', 'power factor 3-phase', '', 1.0), (10, 'frequency', 'frequency', 'Hz', 1.0)) x(n, k, label, unit, f)
+        where inst.v->>x.k is not null
+    )
+    select * from items order by item
+$$;
+
+CREATE FUNCTION smf.report_outages(p_uc_code text, p_n integer DEFAULT 20) RETURNS TABLE(start_at timestamp with time zone, end_at timestamp with time zone, duration_s numeric, source text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int := smf.uc_main_meter(p_uc_code);
+    v_step interval;
+begin
+    if p_n is null or p_n < 1 then
+        raise exception using errcode = 'SMF02', message = format('report_outages: n %s is not positive', p_n);
+    end if;
+    if exists (select 1 from smf.meter_outage o where o.meter_id = v_meter) then
+        return query
+        select o.start_at, o.end_at, extract(epoch from o.end_at - o.start_at), 'meter'::text
+        from smf.meter_outage o where o.meter_id = v_meter order by o.start_at desc limit p_n;
+        return;
+    end if;
+    select make_interval(mins => m.interval_minutes) into v_step from smf.meter m where m.id = v_meter;
+    return query
+    select g.prev + v_step, g.ts, extract(epoch from g.ts - (g.prev + v_step)), 'gaps'::text
+    from (select r.ts, lag(r.ts) over (order by r.ts) as prev
+          from smf.interval_reading r
+          where r.meter_id = v_meter and r.quality <> 'missing') g
+    where g.ts - g.prev > v_step
+    order by g.ts desc limit p_n;
+end
+$$;
+
+CREATE FUNCTION smf.report_phasors(p_uc_code text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(uc_code text, customer_name text, meter_serial text, at timestamp with time zone, connection text, element text, voltage_v numeric, voltage_angle_deg numeric, current_a numeric, current_angle_deg numeric, shift_deg numeric, p_kw numeric, q_kvar numeric, s_kva numeric, power_factor numeric, angle_source text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int := smf.uc_main_meter(p_uc_code);
+    r record;
+    v jsonb;
+    k numeric := case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW'
+                      then 1 else 0.001 end;
+    conn text;
+    e record;
+    v_shift numeric;
+    v_vang numeric;
+    v_p numeric;
+    v_q numeric;
+    v_src text;
+begin
+    select i.at, i."values", i.reactive_characteristic into r
+    from smf.instantaneous_reading i
+    where i.meter_id = v_meter and (p_at is null or i.at <= p_at)
+    order by i.at desc limit 1;
+    if not found then
+        raise exception using errcode = 'SMF04',
+            message = format('UC %s: no 0x14 (instantaneous) reading%s', p_uc_code,
+                             case when p_at is null then '' else ' at or before ' || p_at end);
+    end if;
+    v := r."values";
+    conn := smf.phasor_connection(v);
+    for e in
+        select * from (values
+            ('wye_3_element', 1, 'A', 'VA', 'IA', 'PA', 'QA', 'phase_shift_A', 'Vangle_A', 0::numeric),
+            ('wye_3_element', 2, 'B', 'VB', 'IB', 'PB', 'QB', 'phase_shift_B', 'Vangle_B', -120),
+            ('wye_3_element', 3, 'C', 'VC', 'IC', 'PC', 'QC', 'phase_shift_C', 'Vangle_C', 120),
+            ('delta_2_element', 1, '1 (V_AB, I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
+            ('delta_2_element', 2, '2 (V_CB, I_C)', 'VBC', 'IC', 'PC', 'QC', 'phase_shift_C', null, 90),
+            ('delta_3_element', 1, 'AB (I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
+            ('delta_3_element', 2, 'BC (I_B)', 'VBC', 'IB', 'PB', 'QB', 'phase_shift_B', null, -90),
+            ('delta_3_element', 3, 'CA (I_C)', 'VCA', 'IC', 'PC', 'QC', 'phase_shift_C', null, 150)
+        ) x(c, n, label, vk, ik, pk, qk, sk, ak, nominal)
+        where x.c = conn order by x.n
+    loop
+        v_p := round((v->>e.pk)::numeric * k, 3);
+        v_q := round((v->>e.qk)::numeric * k, 3);
+        v_vang := (v->>e.ak)::numeric;
+        v_src := case when v_vang is null then 'voltage: ABC sequence' else 'voltage: meter' end;
+        v_vang := coalesce(v_vang, e.nominal);
+        v_shift := abs((v->>e.sk)::numeric);
+        if v_shift is not null then
+            v_src := v_src || '; shift: meter';
+        elsif v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
+            v_shift := abs(degrees(atan2(v_q, v_p)));  -- |phi| from P and Q
+            v_src := v_src || '; shift: from P, Q';
+        else
+            v_src := v_src || '; shift: unknown (no shift, P or Q reported)';
+        end if;
+        if v_shift is not null and (v_q < 0 or (v_q is null and substr(coalesce(r.reactive_characteristic, ''), e.n, 1) = 'C')) then
+            v_shift := -v_shift;  -- capacitive: the current leads
+        end if;
+        element := e.label;
+        voltage_v := round((v->>e.vk)::numeric, 2);
+        voltage_angle_deg := round(v_vang, 1);
+        current_a := round((v->>e.ik)::numeric, 3);
+        current_angle_deg := round(v_vang - v_shift, 1);
+        shift_deg := round(v_shift, 1);
+        p_kw := v_p;
+        q_kvar := v_q;
+        s_kva := round(sqrt(v_p ^ 2 + v_q ^ 2), 3);
+        power_factor := round(v_p / nullif(sqrt(v_p ^ 2 + v_q ^ 2), 0), 4);
+        angle_source := v_src;
+        uc_code := p_uc_code;
+        select cu.customer_name, m.serial into customer_name, meter_serial
+        from smf.consumer_unit cu join smf.meter m on m.id = v_meter where cu.id = smf.uc_id(p_uc_code);
+        at := r.at;
+        connection := conn;
+        return next;
+    end loop;
+end
 $$;
 
 CREATE FUNCTION smf.require_cycle(p_uc integer, p_month date) RETURNS integer
@@ -1710,51 +2253,6 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.scope_all() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(smf.principal_role() in ('admin', 'service'), false)
-$$;
-
-CREATE FUNCTION smf.scope_distributor_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct s.distributor_id), '{}')
-    from smf.account_scope s
-    where s.account_id = smf.principal() and s.distributor_id is not null
-$$;
-
-CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct m), '{}')
-    from smf.consumer_unit u, unnest(array[u.main_meter_id, u.backup_meter_id]) m
-    where u.id = any (smf.scope_uc_ids()) and m is not null
-$$;
-
-CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct u.id), '{}')
-    from smf.account_scope s
-    join smf.consumer_unit u
-      on u.id = s.uc_id
-      or u.distributor_id = s.distributor_id
-      or u.id in (select m.uc_id from smf.uc_group_member m where m.group_id = s.group_id)
-    where s.account_id = smf.principal()
-$$;
-
-CREATE FUNCTION smf.scope_writes() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
-$$;
-
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1785,6 +2283,46 @@ CREATE FUNCTION smf.transformer_loss_factor(p_uc_code text, p_day date) RETURNS 
                      where consumer_unit_id = smf.uc_id(p_uc_code) and valid_during @> p_day), 0)
 $$;
 
+CREATE FUNCTION smf.uc_channels(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone, p_step text DEFAULT '15min'::text, p_mode text DEFAULT 'units'::text) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd numeric, active_rev numeric, reactive_ind_fwd numeric, reactive_ind_rev numeric, reactive_cap_fwd numeric, reactive_cap_rev numeric, voltage_a numeric, voltage_b numeric, voltage_c numeric, current_a numeric, current_b numeric, current_c numeric, completeness_pct numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+declare
+    v_meter int;
+    v_map text[];
+    v_k numeric[];
+    v_view text := case p_step when '15min' then 'meter_15min' when 'hour' then 'meter_hourly'
+                               when 'day' then 'meter_daily' when 'month' then 'meter_monthly' end;
+begin
+    if v_view is null or p_mode not in ('units', 'pulses') then
+        raise exception using errcode = 'SMF02',
+            message = format('uc_channels: step %s (15min, hour, day, month) / mode %s (units, pulses)', p_step, p_mode);
+    end if;
+    select m.id, m.channel_map, m.channel_constants into v_meter, v_map, v_k
+    from smf.consumer_unit cu join smf.meter m on m.id = cu.main_meter_id
+    where cu.id = smf.uc_id(p_uc_code);
+    return query execute format($q$
+        select r.bucket_start,
+               r.active_fwd_kwh / smf.channel_divisor($1, $2, 'active_fwd_kwh', $3),
+               r.active_rev_kwh / smf.channel_divisor($1, $2, 'active_rev_kwh', $3),
+               r.reactive_ind_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_fwd_kvarh', $3),
+               r.reactive_ind_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_rev_kvarh', $3),
+               r.reactive_cap_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_fwd_kvarh', $3),
+               r.reactive_cap_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_rev_kvarh', $3),
+               r.voltage_a_v_mean / smf.channel_divisor($1, $2, 'voltage_a_v', $3),
+               r.voltage_b_v_mean / smf.channel_divisor($1, $2, 'voltage_b_v', $3),
+               r.voltage_c_v_mean / smf.channel_divisor($1, $2, 'voltage_c_v', $3),
+               r.current_a_a_mean / smf.channel_divisor($1, $2, 'current_a_a', $3),
+               r.current_b_a_mean / smf.channel_divisor($1, $2, 'current_b_a', $3),
+               r.current_c_a_mean / smf.channel_divisor($1, $2, 'current_c_a', $3),
+               r.completeness_pct
+        from smf.%I r
+        where r.meter_id = $4 and r.bucket_start >= $5 and r.bucket_start < $6
+        order by r.bucket_start$q$, v_view)
+    using v_map, v_k, p_mode, v_meter, p_from, p_to;
+end
+$_$;
+
 CREATE FUNCTION smf.uc_check_digit(p_digits text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
@@ -1813,23 +2351,6 @@ CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor
     from (select lpad(p_sequential::text, 10, '0') || lpad(p_distributor::text, 3, '0') as base) b,
          lateral (select smf.uc_check_digit(b.base)::text as d1) c
 $$;
-
-CREATE FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) RETURNS void
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_group int := (select id from smf.uc_group where name = p_group);
-    v_uc int := (select id from smf.consumer_unit where uc_code = p_uc_code);
-begin
-    if v_uc is null then
-        raise exception 'unknown UC %', p_uc_code using errcode = 'SMF04';
-    end if;
-    if v_group is null then
-        insert into smf.uc_group (name) values (p_group) returning id into v_group;
-    end if;
-    insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
-end $$;
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
@@ -1921,6 +2442,21 @@ CREATE FUNCTION smf.uc_interval_energy(p_uc_code text, p_from timestamp with tim
     order by x.ts
 $$;
 
+CREATE FUNCTION smf.uc_main_meter(p_uc_code text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v int;
+begin
+    select main_meter_id into v from smf.consumer_unit where id = smf.uc_id(p_uc_code);
+    if v is null then
+        raise exception using errcode = 'SMF04', message = format('UC %s has no main meter', p_uc_code);
+    end if;
+    return v;
+end
+$$;
+
 CREATE FUNCTION smf.uc_quarter_hours(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, hour_ts timestamp with time zone, posto text, demand_posto text, reactive_window text, reservado boolean, loss_factor numeric, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
@@ -1994,6 +2530,26 @@ CREATE FUNCTION smf.uc_quarter_labels(p_uc integer, p_from timestamp with time z
     order by g.ts
 $$;
 
+CREATE FUNCTION smf.uc_reactive_hourly(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, p_kwh numeric, q_kvarh numeric, power_factor numeric, ufer_kwh numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with u as (select smf.uc_id(p_uc_code) as id, smf.local_timezone() as tz),
+    months as (
+        select g::date as month from u, generate_series(
+            date_trunc('month', p_from at time zone u.tz),
+            date_trunc('month', (p_to - interval '1 microsecond') at time zone u.tz),
+            interval '1 month') g
+    )
+    select h.hour, round(sum(h.p_kwh), 3), round(sum(h.q_kvarh), 3),
+           round(sum(h.p_kwh) / nullif(sqrt(sum(h.p_kwh) ^ 2 + sum(h.q_kvarh) ^ 2), 0), 4),
+           round(sum(h.ufer_kwh), 3)
+    from u, months mo, smf.uc_hour_pieces(u.id, mo.month, true) h
+    where h.hour >= p_from and h.hour < p_to and h.p_kwh is not null
+    group by h.hour
+    order by h.hour
+$$;
+
 CREATE FUNCTION smf.ufer_dmcr(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -2032,22 +2588,204 @@ CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boole
     order by 1 desc
 $$;
 
-CREATE TABLE smf.account (
-    id integer NOT NULL,
-    name text NOT NULL,
-    role text NOT NULL,
-    db_role text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    disabled_at timestamp with time zone,
-    CONSTRAINT account_db_role_check CHECK ((db_role ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
-    CONSTRAINT account_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_.@-]{0,62}$'::text)),
-    CONSTRAINT account_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'analyst'::text, 'client'::text, 'service'::text])))
+CREATE TABLE smf.alarm (
+    id bigint NOT NULL,
+    rule_code character(1) NOT NULL,
+    meter_id integer NOT NULL,
+    uc_id integer,
+    distributor_id integer,
+    state text DEFAULT 'open'::text NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    last_at timestamp with time zone NOT NULL,
+    occurrences integer DEFAULT 1 NOT NULL,
+    value numeric,
+    value_text text,
+    threshold numeric,
+    phase text,
+    source text NOT NULL,
+    message text NOT NULL,
+    detail jsonb DEFAULT '{}'::jsonb NOT NULL,
+    acknowledged_by text,
+    acknowledged_at timestamp with time zone,
+    ack_comment text,
+    cleared_at timestamp with time zone,
+    closed_by text,
+    closed_at timestamp with time zone,
+    close_comment text,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_check CHECK (((acknowledged_at IS NULL) = (acknowledged_by IS NULL))),
+    CONSTRAINT alarm_check1 CHECK (((state <> 'acknowledged'::text) OR (acknowledged_at IS NOT NULL))),
+    CONSTRAINT alarm_check2 CHECK (((state <> 'closed'::text) OR (closed_at IS NOT NULL))),
+    CONSTRAINT alarm_occurrences_check CHECK ((occurrences >= 1)),
+    CONSTRAINT alarm_source_check CHECK ((source = ANY (ARRAY['instantaneous'::text, 'interval'::text, 'poll'::text, 'event'::text, 'status'::text]))),
+    CONSTRAINT alarm_state_check CHECK ((state = ANY (ARRAY['open'::text, 'acknowledged'::text, 'cleared'::text, 'closed'::text])))
 );
 
-COMMENT ON TABLE smf.account IS 'Who calls the API (API keys) or reads with a scoped database role (db_role).';
+COMMENT ON TABLE smf.alarm IS 'The alarm sheet: one row per episode of a rule on a meter. open -> acknowledged (explicit command only) -> cleared (condition ended) or closed (by command). A repeat while open or acknowledged updates the row. Times are those of the data (UTC).';
 
-ALTER TABLE smf.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME smf.account_id_seq
+CREATE TABLE smf.alarm_rule (
+    code character(1) NOT NULL,
+    name text NOT NULL,
+    quantity text NOT NULL,
+    unit text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT alarm_rule_code_check CHECK (((code >= 'a'::bpchar) AND (code <= 'm'::bpchar)))
+);
+
+COMMENT ON TABLE smf.alarm_rule IS 'Catalogue of the alarm rules a-m of seed 003 §5.9: what each compares and in which unit.';
+
+CREATE TABLE smf.instantaneous_reading (
+    meter_id integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    "values" jsonb NOT NULL,
+    reactive_characteristic text
+);
+
+COMMENT ON TABLE smf.instantaneous_reading IS 'Instantaneous values 0x14 at the meter clock (UTC): V, A, W, var, cos phi, frequency, THD ... as read (units of power fields depend on the meter).';
+
+CREATE TABLE smf.meter (
+    id integer NOT NULL,
+    serial text NOT NULL,
+    manufacturer text,
+    model text,
+    protocol text DEFAULT 'nbr14522'::text NOT NULL,
+    interval_minutes smallint DEFAULT 5 NOT NULL,
+    channel_map text[] DEFAULT ARRAY['active_fwd_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_cap_fwd_kvarh'::text] NOT NULL,
+    channel_constants numeric[],
+    utc_offset_minutes smallint DEFAULT '-180'::integer NOT NULL,
+    transport text,
+    max_power_kw numeric DEFAULT 100000 NOT NULL,
+    max_voltage_v numeric DEFAULT 600000 NOT NULL,
+    max_current_a numeric DEFAULT 20000 NOT NULL,
+    poll_schedule text DEFAULT 'daily'::text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
+    CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
+    CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
+    CONSTRAINT meter_interval_minutes_check CHECK ((interval_minutes = ANY (ARRAY[5, 15]))),
+    CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
+    CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
+    CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
+    CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
+    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
+    CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
+    CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
+);
+
+COMMENT ON COLUMN smf.meter.channel_map IS 'Quantity carried by each meter channel, in channel order (1-based); 3 entries for legacy meters, up to 12.';
+
+COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of each channel: engineering units per pulse (kWh, kvarh, V, A).';
+
+COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
+
+COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
+
+CREATE TABLE smf.meter_status_report (
+    meter_id integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    battery_raw smallint,
+    source text DEFAULT 'poll'::text NOT NULL
+);
+
+COMMENT ON TABLE smf.meter_status_report IS 'Health fields a read reports about the meter: battery octet 147 of 0x20/0x21 as read (raw; polarity unverified, rule l''s threshold says which code means bad).';
+
+CREATE TABLE smf.poll_attempt (
+    meter_id integer NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    duration_ms integer NOT NULL,
+    trigger text NOT NULL,
+    attempt smallint DEFAULT 1 NOT NULL,
+    bytes_in bigint DEFAULT 0 NOT NULL,
+    bytes_out bigint DEFAULT 0 NOT NULL,
+    outcome text NOT NULL,
+    error_class text,
+    error_message text,
+    clock_drift_s numeric(10,1),
+    intervals_read integer DEFAULT 0 NOT NULL,
+    intervals_stored integer DEFAULT 0 NOT NULL,
+    batch_id integer,
+    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
+    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
+    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
+    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
+    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
+    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
+);
+
+COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
+
+CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
+ WITH f AS (
+         SELECT m.id AS meter_id,
+            m.serial,
+            (m.channel_map && ARRAY['voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text]) AS has_v,
+            (m.channel_map && ARRAY['current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text]) AS has_i,
+            ('active_fwd_kwh'::text = ANY (m.channel_map)) AS has_p,
+            (EXISTS ( SELECT 1
+                   FROM smf.instantaneous_reading i
+                  WHERE (i.meter_id = m.id))) AS has_0x14,
+            (((m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text)) OR (EXISTS ( SELECT 1
+                   FROM smf.poll_attempt a
+                  WHERE (a.meter_id = m.id)))) AS polled,
+            (EXISTS ( SELECT 1
+                   FROM smf.meter_status_report s
+                  WHERE (s.meter_id = m.id))) AS has_status,
+            cardinality(m.channel_map) AS channels
+           FROM smf.meter m
+          WHERE m.enabled
+        )
+ SELECT f.meter_id,
+    f.serial,
+    u.uc_code,
+    u.customer_name,
+    u.uc_id,
+    u.distributor_id,
+    r.code AS rule_code,
+    r.name AS rule_name,
+    (((t.thr -> (r.code)::text) ->> 'value'::text))::numeric AS threshold,
+    ((t.thr -> (r.code)::text) ->> 'level'::text) AS level,
+        CASE
+            WHEN (NOT (t.thr ? (r.code)::text)) THEN 'not programmed'::text
+            WHEN ((r.quantity = 'voltage'::text) AND (NOT (f.has_v OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no voltage'::text, f.channels)
+            WHEN ((r.quantity = 'current'::text) AND (NOT (f.has_i OR f.has_0x14))) THEN format('skipped: %s-channel meter without 0x14 reports no current'::text, f.channels)
+            WHEN ((r.quantity = 'power'::text) AND (NOT f.has_0x14)) THEN 'skipped: no 0x14 values (per-phase power)'::text
+            WHEN ((r.quantity = ANY (ARRAY['serial'::text, 'clock'::text, 'connectivity'::text])) AND (NOT f.polled)) THEN 'skipped: import-only meter (no sessions)'::text
+            WHEN ((r.quantity = 'demand'::text) AND ((u.uc_id IS NULL) OR (NOT f.has_p))) THEN 'skipped: no consumer unit or no active channel'::text
+            WHEN ((r.quantity = 'battery'::text) AND (NOT f.has_status)) THEN 'skipped: no battery state reported yet'::text
+            ELSE 'evaluated'::text
+        END AS status
+   FROM (((f
+     LEFT JOIN LATERAL smf.meter_uc(f.meter_id) u(uc_id, distributor_id, group_id, uc_code, customer_name) ON (true))
+     CROSS JOIN LATERAL ( SELECT COALESCE(jsonb_object_agg(x.rule_code, jsonb_build_object('value', x.value, 'level', x.level)), '{}'::jsonb) AS thr
+           FROM smf.alarm_thresholds_of(f.meter_id, now()) x(rule_code, value, params, level)) t)
+     CROSS JOIN smf.alarm_rule r);
+
+CREATE TABLE smf.alarm_delivery (
+    notification_id bigint NOT NULL,
+    attempt integer NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    url text NOT NULL,
+    status_code integer,
+    error text,
+    duration_ms integer NOT NULL
+);
+
+COMMENT ON TABLE smf.alarm_delivery IS 'Each try to deliver a notification: target (without credentials), HTTP status or error, duration.';
+
+CREATE TABLE smf.alarm_group (
+    id integer NOT NULL,
+    name text NOT NULL,
+    distributor_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_group_name_check CHECK ((name <> ''::text))
+);
+
+COMMENT ON TABLE smf.alarm_group IS 'Groups of consumer units sharing alarm thresholds (an analyst''s universe of consumers).';
+
+ALTER TABLE smf.alarm_group ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_group_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -2055,29 +2793,134 @@ ALTER TABLE smf.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE TABLE smf.account_scope (
-    account_id integer NOT NULL,
-    distributor_id integer,
-    group_id integer,
-    uc_id integer,
-    CONSTRAINT account_scope_check CHECK ((num_nonnulls(distributor_id, group_id, uc_id) = 1))
+CREATE TABLE smf.alarm_group_member (
+    consumer_unit_id integer NOT NULL,
+    group_id integer NOT NULL
 );
 
-COMMENT ON TABLE smf.account_scope IS 'One distributor, UC group or UC an account may see (analyst, client).';
+COMMENT ON TABLE smf.alarm_group_member IS 'The alarm group of a consumer unit (at most one).';
 
-CREATE TABLE smf.api_key (
-    id text NOT NULL,
-    account_id integer NOT NULL,
-    hash text NOT NULL,
-    label text,
+ALTER TABLE smf.alarm ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.alarm_notification (
+    id bigint NOT NULL,
+    alarm_id bigint NOT NULL,
+    event text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    revoked_at timestamp with time zone,
-    last_used_at timestamp with time zone,
-    CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
-    CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
+    delivered_at timestamp with time zone,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_try_at timestamp with time zone DEFAULT now() NOT NULL,
+    gave_up_at timestamp with time zone,
+    CONSTRAINT alarm_notification_event_check CHECK ((event = ANY (ARRAY['opened'::text, 'acknowledged'::text, 'cleared'::text, 'closed'::text])))
 );
 
-COMMENT ON TABLE smf.api_key IS 'API keys: the public id and the argon2id hash of the secret (never the secret).';
+COMMENT ON TABLE smf.alarm_notification IS 'Outbox of alarm transitions for the webhook: written in the transaction of the transition, delivered later with retry and backoff.';
+
+ALTER TABLE smf.alarm_notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_notification_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.consumer_unit (
+    id integer NOT NULL,
+    uc_code character(15) NOT NULL,
+    distributor_id integer NOT NULL,
+    customer_name text NOT NULL,
+    submarket smf.submarket NOT NULL,
+    tariff_group text NOT NULL,
+    modality text NOT NULL,
+    contracted_demand_ponta_kw numeric(12,3),
+    contracted_demand_fora_ponta_kw numeric(12,3),
+    musd_kw numeric(12,3),
+    supply_voltage_kv numeric(8,3) NOT NULL,
+    main_meter_id integer,
+    backup_meter_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
+    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
+    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
+    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
+    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
+    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
+    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
+);
+
+COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
+
+CREATE VIEW smf.alarm_sheet WITH (security_invoker='true') AS
+ SELECT a.id,
+    a.state,
+    a.rule_code,
+    r.name AS rule_name,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    m.serial AS meter_serial,
+    a.opened_at,
+    a.last_at,
+    (a.opened_at AT TIME ZONE smf.local_timezone()) AS opened_local,
+    a.value,
+    a.value_text,
+    a.threshold,
+    r.unit,
+    a.phase,
+    a.occurrences,
+    a.source,
+    a.message,
+    a.acknowledged_by,
+    a.acknowledged_at,
+    a.ack_comment,
+    a.cleared_at,
+    a.closed_by,
+    a.closed_at,
+    a.close_comment,
+    a.uc_id,
+    a.distributor_id,
+    a.meter_id,
+    a.detail
+   FROM (((smf.alarm a
+     JOIN smf.alarm_rule r ON ((r.code = a.rule_code)))
+     JOIN smf.meter m ON ((m.id = a.meter_id)))
+     LEFT JOIN smf.consumer_unit cu ON ((cu.id = a.uc_id)));
+
+CREATE TABLE smf.alarm_threshold (
+    id integer NOT NULL,
+    rule_code character(1) NOT NULL,
+    meter_id integer,
+    group_id integer,
+    valid_during tstzrange DEFAULT tstzrange(NULL::timestamp with time zone, NULL::timestamp with time zone) NOT NULL,
+    value numeric NOT NULL,
+    params jsonb DEFAULT '{}'::jsonb NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT alarm_threshold_check CHECK (((meter_id IS NULL) OR (group_id IS NULL))),
+    CONSTRAINT alarm_threshold_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.alarm_threshold IS 'Programmed alarm values, in the unit of their rule: per meter, per alarm group, or default (both null), each valid over a time range. The most specific valid row wins; enabled = false switches a rule off at that level.';
+
+ALTER TABLE smf.alarm_threshold ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.alarm_threshold_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE smf.calendar (
     id integer NOT NULL,
@@ -2122,36 +2965,6 @@ CREATE TABLE smf.ccee_deadline (
 
 COMMENT ON TABLE smf.ccee_deadline IS 'CCEE deadlines of a reference month M: the n-th business day of M (base M) or of the month after (base MS).';
 
-CREATE TABLE smf.consumer_unit (
-    id integer NOT NULL,
-    uc_code character(15) NOT NULL,
-    distributor_id integer NOT NULL,
-    customer_name text NOT NULL,
-    submarket smf.submarket NOT NULL,
-    tariff_group text NOT NULL,
-    modality text NOT NULL,
-    contracted_demand_ponta_kw numeric(12,3),
-    contracted_demand_fora_ponta_kw numeric(12,3),
-    musd_kw numeric(12,3),
-    supply_voltage_kv numeric(8,3) NOT NULL,
-    main_meter_id integer,
-    backup_meter_id integer,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    retired_at timestamp with time zone,
-    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
-    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
-    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
-    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
-    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
-    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
-    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
-);
-
-COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
-
 ALTER TABLE smf.consumer_unit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.consumer_unit_id_seq
     START WITH 1
@@ -2187,7 +3000,6 @@ CREATE TABLE smf.distributor (
     aneel_code character(3) NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    retired_at timestamp with time zone,
     CONSTRAINT distributor_aneel_code_check CHECK ((aneel_code ~ '^[0-9]{3}$'::text)),
     CONSTRAINT distributor_ccee_agent_code_check CHECK ((ccee_agent_code > 0)),
     CONSTRAINT distributor_name_check CHECK ((name <> ''::text))
@@ -2235,6 +3047,56 @@ ALTER TABLE smf.energy_contract ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     NO MAXVALUE
     CACHE 1
 );
+
+CREATE TABLE smf.meter_monitoring (
+    id integer NOT NULL,
+    meter_id integer NOT NULL,
+    starts_at timestamp with time zone DEFAULT now() NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    requested_by text DEFAULT CURRENT_USER NOT NULL,
+    reason text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meter_monitoring_check CHECK ((ends_at > starts_at))
+);
+
+COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
+
+CREATE VIEW smf.uc_directory WITH (security_invoker='true') AS
+ SELECT cu.id AS uc_id,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    d.id AS distributor_id,
+    d.name AS distributor,
+    cu.modality,
+    cu.tariff_group,
+    cu.contracted_demand_ponta_kw,
+    cu.contracted_demand_fora_ponta_kw,
+    m.id AS meter_id,
+    m.serial AS meter_serial,
+    m.model,
+    cardinality(m.channel_map) AS channels,
+    m.interval_minutes
+   FROM ((smf.consumer_unit cu
+     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
+     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
+
+CREATE VIEW smf.fleet_poll_health WITH (security_invoker='true') AS
+ SELECT m.id AS meter_id,
+    m.serial,
+    u.uc_code,
+    u.customer_name,
+    m.poll_schedule,
+    h.last_attempt_at,
+    h.last_outcome,
+    h.last_ok_at,
+    COALESCE(h.failures_since_ok, (0)::bigint) AS failures_since_ok,
+    (EXISTS ( SELECT 1
+           FROM smf.meter_monitoring mm
+          WHERE ((mm.meter_id = m.id) AND (mm.starts_at <= now()) AND (mm.ends_at > now())))) AS monitoring
+   FROM ((smf.meter m
+     LEFT JOIN smf.uc_directory u ON ((u.meter_id = m.id)))
+     LEFT JOIN LATERAL smf.meter_poll_health(m.id) h(last_attempt_at, last_outcome, last_ok_at, failures_since_ok) ON (true))
+  WHERE (m.enabled AND (m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text));
 
 CREATE TABLE smf.holiday (
     calendar_id integer NOT NULL,
@@ -2305,7 +3167,7 @@ CREATE TABLE smf.rollup_hour (
 
 COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
 
-CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
+CREATE VIEW smf.hour_label AS
  SELECT cu.uc_code,
     rh.meter_id,
     rh.bucket AS hour,
@@ -2370,15 +3232,6 @@ ALTER TABLE smf.ingest_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
-CREATE TABLE smf.instantaneous_reading (
-    meter_id integer NOT NULL,
-    at timestamp with time zone NOT NULL,
-    "values" jsonb NOT NULL,
-    reactive_characteristic text
-);
-
-COMMENT ON TABLE smf.instantaneous_reading IS 'Instantaneous values 0x14 at the meter clock (UTC): V, A, W, var, cos phi, frequency, THD ... as read (units of power fields depend on the meter).';
-
 CREATE TABLE smf.interval_reading (
     meter_id integer NOT NULL,
     ts timestamp with time zone NOT NULL,
@@ -2401,7 +3254,7 @@ CREATE TABLE smf.interval_reading (
 
 COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
 
-CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
+CREATE VIEW smf.interval_label AS
  SELECT cu.uc_code,
     ir.meter_id,
     ir.ts,
@@ -2440,50 +3293,6 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
-
-CREATE TABLE smf.login_failure (
-    source text NOT NULL,
-    at timestamp with time zone DEFAULT now() NOT NULL
-);
-
-CREATE TABLE smf.meter (
-    id integer NOT NULL,
-    serial text NOT NULL,
-    manufacturer text,
-    model text,
-    protocol text DEFAULT 'nbr14522'::text NOT NULL,
-    interval_minutes smallint DEFAULT 5 NOT NULL,
-    channel_map text[] DEFAULT ARRAY['active_fwd_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_cap_fwd_kvarh'::text] NOT NULL,
-    channel_constants numeric[],
-    utc_offset_minutes smallint DEFAULT '-180'::integer NOT NULL,
-    transport text,
-    max_power_kw numeric DEFAULT 100000 NOT NULL,
-    max_voltage_v numeric DEFAULT 600000 NOT NULL,
-    max_current_a numeric DEFAULT 20000 NOT NULL,
-    poll_schedule text DEFAULT 'daily'::text NOT NULL,
-    enabled boolean DEFAULT true NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    retired_at timestamp with time zone,
-    CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
-    CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
-    CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
-    CONSTRAINT meter_interval_minutes_check CHECK ((interval_minutes = ANY (ARRAY[5, 15]))),
-    CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
-    CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
-    CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
-    CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
-    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
-    CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
-    CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
-);
-
-COMMENT ON COLUMN smf.meter.channel_map IS 'Quantity carried by each meter channel, in channel order (1-based); 3 entries for legacy meters, up to 12.';
-
-COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of each channel: engineering units per pulse (kWh, kvarh, V, A).';
-
-COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
-
-COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
 
 CREATE TABLE smf.rollup_15min (
     meter_id integer NOT NULL,
@@ -2529,7 +3338,7 @@ CREATE TABLE smf.rollup_15min (
 
 COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
 
-CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
+CREATE VIEW smf.meter_15min AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -2578,6 +3387,18 @@ CREATE TABLE smf.meter_alteration (
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
 
+CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='true') AS
+ SELECT a.meter_id,
+    m.serial,
+    (date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()) AS day_start,
+    count(*) AS sessions,
+    count(*) FILTER (WHERE (a.outcome = 'ok'::text)) AS ok,
+    round(((100.0 * (count(*) FILTER (WHERE (a.outcome = 'ok'::text)))::numeric) / (count(*))::numeric), 1) AS connectivity_pct,
+    sum((a.bytes_in + a.bytes_out)) AS bytes
+   FROM (smf.poll_attempt a
+     JOIN smf.meter m ON ((m.id = a.meter_id)))
+  GROUP BY a.meter_id, m.serial, ((date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()));
+
 CREATE TABLE smf.rollup_day (
     meter_id integer NOT NULL,
     bucket date NOT NULL,
@@ -2622,7 +3443,7 @@ CREATE TABLE smf.rollup_day (
 
 COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
 
-CREATE VIEW smf.meter_daily WITH (security_invoker='on') AS
+CREATE VIEW smf.meter_daily AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -2683,7 +3504,7 @@ ALTER TABLE smf.meter_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
+CREATE VIEW smf.meter_hourly AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -2724,6 +3545,15 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
 
 ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.meter_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+ALTER TABLE smf.meter_monitoring ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.meter_monitoring_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -2775,7 +3605,7 @@ CREATE TABLE smf.rollup_month (
 
 COMMENT ON TABLE smf.rollup_month IS 'Per meter and local month (first day): derived from rollup_day.';
 
-CREATE VIEW smf.meter_monthly WITH (security_invoker='on') AS
+CREATE VIEW smf.meter_monthly AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -2841,32 +3671,6 @@ CREATE TABLE smf.pld (
 
 COMMENT ON TABLE smf.pld IS 'Hourly spot price (PLD) per submarket, R$/MWh, by hour-beginning instant.';
 
-CREATE TABLE smf.poll_attempt (
-    meter_id integer NOT NULL,
-    started_at timestamp with time zone NOT NULL,
-    duration_ms integer NOT NULL,
-    trigger text NOT NULL,
-    attempt smallint DEFAULT 1 NOT NULL,
-    bytes_in bigint DEFAULT 0 NOT NULL,
-    bytes_out bigint DEFAULT 0 NOT NULL,
-    outcome text NOT NULL,
-    error_class text,
-    error_message text,
-    clock_drift_s numeric(10,1),
-    intervals_read integer DEFAULT 0 NOT NULL,
-    intervals_stored integer DEFAULT 0 NOT NULL,
-    batch_id integer,
-    CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
-    CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
-    CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
-    CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
-    CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
-    CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
-);
-
-COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
-
 CREATE TABLE smf.posto_schedule (
     id integer NOT NULL,
     distributor_id integer NOT NULL,
@@ -2887,33 +3691,6 @@ COMMENT ON TABLE smf.posto_schedule IS 'Postos tarifários of a distributor per 
 
 ALTER TABLE smf.posto_schedule ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.posto_schedule_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
-
-CREATE TABLE smf.read_request (
-    id bigint NOT NULL,
-    meter_id integer NOT NULL,
-    kind text DEFAULT 'intervals'::text NOT NULL,
-    requested_by integer,
-    requested_at timestamp with time zone DEFAULT now() NOT NULL,
-    status text DEFAULT 'queued'::text NOT NULL,
-    claimed_by text,
-    claimed_at timestamp with time zone,
-    finished_at timestamp with time zone,
-    result jsonb,
-    error text,
-    CONSTRAINT read_request_kind_check CHECK ((kind = ANY (ARRAY['intervals'::text, 'registers'::text, 'instantaneous'::text, 'full'::text]))),
-    CONSTRAINT read_request_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
-);
-
-COMMENT ON TABLE smf.read_request IS 'On-demand reads asked through the API; the poller claims them (NOTIFY smf_read_request).';
-
-ALTER TABLE smf.read_request ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME smf.read_request_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -2993,40 +3770,32 @@ CREATE TABLE smf.transformer_loss (
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
 
-CREATE TABLE smf.uc_group (
-    id integer NOT NULL,
-    name text NOT NULL,
-    CONSTRAINT uc_group_name_check CHECK ((name <> ''::text))
-);
+ALTER TABLE ONLY smf.alarm_delivery
+    ADD CONSTRAINT alarm_delivery_pkey PRIMARY KEY (notification_id, attempt);
 
-ALTER TABLE smf.uc_group ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME smf.uc_group_id_seq
-    START WITH 1
-    INCREMENT BY 1
-    NO MINVALUE
-    NO MAXVALUE
-    CACHE 1
-);
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_pkey PRIMARY KEY (consumer_unit_id);
 
-CREATE TABLE smf.uc_group_member (
-    group_id integer NOT NULL,
-    uc_id integer NOT NULL
-);
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_name_key UNIQUE (name);
 
-ALTER TABLE ONLY smf.account
-    ADD CONSTRAINT account_db_role_key UNIQUE (db_role);
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY smf.account
-    ADD CONSTRAINT account_name_key UNIQUE (name);
+ALTER TABLE ONLY smf.alarm_notification
+    ADD CONSTRAINT alarm_notification_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY smf.account
-    ADD CONSTRAINT account_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_pkey PRIMARY KEY (id);
 
-ALTER TABLE ONLY smf.account_scope
-    ADD CONSTRAINT account_scope_account_id_distributor_id_group_id_uc_id_key UNIQUE NULLS NOT DISTINCT (account_id, distributor_id, group_id, uc_id);
+ALTER TABLE ONLY smf.alarm_rule
+    ADD CONSTRAINT alarm_rule_pkey PRIMARY KEY (code);
 
-ALTER TABLE ONLY smf.api_key
-    ADD CONSTRAINT api_key_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_rule_code_coalesce_coalesce1_valid_during_excl EXCLUDE USING gist (rule_code WITH =, COALESCE(meter_id, 0) WITH =, COALESCE(group_id, 0) WITH =, valid_during WITH &&);
 
 ALTER TABLE ONLY smf.calendar
     ADD CONSTRAINT calendar_no_overlap EXCLUDE USING gist (purpose WITH =, valid_during WITH &&);
@@ -3103,6 +3872,9 @@ ALTER TABLE ONLY smf.meter_event
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.meter_monitoring
+    ADD CONSTRAINT meter_monitoring_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_pkey PRIMARY KEY (meter_id, start_at);
 
@@ -3115,6 +3887,9 @@ ALTER TABLE ONLY smf.meter
 ALTER TABLE ONLY smf.meter_session_lease
     ADD CONSTRAINT meter_session_lease_pkey PRIMARY KEY (meter_id);
 
+ALTER TABLE ONLY smf.meter_status_report
+    ADD CONSTRAINT meter_status_report_pkey PRIMARY KEY (meter_id, at);
+
 ALTER TABLE ONLY smf.pld
     ADD CONSTRAINT pld_pkey PRIMARY KEY (submarket, hour);
 
@@ -3126,9 +3901,6 @@ ALTER TABLE ONLY smf.posto_schedule
 
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_pkey PRIMARY KEY (id);
-
-ALTER TABLE ONLY smf.read_request
-    ADD CONSTRAINT read_request_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.register_reading
     ADD CONSTRAINT register_reading_pkey PRIMARY KEY (meter_id, at, period, channel);
@@ -3160,16 +3932,17 @@ ALTER TABLE ONLY smf.tariff
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
 
-ALTER TABLE ONLY smf.uc_group_member
-    ADD CONSTRAINT uc_group_member_pkey PRIMARY KEY (group_id, uc_id);
+CREATE INDEX alarm_active_by_meter ON smf.alarm USING btree (meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
 
-ALTER TABLE ONLY smf.uc_group
-    ADD CONSTRAINT uc_group_name_key UNIQUE (name);
+CREATE INDEX alarm_distributor_id_idx ON smf.alarm USING btree (distributor_id);
 
-ALTER TABLE ONLY smf.uc_group
-    ADD CONSTRAINT uc_group_pkey PRIMARY KEY (id);
+CREATE INDEX alarm_notification_pending ON smf.alarm_notification USING btree (next_try_at) WHERE ((delivered_at IS NULL) AND (gave_up_at IS NULL));
 
-CREATE INDEX api_key_account_id_idx ON smf.api_key USING btree (account_id);
+CREATE UNIQUE INDEX alarm_one_active ON smf.alarm USING btree (rule_code, meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
+
+CREATE INDEX alarm_state_opened_at_idx ON smf.alarm USING btree (state, opened_at DESC);
+
+CREATE INDEX alarm_uc_id_idx ON smf.alarm USING btree (uc_id);
 
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
@@ -3181,21 +3954,27 @@ CREATE INDEX interval_reading_history_meter_id_ts_idx ON smf.interval_reading_hi
 
 CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DESC);
 
-CREATE INDEX login_failure_source_at_idx ON smf.login_failure USING btree (source, at);
-
 CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_id, at);
+
+CREATE INDEX meter_monitoring_ends_at_idx ON smf.meter_monitoring USING btree (ends_at);
 
 CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (started_at DESC);
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
 
-CREATE INDEX read_request_meter_id_requested_at_idx ON smf.read_request USING btree (meter_id, requested_at);
-
-CREATE INDEX read_request_requested_at_idx ON smf.read_request USING btree (requested_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
-
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
 
-CREATE INDEX uc_group_member_uc_id_idx ON smf.uc_group_member USING btree (uc_id);
+CREATE TRIGGER alarm_eval AFTER UPDATE OF finished_at ON smf.ingest_batch FOR EACH ROW WHEN (((old.finished_at IS NULL) AND (new.finished_at IS NOT NULL))) EXECUTE FUNCTION smf.alarm_on_batch_finished();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.instantaneous_reading FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_instantaneous();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.meter_event FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_meter_event();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.meter_status_report FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_status();
+
+CREATE TRIGGER alarm_eval AFTER INSERT ON smf.poll_attempt FOR EACH ROW EXECUTE FUNCTION smf.alarm_on_poll_attempt();
+
+CREATE TRIGGER alarm_notify AFTER INSERT OR UPDATE ON smf.alarm FOR EACH ROW EXECUTE FUNCTION smf.alarm_notify();
 
 CREATE TRIGGER keep_history BEFORE UPDATE ON smf.interval_reading FOR EACH ROW EXECUTE FUNCTION smf.interval_reading_keep_history();
 
@@ -3215,20 +3994,41 @@ CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_hour FOR EACH ROW E
 
 CREATE TRIGGER validate_windows BEFORE INSERT OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.posto_schedule_validate();
 
-ALTER TABLE ONLY smf.account_scope
-    ADD CONSTRAINT account_scope_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+ALTER TABLE ONLY smf.alarm_delivery
+    ADD CONSTRAINT alarm_delivery_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES smf.alarm_notification(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY smf.account_scope
-    ADD CONSTRAINT account_scope_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE SET NULL;
 
-ALTER TABLE ONLY smf.account_scope
-    ADD CONSTRAINT account_scope_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
+ALTER TABLE ONLY smf.alarm_group
+    ADD CONSTRAINT alarm_group_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY smf.account_scope
-    ADD CONSTRAINT account_scope_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
-ALTER TABLE ONLY smf.api_key
-    ADD CONSTRAINT api_key_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+ALTER TABLE ONLY smf.alarm_group_member
+    ADD CONSTRAINT alarm_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.alarm_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_notification
+    ADD CONSTRAINT alarm_notification_alarm_id_fkey FOREIGN KEY (alarm_id) REFERENCES smf.alarm(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.alarm_rule(code);
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.alarm_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.alarm_threshold
+    ADD CONSTRAINT alarm_threshold_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.alarm_rule(code);
+
+ALTER TABLE ONLY smf.alarm
+    ADD CONSTRAINT alarm_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES smf.calendar(id) ON DELETE CASCADE;
@@ -3269,131 +4069,23 @@ ALTER TABLE ONLY smf.meter_alteration
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.meter_monitoring
+    ADD CONSTRAINT meter_monitoring_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY smf.meter_outage
     ADD CONSTRAINT meter_outage_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.meter_session_lease
     ADD CONSTRAINT meter_session_lease_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.meter_status_report
+    ADD CONSTRAINT meter_status_report_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY smf.read_request
-    ADD CONSTRAINT read_request_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY smf.read_request
-    ADD CONSTRAINT read_request_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES smf.account(id) ON DELETE SET NULL;
 
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY smf.uc_group_member
-    ADD CONSTRAINT uc_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
-
-ALTER TABLE ONLY smf.uc_group_member
-    ADD CONSTRAINT uc_group_member_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
-
-ALTER TABLE smf.consumer_unit ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.contract_hour_volume ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.contract_month_volume ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.distributor ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.energy_contract ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.ingest_batch ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.ingest_quarantine ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.instantaneous_reading ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.interval_reading ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.interval_reading_history ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.meter_alteration ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.meter_event ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.meter_outage ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.poll_attempt ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.read_request ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.register_reading ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.rollup_15min ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.rollup_day ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.rollup_hour ENABLE ROW LEVEL SECURITY;
-
-ALTER TABLE smf.rollup_month ENABLE ROW LEVEL SECURITY;
-
-CREATE POLICY scope_insert ON smf.consumer_unit FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[])))));
-
-CREATE POLICY scope_insert ON smf.distributor FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
-
-CREATE POLICY scope_insert ON smf.meter FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
-
-CREATE POLICY scope_insert ON smf.read_request FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
-
-CREATE POLICY scope_read ON smf.consumer_unit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[])) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.contract_hour_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
-   FROM smf.energy_contract c
-  WHERE (c.id = contract_hour_volume.contract_id)))));
-
-CREATE POLICY scope_read ON smf.contract_month_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
-   FROM smf.energy_contract c
-  WHERE (c.id = contract_month_volume.contract_id)))));
-
-CREATE POLICY scope_read ON smf.distributor FOR SELECT USING (true);
-
-CREATE POLICY scope_read ON smf.energy_contract FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (buyer_uc_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.ingest_batch FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
-
-CREATE POLICY scope_read ON smf.ingest_quarantine FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
-
-CREATE POLICY scope_read ON smf.instantaneous_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.interval_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.interval_reading_history FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.meter_alteration FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.meter_event FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.meter_outage FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.poll_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.read_request FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.register_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.rollup_15min FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.rollup_day FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.rollup_hour FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_read ON smf.rollup_month FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
-
-CREATE POLICY scope_update ON smf.consumer_unit FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
-
-CREATE POLICY scope_update ON smf.distributor FOR UPDATE USING (( SELECT smf.scope_all() AS scope_all));
-
-CREATE POLICY scope_update ON smf.meter FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));

@@ -12,7 +12,7 @@ import numpy as np
 from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
-from jobs import vee_demo
+from jobs import alarms_demo, vee_demo
 
 DISTRIBUTORS = [
     (9001, "059", "Distribuidora Demo Sudeste"),
@@ -179,4 +179,5 @@ def main(days: int | None = None, today: date | None = None) -> int:
             f"{r['bill'] or 0:>11} {r['musd']:>10}"
         )
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
+    alarms_demo.run(start)  # seeded alarms and the Grafana dashboards (issue 12)
     return 0

@@ -228,7 +228,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Modules that add verbs: each has `register(subparsers)` adding parsers with a `func` default.
-_EXTENSIONS = ["smf.report", "smf.poll", "smf.serve", "smf.user", "smf.meter", "smf.vee"]
+_EXTENSIONS = [
+    "smf.report",
+    "smf.poll",
+    "smf.serve",
+    "smf.user",
+    "smf.meter",
+    "smf.vee",
+    "smf.alarms",
+    "smf.reports",
+]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,322 @@
+"""Writes grafana/dashboards/*.json (run after changing a panel: python grafana/generate.py).
+
+Every panel's SQL reads only smf.* views and functions; tests/grafana/ runs each of them with
+the macros substituted as Grafana's PostgreSQL data source does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+DS = {"type": "grafana-postgresql-datasource", "uid": "smf"}
+_ids = iter(range(1, 1000))
+
+
+def target(sql: str, fmt: str = "time_series") -> dict[str, Any]:
+    return {
+        "datasource": DS,
+        "refId": "A",
+        "editorMode": "code",
+        "rawQuery": True,
+        "format": fmt,
+        "rawSql": sql.strip(),
+    }
+
+
+def panel(
+    title: str,
+    sql: str,
+    kind: str = "timeseries",
+    *,
+    unit: str = "",
+    w: int = 12,
+    h: int = 8,
+    fmt: str | None = None,
+    desc: str = "",
+) -> dict[str, Any]:
+    fmt = fmt or ("table" if kind in ("table", "stat", "barchart") else "time_series")
+    return {
+        "id": next(_ids),
+        "type": kind,
+        "title": title,
+        "description": desc,
+        "datasource": DS,
+        "gridPos": {"h": h, "w": w, "x": 0, "y": 0},
+        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "options": {},
+        "targets": [target(sql, fmt)],
+    }
+
+
+def row(title: str, panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": next(_ids),
+            "type": "row",
+            "title": title,
+            "collapsed": False,
+            "gridPos": {"h": 1, "w": 24, "x": 0, "y": 0},
+            "panels": [],
+        },
+        *panels,
+    ]
+
+
+def layout(panels: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    x = y = 0
+    line_h = 0
+    for p in panels:
+        g = p["gridPos"]
+        if p["type"] == "row" or x + g["w"] > 24:
+            x, y = 0, y + line_h
+            line_h = 0
+        g["x"], g["y"] = x, y
+        x += g["w"]
+        line_h = max(line_h, g["h"])
+        if p["type"] == "row":
+            x, y, line_h = 0, y + 1, 0
+    return panels
+
+
+def dashboard(
+    uid: str,
+    title: str,
+    panels: list[dict[str, Any]],
+    variables: list[dict[str, Any]],
+    time_from: str = "now-7d",
+    desc: str = "",
+) -> dict[str, Any]:
+    return {
+        "uid": uid,
+        "title": title,
+        "description": desc,
+        "tags": ["smf"],
+        "timezone": "browser",
+        "schemaVersion": 39,
+        "version": 1,
+        "editable": True,
+        "time": {"from": time_from, "to": "now"},
+        "templating": {"list": variables},
+        "panels": layout(panels),
+    }
+
+
+def query_var(name: str, label: str, sql: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DS,
+        "query": sql,
+        "definition": sql,
+        "refresh": 1,
+        "multi": False,
+        "includeAll": False,
+        "current": {},
+    }
+
+
+def custom_var(name: str, label: str, values: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "label": label,
+        "type": "custom",
+        "query": ",".join(values),
+        "multi": False,
+        "includeAll": False,
+        "current": {"text": values[0], "value": values[0]},
+        "options": [{"text": v, "value": v, "selected": i == 0} for i, v in enumerate(values)],
+    }
+
+
+ENERGY = (
+    "active_fwd, active_rev, reactive_ind_fwd, reactive_ind_rev, reactive_cap_fwd, reactive_cap_rev"
+)
+SCALES = [
+    ("15min", "Day - 15-minute intervals"),
+    ("hour", "Week - hourly"),
+    ("day", "Month - daily"),
+    ("month", "Year - monthly"),
+]
+
+
+def uc_dashboard() -> dict[str, Any]:
+    src = "smf.uc_channels('${uc}', $__timeFrom(), $__timeTo(), '{step}', '${mode}')"
+    panels: list[dict[str, Any]] = []
+    for step, title in SCALES:
+        f = src.replace("{step}", step)
+        panels += row(
+            title,
+            [
+                panel(
+                    f"Energy per bucket ({step}) - kWh / kvarh, or pulses",
+                    f'select bucket_start as "time", {ENERGY} from {f} order by 1',
+                    w=12,
+                ),
+                panel(
+                    f"Voltages A, B, C ({step} mean) - V",
+                    'select bucket_start as "time", '
+                    f"voltage_a, voltage_b, voltage_c from {f} order by 1",
+                    unit="volt",
+                    w=6,
+                ),
+                panel(
+                    f"Currents A, B, C ({step} mean) - A",
+                    'select bucket_start as "time", '
+                    f"current_a, current_b, current_c from {f} order by 1",
+                    unit="amp",
+                    w=6,
+                ),
+                panel(
+                    f"Table ({step}): the 12 channels",
+                    f"select * from {f} order by 1",
+                    "table",
+                    w=24,
+                    h=8,
+                ),
+            ],
+        )
+    rsrc = "smf.uc_reactive_hourly('${uc}', $__timeFrom(), $__timeTo())"
+    panels += row(
+        "Power factor and excess reactive (billing rules, loss-adjusted)",
+        [
+            panel(
+                "Power factor per hour (fT, reference 0.92)",
+                f'select hour as "time", power_factor from {rsrc} order by 1',
+                w=12,
+            ),
+            panel(
+                "Excess reactive UFER per day (kWh)",
+                f"select $__timeGroupAlias(hour, '1d'), sum(ufer_kwh) as ufer_kwh from {rsrc} "
+                "group by 1 order by 1",
+                "barchart",
+                w=12,
+                fmt="time_series",
+            ),
+            panel(
+                "Table: hourly P, Q, fT, UFER", f"select * from {rsrc} order by 1", "table", w=24
+            ),
+        ],
+    )
+    return dashboard(
+        "smf-uc",
+        "SMF - consumer unit",
+        panels,
+        [
+            query_var(
+                "uc",
+                "UC",
+                "select uc_code as __value, uc_code || ' ' || customer_name as "
+                "__text from smf.uc_directory order by customer_name",
+            ),
+            custom_var("mode", "Units", ["units", "pulses"]),
+        ],
+        "now-30d",
+        "The 12 mass-memory channels of a UC's main meter, power factor and excess "
+        "reactive, at 15 minutes, hourly, daily and monthly; tables export as CSV.",
+    )
+
+
+def fleet_dashboard() -> dict[str, Any]:
+    panels = [
+        panel(
+            "Completeness per meter and day (%)",
+            "select $__timeGroupAlias(bucket_start, '1d'), serial as metric, "
+            "avg(completeness_pct) as completeness_pct from smf.meter_daily "
+            "where $__timeFilter(bucket_start) group by 1, 2 order by 1",
+            unit="percent",
+        ),
+        panel(
+            "Daily connectivity per meter (% sessions ok)",
+            'select day_start as "time", serial as metric, connectivity_pct '
+            "from smf.meter_connectivity_daily where $__timeFilter(day_start) order by 1",
+            unit="percent",
+        ),
+        panel(
+            "Completeness over the range per UC",
+            "select u.uc_code, u.customer_name, u.meter_serial, sum(d.n_expected) as expected, "
+            "sum(d.n_measured + d.n_adjusted + d.n_estimated) as present, "
+            "round(100.0 * sum(d.n_measured + d.n_adjusted + d.n_estimated) / "
+            "nullif(sum(d.n_expected), 0), 2) as completeness_pct "
+            "from smf.uc_directory u join smf.meter_daily d on d.meter_id = u.meter_id "
+            "where $__timeFilter(d.bucket_start) group by 1, 2, 3 order by 6, 1",
+            "table",
+            w=12,
+        ),
+        panel(
+            "Poll health",
+            "select serial, uc_code, customer_name, poll_schedule, "
+            "last_attempt_at, last_outcome, last_ok_at, failures_since_ok, monitoring "
+            "from smf.fleet_poll_health order by failures_since_ok desc, serial",
+            "table",
+            w=12,
+        ),
+    ]
+    return dashboard(
+        "smf-fleet",
+        "SMF - fleet",
+        panels,
+        [],
+        "now-7d",
+        "Completeness of interval data, daily connectivity and poll health.",
+    )
+
+
+def alarm_dashboard() -> dict[str, Any]:
+    panels = [
+        panel(
+            "Alarm sheet (not closed)",
+            "select id, state, rule_code || ' ' || rule_name as rule, uc_code, customer_name, "
+            "meter_serial, opened_at, last_at, value, value_text, threshold, unit, phase, "
+            "occurrences, acknowledged_by, acknowledged_at, cleared_at from smf.alarm_sheet "
+            "where state <> 'closed' order by last_at desc",
+            "table",
+            w=24,
+            h=10,
+        ),
+        panel(
+            "Active alarms per rule",
+            "select rule_code || ' ' || rule_name as rule, count(*) as active "
+            "from smf.alarm_sheet where state in ('open', 'acknowledged') group by 1 order by 1",
+            "barchart",
+            w=8,
+        ),
+        panel(
+            "Alarms opened per day",
+            "select $__timeGroupAlias(opened_at, '1d'), count(*) as opened "
+            "from smf.alarm_sheet where $__timeFilter(opened_at) group by 1 order by 1",
+            w=16,
+        ),
+        panel(
+            "Rules not evaluated (meters that cannot report the quantity)",
+            "select serial, uc_code, customer_name, rule_code, rule_name, status "
+            "from smf.alarm_coverage where status like 'skipped:%' order by 1, 4",
+            "table",
+            w=24,
+        ),
+    ]
+    return dashboard(
+        "smf-alarms",
+        "SMF - alarm sheet",
+        panels,
+        [],
+        "now-30d",
+        "Alarms a-m of seed 003 §5.9: acknowledge with `smf alarms ack`.",
+    )
+
+
+def main() -> None:
+    for name, d in (
+        ("smf-uc", uc_dashboard()),
+        ("smf-fleet", fleet_dashboard()),
+        ("smf-alarms", alarm_dashboard()),
+    ):
+        (OUT / f"{name}.json").write_text(json.dumps(d, indent=2, ensure_ascii=False) + "\n")
+        print(f"wrote {OUT / name}.json")
+
+
+if __name__ == "__main__":
+    main()
