@@ -210,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as exc:  # unreadable file, a directory, permission denied
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        hint = (
+            " (files of the local cluster belong to the OS user who created it: run smf as that "
+            "user, or set SMF_PG_DATA or SMF_DATABASE_URL)"
+            if isinstance(exc, PermissionError)
+            else ""
+        )
+        print(f"error: {where}{exc.strerror or exc}{hint}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted; nothing of the unfinished transaction was written", file=sys.stderr)
