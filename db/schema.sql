@@ -48,6 +48,46 @@ CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
         when x'99'::int then 'fast program load' end
 $$;
 
+CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
+$$;
+
+CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_account int := (select id from smf.account where name = p_name);
+    v_id int;
+begin
+    if v_account is null then
+        raise exception 'unknown account %', p_name using errcode = 'SMF04';
+    end if;
+    if p_kind = 'distributor' then
+        select id into v_id from smf.distributor where aneel_code = p_ref;
+    elsif p_kind = 'group' then
+        select id into v_id from smf.uc_group where name = p_ref;
+        if v_id is null then
+            insert into smf.uc_group (name) values (p_ref) returning id into v_id;
+        end if;
+    elsif p_kind = 'uc' then
+        select id into v_id from smf.consumer_unit where uc_code = p_ref;
+    else
+        raise exception 'scope kind must be distributor, group or uc, not %', p_kind
+            using errcode = 'SMF02';
+    end if;
+    if v_id is null then
+        raise exception 'unknown % %', p_kind, p_ref using errcode = 'SMF04';
+    end if;
+    insert into smf.account_scope (account_id, distributor_id, group_id, uc_id)
+    values (v_account, case when p_kind = 'distributor' then v_id end,
+            case when p_kind = 'group' then v_id end, case when p_kind = 'uc' then v_id end)
+    on conflict do nothing;
+end $$;
+
 CREATE FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text DEFAULT 'ccee'::text) RETURNS date
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -715,6 +755,194 @@ CREATE FUNCTION smf.analog_columns() RETURNS text[]
     select array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma']
 $$;
 
+CREATE FUNCTION smf.api_bucket_quality(p_measured integer, p_adjusted integer, p_estimated integer, p_expected integer) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when p_measured + p_adjusted + p_estimated < p_expected then 'missing'
+                when p_estimated > 0 then 'estimated'
+                when p_adjusted > 0 then 'adjusted'
+                else 'measured' end
+$$;
+
+CREATE FUNCTION smf.api_channel_divisors(p_meter integer, p_pulses boolean) RETURNS numeric[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_map text[];
+    v_const numeric[];
+    v_serial text;
+    names constant text[] := array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
+        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
+        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a'];
+begin
+    select channel_map, channel_constants, serial into v_map, v_const, v_serial
+    from smf.meter where id = p_meter;
+    if not p_pulses then
+        return array_fill(1::numeric, array[12]);
+    end if;
+    if v_const is null then
+        raise exception 'meter % has no channel constants: pulses are unavailable, ask units=engineering',
+            v_serial using errcode = 'SMF02';
+    end if;
+    return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
+end $$;
+
+CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_account int := (select id from smf.account where name = p_name and disabled_at is null);
+begin
+    if v_account is null then
+        raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+end $$;
+
+CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select a.id, a.name, a.role, k.hash
+    from smf.api_key k join smf.account a on a.id = k.account_id
+    where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+$$;
+
+CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with r as (
+        update smf.api_key k set revoked_at = now()
+        where k.revoked_at is null
+          and (k.id = p_ref or k.account_id = (select id from smf.account where name = p_ref))
+        returning 1)
+    select count(*)::int from r
+$$;
+
+CREATE FUNCTION smf.api_search(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(uc_code text, customer_name text, distributor_aneel_code text, distributor_name text, main_meter_serial text, backup_meter_serial text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
+                          as pat)
+    select u.uc_code::text, u.customer_name, d.aneel_code::text, d.name, mm.serial, bm.serial,
+           u.retired_at
+    from q, smf.consumer_unit u
+    join smf.distributor d on d.id = u.distributor_id
+    left join smf.meter mm on mm.id = u.main_meter_id
+    left join smf.meter bm on bm.id = u.backup_meter_id
+    where u.customer_name ilike '%' || q.pat || '%'
+       or u.uc_code::text ilike q.pat || '%'
+       or mm.serial ilike q.pat || '%'
+       or bm.serial ilike q.pat || '%'
+    order by u.uc_code
+    limit p_limit offset p_offset
+$$;
+
+CREATE FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(serial text, manufacturer text, model text, uc_code text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
+                          as pat)
+    select m.serial, m.manufacturer, m.model,
+           (select u.uc_code::text from smf.consumer_unit u
+            where m.id in (u.main_meter_id, u.backup_meter_id) order by u.id limit 1),
+           m.retired_at
+    from q, smf.meter m
+    where m.serial ilike q.pat || '%'
+    order by m.serial
+    limit p_limit offset p_offset
+$$;
+
+CREATE FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd double precision, active_rev double precision, reactive_ind_fwd double precision, reactive_ind_rev double precision, reactive_cap_fwd double precision, reactive_cap_rev double precision, voltage_a double precision, voltage_b double precision, voltage_c double precision, current_a double precision, current_b double precision, current_c double precision, quality text, completeness_pct double precision)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    -- what a stored integer (Wh, varh, mV, mA) is divided by: 1000 for engineering units, the
+    -- channel constant x 1000 for pulses (both exact in double precision for usual constants)
+    d float8[] := array(select (x * 1000)::float8
+                        from unnest(smf.api_channel_divisors(p_meter, p_pulses)) with ordinality u(x, n)
+                        order by n);
+begin
+    if p_resolution = '5m' then
+        return query
+        select r.ts, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
+               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
+               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
+               r.voltage_a_mv::float8 / d[7], r.voltage_b_mv::float8 / d[8],
+               r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
+               r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
+               r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
+        from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
+        order by r.ts;
+    elsif p_resolution in ('15m', '1h') then
+        return query
+        select r.bucket, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
+               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
+               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
+               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0)::float8 / d[7],
+               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0)::float8 / d[8],
+               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0)::float8 / d[9],
+               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0)::float8 / d[10],
+               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0)::float8 / d[11],
+               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
+               smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
+               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
+        from (select * from smf.rollup_15min x
+              where p_resolution = '15m' and x.meter_id = p_meter
+                and x.bucket >= p_from and x.bucket < p_to
+              union all
+              select * from smf.rollup_hour x
+              where p_resolution = '1h' and x.meter_id = p_meter
+                and x.bucket >= p_from and x.bucket < p_to) r
+        order by r.bucket;
+    elsif p_resolution in ('1d', '1mo') then
+        -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
+        -- meter's interval, so a day with no data at its start or end is not 100 % complete
+        return query
+        select b.start_at, x.afwd::float8 / d[1], x.arev::float8 / d[2],
+               x.rif::float8 / d[3], x.rir::float8 / d[4], x.rcf::float8 / d[5],
+               x.rcr::float8 / d[6], x.va::float8 / d[7], x.vb::float8 / d[8],
+               x.vc::float8 / d[9], x.ia::float8 / d[10], x.ib::float8 / d[11],
+               x.ic::float8 / d[12],
+               smf.api_bucket_quality(x.n_meas::int, x.n_adj::int, x.n_est::int, b.expected),
+               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)::float8
+        from (select g.b, sum(r.active_fwd_wh) as afwd, sum(r.active_rev_wh) as arev,
+                     sum(r.reactive_ind_fwd_varh) as rif, sum(r.reactive_ind_rev_varh) as rir,
+                     sum(r.reactive_cap_fwd_varh) as rcf, sum(r.reactive_cap_rev_varh) as rcr,
+                     sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) as va,
+                     sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) as vb,
+                     sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) as vc,
+                     sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) as ia,
+                     sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) as ib,
+                     sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
+                     sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
+                     sum(r.n_estimated) as n_est
+              from smf.rollup_15min r,
+                   lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
+                                              r.bucket at time zone p_tz) as b) g
+              where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
+              group by g.b) x,
+             lateral (select x.b at time zone p_tz as start_at,
+                             (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'
+                                                             else interval '1 month' end)
+                                                  at time zone p_tz) - (x.b at time zone p_tz))
+                              / 60 / (select m.interval_minutes from smf.meter m where m.id = p_meter)
+                             )::int as expected) b
+        order by x.b;
+    else
+        raise exception 'resolution must be 5m, 15m, 1h, 1d or 1mo, not %', p_resolution
+            using errcode = 'SMF02';
+    end if;
+end $$;
+
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1017,6 +1245,25 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     order by 1 desc, 2 desc
 $$;
 
+CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+begin
+    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
+        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    end if;
+    if p_verifier not like 'SCRAM-SHA-256$%' then
+        raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
+    end if;
+    if exists (select 1 from pg_roles where rolname = p_role) then
+        execute format('alter role %I login password %L', p_role, p_verifier);
+    else
+        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+    end if;
+    execute format('grant smf_reader to %I', p_role);
+end $_$;
+
 CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
@@ -1040,6 +1287,36 @@ CREATE FUNCTION smf.demand_series(p_uc_code text, p_from timestamp with time zon
     select q.ts, q.local_ts, q.demand_posto, q.p_kwh_raw * 4, q.p_kwh * 4, q.n_present, q.n_expected
     from smf.uc_quarter_hours(smf.uc_id(p_uc_code), p_from, p_to) q
     order by q.ts
+$$;
+
+CREATE FUNCTION smf.distributor_month_summary(p_aneel_code text, p_month date) RETURNS TABLE(market text, ucs integer, consumption_kwh numeric, generation_kwh numeric, billing_total numeric, ucs_billed integer, completeness_pct numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+declare
+    v_dist int;
+    v_month date := date_trunc('month', p_month)::date;
+begin
+    select id into v_dist from smf.distributor where aneel_code = p_aneel_code;
+    if v_dist is null then
+        raise exception using errcode = 'SMF04', message = format('no distributor with ANEEL code %L', p_aneel_code);
+    end if;
+    return query
+    with u as (
+        select cu.id, coalesce(c.market, 'free') as market, coalesce(c.has_generation, false) as gen,
+               r.active_fwd_wh, r.active_rev_wh, r.n_measured + r.n_adjusted + r.n_estimated as n_ok, r.n_expected,
+               smf.vee_uc_bill_total(cu.id, v_month) as bill
+        from smf.consumer_unit cu
+        left join smf.consumer_unit_class c on c.consumer_unit_id = cu.id
+        left join smf.rollup_month r on r.meter_id = cu.main_meter_id and r.bucket = v_month
+        where cu.distributor_id = v_dist
+    )
+    select u.market, count(*)::int, sum(u.active_fwd_wh) / 1000.0,
+           coalesce(sum(u.active_rev_wh) filter (where u.gen), 0) / 1000.0,
+           sum(u.bill), count(u.bill)::int,
+           round(100.0 * sum(u.n_ok) / nullif(sum(u.n_expected), 0), 2)
+    from u group by u.market order by u.market;
+end
 $$;
 
 CREATE FUNCTION smf.easter_sunday(p_year integer) RETURNS date
@@ -1148,7 +1425,8 @@ begin
         current_b_a float8,
         current_c_a float8,
         quality text,
-        source text
+        source text,
+        given int  -- bit k set: quantity k (staging column order) was given; null: all were
     ) on commit drop;
     insert into smf.ingest_batch (source, origin) values (p_source, p_origin) returning id into v_batch;
     return v_batch;
@@ -1173,6 +1451,7 @@ declare
     v_rejected bigint;
     v_fresh boolean;
     v_quarantined jsonb;
+    v_tiny bigint;
 begin
     select source into v_source from smf.ingest_batch where id = p_batch and finished_at is null;
     if not found then
@@ -1192,7 +1471,10 @@ begin
                 case
                     when s.ts is null then 'timestamp is missing'
                     when not s.ts_ok then format('timestamp %L is not ISO 8601 with a UTC offset '
-                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', s.ts)
+                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', left(s.ts, 60))
+                    when substr(s.ts, 18, 2) = '60'
+                        then format('timestamp %L is a leap second (:60), which no interval '
+                                    'starts at', left(s.ts, 60))
                     when s.meter_id is null and coalesce(s.meter_serial, '') = ''
                         then 'no meter (meter_serial or meter_id) given'
                     when s.quality <> all (v_qualities)
@@ -1202,6 +1484,8 @@ begin
                 end as problem,
                 case
                     when m.id is null then 'unknown_meter'
+                    when s.meter_id is not null and coalesce(s.meter_serial, '') <> ''
+                         and s.serial_id is distinct from s.meter_id then 'meter_mismatch'
                     when date_part('epoch', s.t) / m.step_s <> floor(date_part('epoch', s.t) / m.step_s)
                         then 'off_grid'
                     when s.t + m.step > now() then 'future'
@@ -1224,8 +1508,8 @@ begin
                 end as reason
             from (
                 select s.*, case when s.ts_ok then s.ts::timestamptz end as t,
-                       coalesce(s.meter_id, ms.id) as resolved_id,
-                       coalesce(s.meter_serial, s.meter_id::text) as meter_ref
+                       coalesce(s.meter_id, ms.id) as resolved_id, ms.id as serial_id,
+                       coalesce(btrim(s.meter_serial), s.meter_id::text) as meter_ref
                 from (
                     select s.*, substr(s.ts, 5, 1) = '-' and substr(s.ts, 8, 1) = '-'
                         and substr(s.ts, 11, 1) in ('T', ' ') and substr(s.ts, 14, 1) = ':'
@@ -1237,7 +1521,7 @@ begin
                     from ingest_stage s
                     offset 0  -- fences: each expression is evaluated once per row
                 ) s
-                left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+                left join smf.meter ms on ms.serial = btrim(s.meter_serial)
                 offset 0
             ) s
             left join (
@@ -1259,7 +1543,7 @@ begin
                 perform v_text::timestamptz;
             exception when others then
                 perform smf.ingest_reject(v_line + p_line_offset,
-                    format('timestamp %L: %s', v_text, sqlerrm));
+                    format('timestamp %L: %s', left(v_text, 60), sqlerrm));
             end;
         end loop;
         raise;
@@ -1270,6 +1554,22 @@ begin
     if found then
         perform smf.ingest_reject(v_line + p_line_offset, v_text);
     end if;
+
+    -- Non-zero values that round to 0 in the stored unit (e.g. 0.0004 kWh) are stored as 0; the
+    -- rows holding one are counted for the summary.
+    select count(*) into v_tiny from ingest_stage s
+    where (s.active_fwd_kwh <> 0 and round(s.active_fwd_kwh * 1000) = 0)
+       or (s.active_rev_kwh <> 0 and round(s.active_rev_kwh * 1000) = 0)
+       or (s.reactive_ind_fwd_kvarh <> 0 and round(s.reactive_ind_fwd_kvarh * 1000) = 0)
+       or (s.reactive_ind_rev_kvarh <> 0 and round(s.reactive_ind_rev_kvarh * 1000) = 0)
+       or (s.reactive_cap_fwd_kvarh <> 0 and round(s.reactive_cap_fwd_kvarh * 1000) = 0)
+       or (s.reactive_cap_rev_kvarh <> 0 and round(s.reactive_cap_rev_kvarh * 1000) = 0)
+       or (s.voltage_a_v <> 0 and round(s.voltage_a_v * 1000) = 0)
+       or (s.voltage_b_v <> 0 and round(s.voltage_b_v * 1000) = 0)
+       or (s.voltage_c_v <> 0 and round(s.voltage_c_v * 1000) = 0)
+       or (s.current_a_a <> 0 and round(s.current_a_a * 1000) = 0)
+       or (s.current_b_a <> 0 and round(s.current_b_a * 1000) = 0)
+       or (s.current_c_a <> 0 and round(s.current_c_a * 1000) = 0);
 
     raise debug 'ingest batch % valid view at %', p_batch, clock_timestamp();
     -- 2. The valid rows, in stored units.
@@ -1289,9 +1589,10 @@ begin
             round(s.current_b_a * 1000)::int as current_b_ma,
             round(s.current_c_a * 1000)::int as current_c_ma,
             coalesce(s.quality, 'measured')::smf.quality as quality,
-            coalesce(s.source::smf.reading_source, %L) as source
+            coalesce(s.source::smf.reading_source, %L) as source,
+            coalesce(s.given, 4095) as given
         from ingest_stage s
-        left join smf.meter ms on s.meter_id is null and ms.serial = s.meter_serial
+        left join smf.meter ms on s.meter_id is null and ms.serial = btrim(s.meter_serial)
         where not exists (select 1 from ingest_bad b where b.line_no = s.line_no)$v$, v_source);
 
     raise debug 'ingest batch % spans at %', p_batch, clock_timestamp();
@@ -1301,6 +1602,13 @@ begin
     create temp table ingest_touched on commit drop as
     select meter_id, min(ts) as lo, max(ts) as hi from ingest_valid group by meter_id;
     analyze ingest_touched;
+    -- Lock order: take the per-meter stripes of the rollup refresh (020_rollups.sql) now, in
+    -- order, before writing any interval row. Two batches over the same meters then run one
+    -- after the other instead of one holding row locks while waiting for a chunk the other is
+    -- creating (a deadlock seen with overlapping concurrent imports); the refresh re-takes the
+    -- same locks, which it already holds.
+    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
+    from (select distinct meter_id % 256 as stripe from ingest_touched order by 1) s;
     select not exists (select 1 from ingest_touched t join smf.interval_reading r
                        on r.meter_id = t.meter_id and r.ts between t.lo and t.hi) into v_fresh;
 
@@ -1366,9 +1674,33 @@ begin
     where id = p_batch;
     return jsonb_build_object('batch_id', p_batch, 'rows', v_rows, 'inserted', v_ins,
         'updated', v_upd, 'unchanged', v_rows - v_rejected - v_ins - v_upd,
-        'quarantined', v_quarantined);
+        'quarantined', v_quarantined, 'below_resolution', v_tiny);
 end
 $_$;
+
+CREATE FUNCTION smf.ingest_given(p_names text[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp'
+    AS $$
+declare
+    v_mask int;
+begin
+    select coalesce(sum(1 << (i - 1)::int), 0)::int into v_mask
+    from unnest(smf.ingest_quantities()) with ordinality q(name, i)
+    where q.name = any (p_names);
+    execute format('alter table pg_temp.ingest_stage alter column given set default %s', v_mask);
+    return v_mask;
+end
+$$;
+
+CREATE FUNCTION smf.ingest_quantities() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
+        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
+        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a']
+$$;
 
 CREATE FUNCTION smf.ingest_reject(p_line bigint, p_message text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
@@ -1388,6 +1720,7 @@ CREATE FUNCTION smf.ingest_upsert(p_batch integer, OUT inserted bigint, OUT upda
 declare
     v_lo timestamptz;
     v_hi timestamptz;
+    v_sources smf.reading_source[];
 begin
     -- One key twice in the batch goes to the caller's duplicate handling; the delta below would
     -- otherwise hide a copy equal to the stored row behind its conflicting twin.
@@ -1398,22 +1731,142 @@ begin
     -- Only rows that are new or differ go to the upsert: ON CONFLICT locks (and so rewrites)
     -- every existing row it meets, which made re-importing an unchanged file write all of it.
     select min(lo), max(hi) into v_lo, v_hi from ingest_touched;
+    -- Who wins, for every pair of sources: a few rows to join instead of a call per row.
+    drop table if exists pg_temp.ingest_win;
+    create temp table ingest_win on commit drop as
+    select s.source, os.source as old_source, smf.ingest_wins(s.source, os.source) as wins
+    from unnest(enum_range(null::smf.reading_source)) s(source),
+         unnest(enum_range(null::smf.reading_source)) os(source);
+    analyze ingest_win;
+
+    raise debug 'ingest upsert disagreements at %', clock_timestamp();
+    -- Every measured channel value that a stored measured row of another source gives
+    -- differently is recorded, whichever is kept (smf.reading_disagreement). Skipped when no
+    -- stored measured row in the batch's spans has a source the batch does not have (a
+    -- re-import over its own data).
+    select array_agg(distinct source) into v_sources from ingest_valid;
+    if exists (select 1 from ingest_touched t join smf.interval_reading r
+               on r.meter_id = t.meter_id and r.ts between t.lo and t.hi
+               where r.quality = 'measured' and r.source <> all (v_sources)) then
+        execute format($q$
+        insert into smf.reading_disagreement (batch_id, meter_id, ts, channel, stored_value,
+            stored_source, stored_batch_id, incoming_value, incoming_source, kept)
+        select %s, x.meter_id, x.ts, c.channel, c.old, x.old_source, x.old_batch, c.new,
+            x.source, case when w.wins then 'incoming' else 'stored' end
+        from (
+            select v.meter_id, v.ts, v.source, v.quality, v.given, r.source as old_source,
+                r.quality as old_quality, r.batch_id as old_batch,
+                r.active_fwd_wh as o1, v.active_fwd_wh as n1,
+                r.active_rev_wh as o2, v.active_rev_wh as n2,
+                r.reactive_ind_fwd_varh as o3, v.reactive_ind_fwd_varh as n3,
+                r.reactive_ind_rev_varh as o4, v.reactive_ind_rev_varh as n4,
+                r.reactive_cap_fwd_varh as o5, v.reactive_cap_fwd_varh as n5,
+                r.reactive_cap_rev_varh as o6, v.reactive_cap_rev_varh as n6,
+                r.voltage_a_mv as o7, v.voltage_a_mv as n7,
+                r.voltage_b_mv as o8, v.voltage_b_mv as n8,
+                r.voltage_c_mv as o9, v.voltage_c_mv as n9,
+                r.current_a_ma as o10, v.current_a_ma as n10,
+                r.current_b_ma as o11, v.current_b_ma as n11,
+                r.current_c_ma as o12, v.current_c_ma as n12
+            from ingest_valid v
+            join smf.interval_reading r
+                on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+            offset 0  -- fence: the filters below made the planner probe row by row
+        ) x
+        join ingest_win w on w.source = x.source and w.old_source = x.old_source
+        cross join lateral (values
+            ('active_fwd_wh', 1, x.o1, x.n1), ('active_rev_wh', 2, x.o2, x.n2),
+            ('reactive_ind_fwd_varh', 4, x.o3, x.n3), ('reactive_ind_rev_varh', 8, x.o4, x.n4),
+            ('reactive_cap_fwd_varh', 16, x.o5, x.n5), ('reactive_cap_rev_varh', 32, x.o6, x.n6),
+            ('voltage_a_mv', 64, x.o7, x.n7), ('voltage_b_mv', 128, x.o8, x.n8),
+            ('voltage_c_mv', 256, x.o9, x.n9), ('current_a_ma', 512, x.o10, x.n10),
+            ('current_b_ma', 1024, x.o11, x.n11), ('current_c_ma', 2048, x.o12, x.n12))
+            c(channel, bit, old, new)
+        where x.quality = 'measured' and x.old_quality = 'measured' and x.source <> x.old_source
+          and x.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
+    end if;
+
+    raise debug 'ingest upsert delta at %', clock_timestamp();
+    -- Merge each batch row with the stored one, channel by channel (when the batch row wins
+    -- by smf.ingest_wins; otherwise the stored row stays whole): a channel the batch does not
+    -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
+    -- a stored value only in a 'manual' row); the row's quality and source are the batch's when
+    -- it brings at least one value. Only rows whose merged version differs are written.
     drop table if exists pg_temp.ingest_delta;
     execute format($q$
         create temp table ingest_delta on commit drop as
-        select v.* from ingest_valid v
-        where not exists (
-            select 1 from smf.interval_reading r
-            where r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-              and (r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
-                   r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh,
-                   r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma,
-                   r.current_b_ma, r.current_c_ma, r.quality, r.source)
-                  is not distinct from
-                  (v.active_fwd_wh, v.active_rev_wh, v.reactive_ind_fwd_varh,
-                   v.reactive_ind_rev_varh, v.reactive_cap_fwd_varh, v.reactive_cap_rev_varh,
-                   v.voltage_a_mv, v.voltage_b_mv, v.voltage_c_mv, v.current_a_ma,
-                   v.current_b_ma, v.current_c_ma, v.quality, v.source))$q$, v_lo, v_hi);
+        select m.* from (
+        select v.meter_id, v.ts,
+            case when r.meter_id is null then v.active_fwd_wh
+                 when coalesce(w.wins, true) and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
+                 then v.active_fwd_wh else r.active_fwd_wh end as active_fwd_wh,
+            case when r.meter_id is null then v.active_rev_wh
+                 when coalesce(w.wins, true) and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
+                 then v.active_rev_wh else r.active_rev_wh end as active_rev_wh,
+            case when r.meter_id is null then v.reactive_ind_fwd_varh
+                 when coalesce(w.wins, true) and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_fwd_varh else r.reactive_ind_fwd_varh end as reactive_ind_fwd_varh,
+            case when r.meter_id is null then v.reactive_ind_rev_varh
+                 when coalesce(w.wins, true) and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_ind_rev_varh else r.reactive_ind_rev_varh end as reactive_ind_rev_varh,
+            case when r.meter_id is null then v.reactive_cap_fwd_varh
+                 when coalesce(w.wins, true) and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_fwd_varh else r.reactive_cap_fwd_varh end as reactive_cap_fwd_varh,
+            case when r.meter_id is null then v.reactive_cap_rev_varh
+                 when coalesce(w.wins, true) and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
+                 then v.reactive_cap_rev_varh else r.reactive_cap_rev_varh end as reactive_cap_rev_varh,
+            case when r.meter_id is null then v.voltage_a_mv
+                 when coalesce(w.wins, true) and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
+                 then v.voltage_a_mv else r.voltage_a_mv end as voltage_a_mv,
+            case when r.meter_id is null then v.voltage_b_mv
+                 when coalesce(w.wins, true) and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
+                 then v.voltage_b_mv else r.voltage_b_mv end as voltage_b_mv,
+            case when r.meter_id is null then v.voltage_c_mv
+                 when coalesce(w.wins, true) and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
+                 then v.voltage_c_mv else r.voltage_c_mv end as voltage_c_mv,
+            case when r.meter_id is null then v.current_a_ma
+                 when coalesce(w.wins, true) and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
+                 then v.current_a_ma else r.current_a_ma end as current_a_ma,
+            case when r.meter_id is null then v.current_b_ma
+                 when coalesce(w.wins, true) and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
+                 then v.current_b_ma else r.current_b_ma end as current_b_ma,
+            case when r.meter_id is null then v.current_c_ma
+                 when coalesce(w.wins, true) and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
+                 then v.current_c_ma else r.current_c_ma end as current_c_ma,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.quality else r.quality end as quality,
+            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.source else r.source end as source,
+            r.meter_id is null as is_new,
+            r.active_fwd_wh as o1, r.active_rev_wh as o2, r.reactive_ind_fwd_varh as o3,
+            r.reactive_ind_rev_varh as o4, r.reactive_cap_fwd_varh as o5,
+            r.reactive_cap_rev_varh as o6, r.voltage_a_mv as o7, r.voltage_b_mv as o8,
+            r.voltage_c_mv as o9, r.current_a_ma as o10, r.current_b_ma as o11,
+            r.current_c_ma as o12, r.quality as o_quality, r.source as o_source
+        from (select v.*,
+                     (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
+                     or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
+                     or (v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual'))
+                     or (v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual'))
+                     or (v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual'))
+                     or (v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual'))
+                     or (v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual'))
+                     or (v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual'))
+                     or (v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual'))
+                     or (v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')) as took
+              from ingest_valid v) v
+        left join smf.interval_reading r
+            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
+        left join ingest_win w on w.source = v.source and w.old_source = r.source
+        ) m
+        where m.is_new
+           or (m.active_fwd_wh, m.active_rev_wh, m.reactive_ind_fwd_varh, m.reactive_ind_rev_varh,
+               m.reactive_cap_fwd_varh, m.reactive_cap_rev_varh, m.voltage_a_mv, m.voltage_b_mv,
+               m.voltage_c_mv, m.current_a_ma, m.current_b_ma, m.current_c_ma, m.quality, m.source)
+              is distinct from
+              (m.o1, m.o2, m.o3, m.o4, m.o5, m.o6, m.o7, m.o8, m.o9, m.o10, m.o11, m.o12,
+               m.o_quality, m.o_source)$q$, v_lo, v_hi);
+    raise debug 'ingest upsert write at %', clock_timestamp();
     drop table if exists pg_temp.ingest_changed;
     create temp table ingest_changed on commit drop as
     with up as (
@@ -1464,6 +1917,15 @@ begin
     insert into ingest_touched select meter_id, lo, hi from ingest_changed;
 end
 $_$;
+
+CREATE FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source smf.reading_source) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select p_old_source is null
+        or coalesce((select rank from smf.source_precedence where source = p_source), 0)
+           >= coalesce((select rank from smf.source_precedence where source = p_old_source), 0)
+$$;
 
 CREATE FUNCTION smf.interval_reading_keep_history() RETURNS trigger
     LANGUAGE plpgsql
@@ -1546,6 +2008,26 @@ CREATE FUNCTION smf.local_timezone() RETURNS text
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select coalesce((select value from smf.setting where key = 'local_timezone'), 'America/Sao_Paulo')
+$$;
+
+CREATE FUNCTION smf.login_blocked(p_source text, p_max integer DEFAULT 10, p_window interval DEFAULT '00:05:00'::interval) RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((
+        select greatest(1, ceil(extract(epoch from (min(at) + p_window - clock_timestamp())))::int)
+        from (select at from smf.login_failure
+              where source = p_source and at > clock_timestamp() - p_window
+              order by at desc limit p_max) f
+        having count(*) >= p_max), 0)
+$$;
+
+CREATE FUNCTION smf.login_failed(p_source text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    delete from smf.login_failure where at < clock_timestamp() - interval '1 day';
+    insert into smf.login_failure (source, at) values (p_source, clock_timestamp());
 $$;
 
 CREATE FUNCTION smf.m_du(p_month date, p_n integer) RETURNS date
@@ -1871,6 +2353,103 @@ begin
     end if;
     return new;
 end
+$$;
+
+CREATE FUNCTION smf.principal() RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select a.id
+    from smf.account a
+    where a.disabled_at is null
+      and (a.db_role = session_user
+           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
+               and a.id = nullif(current_setting('smf.principal', true), '')::int))
+    order by (a.db_role = session_user) desc nulls last
+    limit 1
+$$;
+
+CREATE FUNCTION smf.principal_role() RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select role from smf.account where id = smf.principal()
+$$;
+
+CREATE FUNCTION smf.raw_read_prune(p_now timestamp with time zone DEFAULT now()) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with gone as (
+        delete from smf.raw_read
+        where read_at < p_now - make_interval(days => coalesce(
+            (select value::int from smf.setting where key = 'raw_block_retention_days'), 90))
+        returning 1
+    )
+    select count(*) from gone
+$$;
+
+CREATE FUNCTION smf.read_request_claim(p_holder text, p_limit integer DEFAULT 10, p_stale interval DEFAULT '00:10:00'::interval) RETURNS TABLE(id bigint, meter_id integer, serial text, kind text, requested_at timestamp with time zone)
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with c as (
+        select r.id from smf.read_request r
+        where r.status = 'queued'
+           or (r.status = 'running' and r.claimed_at < clock_timestamp() - p_stale)
+        order by r.requested_at, r.id
+        limit p_limit
+        for update skip locked),
+    u as (
+        update smf.read_request r
+        set status = 'running', claimed_by = p_holder, claimed_at = clock_timestamp()
+        from c where r.id = c.id
+        returning r.id, r.meter_id, r.kind, r.requested_at)
+    select u.id, u.meter_id, m.serial, u.kind, u.requested_at
+    from u join smf.meter m on m.id = u.meter_id
+    order by u.requested_at, u.id
+$$;
+
+CREATE FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb DEFAULT NULL::jsonb, p_error text DEFAULT NULL::text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    update smf.read_request
+    set status = case when p_ok then 'done' else 'failed' end,
+        finished_at = clock_timestamp(), result = p_result, error = p_error
+    where id = p_id and claimed_by = p_holder and status = 'running'
+    returning true
+$$;
+
+CREATE FUNCTION smf.read_request_enqueue(p_serial text, p_kind text, p_account integer) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter smf.meter;
+    v_id bigint;
+begin
+    select * into v_meter from smf.meter where serial = p_serial;
+    if not found then
+        raise exception 'unknown meter %', p_serial using errcode = 'SMF04';
+    end if;
+    if v_meter.retired_at is not null then
+        raise exception 'meter % is retired', p_serial using errcode = 'SMF02';
+    end if;
+    insert into smf.read_request (meter_id, kind, requested_by)
+    values (v_meter.id, p_kind, p_account) returning id into v_id;
+    perform pg_notify('smf_read_request', v_id::text);
+    return v_id;
+end $$;
+
+CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, serial text, kind text, status text, requested_at timestamp with time zone, claimed_at timestamp with time zone, finished_at timestamp with time zone, result jsonb, error text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select r.id, m.serial, r.kind, r.status, r.requested_at, r.claimed_at, r.finished_at,
+           r.result, r.error
+    from smf.read_request r join smf.meter m on m.id = r.meter_id
+    where r.id = p_id
 $$;
 
 CREATE FUNCTION smf.report_alterations(p_uc_code text, p_n integer DEFAULT 16) RETURNS TABLE(at timestamp with time zone, command_hex text, command text, reader_serial text)
@@ -2253,6 +2832,51 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.scope_all() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(smf.principal_role() in ('admin', 'service'), false)
+$$;
+
+CREATE FUNCTION smf.scope_distributor_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct s.distributor_id), '{}')
+    from smf.account_scope s
+    where s.account_id = smf.principal() and s.distributor_id is not null
+$$;
+
+CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct m), '{}')
+    from smf.consumer_unit u, unnest(array[u.main_meter_id, u.backup_meter_id]) m
+    where u.id = any (smf.scope_uc_ids()) and m is not null
+$$;
+
+CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(array_agg(distinct u.id), '{}')
+    from smf.account_scope s
+    join smf.consumer_unit u
+      on u.id = s.uc_id
+      or u.distributor_id = s.distributor_id
+      or u.id in (select m.uc_id from smf.uc_group_member m where m.group_id = s.group_id)
+    where s.account_id = smf.principal()
+$$;
+
+CREATE FUNCTION smf.scope_writes() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
+$$;
+
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -2351,6 +2975,23 @@ CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor
     from (select lpad(p_sequential::text, 10, '0') || lpad(p_distributor::text, 3, '0') as base) b,
          lateral (select smf.uc_check_digit(b.base)::text as d1) c
 $$;
+
+CREATE FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_group int := (select id from smf.uc_group where name = p_group);
+    v_uc int := (select id from smf.consumer_unit where uc_code = p_uc_code);
+begin
+    if v_uc is null then
+        raise exception 'unknown UC %', p_uc_code using errcode = 'SMF04';
+    end if;
+    if v_group is null then
+        insert into smf.uc_group (name) values (p_group) returning id into v_group;
+    end if;
+    insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
+end $$;
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
@@ -2588,6 +3229,1323 @@ CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boole
     order by 1 desc
 $$;
 
+CREATE FUNCTION smf.vee_channel_column(p_channel text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+declare
+    v text;
+begin
+    select c into v
+    from unnest(smf.energy_columns() || smf.analog_columns()) c
+    where lower(p_channel) in (c, regexp_replace(c, '_(wh|varh|mv|ma)$', ''),
+                               regexp_replace(regexp_replace(c, '_(wh|varh)$', '_k\1'), '_m(v|a)$', '_\1'));
+    if v is null then
+        raise exception using errcode = 'SMF02',
+            message = format('unknown channel %L; channels: %s', p_channel,
+                             (select string_agg(regexp_replace(c, '_(wh|varh|mv|ma)$', ''), ', ')
+                              from unnest(smf.energy_columns() || smf.analog_columns()) c));
+    end if;
+    return v;
+end
+$_$;
+
+CREATE FUNCTION smf.vee_day_start(p_day date) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select p_day::timestamp at time zone smf.local_timezone()
+$$;
+
+CREATE FUNCTION smf.vee_day_type(p_day date) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case
+        when extract(isodow from p_day) = 7 then 'sunday_holiday'
+        when exists (select 1 from smf.holiday h join smf.calendar c on c.id = h.calendar_id
+                     where c.purpose = 'ccee' and c.valid_during @> p_day and h.day = p_day)
+            then 'sunday_holiday'
+        when extract(isodow from p_day) = 6 then 'saturday'
+        else 'business' end
+$$;
+
+CREATE FUNCTION smf.vee_edit(p_serial text, p_from timestamp with time zone, p_to timestamp with time zone, p_channel text, p_operation text, p_value numeric, p_source_serial text, p_reason text, p_operator text DEFAULT CURRENT_USER) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    AS $_$
+declare
+    v_meter int;
+    v_source int;
+    v_step interval;
+    v_col text := smf.vee_channel_column(p_channel);
+    v_first timestamptz;
+    v_last timestamptz;
+    v_rows jsonb;
+    v_bad int;
+    v_batch int;
+    v_edit int;
+    v_cols text;
+    v_result jsonb;
+begin
+    if p_reason is null or btrim(p_reason) = '' then
+        raise exception using errcode = 'SMF02', message = 'a reason is required for a manual edit';
+    end if;
+    select id, make_interval(mins => interval_minutes) into v_meter, v_step from smf.meter where serial = p_serial;
+    if v_meter is null then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %L', p_serial);
+    end if;
+    if p_from is null or p_to is null or p_to <= p_from then
+        raise exception using errcode = 'SMF02',
+            message = format('the edit range [%s, %s) is empty', p_from, p_to);
+    end if;
+    if p_from <> smf.vee_grid_down(p_from, v_step) or p_to <> smf.vee_grid_down(p_to, v_step) then
+        raise exception using errcode = 'SMF02',
+            message = format('the edit range [%s, %s) is not on the %s grid of meter %s', p_from, p_to, v_step, p_serial);
+    end if;
+    select min(ts), max(ts) + v_step into v_first, v_last from smf.interval_reading where meter_id = v_meter;
+    if v_first is null or p_from < v_first or p_to > v_last then
+        raise exception using errcode = 'SMF02',
+            message = format('the edit range [%s, %s) is beyond the data of meter %s (%s)', p_from, p_to, p_serial,
+                             coalesce(format('stored from %s to %s', v_first, v_last), 'nothing stored'));
+    end if;
+    if p_operation not in ('set', 'scale', 'copy_from') then
+        raise exception using errcode = 'SMF02',
+            message = format('operation %L is not set, scale or copy_from', p_operation);
+    end if;
+    if p_operation in ('set', 'scale') and (p_value is null or p_value < 0) then
+        raise exception using errcode = 'SMF02',
+            message = format('%s needs a value >= 0 (negative energy is refused), got %s', p_operation,
+                             coalesce(p_value::text, 'none'));
+    end if;
+    if p_operation = 'copy_from' then
+        select id into v_source from smf.meter
+        where serial = p_source_serial and make_interval(mins => interval_minutes) = v_step;
+        if v_source is null then
+            raise exception using errcode = 'SMF04',
+                message = format('no meter %L with the %s interval of %s to copy from', p_source_serial,
+                                 v_step, p_serial);
+        end if;
+    end if;
+
+    execute format($q$
+        select jsonb_agg(jsonb_build_object('ts', g.ts, 'old', r.%1$I, 'quality', r.quality,
+                                            'source', r.source, 'new', %2$s) order by g.ts)
+        from generate_series($1, $2 - $3, $3) g(ts)
+        left join smf.interval_reading r on r.meter_id = $4 and r.ts = g.ts
+        left join smf.interval_reading c on c.meter_id = $5 and c.ts = g.ts$q$,
+        v_col,
+        case p_operation when 'set' then 'round($6 * 1000)::bigint'
+                         when 'scale' then format('round(r.%I * $6)::bigint', v_col)
+                         else format('case when c.quality <> ''missing'' then c.%I end', v_col) end)
+    into v_rows using p_from, p_to, v_step, v_meter, v_source, p_value;
+    select count(*) into v_bad from jsonb_array_elements(v_rows) e where e -> 'new' = 'null'::jsonb;
+    if v_bad > 0 then
+        raise exception using errcode = 'SMF02',
+            message = format('%s of the %s intervals have no %s value to %s', v_bad,
+                             jsonb_array_length(v_rows),
+                             case when p_operation = 'copy_from' then p_source_serial else p_serial end,
+                             case when p_operation = 'copy_from' then 'copy' else 'scale' end);
+    end if;
+
+    insert into smf.vee_manual_edit (meter_id, ts_from, ts_to, channel, operation, argument, reason, operator, old_values)
+    values (v_meter, p_from, p_to, v_col, p_operation,
+            case when p_operation = 'copy_from' then p_source_serial else p_value::text end,
+            p_reason, p_operator,
+            (select jsonb_agg(e - 'new') from jsonb_array_elements(v_rows) e))
+    returning id into v_edit;
+
+    v_batch := smf.ingest_begin('manual', format('vee manual edit %s', v_edit));
+    select string_agg(case when c = v_col then '(x.new / 1000.0)' else format('(r.%I / 1000.0)', c) end, ', '
+                      order by o)
+    into v_cols from unnest(smf.energy_columns() || smf.analog_columns()) with ordinality u(c, o);
+    execute format($q$
+        insert into ingest_stage (meter_id, ts, active_fwd_kwh, active_rev_kwh, reactive_ind_fwd_kvarh,
+            reactive_ind_rev_kvarh, reactive_cap_fwd_kvarh, reactive_cap_rev_kvarh, voltage_a_v, voltage_b_v,
+            voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
+        select $1, x.ts::text, %s, 'adjusted', 'manual'
+        from jsonb_to_recordset($2) as x(ts timestamptz, new bigint)
+        left join smf.interval_reading r on r.meter_id = $1 and r.ts = x.ts$q$, v_cols)
+    using v_meter, v_rows;
+    perform set_config('smf.changed_by', p_operator, true);
+    perform set_config('smf.change_reason', p_reason, true);
+    v_result := smf.ingest_finish(v_batch, 0);
+    if v_result -> 'quarantined' <> '{}'::jsonb then
+        raise exception using errcode = 'SMF02',
+            message = format('the edited values break an ingest rule (%s); nothing was changed',
+                             v_result -> 'quarantined');
+    end if;
+    perform set_config('smf.changed_by', '', true);
+    perform set_config('smf.change_reason', '', true);
+    update smf.vee_manual_edit set batch_id = v_batch where id = v_edit;
+    update smf.vee_finding set status = 'resolved', resolved_by = format('manual edit %s', v_edit), resolved_at = now()
+    where meter_id = v_meter and status = 'open' and ts_from >= p_from and ts_to <= p_to;
+    return jsonb_build_object('edit_id', v_edit, 'batch_id', v_batch, 'intervals', jsonb_array_length(v_rows));
+end
+$_$;
+
+CREATE FUNCTION smf.vee_estimate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text DEFAULT CURRENT_USER) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+declare
+    v_step interval := smf.vee_step(p_meter);
+    v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
+    v_hi timestamptz;
+    v_day date := smf.vee_local_day(p_from);
+    v_tz text := smf.local_timezone();
+    v_short numeric := smf.vee_param('short_gap_intervals', p_meter, v_day);
+    v_ndays numeric := smf.vee_param('daytype_days', p_meter, v_day);
+    v_lookback numeric := smf.vee_param('daytype_lookback_days', p_meter, v_day);
+    v_min_days numeric := smf.vee_param('daytype_min_days', p_meter, v_day);
+    v_valid_share numeric := smf.vee_param('daytype_valid_share', p_meter, v_day);
+    v_backup int;
+    v_scale numeric;
+    v_scale_how text;
+    v_rows jsonb;
+    v_run int;
+    v_batch int;
+    v_filled jsonb;
+    v_left int;
+    v_params jsonb;
+begin
+    if p_to <= p_from then
+        raise exception using errcode = 'SMF02',
+            message = format('estimation range [%s, %s) is empty', p_from, p_to);
+    end if;
+    -- the last interval the ingest accepts ends by now()
+    v_hi := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now() - v_step, v_step) + v_step);
+    if v_hi <= v_lo then
+        return jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', 0);
+    end if;
+    select cu.backup_meter_id into v_backup from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    select s.wh_per_unit, s.how into v_scale, v_scale_how from smf.vee_register_scale(p_meter, v_hi) s;
+
+    with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
+        select g.ts
+        from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
+              from (select r.ts from smf.interval_reading r
+                    where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+                    union all select v_lo - v_step
+                    union all select v_hi) s) w,
+             generate_series(w.a, w.b - v_step, v_step) g(ts)
+        where w.b > w.a
+    ), bk as materialized (
+        select r.* from gap join smf.interval_reading r
+            on r.meter_id = v_backup and r.ts = gap.ts and r.quality = 'measured'
+        where r.ts >= v_lo and r.ts < v_hi
+    ), rest as materialized (
+        select gap.ts, gap.ts - (row_number() over (order by gap.ts)) * v_step as island,
+               (gap.ts at time zone v_tz) as local_ts
+        from gap where gap.ts not in (select bk.ts from bk)
+    ), isl as materialized (
+        select rest.island, min(rest.ts) as ilo, max(rest.ts) + v_step as ihi, count(*) as len
+        from rest group by rest.island
+    ), pairs as materialized (
+        select p.* from smf.vee_register_pairs(p_meter, v_lo, v_hi + interval '2 days') p
+        where v_scale is not null and p.raw_delta >= 0
+    ), reg as (  -- the register energy of each gap, from the narrowest read pair around it
+        select distinct on (isl.island) isl.island, pr.read_from, pr.read_to,
+               pr.raw_delta * v_scale - pr.wh_sum
+                   - coalesce((select sum(bk.active_fwd_wh) from bk where bk.ts >= pr.lo and bk.ts < pr.hi), 0)
+                   as energy_wh
+        from isl join pairs pr on pr.lo <= isl.ilo and pr.hi >= isl.ihi
+        where pr.n_expected - pr.n_rows
+              = (select count(*) from gap where gap.ts >= pr.lo and gap.ts < pr.hi)
+          and (select count(*) from rest where rest.ts >= pr.lo and rest.ts < pr.hi) = isl.len
+        order by isl.island, pr.hi - pr.lo
+    ), gd as materialized (  -- the type of each day with a gap
+        select distinct rest.local_ts::date as day, smf.vee_day_type(rest.local_ts::date) as day_type from rest
+    ), days as materialized (  -- valid days and their type
+        select d.bucket as day, smf.vee_day_type(d.bucket) as day_type
+        from smf.rollup_day d
+        where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
+          and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
+          and d.bucket < (select max(rest.local_ts)::date from rest)
+    ), cand as (
+        select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
+               r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
+               r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma,
+               row_number() over (partition by rest.ts order by dd.day desc) as k
+        from rest
+        join gd on gd.day = rest.local_ts::date
+        cross join lateral (  -- the latest valid days of the type (2 spare if the interval is not measured)
+            select d.day from days d
+            where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
+            order by d.day desc limit v_ndays::int + 2) dd
+        join smf.interval_reading r on r.meter_id = p_meter
+                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
+    ), prof as (
+        select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
+               avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
+               avg(c.reactive_ind_fwd_varh) as ind_fwd, avg(c.reactive_ind_rev_varh) as ind_rev,
+               avg(c.reactive_cap_fwd_varh) as cap_fwd, avg(c.reactive_cap_rev_varh) as cap_rev,
+               avg(c.voltage_a_mv) as va, avg(c.voltage_b_mv) as vb, avg(c.voltage_c_mv) as vc,
+               avg(c.current_a_ma) as ia, avg(c.current_b_ma) as ib, avg(c.current_c_ma) as ic
+        from cand c where c.k <= v_ndays group by c.ts
+    ), est as (
+        select rest.ts, rest.island, gd.day_type, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
+               p.used_days, p.active_fwd, p.active_rev, p.ind_fwd, p.ind_rev, p.cap_fwd, p.cap_rev,
+               p.va, p.vb, p.vc, p.ia, p.ib, p.ic,
+               coalesce(p.n_days, 0) >= v_min_days as has_profile,
+               case when coalesce(p.n_days, 0) >= v_min_days then p.active_fwd end as w
+        from rest join isl using (island)
+        join gd on gd.day = rest.local_ts::date
+        left join reg using (island)
+        left join prof p on p.ts = rest.ts
+    ), est2 as (
+        select e.*,
+               case when e.energy_wh is not null and (e.len <= v_short or bool_and(e.has_profile) over i)
+                    then case when coalesce(sum(e.w) over i, 0) > 0 then e.energy_wh * e.w / sum(e.w) over i
+                              else e.energy_wh / e.len::numeric end end as share
+        from est e window i as (partition by e.island)
+    ), est3 as (
+        select e.*, floor(e.share) as base,
+               row_number() over (partition by e.island order by e.share - floor(e.share) desc, e.ts) as rk,
+               e.energy_wh - sum(floor(e.share)) over (partition by e.island) as extra
+        from est2 e
+    ), final as (
+        select e.ts, e.day_type, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
+               e.active_fwd, e.active_rev, e.ind_fwd, e.ind_rev, e.cap_fwd, e.cap_rev, e.va, e.vb, e.vc,
+               e.ia, e.ib, e.ic,
+               case when e.share is not null and e.len <= v_short then 'register_profile'
+                    when e.share is not null then 'daytype_mean_scaled'
+                    when e.has_profile then 'daytype_mean' end as method,
+               case when e.share is not null then (e.base + case when e.rk <= e.extra then 1 else 0 end)::bigint
+                    when e.has_profile then round(e.active_fwd)::bigint end as active_fwd_wh
+        from est3 e
+    ), out as (
+        select bk.ts, 'backup_meter' as method, 'adjusted' as quality, 'backup_meter' as source,
+               bk.active_fwd_wh, bk.active_rev_wh, bk.reactive_ind_fwd_varh, bk.reactive_ind_rev_varh,
+               bk.reactive_cap_fwd_varh, bk.reactive_cap_rev_varh, bk.voltage_a_mv, bk.voltage_b_mv,
+               bk.voltage_c_mv, bk.current_a_ma, bk.current_b_ma, bk.current_c_ma,
+               jsonb_build_object('backup_meter_id', v_backup,
+                                  'backup_meter', (select serial from smf.meter where id = v_backup)) as inputs
+        from bk
+        union all
+        select f.ts, coalesce(f.method, 'none'),
+               case when f.method = 'register_profile' then 'adjusted' else 'estimated' end, 'estimate',
+               f.active_fwd_wh,
+               round(f.active_rev)::bigint, round(f.ind_fwd)::bigint, round(f.ind_rev)::bigint,
+               round(f.cap_fwd)::bigint, round(f.cap_rev)::bigint, round(f.va)::bigint, round(f.vb)::bigint,
+               round(f.vc)::bigint, round(f.ia)::bigint, round(f.ib)::bigint, round(f.ic)::bigint,
+               jsonb_strip_nulls(jsonb_build_object(
+                   'days', case when f.has_profile then to_jsonb(f.used_days) end,
+                   'day_type', f.day_type,
+                   'gap_intervals', f.len,
+                   'register_energy_wh', case when f.share is not null then f.energy_wh end,
+                   'register_reads', case when f.share is not null then jsonb_build_array(f.read_from, f.read_to) end,
+                   'register_wh_per_unit', case when f.share is not null then v_scale end,
+                   'register_scale', case when f.share is not null then v_scale_how end,
+                   'profile', case when f.share is not null and not f.has_profile then 'uniform' end,
+                   'reason', case when f.method is null then format(
+                       'no backup value, no usable register delta, and fewer than %s valid %s day(s) in the %s days before',
+                       v_min_days, f.day_type, v_lookback) end))
+        from final f
+    )
+    select jsonb_agg(to_jsonb(out) order by out.ts) into v_rows from out;
+
+    if v_rows is null then
+        return jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', 0);
+    end if;
+
+    -- intervals with no usable history: one finding per run, naming the reason
+    insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail)
+    select p_meter, 'estimation', min(x.ts), max(x.ts) + v_step, 'error',
+           format('%s interval(s) left missing, %s to %s (local): %s', count(*), smf.vee_fmt_local(min(x.ts)),
+                  smf.vee_fmt_local(max(x.ts) + v_step), min(x.inputs ->> 'reason'))
+    from (select r.ts, r.inputs, r.ts - (row_number() over (order by r.ts)) * v_step as island
+          from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, inputs jsonb)
+          where r.method = 'none') x
+    group by x.island
+    on conflict (meter_id, rule, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
+
+    select coalesce(jsonb_object_agg(m, n), '{}'), coalesce(sum(n) filter (where m = 'none'), 0)
+    into v_filled, v_left
+    from (select r.method as m, count(*) as n
+          from jsonb_to_recordset(v_rows) as r(method text) group by r.method) c;
+    v_filled := v_filled - 'none';
+    if v_filled = '{}'::jsonb then
+        return jsonb_build_object('run_id', null, 'filled', v_filled, 'left_missing', v_left);
+    end if;
+
+    v_params := (select jsonb_object_agg(k, smf.vee_param(k, p_meter, v_day))
+                 from unnest(array['short_gap_intervals', 'daytype_days', 'daytype_lookback_days',
+                                   'daytype_min_days', 'daytype_valid_share', 'register_wh_per_unit']) k)
+                || jsonb_build_object('backup_meter_id', v_backup, 'register_wh_per_unit_used', v_scale,
+                                      'register_scale', v_scale_how);
+    insert into smf.vee_estimation_run (meter_id, ts_from, ts_to, parameters, operator, filled, left_missing)
+    values (p_meter, v_lo, v_hi, v_params, p_operator, v_filled, v_left) returning id into v_run;
+
+    -- through the ingest path: one batch, rollups refreshed, history kept
+    v_batch := smf.ingest_begin('estimate', format('vee estimation run %s', v_run));
+    insert into ingest_stage (meter_id, ts, active_fwd_kwh, active_rev_kwh, reactive_ind_fwd_kvarh,
+        reactive_ind_rev_kvarh, reactive_cap_fwd_kvarh, reactive_cap_rev_kvarh, voltage_a_v, voltage_b_v,
+        voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
+    select p_meter, r.ts::text, r.active_fwd_wh / 1000.0, r.active_rev_wh / 1000.0,
+           r.reactive_ind_fwd_varh / 1000.0, r.reactive_ind_rev_varh / 1000.0, r.reactive_cap_fwd_varh / 1000.0,
+           r.reactive_cap_rev_varh / 1000.0, r.voltage_a_mv / 1000.0, r.voltage_b_mv / 1000.0,
+           r.voltage_c_mv / 1000.0, r.current_a_ma / 1000.0, r.current_b_ma / 1000.0, r.current_c_ma / 1000.0,
+           r.quality, r.source
+    from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, quality text, source text,
+        active_fwd_wh bigint, active_rev_wh bigint, reactive_ind_fwd_varh bigint, reactive_ind_rev_varh bigint,
+        reactive_cap_fwd_varh bigint, reactive_cap_rev_varh bigint, voltage_a_mv bigint, voltage_b_mv bigint,
+        voltage_c_mv bigint, current_a_ma bigint, current_b_ma bigint, current_c_ma bigint)
+    where r.method <> 'none';
+    perform set_config('smf.changed_by', p_operator, true);
+    perform set_config('smf.change_reason', format('vee estimation run %s', v_run), true);
+    perform smf.ingest_finish(v_batch, 0);
+    perform set_config('smf.changed_by', '', true);
+    perform set_config('smf.change_reason', '', true);
+    update smf.vee_estimation_run set batch_id = v_batch where id = v_run;
+
+    insert into smf.vee_provenance (meter_id, ts, run_id, method, active_fwd_wh, inputs)
+    select p_meter, r.ts, v_run, r.method, r.active_fwd_wh, r.inputs
+    from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, active_fwd_wh bigint, inputs jsonb)
+    where r.method <> 'none';
+
+    -- missing-interval (and earlier estimation) findings now wholly filled are resolved by this run
+    update smf.vee_finding v set status = 'resolved', resolved_by = format('estimation run %s', v_run),
+        resolved_at = now()
+    where v.meter_id = p_meter and v.rule in ('missing', 'estimation') and v.status = 'open'
+      and v.ts_from >= v_lo and v.ts_to <= v_hi
+      and not exists (select 1 from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text)
+                      where r.method = 'none' and r.ts >= v.ts_from and r.ts < v.ts_to);
+    return jsonb_build_object('run_id', v_run, 'batch_id', v_batch, 'filled', v_filled, 'left_missing', v_left);
+end
+$$;
+
+CREATE FUNCTION smf.vee_estimate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text DEFAULT CURRENT_USER) RETURNS TABLE(meter_id integer, serial text, result jsonb)
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.id, m.serial, smf.vee_estimate(m.id, p_from, p_to, p_operator)
+    from smf.meter m
+    where m.id in (select s from smf.vee_scope_meters(p_kind, p_ref) s where s is not null)
+      and (p_kind = 'meter' or m.id not in (select backup_meter_id from smf.consumer_unit
+                                            where backup_meter_id is not null))
+    order by m.serial
+$$;
+
+CREATE FUNCTION smf.vee_explain(p_meter integer, p_ts timestamp with time zone) RETURNS TABLE(meter_id integer, ts timestamp with time zone, active_fwd_kwh numeric, quality smf.quality, source smf.reading_source, batch_id integer, batch_origin text, written_by text, written_at timestamp with time zone, method text, inputs jsonb, parameters jsonb, edit_reason text, history_versions bigint)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select r.meter_id, r.ts, smf.vee_kwh(r.active_fwd_wh), r.quality, r.source, r.batch_id, b.origin,
+           coalesce(e.operator, run.operator, b.operator), b.started_at,
+           coalesce(pv.method, case when e.id is not null then 'manual_' || e.operation end),
+           coalesce(pv.inputs, case when e.id is not null then jsonb_build_object('argument', e.argument,
+                                                                          'channel', e.channel) end),
+           run.parameters, e.reason,
+           (select count(*) from smf.interval_reading_history h where h.meter_id = r.meter_id and h.ts = r.ts)
+    from smf.interval_reading r
+    join smf.ingest_batch b on b.id = r.batch_id
+    left join smf.vee_estimation_run run on run.batch_id = r.batch_id
+    left join smf.vee_provenance pv on pv.meter_id = r.meter_id and pv.ts = r.ts and pv.run_id = run.id
+    left join smf.vee_manual_edit e on e.batch_id = r.batch_id
+    where r.meter_id = p_meter and r.ts = p_ts
+$$;
+
+CREATE FUNCTION smf.vee_finding_set_status(p_id bigint, p_status text, p_who text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if p_status not in ('open', 'accepted', 'resolved') then
+        raise exception using errcode = 'SMF02',
+            message = format('status %L is not open, accepted or resolved', p_status);
+    end if;
+    update smf.vee_finding set status = p_status,
+        resolved_by = case when p_status = 'open' then null else p_who end,
+        resolved_at = case when p_status = 'open' then null else now() end
+    where id = p_id;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no finding %s', p_id);
+    end if;
+end
+$$;
+
+CREATE FUNCTION smf.vee_fmt_local(p_ts timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select to_char(p_ts at time zone smf.local_timezone(), 'YYYY-MM-DD HH24:MI')
+$$;
+
+CREATE FUNCTION smf.vee_grid_down(p_ts timestamp with time zone, p_step interval) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select to_timestamp(floor(extract(epoch from p_ts) / extract(epoch from p_step)) * extract(epoch from p_step))
+$$;
+
+CREATE FUNCTION smf.vee_grid_up(p_ts timestamp with time zone, p_step interval) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select to_timestamp(ceil(extract(epoch from p_ts) / extract(epoch from p_step)) * extract(epoch from p_step))
+$$;
+
+CREATE FUNCTION smf.vee_kwh(p_wh numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select round(p_wh / 1000.0, 3)
+$$;
+
+CREATE FUNCTION smf.vee_local_day(p_ts timestamp with time zone) RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select (p_ts at time zone smf.local_timezone())::date
+$$;
+
+CREATE FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, OUT nominal_v numeric, OUT how text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_mean numeric;
+begin
+    nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
+    how := 'configured';
+    if nominal_v > 0 then
+        return;
+    end if;
+    select greatest(sum(d.voltage_a_mv_sum) / nullif(sum(d.voltage_a_mv_n), 0),
+                    sum(d.voltage_b_mv_sum) / nullif(sum(d.voltage_b_mv_n), 0),
+                    sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
+    from smf.rollup_day d
+    where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
+    select s into nominal_v
+    from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
+    where v_mean is not null order by abs(s - v_mean) limit 1;
+    how := 'detected';
+end
+$$;
+
+CREATE FUNCTION smf.vee_param(p_key text, p_meter integer, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v numeric;
+    v_dist int;
+begin
+    select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.main_meter_id = p_meter;
+    if v_dist is null then
+        select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.backup_meter_id = p_meter;
+    end if;
+    select p.value into v
+    from smf.vee_parameter p
+    where p.key = p_key and p.valid_during @> p_day
+      and (p.meter_id = p_meter or p.distributor_id = v_dist
+           or (p.meter_id is null and p.distributor_id is null))
+    order by (p.meter_id is not null) desc, (p.distributor_id is not null) desc
+    limit 1;
+    if not found then
+        raise exception using errcode = 'SMF04',
+            message = format('no VEE parameter %s valid on %s for meter %s', p_key, p_day, p_meter);
+    end if;
+    return v;
+end
+$$;
+
+CREATE FUNCTION smf.vee_register_pairs(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(read_from timestamp with time zone, read_to timestamp with time zone, lo timestamp with time zone, hi timestamp with time zone, raw_delta bigint, wh_sum bigint, n_rows integer, n_expected integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_step interval := smf.vee_step(p_meter);
+begin
+    return query
+    with reads as (
+        select g.at, g.registers[1] as total,
+               lag(g.at) over (order by g.at) as prev_at, lag(g.registers[1]) over (order by g.at) as prev_total
+        from smf.register_reading g
+        where g.meter_id = p_meter and g.period = 'current' and g.channel = 1
+          and g.at >= p_from - interval '40 days' and g.at <= p_to
+    )
+    select r.prev_at, r.at, smf.vee_grid_down(r.prev_at, v_step), smf.vee_grid_down(r.at, v_step),
+           r.total - r.prev_total, s.wh, s.n::int,
+           (extract(epoch from smf.vee_grid_down(r.at, v_step) - smf.vee_grid_down(r.prev_at, v_step))
+            / extract(epoch from v_step))::int
+    from reads r,
+         lateral (select sum(x.active_fwd_wh)::bigint as wh, count(x.active_fwd_wh) as n
+                  from smf.interval_reading x
+                  where x.meter_id = p_meter and x.ts >= smf.vee_grid_down(r.prev_at, v_step)
+                    and x.ts < smf.vee_grid_down(r.at, v_step) and x.quality <> 'missing') s
+    where r.prev_at is not null and r.at >= p_from;
+end
+$$;
+
+CREATE FUNCTION smf.vee_register_scale(p_meter integer, p_to timestamp with time zone, OUT wh_per_unit numeric, OUT how text) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_ratio numeric;
+begin
+    wh_per_unit := smf.vee_param('register_wh_per_unit', p_meter, smf.vee_local_day(p_to));
+    how := 'configured';
+    if wh_per_unit > 0 then
+        return;
+    end if;
+    select percentile_cont(0.5) within group (order by p.wh_sum::numeric / p.raw_delta) into v_ratio
+    from smf.vee_register_pairs(p_meter, p_to - interval '90 days', p_to) p
+    where p.raw_delta > 0 and p.wh_sum > 0 and p.n_rows = p.n_expected;
+    wh_per_unit := case when v_ratio > 0 then trim_scale(power(10::numeric, round(log(v_ratio)))) end;
+    how := 'detected';
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_backup(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_backup int;
+    v_serial text;
+    v_step interval := smf.vee_step(p_meter);
+    v_day date := smf.vee_local_day(p_from);
+    v_ti numeric := smf.vee_param('backup_interval_tolerance', p_meter, v_day);
+    v_th numeric := smf.vee_param('backup_hour_tolerance', p_meter, v_day);
+    v_td numeric := smf.vee_param('backup_day_tolerance', p_meter, v_day);
+    v_floor numeric := smf.vee_param('backup_floor_wh', p_meter, v_day);
+    v_per_hour int := (3600 / extract(epoch from v_step))::int;
+    v_tz text := smf.local_timezone();
+begin
+    select cu.backup_meter_id, b.serial into v_backup, v_serial
+    from smf.consumer_unit cu join smf.meter b on b.id = cu.backup_meter_id
+    where cu.main_meter_id = p_meter;
+    if v_backup is null then
+        return;
+    end if;
+    return query
+    with pairs as materialized (
+        select m.ts, m.active_fwd_wh as main_wh, b.active_fwd_wh as backup_wh
+        from smf.interval_reading m
+        join smf.interval_reading b on b.meter_id = v_backup and b.ts = m.ts
+        where m.meter_id = p_meter and m.ts >= p_from and m.ts < p_to
+          and b.ts >= p_from and b.ts < p_to
+          and m.quality = 'measured' and b.quality = 'measured'
+          and m.active_fwd_wh is not null and b.active_fwd_wh is not null
+    ), iv as (
+        select p.*, p.ts - (row_number() over (order by p.ts)) * v_step as island
+        from pairs p
+        where abs(p.main_wh - p.backup_wh) > v_ti * greatest(p.main_wh, p.backup_wh, v_floor)
+    )
+    select 'backup_interval', min(iv.ts), max(iv.ts) + v_step, 'warning',
+           format('main and backup (%s) differ by more than %s%% in %s interval(s) %s to %s (local); '
+                  'largest: main %s kWh, backup %s kWh', v_serial, 100 * v_ti, count(*),
+                  to_char((min(iv.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(iv.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  round(((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3),
+                  round(((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3))
+    from iv group by iv.island
+    union all
+    select 'backup_hour', h.hour, h.hour + interval '1 hour', 'warning',
+           format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) in the hour from %s (local)',
+                  round((h.m) / 1000.0, 3), v_serial, round((h.b) / 1000.0, 3),
+                  round(100 * abs(h.m - h.b) / greatest(h.m, h.b, v_floor), 2), 100 * v_th,
+                  to_char((h.hour) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
+    from (select date_trunc('hour', p.ts) as hour, sum(p.main_wh) as m, sum(p.backup_wh) as b, count(*) as n
+          from pairs p group by 1) h
+    where h.n = v_per_hour and abs(h.m - h.b) > v_th * greatest(h.m, h.b, v_floor)
+    union all
+    select 'backup_day', smf.vee_day_start(d.day), smf.vee_day_start(d.day + 1), 'error',
+           format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) on %s',
+                  round((d.m) / 1000.0, 3), v_serial, round((d.b) / 1000.0, 3),
+                  round(100 * abs(d.m - d.b) / greatest(d.m, d.b, v_floor), 2), 100 * v_td, d.day)
+    from (select (p.ts at time zone v_tz)::date as day, sum(p.main_wh) as m, sum(p.backup_wh) as b,
+                 count(*) as n
+          from pairs p group by 1) d
+    where d.n = extract(epoch from smf.vee_day_start(d.day + 1) - smf.vee_day_start(d.day))
+                / extract(epoch from v_step)
+      and abs(d.m - d.b) > v_td * greatest(d.m, d.b, v_floor);
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select 'clock', e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
+           format('%s: %s', e.kind, e.message)
+    from smf.meter_event e
+    where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
+      and e.kind in ('clock_corrected', 'clock_drift_large')
+    union all
+    select 'interval_length', min(q.ts), max(q.ts), 'error',
+           format('%s row(s) off the %s-minute grid quarantined on %s (first at %s)', count(*),
+                  min(m.interval_minutes), smf.vee_local_day(min(q.ts)), min(q.ts))
+    from smf.ingest_quarantine q join smf.meter m on m.serial = q.meter_ref or m.id::text = q.meter_ref
+    where m.id = p_meter and q.reason = 'off_grid' and q.ts >= p_from and q.ts < p_to
+    group by smf.vee_local_day(q.ts)
+$$;
+
+CREATE FUNCTION smf.vee_rule_demand(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_k numeric := smf.vee_param('demand_sanity_factor', p_meter, smf.vee_local_day(p_from));
+    v_ref numeric;
+    v_what text;
+begin
+    select greatest(cu.contracted_demand_ponta_kw, cu.contracted_demand_fora_ponta_kw, cu.musd_kw)
+    into v_ref from smf.consumer_unit cu where p_meter in (cu.main_meter_id, cu.backup_meter_id);
+    v_what := 'the contracted demand';
+    if v_ref is null or v_ref = 0 then
+        select m.max_power_kw into v_ref from smf.meter m where m.id = p_meter;
+        v_what := 'the meter''s maximum power';
+        v_k := 1;
+    end if;
+    return query
+    select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
+           format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
+                  r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
+    from smf.rollup_15min r
+    where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
+      and r.max_demand_kw > v_k * v_ref;
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
+begin
+    return query
+    select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
+           format('supply outage reported by the meter from %s to %s (local)%s',
+                  to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
+                  coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
+    from smf.meter_outage o
+    where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
+      and coalesce(extract(epoch from o.end_at - o.start_at) / 60.0, v_min) >= v_min
+    union all
+    select 'meter_status', e.at, e.at,
+           case when e.kind = 'serial_changed' then 'error' else 'warning' end,
+           format('%s: %s', case when e.detail ? 'battery' then 'battery' else e.kind end, e.message)
+    from smf.meter_event e
+    where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
+      and (e.kind in ('serial_changed', 'plausibility_contradiction') or e.detail ? 'battery');
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_missing(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean DEFAULT false) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_step interval := smf.vee_step(p_meter);
+    v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
+    v_hi timestamptz := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now(), v_step) - v_step);
+    v_long numeric := smf.vee_param('missing_long_run', p_meter, smf.vee_local_day(p_from));
+    v_last timestamptz;
+begin
+    if p_upto_last then
+        select max(r.ts) + v_step into v_last from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing';
+        v_hi := least(v_hi, coalesce(v_last, v_lo));
+    end if;
+    if v_hi <= v_lo then
+        return;
+    end if;
+    return query
+    with s as (
+        select r.ts from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+        union all select v_lo - v_step
+        union all select v_hi
+    ), g as (
+        select lag(s.ts) over (order by s.ts) + v_step as gap_from, s.ts as gap_to from s
+    )
+    select 'missing', g.gap_from, g.gap_to,
+           case when extract(epoch from g.gap_to - g.gap_from) / extract(epoch from v_step) >= v_long then 'error' else 'warning' end,
+           format('%s interval(s) of %s min missing, %s to %s (local)',
+                  ((extract(epoch from g.gap_to - g.gap_from)) / extract(epoch from v_step))::int,
+                  (extract(epoch from v_step) / 60)::int, to_char((g.gap_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((g.gap_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
+    from g where g.gap_to > g.gap_from;
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_names() RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select array['missing', 'zero_run', 'spike', 'demand', 'reverse_flow', 'voltage_band', 'phase_loss',
+                 'clock', 'interval_length', 'register', 'backup_interval', 'backup_hour', 'backup_day',
+                 'outage', 'meter_status']
+$$;
+
+CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_tol numeric := smf.vee_param('register_tolerance', p_meter, smf.vee_local_day(p_from));
+    v_scale numeric;
+    v_how text;
+begin
+    if not exists (select 1 from smf.register_reading g where g.meter_id = p_meter
+                   and g.at >= p_from and g.at <= p_to) then
+        return;
+    end if;
+    select s.wh_per_unit, s.how into v_scale, v_how from smf.vee_register_scale(p_meter, p_to) s;
+    return query
+    select 'register', p.lo, p.hi, 'error',
+           case when p.raw_delta < 0
+                then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
+                            to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
+                else format('register delta %s kWh (%s raw units x %s Wh, %s) but the intervals sum to %s kWh '
+                            'between the reads of %s and %s (local); tolerance %s%%',
+                            round((p.raw_delta * v_scale) / 1000.0, 3), p.raw_delta, v_scale, v_how,
+                            round((p.wh_sum) / 1000.0, 3), to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                            to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 100 * v_tol) end
+    from smf.vee_register_pairs(p_meter, p_from, p_to) p
+    where p.raw_delta < 0
+       or (v_scale is not null and p.n_rows = p.n_expected and p.n_expected > 0
+           and abs(p.raw_delta * v_scale - p.wh_sum)
+               > v_tol * greatest(abs(p.raw_delta * v_scale), abs(p.wh_sum), 1));
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_reverse_flow(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_step interval := smf.vee_step(p_meter);
+    v_min numeric := smf.vee_param('reverse_min_wh', p_meter, smf.vee_local_day(p_from));
+begin
+    if not exists (select 1 from smf.consumer_unit cu
+                   left join smf.consumer_unit_class c on c.consumer_unit_id = cu.id
+                   where p_meter in (cu.main_meter_id, cu.backup_meter_id)
+                     and not coalesce(c.has_generation, false)) then
+        return;
+    end if;
+    -- the daily rollups tell cheaply whether any interval can reach the threshold
+    if coalesce((select max(d.active_rev_wh) from smf.rollup_day d where d.meter_id = p_meter
+                 and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)), 0) < v_min then
+        return;
+    end if;
+    return query
+    select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
+           format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '
+                  'on a UC without generation', count(*), round((sum(z.wh)) / 1000.0, 3),
+                  to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
+    from (select r.ts, r.active_rev_wh as wh,
+                 r.ts - (row_number() over (order by r.ts)) * v_step as island
+          from smf.interval_reading r
+          where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
+            and r.quality <> 'missing' and r.active_rev_wh >= v_min) z
+    group by z.island;
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_spike(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_step interval := smf.vee_step(p_meter);
+    v_day date := smf.vee_local_day(p_from);
+    v_k numeric := smf.vee_param('spike_factor', p_meter, v_day);
+    v_floor numeric := smf.vee_param('spike_floor_wh', p_meter, v_day);
+    v_max_wh numeric;
+    v_tz text := smf.local_timezone();
+begin
+    select m.max_power_kw * m.interval_minutes / 60.0 * 1000 into v_max_wh
+    from smf.meter m where m.id = p_meter;
+    return query
+    with x as (
+        select r.ts, r.active_fwd_wh as wh,
+               nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
+                   order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
+                   as third
+        from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= smf.vee_day_start(smf.vee_local_day(p_from))
+          and r.ts < p_to and r.quality <> 'missing' and r.active_fwd_wh is not null
+    )
+    select 'spike', x.ts, x.ts + v_step, 'error',
+           case when x.wh > v_max_wh
+                then format('%s kWh at %s (local) is above the physical maximum %s kWh of the interval',
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round((v_max_wh) / 1000.0, 3))
+                else format('%s kWh at %s (local) is %s x the day''s third-highest value %s kWh (limit %s x)',
+                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(x.wh / x.third::numeric, 1),
+                            round((x.third) / 1000.0, 3), v_k) end
+    from x
+    where x.ts >= p_from
+      and (x.wh > v_max_wh or (x.third >= v_floor and x.wh > v_k * x.third));
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_step interval := smf.vee_step(p_meter);
+    v_day date := smf.vee_local_day(p_from);
+    v_nom numeric;
+    v_how text;
+    v_low numeric;
+    v_high numeric;
+    v_loss numeric;
+begin
+    if not exists (select 1 from smf.meter m where m.id = p_meter
+                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
+        return;
+    end if;
+    select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
+    if v_nom is null then
+        return;
+    end if;
+    v_low := v_nom * 1000 * smf.vee_param('voltage_low', p_meter, v_day);
+    v_high := v_nom * 1000 * smf.vee_param('voltage_high', p_meter, v_day);
+    v_loss := v_nom * 1000 * smf.vee_param('phase_loss_pu', p_meter, v_day);
+    -- the daily min/max per phase tell cheaply whether any interval leaves the band
+    if not exists (select 1 from smf.rollup_day d where d.meter_id = p_meter
+                   and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)
+                   and (least(d.voltage_a_mv_min, d.voltage_b_mv_min, d.voltage_c_mv_min) < v_low
+                        or greatest(d.voltage_a_mv_max, d.voltage_b_mv_max, d.voltage_c_mv_max) > v_high)) then
+        return;
+    end if;
+    return query
+    with x as (  -- only intervals with a phase outside the band are unpivoted
+        select r.ts, r.voltage_a_mv as va, r.voltage_b_mv as vb, r.voltage_c_mv as vc,
+               coalesce(r.voltage_a_mv between v_low and v_high, false)
+               or coalesce(r.voltage_b_mv between v_low and v_high, false)
+               or coalesce(r.voltage_c_mv between v_low and v_high, false) as any_normal
+        from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to and r.quality <> 'missing'
+          and not (coalesce(r.voltage_a_mv between v_low and v_high, true)
+                   and coalesce(r.voltage_b_mv between v_low and v_high, true)
+                   and coalesce(r.voltage_c_mv between v_low and v_high, true))
+    ), flagged as (
+        select x.ts, p.phase, p.v,
+               case when p.v < v_loss then case when x.any_normal then 'phase_loss' end
+                    when p.v < v_low or p.v > v_high then 'voltage_band' end as kind
+        from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
+        where p.v is not null
+    )
+    select f.kind, min(f.ts), max(f.ts) + v_step,
+           case when f.kind = 'phase_loss' then 'error' else 'warning' end,
+           case when f.kind = 'phase_loss'
+                then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
+                            '%s interval(s) %s to %s (local); nominal %s V (%s)', f.phase,
+                            round((min(f.v)) / 1000.0, 3), round(v_loss / 1000.0, 1), count(*),
+                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                            v_nom, v_how)
+                else format('phase %s outside %s-%s V (min %s V, max %s V), %s interval(s) %s to %s '
+                            '(local); nominal %s V (%s)', f.phase, round(v_low / 1000.0, 1),
+                            round(v_high / 1000.0, 1), round((min(f.v)) / 1000.0, 3), round((max(f.v)) / 1000.0, 3), count(*),
+                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                            v_nom, v_how) end
+    from (select flagged.*, flagged.ts - (row_number() over (partition by flagged.phase, flagged.kind
+                                                              order by flagged.ts)) * v_step as island
+          from flagged where flagged.kind is not null) f
+    group by f.kind, f.phase, f.island;
+end
+$$;
+
+CREATE FUNCTION smf.vee_rule_zero_run(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+    v_step interval := smf.vee_step(p_meter);
+    v_day date := smf.vee_local_day(p_from);
+    v_min numeric := smf.vee_param('zero_run_intervals', p_meter, v_day);
+    v_share numeric := smf.vee_param('zero_normal_share', p_meter, v_day);
+begin
+    return query
+    with x as (
+        select r.ts, r.active_fwd_wh = 0 as zero
+        from smf.interval_reading r
+        where r.meter_id = p_meter and r.ts >= least(p_from, p_to - interval '7 days') and r.ts < p_to
+          and r.quality <> 'missing' and r.active_fwd_wh is not null
+    ), runs as (
+        select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n
+        from (select x.ts, x.ts - (row_number() over (order by x.ts)) * v_step as island
+              from x where x.zero) z
+        group by z.island having count(*) >= v_min
+    ), normal as (
+        select count(*) filter (where not x.zero)::numeric
+               / nullif(count(*) - (select coalesce(sum(n), 0) from runs), 0) as share
+        from x
+    )
+    select 'zero_run', runs.lo, runs.hi, 'warning',
+           format('%s consecutive interval(s) with zero active energy, %s to %s (local); %s%% of the '
+                  'other intervals consume', runs.n, to_char((runs.lo) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
+                  to_char((runs.hi) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(100 * normal.share, 1))
+    from runs, normal
+    where runs.hi > p_from and runs.lo < p_to and normal.share >= v_share;
+end
+$$;
+
+CREATE FUNCTION smf.vee_scope_meters(p_kind text, p_ref text) RETURNS SETOF integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if p_kind = 'meter' then
+        return query select m.id from smf.meter m where m.serial = p_ref;
+    elsif p_kind = 'uc' then
+        return query select unnest(array[cu.main_meter_id, cu.backup_meter_id]) from smf.consumer_unit cu
+                     where cu.uc_code = p_ref;
+    elsif p_kind = 'distributor' then
+        return query select unnest(array[cu.main_meter_id, cu.backup_meter_id])
+                     from smf.consumer_unit cu join smf.distributor d on d.id = cu.distributor_id
+                     where d.aneel_code = p_ref;
+    else
+        raise exception using errcode = 'SMF02',
+            message = format('scope %L is not meter, uc or distributor', p_kind);
+    end if;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no %s %L', p_kind, p_ref);
+    end if;
+end
+$$;
+
+CREATE FUNCTION smf.vee_step(p_meter integer) RETURNS interval
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v interval;
+begin
+    select make_interval(mins => interval_minutes) into v from smf.meter where id = p_meter;
+    if not found then
+        raise exception using errcode = 'SMF04', message = format('no meter with id %s', p_meter);
+    end if;
+    return v;
+end
+$$;
+
+CREATE FUNCTION smf.vee_uc_bill_total(p_uc integer, p_month date) RETURNS numeric
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v numeric;
+begin
+    select b.amount into v from smf.billing_summary_of(p_uc, p_month) b where b.item = 'total';
+    return v;
+exception when sqlstate 'SMF02' or sqlstate 'SMF04' or division_by_zero or null_value_not_allowed then
+    return null;
+end
+$$;
+
+CREATE FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+declare
+    v_seen timestamptz := clock_timestamp();
+    v_found int;
+    v_new int;
+    v_resolved int;
+begin
+    perform smf.vee_step(p_meter);  -- SMF04 for an unknown meter
+    if p_to <= p_from then
+        raise exception using errcode = 'SMF02',
+            message = format('validation range [%s, %s) is empty', p_from, p_to);
+    end if;
+    with f as materialized (
+        select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
+        union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_demand(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_reverse_flow(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_voltage(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_clock(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
+    ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
+        insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
+                                          first_seen_at, last_seen_at)
+        select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
+        on conflict (meter_id, rule, ts_from, ts_to) do update set
+            last_seen_at = excluded.last_seen_at, detail = excluded.detail, severity = excluded.severity,
+            status = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
+                          then 'open' else v.status end,
+            resolved_by = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
+                               then null else v.resolved_by end,
+            resolved_at = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
+                               then null else v.resolved_at end
+        where (v.detail, v.severity) is distinct from (excluded.detail, excluded.severity)
+           or (v.status = 'resolved' and v.resolved_by = 'validation: no longer found')
+        returning (xmax = 0) as is_new
+    ), gone as (  -- open findings of this meter inside the range that no rule reports any more
+        update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
+            resolved_at = now()
+        where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
+          and v.rule = any (smf.vee_rule_names())
+          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
+        returning 1
+    )
+    select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
+    into v_found, v_new, v_resolved;
+    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
+end
+$$;
+
+CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    AS $$
+declare
+    v record;
+    v_n int := 0;
+begin
+    if coalesce((select value from smf.setting where key = 'vee_validate_on_ingest'), 'on') <> 'on'
+       or to_regclass('pg_temp.ingest_touched') is null then
+        return 0;
+    end if;
+    for v in select t.meter_id, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
+                    smf.vee_day_start(smf.vee_local_day(t.hi) + 1) as hi
+             from ingest_touched t order by t.meter_id loop
+        perform smf.vee_validate(v.meter_id, v.lo, v.hi, true);
+        v_n := v_n + 1;
+    end loop;
+    return v_n;
+end
+$$;
+
+CREATE FUNCTION smf.vee_validate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(meter_id integer, serial text, result jsonb)
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.id, m.serial, smf.vee_validate(m.id, p_from, p_to)
+    from smf.meter m
+    where m.id in (select s from smf.vee_scope_meters(p_kind, p_ref) s where s is not null)
+    order by m.serial
+$$;
+
+CREATE FUNCTION smf.virtual_define(p_name text, p_formula text, p_tree jsonb, p_from date, p_to date DEFAULT NULL::date, p_channel text DEFAULT 'active_fwd'::text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_expanded jsonb;
+    v_minutes int[];
+    v_id int;
+begin
+    if exists (select 1 from smf.meter where serial = p_name) then
+        raise exception using errcode = 'SMF02',
+            message = format('%s is the serial of a physical meter; choose another name', p_name);
+    end if;
+    v_expanded := smf.virtual_expand(p_tree, p_from, array[p_name]);
+    select array_agg(distinct i.minutes) into v_minutes from smf.virtual_inputs(v_expanded) i;
+    if v_minutes is null then
+        raise exception using errcode = 'SMF02', message = format('formula %L names no meter', p_formula);
+    end if;
+    if cardinality(v_minutes) > 1 then
+        raise exception using errcode = 'SMF02',
+            message = format('the meters of %s have different interval lengths (%s minutes): %s',
+                             p_name, array_to_string(v_minutes, ', '),
+                             (select string_agg(format('%s %s min', m.serial, m.interval_minutes), ', ')
+                              from smf.meter m where m.id in (select i.meter_id from smf.virtual_inputs(v_expanded) i)));
+    end if;
+    insert into smf.virtual_meter (name, channel, formula, tree, interval_minutes, valid_during)
+    values (p_name, p_channel, p_formula, p_tree, v_minutes[1], daterange(p_from, p_to))
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.virtual_expand(p_tree jsonb, p_day date, p_path text[] DEFAULT '{}'::text[]) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter record;
+    v_virtual record;
+begin
+    if p_tree ? 'num' then
+        return jsonb_build_object('num', (p_tree ->> 'num')::numeric);
+    elsif p_tree ? 'op' then
+        if p_tree ->> 'op' not in ('+', '-', '*', '/', 'neg') then
+            raise exception using errcode = 'SMF02', message = format('unknown operator %s', p_tree -> 'op');
+        end if;
+        return jsonb_build_object('op', p_tree ->> 'op', 'args',
+            (select jsonb_agg(smf.virtual_expand(a, p_day, p_path) order by o)
+             from jsonb_array_elements(p_tree -> 'args') with ordinality x(a, o)));
+    elsif p_tree ? 'meter' then
+        if (p_tree ->> 'meter') = any (p_path) then
+            raise exception using errcode = 'SMF02',
+                message = format('circular definition: %s -> %s', array_to_string(p_path, ' -> '), p_tree ->> 'meter');
+        end if;
+        select id, interval_minutes into v_meter from smf.meter where serial = p_tree ->> 'meter';
+        if found then
+            if smf.vee_channel_column(p_tree ->> 'channel') <> all (smf.energy_columns()) then
+                raise exception using errcode = 'SMF02',
+                    message = format('channel %s of meter %s is not an energy channel', p_tree ->> 'channel',
+                                     p_tree ->> 'meter');
+            end if;
+            return jsonb_build_object('meter_id', v_meter.id, 'minutes', v_meter.interval_minutes,
+                                      'column', smf.vee_channel_column(p_tree ->> 'channel'));
+        end if;
+        select * into v_virtual from smf.virtual_meter
+        where name = p_tree ->> 'meter' and valid_during @> p_day;
+        if not found then
+            raise exception using errcode = 'SMF04',
+                message = format('unknown meter %s in the formula (no meter serial or virtual meter valid on %s)',
+                                 p_tree ->> 'meter', p_day);
+        end if;
+        return smf.virtual_expand(v_virtual.tree, p_day, p_path || (p_tree ->> 'meter'));
+    end if;
+    raise exception using errcode = 'SMF02', message = format('bad formula node %s', p_tree);
+end
+$$;
+
+CREATE FUNCTION smf.virtual_inputs(p_expanded jsonb) RETURNS TABLE(k integer, meter_id integer, col text, minutes integer)
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+    select (row_number() over (order by l.meter_id, l.col))::int, l.meter_id, l.col, l.minutes
+    from (select distinct (x ->> 'meter_id')::int as meter_id, x ->> 'column' as col, (x ->> 'minutes')::int as minutes
+          from jsonb_path_query(p_expanded, 'strict $.**') x
+          where jsonb_typeof(x) = 'object' and x ? 'meter_id') l
+$_$;
+
+CREATE FUNCTION smf.virtual_rollup(p_name text, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text DEFAULT 'hour'::text) RETURNS TABLE(bucket_start timestamp with time zone, value_kwh numeric, quality smf.quality, n_intervals integer, n_missing integer)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+declare
+    v_tz text := smf.local_timezone();
+begin
+    if p_resolution not in ('interval', '15min', 'hour', 'day', 'month') then
+        raise exception using errcode = 'SMF02',
+            message = format('resolution %L is not interval, 15min, hour, day or month', p_resolution);
+    end if;
+    return query
+    select b.bucket, sum(s.value_kwh), max(s.quality), count(*)::int, count(*) filter (where s.value_kwh is null)::int
+    from smf.virtual_series(p_name, p_from, p_to) s,
+         lateral (select case p_resolution
+             when 'interval' then s.ts
+             when '15min' then time_bucket('15 minutes', s.ts)
+             when 'hour' then date_trunc('hour', s.ts)
+             when 'day' then (s.ts at time zone v_tz)::date::timestamp at time zone v_tz
+             else date_trunc('month', s.ts at time zone v_tz) at time zone v_tz end as bucket) b
+    group by b.bucket order by b.bucket;
+end
+$$;
+
+CREATE FUNCTION smf.virtual_series(p_name text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, value_kwh numeric, quality smf.quality)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $_$
+declare
+    v record;
+    v_expanded jsonb;
+    v_inputs jsonb;
+    v_step interval;
+    v_lo timestamptz;
+    v_hi timestamptz;
+    v_joins text;
+    v_quality text;
+begin
+    if not exists (select 1 from smf.virtual_meter where name = p_name) then
+        raise exception using errcode = 'SMF04', message = format('no virtual meter %L', p_name);
+    end if;
+    for v in select * from smf.virtual_meter
+             where name = p_name and valid_during && daterange(smf.vee_local_day(p_from), smf.vee_local_day(p_to) + 1)
+             order by lower(valid_during) loop
+        v_step := make_interval(mins => v.interval_minutes);
+        v_lo := smf.vee_grid_up(greatest(p_from, smf.vee_day_start(lower(v.valid_during))), v_step);
+        v_hi := least(p_to, coalesce(smf.vee_day_start(upper(v.valid_during)), p_to));
+        continue when v_hi <= v_lo;
+        v_expanded := smf.virtual_expand(v.tree, lower(v.valid_during), array[p_name]);
+        select jsonb_agg(to_jsonb(i)) into v_inputs from smf.virtual_inputs(v_expanded) i;
+        select string_agg(format('left join smf.interval_reading r%1$s on r%1$s.meter_id = %2$s and r%1$s.ts = g.ts '
+                                 'and r%1$s.ts >= %3$L and r%1$s.ts < %4$L', i.k, i.meter_id, v_lo, v_hi), ' '),
+               format('greatest(%s)', string_agg(format('coalesce(r%s.quality, ''missing'')', i.k), ', '))
+        into v_joins, v_quality
+        from smf.virtual_inputs(v_expanded) i;
+        return query execute format(
+            'select g.ts, x.v, case when x.v is null then ''missing''::smf.quality else x.q end '
+            'from generate_series(%L::timestamptz, %L::timestamptz - %L::interval, %L::interval) g(ts) %s, '
+            'lateral (select round(%s, 6) as v, %s as q) x order by g.ts',
+            v_lo, v_hi, v_step, v_step, v_joins, smf.virtual_sql(v_expanded, v_inputs), v_quality);
+    end loop;
+end
+$_$;
+
+CREATE FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+declare
+    v_args text[];
+begin
+    if p_expanded ? 'num' then
+        return format('(%s::numeric)', (p_expanded ->> 'num')::numeric);
+    elsif p_expanded ? 'meter_id' then
+        return format('(case when r%1$s.quality <> ''missing'' then r%1$s.%2$I / 1000.0 end)',
+            (select (i ->> 'k')::int from jsonb_array_elements(p_inputs) i
+             where (i ->> 'meter_id')::int = (p_expanded ->> 'meter_id')::int and i ->> 'col' = p_expanded ->> 'column'),
+            p_expanded ->> 'column');
+    end if;
+    select array_agg(smf.virtual_sql(a, p_inputs) order by o) into v_args
+    from jsonb_array_elements(p_expanded -> 'args') with ordinality x(a, o);
+    return case p_expanded ->> 'op'
+        when 'neg' then format('(- %s)', v_args[1])
+        when '/' then format('(%s / nullif(%s, 0))', v_args[1], v_args[2])
+        else format('(%s %s %s)', v_args[1], p_expanded ->> 'op', v_args[2]) end;
+end
+$_$;
+
+CREATE TABLE smf.account (
+    id integer NOT NULL,
+    name text NOT NULL,
+    role text NOT NULL,
+    db_role text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    disabled_at timestamp with time zone,
+    CONSTRAINT account_db_role_check CHECK ((db_role ~ '^[a-z][a-z0-9_]{0,62}$'::text)),
+    CONSTRAINT account_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9_.@-]{0,62}$'::text)),
+    CONSTRAINT account_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'analyst'::text, 'client'::text, 'service'::text])))
+);
+
+COMMENT ON TABLE smf.account IS 'Who calls the API (API keys) or reads with a scoped database role (db_role).';
+
+ALTER TABLE smf.account ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.account_scope (
+    account_id integer NOT NULL,
+    distributor_id integer,
+    group_id integer,
+    uc_id integer,
+    CONSTRAINT account_scope_check CHECK ((num_nonnulls(distributor_id, group_id, uc_id) = 1))
+);
+
+COMMENT ON TABLE smf.account_scope IS 'One distributor, UC group or UC an account may see (analyst, client).';
+
 CREATE TABLE smf.alarm (
     id bigint NOT NULL,
     rule_code character(1) NOT NULL,
@@ -2660,6 +4618,9 @@ CREATE TABLE smf.meter (
     poll_schedule text DEFAULT 'daily'::text NOT NULL,
     enabled boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    mm_layout text DEFAULT 'undetermined'::text NOT NULL,
+    register_unit text DEFAULT 'undetermined'::text NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT meter_channel_map_check CHECK (((cardinality(channel_map) >= 1) AND (cardinality(channel_map) <= 12))),
     CONSTRAINT meter_channel_map_check1 CHECK ((channel_map <@ ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text])),
     CONSTRAINT meter_check CHECK (((channel_constants IS NULL) OR (cardinality(channel_constants) = cardinality(channel_map)))),
@@ -2667,8 +4628,10 @@ CREATE TABLE smf.meter (
     CONSTRAINT meter_max_current_a_check CHECK ((max_current_a > (0)::numeric)),
     CONSTRAINT meter_max_power_kw_check CHECK ((max_power_kw > (0)::numeric)),
     CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
+    CONSTRAINT meter_mm_layout_check CHECK ((mm_layout = ANY (ARRAY['undetermined'::text, 'hi-first/bin'::text, 'hi-first/bcd'::text, 'lo-first/bin'::text, 'lo-first/bcd'::text]))),
     CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
     CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
+    CONSTRAINT meter_register_unit_check CHECK ((register_unit = ANY (ARRAY['undetermined'::text, 'pulses'::text, 'kwh_x1'::text, 'kwh_x10'::text, 'kwh_x100'::text, 'kwh_x1000'::text, 'kwh_x10000'::text]))),
     CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
     CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
 );
@@ -2680,6 +4643,12 @@ COMMENT ON COLUMN smf.meter.channel_constants IS 'Multiplication constant of eac
 COMMENT ON COLUMN smf.meter.utc_offset_minutes IS 'Offset of the meter clock from UTC, in minutes (Brazil: -180); the DST flag of the protocol adds 60.';
 
 COMMENT ON COLUMN smf.meter.max_power_kw IS 'Physical maximum of energy channels, as power: a value above max_power_kw x interval is quarantined.';
+
+COMMENT ON COLUMN smf.meter.mm_layout IS 'Mass-memory word layout: which nibble of the shared middle octet belongs to the first word (hi-first / lo-first) and binary or BCD words; undetermined until the meter''s data decide (poller/detect.py).';
+
+COMMENT ON COLUMN smf.meter.register_unit IS 'Unit of the 0x23/0x24 energy registers: pulses or kWh (kvarh) x N; undetermined until the meter''s data decide.';
+
+COMMENT ON COLUMN smf.meter.retired_at IS 'When the meter was retired (it is then disabled; a meter with readings is never deleted).';
 
 CREATE TABLE smf.meter_status_report (
     meter_id integer NOT NULL,
@@ -2710,7 +4679,7 @@ CREATE TABLE smf.poll_attempt (
     CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
     CONSTRAINT poll_attempt_check CHECK (((outcome = 'ok'::text) = (error_class IS NULL))),
     CONSTRAINT poll_attempt_duration_ms_check CHECK ((duration_ms >= 0)),
-    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text]))),
+    CONSTRAINT poll_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'link_error'::text, 'meter_busy'::text, 'meter_refused'::text, 'wrong_meter'::text, 'not_implemented'::text, 'store_failed'::text, 'busy_elsewhere'::text, 'interval_mismatch'::text]))),
     CONSTRAINT poll_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'on_demand'::text, 'retry'::text])))
 );
 
@@ -2847,6 +4816,7 @@ CREATE TABLE smf.consumer_unit (
     main_meter_id integer,
     backup_meter_id integer,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
     CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
     CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
@@ -2922,6 +4892,20 @@ ALTER TABLE smf.alarm_threshold ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY
     CACHE 1
 );
 
+CREATE TABLE smf.api_key (
+    id text NOT NULL,
+    account_id integer NOT NULL,
+    hash text NOT NULL,
+    label text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    revoked_at timestamp with time zone,
+    last_used_at timestamp with time zone,
+    CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
+    CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
+);
+
+COMMENT ON TABLE smf.api_key IS 'API keys: the public id and the argon2id hash of the secret (never the secret).';
+
 CREATE TABLE smf.calendar (
     id integer NOT NULL,
     purpose text NOT NULL,
@@ -2965,6 +4949,15 @@ CREATE TABLE smf.ccee_deadline (
 
 COMMENT ON TABLE smf.ccee_deadline IS 'CCEE deadlines of a reference month M: the n-th business day of M (base M) or of the month after (base MS).';
 
+CREATE TABLE smf.consumer_unit_class (
+    consumer_unit_id integer NOT NULL,
+    market text DEFAULT 'free'::text NOT NULL,
+    has_generation boolean DEFAULT false NOT NULL,
+    CONSTRAINT consumer_unit_class_market_check CHECK ((market = ANY (ARRAY['free'::text, 'captive'::text])))
+);
+
+COMMENT ON TABLE smf.consumer_unit_class IS 'Market (free or captive) and generation of a UC; a UC without a row is free and does not generate.';
+
 ALTER TABLE smf.consumer_unit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.consumer_unit_id_seq
     START WITH 1
@@ -3000,6 +4993,7 @@ CREATE TABLE smf.distributor (
     aneel_code character(3) NOT NULL,
     name text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
     CONSTRAINT distributor_aneel_code_check CHECK ((aneel_code ~ '^[0-9]{3}$'::text)),
     CONSTRAINT distributor_ccee_agent_code_check CHECK ((ccee_agent_code > 0)),
     CONSTRAINT distributor_name_check CHECK ((name <> ''::text))
@@ -3167,7 +5161,7 @@ CREATE TABLE smf.rollup_hour (
 
 COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
 
-CREATE VIEW smf.hour_label AS
+CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
     rh.meter_id,
     rh.bucket AS hour,
@@ -3254,7 +5248,7 @@ CREATE TABLE smf.interval_reading (
 
 COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
 
-CREATE VIEW smf.interval_label AS
+CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
     ir.meter_id,
     ir.ts,
@@ -3293,6 +5287,11 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
+
+CREATE TABLE smf.login_failure (
+    source text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL
+);
 
 CREATE TABLE smf.rollup_15min (
     meter_id integer NOT NULL,
@@ -3338,7 +5337,7 @@ CREATE TABLE smf.rollup_15min (
 
 COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
 
-CREATE VIEW smf.meter_15min AS
+CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -3443,7 +5442,7 @@ CREATE TABLE smf.rollup_day (
 
 COMMENT ON TABLE smf.rollup_day IS 'Per meter and local day (SMF local time zone): derived from rollup_hour.';
 
-CREATE VIEW smf.meter_daily AS
+CREATE VIEW smf.meter_daily WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -3490,7 +5489,7 @@ CREATE TABLE smf.meter_event (
     message text NOT NULL,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text])))
+    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text, 'mm_layout_decided'::text, 'register_unit_decided'::text, 'interval_mismatch'::text, 'redecoded'::text])))
 );
 
 COMMENT ON TABLE smf.meter_event IS 'Conditions found while polling that need attention. Rows with the same (meter, kind, dedupe_key) are logged once.';
@@ -3504,7 +5503,7 @@ ALTER TABLE smf.meter_event ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
-CREATE VIEW smf.meter_hourly AS
+CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     r.bucket AS bucket_start,
@@ -3605,7 +5604,7 @@ CREATE TABLE smf.rollup_month (
 
 COMMENT ON TABLE smf.rollup_month IS 'Per meter and local month (first day): derived from rollup_day.';
 
-CREATE VIEW smf.meter_monthly AS
+CREATE VIEW smf.meter_monthly WITH (security_invoker='on') AS
  SELECT r.meter_id,
     m.serial,
     ((r.bucket)::timestamp without time zone AT TIME ZONE smf.local_timezone()) AS bucket_start,
@@ -3698,6 +5697,71 @@ ALTER TABLE smf.posto_schedule ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY 
     CACHE 1
 );
 
+CREATE TABLE smf.raw_read (
+    meter_id integer NOT NULL,
+    read_at timestamp with time zone NOT NULL,
+    layout text NOT NULL,
+    n_blocks integer NOT NULL,
+    blocks bytea NOT NULL,
+    CONSTRAINT raw_read_n_blocks_check CHECK ((n_blocks >= 0))
+);
+
+COMMENT ON TABLE smf.raw_read IS 'Raw response bodies of each successful read (read_at = the session start, as in poll_attempt): zlib-compressed concatenation of 256-octet bodies in arrival order, and the mass-memory layout they were decoded with.';
+
+CREATE TABLE smf.read_request (
+    id bigint NOT NULL,
+    meter_id integer NOT NULL,
+    kind text DEFAULT 'intervals'::text NOT NULL,
+    requested_by integer,
+    requested_at timestamp with time zone DEFAULT now() NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    claimed_by text,
+    claimed_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    result jsonb,
+    error text,
+    CONSTRAINT read_request_kind_check CHECK ((kind = ANY (ARRAY['intervals'::text, 'registers'::text, 'instantaneous'::text, 'full'::text]))),
+    CONSTRAINT read_request_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text])))
+);
+
+COMMENT ON TABLE smf.read_request IS 'On-demand reads asked through the API; the poller claims them (NOTIFY smf_read_request).';
+
+ALTER TABLE smf.read_request ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.read_request_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.reading_disagreement (
+    id bigint NOT NULL,
+    batch_id integer NOT NULL,
+    meter_id integer NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    channel text NOT NULL,
+    stored_value bigint NOT NULL,
+    stored_source smf.reading_source NOT NULL,
+    stored_batch_id integer NOT NULL,
+    incoming_value bigint NOT NULL,
+    incoming_source smf.reading_source NOT NULL,
+    kept text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reading_disagreement_kept_check CHECK ((kept = ANY (ARRAY['stored'::text, 'incoming'::text])))
+);
+
+COMMENT ON TABLE smf.reading_disagreement IS 'Measured values of one interval and channel that two sources gave differently (stored integer units: Wh, varh, mV, mA), and which one was kept.';
+
+ALTER TABLE smf.reading_disagreement ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.reading_disagreement_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.register_reading (
     meter_id integer NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -3733,6 +5797,14 @@ CREATE TABLE smf.setting (
     value text NOT NULL,
     description text NOT NULL
 );
+
+CREATE TABLE smf.source_precedence (
+    source smf.reading_source NOT NULL,
+    rank integer NOT NULL,
+    description text NOT NULL
+);
+
+COMMENT ON TABLE smf.source_precedence IS 'Rank of each reading source: an incoming row replaces a stored one of lower or equal rank (equal: the later row wins), never one of higher rank.';
 
 CREATE TABLE smf.tariff (
     id integer NOT NULL,
@@ -3770,6 +5842,181 @@ CREATE TABLE smf.transformer_loss (
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
 
+CREATE TABLE smf.uc_group (
+    id integer NOT NULL,
+    name text NOT NULL,
+    CONSTRAINT uc_group_name_check CHECK ((name <> ''::text))
+);
+
+ALTER TABLE smf.uc_group ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.uc_group_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.uc_group_member (
+    group_id integer NOT NULL,
+    uc_id integer NOT NULL
+);
+
+CREATE TABLE smf.vee_estimation_run (
+    id integer NOT NULL,
+    meter_id integer NOT NULL,
+    ts_from timestamp with time zone NOT NULL,
+    ts_to timestamp with time zone NOT NULL,
+    parameters jsonb NOT NULL,
+    operator text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    batch_id integer,
+    filled jsonb DEFAULT '{}'::jsonb NOT NULL,
+    left_missing integer DEFAULT 0 NOT NULL
+);
+
+COMMENT ON TABLE smf.vee_estimation_run IS 'One estimation of a meter over [ts_from, ts_to): parameters used, who ran it, the ingest batch that wrote its values, intervals filled per method and left missing.';
+
+ALTER TABLE smf.vee_estimation_run ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.vee_estimation_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.vee_finding (
+    id bigint NOT NULL,
+    meter_id integer NOT NULL,
+    rule text NOT NULL,
+    ts_from timestamp with time zone NOT NULL,
+    ts_to timestamp with time zone NOT NULL,
+    severity text NOT NULL,
+    detail text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    resolved_by text,
+    resolved_at timestamp with time zone,
+    first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT vee_finding_check CHECK ((ts_to >= ts_from)),
+    CONSTRAINT vee_finding_check1 CHECK (((status = 'open'::text) = (resolved_at IS NULL))),
+    CONSTRAINT vee_finding_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'error'::text]))),
+    CONSTRAINT vee_finding_status_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'resolved'::text])))
+);
+
+COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, range).';
+
+ALTER TABLE smf.vee_finding ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.vee_finding_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.vee_manual_edit (
+    id integer NOT NULL,
+    meter_id integer NOT NULL,
+    ts_from timestamp with time zone NOT NULL,
+    ts_to timestamp with time zone NOT NULL,
+    channel text NOT NULL,
+    operation text NOT NULL,
+    argument text NOT NULL,
+    reason text NOT NULL,
+    operator text NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    batch_id integer,
+    old_values jsonb NOT NULL,
+    CONSTRAINT vee_manual_edit_operation_check CHECK ((operation = ANY (ARRAY['set'::text, 'scale'::text, 'copy_from'::text]))),
+    CONSTRAINT vee_manual_edit_reason_check CHECK ((btrim(reason) <> ''::text))
+);
+
+COMMENT ON TABLE smf.vee_manual_edit IS 'Manual edits: who, when, why, what (set kWh / scale factor / copy from a meter) and the old values [{ts, wh, quality, source}].';
+
+ALTER TABLE smf.vee_manual_edit ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.vee_manual_edit_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.vee_parameter (
+    id integer NOT NULL,
+    key text NOT NULL,
+    meter_id integer,
+    distributor_id integer,
+    valid_during daterange DEFAULT '[2000-01-01,)'::daterange NOT NULL,
+    value numeric NOT NULL,
+    unit text DEFAULT ''::text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    CONSTRAINT vee_parameter_check CHECK (((meter_id IS NULL) OR (distributor_id IS NULL))),
+    CONSTRAINT vee_parameter_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.vee_parameter IS 'Thresholds of the VEE rules and estimation: per meter, per distributor, or default (both null), per validity period. The most specific valid row wins.';
+
+ALTER TABLE smf.vee_parameter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.vee_parameter_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.vee_provenance (
+    meter_id integer NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    run_id integer NOT NULL,
+    method text NOT NULL,
+    active_fwd_wh bigint,
+    inputs jsonb NOT NULL,
+    CONSTRAINT vee_provenance_method_check CHECK ((method = ANY (ARRAY['backup_meter'::text, 'register_profile'::text, 'daytype_mean'::text, 'daytype_mean_scaled'::text])))
+);
+
+COMMENT ON TABLE smf.vee_provenance IS 'Why an estimated interval has its value: the method and its inputs (backup meter id, days averaged, register delta Wh and scale).';
+
+CREATE TABLE smf.virtual_meter (
+    id integer NOT NULL,
+    name text NOT NULL,
+    channel text DEFAULT 'active_fwd'::text NOT NULL,
+    formula text NOT NULL,
+    tree jsonb NOT NULL,
+    interval_minutes smallint NOT NULL,
+    valid_during daterange NOT NULL,
+    created_by text DEFAULT CURRENT_USER NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT virtual_meter_name_check CHECK ((name ~ '^[0-9A-Za-z_-]{1,40}$'::text)),
+    CONSTRAINT virtual_meter_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.virtual_meter IS 'Virtual meters: a formula over meters'' channels (M(serial).channel, + - * /, constants, parentheses), its parsed tree, and validity (local dates).';
+
+ALTER TABLE smf.virtual_meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.virtual_meter_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_db_role_key UNIQUE (db_role);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_name_key UNIQUE (name);
+
+ALTER TABLE ONLY smf.account
+    ADD CONSTRAINT account_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_account_id_distributor_id_group_id_uc_id_key UNIQUE NULLS NOT DISTINCT (account_id, distributor_id, group_id, uc_id);
+
 ALTER TABLE ONLY smf.alarm_delivery
     ADD CONSTRAINT alarm_delivery_pkey PRIMARY KEY (notification_id, attempt);
 
@@ -3797,6 +6044,9 @@ ALTER TABLE ONLY smf.alarm_threshold
 ALTER TABLE ONLY smf.alarm_threshold
     ADD CONSTRAINT alarm_threshold_rule_code_coalesce_coalesce1_valid_during_excl EXCLUDE USING gist (rule_code WITH =, COALESCE(meter_id, 0) WITH =, COALESCE(group_id, 0) WITH =, valid_during WITH &&);
 
+ALTER TABLE ONLY smf.api_key
+    ADD CONSTRAINT api_key_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.calendar
     ADD CONSTRAINT calendar_no_overlap EXCLUDE USING gist (purpose WITH =, valid_during WITH &&);
 
@@ -3814,6 +6064,9 @@ ALTER TABLE ONLY smf.ccee_deadline
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_key UNIQUE (backup_meter_id);
+
+ALTER TABLE ONLY smf.consumer_unit_class
+    ADD CONSTRAINT consumer_unit_class_pkey PRIMARY KEY (consumer_unit_id);
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_main_meter_id_key UNIQUE (main_meter_id);
@@ -3902,6 +6155,15 @@ ALTER TABLE ONLY smf.posto_schedule
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.raw_read
+    ADD CONSTRAINT raw_read_pkey PRIMARY KEY (meter_id, read_at);
+
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.reading_disagreement
+    ADD CONSTRAINT reading_disagreement_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.register_reading
     ADD CONSTRAINT register_reading_pkey PRIMARY KEY (meter_id, at, period, channel);
 
@@ -3923,6 +6185,9 @@ ALTER TABLE ONLY smf.rule_parameter
 ALTER TABLE ONLY smf.setting
     ADD CONSTRAINT setting_pkey PRIMARY KEY (key);
 
+ALTER TABLE ONLY smf.source_precedence
+    ADD CONSTRAINT source_precedence_pkey PRIMARY KEY (source);
+
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_no_overlap EXCLUDE USING gist (distributor_id WITH =, modality WITH =, item WITH =, posto WITH =, valid_during WITH &&);
 
@@ -3931,6 +6196,42 @@ ALTER TABLE ONLY smf.tariff
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_pkey PRIMARY KEY (group_id, uc_id);
+
+ALTER TABLE ONLY smf.uc_group
+    ADD CONSTRAINT uc_group_name_key UNIQUE (name);
+
+ALTER TABLE ONLY smf.uc_group
+    ADD CONSTRAINT uc_group_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.vee_estimation_run
+    ADD CONSTRAINT vee_estimation_run_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.vee_finding
+    ADD CONSTRAINT vee_finding_meter_id_rule_ts_from_ts_to_key UNIQUE (meter_id, rule, ts_from, ts_to);
+
+ALTER TABLE ONLY smf.vee_finding
+    ADD CONSTRAINT vee_finding_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.vee_manual_edit
+    ADD CONSTRAINT vee_manual_edit_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.vee_parameter
+    ADD CONSTRAINT vee_parameter_no_overlap EXCLUDE USING gist (key WITH =, COALESCE(meter_id, 0) WITH =, COALESCE(distributor_id, 0) WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.vee_parameter
+    ADD CONSTRAINT vee_parameter_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.vee_provenance
+    ADD CONSTRAINT vee_provenance_pkey PRIMARY KEY (meter_id, ts, run_id);
+
+ALTER TABLE ONLY smf.virtual_meter
+    ADD CONSTRAINT virtual_meter_no_overlap EXCLUDE USING gist (name WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.virtual_meter
+    ADD CONSTRAINT virtual_meter_pkey PRIMARY KEY (id);
 
 CREATE INDEX alarm_active_by_meter ON smf.alarm USING btree (meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
 
@@ -3944,6 +6245,8 @@ CREATE INDEX alarm_state_opened_at_idx ON smf.alarm USING btree (state, opened_a
 
 CREATE INDEX alarm_uc_id_idx ON smf.alarm USING btree (uc_id);
 
+CREATE INDEX api_key_account_id_idx ON smf.api_key USING btree (account_id);
+
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
 CREATE INDEX ingest_quarantine_batch_id_idx ON smf.ingest_quarantine USING btree (batch_id);
@@ -3954,6 +6257,8 @@ CREATE INDEX interval_reading_history_meter_id_ts_idx ON smf.interval_reading_hi
 
 CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DESC);
 
+CREATE INDEX login_failure_source_at_idx ON smf.login_failure USING btree (source, at);
+
 CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_id, at);
 
 CREATE INDEX meter_monitoring_ends_at_idx ON smf.meter_monitoring USING btree (ends_at);
@@ -3962,7 +6267,21 @@ CREATE INDEX poll_attempt_started_at_idx ON smf.poll_attempt USING btree (starte
 
 CREATE INDEX poll_attempt_started_at_idx1 ON smf.poll_attempt USING btree (started_at);
 
+CREATE INDEX raw_read_read_at_idx ON smf.raw_read USING btree (read_at);
+
+CREATE INDEX read_request_meter_id_requested_at_idx ON smf.read_request USING btree (meter_id, requested_at);
+
+CREATE INDEX read_request_requested_at_idx ON smf.read_request USING btree (requested_at) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
+
+CREATE INDEX reading_disagreement_meter_id_ts_idx ON smf.reading_disagreement USING btree (meter_id, ts);
+
 CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DESC);
+
+CREATE INDEX uc_group_member_uc_id_idx ON smf.uc_group_member USING btree (uc_id);
+
+CREATE INDEX vee_finding_meter_id_ts_from_idx ON smf.vee_finding USING btree (meter_id, ts_from);
+
+CREATE INDEX vee_finding_status_idx ON smf.vee_finding USING btree (status) WHERE (status = 'open'::text);
 
 CREATE TRIGGER alarm_eval AFTER UPDATE OF finished_at ON smf.ingest_batch FOR EACH ROW WHEN (((old.finished_at IS NULL) AND (new.finished_at IS NOT NULL))) EXECUTE FUNCTION smf.alarm_on_batch_finished();
 
@@ -3993,6 +6312,18 @@ CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_15min FOR EACH ROW 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_hour FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER validate_windows BEFORE INSERT OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.posto_schedule_validate();
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.account_scope
+    ADD CONSTRAINT account_scope_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.alarm_delivery
     ADD CONSTRAINT alarm_delivery_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES smf.alarm_notification(id) ON DELETE CASCADE;
@@ -4030,6 +6361,9 @@ ALTER TABLE ONLY smf.alarm_threshold
 ALTER TABLE ONLY smf.alarm
     ADD CONSTRAINT alarm_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE SET NULL;
 
+ALTER TABLE ONLY smf.api_key
+    ADD CONSTRAINT api_key_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_calendar_id_fkey FOREIGN KEY (calendar_id) REFERENCES smf.calendar(id) ON DELETE CASCADE;
 
@@ -4038,6 +6372,9 @@ ALTER TABLE ONLY smf.calendar_rule
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_fkey FOREIGN KEY (backup_meter_id) REFERENCES smf.meter(id);
+
+ALTER TABLE ONLY smf.consumer_unit_class
+    ADD CONSTRAINT consumer_unit_class_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id);
@@ -4084,8 +6421,143 @@ ALTER TABLE ONLY smf.meter_status_report
 ALTER TABLE ONLY smf.posto_schedule
     ADD CONSTRAINT posto_schedule_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.read_request
+    ADD CONSTRAINT read_request_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES smf.account(id) ON DELETE SET NULL;
+
 ALTER TABLE ONLY smf.tariff
     ADD CONSTRAINT tariff_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_group_member
+    ADD CONSTRAINT uc_group_member_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.vee_estimation_run
+    ADD CONSTRAINT vee_estimation_run_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES smf.ingest_batch(id);
+
+ALTER TABLE ONLY smf.vee_estimation_run
+    ADD CONSTRAINT vee_estimation_run_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.vee_finding
+    ADD CONSTRAINT vee_finding_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.vee_manual_edit
+    ADD CONSTRAINT vee_manual_edit_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES smf.ingest_batch(id);
+
+ALTER TABLE ONLY smf.vee_manual_edit
+    ADD CONSTRAINT vee_manual_edit_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id);
+
+ALTER TABLE ONLY smf.vee_parameter
+    ADD CONSTRAINT vee_parameter_distributor_id_fkey FOREIGN KEY (distributor_id) REFERENCES smf.distributor(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.vee_parameter
+    ADD CONSTRAINT vee_parameter_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE smf.consumer_unit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.contract_hour_volume ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.contract_month_volume ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.distributor ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.energy_contract ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ingest_batch ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ingest_quarantine ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.instantaneous_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.interval_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.interval_reading_history ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_alteration ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_event ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_outage ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.poll_attempt ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.read_request ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.register_reading ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_15min ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_day ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_hour ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.rollup_month ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY scope_insert ON smf.consumer_unit FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[])))));
+
+CREATE POLICY scope_insert ON smf.distributor FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_insert ON smf.meter FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_insert ON smf.read_request FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
+CREATE POLICY scope_read ON smf.consumer_unit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[])) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.contract_hour_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
+   FROM smf.energy_contract c
+  WHERE (c.id = contract_hour_volume.contract_id)))));
+
+CREATE POLICY scope_read ON smf.contract_month_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
+   FROM smf.energy_contract c
+  WHERE (c.id = contract_month_volume.contract_id)))));
+
+CREATE POLICY scope_read ON smf.distributor FOR SELECT USING (true);
+
+CREATE POLICY scope_read ON smf.energy_contract FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (buyer_uc_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ingest_batch FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.ingest_quarantine FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.instantaneous_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.interval_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.interval_reading_history FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_alteration FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_event FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_outage FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.poll_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.read_request FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.register_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_15min FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_day FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_hour FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.rollup_month FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_update ON smf.consumer_unit FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
+
+CREATE POLICY scope_update ON smf.distributor FOR UPDATE USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_update ON smf.meter FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));

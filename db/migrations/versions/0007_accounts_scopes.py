@@ -13,7 +13,7 @@ Why these tables:
   while (rate limit), across processes.
 - read_request is the on-demand read queue: the API inserts and NOTIFYs, a running poller claims
   (skip locked), reads and completes.
-- retired_at on distributor, consumer_unit and meter: registration "retire" keeps the rows and
+- retired_at on distributor and consumer_unit (the meter has had it since 0005): registration "retire" keeps the rows and
   their data, and says since when the entity is out of service.
 
 Database roles (cluster-wide, created once, never dropped by a downgrade because other databases
@@ -52,7 +52,6 @@ comment on schema smf_read is 'What database login roles of smf_reader (Grafana,
 
 alter table smf.distributor add column retired_at timestamptz;
 alter table smf.consumer_unit add column retired_at timestamptz;
-alter table smf.meter add column retired_at timestamptz;
 
 create table smf.account (
     id int generated always as identity primary key,
@@ -145,7 +144,6 @@ drop table smf.uc_group_member;
 drop table smf.uc_group;
 drop table smf.api_key;
 drop table smf.account;
-alter table smf.meter drop column retired_at;
 alter table smf.consumer_unit drop column retired_at;
 alter table smf.distributor drop column retired_at;
 revoke all on all tables in schema smf from smf_reader, smf_api;
