@@ -203,6 +203,151 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.ccee_build(p_uc_ids integer[], p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, agent_code integer, stamps text[], wh bigint[], tipos text[], reasons jsonb, warnings jsonb, fingerprint text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    with v as (
+        select * from smf.ccee_day_values(p_uc_ids, p_day)
+    ), agg as (
+        select v.consumer_unit_id as id,
+               array_agg(v.stamp order by v.slot) as stamps,
+               array_agg(v.wh order by v.slot) as wh,
+               array_agg(v.tipo order by v.slot) as tipos,
+               count(v.wh) filter (where v.tipo is not null) as n_present,
+               min(v.slot) filter (where v.wh is null or v.tipo is null) as first_missing,
+               max(v.interval_minutes) as im
+        from v group by v.consumer_unit_id
+    ), hours as (
+        select v.consumer_unit_id as id, v.slot / 12 + 1 as hora, sum(v.wh) as wh
+        from v group by 1, 2
+    ), musd as (
+        select cu.id,
+               jsonb_agg(format('hour %s (%s-%s -03:00): %s kWh > %s x MUSD %s kW x 1 h = %s kWh',
+                                h.hora, lpad((h.hora - 1)::text, 2, '0') || ':00',
+                                lpad(h.hora::text, 2, '0') || ':00',
+                                to_char(h.wh / 1000.0, 'FM999999990.000'), smf.rule_param('musd_factor', p_day),
+                                cu.musd_kw, to_char(smf.rule_param('musd_factor', p_day) * cu.musd_kw, 'FM999999990.000'))
+                         order by h.hora) as hours
+        from smf.consumer_unit cu
+        join hours h on h.id = cu.id
+        where cu.id = any (p_uc_ids) and cu.musd_kw is not null
+          and h.wh > smf.rule_param('musd_factor', p_day) * cu.musd_kw * 1000
+        group by cu.id
+    ), checks as (
+        select cu.id, cu.uc_code::text as uc_code, d.ccee_agent_code, a.stamps, a.wh, a.tipos,
+               smf.ccee_fingerprint(cu.id, p_day) as fingerprint,
+               array_remove(array[
+                   case when not smf.uc_code_is_valid(cu.uc_code) then jsonb_build_object('code', 'uc_code_invalid',
+                       'message', format('UC code %s fails the check digits of REN 1.095/2024', cu.uc_code)) end,
+                   case when not exists (select 1 from smf.ccee_retail_uc r
+                                         where r.consumer_unit_id = cu.id and r.valid_during @> p_day)
+                        then jsonb_build_object('code', 'not_registered',
+                            'message', format('UC %s is not in the retail model on %s (smf.ccee_retail_uc)', cu.uc_code, p_day)) end,
+                   case when cu.main_meter_id is null then jsonb_build_object('code', 'no_main_meter',
+                       'message', format('UC %s has no main meter', cu.uc_code)) end,
+                   case when p_now < smf.ccee_day_start(p_day + 1) then jsonb_build_object('code', 'future_day',
+                       'message', format('day %s is not over yet (ends %s)', p_day,
+                                         to_char(p_day + 1, 'YYYY-MM-DD"T00:00:00-03:00"'))) end,
+                   case when a.im = 15 and smf.setting_text('ccee_split_15min', 'on') <> 'on'
+                        then jsonb_build_object('code', 'split_disabled',
+                            'message', 'the main meter integrates 15 minutes and ccee_split_15min is off') end,
+                   case when cu.main_meter_id is not null and coalesce(a.n_present, 0) < 288
+                        then jsonb_build_object('code', 'incomplete',
+                            'message', format('%s of 288 five-minute values present; first missing ends %s',
+                                              coalesce(a.n_present, 0),
+                                              to_char(p_day::timestamp + (coalesce(a.first_missing, 0) + 1) * interval '5 minutes',
+                                                      'YYYY-MM-DD"T"HH24:MI:SS"-03:00"'))) end,
+                   case when m.hours is not null and smf.setting_text('ccee_musd_policy', 'hold') = 'hold'
+                             and not exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
+                                             and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
+                        then jsonb_build_object('code', 'musd_exceeded',
+                            'message', 'hourly consumption over the MUSD limit (CCEE rejects it): ' || (
+                                select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)) end
+               ], null) as reasons,
+               case when m.hours is not null then
+                   jsonb_build_array(jsonb_build_object('code', 'musd_exceeded', 'message',
+                       case when exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
+                                         and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
+                            then 'released by an analyst; ' else 'sent by policy ccee_musd_policy = send; ' end
+                       || (select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)))
+               else '[]'::jsonb end as warnings
+        from unnest(p_uc_ids) as uid(id)
+        join smf.consumer_unit cu on cu.id = uid.id
+        join smf.distributor d on d.id = cu.distributor_id
+        left join agg a on a.id = cu.id
+        left join musd m on m.id = cu.id
+    )
+    select c.id, c.uc_code, c.ccee_agent_code, c.stamps, c.wh, c.tipos,
+           to_jsonb(c.reasons), case when cardinality(c.reasons) > 0 then '[]'::jsonb else c.warnings end,
+           c.fingerprint
+    from checks c
+$$;
+
+CREATE FUNCTION smf.ccee_day(p_uc_code text, p_day date) RETURNS TABLE(hora integer, medicao integer, data_referencia_consumo text, consumo numeric, tipo_consumo text, wh bigint, raw_wh bigint, quality smf.quality)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select v.slot / 12 + 1, v.slot % 12 + 1, v.stamp, round(v.wh / 1000.0, 3), v.tipo, v.wh, v.raw_wh,
+           v.quality
+    from smf.ccee_day_values(array[smf.uc_id(p_uc_code)], p_day) v
+    order by v.slot
+$$;
+
+CREATE FUNCTION smf.ccee_day_start(p_day date) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select (p_day::timestamp + interval '3 hours') at time zone 'UTC'
+$$;
+
+CREATE FUNCTION smf.ccee_day_values(p_uc_ids integer[], p_day date) RETURNS TABLE(consumer_unit_id integer, slot integer, stamp text, raw_wh bigint, wh bigint, tipo text, quality smf.quality, loss_factor numeric, interval_minutes integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    with u as (
+        select cu.id, m.id as meter_id, m.interval_minutes::int as im, coalesce(tl.factor, 0) as f
+        from unnest(p_uc_ids) as uid(id)
+        join smf.consumer_unit cu on cu.id = uid.id
+        join smf.meter m on m.id = cu.main_meter_id
+        left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id and tl.valid_during @> p_day
+    ), raw as (  -- stored intervals of the day, at the meter's resolution, with cumulative sums
+        select u.id, u.im, u.f, x.ts, x.active_fwd_wh::bigint as w, x.quality,
+               sum(x.active_fwd_wh::bigint) over w as cum
+        from u
+        join smf.interval_reading x on x.meter_id = u.meter_id
+            and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
+        window w as (partition by u.id order by x.ts rows unbounded preceding)
+    ), adj as (  -- cumulative rounding of the loss-adjusted series (see the file banner)
+        select r.id, r.im, r.f, r.ts, r.w, r.quality,
+               (round(r.cum * (1 + r.f)) - round(coalesce(r.cum - r.w, 0) * (1 + r.f)))::bigint as a
+        from raw r
+    ), grid as (
+        select u.id, u.im, u.f, g.s, smf.ccee_day_start(p_day) + g.s * interval '5 minutes' as ts5,
+               smf.ccee_day_start(p_day) + (g.s / (u.im / 5)) * (u.im * interval '1 minute') as ts_m,
+               g.s % (u.im / 5) as k
+        from u cross join generate_series(0, 287) as g(s)
+    )
+    select g.id, g.s,
+           to_char(p_day::timestamp + (g.s + 1) * interval '5 minutes', 'YYYY-MM-DD"T"HH24:MI:SS"-03:00"'),
+           case when g.im = 5 then a.w
+                else a.w / 3 + case when g.k = 2 then a.w % 3 else 0 end end,
+           case when a.w is null or a.quality = 'missing' then null
+                when g.im = 5 then a.a
+                else a.a / 3 + case when g.k = 2 then a.a % 3 else 0 end end,
+           case when a.w is null or a.quality = 'missing' then null
+                when a.quality = 'measured' and g.im = 5 then 'MEDIDO'
+                when a.quality = 'estimated' then smf.setting_text('ccee_estimated_as', 'AJUSTADO')
+                else 'AJUSTADO' end,
+           a.quality, g.f, g.im
+    from grid g
+    left join adj a on a.id = g.id and a.ts = g.ts_m
+    order by g.id, g.s
+$$;
+
 CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, description text, rule text, due date)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -213,6 +358,29 @@ CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, descri
     from smf.ccee_deadline d
     where d.valid_during @> date_trunc('month', p_month)::date
     order by 4, 1
+$$;
+
+CREATE FUNCTION smf.ccee_fingerprint(p_uc integer, p_day date) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
+                                      r.n_missing, tl.factor)
+                     from smf.consumer_unit cu
+                     join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
+                     left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
+                         and tl.valid_during @> p_day
+                     where cu.id = p_uc), 'none')
+$$;
+
+CREATE FUNCTION smf.ccee_hold_reasons(p_uc_code text, p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(code text, message text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select r ->> 'code', r ->> 'message'
+    from smf.ccee_build(array[smf.uc_id(p_uc_code)], p_day, p_now) b,
+         jsonb_array_elements(b.reasons) r
 $$;
 
 CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
@@ -1359,6 +1527,13 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((select value from smf.setting where key = p_key), p_default)
+$$;
+
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1392,13 +1567,15 @@ $$;
 CREATE FUNCTION smf.uc_check_digit(p_digits text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
+    AS $_$
     select case when s % 11 < 2 then 0 else 11 - s % 11 end
     from (
-        select sum(substr(p_digits, length(p_digits) - i, 1)::int * (2 + i % 8)) as s
+        select sum(substr(p_digits, length(p_digits) - i, 1)::int
+                   * case when i < 3 then 8 + i else i - 2 end) as s
         from generate_series(0, length(p_digits) - 1) as i
     ) t
-$$;
+    where p_digits ~ '^[0-9]{13,14}$'
+$_$;
 
 CREATE FUNCTION smf.uc_code_is_valid(p_code text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1649,6 +1826,39 @@ CREATE TABLE smf.calendar_rule (
 
 COMMENT ON TABLE smf.calendar_rule IS 'Which holiday rules a calendar version is generated from.';
 
+CREATE TABLE smf.ccee_attempt (
+    id bigint NOT NULL,
+    consumer_unit_id integer NOT NULL,
+    uc_code character(15) NOT NULL,
+    day date NOT NULL,
+    attempt integer NOT NULL,
+    trigger text NOT NULL,
+    holder text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    payload_hash character(64),
+    http_status smallint,
+    response_body text,
+    outcome text NOT NULL,
+    reasons jsonb,
+    warning text,
+    late boolean DEFAULT false NOT NULL,
+    CONSTRAINT ccee_attempt_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT ccee_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'rejected'::text, 'failed'::text, 'held'::text]))),
+    CONSTRAINT ccee_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'retry'::text, 'manual'::text, 'late'::text, 'release'::text])))
+);
+
+COMMENT ON TABLE smf.ccee_attempt IS 'Ledger of CCEE submissions: one row per attempt (held ones included), with the payload hash (body in ccee_payload), HTTP status, CCEE''s response body, outcome and who or what triggered it.';
+
+ALTER TABLE smf.ccee_attempt ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.ccee_attempt_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.ccee_deadline (
     code text NOT NULL,
     description text NOT NULL,
@@ -1661,6 +1871,74 @@ CREATE TABLE smf.ccee_deadline (
 );
 
 COMMENT ON TABLE smf.ccee_deadline IS 'CCEE deadlines of a reference month M: the n-th business day of M (base M) or of the month after (base MS).';
+
+CREATE TABLE smf.ccee_payload (
+    hash character(64) NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+COMMENT ON TABLE smf.ccee_payload IS 'Every distinct payload sent to CCEE, byte for byte (UTF-8 JSON), keyed by its SHA-256 (hex).';
+
+CREATE TABLE smf.ccee_release (
+    id bigint NOT NULL,
+    consumer_unit_id integer NOT NULL,
+    day date NOT NULL,
+    hold_reason text NOT NULL,
+    released_by text NOT NULL,
+    reason text NOT NULL,
+    released_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_release_hold_reason_check CHECK ((hold_reason = 'musd_exceeded'::text)),
+    CONSTRAINT ccee_release_reason_check CHECK ((length(reason) >= 3)),
+    CONSTRAINT ccee_release_released_by_check CHECK ((released_by <> ''::text))
+);
+
+COMMENT ON TABLE smf.ccee_release IS 'A held UC-day released for sending by an analyst: who, why and when.';
+
+ALTER TABLE smf.ccee_release ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.ccee_release_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.ccee_retail_uc (
+    consumer_unit_id integer NOT NULL,
+    valid_during daterange NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_retail_uc_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.ccee_retail_uc IS 'UCs in the simplified retail model (their 5-minute consumption goes to CCEE daily), per validity period of local days.';
+
+CREATE TABLE smf.ccee_uc_day (
+    consumer_unit_id integer NOT NULL,
+    day date NOT NULL,
+    state text DEFAULT 'due'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_try_at timestamp with time zone DEFAULT now() NOT NULL,
+    claimed_by text,
+    claim_expires timestamp with time zone,
+    trigger text,
+    last_hash character(64),
+    accepted_hash character(64),
+    accepted_at timestamp with time zone,
+    fingerprint text,
+    hold_reasons jsonb,
+    late boolean DEFAULT false NOT NULL,
+    verdict_consistida integer,
+    verdict_rejeitada integer,
+    verdict_at timestamp with time zone,
+    verdict_detail jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_uc_day_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT ccee_uc_day_check CHECK (((state = 'claimed'::text) = ((claimed_by IS NOT NULL) AND (claim_expires IS NOT NULL)))),
+    CONSTRAINT ccee_uc_day_state_check CHECK ((state = ANY (ARRAY['due'::text, 'claimed'::text, 'accepted'::text, 'rejected'::text, 'failed'::text, 'held'::text, 'late'::text])))
+);
+
+COMMENT ON TABLE smf.ccee_uc_day IS 'The state of each UC-day towards CCEE (local day D at -03:00): the due-work queue claimed with FOR UPDATE SKIP LOCKED, the last accepted payload hash, holds and CCEE''s read-back verdict.';
 
 CREATE TABLE smf.consumer_unit (
     id integer NOT NULL,
@@ -1978,6 +2256,29 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
+
+CREATE TABLE smf.job_run (
+    id bigint NOT NULL,
+    job text NOT NULL,
+    holder text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    outcome text DEFAULT 'running'::text NOT NULL,
+    counts jsonb DEFAULT '{}'::jsonb NOT NULL,
+    error text,
+    CONSTRAINT job_run_outcome_check CHECK ((outcome = ANY (ARRAY['running'::text, 'ok'::text, 'error'::text])))
+);
+
+COMMENT ON TABLE smf.job_run IS 'Every run of a scheduled job: start, end, outcome, counts and error.';
+
+ALTER TABLE smf.job_run ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.job_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE smf.meter (
     id integer NOT NULL,
@@ -2498,6 +2799,16 @@ CREATE TABLE smf.transformer_loss (
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
 
+CREATE TABLE smf.uc_code_change (
+    consumer_unit_id integer NOT NULL,
+    old_code character(15) NOT NULL,
+    new_code character(15) NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text NOT NULL
+);
+
+COMMENT ON TABLE smf.uc_code_change IS 'UC codes re-computed when the check-digit algorithm was corrected (REN 1.095/2024 Annex II).';
+
 ALTER TABLE ONLY smf.calendar
     ADD CONSTRAINT calendar_no_overlap EXCLUDE USING gist (purpose WITH =, valid_during WITH &&);
 
@@ -2510,8 +2821,23 @@ ALTER TABLE ONLY smf.calendar
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_pkey PRIMARY KEY (calendar_id, rule_code);
 
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.ccee_deadline
     ADD CONSTRAINT ccee_deadline_no_overlap EXCLUDE USING gist (code WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.ccee_payload
+    ADD CONSTRAINT ccee_payload_pkey PRIMARY KEY (hash);
+
+ALTER TABLE ONLY smf.ccee_release
+    ADD CONSTRAINT ccee_release_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.ccee_retail_uc
+    ADD CONSTRAINT ccee_retail_uc_no_overlap EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.ccee_uc_day
+    ADD CONSTRAINT ccee_uc_day_pkey PRIMARY KEY (consumer_unit_id, day);
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_key UNIQUE (backup_meter_id);
@@ -2563,6 +2889,9 @@ ALTER TABLE ONLY smf.instantaneous_reading
 
 ALTER TABLE ONLY smf.interval_reading
     ADD CONSTRAINT interval_reading_pkey PRIMARY KEY (meter_id, ts);
+
+ALTER TABLE ONLY smf.job_run
+    ADD CONSTRAINT job_run_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.meter_alteration
     ADD CONSTRAINT meter_alteration_pkey PRIMARY KEY (meter_id, at, command_code);
@@ -2627,6 +2956,16 @@ ALTER TABLE ONLY smf.tariff
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_valid_during_excl EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
 
+CREATE INDEX ccee_attempt_consumer_unit_id_day_idx ON smf.ccee_attempt USING btree (consumer_unit_id, day);
+
+CREATE INDEX ccee_attempt_started_at_idx ON smf.ccee_attempt USING btree (started_at);
+
+CREATE INDEX ccee_release_consumer_unit_id_day_idx ON smf.ccee_release USING btree (consumer_unit_id, day);
+
+CREATE INDEX ccee_uc_day_day_idx ON smf.ccee_uc_day USING btree (day);
+
+CREATE INDEX ccee_uc_day_due ON smf.ccee_uc_day USING btree (next_try_at) WHERE (state = ANY (ARRAY['due'::text, 'failed'::text, 'held'::text, 'claimed'::text]));
+
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
 CREATE INDEX ingest_quarantine_batch_id_idx ON smf.ingest_quarantine USING btree (batch_id);
@@ -2636,6 +2975,8 @@ CREATE INDEX instantaneous_reading_at_idx ON smf.instantaneous_reading USING btr
 CREATE INDEX interval_reading_history_meter_id_ts_idx ON smf.interval_reading_history USING btree (meter_id, ts);
 
 CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DESC);
+
+CREATE INDEX job_run_job_started_at_idx ON smf.job_run USING btree (job, started_at);
 
 CREATE INDEX meter_event_meter_id_at_idx ON smf.meter_event USING btree (meter_id, at);
 
@@ -2668,6 +3009,21 @@ ALTER TABLE ONLY smf.calendar_rule
 
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.holiday_rule(code);
+
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_payload_hash_fkey FOREIGN KEY (payload_hash) REFERENCES smf.ccee_payload(hash);
+
+ALTER TABLE ONLY smf.ccee_release
+    ADD CONSTRAINT ccee_release_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_retail_uc
+    ADD CONSTRAINT ccee_retail_uc_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_uc_day
+    ADD CONSTRAINT ccee_uc_day_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_fkey FOREIGN KEY (backup_meter_id) REFERENCES smf.meter(id);
@@ -2716,3 +3072,6 @@ ALTER TABLE ONLY smf.tariff
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_code_change
+    ADD CONSTRAINT uc_code_change_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
