@@ -70,6 +70,7 @@ class State:
     rejected: int = 0
     token_requests: int = 0
     no_seconds: bool = False
+    post_delay_s: float = 0.0  # every submission answered after this delay (slow CCEE)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def stats(self) -> dict[str, Any]:
@@ -308,6 +309,8 @@ class Handler(BaseHTTPRequestHandler):
                 with st.lock:
                     st.rejected += 1
                 return self._error(exc.status, exc.code, str(exc))
+            if st.post_delay_s:
+                time.sleep(st.post_delay_s)
             key = f"{uc}|{day.isoformat()}"
             digest = hashlib.sha256(body).hexdigest()
             with st.lock:
@@ -405,6 +408,10 @@ class Handler(BaseHTTPRequestHandler):
                 for v in st.values.get((doc["uc"], doc["day"]), []):
                     if v["dataReferenciaConsumo"] in doc.get("stamps", []):
                         v["status"] = "REJEITADA"
+            elif path == "/_emulator/config":  # {"post_delay_s", "page_size", "token_ttl_s"}
+                for k in ("post_delay_s", "page_size", "token_ttl_s", "accept_unknown_ucs"):
+                    if k in doc:
+                        setattr(st, k, doc[k])
             elif path == "/_emulator/reset":
                 st.faults.clear()
                 st.posts.clear()

@@ -182,6 +182,14 @@ class Sender:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
+        if self.client is not None:
+            self.client.close()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def run(self, *, batch: int = 50, max_batches: int | None = None) -> Report:
         """Claim and send until nothing is due (or max_batches batches)."""

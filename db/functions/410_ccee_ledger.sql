@@ -43,9 +43,9 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('ccee_enqueue: day range %s..%s is empty', p_from, p_to);
     end if;
-    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger)
+    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, late, updated_at)
     select r.consumer_unit_id, d::date, case when d::date >= v_open then 'due' else 'late' end,
-           'schedule'
+           'schedule', p_now, d::date < v_open, p_now
     from smf.ccee_retail_uc r
     cross join generate_series(greatest(p_from, lower(r.valid_during)),
                                least(v_to, coalesce(upper(r.valid_during) - 1, v_to)), interval '1 day') d
@@ -108,8 +108,8 @@ declare
     v_uc int := smf.uc_id(p_uc_code);
     v_row smf.ccee_uc_day;
 begin
-    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger)
-    values (v_uc, p_day, 'due', 'manual') on conflict do nothing;
+    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, updated_at)
+    values (v_uc, p_day, 'due', 'manual', p_now, p_now) on conflict do nothing;
     select * into v_row from smf.ccee_uc_day d where d.consumer_unit_id = v_uc and d.day = p_day for update;
     if v_row.state = 'claimed' and v_row.claim_expires >= p_now and v_row.claimed_by <> p_holder then
         raise exception using errcode = 'SMF02',

@@ -23,7 +23,8 @@ select smf.ccee_record(%(uc_id)s, %(day)s::date, %(holder)s, %(attempt)s, %(trig
                        coalesce(%(now)s::timestamptz, now())) as moved;
 
 -- name: ccee_release
-select smf.ccee_release(%(uc_code)s, %(day)s::date, %(by)s, %(reason)s) as id;
+select smf.ccee_release(%(uc_code)s, %(day)s::date, %(by)s, %(reason)s,
+                        coalesce(%(now)s::timestamptz, now())) as id;
 
 -- name: ccee_claim_holders
 -- Senders holding claims now whose name starts with the given host prefix ('host:').
