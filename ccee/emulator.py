@@ -436,6 +436,13 @@ class Server(ThreadingHTTPServer):
         super().__init__((host, port), Handler)
         self.state = state
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away (killed, reset) is not an error of ours; others are."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 @dataclass
 class Running:

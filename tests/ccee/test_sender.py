@@ -188,9 +188,7 @@ def test_failures_are_retried_later(
     assert s.run().failed == 1
     assert _state(db, uc.code) == ("failed", 1, False)
     assert s.run().claimed == 0  # next try in 15 minutes (ccee_retry_base_s)
-    later = _sender(
-        db_settings, ccee_settings, now=datetime(2026, 10, 20, 15, 16, tzinfo=UTC)
-    )
+    later = _sender(db_settings, ccee_settings, now=datetime(2026, 10, 20, 15, 16, tzinfo=UTC))
     assert later.run().accepted == 1
     assert [r[1:4] for r in _ledger(db, uc.code)] == [(1, "failed", 500), (2, "accepted", 200)]
     assert _ledger(db, uc.code)[1][4] == "retry"
