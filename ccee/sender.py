@@ -26,7 +26,7 @@ from typing import Any
 
 from ccee import payload
 from ccee.client import CceeClient, Result
-from db import driver
+from db import driver, errors
 from db.settings import CceeSettings, Settings
 
 log = logging.getLogger("smf.ccee")
@@ -224,6 +224,31 @@ class Sender:
                 now=self.now(),
             )
         return self.process(claimed)
+
+    def send_days(self, pairs: Iterable[tuple[str, date]], *, batch: int = 50) -> Report:
+        """Explicit sends of the given UC-days (skipping any another sender holds now)."""
+        total = Report()
+        chunk: list[dict[str, Any]] = []
+        for uc_code, day in pairs:
+            try:
+                with driver.connect(self.db) as conn:
+                    chunk += driver.run(
+                        conn,
+                        "ccee_claim_one",
+                        uc_code=uc_code,
+                        day=day,
+                        holder=self.holder,
+                        lease_s=self.ccee.lease_s,
+                        now=self.now(),
+                    )
+            except errors.InvalidParameter as exc:
+                log.warning("%s", exc)
+            if len(chunk) >= batch:
+                total.add(self.process(chunk))
+                chunk = []
+        if chunk:
+            total.add(self.process(chunk))
+        return total
 
     def process(self, claimed: list[dict[str, Any]]) -> Report:
         rep = Report(claimed=len(claimed))

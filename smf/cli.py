@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Modules that add verbs: each has `register(subparsers)` adding parsers with a `func` default.
-_EXTENSIONS = ["smf.report", "smf.poll", "smf.serve"]
+_EXTENSIONS = ["smf.report", "smf.poll", "smf.serve", "smf.ccee", "smf.jobs"]
 
 
 if __name__ == "__main__":

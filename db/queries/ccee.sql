@@ -64,3 +64,25 @@ join smf.distributor d on d.id = cu.distributor_id;
 -- name: ccee_uc_day_state
 select d.state, d.attempts, d.accepted_hash, d.late, d.hold_reasons, d.trigger
 from smf.ccee_uc_day d where d.consumer_unit_id = smf.uc_id(%(uc_code)s) and d.day = %(day)s::date;
+
+-- name: ccee_month_uc_days
+-- The UC-days of local month `month` (days over at now) of UCs in the retail model, optionally
+-- one UC, that are not accepted with their current data.
+select cu.uc_code::text as uc_code, d.day
+from smf.ccee_uc_day d join smf.consumer_unit cu on cu.id = d.consumer_unit_id
+where d.day >= date_trunc('month', %(month)s::date)
+  and d.day < date_trunc('month', %(month)s::date) + interval '1 month'
+  and (%(uc_code)s::text is null or cu.uc_code = %(uc_code)s)
+  and (d.state <> 'accepted' or d.fingerprint is distinct from smf.ccee_fingerprint(d.consumer_unit_id, d.day))
+order by d.day, cu.uc_code;
+
+-- name: ccee_register_retail
+-- Put a UC in the retail model from `first` on (no-op when a period already covers it).
+insert into smf.ccee_retail_uc (consumer_unit_id, valid_during)
+select smf.uc_id(%(uc_code)s), daterange(%(first)s::date, null)
+where not exists (select 1 from smf.ccee_retail_uc r
+                  where r.consumer_unit_id = smf.uc_id(%(uc_code)s)
+                    and r.valid_during && daterange(%(first)s::date, null));
+
+-- name: ccee_open_from
+select smf.ccee_open_from(coalesce(%(now)s::timestamptz, now())) as first;
