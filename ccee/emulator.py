@@ -189,6 +189,7 @@ def validate(state: State, doc: Any, today: date) -> tuple[str, date, list[dict[
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stall)
     server: Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet

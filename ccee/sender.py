@@ -31,6 +31,8 @@ from db.settings import CceeSettings, Settings
 
 log = logging.getLogger("smf.ccee")
 BRT = timezone(timedelta(hours=-3))
+FLUSH_EVERY = 25  # outcomes recorded per transaction, at most
+FLUSH_S = 0.25  # and at most this old
 
 
 def holder_name() -> str:
@@ -192,9 +194,11 @@ class Sender:
         self.close()
 
     def run(self, *, batch: int = 50, max_batches: int | None = None) -> Report:
-        """Claim and send until nothing is due (or max_batches batches)."""
+        """Claim and send until nothing is due (or max_batches batches). The next batch is
+        claimed and built while the posts of the current one are in flight."""
         total = Report()
         n = 0
+        inflight: tuple[Report, list[tuple[Job, Any]], list[dict[str, Any]]] | None = None
         while max_batches is None or n < max_batches:
             with driver.connect(self.db) as conn:
                 claimed = driver.run(
@@ -207,8 +211,13 @@ class Sender:
                 )
             if not claimed:
                 break
-            total.add(self.process(claimed))
+            started = self.start(claimed)
+            if inflight is not None:
+                total.add(self.finish(*inflight))
+            inflight = started
             n += 1
+        if inflight is not None:
+            total.add(self.finish(*inflight))
         return total
 
     def send_one(self, uc_code: str, day: date) -> Report:
@@ -251,6 +260,12 @@ class Sender:
         return total
 
     def process(self, claimed: list[dict[str, Any]]) -> Report:
+        return self.finish(*self.start(claimed))
+
+    def start(
+        self, claimed: list[dict[str, Any]]
+    ) -> tuple[Report, list[tuple[Job, Any]], list[dict[str, Any]]]:
+        """Build the claimed UC-days, record holds and unchanged ones, start the posts."""
         rep = Report(claimed=len(claimed))
         t0 = time.perf_counter()
         started = datetime.now(UTC_)
@@ -258,70 +273,91 @@ class Sender:
             jobs = build_jobs(conn, claimed, self.now())
         rep.build_s += time.perf_counter() - t0
         to_send: list[Job] = []
-        with driver.connect(self.db) as conn:
-            for j in jobs:
-                if j.reasons:
-                    rep.held += 1
-                    for r in j.reasons:
-                        rep.held_reasons[r["code"]] = rep.held_reasons.get(r["code"], 0) + 1
-                    self._record(conn, j, started, "held", None, None)
-                elif j.payload is not None and j.payload.sha256 == j.accepted_hash:
-                    rep.unchanged += 1
-                    self._record(conn, j, started, "unchanged", None, None)
-                else:
-                    to_send.append(j)
-            conn.commit()
-        if not to_send:
-            return rep
-        assert self.client is not None, "a client is needed to send"
-        client = self.client
+        pending: list[dict[str, Any]] = []
+        for j in jobs:
+            if j.reasons:
+                rep.held += 1
+                for r in j.reasons:
+                    rep.held_reasons[r["code"]] = rep.held_reasons.get(r["code"], 0) + 1
+                pending.append(self._item(j, started, "held", None, None))
+            elif j.payload is not None and j.payload.sha256 == j.accepted_hash:
+                rep.unchanged += 1
+                pending.append(self._item(j, started, "unchanged", None, None))
+            else:
+                to_send.append(j)
         t1 = time.perf_counter()
+        self._flush(pending)
+        rep.record_s += time.perf_counter() - t1
+        if to_send:
+            assert self.client is not None, "a client is needed to send"
+        client = self.client
         futures = [
-            (j, self.pool.submit(client.submit, j.payload.body)) for j in to_send if j.payload
+            (j, self.pool.submit(client.submit, j.payload.body))  # type: ignore[union-attr]
+            for j in to_send
+            if j.payload
         ]
-        with driver.connect(self.db) as conn:
-            for j, fut in futures:
-                res: Result = fut.result()
+        return rep, futures, [{"started": started}]
+
+    def finish(
+        self, rep: Report, futures: list[tuple[Job, Any]], ctx: list[dict[str, Any]]
+    ) -> Report:
+        """Collect the posts' outcomes and record them."""
+        started = ctx[0]["started"]
+        pending: list[dict[str, Any]] = []
+        t1 = time.perf_counter()
+        record0 = rep.record_s
+        last_flush = time.monotonic()
+        for j, fut in futures:
+            res: Result = fut.result()
+            setattr(rep, res.outcome, getattr(rep, res.outcome) + 1)
+            pending.append(self._item(j, started, res.outcome, res.status, res.body))
+            # Outcomes are committed in small groups (at most FLUSH_EVERY or FLUSH_S old): a
+            # sender killed before a flush re-posts those UC-days with the same bytes later.
+            if len(pending) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_S:
                 t2 = time.perf_counter()
-                setattr(rep, res.outcome, getattr(rep, res.outcome) + 1)
-                self._record(conn, j, started, res.outcome, res.status, res.body)
-                conn.commit()  # each outcome is durable as soon as it is known
+                self._flush(pending)
                 rep.record_s += time.perf_counter() - t2
-        rep.http_s += time.perf_counter() - t1 - rep.record_s
+                last_flush = time.monotonic()
+        t2 = time.perf_counter()
+        self._flush(pending)
+        rep.record_s += time.perf_counter() - t2
+        rep.http_s += time.perf_counter() - t1 - (rep.record_s - record0)
         return rep
 
-    def _record(
-        self,
-        conn: driver.Connection,
-        j: Job,
-        started: datetime,
-        outcome: str,
-        status: int | None,
-        body: str | None,
-    ) -> None:
+    def _item(
+        self, j: Job, started: datetime, outcome: str, status: int | None, body: str | None
+    ) -> dict[str, Any]:
         p = j.payload
         warning = "; ".join(w["message"] for w in j.warnings) or None
-        moved = driver.run_scalar(
-            conn,
-            "ccee_record",
-            uc_id=j.uc_id,
-            day=j.day,
-            holder=self.holder,
-            attempt=j.attempt,
-            trigger=j.trigger,
-            started=started,
-            hash=p.sha256 if p and outcome != "held" else None,
-            body=p.body.decode() if p and outcome not in ("held", "unchanged") else None,
-            status=status,
-            response=body,
-            outcome=outcome,
-            reasons=json.dumps(j.reasons) if j.reasons else None,
-            warning=warning if outcome != "held" else None,
-            fingerprint=j.fingerprint,
-            now=self.now(),
-        )
-        if not moved:
-            log.warning("UC %s %s: claim lost before recording %s", j.uc_code, j.day, outcome)
+        return {
+            "uc": j.uc_id,
+            "day": j.day.isoformat(),
+            "holder": self.holder,
+            "attempt": j.attempt,
+            "trigger": j.trigger,
+            "started": started.isoformat(),
+            "hash": p.sha256 if p and outcome != "held" else None,
+            "body": p.body.decode() if p and outcome not in ("held", "unchanged") else None,
+            "status": status,
+            "response": body,
+            "outcome": outcome,
+            "reasons": j.reasons or None,
+            "warning": warning if outcome != "held" else None,
+            "fingerprint": j.fingerprint,
+        }
+
+    def _flush(self, pending: list[dict[str, Any]]) -> None:
+        if not pending:
+            return
+        with driver.connect(self.db) as conn:
+            moved = driver.run_scalar(
+                conn, "ccee_record_batch", items=json.dumps(pending), now=self.now()
+            )
+        if moved != len(pending):
+            log.warning(
+                "%d of %d outcomes found their claim lost", len(pending) - moved, len(pending)
+            )
+        pending.clear()
 
 
 def day_of_stamp(stamp: str) -> date:

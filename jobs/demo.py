@@ -177,4 +177,7 @@ def main(days: int | None = None, today: date | None = None) -> int:
             f"{r['bill'] or 0:>11} {r['musd']:>10}"
         )
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
-    return 0
+    # The demo month goes to CCEE (our emulator on loopback), then the deadline board.
+    from jobs import ccee_demo
+
+    return ccee_demo.run(month, [r["uc_code"] for r in rows])

@@ -29,65 +29,87 @@ language sql immutable strict parallel safe set search_path = pg_catalog as $$
     select (p_day::timestamp + interval '3 hours') at time zone 'UTC'
 $$;
 
--- ccee_day_values: the 288 five-minute slots of CCEE day p_day for each UC id in p_uc_ids:
--- end stamp (text, -03:00), raw Wh as stored (for a 15-minute meter: the share of the split
--- raw value), loss-adjusted Wh sent (null when missing), tipoConsumo, quality, the loss factor
--- and the meter's interval (minutes). UCs without a main meter give no rows.
-create or replace function smf.ccee_day_values(p_uc_ids int[], p_day date)
-returns table (consumer_unit_id int, slot int, stamp text, raw_wh bigint, wh bigint,
-               tipo text, quality smf.quality, loss_factor numeric, interval_minutes int)
+-- ccee_day_arrays: for each UC id in p_uc_ids with a main meter, the values of CCEE day p_day
+-- in slot order, as arrays over the slots that have a value: slots (0..287), Wh sent (losses
+-- applied, 15-minute values split), raw Wh behind each (for a split value: the same split of the
+-- raw value), tipoConsumo, quality; with the count of present slots, the first missing slot
+-- (null when none), the meter's interval (min) and the loss factor. Losses use integer
+-- arithmetic: k = (1 + f) x 100000 exactly (f has 5 decimals); round half up of C_i x (1 + f) is
+-- (cum_i x k + 50000) div 100000.
+create or replace function smf.ccee_day_arrays(p_uc_ids int[], p_day date)
+returns table (consumer_unit_id int, slots int[], wh bigint[], raw_wh bigint[], tipos text[],
+               qualities smf.quality[], n_present int, first_missing int, interval_minutes int,
+               loss_factor numeric)
 language sql stable set search_path = smf, pg_catalog set jit = off as $$
     with u as (
-        select cu.id, m.id as meter_id, m.interval_minutes::int as im, coalesce(tl.factor, 0) as f
+        select cu.id, m.id as meter_id, m.interval_minutes::int as im, coalesce(tl.factor, 0) as f,
+               ((1 + coalesce(tl.factor, 0)) * 100000)::bigint as k
         from unnest(p_uc_ids) as uid(id)
         join smf.consumer_unit cu on cu.id = uid.id
         join smf.meter m on m.id = cu.main_meter_id
         left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id and tl.valid_during @> p_day
-    ), raw as (  -- stored intervals of the day, at the meter's resolution, with cumulative sums
-        select u.id, u.im, u.f, x.ts, x.active_fwd_wh::bigint as w, x.quality,
-               sum(x.active_fwd_wh::bigint) over w as cum
-        from u
-        join smf.interval_reading x on x.meter_id = u.meter_id
-            and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
-        window w as (partition by u.id order by x.ts rows unbounded preceding)
-    ), adj as (  -- cumulative rounding of the loss-adjusted series (see the file banner)
-        select r.id, r.im, r.f, r.ts, r.w, r.quality,
-               (round(r.cum * (1 + r.f)) - round(coalesce(r.cum - r.w, 0) * (1 + r.f)))::bigint as a
-        from raw r
-    ), grid as (
-        select u.id, u.im, u.f, g.s, smf.ccee_day_start(p_day) + g.s * interval '5 minutes' as ts5,
-               smf.ccee_day_start(p_day) + (g.s / (u.im / 5)) * (u.im * interval '1 minute') as ts_m,
-               g.s % (u.im / 5) as k
-        from u cross join generate_series(0, 287) as g(s)
+    ), est as (
+        select smf.setting_text('ccee_estimated_as', 'AJUSTADO') as tipo
     )
-    select g.id, g.s,
-           to_char(p_day::timestamp + (g.s + 1) * interval '5 minutes', 'YYYY-MM-DD"T"HH24:MI:SS"-03:00"'),
-           case when g.im = 5 then a.w
-                else a.w / 3 + case when g.k = 2 then a.w % 3 else 0 end end,
-           case when a.w is null or a.quality = 'missing' then null
-                when g.im = 5 then a.a
-                else a.a / 3 + case when g.k = 2 then a.a % 3 else 0 end end,
-           case when a.w is null or a.quality = 'missing' then null
-                when a.quality = 'measured' and g.im = 5 then 'MEDIDO'
-                when a.quality = 'estimated' then smf.setting_text('ccee_estimated_as', 'AJUSTADO')
-                else 'AJUSTADO' end,
-           a.quality, g.f, g.im
-    from grid g
-    left join adj a on a.id = g.id and a.ts = g.ts_m
-    order by g.id, g.s
+    select u.id, v.slots, v.wh, v.raw_wh, v.tipos, v.qualities, coalesce(v.n, 0)::int,
+           case when coalesce(v.n, 0) = 288 then null
+                else coalesce((select min(g) from generate_series(0, 287) g where g <> all (v.slots)), 0) end,
+           u.im, u.f
+    from u
+    cross join est
+    left join lateral (
+        select array_agg(e.slot order by e.slot) as slots, array_agg(e.a order by e.slot) as wh,
+               array_agg(e.r order by e.slot) as raw_wh, array_agg(e.tipo order by e.slot) as tipos,
+               array_agg(e.quality order by e.slot) as qualities, count(*) as n
+        from (
+            select x.ts, x.quality, x.active_fwd_wh::bigint as w,
+                   ((sum(x.active_fwd_wh) over w)::bigint * u.k + 50000) / 100000
+                   - (((sum(x.active_fwd_wh) over w)::bigint - x.active_fwd_wh) * u.k + 50000) / 100000 as a,
+                   (extract(epoch from x.ts - smf.ccee_day_start(p_day)) / 300)::int as slot0
+            from smf.interval_reading x
+            where x.meter_id = u.meter_id and x.active_fwd_wh is not null and x.quality <> 'missing'
+              and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
+            window w as (order by x.ts rows unbounded preceding)
+        ) q
+        cross join lateral (
+            select q.slot0 + j as slot,
+                   case when u.im = 5 then q.a else q.a / 3 + case when j = 2 then q.a % 3 else 0 end end as a,
+                   case when u.im = 5 then q.w else q.w / 3 + case when j = 2 then q.w % 3 else 0 end end as r,
+                   case when q.quality = 'measured' and u.im = 5 then 'MEDIDO'
+                        when q.quality = 'estimated' then est.tipo
+                        else 'AJUSTADO' end as tipo,
+                   q.quality
+            from generate_series(0, u.im / 5 - 1) j
+        ) e
+    ) v on true
+$$;
+
+-- ccee_stamps: the 288 end stamps of CCEE day p_day, 'YYYY-MM-DDTHH:MM:SS-03:00', slot order;
+-- the last is the next day's 00:00:00.
+create or replace function smf.ccee_stamps(p_day date) returns text[]
+language sql immutable strict parallel safe set search_path = pg_catalog as $$
+    select array_agg(to_char(p_day::timestamp + (g + 1) * interval '5 minutes',
+                             'YYYY-MM-DD"T"HH24:MI:SS"-03:00"') order by g)
+    from generate_series(0, 287) g
 $$;
 
 -- ccee_day: the 288 values CCEE receives for UC p_uc_code on CCEE day p_day, as an analyst reads
 -- them: hora (1..24), medicao (1..12), dataReferenciaConsumo (interval end, -03:00), consumo
--- (kWh, 3 decimals, loss-adjusted), tipoConsumo, and the raw Wh and quality behind each value.
+-- (kWh, 3 decimals, loss-adjusted), tipoConsumo, and the raw Wh and quality behind each value
+-- (null where no value is stored: the day would be held).
 create or replace function smf.ccee_day(p_uc_code text, p_day date)
 returns table (hora int, medicao int, data_referencia_consumo text, consumo numeric(14,3),
                tipo_consumo text, wh bigint, raw_wh bigint, quality smf.quality)
 language sql stable set search_path = smf, pg_catalog set jit = off as $$
-    select v.slot / 12 + 1, v.slot % 12 + 1, v.stamp, round(v.wh / 1000.0, 3), v.tipo, v.wh, v.raw_wh,
-           v.quality
-    from smf.ccee_day_values(array[smf.uc_id(p_uc_code)], p_day) v
-    order by v.slot
+    select g / 12 + 1, g % 12 + 1, (smf.ccee_stamps(p_day))[g + 1], round(v.wh / 1000.0, 3), v.tipo,
+           v.wh, v.raw_wh, v.quality
+    from generate_series(0, 287) g
+    left join (
+        select s.slot, s.wh, s.raw_wh, s.tipo, s.quality
+        from smf.ccee_day_arrays(array[smf.uc_id(p_uc_code)], p_day) a,
+             unnest(a.slots, a.wh, a.raw_wh, a.tipos, a.qualities) as s(slot, wh, raw_wh, tipo, quality)
+    ) v on v.slot = g
+    order by g
 $$;
 
 -- ccee_fingerprint: a cheap summary of what is stored for UC p_uc's main meter on local day p_day
@@ -114,35 +136,33 @@ create or replace function smf.ccee_build(p_uc_ids int[], p_day date, p_now time
 returns table (consumer_unit_id int, uc_code text, agent_code int, stamps text[], wh bigint[],
                tipos text[], reasons jsonb, warnings jsonb, fingerprint text)
 language sql stable set search_path = smf, public, pg_catalog set jit = off as $$
-    with v as (
-        select * from smf.ccee_day_values(p_uc_ids, p_day)
-    ), agg as (
-        select v.consumer_unit_id as id,
-               array_agg(v.stamp order by v.slot) as stamps,
-               array_agg(v.wh order by v.slot) as wh,
-               array_agg(v.tipo order by v.slot) as tipos,
-               count(v.wh) filter (where v.tipo is not null) as n_present,
-               min(v.slot) filter (where v.wh is null or v.tipo is null) as first_missing,
-               max(v.interval_minutes) as im
-        from v group by v.consumer_unit_id
+    with agg as (
+        select a.consumer_unit_id as id, a.wh, a.tipos, a.n_present, a.first_missing,
+               a.interval_minutes as im
+        from smf.ccee_day_arrays(p_uc_ids, p_day) a
     ), hours as (
-        select v.consumer_unit_id as id, v.slot / 12 + 1 as hora, sum(v.wh) as wh
-        from v group by 1, 2
+        select a.id, (s.slot - 1) / 12 + 1 as hora, sum(s.wh) as wh
+        from agg a, unnest(a.wh) with ordinality as s(wh, slot)
+        where a.n_present = 288
+        group by 1, 2
+    ), factor as (
+        select smf.rule_param('musd_factor', p_day) as f
     ), musd as (
         select cu.id,
                jsonb_agg(format('hour %s (%s-%s -03:00): %s kWh > %s x MUSD %s kW x 1 h = %s kWh',
                                 h.hora, lpad((h.hora - 1)::text, 2, '0') || ':00',
                                 lpad(h.hora::text, 2, '0') || ':00',
-                                to_char(h.wh / 1000.0, 'FM999999990.000'), smf.rule_param('musd_factor', p_day),
-                                cu.musd_kw, to_char(smf.rule_param('musd_factor', p_day) * cu.musd_kw, 'FM999999990.000'))
+                                to_char(h.wh / 1000.0, 'FM999999990.000'), fa.f,
+                                cu.musd_kw, to_char(fa.f * cu.musd_kw, 'FM999999990.000'))
                          order by h.hora) as hours
-        from smf.consumer_unit cu
+        from factor fa
+        cross join smf.consumer_unit cu
         join hours h on h.id = cu.id
         where cu.id = any (p_uc_ids) and cu.musd_kw is not null
-          and h.wh > smf.rule_param('musd_factor', p_day) * cu.musd_kw * 1000
+          and h.wh > fa.f * cu.musd_kw * 1000
         group by cu.id
     ), checks as (
-        select cu.id, cu.uc_code::text as uc_code, d.ccee_agent_code, a.stamps, a.wh, a.tipos,
+        select cu.id, cu.uc_code::text as uc_code, d.ccee_agent_code, a.wh, a.tipos,
                smf.ccee_fingerprint(cu.id, p_day) as fingerprint,
                array_remove(array[
                    case when not smf.uc_code_is_valid(cu.uc_code) then jsonb_build_object('code', 'uc_code_invalid',
@@ -185,10 +205,11 @@ language sql stable set search_path = smf, public, pg_catalog set jit = off as $
         left join agg a on a.id = cu.id
         left join musd m on m.id = cu.id
     )
-    select c.id, c.uc_code, c.ccee_agent_code, c.stamps, c.wh, c.tipos,
+    select c.id, c.uc_code, c.ccee_agent_code, st.stamps, c.wh, c.tipos,
            to_jsonb(c.reasons), case when cardinality(c.reasons) > 0 then '[]'::jsonb else c.warnings end,
            c.fingerprint
     from checks c
+    cross join (select smf.ccee_stamps(p_day) as stamps) st
 $$;
 
 -- ccee_hold_reasons: the reasons (code, message) why UC p_uc_code's CCEE day p_day would be held

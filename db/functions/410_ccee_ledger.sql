@@ -145,6 +145,10 @@ begin
     if p_outcome not in ('accepted', 'rejected', 'failed', 'held', 'unchanged') then
         raise exception using errcode = 'SMF02', message = format('unknown outcome %s', p_outcome);
     end if;
+    -- The commit of a record does not wait for the WAL flush: a server crash could forget the
+    -- last few records (never a process kill), and those UC-days are then posted again with the
+    -- same payload, which the delivery guarantee already allows.
+    perform set_config('synchronous_commit', 'off', true);
     if p_hash is not null and p_body is not null then
         insert into smf.ccee_payload (hash, body) values (p_hash, p_body) on conflict do nothing;
     end if;
@@ -327,3 +331,16 @@ create or replace view smf.ccee_board_recent as
                                     date_trunc('month', now() - interval '3 hours'), interval '1 month') mm
     cross join smf.ccee_board(mm::date) b;
 comment on view smf.ccee_board_recent is 'CCEE deadline board of the current and previous month: per UC, days complete/held/sent/accepted/rejected/missing, MS+7du and business days left.';
+
+-- ccee_record_batch: smf.ccee_record for each element of the jsonb array p_items (keys: uc, day,
+-- holder, attempt, trigger, started, hash, body, status, response, outcome, reasons, warning,
+-- fingerprint) in one call and one transaction; returns how many moved their UC-day on.
+create or replace function smf.ccee_record_batch(p_items jsonb, p_now timestamptz default now())
+returns int
+language sql volatile set search_path = smf, pg_catalog as $$
+    select count(*) filter (where smf.ccee_record(
+        (i ->> 'uc')::int, (i ->> 'day')::date, i ->> 'holder', (i ->> 'attempt')::int, i ->> 'trigger',
+        (i ->> 'started')::timestamptz, i ->> 'hash', i ->> 'body', (i ->> 'status')::int, i ->> 'response',
+        i ->> 'outcome', i -> 'reasons', i ->> 'warning', i ->> 'fingerprint', p_now))::int
+    from jsonb_array_elements(p_items) i
+$$;

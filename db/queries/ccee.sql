@@ -86,3 +86,6 @@ where not exists (select 1 from smf.ccee_retail_uc r
 
 -- name: ccee_open_from
 select smf.ccee_open_from(coalesce(%(now)s::timestamptz, now())) as first;
+
+-- name: ccee_record_batch
+select smf.ccee_record_batch(%(items)s::jsonb, coalesce(%(now)s::timestamptz, now())) as moved;

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -23,7 +23,7 @@ OCT = date(2026, 10, 1)
 
 def _at(day: str, hour: int = 12) -> datetime:
     """`hour` o'clock -03:00 on `day`."""
-    return datetime.fromisoformat(day).replace(tzinfo=timezone.utc) + timedelta(hours=hour + 3)
+    return datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(hours=hour + 3)
 
 
 @pytest.fixture
@@ -41,8 +41,9 @@ def board_db(
             emu.state.ucs[u.code] = emulator.Uc(u.agent, None)
         now = _at("2026-10-04")
         sender.enqueue(db_settings, OCT, OCT + timedelta(days=30), now)
-        with sender.Sender(db_settings, CceeClient(ccee_settings), ccee_settings,
-                           holder="t:1", now=lambda: now) as s:
+        with sender.Sender(
+            db_settings, CceeClient(ccee_settings), ccee_settings, holder="t:1", now=lambda: now
+        ) as s:
             s.run()
         yield conn, a, b
 
@@ -92,7 +93,8 @@ def test_read_back_verdicts(
     assert counts == {"ucs": 1, "days": 3, "consistida": 3 * 288 - 2, "rejeitada": 2}
     rows = conn.execute(
         "select day, verdict_consistida, verdict_rejeitada, verdict_detail from smf.ccee_uc_day"
-        " where consumer_unit_id = %s order by day", (a.id,)
+        " where consumer_unit_id = %s order by day",
+        (a.id,),
     ).fetchall()
     # The value stamped 2026-10-03T00:00 belongs to 2026-10-02.
     assert rows[1] == (date(2026, 10, 2), 286, 2, stamps)
@@ -101,7 +103,9 @@ def test_read_back_verdicts(
 
 
 def test_status_command_csv(
-    board_db: tuple, db_settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    board_db: tuple,
+    db_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("SMF_DATABASE_URL", db_settings.url)
