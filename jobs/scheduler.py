@@ -116,6 +116,17 @@ def make_scheduler(settings: Settings | None = None) -> BackgroundScheduler:
     return sched
 
 
+def shutdown(sched: BackgroundScheduler) -> None:
+    """Stop the scheduler, waiting for running jobs, and close the job store's connections.
+    (APScheduler 3 looks at its store once more after shutting it down, which re-opens a pooled
+    connection; disposing the engine again after the thread has ended closes it.)"""
+    sched.shutdown(wait=True)
+    for store in list(getattr(sched, "_jobstores", {}).values()):
+        engine = getattr(store, "engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
 def install_jobs(sched: BackgroundScheduler, tz: str) -> None:
     """Add (or keep) every job in the store: an existing job keeps its next run time, so runs
     missed while the scheduler was down are caught up (coalesced) when it starts."""
@@ -144,4 +155,4 @@ def run_forever(settings: Settings | None = None, stop: threading.Event | None =
         while not stop.wait(1.0):
             pass
     finally:
-        sched.shutdown(wait=True)
+        shutdown(sched)

@@ -3,6 +3,9 @@ CCEE emulator (tests/ccee/conftest.py)."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 
 from db.settings import CceeSettings, Settings
@@ -27,3 +30,10 @@ def job_env(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return db_settings
+
+
+@pytest.fixture(autouse=True)
+def _collect() -> Iterator[None]:
+    """Collect garbage after each job test so a leaked connection is blamed on its test."""
+    yield
+    gc.collect()

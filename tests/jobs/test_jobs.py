@@ -88,7 +88,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
         "pld_import",
     ]
     sched.remove_job("ccee_send")
-    sched.shutdown(wait=True)
+    scheduler.shutdown(sched)
     # The scheduler was down for three days: ccee_send's stored run is three days overdue.
     three_days_ago = datetime.now(UTC) - timedelta(days=3)
     sched = scheduler.make_scheduler(job_env)
@@ -108,7 +108,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
                 break
             time.sleep(0.1)
     finally:
-        sched.shutdown(wait=True)
+        scheduler.shutdown(sched)
     runs = _runs(job_env.url, "ccee_send")
     assert len(runs) == 1, runs
     outcome, counts, error = runs[0]
