@@ -22,6 +22,7 @@ bench: setup  ## run the benchmarks, several minutes (they print figures; see be
 	@$(VENV)/python bench/ingest.py
 	@$(VENV)/python bench/poll.py
 	@$(VENV)/python bench/rules.py
+	@$(VENV)/python bench/ccee.py
 
 db-start: setup  ## start the local cluster
 	@$(SMF) db start
