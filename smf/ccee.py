@@ -42,6 +42,22 @@ def _print_report(rep: Any) -> None:
     )
 
 
+def _ccee_errors(fn: Any) -> Any:
+    """Print CCEE configuration and credential errors as one line (never a secret)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from ccee.errors import CceeError
+
+        try:
+            return int(fn(args))
+        except CceeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_ccee_errors
 def cmd_submit(args: argparse.Namespace) -> int:
     from ccee import payload, sender
     from ccee.client import CceeClient

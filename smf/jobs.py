@@ -55,7 +55,13 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    counts = scheduler.call(spec)
+    from ccee.errors import CceeError
+
+    try:
+        counts = scheduler.call(spec)
+    except CceeError as exc:  # recorded in smf.job_run as well
+        print(f"error: {spec.name}: {exc}", file=sys.stderr)
+        return 1
     print(f"{spec.name}: {json.dumps(counts, default=str)}")
     return 0
 
