@@ -211,7 +211,8 @@ CREATE FUNCTION smf.ccee_board(p_month date, p_now timestamp with time zone DEFA
     with m as (
         select date_trunc('month', p_month)::date as m0,
                (date_trunc('month', p_month) + interval '1 month - 1 day')::date as m1,
-               smf.ccee_deadline_of(p_month) as deadline, smf.ccee_today(p_now) as today
+               smf.ccee_deadline_of(p_month) as deadline, smf.ccee_today(p_now) as today,
+               smf.ccee_business_days_left(smf.ccee_today(p_now), smf.ccee_deadline_of(p_month)) as left_du
     ), days as (
         select r.consumer_unit_id, d::date as day
         from m cross join smf.ccee_retail_uc r
@@ -241,13 +242,13 @@ CREATE FUNCTION smf.ccee_board(p_month date, p_now timestamp with time zone DEFA
            count(*) filter (where p.state = 'failed')::int,
            count(*) filter (where p.day is not null and not p.complete)::int,
            m.deadline,
-           smf.ccee_business_days_left(m.today, m.deadline),
+           m.left_du,
            count(*) filter (where p.state is distinct from 'accepted') > 0
     from m
     cross join smf.consumer_unit cu
     join smf.distributor d on d.id = cu.distributor_id
     join per_day p on p.consumer_unit_id = cu.id
-    group by m.m0, m.deadline, m.today, d.name, d.ccee_agent_code, cu.id, cu.uc_code, cu.customer_name
+    group by m.m0, m.deadline, m.today, m.left_du, d.name, d.ccee_agent_code, cu.id, cu.uc_code, cu.customer_name
     order by d.name, cu.uc_code
 $$;
 
@@ -350,7 +351,7 @@ CREATE FUNCTION smf.ccee_claim(p_holder text, p_limit integer, p_lease_s integer
         where d.state in ('due', 'failed', 'held', 'claimed')
           and ((d.state <> 'claimed' and d.next_try_at <= p_now)
                or (d.state = 'claimed' and d.claim_expires < p_now))
-          and d.day >= smf.ccee_open_from(p_now)
+          and d.day >= (select smf.ccee_open_from(p_now))  -- once, not per row
         order by d.day, d.consumer_unit_id
         limit p_limit
         for update skip locked
@@ -569,11 +570,20 @@ CREATE FUNCTION smf.ccee_open_from(p_now timestamp with time zone) RETURNS date
 $$;
 
 CREATE FUNCTION smf.ccee_record(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select smf.ccee_record_at(p_uc, p_day, p_holder, p_attempt, p_trigger, p_started, p_hash, p_body,
+                              p_status, p_response, p_outcome, p_reasons, p_warning, p_fingerprint, p_now,
+                              smf.ccee_open_from(p_now))
+$$;
+
+CREATE FUNCTION smf.ccee_record_at(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone, p_open_from date) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
-    v_late boolean := p_day < smf.ccee_open_from(p_now);
+    v_late boolean := p_day < p_open_from;
     v_moved int;
 begin
     if p_outcome not in ('accepted', 'rejected', 'failed', 'held', 'unchanged') then
@@ -620,11 +630,12 @@ CREATE FUNCTION smf.ccee_record_batch(p_items jsonb, p_now timestamp with time z
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select count(*) filter (where smf.ccee_record(
+    select count(*) filter (where smf.ccee_record_at(
         (i ->> 'uc')::int, (i ->> 'day')::date, i ->> 'holder', (i ->> 'attempt')::int, i ->> 'trigger',
         (i ->> 'started')::timestamptz, i ->> 'hash', i ->> 'body', (i ->> 'status')::int, i ->> 'response',
-        i ->> 'outcome', i -> 'reasons', i ->> 'warning', i ->> 'fingerprint', p_now))::int
+        i ->> 'outcome', i -> 'reasons', i ->> 'warning', i ->> 'fingerprint', p_now, o.open_from))::int
     from jsonb_array_elements(p_items) i
+    cross join (select smf.ccee_open_from(p_now) as open_from) o
 $$;
 
 CREATE FUNCTION smf.ccee_record_verdict(p_uc_code text, p_day date, p_consistida integer, p_rejeitada integer, p_detail jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS boolean

@@ -40,7 +40,8 @@ select smf.ccee_release_claims(%(holders)s::text[]) as released;
 select cu.uc_code::text as uc_code, date_trunc('month', d.day)::date as month,
        min(d.day) as first, max(d.day) as last
 from smf.ccee_uc_day d join smf.consumer_unit cu on cu.id = d.consumer_unit_id
-where d.state = 'accepted' and d.day >= smf.ccee_open_from(coalesce(%(now)s::timestamptz, now()))
+where d.state = 'accepted'
+  and d.day >= (select smf.ccee_open_from(coalesce(%(now)s::timestamptz, now())))
   and (d.verdict_at is null or d.verdict_at < d.accepted_at)
 group by 1, 2 order by 1, 2;
 
