@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
-import json
 import sys
 import time
 from datetime import date, timedelta
@@ -232,7 +231,12 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         pass
     finally:
         running.stop()
-        print(json.dumps(state.stats()["requests"]), file=sys.stderr)
+        st = state.stats()
+        print(
+            f"emulator stopped: {st['requests']} API requests, {st['accepted']} accepted, "
+            f"{st['rejected']} rejected",
+            file=sys.stderr,
+        )
     return 0
 
 
