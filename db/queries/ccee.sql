@@ -68,13 +68,15 @@ from smf.ccee_uc_day d where d.consumer_unit_id = smf.uc_id(%(uc_code)s) and d.d
 
 -- name: ccee_month_uc_days
 -- The UC-days of local month `month` (days over at now) of UCs in the retail model, optionally
--- one UC, that are not accepted with their current data.
+-- one UC, that are not accepted (or rejected: the same data would be rejected again) with their
+-- current data.
 select cu.uc_code::text as uc_code, d.day
 from smf.ccee_uc_day d join smf.consumer_unit cu on cu.id = d.consumer_unit_id
 where d.day >= date_trunc('month', %(month)s::date)
   and d.day < date_trunc('month', %(month)s::date) + interval '1 month'
   and (%(uc_code)s::text is null or cu.uc_code = %(uc_code)s)
-  and (d.state <> 'accepted' or d.fingerprint is distinct from smf.ccee_fingerprint(d.consumer_unit_id, d.day))
+  and (d.state not in ('accepted', 'rejected')
+       or d.fingerprint is distinct from smf.ccee_fingerprint(d.consumer_unit_id, d.day))
 order by d.day, cu.uc_code;
 
 -- name: ccee_register_retail
