@@ -138,3 +138,29 @@ def test_jobs_run_stops_cleanly_on_sigterm(job_env: Settings) -> None:
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, seen + err
     assert "scheduler stopped" in err
+
+
+def test_two_schedulers_send_job_at_once(job_env: Settings, emu: emulator.Running) -> None:
+    """Two schedulers fire ccee_send at the same moment: every UC-day is posted once."""
+    import threading
+
+    from jobs import ccee_send
+
+    with psycopg.connect(job_env.url, autocommit=True) as conn:
+        today = conn.execute("select smf.ccee_today(now())").fetchone()[0]
+        days = [today - timedelta(days=n) for n in (2, 1)]
+        for i in range(1, 9):
+            uc = make_uc(conn, i, registered=f"[{days[0]},)")
+            for d in days:
+                put_day(conn, uc, [100 + i] * 288, day=d)
+            emu.state.ucs[uc.code] = emulator.Uc(uc.agent, None)
+    emu.state.post_delay_s = 0.02
+    results: list[dict] = []
+    threads = [threading.Thread(target=lambda: results.append(ccee_send.run())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert sum(r["accepted"] for r in results) == 16
+    assert len(emu.state.posts) == 16 and set(emu.state.posts.values()) == {1}
+    assert [r[0] for r in _runs(job_env.url, "ccee_send")] == ["ok", "ok"]
