@@ -16,7 +16,7 @@ test: setup  ## run the test suite against a project-managed PostgreSQL+Timescal
 	@$(VENV)/pytest -q
 
 lint:  ## ruff check + format check + mypy
-	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db
+	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db ccee
 
 bench: setup  ## run the benchmarks, several minutes (they print figures; see bench/RESULTS.md)
 	@$(VENV)/python bench/ingest.py
@@ -24,6 +24,7 @@ bench: setup  ## run the benchmarks, several minutes (they print figures; see be
 	@$(VENV)/python bench/rules.py
 	@$(VENV)/python bench/api.py
 	@$(VENV)/python bench/alarms.py
+	@$(VENV)/python bench/ccee.py
 
 db-start: setup  ## start the local cluster
 	@$(SMF) db start

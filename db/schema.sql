@@ -1090,6 +1090,292 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.ccee_board(p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(month date, distributor text, agent_code integer, uc_code text, customer text, days_due integer, complete integer, held integer, held_reasons text, sent integer, accepted integer, rejected integer, failed integer, missing integer, deadline date, business_days_left integer, at_risk boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    with m as (
+        select date_trunc('month', p_month)::date as m0,
+               (date_trunc('month', p_month) + interval '1 month - 1 day')::date as m1,
+               smf.ccee_deadline_of(p_month) as deadline, smf.ccee_today(p_now) as today,
+               smf.ccee_business_days_left(smf.ccee_today(p_now), smf.ccee_deadline_of(p_month)) as left_du
+    ), days as (
+        select r.consumer_unit_id, d::date as day
+        from m cross join smf.ccee_retail_uc r
+        cross join generate_series(greatest(m.m0, lower(r.valid_during)),
+                                   least(m.m1, m.today - 1, coalesce(upper(r.valid_during) - 1, m.m1)),
+                                   interval '1 day') d
+    ), per_day as (
+        select dd.consumer_unit_id, dd.day, q.state, q.hold_reasons,
+               exists (select 1 from smf.ccee_attempt a where a.consumer_unit_id = dd.consumer_unit_id
+                       and a.day = dd.day and a.outcome in ('accepted', 'rejected')) as sent,
+               coalesce(rd.n_missing = 0 and rd.n_measured + rd.n_adjusted + rd.n_estimated = rd.n_expected,
+                        false) as complete
+        from days dd
+        join smf.consumer_unit cu on cu.id = dd.consumer_unit_id
+        left join smf.ccee_uc_day q on q.consumer_unit_id = dd.consumer_unit_id and q.day = dd.day
+        left join smf.rollup_day rd on rd.meter_id = cu.main_meter_id and rd.bucket = dd.day
+    )
+    select m.m0, d.name, d.ccee_agent_code, cu.uc_code::text, cu.customer_name,
+           count(p.day)::int,
+           count(*) filter (where p.complete)::int,
+           count(*) filter (where p.state = 'held')::int,
+           (select string_agg(distinct r ->> 'code', ', ') from per_day p2, jsonb_array_elements(p2.hold_reasons) r
+            where p2.consumer_unit_id = cu.id and p2.state = 'held'),
+           count(*) filter (where p.sent)::int,
+           count(*) filter (where p.state = 'accepted')::int,
+           count(*) filter (where p.state = 'rejected')::int,
+           count(*) filter (where p.state = 'failed')::int,
+           count(*) filter (where p.day is not null and not p.complete)::int,
+           m.deadline,
+           m.left_du,
+           count(*) filter (where p.state is distinct from 'accepted') > 0
+    from m
+    cross join smf.consumer_unit cu
+    join smf.distributor d on d.id = cu.distributor_id
+    join per_day p on p.consumer_unit_id = cu.id
+    group by m.m0, m.deadline, m.today, m.left_du, d.name, d.ccee_agent_code, cu.id, cu.uc_code, cu.customer_name
+    order by d.name, cu.uc_code
+$$;
+
+CREATE FUNCTION smf.ccee_build(p_uc_ids integer[], p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, agent_code integer, stamps text[], wh bigint[], tipos text[], reasons jsonb, warnings jsonb, fingerprint text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    with agg as (
+        select a.consumer_unit_id as id, a.wh, a.tipos, a.n_present, a.first_missing,
+               a.interval_minutes as im
+        from smf.ccee_day_arrays(p_uc_ids, p_day) a
+    ), hours as (
+        select a.id, (s.slot - 1) / 12 + 1 as hora, sum(s.wh) as wh
+        from agg a, unnest(a.wh) with ordinality as s(wh, slot)
+        where a.n_present = 288
+        group by 1, 2
+    ), factor as (
+        select smf.rule_param('musd_factor', p_day) as f
+    ), musd as (
+        select cu.id,
+               jsonb_agg(format('hour %s (%s-%s -03:00): %s kWh > %s x MUSD %s kW x 1 h = %s kWh',
+                                h.hora, lpad((h.hora - 1)::text, 2, '0') || ':00',
+                                lpad(h.hora::text, 2, '0') || ':00',
+                                to_char(h.wh / 1000.0, 'FM999999990.000'), fa.f,
+                                cu.musd_kw, to_char(fa.f * cu.musd_kw, 'FM999999990.000'))
+                         order by h.hora) as hours
+        from factor fa
+        cross join smf.consumer_unit cu
+        join hours h on h.id = cu.id
+        where cu.id = any (p_uc_ids) and cu.musd_kw is not null
+          and h.wh > fa.f * cu.musd_kw * 1000
+        group by cu.id
+    ), checks as (
+        select cu.id, cu.uc_code::text as uc_code, d.ccee_agent_code, a.wh, a.tipos,
+               smf.ccee_fingerprint(cu.id, p_day) as fingerprint,
+               array_remove(array[
+                   case when not smf.uc_code_is_valid(cu.uc_code) then jsonb_build_object('code', 'uc_code_invalid',
+                       'message', format('UC code %s fails the check digits of REN 1.095/2024', cu.uc_code)) end,
+                   case when not exists (select 1 from smf.ccee_retail_uc r
+                                         where r.consumer_unit_id = cu.id and r.valid_during @> p_day)
+                        then jsonb_build_object('code', 'not_registered',
+                            'message', format('UC %s is not in the retail model on %s (smf.ccee_retail_uc)', cu.uc_code, p_day)) end,
+                   case when cu.main_meter_id is null then jsonb_build_object('code', 'no_main_meter',
+                       'message', format('UC %s has no main meter', cu.uc_code)) end,
+                   case when p_now < smf.ccee_day_start(p_day + 1) then jsonb_build_object('code', 'future_day',
+                       'message', format('day %s is not over yet (ends %s)', p_day,
+                                         to_char(p_day + 1, 'YYYY-MM-DD"T00:00:00-03:00"'))) end,
+                   case when a.im = 15 and smf.setting_text('ccee_split_15min', 'on') <> 'on'
+                        then jsonb_build_object('code', 'split_disabled',
+                            'message', 'the main meter integrates 15 minutes and ccee_split_15min is off') end,
+                   case when cu.main_meter_id is not null and coalesce(a.n_present, 0) < 288
+                        then jsonb_build_object('code', 'incomplete',
+                            'message', format('%s of 288 five-minute values present; first missing ends %s',
+                                              coalesce(a.n_present, 0),
+                                              to_char(p_day::timestamp + (coalesce(a.first_missing, 0) + 1) * interval '5 minutes',
+                                                      'YYYY-MM-DD"T"HH24:MI:SS"-03:00"'))) end,
+                   case when m.hours is not null and smf.setting_text('ccee_musd_policy', 'hold') = 'hold'
+                             and not exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
+                                             and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
+                        then jsonb_build_object('code', 'musd_exceeded',
+                            'message', 'hourly consumption over the MUSD limit (CCEE rejects it): ' || (
+                                select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)) end
+               ], null) as reasons,
+               case when m.hours is not null then
+                   jsonb_build_array(jsonb_build_object('code', 'musd_exceeded', 'message',
+                       case when exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
+                                         and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
+                            then 'released by an analyst; ' else 'sent by policy ccee_musd_policy = send; ' end
+                       || (select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)))
+               else '[]'::jsonb end as warnings
+        from unnest(p_uc_ids) as uid(id)
+        join smf.consumer_unit cu on cu.id = uid.id
+        join smf.distributor d on d.id = cu.distributor_id
+        left join agg a on a.id = cu.id
+        left join musd m on m.id = cu.id
+    )
+    select c.id, c.uc_code, c.ccee_agent_code, st.stamps, c.wh, c.tipos,
+           to_jsonb(c.reasons), case when cardinality(c.reasons) > 0 then '[]'::jsonb else c.warnings end,
+           c.fingerprint
+    from checks c
+    cross join (select smf.ccee_stamps(p_day) as stamps) st
+$$;
+
+CREATE FUNCTION smf.ccee_business_days_left(p_today date, p_deadline date) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select count(*)::int from generate_series(p_today + 1, p_deadline, interval '1 day') d
+    where smf.is_business_day(d::date, 'ccee')
+$$;
+
+CREATE FUNCTION smf.ccee_claim(p_holder text, p_limit integer, p_lease_s integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, day date, attempt integer, trigger text, accepted_hash text)
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with c as (
+        select d.consumer_unit_id, d.day
+        from smf.ccee_uc_day d
+        where d.state in ('due', 'failed', 'held', 'claimed')
+          and ((d.state <> 'claimed' and d.next_try_at <= p_now)
+               or (d.state = 'claimed' and d.claim_expires < p_now))
+          and d.day >= (select smf.ccee_open_from(p_now))  -- once, not per row
+        order by d.day, d.consumer_unit_id
+        limit p_limit
+        for update skip locked
+    )
+    update smf.ccee_uc_day u
+    set trigger = case when u.state in ('failed', 'claimed') then 'retry'
+                       when u.trigger = 'release' then 'release' else 'schedule' end,
+        state = 'claimed', claimed_by = p_holder,
+        claim_expires = p_now + p_lease_s * interval '1 second', attempts = u.attempts + 1,
+        updated_at = p_now
+    from c
+    where u.consumer_unit_id = c.consumer_unit_id and u.day = c.day
+    returning u.consumer_unit_id, (select cu.uc_code::text from smf.consumer_unit cu
+                                   where cu.id = u.consumer_unit_id),
+              u.day, u.attempts, u.trigger, u.accepted_hash::text
+$$;
+
+CREATE FUNCTION smf.ccee_claim_one(p_uc_code text, p_day date, p_holder text, p_lease_s integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, day date, attempt integer, trigger text, accepted_hash text)
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_uc int := smf.uc_id(p_uc_code);
+    v_row smf.ccee_uc_day;
+begin
+    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, updated_at)
+    values (v_uc, p_day, 'due', 'manual', p_now, p_now) on conflict do nothing;
+    select * into v_row from smf.ccee_uc_day d where d.consumer_unit_id = v_uc and d.day = p_day for update;
+    if v_row.state = 'claimed' and v_row.claim_expires >= p_now and v_row.claimed_by <> p_holder then
+        raise exception using errcode = 'SMF02',
+            message = format('UC %s day %s is being sent by %s (claim until %s)', p_uc_code, p_day,
+                             v_row.claimed_by, v_row.claim_expires);
+    end if;
+    return query
+    update smf.ccee_uc_day u
+    set state = 'claimed', claimed_by = p_holder, claim_expires = p_now + p_lease_s * interval '1 second',
+        attempts = u.attempts + 1, trigger = case when u.day < smf.ccee_open_from(p_now) then 'late' else 'manual' end,
+        updated_at = p_now
+    where u.consumer_unit_id = v_uc and u.day = p_day
+    returning u.consumer_unit_id, p_uc_code, u.day, u.attempts, u.trigger, u.accepted_hash::text;
+end
+$$;
+
+CREATE FUNCTION smf.ccee_day(p_uc_code text, p_day date) RETURNS TABLE(hora integer, medicao integer, data_referencia_consumo text, consumo numeric, tipo_consumo text, wh bigint, raw_wh bigint, quality smf.quality)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select g / 12 + 1, g % 12 + 1, (smf.ccee_stamps(p_day))[g + 1], round(v.wh / 1000.0, 3), v.tipo,
+           v.wh, v.raw_wh, v.quality
+    from generate_series(0, 287) g
+    left join (
+        select s.slot, s.wh, s.raw_wh, s.tipo, s.quality
+        from smf.ccee_day_arrays(array[smf.uc_id(p_uc_code)], p_day) a,
+             unnest(a.slots, a.wh, a.raw_wh, a.tipos, a.qualities) as s(slot, wh, raw_wh, tipo, quality)
+    ) v on v.slot = g
+    order by g
+$$;
+
+CREATE FUNCTION smf.ccee_day_arrays(p_uc_ids integer[], p_day date) RETURNS TABLE(consumer_unit_id integer, slots integer[], wh bigint[], raw_wh bigint[], tipos text[], qualities smf.quality[], n_present integer, first_missing integer, interval_minutes integer, loss_factor numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    with u as (
+        select cu.id, m.id as meter_id, m.interval_minutes::int as im, coalesce(tl.factor, 0) as f,
+               ((1 + coalesce(tl.factor, 0)) * 100000)::bigint as k
+        from unnest(p_uc_ids) as uid(id)
+        join smf.consumer_unit cu on cu.id = uid.id
+        join smf.meter m on m.id = cu.main_meter_id
+        left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id and tl.valid_during @> p_day
+    ), est as (
+        select smf.setting_text('ccee_estimated_as', 'AJUSTADO') as tipo
+    )
+    select u.id, v.slots, v.wh, v.raw_wh, v.tipos, v.qualities, coalesce(v.n, 0)::int,
+           case when coalesce(v.n, 0) = 288 then null
+                else coalesce((select min(g) from generate_series(0, 287) g where g <> all (v.slots)), 0) end,
+           u.im, u.f
+    from u
+    cross join est
+    left join lateral (
+        select array_agg(e.slot order by e.slot) as slots, array_agg(e.a order by e.slot) as wh,
+               array_agg(e.r order by e.slot) as raw_wh, array_agg(e.tipo order by e.slot) as tipos,
+               array_agg(e.quality order by e.slot) as qualities, count(*) as n
+        from (
+            select x.ts, x.quality, x.active_fwd_wh::bigint as w,
+                   ((sum(x.active_fwd_wh) over w)::bigint * u.k + 50000) / 100000
+                   - (((sum(x.active_fwd_wh) over w)::bigint - x.active_fwd_wh) * u.k + 50000) / 100000 as a,
+                   (extract(epoch from x.ts - smf.ccee_day_start(p_day)) / 300)::int as slot0
+            from smf.interval_reading x
+            where x.meter_id = u.meter_id and x.active_fwd_wh is not null and x.quality <> 'missing'
+              and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
+            window w as (order by x.ts rows unbounded preceding)
+        ) q
+        cross join lateral (
+            select q.slot0 + j as slot,
+                   case when u.im = 5 then q.a else q.a / 3 + case when j = 2 then q.a % 3 else 0 end end as a,
+                   case when u.im = 5 then q.w else q.w / 3 + case when j = 2 then q.w % 3 else 0 end end as r,
+                   case when q.quality = 'measured' and u.im = 5 then 'MEDIDO'
+                        when q.quality = 'estimated' then est.tipo
+                        else 'AJUSTADO' end as tipo,
+                   q.quality
+            from generate_series(0, u.im / 5 - 1) j
+        ) e
+    ) v on true
+$$;
+
+CREATE FUNCTION smf.ccee_day_start(p_day date) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select (p_day::timestamp + interval '3 hours') at time zone 'UTC'
+$$;
+
+CREATE FUNCTION smf.ccee_deadline_of(p_day date) RETURNS date
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select smf.ms_du(p_day, coalesce((select business_days from smf.ccee_deadline
+                                      where code = 'measurement'
+                                        and valid_during @> date_trunc('month', p_day)::date), 7))
+$$;
+
+CREATE FUNCTION smf.ccee_deadline_warnings(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(month date, uc_code text, distributor text, days_due integer, accepted integer, held integer, missing integer, deadline date, business_days_left integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select b.month, b.uc_code, b.distributor, b.days_due, b.accepted, b.held, b.missing, b.deadline,
+           b.business_days_left
+    from (select (date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date as m) mm
+    cross join smf.ccee_board(mm.m, p_now) b
+    where smf.ccee_today(p_now) >= smf.ms_du(mm.m, 5)
+      and smf.ccee_today(p_now) <= b.deadline
+      and (b.accepted < b.days_due or b.missing > 0)
+$$;
+
 CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, description text, rule text, due date)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1100,6 +1386,218 @@ CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, descri
     from smf.ccee_deadline d
     where d.valid_during @> date_trunc('month', p_month)::date
     order by 4, 1
+$$;
+
+CREATE FUNCTION smf.ccee_enqueue(p_from date, p_to date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(new_days integer, changed_days integer, late_days integer)
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_open date := smf.ccee_open_from(p_now);
+    v_to date := least(p_to, smf.ccee_today(p_now) - 1);
+begin
+    if p_from is null or p_to is null or p_from > p_to then
+        raise exception using errcode = 'SMF02',
+            message = format('ccee_enqueue: day range %s..%s is empty', p_from, p_to);
+    end if;
+    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, late, updated_at)
+    select r.consumer_unit_id, d::date, case when d::date >= v_open then 'due' else 'late' end,
+           'schedule', p_now, d::date < v_open, p_now
+    from smf.ccee_retail_uc r
+    cross join generate_series(greatest(p_from, lower(r.valid_during)),
+                               least(v_to, coalesce(upper(r.valid_during) - 1, v_to)), interval '1 day') d
+    on conflict (consumer_unit_id, day) do nothing;
+    get diagnostics new_days = row_count;
+
+    update smf.ccee_uc_day u
+    set state = case when u.day >= v_open then 'due' else 'late' end,
+        late = u.day < v_open, next_try_at = p_now, trigger = 'schedule', updated_at = p_now
+    where u.state in ('accepted', 'rejected') and u.day between p_from and v_to
+      and u.fingerprint is distinct from smf.ccee_fingerprint(u.consumer_unit_id, u.day);
+    get diagnostics changed_days = row_count;
+
+    update smf.ccee_uc_day u set state = 'late', late = true, updated_at = p_now
+    where u.state in ('due', 'failed', 'held') and u.day < v_open;
+    get diagnostics late_days = row_count;
+    return next;
+end
+$$;
+
+CREATE FUNCTION smf.ccee_fingerprint(p_uc integer, p_day date) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
+                                      r.n_missing, tl.factor)
+                     from smf.consumer_unit cu
+                     join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
+                     left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
+                         and tl.valid_during @> p_day
+                     where cu.id = p_uc), 'none')
+$$;
+
+CREATE FUNCTION smf.ccee_hold_reasons(p_uc_code text, p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(code text, message text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select r ->> 'code', r ->> 'message'
+    from smf.ccee_build(array[smf.uc_id(p_uc_code)], p_day, p_now) b,
+         jsonb_array_elements(b.reasons) r
+$$;
+
+CREATE FUNCTION smf.ccee_open_from(p_now timestamp with time zone) RETURNS date
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when smf.ccee_today(p_now)
+                     <= smf.ccee_deadline_of((date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date)
+                then (date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date
+                else date_trunc('month', smf.ccee_today(p_now))::date end
+$$;
+
+CREATE FUNCTION smf.ccee_record(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select smf.ccee_record_at(p_uc, p_day, p_holder, p_attempt, p_trigger, p_started, p_hash, p_body,
+                              p_status, p_response, p_outcome, p_reasons, p_warning, p_fingerprint, p_now,
+                              smf.ccee_open_from(p_now))
+$$;
+
+CREATE FUNCTION smf.ccee_record_at(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone, p_open_from date) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_late boolean := p_day < p_open_from;
+    v_moved int;
+begin
+    if p_outcome not in ('accepted', 'rejected', 'failed', 'held', 'unchanged') then
+        raise exception using errcode = 'SMF02', message = format('unknown outcome %s', p_outcome);
+    end if;
+    -- The commit of a record does not wait for the WAL flush: a server crash could forget the
+    -- last few records (never a process kill), and those UC-days are then posted again with the
+    -- same payload, which the delivery guarantee already allows.
+    perform set_config('synchronous_commit', 'off', true);
+    if p_hash is not null and p_body is not null then
+        insert into smf.ccee_payload (hash, body) values (p_hash, p_body) on conflict do nothing;
+    end if;
+    if p_outcome <> 'unchanged' then
+        insert into smf.ccee_attempt (consumer_unit_id, uc_code, day, attempt, trigger, holder, started_at,
+                                      finished_at, payload_hash, http_status, response_body, outcome, reasons,
+                                      warning, late)
+        select p_uc, cu.uc_code, p_day, p_attempt, coalesce(p_trigger, 'schedule'), p_holder, p_started, p_now,
+               p_hash, p_status, left(p_response, 20000), p_outcome, p_reasons, p_warning, v_late
+        from smf.consumer_unit cu where cu.id = p_uc;
+    end if;
+    update smf.ccee_uc_day u
+    set state = case p_outcome when 'unchanged' then 'accepted' else p_outcome end,
+        claimed_by = null, claim_expires = null,
+        last_hash = coalesce(p_hash, u.last_hash),
+        accepted_hash = case when p_outcome = 'accepted' then p_hash else u.accepted_hash end,
+        accepted_at = case when p_outcome = 'accepted' then p_now else u.accepted_at end,
+        fingerprint = case when p_outcome in ('accepted', 'unchanged', 'rejected') then p_fingerprint
+                           else u.fingerprint end,
+        hold_reasons = case when p_outcome = 'held' then p_reasons end,
+        late = v_late,
+        next_try_at = case p_outcome
+            when 'failed' then p_now + least(21600, smf.setting_text('ccee_retry_base_s', '900')::numeric
+                                             * 2 ^ greatest(p_attempt - 1, 0)) * interval '1 second'
+            when 'held' then p_now + smf.setting_text('ccee_held_recheck_s', '3600')::numeric * interval '1 second'
+            else p_now end,
+        updated_at = p_now
+    where u.consumer_unit_id = p_uc and u.day = p_day and u.claimed_by = p_holder;
+    get diagnostics v_moved = row_count;
+    return v_moved > 0;
+end
+$$;
+
+CREATE FUNCTION smf.ccee_record_batch(p_items jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select count(*) filter (where smf.ccee_record_at(
+        (i ->> 'uc')::int, (i ->> 'day')::date, i ->> 'holder', (i ->> 'attempt')::int, i ->> 'trigger',
+        (i ->> 'started')::timestamptz, i ->> 'hash', i ->> 'body', (i ->> 'status')::int, i ->> 'response',
+        i ->> 'outcome', i -> 'reasons', i ->> 'warning', i ->> 'fingerprint', p_now, o.open_from))::int
+    from jsonb_array_elements(p_items) i
+    cross join (select smf.ccee_open_from(p_now) as open_from) o
+$$;
+
+CREATE FUNCTION smf.ccee_record_verdict(p_uc_code text, p_day date, p_consistida integer, p_rejeitada integer, p_detail jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with u as (
+        update smf.ccee_uc_day set verdict_consistida = p_consistida, verdict_rejeitada = p_rejeitada,
+                                   verdict_detail = p_detail, verdict_at = p_now
+        where consumer_unit_id = smf.uc_id(p_uc_code) and day = p_day
+        returning 1
+    )
+    select exists (select 1 from u)
+$$;
+
+CREATE FUNCTION smf.ccee_release(p_uc_code text, p_day date, p_by text, p_reason text, p_now timestamp with time zone DEFAULT now()) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_uc int := smf.uc_id(p_uc_code);
+    v_row smf.ccee_uc_day;
+    v_id bigint;
+begin
+    if coalesce(length(trim(p_reason)), 0) < 3 then
+        raise exception using errcode = 'SMF02', message = 'a release needs a reason (at least 3 characters)';
+    end if;
+    if coalesce(trim(p_by), '') = '' then
+        raise exception using errcode = 'SMF02', message = 'a release needs who releases it';
+    end if;
+    select * into v_row from smf.ccee_uc_day d where d.consumer_unit_id = v_uc and d.day = p_day for update;
+    if not found or v_row.state <> 'held'
+       or not coalesce(v_row.hold_reasons @> '[{"code": "musd_exceeded"}]', false) then
+        raise exception using errcode = 'SMF02',
+            message = format('UC %s day %s is not held by the MUSD rule (state %s%s); only MUSD holds are released',
+                             p_uc_code, p_day, coalesce(v_row.state, 'never queued'),
+                             coalesce(', reasons ' || (select string_agg(r ->> 'code', ', ')
+                                                       from jsonb_array_elements(v_row.hold_reasons) r), ''));
+    end if;
+    insert into smf.ccee_release (consumer_unit_id, day, hold_reason, released_by, reason, released_at)
+    values (v_uc, p_day, 'musd_exceeded', trim(p_by), trim(p_reason), p_now)
+    returning id into v_id;
+    update smf.ccee_uc_day set state = 'due', next_try_at = p_now, trigger = 'release', updated_at = p_now
+    where consumer_unit_id = v_uc and day = p_day;
+    return v_id;
+end
+$$;
+
+CREATE FUNCTION smf.ccee_release_claims(p_holders text[], p_now timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with r as (
+        update smf.ccee_uc_day set state = 'due', claimed_by = null, claim_expires = null, next_try_at = p_now,
+                                   updated_at = p_now
+        where state = 'claimed' and claimed_by = any (p_holders)
+        returning 1
+    )
+    select count(*)::int from r
+$$;
+
+CREATE FUNCTION smf.ccee_stamps(p_day date) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select array_agg(to_char(p_day::timestamp + (g + 1) * interval '5 minutes',
+                             'YYYY-MM-DD"T"HH24:MI:SS"-03:00"') order by g)
+    from generate_series(0, 287) g
+$$;
+
+CREATE FUNCTION smf.ccee_today(p_now timestamp with time zone) RETURNS date
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select ((p_now at time zone 'UTC') - interval '3 hours')::date
 $$;
 
 CREATE FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mode text) RETURNS numeric
@@ -1950,6 +2448,22 @@ CREATE FUNCTION smf.is_business_day(p_day date, p_purpose text DEFAULT 'ccee'::t
                        where calendar_id = smf.calendar_for(p_purpose, p_day) and day = p_day)
 $$;
 
+CREATE FUNCTION smf.job_run_finish(p_id bigint, p_outcome text, p_counts jsonb, p_error text) RETURNS void
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    update smf.job_run set finished_at = clock_timestamp(), outcome = p_outcome,
+                           counts = coalesce(p_counts, '{}'), error = p_error
+    where id = p_id
+$$;
+
+CREATE FUNCTION smf.job_run_start(p_job text, p_holder text) RETURNS bigint
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    insert into smf.job_run (job, holder) values (p_job, p_holder) returning id
+$$;
+
 CREATE FUNCTION smf.lastro_penalty(p_uc_code text, p_month date) RETURNS TABLE(window_from date, window_to date, consumption_mwh numeric, contracted_mwh numeric, shortfall_mwh numeric, mean_pld numeric, reference_value numeric, price numeric, penalty_brl numeric, penalty_month_brl numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -2278,6 +2792,56 @@ CREATE FUNCTION smf.phasor_connection(p_values jsonb) RETURNS text
         when p_values->>'IB' is null or coalesce((p_values->>'IB')::numeric, 0) = 0
              and coalesce((p_values->>'VB')::numeric, 0) = 0 then 'delta_2_element'
         else 'delta_3_element' end
+$$;
+
+CREATE FUNCTION smf.pld_import(p_months text[], p_submarkets text[], p_days integer[], p_hours integer[], p_prices numeric[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+declare
+    v int;
+    bad record;
+begin
+    select i, p_months[i] as m, p_submarkets[i] as s, p_days[i] as d, p_hours[i] as h, p_prices[i] as p
+    into bad
+    from generate_subscripts(p_months, 1) i
+    where p_months[i] !~ '^[0-9]{4}-?[0-9]{2}$' or smf.pld_submarket(p_submarkets[i]) is null
+       or p_hours[i] not between 0 and 23 or p_prices[i] is null or p_days[i] is null
+       or p_days[i] not between 1 and extract(day from date_trunc('month', to_date(replace(p_months[i], '-', ''), 'YYYYMM'))
+                                                     + interval '1 month - 1 day')
+    order by i limit 1;
+    if found then
+        raise exception using errcode = 'SMF02',
+            message = format('PLD row %s is invalid: month %s, submarket %s, day %s, hour %s, price %s',
+                             bad.i, bad.m, bad.s, bad.d, bad.h, bad.p);
+    end if;
+    insert into smf.pld (submarket, hour, price)
+    select smf.pld_submarket(p_submarkets[i]),
+           (to_date(replace(p_months[i], '-', ''), 'YYYYMM') + (p_days[i] - 1) + make_interval(hours => p_hours[i]))
+               at time zone smf.local_timezone(),
+           p_prices[i]
+    from generate_subscripts(p_months, 1) i
+    on conflict (submarket, hour) do update set price = excluded.price
+        where smf.pld.price is distinct from excluded.price;
+    get diagnostics v = row_count;
+    return v;
+end
+$_$;
+
+CREATE FUNCTION smf.pld_submarket(p_name text) RETURNS smf.submarket
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v text := upper(translate(trim(coalesce(p_name, '')), 'áéíóúãõâêôç', 'aeiouaoaeoc'));
+begin
+    return case
+        when v in ('SUDESTE', 'SE/CO', 'SECO', 'SE', 'SUDESTE/CENTRO-OESTE') then 'SE/CO'
+        when v in ('SUL', 'S') then 'S'
+        when v in ('NORDESTE', 'NE') then 'NE'
+        when v in ('NORTE', 'N') then 'N'
+    end::smf.submarket;
+end
 $$;
 
 CREATE FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) RETURNS TABLE(local_ts timestamp without time zone, posto text, demand_posto text, reactive_window text, reservado boolean)
@@ -2877,6 +3441,13 @@ CREATE FUNCTION smf.scope_writes() RETURNS boolean
     select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
 $$;
 
+CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((select value from smf.setting where key = p_key), p_default)
+$$;
+
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -2950,13 +3521,15 @@ $_$;
 CREATE FUNCTION smf.uc_check_digit(p_digits text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
+    AS $_$
     select case when s % 11 < 2 then 0 else 11 - s % 11 end
     from (
-        select sum(substr(p_digits, length(p_digits) - i, 1)::int * (2 + i % 8)) as s
+        select sum(substr(p_digits, length(p_digits) - i, 1)::int
+                   * case when i < 3 then 8 + i else i - 2 end) as s
         from generate_series(0, length(p_digits) - 1) as i
     ) t
-$$;
+    where p_digits ~ '^[0-9]{13,14}$'
+$_$;
 
 CREATE FUNCTION smf.uc_code_is_valid(p_code text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -4936,6 +5509,62 @@ CREATE TABLE smf.calendar_rule (
 
 COMMENT ON TABLE smf.calendar_rule IS 'Which holiday rules a calendar version is generated from.';
 
+CREATE TABLE smf.ccee_attempt (
+    id bigint NOT NULL,
+    consumer_unit_id integer NOT NULL,
+    uc_code character(15) NOT NULL,
+    day date NOT NULL,
+    attempt integer NOT NULL,
+    trigger text NOT NULL,
+    holder text NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone DEFAULT now() NOT NULL,
+    payload_hash character(64),
+    http_status smallint,
+    response_body text,
+    outcome text NOT NULL,
+    reasons jsonb,
+    warning text,
+    late boolean DEFAULT false NOT NULL,
+    CONSTRAINT ccee_attempt_attempt_check CHECK ((attempt >= 1)),
+    CONSTRAINT ccee_attempt_outcome_check CHECK ((outcome = ANY (ARRAY['accepted'::text, 'rejected'::text, 'failed'::text, 'held'::text]))),
+    CONSTRAINT ccee_attempt_trigger_check CHECK ((trigger = ANY (ARRAY['schedule'::text, 'retry'::text, 'manual'::text, 'late'::text, 'release'::text])))
+);
+
+COMMENT ON TABLE smf.ccee_attempt IS 'Ledger of CCEE submissions: one row per attempt (held ones included), with the payload hash (body in ccee_payload), HTTP status, CCEE''s response body, outcome and who or what triggered it.';
+
+ALTER TABLE smf.ccee_attempt ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.ccee_attempt_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE VIEW smf.ccee_board_recent WITH (security_invoker='on') AS
+ SELECT b.month,
+    b.distributor,
+    b.agent_code,
+    b.uc_code,
+    b.customer,
+    b.days_due,
+    b.complete,
+    b.held,
+    b.held_reasons,
+    b.sent,
+    b.accepted,
+    b.rejected,
+    b.failed,
+    b.missing,
+    b.deadline,
+    b.business_days_left,
+    b.at_risk
+   FROM (generate_series((date_trunc('month'::text, (now() - '03:00:00'::interval)) - '1 mon'::interval), date_trunc('month'::text, (now() - '03:00:00'::interval)), '1 mon'::interval) mm(mm)
+     CROSS JOIN LATERAL smf.ccee_board((mm.mm)::date) b(month, distributor, agent_code, uc_code, customer, days_due, complete, held, held_reasons, sent, accepted, rejected, failed, missing, deadline, business_days_left, at_risk));
+
+COMMENT ON VIEW smf.ccee_board_recent IS 'CCEE deadline board of the current and previous month: per UC, days complete/held/sent/accepted/rejected/missing, MS+7du and business days left.';
+
 CREATE TABLE smf.ccee_deadline (
     code text NOT NULL,
     description text NOT NULL,
@@ -4948,6 +5577,75 @@ CREATE TABLE smf.ccee_deadline (
 );
 
 COMMENT ON TABLE smf.ccee_deadline IS 'CCEE deadlines of a reference month M: the n-th business day of M (base M) or of the month after (base MS).';
+
+CREATE TABLE smf.ccee_payload (
+    hash character(64) NOT NULL,
+    body text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+ALTER TABLE ONLY smf.ccee_payload ALTER COLUMN body SET COMPRESSION lz4;
+
+COMMENT ON TABLE smf.ccee_payload IS 'Every distinct payload sent to CCEE, byte for byte (UTF-8 JSON), keyed by its SHA-256 (hex).';
+
+CREATE TABLE smf.ccee_release (
+    id bigint NOT NULL,
+    consumer_unit_id integer NOT NULL,
+    day date NOT NULL,
+    hold_reason text NOT NULL,
+    released_by text NOT NULL,
+    reason text NOT NULL,
+    released_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_release_hold_reason_check CHECK ((hold_reason = 'musd_exceeded'::text)),
+    CONSTRAINT ccee_release_reason_check CHECK ((length(reason) >= 3)),
+    CONSTRAINT ccee_release_released_by_check CHECK ((released_by <> ''::text))
+);
+
+COMMENT ON TABLE smf.ccee_release IS 'A held UC-day released for sending by an analyst: who, why and when.';
+
+ALTER TABLE smf.ccee_release ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.ccee_release_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+CREATE TABLE smf.ccee_retail_uc (
+    consumer_unit_id integer NOT NULL,
+    valid_during daterange NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_retail_uc_valid_during_check CHECK ((NOT isempty(valid_during)))
+);
+
+COMMENT ON TABLE smf.ccee_retail_uc IS 'UCs in the simplified retail model (their 5-minute consumption goes to CCEE daily), per validity period of local days.';
+
+CREATE TABLE smf.ccee_uc_day (
+    consumer_unit_id integer NOT NULL,
+    day date NOT NULL,
+    state text DEFAULT 'due'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_try_at timestamp with time zone DEFAULT now() NOT NULL,
+    claimed_by text,
+    claim_expires timestamp with time zone,
+    trigger text,
+    last_hash character(64),
+    accepted_hash character(64),
+    accepted_at timestamp with time zone,
+    fingerprint text,
+    hold_reasons jsonb,
+    late boolean DEFAULT false NOT NULL,
+    verdict_consistida integer,
+    verdict_rejeitada integer,
+    verdict_at timestamp with time zone,
+    verdict_detail jsonb,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT ccee_uc_day_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT ccee_uc_day_check CHECK (((state = 'claimed'::text) = ((claimed_by IS NOT NULL) AND (claim_expires IS NOT NULL)))),
+    CONSTRAINT ccee_uc_day_state_check CHECK ((state = ANY (ARRAY['due'::text, 'claimed'::text, 'accepted'::text, 'rejected'::text, 'failed'::text, 'held'::text, 'late'::text])))
+);
+
+COMMENT ON TABLE smf.ccee_uc_day IS 'The state of each UC-day towards CCEE (local day D at -03:00): the due-work queue claimed with FOR UPDATE SKIP LOCKED, the last accepted payload hash, holds and CCEE''s read-back verdict.';
 
 CREATE TABLE smf.consumer_unit_class (
     consumer_unit_id integer NOT NULL,
@@ -5287,6 +5985,29 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
+
+CREATE TABLE smf.job_run (
+    id bigint NOT NULL,
+    job text NOT NULL,
+    holder text NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    outcome text DEFAULT 'running'::text NOT NULL,
+    counts jsonb DEFAULT '{}'::jsonb NOT NULL,
+    error text,
+    CONSTRAINT job_run_outcome_check CHECK ((outcome = ANY (ARRAY['running'::text, 'ok'::text, 'error'::text])))
+);
+
+COMMENT ON TABLE smf.job_run IS 'Every run of a scheduled job: start, end, outcome, counts and error.';
+
+ALTER TABLE smf.job_run ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.job_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 CREATE TABLE smf.login_failure (
     source text NOT NULL,
@@ -5842,6 +6563,16 @@ CREATE TABLE smf.transformer_loss (
 
 COMMENT ON TABLE smf.transformer_loss IS 'Transformer-loss factor per UC and validity period (0.025 at <= 44 kV, 0.01 above), applied to every interval before demand and UFER/DMCR.';
 
+CREATE TABLE smf.uc_code_change (
+    consumer_unit_id integer NOT NULL,
+    old_code character(15) NOT NULL,
+    new_code character(15) NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    reason text NOT NULL
+);
+
+COMMENT ON TABLE smf.uc_code_change IS 'UC codes re-computed when the check-digit algorithm was corrected (REN 1.095/2024 Annex II).';
+
 CREATE TABLE smf.uc_group (
     id integer NOT NULL,
     name text NOT NULL,
@@ -6059,8 +6790,23 @@ ALTER TABLE ONLY smf.calendar
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_pkey PRIMARY KEY (calendar_id, rule_code);
 
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.ccee_deadline
     ADD CONSTRAINT ccee_deadline_no_overlap EXCLUDE USING gist (code WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.ccee_payload
+    ADD CONSTRAINT ccee_payload_pkey PRIMARY KEY (hash);
+
+ALTER TABLE ONLY smf.ccee_release
+    ADD CONSTRAINT ccee_release_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.ccee_retail_uc
+    ADD CONSTRAINT ccee_retail_uc_no_overlap EXCLUDE USING gist (consumer_unit_id WITH =, valid_during WITH &&);
+
+ALTER TABLE ONLY smf.ccee_uc_day
+    ADD CONSTRAINT ccee_uc_day_pkey PRIMARY KEY (consumer_unit_id, day);
 
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_key UNIQUE (backup_meter_id);
@@ -6115,6 +6861,9 @@ ALTER TABLE ONLY smf.instantaneous_reading
 
 ALTER TABLE ONLY smf.interval_reading
     ADD CONSTRAINT interval_reading_pkey PRIMARY KEY (meter_id, ts);
+
+ALTER TABLE ONLY smf.job_run
+    ADD CONSTRAINT job_run_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.meter_alteration
     ADD CONSTRAINT meter_alteration_pkey PRIMARY KEY (meter_id, at, command_code);
@@ -6247,6 +6996,16 @@ CREATE INDEX alarm_uc_id_idx ON smf.alarm USING btree (uc_id);
 
 CREATE INDEX api_key_account_id_idx ON smf.api_key USING btree (account_id);
 
+CREATE INDEX ccee_attempt_consumer_unit_id_day_idx ON smf.ccee_attempt USING btree (consumer_unit_id, day);
+
+CREATE INDEX ccee_attempt_started_at_idx ON smf.ccee_attempt USING btree (started_at);
+
+CREATE INDEX ccee_release_consumer_unit_id_day_idx ON smf.ccee_release USING btree (consumer_unit_id, day);
+
+CREATE INDEX ccee_uc_day_day_idx ON smf.ccee_uc_day USING btree (day);
+
+CREATE INDEX ccee_uc_day_due ON smf.ccee_uc_day USING btree (next_try_at) WHERE (state = ANY (ARRAY['due'::text, 'failed'::text, 'held'::text, 'claimed'::text]));
+
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
 CREATE INDEX ingest_quarantine_batch_id_idx ON smf.ingest_quarantine USING btree (batch_id);
@@ -6256,6 +7015,8 @@ CREATE INDEX instantaneous_reading_at_idx ON smf.instantaneous_reading USING btr
 CREATE INDEX interval_reading_history_meter_id_ts_idx ON smf.interval_reading_history USING btree (meter_id, ts);
 
 CREATE INDEX interval_reading_ts_idx ON smf.interval_reading USING btree (ts DESC);
+
+CREATE INDEX job_run_job_started_at_idx ON smf.job_run USING btree (job, started_at);
 
 CREATE INDEX login_failure_source_at_idx ON smf.login_failure USING btree (source, at);
 
@@ -6370,6 +7131,21 @@ ALTER TABLE ONLY smf.calendar_rule
 ALTER TABLE ONLY smf.calendar_rule
     ADD CONSTRAINT calendar_rule_rule_code_fkey FOREIGN KEY (rule_code) REFERENCES smf.holiday_rule(code);
 
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_attempt
+    ADD CONSTRAINT ccee_attempt_payload_hash_fkey FOREIGN KEY (payload_hash) REFERENCES smf.ccee_payload(hash);
+
+ALTER TABLE ONLY smf.ccee_release
+    ADD CONSTRAINT ccee_release_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_retail_uc
+    ADD CONSTRAINT ccee_retail_uc_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.ccee_uc_day
+    ADD CONSTRAINT ccee_uc_day_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_fkey FOREIGN KEY (backup_meter_id) REFERENCES smf.meter(id);
 
@@ -6432,6 +7208,9 @@ ALTER TABLE ONLY smf.tariff
 
 ALTER TABLE ONLY smf.transformer_loss
     ADD CONSTRAINT transformer_loss_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_code_change
+    ADD CONSTRAINT uc_code_change_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.uc_group_member
     ADD CONSTRAINT uc_group_member_group_id_fkey FOREIGN KEY (group_id) REFERENCES smf.uc_group(id) ON DELETE CASCADE;

@@ -102,3 +102,74 @@ def load(env: dict[str, str] | None = None) -> Settings:
         external_url=env.get("SMF_DATABASE_URL") or None,
         local_timezone=env.get("SMF_LOCAL_TIMEZONE", "America/Sao_Paulo"),
     )
+
+
+class Secret(str):
+    """A secret string that never shows itself in repr/str-formatting of its holder."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+
+@dataclass(frozen=True, slots=True)
+class CceeSettings:
+    """CCEE API settings (environment; secrets kept out of repr and never logged or stored).
+
+    SMF_CCEE_BASE_URL        base URL (https, or http on loopback only: our emulator); default
+                             http://127.0.0.1:55480
+    SMF_CCEE_CLIENT_ID       OAuth2 client id
+    SMF_CCEE_CLIENT_SECRET   OAuth2 client secret (or SMF_CCEE_CLIENT_SECRET_FILE, a file with it)
+    SMF_CCEE_AGENT_CODE      codigoAgente header; SMF_CCEE_PROFILE_CODE codigoPerfil header
+    SMF_CCEE_CERT / SMF_CCEE_KEY   optional mTLS client certificate and key (PEM files)
+    SMF_CCEE_CA_BUNDLE       optional CA bundle (TLS verification always stays on)
+    SMF_CCEE_TIMEOUT_S (10)  per-call timeout; SMF_CCEE_RATE_PER_S (100) client-side rate limit
+    SMF_CCEE_RETRIES (4)     retries on connection errors, timeouts, 5xx and 429
+    SMF_CCEE_BACKOFF_S (0.5) first backoff (doubled per retry, with jitter, at most 30 s)
+    SMF_CCEE_CONCURRENCY (4) parallel requests of one sender; SMF_CCEE_LEASE_S (300) claim lease
+    SMF_CCEE_TOKEN_PATH, SMF_CCEE_SUBMIT_PATH, SMF_CCEE_READBACK_PATH  endpoint paths
+    """
+
+    base_url: str = "http://127.0.0.1:55480"
+    client_id: str = ""
+    client_secret: Secret = Secret("")  # noqa: RUF009 (an immutable str)
+    agent_code: str = ""
+    profile_code: str = ""
+    cert: str | None = None
+    key: str | None = None
+    ca_bundle: str | None = None
+    timeout_s: float = 10.0
+    rate_per_s: float = 100.0
+    retries: int = 4
+    backoff_s: float = 0.5
+    concurrency: int = 4
+    lease_s: int = 300
+    token_path: str = "/sso/oauth/token"
+    submit_path: str = "/medidas/v1/medicao"
+    readback_path: str = "/v1/varejista/consumo/medicoes"
+
+
+def load_ccee(env: dict[str, str] | None = None) -> CceeSettings:
+    env = dict(os.environ if env is None else env)
+    secret = env.get("SMF_CCEE_CLIENT_SECRET", "")
+    if not secret and env.get("SMF_CCEE_CLIENT_SECRET_FILE"):
+        secret = Path(env["SMF_CCEE_CLIENT_SECRET_FILE"]).read_text().strip()
+    d = CceeSettings()
+    return CceeSettings(
+        base_url=env.get("SMF_CCEE_BASE_URL", d.base_url).rstrip("/"),
+        client_id=env.get("SMF_CCEE_CLIENT_ID", ""),
+        client_secret=Secret(secret),
+        agent_code=env.get("SMF_CCEE_AGENT_CODE", ""),
+        profile_code=env.get("SMF_CCEE_PROFILE_CODE", ""),
+        cert=env.get("SMF_CCEE_CERT") or None,
+        key=env.get("SMF_CCEE_KEY") or None,
+        ca_bundle=env.get("SMF_CCEE_CA_BUNDLE") or None,
+        timeout_s=float(env.get("SMF_CCEE_TIMEOUT_S", d.timeout_s)),
+        rate_per_s=float(env.get("SMF_CCEE_RATE_PER_S", d.rate_per_s)),
+        retries=int(env.get("SMF_CCEE_RETRIES", d.retries)),
+        backoff_s=float(env.get("SMF_CCEE_BACKOFF_S", d.backoff_s)),
+        concurrency=int(env.get("SMF_CCEE_CONCURRENCY", d.concurrency)),
+        lease_s=int(env.get("SMF_CCEE_LEASE_S", d.lease_s)),
+        token_path=env.get("SMF_CCEE_TOKEN_PATH", d.token_path),
+        submit_path=env.get("SMF_CCEE_SUBMIT_PATH", d.submit_path),
+        readback_path=env.get("SMF_CCEE_READBACK_PATH", d.readback_path),
+    )

@@ -180,4 +180,7 @@ def main(days: int | None = None, today: date | None = None) -> int:
         )
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     alarms_demo.run(start)  # seeded alarms and the Grafana dashboards (issue 12)
-    return 0
+    # The demo month goes to CCEE (our emulator on loopback), then the deadline board.
+    from jobs import ccee_demo
+
+    return ccee_demo.run(month, [r["uc_code"] for r in rows])

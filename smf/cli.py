@@ -243,6 +243,8 @@ _EXTENSIONS = [
     "smf.vee",
     "smf.alarms",
     "smf.reports",
+    "smf.ccee",
+    "smf.jobs",
 ]
 
 

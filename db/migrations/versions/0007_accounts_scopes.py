@@ -30,7 +30,7 @@ exist only once the function files are applied.
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,60 @@
+"""Every job run is recorded in smf.job_run: start, end, outcome, counts, error."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from db import driver
+
+log = logging.getLogger("smf.jobs")
+JobFn = Callable[[], dict[str, Any]]
+
+
+def holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def recorded(name: str) -> Callable[[JobFn], JobFn]:
+    """Wrap a job: open a run row, call it, close the row with its counts or its error."""
+
+    def wrap(fn: JobFn) -> JobFn:
+        @functools.wraps(fn)
+        def run() -> dict[str, Any]:
+            import json
+
+            with driver.connect() as conn:
+                run_id = driver.run_scalar(conn, "job_run_start", job=name, holder=holder())
+            try:
+                counts = fn()
+            except Exception as exc:
+                with driver.connect() as conn:
+                    driver.run(
+                        conn,
+                        "job_run_finish",
+                        id=run_id,
+                        outcome="error",
+                        counts=None,
+                        error=f"{type(exc).__name__}: {exc}"[:2000],
+                    )
+                log.exception("job %s failed", name)
+                raise
+            with driver.connect() as conn:
+                driver.run(
+                    conn,
+                    "job_run_finish",
+                    id=run_id,
+                    outcome="ok",
+                    counts=json.dumps(counts, default=str),
+                    error=None,
+                )
+            log.info("job %s: %s", name, counts)
+            return counts
+
+        return run
+
+    return wrap

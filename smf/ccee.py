@@ -1,0 +1,272 @@
+"""CCEE verbs: `smf ccee submit | release | status | emulate`.
+
+smf ccee submit --uc CODE --day 2026-10-01 [--dry-run]   one UC-day (explicit: also late days)
+smf ccee submit --month 2026-10 [--uc CODE] [--dry-run]  every UC-day of a month not yet accepted
+smf ccee submit --due                                     what the scheduler would send now
+smf ccee release --uc CODE --day D --reason "..." [--by NAME]
+smf ccee status --month 2026-10 [--csv]                   the deadline board
+smf ccee emulate [--port 55480]                           our CCEE on loopback (tests, demo)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import sys
+import time
+from datetime import date, timedelta
+from typing import Any
+
+from smf.report import _month
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"day {text!r} is not YYYY-MM-DD") from None
+
+
+def _month_days(month: date) -> tuple[date, date]:
+    nxt = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return month, nxt - timedelta(days=1)
+
+
+def _print_report(rep: Any) -> None:
+    held = ", ".join(f"{k} {v}" for k, v in sorted(rep.held_reasons.items()))
+    print(
+        f"claimed {rep.claimed}: accepted {rep.accepted}, rejected {rep.rejected}, failed "
+        f"{rep.failed}, held {rep.held}{f' ({held})' if held else ''}, unchanged {rep.unchanged}"
+    )
+
+
+def _ccee_errors(fn: Any) -> Any:
+    """Print CCEE configuration and credential errors as one line (never a secret)."""
+
+    def run(args: argparse.Namespace) -> int:
+        from ccee.errors import CceeError
+
+        try:
+            return int(fn(args))
+        except CceeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@_ccee_errors
+def cmd_submit(args: argparse.Namespace) -> int:
+    from ccee import payload, sender
+    from ccee.client import CceeClient
+    from db import driver
+    from db.settings import load_ccee
+    from smf.cli import ensure_database
+
+    ensure_database()
+    if args.day and not args.uc:
+        print("error: --day needs --uc", file=sys.stderr)
+        return 2
+    if args.dry_run:
+        if not (args.uc and args.day):
+            print("error: --dry-run needs --uc and --day", file=sys.stderr)
+            return 2
+        with driver.connect() as conn:
+            uc_id = driver.run_scalar(conn, "ccee_uc_ids", uc_codes=[args.uc])
+            row = driver.run_one(conn, "ccee_build", uc_ids=[uc_id], day=args.day, now=None)
+        assert row is not None
+        for r in row["reasons"]:
+            print(f"held: {r['code']}: {r['message']}", file=sys.stderr)
+        if row["reasons"]:
+            return 1
+        p = payload.build(
+            row["uc_code"], row["agent_code"], args.day, row["stamps"], row["wh"], row["tipos"]
+        )
+        print(payload.pretty(p))
+        print(f"sha256 {p.sha256}, {len(p.body)} bytes, {p.total_wh} Wh", file=sys.stderr)
+        return 0
+    cfg = load_ccee()
+    with sender.Sender(None, CceeClient(cfg), cfg) as s:
+        sender.release_dead_claims()
+        if args.uc and args.day:
+            rep = s.send_one(args.uc, args.day)
+        elif args.month:
+            first, last = _month_days(args.month)
+            counts = sender.enqueue(None, first, last)
+            print(f"queued: {counts}", file=sys.stderr)
+            with driver.connect() as conn:
+                pairs = [
+                    (r["uc_code"], r["day"])
+                    for r in driver.run(
+                        conn, "ccee_month_uc_days", month=args.month, uc_code=args.uc
+                    )
+                ]
+            rep = s.send_days(pairs)
+        else:
+            rep = s.run()
+    _print_report(rep)
+    return 0 if rep.failed == 0 else 1
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from db import driver
+    from smf.cli import ensure_database
+
+    ensure_database()
+    who = args.by or getpass.getuser()
+    with driver.connect() as conn:
+        rid = driver.run_scalar(
+            conn,
+            "ccee_release",
+            uc_code=args.uc,
+            day=args.day,
+            by=who,
+            reason=args.reason,
+            now=None,
+        )
+    print(f"released UC {args.uc} day {args.day} (release {rid}, by {who}): sent on the next run")
+    return 0
+
+
+COLUMNS = [
+    "distributor",
+    "uc_code",
+    "customer",
+    "days_due",
+    "complete",
+    "held",
+    "held_reasons",
+    "sent",
+    "accepted",
+    "rejected",
+    "failed",
+    "missing",
+    "deadline",
+    "business_days_left",
+    "at_risk",
+]
+
+
+def board(month: date) -> list[dict[str, Any]]:
+    from db import driver
+
+    with driver.connect() as conn:
+        return driver.run(conn, "ccee_board", month=month, now=None)
+
+
+def print_board(rows: list[dict[str, Any]], month: date, out: Any = sys.stdout) -> None:
+    if not rows:
+        print(f"no UC in the retail model for {month:%Y-%m}", file=out)
+        return
+    cells = [
+        [
+            (
+                ""
+                if r[c] is None
+                else ("yes" if r[c] is True else "no" if r[c] is False else str(r[c]))
+            )
+            for c in COLUMNS
+        ]
+        for r in rows
+    ]
+    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(COLUMNS)]
+    print(
+        f"CCEE deadline board, month {month:%Y-%m} (MS+7du {rows[0]['deadline']}, "
+        f"{rows[0]['business_days_left']} business days left)",
+        file=out,
+    )
+    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)), file=out)
+    for x in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)), file=out)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from smf.cli import ensure_database
+
+    ensure_database()
+    rows = board(args.month)
+    if args.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(["month", *COLUMNS])
+        for r in rows:
+            w.writerow([r["month"], *(r[c] for c in COLUMNS)])
+        return 0
+    print_board(rows, args.month)
+    return 0
+
+
+def cmd_emulate(args: argparse.Namespace) -> int:
+    from ccee import emulator
+    from db.settings import load_ccee
+
+    cfg = load_ccee()
+    if not (cfg.client_id and cfg.client_secret):
+        print(
+            "error: set SMF_CCEE_CLIENT_ID and SMF_CCEE_CLIENT_SECRET (the emulator accepts "
+            "those credentials)",
+            file=sys.stderr,
+        )
+        return 2
+    state = emulator.State(clients={cfg.client_id: str(cfg.client_secret)})
+    if args.accept_any_uc:
+        state.accept_unknown_ucs = True
+    else:
+        from db import driver
+        from smf.cli import ensure_database
+
+        ensure_database()
+        with driver.connect() as conn:
+            for r in driver.run(conn, "ccee_emulator_ucs"):
+                state.ucs[r["uc"]] = emulator.Uc(r["agent"], r["musd_kw"])
+    running = emulator.start(state, host="127.0.0.1", port=args.port)
+    print(
+        f"CCEE emulator on {running.url} ({len(state.ucs)} UCs known); Ctrl-C to stop",
+        file=sys.stderr,
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        st = state.stats()
+        print(
+            f"emulator stopped: {st['requests']} API requests, {st['accepted']} accepted, "
+            f"{st['rejected']} rejected",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ccee", help="CCEE submission: submit, release, status, emulate")
+    verbs = p.add_subparsers(dest="ccee_command", required=True)
+
+    s = verbs.add_parser("submit", help="send UC-days to CCEE (see smf ccee submit -h)")
+    s.add_argument("--uc", help="UC code (15 digits)")
+    s.add_argument("--day", type=_day, help="CCEE day (YYYY-MM-DD, -03:00)")
+    s.add_argument("--month", type=_month, help="every UC-day of a month (YYYY-MM)")
+    s.add_argument("--due", action="store_true", help="only what is due now (as the scheduler)")
+    s.add_argument("--dry-run", action="store_true", help="print the payload, send nothing")
+    s.set_defaults(func=cmd_submit)
+
+    r = verbs.add_parser("release", help="release a UC-day held by the MUSD rule")
+    r.add_argument("--uc", required=True)
+    r.add_argument("--day", type=_day, required=True)
+    r.add_argument("--reason", required=True, help="why it may be sent (kept in the ledger)")
+    r.add_argument("--by", help="who releases it (default: the login name)")
+    r.set_defaults(func=cmd_release)
+
+    st = verbs.add_parser("status", help="the deadline board of a month")
+    st.add_argument("--month", type=_month, required=True)
+    st.add_argument("--csv", action="store_true")
+    st.set_defaults(func=cmd_status)
+
+    e = verbs.add_parser("emulate", help="run our CCEE emulator on loopback")
+    e.add_argument("--port", type=int, default=55480)
+    e.add_argument(
+        "--accept-any-uc", action="store_true", help="do not load the UCs from the database"
+    )
+    e.set_defaults(func=cmd_emulate)

@@ -1,0 +1,78 @@
+"""Scheduled jobs: `smf jobs run | list | trigger NAME`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from jobs import scheduler
+    from smf.cli import ensure_database
+
+    ensure_database()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    scheduler.run_forever()
+    print("scheduler stopped", file=sys.stderr)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from db import driver
+    from jobs import scheduler
+    from smf.cli import ensure_database
+
+    ensure_database()
+    # Read the store, never start a scheduler here (it would consume a due run).
+    with driver.connect() as conn:
+        stored = {r["id"]: r["next_run"] for r in driver.run(conn, "job_store_next_runs")}
+        last = {r["job"]: r for r in driver.run(conn, "job_last_runs")}
+    for spec in scheduler.specs():
+        nxt = stored.get(spec.name)
+        r = last.get(spec.name)
+        last_txt = (
+            f"last {r['started_at']:%Y-%m-%d %H:%M} {r['outcome']} {json.dumps(r['counts'])}"
+            if r
+            else "never run"
+        )
+        print(
+            f"{spec.name:<14} next {nxt or '(not scheduled yet)'}  {last_txt}\n{'':<14} {spec.what}"
+        )
+    return 0
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    from jobs import scheduler
+    from smf.cli import ensure_database
+
+    ensure_database()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    try:
+        spec = scheduler.by_name(args.name)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    from ccee.errors import CceeError
+
+    try:
+        counts = scheduler.call(spec)
+    except CceeError as exc:  # recorded in smf.job_run as well
+        print(f"error: {spec.name}: {exc}", file=sys.stderr)
+        return 1
+    print(f"{spec.name}: {json.dumps(counts, default=str)}")
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("jobs", help="scheduled jobs (APScheduler): run, list, trigger")
+    verbs = p.add_subparsers(dest="jobs_command", required=True)
+    verbs.add_parser("run", help="run the scheduler until Ctrl-C / SIGTERM").set_defaults(
+        func=cmd_run
+    )
+    verbs.add_parser("list", help="jobs, next run, last run").set_defaults(func=cmd_list)
+    t = verbs.add_parser("trigger", help="run one job now (recorded like a scheduled run)")
+    t.add_argument("name")
+    t.set_defaults(func=cmd_trigger)

@@ -1,0 +1,162 @@
+"""Golden payloads of one UC-day: rows from smf.ccee_build (SQL), bytes from ccee.payload.
+
+Expected documents are written from hand rules in this file (stamps spelt out as text, values
+worked out below), never from the code under test."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from ccee import payload
+from tests.ccee.helpers import DAY, FAR, Uc, make_uc, put_day
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _build(conn: psycopg.Connection[Any], uc: Uc, day: date = DAY) -> tuple[payload.Payload, dict]:
+    row = conn.execute(
+        "select uc_code, agent_code, stamps, wh, tipos, reasons from smf.ccee_build(%s, %s, %s)",
+        ([uc.id], day, FAR),
+    ).fetchone()
+    assert row is not None
+    assert row[5] == [], row[5]  # nothing held
+    p = payload.build(row[0], row[1], day, row[2], row[3], row[4])
+    return p, json.loads(p.body, parse_float=Decimal)
+
+
+def _stamp(day: str, next_day: str, slot: int) -> str:
+    """Hand rule: slot s ends 5(s+1) minutes after local midnight; 24:00 is next day's 00:00."""
+    minutes = 5 * (slot + 1)
+    if minutes == 1440:
+        return f"{next_day}T00:00:00-03:00"
+    return f"{day}T{minutes // 60:02d}:{minutes % 60:02d}:00-03:00"
+
+
+def _expected(uc: Uc, cells: list[tuple[str, str]]) -> dict:
+    return {
+        "codigoUnidadeConsumidora": uc.code,
+        "codigoAgenteConcessionaria": uc.agent,
+        "diaReferencia": "2026-10-01",
+        "horas": [
+            {
+                "hora": h + 1,
+                "medicoes": [
+                    {
+                        "dataReferenciaConsumo": _stamp("2026-10-01", "2026-10-02", s),
+                        "consumo": Decimal(cells[s][0]),
+                        "tipoConsumo": cells[s][1],
+                    }
+                    for s in range(h * 12, h * 12 + 12)
+                ],
+            }
+            for h in range(24)
+        ],
+    }
+
+
+def test_end_stamps_and_midnight_value(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 1)
+    # The interval starting at local 00:00 holds 1 Wh, the next 2 Wh, ..., 23:55 holds 288 Wh.
+    put_day(conn, uc, [s + 1 for s in range(288)])
+    # Neighbours that must NOT be in the day: 2026-09-30 23:55 and 2026-10-02 00:00 (-03:00).
+    put_day(conn, uc, [None] * 287 + [9999], day=date(2026, 9, 30))
+    put_day(conn, uc, [8888], day=date(2026, 10, 2))
+    p, doc = _build(conn, uc)
+    assert doc == _expected(uc, [(f"0.{s + 1:03d}", "MEDIDO") for s in range(288)])
+    # The literal golden text of hours 1 and 24, byte for byte inside the body.
+    golden = (GOLDEN / "end_stamp_hours_1_and_24.json").read_text().split()
+    body = p.body.decode()
+    assert golden[0] in body and golden[1] in body
+    assert body.endswith(golden[1] + "]}")
+    # Sum: 1 + 2 + ... + 288 = 288 * 289 / 2 = 41616 Wh.
+    assert p.total_wh == 41616
+
+
+def test_losses_2_5_percent_keep_the_days_sum(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 2, loss="0.025")
+    put_day(conn, uc, [100] * 288)
+    p, doc = _build(conn, uc)
+    # Exact: 100 Wh x 1.025 = 102.5 Wh each. Cumulative rounding (half up): C_i = 102.5 i;
+    # round(C_1) = 103, round(C_2) = 205, round(C_3) = 308 (307.5), round(C_4) = 410 ...
+    # so the values alternate 103, 102, 103, 102 ... and the day is 288 x 102.5 = 29520 Wh.
+    cells = [("0.103" if s % 2 == 0 else "0.102", "MEDIDO") for s in range(288)]
+    assert doc == _expected(uc, cells)
+    assert p.total_wh == 29520
+    # Every consumo is written with exactly three decimals.
+    assert len(re.findall(r'"consumo":\d+\.\d{3},', p.body.decode())) == 288
+
+
+def test_losses_on_uneven_values(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 3, loss="0.025")
+    # 333 Wh everywhere except 1 Wh in slot 0. Exact: 1.025, then 341.325 each.
+    # C_1 = 1.025 -> 1; C_2 = 342.35 -> 342 (a_2 = 341); C_3 = 683.675 -> 684 (a_3 = 342);
+    # C_4 = 1025.0 -> 1025 (a_4 = 341). Day: (1 + 287 x 333) x 1.025 = 95572 x 1.025
+    # = 97961.3 -> 97961 Wh.
+    put_day(conn, uc, [1] + [333] * 287)
+    p, doc = _build(conn, uc)
+    values = [m["consumo"] for h in doc["horas"] for m in h["medicoes"]]
+    assert values[:4] == [Decimal("0.001"), Decimal("0.341"), Decimal("0.342"), Decimal("0.341")]
+    assert p.total_wh == 97961
+    assert all(abs(v * 1000 - Decimal("341.325")) < 1 for v in values[1:])
+
+
+def test_mixed_medido_ajustado_and_estimated_setting(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 4)
+    # Hour 14 (intervals starting 13:00..13:55, slots 156..167) adjusted; slot 200 estimated.
+    quality = {s: "adjusted" for s in range(156, 168)} | {200: "estimated"}
+    put_day(conn, uc, [250] * 288, quality=quality)
+    _, doc = _build(conn, uc)
+    cells = [("0.250", "AJUSTADO" if 156 <= s < 168 or s == 200 else "MEDIDO") for s in range(288)]
+    assert doc == _expected(uc, cells)
+    assert doc["horas"][13]["medicoes"][0]["dataReferenciaConsumo"] == "2026-10-01T13:05:00-03:00"
+    conn.execute("update smf.setting set value = 'ESTIMADO' where key = 'ccee_estimated_as'")
+    _, doc = _build(conn, uc)
+    cells[200] = ("0.250", "ESTIMADO")
+    assert doc == _expected(uc, cells)
+
+
+def test_15_minute_meter_split_exact_in_wh(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 5, interval=15)
+    # 96 quarter-hours: 1000 Wh -> 333 + 333 + 334; the 2nd is 1001 -> 333 + 333 + 335;
+    # the last is 2 -> 0 + 0 + 2. All AJUSTADO (a split value is not what the meter measured).
+    quarters = [1000] * 96
+    quarters[1] = 1001
+    quarters[95] = 2
+    put_day(conn, uc, quarters, interval=15)
+    p, doc = _build(conn, uc)
+    cells = []
+    for q in quarters:
+        third, rest = divmod(q, 3)
+        cells += [(f"0.{third:03d}", "AJUSTADO")] * 2 + [(f"0.{third + rest:03d}", "AJUSTADO")]
+    assert cells[3:6] == [("0.333", "AJUSTADO")] * 2 + [("0.335", "AJUSTADO")]
+    assert doc == _expected(uc, cells)
+    assert p.total_wh == 94 * 1000 + 1001 + 2
+
+
+def test_ccee_day_function_for_analysts(conn: psycopg.Connection[Any]) -> None:
+    uc = make_uc(conn, 6, loss="0.025")
+    put_day(conn, uc, [100] * 288)
+    rows = conn.execute(
+        "select hora, medicao, data_referencia_consumo, consumo, tipo_consumo, raw_wh"
+        " from smf.ccee_day(%s, %s)",
+        (uc.code, DAY),
+    ).fetchall()
+    assert len(rows) == 288
+    assert rows[0] == (1, 1, "2026-10-01T00:05:00-03:00", Decimal("0.103"), "MEDIDO", 100)
+    assert rows[-1] == (24, 12, "2026-10-02T00:00:00-03:00", Decimal("0.102"), "MEDIDO", 100)
+
+
+def test_payload_refuses_incomplete_rows() -> None:
+    with pytest.raises(payload.PayloadError, match="slot 3 has no value"):
+        payload.build("x", 1, DAY, ["s"] * 288, [1, 1, None] + [1] * 285, ["MEDIDO"] * 288)
+    with pytest.raises(payload.PayloadError, match="expected 288"):
+        payload.build("x", 1, DAY, ["s"], [1], ["MEDIDO"])
+    assert payload.kwh_text(1250) == "1.250" and payload.kwh_text(7) == "0.007"
