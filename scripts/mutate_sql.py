@@ -61,9 +61,30 @@ TEST_MAP: dict[str, list[str]] = {
 
 SERIES = ("p_kwh", "q_ind_kvarh", "q_cap_kvarh")
 TERM_END = {
-    "and", "or", "then", "else", "end", "when", "group", "order", "limit", "offset", "union",
-    "window", "having", "loop", "returning", "select", "from", "where", "into", "on", "join",
-    "left", "cross", "as",
+    "and",
+    "or",
+    "then",
+    "else",
+    "end",
+    "when",
+    "group",
+    "order",
+    "limit",
+    "offset",
+    "union",
+    "window",
+    "having",
+    "loop",
+    "returning",
+    "select",
+    "from",
+    "where",
+    "into",
+    "on",
+    "join",
+    "left",
+    "cross",
+    "as",
 }
 
 
@@ -174,7 +195,12 @@ def mutants_of(path: Path) -> list[Mutant]:
                 continue  # only column references (q.p_kwh), not declarations
             new = low[:-4] if low.endswith("_raw") else low + "_raw"
             add("series", t.start, _splice(text, t.start, t.start + len(t.text), new))
-        elif t.kind == "ident" and low == "p_with_losses" and i and toks[i - 1].text.lower() == "when":
+        elif (
+            t.kind == "ident"
+            and low == "p_with_losses"
+            and i
+            and toks[i - 1].text.lower() == "when"
+        ):
             add("series", t.start, _splice(text, t.start, t.start, "not "))
         elif t.kind == "ident" and low == "and":
             end = _term_end(toks, i)
@@ -368,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
     a = ap.parse_args(argv)
-    files = [f.resolve() for f in a.files] or sorted((ROOT / "db/functions").glob("1[0-9][0-9]_*.sql"))
+    files = [f.resolve() for f in a.files] or sorted(
+        (ROOT / "db/functions").glob("1[0-9][0-9]_*.sql")
+    )
     kinds = set(a.kinds.split(","))
     all_mutants = [m for f in files for m in mutants_of(f) if m.kind in kinds]
     if a.list:
@@ -405,7 +433,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(results, total: int, elapsed: float, a: argparse.Namespace, sampled: bool) -> str:
-    count = {k: sum(1 for _, s, _ in results if s == k) for k in ("killed", "survived", "timeout", "invalid")}
+    count = {
+        k: sum(1 for _, s, _ in results if s == k)
+        for k in ("killed", "survived", "timeout", "invalid")
+    }
     scored = count["killed"] + count["survived"] + count["timeout"]
     ratio = (count["killed"] + count["timeout"]) / scored if scored else 0.0
     lines = [
