@@ -142,7 +142,7 @@ def test_interval_in_progress_is_quarantined_and_one_just_closed_is_stored(qdb, 
     # The one before it ended at or before now(): stored.
     column, stored, scale, _m = KINDS[kind]
     before = fingerprint(qdb.url)
-    result, now = _ingest(
+    result, _now = _ingest(
         qdb, lambda now: [IntervalRow(ts=_floor15(now), meter_serial="QM", values={column: 2})]
     )
     assert result.quarantined == {"future": 1}
