@@ -538,3 +538,95 @@ def test_flat_seasonalization_in_leap_and_common_years(conn, year, annual, feb):
 def test_loss_factor_threshold(conn, kv, factor):
     uc = make_uc(conn, 161, voltage_kv=D(kv))
     assert _q(conn, "select smf.transformer_loss_default(%s, '2026-10-01')", uc.code) == factor
+
+
+# ---------- edges found by the SQL mutation run (scripts/mutate_sql.py survivors)
+
+
+def test_missing_reactive_channel_counts_as_zero(conn):
+    # A meter without reactive channels: Q is null in every slot and counts as 0:
+    # P = 4 x 25 = 100 kWh, S = 100, fT = 1 -> UFER 0, DMCR = P = 100
+    uc = make_uc(conn, 171)
+    t = local("2026-10-06 10:00")
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), 25000, None, None) for k in range(4)])
+    (row,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (row["q_kvarh"], row["s_kvah"], row["power_factor"]) == (
+        D("0.000"),
+        D("100.000"),
+        D("1.0000"),
+    )
+    assert (row["ufer_kwh"], row["dmcr_kw"]) == (D("0.000"), D("100.000"))
+
+
+def test_hour_without_any_energy(conn):
+    # P = 0 and Q = 0: S = 0, fT undefined (null, no division by zero), UFER 0, DMCR 0, not flagged
+    uc = make_uc(conn, 172)
+    put_hours(conn, uc, [("2026-10-06 10:00", 0, 0, 0)])
+    (row,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (row["power_factor"], row["ufer_kwh"], row["dmcr_kw"], row["p_zero"]) == (
+        None,
+        D("0.000"),
+        D("0.000"),
+        False,
+    )
+
+
+def test_single_demand_dmcr_hour(conn):
+    # Verde: 09:00 P = 100, 15:00 P = 200 (Q = 0): the single demand's DMCR is 200 kW at 15:00
+    uc = make_uc(conn, 173, modality="verde", ponta_kw=None, fora_kw=150)
+    put_hours(conn, uc, [("2026-10-06 09:00", 100, 0, 0), ("2026-10-06 15:00", 200, 0, 0)])
+    unica = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["unica"]
+    assert (unica["dmcr_kw"], unica["dmcr_at"]) == (D("200.00"), local("2026-10-06 15:00"))
+    assert unica["dmcr_excess_kw"] == D("50.00")  # 200 - 150
+
+
+def test_completeness_percentage(conn):
+    # 8 intervals of 744 h x 4 = 2976: 100 x 8 / 2976 = 0.26881... -> 0.27 %
+    uc = make_uc(conn, 174)
+    put_hours(conn, uc, [("2026-10-06 10:00", 4, 0, 0), ("2026-10-06 11:00", 4, 0, 0)])
+    items = {r["item"]: r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)}
+    assert (items["intervals_present"], items["intervals_expected"]) == (8, 2976)
+    assert items["completeness"] == D("0.27")
+
+
+def test_distributor_summary_leaves_out_ucs_without_data_in_the_month(conn):
+    # a: data in October (in); b: only 2026-11-01 00:00 local, the first instant after October (out)
+    a = make_uc(conn, 175)
+    put_hours(conn, a, [("2026-10-31 23:00", 4, 0, 0)])
+    b = make_uc(conn, 176)
+    put_hours(conn, b, [("2026-11-01 00:00", 4, 0, 0)])
+    rows = rules.billing_summary_distributor(conn, "991", OCT)
+    assert {r["uc_code"] for r in rows} == {a.code}
+
+
+def test_exposure_without_contracts(conn):
+    # no contract: contracted 0 in every hour; 10:00 consumption 1000 kWh = 1 MWh -> exposure -1
+    uc = make_uc(conn, 177)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    hours = rules.exposure_hourly(conn, uc.code, OCT)
+    assert len(hours) == 744
+    assert {h["contracted_mwh"] for h in hours} == {D(0)}
+    ten = next(h for h in hours if h["local_hour"].hour == 10 and h["local_hour"].day == 6)
+    assert (ten["consumption_mwh"], ten["exposure_mwh"]) == (D(1), D(-1))
+
+
+def test_lastro_mean_pld_window_and_rounding(conn):
+    # Window Nov 2025 .. Oct 2026. PLD 100 and 100.01 inside; 999 at 2026-11-01 00:00 local, the
+    # first hour after the window (left out). Mean = (100 + 100.01) / 2 = 100.005 -> 100.01 shown;
+    # price = max(VR 0, 100.005) = 100.005. Consumption 1 MWh, no contract -> shortfall 1,
+    # penalty 1 x 100.005 = 100.005 -> 100.01 (half away from zero); a twelfth: 8.33375 -> 8.33.
+    uc = make_uc(conn, 178)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    for when, price in (
+        ("2026-10-06 10:00", "100"),
+        ("2026-10-06 11:00", "100.01"),
+        ("2026-11-01 00:00", "999"),
+    ):
+        conn.execute("insert into smf.pld values ('SE/CO', %s, %s)", (local(when), price))
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["shortfall_mwh"], lp["mean_pld"], lp["price"]) == (
+        D("1.000000"),
+        D("100.01"),
+        D("100.005"),
+    )
+    assert (lp["penalty_brl"], lp["penalty_month_brl"]) == (D("100.01"), D("8.33"))
