@@ -630,3 +630,143 @@ def test_lastro_mean_pld_window_and_rounding(conn):
         D("100.005"),
     )
     assert (lp["penalty_brl"], lp["penalty_month_brl"]) == (D("100.01"), D("8.33"))
+
+
+def test_completeness_of_half_a_month(conn):
+    # 1488 of 2976 intervals: 100 x 1488 / 2976 = 50.00 % exactly (a 0.1 % error would show)
+    uc = make_uc(conn, 179)
+    t = local("2026-10-01 00:00")
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), 1000, 0, 0) for k in range(1488)])
+    items = {r["item"]: r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)}
+    assert items["completeness"] == D("50.00")
+
+
+def test_billing_items_in_order(conn):
+    uc = make_uc(conn, 180)
+    put_hours(conn, uc, [("2026-10-06 10:00", 4, 0, 0)])
+    got = [(r["item"], r["posto"]) for r in rules.billing_summary(conn, uc.code, OCT)]
+    per_demand = [("ponta",), ("fora_ponta",)]
+    assert got == [
+        ("energy", "ponta"),
+        ("energy", "fora_ponta"),
+        *[("demand_measured", p) for (p,) in per_demand],
+        *[("demand_contracted", p) for (p,) in per_demand],
+        *[("demand_billed", p) for (p,) in per_demand],
+        *[("overrun", p) for (p,) in per_demand],
+        ("ufer", "ponta"),
+        ("ufer", "fora_ponta"),
+        *[("dmcr", p) for (p,) in per_demand],
+        *[("dmcr_excess", p) for (p,) in per_demand],
+        ("intervals_present", None),
+        ("intervals_expected", None),
+        ("completeness", None),
+        ("total", None),
+    ]
+
+
+def test_demand_billed_keeps_three_decimals(conn):
+    # raw 150.001 kWh in one quarter x 4 = 600.004 kW; 2.5 % losses: 615.0041 kW measured ->
+    # billed max(615.0041, 520) shown to 3 decimals: 615.004
+    uc = make_uc(conn, 181, loss="0.025")
+    put_intervals(conn, uc, _quarter("2026-10-06 10:00", 150001))
+    items = {
+        (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
+    }
+    assert items[("demand_billed", "fora_ponta")] == D("615.004")
+    assert str(items[("demand_billed", "fora_ponta")]) == "615.004"
+
+
+def test_musd_ignores_the_next_month(conn):
+    # October has one hour of 100 kWh; 2026-11-01 00:00 local has 500 kWh (over 125): October is
+    # accepted with 1 hour of data
+    uc = make_uc(conn, 182, musd_kw=100)
+    put_hours(conn, uc, [("2026-10-06 10:00", 100, 0, 0), ("2026-11-01 00:00", 500, 0, 0)])
+    v = rules.musd_check(conn, uc.code, OCT)
+    assert (v["verdict"], v["hours_with_data"], v["max_kwh"]) == ("accepted", 1, D("100.000"))
+
+
+def test_musd_limit_shown_to_three_decimals(conn):
+    # MUSD 100.0003 kW x 1.25 = 125.000375 kWh -> 125.000; the hour 125.004 is over by 0.003625
+    # -> 0.004
+    uc = make_uc(conn, 183, musd_kw=D("100.0003"))
+    put_hours(conn, uc, [("2026-10-06 10:00", "125.004", 0, 0)])
+    (h,) = rules.musd_check_hours(conn, uc.code, OCT)
+    assert (str(h["limit_kwh"]), str(h["excess_kwh"])) == ("125.000", "0.004")
+
+
+def test_declared_hour_volume_of_the_next_month_does_not_count(conn):
+    # a declared hour volume at 2026-11-01 00:00 local only: October stays flat (744 MWh / 744 h)
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_agent, submarket, valid_during,"
+        " annual_mwh, modulation) values ('H1', 'bilateral', 'S', 'AGENT', 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 8760, 'flat')"
+    )
+    conn.execute(
+        "insert into smf.contract_hour_volume select id, %s, 5 from smf.energy_contract"
+        " where code = 'H1'",
+        (local("2026-11-01 00:00"),),
+    )
+    rows = conn.execute("select mwh, method from smf.contract_modulation('H1', '2026-10-01')")
+    got = rows.fetchall()
+    # 8760 MWh x 744 / 8760 = 744 MWh in October, flat: 1 MWh per hour
+    assert len(got) == 744 and {r[1] for r in got} == {"flat"} and {r[0] for r in got} == {1}
+
+
+def test_exposure_value_rounded_to_cents(conn):
+    # consumption 1000.5 kWh = 1.0005 MWh, no contract, PLD 33: value = -1.0005 x 33 = -33.0165
+    # -> -33.02
+    uc = make_uc(conn, 184)
+    put_hours(conn, uc, [("2026-10-06 10:00", "1000.5", 0, 0)])
+    conn.execute("insert into smf.pld values ('SE/CO', %s, 33)", (local("2026-10-06 10:00"),))
+    ten = next(h for h in rules.exposure_hourly(conn, uc.code, OCT) if h["pld"] is not None)
+    assert str(ten["value_brl"]) == "-33.02"
+
+
+def test_lastro_window_edges_and_monthly_contracts(conn):
+    # PLD 999 at 2025-10-31 23:00 local, the last hour before the window (out), 100 inside.
+    # Contract months Sep and Oct 2026 declared 0.25 MWh each: contracts 0.5 MWh (both counted).
+    # Consumption 1 MWh -> shortfall 0.5 x 100 = 50.00.
+    uc = make_uc(conn, 185)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    for when, price in (("2025-10-31 23:00", "999"), ("2026-10-06 10:00", "100")):
+        conn.execute("insert into smf.pld values ('SE/CO', %s, %s)", (local(when), price))
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket, valid_during,"
+        " modulation) values ('W1', 'bilateral', 'S', %s, 'SE/CO', '[2025-01-01,2027-01-01)',"
+        " 'flat') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    for month in ("2026-09-01", "2026-10-01"):
+        conn.execute("insert into smf.contract_month_volume values (%s, %s, 0.25)", (cid, month))
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["contracted_mwh"], lp["shortfall_mwh"], lp["mean_pld"]) == (
+        D("0.500000"),
+        D("0.500000"),
+        D("100.00"),
+    )
+    assert lp["penalty_brl"] == D("50.00")
+
+
+def test_interval_energy_without_losses_equals_raw(conn):
+    # no transformer-loss period: factor 0, adjusted = raw for every channel (1.5 kWh, 0.75 kvarh)
+    uc = make_uc(conn, 186)
+    put_intervals(conn, uc, [(local("2026-10-06 10:00"), 1500, 750, 250)])
+    row = conn.execute(
+        "select loss_factor, p_kwh_raw, p_kwh, q_ind_kvarh_raw, q_ind_kvarh, q_cap_kvarh_raw,"
+        " q_cap_kvarh from smf.uc_interval_energy(%s, %s, %s)",
+        (uc.code, local("2026-10-06 00:00"), local("2026-10-07 00:00")),
+    ).fetchone()
+    assert row == (0, D("1.5"), D("1.5"), D("0.75"), D("0.75"), D("0.25"), D("0.25"))
+
+
+def test_intermediario_message_names_the_ponta_start(conn):
+    from tests.rules.conftest import distributor
+
+    with (
+        pytest.raises(
+            errors.InvalidParameter,
+            match=r"intermediario of 60 minutes around ponta 20:15 does not fit the day",
+        ),
+        driver.translate_errors(),
+    ):
+        distributor(conn, "999", ponta="20:15", intermediario=60)
