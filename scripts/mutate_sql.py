@@ -393,6 +393,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--kinds", default="cmp,drop,series,const")
     ap.add_argument("--report", type=Path, default=None, help="write the Markdown report here")
     ap.add_argument("--list", action="store_true", help="list the mutants and exit")
+    ap.add_argument(
+        "--positions",
+        default=None,
+        help="re-run only these 1-based positions of the --seed order (a past run's survivors)",
+    )
     a = ap.parse_args(argv)
     files = [f.resolve() for f in a.files] or sorted(
         (ROOT / "db/functions").glob("1[0-9][0-9]_*.sql")
@@ -406,9 +411,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(all_mutants)} mutants")
         return 0
     order = list(all_mutants)
-    sampled = a.sample is not None or a.budget is not None
+    sampled = a.sample is not None or a.budget is not None or a.positions is not None
     if sampled:
         random.Random(a.seed).shuffle(order)
+    if a.positions:
+        order = [order[int(p) - 1] for p in a.positions.split(",")]
     if a.sample is not None:
         order = order[: a.sample]
     started = _prepare()
