@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pytest
 
+from poller.protocol.codec import decode_response
 from poller.protocol.codec.events import decode_alteration_log, decode_outages
 from poller.protocol.codec.massmem import (
     assemble_words,
@@ -25,6 +26,7 @@ from poller.protocol.codec.massmem import (
 from poller.protocol.codec.params import ChannelConstant, decode_parameters
 from poller.protocol.codec.quantities import QuantityKind
 from poller.protocol.codec.registers import decode_registers, register_value
+from poller.protocol.errors import DecodeError
 
 
 def body(code: int, serial: bytes, fields: dict[int, bytes]) -> bytes:
@@ -64,7 +66,7 @@ def test_mass_memory_block_header(code, header, number, last):
 #   w0 = 0x123 = 291, w1 = 0x456 = 1110  -> 23 14 56
 #   w2 = 0x000 = 0,   w3 = 0xFFF = 4095  -> 00 0F FF
 #   w4 = 0x052 = 82,  w5 = 0x000 = 0     -> 52 00 00
-MM_DATA = bytes.fromhex("231456000fff520000")
+MM_DATA = bytes.fromhex("231456 000fff 520000")
 MM_WORDS = [291, 1110, 0, 4095, 82, 0]
 
 
@@ -146,15 +148,19 @@ def test_registers_by_hand(code):
 def test_outages_by_hand():
     fields = {
         # record 1 (006-017): 14:30:00 05/03/24 -> 15:45:30 05/03/24: 1 h 15 min 30 s = 4530 s
-        6: bytes.fromhex("143000050324154530050324"),
+        6: bytes.fromhex("143000050324 154530050324"),
         # record 2 (018-029): 23:59:59 31/12/23 -> 00:00:01 01/01/24: 2 s across the new year
-        18: bytes.fromhex("235959311223000001010124"),
+        18: bytes.fromhex("235959311223 000001010124"),
         # record 3 (030-041): still open: start 08:00:00 09/03/24, end blank
         30: bytes.fromhex("080000090324"),
         # record 20 (006 + 19 x 12 = 234 .. 245), the last slot: 00:00:00 01/01/00 -> 00:15:00
-        234: bytes.fromhex("000000010100001500010100"),
+        234: bytes.fromhex("000000010100 001500010100"),
     }
-    o = decode_outages(body(0x25, SERIAL, fields))
+    # octets 246-256: the totals trailer (bit layout unknown), kept raw: 01 02 .. 0B
+    fields[246] = bytes(range(1, 12))
+    raw = body(0x25, SERIAL, fields)
+    o = decode_outages(raw)
+    assert (o.meter_serial, o.trailer, o.raw) == ("32600760", bytes(range(1, 12)), raw)
     assert [(r.start, r.end) for r in o.records] == [
         (datetime(2024, 3, 5, 14, 30, 0), datetime(2024, 3, 5, 15, 45, 30)),
         (datetime(2023, 12, 31, 23, 59, 59), datetime(2024, 1, 1, 0, 0, 1)),
@@ -172,18 +178,29 @@ def test_outages_by_hand():
 def test_alteration_log_by_hand():
     fields = {
         # record 1 (006-015): code 0x29 (date), reader 123456, 08:00:00 08/03/24
-        6: bytes.fromhex("29123456080000080324"),
+        6: bytes.fromhex("29 123456 080000080324"),
         # record 2 (016-025): code 0x30 (time), reader 001101, 14:05:09 09/03/24
-        16: bytes.fromhex("30001101140509090324"),
+        16: bytes.fromhex("30 001101 140509090324"),
+        # record 3 (026-035): all FF, an erased slot: skipped like an all-zero one
+        26: b"\xff" * 10,
         # record 25 (006 + 24 x 10 = 246 .. 255): code 0x11, reader 999999, 23:59:00 31/12/99
-        246: bytes.fromhex("11999999235900311299"),
+        246: bytes.fromhex("11 999999 235900311299"),
     }
-    log = decode_alteration_log(body(0x28, SERIAL, fields))
+    raw = body(0x28, SERIAL, fields)
+    log = decode_alteration_log(raw)
+    assert (log.meter_serial, log.raw) == ("32600760", raw)
     assert [(a.command_code, a.reader_serial, a.when) for a in log.records] == [
         (0x29, "123456", datetime(2024, 3, 8, 8, 0, 0)),
         (0x30, "001101", datetime(2024, 3, 9, 14, 5, 9)),
         (0x11, "999999", datetime(2099, 12, 31, 23, 59, 0)),
     ]
+
+
+def test_decode_response_refuses_empty_and_unknown_bodies():
+    with pytest.raises(DecodeError, match=r"^empty$"):
+        decode_response(b"")
+    with pytest.raises(DecodeError, match=r"^no decoder for response code 0x77$"):
+        decode_response(body(0x77, SERIAL, {}))
 
 
 # ---------------------------------------------------------------- real frames down to kWh
