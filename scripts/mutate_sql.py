@@ -31,6 +31,7 @@ import difflib
 import os
 import random
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -418,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
         order = [order[int(p) - 1] for p in a.positions.split(",")]
     if a.sample is not None:
         order = order[: a.sample]
+    # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks restore the file
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = _prepare()
     t0 = time.monotonic()
     results: list[tuple[Mutant, str, str]] = []
