@@ -770,3 +770,65 @@ def test_intermediario_message_names_the_ponta_start(conn):
         driver.translate_errors(),
     ):
         distributor(conn, "999", ponta="20:15", intermediario=60)
+
+
+@pytest.mark.parametrize(
+    ("day", "factor"),
+    [
+        (date(2026, 10, 9), D(0)),  # before the period [2026-10-10, 2026-10-20)
+        (date(2026, 10, 10), D("0.02")),  # first day
+        (date(2026, 10, 19), D("0.02")),  # last day
+        (date(2026, 10, 20), D(0)),  # the upper bound is exclusive
+    ],
+)
+def test_loss_period_edges(conn, day, factor):
+    uc = make_uc(conn, 187)
+    conn.execute(
+        "insert into smf.transformer_loss values (%s, '[2026-10-10,2026-10-20)', 0.02)", (uc.id,)
+    )
+    assert _q(conn, "select smf.transformer_loss_factor(%s, %s)", uc.code, day) == factor
+
+
+def test_loss_factor_follows_the_local_day_not_the_utc_one(conn):
+    # loss 2 % on local days 10..19 October. 2026-10-19 22:00 local is 2026-10-20 01:00 UTC: it
+    # belongs to local day 19 -> 100 kWh x 1.02 = 102; 2026-10-20 00:00 local (03:00 UTC) has no
+    # loss -> 100. 2026-10-09 23:00 local (10-10 02:00 UTC) is day 9 -> 100.
+    uc = make_uc(conn, 188)
+    conn.execute(
+        "insert into smf.transformer_loss values (%s, '[2026-10-10,2026-10-20)', 0.02)", (uc.id,)
+    )
+    put_hours(
+        conn,
+        uc,
+        [
+            ("2026-10-09 23:00", 100, 0, 0),
+            ("2026-10-19 22:00", 100, 0, 0),
+            ("2026-10-20 00:00", 100, 0, 0),
+        ],
+    )
+    rows = conn.execute(
+        "select local_hour, p_kwh_raw, p_kwh from smf.uc_hourly_energy(%s, %s, %s)"
+        " where p_kwh_raw is not null order by 1",
+        (uc.code, local("2026-10-01 00:00"), local("2026-11-01 00:00")),
+    ).fetchall()
+    assert [(r[0].day, r[0].hour, r[2]) for r in rows] == [
+        (9, 23, D("100.000")),
+        (19, 22, D("102.000")),
+        (20, 0, D("100.000")),
+    ]
+
+
+def test_tariff_price_validity_edges(conn):
+    # energy fora ponta 0.30 R$/kWh valid [2026-10-01, 2026-11-01): on 09-30 none, 10-01 and 10-31
+    # 0.30, 11-01 none
+    dist = make_uc(conn, 189).distributor_id
+    conn.execute(
+        "insert into smf.tariff (distributor_id, modality, item, posto, valid_during, price)"
+        " values (%s, 'azul', 'energy', 'fora_ponta', '[2026-10-01,2026-11-01)', 0.30)",
+        (dist,),
+    )
+    got = [
+        _q(conn, "select smf.tariff_price(%s, 'azul', 'energy', 'fora_ponta', %s)", dist, d)
+        for d in (date(2026, 9, 30), date(2026, 10, 1), date(2026, 10, 31), date(2026, 11, 1))
+    ]
+    assert got == [None, D("0.30"), D("0.30"), None]
