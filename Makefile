@@ -26,10 +26,24 @@ bench: setup  ## run the benchmarks, several minutes (they print figures; see be
 	@$(VENV)/python bench/alarms.py
 	@$(VENV)/python bench/ccee.py
 
+coverage: setup  ## line + branch coverage of the whole suite, CLI subprocesses included
+	@mkdir -p .cache/coverage && $(VENV)/coverage erase
+	@$(VENV)/coverage run -m pytest -q -p no:cacheprovider || true
+	@$(VENV)/coverage combine -q
+	@$(VENV)/coverage report --include='db/*,poller/*,jobs/*,api/*,smf/*,ccee/*'
+	@echo "per package (target >= 90 %):"
+	@for p in db poller jobs api; do \
+	    printf '  %-7s %s %%\n' $$p "$$($(VENV)/coverage report --include="$$p/*" --format=total 2>/dev/null || echo n/a)"; \
+	done
+
+mutate: setup  ## mutation testing, slow (SQL rule files, then mutmut on poller/protocol and db/ingest.py)
+	@$(VENV)/python scripts/mutate_sql.py $(MUTATE_SQL_ARGS)
+	@$(VENV)/python scripts/mutate_py.py $(MUTATE_PY_ARGS)
+
 db-start: setup  ## start the local cluster
 	@$(SMF) db start
 
 db-stop:  ## stop the local cluster
 	@$(SMF) db stop
 
-.PHONY: help setup run test lint bench db-start db-stop
+.PHONY: help setup run test lint bench coverage mutate db-start db-stop

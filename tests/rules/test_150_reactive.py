@@ -1,6 +1,7 @@
 """UFER / DMCR (db/functions/150_reactive.sql over 125_cycle.sql). Expected values are worked out
-here by hand: S = sqrt(P^2 + Q^2); where P < 0.92 S: UFER = 0.92 S - P and DMCR = 0.92 S, else
-UFER = 0 and DMCR = P."""
+by hand in the comments (S = sqrt(P^2 + Q^2); where P < 0.92 S: UFER = 0.92 S - P and DMCR =
+0.92 S, else UFER = 0 and DMCR = P) and written as literals: every assertion checks what the SQL
+functions return, none checks a Python re-implementation of the formula."""
 
 from __future__ import annotations
 
@@ -13,17 +14,6 @@ from db import rules
 from tests.rules.conftest import make_uc, put_hours
 
 OCT = date(2026, 10, 1)
-FR = D("0.92")
-
-
-def _ufer(p: D, q: D) -> D:
-    s = (p * p + q * q).sqrt()
-    return FR * s - p if p < FR * s else D(0)
-
-
-def _dmcr(p: D, q: D) -> D:
-    s = (p * p + q * q).sqrt()
-    return FR * s if p < FR * s else p
 
 
 def test_worked_example_of_the_notes(conn):
@@ -60,21 +50,10 @@ def test_worked_example_of_the_notes(conn):
         D("478.135"),
         D("138.000"),
     ]
-    # ... and to 2 decimals they are the notes' 0, 36.45, 28.13, 18.00 / 480, 536.45, 478.13, 138
-    notes = [(D(480), D(180)), (D(500), D(300)), (D(450), D(260)), (D(120), D(90))]
-    assert [round(_ufer(p, q), 2) for p, q in notes] == [D(0), D("36.45"), D("28.13"), D("18.00")]
-    assert [round(_dmcr(p, q), 2) for p, q in notes] == [
-        D("480"),
-        D("536.45"),
-        D("478.13"),
-        D("138.00"),
-    ]
     by_posto = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}
     fp = by_posto["fora_ponta"]
-    assert fp["ufer_kwh"] == D("82.58")  # 36.4475 + 28.1339 + 18.0000
-    assert fp["ufer_kwh"] == round(
-        _ufer(D(500), D(300)) + _ufer(D(450), D(260)) + _ufer(D(120), D(90)), 2
-    )
+    # to 2 decimals, the notes' figures: UFER 0 + 36.4476 + 28.1345 + 18 = 82.5821 -> 82.58
+    assert fp["ufer_kwh"] == D("82.58")
     assert fp["dmcr_kw"] == D("536.45")
     assert fp["dmcr_excess_kw"] == D("16.45")  # 536.4476 - 520
     assert fp["contracted_kw"] == D("520")
@@ -83,24 +62,27 @@ def test_worked_example_of_the_notes(conn):
 
 
 @pytest.mark.parametrize(
-    ("hour", "window", "p", "q_counted"),
+    ("hour", "window", "q_counted", "ufer", "dmcr"),
     [
-        # default window 00:00-06:00: the 03:00 hour counts capacitive (10), not inductive (80)
-        ("2026-10-06 03:00", "capacitive", D(100), D(10)),
-        ("2026-10-06 05:00", "capacitive", D(100), D(10)),
-        # 06:00 is outside: inductive (80) counts: S = 128.06, 0.92 S = 117.82 -> UFER 17.82
-        ("2026-10-06 06:00", "inductive", D(100), D(80)),
-        ("2026-10-06 23:00", "inductive", D(100), D(80)),
+        # P = 100, Q_ind = 80, Q_cap = 10. Default window 00:00-06:00: the 03:00 hour counts the
+        # capacitive 10: S = sqrt(10000 + 100) = 100.4988, 0.92 S = 92.4589 < 100 -> UFER 0,
+        # DMCR = P = 100
+        ("2026-10-06 03:00", "capacitive", D(10), D("0.000"), D("100.000")),
+        ("2026-10-06 05:00", "capacitive", D(10), D("0.000"), D("100.000")),
+        # 06:00 is outside: the inductive 80 counts: S = sqrt(10000 + 6400) = 128.0625,
+        # 0.92 S = 117.8175 > 100 -> UFER 17.8175 -> 17.817 (3 decimals: 17.81749 -> 17.817),
+        # DMCR 117.817
+        ("2026-10-06 06:00", "inductive", D(80), D("17.817"), D("117.817")),
+        ("2026-10-06 23:00", "inductive", D(80), D("17.817"), D("117.817")),
     ],
 )
-def test_capacitive_window_decides_which_reactive_counts(conn, hour, window, p, q_counted):
+def test_capacitive_window_decides_which_reactive_counts(conn, hour, window, q_counted, ufer, dmcr):
     uc = make_uc(conn, 2)
     put_hours(conn, uc, [(hour, 100, 80, 10)])
     (row,) = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
     assert row["reactive_window"] == window
     assert row["q_kvarh"] == q_counted
-    assert row["ufer_kwh"] == round(_ufer(p, q_counted), 3)
-    assert row["dmcr_kw"] == round(_dmcr(p, q_counted), 3)
+    assert (row["ufer_kwh"], row["dmcr_kw"]) == (ufer, dmcr)
 
 
 def test_window_starting_at_2330(conn):
@@ -170,7 +152,8 @@ def test_verde_has_a_single_demand_row(conn):
     uc = make_uc(conn, 6, modality="verde", ponta_kw=None, fora_kw=350)
     put_hours(conn, uc, [("2026-10-06 19:00", 300, 300, 0), ("2026-10-06 10:00", 100, 0, 0)])
     rows = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}
-    assert rows["ponta"]["ufer_kwh"] == round(_ufer(D(300), D(300)), 2) == D("90.32")
+    # S = sqrt(90000 + 90000) = 424.2641, 0.92 S = 390.3229 -> UFER 90.3229 -> 90.32
+    assert rows["ponta"]["ufer_kwh"] == D("90.32")
     assert rows["ponta"]["dmcr_excess_kw"] is None
     assert rows["unica"]["ufer_kwh"] is None
     assert rows["unica"]["dmcr_kw"] == D("390.32")
