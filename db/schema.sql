@@ -3421,6 +3421,13 @@ CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
     where u.id = any (smf.scope_uc_ids()) and m is not null
 $$;
 
+CREATE FUNCTION smf.scope_reference_tables() RETURNS text[]
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$ select array['calendar', 'calendar_rule', 'holiday', 'holiday_rule', 'tariff',
+                        'posto_schedule', 'pld', 'rule_parameter', 'setting', 'source_precedence',
+                        'ccee_deadline', 'alarm_rule'] $$;
+
 CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
@@ -7239,7 +7246,31 @@ ALTER TABLE ONLY smf.vee_parameter
 ALTER TABLE ONLY smf.vee_parameter
     ADD CONSTRAINT vee_parameter_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
 
+ALTER TABLE smf.alarm ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.alarm_delivery ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.alarm_group ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.alarm_group_member ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.alarm_notification ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.alarm_threshold ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ccee_attempt ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ccee_payload ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ccee_release ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ccee_retail_uc ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.ccee_uc_day ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.consumer_unit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.consumer_unit_class ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.contract_hour_volume ENABLE ROW LEVEL SECURITY;
 
@@ -7259,17 +7290,27 @@ ALTER TABLE smf.interval_reading ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.interval_reading_history ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE smf.job_run ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.meter_alteration ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.meter_event ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE smf.meter_monitoring ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.meter_outage ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_status_report ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.poll_attempt ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE smf.raw_read ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.read_request ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.reading_disagreement ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.register_reading ENABLE ROW LEVEL SECURITY;
 
@@ -7289,7 +7330,31 @@ CREATE POLICY scope_insert ON smf.meter FOR INSERT WITH CHECK (( SELECT smf.scop
 
 CREATE POLICY scope_insert ON smf.read_request FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
 
+CREATE POLICY scope_read ON smf.alarm FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.alarm_delivery FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.alarm_group FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.alarm_group_member FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.alarm_notification FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.alarm_threshold FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ccee_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ccee_payload FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.ccee_release FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ccee_retail_uc FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.ccee_uc_day FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
 CREATE POLICY scope_read ON smf.consumer_unit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[])) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.consumer_unit_class FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.contract_hour_volume FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (EXISTS ( SELECT 1
    FROM smf.energy_contract c
@@ -7313,17 +7378,27 @@ CREATE POLICY scope_read ON smf.interval_reading FOR SELECT USING ((( SELECT smf
 
 CREATE POLICY scope_read ON smf.interval_reading_history FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.job_run FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
 CREATE POLICY scope_read ON smf.meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.meter_alteration FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.meter_event FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.meter_monitoring FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
 CREATE POLICY scope_read ON smf.meter_outage FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_status_report FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.poll_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.raw_read FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
 CREATE POLICY scope_read ON smf.read_request FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.reading_disagreement FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.register_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
@@ -7335,8 +7410,40 @@ CREATE POLICY scope_read ON smf.rollup_hour FOR SELECT USING ((( SELECT smf.scop
 
 CREATE POLICY scope_read ON smf.rollup_month FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.transformer_loss FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.uc_code_change FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.vee_estimation_run FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.vee_finding FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.vee_manual_edit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.vee_parameter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.vee_provenance FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.virtual_meter FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
 CREATE POLICY scope_update ON smf.consumer_unit FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
 
 CREATE POLICY scope_update ON smf.distributor FOR UPDATE USING (( SELECT smf.scope_all() AS scope_all));
 
 CREATE POLICY scope_update ON smf.meter FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
+ALTER TABLE smf.transformer_loss ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.uc_code_change ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.vee_estimation_run ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.vee_finding ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.vee_manual_edit ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.vee_parameter ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.vee_provenance ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.virtual_meter ENABLE ROW LEVEL SECURITY;

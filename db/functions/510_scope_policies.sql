@@ -5,6 +5,14 @@
 -- API, per transaction) does not, and neither do the smf_read views (owned by smf_api) through
 -- which every login role in smf_reader (Grafana, psql) reads.
 
+-- The tables every principal may read whole: reference data the rules read (calendars, tariffs,
+-- postos, PLD, parameters and settings, rule definitions). Everything else in smf is filtered.
+create or replace function smf.scope_reference_tables() returns text[]
+    language sql immutable set search_path = smf, pg_catalog
+    as $f$ select array['calendar', 'calendar_rule', 'holiday', 'holiday_rule', 'tariff',
+                        'posto_schedule', 'pld', 'rule_parameter', 'setting', 'source_precedence',
+                        'ccee_deadline', 'alarm_rule'] $f$;
+
 do $$
 declare
     t text;
@@ -14,6 +22,12 @@ declare
         'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt', 'read_request'];
     private text[] := array['account', 'api_key', 'account_scope', 'login_failure', 'uc_group',
         'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease'];
+    explicit constant text[] := array['interval_reading', 'interval_reading_history',
+        'rollup_15min', 'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading',
+        'instantaneous_reading', 'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt',
+        'read_request', 'meter', 'consumer_unit', 'distributor', 'energy_contract',
+        'contract_month_volume', 'contract_hour_volume', 'ingest_batch', 'ingest_quarantine'];
+    c text[];
     visible_meter constant text :=
         '(select smf.scope_all()) or meter_id = any ((select smf.scope_meter_ids())::int[])';
 begin
@@ -111,6 +125,32 @@ begin
         execute format('drop policy if exists scope_read on smf.%I', t);
         execute format('create policy scope_read on smf.%I for select using ((select smf.scope_all())'
                        ' or exists (select 1 from smf.energy_contract c where c.id = contract_id))', t);
+    end loop;
+
+    -- Every other table smf_api may read is filtered too (deny by default): by its meter, UC or
+    -- distributor column, or visible to admin/service principals only. Reference data (calendars,
+    -- tariffs, postos, PLD, settings, rule definitions) stays readable by every principal: the
+    -- rules a client may call read it. A table added later gets a policy at the next apply;
+    -- tests/api/test_scope_sql.py fails when one is readable without a policy.
+    for t, c in select cl.relname, array_agg(a.attname::text)
+                from pg_class cl join pg_namespace n on n.oid = cl.relnamespace
+                left join pg_attribute a on a.attrelid = cl.oid and a.attnum > 0 and not a.attisdropped
+                     and a.attname in ('meter_id', 'uc_id', 'consumer_unit_id', 'distributor_id')
+                where n.nspname = 'smf' and cl.relkind in ('r', 'p')
+                  and has_table_privilege('smf_api', cl.oid, 'select')
+                  and cl.relname <> all (smf.scope_reference_tables() || explicit)
+                group by cl.relname loop
+        execute format('alter table smf.%I enable row level security', t);
+        execute format('drop policy if exists scope_read on smf.%I', t);
+        execute format('create policy scope_read on smf.%I for select using (%s)', t,
+            case when 'meter_id' = any (c) then visible_meter
+                 when 'uc_id' = any (c) then
+                     '(select smf.scope_all()) or uc_id = any ((select smf.scope_uc_ids())::int[])'
+                 when 'consumer_unit_id' = any (c) then
+                     '(select smf.scope_all()) or consumer_unit_id = any ((select smf.scope_uc_ids())::int[])'
+                 when 'distributor_id' = any (c) then
+                     '(select smf.scope_all()) or distributor_id = any ((select smf.scope_distributor_ids())::int[])'
+                 else '(select smf.scope_all())' end);
     end loop;
 
     -- smf_read: one view per table or view smf_api may read, owned by smf_api (so the policies

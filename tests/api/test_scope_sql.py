@@ -12,7 +12,7 @@ import pytest
 
 from db import driver
 from db.cluster import scram_verifier
-from tests.api.conftest import Seed
+from tests.api.conftest import DAY, METERS, Seed
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,47 @@ def test_a_scoped_role_cannot_widen_its_scope(seeded: Seed, client_role: str) ->
     # a chunk by its own name has no policy: no access
     with _as(seeded, client_role) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute(f"select count(*) from {chunk[0]}")
+
+
+def test_every_table_a_principal_may_read_has_a_policy(seeded: Seed) -> None:
+    """Deny by default: a table added to smf without a row policy (and not declared reference
+    data) would be readable whole by every client through smf_api and smf_read."""
+    with driver.connect(seeded.settings) as conn:
+        rows = conn.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'smf' and c.relkind in ('r', 'p') and not c.relrowsecurity"
+            "   and has_table_privilege('smf_api', c.oid, 'select')"
+            "   and c.relname <> all (smf.scope_reference_tables())"
+        ).fetchall()
+    assert [r[0] for r in rows] == []
+
+
+def test_findings_and_alarms_of_other_ucs_stay_hidden(seeded: Seed, client_role: str) -> None:
+    """VEE findings (by meter) and alarms (by meter and UC) of the three seeded meters: the client
+    scoped to M-A1's UC sees exactly M-A1's one finding and one alarm."""
+    with driver.connect(seeded.settings) as conn:
+        for serial in METERS:
+            conn.execute(
+                "insert into smf.vee_finding (meter_id, rule, ts_from, ts_to, severity, detail)"
+                " select id, 'scope_probe', %s, %s, 'info', serial from smf.meter where serial = %s",
+                (DAY, DAY, serial),
+            )
+            conn.execute(
+                "insert into smf.alarm (rule_code, meter_id, uc_id, distributor_id, opened_at,"
+                " last_at, source, message, state, closed_by, closed_at)"
+                " select 'a', m.id, u.id, u.distributor_id, %s, %s, 'poll', m.serial,"
+                " 'closed', 'test', now()"
+                " from smf.meter m join smf.consumer_unit u on u.main_meter_id = m.id"
+                " where m.serial = %s",
+                (DAY, DAY, serial),
+            )
+        conn.commit()
+    with _as(seeded, client_role) as conn:
+        got = conn.execute(
+            "select detail from smf_read.vee_finding where rule = 'scope_probe'"
+        ).fetchall()
+        assert [r[0] for r in got] == ["M-A1"]
+        got = conn.execute(
+            "select message from smf_read.alarm where closed_by = 'test'"
+        ).fetchall()
+        assert [r[0] for r in got] == ["M-A1"]

@@ -50,6 +50,13 @@ RELEASED = {
     "db/migrations/frozen/0002/100_parameters.sql": "335dfd0edd30f2d7842228476901cd4a012792cda5f0e2a8560eec85fdc39d21",  # noqa: E501
     "db/migrations/frozen/0002/105_calendar.sql": "a578191519cb1feb1cfaf7bdc6cf7fcb64fe0902b3df901f10ec46dd03c8231b",  # noqa: E501
     "db/migrations/frozen/0002/110_postos.sql": "ceac4fae250a94c82d229c41550671526ecc7e56815f60bc6d9eebb6da9cd62b",  # noqa: E501
+    "db/migrations/versions/0004_source_precedence.py": "455fa83cd2927749176928ef0aaec5ae3bab32ccc73a0b22b9b7710dfb06c273",  # noqa: E501
+    "db/migrations/versions/0005_meter_profile.py": "a7a9abfe959e57f349fc187efc1ddf0bfcc0ceec31a5e5156b83cb2a7f54fa81",  # noqa: E501
+    "db/migrations/versions/0006_ccee_submission.py": "50dd8331f2e8cd9c70de39b14f75caf1e00907008c0d8b44685389593ae5463f",  # noqa: E501
+    "db/migrations/versions/0007_accounts_scopes.py": "ad03b2bc88c76242b460b8dce34c74b664fea7895d94ddff76d02606a1df21d4",  # noqa: E501
+    "db/migrations/versions/0008_vee.py": "5594812e1e3126c518a4f73c89a83e06b28c2a2cc36a1c05956c252a809fbb03",  # noqa: E501
+    "db/migrations/versions/0009_alarms.py": "2c7b58c09bfb5081b0d2144bd3b21f675f5fdd4fad17ec47e541e86378277bda",  # noqa: E501
+    "db/migrations/frozen/0006/001_uc_code.sql": "dabfbcb5d6d9fc3cb39ffd8e46f9347c9066d78b52c37be2ec6b256f78cece91",  # noqa: E501
 }
 
 

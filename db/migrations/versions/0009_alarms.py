@@ -183,7 +183,22 @@ insert into smf.setting values
 """)
 
 
+# smf_read holds one view per readable table (db/functions/510_scope_policies.sql, re-created at
+# head); they depend on this revision's tables, so a downgrade drops them first.
+DROP_READ_VIEWS = """
+do $$
+declare v text;
+begin
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf_read' and c.relkind = 'v' loop
+        execute format('drop view smf_read.%I', v);
+    end loop;
+end $$;
+"""
+
+
 def downgrade() -> None:
+    op.execute(DROP_READ_VIEWS)
     op.execute("""
 drop view if exists smf.fleet_poll_health;
 drop view if exists smf.meter_connectivity_daily;
