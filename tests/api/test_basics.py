@@ -7,7 +7,6 @@ from typing import Any
 from litestar.testing import TestClient
 
 from db import migrate
-
 from tests.api.conftest import Seed
 
 

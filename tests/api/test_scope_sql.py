@@ -107,7 +107,8 @@ def test_findings_and_alarms_of_other_ucs_stay_hidden(seeded: Seed, client_role:
         for serial in METERS:
             conn.execute(
                 "insert into smf.vee_finding (meter_id, rule, ts_from, ts_to, severity, detail)"
-                " select id, 'scope_probe', %s, %s, 'info', serial from smf.meter where serial = %s",
+                " select id, 'scope_probe', %s, %s, 'info', serial"
+                " from smf.meter where serial = %s",
                 (DAY, DAY, serial),
             )
             conn.execute(
@@ -125,7 +126,5 @@ def test_findings_and_alarms_of_other_ucs_stay_hidden(seeded: Seed, client_role:
             "select detail from smf_read.vee_finding where rule = 'scope_probe'"
         ).fetchall()
         assert [r[0] for r in got] == ["M-A1"]
-        got = conn.execute(
-            "select message from smf_read.alarm where closed_by = 'test'"
-        ).fetchall()
+        got = conn.execute("select message from smf_read.alarm where closed_by = 'test'").fetchall()
         assert [r[0] for r in got] == ["M-A1"]
