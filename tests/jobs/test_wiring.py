@@ -218,13 +218,18 @@ def _state(url: str) -> tuple[Any, ...]:
         ("jobs", "trigger", "vee_daily"),
         ("ccee", "status", "--month", "2026-10"),
         ("ccee", "release", "--uc", "1", "--day", "2026-10-01", "--reason", "x"),
+        ("ccee", "submit", "--month", "2026-10"),
+        ("ccee", "emulate", "--port", "0"),  # it loads the UCs from the database
+        ("jobs", "run"),
     ],
 )
 def test_a_database_behind_head_is_refused_not_migrated(
     behind_head: Settings, args: tuple[str, ...]
 ) -> None:
     before = _state(behind_head.url)
-    r = smf(behind_head, *args)
+    creds = {"SMF_CCEE_CLIENT_ID": "smf-test", "SMF_CCEE_CLIENT_SECRET": "not-logged-x"}
+    r = smf(behind_head, *args, **creds)
+    assert "not-logged-x" not in r.stdout + r.stderr
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1, r.stderr
