@@ -10,6 +10,10 @@ recorded in smf.alarm_delivery (URL without credentials, status or error, durati
 Body: ``{"notification_id", "event", "alarm": {sheet row}}``. With SMF_ALARM_WEBHOOK_SECRET set,
 the header ``X-SMF-Signature: sha256=<hex HMAC of the body>`` lets the receiver check the sender;
 the secret is never logged or stored.
+
+The scheduler runs one delivery pass as job alarm_webhook (every SMF_JOBS_ALARM_WEBHOOK_MINUTES,
+1 by default; recorded in smf.job_run; `smf jobs trigger alarm_webhook` runs one now). Without
+SMF_ALARM_WEBHOOK_URL the pass sends nothing and says so in its counts; the outbox keeps waiting.
 """
 
 from __future__ import annotations
@@ -21,12 +25,13 @@ import logging
 import os
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
 from db import driver
 from db.settings import Settings
+from jobs.runlog import recorded
 
 log = logging.getLogger(__name__)
 
@@ -67,20 +72,37 @@ class WebhookSender:
         """Seconds to wait after failed try number ``attempt`` (1-based)."""
         return float(min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1)))
 
+    def _target(self) -> tuple[str, httpx.BasicAuth | None]:
+        """The URL without user:password (httpx logs request URLs) and those as Basic auth."""
+        p = urlsplit(self.url)
+        if p.username is None:
+            return self.url, None
+        host = p.hostname or ""
+        netloc = f"{host}:{p.port}" if p.port else host
+        bare = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
+        return bare, httpx.BasicAuth(unquote(p.username), unquote(p.password or ""))
+
     def _post(self, client: httpx.Client, body: bytes) -> tuple[int | None, str | None]:
         headers = {"Content-Type": "application/json"}
         if self._secret:
             digest = hmac.new(self._secret, body, hashlib.sha256).hexdigest()
             headers["X-SMF-Signature"] = f"sha256={digest}"
         try:
-            r = client.post(self.url, content=body, headers=headers)
+            url, auth = self._target()
+            r = client.post(
+                url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT
+            )
         except httpx.HTTPError as exc:
             return None, f"{type(exc).__name__}: {exc}"
         return r.status_code, None if r.is_success else f"HTTP {r.status_code}"
 
     def deliver_pending(self, limit: int = 100) -> int:
         """One pass over the due notifications; returns how many were delivered."""
-        delivered = 0
+        return self.deliver_pass(limit)["delivered"]
+
+    def deliver_pass(self, limit: int = 100) -> dict[str, int]:
+        """One pass over the due notifications: {"tried", "delivered", "failed"}."""
+        delivered = tried = 0
         with (
             driver.connect(self.settings) as conn,
             httpx.Client(timeout=self.timeout_s) as client,
@@ -93,6 +115,7 @@ class WebhookSender:
                 t0 = time.perf_counter()
                 status, error = self._post(client, body)
                 ok = error is None
+                tried += 1
                 attempt = int(n["attempts"]) + 1
                 driver.run(
                     conn,
@@ -116,7 +139,7 @@ class WebhookSender:
                         attempt,
                         error,
                     )
-        return delivered
+        return {"tried": tried, "delivered": delivered, "failed": tried - delivered}
 
     def run_forever(self, poll_s: float = 2.0, stop: Any = None) -> None:
         """Deliver until ``stop`` (an object with is_set()) is set; polls every ``poll_s``."""
@@ -126,3 +149,14 @@ class WebhookSender:
             except Exception as exc:  # the database may be restarting: try again next round
                 log.warning("alarm webhook pass failed: %s", exc)
             time.sleep(poll_s)
+
+
+@recorded("alarm_webhook")
+def run() -> dict[str, Any]:
+    """The scheduler's job: one delivery pass to SMF_ALARM_WEBHOOK_URL (backoff and give-up as
+    configured in the outbox rows: a failed notification waits for its next_try_at)."""
+    url = url_from_env()
+    if not url:
+        return {"tried": 0, "delivered": 0, "failed": 0, "url": None}
+    counts: dict[str, Any] = dict(WebhookSender(url).deliver_pass())
+    return counts | {"url": redact(url)}

@@ -6,12 +6,14 @@ summary per UC from the monthly rollups. Deterministic and idempotent: a re-run 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
 from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
+from db.settings import load
 from jobs import alarms_demo, vee_demo
 
 DISTRIBUTORS = [
@@ -29,6 +31,16 @@ UNITS = [
 TWELVE = list(QUANTITY_NAMES)
 THREE = list(LEGACY_3_CHANNELS)
 LOCAL = timedelta(hours=-3)
+
+
+def local_today(now: datetime | None = None, zone: str | None = None) -> date:
+    """Today on the local calendar (SMF_LOCAL_TIMEZONE, America/Sao_Paulo by default), not UTC's:
+    at 22:30 -03:00 on November 30 it is already December 1 in UTC, but the demo month must
+    still be October (the month before the local one), not the unfinished November."""
+    moment = now or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise ValueError("now must carry its UTC offset")
+    return moment.astimezone(ZoneInfo(zone or load().local_timezone)).date()
 
 
 def previous_month(today: date) -> tuple[datetime, datetime]:
@@ -96,8 +108,9 @@ def generate(
     return rows
 
 
-def main(days: int | None = None, today: date | None = None) -> int:
-    start, end = previous_month(today or datetime.now(UTC).date())
+def main(days: int | None = None, today: date | None = None, now: datetime | None = None) -> int:
+    """Load the local month before `today` (default: the local date of `now`, default the clock)."""
+    start, end = previous_month(today or local_today(now))
     if days:
         end = min(end, start + timedelta(days=days))
     month = (start + LOCAL).date().replace(day=1)

@@ -7,9 +7,14 @@ grace time of 4 days, so a scheduler that was down for three days runs each job 
 starts, and ccee_send then queues every day it missed. Two schedulers may run at once: the work
 itself is claimed in the database (FOR UPDATE SKIP LOCKED), so no UC-day is sent twice.
 
-Settings (environment): SMF_JOBS_SEND_AT (06:00), SMF_JOBS_RETRY_MINUTES (15),
-SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT (08:00), SMF_JOBS_MISFIRE_GRACE_S (345600);
-times are local (smf local time zone, SMF_LOCAL_TIMEZONE).
+Settings (environment): SMF_JOBS_VEE_AT (05:30), SMF_JOBS_SEND_AT (06:00),
+SMF_JOBS_RETRY_MINUTES (15), SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT (08:00),
+SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local
+time zone, SMF_LOCAL_TIMEZONE). vee_daily estimates and validates yesterday before ccee_send
+sends it, so keep SMF_JOBS_VEE_AT after the daily reads and before SMF_JOBS_SEND_AT.
+
+The scheduler never migrates: run_forever() checks that the schema is at head first
+(db.migrate.require_head; `smf db migrate` is the only command that migrates).
 """
 
 from __future__ import annotations
@@ -48,11 +53,19 @@ def _at(env: str, default: str) -> tuple[int, int]:
 
 
 def specs() -> list[JobSpec]:
+    vee_h, vee_m = _at("SMF_JOBS_VEE_AT", "05:30")
     send_h, send_m = _at("SMF_JOBS_SEND_AT", "06:00")
     rb_h, rb_m = _at("SMF_JOBS_READBACK_AT", "07:30")
     dl_h, dl_m = _at("SMF_JOBS_DEADLINE_AT", "08:00")
     retry = int(os.environ.get("SMF_JOBS_RETRY_MINUTES", "15"))
+    hook = int(os.environ.get("SMF_JOBS_ALARM_WEBHOOK_MINUTES", "1"))
     return [
+        JobSpec(
+            "vee_daily",
+            "jobs.vee_daily:scheduled",
+            lambda tz: CronTrigger(hour=vee_h, minute=vee_m, timezone=tz),
+            f"estimate and validate yesterday, before ccee_send (daily {vee_h:02d}:{vee_m:02d})",
+        ),
         JobSpec(
             "ccee_send",
             "jobs.ccee_send:run",
@@ -82,6 +95,12 @@ def specs() -> list[JobSpec]:
             "jobs.pld_import:run",
             lambda tz: CronTrigger(minute=5, timezone=tz),
             "import hourly PLD CSV files from SMF_PLD_PATH (hourly at :05)",
+        ),
+        JobSpec(
+            "alarm_webhook",
+            "jobs.alarm_webhook:run",
+            lambda tz: IntervalTrigger(minutes=hook, timezone=tz),
+            f"deliver the alarm outbox to SMF_ALARM_WEBHOOK_URL (every {hook} min)",
         ),
     ]
 
@@ -141,7 +160,10 @@ def install_jobs(sched: BackgroundScheduler, tz: str) -> None:
 
 def run_forever(settings: Settings | None = None, stop: threading.Event | None = None) -> None:
     """Run until Ctrl-C or SIGTERM (or `stop` set); running jobs finish first."""
+    from db import migrate
+
     s = settings or load()
+    migrate.require_head(s)  # raises errors.SchemaNotAtHead: never migrate here
     stop = stop or threading.Event()
     sched = make_scheduler(s)
     sched.start(paused=True)

@@ -1,8 +1,9 @@
 """The daily VEE job: after the daily reads, estimate yesterday's gaps of every enabled meter
 (backup meters are inputs, not targets) and run the validation rules on the day.
 
-Run it by hand with `smf vee daily [--day YYYY-MM-DD]`; the scheduler calls `run(settings, None)`
-once a day after the read window.
+Run it by hand with `smf vee daily [--day YYYY-MM-DD]`; the scheduler calls `scheduled()` (job
+vee_daily, daily at SMF_JOBS_VEE_AT, 05:30 local by default: after the reads, before ccee_send
+sends yesterday at 06:00), recorded in smf.job_run; `smf jobs trigger vee_daily` runs it now.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from db import driver
 from db.settings import Settings, load
+from jobs.runlog import recorded
 
 
 def yesterday(zone: str) -> date:
@@ -49,3 +51,9 @@ def _run(conn: driver.Connection, day: date) -> dict[str, Any]:
         "left_missing": sum(r["result"]["left_missing"] for r in est),
         "findings": sum(r["result"]["found"] for r in val),
     }
+
+
+@recorded("vee_daily")
+def scheduled() -> dict[str, Any]:
+    """The scheduler's entry: yesterday (local calendar) on the configured database."""
+    return run(None, None)

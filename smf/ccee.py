@@ -155,7 +155,8 @@ def board(month: date) -> list[dict[str, Any]]:
         return driver.run(conn, "ccee_board", month=month, now=None)
 
 
-def print_board(rows: list[dict[str, Any]], month: date, out: Any = sys.stdout) -> None:
+def print_board(rows: list[dict[str, Any]], month: date, out: Any = None) -> None:
+    out = out if out is not None else sys.stdout  # the stream of the moment, not of import time
     if not rows:
         print(f"no UC in the retail model for {month:%Y-%m}", file=out)
         return

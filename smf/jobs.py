@@ -9,12 +9,20 @@ import sys
 from typing import Any
 
 
+def _logging(fmt: str) -> None:
+    """INFO for the jobs; httpx and httpcore only from WARNING (their INFO lines carry full
+    request URLs, which may hold a webhook's credentials or token)."""
+    logging.basicConfig(level=logging.INFO, format=fmt)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from jobs import scheduler
     from smf.cli import ensure_database
 
     ensure_database()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    _logging("%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler.run_forever()
     print("scheduler stopped", file=sys.stderr)
     return 0
@@ -49,7 +57,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     from smf.cli import ensure_database
 
     ensure_database()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    _logging("%(levelname)s %(name)s %(message)s")
     try:
         spec = scheduler.by_name(args.name)
     except KeyError as exc:

@@ -81,11 +81,13 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     sched.start(paused=True)
     scheduler.install_jobs(sched, job_env.local_timezone)
     assert sorted(j.id for j in sched.get_jobs()) == [
+        "alarm_webhook",
         "ccee_deadline",
         "ccee_readback",
         "ccee_retry",
         "ccee_send",
         "pld_import",
+        "vee_daily",
     ]
     sched.remove_job("ccee_send")
     scheduler.shutdown(sched)
@@ -97,7 +99,8 @@ def test_scheduler_store_catch_up_and_recorded_runs(
         spec.func, spec.trigger(job_env.local_timezone), id=spec.name, next_run_time=three_days_ago
     )
     sched.start(paused=True)
-    for other in ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import"):
+    others = ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import")
+    for other in (*others, "vee_daily", "alarm_webhook"):
         sched.pause_job(other)
     sched.resume()  # it catches up once (coalesced), within the misfire grace time
     try:
@@ -117,7 +120,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     assert sorted(emu.state.posts) == sorted(f"{uc.code}|{d}" for d in days)
     with psycopg.connect(job_env.url) as c:
         n = c.execute("select count(*) from smf_jobs.apscheduler_jobs").fetchone()[0]
-    assert n == 5
+    assert n == 7
 
 
 def test_jobs_run_stops_cleanly_on_sigterm(job_env: Settings) -> None:
