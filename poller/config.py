@@ -51,7 +51,8 @@ class PollResult:
     sessions: int = 0
     error: str | None = None
     intervals_read: int = 0
-    intervals_stored: int = 0
+    intervals_stored: int = 0  # new intervals (smf.poll_attempt counts new + replaced)
+    intervals_updated: int = 0  # stored intervals this read replaced (source precedence)
     committed: bool = False  # False with outcome 'ok': the read waits in memory for the DB
     clock_drift_s: float | None = None
     events: list[str] = field(default_factory=list)

@@ -142,6 +142,7 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
                 if stored is not None:
                     result.committed = True
                     result.intervals_stored = stored.inserted
+                    result.intervals_updated = stored.updated
                     result.events += ["gap"] * len(stored.gaps)
                     result.answer_to_commit_s = time.perf_counter() - t_answer
                 return result
