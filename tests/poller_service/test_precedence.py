@@ -84,7 +84,8 @@ async def test_a_manual_edit_survives_a_later_poll(
         clock.advance(timedelta(minutes=20))
         res = await p.read_meter(s.info)
         assert res.committed and res.intervals_updated == 0, res  # the edit is not replaced
-        # manual outranks meter: 7.5 kWh = 7500 Wh stays; the meter's differing value is recorded
+        # manual outranks meter: 7.5 kWh = 7500 Wh stays; the history holds only the meter's
+        # value the edit replaced (the later poll added no version)
         assert q(
             db_settings,
             "select active_fwd_wh, source::text from smf.interval_reading where ts = %s",
@@ -92,7 +93,6 @@ async def test_a_manual_edit_survives_a_later_poll(
         ) == [(7500, "manual")]
         assert q(
             db_settings,
-            "select stored_value, stored_source::text, incoming_value, incoming_source::text, "
-            "kept from smf.reading_disagreement where ts = %s and channel = 'active_fwd_wh'",
+            "select active_fwd_wh, source::text from smf.interval_reading_history where ts = %s",
             TS,
-        ) == [(7500, "manual", true_wh, "meter", "stored")]
+        ) == [(true_wh, "meter")]
