@@ -16,13 +16,13 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from db import driver
+from db import driver, migrate
 from db.ingest import IntervalRow, ingest_rows
-from db.settings import Settings
+from db.settings import Settings, load
 from poller.protocol.client import Interval, MassMemory
 from poller.protocol.codec.instant import Instantaneous
 from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout, parse_layout
@@ -156,6 +156,41 @@ def meter_by_serial(settings: Settings | str | None, serial: str) -> MeterInfo |
     with driver.connect(settings) as conn:
         row = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
     return None if row is None else MeterInfo.from_row(row)
+
+
+def as_settings(settings: Settings | str | None) -> Settings:
+    """A Settings for a URL (or the environment's for None): what read_requests and
+    db.migrate take."""
+    if isinstance(settings, Settings):
+        return settings
+    base = load()
+    return base if settings is None else replace(base, external_url=settings)
+
+
+def require_head(settings: Settings | str | None) -> None:
+    """Raise db.errors.SchemaNotAtHead unless the database is at this checkout's head."""
+    migrate.require_head(as_settings(settings))
+
+
+def meter_for_request(settings: Settings | str | None, serial: str) -> MeterInfo:
+    """The registry row of a meter an on-demand read asks for; LookupError saying why it
+    cannot be read (unknown, disabled or retired, no transport, import only)."""
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
+    if row is None:
+        raise LookupError(f"no meter with serial {serial!r} in smf.meter")
+    if not row["enabled"]:
+        raise LookupError(f"meter {serial} is disabled or retired (smf.meter.enabled): not read")
+    if not row["transport"] or row["protocol"] == "import_only":
+        raise LookupError(f"meter {serial} has no transport the poller reads (import only)")
+    return MeterInfo.from_row(row)
+
+
+def meters_due_monitoring(settings: Settings | str | None, now: datetime) -> list[int]:
+    """Ids of meters under 15-minute monitoring whose last session is 15 minutes old or more
+    (``now`` is wall-clock UTC: it is compared with smf.poll_attempt.started_at)."""
+    with driver.connect(settings) as conn:
+        return [r["meter_id"] for r in driver.run(conn, "meters_due_monitoring", now=now)]
 
 
 def plan(settings: Settings | str | None, meter: MeterInfo, lo: datetime, hi: datetime) -> Plan:
