@@ -37,6 +37,12 @@ class PollerConfig:
     registry_refresh: float = 60.0
     tick: float = 1.0
     session_lease_s: int = 900  # a crashed poller's claim on a meter expires after this
+    #: seconds between checks of meters under 15-minute monitoring (smf.meters_due_monitoring)
+    monitoring_check: float = 60.0
+    #: serve on-demand reads queued in smf.read_request (poller/read_requests.py) beside the
+    #: schedule; also woken by NOTIFY, and every `read_request_poll` seconds in any case
+    serve_read_requests: bool = True
+    read_request_poll: float = 30.0
     clock: Callable[[], datetime] = system_clock
     #: relative tolerance of the register check (plus one pulse per interval, see detect.py)
     plausibility_tolerance: float = DEFAULT_TOLERANCE
@@ -51,7 +57,8 @@ class PollResult:
     sessions: int = 0
     error: str | None = None
     intervals_read: int = 0
-    intervals_stored: int = 0
+    intervals_stored: int = 0  # new intervals (smf.poll_attempt counts new + replaced)
+    intervals_updated: int = 0  # stored intervals this read replaced (source precedence)
     committed: bool = False  # False with outcome 'ok': the read waits in memory for the DB
     clock_drift_s: float | None = None
     events: list[str] = field(default_factory=list)

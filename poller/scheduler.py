@@ -5,6 +5,12 @@ database is down); a meter removed from it is dropped and its running cycle canc
 meter is retried on a growing backoff, never later than its next scheduled poll; a cycle that
 crashes is logged and the meter retried after the backoff cap; an on-demand read asked for
 during a running read is not lost.
+
+Before its first use of the database the service checks that the schema is at this checkout's
+head (db.migrate.require_head; SchemaNotAtHead stops it, an unreachable database is checked again
+at the next registry refresh). Beside the schedule it serves on-demand reads queued by the API
+(poller/read_requests.py) and, every ``monitoring_check`` seconds, makes due the meters under
+15-minute monitoring whose last session is 15 minutes old (smf.meters_due_monitoring).
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from poller import store
+from db.settings import Settings
+from poller import read_requests, store
 from poller.config import PollerConfig, PollResult
 from poller.outbox import is_transient_db_error
 from poller.schedule import next_due
@@ -39,7 +46,9 @@ class _MeterState:
 class SchedulerMixin:
     """Mixin of :class:`poller.service.Poller`: the service loop."""
 
+    settings: Settings | str | None
     config: PollerConfig
+    _holder: str
     _states: dict[int, _MeterState]
     loops: int
     registry_failures: int
@@ -61,6 +70,9 @@ class SchedulerMixin:
             raise NotImplementedError
 
         async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+            raise NotImplementedError
+
+        async def serve_request(self, req: read_requests.ReadRequest) -> dict[str, Any]:
             raise NotImplementedError
 
     def request_read(self, serial: str) -> bool:
@@ -93,11 +105,26 @@ class SchedulerMixin:
         loaded is kept, reads wait in memory, failed stores are retried every tick."""
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
-        next_registry = next_prune = 0.0
+        next_registry = next_prune = next_monitoring = 0.0
         flusher: asyncio.Task[bool] | None = None
+        requests: asyncio.Task[None] | None = None
+        schema_checked = False
         while not stop.is_set():
             if loop.time() >= next_registry:
                 try:
+                    if not schema_checked:  # SchemaNotAtHead is not transient: it stops us
+                        await self._db(store.require_head)
+                        schema_checked = True
+                        if self.config.serve_read_requests:
+                            requests = asyncio.create_task(
+                                read_requests.serve(
+                                    store.as_settings(self.settings),
+                                    self._holder,
+                                    self.serve_request,
+                                    stop,
+                                    poll_s=self.config.read_request_poll,
+                                )
+                            )
                     rows = await self.registry()
                 except Exception as exc:
                     if not is_transient_db_error(exc):
@@ -111,6 +138,9 @@ class SchedulerMixin:
                         with contextlib.suppress(Exception):
                             await self._db(store.prune_raw_reads, self.config.clock())
                 next_registry = loop.time() + self.config.registry_refresh
+            if schema_checked and loop.time() >= next_monitoring:
+                next_monitoring = loop.time() + self.config.monitoring_check
+                await self._monitoring_due()
             now = self.config.clock()
             for st in self._states.values():
                 if st.task is None and st.next_at is not None and st.next_at <= now:
@@ -127,13 +157,32 @@ class SchedulerMixin:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.config.tick)
             self.loops += 1
-        tasks = [st.task for st in self._states.values() if st.task is not None]
+        tasks: list[asyncio.Task[Any]] = [st.task for st in self._states.values() if st.task]
+        if requests is not None:
+            tasks.append(requests)
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         if flusher is not None:
             flusher.cancel()
             await asyncio.gather(flusher, return_exceptions=True)
+
+    async def _monitoring_due(self) -> None:
+        """Make due now the meters under 15-minute monitoring whose last session (wall-clock
+        smf.poll_attempt.started_at) is 15 minutes old or more; a meter being read is left."""
+        try:
+            due = await self._db(store.meters_due_monitoring, datetime.now(UTC))
+        except Exception as exc:
+            if not is_transient_db_error(exc):
+                raise
+            log.warning("monitoring list not read (database: %s)", exc)
+            return
+        now = self.config.clock()
+        for meter_id in due:
+            st = self._states.get(meter_id)
+            if st is not None and st.task is None and (st.next_at is None or st.next_at > now):
+                log.info("meter %s: 15-minute monitoring read", st.meter.serial)
+                st.next_at = now
 
     def _merge_registry(self, rows: list[tuple[MeterInfo, datetime | None]]) -> None:
         now = self.config.clock()

@@ -41,10 +41,11 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from db.errors import DatabaseUnavailable, RetryableConflict
 from db.settings import Settings
-from poller import store
+from poller import read_requests, store
 from poller.config import PollerConfig, PollResult, system_clock
 from poller.connect import ConfigurationError
 from poller.outbox import Outbox, is_transient_db_error
@@ -142,6 +143,7 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
                 if stored is not None:
                     result.committed = True
                     result.intervals_stored = stored.inserted
+                    result.intervals_updated = stored.updated
                     result.events += ["gap"] * len(stored.gaps)
                     result.answer_to_commit_s = time.perf_counter() - t_answer
                 return result
@@ -205,3 +207,32 @@ class Poller(SchedulerMixin, SessionMixin, Outbox):
         if self.pending_count:
             await self.flush(60.0)
         return result
+
+    async def serve_request(self, req: read_requests.ReadRequest) -> dict[str, Any]:
+        """An on-demand read queued in smf.read_request (the API): the same lease, lock and
+        session as a scheduled read (every kind reads the whole session). Returns the summary
+        stored as the request's result; raises (the request fails with the message) when the
+        meter cannot be read or the read failed."""
+        meter = await self._db(store.meter_for_request, req.serial)
+        res = await self.read_meter(meter, "on_demand")
+        if res.ok and not res.committed:
+            await self.flush(60.0)
+            res.committed = not self.pending.get(meter.id)
+        if not res.ok:
+            raise ReadFailed(f"read of meter {req.serial} failed ({res.outcome}): {res.error}")
+        return {
+            "serial": res.serial,
+            "kind": req.kind,
+            "outcome": str(res.outcome),
+            "sessions": res.sessions,
+            "intervals_read": res.intervals_read,
+            "intervals_stored": res.intervals_stored,
+            "intervals_updated": res.intervals_updated,
+            "committed": res.committed,
+            "clock_drift_s": res.clock_drift_s,
+            "events": res.events,
+        }
+
+
+class ReadFailed(Exception):
+    """An on-demand read whose sessions all failed (the outcome and error are in the message)."""

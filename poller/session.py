@@ -162,6 +162,7 @@ class SessionMixin:
         meter_now = _utc(client, p.current_time, "current time")
         drift = meter_now - now
         attempt.clock_drift_s = drift.total_seconds()
+        attempt.battery = (meter_now, p.battery)  # alarm rule l (stored with the attempt)
         corrected = False
         if cfg.clock_correct_min <= abs(drift) <= cfg.clock_correct_max:
             await client.set_clock(cfg.clock())

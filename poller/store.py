@@ -1,10 +1,14 @@
 """The poller's side of the database: the registry, the read plan and the store of one read.
 
 Every function here is synchronous (db.driver, psycopg); the service runs them in worker threads.
-One read is stored in ONE transaction: its intervals through :func:`db.ingest.ingest_rows`
-(the only way readings enter the database), registers, instantaneous values, outages,
-alterations, events and its connectivity-log row. Intervals already stored are filtered out in
-that same transaction (smf.meter_missing_intervals), so a re-read writes no interval twice.
+One read is stored in ONE transaction (:func:`db.driver.in_transaction`: run again from the
+start after a deadlock or serialisation failure): its intervals through
+:func:`db.ingest.ingest_rows` (the only way readings enter the database), registers,
+instantaneous values, the battery status (alarm rule l), outages, alterations, events and its
+connectivity-log row. EVERY interval read is sent: the ingest's precedence table
+(smf.source_precedence: manual > meter > import > backup_meter > estimate) decides whether it
+replaces what is stored (history kept, a measured disagreement recorded in
+smf.reading_disagreement); an unchanged row costs nothing, so a re-read writes no interval twice.
 """
 
 from __future__ import annotations
@@ -12,13 +16,13 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from db import driver
+from db import driver, migrate
 from db.ingest import IntervalRow, ingest_rows
-from db.settings import Settings
+from db.settings import Settings, load
 from poller.protocol.client import Interval, MassMemory
 from poller.protocol.codec.instant import Instantaneous
 from poller.protocol.codec.mmlayout import DEFAULT_LAYOUT, Layout, parse_layout
@@ -90,6 +94,8 @@ class Attempt:
     error_message: str | None = None
     clock_drift_s: float | None = None
     events: list[Event] = field(default_factory=list)
+    #: (meter time, raw octet 147 of 0x21): the battery status the parameters reported
+    battery: tuple[datetime, int] | None = None
 
 
 @dataclass(slots=True)
@@ -125,6 +131,8 @@ class Stored:
     batch_id: int | None
     inserted: int
     gaps: list[tuple[datetime, datetime, int]]
+    #: stored intervals this read replaced (it outranks their source, or equal rank and newer)
+    updated: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +156,41 @@ def meter_by_serial(settings: Settings | str | None, serial: str) -> MeterInfo |
     with driver.connect(settings) as conn:
         row = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
     return None if row is None else MeterInfo.from_row(row)
+
+
+def as_settings(settings: Settings | str | None) -> Settings:
+    """A Settings for a URL (or the environment's for None): what read_requests and
+    db.migrate take."""
+    if isinstance(settings, Settings):
+        return settings
+    base = load()
+    return base if settings is None else replace(base, external_url=settings)
+
+
+def require_head(settings: Settings | str | None) -> None:
+    """Raise db.errors.SchemaNotAtHead unless the database is at this checkout's head."""
+    migrate.require_head(as_settings(settings))
+
+
+def meter_for_request(settings: Settings | str | None, serial: str) -> MeterInfo:
+    """The registry row of a meter an on-demand read asks for; LookupError saying why it
+    cannot be read (unknown, disabled or retired, no transport, import only)."""
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
+    if row is None:
+        raise LookupError(f"no meter with serial {serial!r} in smf.meter")
+    if not row["enabled"]:
+        raise LookupError(f"meter {serial} is disabled or retired (smf.meter.enabled): not read")
+    if not row["transport"] or row["protocol"] == "import_only":
+        raise LookupError(f"meter {serial} has no transport the poller reads (import only)")
+    return MeterInfo.from_row(row)
+
+
+def meters_due_monitoring(settings: Settings | str | None, now: datetime) -> list[int]:
+    """Ids of meters under 15-minute monitoring whose last session is 15 minutes old or more
+    (``now`` is wall-clock UTC: it is compared with smf.poll_attempt.started_at)."""
+    with driver.connect(settings) as conn:
+        return [r["meter_id"] for r in driver.run(conn, "meters_due_monitoring", now=now)]
 
 
 def plan(settings: Settings | str | None, meter: MeterInfo, lo: datetime, hi: datetime) -> Plan:
@@ -192,11 +235,24 @@ def _events(conn: Any, meter_id: int, events: Sequence[Event]) -> None:
         )
 
 
+def _battery(conn: Any, a: Attempt) -> None:
+    """The battery octet the parameters reported, for alarm rule l (evaluated by a trigger)."""
+    if a.battery is not None:
+        at, raw = a.battery
+        driver.run(
+            conn, "alarm_record_status", meter_id=a.meter.id, at=at, battery_raw=raw, source="poll"
+        )
+
+
 def store_attempt(settings: Settings | str | None, attempt: Attempt) -> None:
     """Commit the log row (and events) of a session that produced no data."""
-    with driver.connect(settings) as conn:
+
+    def work(conn: driver.Connection) -> None:
+        _battery(conn, attempt)
         _events(conn, attempt.meter.id, attempt.events)
         driver.run(conn, "poll_insert_attempt", **_attempt_params(attempt, 0, None, 0))
+
+    driver.in_transaction(settings, work)
 
 
 def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
@@ -204,131 +260,129 @@ def store_read(settings: Settings | str | None, read: ReadData) -> Stored:
 
     Raises DatabaseUnavailable (retry later: nothing was written) or BatchRejected.
     """
+    return driver.in_transaction(settings, lambda conn: _store_read(conn, read))
+
+
+def _store_read(conn: driver.Connection, read: ReadData) -> Stored:
     a, m = read.attempt, read.attempt.meter
-    with driver.connect(settings) as conn:
-        batch_id, inserted = None, 0
-        if read.intervals and read.covered is not None:
-            lo, hi = read.covered
-            wanted = {
-                r["ts"]
-                for r in driver.run(conn, "poll_missing_intervals", meter_id=m.id, lo=lo, hi=hi)
-            }
-            rows = [
-                IntervalRow(
-                    ts=iv.start,
-                    meter_id=m.id,
-                    values={k: v for k, v in iv.values.items() if v is not None},
-                    quality="measured",
-                    source="meter",
-                )
-                for iv in read.intervals
-                if iv.start in wanted
-            ]
-            if rows:
-                origin = f"poll {m.serial} {a.started_at.isoformat()}"
-                result = ingest_rows(conn, rows, source="meter", origin=origin)
-                batch_id, inserted = result.batch_id, result.inserted
-        for at, regs in read.registers:
-            period = "previous" if regs.code == 0x24 else "current"
-            for i, ch in enumerate(regs.channels, start=1):
-                driver.run(
-                    conn,
-                    "poll_insert_register",
-                    meter_id=m.id,
-                    at=at,
-                    period=period,
-                    channel=i,
-                    registers=list(ch.registers),
-                    demands=list(ch.demands),
-                )
-        if read.instantaneous is not None:
-            at, inst = read.instantaneous
+    batch_id, inserted, updated = None, 0, 0
+    if read.intervals and read.covered is not None:
+        rows = [
+            IntervalRow(
+                ts=iv.start,
+                meter_id=m.id,
+                values={k: v for k, v in iv.values.items() if v is not None},
+                quality="measured",
+                source="meter",
+            )
+            for iv in read.intervals
+        ]
+        if rows:
+            origin = f"poll {m.serial} {a.started_at.isoformat()}"
+            result = ingest_rows(conn, rows, source="meter", origin=origin)
+            batch_id, inserted, updated = result.batch_id, result.inserted, result.updated
+    _battery(conn, a)
+    for at, regs in read.registers:
+        period = "previous" if regs.code == 0x24 else "current"
+        for i, ch in enumerate(regs.channels, start=1):
             driver.run(
                 conn,
-                "poll_insert_instantaneous",
+                "poll_insert_register",
                 meter_id=m.id,
                 at=at,
-                values=json.dumps(inst.values),
-                reactive_characteristic=inst.reactive_characteristic,
+                period=period,
+                channel=i,
+                registers=list(ch.registers),
+                demands=list(ch.demands),
             )
-        for start, end in read.outages:
-            driver.run(conn, "poll_upsert_outage", meter_id=m.id, start_at=start, end_at=end)
-        for at, code, reader in read.alterations:
-            driver.run(
-                conn,
-                "poll_insert_alteration",
-                meter_id=m.id,
-                at=at,
-                command_code=code,
-                reader_serial=reader,
-            )
-        gaps: list[tuple[datetime, datetime, int]] = []
-        if read.covered is not None:
-            lo, hi = read.covered
-            if read.last_stored is not None:
-                lo = min(lo, read.last_stored + m.step)  # also what the meter no longer holds
-            gaps = [
-                (g["gap_start"], g["gap_end"], g["intervals"])
-                for g in driver.run(conn, "poll_gaps", meter_id=m.id, lo=lo, hi=hi)
-            ]
-        events = list(a.events)
-        for g0, g1, n in gaps:
-            events.append(
-                Event(
-                    "gap",
-                    f"{n} interval(s) missing from {g0.isoformat()} to {g1.isoformat()} "
-                    "after a complete read: the meter no longer holds them or they were "
-                    "quarantined",
-                    a.started_at,
-                    {"from": g0.isoformat(), "to": g1.isoformat(), "intervals": n},
-                    dedupe_key=f"{g0.isoformat()}/{g1.isoformat()}",
-                )
-            )
-        if read.raw_blocks:
-            driver.run(
-                conn,
-                "poll_insert_raw_read",
-                meter_id=m.id,
-                read_at=a.started_at,
-                layout=read.layout.value,
-                n_blocks=len(read.raw_blocks),
-                blocks=zlib.compress(b"".join(read.raw_blocks), 6),
-            )
-        if read.profile is not None:
-            layout_name, unit = read.profile
-            driver.run(
-                conn, "poll_set_profile", meter_id=m.id, mm_layout=layout_name, register_unit=unit
-            )
-            decided = parse_layout(layout_name)
-            if decided is not None:
-                # Reads stored before the decision were decoded with a guess: correct them
-                # from their raw blocks, through the ingest path (history kept).
-                done = redecode(conn, m, decided, only_other_layouts=True)
-                if done.reads:
-                    events.append(
-                        Event(
-                            "redecoded",
-                            f"{done.reads} earlier read(s) re-decoded as {decided.value}: "
-                            f"{done.updated} interval(s) corrected, {done.inserted} added",
-                            a.started_at,
-                            {
-                                "layout": decided.value,
-                                "reads": done.reads,
-                                "updated": done.updated,
-                                "inserted": done.inserted,
-                            },
-                            dedupe_key=f"{decided.value}@{a.started_at.isoformat()}",
-                        )
-                    )
-        _events(conn, m.id, events)
+    if read.instantaneous is not None:
+        at, inst = read.instantaneous
         driver.run(
             conn,
-            "poll_insert_attempt",
-            **_attempt_params(a, inserted, batch_id, len(read.intervals)),
+            "poll_insert_instantaneous",
+            meter_id=m.id,
+            at=at,
+            values=json.dumps(inst.values),
+            reactive_characteristic=inst.reactive_characteristic,
         )
-        if read.lease_holder is not None:
-            driver.run(conn, "poll_lease_release", meter_id=m.id, holder=read.lease_holder)
-    return Stored(batch_id, inserted, gaps)
+    for start, end in read.outages:
+        driver.run(conn, "poll_upsert_outage", meter_id=m.id, start_at=start, end_at=end)
+    for at, code, reader in read.alterations:
+        driver.run(
+            conn,
+            "poll_insert_alteration",
+            meter_id=m.id,
+            at=at,
+            command_code=code,
+            reader_serial=reader,
+        )
+    gaps: list[tuple[datetime, datetime, int]] = []
+    if read.covered is not None:
+        lo, hi = read.covered
+        if read.last_stored is not None:
+            lo = min(lo, read.last_stored + m.step)  # also what the meter no longer holds
+        gaps = [
+            (g["gap_start"], g["gap_end"], g["intervals"])
+            for g in driver.run(conn, "poll_gaps", meter_id=m.id, lo=lo, hi=hi)
+        ]
+    events = list(a.events)
+    for g0, g1, n in gaps:
+        events.append(
+            Event(
+                "gap",
+                f"{n} interval(s) missing from {g0.isoformat()} to {g1.isoformat()} "
+                "after a complete read: the meter no longer holds them or they were "
+                "quarantined",
+                a.started_at,
+                {"from": g0.isoformat(), "to": g1.isoformat(), "intervals": n},
+                dedupe_key=f"{g0.isoformat()}/{g1.isoformat()}",
+            )
+        )
+    if read.raw_blocks:
+        driver.run(
+            conn,
+            "poll_insert_raw_read",
+            meter_id=m.id,
+            read_at=a.started_at,
+            layout=read.layout.value,
+            n_blocks=len(read.raw_blocks),
+            blocks=zlib.compress(b"".join(read.raw_blocks), 6),
+        )
+    if read.profile is not None:
+        layout_name, unit = read.profile
+        driver.run(
+            conn, "poll_set_profile", meter_id=m.id, mm_layout=layout_name, register_unit=unit
+        )
+        decided = parse_layout(layout_name)
+        if decided is not None:
+            # Reads stored before the decision were decoded with a guess: correct them
+            # from their raw blocks, through the ingest path (history kept).
+            done = redecode(conn, m, decided, only_other_layouts=True)
+            if done.reads:
+                events.append(
+                    Event(
+                        "redecoded",
+                        f"{done.reads} earlier read(s) re-decoded as {decided.value}: "
+                        f"{done.updated} interval(s) corrected, {done.inserted} added",
+                        a.started_at,
+                        {
+                            "layout": decided.value,
+                            "reads": done.reads,
+                            "updated": done.updated,
+                            "inserted": done.inserted,
+                        },
+                        dedupe_key=f"{decided.value}@{a.started_at.isoformat()}",
+                    )
+                )
+    _events(conn, m.id, events)
+    driver.run(
+        conn,
+        "poll_insert_attempt",
+        **_attempt_params(a, inserted + updated, batch_id, len(read.intervals)),
+    )
+    if read.lease_holder is not None:
+        driver.run(conn, "poll_lease_release", meter_id=m.id, holder=read.lease_holder)
+    return Stored(batch_id, inserted, gaps, updated)
 
 
 def register_meters(settings: Settings | str | None, meters: Sequence[dict[str, Any]]) -> list[int]:

@@ -104,6 +104,8 @@ class MeterConfig:
     register_unit: str = "kwh_x1000"
     #: fault: registers report this fraction more energy than the mass memory holds
     register_skew: float = 0.0
+    #: raw battery octet 147 of 0x20/0x21 (0 = no fault; its coding is the manufacturer's)
+    battery: int = 0
 
     @property
     def bcd(self) -> bool:
@@ -221,7 +223,7 @@ class EmulatedMeter:
             demand_interval_previous=15,
             holidays=self.holidays,
             constants=self.constants(group) if exists else (ChannelConstant(0, 0),) * 3,
-            battery=0,
+            battery=self.config.battery,
             software_version=self.config.software_version,
             model=self.config.model,
             auto_demand_reset=False,
