@@ -1,5 +1,6 @@
 -- Views and functions the Grafana dashboards (grafana/dashboards/*.json) and the operator screens
--- read: panels query only these and other smf.* views/functions, never table layouts.
+-- read. The panels query their smf_read copies and wrappers (625_dashboards_read.sql) as a scoped
+-- read-only role, never table layouts.
 -- Times: UTC timestamptz bucket starts (Grafana shows them in the browser's zone).
 
 -- uc_directory: one row per consumer unit: code, customer, distributor, modality, main meter and
