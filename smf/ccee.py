@@ -155,7 +155,9 @@ def board(month: date) -> list[dict[str, Any]]:
         return driver.run(conn, "ccee_board", month=month, now=None)
 
 
-def print_board(rows: list[dict[str, Any]], month: date, out: Any = sys.stdout) -> None:
+def print_board(rows: list[dict[str, Any]], month: date, out: Any = None) -> None:
+    # (sys.stdout looked up per call: a default bound at import keeps a stream that may be closed)
+    out = sys.stdout if out is None else out
     if not rows:
         print(f"no UC in the retail model for {month:%Y-%m}", file=out)
         return
