@@ -3026,8 +3026,7 @@ begin
     grant usage on schema smf_read to smf_reader;
     for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'smf_read' and c.relkind = 'v' loop
-        -- (cascade: 625_dashboards_read.sql points some copies at others; all are re-created)
-        execute format('drop view if exists smf_read.%I cascade', v);
+        execute format('drop view smf_read.%I', v);
     end loop;
     for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
@@ -3052,21 +3051,14 @@ declare
     v text;
     def text;
     fns text;
-    views text;
 begin
     select string_agg(distinct p.proname, '|') into fns
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'smf_read';
-    select string_agg(c.relname, '|') into views
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'smf_read' and c.relkind = 'v'
-      and to_regclass(format('smf.%I', c.relname)) is not null
-      and (select relkind from pg_class where oid = to_regclass(format('smf.%I', c.relname))) = 'v';
     for v, def in select c.relname, pg_get_viewdef(c.oid)
                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                   where n.nspname = 'smf_read' and c.relkind = 'v'
                   order by c.relname loop
         def := regexp_replace(def, '\msmf\.(' || coalesce(fns, 'x-none') || ')\(', 'smf_read.\1(', 'g');
-        def := regexp_replace(def, '\msmf\.(' || coalesce(views, 'x-none') || ')\M(?!\()', 'smf_read.\1', 'g');
         if def <> pg_get_viewdef(format('smf_read.%I', v)::regclass) then
             execute format('create or replace view smf_read.%I with (security_barrier) as %s', v, def);
         end if;
@@ -5817,29 +5809,10 @@ CREATE TABLE smf.meter_monitoring (
 
 COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
 
-CREATE VIEW smf.uc_directory WITH (security_invoker='on') AS
- SELECT cu.id AS uc_id,
-    (cu.uc_code)::text AS uc_code,
-    cu.customer_name,
-    d.id AS distributor_id,
-    d.name AS distributor,
-    cu.modality,
-    cu.tariff_group,
-    cu.contracted_demand_ponta_kw,
-    cu.contracted_demand_fora_ponta_kw,
-    m.id AS meter_id,
-    m.serial AS meter_serial,
-    m.model,
-    cardinality(m.channel_map) AS channels,
-    m.interval_minutes
-   FROM ((smf.consumer_unit cu
-     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
-     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
-
 CREATE VIEW smf.fleet_poll_health WITH (security_invoker='on') AS
  SELECT m.id AS meter_id,
     m.serial,
-    u.uc_code,
+    (u.uc_code)::text AS uc_code,
     u.customer_name,
     m.poll_schedule,
     h.last_attempt_at,
@@ -5850,7 +5823,7 @@ CREATE VIEW smf.fleet_poll_health WITH (security_invoker='on') AS
            FROM smf.meter_monitoring mm
           WHERE ((mm.meter_id = m.id) AND (mm.starts_at <= now()) AND (mm.ends_at > now())))) AS monitoring
    FROM ((smf.meter m
-     LEFT JOIN smf.uc_directory u ON ((u.meter_id = m.id)))
+     LEFT JOIN smf.consumer_unit u ON ((u.main_meter_id = m.id)))
      LEFT JOIN LATERAL smf.meter_poll_health(m.id) h(last_attempt_at, last_outcome, last_ok_at, failures_since_ok) ON (true))
   WHERE (m.enabled AND (m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text));
 
@@ -6636,6 +6609,25 @@ CREATE TABLE smf.uc_code_change (
 );
 
 COMMENT ON TABLE smf.uc_code_change IS 'UC codes re-computed when the check-digit algorithm was corrected (REN 1.095/2024 Annex II).';
+
+CREATE VIEW smf.uc_directory WITH (security_invoker='on') AS
+ SELECT cu.id AS uc_id,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    d.id AS distributor_id,
+    d.name AS distributor,
+    cu.modality,
+    cu.tariff_group,
+    cu.contracted_demand_ponta_kw,
+    cu.contracted_demand_fora_ponta_kw,
+    m.id AS meter_id,
+    m.serial AS meter_serial,
+    m.model,
+    cardinality(m.channel_map) AS channels,
+    m.interval_minutes
+   FROM ((smf.consumer_unit cu
+     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
+     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
 
 CREATE TABLE smf.uc_group (
     id integer NOT NULL,

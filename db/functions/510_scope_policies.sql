@@ -25,8 +25,7 @@ begin
     grant usage on schema smf_read to smf_reader;
     for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'smf_read' and c.relkind = 'v' loop
-        -- (cascade: 625_dashboards_read.sql points some copies at others; all are re-created)
-        execute format('drop view if exists smf_read.%I cascade', v);
+        execute format('drop view smf_read.%I', v);
     end loop;
     for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
              where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')

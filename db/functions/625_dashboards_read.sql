@@ -121,31 +121,26 @@ $$;
 
 -- read_views_rewrite: a copy in smf_read of a view of smf runs the smf functions it calls with
 -- the reader's rights (a view checks its tables against its owner, but runs functions as the
--- caller) and checks the nested security-invoker views of smf against the reader too: both fail
--- for a reader. So in the views of smf_read, calls of smf functions that have a smf_read wrapper
--- go to the wrapper, and nested views of smf go to their smf_read copies (owned by smf_api).
--- search_path pg_catalog, so pg_get_viewdef names every object with its schema. Owner-only.
+-- caller): 'permission denied for schema smf' for a reader. So in the views of smf_read, calls of
+-- smf functions that have a smf_read wrapper go to the wrapper. (Views are not pointed at other
+-- copies: the frozen downgrades of 0008/0009 drop the copies one by one, without cascade; a view
+-- of smf read by the dashboards therefore names tables only, not other views of smf, whose
+-- security-invoker rules would check them against the reader.) search_path pg_catalog, so
+-- pg_get_viewdef names every object with its schema. Owner-only.
 create or replace function smf.read_views_rewrite() returns void
 language plpgsql volatile set search_path = pg_catalog as $f$
 declare
     v text;
     def text;
     fns text;
-    views text;
 begin
     select string_agg(distinct p.proname, '|') into fns
     from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'smf_read';
-    select string_agg(c.relname, '|') into views
-    from pg_class c join pg_namespace n on n.oid = c.relnamespace
-    where n.nspname = 'smf_read' and c.relkind = 'v'
-      and to_regclass(format('smf.%I', c.relname)) is not null
-      and (select relkind from pg_class where oid = to_regclass(format('smf.%I', c.relname))) = 'v';
     for v, def in select c.relname, pg_get_viewdef(c.oid)
                   from pg_class c join pg_namespace n on n.oid = c.relnamespace
                   where n.nspname = 'smf_read' and c.relkind = 'v'
                   order by c.relname loop
         def := regexp_replace(def, '\msmf\.(' || coalesce(fns, 'x-none') || ')\(', 'smf_read.\1(', 'g');
-        def := regexp_replace(def, '\msmf\.(' || coalesce(views, 'x-none') || ')\M(?!\()', 'smf_read.\1', 'g');
         if def <> pg_get_viewdef(format('smf_read.%I', v)::regclass) then
             execute format('create or replace view smf_read.%I with (security_barrier) as %s', v, def);
         end if;

@@ -366,3 +366,17 @@ def test_the_reader_has_no_way_around_smf_read(seeded: Settings, analyst: str) -
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
+
+
+def test_no_smf_read_view_depends_on_another(seeded: Settings) -> None:
+    """The frozen downgrades of 0008/0009 drop the views of smf_read one by one, without
+    cascade: a copy that read another copy would make them fail."""
+    with psycopg.connect(seeded.url) as conn:
+        rows = conn.execute(
+            "select distinct v.relname, r.relname from pg_depend d"
+            " join pg_rewrite w on w.oid = d.objid join pg_class v on v.oid = w.ev_class"
+            " join pg_class r on r.oid = d.refobjid"
+            " where v.relnamespace = 'smf_read'::regnamespace"
+            "   and r.relnamespace = 'smf_read'::regnamespace and r.oid <> v.oid"
+        ).fetchall()
+    assert rows == []
