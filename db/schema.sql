@@ -3016,6 +3016,55 @@ CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, se
     where r.id = p_id
 $$;
 
+CREATE FUNCTION smf.read_views_refresh() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v text;
+begin
+    grant usage on schema smf_read to smf_reader;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf_read' and c.relkind = 'v' loop
+        execute format('drop view smf_read.%I', v);
+    end loop;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
+               and has_table_privilege('smf_api', c.oid, 'select')
+               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
+             order by 1 loop
+        -- (a view of smf is copied by its definition: as a security-invoker view it would check
+        -- its tables against the reader, not against smf_api)
+        execute format('create view smf_read.%I with (security_barrier) as %s', v,
+                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
+                                format('select * from smf.%I', v)));
+        execute format('alter view smf_read.%I owner to smf_api', v);
+        execute format('grant select on smf_read.%I to smf_reader', v);
+    end loop;
+end $$;
+
+CREATE FUNCTION smf.read_views_rewrite() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+    v text;
+    def text;
+    fns text;
+begin
+    select string_agg(distinct p.proname, '|') into fns
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'smf_read';
+    for v, def in select c.relname, pg_get_viewdef(c.oid)
+                  from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                  where n.nspname = 'smf_read' and c.relkind = 'v'
+                  order by c.relname loop
+        def := regexp_replace(def, '\msmf\.(' || coalesce(fns, 'x-none') || ')\(', 'smf_read.\1(', 'g');
+        if def <> pg_get_viewdef(format('smf_read.%I', v)::regclass) then
+            execute format('create or replace view smf_read.%I with (security_barrier) as %s', v, def);
+        end if;
+    end loop;
+end $$;
+
 CREATE FUNCTION smf.report_alterations(p_uc_code text, p_n integer DEFAULT 16) RETURNS TABLE(at timestamp with time zone, command_hex text, command text, reader_serial text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -5265,7 +5314,7 @@ CREATE TABLE smf.poll_attempt (
 
 COMMENT ON TABLE smf.poll_attempt IS 'Connectivity log: one row per session with a meter (its outcome, error class and message, bytes, duration, clock drift in seconds, intervals read and newly stored).';
 
-CREATE VIEW smf.alarm_coverage WITH (security_invoker='true') AS
+CREATE VIEW smf.alarm_coverage WITH (security_invoker='on') AS
  WITH f AS (
          SELECT m.id AS meter_id,
             m.serial,
@@ -5411,7 +5460,7 @@ CREATE TABLE smf.consumer_unit (
 
 COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
 
-CREATE VIEW smf.alarm_sheet WITH (security_invoker='true') AS
+CREATE VIEW smf.alarm_sheet WITH (security_invoker='on') AS
  SELECT a.id,
     a.state,
     a.rule_code,
@@ -5760,29 +5809,10 @@ CREATE TABLE smf.meter_monitoring (
 
 COMMENT ON TABLE smf.meter_monitoring IS 'Points under 15-minute monitoring (seed 003 §5.9 b): the poller reads the meter every 15 minutes from starts_at until ends_at.';
 
-CREATE VIEW smf.uc_directory WITH (security_invoker='true') AS
- SELECT cu.id AS uc_id,
-    (cu.uc_code)::text AS uc_code,
-    cu.customer_name,
-    d.id AS distributor_id,
-    d.name AS distributor,
-    cu.modality,
-    cu.tariff_group,
-    cu.contracted_demand_ponta_kw,
-    cu.contracted_demand_fora_ponta_kw,
-    m.id AS meter_id,
-    m.serial AS meter_serial,
-    m.model,
-    cardinality(m.channel_map) AS channels,
-    m.interval_minutes
-   FROM ((smf.consumer_unit cu
-     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
-     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
-
-CREATE VIEW smf.fleet_poll_health WITH (security_invoker='true') AS
+CREATE VIEW smf.fleet_poll_health WITH (security_invoker='on') AS
  SELECT m.id AS meter_id,
     m.serial,
-    u.uc_code,
+    (u.uc_code)::text AS uc_code,
     u.customer_name,
     m.poll_schedule,
     h.last_attempt_at,
@@ -5793,7 +5823,7 @@ CREATE VIEW smf.fleet_poll_health WITH (security_invoker='true') AS
            FROM smf.meter_monitoring mm
           WHERE ((mm.meter_id = m.id) AND (mm.starts_at <= now()) AND (mm.ends_at > now())))) AS monitoring
    FROM ((smf.meter m
-     LEFT JOIN smf.uc_directory u ON ((u.meter_id = m.id)))
+     LEFT JOIN smf.consumer_unit u ON ((u.main_meter_id = m.id)))
      LEFT JOIN LATERAL smf.meter_poll_health(m.id) h(last_attempt_at, last_outcome, last_ok_at, failures_since_ok) ON (true))
   WHERE (m.enabled AND (m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text));
 
@@ -6114,7 +6144,7 @@ CREATE TABLE smf.meter_alteration (
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
 
-CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='true') AS
+CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='on') AS
  SELECT a.meter_id,
     m.serial,
     (date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()) AS day_start,
@@ -6579,6 +6609,25 @@ CREATE TABLE smf.uc_code_change (
 );
 
 COMMENT ON TABLE smf.uc_code_change IS 'UC codes re-computed when the check-digit algorithm was corrected (REN 1.095/2024 Annex II).';
+
+CREATE VIEW smf.uc_directory WITH (security_invoker='on') AS
+ SELECT cu.id AS uc_id,
+    (cu.uc_code)::text AS uc_code,
+    cu.customer_name,
+    d.id AS distributor_id,
+    d.name AS distributor,
+    cu.modality,
+    cu.tariff_group,
+    cu.contracted_demand_ponta_kw,
+    cu.contracted_demand_fora_ponta_kw,
+    m.id AS meter_id,
+    m.serial AS meter_serial,
+    m.model,
+    cardinality(m.channel_map) AS channels,
+    m.interval_minutes
+   FROM ((smf.consumer_unit cu
+     JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
+     LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
 
 CREATE TABLE smf.uc_group (
     id integer NOT NULL,
@@ -7340,7 +7389,9 @@ CREATE POLICY scope_read ON smf.alarm_group_member FOR SELECT USING ((( SELECT s
 
 CREATE POLICY scope_read ON smf.alarm_notification FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
 
-CREATE POLICY scope_read ON smf.alarm_threshold FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+CREATE POLICY scope_read ON smf.alarm_threshold FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])) OR ((meter_id IS NULL) AND (group_id IS NULL)) OR (EXISTS ( SELECT 1
+   FROM smf.alarm_group_member gm
+  WHERE (gm.group_id = alarm_threshold.group_id)))));
 
 CREATE POLICY scope_read ON smf.ccee_attempt FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
 

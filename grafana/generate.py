@@ -1,7 +1,9 @@
 """Writes grafana/dashboards/*.json (run after changing a panel: python grafana/generate.py).
 
-Every panel's SQL reads only smf.* views and functions; tests/grafana/ runs each of them with
-the macros substituted as Grafana's PostgreSQL data source does.
+Every panel's SQL reads only schema smf_read (views and functions a scoped read-only login role
+may use; db/functions/625_dashboards_read.sql), so the rows it shows are filtered by that role's
+scope in the database. tests/grafana/ runs each of them AS such a role with the macros
+substituted as Grafana's PostgreSQL data source does.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ SCALES = [
 
 
 def uc_dashboard() -> dict[str, Any]:
-    src = "smf.uc_channels('${uc}', $__timeFrom(), $__timeTo(), '{step}', '${mode}')"
+    src = "smf_read.uc_channels('${uc}', $__timeFrom(), $__timeTo(), '{step}', '${mode}')"
     panels: list[dict[str, Any]] = []
     for step, title in SCALES:
         f = src.replace("{step}", step)
@@ -179,7 +181,7 @@ def uc_dashboard() -> dict[str, Any]:
                 ),
             ],
         )
-    rsrc = "smf.uc_reactive_hourly('${uc}', $__timeFrom(), $__timeTo())"
+    rsrc = "smf_read.uc_reactive_hourly('${uc}', $__timeFrom(), $__timeTo())"
     panels += row(
         "Power factor and excess reactive (billing rules, loss-adjusted)",
         [
@@ -210,7 +212,7 @@ def uc_dashboard() -> dict[str, Any]:
                 "uc",
                 "UC",
                 "select uc_code as __value, uc_code || ' ' || customer_name as "
-                "__text from smf.uc_directory order by customer_name",
+                "__text from smf_read.uc_directory order by customer_name",
             ),
             custom_var("mode", "Units", ["units", "pulses"]),
         ],
@@ -225,14 +227,14 @@ def fleet_dashboard() -> dict[str, Any]:
         panel(
             "Completeness per meter and day (%)",
             "select $__timeGroupAlias(bucket_start, '1d'), serial as metric, "
-            "avg(completeness_pct) as completeness_pct from smf.meter_daily "
+            "avg(completeness_pct) as completeness_pct from smf_read.meter_daily "
             "where $__timeFilter(bucket_start) group by 1, 2 order by 1",
             unit="percent",
         ),
         panel(
             "Daily connectivity per meter (% sessions ok)",
             'select day_start as "time", serial as metric, connectivity_pct '
-            "from smf.meter_connectivity_daily where $__timeFilter(day_start) order by 1",
+            "from smf_read.meter_connectivity_daily where $__timeFilter(day_start) order by 1",
             unit="percent",
         ),
         panel(
@@ -241,7 +243,7 @@ def fleet_dashboard() -> dict[str, Any]:
             "sum(d.n_measured + d.n_adjusted + d.n_estimated) as present, "
             "round(100.0 * sum(d.n_measured + d.n_adjusted + d.n_estimated) / "
             "nullif(sum(d.n_expected), 0), 2) as completeness_pct "
-            "from smf.uc_directory u join smf.meter_daily d on d.meter_id = u.meter_id "
+            "from smf_read.uc_directory u join smf_read.meter_daily d on d.meter_id = u.meter_id "
             "where $__timeFilter(d.bucket_start) group by 1, 2, 3 order by 6, 1",
             "table",
             w=12,
@@ -250,7 +252,7 @@ def fleet_dashboard() -> dict[str, Any]:
             "Poll health",
             "select serial, uc_code, customer_name, poll_schedule, "
             "last_attempt_at, last_outcome, last_ok_at, failures_since_ok, monitoring "
-            "from smf.fleet_poll_health order by failures_since_ok desc, serial",
+            "from smf_read.fleet_poll_health order by failures_since_ok desc, serial",
             "table",
             w=12,
         ),
@@ -271,7 +273,7 @@ def alarm_dashboard() -> dict[str, Any]:
             "Alarm sheet (not closed)",
             "select id, state, rule_code || ' ' || rule_name as rule, uc_code, customer_name, "
             "meter_serial, opened_at, last_at, value, value_text, threshold, unit, phase, "
-            "occurrences, acknowledged_by, acknowledged_at, cleared_at from smf.alarm_sheet "
+            "occurrences, acknowledged_by, acknowledged_at, cleared_at from smf_read.alarm_sheet "
             "where state <> 'closed' order by last_at desc",
             "table",
             w=24,
@@ -280,20 +282,21 @@ def alarm_dashboard() -> dict[str, Any]:
         panel(
             "Active alarms per rule",
             "select rule_code || ' ' || rule_name as rule, count(*) as active "
-            "from smf.alarm_sheet where state in ('open', 'acknowledged') group by 1 order by 1",
+            "from smf_read.alarm_sheet where state in ('open', 'acknowledged') "
+            "group by 1 order by 1",
             "barchart",
             w=8,
         ),
         panel(
             "Alarms opened per day",
             "select $__timeGroupAlias(opened_at, '1d'), count(*) as opened "
-            "from smf.alarm_sheet where $__timeFilter(opened_at) group by 1 order by 1",
+            "from smf_read.alarm_sheet where $__timeFilter(opened_at) group by 1 order by 1",
             w=16,
         ),
         panel(
             "Rules not evaluated (meters that cannot report the quantity)",
             "select serial, uc_code, customer_name, rule_code, rule_name, status "
-            "from smf.alarm_coverage where status like 'skipped:%' order by 1, 4",
+            "from smf_read.alarm_coverage where status like 'skipped:%' order by 1, 4",
             "table",
             w=24,
         ),

@@ -13,6 +13,36 @@ create or replace function smf.scope_reference_tables() returns text[]
                         'posto_schedule', 'pld', 'rule_parameter', 'setting', 'source_precedence',
                         'ccee_deadline', 'alarm_rule'] $f$;
 
+-- read_views_refresh: (re)create schema smf_read: one view per table or view smf_api may read,
+-- owned by smf_api (so the policies apply to whoever reads them). Called below and again by
+-- 625_dashboards_read.sql, so that the views of later files (alarms, dashboards) get their copy.
+-- (Owner-only: it drops and re-creates every view of smf_read.)
+create or replace function smf.read_views_refresh() returns void
+language plpgsql volatile set search_path = smf, pg_catalog as $f$
+declare
+    v text;
+begin
+    grant usage on schema smf_read to smf_reader;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf_read' and c.relkind = 'v' loop
+        execute format('drop view smf_read.%I', v);
+    end loop;
+    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
+               and has_table_privilege('smf_api', c.oid, 'select')
+               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
+             order by 1 loop
+        -- (a view of smf is copied by its definition: as a security-invoker view it would check
+        -- its tables against the reader, not against smf_api)
+        execute format('create view smf_read.%I with (security_barrier) as %s', v,
+                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
+                                format('select * from smf.%I', v)));
+        execute format('alter view smf_read.%I owner to smf_api', v);
+        execute format('grant select on smf_read.%I to smf_reader', v);
+    end loop;
+end $f$;
+revoke execute on function smf.read_views_refresh() from public;
+
 do $$
 declare
     t text;
@@ -26,7 +56,8 @@ declare
         'rollup_15min', 'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading',
         'instantaneous_reading', 'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt',
         'read_request', 'meter', 'consumer_unit', 'distributor', 'energy_contract',
-        'contract_month_volume', 'contract_hour_volume', 'ingest_batch', 'ingest_quarantine'];
+        'contract_month_volume', 'contract_hour_volume', 'ingest_batch', 'ingest_quarantine',
+        'alarm_threshold'];
     c text[];
     visible_meter constant text :=
         '(select smf.scope_all()) or meter_id = any ((select smf.scope_meter_ids())::int[])';
@@ -127,6 +158,18 @@ begin
                        ' or exists (select 1 from smf.energy_contract c where c.id = contract_id))', t);
     end loop;
 
+    -- Alarm thresholds: a meter's own, its UC group's, and the defaults (no meter, no group: the
+    -- same for everyone; without them a scoped reader's alarm coverage says 'not programmed').
+    if to_regclass('smf.alarm_threshold') is not null then
+        alter table smf.alarm_threshold enable row level security;
+        drop policy if exists scope_read on smf.alarm_threshold;
+        create policy scope_read on smf.alarm_threshold for select
+            using ((select smf.scope_all())
+                   or meter_id = any ((select smf.scope_meter_ids())::int[])
+                   or (meter_id is null and group_id is null)
+                   or exists (select 1 from smf.alarm_group_member gm where gm.group_id = alarm_threshold.group_id));
+    end if;
+
     -- Every other table smf_api may read is filtered too (deny by default): by its meter, UC or
     -- distributor column, or visible to admin/service principals only. Reference data (calendars,
     -- tariffs, postos, PLD, settings, rule definitions) stays readable by every principal: the
@@ -153,24 +196,5 @@ begin
                  else '(select smf.scope_all())' end);
     end loop;
 
-    -- smf_read: one view per table or view smf_api may read, owned by smf_api (so the policies
-    -- apply to whoever reads them), re-created so a changed shape follows.
-    grant usage on schema smf_read to smf_reader;
-    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'smf_read' and c.relkind = 'v' loop
-        execute format('drop view smf_read.%I', v);
-    end loop;
-    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
-               and has_table_privilege('smf_api', c.oid, 'select')
-               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
-             order by 1 loop
-        -- (a view of smf is copied by its definition: as a security-invoker view it would check
-        -- its tables against the reader, not against smf_api)
-        execute format('create view smf_read.%I with (security_barrier) as %s', v,
-                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
-                                format('select * from smf.%I', v)));
-        execute format('alter view smf_read.%I owner to smf_api', v);
-        execute format('grant select on smf_read.%I to smf_reader', v);
-    end loop;
+    perform smf.read_views_refresh();
 end $$;

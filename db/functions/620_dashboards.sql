@@ -1,5 +1,6 @@
 -- Views and functions the Grafana dashboards (grafana/dashboards/*.json) and the operator screens
--- read: panels query only these and other smf.* views/functions, never table layouts.
+-- read. The panels query their smf_read copies and wrappers (625_dashboards_read.sql) as a scoped
+-- read-only role, never table layouts.
 -- Times: UTC timestamptz bucket starts (Grafana shows them in the browser's zone).
 
 -- uc_directory: one row per consumer unit: code, customer, distributor, modality, main meter and
@@ -105,13 +106,14 @@ from smf.poll_attempt a join smf.meter m on m.id = a.meter_id
 group by a.meter_id, m.serial, 3;
 
 -- fleet_poll_health: per polled meter: UC, last session and outcome, last successful one,
--- failures since, and whether it is under 15-minute monitoring now.
+-- failures since, and whether it is under 15-minute monitoring now. (No other view of smf in
+-- it: its smf_read copy may not depend on another copy, see 625_dashboards_read.sql.)
 create or replace view smf.fleet_poll_health with (security_invoker = true) as
-select m.id as meter_id, m.serial, u.uc_code, u.customer_name, m.poll_schedule,
+select m.id as meter_id, m.serial, u.uc_code::text as uc_code, u.customer_name, m.poll_schedule,
        h.last_attempt_at, h.last_outcome, h.last_ok_at, coalesce(h.failures_since_ok, 0) as failures_since_ok,
        exists (select 1 from smf.meter_monitoring mm where mm.meter_id = m.id
                and mm.starts_at <= now() and mm.ends_at > now()) as monitoring
 from smf.meter m
-left join smf.uc_directory u on u.meter_id = m.id
+left join smf.consumer_unit u on u.main_meter_id = m.id
 left join lateral smf.meter_poll_health(m.id) h on true
 where m.enabled and m.transport is not null and m.protocol <> 'import_only';

@@ -1,11 +1,13 @@
 """Every panel of grafana/dashboards/*.json runs on a seeded database with Grafana's macros
-substituted, reads only smf.* views and functions, and returns rows of the right shape within
-the panel's time range."""
+substituted, AS A SCOPED READ-ONLY LOGIN ROLE (made by the SQL `smf user add ... --db-role`
+sends), reads only schema smf_read, and returns rows of the right shape within the panel's time
+range; a client role scoped to one UC sees that UC's rows and nothing of the other one."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from db import driver
+from db.cluster import scram_verifier
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
 from tests.alarms.helpers import THREE, TWELVE, execute, insert_instant, seed_registry
@@ -94,14 +97,60 @@ def seeded(module_db: Settings) -> Settings:
     return module_db
 
 
-def variable_values(conn: psycopg.Connection[Any], d: dict[str, Any]) -> list[dict[str, str]]:
-    """Every combination of the dashboard's variables (query variables: the first UC option)."""
+def _make_role(settings: Settings, role: str, account_role: str, kind: str, ref: str) -> None:
+    """What `smf user add NAME --role R --scope KIND:REF --db-role ROLE` runs (smf/user verb)."""
+    with driver.connect(settings) as conn:
+        driver.run(conn, "user_add", name=role.replace("_", "-"), role=account_role, db_role=role)
+        driver.run(conn, "user_scope_add", name=role.replace("_", "-"), kind=kind, ref=ref)
+        driver.run(conn, "user_db_role_create", db_role=role, verifier=scram_verifier("pw"))
+        conn.commit()
+
+
+def _drop_role(settings: Settings, role: str) -> None:
+    with psycopg.connect(settings.url, autocommit=True) as conn:
+        conn.execute(f"drop owned by {role}")
+        conn.execute(f"drop role {role}")
+
+
+def _as(settings: Settings, role: str) -> psycopg.Connection[Any]:
+    url = settings.url.replace(f"{settings.cluster.user}@", f"{role}@", 1)
+    return psycopg.connect(url, row_factory=dict_row, autocommit=True)
+
+
+@pytest.fixture(scope="module")
+def analyst(seeded: Settings) -> Iterator[str]:
+    """Grafana's login: an analyst account scoped to distributor 059 (both seeded UCs)."""
+    role = f"t_graf_{os.getpid()}"
+    _make_role(seeded, role, "analyst", "distributor", "059")
+    yield role
+    _drop_role(seeded, role)
+
+
+@pytest.fixture(scope="module")
+def client(seeded: Settings) -> Iterator[str]:
+    """A client login scoped to the UC 'Loja Dois' (meter L3) only."""
+    role = f"t_gcli_{os.getpid()}"
+    with psycopg.connect(seeded.url) as conn:
+        row = conn.execute(
+            "select uc_code from smf.uc_directory where customer_name = 'Loja Dois'"
+        ).fetchone()
+    assert row is not None
+    _make_role(seeded, role, "client", "uc", row[0])
+    yield role
+    _drop_role(seeded, role)
+
+
+def variable_values(
+    conn: psycopg.Connection[Any], d: dict[str, Any], customer: str = "Fabrica"
+) -> list[dict[str, str]]:
+    """Every combination of the dashboard's variables (query variables: the UC options whose
+    name holds `customer`)."""
     options: dict[str, list[str]] = {}
     for v in d["templating"]["list"]:
         if v["type"] == "query":
             rows = conn.execute(v["query"]).fetchall()
             assert rows and set(rows[0]) == {"__value", "__text"}, v["name"]
-            options[v["name"]] = [r["__value"] for r in rows if "Fabrica" in r["__text"]]
+            options[v["name"]] = [r["__value"] for r in rows if customer in r["__text"]]
         else:
             options[v["name"]] = [o["value"] for o in v["options"]]
     names = list(options)
@@ -118,13 +167,16 @@ def relations(sql: str) -> list[str]:
 
 @pytest.mark.parametrize("dash, panel, target", cases())
 def test_panel_sql(
-    seeded: Settings, dash: dict[str, Any], panel: dict[str, Any], target: dict[str, Any]
+    seeded: Settings,
+    analyst: str,
+    dash: dict[str, Any],
+    panel: dict[str, Any],
+    target: dict[str, Any],
 ) -> None:
     sql = target["rawSql"]
-    with psycopg.connect(seeded.url, row_factory=dict_row) as conn:
-        conn.execute("set transaction read only")
-        for name in relations(sql):  # only smf views and functions, never tables
-            assert name.startswith("smf."), f"{name} is not in schema smf"
+    with _as(seeded, analyst) as conn:
+        for name in relations(sql):  # only smf_read views and functions
+            assert name.startswith("smf_read."), f"{name} is not in schema smf_read"
             kind = conn.execute(
                 "select coalesce((select c.relkind::text from pg_class c join pg_namespace n "
                 "on n.oid = c.relnamespace where n.nspname || '.' || c.relname = %(n)s), "
@@ -178,16 +230,153 @@ def test_dashboards_found_and_macros_as_grafana() -> None:
     assert "ts BETWEEN '" in s
 
 
-def test_uc_channels_units_and_pulses_by_hand(seeded: Settings) -> None:
-    """20 kWh per 15 min; hourly = 4 x 20 = 80 kWh; the constant 0.5 kWh/pulse -> 160 pulses."""
-    with psycopg.connect(seeded.url, row_factory=dict_row) as conn:
-        uc = conn.execute(
-            "select uc_code from smf.uc_directory where meter_serial = 'A12'"
-        ).fetchone()
-        assert uc is not None
-        q = "select * from smf.uc_channels(%s, %s, %s, 'hour', %s) order by 1 limit 1"
-        u = conn.execute(q, (uc["uc_code"], DAY, DAY + timedelta(hours=1), "units")).fetchone()
-        p = conn.execute(q, (uc["uc_code"], DAY, DAY + timedelta(hours=1), "pulses")).fetchone()
-    assert u is not None and p is not None
+def test_uc_channels_units_and_pulses_by_hand(seeded: Settings, analyst: str) -> None:
+    """20 kWh per 15 min; hourly = 4 x 20 = 80 kWh; the constant 0.5 kWh/pulse -> 160 pulses.
+    The reader's smf_read.uc_channels gives what the owner's smf.uc_channels gives."""
+    got = {}
+    for schema, conn in (
+        ("smf_read", _as(seeded, analyst)),
+        ("smf", psycopg.connect(seeded.url, row_factory=dict_row)),
+    ):
+        with conn:
+            uc = conn.execute(
+                f"select uc_code from {schema}.uc_directory where meter_serial = 'A12'"
+            ).fetchone()
+            assert uc is not None
+            q = f"select * from {schema}.uc_channels(%s, %s, %s, 'hour', %s) order by 1"
+            for mode in ("units", "pulses"):
+                got[schema, mode] = conn.execute(
+                    q, (uc["uc_code"], DAY, DAY + timedelta(days=2), mode)
+                ).fetchall()
+    u, p = got["smf_read", "units"][0], got["smf_read", "pulses"][0]
     assert (u["active_fwd"], u["voltage_b"], u["completeness_pct"]) == (80, 219, 100)
     assert p["active_fwd"] == 160 and p["voltage_b"] == 219  # constant 1 for the voltage channel
+    assert len(got["smf_read", "units"]) == 48  # two local days of hours
+    for mode in ("units", "pulses"):
+        assert got["smf_read", mode] == got["smf", mode]
+
+
+def _uc_panels() -> list[dict[str, Any]]:
+    d = json.loads((ROOT / "dashboards" / "smf-uc.json").read_text())
+    return [t for p in panels_of(d) for t in p.get("targets", [])]
+
+
+def test_a_client_sees_its_uc_and_nothing_of_another(
+    seeded: Settings, analyst: str, client: str
+) -> None:
+    """Every panel of the UC dashboard, as a client scoped to 'Loja Dois': its own UC gives rows;
+    the UC variable set to 'Fabrica Um' (which the analyst's panels show: test_panel_sql) gives
+    none, in both units and pulses; the UC picker lists only its own UC."""
+    d = json.loads((ROOT / "dashboards" / "smf-uc.json").read_text())
+    with _as(seeded, analyst) as conn:
+        other = variable_values(conn, d, "Fabrica")
+        own_by_analyst = variable_values(conn, d, "Loja")
+    assert other and own_by_analyst
+    with _as(seeded, client) as conn:
+        picker = next(v for v in d["templating"]["list"] if v["name"] == "uc")["query"]
+        assert [r["__text"] for r in conn.execute(picker)] == [
+            own_by_analyst[0]["uc"] + " Loja Dois"
+        ]
+        own = variable_values(conn, d, "Loja")
+        assert own == own_by_analyst
+        for t in _uc_panels():
+            for variables in other:
+                sql = interpolate(t["rawSql"], T0, T1, variables)
+                assert conn.execute(sql).fetchall() == [], (t["rawSql"], variables)
+        rows = 0
+        for t in _uc_panels():
+            for variables in own:
+                rows += len(conn.execute(interpolate(t["rawSql"], T0, T1, variables)).fetchall())
+        assert rows > 0
+        # energy panel, 15 min, units: L3 holds 5 kWh in two intervals of three
+        energy = next(t for t in _uc_panels() if "from smf_read.uc_channels" in t["rawSql"])
+        got = conn.execute(
+            interpolate(energy["rawSql"], T0, T1, {"uc": own[0]["uc"], "mode": "units"})
+        ).fetchall()
+        assert len(got) == 2 * 96 * 2 // 3 and {r["active_fwd"] for r in got} == {5}
+
+
+def test_a_client_sees_no_other_meter_in_fleet_and_alarm_panels(
+    seeded: Settings, analyst: str, client: str
+) -> None:
+    """The fleet and alarm dashboards' panels as the client of 'Loja Dois' (meter L3): no row
+    names meter A12 or 'Fabrica Um', while the analyst's do; the security-definer wrappers
+    (run as smf_api, filtered by the caller's account) give nothing of A12 either."""
+    panels = [
+        t
+        for path in DASHBOARDS
+        if path.stem != "smf-uc"
+        for p in panels_of(json.loads(path.read_text()))
+        for t in p.get("targets", [])
+    ]
+
+    def seen(role: str) -> set[str]:
+        out: set[str] = set()
+        with _as(seeded, role) as conn:
+            for t in panels:
+                for r in conn.execute(interpolate(t["rawSql"], T0, T1, {})).fetchall():
+                    out |= {str(v) for v in r.values() if v is not None}
+        return out
+
+    assert {"A12", "Fabrica Um"} <= seen(analyst)
+    assert not {"A12", "Fabrica Um"} & seen(client)
+    probe = (
+        "select (select last_attempt_at from smf_read.meter_poll_health(m.meter_id)) as at,"
+        " (select count(*) from smf_read.alarm_thresholds_of(m.meter_id, now())) as thr,"
+        " (select count(*) from smf_read.meter_uc(m.meter_id)) as uc"
+        " from (select %s::int as meter_id) m"
+    )
+    with psycopg.connect(seeded.url) as owner:
+        row = owner.execute("select id from smf.meter where serial = 'A12'").fetchone()
+    assert row is not None
+    with _as(seeded, analyst) as conn:
+        r = conn.execute(probe, (row[0],)).fetchone()
+        assert r is not None and r["at"] is not None and r["uc"] == 1 and r["thr"] > 0
+    with _as(seeded, client) as conn:
+        r = conn.execute(probe, (row[0],)).fetchone()
+        assert r is not None and (r["at"], r["uc"]) == (None, 0)
+        got = conn.execute(
+            "select * from smf_read.uc_reactive_hourly(%s, %s, %s)",
+            (other_uc(seeded), T0, T1),
+        ).fetchall()
+        assert got == []
+
+
+def other_uc(settings: Settings) -> str:
+    with psycopg.connect(settings.url) as conn:
+        row = conn.execute(
+            "select uc_code from smf.uc_directory where customer_name = 'Fabrica Um'"
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def test_the_reader_has_no_way_around_smf_read(seeded: Settings, analyst: str) -> None:
+    """The dashboards' role reads no smf table or view, calls no smf function, and cannot call
+    the owner-only functions that rebuild smf_read."""
+    with _as(seeded, analyst) as conn:
+        for sql in (
+            "select * from smf.uc_directory",
+            "select * from smf.interval_reading",
+            "select * from smf.uc_channels('000000000000000', now(), now())",
+            "select smf.local_timezone()",
+            "select smf.read_views_refresh()",
+            "select smf.read_views_rewrite()",
+            "create table smf_read.x (i int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+
+
+def test_no_smf_read_view_depends_on_another(seeded: Settings) -> None:
+    """The frozen downgrades of 0008/0009 drop the views of smf_read one by one, without
+    cascade: a copy that read another copy would make them fail."""
+    with psycopg.connect(seeded.url) as conn:
+        rows = conn.execute(
+            "select distinct v.relname, r.relname from pg_depend d"
+            " join pg_rewrite w on w.oid = d.objid join pg_class v on v.oid = w.ev_class"
+            " join pg_class r on r.oid = d.refobjid"
+            " where v.relnamespace = 'smf_read'::regnamespace"
+            "   and r.relnamespace = 'smf_read'::regnamespace and r.oid <> v.oid"
+        ).fetchall()
+    assert rows == []
