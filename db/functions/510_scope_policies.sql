@@ -195,6 +195,5 @@ begin
                      '(select smf.scope_all()) or distributor_id = any ((select smf.scope_distributor_ids())::int[])'
                  else '(select smf.scope_all())' end);
     end loop;
-
-    perform smf.read_views_refresh();
+    -- (schema smf_read is rebuilt by 999_read_views.sql, after every file that creates a view)
 end $$;

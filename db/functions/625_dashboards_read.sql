@@ -151,7 +151,6 @@ revoke execute on function smf.read_views_rewrite() from public;
 do $$
 declare
     f regprocedure;
-    v text;
 begin
     -- Before revision 0007 there is no smf_read and no smf_api: nothing to do.
     if to_regclass('smf.account') is null then
@@ -171,15 +170,5 @@ begin
         execute format('grant execute on function %s to smf_reader', f);
     end loop;
 
-    -- The views of the files after 510 (alarm sheet, dashboards): run with the reader's rights
-    -- (security invoker), so smf_api reading them is filtered by the policies of their tables;
-    -- then every view of smf gets its smf_read copy (510 ran before these views existed).
-    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'smf' and c.relkind = 'v' loop
-        execute format('alter view smf.%I set (security_invoker = on)', v);
-        execute format('grant select on smf.%I to smf_api', v);
-    end loop;
-    perform smf.read_views_refresh();
-
-    perform smf.read_views_rewrite();
+    -- (every view of smf gets its smf_read copy in 999_read_views.sql, applied last)
 end $$;
