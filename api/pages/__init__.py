@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.di import Provide
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect
 
 from api import errors as api_errors
@@ -23,10 +23,10 @@ _TITLE = {403: "Acesso negado", 404: "Não encontrado", 422: "Pedido inválido",
 def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, session.LoginRequired):
         return Redirect("/web/login", status_code=303)
-    if isinstance(exc, HTTPException):
+    if isinstance(exc, HTTPException) and not isinstance(exc, ValidationException):
         status, detail = exc.status_code, str(exc.detail)
     else:
-        problem = api_errors.handle(request, exc)  # logs unexpected errors, maps domain ones
+        problem = api_errors.handle(request, exc)  # 422 validation, domain errors; logs the rest
         status, detail = problem.status_code or 500, str(problem.content.get("detail", ""))
     title = _TITLE.get(status, "Erro")
     body = f'<p class="err" id="erro">{render.e(detail)}</p><p><a href="/web">Voltar</a></p>'

@@ -108,7 +108,7 @@ def chart(
         return pad_t + h - h * max(v, 0.0) / top
 
     parts = [
-        f"<figure><figcaption>{e(title)} ({e(unit)})</figcaption>"
+        f"<figure><figcaption>{e(title)}{f' ({e(unit)})' if unit else ''}</figcaption>"
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'role="img" aria-label="{e(title)}">',
         f'<line x1="{pad_l}" y1="{pad_t + h}" x2="{pad_l + w}" y2="{pad_t + h}" stroke="#888"/>',

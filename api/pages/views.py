@@ -278,7 +278,9 @@ async def bill(page_db: RequestDb, uc_code: str) -> Response[str]:
         lines = []
         for r in rows:
             rid = f"sim-{r['item']}" + (f"-{r['posto']}" if r["posto"] else "")
-            qty = "" if r["item"] == "total" else f"{num(r['quantity'])} {e(r['unit'])}"
+            dec = 0 if r["unit"] == "intervals" else 2
+            unit = "intervalos" if r["unit"] == "intervals" else r["unit"]
+            qty = "" if r["item"] == "total" else f"{num(r['quantity'], dec)} {e(unit)}"
             lines.append(
                 [
                     e(ITEM.get(r["item"], r["item"])),

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import time
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -173,3 +173,13 @@ def test_graphs_page_and_csv_export(
     cookie = browser.get_cookie("smf_web")["value"]
     r = httpx.get(f"{server}/web/uc/{uc}/exportar?formato=xlsx", cookies={"smf_web": cookie})
     assert r.status_code == 200 and r.content[:2] == b"PK"  # a zip: the XLSX workbook
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+    assert ws is not None
+    cells = list(ws.iter_rows(values_only=True))
+    assert cells[0][1] == "active_fwd_kwh"
+    row = next(c for c in cells[1:] if c[0] == datetime(2024, 3, 1, 0, 0))  # local time
+    assert row[1] == 0.114
+    r = httpx.get(f"{server}/web/uc/{uc}/exportar?formato=pdf", cookies={"smf_web": cookie})
+    assert r.status_code == 422
