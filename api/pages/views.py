@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from api.controllers import intervals
@@ -29,6 +30,7 @@ from api.pages.render import e, num
 from db import driver, errors
 
 HTML = "text/html; charset=utf-8"
+PageDb = NamedDependency[RequestDb]  # the `page_db` dependency (api/pages/session.py)
 POSTO = {"ponta": "Ponta", "fora_ponta": "Fora ponta", "unica": "Única", None: ""}
 ITEM = {
     "energy": "Energia ativa",
@@ -59,7 +61,7 @@ def add_months(d: date, n: int) -> date:
     return date(k // 12, k % 12 + 1, 1)
 
 
-async def unit_or_403(db: RequestDb, uc_code: str) -> dict[str, Any]:
+async def unit_or_403(db: RequestDb, uc_code: FromPath[str]) -> dict[str, Any]:
     unit = await db.one("web_unit", uc_code=uc_code)
     if unit is None:  # row-level security: not in the caller's scope (or no such UC)
         raise ApiError(403, f"a UC {uc_code} não está no escopo da conta {db.principal.name}")
@@ -145,7 +147,7 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/web", include_in_schema=False)
-async def units(page_db: RequestDb) -> Response[Any]:
+async def units(page_db: PageDb) -> Response[Any]:
     rows = await page_db.rows("web_units")
     if len(rows) == 1:
         return Redirect(f"/web/uc/{rows[0]['uc_code']}", status_code=303)
@@ -160,7 +162,7 @@ async def units(page_db: RequestDb) -> Response[Any]:
 
 
 @get("/web/uc/{uc_code:str}", include_in_schema=False)
-async def home(page_db: RequestDb, uc_code: str) -> Response[str]:
+async def home(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
     db = page_db
     u = await unit_or_403(db, uc_code)
     month = cycle_month(u)
@@ -268,7 +270,7 @@ async def home(page_db: RequestDb, uc_code: str) -> Response[str]:
 
 
 @get("/web/uc/{uc_code:str}/fatura", include_in_schema=False)
-async def bill(page_db: RequestDb, uc_code: str) -> Response[str]:
+async def bill(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
     db = page_db
     u = await unit_or_403(db, uc_code)
     month = cycle_month(u)
@@ -370,7 +372,9 @@ EXPORT_CHANNELS = (
 
 
 @get("/web/uc/{uc_code:str}/graficos", include_in_schema=False)
-async def graphs(page_db: RequestDb, uc_code: str, dia: str | None = None) -> Response[str]:
+async def graphs(
+    page_db: PageDb, uc_code: FromPath[str], dia: FromQuery[str | None] = None
+) -> Response[str]:
     db = page_db
     u = await unit_or_403(db, uc_code)
     d, lo, hi = _day(u, dia)
@@ -445,11 +449,11 @@ async def graphs(page_db: RequestDb, uc_code: str, dia: str | None = None) -> Re
 
 @get("/web/uc/{uc_code:str}/exportar", include_in_schema=False)
 async def export(
-    page_db: RequestDb,
+    page_db: PageDb,
     state: State,
-    uc_code: str,
-    formato: Literal["csv", "xlsx"] = "csv",
-    dia: str | None = None,
+    uc_code: FromPath[str],
+    formato: FromQuery[Literal["csv", "xlsx"]] = "csv",
+    dia: FromQuery[str | None] = None,
 ) -> Response[Any]:
     """The day's 15-minute energy channels as CSV or XLSX, by the API's series code."""
     u = await unit_or_403(page_db, uc_code)
@@ -473,7 +477,7 @@ async def export(
 
 @get("/web/uc/{uc_code:str}/memoria-de-massa", include_in_schema=False)
 async def mass_memory(
-    page_db: RequestDb, state: State, uc_code: str, mes: str | None = None
+    page_db: PageDb, state: State, uc_code: FromPath[str], mes: FromQuery[str | None] = None
 ) -> Response[Any]:
     """The main meter's month in the ABNT public format (the API's abnt export)."""
     u = await unit_or_403(page_db, uc_code)
