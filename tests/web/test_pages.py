@@ -94,6 +94,17 @@ def test_another_ucs_page_is_403(browser: Any, server: str, seeded: Seed, tmp_pa
         f"{server}/web/uc/{seeded.ucs['M-B1']}", cookies={"smf_web": cookie}, follow_redirects=False
     )
     assert r.status_code == 403 and "Acesso negado" in r.text
+    for tail in (
+        "/exportar?formato=csv",
+        "/exportar?formato=xlsx",
+        "/memoria-de-massa?mes=2024-03",
+    ):
+        r = httpx.get(
+            f"{server}/web/uc/{seeded.ucs['M-B1']}{tail}",
+            cookies={"smf_web": cookie},
+            follow_redirects=False,
+        )
+        assert r.status_code == 403, tail
     r = httpx.get(
         f"{server}/web/uc/{seeded.ucs['M-A1']}", cookies={"smf_web": cookie}, follow_redirects=False
     )
