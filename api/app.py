@@ -19,6 +19,7 @@ from api import errors, startup
 from api.config import ApiConfig, load_config
 from api.controllers import health, imports, intervals, meterdata, reads, registry, rules, search
 from api.deps import provide_db
+from api.pages import router as web_pages
 from db import driver
 
 ROUTES: list[Any] = [
@@ -35,6 +36,7 @@ ROUTES: list[Any] = [
     reads.read_status,
     imports.import_file,
     imports.import_batch,
+    web_pages,  # the client web view under /web (api/pages/)
 ]
 
 
