@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import subprocess
 import sys
@@ -197,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
             psql_args = psql_args[1:]
     args = parser.parse_args(argv)
     args.psql_args = psql_args
+    if not os.environ.get("SMF_DEBUG"):
+        # The driver's own log lines (e.g. "error ignored terminating <psycopg.Copy>" when the
+        # server goes away mid-COPY) would print beside our one-line error: the error we print
+        # says it. SMF_DEBUG=1 lets them through.
+        logging.getLogger("psycopg").addHandler(logging.NullHandler())
+        logging.getLogger("psycopg").propagate = False
     try:
         return int(args.func(args) or 0)
     except errors.SmfError as exc:
