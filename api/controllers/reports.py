@@ -53,7 +53,7 @@ async def unit_report(
     db: Db,
     uc_code: FromPath[str],
     report: FromPath[str],
-    format: Annotated[str, QueryParameter(description="json|csv (phasors: also svg)")] = "json",  # noqa: A002
+    format: Annotated[str, QueryParameter(description="json|csv (phasors: also svg)")] = "json",
     n: Annotated[
         int | None, QueryParameter(ge=1, le=1000, description="how many (outages, alterations)")
     ] = None,

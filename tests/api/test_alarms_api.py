@@ -27,7 +27,8 @@ def alarms(seeded: Seed) -> dict[str, int]:
     with psycopg.connect(seeded.settings.url) as c:
         for serial, rule in (("M-A1", "a"), ("M-A2", "b"), ("M-B1", "a")):
             row = c.execute(
-                "select smf.alarm_raise(%s, m.id, %s, %s, 140, 133.35, 'A', 'instantaneous', 'high V')"
+                "select smf.alarm_raise(%s, m.id, %s, %s, 140, 133.35, 'A', 'instantaneous',"
+                " 'high V')"
                 " from smf.meter m where m.serial = %s",
                 (rule, T0, T0, serial),
             ).fetchone()
