@@ -48,12 +48,12 @@ class ThresholdIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 async def _as_owner(db: RequestDb, name: str, **params: Any) -> dict[str, Any] | None:
-    """Run one write as the pool's role, then act as the caller again."""
+    """Run one write as the pool's role, then act as the caller again. On an error the
+    transaction rolls back, and the role with it (set_config(..., true) is transaction-local)."""
     await db.rows("api_leave")
-    try:
-        return await db.one(name, **params)
-    finally:
-        await db.rows("api_enter", account=db.principal.account_id)
+    row = await db.one(name, **params)
+    await db.rows("api_enter", account=db.principal.account_id)
+    return row
 
 
 async def _visible(db: RequestDb, alarm_id: int) -> dict[str, Any]:
