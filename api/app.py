@@ -17,7 +17,18 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from api import errors, startup
 from api.config import ApiConfig, load_config
-from api.controllers import health, imports, intervals, meterdata, reads, registry, rules, search
+from api.controllers import (
+    alarms,
+    health,
+    imports,
+    intervals,
+    meterdata,
+    reads,
+    registry,
+    reports,
+    rules,
+    search,
+)
 from api.deps import provide_db
 from api.pages import router as web_pages
 from db import driver
@@ -32,6 +43,12 @@ ROUTES: list[Any] = [
     intervals.unit_intervals,
     meterdata.MeterDataController,
     rules.unit_rule,
+    reports.unit_report,
+    alarms.alarm_sheet,
+    alarms.alarm_ack,
+    alarms.alarm_close,
+    alarms.alarm_rules,
+    alarms.alarm_set_threshold,
     reads.ask_read,
     reads.read_status,
     imports.import_file,

@@ -43,6 +43,10 @@ UNIT_READS = [
     ("/api/v1/units/{uc}/rules/billing", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/musd", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/ufer-dmcr", {"month": "2024-03"}),
+    ("/api/v1/units/{uc}/reports/outages", {}),
+    ("/api/v1/units/{uc}/reports/outages", {"format": "csv"}),
+    ("/api/v1/units/{uc}/reports/alterations", {}),
+    ("/api/v1/units/{uc}/reports/display", {}),
 ]
 
 
@@ -178,6 +182,14 @@ MORE = [
      {"root": 200, "svc": 200, "ana": 200, "gina": 404, "cli": 200, "other": 404}),
     ("GET", "/api/v1/imports/1", None,
      {"root": 200, "svc": 200, "ana": 403, "gina": 403, "cli": 403, "other": 403}),
+    ("GET", "/api/v1/alarms", None,
+     {"root": 200, "svc": 200, "ana": 200, "gina": 200, "cli": 200, "other": 200}),
+    ("GET", "/api/v1/alarms/rules", None,
+     {"root": 200, "svc": 200, "ana": 200, "gina": 200, "cli": 200, "other": 200}),
+    ("POST", "/api/v1/alarms/999999/ack", {"comment": "x"},
+     {"root": 404, "svc": 403, "ana": 404, "gina": 404, "cli": 403, "other": 403}),
+    ("PUT", "/api/v1/alarms/rules/a", {"value": 140, "meter_serial": "M-B1"},
+     {"root": 200, "svc": 403, "ana": 404, "gina": 404, "cli": 403, "other": 403}),
     ("GET", "/health", None,
      {"root": 200, "svc": 200, "ana": 200, "gina": 200, "cli": 200, "other": 200}),
 ]  # fmt: skip
