@@ -6,11 +6,11 @@ POST /api/v1/alarms/{id}/close           close (comment required)
 GET  /api/v1/alarms/rules                the rules a-m and their thresholds (default, group, meter)
 PUT  /api/v1/alarms/rules/{rule}         program a threshold for one meter or the default
 
-Reads go through smf.alarm_sheet as smf_api, so row-level security shows each caller its scope.
-A write is allowed when the caller's role may do it AND the alarm (or meter) is visible to it that
-way (404 otherwise, as for a row that does not exist); the SQL function then runs as the pool's
-role for that one statement (smf_api may only read the alarm tables) and the caller's role is
-re-entered. Acknowledgement happens only by this explicit call. Times are UTC.
+Reads and writes run as smf_api for the caller, so row-level security decides both: the sheet
+shows each caller its scope, and the update / insert policies of 510_scope_policies.sql let a
+writer (admin, analyst) change only alarms and meter thresholds of its scope (a default threshold
+needs admin). A write to an alarm or meter the caller cannot see is a 404, as for a row that does
+not exist. Acknowledgement happens only by this explicit call. Times are UTC.
 """
 
 from __future__ import annotations
@@ -45,15 +45,6 @@ class ThresholdIn(msgspec.Struct, forbid_unknown_fields=True):
     enabled: bool = True
     meter_serial: str | None = None
     valid_from: datetime | None = None
-
-
-async def _as_owner(db: RequestDb, name: str, **params: Any) -> dict[str, Any] | None:
-    """Run one write as the pool's role, then act as the caller again. On an error the
-    transaction rolls back, and the role with it (set_config(..., true) is transaction-local)."""
-    await db.rows("api_leave")
-    row = await db.one(name, **params)
-    await db.rows("api_enter", account=db.principal.account_id)
-    return row
 
 
 async def _visible(db: RequestDb, alarm_id: int) -> dict[str, Any]:
@@ -97,7 +88,7 @@ async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: s
     if not data.comment.strip():
         raise ApiError(422, "a comment is required", field="comment")
     try:
-        await _as_owner(db, query, id=alarm_id, by=db.principal.name, comment=data.comment)
+        await db.one(query, id=alarm_id, by=db.principal.name, comment=data.comment)
     except errors.InvalidParameter as e:  # a concurrent acknowledgement or close won
         if "already" in str(e):
             raise ApiError(409, str(e)) from None
@@ -152,8 +143,7 @@ async def alarm_set_threshold(
         db.require("admin")
     else:
         await meter_of(db, data.meter_serial)  # 404 outside the scope
-    row = await _as_owner(
-        db,
+    row = await db.one(
         "alarm_set_threshold",
         rule=rule,
         value=data.value,

@@ -168,6 +168,39 @@ begin
                    or meter_id = any ((select smf.scope_meter_ids())::int[])
                    or (meter_id is null and group_id is null)
                    or exists (select 1 from smf.alarm_group_member gm where gm.group_id = alarm_threshold.group_id));
+        -- Writes through the API run as the caller (smf.alarm_set_threshold, acknowledge and
+        -- close): a writer (smf.scope_writes()) may program a meter of its scope; a default or a
+        -- group threshold, which applies to meters outside any one scope, needs scope_all.
+        grant insert, update, delete on smf.alarm_threshold to smf_api;
+        drop policy if exists scope_insert on smf.alarm_threshold;
+        create policy scope_insert on smf.alarm_threshold for insert
+            with check ((select smf.scope_all())
+                        or ((select smf.scope_writes())
+                            and meter_id = any ((select smf.scope_meter_ids())::int[])));
+        drop policy if exists scope_update on smf.alarm_threshold;
+        create policy scope_update on smf.alarm_threshold for update
+            using ((select smf.scope_all())
+                   or ((select smf.scope_writes())
+                       and meter_id = any ((select smf.scope_meter_ids())::int[])));
+        drop policy if exists scope_delete on smf.alarm_threshold;
+        create policy scope_delete on smf.alarm_threshold for delete
+            using ((select smf.scope_all())
+                   or ((select smf.scope_writes())
+                       and meter_id = any ((select smf.scope_meter_ids())::int[])));
+        -- The lifecycle columns of an alarm of the writer's scope (acknowledge, close); the
+        -- evaluation columns stay the owner's. The transition's outbox row (trigger
+        -- smf.alarm_notify) is inserted as the caller too, for an alarm it can see.
+        grant update (state, acknowledged_by, acknowledged_at, ack_comment, closed_by, closed_at,
+                      close_comment, updated_at) on smf.alarm to smf_api;
+        drop policy if exists scope_update on smf.alarm;
+        create policy scope_update on smf.alarm for update
+            using ((select smf.scope_all())
+                   or ((select smf.scope_writes())
+                       and meter_id = any ((select smf.scope_meter_ids())::int[])));
+        grant insert on smf.alarm_notification to smf_api;
+        drop policy if exists scope_insert on smf.alarm_notification;
+        create policy scope_insert on smf.alarm_notification for insert
+            with check (exists (select 1 from smf.alarm a where a.id = alarm_id));
     end if;
 
     -- Every other table smf_api may read is filtered too (deny by default): by its meter, UC or

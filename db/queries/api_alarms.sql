@@ -1,7 +1,7 @@
--- Named queries of the alarm API (api/controllers/alarms.py). The sheet and the rules are read as
--- smf_api (row-level security filters them to the caller's scope); a write first checks the
--- row is visible that way, then leaves the role for its one statement (the alarm functions
--- write tables smf_api may only read) and enters it again (api_enter).
+-- Named queries of the alarm API (api/controllers/alarms.py). Everything runs as smf_api for the
+-- caller: row-level security filters the sheet to its scope, and the update/insert policies of
+-- 510_scope_policies.sql bound its writes (alarm_ack, alarm_close, alarm_set_threshold in
+-- alarms.sql) to the same scope.
 
 -- name: api_alarm_sheet
 -- The alarm sheet as the caller may see it, newest violation first; closed alarms with
@@ -23,7 +23,3 @@ select id, state, rule_code, rule_name, uc_code, customer_name, meter_serial, op
        value, value_text, threshold, unit, phase, occurrences, message, acknowledged_by,
        acknowledged_at, ack_comment, cleared_at, closed_by, closed_at, close_comment
 from smf.alarm_sheet where id = %(id)s;
-
--- name: api_leave
--- Back to the pool's own role until api_enter (one write the scope check has allowed).
-select set_config('role', 'none', true);

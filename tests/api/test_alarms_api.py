@@ -194,3 +194,59 @@ def test_thresholds(client: TestClient[Any], seeded: Seed) -> None:
     assert root["meter M-A1"] == 140 and root["default"] == 150
     assert "meter M-A1" not in levels("other")  # another UC's meter threshold is not shown
     assert levels("cli")["meter M-A1"] == 140
+
+
+def _as_principal(conn: psycopg.Connection[Any], name: str) -> None:
+    """Act in this transaction as the API does for account `name` (role smf_api + principal)."""
+    conn.execute(
+        "select set_config('role', 'smf_api', true),"
+        " set_config('smf.principal', (select id::text from smf.account where name = %s), true)",
+        (name,),
+    )
+
+
+def test_the_database_bounds_alarm_writes_to_the_scope(
+    seeded: Seed, alarms: dict[str, int]
+) -> None:
+    """The write policies, without the API's own checks in front: as smf_api for an analyst of
+    distributor 001, an alarm of distributor 002 is "no alarm", a client may not update alarms
+    at all, and a default threshold (which applies beyond any one scope) is refused."""
+    with psycopg.connect(seeded.settings.url) as conn:
+        with conn.transaction(force_rollback=True):
+            _as_principal(conn, "ana")
+            with pytest.raises(psycopg.DatabaseError, match="no alarm"):
+                conn.execute("select smf.alarm_close(%s, 'ana', 'not mine')", (alarms["M-B1"],))
+        with conn.transaction(force_rollback=True):
+            _as_principal(conn, "ana")
+            # a plain update of an out-of-scope row touches nothing
+            cur = conn.execute(
+                "update smf.alarm set close_comment = 'x' where id = %s", (alarms["M-B1"],)
+            )
+            assert cur.rowcount == 0
+            # the evaluation columns stay the owner's even in scope
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("update smf.alarm set value = 0 where id = %s", (alarms["M-A1"],))
+        with conn.transaction(force_rollback=True):
+            _as_principal(conn, "cli")  # sees M-A1's alarm, may not change it
+            cur = conn.execute(
+                "update smf.alarm set close_comment = 'x' where id = %s", (alarms["M-A1"],)
+            )
+            assert cur.rowcount == 0
+        with conn.transaction(force_rollback=True):
+            _as_principal(conn, "ana")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+                conn.execute(
+                    "select smf.alarm_set_threshold('a', 150, null, true, null, null, null, 'ana')"
+                )
+        with conn.transaction(force_rollback=True):
+            _as_principal(conn, "ana")  # a meter of its scope: allowed, and the outbox row too
+            state = conn.execute(
+                "select smf.alarm_acknowledge(%s, 'ana', 'seen')", (alarms["M-A1"],)
+            ).fetchone()
+            assert state == ("acknowledged",)
+            conn.execute("reset role")
+            events = conn.execute(
+                "select event from smf.alarm_notification where alarm_id = %s order by id",
+                (alarms["M-A1"],),
+            ).fetchall()
+            assert events[-1] == ("acknowledged",)
