@@ -7371,6 +7371,14 @@ ALTER TABLE smf.rollup_hour ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.rollup_month ENABLE ROW LEVEL SECURITY;
 
+CREATE POLICY scope_delete ON smf.alarm_threshold FOR DELETE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
+CREATE POLICY scope_insert ON smf.alarm_notification FOR INSERT WITH CHECK ((EXISTS ( SELECT 1
+   FROM smf.alarm a
+  WHERE (a.id = alarm_notification.alarm_id))));
+
+CREATE POLICY scope_insert ON smf.alarm_threshold FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
 CREATE POLICY scope_insert ON smf.consumer_unit FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[])))));
 
 CREATE POLICY scope_insert ON smf.distributor FOR INSERT WITH CHECK (( SELECT smf.scope_all() AS scope_all));
@@ -7476,6 +7484,10 @@ CREATE POLICY scope_read ON smf.vee_parameter FOR SELECT USING ((( SELECT smf.sc
 CREATE POLICY scope_read ON smf.vee_provenance FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.virtual_meter FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_update ON smf.alarm FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
+
+CREATE POLICY scope_update ON smf.alarm_threshold FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[])))));
 
 CREATE POLICY scope_update ON smf.consumer_unit FOR UPDATE USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
 
