@@ -1,5 +1,8 @@
 """The daily VEE job: after the daily reads, estimate yesterday's gaps of every enabled meter
-(backup meters are inputs, not targets) and run the validation rules on the day.
+(backup meters are inputs, not targets) and run the validation rules on the day. A meter that
+(with its backup) measured nothing in the last auto_estimate_max_silent_days days (VEE parameter,
+default 7) is not estimated: its day stays missing and an 'estimation' finding asks for a visit or
+a hand estimate (smf.vee_estimate_daily).
 
 Run it by hand with `smf vee daily [--day YYYY-MM-DD]`; the scheduler calls `scheduled()` (job
 vee_daily, daily at SMF_JOBS_VEE_AT, 05:30 local by default: after the reads, before ccee_send
@@ -28,7 +31,7 @@ def run(
     """Estimate then validate local day `day` (default: yesterday) for every enabled meter.
 
     Takes an open connection (the caller commits) or settings (one transaction here). Returns
-    {"day", "meters", "runs", "filled", "left_missing", "findings"}.
+    {"day", "meters", "runs", "filled", "left_missing", "skipped_silent", "findings"}.
     """
     if conn_or_settings is None or isinstance(conn_or_settings, Settings | str):
         settings = conn_or_settings if conn_or_settings is not None else load()
@@ -49,6 +52,7 @@ def _run(conn: driver.Connection, day: date) -> dict[str, Any]:
         "runs": sum(1 for r in est if r["result"]["run_id"] is not None),
         "filled": filled,
         "left_missing": sum(r["result"]["left_missing"] for r in est),
+        "skipped_silent": sorted(r["serial"] for r in est if r["result"].get("skipped")),
         "findings": sum(r["result"]["found"] for r in val),
     }
 

@@ -265,6 +265,67 @@ language sql volatile set search_path = smf, pg_catalog as $$
     order by m.serial
 $$;
 
+-- vee_estimate_daily: the daily job's estimation of local day p_day: smf.vee_estimate for every
+-- enabled meter that is no UC's backup, except a meter silent too long: when neither it nor its
+-- UC's backup meter measured one interval in the auto_estimate_max_silent_days days before the
+-- day's end, the day is left missing (nothing fabricated for the CCEE submission) and an
+-- 'estimation' finding (error) asks for a visit or a hand estimate; `smf vee estimate` is not
+-- bound by this. Returns (meter_id, serial, result) as vee_estimate_scope; a skipped meter's
+-- result is {"run_id": null, "filled": {}, "left_missing": n, "skipped": "silent", "last_measured"}.
+create or replace function smf.vee_estimate_daily(p_day date, p_operator text default current_user)
+returns table (meter_id int, serial text, result jsonb)
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+#variable_conflict use_column
+declare
+    v_from timestamptz := smf.vee_day_start(p_day);
+    v_to timestamptz := smf.vee_day_start(p_day + 1);
+    v_days numeric;
+    v_last timestamptz;
+    v_step interval;
+    v_left int;
+    m record;
+begin
+    for m in select mt.id, mt.serial, cu.backup_meter_id
+             from smf.meter mt left join smf.consumer_unit cu on cu.main_meter_id = mt.id
+             where mt.enabled
+               and mt.id not in (select c.backup_meter_id from smf.consumer_unit c
+                                 where c.backup_meter_id is not null)
+             order by mt.serial loop
+        v_days := smf.vee_param('auto_estimate_max_silent_days', m.id, p_day);
+        select max(r.ts) into v_last from smf.interval_reading r
+        where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured' and r.ts < v_to;
+        if v_last is null or v_last < v_to - make_interval(days => v_days::int) then
+            v_step := smf.vee_step(m.id);
+            -- expected intervals of the day (23, 24 or 25 hours) minus those holding a value
+            select (extract(epoch from v_to - v_from) / extract(epoch from v_step))::int
+                   - count(*) filter (where r.quality <> 'missing')
+            into v_left
+            from smf.interval_reading r
+            where r.meter_id = m.id and r.ts >= v_from and r.ts < v_to;
+            if v_left > 0 then
+                insert into smf.vee_finding as f (meter_id, rule, ts_from, ts_to, severity, detail)
+                values (m.id, 'estimation', v_from, v_to, 'error',
+                        format('%s interval(s) left missing on %s: no measured interval since %s; the'
+                               ' daily job stops estimating after %s day(s) of silence (visit the meter,'
+                               ' or estimate by hand: smf vee estimate)', v_left, p_day,
+                               coalesce(smf.vee_fmt_local(v_last) || ' (local)', 'ever'), v_days))
+                on conflict (meter_id, rule, ts_from, ts_to)
+                do update set last_seen_at = now(), detail = excluded.detail;
+            end if;
+            meter_id := m.id;
+            serial := m.serial;
+            result := jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', v_left,
+                                         'skipped', 'silent', 'last_measured', v_last);
+        else
+            meter_id := m.id;
+            serial := m.serial;
+            result := smf.vee_estimate(m.id, v_from, v_to, p_operator);
+        end if;
+        return next;
+    end loop;
+end
+$$;
+
 -- vee_explain: why the stored value of meter p_meter at interval start p_ts is what it is: the row
 -- (kWh), its quality and source, the batch that wrote it (origin, operator, time), the estimation
 -- method, inputs and parameters or the manual edit's reason, and how many versions history holds.

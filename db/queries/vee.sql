@@ -9,13 +9,9 @@ select meter_id, serial, result
 from smf.vee_estimate_scope(%(kind)s, %(ref)s, %(from)s, %(to)s, %(operator)s);
 
 -- name: vee_estimate_day_all
--- every main meter with readings or a UC, for the local day %(day)s (the daily job)
-select m.id as meter_id, m.serial,
-       smf.vee_estimate(m.id, smf.vee_day_start(%(day)s::date), smf.vee_day_start(%(day)s::date + 1),
-                        %(operator)s) as result
-from smf.meter m
-where m.enabled and m.id not in (select backup_meter_id from smf.consumer_unit where backup_meter_id is not null)
-order by m.serial;
+-- every enabled main meter for the local day %(day)s (the daily job); meters silent longer than
+-- auto_estimate_max_silent_days are left missing with a finding (smf.vee_estimate_daily)
+select meter_id, serial, result from smf.vee_estimate_daily(%(day)s::date, %(operator)s);
 
 -- name: vee_validate_day_all
 select m.id as meter_id, m.serial,

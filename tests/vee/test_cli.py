@@ -74,3 +74,52 @@ def test_daily_job_estimates_yesterday_once(db_settings: Settings) -> None:
     assert (out["runs"], out["filled"], out["left_missing"]) == (1, 10, 0)
     again = vee_daily.run(db_settings, date(2026, 10, 5))
     assert (again["runs"], again["filled"]) == (0, 0)
+
+
+def test_daily_job_stops_estimating_a_meter_silent_too_long(db_settings: Settings) -> None:
+    """auto_estimate_max_silent_days = 7 (the default): for day D the window is the 7 days
+    [D - 6 00:00, D + 1 00:00) local. Main meters that last measured on 2026-10-02 (local) are
+    estimated on 2026-10-05 and 2026-10-08 (window from 10-02 00:00 holds all of 10-02), not on
+    2026-10-09 (window from 10-03 00:00: nothing measured; 10-02 23:55 starts before it): that day
+    stays missing, 288 intervals, with a finding. On 2026-10-10 the meter whose backup measured
+    that day is estimated from the backup again; the other stays skipped."""
+    with driver.connect(db_settings) as conn:
+        silent = unit(conn, 62)
+        for d in ("2026-09-28", "2026-09-29", "2026-09-30", "2026-10-01", "2026-10-02"):
+            put(conn, silent.main_serial, day_rows(d, 1.0))
+        backed = unit(conn, 63, backup=True)
+        for d in ("2026-09-28", "2026-09-29", "2026-09-30", "2026-10-01", "2026-10-02"):
+            put(conn, backed.main_serial, day_rows(d, 1.0))
+        assert backed.backup_serial is not None
+        put(conn, backed.backup_serial, day_rows("2026-10-10", 1.2))
+    out5 = vee_daily.run(db_settings, date(2026, 10, 5))
+    assert out5["skipped_silent"] == []
+    out8 = vee_daily.run(db_settings, date(2026, 10, 8))
+    assert out8["skipped_silent"] == [] and out8["filled"] == 2 * 288, out8
+    out9 = vee_daily.run(db_settings, date(2026, 10, 9))
+    assert out9["skipped_silent"] == [silent.main_serial, backed.main_serial], out9
+    assert out9["filled"] == 0 and out9["left_missing"] == 2 * 288
+    out10 = vee_daily.run(db_settings, date(2026, 10, 10))
+    assert out10["skipped_silent"] == [silent.main_serial], out10
+    with driver.connect(db_settings) as conn:
+        stored = conn.execute(
+            "select count(*) from smf.interval_reading where meter_id = %s"
+            " and ts >= '2026-10-10 00:00-03' and ts < '2026-10-11 00:00-03'",
+            (silent.main,),
+        ).fetchone()
+        assert stored == (0,)
+        detail = conn.execute(
+            "select severity, detail from smf.vee_finding where meter_id = %s"
+            " and rule = 'estimation' and ts_from = '2026-10-09 00:00-03'",
+            (silent.main,),
+        ).fetchone()
+        assert detail is not None and detail[0] == "error"
+        assert detail[1].startswith("288 interval(s) left missing on 2026-10-09")
+        assert "since 2026-10-02 23:55 (local)" in detail[1]
+        # the backed-up meter's day came from its backup (288 intervals, 1.2 kWh = 1200 Wh each)
+        backed_day = conn.execute(
+            "select count(*), sum(active_fwd_wh) from smf.interval_reading where meter_id = %s"
+            " and ts >= '2026-10-10 00:00-03' and ts < '2026-10-11 00:00-03'",
+            (backed.main,),
+        ).fetchone()
+        assert backed_day == (288, 288 * 1200)
