@@ -113,16 +113,25 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
 $$;
 
 -- ccee_fingerprint: a cheap summary of what is stored for UC p_uc's main meter on local day p_day
--- (active Wh and the count of intervals per quality, from rollup_day): when it changes, the
--- UC-day is rebuilt and its payload hash compared with the last accepted one.
+-- (active Wh and the count of intervals per quality, from rollup_day; the loss factor; and the
+-- number of superseded versions of the day's rows with the newest superseding batch, from
+-- interval_reading_history, so a correction that moves energy between intervals and keeps the
+-- day's total still changes it): when it changes, the UC-day is rebuilt and its payload hash
+-- compared with the last accepted one.
 create or replace function smf.ccee_fingerprint(p_uc int, p_day date) returns text
 language sql stable set search_path = smf, pg_catalog as $$
     select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
-                                      r.n_missing, tl.factor)
+                                      r.n_missing, tl.factor, h.versions, h.last_batch)
                      from smf.consumer_unit cu
                      join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
                      left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
                          and tl.valid_during @> p_day
+                     cross join lateral (
+                         select count(*) as versions, max(x.superseded_by_batch) as last_batch
+                         from smf.interval_reading_history x
+                         where x.meter_id = cu.main_meter_id
+                           and x.ts >= smf.ccee_day_start(p_day)
+                           and x.ts < smf.ccee_day_start(p_day + 1)) h
                      where cu.id = p_uc), 'none')
 $$;
 

@@ -231,3 +231,38 @@ def test_resend_on_change_until_ms_plus_7du_then_late(
     assert rep.accepted == 1
     assert _ledger(db, uc.code)[-1][2:] == ("accepted", 200, "late", True)
     assert emu.state.posts[f"{uc.code}|2026-10-01"] == 3
+
+
+def test_energy_moved_between_intervals_is_sent_again(
+    db: psycopg.Connection[Any],
+    db_settings: Settings,
+    emu: emulator.Running,
+    ccee_settings: CceeSettings,
+) -> None:
+    """A correction that moves 50 Wh from 00:00-00:05 to 00:05-00:10 keeps the day's total
+    (288 x 100 = 28,800 Wh) and every quality count; the day is still due again and re-sent,
+    and CCEE then holds 50 Wh at the first interval end (00:05-03:00) and 150 Wh at the second."""
+    uc = make_uc(db, 1)
+    put_day(db, uc, [100] * 288)
+    _register(emu, db)
+    sender.enqueue(db_settings, DAY, DAY, NOW)
+    assert _sender(db_settings, ccee_settings).run().accepted == 1
+    put_day(db, uc, [50, 150] + [100] * 286)
+    total = db.execute(
+        "select active_fwd_wh from smf.rollup_day where meter_id = %s and bucket = %s",
+        (uc.meter_id, DAY),
+    ).fetchone()
+    assert total == (28_800,)
+    assert sender.enqueue(db_settings, DAY, DAY, NOW)["changed_days"] == 1
+    assert _sender(db_settings, ccee_settings).run().accepted == 1
+    assert emu.state.posts[f"{uc.code}|2026-10-01"] == 2
+    first = [
+        (v["dataReferenciaConsumo"], str(v["consumo"]))
+        for v in emu.state.values[(uc.code, "2026-10-01")][:3]
+    ]
+    # 50 Wh = 0.050 kWh, 150 Wh = 0.150 kWh, 100 Wh = 0.100 kWh; stamps are interval ends
+    assert first == [
+        ("2026-10-01T00:05:00-03:00", "0.050"),
+        ("2026-10-01T00:10:00-03:00", "0.150"),
+        ("2026-10-01T00:15:00-03:00", "0.100"),
+    ]
