@@ -1428,11 +1428,17 @@ CREATE FUNCTION smf.ccee_fingerprint(p_uc integer, p_day date) RETURNS text
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
-                                      r.n_missing, tl.factor)
+                                      r.n_missing, tl.factor, h.versions, h.last_batch)
                      from smf.consumer_unit cu
                      join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
                      left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
                          and tl.valid_during @> p_day
+                     cross join lateral (
+                         select count(*) as versions, max(x.superseded_by_batch) as last_batch
+                         from smf.interval_reading_history x
+                         where x.meter_id = cu.main_meter_id
+                           and x.ts >= smf.ccee_day_start(p_day)
+                           and x.ts < smf.ccee_day_start(p_day + 1)) h
                      where cu.id = p_uc), 'none')
 $$;
 
