@@ -56,6 +56,7 @@ RELEASED = {
     "db/migrations/versions/0007_accounts_scopes.py": "ad03b2bc88c76242b460b8dce34c74b664fea7895d94ddff76d02606a1df21d4",  # noqa: E501
     "db/migrations/versions/0008_vee.py": "5594812e1e3126c518a4f73c89a83e06b28c2a2cc36a1c05956c252a809fbb03",  # noqa: E501
     "db/migrations/versions/0009_alarms.py": "2c7b58c09bfb5081b0d2144bd3b21f675f5fdd4fad17ec47e541e86378277bda",  # noqa: E501
+    "db/migrations/versions/0010_vee_auto_estimate_limit.py": "9e5a8b9729c0b8a95a882c6bcd28983dfb0c0d5ebe9850cd33f4ca339e554a83",  # noqa: E501
     "db/migrations/frozen/0006/001_uc_code.sql": "dabfbcb5d6d9fc3cb39ffd8e46f9347c9066d78b52c37be2ec6b256f78cece91",  # noqa: E501
 }
 
