@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from db import migrate
 from db.cluster import Cluster, ClusterError
 from db.settings import REPO_ROOT, ClusterSettings, default_state_dir
 
@@ -68,6 +69,18 @@ def test_db_verbs_through_a_cluster_life(env: dict[str, str]) -> None:
     again = smf(env, "db", "start")
     assert again.returncode == 0 and again.stdout.startswith("already running (pid "), again.stdout
 
+    # A new user's next step: the schema, then a look at it through psql.
+    mig = smf(env, "db", "migrate")
+    assert (mig.returncode, mig.stdout) == (0, "migrated to head; functions re-applied\n"), (
+        mig.stderr
+    )
+    assert mig.stderr.startswith("database: already running (pid ")
+    [head] = migrate.heads()
+    psql = smf(env, "db", "psql", "--", "-Atc", "select version_num from alembic_version")
+    assert (psql.returncode, psql.stdout) == (0, f"{head}\n"), psql.stderr
+    dump = smf(env, "db", "schema")
+    assert dump.returncode == 0 and "CREATE TABLE smf.meter (" in dump.stdout, dump.stderr
+
     st = smf(env, "db", "status")
     assert st.returncode == 0, st.stdout
     first = st.stdout.splitlines()[0]
@@ -108,6 +121,15 @@ def test_db_verbs_through_a_cluster_life(env: dict[str, str]) -> None:
     assert (reset.returncode, reset.stdout) == (0, f"removed {data}\n"), reset.stderr
     assert not data.exists()
     assert smf(env, "db", "status").stdout.startswith("no cluster at ")
+
+
+def test_import_of_something_that_is_not_a_regular_file(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from smf import cli
+
+    assert cli.main(["import", "/dev/null"]) == 1  # checked before any database is touched
+    assert capsys.readouterr().err == "error: /dev/null is not a regular file\n"
 
 
 def test_no_server_binaries_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
