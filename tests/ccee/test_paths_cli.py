@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -217,3 +218,19 @@ def test_emulate_until_interrupted(env: tuple[Settings, Uc, Uc]) -> None:
         out, err = proc.communicate(timeout=60)
     assert (proc.returncode, out) == (0, "")
     assert err.startswith("emulator stopped: ") and err.endswith(" accepted, 0 rejected\n"), err
+
+
+def test_a_secret_file_that_is_not_there(
+    env: tuple[Settings, Uc, Uc],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """SMF_CCEE_CLIENT_SECRET_FILE naming a missing file: the path and the reason, one line."""
+    settings, full, _ = env
+    missing = tmp_path / "ccee-secret"
+    monkeypatch.delenv("SMF_CCEE_CLIENT_SECRET")
+    monkeypatch.setenv("SMF_CCEE_CLIENT_SECRET_FILE", str(missing))
+    rc, out, err = smf(capsys, "ccee", "submit", "--uc", full.code, "--day", str(DAY))
+    assert (rc, out, err) == (1, "", f"error: {missing}: No such file or directory\n")
+    assert _attempts(settings) == 0
