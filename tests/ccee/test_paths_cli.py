@@ -186,40 +186,6 @@ def test_missing_ccee_settings_are_one_line(
     assert err.startswith("error: set SMF_CCEE_CLIENT_ID and SMF_CCEE_CLIENT_SECRET")
 
 
-def test_emulate_until_interrupted(env: tuple[Settings, Uc, Uc]) -> None:
-    """`smf ccee emulate` (its own process) loads the registered UCs, serves on loopback, and
-    on Ctrl-C stops and prints its counts."""
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    import httpx
-
-    from db.settings import REPO_ROOT
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "smf.cli", "ccee", "emulate", "--port", "0"],
-        env=os.environ.copy(),  # the fixture's SMF_DATABASE_URL and SMF_CCEE_* settings
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        first = proc.stderr.readline()
-        assert first.startswith("CCEE emulator on http://127.0.0.1:"), first
-        assert "(2 UCs known); Ctrl-C to stop" in first
-        url = first.split(" on ")[1].split(" ")[0]
-        assert httpx.get(f"{url}/no-such-endpoint").status_code == 404  # it answers
-    finally:
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    assert (proc.returncode, out) == (0, "")
-    assert err.startswith("emulator stopped: ") and err.endswith(" accepted, 0 rejected\n"), err
-
-
 def test_a_secret_file_that_is_not_there(
     env: tuple[Settings, Uc, Uc],
     monkeypatch: pytest.MonkeyPatch,
