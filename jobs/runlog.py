@@ -19,6 +19,15 @@ def holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _explained(exc: Exception) -> bool:
+    """True for the errors whose message tells the operator what to fix."""
+    from ccee.errors import CceeError
+    from db.errors import SmfError
+    from jobs.pld_import import PldFormatError
+
+    return isinstance(exc, (CceeError, SmfError, OSError, PldFormatError))
+
+
 def recorded(name: str) -> Callable[[JobFn], JobFn]:
     """Wrap a job: open a run row, call it, close the row with its counts or its error."""
 
@@ -41,7 +50,9 @@ def recorded(name: str) -> Callable[[JobFn], JobFn]:
                         counts=None,
                         error=f"{type(exc).__name__}: {exc}"[:2000],
                     )
-                log.exception("job %s failed", name)
+                # A failure that says what to fix (a setting, a file, a refused batch) is one
+                # line; anything else is a bug and keeps its traceback.
+                log.error("job %s failed: %s", name, exc, exc_info=not _explained(exc))
                 raise
             with driver.connect() as conn:
                 driver.run(

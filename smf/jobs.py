@@ -64,10 +64,11 @@ def cmd_trigger(args: argparse.Namespace) -> int:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
     from ccee.errors import CceeError
+    from jobs.pld_import import PldFormatError
 
     try:
         counts = scheduler.call(spec)
-    except CceeError as exc:  # recorded in smf.job_run as well
+    except (CceeError, PldFormatError) as exc:  # recorded in smf.job_run as well
         print(f"error: {spec.name}: {exc}", file=sys.stderr)
         return 1
     print(f"{spec.name}: {json.dumps(counts, default=str)}")
