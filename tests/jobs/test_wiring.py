@@ -166,7 +166,16 @@ def test_trigger_alarm_webhook_retries_then_delivers(alarm_db: Settings) -> None
         assert first.returncode == 0, first.stderr
         assert '"tried": 1, "delivered": 0, "failed": 1' in first.stdout
         assert "s3cret" not in first.stdout + first.stderr  # credentials never printed
-        # The backoff (5 s for the first failure) defers the next try: a pass now sends nothing.
+        # The backoff of the first failure is 5 s after that try (one statement: one now())...
+        with psycopg.connect(url) as c:
+            wait = c.execute(
+                "select n.next_try_at - d.at from smf.alarm_notification n"
+                " join smf.alarm_delivery d on d.notification_id = n.id"
+            ).fetchall()
+            assert wait == [(timedelta(seconds=5),)]
+            # ... and a deferred notification is not tried (pushed further, so that a slow
+            # machine cannot let the 5 s run out between the two processes)
+            c.execute("update smf.alarm_notification set next_try_at = now() + interval '1 hour'")
         second = smf(alarm_db, "jobs", "trigger", "alarm_webhook", **env)
         assert '"tried": 0' in second.stdout, second.stdout + second.stderr
         with psycopg.connect(url) as c:
