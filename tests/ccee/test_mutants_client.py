@@ -35,7 +35,7 @@ def _client(settings: CceeSettings, emu: emulator.Running) -> CceeClient:
     return c
 
 
-# --- settings -------------------------------------------------------------------------------
+# --- settings ---
 @pytest.mark.parametrize(
     "url", ["http://localhost:1", "http://127.0.0.1:1", "http://127.9.9.9:1", "http://[::1]:1"]
 )
@@ -110,7 +110,7 @@ def test_missing_agent_header_is_a_failure_not_a_rejection(
     assert emu.state.accepted == 0
 
 
-# --- the token --------------------------------------------------------------------------------
+# --- the token ---
 @pytest.mark.parametrize(
     ("ttl", "kept"),
     [
@@ -200,7 +200,7 @@ def test_auth_error_keeps_status_and_body_cut_at_500() -> None:
     assert str(e) == "CCEE token endpoint answered 401: " + "x" * 500
 
 
-# --- the retry policy ---------------------------------------------------------------------------
+# --- the retry policy ---
 def _bounds_waits(seed: int, bounds: list[float]) -> list[float]:
     """What random.uniform(0, bound) draws after random.seed(seed): full jitter by hand."""
     rng = random.Random(seed)
@@ -360,7 +360,7 @@ def test_retry_after_http_date() -> None:
     assert retry_after_s(later, 3.0) == 120.0
 
 
-# --- the rate limiter --------------------------------------------------------------------------
+# --- the rate limiter ---
 def test_rate_limiter_off() -> None:
     lim = RateLimiter(0)
     for _ in range(5):
