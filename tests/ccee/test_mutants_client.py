@@ -248,6 +248,19 @@ def test_connection_failure_then_success(
     c.close()
 
 
+def test_tries_counted_on_success(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
+    # Result.tries is the number of requests made: 500, 503, then 200 -> 3 (the bug: it said 1).
+    c = _client(ccee_settings, emu)
+    c.token()
+    emu.state.faults.extend([{"kind": "500"}, {"kind": "503"}])
+    r = c.submit(_body())
+    assert (r.outcome, r.status, r.tries) == ("accepted", 200, 3)
+    emu.state.faults.extend([{"kind": "429", "retry_after": 1}, {"kind": "400"}])
+    r = c.submit(_body())
+    assert (r.outcome, r.status, r.tries) == ("rejected", 400, 2)
+    c.close()
+
+
 def test_429_exhausted_is_a_failure(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
     c = _client(replace(ccee_settings, retries=2), emu)
     c.token()
