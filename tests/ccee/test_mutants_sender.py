@@ -321,3 +321,28 @@ def test_lost_claim_logged(
         rep = s.finish(*started)
     assert rep.accepted == 2
     assert [r.getMessage() for r in caplog.records] == ["1 of 2 outcomes found their claim lost"]
+
+
+def test_read_back_of_two_ucs(
+    db: psycopg.Connection[Any],
+    db_settings: Settings,
+    emu: emulator.Running,
+    ccee_settings: CceeSettings,
+) -> None:
+    a, b = _ucs(db, emu, 2)
+    sender.enqueue(db_settings, DAY, DAY, NOW)
+    with _sender(db_settings, ccee_settings, holder="t:7") as s:
+        assert s.run().accepted == 2
+    stamp = "2026-10-01T13:05:00-03:00"  # the 157th interval (13:00-13:05) of Oct 1
+    for v in emu.state.values[(a.code, "2026-10-01")]:
+        if v["dataReferenciaConsumo"] == stamp:
+            v["status"] = "REJEITADA"
+    with CceeClient(ccee_settings) as client:
+        counts = sender.read_back(db_settings, client, NOW)
+    # 2 UCs x 288 values, one of them rejected.
+    assert counts == {"ucs": 2, "days": 2, "consistida": 575, "rejeitada": 1}
+    rows = db.execute(
+        "select consumer_unit_id, verdict_consistida, verdict_rejeitada, verdict_detail"
+        " from smf.ccee_uc_day order by consumer_unit_id"
+    ).fetchall()
+    assert rows == [(a.id, 287, 1, [stamp]), (b.id, 288, 0, [])]  # [] (not null) when all pass
