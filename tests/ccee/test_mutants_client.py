@@ -325,6 +325,27 @@ def test_readback_errors_named(emu: emulator.Running, ccee_settings: CceeSetting
     c.close()
 
 
+def test_readback_error_body_cut_at_300(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
+    c = _client(replace(ccee_settings, retries=0), emu)
+    # The body is '{"error": "ERR_INTERNO", "message": "' (37 characters) + 400 x "m" + '"}';
+    # the message keeps its first 300 characters: the 37 and 263 "m".
+    emu.state.faults.append({"kind": "500", "message": "m" * 400})
+    with pytest.raises(RuntimeError) as err:
+        list(c.read_back(UC, DAY, DAY))
+    assert str(err.value) == (
+        f"CCEE read-back of {UC} failed: 500 " + '{"error": "ERR_INTERNO", "message": "' + "m" * 263
+    )
+    emu.state.faults.append({"kind": "400", "message": "n" * 400})
+    with pytest.raises(RuntimeError) as err:
+        list(c.read_back(UC, DAY, DAY))
+    assert str(err.value) == (
+        f"CCEE read-back of {UC} failed: 400 "
+        + '{"error": "ERR_VALIDACAO_CAMPOS", "message": "'
+        + "n" * 254
+    )
+    c.close()
+
+
 def test_readback_pages_and_parameters(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
     c = _client(ccee_settings, emu)
     emu.state.page_size = 288
