@@ -122,31 +122,40 @@ def test_day_of_stamp(stamp: str, day: date) -> None:
 def test_release_dead_claims_only_of_dead_processes_on_this_host(
     db: psycopg.Connection[Any], db_settings: Settings, emu: emulator.Running
 ) -> None:
-    ucs = _ucs(db, emu, 5)
+    ucs = _ucs(db, emu, 6)
     sender.enqueue(db_settings, DAY, DAY, NOW)
     gone = subprocess.Popen(["true"])
     gone.wait()  # reaped: its pid names no process now
+    alive = subprocess.Popen(["sleep", "60"])
     host = socket.gethostname()
     holders = [
         f"{host}:{gone.pid}",  # dead, this host: released
+        f"{host}:w:{gone.pid}",  # a custom holder name with a colon, dead: released
         f"{host}:{os.getpid()}",  # ourselves: kept
         f"{host}:abc",  # not a pid: kept
         f"other-host:{gone.pid}",  # another host: not ours to judge
-        f"{host}:1",  # alive (init): kept
+        f"{host}:{alive.pid}",  # alive: kept, and only probed (signal 0), not signalled
     ]
-    with driver.connect(db_settings) as conn:
-        for h in holders:
-            assert len(driver.run(conn, "ccee_claim", holder=h, limit=1, lease_s=300, now=NOW)) == 1
-    assert sender.release_dead_claims(db_settings) == 1
+    try:
+        with driver.connect(db_settings) as conn:
+            for h in holders:
+                got = driver.run(conn, "ccee_claim", holder=h, limit=1, lease_s=300, now=NOW)
+                assert len(got) == 1
+        assert sender.release_dead_claims(db_settings) == 2
+        assert alive.poll() is None
+    finally:
+        alive.kill()
+        alive.wait()
     rows = dict(
         db.execute(
             "select claimed_by, state from smf.ccee_uc_day where claimed_by is not null"
         ).fetchall()
     )
-    assert rows == {h: "claimed" for h in holders[1:]}
-    assert db.execute("select count(*) from smf.ccee_uc_day where state = 'due'").fetchone()[0] == 1
-    assert sender.release_dead_claims(db_settings) == 0  # nothing dead left
-    assert len(ucs) == 5
+    assert rows == {h: "claimed" for h in holders[2:]}
+    assert db.execute("select count(*) from smf.ccee_uc_day where state = 'due'").fetchone()[0] == 2
+    assert sender.release_dead_claims(db_settings) == 1  # the sleeper, killed since
+    assert sender.release_dead_claims(db_settings) == 0
+    assert len(ucs) == 6
 
 
 def test_enqueue_counts_are_ints(
