@@ -17,7 +17,7 @@ import pytest
 
 from ccee import emulator, sender
 from ccee.client import CceeClient
-from db import driver
+from db import driver, errors
 from db.settings import CceeSettings, Settings
 from tests.ccee.helpers import DAY, Uc, make_uc, put_day
 
@@ -355,3 +355,23 @@ def test_read_back_of_two_ucs(
         " from smf.ccee_uc_day order by consumer_unit_id"
     ).fetchall()
     assert rows == [(a.id, 287, 1, [stamp]), (b.id, 288, 0, [])]  # [] (not null) when all pass
+
+
+def test_send_one_respects_a_live_claim_at_the_senders_now(
+    db: psycopg.Connection[Any],
+    db_settings: Settings,
+    emu: emulator.Running,
+    ccee_settings: CceeSettings,
+) -> None:
+    (uc,) = _ucs(db, emu, 1)
+    with driver.connect(db_settings) as conn:
+        driver.run(
+            conn, "ccee_claim_one", uc_code=uc.code, day=DAY, holder="t:other", lease_s=300, now=NOW
+        )
+    # At the sender's clock (NOW) the other claim lives until NOW + 300 s: refused, named.
+    with (
+        _sender(db_settings, ccee_settings, holder="t:8") as s,
+        pytest.raises(errors.InvalidParameter, match="t:other"),
+    ):
+        s.send_one(uc.code, DAY)
+    assert emu.state.accepted == 0
