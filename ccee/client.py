@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from ccee.errors import AuthError, ConfigError
@@ -111,12 +113,16 @@ class CceeClient:
                 raise ConfigError(f"SMF_CCEE_{name.upper()} is not set")
         self.s = settings
         self._sleep = sleep
-        cert = (settings.cert, settings.key) if settings.cert and settings.key else settings.cert
+        # One TLS context (httpx deprecates verify=<path> and cert=...): verification always on,
+        # against SMF_CCEE_CA_BUNDLE or certifi's CAs (httpx's default); the mTLS client
+        # certificate when set (its key in SMF_CCEE_KEY or in the same PEM file).
+        tls = ssl.create_default_context(cafile=settings.ca_bundle or certifi.where())
+        if settings.cert:
+            tls.load_cert_chain(settings.cert, settings.key)
         self.http = httpx.Client(
             base_url=settings.base_url,
             timeout=httpx.Timeout(settings.timeout_s),
-            verify=settings.ca_bundle or True,
-            cert=cert,
+            verify=tls,
             limits=httpx.Limits(max_connections=max(4, settings.concurrency * 2)),
             headers={"codigoAgente": settings.agent_code, "codigoPerfil": settings.profile_code},
         )
