@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -222,7 +223,11 @@ def test_send_days_skips_bad_codes_and_chunks(
     with _sender(db_settings, ccee_settings, holder="t:2") as s:
         rep = s.send_days(pairs, batch=2)
     assert (rep.claimed, rep.accepted) == (3, 3)
-    assert len(caplog.records) == 1 and "t:other" in caplog.records[0].getMessage()
+    assert len(caplog.records) == 1
+    assert re.fullmatch(
+        rf"UC {ucs[3].code} day 2026-10-01 is being sent by t:other \(claim until .+\)",
+        caplog.records[0].getMessage(),
+    ), caplog.records[0].getMessage()
     # Two chunks (2 + 1 UC-days): two distinct start times in the ledger.
     started = db.execute("select count(distinct started_at) from smf.ccee_attempt").fetchone()[0]
     assert started == 2
