@@ -160,6 +160,14 @@ def test_token_endpoint_429_waits_retry_after(
     c.close()
 
 
+def test_token_endpoint_500_retried(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
+    c = _client(ccee_settings, emu)
+    emu.state.faults.extend([{"kind": "500", "on": "token"}] * 2)
+    c.token()
+    assert len(c.waits) == 2 and c.token_refreshes == 1  # type: ignore[attr-defined]
+    c.close()
+
+
 def test_token_endpoint_refusal_not_retried(
     emu: emulator.Running, ccee_settings: CceeSettings
 ) -> None:
