@@ -380,3 +380,22 @@ def test_send_one_respects_a_live_claim_at_the_senders_now(
     ):
         s.send_one(uc.code, DAY)
     assert emu.state.accepted == 0
+
+
+def test_sender_clock_decides_a_day_is_not_over(
+    db: psycopg.Connection[Any],
+    db_settings: Settings,
+    emu: emulator.Running,
+    ccee_settings: CceeSettings,
+) -> None:
+    (uc,) = _ucs(db, emu, 1)
+    # 2026-10-01 15:00 UTC is 12:00 -03:00 of DAY itself: at the sender's clock the day is not
+    # over, so an explicit send holds it (the real clock, weeks later, would have sent it).
+    noon = datetime(2026, 10, 1, 15, 0, tzinfo=UTC)
+    with sender.Sender(
+        db_settings, CceeClient(ccee_settings), ccee_settings, holder="t:9", now=lambda: noon
+    ) as s:
+        rep = s.send_one(uc.code, DAY)
+    assert (rep.claimed, rep.held, rep.accepted) == (1, 1, 0)
+    assert rep.held_reasons == {"future_day": 1}
+    assert emu.state.accepted == 0
