@@ -354,6 +354,24 @@ def test_readback_error_body_cut_at_300(emu: emulator.Running, ccee_settings: Cc
     c.close()
 
 
+def test_2xx_and_3xx_answers(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
+    c = _client(ccee_settings, emu)
+    # 202 is a 2xx: accepted. 300 is not (nor a 4xx to retry): recorded as a rejection.
+    emu.state.faults.extend([{"kind": "status", "status": 202}, {"kind": "status", "status": 300}])
+    r = c.submit(_body())
+    assert (r.outcome, r.status, r.tries) == ("accepted", 202, 1)
+    r = c.submit(_body())
+    assert (r.outcome, r.status, r.tries) == ("rejected", 300, 1)
+    assert c.waits == [] and emu.state.accepted == 0  # type: ignore[attr-defined]
+    emu.state.faults.append({"kind": "status", "status": 300, "message": "ver outro"})
+    with pytest.raises(RuntimeError) as err:
+        list(c.read_back(UC, DAY, DAY))
+    assert str(err.value) == (
+        f'CCEE read-back of {UC} failed: 300 {{"error": "ERR_SIMULADO", "message": "ver outro"}}'
+    )
+    c.close()
+
+
 def test_readback_pages_and_parameters(emu: emulator.Running, ccee_settings: CceeSettings) -> None:
     c = _client(ccee_settings, emu)
     emu.state.page_size = 288
