@@ -105,7 +105,7 @@ def test_missing_agent_header_is_a_failure_not_a_rejection(
     c = _client(replace(ccee_settings, agent_code="abc"), emu)
     r = c.submit(_body())
     c.close()
-    assert (r.outcome, r.status) == ("failed", 403)
+    assert (r.outcome, r.status, r.tries) == ("failed", 403, 1)
     assert json.loads(r.body)["error"] == "ERR_CREDENCIAL_INVALID"
     assert emu.state.accepted == 0
 
@@ -303,7 +303,7 @@ def test_second_401_is_not_refreshed_again(
     emu.state.faults.extend([{"kind": "expire_token"}, {"kind": "expire_token"}])
     r = c.submit(_body())
     # 401, one refresh, 401 again: our credentials, recorded as a failure (retried later).
-    assert (r.outcome, r.status) == ("failed", 401)
+    assert (r.outcome, r.status, r.tries) == ("failed", 401, 2)
     assert json.loads(r.body)["error"] == "ERR_TOKEN_INVALIDO"
     assert c.token_refreshes == 2 and emu.state.token_requests == 2
     assert c.waits == []  # type: ignore[attr-defined]
