@@ -17,6 +17,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import random
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from ccee.errors import AuthError, ConfigError
@@ -111,12 +113,16 @@ class CceeClient:
                 raise ConfigError(f"SMF_CCEE_{name.upper()} is not set")
         self.s = settings
         self._sleep = sleep
-        cert = (settings.cert, settings.key) if settings.cert and settings.key else settings.cert
+        # One TLS context (httpx deprecates verify=<path> and cert=...): verification always on,
+        # against SMF_CCEE_CA_BUNDLE or certifi's CAs (httpx's default); the mTLS client
+        # certificate when set (its key in SMF_CCEE_KEY or in the same PEM file).
+        tls = ssl.create_default_context(cafile=settings.ca_bundle or certifi.where())
+        if settings.cert:
+            tls.load_cert_chain(settings.cert, settings.key)
         self.http = httpx.Client(
             base_url=settings.base_url,
             timeout=httpx.Timeout(settings.timeout_s),
-            verify=settings.ca_bundle or True,
-            cert=cert,
+            verify=tls,
             limits=httpx.Limits(max_connections=max(4, settings.concurrency * 2)),
             headers={"codigoAgente": settings.agent_code, "codigoPerfil": settings.profile_code},
         )
@@ -173,8 +179,9 @@ class CceeClient:
 
     def _request(
         self, method: str, path: str, headers: dict[str, str] | None = None, **kw: Any
-    ) -> Result | httpx.Response:
-        """One call with the retry policy: the 2xx/4xx response, or a failed Result."""
+    ) -> Result | tuple[httpx.Response, int]:
+        """One call with the retry policy: the 2xx/4xx response and the requests it took, or a
+        failed Result."""
         refreshed = False
         tries = 0
         last_status: int | None = None
@@ -200,7 +207,7 @@ class CceeClient:
                     self.token(force=True, stale=token)
                     continue
                 if r.status_code < 400 or (400 <= r.status_code < 500 and r.status_code != 429):
-                    return r
+                    return r, tries
                 last_status, last_body = r.status_code, r.text
                 if r.status_code == 429:
                     wait = retry_after_s(r.headers.get("Retry-After"), self._backoff(retries))
@@ -217,16 +224,17 @@ class CceeClient:
 
     def submit(self, body: bytes) -> Result:
         """POST one UC-day document; accepted (2xx), rejected (4xx: CCEE's body) or failed."""
-        r = self._request(
+        got = self._request(
             "POST", self.s.submit_path, content=body, headers={"Content-Type": "application/json"}
         )
-        if isinstance(r, Result):
-            return r
+        if isinstance(got, Result):
+            return got
+        r, tries = got
         if r.status_code < 300:
-            return Result("accepted", r.status_code, r.text, 1)
+            return Result("accepted", r.status_code, r.text, tries)
         if r.status_code in (401, 403):  # our credentials, not the payload: try again later
-            return Result("failed", r.status_code, r.text, 1)
-        return Result("rejected", r.status_code, r.text, 1)
+            return Result("failed", r.status_code, r.text, tries)
+        return Result("rejected", r.status_code, r.text, tries)
 
     def read_back(self, uc_code: str, first: date, last: date) -> Iterator[dict[str, Any]]:
         """CCEE's values and verdicts (status CONSISTIDA / REJEITADA) of one UC over days of one
@@ -237,11 +245,15 @@ class CceeClient:
             "dataFim": last.isoformat(),
         }
         while True:
-            r = self._request("GET", self.s.readback_path, params=params)
-            if isinstance(r, Result) or r.status_code >= 300:
-                status = r.status if isinstance(r, Result) else r.status_code
-                body = r.body if isinstance(r, Result) else r.text
+            got = self._request("GET", self.s.readback_path, params=params)
+            if isinstance(got, Result):
+                status, body = got.status, got.body
                 raise RuntimeError(f"CCEE read-back of {uc_code} failed: {status} {body[:300]}")
+            r = got[0]
+            if r.status_code >= 300:
+                raise RuntimeError(
+                    f"CCEE read-back of {uc_code} failed: {r.status_code} {r.text[:300]}"
+                )
             doc = r.json()
             yield from doc.get("medicoes", [])
             nxt = doc.get("indexProximaPagina")

@@ -10,10 +10,10 @@ Endpoints (domain notes, "The submission call"):
                                    REJEITADA, paginated by an opaque token, same month only.
 Errors are JSON {error, message}. Administration for tests (loopback only):
 - POST /_emulator/faults {"faults": [{"kind": K, ...}]}: queued, one per following API request;
-  K in 500, 503, timeout (answers after `delay` s), reset (TCP RST, no answer), 429 (with
-  `retry_after`), expire_token (every token becomes invalid: the request gets 401), 400 (a
-  validation body), no_seconds (read-back stamps without seconds). A fault with "on": "token"
-  hits the token endpoint instead of the API.
+  K in 500, 503 (optional `message`), timeout (answers after `delay` s), reset (TCP RST, no
+  answer), 429 (with `retry_after`), expire_token (every token becomes invalid: the request
+  gets 401), 400 (a validation body), status (answers `status`), no_seconds (read-back stamps
+  without seconds). A fault with "on": "token" hits the token endpoint instead of the API.
 - POST /_emulator/ucs {"ucs": [{"uc": code, "agent": int, "musd_kw": number|null}]}
 - GET /_emulator/stats: posts per UC-day, accepted and rejected counts, distinct payloads.
 - POST /_emulator/reset: forget submissions and faults.
@@ -230,7 +230,7 @@ class Handler(BaseHTTPRequestHandler):
             return False
         kind = f["kind"]
         if kind in ("500", "503"):
-            self._error(int(kind), "ERR_INTERNO", "falha simulada")
+            self._error(int(kind), "ERR_INTERNO", f.get("message", "falha simulada"))
         elif kind == "429":
             self._error(
                 429,
@@ -240,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif kind == "400":
             self._error(400, "ERR_VALIDACAO_CAMPOS", f.get("message", "campo invalido (simulado)"))
+        elif kind == "status":  # any other answer, e.g. a 202 or a 300 no client should follow
+            self._error(int(f["status"]), "ERR_SIMULADO", f.get("message", "status simulado"))
         elif kind == "timeout":
             time.sleep(float(f.get("delay", 2.0)))
             self._error(504, "ERR_TIMEOUT", "resposta tardia")

@@ -361,11 +361,9 @@ class Sender:
 
 
 def day_of_stamp(stamp: str) -> date:
-    """The CCEE day a value belongs to, from its end stamp (with or without seconds)."""
-    text = stamp.strip()
-    if len(text) >= 16 and text[16:17] != ":":  # "YYYY-MM-DDTHH:MM-03:00": no seconds
-        text = text[:16] + ":00" + text[16:]
-    end = datetime.fromisoformat(text).astimezone(BRT)
+    """The CCEE day a value belongs to, from its end stamp (with or without seconds: the
+    fromisoformat of Python 3.11+ reads "YYYY-MM-DDTHH:MM-03:00" too)."""
+    end = datetime.fromisoformat(stamp.strip()).astimezone(BRT)
     return (end - timedelta(minutes=5)).date()
 
 
