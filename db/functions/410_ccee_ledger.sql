@@ -355,7 +355,7 @@ language sql volatile set search_path = smf, pg_catalog as $$
     select count(*) filter (where smf.ccee_record_at(
         (i ->> 'uc')::int, (i ->> 'day')::date, i ->> 'holder', (i ->> 'attempt')::int, i ->> 'trigger',
         (i ->> 'started')::timestamptz, i ->> 'hash', i ->> 'body', (i ->> 'status')::int, i ->> 'response',
-        i ->> 'outcome', i -> 'reasons', i ->> 'warning', i ->> 'fingerprint', p_now, o.open_from))::int
+        i ->> 'outcome', nullif(i -> 'reasons', 'null'::jsonb), i ->> 'warning', i ->> 'fingerprint', p_now, o.open_from))::int
     from jsonb_array_elements(p_items) i
     cross join (select smf.ccee_open_from(p_now) as open_from) o
 $$;

@@ -266,3 +266,9 @@ def test_energy_moved_between_intervals_is_sent_again(
         ("2026-10-01T00:10:00-03:00", "0.150"),
         ("2026-10-01T00:15:00-03:00", "0.100"),
     ]
+    # a sent day has no hold reasons: SQL NULL in the ledger, not a JSON null
+    assert db.execute(
+        "select count(*) filter (where reasons is null), count(*) from smf.ccee_attempt"
+        " where uc_code = %s",
+        (uc.code,),
+    ).fetchone() == (2, 2)
