@@ -78,12 +78,8 @@ HEAD = (
     '<text x="172.5" y="188" font-size="10" text-anchor="middle">a</text>'
     '<text x="397.5" y="188" font-size="10" text-anchor="middle">b</text>'
 )
-LEGEND = (
-    '<text x="68" y="20" font-size="10" fill="#f00">S1</text>'  # 60 + 8 + 110 * 0
-)
-LEGEND2 = (
-    '<text x="178" y="20" font-size="10" fill="#0f0">S2</text>'  # 60 + 8 + 110 * 1
-)
+LEGEND = '<text x="68" y="20" font-size="10" fill="#f00">S1</text>'  # 60 + 8 + 110 * 0
+LEGEND2 = '<text x="178" y="20" font-size="10" fill="#0f0">S2</text>'  # 60 + 8 + 110 * 1
 SERIES = [("S1", "#f00", [2.0, None]), ("S2", "#0f0", [1.0, -1.0])]
 
 
@@ -92,16 +88,13 @@ def test_bar_chart_geometry_by_hand() -> None:
     # S1 a: x 82.5, y(2) = 10, height 170 - 10 = 160; S1 b: missing, no bar
     # S2 a: x 172.5, y(1) = 170 - 80 = 90, height 80; S2 b: x 397.5, y(-1) = y(0) = 170, height 0
     want = (
-        HEAD
-        + '<rect x="82.5" y="10.0" width="90.0" height="160.0" fill="#f00">'
+        HEAD + '<rect x="82.5" y="10.0" width="90.0" height="160.0" fill="#f00">'
         "<title>S1 a: 2,00 kW</title></rect>"
         + LEGEND
         + '<rect x="172.5" y="90.0" width="90.0" height="80.0" fill="#0f0">'
         "<title>S2 a: 1,00 kW</title></rect>"
         '<rect x="397.5" y="170.0" width="90.0" height="0.0" fill="#0f0">'
-        "<title>S2 b: -1,00 kW</title></rect>"
-        + LEGEND2
-        + "</svg></figure>"
+        "<title>S2 b: -1,00 kW</title></rect>" + LEGEND2 + "</svg></figure>"
     )
     assert render.chart("T<", ["a", "b"], SERIES, "kW") == want
 
