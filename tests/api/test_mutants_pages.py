@@ -48,7 +48,9 @@ def test_login_sets_a_signed_session_cookie_and_logout_ends_it(seeded: Seed) -> 
     uc = seeded.ucs["M-A1"]
     with make_client(seeded.settings) as c:
         form = c.get("/web/login")
-        assert form.status_code == 200 and form.headers["content-type"].startswith("text/html")
+        assert form.status_code == 200
+        # once: Litestar adds the charset to text/ types (it was doubled before)
+        assert form.headers["content-type"] == "text/html; charset=utf-8"
         assert 'name="key"' in form.text and 'id="logout"' not in form.text
         r = login(c, seeded.keys["cli"])
         assert r.status_code == 303 and r.headers["location"] == "/web"

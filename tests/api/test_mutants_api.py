@@ -1,0 +1,186 @@
+"""What mutation testing of api/ (issue 13 §5) showed the endpoint tests did not pin down: the
+exact messages and headers of authentication, the series' response head, file names and media
+types, the empty window, the ABNT month checks. Values by hand from the seed (tests/api/
+conftest.py): meter M-A1 holds (i + 1) Wh in 5-minute interval i from 2024-03-01 00:00 UTC."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.testing import TestClient
+
+from db import driver
+from tests.api.conftest import Seed
+
+DAY = {"from": "2024-03-01T00:00:00Z", "to": "2024-03-02T00:00:00Z"}
+
+
+def test_missing_and_bad_keys_say_why(client: TestClient[Any], seeded: Seed) -> None:
+    r = client.get("/api/v1/meters/M-A1")
+    assert r.status_code == 401
+    assert r.json()["detail"] == "an API key is required: Authorization: Bearer <key>"
+    assert r.headers["www-authenticate"] == 'Bearer realm="smf"'
+    bad = {"Authorization": "Bearer smf_aaaaaaaaaaaa_" + "x" * 43}
+    r = client.get("/api/v1/meters/M-A1", headers=bad)
+    assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer realm="smf"'
+    assert r.json()["detail"] == "unknown, malformed or revoked API key"
+    # the right key id with a wrong secret
+    good = seeded.keys["root"]
+    wrong = good[: len("smf_") + 13] + ("A" if good[-1] != "A" else "B") * (len(good) - 17)
+    assert client.get("/api/v1/meters/M-A1", headers={"X-API-Key": wrong}).status_code == 401
+    # the same key in either header
+    r = client.get("/api/v1/meters/M-A1", headers={"X-API-Key": good})
+    assert r.status_code == 200 and r.json()["serial"] == "M-A1"
+
+
+def test_failures_are_counted_per_source_and_block_with_retry_after(fresh: Any) -> None:
+    seed, client = fresh
+    # malformed keys count too (no key id to look up)
+    for _ in range(10):
+        assert client.get("/health").status_code == 200  # no key needed, never counted
+        r = client.get("/api/v1/meters/M-A1", headers={"Authorization": "Bearer nonsense"})
+        assert r.status_code == 401
+    r = client.get("/api/v1/meters/M-A1", headers=seed.headers("root"))
+    assert r.status_code == 429 and r.json()["code"] == "rate-limited"
+    wait = int(r.headers["retry-after"])
+    assert 0 < wait <= 300  # the 5-minute window
+    assert r.json()["detail"] == (f"too many failed logins from testclient; try again in {wait} s")
+    with driver.connect(seed.settings) as conn:  # ten recorded for the TestClient's address
+        (n,) = conn.execute(
+            "select count(*) from smf.login_failure where source = 'testclient'"
+        ).fetchone()  # type: ignore[misc]
+    assert n == 10
+
+
+def test_series_head_and_local_times(client: TestClient[Any], seeded: Seed) -> None:
+    uc = seeded.ucs["M-A1"]
+    r = client.get(
+        f"/api/v1/units/{uc}/intervals",
+        params={
+            "from": "2024-03-01",
+            "to": "2024-03-01T01:00",
+            "tz": "America/Sao_Paulo",
+            "resolution": "15m",
+            "channels": "active_fwd",
+            "units": "engineering",
+        },
+        headers=seeded.headers("cli"),
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    body = r.json()
+    rows = body.pop("rows")
+    assert body == {
+        "meter_serial": "M-A1",
+        "uc_code": uc,
+        "resolution": "15m",
+        "units": "engineering",
+        "tz": "America/Sao_Paulo",
+        "from": "2024-03-01T00:00:00-03:00",
+        "to": "2024-03-01T01:00:00-03:00",
+        "columns": ["bucket_start", "active_fwd_kwh", "quality", "completeness_pct"],
+    }
+    # local 00:00-01:00 = 03:00-04:00 UTC = intervals 36..47; quarter hours 37+38+39 = 114,
+    # 40+41+42 = 123, 132, 141 Wh
+    assert [(x[0], x[1]) for x in rows] == [
+        ("2024-03-01T00:00:00-03:00", 0.114),
+        ("2024-03-01T00:15:00-03:00", 0.123),
+        ("2024-03-01T00:30:00-03:00", 0.132),
+        ("2024-03-01T00:45:00-03:00", 0.141),
+    ]
+    # the meter endpoint has no UC in its head
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={"from": "2024-03-01T00:00:00Z", "to": "2024-03-01T00:05:00Z"},
+        headers=seeded.headers("root"),
+    )
+    assert r.json()["uc_code"] is None and r.json()["units"] == "engineering"
+    assert r.json()["tz"] == "UTC" and r.json()["resolution"] == "5m"
+
+
+def test_empty_window_is_refused(client: TestClient[Any], seeded: Seed) -> None:
+    for to in ("2024-03-01T00:00:00Z", "2024-02-29T23:55:00Z"):
+        r = client.get(
+            "/api/v1/meters/M-A1/intervals",
+            params={"from": "2024-03-01T00:00:00Z", "to": to},
+            headers=seeded.headers("root"),
+        )
+        assert r.status_code == 422
+        assert r.json()["detail"] == "to must be after from" and r.json()["field"] == "to"
+
+
+def test_file_names_and_media_types(client: TestClient[Any], seeded: Seed) -> None:
+    h = seeded.headers("root")
+    uc = seeded.ucs["M-A2"]
+    r = client.get(
+        f"/api/v1/units/{uc}/intervals",
+        params={**DAY, "format": "csv", "resolution": "1h", "tz": "America/Sao_Paulo"},
+        headers=h,
+    )
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    # the name carries `from` as given (00:00 UTC), the meter's serial and the resolution
+    assert r.headers["content-disposition"] == 'attachment; filename="M-A2_20240301T0000_1h.csv"'
+    lines = r.text.splitlines()
+    assert lines[0].startswith("bucket_start,active_fwd_kwh,")
+    # timestamps in the asked zone: 00:00 UTC = 21:00 local of the day before
+    assert lines[1].startswith("2024-02-29 21:00:00-03,")
+    assert len(lines) == 1 + 24
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={"from": "2024-03-01T06:30:00Z", "to": "2024-03-01T07:00:00Z", "format": "xlsx"},
+        headers=h,
+    )
+    assert r.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert r.headers["content-disposition"] == 'attachment; filename="M-A1_20240301T0630_5m.xlsx"'
+    assert r.content[:2] == b"PK"
+
+
+def test_csv_refuses_pulses_without_constants_before_streaming(fresh: Any) -> None:
+    seed, client = fresh
+    with driver.connect(seed.settings) as conn:
+        conn.execute("update smf.meter set channel_constants = null where serial = 'M-A1'")
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={**DAY, "format": "csv", "units": "pulses"},
+        headers=seed.headers("root"),
+    )
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
+    assert "constant" in r.json()["detail"]
+
+
+def test_abnt_month_checks(client: TestClient[Any], seeded: Seed) -> None:
+    h = seeded.headers("root")
+    for month in (None, "2024-3", "2024-03-01"):
+        params = {**DAY, "format": "abnt"} | ({"month": month} if month else {})
+        r = client.get("/api/v1/meters/M-A1/intervals", params=params, headers=h)
+        assert r.status_code == 422 and r.json()["field"] == "month", month
+        assert r.json()["detail"] == "format=abnt needs month=YYYY-MM (one month per file)"
+    # a month, but a serial the file's 8-digit BCD field cannot hold: the exporter's refusal,
+    # not blamed on `month` (it was, before mutation testing looked here)
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={**DAY, "format": "abnt", "month": "2024-03"},
+        headers=h,
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"] == "format=abnt: not a 8-digit number: 'M-A1'"
+    assert "field" not in r.json()
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={**DAY, "format": "abnt", "month": "2024-13"},
+        headers=h,
+    )
+    assert r.status_code == 422 and r.json()["detail"] == "month '2024-13' is not YYYY-MM"
+
+
+def test_unit_without_main_meter(fresh: Any) -> None:
+    seed, client = fresh
+    uc = seed.ucs["M-A2"]
+    with driver.connect(seed.settings) as conn:
+        conn.execute("update smf.consumer_unit set main_meter_id = null where uc_code = %s", (uc,))
+    r = client.get(f"/api/v1/units/{uc}/intervals", params=DAY, headers=seed.headers("root"))
+    assert r.status_code == 404 and r.json()["code"] == "not-found"
+    assert r.json()["detail"] == f"consumer unit {uc} has no main meter"
