@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -222,3 +223,35 @@ def test_sessions_sign_expire_and_close(monkeypatch: pytest.MonkeyPatch) -> None
     assert session.token_of(other) is None
     session.close_session(None)  # no cookie: nothing to close, no error
     session.close_session("forged.sig")
+
+
+def test_error_pages() -> None:
+    from types import SimpleNamespace
+
+    from litestar.exceptions import HTTPException, ValidationException
+
+    from api.errors import ApiError
+    from api.pages import _error_page
+
+    req: Any = SimpleNamespace(url=SimpleNamespace(path="/web/uc/x"), method="GET")
+    r = _error_page(req, session.LoginRequired())
+    assert r.status_code == 303 and r.url == "/web/login"  # type: ignore[attr-defined]
+    for exc, status, title, detail in (
+        (ApiError(403, "fora <do> escopo"), 403, "Acesso negado", "fora &lt;do&gt; escopo"),
+        (HTTPException(status_code=404, detail="nada"), 404, "Não encontrado", "nada"),
+        (ApiError(429, "espere"), 429, "Aguarde", "espere"),
+        (ApiError(409, "conflito"), 409, "Erro", "conflito"),
+        (
+            ValidationException(detail="x", extra=[{"key": "dia", "message": "ruim"}]),
+            422,
+            "Pedido inválido",
+            "dia: ruim",
+        ),
+        (RuntimeError("segredo"), 500, "Erro", "an internal error occurred; it is logged"),
+    ):
+        r = _error_page(req, exc)
+        assert r.status_code == status and r.media_type == "text/html"
+        assert f"<title>{title} · SMF</title>" in r.content
+        body = f'<p class="err" id="erro">{detail}</p><p><a href="/web">Voltar</a></p>'
+        assert body in r.content, (exc, r.content)
+        assert 'id="logout"' in r.content
