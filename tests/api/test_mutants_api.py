@@ -10,7 +10,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from db import driver
-from tests.api.conftest import Seed
+from tests.api.conftest import Seed, make_client
 
 DAY = {"from": "2024-03-01T00:00:00Z", "to": "2024-03-02T00:00:00Z"}
 
@@ -184,3 +184,47 @@ def test_unit_without_main_meter(fresh: Any) -> None:
     r = client.get(f"/api/v1/units/{uc}/intervals", params=DAY, headers=seed.headers("root"))
     assert r.status_code == 404 and r.json()["code"] == "not-found"
     assert r.json()["detail"] == f"consumer unit {uc} has no main meter"
+
+
+def test_app_pool_settings_and_openapi_document(seeded: Seed) -> None:
+    with make_client(seeded.settings, pool_size=3, db_wait_s=1.5) as c:
+        app: Any = c.app
+        assert app.state.config.pool_size == 3 and app.state.pool.max_size == 3
+        assert app.state.pool.timeout == 1.5
+        doc = c.get("/api/docs/openapi.json").json()
+        assert doc["info"] == {"title": "SMF API", "version": "1"}
+        assert doc["components"]["securitySchemes"]["apiKey"] == {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "smf_<id>_<secret> (smf user key)",
+        }
+        assert doc["security"] == [{"apiKey": []}]
+        assert not any(p.startswith("/web") for p in doc["paths"])  # pages stay out of it
+        ui = c.get("/api/docs/")
+        assert ui.status_code == 200 and "swagger" in ui.text.lower()
+    assert app.state.pool.closed  # the lifespan closes the pool
+
+
+def test_app_refuses_a_database_not_at_head(seeded: Seed) -> None:
+    import pytest
+
+    from api.app import create_app
+    from api.config import ApiConfig
+    from db.errors import SchemaNotAtHead
+
+    with driver.connect(seeded.settings) as conn:
+        (rev,) = conn.execute("select version_num from public.alembic_version").fetchone()  # type: ignore[misc]
+        conn.execute("update public.alembic_version set version_num = '0001'")
+    try:
+        app = create_app(ApiConfig(db=seeded.settings))
+        # raised in the lifespan's task group
+        with pytest.raises(BaseExceptionGroup) as exc, TestClient(app):
+            pass
+        assert exc.group_contains(SchemaNotAtHead, match="at revision 0001", depth=None)
+        # check_schema=False serves anyway (and /health says it is not at head)
+        with TestClient(create_app(ApiConfig(db=seeded.settings), check_schema=False)) as c:
+            r = c.get("/health")
+            assert r.status_code == 503 and r.json()["revision"] == "0001"
+    finally:
+        with driver.connect(seeded.settings) as conn:
+            conn.execute("update public.alembic_version set version_num = %s", (rev,))
