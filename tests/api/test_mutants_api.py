@@ -228,3 +228,28 @@ def test_app_refuses_a_database_not_at_head(seeded: Seed) -> None:
     finally:
         with driver.connect(seeded.settings) as conn:
             conn.execute("update public.alembic_version set version_num = %s", (rev,))
+
+
+def test_not_found_messages_and_bodies(client: TestClient[Any], seeded: Seed) -> None:
+    h = seeded.headers("root")
+    r = client.get("/api/v1/meters/NOPE", headers=h)
+    assert r.status_code == 404 and r.json()["detail"] == "no meter 'NOPE' (or not in your scope)"
+    r = client.get("/api/v1/units/123", headers=h)
+    assert r.json()["detail"] == "no consumer unit '123' (or not in your scope)"
+    r = client.get("/api/v1/reads/987654", headers=h)
+    assert r.status_code == 404
+    assert r.json()["detail"] == "no read request 987654 (or not in your scope)"
+    # a client asking for another client's UC or meter: the same 404 as for none
+    other = seeded.ucs["M-B1"]
+    r = client.get(f"/api/v1/units/{other}", headers=seeded.headers("cli"))
+    assert r.status_code == 404
+    assert r.json()["detail"] == f"no consumer unit {other!r} (or not in your scope)"
+    r = client.get("/api/v1/meters/M-B1/intervals", params=DAY, headers=seeded.headers("cli"))
+    assert r.status_code == 404 and "rows" not in r.text
+    meter = client.get("/api/v1/meters/M-A1", headers=h).json()
+    assert meter["serial"] == "M-A1" and "id" not in meter
+    assert meter["channel_constants"] == [0.001, 0.5, 0.1] and meter["max_power_kw"] == 1000
+    unit = client.get(f"/api/v1/units/{seeded.ucs['M-A1']}", headers=h).json()
+    assert "id" not in unit and "main_meter_id" not in unit
+    assert unit["main_meter_serial"] == "M-A1" and unit["distributor_aneel_code"] == "001"
+    assert unit["contracted_demand_ponta_kw"] == 100 and unit["supply_voltage_kv"] == 13.8
