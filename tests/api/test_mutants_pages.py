@@ -246,3 +246,32 @@ def test_revoked_key_ends_the_session_and_no_uc_is_listed(fresh: Any) -> None:
         driver.run(conn, "user_key_revoke", ref="nobody")
     r = client.get("/web", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
+
+
+def test_pages_without_a_posto_schedule_or_readings(fresh: Any) -> None:
+    seed, client = fresh
+    a1, a2 = seed.ucs["M-A1"], seed.ucs["M-A2"]
+    with driver.connect(seed.settings) as conn:
+        driver.run(conn, "user_scope_add", name="cli", kind="uc", ref=a2)
+        dist = conn.execute("select id from smf.distributor where aneel_code = '001'").fetchone()
+        conn.execute("delete from smf.posto_schedule where distributor_id = %s", (dist[0],))  # type: ignore[index]
+        conn.execute(
+            "delete from smf.interval_reading where meter_id ="
+            " (select id from smf.meter where serial = 'M-A2')"
+        )
+    assert login(client, seed.keys["cli"]).status_code == 303
+    # no posto schedule: the bill queries refuse (SMF04), the page says why and goes on
+    for tail in ("", "/fatura"):
+        r = client.get(f"/web/uc/{a1}{tail}")
+        assert r.status_code == 200, (tail, r.text)
+        assert '<p class="err">Sem dados para o ciclo: ' in r.text
+        assert "posto" in r.text
+    r = client.get(f"/web/uc/{a1}/fatura")
+    assert "<p>Nenhuma fatura anterior com leituras." in r.text
+    # no reading at all: no last reading, no 24-hour chart, no bill history
+    r = client.get(f"/web/uc/{a2}")
+    assert r.status_code == 200
+    assert "<td>Última leitura</td><td>—</td>" in r.text
+    assert "Demanda nas últimas 24 h" not in r.text and "<svg" not in r.text
+    r = client.get(f"/web/uc/{a2}/fatura")
+    assert r.status_code == 200 and "<p>Nenhuma fatura anterior com leituras.</p>" in r.text
