@@ -253,3 +253,46 @@ def test_not_found_messages_and_bodies(client: TestClient[Any], seeded: Seed) ->
     assert "id" not in unit and "main_meter_id" not in unit
     assert unit["main_meter_serial"] == "M-A1" and unit["distributor_aneel_code"] == "001"
     assert unit["contracted_demand_ponta_kw"] == 100 and unit["supply_voltage_kv"] == 13.8
+
+
+def test_import_counts_origin_and_batch(fresh: Any) -> None:
+    seed, client = fresh
+    h = seed.headers("svc")
+    csv1 = (
+        b"meter_serial,ts,active_fwd_kwh\n"
+        b"M-A1,2024-03-05T00:00:00Z,0.100\n"
+        b"M-A1,2024-03-05T00:05:00Z,0.200\n"
+    )
+    r = client.post("/api/v1/imports", content=csv1, headers=h)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first == {
+        "batch_id": first["batch_id"],
+        "format": "csv",
+        "rows": 2,
+        "inserted": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "quarantined": {},
+        "meter_serial": None,
+        "href": f"/api/v1/imports/{first['batch_id']}",
+    }
+    # the same rows again: unchanged; one value changed: updated
+    csv2 = csv1.replace(b"0.200", b"0.300")
+    again = client.post("/api/v1/imports", content=csv2, headers=h).json()
+    assert (again["inserted"], again["updated"], again["unchanged"]) == (0, 1, 1)
+    assert again["batch_id"] == first["batch_id"] + 1
+    batch = client.get(first["href"], headers=h)
+    assert batch.status_code == 200
+    body = batch.json()
+    assert body["origin"] == "api upload" and body["rows_in"] == 2  # no filename given
+    assert body["id"] == first["batch_id"] and body["quarantine"] == []
+    r = client.get("/api/v1/imports/999999", headers=h)
+    assert r.status_code == 404 and r.json()["detail"] == "no import batch 999999"
+    # an ABNT-sized binary upload that is no valid file: rejected, naming the format
+    r = client.post("/api/v1/imports", content=b"\xff" * 256, headers=h)
+    assert r.status_code == 422 and r.json()["code"] == "batch-rejected"
+    assert r.json()["detail"].startswith("not a valid ABNT public-format file: ")
+    r = client.post("/api/v1/imports", content=b"", headers=h)
+    assert r.status_code == 422 and r.json()["field"] == "body"
+    assert r.json()["detail"] == "empty upload: send the file as the request body"
