@@ -179,6 +179,9 @@ def test_parse_time_forms() -> None:
     assert p("2024-03-01T10:00", "to", SP) == datetime(2024, 3, 1, 13, tzinfo=UTC)  # naive: tz
     # a space as the date/time separator (no "T"): not an offset
     assert p("2024-03-01 10:00", "to", SP) == datetime(2024, 3, 1, 13, tzinfo=UTC)
+    # ... and with an unescaped "+03:00" after it (refused with 422 before mutation testing
+    # looked here: only a "T" separator had its offset's space read as "+")
+    assert p("2024-03-01 10:00:00 03:00", "to", UTC) == datetime(2024, 3, 1, 7, tzinfo=UTC)
     t = p("2024-03-01T10:00:00+01:00", "to", SP)
     assert t.utcoffset() == timedelta(hours=1)  # a given offset is kept
     for bad in ("yesterday", "2024-13-01", "2024-02-30T00:00Z", ""):
