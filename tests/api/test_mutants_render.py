@@ -255,3 +255,13 @@ def test_error_pages() -> None:
         body = f'<p class="err" id="erro">{detail}</p><p><a href="/web">Voltar</a></p>'
         assert body in r.content, (exc, r.content)
         assert 'id="logout"' in r.content
+
+
+def test_chart_scale_below_one_and_a_gap_before_a_value() -> None:
+    # largest value 0.5: the axis top is 0.5 (not 1), so 0.5 reaches the top (y = 10);
+    # a missing first value leaves a gap and the second still gets its bar:
+    # one series, two labels: bar width 225 * 0.8 = 180, x = 60 + 225 + 22.5 = 307.5
+    out = render.chart("T", ["a", "b"], [("S", "#000", [None, 0.5])], "kW")
+    assert '<text x="56" y="20" font-size="10" text-anchor="end">0,50</text>' in out
+    assert '<rect x="307.5" y="10.0" width="180.0" height="160.0" fill="#000">' in out
+    assert out.count("<rect") == 1
