@@ -16,7 +16,6 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 
 from api import auth
-from api.config import ApiConfig
 from api.errors import ApiError
 from db import driver
 
@@ -60,8 +59,3 @@ async def provide_db(
         )
         await driver.arun(conn, "api_enter", account=principal.account_id)
         yield RequestDb(conn, principal)
-
-
-def provide_config(state: State) -> ApiConfig:
-    config: ApiConfig = state.config
-    return config

@@ -95,8 +95,9 @@ def parse_time(value: str, field: str, tz: ZoneInfo) -> datetime:
     try:
         if len(value) == 10:
             return datetime.combine(date.fromisoformat(value), time(), tz)
-        # An unescaped "+" of an offset arrives as a space in a query string.
-        text = value.replace(" ", "+") if "T" in value else value
+        # An unescaped "+" of an offset arrives as a space in a query string; the date/time
+        # separator (octet 11, "T" or a space) stays, a later space was a "+".
+        text = value[:11] + value[11:].replace(" ", "+")
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(

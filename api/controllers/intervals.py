@@ -26,7 +26,7 @@ from api.errors import ApiError
 from api.schemas import SeriesHead
 from db import driver
 
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar appends "; charset=utf-8" to every text/ type
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FromParam = Annotated[str, QueryParameter(name="from", description="start (inclusive)")]
@@ -118,8 +118,8 @@ async def _abnt(state: State, serial: FromPath[str], month: str | None) -> Respo
     config: ApiConfig = state.config
     try:
         data, _n = await asyncio.to_thread(public_io.export_month, config.db, serial, month)
-    except ValueError as exc:
-        raise ApiError(422, f"month: {exc}", field="month") from exc
+    except ValueError as exc:  # e.g. a serial the file's 8-digit BCD field cannot hold
+        raise ApiError(422, f"format=abnt: {exc}") from exc
     return Response(
         data,
         media_type="application/octet-stream",

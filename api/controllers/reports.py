@@ -24,7 +24,7 @@ from api.errors import ApiError
 from smf.reports import phasor_svg
 
 REPORTS = ("outages", "alterations", "phasors", "display")
-CSV = "text/csv; charset=utf-8"
+CSV = "text/csv"  # Litestar appends "; charset=utf-8" to every text/ type
 SVG = "image/svg+xml"
 
 

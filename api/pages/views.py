@@ -29,7 +29,7 @@ from api.pages import render, session
 from api.pages.render import e, num
 from db import driver, errors
 
-HTML = "text/html; charset=utf-8"
+HTML = "text/html"  # Litestar appends "; charset=utf-8" to every text/ type
 PageDb = NamedDependency[RequestDb]  # the `page_db` dependency (api/pages/session.py)
 POSTO = {"ponta": "Ponta", "fora_ponta": "Fora ponta", "unica": "Única", None: ""}
 ITEM = {

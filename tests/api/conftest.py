@@ -9,14 +9,19 @@ k = 1, 2, 3 per meter, reactive_ind_fwd = 0.5 kvarh, voltage_a = 127.0 V.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from psycopg import sql
 
 from api import auth
 from api.app import create_app
@@ -102,9 +107,57 @@ def seed(settings: Settings) -> Seed:
     return Seed(settings, keys, ucs)
 
 
+SEEDED = "smf_test_api_seeded"
+
+
+@pytest.fixture(scope="session")
+def seeded_template(test_cluster: Settings, template: str) -> tuple[str, Seed]:
+    """A database built once by seed() and kept as a template, with its keys and UC codes in
+    its comment; rebuilt when the migrations, SQL functions or this file change. Cloning it takes
+    a second where seeding takes several (argon2 hashes, a day of data through ingest), which
+    matters most under mutation testing, where every mutant runs a pytest session of its own."""
+    from tests.conftest import _admin, _sources_hash
+
+    want = hashlib.sha256((_sources_hash() + Path(__file__).read_text()).encode()).hexdigest()
+    with _admin(test_cluster) as conn:
+        conn.execute("select pg_advisory_lock(hashtext(%s))", (SEEDED,))
+        try:
+            row = conn.execute(
+                "select shobj_description(oid, 'pg_database') from pg_database where datname = %s",
+                (SEEDED,),
+            ).fetchone()
+            if row is None or not (row[0] or "").startswith(want + " "):
+                conn.execute(f"drop database if exists {SEEDED} with (force)")
+                conn.execute(f"create database {SEEDED} template {template}")
+                s = seed(test_cluster.with_database(SEEDED))
+                driver.dispose_all()  # a template database must have no connection
+                doc = json.dumps({"keys": s.keys, "ucs": s.ucs})
+                conn.execute(
+                    sql.SQL("comment on database {} is {}").format(
+                        sql.Identifier(SEEDED), sql.Literal(f"{want} {doc}")
+                    )
+                )
+                row = (f"{want} {doc}",)
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext(%s))", (SEEDED,))
+    doc = json.loads(row[0].split(" ", 1)[1])
+    return SEEDED, Seed(test_cluster, doc["keys"], doc["ucs"])
+
+
+def seeded_clone(test_cluster: Settings, seeded_template: tuple[str, Seed]) -> Seed:
+    from tests.conftest import clone
+
+    name, s = seeded_template
+    return Seed(clone(test_cluster, name), s.keys, s.ucs)
+
+
 @pytest.fixture(scope="module")
-def seeded(module_db: Settings) -> Seed:
-    return seed(module_db)
+def seeded(test_cluster: Settings, seeded_template: tuple[str, Seed]) -> Iterator[Seed]:
+    from tests.conftest import drop
+
+    s = seeded_clone(test_cluster, seeded_template)
+    yield s
+    drop(s.settings)
 
 
 def make_client(settings: Settings, **config: Any) -> TestClient[Any]:
@@ -119,8 +172,34 @@ def client(seeded: Seed) -> Iterator[TestClient[Any]]:
 
 
 @pytest.fixture
-def fresh(db_settings: Settings) -> Iterator[tuple[Seed, TestClient[Any]]]:
+def fresh(
+    test_cluster: Settings, seeded_template: tuple[str, Seed]
+) -> Iterator[tuple[Seed, TestClient[Any]]]:
     """A seeded database of its own and a client of it (tests that write)."""
-    s = seed(db_settings)
-    with make_client(db_settings) as c:
+    from tests.conftest import drop
+
+    s = seeded_clone(test_cluster, seeded_template)
+    with make_client(s.settings) as c:
         yield s, c
+    drop(s.settings)
+
+
+_SLOW = ("test_schemathesis.py", "test_serve.py", "test_db_down.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under mutation testing (mutmut sets MUTANT_UNDER_TEST and stops at the first failure,
+    -x), run the database-free tests first and the slowest last, so a mutant is killed sooner.
+    The outcome of a run does not depend on the order; plain pytest runs keep theirs."""
+    if not os.environ.get("MUTANT_UNDER_TEST"):
+        return
+
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return (
+            0
+            if name.startswith("test_mutants_unit") or name == "test_mutants_render.py"
+            else (2 if name in _SLOW else 1)
+        )
+
+    items.sort(key=rank)

@@ -64,7 +64,7 @@ def test_outages_json_and_csv(client: TestClient[Any], reports_seed: Seed) -> No
     # newest first: 08:00-09:30 = 90 min = 5400 s; 10:00-10:05 = 300 s
     assert [Decimal(x["duration_s"]) for x in rows] == [5400, 300]
     r = get(client, reports_seed, "cli", "outages", format="csv", n=1)
-    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
     lines = list(csv.reader(io.StringIO(r.text)))
     assert lines[0] == ["start_at", "end_at", "duration_s", "source"]
     assert lines[1][:3] == ["2024-03-02T08:00:00+00:00", "2024-03-02T09:30:00+00:00", "5400.000000"]

@@ -1,0 +1,267 @@
+"""The client view's HTML helpers (api/pages/render.py, the date helpers of api/pages/views.py and
+the session store of api/pages/session.py) checked in-process against output written out BY HAND,
+so mutation testing (issue 13 §5) can switch their mutants (tests/web drive a server in another
+process, which mutmut cannot). Pure functions: no database."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from api.errors import ApiError
+from api.pages import render, session, views
+
+
+def test_pt_br_numbers_money_dates_and_escaping() -> None:
+    # thousands '.', decimals ',', two decimals unless told
+    assert render.num(1234.5) == "1.234,50"
+    assert render.num(Decimal("0.5")) == "0,50"
+    assert render.num(1234567.891, 3) == "1.234.567,891"
+    assert render.num(-2, 0) == "-2"
+    assert render.num(0) == "0,00"
+    assert render.num(None) == "—"
+    assert render.money(Decimal("1234.5")) == "R$ 1.234,50"
+    assert render.money(0) == "R$ 0,00"
+    assert render.money(None) == "—"
+    assert render.month_label(date(2024, 1, 31)) == "jan/2024"
+    assert render.month_label(date(2023, 12, 1)) == "dez/2023"
+    assert render.when(datetime(2024, 3, 1, 7, 5, tzinfo=UTC)) == "01/03/2024 07:05"
+    assert render.when(None) == "—"
+    assert render.e('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert render.e(None) == "" and render.e(5) == "5"
+
+
+def test_page_frame_navigation_and_logout() -> None:
+    html = render.page("Fatura <1>", "<p>corpo</p>", "UC&1")
+    assert "<title>Fatura &lt;1&gt; · SMF</title>" in html
+    assert "<h1>Fatura &lt;1&gt;</h1>\n<p>corpo</p>\n</main>" in html
+    assert html.startswith('<!doctype html>\n<html lang="pt-BR">')
+    nav = (
+        '<header><strong>SMF</strong> <a href="/web/uc/UC&amp;1">Início</a>'
+        ' <a href="/web/uc/UC&amp;1/graficos">Gráficos</a>'
+        ' <a href="/web/uc/UC&amp;1/fatura">Fatura</a>'
+        '<form method="post" action="/web/logout">'
+        '<button type="submit" id="logout">Sair</button></form></header>'
+    )
+    assert nav in html
+    bare = render.page("Entrar", "x", logged_in=False)
+    assert "<header><strong>SMF</strong></header>" in bare
+    assert "/web/uc/" not in render.page("Unidades", "x")  # no UC: no UC links
+    assert 'id="logout"' in render.page("Unidades", "x")  # logged in by default
+
+
+def test_table_alignment_and_id() -> None:
+    assert render.table(["A", "B<"], [["x", "1"], ["y", "2"]]) == (
+        "<table><tr><th>A</th><th>B&lt;</th></tr>"
+        '<tr><td>x</td><td class="n">1</td></tr>'
+        '<tr><td>y</td><td class="n">2</td></tr></table>'
+    )
+    assert render.table(["A", "B", "C"], [["x", "1", "2"]], numeric_from=2, id_="t&") == (
+        '<table id="t&amp;"><tr><th>A</th><th>B</th><th>C</th></tr>'
+        '<tr><td>x</td><td>1</td><td class="n">2</td></tr></table>'
+    )
+
+
+# chart geometry by hand: width 520, height 200, left pad 60, bottom pad 30, top pad 10
+# -> plot w = 520 - 60 - 10 = 450, h = 200 - 30 - 10 = 160, baseline y = 10 + 160 = 170.
+# Two labels: step = 450 / 2 = 225; label centres x = 60 + 225 * 0.5 = 172.5 and 397.5,
+# at y = 200 - 12 = 188. Largest value 2.0 -> y(v) = 10 + 160 - 160 * max(v, 0) / 2.
+HEAD = (
+    '<figure><figcaption>T&lt; (kW)</figcaption><svg xmlns="http://www.w3.org/2000/svg" '
+    'width="520" height="200" role="img" aria-label="T&lt;">'
+    '<line x1="60" y1="170" x2="510" y2="170" stroke="#888"/>'
+    '<text x="56" y="20" font-size="10" text-anchor="end">2,00</text>'
+    '<text x="56" y="170" font-size="10" text-anchor="end">0</text>'
+    '<text x="172.5" y="188" font-size="10" text-anchor="middle">a</text>'
+    '<text x="397.5" y="188" font-size="10" text-anchor="middle">b</text>'
+)
+LEGEND = '<text x="68" y="20" font-size="10" fill="#f00">S1</text>'  # 60 + 8 + 110 * 0
+LEGEND2 = '<text x="178" y="20" font-size="10" fill="#0f0">S2</text>'  # 60 + 8 + 110 * 1
+SERIES = [("S1", "#f00", [2.0, None]), ("S2", "#0f0", [1.0, -1.0])]
+
+
+def test_bar_chart_geometry_by_hand() -> None:
+    # two series: bar width = 225 * 0.8 / 2 = 90; x = 60 + 225 i + 22.5 + 90 j
+    # S1 a: x 82.5, y(2) = 10, height 170 - 10 = 160; S1 b: missing, no bar
+    # S2 a: x 172.5, y(1) = 170 - 80 = 90, height 80; S2 b: x 397.5, y(-1) = y(0) = 170, height 0
+    want = (
+        HEAD + '<rect x="82.5" y="10.0" width="90.0" height="160.0" fill="#f00">'
+        "<title>S1 a: 2,00 kW</title></rect>"
+        + LEGEND
+        + '<rect x="172.5" y="90.0" width="90.0" height="80.0" fill="#0f0">'
+        "<title>S2 a: 1,00 kW</title></rect>"
+        '<rect x="397.5" y="170.0" width="90.0" height="0.0" fill="#0f0">'
+        "<title>S2 b: -1,00 kW</title></rect>" + LEGEND2 + "</svg></figure>"
+    )
+    assert render.chart("T<", ["a", "b"], SERIES, "kW") == want
+
+
+def test_line_chart_geometry_by_hand() -> None:
+    # points at the label centres: S1 (172.5, 10) only (b missing: a gap);
+    # S2 (172.5, 90) and (397.5, 170)
+    want = (
+        HEAD
+        + '<polyline points="172.5,10.0" fill="none" stroke="#f00"/>'
+        + LEGEND
+        + '<polyline points="172.5,90.0 397.5,170.0" fill="none" stroke="#0f0"/>'
+        + LEGEND2
+        + "</svg></figure>"
+    )
+    assert render.chart("T<", ["a", "b"], SERIES, "kW", kind="line") == want
+
+
+def test_chart_without_values_labels_or_unit() -> None:
+    # all zero: the axis top is 1 (not 0, no division by zero); no unit: no "( )"
+    # one label: step 450, centre 60 + 225 = 285; one series: bar width 450 * 0.8 = 360,
+    # x = 60 + 45 = 105; y(0) = 170
+    out = render.chart("Z", ["x"], [("S", "#000", [0.0])], "", width=520, height=200)
+    assert out.startswith("<figure><figcaption>Z</figcaption>")
+    assert '<text x="56" y="20" font-size="10" text-anchor="end">1,00</text>' in out
+    assert '<text x="285.0" y="188" font-size="10" text-anchor="middle">x</text>' in out
+    assert '<rect x="105.0" y="170.0" width="360.0" height="0.0" fill="#000">' in out
+    assert "<title>S x: 0,00 </title>" in out
+    # no labels and no series: n and k count as 1, only the frame
+    empty = render.chart("E", [], [], "kWh", width=100, height=50)
+    # w = 100 - 70 = 30, h = 50 - 40 = 10, baseline 20
+    assert empty == (
+        '<figure><figcaption>E (kWh)</figcaption><svg xmlns="http://www.w3.org/2000/svg" '
+        'width="100" height="50" role="img" aria-label="E">'
+        '<line x1="60" y1="20" x2="90" y2="20" stroke="#888"/>'
+        '<text x="56" y="20" font-size="10" text-anchor="end">1,00</text>'
+        '<text x="56" y="20" font-size="10" text-anchor="end">0</text></svg></figure>'
+    )
+
+
+def test_chart_labels_every_nth_of_many() -> None:
+    # 17 labels: every max(1, 17 // 8) = 2nd label is written: 0, 2, ..., 16 -> 9 labels
+    labels = [f"{i:02d}" for i in range(17)]
+    out = render.chart("M", labels, [], "")
+    written = [lab for lab in labels if f">{lab}</text>" in out]
+    assert written == labels[::2]
+    # step = 450 / 17; label 16 at 60 + 16.5 * 450 / 17 = 496.76...
+    assert '<text x="496.8" y="188"' in out
+
+
+def test_month_arithmetic() -> None:
+    assert views.month_start(date(2024, 2, 29)) == date(2024, 2, 1)
+    assert views.add_months(date(2024, 3, 1), -11) == date(2023, 4, 1)
+    assert views.add_months(date(2024, 12, 1), 1) == date(2025, 1, 1)
+    assert views.add_months(date(2024, 1, 1), -1) == date(2023, 12, 1)
+    assert views.add_months(date(2024, 3, 1), 0) == date(2024, 3, 1)
+    assert views.add_months(date(2024, 11, 1), 14) == date(2026, 1, 1)
+
+
+def test_cycle_month_and_day_are_local() -> None:
+    sp = "America/Sao_Paulo"  # -03:00, no DST in 2024
+    # 2024-03-01 02:00 UTC is 2024-02-29 23:00 local: February's cycle and day
+    u = {"tz": sp, "last_ts": datetime(2024, 3, 1, 2, 0, tzinfo=UTC)}
+    assert views.cycle_month(u) == date(2024, 2, 1)
+    d, lo, hi = views._day(u, None)
+    assert d == date(2024, 2, 29)
+    assert lo == datetime(2024, 2, 29, 3, 0, tzinfo=UTC)  # local midnight = 03:00 UTC
+    assert hi == datetime(2024, 3, 1, 3, 0, tzinfo=UTC)
+    assert (hi - lo).total_seconds() == 86400
+    u = {"tz": sp, "last_ts": datetime(2024, 3, 1, 3, 0, tzinfo=UTC)}  # local 00:00 of Mar 1
+    assert views.cycle_month(u) == date(2024, 3, 1)
+    d, lo, _hi = views._day(u, "2024-01-31")  # the asked day wins over the last interval
+    assert d == date(2024, 1, 31) and lo == datetime(2024, 1, 31, 3, 0, tzinfo=UTC)
+    with pytest.raises(ApiError) as exc:
+        views._day(u, "31/01/2024")
+    assert exc.value.status_code == 422 and exc.value.field == "dia"
+    assert exc.value.detail == "dia: '31/01/2024' não é uma data AAAA-MM-DD"
+    # no interval yet: today (local)
+    none = {"tz": sp, "last_ts": None}
+    from zoneinfo import ZoneInfo
+
+    today = datetime.now(ZoneInfo(sp)).date()
+    assert views.cycle_month(none) == today.replace(day=1)
+    assert views._day(none, None)[0] == today
+
+
+def test_pick_reads_quantity_or_the_total_amount() -> None:
+    rows = [
+        {"item": "energy", "posto": "ponta", "quantity": Decimal("1.5"), "amount": Decimal("9")},
+        {"item": "energy", "posto": "fora_ponta", "quantity": Decimal("2"), "amount": None},
+        {"item": "total", "posto": None, "quantity": None, "amount": Decimal("42.10")},
+    ]
+    assert views.pick(rows, "energy", "fora_ponta") == Decimal("2")
+    assert views.pick(rows, "energy", "ponta") == Decimal("1.5")
+    assert views.pick(rows, "energy") == Decimal("1.5")  # no posto: the first
+    assert views.pick(rows, "total") == Decimal("42.10")
+    assert views.pick(rows, "demand_measured", "ponta") is None
+
+
+def test_html_response() -> None:
+    r = views.html("<p>x</p>")
+    assert r.status_code == 200 and r.media_type == "text/html"
+    assert views.html("", 403).status_code == 403
+
+
+def test_sessions_sign_expire_and_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    cookie = session.open_session("smf_key")
+    sid, _, sig = cookie.partition(".")
+    assert len(sid) == 32  # token_urlsafe(24): 24 octets in base64
+    assert len(sig) == 64  # hex of HMAC-SHA256
+    assert session.token_of(cookie) == "smf_key"
+    assert session._sid(cookie) == sid
+    assert session.token_of(f"{sid}.{'0' * 64}") is None  # forged signature
+    assert session.token_of(f"x.{session._sign('x')}") is None  # signed but no such session
+    assert session.token_of(None) is None and session.token_of("") is None
+    assert session._sid(f".{session._sign('')}") is None  # empty id
+    expiry = session._sessions[sid][1]
+    assert session.SESSION_TTL_S - 5 < expiry - time.monotonic() <= session.SESSION_TTL_S
+    # expired: no longer valid, and removed when the next session opens
+    session._sessions[sid] = ("smf_key", time.monotonic() - 1)
+    assert session.token_of(cookie) is None
+    other = session.open_session("smf_other")
+    assert sid not in session._sessions
+    session.close_session(other)
+    assert session.token_of(other) is None
+    session.close_session(None)  # no cookie: nothing to close, no error
+    session.close_session("forged.sig")
+
+
+def test_error_pages() -> None:
+    from types import SimpleNamespace
+
+    from litestar.exceptions import HTTPException, ValidationException
+
+    from api.errors import ApiError
+    from api.pages import _error_page
+
+    req: Any = SimpleNamespace(url=SimpleNamespace(path="/web/uc/x"), method="GET")
+    r = _error_page(req, session.LoginRequired())
+    assert r.status_code == 303 and r.url == "/web/login"  # type: ignore[attr-defined]
+    for exc, status, title, detail in (
+        (ApiError(403, "fora <do> escopo"), 403, "Acesso negado", "fora &lt;do&gt; escopo"),
+        (HTTPException(status_code=404, detail="nada"), 404, "Não encontrado", "nada"),
+        (ApiError(429, "espere"), 429, "Aguarde", "espere"),
+        (ApiError(409, "conflito"), 409, "Erro", "conflito"),
+        (
+            ValidationException(detail="x", extra=[{"key": "dia", "message": "ruim"}]),
+            422,
+            "Pedido inválido",
+            "dia: ruim",
+        ),
+        (RuntimeError("segredo"), 500, "Erro", "an internal error occurred; it is logged"),
+    ):
+        r = _error_page(req, exc)
+        assert r.status_code == status and r.media_type == "text/html"
+        assert f"<title>{title} · SMF</title>" in r.content
+        body = f'<p class="err" id="erro">{detail}</p><p><a href="/web">Voltar</a></p>'
+        assert body in r.content, (exc, r.content)
+        assert 'id="logout"' in r.content
+
+
+def test_chart_scale_below_one_and_a_gap_before_a_value() -> None:
+    # largest value 0.5: the axis top is 0.5 (not 1), so 0.5 reaches the top (y = 10);
+    # a missing first value leaves a gap and the second still gets its bar:
+    # one series, two labels: bar width 225 * 0.8 = 180, x = 60 + 225 + 22.5 = 307.5
+    out = render.chart("T", ["a", "b"], [("S", "#000", [None, 0.5])], "kW")
+    assert '<text x="56" y="20" font-size="10" text-anchor="end">0,50</text>' in out
+    assert '<rect x="307.5" y="10.0" width="180.0" height="160.0" fill="#000">' in out
+    assert out.count("<rect") == 1
