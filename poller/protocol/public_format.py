@@ -81,7 +81,7 @@ class FileSession:
 
     def __init__(self, data: bytes) -> None:
         self.blocks = split_public_file(data)
-        self._after = 0  # index of the last parameter block answered
+        self._after = -1  # index of the last parameter block answered (-1: none yet)
 
     def _sequences(self, code: int) -> list[tuple[int, list[bytes]]]:
         """(index of the first block, blocks) of every sequence of composite ``code``."""

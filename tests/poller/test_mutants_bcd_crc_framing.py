@@ -186,6 +186,8 @@ def test_addressed_command_and_parse() -> None:
     frame = build_addressed_command("55000052", 0x14, "945068")
     assert frame[:9] == bytes.fromhex("99 55000052 14 945068")
     assert frame[5:] == build_command(0x14, "945068")
+    with_params = build_addressed_command("55000052", 0x21, "000000", b"\x00\x03")
+    assert with_params[9:12] == b"\x00\x03\x00"  # octets 005-006 of the inner command
     cmd = parse_command(frame)
     assert (cmd.code, cmd.reader_serial, cmd.meter_serial) == (0x14, "945068", "55000052")
     plain = parse_command(build_command(0x21, "000001", b"\x00\x03"))
@@ -216,6 +218,8 @@ def test_wrapped_command_octet_005() -> None:
     assert req[:7] == bytes.fromhex("0199 26 000000 00")  # octet 005 (index 6) = 00
     assert nxt[6] == 0x01 and rep[6:8] == b"\x02\x08"  # the ack octet replaces params[0]
     assert build_wrapped_command(0x25, "000000", b"\x01", 0)[6] == 0x01  # no ack: kept
+    # defaults: reader 000000, no parameters, request (00)
+    assert build_wrapped_command(0x21)[:66] == bytes.fromhex("0199 21") + bytes(63)
     assert len(req) == 68 and crc.crc16_modbus(req) == 0
     assert wrap(b"") == b"\x01\x99" + crc.crc_bytes(crc.crc16_modbus(b"\x01\x99"))
 

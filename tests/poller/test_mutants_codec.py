@@ -21,6 +21,7 @@ from poller.protocol.codec.events import (
     AlterationLog,
     Outage,
     Outages,
+    decode_outages,
     encode_alteration_log,
     encode_outages,
 )
@@ -294,6 +295,25 @@ def test_outages_encoded_by_hand() -> None:
     assert encode_outages(o) == OUTAGE_RAW
 
 
+def test_outage_slots_are_read_six_octets_at_a_time() -> None:
+    raw = body(
+        0x25,
+        {
+            6: "000000000000 150000050324",  # slot 1: no start, an end: an empty slot
+            18: "080000090324 000000000000",  # slot 2: open (no end) ...
+            30: "100000090324 110000090324",  # ... and slot 3 right after it is read on its own
+        },
+    )
+    o = decode_outages(raw)
+    assert [(r.start, r.end) for r in o.records] == [
+        (datetime(2024, 3, 9, 8), None),
+        (datetime(2024, 3, 9, 10), datetime(2024, 3, 9, 11)),
+    ]
+    # a trailer longer than 11 octets is cut: the body stays 256 octets
+    long = encode_outages(Outages("32600760", (), bytes(range(1, 13))))
+    assert len(long) == 256 and long[245:] == bytes(range(1, 12))
+
+
 def test_outages_at_most_20_records() -> None:
     rec = Outage(datetime(2024, 1, 1), None)
     assert len(encode_outages(Outages("32600760", (rec,) * 20))) == 256  # 20 fit
@@ -453,6 +473,20 @@ def test_instantaneous_both_ways_by_hand() -> None:
     assert back.octets_188_197 == bytes.fromhex("0102") + b"\xff" * 8
     assert back.conversion_indicator == 7
     assert back.raw == bytes(b)
+
+
+def test_instantaneous_cuts_long_fields_and_reads_a_blank_timestamp() -> None:
+    values: dict[str, float | None] = dict.fromkeys((n for n, _ in FLOAT_FIELDS), None)
+    values["VA"] = 60.0  # octets 012-015 right after the timestamp
+    inst = Instantaneous("32600760", None, values, "LCCCX", bytes(range(1, 12)), 0)
+    raw = encode_instantaneous(inst)
+    assert len(raw) == 256
+    assert raw[5:11] == bytes(6)  # no timestamp: zeros
+    assert raw[147:151] == b"LCCC"  # 4 characters kept
+    assert raw[187:197] == bytes(range(1, 11))  # 10 octets kept
+    back = decode_instantaneous(raw)
+    # a blank timestamp is None even with VA set in the very next octets
+    assert back.timestamp is None and back.values["VA"] == 60.0
 
 
 def test_struct_agrees_with_the_hand_bits() -> None:

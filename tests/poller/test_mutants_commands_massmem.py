@@ -29,6 +29,7 @@ from poller.protocol.codec.instant import Instantaneous
 from poller.protocol.codec.massmem import (
     MassMemoryBlock,
     assemble_data,
+    assemble_words,
     blocks_needed,
     decode_block_header,
     encode_block_header,
@@ -120,8 +121,10 @@ def test_set_holidays() -> None:
 
 def test_set_constants() -> None:
     assert SetConstants.CODE == 0x33
-    req = SetConstants((ChannelConstant(3, 10000), ChannelConstant(1, 1), ChannelConstant(0, 7)))
-    raw = bytes.fromhex("000003 010000 000001 000001 000000 000007")
+    req = SetConstants(
+        (ChannelConstant(3, 10000), ChannelConstant(120034, 560078), ChannelConstant(990001, 7))
+    )
+    raw = bytes.fromhex("000003 010000 120034 560078 990001 000007")
     assert req.params() == raw
     assert SetConstants.from_params(raw) == req
 
@@ -142,6 +145,9 @@ def test_set_segments() -> None:
     assert req.params() == raw
     assert SetSegments.from_params(raw) == req
     assert SetSegments((None,) * 4, (None,) * 4).params() == bytes.fromhex("9900" * 16 + "00")
+    # octet 037 is the count, not a fifth group: a count of 24 ("24 00" is no clock time)
+    counted = bytes.fromhex("9900" * 16 + "24") + bytes(23)
+    assert SetSegments.from_params(counted).count == 24
     with pytest.raises(ValueError, match=r"^each tariff-post group has 4 segment starts$"):
         SetSegments((None,) * 3, (None,) * 4).params()
 
@@ -152,6 +158,8 @@ def test_set_daylight_saving() -> None:
     assert req.params() == bytes.fromhex("01 03 11 16 02")
     assert SetDaylightSaving.from_params(bytes.fromhex("01 03 11 16 02")) == req
     assert SetDaylightSaving(False).params() == bytes.fromhex("00 00 00 00 00")
+    # octets after 009 are not part of 0x64: whatever they hold is not read
+    assert SetDaylightSaving.from_params(bytes.fromhex("01 03 11 16 02 FF")) == req
     off = SetDaylightSaving.from_params(bytes.fromhex("02 03 11 16 02"))
     assert off == SetDaylightSaving(False, (3, 11), (16, 2))  # only 01 enables
 
@@ -239,6 +247,13 @@ def test_assemble_data_edges() -> None:
     assert assemble_data([_blk(1, True, data)], 0) == b""
     two = assemble_data([_blk(1, False, data), _blk(2, True, bytes(249))], 168)
     assert two == data + bytes(3)  # 168 words = 84 pairs = 252 octets
+
+
+def test_assemble_words_in_another_layout() -> None:
+    # 2C 14 D2 read lo-first: (4 << 8 | 0x2C, 1 << 8 | 0xD2) = (1068, 466)
+    blk = _blk(1, True, bytes.fromhex("2C14D2") + bytes(246))
+    assert assemble_words([blk], 2, Layout.LO_FIRST_BIN) == [1068, 466]
+    assert assemble_words([blk], 1) == [300]  # hi-first: 1 << 8 | 0x2C
 
 
 def test_split_intervals_by_channel_count() -> None:

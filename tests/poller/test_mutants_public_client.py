@@ -152,6 +152,21 @@ async def test_file_session_falls_back_to_the_first_sequence() -> None:
     assert await s.request(0x26) == [x1, x2]
 
 
+async def test_file_session_before_any_parameter_block_answers_the_first_sequence() -> None:
+    # a file that starts with mass memory: two 0x26 sequences, then the parameters. Asked
+    # before any parameter block, the FIRST sequence is the answer (it was the second one while
+    # "no parameter block yet" was index 0, which hid a sequence starting at block 0)
+    x, y = mm(0x26, "1001", tag=1), mm(0x26, "1001", tag=2)
+    s = FileSession(x + y + body(0x21))
+    assert await s.request(0x26) == [x]
+
+
+async def test_file_session_other_codes_ignore_the_group_octet() -> None:
+    # only 0x20/21/22/51 carry a group in octet 006: two 0x23 blocks, 0x23 asked with 00 01
+    r1, r2 = body(0x23, {256: "01"}), body(0x23, {256: "02"})
+    assert await FileSession(r1 + r2).request(0x23, b"\x00\x01") == [r1]
+
+
 async def test_file_session_block_numbers_split_sequences() -> None:
     # blocks 1, 2, then 1 (last): two sequences; block 100 ("01 00") and 101 ("01 01") are not
     # block 1 (hundreds digit in the low nibble of octet 006), so they continue a sequence
@@ -312,15 +327,38 @@ async def test_client_simple_reads_ask_the_right_codes() -> None:
         0x80: body(0x80, {13: "08"}),
         0x14: body(0x14, {6: "120231080324"}),
     }
-    c = MeterClient(FileSession(b"".join(blocks.values())))
+    c = MeterClient(Recorder(b"".join(blocks.values())))
     assert (await c.read_registers()).channels[0].total == 23
     assert (await c.read_registers(previous=True)).channels[0].total == 24
     assert (await c.read_parameters(previous=True)).raw[255] == 0x22
     assert (await c.read_parameters_with_reset()).raw[255] == 0x20
     assert (await c.read_outages()).records[0].start == datetime(2024, 3, 5, 14, 30)
+    await c.read_outages(current=False)
+    # octet 005 of 0x25: 01 current period, 00 previous (notes §3.5 / ReadOutages)
+    asked = c.session.asked  # type: ignore[attr-defined]
+    assert [p for code, p in asked if code == 0x25] == [b"\x01", b"\x00"]
     assert (await c.read_alteration_log()).records[0].reader_serial == "123456"
     assert (await c.read_measurement_parameters()).universal_posts_condition == 8
     assert (await c.read_instantaneous()).timestamp == datetime(2024, 3, 8, 12, 2, 31)
+
+
+class Recorder(FileSession):
+    """A FileSession that also keeps every (code, parameters) it was asked."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.asked: list[tuple[int, bytes]] = []
+
+    async def request(self, code: int, params: bytes = b"") -> list[bytes]:
+        self.asked.append((code, params))
+        return await super().request(code, params)
+
+
+async def test_parameters_with_reset_ask_0x20_with_the_group() -> None:
+    c = MeterClient(Recorder(body(0x20, P_FIELDS) + body(0x20, {**P_FIELDS, 247: "07"})))
+    p = await c.read_parameters_with_reset(group=1)
+    assert c.session.asked == [(0x20, b"\x00\x01")]  # type: ignore[attr-defined]
+    assert (p.code, p.channel_groups) == (0x20, 7)
 
 
 def test_mass_memory_plan() -> None:

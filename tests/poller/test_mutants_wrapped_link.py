@@ -171,15 +171,50 @@ async def test_a_bad_crc_asks_a_repeat_02_composite_00_simple() -> None:
     def answer(code: int, flag: int, n: int) -> bytes:
         if code == 0x26:
             return corrupt(block(0x26, 1, True, 1)) if n == 1 else block(0x26, 1, True, 1)
+        if code == 0x23:
+            return corrupt(simple(0x23)) if n == 5 else simple(0x23, 8)
         return corrupt(simple(0x25)) if n == 3 else simple(0x25, 9)
 
     async with scripted(answer) as (link, seen):
         assert len(await link.request(0x26)) == 1
         (body,) = await link.request(0x25, b"\x01")
-    # the simple command re-sends octet 005 as the parameter (01: current period), not as 02
-    assert seen == [(0x26, 0), (0x26, 2), (0x25, 1), (0x25, 1)]
-    assert body[5] == 9
-    assert (link.stats.naks_sent, link.stats.requests, link.stats.blocks) == (2, 2, 2)
+        (regs,) = await link.request(0x23)
+    # a simple command is sent again as it was: octet 005 is its parameter (0x25: 01 =
+    # current period; 0x23: 00), never the 02 of a composite repeat
+    assert seen == [(0x26, 0), (0x26, 2), (0x25, 1), (0x25, 1), (0x23, 0), (0x23, 0)]
+    assert body[5] == 9 and regs[5] == 8
+    assert (link.stats.naks_sent, link.stats.requests, link.stats.blocks) == (3, 3, 3)
+
+
+async def test_silence_on_a_simple_command_repeats_it_as_it_was() -> None:
+    def answer(code: int, flag: int, n: int) -> bytes:
+        return b"" if n == 1 else simple(0x21, 3)
+
+    async with scripted(answer) as (link, seen):
+        (body,) = await link.request(0x21)
+    assert seen == [(0x21, 0), (0x21, 0)] and body[5] == 3
+
+    def never(code: int, flag: int, n: int) -> bytes:
+        return b""
+
+    async with scripted(never, limits=LinkLimits(max_unanswered=2)) as (link, seen):
+        with pytest.raises(
+            ResponseTimeoutError,
+            match=r"^no response to 0x21 after 2 transmissions \(timeout 0\.15 s\)$",
+        ):
+            await link.request(0x21)
+    assert len(seen) == 2
+
+
+async def test_another_block_with_the_previous_number_is_a_sequence_break() -> None:
+    def answer(code: int, flag: int, n: int) -> bytes:
+        return block(0x26, 1, False, tag=1) if n == 1 else block(0x26, 1, False, tag=2)
+
+    async with scripted(answer) as (link, _seen):
+        with pytest.raises(
+            SequenceBreakError, match=r"^0x26: block 1 received where block 2 was expected$"
+        ):
+            await link.request(0x26)
 
 
 async def test_garbage_is_counted_and_skipped() -> None:
