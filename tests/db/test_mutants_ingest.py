@@ -59,7 +59,7 @@ def test_progress_bar_by_hand(capsys: pytest.CaptureFixture[str]) -> None:
     bar(400)  # past the end: capped at 100 %
     bar.close()
     assert capsys.readouterr().err == (
-        "\r[##........]  25%" "\r[#########.]  99%" "\r[##########] 100%" "\n"
+        "\r[##........]  25%\r[#########.]  99%\r[##########] 100%\n"
     )
     zero = _ProgressBar(0)  # an empty file counts as 1 byte: no division by zero
     zero(0)

@@ -335,9 +335,7 @@ def test_alteration_log_encoded_by_hand() -> None:
     )
     rec = Alteration(0x29, "1", datetime(2024, 1, 1))
     assert len(encode_alteration_log(AlterationLog("32600760", (rec,) * 25))) == 256
-    with pytest.raises(
-        ValueError, match=r"^at most 25 alteration records fit in one response$"
-    ):
+    with pytest.raises(ValueError, match=r"^at most 25 alteration records fit in one response$"):
         encode_alteration_log(AlterationLog("32600760", (rec,) * 26))
 
 

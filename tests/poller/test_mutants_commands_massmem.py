@@ -140,7 +140,7 @@ def test_set_segments() -> None:
     )
     # 4 groups x 4 x hh mm (octets 005-036), then octet 037 = count 03
     raw = bytes.fromhex(
-        "1800 9900 9900 9900" "2100 0630 9900 9900" "9900 9900 9900 0015" "1730 9900 9900 9900" "03"
+        "1800 9900 9900 99002100 0630 9900 99009900 9900 9900 00151730 9900 9900 990003"
     )
     assert req.params() == raw
     assert SetSegments.from_params(raw) == req
@@ -343,7 +343,8 @@ def test_raw_words_and_bcd_fields() -> None:
         DecodeError, match=r"^mass-memory data must be a multiple of 3 octets, got 4$"
     ):
         raw_words(bytes(4), Layout.HI_FIRST_BIN)
-    # 2C 14 D2: hi-first -> (1 << 8 | 0x2C, 4 << 8 | 0xD2); lo-first -> (4 << 8 | 0x2C, 1 << 8 | 0xD2)
+    # 2C 14 D2: hi-first -> (1 << 8 | 0x2C, 4 << 8 | 0xD2);
+    #           lo-first -> (4 << 8 | 0x2C, 1 << 8 | 0xD2)
     assert raw_words(bytes.fromhex("2C14D2"), Layout.HI_FIRST_BCD) == [0x12C, 0x4D2]
     assert raw_words(bytes.fromhex("2C14D2"), Layout.LO_FIRST_BCD) == [0x42C, 0x1D2]
     assert raw_words(b"", Layout.HI_FIRST_BIN) == []

@@ -60,7 +60,9 @@ def test_write_and_split() -> None:
     assert write_public_file([]) == b""
     with pytest.raises(ValueError, match=r"^public-format blocks are 256 octets, got 255$"):
         write_public_file([a[:255]])
-    with pytest.raises(ValueError, match=r"^mixed meter serials in one file: 32600760 and 11111111$"):
+    with pytest.raises(
+        ValueError, match=r"^mixed meter serials in one file: 32600760 and 11111111$"
+    ):
         write_public_file([a, body(0x23, serial="11111111")])
 
 
@@ -71,7 +73,8 @@ def test_split_refuses_damaged_files() -> None:
         split_public_file(body(0x21) + b"\x00")
     with pytest.raises(
         DecodeError,
-        match=r"^public-format block 2 has type 0x30, which no reading produces \(a damaged file\?\)$",
+        match=r"^public-format block 2 has type 0x30, which no reading produces "
+        r"\(a damaged file\?\)$",
     ):
         split_public_file(body(0x21) + body(0x30))
     with pytest.raises(

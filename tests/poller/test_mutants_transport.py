@@ -16,8 +16,9 @@ from poller.protocol.transport import SerialTransport, TcpTransport
 
 
 @asynccontextmanager
-async def server(greeting: bytes) -> AsyncIterator[tuple[int, list[asyncio.StreamWriter],
-                                                         asyncio.Queue[bytes]]]:
+async def server(
+    greeting: bytes,
+) -> AsyncIterator[tuple[int, list[asyncio.StreamWriter], asyncio.Queue[bytes]]]:
     """A loopback server: sends ``greeting`` on connect, queues what it receives."""
     writers: list[asyncio.StreamWriter] = []
     received: asyncio.Queue[bytes] = asyncio.Queue()

@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time
 import pytest
 
 from poller.emulator import FixedClock, MeterConfig
-from poller.protocol.client import MeterClient
 from poller.protocol.codec.commands import SetDaylightSaving, SetSegments
 from poller.protocol.errors import (
     CrcError,
@@ -234,9 +233,7 @@ async def test_unanswered_limit_names_the_block() -> None:
     async with scripted(answer, limits=LinkLimits(max_unanswered=3)) as (link, seen):
         with pytest.raises(ResponseTimeoutError) as ei:
             await link.request(0x26)
-    assert str(ei.value) == (
-        "no response to 0x26 block 2 after 3 transmissions (timeout 0.15 s)"
-    )
+    assert str(ei.value) == ("no response to 0x26 block 2 after 3 transmissions (timeout 0.15 s)")
     assert ei.value.code == 0x26 and len(ei.value.partial_blocks) == 1
     # 00, then 01, then two repeats 02: the third silence ends it
     assert seen == [(0x26, 0), (0x26, 1), (0x26, 2), (0x26, 2)]
@@ -278,7 +275,9 @@ async def test_block_numbering_and_occurrence() -> None:
         return wrap(response_body(0x40, SERIAL, b"\x01\x02"))
 
     async with scripted(occurrence) as (link, _seen):
-        with pytest.raises(MeterOccurrenceError, match=r"in response to 0x21; octets 006-013: 01 02"):
+        with pytest.raises(
+            MeterOccurrenceError, match=r"in response to 0x21; octets 006-013: 01 02"
+        ):
             await link.request(0x21)
 
     def other(code: int, flag: int, n: int) -> bytes:
