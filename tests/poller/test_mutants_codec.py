@@ -404,6 +404,15 @@ def test_measurement_parameters_short_fields_are_padded_with_zeros() -> None:
         }
     )
     assert encode_measurement_parameters(long) == body(0x80, MEAS_FIELDS)
+    # the consumer code is the last field (203-216): a 15th octet is cut, 217 stays 00
+    code15 = MEASUREMENT.__class__(
+        **{
+            **{n: getattr(MEASUREMENT, n) for n in MeasurementParameters.__slots__ if n != "raw"},
+            "consumer_code": bytes(range(1, 16)),
+        }
+    )
+    raw = encode_measurement_parameters(code15)
+    assert raw[202:216] == bytes(range(1, 15)) and raw[216] == 0 and len(raw) == 256
 
 
 # ---------------------------------------------------------------- instantaneous (0x14)

@@ -182,6 +182,16 @@ async def test_file_session_block_numbers_split_sequences() -> None:
     assert await s.request(0x27) == [a1, a2, a3]
     assert await s.request(0x22, b"\x00\x01") == [p1]
     assert await s.request(0x27) == [b1]
+    # block 11 ("00 11") continues a sequence; a block 1 whose data starts 23 .. starts one
+    c1, c11 = mm(0x27, "0001", "231456", tag=7), mm(0x27, "0011", "231456", tag=8)
+    c1b = mm(0x27, "1001", "231456", tag=9)
+    s3 = FileSession(c1 + c11 + p0 + c1b)
+    assert await s3.request(0x27) == [c1, c11]
+    assert await s3.request(0x22, b"\x00\x00") == [p0]
+    assert await s3.request(0x27) == [c1b]
+    # a block header that is not BCD: the file is damaged
+    with pytest.raises(DecodeError, match=r"^invalid BCD octet 0x1A$"):
+        await FileSession(mm(0x27, "001A")).request(0x27)
     # a file whose first block of a code is not block 1 still starts a sequence with it
     s2 = FileSession(p0 + mm(0x27, "0002", tag=5) + mm(0x27, "1003", tag=6))
     assert [b[255] for b in await s2.request(0x27)] == [5, 6]
