@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import termios
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -154,6 +155,28 @@ async def test_serial_modem_lines_on_a_port_without_them() -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+async def test_serial_line_settings_8n1_at_the_baud_rate() -> None:
+    master, slave = os.openpty()
+    t = SerialTransport(os.ttyname(slave), 19200)
+    try:
+        await t.open()
+        _iflag, _oflag, cflag, _lflag, ispeed, ospeed, _cc = termios.tcgetattr(slave)
+        assert cflag & termios.CSIZE == termios.CS8  # 8 data bits
+        assert not cflag & termios.PARENB  # no parity
+        assert not cflag & termios.CSTOPB  # 1 stop bit
+        assert ispeed == ospeed == termios.B19200
+    finally:
+        await t.close()
+        os.close(master)
+        os.close(slave)
+
+
+async def test_serial_close_before_open_is_harmless() -> None:
+    t = SerialTransport("/nonexistent/tty")
+    await t.close()
+    assert not t.is_open
 
 
 async def test_serial_cannot_open() -> None:

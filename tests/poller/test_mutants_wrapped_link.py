@@ -222,8 +222,10 @@ async def test_garbage_is_counted_and_skipped() -> None:
 
     async with scripted(answer) as (link, _seen):
         (body,) = await link.request(0x21, b"\x00\x00")
-    assert body[5] == 4
-    assert link.stats.sequence_breaks == 1
+        assert body[5] == 4
+        assert link.stats.sequence_breaks == 1
+        await link.request(0x21, b"\x00\x00")
+        assert link.stats.sequence_breaks == 2  # counted, one per run of garbage
 
 
 async def test_unanswered_limit_names_the_block() -> None:
