@@ -243,6 +243,7 @@ def test_frame_body_per_variant() -> None:
 
 
 def test_framer_garbage_stops_at_a_signal_or_a_start() -> None:
+    assert repr(NEED_MORE) == "NEED_MORE"
     framer = response_framer()
     # 0xAA, 0xBB cannot start a response; 0x21 can: the garbage ends before it
     framer.feed(b"\xaa\xbb\x21")
