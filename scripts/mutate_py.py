@@ -92,15 +92,22 @@ def _recheck(names: list[str], tests: list[str], timeout: float) -> dict[str, in
     """Run the worker; record kills in mutmut's .meta files. Returns {name: exit code}."""
     import json
 
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, __file__, "--recheck-worker", str(timeout), *tests, "--", *names],
         cwd=ROOT / "mutants",
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
     )
-    codes = dict((k, int(v)) for k, v in re.findall(r"^(\S+)\t(-?\d+)$", proc.stdout, re.M))
+    assert proc.stdout is not None
+    out = []
+    for line in proc.stdout:  # one line per mutant, as it is decided
+        out.append(line)
+        print(line, end="", flush=True)
+    proc.wait()
+    stdout = "".join(out)
+    codes = dict((k, int(v)) for k, v in re.findall(r"^(\S+)\t(-?\d+)$", stdout, re.M))
     if codes.get("baseline") != 0:
-        raise SystemExit(f"the test files fail with no mutant on:\n{proc.stdout}{proc.stderr}")
+        raise SystemExit(f"the test files fail with no mutant on:\n{stdout}")
     killed = {k for k, v in codes.items() if k != "baseline" and v != 0}
     for meta in (ROOT / "mutants").rglob("*.py.meta"):
         data = json.loads(meta.read_text())
@@ -204,7 +211,8 @@ def _recheck_main(a: argparse.Namespace) -> int:
     os.environ.setdefault(
         "SMF_TEST_PG_DATA", str(mutate_sql._cluster_settings().data_dir.resolve())
     )
-    started = mutate_sql._prepare()
+    # the database is needed only by database tests
+    started = mutate_sql._prepare() if any("tests/db" in t for t in a.recheck) else False
     t0 = time.monotonic()
     try:
         codes = _recheck(names, a.recheck, a.recheck_timeout)

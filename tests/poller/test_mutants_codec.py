@@ -220,8 +220,8 @@ REG_FIELDS = {
     154: "9999999999 0000000042 0000000043 0000000044 0000000045 0000000046 1234567890",
     189: "000051 000052 000053 000054 000055 000056 999999",
     210: "E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2",
-    228: "0000000061 0000000062",  # intermediario total, UFER (5 octets each)
-    238: "000063 000064",  # intermediario max demand, DMCR (3 octets each)
+    228: "1200000061 3400000062",  # intermediario total, UFER (5 octets each)
+    238: "560063 780064",  # intermediario max demand, DMCR (3 octets each)
     244: "F1F2F3F4F5F6",  # intermediario accumulated (6 octets, raw)
 }
 
@@ -245,7 +245,9 @@ REGISTERS = Registers(
             bytes.fromhex("E1E2E3E4E5E6E7E8E9EAEBECEDEEEFF0F1F2"),
         ),
     ),
-    intermediario=IntermediarioRegisters(61, 62, 63, 64, bytes.fromhex("F1F2F3F4F5F6")),
+    intermediario=IntermediarioRegisters(
+        1200000061, 3400000062, 560063, 780064, bytes.fromhex("F1F2F3F4F5F6")
+    ),
 )
 
 
@@ -256,6 +258,21 @@ def test_registers_every_field_both_ways() -> None:
     assert r.raw == raw
     assert r.channels[2].total == 9999999999
     assert encode_registers(REGISTERS) == raw
+
+
+def test_registers_need_three_channels_and_cut_long_fields() -> None:
+    two = Registers(0x23, "32600760", REGISTERS.channels[:2], REGISTERS.intermediario)
+    with pytest.raises(ValueError, match="zip"):
+        encode_registers(two)
+    # the intermediario accumulated field is 6 octets (244-249): a 7th is cut, 250 stays 00
+    seven = Registers(
+        0x23,
+        "32600760",
+        REGISTERS.channels,
+        IntermediarioRegisters(0, 0, 0, 0, bytes(range(1, 8))),
+    )
+    raw = encode_registers(seven)
+    assert raw[243:249] == bytes(range(1, 7)) and raw[249] == 0
 
 
 def test_registers_short_accumulated_fields_are_padded_with_zeros() -> None:
