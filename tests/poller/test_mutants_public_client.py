@@ -370,7 +370,8 @@ class Recorder(FileSession):
 async def test_parameters_with_reset_ask_0x20_with_the_group() -> None:
     c = MeterClient(Recorder(body(0x20, P_FIELDS) + body(0x20, {**P_FIELDS, 247: "07"})))
     p = await c.read_parameters_with_reset(group=1)
-    assert c.session.asked == [(0x20, b"\x00\x01")]  # type: ignore[attr-defined]
+    await c.read_parameters_with_reset()  # group 0 by default
+    assert c.session.asked == [(0x20, b"\x00\x01"), (0x20, b"\x00\x00")]  # type: ignore[attr-defined]
     assert (p.code, p.channel_groups) == (0x20, 7)
 
 
