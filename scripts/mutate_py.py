@@ -10,7 +10,18 @@ killed / survived / timed out / other, the kill ratio, and the diff of every sur
     .venv/bin/python scripts/mutate_py.py                          # everything
     .venv/bin/python scripts/mutate_py.py --names 'poller.protocol.*' --budget 900
 
-mutmut keeps its results in mutants/ (git-ignored); a later run resumes where a budget stopped.
+mutmut keeps its results in mutants/ (git-ignored); a later run resumes where a budget stopped
+(but a run given --names re-checks every mutant it names, whatever its earlier verdict).
+
+``--recheck TEST_FILE ...`` is the fast proof that new tests kill earlier survivors: for each
+mutant that mutmut reports survived or "no tests" (or each one named with --names), it runs
+only the given test files with that mutant switched on (MUTANT_UNDER_TEST, one forked pytest per
+mutant after a single collection, as mutmut's own runner does) and records a failing run as
+killed in mutmut's results (exit code 1); a mutant the files do not kill keeps its verdict. The
+files must pass with no mutant on first, or nothing is recorded. Run it after `mutmut run`
+has regenerated mutants/ for the current sources::
+
+    .venv/bin/python scripts/mutate_py.py --recheck tests/poller/test_mutants_codec.py
 """
 
 from __future__ import annotations
@@ -39,13 +50,96 @@ def _results() -> dict[str, str]:
     return dict(re.findall(r"^\s+(\S+): (.+)$", out, re.M))
 
 
+def _recheck_worker(names: list[str], tests: list[str], timeout: float) -> int:
+    """Child process, cwd mutants/: one collection, then one fork per mutant. Prints
+    ``name<TAB>exit code`` per mutant (-9: killed by the timeout)."""
+    sys.path[:] = [str(ROOT / "mutants")] + [p for p in sys.path if Path(p).resolve() != ROOT]
+    os.environ["PY_IGNORE_IMPORTMISMATCH"] = "1"
+    import pytest
+
+    args = ["--rootdir=.", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+            "-W", "ignore::DeprecationWarning", *tests]  # fmt: skip
+
+    def one(name: str) -> int:
+        pid = os.fork()
+        if pid == 0:  # child
+            os.environ["MUTANT_UNDER_TEST"] = name
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            os._exit(int(pytest.main(args)))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return -9
+
+    pytest.main(["--collect-only", "-qq", *args[1:]])  # import everything once, in the parent
+    base = one("")
+    print(f"baseline\t{base}", flush=True)
+    if base != 0:
+        return 1
+    for name in names:
+        print(f"{name}\t{one(name)}", flush=True)
+    return 0
+
+
+def _recheck(names: list[str], tests: list[str], timeout: float) -> dict[str, int]:
+    """Run the worker; record kills in mutmut's .meta files. Returns {name: exit code}."""
+    import json
+
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--recheck-worker", str(timeout), *tests, "--", *names],
+        cwd=ROOT / "mutants",
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    out = []
+    for line in proc.stdout:  # one line per mutant, as it is decided
+        out.append(line)
+        print(line, end="", flush=True)
+    proc.wait()
+    stdout = "".join(out)
+    codes = dict((k, int(v)) for k, v in re.findall(r"^(\S+)\t(-?\d+)$", stdout, re.M))
+    if codes.get("baseline") != 0:
+        raise SystemExit(f"the test files fail with no mutant on:\n{stdout}")
+    killed = {k for k, v in codes.items() if k != "baseline" and v != 0}
+    for meta in (ROOT / "mutants").rglob("*.py.meta"):
+        data = json.loads(meta.read_text())
+        hit = killed & data["exit_code_by_key"].keys()
+        if hit:
+            for k in hit:
+                data["exit_code_by_key"][k] = 1 if codes[k] > 0 else 36  # -9: timeout
+            meta.write_text(json.dumps(data, indent=4))
+    return {k: v for k, v in codes.items() if k != "baseline"}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--recheck-worker"]:
+        sep = argv.index("--")
+        return _recheck_worker(argv[sep + 1 :], argv[2:sep], float(argv[1]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--names", nargs="*", default=[], help="mutant name globs (mutmut run NAMES)")
     ap.add_argument("--budget", type=float, default=None, help="stop mutmut after N seconds")
     ap.add_argument("--children", type=int, default=2)
     ap.add_argument("--report", type=Path, default=None)
+    ap.add_argument(
+        "--recheck",
+        nargs="+",
+        default=None,
+        metavar="TEST_FILE",
+        help="re-check survivors (or --names) against these test files only (see above)",
+    )
+    ap.add_argument("--recheck-timeout", type=float, default=60.0)
     a = ap.parse_args(argv)
+    if a.recheck:
+        return _recheck_main(a)
 
     import mutate_sql
 
@@ -102,6 +196,36 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     if a.report:
         a.report.write_text(text)
+    return 0
+
+
+def _recheck_main(a: argparse.Namespace) -> int:
+    import mutate_sql
+
+    res = _results()
+    if a.names:
+        pats = [re.compile(re.escape(n).replace(r"\*", ".*") + "$") for n in a.names]
+        names = sorted(k for k in res if any(p.match(k) for p in pats))
+    else:
+        names = sorted(k for k, v in res.items() if v in ("survived", "no tests"))
+    os.environ.setdefault(
+        "SMF_TEST_PG_DATA", str(mutate_sql._cluster_settings().data_dir.resolve())
+    )
+    # the database is needed only by database tests
+    started = mutate_sql._prepare() if any("tests/db" in t for t in a.recheck) else False
+    t0 = time.monotonic()
+    try:
+        codes = _recheck(names, a.recheck, a.recheck_timeout)
+    finally:
+        if started:
+            mutate_sql._stop()
+    killed = sorted(k for k, v in codes.items() if v != 0)
+    kept = sorted(k for k, v in codes.items() if v == 0)
+    took = time.monotonic() - t0
+    print(f"re-checked {len(codes)} mutants against {' '.join(a.recheck)} in {took:.0f} s:")
+    print(f"  {len(killed)} killed, {len(kept)} not killed")
+    for k in kept:
+        print(f"  not killed: {k}")
     return 0
 
 

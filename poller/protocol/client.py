@@ -145,7 +145,7 @@ class MeterClient:
     async def read_parameters_with_reset(self, group: int = 0) -> Parameters:
         """0x20: parameter block AND a demand reset (closes the billing period)."""
         req = ReadParameters(0x20, group)
-        return self._learn(decode_parameters(await self._one(0x20, req.params())))
+        return self._learn(decode_parameters(await self._one(req.code, req.params())))
 
     async def read_registers(self, previous: bool = False) -> Registers:
         """0x23 (current period) or 0x24 (previous period) registers."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from .codec.massmem import decode_block_header
 from .errors import CommandNotImplementedError, DecodeError
 from .framing import COMPOSITE_CODES, RESPONSE_BODY_LEN, body_serial
 
@@ -81,7 +82,7 @@ class FileSession:
 
     def __init__(self, data: bytes) -> None:
         self.blocks = split_public_file(data)
-        self._after = 0  # index of the last parameter block answered
+        self._after = -1  # index of the last parameter block answered (-1: none yet)
 
     def _sequences(self, code: int) -> list[tuple[int, list[bytes]]]:
         """(index of the first block, blocks) of every sequence of composite ``code``."""
@@ -89,8 +90,8 @@ class FileSession:
         for i, b in enumerate(self.blocks):
             if b[0] != code:
                 continue
-            first = (b[5] & 0x0F) * 100 + (b[6] >> 4) * 10 + (b[6] & 0x0F) == 1
-            if first or not seqs:
+            number, _last = decode_block_header(b[5], b[6])  # DecodeError if not BCD
+            if number == 1 or not seqs:
                 seqs.append((i, [b]))
             else:
                 seqs[-1][1].append(b)

@@ -52,9 +52,14 @@ class Transport(ABC):
         self._buf.clear()
         await self.open()
 
-    def _opened(self) -> None:
+    def _opening(self) -> None:
+        """Drop what a previous connection left, BEFORE connecting: bytes the peer sends as soon
+        as the connection is up (a meter's ENQ, a modem's greeting) may arrive before
+        :meth:`_opened` runs, and are kept."""
         self._buf.clear()
         self._event.clear()
+
+    def _opened(self) -> None:
         self._closed = False
 
     def _wake(self) -> None:
@@ -136,6 +141,7 @@ class TcpTransport(Transport):
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
+        self._opening()
         try:
             tr, _ = await asyncio.wait_for(
                 loop.create_connection(lambda: _TcpProtocol(self), self.host, self.port),
@@ -171,16 +177,25 @@ class SerialTransport(Transport):
     async def open(self) -> None:
         import serial  # pyserial; imported here so TCP-only users need not have it
 
+        self._opening()
         try:
             ser = serial.Serial(
                 self.port, self.baudrate, bytesize=8, parity="N", stopbits=1, timeout=0
             )
         except (OSError, serial.SerialException) as exc:
             raise LinkClosedError(f"cannot open {self.port}: {exc}") from exc
-        if self.rts is not None:
-            ser.rts = self.rts
-        if self.dtr is not None:
-            ser.dtr = self.dtr
+        try:
+            if self.rts is not None:
+                ser.rts = self.rts
+            if self.dtr is not None:
+                ser.dtr = self.dtr
+        except (OSError, serial.SerialException) as exc:
+            # e.g. a pseudo-terminal or a USB adapter without modem lines: a clear error, and
+            # the port is not left open
+            ser.close()
+            raise LinkClosedError(
+                f"cannot set the modem-control lines of {self.port}: {exc}"
+            ) from exc
         self._serial = ser
         self._fd = ser.fileno()
         asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
