@@ -96,6 +96,11 @@ class Mutant:
     line: int
     original: str
     mutated: str
+    index: int = 0  # 1-based position among its file's mutants (all kinds): a stable id
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.name[:3]}#{self.index}"
 
     def diff(self) -> str:
         rel = self.path.relative_to(ROOT)
@@ -167,7 +172,7 @@ def mutants_of(path: Path) -> list[Mutant]:
 
     def add(kind: str, pos: int, new_text: str) -> None:
         if new_text != text:
-            out.append(Mutant(path, kind, _line(text, pos), text, new_text))
+            out.append(Mutant(path, kind, _line(text, pos), text, new_text, len(out) + 1))
 
     flips = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
     for i, t in enumerate(toks):
@@ -353,6 +358,43 @@ def _stop() -> None:
     Cluster(_cluster_settings()).stop()
 
 
+# Third-party pytest plugins are not auto-loaded in a mutant's run (importing hypothesis, faker
+# and schemathesis costs ~3 s of CPU per run, more than most rule test files): a run loads
+# pytest-asyncio (it owns ini options of pyproject.toml) and any other plugin whose name its test
+# files mention. The tests and what they assert are the same.
+_PLUGINS = {
+    "hypothesis": "hypothesis.extra.pytestplugin",
+    "anyio": "anyio.pytest_plugin",
+    "subtests": "pytest_subtests.plugin",
+    "faker": "faker.contrib.pytest.plugin",
+    "schemathesis": "schemathesis.extra.pytest_plugin",
+}
+
+
+def _pytest_args(tests: list[str]) -> list[str]:
+    args = ["-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin"]
+    text = ""
+    for t in tests:
+        p = ROOT / t
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        text += "".join(f.read_text() for f in files)
+        text += "".join(c.read_text() for c in _conftests(p))
+    for word, plugin in _PLUGINS.items():
+        if word in text:
+            args += ["-p", plugin]
+    return args
+
+
+def _conftests(p: Path) -> list[Path]:
+    out = []
+    for d in [p if p.is_dir() else p.parent, *(p if p.is_dir() else p.parent).parents]:
+        if (d / "conftest.py").exists():
+            out.append(d / "conftest.py")
+        if d == ROOT:
+            break
+    return out
+
+
 def run_mutant(m: Mutant, timeout: float) -> tuple[str, str]:
     prefix = m.path.name[:3]
     tests = [t for t in TEST_MAP.get(prefix, ["tests/rules"]) if (ROOT / t).exists()]
@@ -364,8 +406,9 @@ def run_mutant(m: Mutant, timeout: float) -> tuple[str, str]:
             return "invalid", err
         try:
             r = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                [sys.executable, "-m", "pytest", "-q", "-x", *_pytest_args(tests), *tests],
                 cwd=ROOT,
+                env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
@@ -399,6 +442,17 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="re-run only these 1-based positions of the --seed order (a past run's survivors)",
     )
+    ap.add_argument(
+        "--only",
+        default=None,
+        help="run only these mutant ids (file prefix#index, e.g. 140#12,125#3)",
+    )
+    ap.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="run all the mutants in the --seed order (a run cut short is then a random sample;"
+        " its [n/N] are --positions)",
+    )
     a = ap.parse_args(argv)
     files = [f.resolve() for f in a.files] or sorted(
         (ROOT / "db/functions").glob("1[0-9][0-9]_*.sql")
@@ -407,16 +461,20 @@ def main(argv: list[str] | None = None) -> int:
     all_mutants = [m for f in files for m in mutants_of(f) if m.kind in kinds]
     if a.list:
         for m in all_mutants:
-            print(f"{m.path.name}:{m.line} {m.kind}")
+            print(f"{m.id} {m.path.name}:{m.line} {m.kind}")
             print(m.diff())
         print(f"{len(all_mutants)} mutants")
         return 0
     order = list(all_mutants)
     sampled = a.sample is not None or a.budget is not None or a.positions is not None
-    if sampled:
+    if sampled or a.shuffle:
         random.Random(a.seed).shuffle(order)
     if a.positions:
         order = [order[int(p) - 1] for p in a.positions.split(",")]
+    if a.only:
+        by_id = {m.id: m for m in all_mutants}
+        order = [by_id[i.strip()] for i in a.only.split(",")]
+        sampled = True
     if a.sample is not None:
         order = order[: a.sample]
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks restore the file
@@ -428,9 +486,18 @@ def main(argv: list[str] | None = None) -> int:
         for n, m in enumerate(order, 1):
             if a.budget is not None and time.monotonic() - t0 > a.budget:
                 break
+            t1 = time.monotonic()
             status, why = run_mutant(m, a.timeout)
             results.append((m, status, why))
-            print(f"[{n}/{len(order)}] {m.path.name}:{m.line} {m.kind}: {status} {why}", flush=True)
+            print(
+                f"[{n}/{len(order)}] {m.id} {m.path.name}:{m.line} {m.kind}: {status}"
+                f" ({time.monotonic() - t1:.0f} s) {why}",
+                flush=True,
+            )
+            if a.report:  # kept current, so a run cut short still leaves its figures
+                a.report.write_text(
+                    _report(results, len(all_mutants), time.monotonic() - t0, a, sampled)
+                )
     finally:
         if started:
             _stop()
@@ -453,7 +520,15 @@ def _report(results, total: int, elapsed: float, a: argparse.Namespace, sampled:
         "# SQL mutation report",
         "",
         f"- mutants generated: {total}; run: {len(results)}"
-        + (f" (random sample, seed {a.seed})" if sampled else ""),
+        + (
+            " (chosen by --only)"
+            if a.only
+            else f" (random sample, seed {a.seed})"
+            if sampled
+            else f" (all, in random order, seed {a.seed})"
+            if a.shuffle
+            else ""
+        ),
         f"- killed {count['killed']}, survived {count['survived']}, timed out {count['timeout']},"
         f" invalid (SQL does not load) {count['invalid']}",
         f"- kill ratio (killed + timed out) / (killed + survived + timed out): {ratio:.1%}",
@@ -473,7 +548,14 @@ def _report(results, total: int, elapsed: float, a: argparse.Namespace, sampled:
     if survivors:
         lines.append("## Survivors")
         for m in survivors:
-            lines += ["", f"{m.path.name}:{m.line} ({m.kind})", "```diff", m.diff().rstrip(), "```"]
+            lines += [
+                "",
+                f"{m.id} {m.path.name}:{m.line} ({m.kind})",
+                "```diff",
+                m.diff().rstrip(),
+                "```",
+            ]
+        lines += ["", "Re-run them: `--only " + ",".join(m.id for m in survivors) + "`"]
     return "\n".join(lines) + "\n"
 
 
