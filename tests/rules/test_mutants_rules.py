@@ -6,8 +6,14 @@ published table, never from the function under test."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal as D
 
 import pytest
+
+from db import driver, errors, rules
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals
+
+OCT = date(2026, 10, 1)
 
 
 def _q(conn, sql: str, *args):
@@ -44,3 +50,137 @@ def _q(conn, sql: str, *args):
 )
 def test_easter_in_other_centuries(conn, year, easter):
     assert _q(conn, "select smf.easter_sunday(%s)", year) == easter
+
+
+# ---------- 100 / 160 a posto schedule that starts inside the month
+
+
+def test_schedule_must_cover_every_day_of_the_month(conn):
+    # 100#7 and its twin in 160 (a `valid_during @> day` term dropped): a schedule valid from
+    # 2026-10-15 leaves 1-14 October without postos, so October cannot be evaluated; the first
+    # uncovered day, 2026-10-01, is named. A schedule from 2026-10-01 makes it evaluable.
+    uc = make_uc(conn, 131, aneel="961", schedule=False)
+    conn.execute(
+        "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+        " capacitive_start) values (%s, '[2026-10-15,)', '18:00', '00:00')",
+        (uc.distributor_id,),
+    )
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    with (
+        pytest.raises(errors.NotFound, match=f"consumer unit {uc.code} on 2026-10-01"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary(conn, uc.code, OCT)
+    with (
+        pytest.raises(errors.NotFound, match="no posto schedule for distributor 961 on 2026-10-01"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary_distributor(conn, "961", OCT)
+    # the same schedule from the 1st: 1 kWh of fora ponta energy
+    conn.execute(
+        "update smf.posto_schedule set valid_during = '[2026-10-01,)' where distributor_id = %s",
+        (uc.distributor_id,),
+    )
+    rows = rules.billing_summary(conn, uc.code, OCT)
+    assert {(r["item"], r["posto"]): r["quantity"] for r in rows}[("energy", "fora_ponta")] == D(
+        "1.000"
+    )
+
+
+# ---------- 150 / 160 rounding of loss-adjusted values (more decimals than shown)
+#
+# A loss factor of 1.234 % gives loss-adjusted energies with 4 or more decimals, so that each
+# rounding of the outputs shows (a round(x, 3) -> round(x, 4) mutant changes the value).
+
+
+def test_billing_items_of_a_loss_adjusted_overrun(conn):
+    # 160#14 (overrun to 4 decimals) and the other item roundings. One quarter-hour, raw
+    # 136.504 kWh, loss 1.234 %: 136.504 x 1.01234 = 136.504 + 1.68445936 = 138.18845936 kWh.
+    # Demand 138.18845936 x 4 = 552.75383744 kW > 1.05 x 520 = 546 -> overrun
+    # 552.75383744 - 520 = 32.75383744 kW. DMCR (Q = 0): P of the 10:00 hour x 60 / 60 =
+    # 138.18845936 kW. Shown: energy 138.188, measured and billed 552.754, overrun 32.754 (3
+    # decimals), DMCR 138.19 (2 decimals).
+    uc = make_uc(conn, 132, fora_kw=520, loss="0.01234")
+    put_intervals(conn, uc, [(local("2026-10-06 10:00"), 136504, 0, 0)])
+    items = {
+        (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
+    }
+    assert items[("energy", "fora_ponta")] == D("138.188")
+    assert items[("demand_measured", "fora_ponta")] == D("552.754")
+    assert items[("demand_billed", "fora_ponta")] == D("552.754")
+    assert items[("overrun", "fora_ponta")] == D("32.754")
+    assert items[("dmcr", "fora_ponta")] == D("138.19")
+    assert items[("dmcr_excess", "fora_ponta")] == D("0.00")
+
+
+def test_ufer_dmcr_roundings_with_a_loss_factor(conn):
+    # 150#2 (P to 4 decimals) and the other roundings of ufer_dmcr_hourly / ufer_dmcr.
+    # Loss 1.234 %, capacitive window 00:00-06:00, contracted fora ponta 250 kW.
+    # 02:00: raw P = 200, Q_cap = 210 -> S = sqrt(200^2 + 210^2) = sqrt(84100) = 290, fT = 20/29.
+    #   Adjusted (x 1.01234): P = 202.468, Q = 212.5914, S = 293.5786; fT = 20/29 = 0.689655...
+    #   -> 0.6897; fR.S = 0.92 x 293.5786 = 270.092312 > P -> UFER = 270.092312 - 202.468 =
+    #   67.624312 -> 67.624, DMCR = 270.092312 -> 270.092.
+    # 03:00: raw P = 100.008, Q = 0 -> P = 100.008 x 1.01234 = 101.234 + 0.00809872 = 101.24209872
+    #   -> 101.242 (P, S and DMCR), fT = 1, UFER 0.
+    # Per posto (2 decimals): UFER 67.624312 -> 67.62, DMCR max 270.092312 -> 270.09 at 02:00,
+    # excess 270.092312 - 250 = 20.092312 -> 20.09.
+    uc = make_uc(conn, 133, fora_kw=250, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 02:00", 200, 0, 210), ("2026-10-06 03:00", "100.008", 0, 0)])
+    a, b = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (a["p_kwh"], a["q_kvarh"], a["s_kvah"], a["power_factor"]) == (
+        D("202.468"),
+        D("212.591"),
+        D("293.579"),
+        D("0.6897"),
+    )
+    assert (a["ufer_kwh"], a["dmcr_kw"]) == (D("67.624"), D("270.092"))
+    assert (b["p_kwh"], b["s_kvah"], b["power_factor"], b["ufer_kwh"], b["dmcr_kw"]) == (
+        D("101.242"),
+        D("101.242"),
+        D("1.0000"),
+        D("0.000"),
+        D("101.242"),
+    )
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert (fp["ufer_kwh"], fp["dmcr_kw"], fp["dmcr_at"], fp["dmcr_excess_kw"]) == (
+        D("67.62"),
+        D("270.09"),
+        local("2026-10-06 02:00"),
+        D("20.09"),
+    )
+
+
+# ---------- 170 contracts and lastro
+
+
+def test_lastro_without_any_pld(conn):
+    # 170#82: no PLD in the window -> mean null; price = max(VR 0, 0) = 0; consumption 1 MWh,
+    # no contract -> shortfall 1 MWh, penalty 1 x 0 = 0.00 and its twelfth 0.00.
+    uc = make_uc(conn, 134)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["shortfall_mwh"], lp["mean_pld"], lp["price"]) == (D("1.000000"), None, D(0))
+    assert (lp["penalty_brl"], lp["penalty_month_brl"]) == (D("0.00"), D("0.00"))
+
+
+def test_load_following_on_exactly_one_kwh(conn):
+    # 170#39 (and the `lt.total > 0` of the volume): the buyer consumed 1.000 kWh in October
+    # 2026, all at 10:00 on the 6th (4 x 250 Wh). Load following of a declared 744 MWh month:
+    # q_h = 744 x C_h / 1 -> 744 MWh at that hour, 0 in the other 743; the method is
+    # load_following (a total of 1 kWh is > 0), not flat (flat would be 744 / 744 = 1 MWh/h).
+    uc = make_uc(conn, 135)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    rows = conn.execute("select hour, mwh, method from smf.contract_modulation('LF1', %s)", (OCT,))
+    hours = rows.fetchall()
+    assert len(hours) == 744
+    assert {m for _, _, m in hours} == {"load_following"}
+    assert {(h, v) for h, v, _ in hours if v != 0} == {(local("2026-10-06 10:00"), D(744))}
