@@ -184,3 +184,78 @@ def test_load_following_on_exactly_one_kwh(conn):
     assert len(hours) == 744
     assert {m for _, _, m in hours} == {"load_following"}
     assert {(h, v) for h, v, _ in hours if v != 0} == {(local("2026-10-06 10:00"), D(744))}
+
+
+def test_schedule_gap_of_one_day(conn):
+    # 100#5 / 160 twin (the day series stepping 2 days): two schedule versions leave only
+    # 2026-10-02 uncovered; a check of every other day (1, 3, 5, ...) would miss it.
+    uc = make_uc(conn, 136, aneel="964", schedule=False)
+    for valid in ("[2020-01-01,2026-10-02)", "[2026-10-03,)"):
+        conn.execute(
+            "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+            " capacitive_start) values (%s, %s, '18:00', '00:00')",
+            (uc.distributor_id, valid),
+        )
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    with (
+        pytest.raises(errors.NotFound, match=f"consumer unit {uc.code} on 2026-10-02"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary(conn, uc.code, OCT)
+    with (
+        pytest.raises(errors.NotFound, match="no posto schedule for distributor 964 on 2026-10-02"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary_distributor(conn, "964", OCT)
+
+
+# ---------- 100 / 160 readings at the month edges decide whether the month can be evaluated
+#
+# October 2026 local = [2026-10-01 00:00, 2026-11-01 00:00) at -03:00. A reading whose interval
+# starts at 2026-10-01 00:00 is October's; one at 2026-11-01 00:00 or 2026-09-30 23:45 is not.
+
+
+@pytest.mark.parametrize(
+    ("seq", "start", "evaluable"),
+    [
+        (137, "2026-10-01 00:00", True),  # the first interval of the month
+        (138, "2026-11-01 00:00", False),  # the first of November (the month's end, excluded)
+        (139, "2026-09-30 23:45", False),  # the last of September
+    ],
+)
+def test_month_needs_a_reading_inside_it(conn, seq, start, evaluable):
+    # 100#11-14 (the `bucket >= v_lo and bucket < v_hi` of require_cycle) and 100#4 (v_hi a
+    # month late): 5 kWh in the one interval.
+    uc = make_uc(conn, seq)
+    put_intervals(conn, uc, [(local(start), 5000, 0, 0)])
+    if evaluable:
+        items = {
+            (r["item"], r["posto"]): r["quantity"]
+            for r in rules.billing_summary(conn, uc.code, OCT)
+        }
+        assert items[("energy", "fora_ponta")] == D("5.000")
+    else:
+        with (
+            pytest.raises(
+                errors.NotFound, match=f"no readings for consumer unit {uc.code} in 2026-10"
+            ),
+            driver.translate_errors(),
+        ):
+            rules.billing_summary(conn, uc.code, OCT)
+
+
+def test_distributor_summary_takes_ucs_with_a_reading_inside_the_month(conn):
+    # 160 twins of the above (billing_summary_distributor's `r.bucket >= v_lo and < v_hi`):
+    # of three UCs with one reading each, only the one at 2026-10-01 00:00 is listed.
+    ucs = {}
+    for seq, start in (
+        (141, "2026-10-01 00:00"),
+        (142, "2026-11-01 00:00"),
+        (143, "2026-09-30 23:45"),
+    ):
+        ucs[start] = make_uc(conn, seq, aneel="965")
+        put_intervals(conn, ucs[start], [(local(start), 5000, 0, 0)])
+    rows = rules.billing_summary_distributor(conn, "965", OCT)
+    assert {r["uc_code"] for r in rows} == {ucs["2026-10-01 00:00"].code}
