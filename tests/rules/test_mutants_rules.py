@@ -259,3 +259,19 @@ def test_distributor_summary_takes_ucs_with_a_reading_inside_the_month(conn):
         put_intervals(conn, ucs[start], [(local(start), 5000, 0, 0)])
     rows = rules.billing_summary_distributor(conn, "965", OCT)
     assert {r["uc_code"] for r in rows} == {ucs["2026-10-01 00:00"].code}
+
+
+# ---------- 125 the P = 0 & Q > 0 flag at its edge
+
+
+def test_p_zero_flag_with_one_kvarh(conn):
+    # 125#34 (Q > 0 -> Q > 1) and 125#33 (Q >= 0). 10:00: P = 0, Q_ind = 1.000 kvarh (4 x 250
+    # varh) -> flagged; S = 1, UFER = 0.92 x 1 - 0 = 0.92 kWh, DMCR = 0.92 kW. 11:00: P = 0,
+    # Q = 0 -> not flagged (nothing was consumed), UFER 0, DMCR 0. One flagged hour.
+    uc = make_uc(conn, 144)
+    put_hours(conn, uc, [("2026-10-06 10:00", 0, 1, 0), ("2026-10-06 11:00", 0, 0, 0)])
+    ten, eleven = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (ten["p_zero"], ten["ufer_kwh"], ten["dmcr_kw"]) == (True, D("0.920"), D("0.920"))
+    assert (eleven["p_zero"], eleven["ufer_kwh"], eleven["dmcr_kw"]) == (False, D(0), D(0))
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert (fp["hours"], fp["p_zero_hours"]) == (2, 1)
