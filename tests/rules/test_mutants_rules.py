@@ -101,18 +101,26 @@ def test_billing_items_of_a_loss_adjusted_overrun(conn):
     # Demand 138.18845936 x 4 = 552.75383744 kW > 1.05 x 520 = 546 -> overrun
     # 552.75383744 - 520 = 32.75383744 kW. DMCR (Q = 0): P of the 10:00 hour x 60 / 60 =
     # 138.18845936 kW. Shown: energy 138.188, measured and billed 552.754, overrun 32.754 (3
-    # decimals), DMCR 138.19 (2 decimals).
+    # decimals).
+    # A second hour, 02:00 (capacitive window), raw P = 400, Q_cap = 420 kWh/kvarh (4 x 100000
+    # and 4 x 105000 Wh): S = sqrt(400^2 + 420^2) = 580; adjusted P = 404.936, S = 580 x
+    # 1.01234 = 587.1572, fR.S = 0.92 x 587.1572 = 540.184624 > P -> UFER 540.184624 - 404.936
+    # = 135.248624 -> 135.25, DMCR 540.184624 -> 540.18 (the month's largest), DMCR excess
+    # 540.184624 - 520 = 20.184624 -> 20.18. Its quarter-hours (101.234 kWh x 4 = 404.936 kW)
+    # stay below the 10:00 one; energy 138.18845936 + 404.936 = 543.12445936 -> 543.124.
     uc = make_uc(conn, 132, fora_kw=520, loss="0.01234")
     put_intervals(conn, uc, [(local("2026-10-06 10:00"), 136504, 0, 0)])
+    put_hours(conn, uc, [("2026-10-06 02:00", 400, 0, 420)])
     items = {
         (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
     }
-    assert items[("energy", "fora_ponta")] == D("138.188")
+    assert items[("energy", "fora_ponta")] == D("543.124")
     assert items[("demand_measured", "fora_ponta")] == D("552.754")
     assert items[("demand_billed", "fora_ponta")] == D("552.754")
     assert items[("overrun", "fora_ponta")] == D("32.754")
-    assert items[("dmcr", "fora_ponta")] == D("138.19")
-    assert items[("dmcr_excess", "fora_ponta")] == D("0.00")
+    assert items[("ufer", "fora_ponta")] == D("135.25")
+    assert items[("dmcr", "fora_ponta")] == D("540.18")
+    assert items[("dmcr_excess", "fora_ponta")] == D("20.18")
 
 
 def test_ufer_dmcr_roundings_with_a_loss_factor(conn):
@@ -275,3 +283,99 @@ def test_p_zero_flag_with_one_kvarh(conn):
     assert (eleven["p_zero"], eleven["ufer_kwh"], eleven["dmcr_kw"]) == (False, D(0), D(0))
     fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
     assert (fp["hours"], fp["p_zero_hours"]) == (2, 1)
+
+
+def test_single_demand_excess_rounding(conn):
+    # 150#14 (the 'unica' row's excess to 3 decimals): verde, contracted 250 kW, loss 1.234 %,
+    # the 02:00 hour of test_ufer_dmcr_roundings_with_a_loss_factor: DMCR 270.092312 -> 270.09,
+    # excess 270.092312 - 250 = 20.092312 -> 20.09.
+    uc = make_uc(conn, 145, modality="verde", ponta_kw=None, fora_kw=250, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 02:00", 200, 0, 210)])
+    unica = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["unica"]
+    assert (unica["dmcr_kw"], unica["contracted_kw"], unica["dmcr_excess_kw"]) == (
+        D("270.09"),
+        D(250),
+        D("20.09"),
+    )
+
+
+# ---------- 110 schedule messages in full (times shown as HH:MM)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        # 22:00 + 180 min = 1500 > 1440
+        (
+            {"ponta": "22:00"},
+            "ponta must be 180 consecutive minutes within one day, got 180 from 22:00",
+        ),
+        # 12:00 is 720 min -> -720 relative, before the span start -30 (23:30)
+        (
+            {"capacitive": "12:00"},
+            "capacitive window 12:00-18:00 is not 360 consecutive minutes inside 23:30-06:30",
+        ),
+        ({"ponta": "18:07"}, "posto schedule time 18:07 is not on the 15-minute grid"),
+        (
+            {"intermediario": 0},
+            "intermediario of 0 minutes around ponta 18:00 does not fit the day on the 15-minute grid",
+        ),
+    ],
+)
+def test_schedule_messages(conn, kw, message):
+    # 110 left(x, 5) -> left(x, 6) mutants (would show "22:00:") and intermediario <= 0 -> < 0
+    from tests.rules.conftest import distributor
+
+    with pytest.raises(errors.InvalidParameter) as e, driver.translate_errors():
+        distributor(conn, "966", **kw)
+    assert str(e.value).splitlines()[0] == message
+
+
+# ---------- 170 load following without consumption, declared hours at the month's edges
+
+
+def test_load_following_on_zero_consumption_is_flat(conn):
+    # 170#38 (total >= 0): the buyer's readings are all 0 kWh -> no load shape: flat,
+    # 744 MWh / 744 h = 1 MWh every hour.
+    uc = make_uc(conn, 146)
+    put_hours(conn, uc, [("2026-10-06 10:00", 0, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF0', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    hours = conn.execute("select mwh, method from smf.contract_modulation('LF0', %s)", (OCT,))
+    assert set(hours.fetchall()) == {(D(1), "flat")}
+
+
+@pytest.mark.parametrize(
+    ("declared_at", "method", "at_first_hour"),
+    [
+        # an hour volume at the last hour of September only: October is not declared -> flat,
+        # 744 / 744 = 1 MWh in each hour (170#23, the `v.hour >= b.lo` dropped)
+        ("2026-09-30 23:00", "flat", D(1)),
+        # at the first hour of October (2026-10-01 00:00 local): declared, 5 MWh there and 0 in
+        # the other 743 hours (170#24, `v.hour > b.lo`)
+        ("2026-10-01 00:00", "declared", D(5)),
+    ],
+)
+def test_declared_hour_volumes_at_the_month_start(conn, declared_at, method, at_first_hour):
+    uc = make_uc(conn, 147)
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('DH1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'flat') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    conn.execute(
+        "insert into smf.contract_hour_volume (contract_id, hour, mwh) values (%s, %s, 5)",
+        (cid, local(declared_at)),
+    )
+    hours = conn.execute("select hour, mwh, method from smf.contract_modulation('DH1', %s)", (OCT,))
+    rows = hours.fetchall()
+    assert len(rows) == 744 and {m for _, _, m in rows} == {method}
+    assert rows[0][:2] == (local("2026-10-01 00:00"), at_first_hour)
+    assert sum(v for _, v, _ in rows) == (D(744) if method == "flat" else D(5))
