@@ -318,7 +318,8 @@ def test_single_demand_excess_rounding(conn):
         ({"ponta": "18:07"}, "posto schedule time 18:07 is not on the 15-minute grid"),
         (
             {"intermediario": 0},
-            "intermediario of 0 minutes around ponta 18:00 does not fit the day on the 15-minute grid",
+            "intermediario of 0 minutes around ponta 18:00 does not fit the day"
+            " on the 15-minute grid",
         ),
     ],
 )
