@@ -276,13 +276,29 @@ def test_p_zero_flag_with_one_kvarh(conn):
     # 125#34 (Q > 0 -> Q > 1) and 125#33 (Q >= 0). 10:00: P = 0, Q_ind = 1.000 kvarh (4 x 250
     # varh) -> flagged; S = 1, UFER = 0.92 x 1 - 0 = 0.92 kWh, DMCR = 0.92 kW. 11:00: P = 0,
     # Q = 0 -> not flagged (nothing was consumed), UFER 0, DMCR 0. One flagged hour.
+    # 12:00 (125#24, fT shown only when S > 0 -> S > 1): P = 0.6, Q = 0.8 -> S = sqrt(0.36 +
+    # 0.64) = 1.000, fT = 0.6 / 1 = 0.6000, UFER = 0.92 - 0.6 = 0.320, DMCR 0.920.
     uc = make_uc(conn, 144)
-    put_hours(conn, uc, [("2026-10-06 10:00", 0, 1, 0), ("2026-10-06 11:00", 0, 0, 0)])
-    ten, eleven = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    put_hours(
+        conn,
+        uc,
+        [
+            ("2026-10-06 10:00", 0, 1, 0),
+            ("2026-10-06 11:00", 0, 0, 0),
+            ("2026-10-06 12:00", "0.6", "0.8", 0),
+        ],
+    )
+    ten, eleven, noon = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (noon["s_kvah"], noon["power_factor"], noon["ufer_kwh"], noon["dmcr_kw"]) == (
+        D("1.000"),
+        D("0.6000"),
+        D("0.320"),
+        D("0.920"),
+    )
     assert (ten["p_zero"], ten["ufer_kwh"], ten["dmcr_kw"]) == (True, D("0.920"), D("0.920"))
     assert (eleven["p_zero"], eleven["ufer_kwh"], eleven["dmcr_kw"]) == (False, D(0), D(0))
     fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
-    assert (fp["hours"], fp["p_zero_hours"]) == (2, 1)
+    assert (fp["hours"], fp["p_zero_hours"]) == (3, 1)
 
 
 def test_single_demand_excess_rounding(conn):
