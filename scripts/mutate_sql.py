@@ -95,6 +95,21 @@ TEST_MAP: dict[str, list[str]] = {
         "tests/rules/test_boundaries.py",
         "tests/rules/test_mutants_rules.py",
     ],
+    # beyond the rule files (run them by naming the files; `make mutate` runs the 1xx rules):
+    # ingest, rollups, VEE validation and estimation, CCEE, alarms, each with its cheaper tests
+    "020": ["tests/db/test_rollup_property.py", "tests/db/test_quarantine_matrix.py"],
+    "030": [
+        "tests/db/test_quarantine_matrix.py",
+        "tests/db/test_ingest_hardening.py",
+        "tests/db/test_ingest_subset.py",
+        "tests/db/test_source_precedence.py",
+    ],
+    **{f"05{k}": ["tests/vee/test_validation.py", "tests/vee/test_property.py"] for k in range(10)},
+    "060": ["tests/vee/test_estimation.py", "tests/vee/test_property.py"],
+    "400": ["tests/ccee/test_payload.py", "tests/ccee/test_board.py"],
+    "410": ["tests/ccee/test_payload.py", "tests/ccee/test_exactly_once.py"],
+    "600": ["tests/alarms/test_600_alarms.py"],
+    "610": ["tests/alarms/test_600_alarms.py"],
 }
 
 SERIES = ("p_kwh", "q_ind_kvarh", "q_cap_kvarh")
