@@ -396,3 +396,30 @@ def test_declared_hour_volumes_at_the_month_start(conn, declared_at, method, at_
     assert len(rows) == 744 and {m for _, _, m in rows} == {method}
     assert rows[0][:2] == (local("2026-10-01 00:00"), at_first_hour)
     assert sum(v for _, v, _ in rows) == (D(744) if method == "flat" else D(5))
+
+
+# ---------- 105 / 110 calendar versions apply by date
+
+
+def test_calendar_versions_apply_by_date(conn):
+    # 105#36 / 105#46 / 110#41 (the `valid_during @> day` of the calendar version dropped).
+    # The shipped versions (all holidays of 2000-2100) are made valid from 2027 only, and a
+    # version without any holiday covers 2000-2026. So in 2026 no day is a holiday:
+    # - Mon 2026-11-02 (All Souls) is a CCEE business day, Tue 2027-11-02 is not;
+    # - 2 CCEE business days after Mon 2026-10-05: Tue 6, Wed 7 -> 2026-10-07 (counting each day
+    #   once per version would give the 6th);
+    # - 2026-11-02 19:00 is ponta (ponta 18:00-21:00 on a weekday without a tariff holiday).
+    conn.execute(
+        "update smf.calendar set valid_during = '[2027-01-01,2101-01-01)'"
+        " where purpose in ('ccee', 'tariff')"
+    )
+    conn.execute(
+        "insert into smf.calendar (purpose, version, valid_during, description) values"
+        " ('ccee', 2, '[2000-01-01,2027-01-01)', 'none'),"
+        " ('tariff', 2, '[2000-01-01,2027-01-01)', 'none')"
+    )
+    assert rules.is_business_day(conn, date(2026, 11, 2)) is True
+    assert rules.is_business_day(conn, date(2027, 11, 2)) is False
+    assert rules.add_business_days(conn, date(2026, 10, 5), 2) == date(2026, 10, 7)
+    uc = make_uc(conn, 148)
+    assert rules.posto_at(conn, uc.code, local("2026-11-02 19:00"))["posto"] == "ponta"
