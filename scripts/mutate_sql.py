@@ -41,59 +41,60 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# file prefix -> the test files that exercise it (a mutant runs only these)
+# file prefix -> the test files that exercise it (a mutant runs only these, in this order, and
+# stops at the first failure: the fast file of mutant-killing cases first)
 TEST_MAP: dict[str, list[str]] = {
     "100": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_100_parameters.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "105": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_105_calendar.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "110": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_110_postos.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "120": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_120_losses.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "125": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_125_cycle.py",
         "tests/rules/test_130_demand.py",
         "tests/rules/test_150_reactive.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "130": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_130_demand.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "140": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_140_musd.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "150": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_150_reactive.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "160": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_160_billing.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     "170": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_170_contracts.py",
         "tests/rules/test_boundaries.py",
-        "tests/rules/test_mutants_rules.py",
     ],
     # beyond the rule files (run them by naming the files; `make mutate` runs the 1xx rules):
     # ingest, rollups, VEE validation and estimation, CCEE, alarms, each with its cheaper tests

@@ -423,3 +423,115 @@ def test_calendar_versions_apply_by_date(conn):
     assert rules.add_business_days(conn, date(2026, 10, 5), 2) == date(2026, 10, 7)
     uc = make_uc(conn, 148)
     assert rules.posto_at(conn, uc.code, local("2026-11-02 19:00"))["posto"] == "ponta"
+
+
+def test_exposure_month_rounds_to_six_decimals(conn):
+    # 170#53-55 (the month totals to 7 decimals). Flat contract of 1000 MWh/year in 2026
+    # (8760 h): October (744 h) = 1000 x 744 / 8760 = 84.931506849315... -> 84.931507.
+    # Consumption: raw 1000.008 kWh at one hour, loss 1.234 %: 1.000008 x 1.01234 =
+    # 1.01234 + 0.00000809872 = 1.01234809872 MWh -> 1.012348.
+    # Exposure 84.931506849315 - 1.012348098720 = 83.919158750595 -> 83.919159 (surplus).
+    uc = make_uc(conn, 149, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 10:00", "1000.008", 0, 0)])
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, annual_mwh, modulation) values ('FA1', 'bilateral', 'Seller', %s,"
+        " 'SE/CO', '[2026-01-01,2027-01-01)', 1000, 'flat')",
+        (uc.id,),
+    )
+    month = rules.exposure_month(conn, uc.code, OCT)
+    assert (month["consumption_mwh"], month["contracted_mwh"], month["exposure_mwh"]) == (
+        D("1.012348"),
+        D("84.931507"),
+        D("83.919159"),
+    )
+
+
+def test_deadlines_in_due_date_then_code_order(conn):
+    # 105#58 (ties broken by description instead of code): a second MS+7du deadline falls on the
+    # measurement one (11 Nov 2026 for October, see test_deadlines_of_october_2026). By code
+    # 'a_extra' < 'measurement'; by description 'Zz extra' > 'Measurement data ...'.
+    conn.execute(
+        "insert into smf.ccee_deadline (code, description, base, business_days, valid_during)"
+        " values ('a_extra', 'Zz extra', 'MS', 7, '[2000-01-01,)')"
+    )
+    rows = rules.ccee_deadlines(conn, OCT)
+    assert [(r["code"], r["due"]) for r in rows[:3]] == [
+        ("contract_registration", date(2026, 10, 14)),
+        ("a_extra", date(2026, 11, 11)),
+        ("measurement", date(2026, 11, 11)),
+    ]
+
+
+# ---------- 100 a parameter with two validity periods
+
+
+def test_parameter_value_of_each_period(conn):
+    # 100#1 (the `valid_during @> day` of rule_param dropped): musd_factor 1.25 until
+    # 2026-12-31, 1.30 from 2027-01-01; each day reads its own period's value, and a day
+    # before every period has none.
+    conn.execute(
+        "update smf.rule_parameter set valid_during = '[2000-01-01,2027-01-01)'"
+        " where key = 'musd_factor'"
+    )
+    conn.execute(
+        "insert into smf.rule_parameter values ('musd_factor', '[2027-01-01,)', 1.30, '1', 'U',"
+        " 'x')"
+    )
+    for day, value in (("2026-12-31", D("1.25")), ("2027-01-01", D("1.30"))):
+        assert _q(conn, "select smf.rule_param('musd_factor', %s)", day) == value
+    with (
+        pytest.raises(errors.NotFound, match="no rule parameter musd_factor valid on 1999-12-31"),
+        driver.translate_errors(),
+    ):
+        _q(conn, "select smf.rule_param('musd_factor', '1999-12-31')")
+
+
+# ---------- 170 lastro totals to 6 decimals
+
+
+def test_lastro_totals_round_to_six_decimals(conn):
+    # 170#75-77 (consumption, contracts, shortfall to 7 decimals). Window Nov 2025 .. Oct 2026.
+    # UC 1, no contract, loss 1.234 %: raw 1000.008 kWh -> 1.000008 x 1.01234 = 1.01234809872
+    # MWh -> consumption and shortfall 1.012348.
+    # UC 2, flat contract of 1000 MWh/year valid in 2026 only: Jan..Oct 2026 hold
+    # (31+28+31+30+31+30+31+31+30+31) x 24 = 304 x 24 = 7296 of 8760 h -> 1000 x 7296 / 8760 =
+    # 832.876712328767... -> 832.876712; consumption 1 MWh -> shortfall 0.
+    uc1 = make_uc(conn, 150, loss="0.01234")
+    put_hours(conn, uc1, [("2026-10-06 10:00", "1000.008", 0, 0)])
+    lp1 = rules.lastro_penalty(conn, uc1.code, OCT)
+    assert (lp1["consumption_mwh"], lp1["contracted_mwh"], lp1["shortfall_mwh"]) == (
+        D("1.012348"),
+        D(0),
+        D("1.012348"),
+    )
+    uc2 = make_uc(conn, 151)
+    put_hours(conn, uc2, [("2026-10-06 10:00", 1000, 0, 0)])
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, annual_mwh, modulation) values ('FA2', 'bilateral', 'Seller', %s,"
+        " 'SE/CO', '[2026-01-01,2027-01-01)', 1000, 'flat')",
+        (uc2.id,),
+    )
+    lp2 = rules.lastro_penalty(conn, uc2.code, OCT)
+    assert (lp2["consumption_mwh"], lp2["contracted_mwh"], lp2["shortfall_mwh"]) == (
+        D(1),
+        D("832.876712"),
+        D(0),
+    )
+
+
+def test_measured_demand_rows_ponta_first(conn):
+    # 125#49 (cycle rows ordered by energy instead of posto): measured_demand lists ponta, then
+    # fora ponta. Fora ponta 10:00 quarter 100 kWh -> 400 kW; ponta 19:00 quarter 50 kWh -> 200 kW.
+    uc = make_uc(conn, 152)
+    put_intervals(
+        conn,
+        uc,
+        [(local("2026-10-06 10:00"), 100000, 0, 0), (local("2026-10-06 19:00"), 50000, 0, 0)],
+    )
+    rows = rules.measured_demand(conn, uc.code, OCT)
+    assert [(r["demand_posto"], r["measured_kw"]) for r in rows] == [
+        ("ponta", D("200.000")),
+        ("fora_ponta", D("400.000")),
+    ]
