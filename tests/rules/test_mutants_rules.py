@@ -549,3 +549,147 @@ def test_lastro_of_a_uc_without_readings(conn):
         D(0),
         D(0),
     )
+
+
+# ---------- 160 the tariff of each (modality, item, posto, day)
+
+
+def test_tariff_price_picks_its_own_row(conn):
+    # 160#1-4 (one term of tariff_price's where dropped): decoys that differ in one column each
+    # are inserted first, so that a lookup missing that column would find them first.
+    # The wanted price: azul, energy, fora ponta, valid from 2026-10-01 = 0.25 R$/kWh.
+    uc = make_uc(conn, 154, aneel="967")
+    for modality, item, posto, valid, price in (
+        ("verde", "energy", "fora_ponta", "[2020-01-01,)", 9),  # another modality
+        ("azul", "demand", "fora_ponta", "[2020-01-01,)", 8),  # another item
+        ("azul", "energy", "ponta", "[2020-01-01,)", 7),  # another posto
+        ("azul", "energy", "fora_ponta", "[2020-01-01,2026-10-01)", 5),  # another period
+        ("azul", "energy", "fora_ponta", "[2026-10-01,)", "0.25"),
+    ):
+        conn.execute(
+            "insert into smf.tariff (distributor_id, modality, item, posto, valid_during, price)"
+            " values (%s, %s, %s, %s, %s, %s)",
+            (uc.distributor_id, modality, item, posto, valid, price),
+        )
+    sql = "select smf.tariff_price(%s, 'azul', 'energy', 'fora_ponta', '2026-10-01')"
+    assert _q(conn, sql, uc.distributor_id) == D("0.25")
+    # billed: 4 kWh x 0.25 = 1.00 R$
+    put_hours(conn, uc, [("2026-10-06 10:00", 4, 0, 0)])
+    items = {(r["item"], r["posto"]): r for r in rules.billing_summary(conn, uc.code, OCT)}
+    assert (
+        items[("energy", "fora_ponta")]["price"],
+        items[("energy", "fora_ponta")]["amount"],
+    ) == (
+        D("0.25"),
+        D("1.00"),
+    )
+
+
+# ---------- 110 schedule versions and a distributor without a schedule
+
+
+def test_schedule_versions_apply_by_day(conn):
+    # 110#48 (the schedule's `valid_during @> day` dropped in uc_quarter_labels): ponta 18:00
+    # until 2026-10-14, 17:00 from 2026-10-15. 17:30 on Wed 14 is fora ponta, on Thu 15 ponta.
+    # One reading of 1 kWh on the 20th is counted once (not once per version).
+    uc = make_uc(conn, 155, aneel="968", schedule=False)
+    for valid, ponta in (("[2020-01-01,2026-10-15)", "18:00"), ("[2026-10-15,)", "17:00")):
+        conn.execute(
+            "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+            " capacitive_start) values (%s, %s, %s, '00:00')",
+            (uc.distributor_id, valid, ponta),
+        )
+    assert rules.posto_at(conn, uc.code, local("2026-10-14 17:30"))["posto"] == "fora_ponta"
+    assert rules.posto_at(conn, uc.code, local("2026-10-15 17:30"))["posto"] == "ponta"
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    items = {
+        (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
+    }
+    assert items[("energy", "fora_ponta")] == D("1.000")
+
+
+def test_labels_without_a_schedule_are_null(conn):
+    # 110#51 / #54 / #63 (the `when d.ps / d.cs is null then null` branches dropped): a slot of
+    # a distributor without any posto schedule has no posto, demand posto or reactive window.
+    uc = make_uc(conn, 156, aneel="969", schedule=False)
+    row = conn.execute(
+        "select posto, demand_posto, reactive_window from smf.uc_quarter_labels(%s, %s, %s)",
+        (uc.id, local("2026-10-06 10:00"), local("2026-10-06 10:15")),
+    ).fetchall()
+    assert row == [(None, None, None)]
+
+
+# ---------- 150 row order of ufer_dmcr
+
+
+def test_ufer_dmcr_rows_in_posto_order(conn):
+    # 150#16 (rows ordered by UFER instead of posto): ponta 19:00 P = 0, Q = 1 -> UFER 0.92;
+    # fora ponta 10:00 P = 0, Q = 2 -> UFER 1.84. Rows: ponta first, then fora ponta.
+    uc = make_uc(conn, 157)
+    put_hours(conn, uc, [("2026-10-06 19:00", 0, 1, 0), ("2026-10-06 10:00", 0, 2, 0)])
+    rows = rules.ufer_dmcr(conn, uc.code, OCT)
+    assert [(r["posto"], r["ufer_kwh"]) for r in rows] == [
+        ("ponta", D("0.92")),
+        ("fora_ponta", D("1.84")),
+    ]
+
+
+# ---------- 170 declared hours of another contract, loss periods and PLD window in the lastro
+
+
+def test_declared_hours_of_another_contract_do_not_count(conn):
+    # 170#42 (the `v.contract_id = c.id` of the hour-volume join dropped): contracts DH3 and
+    # DH4 both declare 2026-10-06 10:00 (5 and 7 MWh). DH3's October: 5 MWh at that hour, 0 in
+    # the other 743.
+    uc = make_uc(conn, 158)
+    for code, mwh in (("DH3", 5), ("DH4", 7)):
+        cid = conn.execute(
+            "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+            " valid_during, modulation) values (%s, 'bilateral', 'Seller', %s, 'SE/CO',"
+            " '[2026-01-01,2027-01-01)', 'flat') returning id",
+            (code, uc.id),
+        ).fetchone()[0]
+        conn.execute(
+            "insert into smf.contract_hour_volume (contract_id, hour, mwh) values (%s, %s, %s)",
+            (cid, local("2026-10-06 10:00"), mwh),
+        )
+    rows = conn.execute("select hour, mwh from smf.contract_modulation('DH3', %s)", (OCT,))
+    hours = rows.fetchall()
+    assert len(hours) == 744
+    assert [(h, v) for h, v in hours if v] == [(local("2026-10-06 10:00"), D(5))]
+
+
+def test_lastro_loss_periods_and_pld_window_start(conn):
+    # 170#66 (the loss period's `valid_during @> day` dropped) and 170#70 (PLD at the window's
+    # first hour left out). Loss 2 % until 2026-09-30, 5 % from 2026-10-01; 1000 kWh on
+    # 2026-10-06 -> 1000 x 1.05 = 1050 kWh = 1.05 MWh (each day once, at its own factor).
+    # PLD 100 at 2025-11-01 00:00 local (the window's first hour, in) and 200 at
+    # 2026-10-31 23:00 (its last, in): mean 150.00; price max(VR 0, 150) = 150; no contract:
+    # shortfall 1.05 x 150 = 157.50.
+    uc = make_uc(conn, 159)
+    for valid, factor in (("[2020-01-01,2026-10-01)", "0.02"), ("[2026-10-01,)", "0.05")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    for when, price in (("2025-11-01 00:00", 100), ("2026-10-31 23:00", 200)):
+        conn.execute("insert into smf.pld values ('SE/CO', %s, %s)", (local(when), price))
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["consumption_mwh"], lp["mean_pld"], lp["penalty_brl"]) == (
+        D("1.050000"),
+        D("150.00"),
+        D("157.50"),
+    )
+
+
+def test_interval_energy_takes_the_loss_period_of_its_day(conn):
+    # 120#38 (the loss period's `valid_during @> local day` dropped in uc_interval_energy):
+    # loss 2 % until 2026-09-30, 5 % from 2026-10-01; one interval at 2026-10-06 10:00 of
+    # 1000 Wh -> one row: factor 0.05, 1.000 kWh raw, 1.000 x 1.05 = 1.050 kWh adjusted.
+    uc = make_uc(conn, 160)
+    for valid, factor in (("[2020-01-01,2026-10-01)", "0.02"), ("[2026-10-01,)", "0.05")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_intervals(conn, uc, [(local("2026-10-06 10:00"), 1000, 0, 0)])
+    rows = conn.execute(
+        "select loss_factor, p_kwh_raw, p_kwh from smf.uc_interval_energy(%s, %s, %s)",
+        (uc.code, local("2026-10-06 00:00"), local("2026-10-07 00:00")),
+    ).fetchall()
+    assert rows == [(D("0.05"), D(1), D("1.05"))]
