@@ -687,9 +687,62 @@ def test_interval_energy_takes_the_loss_period_of_its_day(conn):
     uc = make_uc(conn, 160)
     for valid, factor in (("[2020-01-01,2026-10-01)", "0.02"), ("[2026-10-01,)", "0.05")):
         conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
-    put_intervals(conn, uc, [(local("2026-10-06 10:00"), 1000, 0, 0)])
+    # 120#34/#36/#37 (the [from, to) bounds): readings at 2026-10-05 23:45 and 2026-10-07
+    # 00:00 lie outside [2026-10-06 00:00, 2026-10-07 00:00). 120#22-33: every column, with
+    # 2000 varh inductive -> 2.000 and 2.100 kvarh, 3000 varh capacitive -> 3.000 and 3.150.
+    # 120#2/#3 (transformer_loss_factor): 0.02 on 2026-09-30, 0.05 on 2026-10-01, and 0 for a UC
+    # without losses.
+    put_intervals(
+        conn,
+        uc,
+        [
+            (local("2026-10-05 23:45"), 7000, 0, 0),
+            (local("2026-10-06 10:00"), 1000, 2000, 3000),
+            (local("2026-10-07 00:00"), 9000, 0, 0),
+        ],
+    )
     rows = conn.execute(
-        "select loss_factor, p_kwh_raw, p_kwh from smf.uc_interval_energy(%s, %s, %s)",
+        "select loss_factor, p_kwh_raw, q_ind_kvarh_raw, q_cap_kvarh_raw, p_kwh, q_ind_kvarh,"
+        " q_cap_kvarh from smf.uc_interval_energy(%s, %s, %s)",
         (uc.code, local("2026-10-06 00:00"), local("2026-10-07 00:00")),
     ).fetchall()
-    assert rows == [(D("0.05"), D(1), D("1.05"))]
+    assert rows == [(D("0.05"), D(1), D(2), D(3), D("1.05"), D("2.1"), D("3.15"))]
+    factor = "select smf.transformer_loss_factor(%s, %s)"
+    assert _q(conn, factor, uc.code, date(2026, 9, 30)) == D("0.02")
+    assert _q(conn, factor, uc.code, date(2026, 10, 1)) == D("0.05")
+    assert _q(conn, factor, make_uc(conn, 161).code, date(2026, 10, 1)) == D(0)
+
+
+# ---------- 105 holiday generation and deadlines from a month ending on a business day
+
+
+def test_calendar_generate_one_year_and_rule_years(conn):
+    # 105#35 (a one-year range refused) and 105#34 (rule years ignored). A tariff calendar
+    # version for 2200 only, with Christmas and Black Consciousness (a holiday from 2024 on):
+    # generating 2200..2200 adds 2 days; a rule limited to 1900..2023 adds none.
+    cal = conn.execute(
+        "insert into smf.calendar (purpose, version, valid_during, description)"
+        " values ('tariff', 9, '[2200-01-01,2201-01-01)', 'test') returning id"
+    ).fetchone()[0]
+    conn.execute(
+        "insert into smf.holiday_rule (code, name, fixed_month, fixed_day, first_year, last_year)"
+        " values ('old_rule', 'Old', 3, 3, 1900, 2023)"
+    )
+    for code in ("christmas", "black_consciousness", "old_rule"):
+        conn.execute("insert into smf.calendar_rule values (%s, %s)", (cal, code))
+    assert _q(conn, "select smf.calendar_generate(%s, 2200, 2200)", cal) == 2
+    days = conn.execute("select day from smf.holiday where calendar_id = %s order by 1", (cal,))
+    assert [d for (d,) in days.fetchall()] == [date(2200, 11, 20), date(2200, 12, 25)]
+    with (
+        pytest.raises(errors.InvalidParameter, match=r"year range 2201\.\.2200 is empty"),
+        driver.translate_errors(),
+    ):
+        _q(conn, "select smf.calendar_generate(%s, 2201, 2200)", cal)
+
+
+def test_deadlines_counted_from_a_month_ending_on_a_business_day(conn):
+    # 105#54 / #56 (counting from the second-to-last day of the previous month): September
+    # 2026 ends on Wed 30, a business day. M+1du of October = Thu 1 Oct; MS+1du of September =
+    # Thu 1 Oct (counting from Tue 29 would give Wed 30 Sep).
+    assert _q(conn, "select smf.m_du('2026-10-01', 1)") == date(2026, 10, 1)
+    assert _q(conn, "select smf.ms_du('2026-09-01', 1)") == date(2026, 10, 1)
