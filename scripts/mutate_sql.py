@@ -501,6 +501,12 @@ def main(argv: list[str] | None = None) -> int:
         help="run only these mutant ids (file prefix#index, e.g. 140#12,125#3)",
     )
     ap.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first N of the order (finish a --shuffle run cut short after N)",
+    )
+    ap.add_argument(
         "--shuffle",
         action="store_true",
         help="run all the mutants in the --seed order (a run cut short is then a random sample;"
@@ -528,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
         by_id = {m.id: m for m in all_mutants}
         order = [by_id[i.strip()] for i in a.only.split(",")]
         sampled = True
+    if a.skip:
+        order = order[a.skip :]
     if a.sample is not None:
         order = order[: a.sample]
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks restore the file
@@ -543,8 +551,8 @@ def main(argv: list[str] | None = None) -> int:
             status, why = run_mutant(m, a.timeout)
             results.append((m, status, why))
             print(
-                f"[{n}/{len(order)}] {m.id} {m.path.name}:{m.line} {m.kind}: {status}"
-                f" ({time.monotonic() - t1:.0f} s) {why}",
+                f"[{n + a.skip}/{len(order) + a.skip}] {m.id} {m.path.name}:{m.line} {m.kind}:"
+                f" {status} ({time.monotonic() - t1:.0f} s) {why}",
                 flush=True,
             )
             if a.report:  # kept current, so a run cut short still leaves its figures
