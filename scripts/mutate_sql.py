@@ -7,7 +7,10 @@ Each mutant is one small change to one SQL file:
 - drop:     one term dropped: an `and` conjunct (of a where, a join or a case condition) or one
             `when ... then ...` branch of a case;
 - series:   the raw and the loss-adjusted series swapped at one use (p_kwh <-> p_kwh_raw, ...);
-- const:    a numeric constant changed by one unit of its last digit (60 -> 61, 0.92 -> 0.93).
+- const:    a numeric constant changed by one unit of its last digit (60 -> 61, 0.92 -> 0.93),
+            except two changes equivalent by construction, which are counted in the ids but not
+            generated: the constant of `exists (select 1 ...)` and the `limit 1` of a PL/pgSQL
+            `select ... into` (it keeps the first row anyway).
 
 A mutant is applied to the test template database directly (`create or replace` of the mutated
 file into smf_test_template, whose source-hash comment is set to the mutated tree's hash, so the
@@ -99,6 +102,7 @@ TEST_MAP: dict[str, list[str]] = {
     # beyond the rule files (run them by naming the files; `make mutate` runs the 1xx rules):
     # ingest, rollups, VEE validation and estimation, CCEE, alarms, each with its cheaper tests
     "020": ["tests/db/test_rollup_property.py", "tests/db/test_quarantine_matrix.py"],
+    "040": ["tests/db/test_rollup_property.py"],
     "030": [
         "tests/db/test_quarantine_matrix.py",
         "tests/db/test_ingest_hardening.py",
@@ -222,10 +226,14 @@ def mutants_of(path: Path) -> list[Mutant]:
     text = path.read_text()
     toks = _code(tokens(text))
     out: list[Mutant] = []
+    generated = 0  # every mutant counts, the skipped ones too: ids stay those of past runs
 
-    def add(kind: str, pos: int, new_text: str) -> None:
+    def add(kind: str, pos: int, new_text: str, equivalent: bool = False) -> None:
+        nonlocal generated
         if new_text != text:
-            out.append(Mutant(path, kind, _line(text, pos), text, new_text, len(out) + 1))
+            generated += 1
+            if not equivalent:
+                out.append(Mutant(path, kind, _line(text, pos), text, new_text, generated))
 
     flips = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
     for i, t in enumerate(toks):
@@ -244,7 +252,12 @@ def mutants_of(path: Path) -> list[Mutant]:
                 new = f"{float(num) + 10**-digits:.{digits}f}"
             else:
                 new = str(int(num) + 1)
-            add("const", t.start, _splice(text, t.start, t.start + len(num), new))
+            add(
+                "const",
+                t.start,
+                _splice(text, t.start, t.start + len(num), new),
+                equivalent=_exists_constant(toks, i) or _select_into_limit(toks, i),
+            )
         elif t.kind == "string" and re.fullmatch(r"'\d+ (minutes?|hours?|days?|months?)'", t.text):
             n = int(t.text[1:].split()[0])
             new = t.text.replace(str(n), str(n + 1), 1)
@@ -276,6 +289,33 @@ def mutants_of(path: Path) -> list[Mutant]:
                 continue
             add("drop", t.start, _splice(text, t.start, toks[end].start, ""))
     return out
+
+
+# Constants whose change is equivalent by construction are not generated (their ids are kept):
+# - the constant of `exists (select 1 ...)`: an EXISTS never reads what it selects;
+# - the `limit 1` of a PL/pgSQL `select ... into`: `into` keeps the first row anyway.
+
+
+def _exists_constant(toks: list[Tok], i: int) -> bool:
+    return (
+        i >= 3
+        and toks[i - 1].text.lower() == "select"
+        and toks[i - 2].text == "("
+        and toks[i - 3].text.lower() == "exists"
+    )
+
+
+def _select_into_limit(toks: list[Tok], i: int) -> bool:
+    if i < 1 or toks[i - 1].text.lower() != "limit" or toks[i].text != "1":
+        return False
+    d = toks[i].depth
+    for j in range(i - 2, -1, -1):
+        t = toks[j]
+        if t.kind == "dollar" or t.text == ";" or t.depth < d:
+            return False
+        if t.depth == d and t.text.lower() == "into":
+            return True
+    return False
 
 
 def _term_end(toks: list[Tok], i: int) -> int | None:

@@ -746,3 +746,17 @@ def test_deadlines_counted_from_a_month_ending_on_a_business_day(conn):
     # Thu 1 Oct (counting from Tue 29 would give Wed 30 Sep).
     assert _q(conn, "select smf.m_du('2026-10-01', 1)") == date(2026, 10, 1)
     assert _q(conn, "select smf.ms_du('2026-09-01', 1)") == date(2026, 10, 1)
+
+
+def test_seasonalization_without_any_volume(conn):
+    # 170#3 / #13 (the `annual_mwh is not null` of the flat branch dropped): a contract valid in
+    # 2026 with neither an annual nor a month volume has 0 MWh and method 'none' in every month.
+    uc = make_uc(conn, 162)
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('NV1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'flat')",
+        (uc.id,),
+    )
+    rows = conn.execute("select mwh, method from smf.contract_seasonalization('NV1', 2026)")
+    assert rows.fetchall() == [(D(0), "none")] * 12
