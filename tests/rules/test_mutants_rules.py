@@ -767,15 +767,16 @@ def test_seasonalization_without_any_volume(conn):
 
 def test_limits_and_demand_shown_to_three_decimals(conn):
     # 130#7 (the limit to 4 decimals): contracted fora ponta 100.001 kW x 1.05 = 105.00105 kW
-    # -> 105.001. 140#12 (musd_check's limit to 4 decimals): MUSD 100.0003 kW x 1.25 x 1 h =
-    # 125.000375 kWh -> 125.000. 130#5 / #8 (measured and overrun to 4 decimals): the quarter
-    # of test_billing_items_of_a_loss_adjusted_overrun, 552.75383744 kW -> 552.754 against
-    # 520 kW: overrun 32.75383744 -> 32.754.
-    uc = make_uc(conn, 163, fora_kw=D("100.001"), musd_kw=D("100.0003"))
+    # -> 105.001. 140#12 (musd_check's limit to 4 decimals): MUSD 100.001 kW (the column keeps 3
+    # decimals) x 1.25 x 1 h = 125.00125 kWh -> 125.001 (4 decimals: 125.0013). 130#5 / #8
+    # (measured and overrun to 4 decimals): the quarter of
+    # test_billing_items_of_a_loss_adjusted_overrun, 552.75383744 kW -> 552.754 against 520 kW:
+    # overrun 32.75383744 -> 32.754.
+    uc = make_uc(conn, 163, fora_kw=D("100.001"), musd_kw=D("100.001"))
     put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0)])
     fp = {r["demand_posto"]: r for r in rules.measured_demand(conn, uc.code, OCT)}["fora_ponta"]
     assert fp["limit_kw"] == D("105.001")
-    assert rules.musd_check(conn, uc.code, OCT)["limit_kwh"] == D("125.000")
+    assert rules.musd_check(conn, uc.code, OCT)["limit_kwh"] == D("125.001")
     uc2 = make_uc(conn, 164, fora_kw=520, loss="0.01234")
     put_intervals(conn, uc2, [(local("2026-10-06 10:00"), 136504, 0, 0)])
     fp2 = {r["demand_posto"]: r for r in rules.measured_demand(conn, uc2.code, OCT)}["fora_ponta"]
