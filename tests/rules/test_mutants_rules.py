@@ -538,11 +538,12 @@ def test_measured_demand_rows_ponta_first(conn):
 
 
 def test_lastro_of_a_uc_without_readings(conn):
-    # 170#59 (no daily rollup in the window -> consumption coalesced to 0, not 1 Wh): a UC
-    # whose only reading is after the window (2026-11-05) consumed 0 MWh in Nov 2025..Oct 2026;
-    # without contracts the shortfall and the penalty are 0.
+    # 170#59 (no daily rollup in the window -> consumption coalesced to 0, not 1 Wh) and 170#64
+    # (the window's end day included): a UC whose only reading is on 2026-11-01, the first day
+    # after the window, consumed 0 MWh in Nov 2025..Oct 2026; without contracts the shortfall
+    # and the penalty are 0.
     uc = make_uc(conn, 153)
-    put_hours(conn, uc, [("2026-11-05 10:00", 1000, 0, 0)])
+    put_hours(conn, uc, [("2026-11-01 10:00", 1000, 0, 0)])
     lp = rules.lastro_penalty(conn, uc.code, OCT)
     assert (lp["consumption_mwh"], lp["shortfall_mwh"], lp["penalty_brl"]) == (
         D(0),
