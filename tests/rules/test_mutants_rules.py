@@ -119,7 +119,8 @@ def test_billing_items_of_a_loss_adjusted_overrun(conn):
     assert items[("demand_billed", "fora_ponta")] == D("552.754")
     assert items[("overrun", "fora_ponta")] == D("32.754")
     assert items[("ufer", "fora_ponta")] == D("135.25")
-    assert items[("ufer", "ponta")] == D("0.00")  # no ponta reading: no UFER (160#16)
+    # no ponta reading: no ponta energy nor UFER (160#6, 160#16)
+    assert (items[("energy", "ponta")], items[("ufer", "ponta")]) == (D("0.000"), D("0.00"))
     assert items[("dmcr", "fora_ponta")] == D("540.18")
     assert items[("dmcr_excess", "fora_ponta")] == D("20.18")
 
