@@ -544,8 +544,9 @@ def test_lastro_of_a_uc_without_readings(conn):
     # (the window's end day included): a UC whose only reading is on 2026-11-01, the first day
     # after the window, consumed 0 MWh in Nov 2025..Oct 2026; without contracts the shortfall
     # and the penalty are 0.
+    # 170#61 (the window's start dropped): another reading on 2025-10-31, the day before.
     uc = make_uc(conn, 153)
-    put_hours(conn, uc, [("2026-11-01 10:00", 1000, 0, 0)])
+    put_hours(conn, uc, [("2026-11-01 10:00", 1000, 0, 0), ("2025-10-31 10:00", 1000, 0, 0)])
     lp = rules.lastro_penalty(conn, uc.code, OCT)
     assert (lp["consumption_mwh"], lp["shortfall_mwh"], lp["penalty_brl"]) == (
         D(0),
