@@ -7,7 +7,10 @@ Each mutant is one small change to one SQL file:
 - drop:     one term dropped: an `and` conjunct (of a where, a join or a case condition) or one
             `when ... then ...` branch of a case;
 - series:   the raw and the loss-adjusted series swapped at one use (p_kwh <-> p_kwh_raw, ...);
-- const:    a numeric constant changed by one unit of its last digit (60 -> 61, 0.92 -> 0.93).
+- const:    a numeric constant changed by one unit of its last digit (60 -> 61, 0.92 -> 0.93),
+            except two changes equivalent by construction, which are counted in the ids but not
+            generated: the constant of `exists (select 1 ...)` and the `limit 1` of a PL/pgSQL
+            `select ... into` (it keeps the first row anyway).
 
 A mutant is applied to the test template database directly (`create or replace` of the mutated
 file into smf_test_template, whose source-hash comment is set to the mutated tree's hash, so the
@@ -41,23 +44,77 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# file prefix -> the test files that exercise it (a mutant runs only these)
+# file prefix -> the test files that exercise it (a mutant runs only these, in this order, and
+# stops at the first failure: the fast file of mutant-killing cases first)
 TEST_MAP: dict[str, list[str]] = {
-    "100": ["tests/rules/test_100_parameters.py", "tests/rules/test_boundaries.py"],
-    "105": ["tests/rules/test_105_calendar.py", "tests/rules/test_boundaries.py"],
-    "110": ["tests/rules/test_110_postos.py", "tests/rules/test_boundaries.py"],
-    "120": ["tests/rules/test_120_losses.py", "tests/rules/test_boundaries.py"],
+    "100": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_100_parameters.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "105": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_105_calendar.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "110": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_110_postos.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "120": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_120_losses.py",
+        "tests/rules/test_boundaries.py",
+    ],
     "125": [
+        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_125_cycle.py",
         "tests/rules/test_130_demand.py",
         "tests/rules/test_150_reactive.py",
         "tests/rules/test_boundaries.py",
     ],
-    "130": ["tests/rules/test_130_demand.py", "tests/rules/test_boundaries.py"],
-    "140": ["tests/rules/test_140_musd.py", "tests/rules/test_boundaries.py"],
-    "150": ["tests/rules/test_150_reactive.py", "tests/rules/test_boundaries.py"],
-    "160": ["tests/rules/test_160_billing.py", "tests/rules/test_boundaries.py"],
-    "170": ["tests/rules/test_170_contracts.py", "tests/rules/test_boundaries.py"],
+    "130": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_130_demand.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "140": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_140_musd.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "150": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_150_reactive.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "160": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_160_billing.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    "170": [
+        "tests/rules/test_mutants_rules.py",
+        "tests/rules/test_170_contracts.py",
+        "tests/rules/test_boundaries.py",
+    ],
+    # beyond the rule files (run them by naming the files; `make mutate` runs the 1xx rules):
+    # ingest, rollups, VEE validation and estimation, CCEE, alarms, each with its cheaper tests
+    "020": ["tests/db/test_rollup_property.py", "tests/db/test_quarantine_matrix.py"],
+    "040": ["tests/db/test_rollup_property.py"],
+    "030": [
+        "tests/db/test_quarantine_matrix.py",
+        "tests/db/test_ingest_hardening.py",
+        "tests/db/test_ingest_subset.py",
+        "tests/db/test_source_precedence.py",
+    ],
+    **{f"05{k}": ["tests/vee/test_validation.py", "tests/vee/test_property.py"] for k in range(10)},
+    "060": ["tests/vee/test_estimation.py", "tests/vee/test_property.py"],
+    "400": ["tests/ccee/test_payload.py", "tests/ccee/test_board.py"],
+    "410": ["tests/ccee/test_payload.py", "tests/ccee/test_exactly_once.py"],
+    "600": ["tests/alarms/test_600_alarms.py"],
+    "610": ["tests/alarms/test_600_alarms.py"],
 }
 
 SERIES = ("p_kwh", "q_ind_kvarh", "q_cap_kvarh")
@@ -96,6 +153,11 @@ class Mutant:
     line: int
     original: str
     mutated: str
+    index: int = 0  # 1-based position among its file's mutants (all kinds): a stable id
+
+    @property
+    def id(self) -> str:
+        return f"{self.path.name[:3]}#{self.index}"
 
     def diff(self) -> str:
         rel = self.path.relative_to(ROOT)
@@ -114,7 +176,7 @@ class Mutant:
 
 _TOKEN = re.compile(
     r"(?P<comment>--[^\n]*)|(?P<dollar>\$\$)|(?P<string>'(?:[^']|'')*')|(?P<ident>[A-Za-z_][A-Za-z0-9_]*)"
-    r"|(?P<number>\d+(?:\.\d+)?)|(?P<op><>|<=|>=|=>|->|@>|<@|!=|::|[<>()=,;.+\-*/%\[\]])|(?P<ws>\s+)|(?P<other>.)",
+    r"|(?P<number>\d+(?:\.\d+)?)|(?P<op><>|<=|>=|=>|->>|#>>|->|#>|@>|<@|!=|::|[<>()=,;.+\-*/%\[\]])|(?P<ws>\s+)|(?P<other>.)",
     re.S,
 )
 
@@ -164,10 +226,14 @@ def mutants_of(path: Path) -> list[Mutant]:
     text = path.read_text()
     toks = _code(tokens(text))
     out: list[Mutant] = []
+    generated = 0  # every mutant counts, the skipped ones too: ids stay those of past runs
 
-    def add(kind: str, pos: int, new_text: str) -> None:
+    def add(kind: str, pos: int, new_text: str, equivalent: bool = False) -> None:
+        nonlocal generated
         if new_text != text:
-            out.append(Mutant(path, kind, _line(text, pos), text, new_text))
+            generated += 1
+            if not equivalent:
+                out.append(Mutant(path, kind, _line(text, pos), text, new_text, generated))
 
     flips = {"<": "<=", "<=": "<", ">": ">=", ">=": ">"}
     for i, t in enumerate(toks):
@@ -186,7 +252,12 @@ def mutants_of(path: Path) -> list[Mutant]:
                 new = f"{float(num) + 10**-digits:.{digits}f}"
             else:
                 new = str(int(num) + 1)
-            add("const", t.start, _splice(text, t.start, t.start + len(num), new))
+            add(
+                "const",
+                t.start,
+                _splice(text, t.start, t.start + len(num), new),
+                equivalent=_exists_constant(toks, i) or _select_into_limit(toks, i),
+            )
         elif t.kind == "string" and re.fullmatch(r"'\d+ (minutes?|hours?|days?|months?)'", t.text):
             n = int(t.text[1:].split()[0])
             new = t.text.replace(str(n), str(n + 1), 1)
@@ -218,6 +289,33 @@ def mutants_of(path: Path) -> list[Mutant]:
                 continue
             add("drop", t.start, _splice(text, t.start, toks[end].start, ""))
     return out
+
+
+# Constants whose change is equivalent by construction are not generated (their ids are kept):
+# - the constant of `exists (select 1 ...)`: an EXISTS never reads what it selects;
+# - the `limit 1` of a PL/pgSQL `select ... into`: `into` keeps the first row anyway.
+
+
+def _exists_constant(toks: list[Tok], i: int) -> bool:
+    return (
+        i >= 3
+        and toks[i - 1].text.lower() == "select"
+        and toks[i - 2].text == "("
+        and toks[i - 3].text.lower() == "exists"
+    )
+
+
+def _select_into_limit(toks: list[Tok], i: int) -> bool:
+    if i < 1 or toks[i - 1].text.lower() != "limit" or toks[i].text != "1":
+        return False
+    d = toks[i].depth
+    for j in range(i - 2, -1, -1):
+        t = toks[j]
+        if t.kind == "dollar" or t.text == ";" or t.depth < d:
+            return False
+        if t.depth == d and t.text.lower() == "into":
+            return True
+    return False
 
 
 def _term_end(toks: list[Tok], i: int) -> int | None:
@@ -353,6 +451,43 @@ def _stop() -> None:
     Cluster(_cluster_settings()).stop()
 
 
+# Third-party pytest plugins are not auto-loaded in a mutant's run (importing hypothesis, faker
+# and schemathesis costs ~3 s of CPU per run, more than most rule test files): a run loads
+# pytest-asyncio (it owns ini options of pyproject.toml) and any other plugin whose name its test
+# files mention. The tests and what they assert are the same.
+_PLUGINS = {
+    "hypothesis": "hypothesis.extra.pytestplugin",
+    "anyio": "anyio.pytest_plugin",
+    "subtests": "pytest_subtests.plugin",
+    "faker": "faker.contrib.pytest.plugin",
+    "schemathesis": "schemathesis.extra.pytest_plugin",
+}
+
+
+def _pytest_args(tests: list[str]) -> list[str]:
+    args = ["-p", "no:cacheprovider", "-p", "pytest_asyncio.plugin"]
+    text = ""
+    for t in tests:
+        p = ROOT / t
+        files = sorted(p.rglob("*.py")) if p.is_dir() else [p]
+        text += "".join(f.read_text() for f in files)
+        text += "".join(c.read_text() for c in _conftests(p))
+    for word, plugin in _PLUGINS.items():
+        if word in text:
+            args += ["-p", plugin]
+    return args
+
+
+def _conftests(p: Path) -> list[Path]:
+    out = []
+    for d in [p if p.is_dir() else p.parent, *(p if p.is_dir() else p.parent).parents]:
+        if (d / "conftest.py").exists():
+            out.append(d / "conftest.py")
+        if d == ROOT:
+            break
+    return out
+
+
 def run_mutant(m: Mutant, timeout: float) -> tuple[str, str]:
     prefix = m.path.name[:3]
     tests = [t for t in TEST_MAP.get(prefix, ["tests/rules"]) if (ROOT / t).exists()]
@@ -364,8 +499,9 @@ def run_mutant(m: Mutant, timeout: float) -> tuple[str, str]:
             return "invalid", err
         try:
             r = subprocess.run(
-                [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *tests],
+                [sys.executable, "-m", "pytest", "-q", "-x", *_pytest_args(tests), *tests],
                 cwd=ROOT,
+                env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 timeout=timeout,
@@ -399,6 +535,23 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="re-run only these 1-based positions of the --seed order (a past run's survivors)",
     )
+    ap.add_argument(
+        "--only",
+        default=None,
+        help="run only these mutant ids (file prefix#index, e.g. 140#12,125#3)",
+    )
+    ap.add_argument(
+        "--skip",
+        type=int,
+        default=0,
+        help="leave out the first N of the order (finish a --shuffle run cut short after N)",
+    )
+    ap.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="run all the mutants in the --seed order (a run cut short is then a random sample;"
+        " its [n/N] are --positions)",
+    )
     a = ap.parse_args(argv)
     files = [f.resolve() for f in a.files] or sorted(
         (ROOT / "db/functions").glob("1[0-9][0-9]_*.sql")
@@ -407,16 +560,22 @@ def main(argv: list[str] | None = None) -> int:
     all_mutants = [m for f in files for m in mutants_of(f) if m.kind in kinds]
     if a.list:
         for m in all_mutants:
-            print(f"{m.path.name}:{m.line} {m.kind}")
+            print(f"{m.id} {m.path.name}:{m.line} {m.kind}")
             print(m.diff())
         print(f"{len(all_mutants)} mutants")
         return 0
     order = list(all_mutants)
     sampled = a.sample is not None or a.budget is not None or a.positions is not None
-    if sampled:
+    if sampled or a.shuffle:
         random.Random(a.seed).shuffle(order)
     if a.positions:
         order = [order[int(p) - 1] for p in a.positions.split(",")]
+    if a.only:
+        by_id = {m.id: m for m in all_mutants}
+        order = [by_id[i.strip()] for i in a.only.split(",")]
+        sampled = True
+    if a.skip:
+        order = order[a.skip :]
     if a.sample is not None:
         order = order[: a.sample]
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks restore the file
@@ -428,9 +587,18 @@ def main(argv: list[str] | None = None) -> int:
         for n, m in enumerate(order, 1):
             if a.budget is not None and time.monotonic() - t0 > a.budget:
                 break
+            t1 = time.monotonic()
             status, why = run_mutant(m, a.timeout)
             results.append((m, status, why))
-            print(f"[{n}/{len(order)}] {m.path.name}:{m.line} {m.kind}: {status} {why}", flush=True)
+            print(
+                f"[{n + a.skip}/{len(order) + a.skip}] {m.id} {m.path.name}:{m.line} {m.kind}:"
+                f" {status} ({time.monotonic() - t1:.0f} s) {why}",
+                flush=True,
+            )
+            if a.report:  # kept current, so a run cut short still leaves its figures
+                a.report.write_text(
+                    _report(results, len(all_mutants), time.monotonic() - t0, a, sampled)
+                )
     finally:
         if started:
             _stop()
@@ -453,7 +621,15 @@ def _report(results, total: int, elapsed: float, a: argparse.Namespace, sampled:
         "# SQL mutation report",
         "",
         f"- mutants generated: {total}; run: {len(results)}"
-        + (f" (random sample, seed {a.seed})" if sampled else ""),
+        + (
+            " (chosen by --only)"
+            if a.only
+            else f" (random sample, seed {a.seed})"
+            if sampled
+            else f" (all, in random order, seed {a.seed})"
+            if a.shuffle
+            else ""
+        ),
         f"- killed {count['killed']}, survived {count['survived']}, timed out {count['timeout']},"
         f" invalid (SQL does not load) {count['invalid']}",
         f"- kill ratio (killed + timed out) / (killed + survived + timed out): {ratio:.1%}",
@@ -473,7 +649,14 @@ def _report(results, total: int, elapsed: float, a: argparse.Namespace, sampled:
     if survivors:
         lines.append("## Survivors")
         for m in survivors:
-            lines += ["", f"{m.path.name}:{m.line} ({m.kind})", "```diff", m.diff().rstrip(), "```"]
+            lines += [
+                "",
+                f"{m.id} {m.path.name}:{m.line} ({m.kind})",
+                "```diff",
+                m.diff().rstrip(),
+                "```",
+            ]
+        lines += ["", "Re-run them: `--only " + ",".join(m.id for m in survivors) + "`"]
     return "\n".join(lines) + "\n"
 
 

@@ -686,8 +686,8 @@ def test_musd_ignores_the_next_month(conn):
 
 
 def test_musd_limit_shown_to_three_decimals(conn):
-    # MUSD 100.0003 kW x 1.25 = 125.000375 kWh -> 125.000; the hour 125.004 is over by 0.003625
-    # -> 0.004
+    # MUSD 100.0003 kW is kept as 100.000 (musd_kw numeric(12,3)): 100.000 x 1.25 = 125.000 kWh;
+    # the hour 125.004 is over by 0.004
     uc = make_uc(conn, 183, musd_kw=D("100.0003"))
     put_hours(conn, uc, [("2026-10-06 10:00", "125.004", 0, 0)])
     (h,) = rules.musd_check_hours(conn, uc.code, OCT)
