@@ -1,0 +1,55 @@
+"""The last killable mutmut survivors of poller/protocol/ and db/ingest.py (issue 13 §5; see the
+survivor table in bench/RESULTS.md): the layout a mass memory was decoded with, a connection
+reset by the peer, and a progress bar whose first call is exactly 1 %."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from typing import Any
+
+import pytest
+
+from db.ingest import _ProgressBar
+from poller.protocol.client import MeterClient
+from poller.protocol.codec.mmlayout import Layout
+from poller.protocol.errors import LinkClosedError
+from poller.protocol.transport import TcpTransport
+
+from .test_mutants_transport import server
+
+
+@pytest.mark.parametrize("layout", list(Layout))
+def test_decoded_mass_memory_says_its_layout(layout: Layout) -> None:
+    # decode_groups is pure (no I/O): no session is needed. Nothing to decode, but the result
+    # must still name the layout it was decoded under (MassMemory's default is hi-first/bin).
+    client = MeterClient(session=None)  # type: ignore[arg-type]
+    mm = client.decode_groups("12345678", False, (), layout)
+    assert mm.layout is layout
+    assert mm.intervals == [] and mm.meter_serial == "12345678" and mm.previous is False
+
+
+async def test_tcp_reset_by_the_peer_names_the_error() -> None:
+    async with server(b"") as (port, writers, _):
+        t = TcpTransport("127.0.0.1", port)
+        await t.open()
+        for _ in range(500):  # until the server has accepted (a condition, not a fixed sleep)
+            if writers:
+                break
+            await asyncio.sleep(0.01)
+        sock: Any = writers[0].get_extra_info("socket")
+        # SO_LINGER on with 0 s: the close sends RST, so the client sees ECONNRESET
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writers[0].transport.abort()
+        with pytest.raises(LinkClosedError, match=r"^link closed \(peer closed: .*[Rr]eset.*\)$"):
+            for _ in range(500):
+                await t.read(0.01)
+        await t.close()
+
+
+def test_progress_bar_draws_a_first_call_at_one_percent(capsys: pytest.CaptureFixture[str]) -> None:
+    bar = _ProgressBar(100, width=10)
+    bar(1)  # 1 x 100 // 100 = 1 %: drawn (nothing was drawn before); 10 x 1 // 100 = 0 marks
+    bar(1)  # the same percentage: not drawn again
+    assert capsys.readouterr().err == "\r[..........]   1%"
