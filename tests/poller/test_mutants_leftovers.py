@@ -1,18 +1,22 @@
 """The last killable mutmut survivors of poller/protocol/ and db/ingest.py (issue 13 §5; see the
 survivor table in bench/RESULTS.md): the layout a mass memory was decoded with, a connection
-reset by the peer, and a progress bar whose first call is exactly 1 %."""
+reset by the peer, a progress bar whose first call is exactly 1 %, and a mass-memory grid that
+does not divide an hour."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 import struct
+from datetime import datetime
 from typing import Any
 
 import pytest
 
 from db.ingest import _ProgressBar
 from poller.protocol.client import MeterClient
+from poller.protocol.codec.massmem import period_anchor
 from poller.protocol.codec.mmlayout import Layout
 from poller.protocol.errors import LinkClosedError
 from poller.protocol.transport import TcpTransport
@@ -53,3 +57,19 @@ def test_progress_bar_draws_a_first_call_at_one_percent(capsys: pytest.CaptureFi
     bar(1)  # 1 x 100 // 100 = 1 %: drawn (nothing was drawn before); 10 x 1 // 100 = 0 marks
     bar(1)  # the same percentage: not drawn again
     assert capsys.readouterr().err == "\r[..........]   1%"
+
+
+def test_period_anchor_grid_counts_from_midnight_not_from_the_hour() -> None:
+    # A 40-minute grid does not divide an hour: from midnight its points are 00:00, 00:40, 01:20,
+    # 02:00 ... A reset at 01:10:00 = 4200 s; 4200 - 4200 % 2400 (= 1800) = 2400 s = 00:40.
+    # (Counted from the hour, or from 01:00 as midnight, it would be 01:00.)
+    from .test_mutants_commands_massmem import PARAMS
+
+    p = dataclasses.replace(
+        PARAMS,
+        last_demand_reset=datetime(2024, 3, 1, 1, 10, 0),
+        mm_interval_min=40,
+        mm_interval_s=0,
+        mm_interval_cs=0,
+    )
+    assert period_anchor(p, previous=False) == datetime(2024, 3, 1, 0, 40)
