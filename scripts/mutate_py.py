@@ -119,6 +119,31 @@ def _recheck(names: list[str], tests: list[str], timeout: float) -> dict[str, in
     return {k: v for k, v in codes.items() if k != "baseline"}
 
 
+def _sync_data_files() -> int:
+    """Copy the changed non-Python files of the mutated packages (SQL functions, named queries,
+    schema.sql, migrations' SQL) into mutants/: mutmut copies a changed .py file again, but keeps
+    its first copy of every other file, so a mutants/ tree older than the checkout would load
+    stale SQL and fail its clean run. Returns how many files were copied."""
+    import shutil
+    import tomllib
+
+    mutants = ROOT / "mutants"
+    if not mutants.is_dir():
+        return 0
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    copied = 0
+    for top in cfg.get("source_paths", []):
+        for src in (ROOT / top).rglob("*"):
+            if not src.is_file() or src.suffix in (".py", ".pyc") or "__pycache__" in src.parts:
+                continue
+            dst = mutants / src.relative_to(ROOT)
+            if not dst.exists() or dst.read_bytes() != src.read_bytes():
+                dst.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst)
+                copied += 1
+    return copied
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--recheck-worker"]:
@@ -138,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--recheck-timeout", type=float, default=60.0)
     a = ap.parse_args(argv)
+    if n := _sync_data_files():
+        print(f"mutants/: {n} changed non-Python file(s) copied from the checkout")
     if a.recheck:
         return _recheck_main(a)
 
