@@ -555,6 +555,17 @@ def test_lastro_of_a_uc_without_readings(conn):
     )
 
 
+def test_lastro_counts_the_first_day_of_its_window(conn):
+    # 170#62 (`d.bucket >= u.w0` -> `>`): the window of October 2026 is Nov 2025..Oct 2026, so
+    # w0 = 2025-11-01. One hour of 1000 kWh on that very day (no loss factor, no contract):
+    # consumption = 1000 kWh = 1 MWh, and all of it is shortfall.
+    uc = make_uc(conn, 159)
+    put_hours(conn, uc, [("2025-11-01 10:00", 1000, 0, 0)])
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert lp["window_from"] == date(2025, 11, 1)
+    assert (lp["consumption_mwh"], lp["shortfall_mwh"]) == (D(1), D(1))
+
+
 # ---------- 160 the tariff of each (modality, item, posto, day)
 
 
@@ -789,3 +800,14 @@ def test_limits_and_demand_shown_to_three_decimals(conn):
         D("546.000"),
         D("32.754"),
     )
+
+
+def test_demand_overrun_without_a_contracted_demand_is_unknown(conn):
+    # 125#39 (`and p_contracted is not null` dropped): a measured 50 kW against no contracted
+    # demand has no overrun to bill, null, not 0; 50 kW against 40 kW with 5 % tolerance
+    # (limit 42 kW) overruns by 50 - 40 = 10 kW; 41 kW is within the tolerance: 0.
+    sql = "select smf.demand_overrun_kw(%s, %s, 0.05)"
+    assert _q(conn, sql, D(50), None) is None
+    assert _q(conn, sql, None, D(40)) is None
+    assert _q(conn, sql, D(50), D(40)) == D(10)
+    assert _q(conn, sql, D(41), D(40)) == D(0)
