@@ -811,3 +811,25 @@ def test_demand_overrun_without_a_contracted_demand_is_unknown(conn):
     assert _q(conn, sql, None, D(40)) is None
     assert _q(conn, sql, D(50), D(40)) == D(10)
     assert _q(conn, sql, D(41), D(40)) == D(0)
+
+
+def test_load_following_follows_loss_adjusted_consumption(conn):
+    # 170#27 (the raw series instead of the loss-adjusted one): two loss periods in October
+    # 2026, 0 up to the 15th and 0.125 from the 16th. The buyer consumed 1 kWh at 10:00 on the
+    # 6th (adjusted 1 x 1.000 = 1) and 1 kWh at 10:00 on the 20th (adjusted 1 x 1.125 = 1.125);
+    # total 2.125. A 17 MWh month follows it: 17 x 1 / 2.125 = 8 MWh and 17 x 1.125 / 2.125 =
+    # 9 MWh (the raw series would give 8.5 and 8.5).
+    uc = make_uc(conn, 160)
+    for valid, factor in (("[2020-01-01,2026-10-16)", 0), ("[2026-10-16,)", "0.125")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0), ("2026-10-20 10:00", 1, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF9', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 17)", (cid,))
+    rows = conn.execute("select hour, mwh from smf.contract_modulation('LF9', %s)", (OCT,))
+    got = {h: v for h, v in rows.fetchall() if v != 0}
+    assert got == {local("2026-10-06 10:00"): D(8), local("2026-10-20 10:00"): D(9)}
