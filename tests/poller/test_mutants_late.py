@@ -12,13 +12,21 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
+from typing import TypeAlias
 
 import pytest
 
 from poller.emulator import FaultKind, FixedClock, MeterConfig
 from poller.protocol.client import MeterClient
-from poller.protocol.errors import NBR14522Error, ResponseTimeoutError, WrongMeterError
+from poller.protocol.errors import (
+    CrcError,
+    NakStormError,
+    NBR14522Error,
+    ResponseTimeoutError,
+    WrongMeterError,
+)
+from poller.protocol.framing import build_response
 from poller.protocol.link import Link, LinkLimits, LinkTimers
 from poller.protocol.public_format import FileSession
 from poller.protocol.transport import TcpTransport
@@ -26,6 +34,9 @@ from poller.protocol.transport import TcpTransport
 from .conftest import rig
 from .test_mutants_public_client import MM_DATA, P_FIELDS, SERIAL, body, mm
 
+Reader: TypeAlias = asyncio.StreamReader
+Writer: TypeAlias = asyncio.StreamWriter
+Seen: TypeAlias = dict[str, bytes]
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, dict[str, bytes]], Awaitable[None]]
 
 
@@ -62,9 +73,7 @@ async def test_garbage_and_a_nak_before_the_enq_are_skipped() -> None:
     sequence breaks, ignores the NAK, sends its command only after the ENQ; a command with no
     parameters has 60 octets of 00 at 005-064."""
 
-    async def script(
-        r: asyncio.StreamReader, w: asyncio.StreamWriter, seen: dict[str, bytes]
-    ) -> None:
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
         await asyncio.sleep(SETTLE)
         w.write(b"\x00\x15\x00")
         await w.drain()
@@ -94,9 +103,7 @@ async def test_addressed_command_carries_prefix_serial_and_parameters() -> None:
     """Link(addressed=True, meter 12345678).request(0x51, 00 01): 99 | 12 34 56 78 | 51 |
     00 00 00 | 00 01 then 58 octets of 00 (= 60 - 2) | CRC: 1 + 4 + 1 + 3 + 60 + 2 = 71."""
 
-    async def script(
-        r: asyncio.StreamReader, w: asyncio.StreamWriter, seen: dict[str, bytes]
-    ) -> None:
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
         await asyncio.sleep(SETTLE)
         w.write(b"\x05")
         await w.drain()
@@ -124,9 +131,7 @@ async def test_addressed_command_carries_prefix_serial_and_parameters() -> None:
 
 
 async def test_no_enq_names_the_command() -> None:
-    async def script(
-        r: asyncio.StreamReader, w: asyncio.StreamWriter, seen: dict[str, bytes]
-    ) -> None:
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
         await asyncio.sleep(3 * SETTLE)  # a meter that never sends ENQ
 
     async with scripted_meter(script) as (port, _seen):
@@ -146,9 +151,7 @@ async def test_after_wait_the_reader_waits_wait_timeout_not_response_timeout() -
     ENQ: the reader sends the command again as an answer to that ENQ, not as a retransmission
     after a timeout (§ WAIT: wait for the next ENQ)."""
 
-    async def script(
-        r: asyncio.StreamReader, w: asyncio.StreamWriter, seen: dict[str, bytes]
-    ) -> None:
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
         await asyncio.sleep(SETTLE)
         w.write(b"\x05")
         await w.drain()
@@ -227,3 +230,137 @@ async def test_zero_channel_groups_reads_group_0_only() -> None:
     got = await MeterClient(FileSession(data), meter_serial=SERIAL).read_mass_memory()
     assert len(got.parameters) == 1 and len(got.groups) == 1
     assert len(got.intervals) == 2
+
+
+async def test_enq_after_the_awaited_enq_is_a_retransmission() -> None:
+    """ENQ, command, WAIT, ENQ (the one we waited for: command again, not counted), ENQ again
+    with no response in between (a retransmission: counted 1), then the line closes."""
+
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
+        await asyncio.sleep(SETTLE)
+        for i, before in enumerate((b"\x05", b"\x10\x05", b"\x05")):
+            w.write(before)
+            await w.drain()
+            seen[f"cmd{i}"] = await asyncio.wait_for(r.readexactly(66), 10)
+
+    async with scripted_meter(script) as (port, seen):
+        tr = TcpTransport("127.0.0.1", port)
+        await tr.open()
+        link = Link(tr, LinkTimers(enq_timeout=10.0, response_timeout=5.0, wait_timeout=10.0))
+        try:
+            with pytest.raises(NBR14522Error):
+                await link.request(0x14)
+        finally:
+            await tr.close()
+    assert seen["cmd0"] == seen["cmd1"] == seen["cmd2"]
+    assert (link.stats.waits, link.stats.retransmissions) == (1, 1)
+
+
+def _bad_crc_response() -> bytes:
+    """A 0x14 response (code 14, serial 12 34 56 78, rest 00) whose CRC is made wrong."""
+    frame = build_response(bytes.fromhex("1412345678") + bytes(251))  # 5 + 251 = 256
+    return frame[:-1] + bytes((frame[-1] ^ 0xFF,))
+
+
+async def test_enqs_after_our_nak_until_max_unanswered() -> None:
+    """max_unanswered 2: a bad-CRC block is NAKed; the meter's ENQ asks for our answer again
+    (unanswered 1 < 2: NAK again); at the second ENQ (unanswered 2 = 2) the reader gives up:
+    CrcError, 1 NAK of the block counted, 1 CRC failure, 0 short frames."""
+
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
+        await asyncio.sleep(SETTLE)
+        w.write(b"\x05")
+        await w.drain()
+        seen["cmd"] = await asyncio.wait_for(r.readexactly(66), 10)
+        w.write(_bad_crc_response())
+        await w.drain()
+        answers = await asyncio.wait_for(r.readexactly(1), 10)
+        for _ in range(2):
+            w.write(b"\x05")
+            await w.drain()
+            with suppress(TimeoutError):
+                answers += await asyncio.wait_for(r.read(1), 2.0)
+        seen["answers"] = answers
+
+    async with scripted_meter(script) as (port, seen):
+        tr = TcpTransport("127.0.0.1", port)
+        await tr.open()
+        link = Link(
+            tr,
+            LinkTimers(enq_timeout=10.0, response_timeout=5.0),
+            LinkLimits(max_naks=7, max_unanswered=2),
+        )
+        try:
+            with pytest.raises(CrcError) as ei:
+                await link.request(0x14)
+        finally:
+            await tr.close()
+    assert str(ei.value) == "meter abandoned 0x14 after 1 NAKs: 1 CRC failure(s), 0 short frame(s)"
+    assert ei.value.code == 0x14
+    assert seen["answers"] == b"\x15\x15"  # NAK for the block, NAK for the first ENQ, nothing more
+
+
+async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -> None:
+    """ENQ, command, then a stray ACK (06) and silence: the ACK is a sequence break (not a
+    WAIT); with max_unanswered 1 the reader reports the unanswered command."""
+
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
+        await asyncio.sleep(SETTLE)
+        w.write(b"\x05")
+        await w.drain()
+        seen["cmd"] = await asyncio.wait_for(r.readexactly(66), 10)
+        w.write(b"\x06")
+        await w.drain()
+        await asyncio.sleep(2.0)
+
+    async with scripted_meter(script) as (port, _seen):
+        tr = TcpTransport("127.0.0.1", port)
+        await tr.open()
+        link = Link(
+            tr,
+            LinkTimers(enq_timeout=10.0, response_timeout=0.3, wait_timeout=10.0),
+            LinkLimits(max_unanswered=1),
+        )
+        try:
+            with pytest.raises(ResponseTimeoutError) as ei:
+                await link.request(0x14)
+        finally:
+            await tr.close()
+    assert str(ei.value) == (
+        "no response to 0x14 after 1 transmissions of the command (timeout 0.3 s)"
+    )
+    assert (link.stats.waits, link.stats.sequence_breaks) == (0, 1)
+
+
+async def test_silence_then_no_enq_names_where() -> None:
+    """ENQ, command, then nothing: after response_timeout 0.3 s the reader waits for a fresh
+    ENQ (enq_timeout 1.5 s) before sending again, and none comes."""
+
+    async def script(r: Reader, w: Writer, seen: Seen) -> None:
+        await asyncio.sleep(SETTLE)
+        w.write(b"\x05")
+        await w.drain()
+        seen["cmd"] = await asyncio.wait_for(r.readexactly(66), 10)
+        await asyncio.sleep(4.0)
+
+    async with scripted_meter(script) as (port, _seen):
+        tr = TcpTransport("127.0.0.1", port)
+        await tr.open()
+        link = Link(tr, LinkTimers(enq_timeout=1.5, response_timeout=0.3))
+        try:
+            with pytest.raises(ResponseTimeoutError) as ei:
+                await link.request(0x14)
+        finally:
+            await tr.close()
+    assert str(ei.value) == "no ENQ from the meter within 1.5 s (0x14)"
+    assert link.stats.retransmissions == 1
+
+
+async def test_eight_naks_of_the_command_name_the_code(clock: FixedClock) -> None:
+    """max_naks 7: the 8th NAK of the command is one too many."""
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.NAK_COMMAND, code=0x23, count=8)
+        with pytest.raises(NakStormError) as ei:
+            await r.client.read_registers()
+    assert str(ei.value) == "meter rejected command 0x23 with NAK 8 times"
+    assert ei.value.code == 0x23
