@@ -364,3 +364,12 @@ async def test_eight_naks_of_the_command_name_the_code(clock: FixedClock) -> Non
             await r.client.read_registers()
     assert str(ei.value) == "meter rejected command 0x23 with NAK 8 times"
     assert ei.value.code == 0x23
+
+
+async def test_composite_blocks_are_counted_one_each(clock: FixedClock) -> None:
+    """0x26 at 12:02 local, 5-minute intervals, 3 channels: ~144 intervals x 3 = ~432
+    words > 166 words a block, so several blocks; the counter counts each once."""
+    async with rig(clock) as r:
+        bodies = await r.link.request(0x26)
+        assert len(bodies) > 1
+        assert r.link.stats.blocks == len(bodies)
