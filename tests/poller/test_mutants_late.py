@@ -24,6 +24,8 @@ from poller.protocol.errors import (
     NakStormError,
     NBR14522Error,
     ResponseTimeoutError,
+    SequenceBreakError,
+    WaitStormError,
     WrongMeterError,
 )
 from poller.protocol.framing import build_response
@@ -301,7 +303,7 @@ async def test_enqs_after_our_nak_until_max_unanswered() -> None:
 
 
 async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -> None:
-    """ENQ, command, then a stray ACK (06) and silence: the ACK is a sequence break (not a
+    """ENQ, command, then two stray ACKs (06 06) and silence: each is a sequence break (not a
     WAIT); with max_unanswered 1 the reader reports the unanswered command."""
 
     async def script(r: Reader, w: Writer, seen: Seen) -> None:
@@ -309,7 +311,7 @@ async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -
         w.write(b"\x05")
         await w.drain()
         seen["cmd"] = await asyncio.wait_for(r.readexactly(66), 10)
-        w.write(b"\x06")
+        w.write(b"\x06\x06")  # two stray ACKs
         await w.drain()
         await asyncio.sleep(2.0)
 
@@ -329,7 +331,7 @@ async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -
     assert str(ei.value) == (
         "no response to 0x14 after 1 transmissions of the command (timeout 0.3 s)"
     )
-    assert (link.stats.waits, link.stats.sequence_breaks) == (0, 1)
+    assert (link.stats.waits, link.stats.sequence_breaks) == (0, 2)
 
 
 async def test_silence_then_no_enq_names_where() -> None:
@@ -373,3 +375,22 @@ async def test_composite_blocks_are_counted_one_each(clock: FixedClock) -> None:
         bodies = await r.link.request(0x26)
         assert len(bodies) > 1
         assert r.link.stats.blocks == len(bodies)
+
+
+async def test_thirteen_waits_name_the_code(clock: FixedClock) -> None:
+    """max_waits 12: the 13th WAIT to one block is one too many."""
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.WAIT, code=0x23, count=13)
+        with pytest.raises(WaitStormError) as ei:
+            await r.client.read_registers()
+    assert str(ei.value) == "meter answered WAIT 13 times to 0x23"
+    assert ei.value.code == 0x23
+
+
+async def test_a_skipped_block_names_the_code(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.SKIP_BLOCK, code=0x26, block=2)
+        with pytest.raises(SequenceBreakError) as ei:
+            await r.link.request(0x26)
+    assert str(ei.value).startswith("0x26: block ")
+    assert ei.value.code == 0x26
