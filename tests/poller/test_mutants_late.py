@@ -19,6 +19,7 @@ import pytest
 
 from poller.emulator import FaultKind, FixedClock, MeterConfig
 from poller.protocol.client import MeterClient
+from poller.protocol.codec.params import decode_parameters
 from poller.protocol.errors import (
     CrcError,
     NakStormError,
@@ -394,3 +395,9 @@ async def test_a_skipped_block_names_the_code(clock: FixedClock) -> None:
             await r.link.request(0x26)
     assert str(ei.value).startswith("0x26: block ")
     assert ei.value.code == 0x26
+
+
+def test_reactive_interval_of_three_digits() -> None:
+    """Octets 214-215 = 01 20 (BCD 0120 = 120 min), 216-217 = 00 60 (60 min)."""
+    p = decode_parameters(body(0x21, {**P_FIELDS, 214: "0120 0060"}))
+    assert p.reactive_intervals == (120, 60)
