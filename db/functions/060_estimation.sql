@@ -292,9 +292,12 @@ begin
                                  where c.backup_meter_id is not null)
              order by mt.serial loop
         v_days := smf.vee_param('auto_estimate_max_silent_days', m.id, p_day);
-        select max(r.ts) into v_last from smf.interval_reading r
-        where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured' and r.ts < v_to;
-        if v_last is null or v_last < v_to - make_interval(days => v_days::int) then
+        -- (a bounded look at the window; the last measured time is searched only when skipping)
+        if not exists (select 1 from smf.interval_reading r
+                       where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured'
+                         and r.ts >= v_to - make_interval(days => v_days::int) and r.ts < v_to) then
+            select max(r.ts) into v_last from smf.interval_reading r
+            where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured' and r.ts < v_to;
             v_step := smf.vee_step(m.id);
             -- expected intervals of the day (23, 24 or 25 hours) minus those holding a value
             select (extract(epoch from v_to - v_from) / extract(epoch from v_step))::int
