@@ -943,6 +943,13 @@ begin
     end if;
 end $$;
 
+CREATE FUNCTION smf.billable_demand_kw(p_measured numeric, p_contracted numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select greatest(p_measured, p_contracted)
+$$;
+
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1012,7 +1019,7 @@ CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses
         union all
         select 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
         union all
-        select 4, 'demand_billed', d.posto, round(greatest(d.measured_kw, d.contracted_kw), 3), 'kW',
+        select 4, 'demand_billed', d.posto, round(smf.billable_demand_kw(d.measured_kw, d.contracted_kw), 3), 'kW',
                smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m)
         from d, u
         union all
@@ -1744,7 +1751,7 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     select 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
            d.hours, d.p_zero_hours, d.n_present, d.n_expected,
            d.kw, case when d.kw is not null then d.at end, d.contracted, d.tol,
-           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.demand_excess_kw(d.dmcr, d.contracted)
+           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.dmcr_excess_kw(d.dmcr, d.kw, d.contracted)
     from d
     order by 1 desc, 2 desc
 $$;
@@ -1767,13 +1774,6 @@ begin
     end if;
     execute format('grant smf_reader to %I', p_role);
 end $_$;
-
-CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    select greatest(p_dmcr - p_contracted, 0)
-$$;
 
 CREATE FUNCTION smf.demand_overrun_kw(p_measured numeric, p_contracted numeric, p_tolerance numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1821,6 +1821,14 @@ begin
            round(100.0 * sum(u.n_ok) / nullif(sum(u.n_expected), 0), 2)
     from u group by u.market order by u.market;
 end
+$$;
+
+CREATE FUNCTION smf.dmcr_excess_kw(p_dmcr numeric, p_measured numeric, p_contracted numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select case when p_dmcr is not null
+                then greatest(p_dmcr - coalesce(smf.billable_demand_kw(p_measured, p_contracted), 0), 0) end
 $$;
 
 CREATE FUNCTION smf.easter_sunday(p_year integer) RETURNS date

@@ -68,6 +68,7 @@ TEST_MAP: dict[str, list[str]] = {
         "tests/rules/test_boundaries.py",
     ],
     "125": [
+        "tests/rules/test_dmcr_billable.py",
         "tests/rules/test_mutants_rules.py",
         "tests/rules/test_125_cycle.py",
         "tests/rules/test_130_demand.py",
@@ -85,11 +86,13 @@ TEST_MAP: dict[str, list[str]] = {
         "tests/rules/test_boundaries.py",
     ],
     "150": [
+        "tests/rules/test_dmcr_billable.py",
         "tests/rules/test_mutants_rules.py",
         "tests/rules/test_150_reactive.py",
         "tests/rules/test_boundaries.py",
     ],
     "160": [
+        "tests/rules/test_dmcr_billable.py",
         "tests/rules/test_mutants_rules.py",
         "tests/rules/test_160_billing.py",
         "tests/rules/test_boundaries.py",

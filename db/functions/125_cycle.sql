@@ -70,10 +70,22 @@ language sql immutable parallel safe set search_path = pg_catalog as $$
                 when p_measured is not null and p_contracted is not null then 0 end
 $$;
 
--- demand_excess_kw: DMCR excess (kW) = p_dmcr - p_contracted when positive, else 0.
-create or replace function smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) returns numeric
+-- billable_demand_kw: the billable active demand PAF (kW) of a demand posto: the larger of the
+-- measured (max 15-minute) and the contracted demand; the one known when the other is null.
+create or replace function smf.billable_demand_kw(p_measured numeric, p_contracted numeric) returns numeric
 language sql immutable parallel safe set search_path = pg_catalog as $$
-    select greatest(p_dmcr - p_contracted, 0)
+    select greatest(p_measured, p_contracted)
+$$;
+
+-- dmcr_excess_kw: the billed reactive demand excess (kW) of a demand posto, FDRE(p) / VR_DRE =
+-- DMCR - PAF(p) when positive, else 0, where PAF(p) = smf.billable_demand_kw(measured, contracted)
+-- is the billable demand (REN 1000/2021; REN 414 art. 96), not the contracted demand. Null
+-- without a DMCR.
+create or replace function smf.dmcr_excess_kw(p_dmcr numeric, p_measured numeric, p_contracted numeric)
+returns numeric
+language sql immutable parallel safe set search_path = smf, pg_catalog as $$
+    select case when p_dmcr is not null
+                then greatest(p_dmcr - coalesce(smf.billable_demand_kw(p_measured, p_contracted), 0), 0) end
 $$;
 
 -- cycle_evaluation_of: UC p_uc in month p_month, unrounded. Rows of kind 'energy', one per posto
@@ -81,7 +93,7 @@ $$;
 -- hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind
 -- 'demand', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand
 -- (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour,
--- DMCR excess (kW). No checks.
+-- DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks.
 create or replace function smf.cycle_evaluation_of(p_uc int, p_month date, p_with_losses boolean default true)
 returns table (kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamptz,
                hours int, p_zero_hours int, n_present int, n_expected int, measured_kw numeric,
@@ -118,7 +130,7 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
     select 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
            d.hours, d.p_zero_hours, d.n_present, d.n_expected,
            d.kw, case when d.kw is not null then d.at end, d.contracted, d.tol,
-           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.demand_excess_kw(d.dmcr, d.contracted)
+           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.dmcr_excess_kw(d.dmcr, d.kw, d.contracted)
     from d
     order by 1 desc, 2 desc
 $$;

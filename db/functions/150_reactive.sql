@@ -3,7 +3,8 @@
 -- Q = reactive kvarh of the kind that counts in each 15-minute slot (capacitive inside the
 -- distributor's 6-hour window, inductive outside; never netted), S = sqrt(P^2 + Q^2), fT = P / S;
 -- where fT < fR: UFER_T = fR.S - P (kWh), DMCR_T = fR.S (kW), else UFER_T = 0, DMCR_T = P.
--- UFER = sum per posto, DMCR = max per posto, excess = DMCR - contracted demand when positive.
+-- UFER = sum per posto, DMCR = max per posto, excess = DMCR - PAF when positive, PAF the billable
+-- demand of the demand posto = max(measured, contracted) (REN 1000/2021; REN 414 art. 96).
 -- Loss-adjusted series when p_with_losses (default), raw otherwise.
 
 -- ufer_dmcr_hourly: the hourly evaluation of UC p_uc_code in month p_month (hours with data),
@@ -21,7 +22,7 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
 $$;
 
 -- ufer_dmcr_of: per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour,
--- contracted demand (kW) and DMCR excess (kW), rounded to 2 decimals; hours with data and hours
+-- contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours
 -- flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess;
 -- other modalities add a row 'unica' (UFER null) for their single demand. No checks.
 create or replace function smf.ufer_dmcr_of(p_uc int, p_month date, p_with_losses boolean default true)

@@ -1,5 +1,6 @@
 -- Billing-cycle summary (the local month) of a UC: energy by posto, demand by demand posto
--- (measured, contracted, billed = max(measured, contracted)), overrun, UFER and DMCR with its excess,
+-- (measured, contracted, billed = max(measured, contracted)), overrun, UFER and DMCR with its excess
+-- over the billed demand (DMCR - billed, when positive),
 -- data completeness, and the amount of each item from smf.tariff (distributor, modality, validity on
 -- the first day of the month). Uses the loss-adjusted series by default, raw when p_with_losses is
 -- false. Overrun without an explicit 'overrun' tariff = demand tariff x overrun_tariff_multiplier;
@@ -41,7 +42,7 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
         union all
         select 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
         union all
-        select 4, 'demand_billed', d.posto, round(greatest(d.measured_kw, d.contracted_kw), 3), 'kW',
+        select 4, 'demand_billed', d.posto, round(smf.billable_demand_kw(d.measured_kw, d.contracted_kw), 3), 'kW',
                smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m)
         from d, u
         union all

@@ -137,11 +137,28 @@ def test_demand_overrun_function(conn, measured, contracted, expected):
 
 
 @pytest.mark.parametrize(
-    ("dmcr", "expected"),
-    [("519.99", "0"), ("520", "0"), ("520.01", "0.01")],  # excess = DMCR - 520 when positive
+    ("dmcr", "measured", "contracted", "expected"),
+    [
+        # PAF = max(measured, contracted); excess = DMCR - PAF when positive
+        ("519.99", "500", "520", "0"),  # PAF 520: just below
+        ("520", "500", "520", "0"),  # at PAF
+        ("520.01", "500", "520", "0.01"),  # just above
+        ("480", "450", "400", "30"),  # the notes' case: PAF = measured 450, not contracted 400
+        ("450", "450", "400", "0"),  # DMCR at the measured demand
+        ("450.01", "450", "400", "0.01"),
+        ("200", None, "150", "50"),  # no measurement: PAF is the contracted demand
+        ("200", "180", None, "20"),  # no contracted demand: PAF is the measured demand
+    ],
 )
-def test_dmcr_excess_function(conn, dmcr, expected):
-    assert _q(conn, "select smf.demand_excess_kw(%s::numeric, 520)", dmcr) == D(expected)
+def test_dmcr_excess_is_over_the_billable_demand(conn, dmcr, measured, contracted, expected):
+    got = _q(
+        conn,
+        "select smf.dmcr_excess_kw(%s::numeric, %s::numeric, %s::numeric)",
+        dmcr,
+        measured,
+        contracted,
+    )
+    assert got == D(expected)
 
 
 def test_two_quarter_hours_tied_for_the_peak(conn):
@@ -577,7 +594,9 @@ def test_single_demand_dmcr_hour(conn):
     put_hours(conn, uc, [("2026-10-06 09:00", 100, 0, 0), ("2026-10-06 15:00", 200, 0, 0)])
     unica = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["unica"]
     assert (unica["dmcr_kw"], unica["dmcr_at"]) == (D("200.00"), local("2026-10-06 15:00"))
-    assert unica["dmcr_excess_kw"] == D("50.00")  # 200 - 150
+    # measured demand 200 kW (the 15:00 hour evenly: 50 kWh a quarter) is above the contracted
+    # 150 kW, so the billable demand is 200 and the DMCR of 200 kW is no excess
+    assert unica["dmcr_excess_kw"] == D("0.00")
 
 
 def test_completeness_percentage(conn):

@@ -105,8 +105,9 @@ def test_billing_items_of_a_loss_adjusted_overrun(conn):
     # A second hour, 02:00 (capacitive window), raw P = 400, Q_cap = 420 kWh/kvarh (4 x 100000
     # and 4 x 105000 Wh): S = sqrt(400^2 + 420^2) = 580; adjusted P = 404.936, S = 580 x
     # 1.01234 = 587.1572, fR.S = 0.92 x 587.1572 = 540.184624 > P -> UFER 540.184624 - 404.936
-    # = 135.248624 -> 135.25, DMCR 540.184624 -> 540.18 (the month's largest), DMCR excess
-    # 540.184624 - 520 = 20.184624 -> 20.18. Its quarter-hours (101.234 kWh x 4 = 404.936 kW)
+    # = 135.248624 -> 135.25, DMCR 540.184624 -> 540.18 (the month's largest). The billable
+    # demand is the measured 552.754 > DMCR: no DMCR excess (it is over the billable demand, not
+    # over the contracted 520). Its quarter-hours (101.234 kWh x 4 = 404.936 kW)
     # stay below the 10:00 one; energy 138.18845936 + 404.936 = 543.12445936 -> 543.124.
     uc = make_uc(conn, 132, fora_kw=520, loss="0.01234")
     put_intervals(conn, uc, [(local("2026-10-06 10:00"), 136504, 0, 0)])
@@ -122,7 +123,7 @@ def test_billing_items_of_a_loss_adjusted_overrun(conn):
     # no ponta reading: no ponta energy nor UFER (160#6, 160#16)
     assert (items[("energy", "ponta")], items[("ufer", "ponta")]) == (D("0.000"), D("0.00"))
     assert items[("dmcr", "fora_ponta")] == D("540.18")
-    assert items[("dmcr_excess", "fora_ponta")] == D("20.18")
+    assert items[("dmcr_excess", "fora_ponta")] == D("0.00")
 
 
 def test_ufer_dmcr_roundings_with_a_loss_factor(conn):
