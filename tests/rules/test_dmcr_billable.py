@@ -7,8 +7,9 @@ only the DMCR above it is an excess (contracted 400, measured 450, DMCR 480: exc
 
 Every expected value is worked out by hand below: put_hours spreads an hour's P and Q evenly over
 its four quarter-hours, so the hour's measured 15-minute demand is P kW; DMCR_T = 0.92 x
-sqrt(P^2 + Q^2) where that exceeds P. Tariffs: demand 20 R$/kW (50 on ponta), overrun = 2 x demand (the default
-multiplier), no 'dmcr' tariff (the excess is priced at the demand tariff). Tolerance 5 %.
+sqrt(P^2 + Q^2) where that exceeds P. Tariffs: demand 20 R$/kW (50 on ponta), overrun = 2 x
+demand (the default multiplier), no 'dmcr' tariff (the excess is priced at the demand tariff).
+Tolerance 5 %.
 """
 
 from __future__ import annotations
