@@ -26,6 +26,14 @@ def billing_summary(
     )
 
 
+def billing_data_quality(conn: driver.Connection, uc_code: str, month: date) -> list[Row]:
+    """What a UC's bill for the month rests on: one row per local day (up to yesterday) below the
+    completeness threshold or touched by an open VEE finding (warning/error), then the month so
+    far (day None): completeness_pct, threshold_pct, estimated_intervals, open_findings,
+    finding_rules, finding_ids, below_threshold."""
+    return driver.run(conn, "rules_billing_data_quality", uc_code=uc_code, month=month)
+
+
 def billing_summary_distributor(
     conn: driver.Connection, aneel_code: str, month: date, *, with_losses: bool = True
 ) -> list[Row]:

@@ -35,6 +35,7 @@ def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tupl
             ("billing", r)
             for r in rules.billing_summary(conn, uc_code, month, with_losses=with_losses)
         ]
+        out += [("quality", r) for r in rules.billing_data_quality(conn, uc_code, month)]
         out.append(("musd", rules.musd_check(conn, uc_code, month, with_losses=with_losses)))
         out.append(("exposure", rules.exposure_month(conn, uc_code, month)))
     return out
@@ -63,7 +64,19 @@ def cmd_report(args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout)
         writer.writerow(["section", "field", "posto", "value", "unit", "price", "amount"])
         for section, row in pairs:
-            if section == "billing":
+            if section == "quality":
+                writer.writerow(
+                    [
+                        section,
+                        "day" if row["day"] else "month",
+                        _fmt(row["day"]),
+                        _fmt(row["completeness_pct"]),
+                        "%",
+                        "",
+                        " ".join(row["finding_rules"]),
+                    ]
+                )
+            elif section == "billing":
                 writer.writerow(
                     [
                         section,
@@ -89,7 +102,38 @@ def cmd_report(args: argparse.Namespace) -> int:
             rows = [{k: v for k, v in r.items() if k not in ("uc_code", "month")} for r in rows]
             title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
         _print_table(title, rows)
+        if section == "billing":
+            _print_quality([r for s, r in pairs if s == "quality"], args.uc, args.month)
     return 0
+
+
+def _print_quality(rows: list[Row], uc: str, month: date) -> None:
+    """The bill's data-quality flags (smf.billing_data_quality) under the summary, in words."""
+    month_row = next((r for r in rows if r["day"] is None), None)
+    days = [r for r in rows if r["day"] is not None]
+    if month_row is None:
+        return
+    if not days and not month_row["below_threshold"]:
+        print(f"Data quality: complete ({month_row['completeness_pct']} %), no open VEE finding.\n")
+        return
+    print("Data quality: NOT FINAL")
+    if month_row["below_threshold"]:
+        print(
+            f"  month {month_row['completeness_pct']} % complete"
+            f" (threshold {month_row['threshold_pct']} %)"
+        )
+    for r in days:
+        why = []
+        if r["below_threshold"]:
+            why.append(f"{r['completeness_pct']} % complete")
+        if r["open_findings"]:
+            ids = ", ".join(str(i) for i in r["finding_ids"])
+            why.append(f"open VEE findings {', '.join(r['finding_rules'])} (id {ids})")
+        print(f"  {r['day']:%Y-%m-%d}: {'; '.join(why)}")
+    print(
+        f"  review: smf vee findings --meter <main meter of UC {uc}> --status open;"
+        f" threshold: smf.setting billing_min_completeness_pct\n"
+    )
 
 
 def register(subparsers: Any) -> None:

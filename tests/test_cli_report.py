@@ -102,3 +102,21 @@ def test_report_raw_series_and_errors(report_db):
     proc = _smf(settings, "report", "--uc", code, "--month", "2026/10")
     assert proc.returncode == 2
     assert "month '2026/10' is not YYYY-MM" in proc.stderr
+
+
+def test_report_flags_a_month_that_rests_on_incomplete_days(report_db):
+    # 8 quarter-hours of 2976: every day of October is below 99 % (the 6th: 8 / 96 = 8.33 %, the
+    # others 0.00 %), the month 8 / 2976 = 0.27 %: the bill is marked NOT FINAL with the days
+    settings, code = report_db
+    proc = _smf(settings, "report", "--uc", code, "--month", "2026-10")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "Data quality: NOT FINAL" in lines
+    assert "  month 0.27 % complete (threshold 99 %)" in lines
+    assert "  2026-10-06: 8.33 % complete" in lines
+    assert "  2026-10-07: 0.00 % complete" in lines
+    proc = _smf(settings, "report", "--uc", code, "--month", "2026-10", "--csv")
+    rows = [r for r in csv.reader(io.StringIO(proc.stdout)) if r[0] == "quality"]
+    assert ["quality", "day", "2026-10-06", "8.33", "%", "", ""] in rows
+    assert ["quality", "month", "", "0.27", "%", "", ""] in rows
+    assert len(rows) == 32  # 31 days and the month

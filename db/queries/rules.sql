@@ -3,6 +3,9 @@
 -- name: rules_billing_summary
 select * from smf.billing_summary(%(uc_code)s, %(month)s, %(with_losses)s);
 
+-- name: rules_billing_data_quality
+select * from smf.billing_data_quality(%(uc_code)s, %(month)s);
+
 -- name: rules_billing_summary_distributor
 select * from smf.billing_summary_distributor(%(aneel_code)s, %(month)s, %(with_losses)s);
 

@@ -8,6 +8,10 @@ measured 450 kW, DMCR 480 kW: 30 kW of excess, not 80). The rule now lives in
 smf.dmcr_excess_kw(dmcr, measured, contracted) and smf.billable_demand_kw(measured, contracted)
 (db/functions/125_cycle.sql); the old smf.demand_excess_kw(dmcr, contracted), which encoded the
 wrong reference, is dropped so that no analyst query keeps using it.
+
+Also: bills and reports flag the data they rest on (smf.billing_data_quality, 165_billing_quality.sql):
+days below a completeness threshold and days an open VEE finding touches. The threshold is the
+setting 'billing_min_completeness_pct' (default 99 %).
 """
 
 from alembic import op
@@ -20,9 +24,15 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("drop function if exists smf.demand_excess_kw(numeric, numeric)")
+    op.execute(
+        "insert into smf.setting (key, value, description) values ('billing_min_completeness_pct',"
+        " '99', 'Bills and reports flag a day or a month whose completeness (measured + adjusted +"
+        " estimated intervals of the main meter, %) is below this.') on conflict (key) do nothing"
+    )
 
 
 def downgrade() -> None:
+    op.execute("delete from smf.setting where key = 'billing_min_completeness_pct'")
     op.execute(
         "create function smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) returns numeric"
         " language sql immutable parallel safe set search_path = pg_catalog as"

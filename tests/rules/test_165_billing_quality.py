@@ -1,0 +1,132 @@
+"""Data-quality flags of a bill (db/functions/165_billing_quality.sql): the days of the month below
+the completeness threshold (setting billing_min_completeness_pct, default 99 %) and the days an
+open VEE finding (warning or error) touches, then the month so far. The UCs here have a 15-minute
+main meter: 96 intervals a local day, 31 x 96 = 2976 in October 2026 (a past month, so every day
+up to the 31st counts)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal as D
+
+from db import rules
+from tests.rules.conftest import local, make_uc, put_intervals
+
+OCT = date(2026, 10, 1)
+
+
+def _full_days(conn, uc, first: int, last: int, *, skip: int = 0) -> None:
+    # every quarter-hour of October first..last (local), 1 kWh each, less the last `skip` of each
+    rows = []
+    for day in range(first, last + 1):
+        t0 = local(f"2026-10-{day:02d} 00:00")
+        rows += [(t0 + timedelta(minutes=15 * k), 1000, 0, 0) for k in range(96 - skip)]
+    put_intervals(conn, uc, rows)
+
+
+def _finding(conn, uc, start: str, end: str, rule: str, severity: str = "warning") -> int:
+    return conn.execute(
+        "insert into smf.vee_finding (meter_id, rule, ts_from, ts_to, severity, detail)"
+        " values (%s, %s, %s, %s, %s, 'test') returning id",
+        (uc.meter_id, rule, local(start), local(end), severity),
+    ).fetchone()[0]
+
+
+def _flags(conn, uc) -> dict:
+    return {r["day"]: r for r in rules.billing_data_quality(conn, uc.code, OCT)}
+
+
+def test_a_complete_month_without_findings_has_only_the_month_row(conn):
+    uc = make_uc(conn, 501)
+    _full_days(conn, uc, 1, 31)
+    got = _flags(conn, uc)
+    assert list(got) == [None]
+    month = got[None]
+    assert (month["completeness_pct"], month["threshold_pct"], month["below_threshold"]) == (
+        D("100.00"),
+        D("99"),
+        False,
+    )
+    assert (month["open_findings"], month["finding_rules"]) == (0, [])
+
+
+def test_days_without_data_are_flagged_at_zero_and_the_month_below_threshold(conn):
+    # 30 complete days (2880 intervals) and 2026-10-17 absent: the day 0.00 %, the month
+    # 2880 / 2976 = 96.774 % -> 96.77 < 99
+    uc = make_uc(conn, 502)
+    _full_days(conn, uc, 1, 16)
+    _full_days(conn, uc, 18, 31)
+    got = _flags(conn, uc)
+    assert sorted(d for d in got if d) == [date(2026, 10, 17)]
+    assert (
+        got[date(2026, 10, 17)]["completeness_pct"],
+        got[date(2026, 10, 17)]["below_threshold"],
+    ) == (
+        D("0.00"),
+        True,
+    )
+    assert (got[None]["completeness_pct"], got[None]["below_threshold"]) == (D("96.77"), True)
+
+
+def test_the_threshold_is_strict_and_a_setting(conn):
+    # threshold 75 %: 72 of 96 intervals = 75.00 % is not below it; 71 of 96 = 73.958 % is
+    uc = make_uc(conn, 503)
+    conn.execute(
+        "insert into smf.setting values ('billing_min_completeness_pct', '75', 'test')"
+        " on conflict (key) do update set value = '75'"
+    )
+    _full_days(conn, uc, 1, 1, skip=24)  # 72 intervals
+    _full_days(conn, uc, 2, 2, skip=25)  # 71 intervals
+    _full_days(conn, uc, 3, 31)
+    got = _flags(conn, uc)
+    assert date(2026, 10, 1) not in got
+    assert (
+        got[date(2026, 10, 2)]["completeness_pct"],
+        got[date(2026, 10, 2)]["threshold_pct"],
+    ) == (
+        D("73.96"),
+        D("75"),
+    )
+
+
+def test_an_open_finding_flags_the_days_it_touches_until_resolved(conn):
+    # a spike 2026-10-18 11:00-11:15 local and a missing run 2026-10-20 23:00 - 10-21 01:00 (two
+    # days); an 'info' finding on 10-25 does not flag; a resolved one on 10-26 does not either
+    uc = make_uc(conn, 504)
+    _full_days(conn, uc, 1, 31)
+    spike = _finding(conn, uc, "2026-10-18 11:00", "2026-10-18 11:15", "spike", "error")
+    run = _finding(conn, uc, "2026-10-20 23:00", "2026-10-21 01:00", "missing_run")
+    _finding(conn, uc, "2026-10-25 10:00", "2026-10-25 10:15", "voltage_band", "info")
+    done = _finding(conn, uc, "2026-10-26 10:00", "2026-10-26 10:15", "spike")
+    conn.execute(
+        "update smf.vee_finding set status = 'resolved', resolved_by = 't', resolved_at = now()"
+        " where id = %s",
+        (done,),
+    )
+    got = _flags(conn, uc)
+    assert sorted(d for d in got if d) == [
+        date(2026, 10, 18),
+        date(2026, 10, 20),
+        date(2026, 10, 21),
+    ]
+    assert (got[date(2026, 10, 18)]["finding_rules"], got[date(2026, 10, 18)]["finding_ids"]) == (
+        ["spike"],
+        [spike],
+    )
+    assert got[date(2026, 10, 21)]["finding_ids"] == [run]
+    assert got[date(2026, 10, 18)]["below_threshold"] is False  # complete, flagged for the finding
+    assert (got[None]["open_findings"], got[None]["finding_rules"]) == (2, ["missing_run", "spike"])
+    conn.execute(
+        "update smf.vee_finding set status = 'resolved', resolved_by = 't', resolved_at = now()"
+        " where id = %s",
+        (spike,),
+    )
+    assert date(2026, 10, 18) not in _flags(conn, uc)
+
+
+def test_a_finding_ending_at_midnight_does_not_touch_the_next_day(conn):
+    # [2026-10-09 23:45, 2026-10-10 00:00) ends where the 10th begins: only the 9th is flagged
+    uc = make_uc(conn, 505)
+    _full_days(conn, uc, 1, 31)
+    _finding(conn, uc, "2026-10-09 23:45", "2026-10-10 00:00", "spike")
+    assert sorted(d for d in _flags(conn, uc) if d) == [date(2026, 10, 9)]
