@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from db import driver
 from db.channels import QUANTITY_NAMES
-from db.errors import BatchRejected
+from db.errors import BatchRejected, DatabaseUnavailable, RetryableConflict
 
 META_COLUMNS = ("meter_id", "meter_serial", "ts", "quality", "source")
 ALLOWED_COLUMNS = frozenset((*META_COLUMNS, *QUANTITY_NAMES))
@@ -84,7 +84,7 @@ def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestR
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
-    driver.run(conn, "vee_validate_batch", batch_id=batch_id)  # VEE rules on the days touched
+    _validate(conn, batch_id)
     return IngestResult(
         batch_id=r["batch_id"],
         rows=r["rows"],
@@ -94,6 +94,26 @@ def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestR
         quarantined=dict(r["quarantined"]),
         below_resolution=int(r.get("below_resolution") or 0),
     )
+
+
+def _validate(conn: driver.Connection, batch_id: int) -> None:
+    """Run the VEE rules on the days batch `batch_id` touched, behind a savepoint: validation never
+    costs a reading. A rule that raises is caught by smf.vee_validate itself (a validation_error
+    finding and a smf.job_run error row name it and its SQLSTATE); anything else that fails here
+    rolls back to the savepoint, and smf.vee_validate_batch_failed records it the same way. Only
+    a lost connection or a deadlock (the whole transaction must run again) goes up."""
+    try:
+        with conn.transaction():  # a savepoint inside the caller's transaction
+            driver.run(conn, "vee_validate_batch", batch_id=batch_id)
+    except (DatabaseUnavailable, RetryableConflict):
+        raise
+    except Exception as exc:  # recorded in the database; the batch lands
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        sqlstate = getattr(cause, "sqlstate", None) or "(none)"
+        message = str(getattr(getattr(cause, "diag", None), "message_primary", None) or exc)
+        driver.run(
+            conn, "vee_validate_batch_failed", batch_id=batch_id, sqlstate=sqlstate, message=message
+        )
 
 
 def ingest_rows(

@@ -1,16 +1,31 @@
--- VEE rules on voltage (V; stored as mV): out of the adequate band, and phase loss. The nominal
--- phase voltage is the parameter voltage_nominal_v, or, when that is 0, detected per call as the
--- standard nominal value nearest the highest of the phase means of the local days of the range
--- (from smf.rollup_day: a lost phase does not pull it down; the standard values are far enough
--- apart that a mean snaps right); the detail says which. Findings for meter p_meter over [p_from, p_to).
+-- VEE rules on voltage (V; stored as mV): out of the adequate band, and phase loss, one finding
+-- per phase (its subject: A, B or C). The nominal phase voltage is the parameter
+-- voltage_nominal_v (a meter's own row is written by `smf meter set --nominal-voltage`), or, when
+-- that is 0, detected per call as the standard nominal value nearest the highest of the phase means
+-- of the local days of the range (from smf.rollup_day: a lost phase does not pull it down). The
+-- candidates include the phase-to-earth secondaries of voltage transformers (100/sqrt 3 = 57.7,
+-- 110/sqrt 3 = 63.5, 115/sqrt 3 = 66.4, 120/sqrt 3 = 69.3 V), the phase-to-phase secondaries
+-- (100, 110, 115, 120 V) and low-voltage supplies (127, 220, 230, 240, 254, 380, 400, 440 V). Some
+-- are only 4.5 % apart, less than the adequate band is wide: when the mean lies nearer the midpoint
+-- of its two nearest candidates than 1.5 % of the value, the detection is called ambiguous and the
+-- detail names both and the command that settles it. Every finding states the nominal it used and
+-- how it was chosen. Findings for meter p_meter over [p_from, p_to).
 
--- vee_nominal_voltage: (nominal V, 'configured' | 'detected') of meter p_meter over [p_from, p_to);
--- null nominal when no voltage is stored.
+-- vee_nominal_candidates: the standard nominal phase voltages (V) detection chooses from.
+create or replace function smf.vee_nominal_candidates() returns numeric[]
+language sql immutable parallel safe set search_path = pg_catalog as $$
+    select array[57.7, 63.5, 66.4, 69.3, 100, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]
+$$;
+
+-- vee_nominal_voltage: (nominal V, how) of meter p_meter over [p_from, p_to): how is 'configured',
+-- 'detected from mean X V' or 'detected from mean X V, ambiguous with Y V: smf meter set SERIAL
+-- --nominal-voltage'; null nominal when no voltage is stored.
 create or replace function smf.vee_nominal_voltage(p_meter int, p_from timestamptz, p_to timestamptz,
                                                    out nominal_v numeric, out how text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
     v_mean numeric;
+    v_next numeric;
 begin
     nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
     how := 'configured';
@@ -22,18 +37,27 @@ begin
                     sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
     from smf.rollup_day d
     where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
-    select s into nominal_v
-    from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
-    where v_mean is not null order by abs(s - v_mean) limit 1;
-    how := 'detected';
+    if v_mean is null or v_mean <= 0 then
+        nominal_v := null;
+        how := 'detected';
+        return;
+    end if;
+    select (array_agg(s order by abs(s - v_mean), s))[1], (array_agg(s order by abs(s - v_mean), s))[2]
+    into nominal_v, v_next
+    from unnest(smf.vee_nominal_candidates()) s;
+    how := format('detected from mean %s V', round(v_mean, 1));
+    if abs(abs(v_mean - nominal_v) - abs(v_mean - v_next)) < 0.015 * v_mean then
+        how := how || format(', ambiguous with %s V: smf meter set %s --nominal-voltage V', v_next,
+                             (select m.serial from smf.meter m where m.id = p_meter));
+    end if;
 end
 $$;
 
--- vee_rule_voltage: runs (per phase) of voltages outside [voltage_low, voltage_high] x nominal,
+-- vee_rule_voltage: runs (per phase: the finding's subject) of voltages outside [voltage_low, voltage_high] x nominal,
 -- not counting a phase below phase_loss_pu (that is phase_loss); and runs of phase loss: a phase
 -- below phase_loss_pu x nominal while another phase is inside the band.
 create or replace function smf.vee_rule_voltage(p_meter int, p_from timestamptz, p_to timestamptz)
-returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
+returns table (rule text, subject text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
     v_tz text := smf.local_timezone();
@@ -81,7 +105,7 @@ begin
         from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
         where p.v is not null
     )
-    select f.kind, min(f.ts), max(f.ts) + v_step,
+    select f.kind, f.phase, min(f.ts), max(f.ts) + v_step,
            case when f.kind = 'phase_loss' then 'error' else 'warning' end,
            case when f.kind = 'phase_loss'
                 then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '

@@ -13,3 +13,6 @@ copy pg_temp.ingest_stage ({columns}) from stdin with (format csv, delimiter {de
 
 -- name: ingest_copy_rows
 copy pg_temp.ingest_stage ({columns}) from stdin;
+
+-- name: vee_validate_batch_failed
+select smf.vee_validate_batch_failed(%(batch_id)s, %(sqlstate)s, %(message)s) as ranges;
