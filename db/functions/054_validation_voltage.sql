@@ -53,6 +53,39 @@ begin
 end
 $$;
 
+-- vee_set_nominal_voltage: meter p_serial's own voltage_nominal_v parameter (V phase to neutral;
+-- 0 = detect from the data) from local day p_from (null: all its data) on: rows of the meter that
+-- start later are replaced, one that covers p_from ends there. SMF04 unknown meter, SMF02 a value
+-- outside 20-1000 V. Returns {"serial", "volts", "valid_from", "standard"} (standard: whether it
+-- is one of smf.vee_nominal_candidates()).
+create or replace function smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date default null)
+returns jsonb
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_meter int;
+    v_from date := coalesce(p_from, '2000-01-01');
+begin
+    select m.id into v_meter from smf.meter m where m.serial = p_serial;
+    if v_meter is null then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
+    end if;
+    if p_volts is null or (p_volts <> 0 and (p_volts < 20 or p_volts > 1000)) then
+        raise exception using errcode = 'SMF02',
+            message = format('nominal voltage %s V out of range: 20-1000 V phase to neutral, or 0 (detect)', p_volts);
+    end if;
+    delete from smf.vee_parameter p
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and lower(p.valid_during) >= v_from;
+    update smf.vee_parameter p set valid_during = daterange(lower(p.valid_during), v_from)
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and p.valid_during @> v_from;
+    insert into smf.vee_parameter (key, meter_id, valid_during, value, unit, description)
+    values ('voltage_nominal_v', v_meter, daterange(v_from, null), p_volts, 'V',
+            case when p_volts = 0 then 'detect from the data (smf meter set --nominal-voltage auto)'
+                 else 'set by smf meter set --nominal-voltage' end);
+    return jsonb_build_object('serial', p_serial, 'volts', p_volts, 'valid_from', v_from,
+                              'standard', p_volts = 0 or p_volts = any (smf.vee_nominal_candidates()));
+end
+$$;
+
 -- vee_rule_voltage: runs (per phase: the finding's subject) of voltages outside [voltage_low, voltage_high] x nominal,
 -- not counting a phase below phase_loss_pu (that is phase_loss); and runs of phase loss: a phase
 -- below phase_loss_pu x nominal while another phase is inside the band.
@@ -69,8 +102,11 @@ declare
     v_high numeric;
     v_loss numeric;
 begin
+    -- (an import-only meter is judged on the voltages it carries, whatever its channel map says;
+    -- with none stored the nominal is null below)
     if not exists (select 1 from smf.meter m where m.id = p_meter
-                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
+                   and (m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']
+                        or m.protocol = 'import_only')) then
         return;
     end if;
     select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
