@@ -2172,7 +2172,9 @@ begin
     raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
     -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
     insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
-    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
+    -- (the detail's line_no is the input line too, as the column's: issue 18)
+    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason,
+           (to_jsonb(s) || jsonb_build_object('line_no', s.line_no + p_line_offset))::text
     from ingest_bad b join ingest_stage s using (line_no)
     where b.reason <> 'duplicate_identical';
     perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
@@ -4833,8 +4835,11 @@ declare
     v_high numeric;
     v_loss numeric;
 begin
+    -- (an import-only meter is judged on the voltages it carries, whatever its channel map says;
+    -- with none stored the nominal is null below)
     if not exists (select 1 from smf.meter m where m.id = p_meter
-                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
+                   and (m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']
+                        or m.protocol = 'import_only')) then
         return;
     end if;
     select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
@@ -4960,6 +4965,35 @@ begin
     if not found then
         raise exception using errcode = 'SMF04', message = format('no %s %L', p_kind, p_ref);
     end if;
+end
+$$;
+
+CREATE FUNCTION smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date DEFAULT NULL::date) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_from date := coalesce(p_from, '2000-01-01');
+begin
+    select m.id into v_meter from smf.meter m where m.serial = p_serial;
+    if v_meter is null then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
+    end if;
+    if p_volts is null or (p_volts <> 0 and (p_volts < 20 or p_volts > 1000)) then
+        raise exception using errcode = 'SMF02',
+            message = format('nominal voltage %s V out of range: 20-1000 V phase to neutral, or 0 (detect)', p_volts);
+    end if;
+    delete from smf.vee_parameter p
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and lower(p.valid_during) >= v_from;
+    update smf.vee_parameter p set valid_during = daterange(lower(p.valid_during), v_from)
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and p.valid_during @> v_from;
+    insert into smf.vee_parameter (key, meter_id, valid_during, value, unit, description)
+    values ('voltage_nominal_v', v_meter, daterange(v_from, null), p_volts, 'V',
+            case when p_volts = 0 then 'detect from the data (smf meter set --nominal-voltage auto)'
+                 else 'set by smf meter set --nominal-voltage' end);
+    return jsonb_build_object('serial', p_serial, 'volts', p_volts, 'valid_from', v_from,
+                              'standard', p_volts = 0 or p_volts = any (smf.vee_nominal_candidates()));
 end
 $$;
 
