@@ -254,6 +254,7 @@ _EXTENSIONS = [
     "smf.serve",
     "smf.user",
     "smf.meter",
+    "smf.uc",
     "smf.vee",
     "smf.alarms",
     "smf.reports",

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,13 +131,27 @@ def _check_findings(conn: psycopg.Connection[Any], ids: list[int]) -> list[tuple
     return found
 
 
-@settings(
-    max_examples=6,
+QUICK = settings(
+    max_examples=3,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+
+@QUICK
 @given(fleet=fleets)
 def test_a_generated_fleet_imports_exactly_with_reproducible_findings(conn, fleet: Fleet):
+    check_fleet(conn, fleet)
+
+
+@pytest.mark.slow
+@settings(QUICK, max_examples=25)
+@given(fleet=fleets)
+def test_many_generated_fleets_import_exactly_with_reproducible_findings(conn, fleet: Fleet):
+    check_fleet(conn, fleet)
+
+
+def check_fleet(conn: psycopg.Connection[Any], fleet: Fleet) -> None:
     with conn.transaction(force_rollback=True):
         fleet.register(conn)
         ids = _ids(conn, fleet)
