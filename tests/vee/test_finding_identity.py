@@ -87,3 +87,66 @@ def test_rerun_of_a_per_phase_finding_changes_nothing(conn):
     ).fetchone()[0]
     assert got == {"found": 4, "new": 0, "resolved": 0}
     assert findings(conn, u.main) == before
+
+
+def test_two_poller_events_at_one_instant_are_two_clock_findings(conn):
+    u = unit(conn, 2404)
+    ingest_csv_stream(conn, _csv(f"{u.main_serial},2026-10-05T10:00:00-03:00,1.0,127,127,127"))
+    at = local("2026-10-05 10:02")
+    ids = [
+        conn.execute(
+            "insert into smf.meter_event (meter_id, at, kind, message, dedupe_key)"
+            " values (%s, %s, %s, %s, %s) returning id",
+            (u.main, at, kind, msg, kind),
+        ).fetchone()[0]
+        for kind, msg in (("clock_corrected", "set by 40 s"), ("clock_drift_large", "412 s ahead"))
+    ]
+    conn.execute(
+        "select smf.vee_validate(%s, %s, %s, true)",
+        (u.main, local("2026-10-05 00:00"), local("2026-10-06 00:00")),
+    )
+    got = _open(conn, u.main, "clock")
+    assert [(f[0], f[1], f[2], f[3]) for f in got] == [
+        (f"event {ids[0]}", at, at, "warning"),
+        (f"event {ids[1]}", at, at, "error"),
+    ]
+
+
+def test_register_read_pairs_rounded_to_one_span_are_two_findings(conn):
+    u = unit(conn, 2405)
+    ingest_csv_stream(conn, _csv(f"{u.main_serial},2026-10-05T10:00:00-03:00,1.0,127,127,127"))
+    # three reads inside one 5-minute interval, the register going backwards twice: the pairs
+    # (10:01, 10:02) and (10:02, 10:03) both round to the span [10:00, 10:00)
+    for minute, total in ((1, 1000), (2, 990), (3, 980)):
+        conn.execute(
+            "insert into smf.register_reading (meter_id, at, period, channel, registers, demands)"
+            " values (%s, %s, 'current', 1, %s, %s)",
+            (u.main, local(f"2026-10-05 10:0{minute}"), [total, 0, 0, 0, 0, 0, 0], [0] * 7),
+        )
+    conn.execute(
+        "select smf.vee_validate(%s, %s, %s, true)",
+        (u.main, local("2026-10-05 00:00"), local("2026-10-06 00:00")),
+    )
+    got = _open(conn, u.main, "register")
+    assert [(f[1], f[2]) for f in got] == [(T0, T0), (T0, T0)]
+    assert [f[0] for f in got] == [
+        "reads 2026-10-05T13:01:00.000000Z / 2026-10-05T13:02:00.000000Z",
+        "reads 2026-10-05T13:02:00.000000Z / 2026-10-05T13:03:00.000000Z",
+    ]
+    assert all("went backwards" in f[4] for f in got)
+
+
+def test_rows_of_one_identity_are_merged_before_the_upsert(conn):
+    """Any rule (planted here) that reports one identity twice gives one finding: the worst
+    severity, the distinct details joined; the upsert never meets a row twice."""
+    u = unit(conn, 2406)
+    conn.execute(
+        "create or replace function smf.vee_rule_spike(p_meter int, p_from timestamptz,"
+        " p_to timestamptz) returns table (rule text, ts_from timestamptz, ts_to timestamptz,"
+        " severity text, detail text) language sql as $$"
+        " select 'spike', p_from, p_from + interval '5 minutes', s, d from (values"
+        " ('warning', 'second'), ('error', 'first'), ('warning', 'second')) v(s, d) $$"
+    )
+    ingest_csv_stream(conn, _csv(f"{u.main_serial},2026-10-05T10:00:00-03:00,1.0,127,127,127"))
+    got = _open(conn, u.main, "spike")
+    assert [(f[0], f[3], f[4]) for f in got] == [("", "error", "first; second")]
