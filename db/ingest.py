@@ -129,14 +129,16 @@ def _finish(
 
 def _cadence_warnings(conn: driver.Connection) -> list[str]:
     """One warning per meter of the batch whose rows are spaced otherwise than its registered
-    interval (the most common gap between its consecutive rows): a 15-minute file imported into
-    a 5-minute meter is stored, but the operator hears of it."""
+    interval (their mean spacing below it, or 1.5 times it and more: named query
+    ingest_cadence): a 15-minute file imported into a 5-minute meter is stored, but the operator
+    hears of it. Many missing rows look like a coarser file too; the warning says "on average"."""
     out = []
     for c in driver.run(conn, "ingest_cadence"):
         c["file_minutes"] = float(c["file_minutes"])
         out.append(
             f"meter {c['serial']} is registered with {c['interval_minutes']}-minute intervals, "
-            f"but the file's rows for it are {c['file_minutes']:g} minutes apart ({c['n']} rows"
+            f"but the file's rows for it are {c['file_minutes']:g} minutes apart on average "
+            f"({c['n']} rows"
             + (
                 "; the rows off its grid are quarantined"
                 if c["file_minutes"] < c["interval_minutes"]

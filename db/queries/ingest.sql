@@ -24,21 +24,20 @@ limit %(limit)s;
 
 -- name: ingest_cadence
 -- Meters of the batch just staged (pg_temp.ingest_stage, this transaction) whose rows are spaced
--- otherwise than their registered interval: the most common gap between consecutive distinct
--- interval starts of the meter in the batch; meters with a single row are not judged.
+-- otherwise than their registered interval: the mean spacing (span / (rows - 1)) of the meter's
+-- rows in the batch, when it is below the interval or at least 1.5 times it. One hash aggregate
+-- over the staged rows (no sort); a meter with fewer than 3 rows is not judged.
 with s as (
-    select distinct coalesce(st.meter_id, m.id) as meter_id, st.ts::timestamptz as ts
+    select coalesce(st.meter_id, m.id) as meter_id, min(st.ts::timestamptz) as lo,
+           max(st.ts::timestamptz) as hi, count(*) as n
     from pg_temp.ingest_stage st
     left join smf.meter m on st.meter_id is null and m.serial = btrim(st.meter_serial)
-), g as (
-    select s.meter_id, s.ts - lag(s.ts) over (partition by s.meter_id order by s.ts) as gap from s
-    where s.meter_id is not null
+    group by 1
 )
-select m.serial, m.interval_minutes,
-       extract(epoch from mode() within group (order by g.gap)) / 60 as file_minutes,
-       count(*) + 1 as n
-from g join smf.meter m on m.id = g.meter_id
-where g.gap > interval '0'
-group by m.serial, m.interval_minutes
-having mode() within group (order by g.gap) <> make_interval(mins => m.interval_minutes)
+select m.serial, m.interval_minutes, s.n,
+       round(extract(epoch from s.hi - s.lo) / 60 / (s.n - 1), 1) as file_minutes
+from s join smf.meter m on m.id = s.meter_id
+where s.n >= 3
+  and (extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) < 0.9 * m.interval_minutes
+       or extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) >= 1.5 * m.interval_minutes)
 order by m.serial;

@@ -86,9 +86,10 @@ def test_a_15_minute_file_into_a_5_minute_meter_is_stored_with_a_warning_naming_
     r = load(conn, "meter_serial,ts,active_fwd_kwh\n" + "\n".join(rows) + "\n")
     assert r.inserted == 4
     assert r.warnings == (
+        # 10:00 to 10:45 in 4 rows: 45 min / 3 = 15 minutes apart
         "meter CAD-5 is registered with 5-minute intervals, but the file's rows for it are 15 "
-        "minutes apart (4 rows; stored as they are): check the file, or `smf meter set CAD-5 "
-        "--interval 15` if the meter integrates over that",
+        "minutes apart on average (4 rows; stored as they are): check the file, or `smf meter "
+        "set CAD-5 --interval 15` if the meter integrates over that",
     )
     assert "warning: meter CAD-5 is registered with 5-minute intervals" in r.summary()
 
@@ -99,10 +100,21 @@ def test_a_5_minute_file_into_a_15_minute_meter_warns_and_quarantines_off_grid_r
     r = load(conn, "meter_serial,ts,active_fwd_kwh\n" + "\n".join(rows) + "\n")
     # 10:00 and 10:15 are on the 15-minute grid; 10:05, 10:10, 10:20, 10:25 are not
     assert (r.inserted, r.quarantined) == (2, {"off_grid": 4})
+    # 10:00 to 10:25 in 6 rows: 25 min / 5 = 5 minutes apart
     assert r.warnings[0].startswith(
         "meter CAD-15 is registered with 15-minute intervals, but the file's rows for it are 5 "
-        "minutes apart (6 rows; the rows off its grid are quarantined)"
+        "minutes apart on average (6 rows; the rows off its grid are quarantined)"
     )
+
+
+def test_a_few_missing_rows_raise_no_cadence_warning(conn):
+    meter(conn, "CAD-G", interval=5)
+    # 10:00 to 11:00 with 10:20 and 10:25 missing: 11 rows, 60 min / 10 = 6 minutes on average,
+    # below 1.5 x 5 = 7.5: no warning
+    rows = [f"CAD-G,2026-10-05T{10 + m // 60}:{m % 60:02d}:00-03:00,0.5" for m in range(0, 65, 5)
+            if m not in (20, 25)]  # fmt: skip
+    r = load(conn, "meter_serial,ts,active_fwd_kwh\n" + "\n".join(rows) + "\n")
+    assert (r.inserted, r.warnings) == (11, ())
 
 
 def test_the_summary_names_quarantined_lines_and_line_no_matches_the_detail(conn):
