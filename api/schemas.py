@@ -123,10 +123,11 @@ class Unit(msgspec.Struct):
     main_meter_serial: str | None
     backup_meter_serial: str | None
     retired_at: datetime | None
+    loss_factor: float | None = None  # transformer-loss share valid today (smf.transformer_loss)
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
-    uc_code: str
+    uc_code: str  # 15 digits, or 13: the two check digits are then computed
     distributor_aneel_code: str
     customer_name: str
     submarket: Literal["SE/CO", "S", "NE", "N"]
@@ -149,6 +150,7 @@ class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
     contracted_demand_fora_ponta_kw: float | None = None
     musd_kw: float | None = None
     main_meter_serial: str | None = None
+    backup_meter_serial: str | None = None
 
 
 class ReadRequestIn(msgspec.Struct, forbid_unknown_fields=True):

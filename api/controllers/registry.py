@@ -77,6 +77,32 @@ def _unit(row: dict[str, Any]) -> Unit:
     return Unit(**{k: v for k, v in row.items() if k not in ("id", "main_meter_id")})
 
 
+async def _unit_out(db: Db, uc_code: str) -> Unit:
+    """The unit with its loss factor of today (smf uc's query; the policies filter both)."""
+    unit = _unit(await unit_of(db, uc_code))
+    row = await db.one("uc_get", uc_code=uc_code)
+    if row is not None and row["loss_factor"] is not None:
+        unit.loss_factor = float(row["loss_factor"])
+    return unit
+
+
+_UC_SET_FIELDS = (  # the fields of the named query uc_set other than the backup meter
+    "customer_name", "submarket", "tariff_group", "modality", "demand_ponta_kw",
+    "demand_fora_ponta_kw", "musd_kw", "supply_voltage_kv", "main_meter_id",
+)  # fmt: skip
+
+
+async def _complete_code(db: Db, code: str) -> str:
+    """A 13-digit code gets its two check digits (db/functions/001_uc_code.sql); 15 digits
+    are kept (the table's check constraint verifies them)."""
+    digits = "".join(c for c in code if c.isdigit())
+    if len(digits) == 13 and digits == code.strip():
+        row = await db.one("uc_code_check", digits=digits)
+        assert row is not None
+        return str(row["expected"])
+    return code
+
+
 def _done(row: dict[str, Any] | None, what: str) -> dict[str, Any]:
     if row is None:
         raise errors.NotFound(f"no {what} (or not in your scope)")
@@ -161,7 +187,7 @@ class UnitController(Controller):
 
     @get("/{uc_code:str}")
     async def get_unit(self, db: Db, uc_code: FromPath[str]) -> Unit:
-        return _unit(await unit_of(db, uc_code))
+        return await _unit_out(db, uc_code)
 
     @post("/", status_code=201)
     async def create_unit(self, db: Db, data: JSONBody[UnitIn]) -> Unit:
@@ -172,32 +198,39 @@ class UnitController(Controller):
                 raise ApiError(
                     422, f"{field}: no meter {serial!r} (or not in your scope)", field=field
                 )
-        row = await db.one("api_unit_create", **msgspec.structs.asdict(data))
+        fields = msgspec.structs.asdict(data)
+        fields["uc_code"] = await _complete_code(db, data.uc_code)
+        row = await db.one("api_unit_create", **fields)
         if row is None:
             raise ApiError(
                 422,
                 f"distributor_aneel_code: no distributor {data.distributor_aneel_code!r}",
                 field="distributor_aneel_code",
             )
-        return _unit(await unit_of(db, row["uc_code"]))
+        return await _unit_out(db, row["uc_code"])
 
     @patch("/{uc_code:str}")
     async def update_unit(self, db: Db, uc_code: FromPath[str], data: JSONBody[UnitPatch]) -> Unit:
         db.require(*WRITERS)
-        if (
-            data.main_meter_serial is not None
-            and await db.one("api_meter", serial=data.main_meter_serial) is None
-        ):
-            raise ApiError(
-                422,
-                f"main_meter_serial: no meter {data.main_meter_serial!r}",
-                field="main_meter_serial",
-            )
+        for field in ("main_meter_serial", "backup_meter_serial"):
+            serial = getattr(data, field)
+            if serial is not None and await db.one("api_meter", serial=serial) is None:
+                raise ApiError(422, f"{field}: no meter {serial!r}", field=field)
+        fields = msgspec.structs.asdict(data)
+        backup = fields.pop("backup_meter_serial")
         _done(
-            await db.one("api_unit_update", uc_code=uc_code, **msgspec.structs.asdict(data)),
+            await db.one("api_unit_update", uc_code=uc_code, **fields),
             f"consumer unit {uc_code}",
         )
-        return _unit(await unit_of(db, uc_code))
+        if backup is not None:  # smf uc set's query: only the backup meter changes
+            await db.one(
+                "uc_set",
+                uc_code=uc_code,
+                **dict.fromkeys(_UC_SET_FIELDS),
+                backup_meter_id=(await db.one("api_meter", serial=backup) or {}).get("id"),
+                clear_backup=False,
+            )
+        return await _unit_out(db, uc_code)
 
     @post("/{uc_code:str}/retire", status_code=200)
     async def retire_unit(self, db: Db, uc_code: FromPath[str]) -> Unit:

@@ -13,3 +13,31 @@ copy pg_temp.ingest_stage ({columns}) from stdin with (format csv, delimiter {de
 
 -- name: ingest_copy_rows
 copy pg_temp.ingest_stage ({columns}) from stdin;
+
+-- name: vee_validate_batch_failed
+select smf.vee_validate_batch_failed(%(batch_id)s, %(sqlstate)s, %(message)s) as ranges;
+
+-- name: ingest_quarantine_lines
+-- the first input lines of batch %(batch_id)s that went to quarantine (the summary names them)
+select line_no from smf.ingest_quarantine where batch_id = %(batch_id)s order by line_no
+limit %(limit)s;
+
+-- name: ingest_cadence
+-- Meters of the batch just staged (pg_temp.ingest_stage, this transaction) whose rows are spaced
+-- otherwise than their registered interval: the mean spacing (span / (rows - 1)) of the meter's
+-- rows in the batch, when it is below the interval or at least 1.5 times it. One hash aggregate
+-- over the staged rows (no sort); a meter with fewer than 3 rows is not judged.
+with s as (
+    select coalesce(st.meter_id, m.id) as meter_id, min(st.ts::timestamptz) as lo,
+           max(st.ts::timestamptz) as hi, count(*) as n
+    from pg_temp.ingest_stage st
+    left join smf.meter m on st.meter_id is null and m.serial = btrim(st.meter_serial)
+    group by 1
+)
+select m.serial, m.interval_minutes, s.n,
+       round(extract(epoch from s.hi - s.lo) / 60 / (s.n - 1), 1) as file_minutes
+from s join smf.meter m on m.id = s.meter_id
+where s.n >= 3
+  and (extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) < 0.9 * m.interval_minutes
+       or extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) >= 1.5 * m.interval_minutes)
+order by m.serial;

@@ -80,6 +80,7 @@ on conflict do nothing;
 -- name: meter_add
 -- A new meter registered by `smf meter add` (nothing happens when the serial exists: the caller
 -- reports it).
+-- (no transport: an import-only meter)
 insert into smf.meter (serial, model, protocol, interval_minutes, utc_offset_minutes, transport,
                        poll_schedule)
 values (%(serial)s, %(model)s, %(protocol)s, %(interval_minutes)s, %(utc_offset_minutes)s,
@@ -121,6 +122,7 @@ update smf.meter set
     mm_layout = coalesce(%(mm_layout)s, mm_layout),
     register_unit = coalesce(%(register_unit)s, register_unit),
     enabled = coalesce(%(enabled)s, enabled),
+    channel_map = coalesce(%(channel_map)s::text[], channel_map),
     retired_at = case when %(enabled)s::boolean then null else retired_at end
 where serial = %(serial)s
 returning id;
@@ -130,3 +132,98 @@ returning id;
 update smf.meter set enabled = false, retired_at = coalesce(retired_at, now())
 where serial = %(serial)s
 returning id, retired_at;
+
+-- name: meter_set_nominal_voltage
+-- `smf meter set SERIAL --nominal-voltage V [--nominal-from D]` (0 = detect)
+select smf.vee_set_nominal_voltage(%(serial)s, %(volts)s::numeric, %(valid_from)s::date) as result;
+
+-- name: meter_nominal_voltage
+-- the nominal VEE uses for a meter now (its last 7 days of data)
+select n.nominal_v, n.how
+from smf.meter m, smf.vee_nominal_voltage(m.id, now() - interval '7 days', now()) n
+where m.serial = %(serial)s;
+
+-- Consumer units (`smf uc ...`, smf/uc.py; the API's units go through the same rules).
+
+-- name: uc_code_check
+-- %(digits)s: 13 digits (sequential + distributor: the check digits are computed) or 15 (they
+-- are verified). expected: the full code the first 13 digits give (smf.uc_code_with_check_digits).
+select smf.uc_code_with_check_digits(left(%(digits)s, 10)::bigint, substr(%(digits)s, 11, 3)::int)
+       as expected;
+
+-- name: uc_get
+select u.id, u.uc_code::text as uc_code, d.aneel_code::text as distributor, d.name as distributor_name,
+       u.customer_name, u.submarket::text as submarket, u.tariff_group, u.modality,
+       u.contracted_demand_ponta_kw, u.contracted_demand_fora_ponta_kw, u.musd_kw,
+       u.supply_voltage_kv, mm.serial as main_meter, bm.serial as backup_meter, u.created_at,
+       u.retired_at,
+       (select l.factor from smf.transformer_loss l where l.consumer_unit_id = u.id
+          and l.valid_during @> current_date) as loss_factor,
+       (select lower(l.valid_during) from smf.transformer_loss l where l.consumer_unit_id = u.id
+          and l.valid_during @> current_date) as loss_from
+from smf.consumer_unit u
+join smf.distributor d on d.id = u.distributor_id
+left join smf.meter mm on mm.id = u.main_meter_id
+left join smf.meter bm on bm.id = u.backup_meter_id
+where u.uc_code = %(uc_code)s;
+
+-- name: uc_list
+select u.uc_code::text as uc_code, d.aneel_code::text as distributor, u.customer_name,
+       u.tariff_group, u.modality, u.supply_voltage_kv, mm.serial as main_meter,
+       bm.serial as backup_meter, u.retired_at
+from smf.consumer_unit u
+join smf.distributor d on d.id = u.distributor_id
+left join smf.meter mm on mm.id = u.main_meter_id
+left join smf.meter bm on bm.id = u.backup_meter_id
+where %(distributor)s::text is null or d.aneel_code = %(distributor)s
+order by u.uc_code;
+
+-- name: uc_distributor_id
+select id from smf.distributor where aneel_code = %(aneel_code)s;
+
+-- name: uc_meter_id
+select id from smf.meter where serial = %(serial)s;
+
+-- name: uc_add
+insert into smf.consumer_unit (uc_code, distributor_id, customer_name, submarket, tariff_group,
+    modality, contracted_demand_ponta_kw, contracted_demand_fora_ponta_kw, musd_kw,
+    supply_voltage_kv, main_meter_id, backup_meter_id)
+values (%(uc_code)s, %(distributor_id)s, %(customer_name)s, %(submarket)s::smf.submarket,
+        %(tariff_group)s, %(modality)s, %(demand_ponta_kw)s, %(demand_fora_ponta_kw)s,
+        %(musd_kw)s, %(supply_voltage_kv)s, %(main_meter_id)s, %(backup_meter_id)s)
+on conflict (uc_code) do nothing
+returning id;
+
+-- name: uc_set
+-- Change the given fields (NULL: unchanged); %(clear_backup)s detaches the backup meter.
+update smf.consumer_unit set
+    customer_name = coalesce(%(customer_name)s, customer_name),
+    submarket = coalesce(%(submarket)s::smf.submarket, submarket),
+    tariff_group = coalesce(%(tariff_group)s, tariff_group),
+    modality = coalesce(%(modality)s, modality),
+    contracted_demand_ponta_kw = coalesce(%(demand_ponta_kw)s, contracted_demand_ponta_kw),
+    contracted_demand_fora_ponta_kw = coalesce(%(demand_fora_ponta_kw)s, contracted_demand_fora_ponta_kw),
+    musd_kw = coalesce(%(musd_kw)s, musd_kw),
+    supply_voltage_kv = coalesce(%(supply_voltage_kv)s, supply_voltage_kv),
+    main_meter_id = coalesce(%(main_meter_id)s, main_meter_id),
+    backup_meter_id = case when %(clear_backup)s then null
+                           else coalesce(%(backup_meter_id)s, backup_meter_id) end
+where uc_code = %(uc_code)s
+returning id;
+
+-- name: uc_retire
+update smf.consumer_unit set retired_at = coalesce(retired_at, now()) where uc_code = %(uc_code)s
+returning retired_at;
+
+-- name: uc_loss_drop_later
+-- the UC's loss factors from local day %(valid_from)s on are replaced (three statements, in order)
+delete from smf.transformer_loss
+where consumer_unit_id = %(uc_id)s and lower(valid_during) >= %(valid_from)s::date;
+
+-- name: uc_loss_cut
+update smf.transformer_loss set valid_during = daterange(lower(valid_during), %(valid_from)s::date)
+where consumer_unit_id = %(uc_id)s and valid_during @> %(valid_from)s::date;
+
+-- name: uc_loss_insert
+insert into smf.transformer_loss (consumer_unit_id, valid_during, factor)
+values (%(uc_id)s, daterange(%(valid_from)s::date, null), %(factor)s);
