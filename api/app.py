@@ -30,7 +30,7 @@ from api.controllers import (
     search,
 )
 from api.deps import provide_db
-from api.pages import router as web_pages
+from api import pages
 from db import driver
 
 ROUTES: list[Any] = [
@@ -53,7 +53,6 @@ ROUTES: list[Any] = [
     reads.read_status,
     imports.import_file,
     imports.import_batch,
-    web_pages,  # the client web view under /web (api/pages/)
 ]
 
 
@@ -74,7 +73,8 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             await app.state.pool.close()
 
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[*ROUTES, pages.router()],  # + the client web view under /web
+        template_config=pages.template_config(),
         lifespan=[lifespan],
         dependencies={"db": Provide(provide_db)},
         exception_handlers={Exception: errors.handle},

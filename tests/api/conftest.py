@@ -203,3 +203,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
     items.sort(key=rank)
+
+
+def web_csrf(c: TestClient[Any]) -> str:
+    """The CSRF token of the client's web session (the login form's hidden field; the GET also
+    sets the matching cookie in the client's jar)."""
+    import re
+
+    r = c.get("/web/login")
+    m = re.search(r'name="_csrf_token" value="([^"]+)"', r.text)
+    assert m, r.text
+    return m.group(1)
+
+
+def web_login(c: TestClient[Any], key: str) -> Any:
+    """POST the login form as a browser would: with the form's CSRF token."""
+    return c.post(
+        "/web/login", data={"key": key, "_csrf_token": web_csrf(c)}, follow_redirects=False
+    )

@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from db import driver
-from tests.api.conftest import Seed, make_client
+from tests.api.conftest import Seed, make_client, web_csrf, web_login
 
 
 def br(value: Any) -> str:
@@ -32,7 +32,7 @@ def span(html: str, id_: str) -> str:
 
 
 def login(c: TestClient[Any], key: str) -> Any:
-    return c.post("/web/login", data={"key": key}, follow_redirects=False)
+    return web_login(c, key)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_login_sets_a_signed_session_cookie_and_logout_ends_it(seeded: Seed) -> 
         # one UC in the scope: /web goes straight to it
         r = c.get("/web", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == f"/web/uc/{uc}"
-        out = c.post("/web/logout", follow_redirects=False)
+        out = c.post("/web/logout", data={"_csrf_token": web_csrf(c)}, follow_redirects=False)
         assert out.status_code == 303 and out.headers["location"] == "/web/login"
         assert 'smf_web=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
         c.cookies.clear()
@@ -176,7 +176,7 @@ def test_graphs_page_and_its_day(web: TestClient[Any], seeded: Seed) -> None:
     assert "<title>Direto 21:00: 0,01 kWh</title>" in t  # 1 + 2 + 3 = 6 Wh
     bad = web.get(f"/web/uc/{uc}/graficos", params={"dia": "ontem"})
     assert bad.status_code == 422 and "<title>Pedido inválido · SMF</title>" in bad.text
-    assert "dia: &#x27;ontem&#x27; não é uma data AAAA-MM-DD" in bad.text
+    assert "dia: &#39;ontem&#39; não é uma data AAAA-MM-DD" in bad.text
 
 
 def test_export_of_the_local_day(web: TestClient[Any], seeded: Seed) -> None:
