@@ -15,7 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import errors, startup
+from api import errors, pages, startup
 from api.config import ApiConfig, load_config
 from api.controllers import (
     alarms,
@@ -30,7 +30,6 @@ from api.controllers import (
     search,
 )
 from api.deps import provide_db
-from api import pages
 from db import driver
 
 ROUTES: list[Any] = [

@@ -56,7 +56,8 @@ def test_page_frame_navigation_logout_and_escaping() -> None:
     html = frame("Fatura <1>", "<p>corpo</p>", "UC&1")
     assert "<title>Fatura &lt;1&gt; · SMF</title>" in html
     # the body is text, not markup: a value can never open a tag
-    assert '<h1>Fatura &lt;1&gt;</h1>\n<p class="err" id="erro">&lt;p&gt;corpo&lt;/p&gt;</p>' in html
+    escaped = '<p class="err" id="erro">&lt;p&gt;corpo&lt;/p&gt;</p>'
+    assert f"<h1>Fatura &lt;1&gt;</h1>\n{escaped}" in html
     assert html.startswith('<!doctype html>\n<html lang="pt-BR">')
     assert '<link rel="stylesheet" href="/web/static/smf.css">' in html
     nav = (
