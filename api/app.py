@@ -12,10 +12,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import errors, pages, startup
+from api import errors, pages, security, startup
 from api.config import ApiConfig, load_config
 from api.controllers import (
     alarms,
@@ -61,10 +60,10 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if check_schema:
-            startup.check_schema_at_head(config.db)
+            startup.check_schema_at_head(config.service_db)
         app.state.config = config
         app.state.pool = await driver.open_async_pool(
-            config.db, max_size=config.pool_size, timeout=config.db_wait_s
+            config.service_db, max_size=config.pool_size, timeout=config.db_wait_s
         )
         try:
             yield
@@ -72,7 +71,12 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             await app.state.pool.close()
 
     return Litestar(
-        route_handlers=[*ROUTES, pages.router()],  # + the client web view under /web
+        route_handlers=[
+            *ROUTES,
+            pages.router(secure_cookies=config.secure_cookies or config.tls_cert is not None),
+            security.docs_static(),
+        ],  # + the client web view under /web, Swagger UI's files
+        middleware=[security.headers_middleware],
         template_config=pages.template_config(),
         lifespan=[lifespan],
         dependencies={"db": Provide(provide_db)},
@@ -81,7 +85,7 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             title="SMF API",
             version="1",
             path="/api/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[security.SwaggerUI()],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(

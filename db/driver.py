@@ -312,11 +312,12 @@ async def open_async_pool(
 
 
 @asynccontextmanager
-async def aconnect(pool: AsyncPool) -> AsyncIterator[AsyncConnection]:
+async def aconnect(pool: AsyncPool, timeout: float | None = None) -> AsyncIterator[AsyncConnection]:
     """A pooled async connection in a transaction: committed on success, rolled back on error.
-    Raises DatabaseUnavailable when no connection can be had, other db.errors as translate()."""
+    Raises DatabaseUnavailable when no connection can be had (within `timeout` s, default the
+    pool's), other db.errors as translate()."""
     try:
-        async with pool.connection() as conn:
+        async with pool.connection(timeout=timeout) as conn:
             with translate_errors():
                 async with conn.transaction():
                     yield conn

@@ -49,11 +49,20 @@ CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
 $$;
 
 CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
-$$;
+declare
+    v_why text := case when p_db_role is not null then smf.db_role_refusal(p_db_role) end;
+    v_id int;
+begin
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
+    end if;
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role)
+    returning id into v_id;
+    return v_id;
+end $$;
 
 CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
     LANGUAGE plpgsql
@@ -789,7 +798,7 @@ begin
     return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
 end $$;
 
-CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
+CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text, p_expires_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -799,7 +808,11 @@ begin
     if v_account is null then
         raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
     end if;
-    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+    if p_expires_at <= now() then
+        raise exception 'key expiry % is not in the future', p_expires_at using errcode = 'SMF02';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label, expires_at)
+    values (p_key_id, v_account, p_hash, p_label, p_expires_at);
 end $$;
 
 CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
@@ -809,6 +822,23 @@ CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integ
     select a.id, a.name, a.role, k.hash
     from smf.api_key k join smf.account a on a.id = k.account_id
     where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+      and (k.expires_at is null or k.expires_at > now())
+$$;
+
+CREATE FUNCTION smf.api_key_retire_others(p_name text, p_keep text, p_at timestamp with time zone) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with r as (
+        update smf.api_key k
+        set revoked_at = case when p_at <= now() then now() end,
+            expires_at = case when p_at > now() then least(coalesce(k.expires_at, p_at), p_at)
+                              else k.expires_at end
+        where k.account_id = (select id from smf.account where name = p_name)
+          and k.id <> p_keep and k.revoked_at is null
+          and (k.expires_at is null or k.expires_at > now())
+        returning 1)
+    select count(*)::int from r
 $$;
 
 CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
@@ -1749,13 +1779,38 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     order by 1 desc, 2 desc
 $$;
 
+CREATE FUNCTION smf.database_grants() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+    ts_schema text;
+begin
+    execute format('revoke temporary on database %I from public', current_database());
+    execute format('grant temporary on database %I to smf_api', current_database());
+    if to_regclass('smf.db_role') is not null then
+        execute format('grant temporary on database %I to smf_writer', current_database());
+    end if;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('_timescaledb_catalog', '_timescaledb_config',
+                                       '_timescaledb_cache', '_timescaledb_internal') loop
+        execute format('revoke select on all tables in schema %I from public', ts_schema);
+    end loop;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('timescaledb_information', 'timescaledb_experimental') loop
+        execute format('revoke usage on schema %I from public', ts_schema);
+    end loop;
+end $$;
+
 CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $_$
+declare
+    v_why text := smf.db_role_refusal(p_role);
 begin
-    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
-        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
     end if;
     if p_verifier not like 'SCRAM-SHA-256$%' then
         raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
@@ -1763,10 +1818,35 @@ begin
     if exists (select 1 from pg_roles where rolname = p_role) then
         execute format('alter role %I login password %L', p_role, p_verifier);
     else
-        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+        execute format('create role %I login nosuperuser nocreatedb nocreaterole noreplication '
+                       'nobypassrls password %L in role smf_reader', p_role, p_verifier);
+        insert into smf.db_role (name, kind) values (p_role, 'reader');
     end if;
     execute format('grant smf_reader to %I', p_role);
 end $_$;
+
+CREATE FUNCTION smf.db_role_refusal(p_role text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+    select case
+        when p_role is null or p_role !~ '^smf_[a-z0-9_]{1,59}$' or p_role ~ '^smf_svc_'
+            then format('database role %s: a new role name must start with smf_ (letters, digits, _; '
+                        'not smf_svc_), e.g. smf_grafana_sul', coalesce(p_role, 'null'))
+        when r.oid is null then null  -- a new name: it will be made a reader
+        when r.rolsuper then format('database role %s is a superuser: refused', p_role)
+        when coalesce(d.kind, '') <> 'reader'
+            then format('database role %s exists and was not made by smf as a reader role: refused '
+                        '(choose a new name)', p_role)
+        when r.rolbypassrls or pg_has_role(r.oid, 'smf_api', 'MEMBER')
+             or pg_has_role(r.oid, 'smf_writer', 'MEMBER')
+            then format('database role %s can bypass row-level security or become a service role: '
+                        'refused', p_role)
+        end
+    from (select 1) one
+    left join pg_roles r on r.rolname = p_role
+    left join smf.db_role d on d.name = p_role
+$_$;
 
 CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -2932,10 +3012,9 @@ CREATE FUNCTION smf.principal() RETURNS integer
     select a.id
     from smf.account a
     where a.disabled_at is null
-      and (a.db_role = session_user
-           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
-               and a.id = nullif(current_setting('smf.principal', true), '')::int))
-    order by (a.db_role = session_user) desc nulls last
+      and case when pg_has_role(session_user, 'smf_api', 'MEMBER')
+               then a.id = nullif(current_setting('smf.principal', true), '')::int
+               else a.db_role = session_user end
     limit 1
 $$;
 
@@ -5593,6 +5672,7 @@ CREATE TABLE smf.api_key (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
+    expires_at timestamp with time zone,
     CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
     CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
 );
@@ -5804,6 +5884,16 @@ CREATE TABLE smf.contract_month_volume (
 );
 
 COMMENT ON TABLE smf.contract_month_volume IS 'Declared seasonalization (or the month volumes of a short-term contract), MWh per local month.';
+
+CREATE TABLE smf.db_role (
+    name text NOT NULL,
+    kind text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT db_role_kind_check CHECK ((kind = ANY (ARRAY['service'::text, 'reader'::text]))),
+    CONSTRAINT db_role_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+COMMENT ON TABLE smf.db_role IS 'Database roles the project made: service login roles (migrations) and scoped reader login roles (smf user add --db-role). Only these may be re-used by --db-role, and only readers.';
 
 CREATE TABLE smf.distributor (
     id integer NOT NULL,
@@ -6948,6 +7038,9 @@ ALTER TABLE ONLY smf.contract_hour_volume
 
 ALTER TABLE ONLY smf.contract_month_volume
     ADD CONSTRAINT contract_month_volume_pkey PRIMARY KEY (contract_id, month);
+
+ALTER TABLE ONLY smf.db_role
+    ADD CONSTRAINT db_role_pkey PRIMARY KEY (name);
 
 ALTER TABLE ONLY smf.distributor
     ADD CONSTRAINT distributor_aneel_code_key UNIQUE (aneel_code);

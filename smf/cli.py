@@ -23,14 +23,20 @@ def _start_local(s: Settings) -> None:
     if s.uses_local_cluster:
         msg = _cluster().start()
         print(f"database: {msg}", file=sys.stderr)
-        _cluster().ensure_database(s.database)
+        if s.service is None:  # a service never creates the database (nor logs in as owner)
+            _cluster().ensure_database(s.database)
 
 
-def ensure_database() -> None:
+def ensure_database(service: str | None = None) -> None:
     """Start the local cluster when it is the one in use, then check that the schema is at head
-    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates."""
+    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates.
+    `service` ('api', 'poller', 'jobs'): from here on this process connects as that service's
+    login role (db.settings.SERVICE_ROLES), never as the owner."""
     from db import migrate
+    from db.settings import use_service
 
+    if service is not None:
+        use_service(service)
     s = load()
     _start_local(s)
     migrate.require_head(s)
@@ -205,7 +211,12 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("psycopg").addHandler(logging.NullHandler())
         logging.getLogger("psycopg").propagate = False
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        finally:  # a service verb logs in as its service role (ensure_database) for this call
+            from db.settings import use_service
+
+            use_service(None)
     except errors.SmfError as exc:
         print(f"error: {errors.cut(' '.join(str(exc).split()))}", file=sys.stderr)
         return 1

@@ -117,7 +117,7 @@ async def _abnt(state: State, serial: FromPath[str], month: str | None) -> Respo
         raise ApiError(422, "format=abnt needs month=YYYY-MM (one month per file)", field="month")
     config: ApiConfig = state.config
     try:
-        data, _n = await asyncio.to_thread(public_io.export_month, config.db, serial, month)
+        data, _n = await asyncio.to_thread(public_io.export_month, config.writer_db, serial, month)
     except ValueError as exc:  # e.g. a serial the file's 8-digit BCD field cannot hold
         raise ApiError(422, f"format=abnt: {exc}") from exc
     return Response(

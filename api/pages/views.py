@@ -26,7 +26,7 @@ from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 
 from api.controllers import intervals
-from api.deps import RequestDb, source_of
+from api.deps import RequestDb, is_https, source_of
 from api.errors import ApiError
 from api.pages import render, session
 from api.pages.render import num
@@ -156,6 +156,7 @@ async def login(
         httponly=True,
         samesite="lax",
         max_age=session.SESSION_TTL_S,
+        secure=state.config.secure_cookies or is_https(request),
     )
     return response
 

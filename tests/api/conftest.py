@@ -148,7 +148,15 @@ def seeded_clone(test_cluster: Settings, seeded_template: tuple[str, Seed]) -> S
     from tests.conftest import clone
 
     name, s = seeded_template
-    return Seed(clone(test_cluster, name), s.keys, s.ucs)
+    return Seed(database_grants(clone(test_cluster, name)), s.keys, s.ucs)
+
+
+def database_grants(settings: Settings) -> Settings:
+    """Re-apply the database-level privileges (no TEMP for readers) that a clone made with
+    CREATE DATABASE ... TEMPLATE does not copy (smf.database_grants, 510_scope_policies.sql)."""
+    with driver.connect(settings) as conn:
+        conn.execute("select smf.database_grants()")
+    return settings
 
 
 @pytest.fixture(scope="module")
