@@ -14,7 +14,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import errors, pages, security, startup
+from api import errors, openapi, pages, security, startup
 from api.config import ApiConfig, load_config
 from api.controllers import (
     alarms,
@@ -85,7 +85,7 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             title="SMF API",
             version="1",
             path="/api/docs",
-            render_plugins=[security.SwaggerUI()],
+            render_plugins=[security.SwaggerUI(), openapi.TruthfulJson()],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(

@@ -4,9 +4,38 @@ RFC 3339 with the offset of the request's time zone (UTC unless `tz` says otherw
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+# Declared bounds of request fields (issue 17: a value outside them is a 422 naming the field,
+# never a database error): text lengths, numeric ranges as the columns hold them.
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+Short = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+AneelCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{3}$", description="3 digits")]
+UcCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{15}$", description="15 digits")]
+SerialIn = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+AgentCode = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
+Kw = Annotated[float, msgspec.Meta(ge=0, le=999_999_999)]  # numeric(12,3)
+Kv = Annotated[float, msgspec.Meta(gt=0, le=99_999)]  # numeric(8,3)
+Channel = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+Constant = Annotated[float, msgspec.Meta(gt=0, le=1e9)]
+Channels = Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=12)]
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """An error (RFC 9457 application/problem+json) with our code; 422 names the field."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str
+    instance: str | None = None
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+    line: int | None = None
 
 
 class Health(msgspec.Struct):
@@ -52,14 +81,14 @@ class Distributor(msgspec.Struct):
 
 
 class DistributorIn(msgspec.Struct, forbid_unknown_fields=True):
-    ccee_agent_code: int
-    aneel_code: str
-    name: str
+    ccee_agent_code: AgentCode
+    aneel_code: AneelCode
+    name: Name
 
 
 class DistributorPatch(msgspec.Struct, forbid_unknown_fields=True):
-    ccee_agent_code: int | None = None
-    name: str | None = None
+    ccee_agent_code: AgentCode | None = None
+    name: Name | None = None
 
 
 class Meter(msgspec.Struct):
@@ -79,33 +108,35 @@ class Meter(msgspec.Struct):
 
 
 class MeterIn(msgspec.Struct, forbid_unknown_fields=True):
-    serial: str
-    channel_map: list[str] = msgspec.field(
-        default_factory=lambda: [
-            "active_fwd_kwh",
-            "reactive_ind_fwd_kvarh",
-            "reactive_cap_fwd_kvarh",
-        ]
+    serial: SerialIn
+    channel_map: Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=12)] = (
+        msgspec.field(
+            default_factory=lambda: [
+                "active_fwd_kwh",
+                "reactive_ind_fwd_kvarh",
+                "reactive_cap_fwd_kvarh",
+            ]
+        )
     )
-    manufacturer: str | None = None
-    model: str | None = None
-    protocol: str = "nbr14522"
-    interval_minutes: int = 5
-    channel_constants: list[float] | None = None
-    utc_offset_minutes: int = -180
-    transport: str | None = None
-    max_power_kw: float = 100_000.0
-    poll_schedule: str = "daily"
+    manufacturer: Short | None = None
+    model: Short | None = None
+    protocol: Short = "nbr14522"
+    interval_minutes: Literal[5, 15] = 5
+    channel_constants: Annotated[list[Constant], msgspec.Meta(max_length=12)] | None = None
+    utc_offset_minutes: Annotated[int, msgspec.Meta(ge=-720, le=840)] = -180
+    transport: Text | None = None
+    max_power_kw: Kw = 100_000.0
+    poll_schedule: Short = "daily"
 
 
 class MeterPatch(msgspec.Struct, forbid_unknown_fields=True):
-    manufacturer: str | None = None
-    model: str | None = None
-    transport: str | None = None
-    poll_schedule: str | None = None
-    channel_map: list[str] | None = None
-    channel_constants: list[float] | None = None
-    max_power_kw: float | None = None
+    manufacturer: Short | None = None
+    model: Short | None = None
+    transport: Text | None = None
+    poll_schedule: Short | None = None
+    channel_map: Channels | None = None
+    channel_constants: Annotated[list[Constant], msgspec.Meta(max_length=12)] | None = None
+    max_power_kw: Kw | None = None
     enabled: bool | None = None
 
 
@@ -126,29 +157,29 @@ class Unit(msgspec.Struct):
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
-    uc_code: str
-    distributor_aneel_code: str
-    customer_name: str
+    uc_code: UcCode
+    distributor_aneel_code: AneelCode
+    customer_name: Name
     submarket: Literal["SE/CO", "S", "NE", "N"]
-    tariff_group: str
-    modality: str
-    supply_voltage_kv: float
-    contracted_demand_ponta_kw: float | None = None
-    contracted_demand_fora_ponta_kw: float | None = None
-    musd_kw: float | None = None
-    main_meter_serial: str | None = None
-    backup_meter_serial: str | None = None
+    tariff_group: Short
+    modality: Short
+    supply_voltage_kv: Kv
+    contracted_demand_ponta_kw: Kw | None = None
+    contracted_demand_fora_ponta_kw: Kw | None = None
+    musd_kw: Kw | None = None
+    main_meter_serial: SerialIn | None = None
+    backup_meter_serial: SerialIn | None = None
 
 
 class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
-    customer_name: str | None = None
-    tariff_group: str | None = None
-    modality: str | None = None
-    supply_voltage_kv: float | None = None
-    contracted_demand_ponta_kw: float | None = None
-    contracted_demand_fora_ponta_kw: float | None = None
-    musd_kw: float | None = None
-    main_meter_serial: str | None = None
+    customer_name: Name | None = None
+    tariff_group: Short | None = None
+    modality: Short | None = None
+    supply_voltage_kv: Kv | None = None
+    contracted_demand_ponta_kw: Kw | None = None
+    contracted_demand_fora_ponta_kw: Kw | None = None
+    musd_kw: Kw | None = None
+    main_meter_serial: SerialIn | None = None
 
 
 class ReadRequestIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -222,6 +222,10 @@ _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
     "23502": errors.InvalidParameter,  # not_null_violation
     "22003": errors.InvalidParameter,  # numeric_value_out_of_range
     "22P02": errors.InvalidParameter,  # invalid_text_representation
+    "22001": errors.InvalidParameter,  # string_data_right_truncation (a value too long)
+    "22007": errors.InvalidParameter,  # invalid_datetime_format
+    "22008": errors.InvalidParameter,  # datetime_field_overflow
+    "22021": errors.InvalidParameter,  # character_not_in_repertoire (a NUL, bad UTF-8)
 }
 
 

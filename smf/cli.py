@@ -119,6 +119,24 @@ def is_public_format(path: Path) -> bool:
     return not any(c in head for c in (b",", b";"))
 
 
+def binary_size_problem(head: bytes, size: int) -> str | None:
+    """Why a file that is neither CSV text nor whole ABNT blocks is refused: binary data (not
+    UTF-8 in its first block) whose size is not a multiple of 256 octets; None otherwise."""
+    if not size or size % 256 == 0:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a UTF-8 character cut by the end of the block
+            return None
+        return (
+            f"binary data of {size} octets: not CSV text, and not an ABNT public-format file "
+            f"either (those are whole 256-octet blocks; {size} = 256 x {size // 256} + "
+            f"{size % 256}): a truncated or damaged file?"
+        )
+    return None
+
+
 def import_public_format(path: Path) -> int:
     """Ingest an ABNT public-format file (the meter must be registered)."""
     import asyncio
@@ -144,6 +162,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
+    with path.open("rb") as fh:
+        problem = binary_size_problem(fh.read(256), path.stat().st_size)
+    if problem:
+        raise errors.BatchRejected(f"{path.name}: {problem}")
     result = ingest.ingest_csv(path, progress=not args.quiet)
     print(result.summary())
     return 0

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from api.controllers.registry import meter_of
 from api.deps import Db, RequestDb
 from api.errors import ApiError
+from api.params import Id, Name
 from db import errors
 
 WRITERS = ("admin", "analyst")
@@ -58,10 +59,13 @@ async def _visible(db: RequestDb, alarm_id: int) -> dict[str, Any]:
 async def alarm_sheet(
     db: Db,
     alarm_state: Annotated[
-        str | None, QueryParameter(name="state", description="open|acknowledged|cleared|closed")
+        Literal["open", "acknowledged", "cleared", "closed"] | None,
+        QueryParameter(name="state", description="open|acknowledged|cleared|closed"),
     ] = None,
-    rule: Annotated[str | None, QueryParameter(description="rule code a-m")] = None,
-    uc: Annotated[str | None, QueryParameter(description="UC code")] = None,
+    rule: Annotated[
+        str | None, QueryParameter(pattern="^[a-m]$", description="rule code a-m")
+    ] = None,
+    uc: Annotated[str | None, QueryParameter(max_length=32, description="UC code")] = None,
     include_closed: Annotated[
         bool, QueryParameter(name="all", description="include closed alarms")
     ] = False,
@@ -102,9 +106,7 @@ async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: s
     summary="Acknowledge an alarm (comment required)",
     status_code=200,
 )
-async def alarm_ack(
-    db: Db, alarm_id: FromPath[int], data: JSONBody[AlarmComment]
-) -> dict[str, Any]:
+async def alarm_ack(db: Db, alarm_id: Id, data: JSONBody[AlarmComment]) -> dict[str, Any]:
     result: dict[str, Any] = await _transition(db, alarm_id, data, "alarm_ack")
     return result
 
@@ -115,9 +117,7 @@ async def alarm_ack(
     summary="Close an alarm (comment required)",
     status_code=200,
 )
-async def alarm_close(
-    db: Db, alarm_id: FromPath[int], data: JSONBody[AlarmComment]
-) -> dict[str, Any]:
+async def alarm_close(db: Db, alarm_id: Id, data: JSONBody[AlarmComment]) -> dict[str, Any]:
     result: dict[str, Any] = await _transition(db, alarm_id, data, "alarm_close")
     return result
 
@@ -133,9 +133,7 @@ async def alarm_rules(db: Db) -> list[dict[str, Any]]:
     summary="Program a threshold for a meter (analyst in scope, admin) or the default (admin)",
     status_code=200,
 )
-async def alarm_set_threshold(
-    db: Db, rule: FromPath[str], data: JSONBody[ThresholdIn]
-) -> dict[str, Any]:
+async def alarm_set_threshold(db: Db, rule: Name, data: JSONBody[ThresholdIn]) -> dict[str, Any]:
     db.require(*WRITERS)
     if len(rule) != 1 or not "a" <= rule <= "m":
         raise ApiError(404, f"no alarm rule {rule!r} (a to m)")

@@ -13,11 +13,12 @@ from typing import IO, Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.config import ApiConfig
 from api.deps import Db
 from api.errors import ApiError
+from api.params import Id
 from api.schemas import ImportBatch, ImportResult
 from db import errors
 
@@ -51,6 +52,10 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
             raise errors.BatchRejected(f"not a valid ABNT public-format file: {exc}") from exc
         fmt: Literal["csv", "abnt"] = "abnt"
     else:
+        from smf.cli import binary_size_problem
+
+        if problem := binary_size_problem(head, size):
+            raise errors.BatchRejected(problem)
         serial = None
         with driver.connect(config.writer_db) as conn:
             r = ingest.ingest_csv_stream(conn, fh, origin=origin)
@@ -108,7 +113,7 @@ def _too_large(config: ApiConfig) -> ApiError:
 
 
 @get("/api/v1/imports/{batch_id:int}", tags=["imports"], summary="An import batch")
-async def import_batch(db: Db, batch_id: FromPath[int]) -> Response[ImportBatch]:
+async def import_batch(db: Db, batch_id: Id) -> Response[ImportBatch]:
     db.require(*IMPORTERS)
     row = await db.one("api_import_batch", batch_id=batch_id)
     if row is None:

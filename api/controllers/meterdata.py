@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Controller, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.controllers.registry import meter_of
 from api.deps import Db
+from api.params import Serial
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000)]
 
@@ -20,39 +21,35 @@ class MeterDataController(Controller):
     tags = ["meter data"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/registers", summary="Registers of the current and previous period, raw as read")
-    async def registers(self, db: Db, serial: FromPath[str]) -> list[dict[str, Any]]:
+    async def registers(self, db: Db, serial: Serial) -> list[dict[str, Any]]:
         m = await meter_of(db, serial)
         return await db.rows("api_registers", meter_id=m["id"])
 
     @get("/instantaneous", summary="Instantaneous values (0x14), newest first")
     async def instantaneous(
-        self, db: Db, serial: FromPath[str], limit: Limit = 10
+        self, db: Db, serial: Serial, limit: Limit = 10
     ) -> list[dict[str, Any]]:
         m = await meter_of(db, serial)
         return await db.rows("api_instantaneous", meter_id=m["id"], limit=limit)
 
     @get("/events", summary="Events that need attention, newest first")
-    async def events(
-        self, db: Db, serial: FromPath[str], limit: Limit = 100
-    ) -> list[dict[str, Any]]:
+    async def events(self, db: Db, serial: Serial, limit: Limit = 100) -> list[dict[str, Any]]:
         m = await meter_of(db, serial)
         return await db.rows("api_events", meter_id=m["id"], limit=limit)
 
     @get("/connectivity", summary="Poll health and the connectivity log, newest first")
-    async def connectivity(
-        self, db: Db, serial: FromPath[str], limit: Limit = 100
-    ) -> dict[str, Any]:
+    async def connectivity(self, db: Db, serial: Serial, limit: Limit = 100) -> dict[str, Any]:
         m = await meter_of(db, serial)
         health = await db.one("api_poll_health", meter_id=m["id"])
         attempts = await db.rows("api_connectivity", meter_id=m["id"], limit=limit)
         return {"health": health, "attempts": attempts}
 
     @get("/outages", summary="The last 20 supply outages the meter reported")
-    async def outages(self, db: Db, serial: FromPath[str]) -> list[dict[str, Any]]:
+    async def outages(self, db: Db, serial: Serial) -> list[dict[str, Any]]:
         m = await meter_of(db, serial)
         return await db.rows("api_outages", meter_id=m["id"])
 
     @get("/alterations", summary="The last 16 alterations of the meter")
-    async def alterations(self, db: Db, serial: FromPath[str]) -> list[dict[str, Any]]:
+    async def alterations(self, db: Db, serial: Serial) -> list[dict[str, Any]]:
         m = await meter_of(db, serial)
         return await db.rows("api_alterations", meter_id=m["id"])

@@ -11,11 +11,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from api.controllers.registry import unit_of
 from api.deps import Db
 from api.errors import ApiError
+from api.params import Month, Name, UcCode
 
 _QUERY = {
     "billing": "rules_billing_summary",
@@ -45,9 +46,9 @@ def parse_month(month: str) -> date:
 )
 async def unit_rule(
     db: Db,
-    uc_code: FromPath[str],
-    rule: FromPath[str],
-    month: Annotated[str, QueryParameter(description="YYYY-MM")],
+    uc_code: UcCode,
+    rule: Name,
+    month: Month,
     with_losses: FromQuery[bool] = True,
     factor: Annotated[
         float | None,

@@ -20,7 +20,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
@@ -336,7 +336,15 @@ def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
         try:
             d = date.fromisoformat(dia)
         except ValueError:
-            raise ApiError(422, f"dia: {dia!r} não é uma data AAAA-MM-DD", field="dia") from None
+            raise ApiError(
+                422, f"dia: {dia[:20]!r} não é uma data AAAA-MM-DD", field="dia"
+            ) from None
+        if not FIRST_DAY <= d <= LAST_DAY:
+            raise ApiError(
+                422,
+                f"dia: {d:%d/%m/%Y} fora do intervalo {FIRST_DAY:%d/%m/%Y} a {LAST_DAY:%d/%m/%Y}",
+                field="dia",
+            )
     else:
         last: datetime | None = u["last_ts"]
         d = (last.astimezone(tz) if last else datetime.now(tz)).date()
@@ -345,6 +353,7 @@ def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
     return d, lo, hi
 
 
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)  # the days a page may show
 EXPORT_CHANNELS = (
     "active_fwd,active_rev,reactive_ind_fwd,reactive_ind_rev,reactive_cap_fwd,reactive_cap_rev"
 )
@@ -355,7 +364,7 @@ async def graphs(
     request: Request[Any, Any, Any],
     page_db: PageDb,
     uc_code: FromPath[str],
-    dia: FromQuery[str | None] = None,
+    dia: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Template:
     db = page_db
     u = await unit_or_403(db, uc_code)
@@ -434,7 +443,7 @@ async def export(
     state: State,
     uc_code: FromPath[str],
     formato: FromQuery[Literal["csv", "xlsx"]] = "csv",
-    dia: FromQuery[str | None] = None,
+    dia: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The day's 15-minute energy channels as CSV or XLSX, by the API's series code."""
     u = await unit_or_403(page_db, uc_code)
@@ -458,7 +467,10 @@ async def export(
 
 @get("/web/uc/{uc_code:str}/memoria-de-massa", include_in_schema=False)
 async def mass_memory(
-    page_db: PageDb, state: State, uc_code: FromPath[str], mes: FromQuery[str | None] = None
+    page_db: PageDb,
+    state: State,
+    uc_code: FromPath[str],
+    mes: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
 ) -> Response[Any]:
     """The main meter's month in the ABNT public format (the API's abnt export)."""
     u = await unit_or_403(page_db, uc_code)
