@@ -6,8 +6,6 @@ SMF_API_MAX_UPLOAD_MB largest accepted import upload, in MiB (default 256); larg
 SMF_API_MAX_ROWS      rows per JSON/XLSX series response (default 50000); CSV allows 25 x that
 SMF_API_POOL_SIZE     largest number of database connections of one server (default 10)
 SMF_API_DB_WAIT_S     how long a request waits for a database connection before 503 (default 5)
-SMF_API_DB_CONNECT_S  how long opening one database connection may take (default 0.5): with the
-                      database down, /health and every request answer 503 within about 1 s
 SMF_API_TRUSTED_PROXIES  comma list of addresses or networks (CIDR) of reverse proxies whose
                       X-Forwarded-For / X-Forwarded-Proto are believed (default: none, so the
                       failed-login lockout counts the TCP peer itself)
@@ -34,7 +32,6 @@ class ApiConfig:
     max_rows: int = 50_000
     pool_size: int = 10
     db_wait_s: float = 5.0
-    db_connect_s: float = 0.5
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         default_factory=tuple
     )
@@ -85,7 +82,6 @@ def load_config(env: dict[str, str] | None = None, db: Settings | None = None) -
         max_rows=int(e.get("SMF_API_MAX_ROWS", "50000")),
         pool_size=int(e.get("SMF_API_POOL_SIZE", "10")),
         db_wait_s=float(e.get("SMF_API_DB_WAIT_S", "5")),
-        db_connect_s=float(e.get("SMF_API_DB_CONNECT_S", "0.5")),
         trusted_proxies=parse_proxies(e.get("SMF_API_TRUSTED_PROXIES", "")),
         secure_cookies=e.get("SMF_API_SECURE_COOKIES", "").lower() in ("1", "true", "yes", "on"),
         tls_cert=e.get("SMF_API_TLS_CERT") or None,
