@@ -3,7 +3,7 @@ RFC 3339 with the offset of the request's time zone (UTC unless `tz` says otherw
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -251,3 +251,289 @@ class SeriesHead(msgspec.Struct):
     from_: datetime = msgspec.field(name="from")
     to: datetime = msgspec.field(name="to")
     columns: list[str] = msgspec.field(default_factory=list)
+
+
+# --- responses of meter data, alarms and rules (issue 17 §3: typed, not dict[str, Any]) ------
+# Exact decimals (PostgreSQL numeric: kWh, kW, R$, thresholds) travel as JSON strings, as they
+# always did, so no digit is lost to a binary float: `Exact` documents them as such.
+Exact = Annotated[str, msgspec.Meta(description="exact decimal number, as a string")]
+
+
+def exact_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A database row with its numeric (Decimal) values as their exact text."""
+    from decimal import Decimal
+
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()}
+
+
+class RegisterRead(msgspec.Struct):
+    at: datetime
+    period: str
+    channel: int
+    registers: list[int] | None
+    demands: list[int] | None
+    read_at: datetime | None
+
+
+class Instantaneous(msgspec.Struct):
+    at: datetime
+    values: dict[str, Any]
+    reactive_characteristic: str | None
+
+
+class MeterEventOut(msgspec.Struct):
+    at: datetime
+    kind: str
+    message: str | None
+    detail: dict[str, Any] | None
+
+
+class PollHealth(msgspec.Struct):
+    last_attempt_at: datetime | None
+    last_outcome: str | None
+    last_ok_at: datetime | None
+    failures_since_ok: int | None
+
+
+class PollAttempt(msgspec.Struct):
+    started_at: datetime
+    duration_ms: int | None
+    trigger: str
+    attempt: int
+    bytes_in: int | None
+    bytes_out: int | None
+    outcome: str
+    error_class: str | None
+    error_message: str | None
+    clock_drift_s: float | None
+    intervals_read: int | None
+    intervals_stored: int | None
+
+
+class Connectivity(msgspec.Struct):
+    health: PollHealth | None
+    attempts: list[PollAttempt]
+
+
+class Outage(msgspec.Struct):
+    start_at: datetime
+    end_at: datetime | None
+    duration_s: int | None
+
+
+class Alteration(msgspec.Struct):
+    at: datetime
+    command_code: int
+    reader_serial: str | None
+
+
+class Alarm(msgspec.Struct):
+    id: int
+    state: Literal["open", "acknowledged", "cleared", "closed"]
+    rule_code: str
+    rule_name: str
+    uc_code: str | None
+    customer_name: str | None
+    meter_serial: str | None
+    opened_at: datetime
+    last_at: datetime
+    value: Exact | None
+    value_text: str | None
+    threshold: Exact | None
+    unit: str | None
+    phase: str | None
+    occurrences: int
+    message: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    ack_comment: str | None
+    cleared_at: datetime | None
+    closed_by: str | None
+    closed_at: datetime | None
+    close_comment: str | None
+
+
+class AlarmRuleThreshold(msgspec.Struct):
+    code: str
+    name: str
+    unit: str | None
+    threshold_id: int | None
+    level: str | None
+    value: Exact | None
+    params: dict[str, Any] | None
+    enabled: bool | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+
+class ThresholdSet(msgspec.Struct):
+    id: int
+    rule: str
+    meter_serial: str | None
+
+
+# Rules: one row type per rule (the columns of its SQL function, 1xx_*.sql); the response is
+# tagged by `rule`.
+class BillingRow(msgspec.Struct):
+    uc_code: str
+    month: date
+    item: str
+    posto: str | None
+    quantity: Exact | None
+    unit: str | None
+    price: Exact | None
+    amount: Exact | None
+
+
+class DemandRow(msgspec.Struct):
+    demand_posto: str
+    contracted_kw: Exact | None
+    measured_kw: Exact | None
+    measured_at: datetime | None
+    tolerance: Exact | None
+    limit_kw: Exact | None
+    overrun_kw: Exact | None
+
+
+class MusdRow(msgspec.Struct):
+    uc_code: str
+    month: date
+    musd_kw: Exact | None
+    factor: Exact | None
+    limit_kwh: Exact | None
+    hours_with_data: int | None
+    hours_over: int | None
+    max_kwh: Exact | None
+    verdict: str | None
+
+
+class MusdHourRow(msgspec.Struct):
+    hour: datetime
+    local_hour: datetime
+    kwh: Exact | None
+    limit_kwh: Exact | None
+    excess_kwh: Exact | None
+
+
+class UferDmcrRow(msgspec.Struct):
+    posto: str | None
+    ufer_kwh: Exact | None
+    dmcr_kw: Exact | None
+    dmcr_at: datetime | None
+    contracted_kw: Exact | None
+    dmcr_excess_kw: Exact | None
+    hours: int | None
+    p_zero_hours: int | None
+
+
+class UferDmcrHourRow(msgspec.Struct):
+    hour: datetime
+    local_hour: datetime
+    posto: str | None
+    reactive_window: str | None
+    minutes: int | None
+    p_kwh: Exact | None
+    q_kvarh: Exact | None
+    s_kvah: Exact | None
+    power_factor: Exact | None
+    ufer_kwh: Exact | None
+    dmcr_kw: Exact | None
+    p_zero: bool | None
+
+
+class ExposureRow(msgspec.Struct):
+    uc_code: str
+    month: date
+    consumption_mwh: Exact | None
+    contracted_mwh: Exact | None
+    exposure_mwh: Exact | None
+    value_brl: Exact | None
+    hours_without_pld: int | None
+
+
+class ExposureHourRow(msgspec.Struct):
+    hour: datetime
+    local_hour: datetime
+    consumption_mwh: Exact | None
+    contracted_mwh: Exact | None
+    exposure_mwh: Exact | None
+    pld: Exact | None
+    value_brl: Exact | None
+
+
+class LastroRow(msgspec.Struct):
+    window_from: date
+    window_to: date
+    consumption_mwh: Exact | None
+    contracted_mwh: Exact | None
+    shortfall_mwh: Exact | None
+    mean_pld: Exact | None
+    reference_value: Exact | None
+    price: Exact | None
+    penalty_brl: Exact | None
+    penalty_month_brl: Exact | None
+
+
+class _Rule(msgspec.Struct, tag_field="rule"):
+    uc_code: str
+    month: str
+
+
+class BillingRule(_Rule, tag="billing"):
+    rows: list[BillingRow]
+
+
+class DemandRule(_Rule, tag="demand"):
+    rows: list[DemandRow]
+
+
+class MusdRule(_Rule, tag="musd"):
+    rows: list[MusdRow]
+
+
+class MusdHoursRule(_Rule, tag="musd-hours"):
+    rows: list[MusdHourRow]
+
+
+class UferDmcrRule(_Rule, tag="ufer-dmcr"):
+    rows: list[UferDmcrRow]
+
+
+class UferDmcrHourlyRule(_Rule, tag="ufer-dmcr-hourly"):
+    rows: list[UferDmcrHourRow]
+
+
+class ExposureRule(_Rule, tag="exposure"):
+    rows: list[ExposureRow]
+
+
+class ExposureHourlyRule(_Rule, tag="exposure-hourly"):
+    rows: list[ExposureHourRow]
+
+
+class LastroRule(_Rule, tag="lastro"):
+    rows: list[LastroRow]
+
+
+RuleResult = (
+    BillingRule
+    | DemandRule
+    | MusdRule
+    | MusdHoursRule
+    | UferDmcrRule
+    | UferDmcrHourlyRule
+    | ExposureRule
+    | ExposureHourlyRule
+    | LastroRule
+)
+RULES: dict[str, tuple[type[_Rule], type[msgspec.Struct]]] = {
+    "billing": (BillingRule, BillingRow),
+    "demand": (DemandRule, DemandRow),
+    "musd": (MusdRule, MusdRow),
+    "musd-hours": (MusdHoursRule, MusdHourRow),
+    "ufer-dmcr": (UferDmcrRule, UferDmcrRow),
+    "ufer-dmcr-hourly": (UferDmcrHourlyRule, UferDmcrHourRow),
+    "exposure": (ExposureRule, ExposureRow),
+    "exposure-hourly": (ExposureHourlyRule, ExposureHourRow),
+    "lastro": (LastroRule, LastroRow),
+}
