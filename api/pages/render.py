@@ -27,6 +27,16 @@ def num(value: float | Decimal | int | None, decimals: int = 2) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def tariff(value: float | Decimal | None) -> str:
+    """A tariff (R$ per kWh or kW) with its meaningful decimals, 2 to 4: 0.550000 -> '0,55',
+    0.41235 -> '0,4124' (rounded half to even at the 4th), 512.5 -> '512,50'; None -> ''."""
+    if value is None:
+        return ""
+    q = Decimal(str(value)).quantize(Decimal("0.0001"))
+    decimals = max(2, -q.normalize().as_tuple().exponent)  # type: ignore[operator]
+    return num(q, min(decimals, 4))
+
+
 def money(value: float | Decimal | None) -> str:
     return "—" if value is None else f"R$ {num(value, 2)}"
 
@@ -178,11 +188,15 @@ def chart(
                     )
                 )
         else:
-            pts = [
-                f"{pad_l + step * (i + 0.5):.1f},{y(v):.1f}"
-                for i, v in enumerate(vs)
-                if v is not None
-            ]
-            shapes.segments.append(" ".join(pts))
+            run: list[str] = []  # a missing value ends a segment: gaps are never bridged
+            for i, v in enumerate(vs):
+                if v is None:
+                    if run:
+                        shapes.segments.append(" ".join(run))
+                    run = []
+                    continue
+                run.append(f"{pad_l + step * (i + 0.5):.1f},{y(v):.1f}")
+            if run:
+                shapes.segments.append(" ".join(run))
         out.series.append(shapes)
     return out

@@ -10,7 +10,7 @@ a UC outside the caller's scope is answered 403.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -69,10 +69,26 @@ async def unit_or_403(db: RequestDb, uc_code: FromPath[str]) -> dict[str, Any]:
 
 
 def cycle_month(unit: dict[str, Any]) -> date:
-    """The cycle in progress: the local month of the main meter's last interval (today without)."""
+    """The month the pages bill: the local month of the main meter's last interval (today
+    without)."""
     tz = ZoneInfo(unit["tz"])
     last: datetime | None = unit["last_ts"]
     return month_start((last.astimezone(tz) if last else datetime.now(tz)).date())
+
+
+def cycle_title(unit: dict[str, Any], month: date, now: datetime | None = None) -> str:
+    """The heading of the billed month: "Fatura parcial de dez/2026 (até 07/12/2026 14:35)"
+    while the local month is still running; "Fatura de nov/2026 (mês encerrado)" once it is
+    over, however complete its data (a month over is no longer partial)."""
+    tz = ZoneInfo(unit["tz"])
+    today = (now or datetime.now(UTC)).astimezone(tz).date()
+    label = render.month_label(month)
+    if month < month_start(today):
+        return f"Fatura de {label} (mês encerrado)"
+    last: datetime | None = unit["last_ts"]
+    if last is None:
+        return f"Fatura parcial de {label}"
+    return f"Fatura parcial de {label} (até {render.when(last.astimezone(tz))})"
 
 
 async def try_rows(db: RequestDb, name: str, **params: Any) -> tuple[list[dict[str, Any]], str]:
@@ -264,7 +280,7 @@ async def home(
         u=u,
         model=" ".join(x for x in (u["meter_manufacturer"], u["meter_model"]) if x),
         last_local=u["last_ts"].astimezone(tz) if u["last_ts"] else None,
-        cycle_title=f"Fatura parcial de {render.month_label(month)}",
+        cycle_title=cycle_title(u, month),
         partial=partial,
         why=why,
         charts=charts,
@@ -288,7 +304,7 @@ async def bill(
                 "item": ITEM.get(r["item"], r["item"]),
                 "posto": POSTO.get(r["posto"], r["posto"]),
                 "quantity": "" if r["item"] == "total" else f"{num(r['quantity'], dec)} {unit}",
-                "price": num(r["price"], 6) if r["price"] is not None else "",
+                "price": render.tariff(r["price"]),
                 "amount": r["amount"],
                 "rid": f"sim-{r['item']}" + (f"-{r['posto']}" if r["posto"] else ""),
             }
@@ -320,6 +336,7 @@ async def bill(
         "bill.html.j2",
         title=f"Fatura · UC {uc_code}",
         uc_code=uc_code,
+        cycle_title=cycle_title(u, month),
         month=month,
         month_key=f"{month:%Y-%m}",
         lines=lines,
@@ -334,11 +351,13 @@ def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
     tz = ZoneInfo(u["tz"])
     if dia:
         try:
-            d = date.fromisoformat(dia)
+            if len(dia) == 10 and dia[2] == "/" and dia[5] == "/":  # pt-BR: DD/MM/AAAA
+                d = date(int(dia[6:]), int(dia[3:5]), int(dia[:2]))
+            else:
+                d = date.fromisoformat(dia)
         except ValueError:
-            raise ApiError(
-                422, f"dia: {dia[:20]!r} não é uma data AAAA-MM-DD", field="dia"
-            ) from None
+            msg = f"dia: {dia[:20]!r} não é uma data DD/MM/AAAA (nem AAAA-MM-DD)"
+            raise ApiError(422, msg, field="dia") from None
         if not FIRST_DAY <= d <= LAST_DAY:
             raise ApiError(
                 422,
@@ -354,6 +373,18 @@ def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
 
 
 FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)  # the days a page may show
+PF_REFERENCE = 0.92  # the reference power factor (ANEEL, PRODIST módulo 8): the charts' line
+
+
+def axis(lo: datetime, hi: datetime, step: timedelta) -> list[datetime]:
+    """The UTC starts of every step in [lo, hi) (a local day: DST changes give 23 or 25 h)."""
+    out, t = [], lo.astimezone(UTC)
+    while t < hi:
+        out.append(t)
+        t += step
+    return out
+
+
 EXPORT_CHANNELS = (
     "active_fwd,active_rev,reactive_ind_fwd,reactive_ind_rev,reactive_cap_fwd,reactive_cap_rev"
 )
@@ -381,10 +412,18 @@ async def graphs(
     )
     ix = {n: i for i, n in enumerate(names)}
     tz = ZoneInfo(u["tz"])
-    labels = [r[ix["bucket_start"]].astimezone(tz).strftime("%H:%M") for r in raw]
+    # every quarter hour of the local day on the axis (92, 96 or 100 with a DST change): a
+    # quarter without data is a gap in the charts, never bridged nor dropped
+    quarters = axis(lo, hi, timedelta(minutes=15))
+    by_start = {r[ix["bucket_start"]]: r for r in raw}
+    labels = [q.astimezone(tz).strftime("%H:%M") for q in quarters]
 
     def values(col: str, factor: float = 1.0) -> list[float | None]:
-        return [None if r[ix[col]] is None else float(r[ix[col]]) * factor for r in raw]
+        out: list[float | None] = []
+        for q in quarters:
+            r = by_start.get(q)
+            out.append(None if r is None or r[ix[col]] is None else float(r[ix[col]]) * factor)
+        return out
 
     fwd, rev = values("active_fwd"), values("active_rev")
     charts = [
@@ -405,23 +444,29 @@ async def graphs(
             kind="line",
         ),
     ]
-    hours, _why = await try_rows(db, "web_reactive", uc_code=uc_code, month=month_start(d))
-    hours = [h for h in hours if lo <= h["hour"] < hi]
-    hl = [h["local_hour"].strftime("%H:%M") for h in hours]
+    rows, _why = await try_rows(db, "web_reactive", uc_code=uc_code, month=month_start(d))
+    by_hour = {h["hour"]: h for h in rows if lo <= h["hour"] < hi}
+    hours = axis(lo, hi, timedelta(hours=1))
+    hl = [h.astimezone(tz).strftime("%H:%M") for h in hours]
+
+    def hourly(col: str) -> list[float | None]:
+        return [_float(by_hour[h][col]) if h in by_hour else None for h in hours]
+
     charts.append(
         render.chart(
             "Fator de potência (horário)",
             hl,
-            [("FP", "#27ae60", [_float(h["power_factor"]) for h in hours])],
+            [("FP", "#27ae60", hourly("power_factor"))],
             "",
             kind="line",
+            refs=[(PF_REFERENCE, f"referência {num(PF_REFERENCE)}")],
         )
     )
     charts.append(
         render.chart(
             "Energia reativa excedente (UFER, horária)",
             hl,
-            [("UFER", "#8e44ad", [float(h["ufer_kwh"] or 0) for h in hours])],
+            [("UFER", "#8e44ad", hourly("ufer_kwh"))],
             "kWh",
         )
     )
@@ -431,6 +476,7 @@ async def graphs(
         title=f"Gráficos · UC {uc_code} · {d:%d/%m/%Y}",
         uc_code=uc_code,
         day_iso=d.isoformat(),
+        day_br=f"{d:%d/%m/%Y}",
         total_fwd=sum(v for v in fwd if v is not None),
         total_rev=sum(v for v in rev if v is not None),
         charts=charts,

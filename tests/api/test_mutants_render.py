@@ -179,10 +179,12 @@ def test_cycle_month_and_day_are_local() -> None:
     assert views.cycle_month(u) == date(2024, 3, 1)
     d, lo, _hi = views._day(u, "2024-01-31")  # the asked day wins over the last interval
     assert d == date(2024, 1, 31) and lo == datetime(2024, 1, 31, 3, 0, tzinfo=UTC)
-    with pytest.raises(ApiError) as exc:
-        views._day(u, "31/01/2024")
-    assert exc.value.status_code == 422 and exc.value.field == "dia"
-    assert exc.value.detail == "dia: '31/01/2024' não é uma data AAAA-MM-DD"
+    assert views._day(u, "31/01/2024")[0] == date(2024, 1, 31)  # pt-BR too
+    for bad in ("2024/01/31", "31/13/2024", "ontem"):
+        with pytest.raises(ApiError) as exc:
+            views._day(u, bad)
+        assert exc.value.status_code == 422 and exc.value.field == "dia"
+        assert exc.value.detail == f"dia: {bad!r} não é uma data DD/MM/AAAA (nem AAAA-MM-DD)"
     # no interval yet: today (local)
     none = {"tz": sp, "last_ts": None}
     from zoneinfo import ZoneInfo
@@ -273,3 +275,54 @@ def test_chart_scale_below_one_and_a_gap_before_a_value() -> None:
     assert '<text x="56" y="20" font-size="10" text-anchor="end">0,50</text>' in out
     assert '<rect x="307.5" y="10.0" width="180.0" height="160.0" fill="#000">' in out
     assert out.count("<rect") == 1
+
+
+def test_tariffs_keep_two_to_four_meaningful_decimals() -> None:
+    assert render.tariff(Decimal("0.550000")) == "0,55"
+    assert render.tariff(Decimal("0.35")) == "0,35"
+    assert render.tariff(Decimal("0.412")) == "0,412"
+    assert render.tariff(Decimal("0.41235")) == "0,4124"  # 4th decimal rounded (half even: 3 -> 4)
+    assert render.tariff(Decimal("0.41225")) == "0,4122"  # half to even: 2 stays
+    assert render.tariff(Decimal("512.5")) == "512,50"
+    assert render.tariff(Decimal("1234.00001")) == "1.234,00"
+    assert render.tariff(None) == ""
+
+
+def test_cycle_title_says_partial_only_while_the_month_runs() -> None:
+    sp = "America/Sao_Paulo"  # -03:00
+    u = {"tz": sp, "last_ts": datetime(2026, 11, 30, 23, 55, tzinfo=UTC)}  # 20:55 local Nov 30
+    # on 7 December (local) November is over: not "parcial", however complete its data
+    dec7 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert views.cycle_title(u, date(2026, 11, 1), dec7) == "Fatura de nov/2026 (mês encerrado)"
+    # on 30 November 22:00 local (01:00 UTC of Dec 1) it is still running
+    nov30 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert views.cycle_title(u, date(2026, 11, 1), nov30) == (
+        "Fatura parcial de nov/2026 (até 30/11/2026 20:55)"
+    )
+    none = {"tz": sp, "last_ts": None}
+    assert views.cycle_title(none, date(2026, 12, 1), dec7) == "Fatura parcial de dez/2026"
+
+
+def test_a_line_breaks_at_every_gap_and_the_reference_line_is_drawn() -> None:
+    # four labels: step 450 / 4 = 112.5; centres 60 + 112.5 (i + 0.5) = 116.25, 228.75, 341.25,
+    # 453.75; top 2.0 -> y(v) = 170 - 80 v: y(1) = 90, y(2) = 10, y(0.92) = 96.4
+    out = svg(
+        "FP",
+        ["a", "b", "c", "d"],
+        [("S", "#000", [1.0, None, 2.0, 1.0])],
+        "",
+        kind="line",
+        refs=[(0.92, "ref 0,92")],
+    )
+    # no line from a to c across the missing b: two segments
+    assert '<polyline points="116.2,90.0" fill="none" stroke="#000"/>' in out
+    assert '<polyline points="341.2,10.0 453.8,90.0" fill="none" stroke="#000"/>' in out
+    assert out.count("<polyline") == 2
+    assert (
+        '<line class="ref" x1="60" y1="96.4" x2="510" y2="96.4" stroke="#a00" '
+        'stroke-dasharray="4 3"/>'
+    ) in out
+    # the label right-aligned at the plot's end, 2 px above the line: x 508, y 94.4
+    assert (
+        '<text x="508" y="94.4" font-size="10" text-anchor="end" fill="#a00">ref 0,92</text>' in out
+    )
