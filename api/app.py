@@ -12,10 +12,9 @@ from typing import Any
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
-from api import errors, startup
+from api import errors, openapi, pages, security, startup
 from api.config import ApiConfig, load_config
 from api.controllers import (
     alarms,
@@ -30,7 +29,6 @@ from api.controllers import (
     search,
 )
 from api.deps import provide_db
-from api.pages import router as web_pages
 from db import driver
 
 ROUTES: list[Any] = [
@@ -53,7 +51,6 @@ ROUTES: list[Any] = [
     reads.read_status,
     imports.import_file,
     imports.import_batch,
-    web_pages,  # the client web view under /web (api/pages/)
 ]
 
 
@@ -63,10 +60,10 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         if check_schema:
-            startup.check_schema_at_head(config.db)
+            startup.check_schema_at_head(config.service_db)
         app.state.config = config
         app.state.pool = await driver.open_async_pool(
-            config.db, max_size=config.pool_size, timeout=config.db_wait_s
+            config.service_db, max_size=config.pool_size, timeout=config.db_wait_s
         )
         try:
             yield
@@ -74,7 +71,13 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             await app.state.pool.close()
 
     return Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[
+            *ROUTES,
+            pages.router(secure_cookies=config.secure_cookies or config.tls_cert is not None),
+            security.docs_static(),
+        ],  # + the client web view under /web, Swagger UI's files
+        middleware=[security.headers_middleware],
+        template_config=pages.template_config(),
         lifespan=[lifespan],
         dependencies={"db": Provide(provide_db)},
         exception_handlers={Exception: errors.handle},
@@ -82,7 +85,7 @@ def create_app(config: ApiConfig | None = None, *, check_schema: bool = True) ->
             title="SMF API",
             version="1",
             path="/api/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[security.SwaggerUI(), openapi.TruthfulJson()],
             components=Components(
                 security_schemes={
                     "apiKey": SecurityScheme(

@@ -7,6 +7,7 @@ handler reads or writes. It commits when the handler returns and rolls back when
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Any
@@ -41,12 +42,58 @@ class RequestDb:
             )
 
 
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 # What handlers annotate their `db` argument with (an explicitly named dependency).
 Db = NamedDependency[RequestDb]
 
 
+def _in(address: str, nets: tuple[IPNetwork, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in nets)
+
+
+def real_peer(peer: str, forwarded_for: list[str], proxies: tuple[IPNetwork, ...]) -> str:
+    """The client address: the TCP peer, unless the peer is a trusted proxy; then the nearest
+    address of X-Forwarded-For (read from the right) that is not a trusted proxy. A value that
+    is not an IP address ends the walk (the hop that wrote it is the client we can vouch for)."""
+    if not _in(peer, proxies):
+        return peer
+    hops = [h.strip() for v in forwarded_for for h in v.split(",") if h.strip()]
+    client = peer
+    for hop in reversed(hops):
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break
+        client = hop
+        if not _in(hop, proxies):
+            break
+    return client
+
+
+def _proxies(request: Request[Any, Any, Any]) -> tuple[IPNetwork, ...]:
+    config = getattr(request.app.state, "config", None)
+    return tuple(getattr(config, "trusted_proxies", ()))
+
+
 def source_of(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
+    """Where the request comes from, for the failed-login lockout: the TCP peer; a trusted
+    proxy's X-Forwarded-For only (SMF_API_TRUSTED_PROXIES, none by default)."""
+    peer = request.client.host if request.client else "unknown"
+    return real_peer(peer, request.headers.getall("x-forwarded-for", []), _proxies(request))
+
+
+def is_https(request: Request[Any, Any, Any]) -> bool:
+    """The request came over TLS: to us, or to a trusted proxy that says so (X-Forwarded-Proto)."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+    return proto == "https" and _in(peer, _proxies(request))
 
 
 async def provide_db(

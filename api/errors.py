@@ -42,6 +42,10 @@ _HTTP_CODES = {
     429: "rate-limited",
     503: "unavailable",
 }
+UNAVAILABLE = {
+    "database-unavailable": "database unavailable",
+    "retry": "database unavailable: a concurrent change, try again",
+}
 _CONSTRAINT = re.compile(r"\(constraint (\w+)\)")
 _COLUMN = re.compile(r'column "(\w+)"')
 _TABLES = ("consumer_unit_", "distributor_", "meter_")
@@ -108,6 +112,9 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str
     for cls, status, code, title in _DOMAIN:
         if isinstance(exc, cls):
             detail = str(exc)
+            if status == 503:  # the server's own words (libpq text) go to the log only
+                log.warning("503 on %s %s: %s", request.method, path, detail)
+                detail = UNAVAILABLE[code]
             field = field_of(detail) if status == 422 else None
             line = getattr(exc, "line", None)
             headers = {"Retry-After": "5"} if status == 503 else None

@@ -11,7 +11,7 @@ import io
 import math
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -79,10 +79,18 @@ class SeriesQuery:
         }
 
 
+# The sane window of a time in a request (data of this platform starts long after 1990, and a
+# meter's clock or a client's typo beyond 2100 is an error, not a request).
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 def zone(tz: str) -> ZoneInfo:
     try:
+        if len(tz) > 64 or "\x00" in tz:
+            raise ValueError(tz)
         return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ApiError(
             422,
             f"unknown time zone {tz!r} (an IANA name such as America/Sao_Paulo or UTC)",
@@ -94,16 +102,32 @@ def parse_time(value: str, field: str, tz: ZoneInfo) -> datetime:
     """An RFC 3339 time, or a date (midnight) or offset-less time taken in `tz`."""
     try:
         if len(value) == 10:
-            return datetime.combine(date.fromisoformat(value), time(), tz)
+            return _in_window(datetime.combine(date.fromisoformat(value), time(), tz), value, field)
         # An unescaped "+" of an offset arrives as a space in a query string; the date/time
         # separator (octet 11, "T" or a space) stays, a later space was a "+".
         text = value[:11] + value[11:].replace(" ", "+")
+        if text[11:13] == "24":  # fromisoformat would take 24:00 as the next day's 00:00
+            raise ApiError(
+                422,
+                f"{field}: {value[:40]!r} has hour 24; write 00:00 of the next day",
+                field=field,
+            )
         t = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ApiError(
-            422, f"{field}: {value!r} is not a date or an RFC 3339 time", field=field
+            422, f"{field}: {value[:40]!r} is not a date or an RFC 3339 time", field=field
         ) from None
-    return t if t.tzinfo else t.replace(tzinfo=tz)
+    return _in_window(t if t.tzinfo else t.replace(tzinfo=tz), value, field)
+
+
+def _in_window(t: datetime, value: str, field: str) -> datetime:
+    if not EARLIEST <= t <= LATEST:
+        raise ApiError(
+            422,
+            f"{field}: {value[:40]!r} is outside {EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}",
+            field=field,
+        )
+    return t
 
 
 def parse_channels(value: str | None) -> list[str]:

@@ -222,6 +222,10 @@ _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
     "23502": errors.InvalidParameter,  # not_null_violation
     "22003": errors.InvalidParameter,  # numeric_value_out_of_range
     "22P02": errors.InvalidParameter,  # invalid_text_representation
+    "22001": errors.InvalidParameter,  # string_data_right_truncation (a value too long)
+    "22007": errors.InvalidParameter,  # invalid_datetime_format
+    "22008": errors.InvalidParameter,  # datetime_field_overflow
+    "22021": errors.InvalidParameter,  # character_not_in_repertoire (a NUL, bad UTF-8)
 }
 
 
@@ -312,11 +316,12 @@ async def open_async_pool(
 
 
 @asynccontextmanager
-async def aconnect(pool: AsyncPool) -> AsyncIterator[AsyncConnection]:
+async def aconnect(pool: AsyncPool, timeout: float | None = None) -> AsyncIterator[AsyncConnection]:
     """A pooled async connection in a transaction: committed on success, rolled back on error.
-    Raises DatabaseUnavailable when no connection can be had, other db.errors as translate()."""
+    Raises DatabaseUnavailable when no connection can be had (within `timeout` s, default the
+    pool's), other db.errors as translate()."""
     try:
-        async with pool.connection() as conn:
+        async with pool.connection(timeout=timeout) as conn:
             with translate_errors():
                 async with conn.transaction():
                     yield conn

@@ -49,11 +49,20 @@ CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
 $$;
 
 CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
-$$;
+declare
+    v_why text := case when p_db_role is not null then smf.db_role_refusal(p_db_role) end;
+    v_id int;
+begin
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
+    end if;
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role)
+    returning id into v_id;
+    return v_id;
+end $$;
 
 CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
     LANGUAGE plpgsql
@@ -531,9 +540,6 @@ CREATE FUNCTION smf.alarm_on_batch_finished() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
-    v_state text;
-    v_msg text;
-    v_where text;
     v_m int[];
     v_lo timestamptz[];
     v_hi timestamptz[];
@@ -551,13 +557,7 @@ begin
             perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
         end if;
     exception when others then
-        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text, v_where = pg_exception_context;
         raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
-        -- the batch lands; the failure is kept where failed jobs are looked for (issue 24)
-        perform smf.vee_record_error('alarm_eval', format('ingest batch %s', new.id),
-            format('alarm evaluation of ingest batch %s raised SQLSTATE %s (%s) in %s; the readings are stored',
-                   new.id, v_state, v_msg, split_part(v_where, E'\n', 1)),
-            jsonb_build_object('batch_id', new.id, 'sqlstate', v_state));
     end;
     return null;
 end
@@ -798,7 +798,7 @@ begin
     return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
 end $$;
 
-CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
+CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text, p_expires_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -808,7 +808,11 @@ begin
     if v_account is null then
         raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
     end if;
-    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+    if p_expires_at <= now() then
+        raise exception 'key expiry % is not in the future', p_expires_at using errcode = 'SMF02';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label, expires_at)
+    values (p_key_id, v_account, p_hash, p_label, p_expires_at);
 end $$;
 
 CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
@@ -818,6 +822,23 @@ CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integ
     select a.id, a.name, a.role, k.hash
     from smf.api_key k join smf.account a on a.id = k.account_id
     where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+      and (k.expires_at is null or k.expires_at > now())
+$$;
+
+CREATE FUNCTION smf.api_key_retire_others(p_name text, p_keep text, p_at timestamp with time zone) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    with r as (
+        update smf.api_key k
+        set revoked_at = case when p_at <= now() then now() end,
+            expires_at = case when p_at > now() then least(coalesce(k.expires_at, p_at), p_at)
+                              else k.expires_at end
+        where k.account_id = (select id from smf.account where name = p_name)
+          and k.id <> p_keep and k.revoked_at is null
+          and (k.expires_at is null or k.expires_at > now())
+        returning 1)
+    select count(*)::int from r
 $$;
 
 CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
@@ -952,79 +973,6 @@ begin
     end if;
 end $$;
 
-CREATE FUNCTION smf.billable_demand_kw(p_measured numeric, p_contracted numeric) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    select greatest(p_measured, p_contracted)
-$$;
-
-CREATE FUNCTION smf.billing_data_quality(p_uc_code text, p_month date) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
-    LANGUAGE sql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    SET jit TO 'off'
-    AS $$
-    select q.* from smf.billing_data_quality_of(smf.uc_id(p_uc_code), p_month) q
-$$;
-
-CREATE FUNCTION smf.billing_data_quality_of(p_uc integer, p_month date) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
-    LANGUAGE sql STABLE
-    SET search_path TO 'smf', 'pg_catalog'
-    SET jit TO 'off'
-    AS $$
-    with p as (
-        select cu.main_meter_id as meter_id, smf.local_timezone() as tz,
-               smf.billing_min_completeness_pct() as threshold,
-               date_trunc('month', p_month)::date as m0,
-               least((date_trunc('month', p_month) + interval '1 month - 1 day')::date,
-                     (now() at time zone smf.local_timezone())::date - 1) as m1
-        from smf.consumer_unit cu where cu.id = p_uc
-    ), days as (
-        select d::date as day, (d::date)::timestamp at time zone p.tz as lo,
-               (d::date + 1)::timestamp at time zone p.tz as hi
-        from p, generate_series(p.m0, p.m1, interval '1 day') d
-    ), per_day as (
-        select dd.day,
-               coalesce(r.n_measured + r.n_adjusted + r.n_estimated, 0) as present,
-               coalesce(r.n_expected,
-                        (extract(epoch from dd.hi - dd.lo) / 60 / m.interval_minutes)::int) as expected,
-               coalesce(r.n_estimated, 0) as estimated,
-               f.n, f.rules, f.ids
-        from days dd
-        cross join p
-        join smf.meter m on m.id = p.meter_id
-        left join smf.rollup_day r on r.meter_id = p.meter_id and r.bucket = dd.day
-        cross join lateral (
-            select count(*)::int as n, array_agg(distinct vf.rule order by vf.rule) as rules,
-                   array_agg(vf.id order by vf.id) as ids
-            from smf.vee_finding vf
-            where vf.meter_id = p.meter_id and vf.status = 'open' and vf.severity in ('warning', 'error')
-              and vf.ts_from < dd.hi and greatest(vf.ts_to, vf.ts_from + interval '1 microsecond') > dd.lo
-        ) f
-    )
-    select d.day, round(100.0 * d.present / nullif(d.expected, 0), 2), p.threshold, d.estimated,
-           d.n, coalesce(d.rules, '{}'), coalesce(d.ids, '{}'),
-           100.0 * d.present / nullif(d.expected, 0) < p.threshold
-    from per_day d, p
-    where d.n > 0 or 100.0 * d.present / nullif(d.expected, 0) < p.threshold
-    union all
-    select null, round(100.0 * sum(d.present) / nullif(sum(d.expected), 0), 2), p.threshold,
-           sum(d.estimated)::int, (select count(distinct x) from per_day, unnest(per_day.ids) x)::int,
-           coalesce((select array_agg(distinct x order by x) from per_day, unnest(per_day.rules) x), '{}'),
-           coalesce((select array_agg(distinct x order by x) from per_day, unnest(per_day.ids) x), '{}'),
-           100.0 * sum(d.present) / nullif(sum(d.expected), 0) < p.threshold
-    from per_day d, p
-    group by p.threshold
-    order by 1 nulls last
-$$;
-
-CREATE FUNCTION smf.billing_min_completeness_pct() RETURNS numeric
-    LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((select value::numeric from smf.setting where key = 'billing_min_completeness_pct'), 99)
-$$;
-
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1094,7 +1042,7 @@ CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses
         union all
         select 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
         union all
-        select 4, 'demand_billed', d.posto, round(smf.billable_demand_kw(d.measured_kw, d.contracted_kw), 3), 'kW',
+        select 4, 'demand_billed', d.posto, round(greatest(d.measured_kw, d.contracted_kw), 3), 'kW',
                smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m)
         from d, u
         union all
@@ -1826,18 +1774,43 @@ CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losse
     select 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
            d.hours, d.p_zero_hours, d.n_present, d.n_expected,
            d.kw, case when d.kw is not null then d.at end, d.contracted, d.tol,
-           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.dmcr_excess_kw(d.dmcr, d.kw, d.contracted)
+           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.demand_excess_kw(d.dmcr, d.contracted)
     from d
     order by 1 desc, 2 desc
 $$;
+
+CREATE FUNCTION smf.database_grants() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS $$
+declare
+    ts_schema text;
+begin
+    execute format('revoke temporary on database %I from public', current_database());
+    execute format('grant temporary on database %I to smf_api', current_database());
+    if to_regclass('smf.db_role') is not null then
+        execute format('grant temporary on database %I to smf_writer', current_database());
+    end if;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('_timescaledb_catalog', '_timescaledb_config',
+                                       '_timescaledb_cache', '_timescaledb_internal') loop
+        execute format('revoke select on all tables in schema %I from public', ts_schema);
+    end loop;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('timescaledb_information', 'timescaledb_experimental') loop
+        execute format('revoke usage on schema %I from public', ts_schema);
+    end loop;
+end $$;
 
 CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     AS $_$
+declare
+    v_why text := smf.db_role_refusal(p_role);
 begin
-    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
-        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
     end if;
     if p_verifier not like 'SCRAM-SHA-256$%' then
         raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
@@ -1845,10 +1818,42 @@ begin
     if exists (select 1 from pg_roles where rolname = p_role) then
         execute format('alter role %I login password %L', p_role, p_verifier);
     else
-        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+        execute format('create role %I login nosuperuser nocreatedb nocreaterole noreplication '
+                       'nobypassrls password %L in role smf_reader', p_role, p_verifier);
+        insert into smf.db_role (name, kind) values (p_role, 'reader');
     end if;
     execute format('grant smf_reader to %I', p_role);
 end $_$;
+
+CREATE FUNCTION smf.db_role_refusal(p_role text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $_$
+    select case
+        when p_role is null or p_role !~ '^smf_[a-z0-9_]{1,59}$' or p_role ~ '^smf_svc_'
+            then format('database role %s: a new role name must start with smf_ (letters, digits, _; '
+                        'not smf_svc_), e.g. smf_grafana_sul', coalesce(p_role, 'null'))
+        when r.oid is null then null  -- a new name: it will be made a reader
+        when r.rolsuper then format('database role %s is a superuser: refused', p_role)
+        when coalesce(d.kind, '') <> 'reader'
+            then format('database role %s exists and was not made by smf as a reader role: refused '
+                        '(choose a new name)', p_role)
+        when r.rolbypassrls or pg_has_role(r.oid, 'smf_api', 'MEMBER')
+             or pg_has_role(r.oid, 'smf_writer', 'MEMBER')
+            then format('database role %s can bypass row-level security or become a service role: '
+                        'refused', p_role)
+        end
+    from (select 1) one
+    left join pg_roles r on r.rolname = p_role
+    left join smf.db_role d on d.name = p_role
+$_$;
+
+CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select greatest(p_dmcr - p_contracted, 0)
+$$;
 
 CREATE FUNCTION smf.demand_overrun_kw(p_measured numeric, p_contracted numeric, p_tolerance numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -1896,14 +1901,6 @@ begin
            round(100.0 * sum(u.n_ok) / nullif(sum(u.n_expected), 0), 2)
     from u group by u.market order by u.market;
 end
-$$;
-
-CREATE FUNCTION smf.dmcr_excess_kw(p_dmcr numeric, p_measured numeric, p_contracted numeric) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when p_dmcr is not null
-                then greatest(p_dmcr - coalesce(smf.billable_demand_kw(p_measured, p_contracted), 0), 0) end
 $$;
 
 CREATE FUNCTION smf.easter_sunday(p_year integer) RETURNS date
@@ -2246,9 +2243,7 @@ begin
     raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
     -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
     insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
-    -- (the detail's line_no is the input line too, as the column's: issue 18)
-    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason,
-           (to_jsonb(s) || jsonb_build_object('line_no', s.line_no + p_line_offset))::text
+    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
     from ingest_bad b join ingest_stage s using (line_no)
     where b.reason <> 'duplicate_identical';
     perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
@@ -3017,10 +3012,9 @@ CREATE FUNCTION smf.principal() RETURNS integer
     select a.id
     from smf.account a
     where a.disabled_at is null
-      and (a.db_role = session_user
-           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
-               and a.id = nullif(current_setting('smf.principal', true), '')::int))
-    order by (a.db_role = session_user) desc nulls last
+      and case when pg_has_role(session_user, 'smf_api', 'MEMBER')
+               then a.id = nullif(current_setting('smf.principal', true), '')::int
+               else a.db_role = session_user end
     limit 1
 $$;
 
@@ -4279,7 +4273,7 @@ begin
           from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, inputs jsonb)
           where r.method = 'none') x
     group by x.island
-    on conflict (meter_id, rule, subject, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
+    on conflict (meter_id, rule, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
 
     select coalesce(jsonb_object_agg(m, n), '{}'), coalesce(sum(n) filter (where m = 'none'), 0)
     into v_filled, v_left
@@ -4377,7 +4371,7 @@ begin
                                ' daily job stops estimating after %s day(s) of silence (visit the meter,'
                                ' or estimate by hand: smf vee estimate)', v_left, p_day,
                                coalesce(smf.vee_fmt_local(v_last) || ' (local)', 'ever'), v_days))
-                on conflict (meter_id, rule, subject, ts_from, ts_to)
+                on conflict (meter_id, rule, ts_from, ts_to)
                 do update set last_seen_at = now(), detail = excluded.detail;
             end if;
             meter_id := m.id;
@@ -4479,20 +4473,12 @@ CREATE FUNCTION smf.vee_local_day(p_ts timestamp with time zone) RETURNS date
     select (p_ts at time zone smf.local_timezone())::date
 $$;
 
-CREATE FUNCTION smf.vee_nominal_candidates() RETURNS numeric[]
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    select array[57.7, 63.5, 66.4, 69.3, 100, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]
-$$;
-
 CREATE FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, OUT nominal_v numeric, OUT how text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
     v_mean numeric;
-    v_next numeric;
 begin
     nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
     how := 'configured';
@@ -4504,19 +4490,10 @@ begin
                     sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
     from smf.rollup_day d
     where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
-    if v_mean is null or v_mean <= 0 then
-        nominal_v := null;
-        how := 'detected';
-        return;
-    end if;
-    select (array_agg(s order by abs(s - v_mean), s))[1], (array_agg(s order by abs(s - v_mean), s))[2]
-    into nominal_v, v_next
-    from unnest(smf.vee_nominal_candidates()) s;
-    how := format('detected from mean %s V', round(v_mean, 1));
-    if abs(abs(v_mean - nominal_v) - abs(v_mean - v_next)) < 0.015 * v_mean then
-        how := how || format(', ambiguous with %s V: smf meter set %s --nominal-voltage V', v_next,
-                             (select m.serial from smf.meter m where m.id = p_meter));
-    end if;
+    select s into nominal_v
+    from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
+    where v_mean is not null order by abs(s - v_mean) limit 1;
+    how := 'detected';
 end
 $$;
 
@@ -4545,15 +4522,6 @@ begin
     end if;
     return v;
 end
-$$;
-
-CREATE FUNCTION smf.vee_record_error(p_job text, p_holder text, p_error text, p_counts jsonb) RETURNS bigint
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    insert into smf.job_run (job, holder, finished_at, outcome, counts, error)
-    values (p_job, p_holder, clock_timestamp(), 'error', coalesce(p_counts, '{}'), left(p_error, 2000))
-    returning id
 $$;
 
 CREATE FUNCTION smf.vee_register_pairs(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(read_from timestamp with time zone, read_to timestamp with time zone, lo timestamp with time zone, hi timestamp with time zone, raw_delta bigint, wh_sum bigint, n_rows integer, n_expected integer)
@@ -4670,17 +4638,17 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select 'clock', format('event %s', e.id), e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
+    select 'clock', e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
            format('%s: %s', e.kind, e.message)
     from smf.meter_event e
     where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
       and e.kind in ('clock_corrected', 'clock_drift_large')
     union all
-    select 'interval_length', '', min(q.ts), max(q.ts), 'error',
+    select 'interval_length', min(q.ts), max(q.ts), 'error',
            format('%s row(s) off the %s-minute grid quarantined on %s (first at %s)', count(*),
                   min(m.interval_minutes), smf.vee_local_day(min(q.ts)), min(q.ts))
     from smf.ingest_quarantine q join smf.meter m on m.serial = q.meter_ref or m.id::text = q.meter_ref
@@ -4716,7 +4684,7 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4725,7 +4693,7 @@ declare
     v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
 begin
     return query
-    select 'outage', '', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
+    select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
            format('supply outage reported by the meter from %s to %s (local)%s',
                   to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
                   coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
@@ -4733,7 +4701,7 @@ begin
     where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
       and coalesce(extract(epoch from o.end_at - o.start_at) / 60.0, v_min) >= v_min
     union all
-    select 'meter_status', format('event %s', e.id), e.at, e.at,
+    select 'meter_status', e.at, e.at,
            case when e.kind = 'serial_changed' then 'error' else 'warning' end,
            format('%s: %s', case when e.detail ? 'battery' then 'battery' else e.kind end, e.message)
     from smf.meter_event e
@@ -4783,13 +4751,14 @@ $$;
 
 CREATE FUNCTION smf.vee_rule_names() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
+    SET search_path TO 'pg_catalog'
     AS $$
-    select array_agg(e order by r.ord, e.ord) || array['validation_error']
-    from smf.vee_rules() with ordinality r(fn, emits, ord), unnest(r.emits) with ordinality e(e, ord)
+    select array['missing', 'zero_run', 'spike', 'demand', 'reverse_flow', 'voltage_band', 'phase_loss',
+                 'clock', 'interval_length', 'register', 'backup_interval', 'backup_hour', 'backup_day',
+                 'outage', 'meter_status']
 $$;
 
-CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4805,9 +4774,7 @@ begin
     end if;
     select s.wh_per_unit, s.how into v_scale, v_how from smf.vee_register_scale(p_meter, p_to) s;
     return query
-    select 'register', format('reads %s / %s', to_char(p.read_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                              to_char(p.read_to at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
-           p.lo, p.hi, 'error',
+    select 'register', p.lo, p.hi, 'error',
            case when p.raw_delta < 0
                 then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
                             to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
@@ -4895,7 +4862,7 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4909,11 +4876,8 @@ declare
     v_high numeric;
     v_loss numeric;
 begin
-    -- (an import-only meter is judged on the voltages it carries, whatever its channel map says;
-    -- with none stored the nominal is null below)
     if not exists (select 1 from smf.meter m where m.id = p_meter
-                   and (m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']
-                        or m.protocol = 'import_only')) then
+                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
         return;
     end if;
     select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
@@ -4948,7 +4912,7 @@ begin
         from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
         where p.v is not null
     )
-    select f.kind, f.phase, min(f.ts), max(f.ts) + v_step,
+    select f.kind, min(f.ts), max(f.ts) + v_step,
            case when f.kind = 'phase_loss' then 'error' else 'warning' end,
            case when f.kind = 'phase_loss'
                 then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
@@ -5004,20 +4968,6 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rules() RETURNS TABLE(fn text, emits text[])
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    values ('vee_rule_missing', array['missing']), ('vee_rule_zero_run', array['zero_run']),
-           ('vee_rule_spike', array['spike']), ('vee_rule_demand', array['demand']),
-           ('vee_rule_reverse_flow', array['reverse_flow']),
-           ('vee_rule_voltage', array['voltage_band', 'phase_loss']),
-           ('vee_rule_clock', array['clock', 'interval_length']),
-           ('vee_rule_register', array['register']),
-           ('vee_rule_backup', array['backup_interval', 'backup_hour', 'backup_day']),
-           ('vee_rule_meter_status', array['outage', 'meter_status'])
-$$;
-
 CREATE FUNCTION smf.vee_scope_meters(p_kind text, p_ref text) RETURNS SETOF integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -5039,35 +4989,6 @@ begin
     if not found then
         raise exception using errcode = 'SMF04', message = format('no %s %L', p_kind, p_ref);
     end if;
-end
-$$;
-
-CREATE FUNCTION smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date DEFAULT NULL::date) RETURNS jsonb
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter int;
-    v_from date := coalesce(p_from, '2000-01-01');
-begin
-    select m.id into v_meter from smf.meter m where m.serial = p_serial;
-    if v_meter is null then
-        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
-    end if;
-    if p_volts is null or (p_volts <> 0 and (p_volts < 20 or p_volts > 1000)) then
-        raise exception using errcode = 'SMF02',
-            message = format('nominal voltage %s V out of range: 20-1000 V phase to neutral, or 0 (detect)', p_volts);
-    end if;
-    delete from smf.vee_parameter p
-    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and lower(p.valid_during) >= v_from;
-    update smf.vee_parameter p set valid_during = daterange(lower(p.valid_during), v_from)
-    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and p.valid_during @> v_from;
-    insert into smf.vee_parameter (key, meter_id, valid_during, value, unit, description)
-    values ('voltage_nominal_v', v_meter, daterange(v_from, null), p_volts, 'V',
-            case when p_volts = 0 then 'detect from the data (smf meter set --nominal-voltage auto)'
-                 else 'set by smf meter set --nominal-voltage' end);
-    return jsonb_build_object('serial', p_serial, 'volts', p_volts, 'valid_from', v_from,
-                              'standard', p_volts = 0 or p_volts = any (smf.vee_nominal_candidates()));
 end
 $$;
 
@@ -5104,16 +5025,9 @@ CREATE FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zon
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $_$
+    AS $$
 declare
     v_seen timestamptz := clock_timestamp();
-    v_all jsonb := '[]';
-    v_part jsonb;
-    v_failed text[] := '{}';
-    v_errors jsonb := '[]';
-    v_state text;
-    v_msg text;
-    r record;
     v_found int;
     v_new int;
     v_resolved int;
@@ -5123,42 +5037,22 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('validation range [%s, %s) is empty', p_from, p_to);
     end if;
-    for r in select * from smf.vee_rules() loop
-        begin  -- one rule: it only reads, so this subtransaction takes no transaction id
-            if r.fn = 'vee_rule_missing' then
-                select coalesce(jsonb_agg(to_jsonb(x)), '[]') into v_part
-                from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last) x;
-            else
-                execute format('select coalesce(jsonb_agg(to_jsonb(x)), ''[]'') from smf.%I($1, $2, $3) x', r.fn)
-                    into v_part using p_meter, p_from, p_to;
-            end if;
-            v_all := v_all || v_part;
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-            v_failed := v_failed || r.emits;
-            v_errors := v_errors || jsonb_build_object('rule', r.fn, 'sqlstate', v_state, 'message', v_msg);
-            v_all := v_all || jsonb_build_object(
-                'rule', 'validation_error', 'subject', r.fn, 'ts_from', p_from, 'ts_to', p_to,
-                'severity', 'error',
-                'detail', format('rule smf.%s raised SQLSTATE %s (%s) on %s to %s (local); the readings are '
-                                 'stored, its findings (%s) of this range were not refreshed; the daily VEE '
-                                 'job runs it again', r.fn, v_state, v_msg, smf.vee_fmt_local(p_from),
-                                 smf.vee_fmt_local(p_to), array_to_string(r.emits, ', ')));
-        end;
-    end loop;
-    with f as materialized (  -- one row per identity
-        select x.rule, coalesce(x.subject, '') as subject, x.ts_from, x.ts_to,
-               (array_agg(x.severity order by array_position(array['error', 'warning', 'info'], x.severity)))[1]
-                   as severity,
-               string_agg(distinct x.detail, '; ' order by x.detail) as detail
-        from jsonb_to_recordset(v_all) as x(rule text, subject text, ts_from timestamptz, ts_to timestamptz,
-                                            severity text, detail text)
-        group by 1, 2, 3, 4
+    with f as materialized (
+        select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
+        union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_demand(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_reverse_flow(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_voltage(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_clock(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
+        union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
     ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
-        insert into smf.vee_finding as v (meter_id, rule, subject, ts_from, ts_to, severity, detail,
+        insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
                                           first_seen_at, last_seen_at)
-        select p_meter, f.rule, f.subject, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
-        on conflict (meter_id, rule, subject, ts_from, ts_to) do update set
+        select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
+        on conflict (meter_id, rule, ts_from, ts_to) do update set
             last_seen_at = excluded.last_seen_at, detail = excluded.detail, severity = excluded.severity,
             status = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
                           then 'open' else v.status end,
@@ -5173,19 +5067,15 @@ begin
         update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
             resolved_at = now()
         where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
-          and v.rule = any (smf.vee_rule_names()) and v.rule <> all (v_failed)
-          and (v.rule <> 'validation_error' or v.ts_to <= p_to)
-          and not exists (select 1 from f where f.rule = v.rule and f.subject = v.subject
-                                            and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
+          and v.rule = any (smf.vee_rule_names())
+          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
         returning 1
     )
     select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
     into v_found, v_new, v_resolved;
-    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved)
-           || case when jsonb_array_length(v_errors) > 0 then jsonb_build_object('errors', v_errors)
-                   else '{}' end;
+    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
 end
-$_$;
+$$;
 
 CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
     LANGUAGE plpgsql
@@ -5194,88 +5084,18 @@ CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
 declare
     v record;
     v_n int := 0;
-    v_res jsonb;
-    v_errors jsonb := '[]';
 begin
     if coalesce((select value from smf.setting where key = 'vee_validate_on_ingest'), 'on') <> 'on'
        or to_regclass('pg_temp.ingest_touched') is null then
         return 0;
     end if;
-    for v in select t.meter_id, m.serial, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
+    for v in select t.meter_id, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
                     smf.vee_day_start(smf.vee_local_day(t.hi) + 1) as hi
-             from ingest_touched t join smf.meter m on m.id = t.meter_id order by t.meter_id loop
-        v_res := smf.vee_validate(v.meter_id, v.lo, v.hi, true);
-        v_errors := v_errors || (select coalesce(jsonb_agg(e || jsonb_build_object('serial', v.serial,
-                                                            'from', v.lo, 'to', v.hi)), '[]')
-                                 from jsonb_array_elements(coalesce(v_res -> 'errors', '[]')) e);
+             from ingest_touched t order by t.meter_id loop
+        perform smf.vee_validate(v.meter_id, v.lo, v.hi, true);
         v_n := v_n + 1;
     end loop;
-    if jsonb_array_length(v_errors) > 0 then
-        perform smf.vee_record_error('vee_validate', format('ingest batch %s', p_batch),
-            (select format('validation of ingest batch %s: %s; the readings are stored, open '
-                           'validation_error findings list the ranges, the daily VEE job runs them again',
-                           p_batch, string_agg(format('rule smf.%s raised SQLSTATE %s (%s) on %s meter-range(s), '
-                                                      'first meter %s', e.rule, e.sqlstate, e.message, e.n,
-                                                      e.serial), '; ' order by e.rule))
-             from (select x ->> 'rule' as rule, x ->> 'sqlstate' as sqlstate, min(x ->> 'message') as message,
-                          count(*) as n, min(x ->> 'serial') as serial
-                   from jsonb_array_elements(v_errors) x group by 1, 2) e),
-            jsonb_build_object('batch_id', p_batch, 'errors', v_errors));
-    end if;
     return v_n;
-end
-$$;
-
-CREATE FUNCTION smf.vee_validate_batch_failed(p_batch integer, p_sqlstate text, p_message text) RETURNS integer
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
-    AS $$
-declare
-    v_n int := 0;
-begin
-    if to_regclass('pg_temp.ingest_touched') is not null then
-        insert into smf.vee_finding as v (meter_id, rule, subject, ts_from, ts_to, severity, detail)
-        select t.meter_id, 'validation_error', 'vee_validate_batch', t.lo, t.hi, 'error',
-               format('the validation of ingest batch %s raised SQLSTATE %s (%s) on %s to %s (local); the '
-                      'readings are stored, no finding of this range was refreshed; the daily VEE job runs it '
-                      'again', p_batch, p_sqlstate, p_message, smf.vee_fmt_local(t.lo), smf.vee_fmt_local(t.hi))
-        from (select t.meter_id, smf.vee_day_start(min(smf.vee_local_day(t.lo))) as lo,
-                     smf.vee_day_start(max(smf.vee_local_day(t.hi)) + 1) as hi
-              from ingest_touched t group by t.meter_id) t
-        on conflict (meter_id, rule, subject, ts_from, ts_to) do update
-            set detail = excluded.detail, last_seen_at = now(), status = 'open', resolved_by = null,
-                resolved_at = null;
-        get diagnostics v_n = row_count;
-    end if;
-    perform smf.vee_record_error('vee_validate', format('ingest batch %s', p_batch),
-        format('validation of ingest batch %s raised SQLSTATE %s (%s) on %s meter-range(s); the readings '
-               'are stored, open validation_error findings list the ranges, the daily VEE job runs them '
-               'again', p_batch, p_sqlstate, p_message, v_n),
-        jsonb_build_object('batch_id', p_batch, 'sqlstate', p_sqlstate, 'ranges', v_n));
-    return v_n;
-end
-$$;
-
-CREATE FUNCTION smf.vee_validate_retry(p_meter integer DEFAULT NULL::integer) RETURNS TABLE(meter_id integer, serial text, ts_from timestamp with time zone, ts_to timestamp with time zone, result jsonb)
-    LANGUAGE plpgsql
-    SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-#variable_conflict use_column
-declare
-    v record;
-begin
-    for v in select distinct f.meter_id, m.serial, f.ts_from, f.ts_to
-             from smf.vee_finding f join smf.meter m on m.id = f.meter_id
-             where f.rule = 'validation_error' and f.status = 'open'
-               and (p_meter is null or f.meter_id = p_meter)
-             order by m.serial, f.ts_from loop
-        meter_id := v.meter_id;
-        serial := v.serial;
-        ts_from := v.ts_from;
-        ts_to := v.ts_to;
-        result := smf.vee_validate(v.meter_id, v.ts_from, v.ts_to);
-        return next;
-    end loop;
 end
 $$;
 
@@ -5852,6 +5672,7 @@ CREATE TABLE smf.api_key (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
+    expires_at timestamp with time zone,
     CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
     CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
 );
@@ -6063,6 +5884,16 @@ CREATE TABLE smf.contract_month_volume (
 );
 
 COMMENT ON TABLE smf.contract_month_volume IS 'Declared seasonalization (or the month volumes of a short-term contract), MWh per local month.';
+
+CREATE TABLE smf.db_role (
+    name text NOT NULL,
+    kind text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT db_role_kind_check CHECK ((kind = ANY (ARRAY['service'::text, 'reader'::text]))),
+    CONSTRAINT db_role_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+COMMENT ON TABLE smf.db_role IS 'Database roles the project made: service login roles (migrations) and scoped reader login roles (smf user add --db-role). Only these may be re-used by --db-role, and only readers.';
 
 CREATE TABLE smf.distributor (
     id integer NOT NULL,
@@ -7009,16 +6840,13 @@ CREATE TABLE smf.vee_finding (
     resolved_at timestamp with time zone,
     first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
-    subject text DEFAULT ''::text NOT NULL,
     CONSTRAINT vee_finding_check CHECK ((ts_to >= ts_from)),
     CONSTRAINT vee_finding_check1 CHECK (((status = 'open'::text) = (resolved_at IS NULL))),
     CONSTRAINT vee_finding_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'error'::text]))),
     CONSTRAINT vee_finding_status_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'resolved'::text])))
 );
 
-COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, subject (phase, event, read pair; may be empty), severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, subject, range).';
-
-COMMENT ON COLUMN smf.vee_finding.subject IS 'What the finding is about within the meter: a phase (A, B, C), a poller event (event N), a register read pair, the rule function that raised (rule validation_error); empty when the rule has one subject per meter and range.';
+COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, range).';
 
 ALTER TABLE smf.vee_finding ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.vee_finding_id_seq
@@ -7211,6 +7039,9 @@ ALTER TABLE ONLY smf.contract_hour_volume
 ALTER TABLE ONLY smf.contract_month_volume
     ADD CONSTRAINT contract_month_volume_pkey PRIMARY KEY (contract_id, month);
 
+ALTER TABLE ONLY smf.db_role
+    ADD CONSTRAINT db_role_pkey PRIMARY KEY (name);
+
 ALTER TABLE ONLY smf.distributor
     ADD CONSTRAINT distributor_aneel_code_key UNIQUE (aneel_code);
 
@@ -7341,7 +7172,7 @@ ALTER TABLE ONLY smf.vee_estimation_run
     ADD CONSTRAINT vee_estimation_run_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.vee_finding
-    ADD CONSTRAINT vee_finding_identity UNIQUE (meter_id, rule, subject, ts_from, ts_to);
+    ADD CONSTRAINT vee_finding_meter_id_rule_ts_from_ts_to_key UNIQUE (meter_id, rule, ts_from, ts_to);
 
 ALTER TABLE ONLY smf.vee_finding
     ADD CONSTRAINT vee_finding_pkey PRIMARY KEY (id);

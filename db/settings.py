@@ -8,6 +8,10 @@ SMF_PG_USER        database role (default smf)
 SMF_PG_DATABASE    database name (default smf)
 SMF_PG_BIN         PostgreSQL server binaries (default /usr/lib/postgresql/15/bin)
 SMF_LOCAL_TIMEZONE time zone of daily/monthly buckets (default America/Sao_Paulo)
+SMF_API_DATABASE_URL, SMF_POLLER_DATABASE_URL, SMF_JOBS_DATABASE_URL
+                   libpq URL of a service's own login role on an external server (the local
+                   cluster needs none: services log in over its unix socket as smf_svc_api,
+                   smf_svc_poller, smf_svc_jobs; see SERVICE_ROLES)
 """
 
 from __future__ import annotations
@@ -52,13 +56,30 @@ class ClusterSettings:
         """The owner role's password for TCP connections (mode 0600), made at initialisation."""
         return self.data_dir.parent / f"password-{self.port}"
 
-    def url(self, database: str) -> str:
-        return f"postgresql://{self.user}@/{database}?host={quote(str(self.socket_dir))}&port={self.port}"
+    def url(self, database: str, user: str | None = None) -> str:
+        """The unix-socket URL of `database` as `user` (default: the owner role)."""
+        who = quote(user or self.user)
+        return f"postgresql://{who}@/{database}?host={quote(str(self.socket_dir))}&port={self.port}"
 
     def tcp_url(self, database: str, user: str, password: str) -> str:
         """A URL over TCP on 127.0.0.1 (password authentication), e.g. for a scoped role."""
         secret = quote(password, safe="")
         return f"postgresql://{quote(user)}:{secret}@127.0.0.1:{self.port}/{database}"
+
+
+# Least privilege (revision 0012): the login role of each long-running service. The owner (a
+# superuser on the local cluster) is for `smf db migrate` and admin commands only.
+SERVICE_ROLES = {"api": "smf_svc_api", "poller": "smf_svc_poller", "jobs": "smf_svc_jobs"}
+_service: str | None = None  # the service this process runs as (use_service), None: admin
+
+
+def use_service(name: str | None) -> None:
+    """Make every later load() of this process connect as service `name`'s login role ('api',
+    'poller', 'jobs'; None: the owner again). Called by the entry point of a service."""
+    global _service
+    if name is not None and name not in SERVICE_ROLES:
+        raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICE_ROLES)}")
+    _service = name
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +88,42 @@ class Settings:
     database: str
     external_url: str | None
     local_timezone: str
+    service: str | None = None  # connect as this service's login role (SERVICE_ROLES)
+    service_url: str | None = None  # SMF_<SERVICE>_DATABASE_URL (an external server)
+    assume: str | None = None  # a role the login role assumes for the whole session
 
     @property
     def url(self) -> str:
-        """libpq URL of the platform's database."""
-        return self.external_url or self.cluster.url(self.database)
+        """libpq URL of the platform's database, as the service's login role when one is set
+        (an external server without SMF_<SERVICE>_DATABASE_URL: its one URL); with `assume`,
+        the session starts as that role (libpq options -c role=...)."""
+        url = self.external_url or self.cluster.url(self.database)
+        if self.service is not None:
+            if self.service_url:
+                url = self.service_url
+            elif self.external_url is None:
+                url = self.cluster.url(self.database, SERVICE_ROLES[self.service])
+        if self.assume:
+            url += ("&" if "?" in url else "?") + "options=" + quote(f"-c role={self.assume}")
+        return url
+
+    def assuming(self, role: str | None) -> Settings:
+        """The same login, every session starting as `role` (one the login role is a member
+        of: e.g. the API's smf_svc_api assuming smf_writer for an import)."""
+        return replace(self, assume=role)
+
+    def as_service(self, name: str | None, env: dict[str, str] | None = None) -> Settings:
+        """The same database as service `name` (None: as the owner)."""
+        if name is None:
+            return replace(self, service=None, service_url=None)
+        if name not in SERVICE_ROLES:
+            raise ValueError(f"unknown service {name!r}; known: {', '.join(SERVICE_ROLES)}")
+        e = os.environ if env is None else env
+        return replace(self, service=name, service_url=e.get(f"SMF_{name.upper()}_DATABASE_URL"))
+
+    def owner(self) -> Settings:
+        """The same database as its owner (migrations, admin commands)."""
+        return self.as_service(None)
 
     @property
     def uses_local_cluster(self) -> bool:
@@ -96,12 +148,13 @@ def load(env: dict[str, str] | None = None) -> Settings:
         user=env.get("SMF_PG_USER", "smf"),
         bin_dir=Path(env.get("SMF_PG_BIN", "/usr/lib/postgresql/15/bin")),
     )
-    return Settings(
+    settings = Settings(
         cluster=cluster,
         database=env.get("SMF_PG_DATABASE", "smf"),
         external_url=env.get("SMF_DATABASE_URL") or None,
         local_timezone=env.get("SMF_LOCAL_TIMEZONE", "America/Sao_Paulo"),
     )
+    return settings.as_service(_service, env) if _service else settings
 
 
 class Secret(str):

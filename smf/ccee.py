@@ -64,7 +64,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from db.settings import load_ccee
     from smf.cli import ensure_database
 
-    ensure_database()
+    ensure_database("jobs")  # as its login role, not the owner
     if args.day and not args.uc:
         print("error: --day needs --uc", file=sys.stderr)
         return 2

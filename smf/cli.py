@@ -23,14 +23,20 @@ def _start_local(s: Settings) -> None:
     if s.uses_local_cluster:
         msg = _cluster().start()
         print(f"database: {msg}", file=sys.stderr)
-        _cluster().ensure_database(s.database)
+        if s.service is None:  # a service never creates the database (nor logs in as owner)
+            _cluster().ensure_database(s.database)
 
 
-def ensure_database() -> None:
+def ensure_database(service: str | None = None) -> None:
     """Start the local cluster when it is the one in use, then check that the schema is at head
-    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates."""
+    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates.
+    `service` ('api', 'poller', 'jobs'): from here on this process connects as that service's
+    login role (db.settings.SERVICE_ROLES), never as the owner."""
     from db import migrate
+    from db.settings import use_service
 
+    if service is not None:
+        use_service(service)
     s = load()
     _start_local(s)
     migrate.require_head(s)
@@ -113,6 +119,24 @@ def is_public_format(path: Path) -> bool:
     return not any(c in head for c in (b",", b";"))
 
 
+def binary_size_problem(head: bytes, size: int) -> str | None:
+    """Why a file that is neither CSV text nor whole ABNT blocks is refused: binary data (not
+    UTF-8 in its first block) whose size is not a multiple of 256 octets; None otherwise."""
+    if not size or size % 256 == 0:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a UTF-8 character cut by the end of the block
+            return None
+        return (
+            f"binary data of {size} octets: not CSV text, and not an ABNT public-format file "
+            f"either (those are whole 256-octet blocks; {size} = 256 x {size // 256} + "
+            f"{size % 256}): a truncated or damaged file?"
+        )
+    return None
+
+
 def import_public_format(path: Path) -> int:
     """Ingest an ABNT public-format file (the meter must be registered)."""
     import asyncio
@@ -138,6 +162,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
+    with path.open("rb") as fh:
+        problem = binary_size_problem(fh.read(256), path.stat().st_size)
+    if problem:
+        raise errors.BatchRejected(f"{path.name}: {problem}")
     result = ingest.ingest_csv(path, progress=not args.quiet, decimal=args.decimal)
     print(result.summary())
     return 0
@@ -212,7 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("psycopg").addHandler(logging.NullHandler())
         logging.getLogger("psycopg").propagate = False
     try:
-        return int(args.func(args) or 0)
+        try:
+            return int(args.func(args) or 0)
+        finally:  # a service verb logs in as its service role (ensure_database) for this call
+            from db.settings import use_service
+
+            use_service(None)
     except errors.SmfError as exc:
         print(f"error: {errors.cut(' '.join(str(exc).split()))}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from jobs import scheduler
     from smf.cli import ensure_database
 
-    ensure_database()
+    ensure_database("jobs")  # as its login role, not the owner
     _logging("%(asctime)s %(levelname)s %(name)s %(message)s")
     scheduler.run_forever()
     print("scheduler stopped", file=sys.stderr)
@@ -56,7 +56,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     from jobs import scheduler
     from smf.cli import ensure_database
 
-    ensure_database()
+    ensure_database("jobs")  # as its login role, not the owner
     _logging("%(levelname)s %(name)s %(message)s")
     try:
         spec = scheduler.by_name(args.name)

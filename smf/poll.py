@@ -27,7 +27,7 @@ def cmd_poll(args: argparse.Namespace) -> int:
     from poller.service import Poller, PollerConfig
     from smf.cli import ensure_database
 
-    ensure_database()
+    ensure_database("poller")  # as its login role, not the owner
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
@@ -61,7 +61,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     from poller.service import Poller
     from smf.cli import ensure_database
 
-    ensure_database()
+    ensure_database("poller")  # as its login role, not the owner
     try:
         result = asyncio.run(Poller().read_serial(args.serial))
     except LookupError as exc:

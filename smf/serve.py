@@ -15,7 +15,8 @@ def start_local_cluster(settings: Any) -> None:
     if settings.uses_local_cluster:
         cluster = Cluster(settings.cluster)
         cluster.start()
-        cluster.ensure_database(settings.database)
+        if settings.service is None:  # a service never creates the database
+            cluster.ensure_database(settings.database)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -24,17 +25,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.app import create_app
     from api.config import load_config
     from api.startup import SchemaNotAtHead, check_schema_at_head
+    from db.settings import use_service
 
+    use_service("api")  # log in as smf_svc_api, never as the owner (db/settings.py)
     config = load_config()
     start_local_cluster(config.db)
     try:
-        check_schema_at_head(config.db)
+        check_schema_at_head(config.service_db)
     except SchemaNotAtHead as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     host = args.host or config.host
     port = args.port or config.port
-    print(f"serving the API on http://{host}:{port} (OpenAPI: /api/docs)", file=sys.stderr)
+    scheme = "https" if config.tls_cert else "http"
+    print(f"serving the API on {scheme}://{host}:{port} (OpenAPI: /api/docs)", file=sys.stderr)
     uvicorn.run(
         create_app(config),
         host=host,
@@ -43,6 +47,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         timeout_graceful_shutdown=10,
         access_log=args.access_log,
+        # the client address is the TCP peer: X-Forwarded-For counts only from the proxies of
+        # SMF_API_TRUSTED_PROXIES, and the API reads it itself (api/deps.py source_of)
+        proxy_headers=False,
+        ssl_certfile=config.tls_cert,
+        ssl_keyfile=config.tls_key,
     )
     return 0
 

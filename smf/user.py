@@ -1,8 +1,12 @@
 """Account verbs: `smf user add|key|revoke|list|group` (run as the database owner).
 
-An API key is printed once, when it is made; the database keeps only its argon2id hash. A
-database login role (--db-role, for Grafana or psql) gets a generated password, printed once;
-the server keeps only its SCRAM-SHA-256 verifier, computed here.
+An API key is printed once, when it is made; the database keeps only its argon2id hash. A key
+may expire (`--expires-days`); `smf user key NAME --rotate` makes a new key and retires the
+account's others (at once, or after `--grace-hours`). A database login role (--db-role, for
+Grafana or psql) gets a generated password, printed once; the server keeps only its SCRAM-SHA-256
+verifier, computed here. --db-role takes a NEW name in the project's namespace (smf_...) or a
+reader role smf made earlier, never a superuser, a service role or a role smf did not make
+(smf.db_role_refusal, 500_accounts.sql).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import argparse
 import secrets
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from db.cluster import scram_verifier
@@ -22,6 +27,16 @@ def _scope(value: str) -> tuple[str, str]:
             f"{value!r}: expected distributor:<ANEEL code>, group:<name> or uc:<UC code>"
         )
     return kind, ref
+
+
+def _positive_days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a number of days") from None
+    if not 0 < days <= 3650:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected days in (0, 3650]")
+    return days
 
 
 def cmd_user(args: argparse.Namespace) -> int:
@@ -58,10 +73,32 @@ def cmd_user(args: argparse.Namespace) -> int:
                 )
         elif args.action == "key":
             key_id, token, hash_ = auth.new_key()
+            expires = None
+            if args.expires_days is not None:
+                expires = datetime.now(UTC) + timedelta(days=args.expires_days)
             driver.run(
-                conn, "user_key_add", name=args.name, key_id=key_id, hash=hash_, label=args.label
+                conn,
+                "user_key_add_expiring",
+                name=args.name,
+                key_id=key_id,
+                hash=hash_,
+                label=args.label,
+                expires_at=expires,
             )
-            print(f"# key {key_id} of {args.name}; shown once, keep it secret", file=sys.stderr)
+            until = f", valid until {expires:%Y-%m-%d %H:%M} UTC" if expires else ""
+            print(
+                f"# key {key_id} of {args.name}{until}; shown once, keep it secret", file=sys.stderr
+            )
+            if args.rotate:
+                at = datetime.now(UTC) + timedelta(hours=args.grace_hours)
+                n = driver.run(conn, "user_key_retire_others", name=args.name, keep=key_id, at=at)[
+                    0
+                ]["retired"]
+                when = "now" if args.grace_hours <= 0 else f"at {at:%Y-%m-%d %H:%M} UTC"
+                print(
+                    f"# rotated: {n} older key(s) of {args.name} stop working {when}",
+                    file=sys.stderr,
+                )
             print(token)
         elif args.action == "revoke":
             n = driver.run(conn, "user_key_revoke", ref=args.name)[0]["revoked"]
@@ -93,10 +130,31 @@ def register(subparsers: Any) -> None:
         type=_scope,
         help="distributor:<ANEEL code>, group:<name> or uc:<UC code> (repeatable)",
     )
-    a.add_argument("--db-role", help="also create this database login role (Grafana, psql)")
+    a.add_argument(
+        "--db-role",
+        help="also create this database login role (Grafana, psql): a new name starting with "
+        "smf_ (e.g. smf_grafana_sul), or a reader role smf made before; never an existing "
+        "superuser, service or foreign role",
+    )
     k = sub.add_parser("key", help="make an API key for an account (printed once)")
     k.add_argument("name")
     k.add_argument("--label")
+    k.add_argument(
+        "--expires-days",
+        type=_positive_days,
+        help="the key stops working this many days from now (default: until revoked)",
+    )
+    k.add_argument(
+        "--rotate",
+        action="store_true",
+        help="the account's other live keys stop working (now, or after --grace-hours)",
+    )
+    k.add_argument(
+        "--grace-hours",
+        type=float,
+        default=0.0,
+        help="with --rotate: older keys keep working this many hours (default 0: revoked now)",
+    )
     r = sub.add_parser("revoke", help="revoke a key (by key id) or every key of an account")
     r.add_argument("name", metavar="KEY_ID_OR_ACCOUNT")
     g = sub.add_parser("group", help="put UCs into a UC group (created when missing)")

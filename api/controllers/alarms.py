@@ -17,15 +17,17 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import get, post, put
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from api.controllers.registry import meter_of
 from api.deps import Db, RequestDb
 from api.errors import ApiError
+from api.params import Id, Name
+from api.schemas import Alarm, AlarmRuleThreshold, ThresholdSet, exact_row
 from db import errors
 
 WRITERS = ("admin", "analyst")
@@ -58,27 +60,31 @@ async def _visible(db: RequestDb, alarm_id: int) -> dict[str, Any]:
 async def alarm_sheet(
     db: Db,
     alarm_state: Annotated[
-        str | None, QueryParameter(name="state", description="open|acknowledged|cleared|closed")
+        Literal["open", "acknowledged", "cleared", "closed"] | None,
+        QueryParameter(name="state", description="open|acknowledged|cleared|closed"),
     ] = None,
-    rule: Annotated[str | None, QueryParameter(description="rule code a-m")] = None,
-    uc: Annotated[str | None, QueryParameter(description="UC code")] = None,
+    rule: Annotated[
+        str | None, QueryParameter(pattern="^[a-m]$", description="rule code a-m")
+    ] = None,
+    uc: Annotated[str | None, QueryParameter(max_length=32, description="UC code")] = None,
     include_closed: Annotated[
         bool, QueryParameter(name="all", description="include closed alarms")
     ] = False,
     limit: Annotated[int, QueryParameter(ge=1, le=5000)] = 500,
-) -> list[dict[str, Any]]:
+) -> list[Alarm]:
     if alarm_state is not None and alarm_state not in STATES:
         raise ApiError(
             422, f"state {alarm_state!r} is not one of {', '.join(STATES)}", field="state"
         )
     if rule is not None and (len(rule) != 1 or not "a" <= rule <= "m"):
         raise ApiError(422, f"rule {rule!r} is not a rule code a-m", field="rule")
-    return await db.rows(
+    rows = await db.rows(
         "api_alarm_sheet", all=include_closed, state=alarm_state, rule=rule, uc_code=uc, limit=limit
     )
+    return [Alarm(**exact_row(r)) for r in rows]
 
 
-async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: str) -> Any:
+async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: str) -> Alarm:
     db.require(*WRITERS)
     row = await _visible(db, alarm_id)
     verb = "acknowledged" if query == "alarm_ack" else "closed"
@@ -93,7 +99,7 @@ async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: s
         if "already" in str(e):
             raise ApiError(409, str(e)) from None
         raise
-    return await _visible(db, alarm_id)
+    return Alarm(**exact_row(await _visible(db, alarm_id)))
 
 
 @post(
@@ -102,11 +108,8 @@ async def _transition(db: RequestDb, alarm_id: int, data: AlarmComment, query: s
     summary="Acknowledge an alarm (comment required)",
     status_code=200,
 )
-async def alarm_ack(
-    db: Db, alarm_id: FromPath[int], data: JSONBody[AlarmComment]
-) -> dict[str, Any]:
-    result: dict[str, Any] = await _transition(db, alarm_id, data, "alarm_ack")
-    return result
+async def alarm_ack(db: Db, alarm_id: Id, data: JSONBody[AlarmComment]) -> Alarm:
+    return await _transition(db, alarm_id, data, "alarm_ack")
 
 
 @post(
@@ -115,16 +118,13 @@ async def alarm_ack(
     summary="Close an alarm (comment required)",
     status_code=200,
 )
-async def alarm_close(
-    db: Db, alarm_id: FromPath[int], data: JSONBody[AlarmComment]
-) -> dict[str, Any]:
-    result: dict[str, Any] = await _transition(db, alarm_id, data, "alarm_close")
-    return result
+async def alarm_close(db: Db, alarm_id: Id, data: JSONBody[AlarmComment]) -> Alarm:
+    return await _transition(db, alarm_id, data, "alarm_close")
 
 
 @get("/api/v1/alarms/rules", tags=["alarms"], summary="Rules a-m and their thresholds")
-async def alarm_rules(db: Db) -> list[dict[str, Any]]:
-    return await db.rows("alarm_rules")
+async def alarm_rules(db: Db) -> list[AlarmRuleThreshold]:
+    return [AlarmRuleThreshold(**exact_row(r)) for r in await db.rows("alarm_rules")]
 
 
 @put(
@@ -133,9 +133,7 @@ async def alarm_rules(db: Db) -> list[dict[str, Any]]:
     summary="Program a threshold for a meter (analyst in scope, admin) or the default (admin)",
     status_code=200,
 )
-async def alarm_set_threshold(
-    db: Db, rule: FromPath[str], data: JSONBody[ThresholdIn]
-) -> dict[str, Any]:
+async def alarm_set_threshold(db: Db, rule: Name, data: JSONBody[ThresholdIn]) -> ThresholdSet:
     db.require(*WRITERS)
     if len(rule) != 1 or not "a" <= rule <= "m":
         raise ApiError(404, f"no alarm rule {rule!r} (a to m)")
@@ -155,4 +153,4 @@ async def alarm_set_threshold(
         by=db.principal.name,
     )
     assert row is not None
-    return {"id": row["id"], "rule": rule, "meter_serial": data.meter_serial}
+    return ThresholdSet(id=row["id"], rule=rule, meter_serial=data.meter_serial)

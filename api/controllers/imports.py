@@ -2,7 +2,8 @@
 body, streamed to a temporary file (413 past SMF_API_MAX_UPLOAD_MB), then through the ingest
 path (db.ingest, poller.public_io) in one transaction: counts and quarantine, or 422 naming the
 line and nothing written. GET /api/v1/imports/{batch}: a batch and its quarantined rows.
-Admin and service accounts only: the ingest path writes as the database owner."""
+Admin and service accounts only: the ingest path writes as smf_writer (the API's login role
+assuming it for the import's connection; BYPASSRLS, no superuser)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from typing import IO, Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.config import ApiConfig
 from api.deps import Db
 from api.errors import ApiError
+from api.params import Id
 from api.schemas import ImportBatch, ImportResult
 from db import errors
 
@@ -45,13 +47,17 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
         from poller.protocol.errors import NBR14522Error
 
         try:
-            serial, r = asyncio.run(public_io.import_file(config.db, fh.read(), origin))
+            serial, r = asyncio.run(public_io.import_file(config.writer_db, fh.read(), origin))
         except NBR14522Error as exc:
             raise errors.BatchRejected(f"not a valid ABNT public-format file: {exc}") from exc
         fmt: Literal["csv", "abnt"] = "abnt"
     else:
+        from smf.cli import binary_size_problem
+
+        if problem := binary_size_problem(head, size):
+            raise errors.BatchRejected(problem)
         serial = None
-        with driver.connect(config.db) as conn:
+        with driver.connect(config.writer_db) as conn:
             r = ingest.ingest_csv_stream(conn, fh, origin=origin)
         fmt = "csv"
     return ImportResult(
@@ -107,7 +113,7 @@ def _too_large(config: ApiConfig) -> ApiError:
 
 
 @get("/api/v1/imports/{batch_id:int}", tags=["imports"], summary="An import batch")
-async def import_batch(db: Db, batch_id: FromPath[int]) -> Response[ImportBatch]:
+async def import_batch(db: Db, batch_id: Id) -> Response[ImportBatch]:
     db.require(*IMPORTERS)
     row = await db.one("api_import_batch", batch_id=batch_id)
     if row is None:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 from litestar.response import Stream
 
 from api import series
@@ -23,14 +23,23 @@ from api.config import ApiConfig
 from api.controllers.registry import meter_of, unit_of
 from api.deps import Db
 from api.errors import ApiError
+from api.params import OptMonth, Serial, Tz, UcCode
 from api.schemas import SeriesHead
 from db import driver
 
 CSV = "text/csv"  # Litestar appends "; charset=utf-8" to every text/ type
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-FromParam = Annotated[str, QueryParameter(name="from", description="start (inclusive)")]
-ToParam = Annotated[str, QueryParameter(description="end (exclusive)")]
+FromParam = Annotated[
+    str,
+    QueryParameter(
+        name="from", min_length=10, max_length=40, description="start (inclusive): RFC 3339 or date"
+    ),
+]
+ToParam = Annotated[
+    str,
+    QueryParameter(min_length=10, max_length=40, description="end (exclusive): RFC 3339 or date"),
+]
 
 
 async def _serve(
@@ -110,14 +119,14 @@ async def _serve(
     )
 
 
-async def _abnt(state: State, serial: FromPath[str], month: str | None) -> Response[bytes]:
+async def _abnt(state: State, serial: Serial, month: str | None) -> Response[bytes]:
     from poller import public_io
 
     if not month or len(month) != 7:
         raise ApiError(422, "format=abnt needs month=YYYY-MM (one month per file)", field="month")
     config: ApiConfig = state.config
     try:
-        data, _n = await asyncio.to_thread(public_io.export_month, config.db, serial, month)
+        data, _n = await asyncio.to_thread(public_io.export_month, config.writer_db, serial, month)
     except ValueError as exc:  # e.g. a serial the file's 8-digit BCD field cannot hold
         raise ApiError(422, f"format=abnt: {exc}") from exc
     return Response(
@@ -131,15 +140,15 @@ async def _abnt(state: State, serial: FromPath[str], month: str | None) -> Respo
 async def meter_intervals(
     db: Db,
     state: State,
-    serial: FromPath[str],
+    serial: Serial,
     from_: FromParam,
     to: ToParam,
     resolution: FromQuery[series.Resolution] = "5m",
-    channels: FromQuery[str | None] = None,
+    channels: Annotated[str | None, QueryParameter(max_length=200)] = None,
     units: FromQuery[series.Units] = "engineering",
-    tz: FromQuery[str] = "UTC",
+    tz: Tz = "UTC",
     format: FromQuery[series.Format] = "json",
-    month: FromQuery[str | None] = None,
+    month: OptMonth = None,
 ) -> Response[Any]:
     meter = await meter_of(db, serial)  # row-level security: 404 outside the scope
     return await _serve(
@@ -153,15 +162,15 @@ async def meter_intervals(
 async def unit_intervals(
     db: Db,
     state: State,
-    uc_code: FromPath[str],
+    uc_code: UcCode,
     from_: FromParam,
     to: ToParam,
     resolution: FromQuery[series.Resolution] = "5m",
-    channels: FromQuery[str | None] = None,
+    channels: Annotated[str | None, QueryParameter(max_length=200)] = None,
     units: FromQuery[series.Units] = "engineering",
-    tz: FromQuery[str] = "UTC",
+    tz: Tz = "UTC",
     format: FromQuery[series.Format] = "json",
-    month: FromQuery[str | None] = None,
+    month: OptMonth = None,
 ) -> Response[Any]:
     unit = await unit_of(db, uc_code)
     if unit["main_meter_serial"] is None:

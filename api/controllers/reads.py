@@ -4,14 +4,15 @@ running poller claims it (poller/read_requests.py); GET /api/v1/reads/{id} gives
 from __future__ import annotations
 
 from litestar import Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 
 from api.deps import Db
+from api.params import Id, Serial
 from api.schemas import ReadRequest, ReadRequestIn
 from db import errors
 
 
-async def _status(db: Db, request_id: FromPath[int]) -> ReadRequest:
+async def _status(db: Db, request_id: Id) -> ReadRequest:
     row = await db.one("api_read_status", id=request_id)
     if row is None:
         raise errors.NotFound(f"no read request {request_id} (or not in your scope)")
@@ -25,7 +26,7 @@ async def _status(db: Db, request_id: FromPath[int]) -> ReadRequest:
     summary="Ask the poller for an on-demand read",
 )
 async def ask_read(
-    db: Db, serial: FromPath[str], data: JSONBody[ReadRequestIn | None] = None
+    db: Db, serial: Serial, data: JSONBody[ReadRequestIn | None] = None
 ) -> Response[ReadRequest]:
     db.require("admin", "analyst", "service")
     kind = data.kind if data else "intervals"
@@ -38,5 +39,5 @@ async def ask_read(
 
 
 @get("/api/v1/reads/{request_id:int}", tags=["reads"], summary="Status and result of a read")
-async def read_status(db: Db, request_id: FromPath[int]) -> ReadRequest:
+async def read_status(db: Db, request_id: Id) -> ReadRequest:
     return await _status(db, request_id)

@@ -13,10 +13,11 @@ from urllib.parse import urlsplit
 
 import msgspec
 from litestar import Controller, get, patch, post
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from api.deps import Db
 from api.errors import ApiError
+from api.params import AneelCode, Serial, UcCode
 from api.schemas import (
     Distributor,
     DistributorIn,
@@ -55,14 +56,14 @@ def check_transport(url: str | None) -> None:
         )
 
 
-async def meter_of(db: Db, serial: FromPath[str]) -> dict[str, Any]:
+async def meter_of(db: Db, serial: Serial) -> dict[str, Any]:
     row = await db.one("api_meter", serial=serial)
     if row is None:
         raise errors.NotFound(f"no meter {serial!r} (or not in your scope)")
     return row
 
 
-async def unit_of(db: Db, uc_code: FromPath[str]) -> dict[str, Any]:
+async def unit_of(db: Db, uc_code: UcCode) -> dict[str, Any]:
     row = await db.one("api_unit", uc_code=uc_code)
     if row is None:
         raise errors.NotFound(f"no consumer unit {uc_code!r} (or not in your scope)")
@@ -118,7 +119,7 @@ class DistributorController(Controller):
         self,
         db: Db,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 200,
-        offset: Annotated[int, QueryParameter(ge=0)] = 0,
+        offset: Annotated[int, QueryParameter(ge=0, le=1_000_000)] = 0,
     ) -> list[Distributor]:
         return [
             Distributor(**r) for r in await db.rows("api_distributors", limit=limit, offset=offset)
@@ -132,7 +133,7 @@ class DistributorController(Controller):
 
     @patch("/{aneel_code:str}")
     async def update_distributor(
-        self, db: Db, aneel_code: FromPath[str], data: JSONBody[DistributorPatch]
+        self, db: Db, aneel_code: AneelCode, data: JSONBody[DistributorPatch]
     ) -> Distributor:
         db.require(*DISTRIBUTOR_WRITERS)
         row = await db.one(
@@ -141,7 +142,7 @@ class DistributorController(Controller):
         return Distributor(**_done(row, f"distributor {aneel_code}"))
 
     @post("/{aneel_code:str}/retire", status_code=200)
-    async def retire_distributor(self, db: Db, aneel_code: FromPath[str]) -> Distributor:
+    async def retire_distributor(self, db: Db, aneel_code: AneelCode) -> Distributor:
         db.require(*DISTRIBUTOR_WRITERS)
         row = await db.one("api_distributor_retire", aneel_code=aneel_code)
         return Distributor(**_done(row, f"distributor {aneel_code}"))
@@ -152,7 +153,7 @@ class MeterController(Controller):
     tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/{serial:str}")
-    async def get_meter(self, db: Db, serial: FromPath[str]) -> Meter:
+    async def get_meter(self, db: Db, serial: Serial) -> Meter:
         return _meter(await meter_of(db, serial))
 
     @post("/", status_code=201)
@@ -163,9 +164,7 @@ class MeterController(Controller):
         return _meter(await meter_of(db, data.serial))
 
     @patch("/{serial:str}")
-    async def update_meter(
-        self, db: Db, serial: FromPath[str], data: JSONBody[MeterPatch]
-    ) -> Meter:
+    async def update_meter(self, db: Db, serial: Serial, data: JSONBody[MeterPatch]) -> Meter:
         db.require(*WRITERS)
         check_transport(data.transport)
         _done(
@@ -175,7 +174,7 @@ class MeterController(Controller):
         return _meter(await meter_of(db, serial))
 
     @post("/{serial:str}/retire", status_code=200)
-    async def retire_meter(self, db: Db, serial: FromPath[str]) -> Meter:
+    async def retire_meter(self, db: Db, serial: Serial) -> Meter:
         db.require(*WRITERS)
         _done(await db.one("api_meter_retire", serial=serial), f"meter {serial}")
         return _meter(await meter_of(db, serial))
@@ -186,7 +185,7 @@ class UnitController(Controller):
     tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
     @get("/{uc_code:str}")
-    async def get_unit(self, db: Db, uc_code: FromPath[str]) -> Unit:
+    async def get_unit(self, db: Db, uc_code: UcCode) -> Unit:
         return await _unit_out(db, uc_code)
 
     @post("/", status_code=201)
@@ -210,7 +209,7 @@ class UnitController(Controller):
         return await _unit_out(db, row["uc_code"])
 
     @patch("/{uc_code:str}")
-    async def update_unit(self, db: Db, uc_code: FromPath[str], data: JSONBody[UnitPatch]) -> Unit:
+    async def update_unit(self, db: Db, uc_code: UcCode, data: JSONBody[UnitPatch]) -> Unit:
         db.require(*WRITERS)
         for field in ("main_meter_serial", "backup_meter_serial"):
             serial = getattr(data, field)
@@ -233,7 +232,7 @@ class UnitController(Controller):
         return await _unit_out(db, uc_code)
 
     @post("/{uc_code:str}/retire", status_code=200)
-    async def retire_unit(self, db: Db, uc_code: FromPath[str]) -> Unit:
+    async def retire_unit(self, db: Db, uc_code: UcCode) -> Unit:
         db.require(*WRITERS)
         _done(await db.one("api_unit_retire", uc_code=uc_code), f"consumer unit {uc_code}")
         return _unit(await unit_of(db, uc_code))

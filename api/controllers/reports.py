@@ -13,14 +13,15 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from litestar import Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import QueryParameter
 
 from api.controllers.registry import unit_of
 from api.deps import Db
 from api.errors import ApiError
+from api.params import Name, UcCode
 from smf.reports import phasor_svg
 
 REPORTS = ("outages", "alterations", "phasors", "display")
@@ -51,9 +52,11 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
 )
 async def unit_report(
     db: Db,
-    uc_code: FromPath[str],
-    report: FromPath[str],
-    format: Annotated[str, QueryParameter(description="json|csv (phasors: also svg)")] = "json",
+    uc_code: UcCode,
+    report: Name,
+    format: Annotated[
+        Literal["json", "csv", "svg"], QueryParameter(description="json|csv (phasors: also svg)")
+    ] = "json",
     n: Annotated[
         int | None, QueryParameter(ge=1, le=1000, description="how many (outages, alterations)")
     ] = None,

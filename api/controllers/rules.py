@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from litestar import get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from api.controllers.registry import unit_of
 from api.deps import Db
 from api.errors import ApiError
+from api.params import Month, Name, UcCode
+from api.schemas import RULES, RuleResult, exact_row
 
 _QUERY = {
     "billing": "rules_billing_summary",
@@ -47,15 +49,15 @@ def parse_month(month: str) -> date:
 )
 async def unit_rule(
     db: Db,
-    uc_code: FromPath[str],
-    rule: FromPath[str],
-    month: Annotated[str, QueryParameter(description="YYYY-MM")],
+    uc_code: UcCode,
+    rule: Name,
+    month: Month,
     with_losses: FromQuery[bool] = True,
     factor: Annotated[
         float | None,
         QueryParameter(gt=0, le=10, description="MUSD factor (default: the rule parameter)"),
     ] = None,
-) -> dict[str, Any]:
+) -> RuleResult:
     if rule not in _QUERY:
         raise ApiError(404, f"no rule {rule!r}; rules: {', '.join(_QUERY)}")
     await unit_of(db, uc_code)  # 404 outside the scope
@@ -65,4 +67,6 @@ async def unit_rule(
     if rule.startswith("musd"):
         params["factor"] = None if factor is None else Decimal(str(factor))
     rows = await db.rows(_QUERY[rule], **params)
-    return {"uc_code": uc_code, "month": month, "rule": rule, "rows": rows}
+    result, row = RULES[rule]
+    out = result(uc_code=uc_code, month=month, rows=[row(**exact_row(r)) for r in rows])  # type: ignore[call-arg]
+    return out  # type: ignore[return-value]

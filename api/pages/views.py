@@ -10,26 +10,30 @@ a UC outside the caller's scope is answered 403.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from litestar import Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
-from litestar.response import Redirect
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.response import Redirect, Template
+from litestar.utils.empty import value_or_default
+from litestar.utils.scope.state import ScopeState
 
 from api.controllers import intervals
-from api.deps import RequestDb, source_of
+from api.deps import RequestDb, is_https, source_of
 from api.errors import ApiError
 from api.pages import render, session
-from api.pages.render import e, num
+from api.pages.render import num
 from db import driver, errors
 
 HTML = "text/html"  # Litestar appends "; charset=utf-8" to every text/ type
+# (pages are Jinja2 templates in api/pages/templates/, autoescaped: api/pages/render.py)
 PageDb = NamedDependency[RequestDb]  # the `page_db` dependency (api/pages/session.py)
 POSTO = {"ponta": "Ponta", "fora_ponta": "Fora ponta", "unica": "Única", None: ""}
 ITEM = {
@@ -46,10 +50,6 @@ ITEM = {
     "completeness": "Completude dos dados",
     "total": "Total",
 }
-
-
-def html(body: str, status: int = 200) -> Response[str]:
-    return Response(body, media_type=HTML, status_code=status)
 
 
 def month_start(d: date) -> date:
@@ -69,10 +69,26 @@ async def unit_or_403(db: RequestDb, uc_code: FromPath[str]) -> dict[str, Any]:
 
 
 def cycle_month(unit: dict[str, Any]) -> date:
-    """The cycle in progress: the local month of the main meter's last interval (today without)."""
+    """The month the pages bill: the local month of the main meter's last interval (today
+    without)."""
     tz = ZoneInfo(unit["tz"])
     last: datetime | None = unit["last_ts"]
     return month_start((last.astimezone(tz) if last else datetime.now(tz)).date())
+
+
+def cycle_title(unit: dict[str, Any], month: date, now: datetime | None = None) -> str:
+    """The heading of the billed month: "Fatura parcial de dez/2026 (até 07/12/2026 14:35)"
+    while the local month is still running; "Fatura de nov/2026 (mês encerrado)" once it is
+    over, however complete its data (a month over is no longer partial)."""
+    tz = ZoneInfo(unit["tz"])
+    today = (now or datetime.now(UTC)).astimezone(tz).date()
+    label = render.month_label(month)
+    if month < month_start(today):
+        return f"Fatura de {label} (mês encerrado)"
+    last: datetime | None = unit["last_ts"]
+    if last is None:
+        return f"Fatura parcial de {label}"
+    return f"Fatura parcial de {label} (até {render.when(last.astimezone(tz))})"
 
 
 async def try_rows(db: RequestDb, name: str, **params: Any) -> tuple[list[dict[str, Any]], str]:
@@ -95,16 +111,37 @@ def pick(rows: list[dict[str, Any]], item: str, posto: str | None = None) -> Dec
 
 # --- login ---------------------------------------------------------------------------------
 
-_LOGIN = """<p>Entre com a chave de API da sua conta de cliente
-(<code>smf user key NOME</code>).</p>
-<form method="post" action="/web/login"><label>Chave de API
-<input type="password" name="key" id="key" size="60" autocomplete="off" required></label>
-<button type="submit" id="entrar">Entrar</button></form>"""
+
+def page(
+    request: Request[Any, Any, Any],
+    name: str,
+    *,
+    status: int = 200,
+    title: str,
+    uc_code: str | None = None,
+    logged_in: bool = True,
+    **context: Any,
+) -> Template:
+    """A page rendered from api/pages/templates/`name` (autoescaped). Every page carries the
+    CSRF token of the request (api/pages/__init__.py), which its forms post back."""
+    csrf = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    return Template(
+        template_name=name,
+        context={
+            "title": title,
+            "uc_code": uc_code,
+            "logged_in": logged_in,
+            "csrf": csrf,
+            **context,
+        },
+        media_type=HTML,
+        status_code=status,
+    )
 
 
 @get("/web/login", include_in_schema=False)
-async def login_form() -> Response[str]:
-    return html(render.page("Entrar", _LOGIN, logged_in=False))
+async def login_form(request: Request[Any, Any, Any]) -> Template:
+    return page(request, "login.html.j2", title="Entrar", logged_in=False, error=None)
 
 
 @post("/web/login", include_in_schema=False, status_code=303)
@@ -114,15 +151,19 @@ async def login(
     data: Annotated[dict[str, str], Body(media_type=RequestEncodingType.URL_ENCODED)],
 ) -> Response[Any]:
     token = (data.get("key") or "").strip()
+
+    def refused(msg: str, status: int) -> Template:
+        return page(
+            request, "login.html.j2", status=status, title="Entrar", logged_in=False, error=msg
+        )
+
     try:
         principal = await session.check_key(state, token, source_of(request))
     except ApiError as exc:
         msg = "Chave inválida ou revogada." if exc.status_code == 401 else str(exc.detail)
-        body = f'<p class="err" id="erro">{e(msg)}</p>' + _LOGIN
-        return html(render.page("Entrar", body, logged_in=False), exc.status_code)
+        return refused(msg, exc.status_code)
     if principal.role != "client":
-        body = '<p class="err" id="erro">Esta página é para contas de cliente.</p>' + _LOGIN
-        return html(render.page("Entrar", body, logged_in=False), 403)
+        return refused("Esta página é para contas de cliente.", 403)
     response: Response[Any] = Redirect("/web", status_code=303)
     response.set_cookie(
         session.COOKIE,
@@ -131,6 +172,7 @@ async def login(
         httponly=True,
         samesite="lax",
         max_age=session.SESSION_TTL_S,
+        secure=state.config.secure_cookies or is_https(request),
     )
     return response
 
@@ -147,86 +189,50 @@ async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
 
 
 @get("/web", include_in_schema=False)
-async def units(page_db: PageDb) -> Response[Any]:
+async def units(request: Request[Any, Any, Any], page_db: PageDb) -> Response[Any]:
     rows = await page_db.rows("web_units")
     if len(rows) == 1:
-        return Redirect(f"/web/uc/{rows[0]['uc_code']}", status_code=303)
-    items = "".join(
-        f'<li><a href="/web/uc/{e(r["uc_code"])}">{e(r["uc_code"])}</a> '
-        f"{e(r['customer_name'])}</li>"
-        for r in rows
-    )
-    return html(
-        render.page("Unidades consumidoras", f"<ul>{items}</ul>" if rows else "<p>Nenhuma.</p>")
-    )
+        return Redirect(f"/web/uc/{quote(rows[0]['uc_code'])}", status_code=303)
+    return page(request, "units.html.j2", title="Unidades consumidoras", units=rows)
+
+
+def _float(v: Decimal | float | None) -> float | None:
+    return None if v is None else float(v)
 
 
 @get("/web/uc/{uc_code:str}", include_in_schema=False)
-async def home(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
+async def home(
+    request: Request[Any, Any, Any], page_db: PageDb, uc_code: FromPath[str]
+) -> Template:
     db = page_db
     u = await unit_or_403(db, uc_code)
     month = cycle_month(u)
-    ident = render.table(
-        ["Dado", "Valor"],
-        [
-            ["Cliente", f'<span id="cliente">{e(u["customer_name"])}</span>'],
-            ["Distribuidora", f"{e(u['distributor_name'])} ({e(u['distributor_aneel_code'])})"],
-            [
-                "Grupo / modalidade",
-                f'{e(u["tariff_group"])} / <span id="modalidade">{e(u["modality"])}</span>',
-            ],
-            ["Medidor (série)", f'<span id="medidor">{e(u["meter_serial"])}</span>'],
-            ["Modelo", e(" ".join(x for x in (u["meter_manufacturer"], u["meter_model"]) if x))],
-            [
-                "Demanda contratada ponta (kW)",
-                f'<span id="contratada-ponta">{num(u["contracted_demand_ponta_kw"])}</span>',
-            ],
-            [
-                "Demanda contratada fora ponta (kW)",
-                '<span id="contratada-fora-ponta">'
-                f"{num(u['contracted_demand_fora_ponta_kw'])}</span>",
-            ],
-            [
-                "Última leitura",
-                render.when(u["last_ts"].astimezone(ZoneInfo(u["tz"]))) if u["last_ts"] else "—",
-            ],
-        ],
-        numeric_from=2,
-        id_="identificacao",
-    )
     bill, why = await try_rows(db, "web_bill", uc_code=uc_code, month=month)
-    partial = f"<h2>Fatura parcial de {render.month_label(month)}</h2>"
-    if bill:
-        partial += render.table(
-            ["Posto", "Consumo (kWh)", "Demanda medida (kW)"],
-            [
-                [
-                    POSTO[p],
-                    f'<span id="consumo-{p}">{num(pick(bill, "energy", p))}</span>',
-                    f'<span id="demanda-{p}">{num(pick(bill, "demand_measured", p))}</span>',
-                ]
-                for p in ("ponta", "fora_ponta")
-            ],
-            id_="parcial",
-        )
-    else:
-        partial += f'<p class="err">Sem dados para o ciclo: {e(why)}</p>'
-    charts = ""
+    partial = (
+        [
+            {
+                "posto": p,
+                "label": POSTO[p],
+                "energy": pick(bill, "energy", p),
+                "demand": pick(bill, "demand_measured", p),
+            }
+            for p in ("ponta", "fora_ponta")
+        ]
+        if bill
+        else []
+    )
+    charts: list[render.Chart] = []
     if u["last_ts"]:
         hi = u["last_ts"] + timedelta(minutes=15)
         dem = await db.rows("web_demand", uc_code=uc_code, lo=hi - timedelta(hours=24), hi=hi)
-        charts += render.chart(
-            "Demanda nas últimas 24 h",
-            [r["local_ts"].strftime("%H:%M") for r in dem],
-            [
-                (
-                    "Demanda",
-                    "#1d4e89",
-                    [None if r["demand_kw"] is None else float(r["demand_kw"]) for r in dem],
-                )
-            ],
-            "kW",
-            kind="line",
+        charts.append(
+            render.chart(
+                "Demanda nas últimas 24 h",
+                [r["local_ts"].strftime("%H:%M") for r in dem],
+                [("Demanda", "#1d4e89", [_float(r["demand_kw"]) for r in dem])],
+                "kW",
+                kind="line",
+            )
         )
     hist, _ = await try_rows(
         db,
@@ -240,69 +246,70 @@ async def home(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
     labels = [render.month_label(m) for m in months]
 
     def col(item: str, posto: str) -> list[float | None]:
-        out: list[float | None] = []
-        for m in months:
-            v = pick([r for r in hist if r["month"] == m], item, posto)
-            out.append(None if v is None else float(v))
-        return out
+        return [_float(pick([r for r in hist if r["month"] == m], item, posto)) for m in months]
 
     if months:
-        charts += render.chart(
-            "Energia por fatura",
-            labels,
-            [
-                ("Ponta", "#c0392b", col("energy", "ponta")),
-                ("Fora ponta", "#2e86c1", col("energy", "fora_ponta")),
-            ],
-            "kWh",
+        charts.append(
+            render.chart(
+                "Energia por fatura",
+                labels,
+                [
+                    ("Ponta", "#c0392b", col("energy", "ponta")),
+                    ("Fora ponta", "#2e86c1", col("energy", "fora_ponta")),
+                ],
+                "kWh",
+            )
         )
-        charts += render.chart(
-            "Demanda medida por fatura",
-            labels,
-            [
-                ("Ponta", "#c0392b", col("demand_measured", "ponta")),
-                ("Fora ponta", "#2e86c1", col("demand_measured", "fora_ponta")),
-            ],
-            "kW",
+        charts.append(
+            render.chart(
+                "Demanda medida por fatura",
+                labels,
+                [
+                    ("Ponta", "#c0392b", col("demand_measured", "ponta")),
+                    ("Fora ponta", "#2e86c1", col("demand_measured", "fora_ponta")),
+                ],
+                "kW",
+            )
         )
-    body = ident + partial + "<h2>Gráficos</h2>" + charts
-    return html(render.page(f"UC {uc_code}", body, uc_code))
+    tz = ZoneInfo(u["tz"])
+    return page(
+        request,
+        "home.html.j2",
+        title=f"UC {uc_code}",
+        uc_code=uc_code,
+        u=u,
+        model=" ".join(x for x in (u["meter_manufacturer"], u["meter_model"]) if x),
+        last_local=u["last_ts"].astimezone(tz) if u["last_ts"] else None,
+        cycle_title=cycle_title(u, month),
+        partial=partial,
+        why=why,
+        charts=charts,
+    )
 
 
 @get("/web/uc/{uc_code:str}/fatura", include_in_schema=False)
-async def bill(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
+async def bill(
+    request: Request[Any, Any, Any], page_db: PageDb, uc_code: FromPath[str]
+) -> Template:
     db = page_db
     u = await unit_or_403(db, uc_code)
     month = cycle_month(u)
     rows, why = await try_rows(db, "web_bill", uc_code=uc_code, month=month)
-    body = f"<h2>Simulação da fatura do ciclo em curso: {render.month_label(month)}</h2>"
-    if rows:
-        lines = []
-        for r in rows:
-            rid = f"sim-{r['item']}" + (f"-{r['posto']}" if r["posto"] else "")
-            dec = 0 if r["unit"] == "intervals" else 2
-            unit = "intervalos" if r["unit"] == "intervals" else r["unit"]
-            qty = "" if r["item"] == "total" else f"{num(r['quantity'], dec)} {e(unit)}"
-            lines.append(
-                [
-                    e(ITEM.get(r["item"], r["item"])),
-                    e(POSTO.get(r["posto"], r["posto"])),
-                    qty,
-                    num(r["price"], 6) if r["price"] is not None else "",
-                    f'<span id="{e(rid)}">{num(r["amount"])}</span>'
-                    if r["amount"] is not None
-                    else "",
-                ]
-            )
-        body += render.table(
-            ["Item", "Posto", "Quantidade", "Tarifa (R$)", "Valor (R$)"],
-            lines,
-            numeric_from=2,
-            id_="simulacao",
+    lines = []
+    for r in rows:
+        dec = 0 if r["unit"] == "intervals" else 2
+        unit = "intervalos" if r["unit"] == "intervals" else r["unit"]
+        lines.append(
+            {
+                "item": ITEM.get(r["item"], r["item"]),
+                "posto": POSTO.get(r["posto"], r["posto"]),
+                "quantity": "" if r["item"] == "total" else f"{num(r['quantity'], dec)} {unit}",
+                "price": render.tariff(r["price"]),
+                "amount": r["amount"],
+                "rid": f"sim-{r['item']}" + (f"-{r['posto']}" if r["posto"] else ""),
+            }
         )
-    else:
-        body += f'<p class="err">Sem dados para o ciclo: {e(why)}</p>'
-    hist, why = await try_rows(
+    hist, history_why = await try_rows(
         db,
         "web_bill_history",
         uc_code=uc_code,
@@ -310,44 +317,33 @@ async def bill(page_db: PageDb, uc_code: FromPath[str]) -> Response[str]:
         since=add_months(month, -11),
         until=month,
     )
-    body += "<h2>Faturas anteriores</h2>"
-    months = sorted({r["month"] for r in hist}, reverse=True)
-    if months:
-        lines = []
-        for m in months:
-            mr = [r for r in hist if r["month"] == m]
-            key = f"{m:%Y-%m}"
-            lines.append(
-                [
-                    e(render.month_label(m)),
-                    num(pick(mr, "energy", "ponta")),
-                    num(pick(mr, "energy", "fora_ponta")),
-                    num(pick(mr, "demand_billed", "ponta")),
-                    num(pick(mr, "demand_billed", "fora_ponta")),
-                    f'<span id="hist-{key}">{num(pick(mr, "total"))}</span>',
-                    f'<a href="/web/uc/{e(uc_code)}/memoria-de-massa?mes={key}">ABNT</a>',
-                ]
-            )
-        body += render.table(
-            [
-                "Mês",
-                "Energia ponta (kWh)",
-                "Energia fora ponta (kWh)",
-                "Demanda faturada ponta (kW)",
-                "Demanda faturada fora ponta (kW)",
-                "Total (R$)",
-                "Memória de massa",
-            ],
-            lines,
-            id_="historico",
+    history = []
+    for m in sorted({r["month"] for r in hist}, reverse=True):
+        mr = [r for r in hist if r["month"] == m]
+        history.append(
+            {
+                "month": m,
+                "key": f"{m:%Y-%m}",
+                "energy_ponta": pick(mr, "energy", "ponta"),
+                "energy_fora_ponta": pick(mr, "energy", "fora_ponta"),
+                "demand_ponta": pick(mr, "demand_billed", "ponta"),
+                "demand_fora_ponta": pick(mr, "demand_billed", "fora_ponta"),
+                "total": pick(mr, "total"),
+            }
         )
-    else:
-        body += "<p>Nenhuma fatura anterior com leituras." + (f" {e(why)}" if why else "") + "</p>"
-    body += (
-        f'<p><a id="abnt" href="/web/uc/{e(uc_code)}/memoria-de-massa?mes={month:%Y-%m}">'
-        f"Memória de massa de {render.month_label(month)} (formato público ABNT)</a></p>"
+    return page(
+        request,
+        "bill.html.j2",
+        title=f"Fatura · UC {uc_code}",
+        uc_code=uc_code,
+        cycle_title=cycle_title(u, month),
+        month=month,
+        month_key=f"{month:%Y-%m}",
+        lines=lines,
+        why=why,
+        history=history,
+        history_why=history_why,
     )
-    return html(render.page(f"Fatura · UC {uc_code}", body, uc_code))
 
 
 def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
@@ -355,15 +351,38 @@ def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:
     tz = ZoneInfo(u["tz"])
     if dia:
         try:
-            d = date.fromisoformat(dia)
+            if len(dia) == 10 and dia[2] == "/" and dia[5] == "/":  # pt-BR: DD/MM/AAAA
+                d = date(int(dia[6:]), int(dia[3:5]), int(dia[:2]))
+            else:
+                d = date.fromisoformat(dia)
         except ValueError:
-            raise ApiError(422, f"dia: {dia!r} não é uma data AAAA-MM-DD", field="dia") from None
+            msg = f"dia: {dia[:20]!r} não é uma data DD/MM/AAAA (nem AAAA-MM-DD)"
+            raise ApiError(422, msg, field="dia") from None
+        if not FIRST_DAY <= d <= LAST_DAY:
+            raise ApiError(
+                422,
+                f"dia: {d:%d/%m/%Y} fora do intervalo {FIRST_DAY:%d/%m/%Y} a {LAST_DAY:%d/%m/%Y}",
+                field="dia",
+            )
     else:
         last: datetime | None = u["last_ts"]
         d = (last.astimezone(tz) if last else datetime.now(tz)).date()
     lo = datetime.combine(d, datetime.min.time(), tz)
     hi = datetime.combine(d + timedelta(days=1), datetime.min.time(), tz)
     return d, lo, hi
+
+
+FIRST_DAY, LAST_DAY = date(1990, 1, 1), date(2099, 12, 31)  # the days a page may show
+PF_REFERENCE = 0.92  # the reference power factor (ANEEL, PRODIST módulo 8): the charts' line
+
+
+def axis(lo: datetime, hi: datetime, step: timedelta) -> list[datetime]:
+    """The UTC starts of every step in [lo, hi) (a local day: DST changes give 23 or 25 h)."""
+    out, t = [], lo.astimezone(UTC)
+    while t < hi:
+        out.append(t)
+        t += step
+    return out
 
 
 EXPORT_CHANNELS = (
@@ -373,8 +392,11 @@ EXPORT_CHANNELS = (
 
 @get("/web/uc/{uc_code:str}/graficos", include_in_schema=False)
 async def graphs(
-    page_db: PageDb, uc_code: FromPath[str], dia: FromQuery[str | None] = None
-) -> Response[str]:
+    request: Request[Any, Any, Any],
+    page_db: PageDb,
+    uc_code: FromPath[str],
+    dia: Annotated[str | None, QueryParameter(max_length=20)] = None,
+) -> Template:
     db = page_db
     u = await unit_or_403(db, uc_code)
     d, lo, hi = _day(u, dia)
@@ -390,61 +412,75 @@ async def graphs(
     )
     ix = {n: i for i, n in enumerate(names)}
     tz = ZoneInfo(u["tz"])
-    labels = [r[ix["bucket_start"]].astimezone(tz).strftime("%H:%M") for r in raw]
+    # every quarter hour of the local day on the axis (92, 96 or 100 with a DST change): a
+    # quarter without data is a gap in the charts, never bridged nor dropped
+    quarters = axis(lo, hi, timedelta(minutes=15))
+    by_start = {r[ix["bucket_start"]]: r for r in raw}
+    labels = [q.astimezone(tz).strftime("%H:%M") for q in quarters]
 
     def values(col: str, factor: float = 1.0) -> list[float | None]:
-        return [None if r[ix[col]] is None else float(r[ix[col]]) * factor for r in raw]
+        out: list[float | None] = []
+        for q in quarters:
+            r = by_start.get(q)
+            out.append(None if r is None or r[ix[col]] is None else float(r[ix[col]]) * factor)
+        return out
 
     fwd, rev = values("active_fwd"), values("active_rev")
-    total_fwd = sum(v for v in fwd if v is not None)
-    total_rev = sum(v for v in rev if v is not None)
-    q = f"dia={d.isoformat()}"
-    u_ = e(uc_code)
-    body = (
-        f'<form method="get"><label>Dia <input type="date" name="dia" value="{d.isoformat()}">'
-        '</label> <button type="submit">Ver</button></form>'
-        f'<p>Exportar o dia (intervalos de 15 min): <a id="csv" href="/web/uc/{u_}/exportar?'
-        f'formato=csv&amp;{q}">CSV</a> · <a id="xlsx" href="/web/uc/{u_}/exportar?formato=xlsx'
-        f'&amp;{q}">XLSX</a></p>'
-        f'<p>Consumo do dia: direto <span id="consumo-direto">{num(total_fwd)}</span> kWh, '
-        f'reverso <span id="consumo-reverso">{num(total_rev)}</span> kWh.</p>'
+    charts = [
+        render.chart(
+            "Consumo (15 min)",
+            labels,
+            [("Direto", "#1d4e89", fwd), ("Reverso", "#e67e22", rev)],
+            "kWh",
+        ),
+        render.chart(
+            "Demanda (15 min)",
+            labels,
+            [
+                ("Direta", "#1d4e89", values("active_fwd", 4.0)),
+                ("Reversa", "#e67e22", values("active_rev", 4.0)),
+            ],
+            "kW",
+            kind="line",
+        ),
+    ]
+    rows, _why = await try_rows(db, "web_reactive", uc_code=uc_code, month=month_start(d))
+    by_hour = {h["hour"]: h for h in rows if lo <= h["hour"] < hi}
+    hours = axis(lo, hi, timedelta(hours=1))
+    hl = [h.astimezone(tz).strftime("%H:%M") for h in hours]
+
+    def hourly(col: str) -> list[float | None]:
+        return [_float(by_hour[h][col]) if h in by_hour else None for h in hours]
+
+    charts.append(
+        render.chart(
+            "Fator de potência (horário)",
+            hl,
+            [("FP", "#27ae60", hourly("power_factor"))],
+            "",
+            kind="line",
+            refs=[(PF_REFERENCE, f"referência {num(PF_REFERENCE)}")],
+        )
     )
-    body += render.chart(
-        "Consumo (15 min)", labels, [("Direto", "#1d4e89", fwd), ("Reverso", "#e67e22", rev)], "kWh"
+    charts.append(
+        render.chart(
+            "Energia reativa excedente (UFER, horária)",
+            hl,
+            [("UFER", "#8e44ad", hourly("ufer_kwh"))],
+            "kWh",
+        )
     )
-    body += render.chart(
-        "Demanda (15 min)",
-        labels,
-        [
-            ("Direta", "#1d4e89", values("active_fwd", 4.0)),
-            ("Reversa", "#e67e22", values("active_rev", 4.0)),
-        ],
-        "kW",
-        kind="line",
+    return page(
+        request,
+        "graphs.html.j2",
+        title=f"Gráficos · UC {uc_code} · {d:%d/%m/%Y}",
+        uc_code=uc_code,
+        day_iso=d.isoformat(),
+        day_br=f"{d:%d/%m/%Y}",
+        total_fwd=sum(v for v in fwd if v is not None),
+        total_rev=sum(v for v in rev if v is not None),
+        charts=charts,
     )
-    hours, _why = await try_rows(db, "web_reactive", uc_code=uc_code, month=month_start(d))
-    hours = [h for h in hours if lo <= h["hour"] < hi]
-    hl = [h["local_hour"].strftime("%H:%M") for h in hours]
-    body += render.chart(
-        "Fator de potência (horário)",
-        hl,
-        [
-            (
-                "FP",
-                "#27ae60",
-                [None if h["power_factor"] is None else float(h["power_factor"]) for h in hours],
-            )
-        ],
-        "",
-        kind="line",
-    )
-    body += render.chart(
-        "Energia reativa excedente (UFER, horária)",
-        hl,
-        [("UFER", "#8e44ad", [float(h["ufer_kwh"] or 0) for h in hours])],
-        "kWh",
-    )
-    return html(render.page(f"Gráficos · UC {uc_code} · {d:%d/%m/%Y}", body, uc_code))
 
 
 @get("/web/uc/{uc_code:str}/exportar", include_in_schema=False)
@@ -453,7 +489,7 @@ async def export(
     state: State,
     uc_code: FromPath[str],
     formato: FromQuery[Literal["csv", "xlsx"]] = "csv",
-    dia: FromQuery[str | None] = None,
+    dia: Annotated[str | None, QueryParameter(max_length=20)] = None,
 ) -> Response[Any]:
     """The day's 15-minute energy channels as CSV or XLSX, by the API's series code."""
     u = await unit_or_403(page_db, uc_code)
@@ -477,7 +513,10 @@ async def export(
 
 @get("/web/uc/{uc_code:str}/memoria-de-massa", include_in_schema=False)
 async def mass_memory(
-    page_db: PageDb, state: State, uc_code: FromPath[str], mes: FromQuery[str | None] = None
+    page_db: PageDb,
+    state: State,
+    uc_code: FromPath[str],
+    mes: Annotated[str | None, QueryParameter(pattern=r"^[0-9]{4}-[0-9]{2}$")] = None,
 ) -> Response[Any]:
     """The main meter's month in the ABNT public format (the API's abnt export)."""
     u = await unit_or_403(page_db, uc_code)

@@ -124,6 +124,9 @@ begin
                     when substr(s.ts, 18, 2) = '60'
                         then format('timestamp %L is a leap second (:60), which no interval '
                                     'starts at', left(s.ts, 60))
+                    when substr(s.ts, 12, 2) = '24'
+                        then format('timestamp %L has hour 24; an interval start is 00:00 of '
+                                    'the next day, written as such', left(s.ts, 60))
                     when s.meter_id is null and coalesce(s.meter_serial, '') = ''
                         then 'no meter (meter_serial or meter_id) given'
                     when s.quality <> all (v_qualities)

@@ -4,18 +4,19 @@
 -- account tables, which no reader is granted.
 
 -- principal: the account the current statement acts for, or null (then nothing is visible).
--- A session whose login role is mapped to an account (account.db_role: Grafana, psql) is that
--- account, whatever it sets. Only a session allowed to become smf_api (the API's pool user) may
--- name the account in the transaction setting smf.principal; a reader cannot.
+-- A service session (its login role may become smf_api: the API's pool user smf_svc_api, or the
+-- owner) acts for the account the service names in the transaction setting smf.principal, and
+-- only for it: it never becomes an account because an account's db_role matches its login. A
+-- reader session (a login role mapped to an account by account.db_role: Grafana, psql) is that
+-- account, whatever it sets; it cannot become smf_api, so it cannot name another.
 create or replace function smf.principal() returns int
 language sql stable security definer set search_path = smf, pg_catalog as $$
     select a.id
     from smf.account a
     where a.disabled_at is null
-      and (a.db_role = session_user
-           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
-               and a.id = nullif(current_setting('smf.principal', true), '')::int))
-    order by (a.db_role = session_user) desc nulls last
+      and case when pg_has_role(session_user, 'smf_api', 'MEMBER')
+               then a.id = nullif(current_setting('smf.principal', true), '')::int
+               else a.db_role = session_user end
     limit 1
 $$;
 
@@ -67,13 +68,14 @@ language sql stable security definer set search_path = smf, pg_catalog as $$
 $$;
 
 -- api_key_lookup: the live key p_key_id with its account (id, name, role) and argon2id hash;
--- no row for an unknown or revoked key or a disabled account. Only the API may call it.
+-- no row for an unknown, revoked or expired key or a disabled account. Only the API may call it.
 create or replace function smf.api_key_lookup(p_key_id text)
 returns table (account_id int, account_name text, role text, hash text)
 language sql stable security definer set search_path = smf, pg_catalog as $$
     select a.id, a.name, a.role, k.hash
     from smf.api_key k join smf.account a on a.id = k.account_id
     where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
+      and (k.expires_at is null or k.expires_at > now())
 $$;
 
 -- login_blocked: seconds the source address must still wait before another login attempt:
@@ -98,11 +100,21 @@ language sql volatile security definer set search_path = smf, pg_catalog as $$
 $$;
 
 -- account_add: create an account (name, role, optional database login role); returns its id.
+-- The db_role must be one --db-role may use (smf.db_role_usable): SMF02 otherwise.
 create or replace function smf.account_add(p_name text, p_role text, p_db_role text default null)
 returns int
-language sql volatile set search_path = smf, pg_catalog as $$
-    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
-$$;
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_why text := case when p_db_role is not null then smf.db_role_refusal(p_db_role) end;
+    v_id int;
+begin
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
+    end if;
+    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role)
+    returning id into v_id;
+    return v_id;
+end $$;
 
 -- account_scope_add: grant account p_name the distributor (by ANEEL code), UC group or UC
 -- p_ref; p_kind is 'distributor', 'group' or 'uc'. SMF04 when the account or p_ref is unknown.
@@ -154,8 +166,10 @@ begin
     insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
 end $$;
 
--- api_key_add: store a new key (id, argon2id hash) for account p_name; SMF04 for no account.
-create or replace function smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text)
+-- api_key_add: store a new key (id, argon2id hash) for account p_name, valid until
+-- p_expires_at (null: until revoked); SMF04 for no account, SMF02 for an expiry in the past.
+create or replace function smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text,
+                                           p_expires_at timestamptz)
 returns void
 language plpgsql volatile set search_path = smf, pg_catalog as $$
 declare
@@ -164,8 +178,30 @@ begin
     if v_account is null then
         raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
     end if;
-    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
+    if p_expires_at <= now() then
+        raise exception 'key expiry % is not in the future', p_expires_at using errcode = 'SMF02';
+    end if;
+    insert into smf.api_key (id, account_id, hash, label, expires_at)
+    values (p_key_id, v_account, p_hash, p_label, p_expires_at);
 end $$;
+
+-- api_key_retire_others: the live keys of account p_name other than p_keep stop working at
+-- p_at (now: revoked at once; later: they expire then, a grace period for clients to switch);
+-- returns how many keys were changed. Used by `smf user key --rotate`.
+create or replace function smf.api_key_retire_others(p_name text, p_keep text, p_at timestamptz)
+returns int
+language sql volatile set search_path = smf, pg_catalog as $$
+    with r as (
+        update smf.api_key k
+        set revoked_at = case when p_at <= now() then now() end,
+            expires_at = case when p_at > now() then least(coalesce(k.expires_at, p_at), p_at)
+                              else k.expires_at end
+        where k.account_id = (select id from smf.account where name = p_name)
+          and k.id <> p_keep and k.revoked_at is null
+          and (k.expires_at is null or k.expires_at > now())
+        returning 1)
+    select count(*)::int from r
+$$;
 
 -- api_key_revoke: revoke key p_key_id, or every key of account p_key_id when it names an
 -- account; returns how many keys were revoked now.
@@ -179,13 +215,43 @@ language sql volatile set search_path = smf, pg_catalog as $$
     select count(*)::int from r
 $$;
 
--- db_role_create: create database login role p_role for direct SQL (member of smf_reader) with
--- the SCRAM-SHA-256 verifier p_verifier (the password itself never reaches the server).
+-- db_role_refusal: why p_role may not be an account's database login role, or null when it
+-- may: a NEW name in the project's namespace (smf_ followed by letters, digits, _; not a
+-- service name smf_svc_*), or a role the project made as a reader (smf.db_role kind 'reader')
+-- that is no superuser, cannot bypass row-level security and cannot become a service role.
+-- Never the owner, a superuser, a service role or any other existing role it did not make.
+create or replace function smf.db_role_refusal(p_role text) returns text
+language sql stable set search_path = smf, pg_catalog as $$
+    select case
+        when p_role is null or p_role !~ '^smf_[a-z0-9_]{1,59}$' or p_role ~ '^smf_svc_'
+            then format('database role %s: a new role name must start with smf_ (letters, digits, _; '
+                        'not smf_svc_), e.g. smf_grafana_sul', coalesce(p_role, 'null'))
+        when r.oid is null then null  -- a new name: it will be made a reader
+        when r.rolsuper then format('database role %s is a superuser: refused', p_role)
+        when coalesce(d.kind, '') <> 'reader'
+            then format('database role %s exists and was not made by smf as a reader role: refused '
+                        '(choose a new name)', p_role)
+        when r.rolbypassrls or pg_has_role(r.oid, 'smf_api', 'MEMBER')
+             or pg_has_role(r.oid, 'smf_writer', 'MEMBER')
+            then format('database role %s can bypass row-level security or become a service role: '
+                        'refused', p_role)
+        end
+    from (select 1) one
+    left join pg_roles r on r.rolname = p_role
+    left join smf.db_role d on d.name = p_role
+$$;
+
+-- db_role_create: create database login role p_role for direct SQL (member of smf_reader, no
+-- other right) with the SCRAM-SHA-256 verifier p_verifier (the password itself never reaches
+-- the server), or give a reader role smf made earlier a new password. Refuses (SMF02) every
+-- name smf.db_role_refusal refuses: the owner, superusers, service and foreign roles.
 create or replace function smf.db_role_create(p_role text, p_verifier text) returns void
 language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_why text := smf.db_role_refusal(p_role);
 begin
-    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
-        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
+    if v_why is not null then
+        raise exception '%', v_why using errcode = 'SMF02';
     end if;
     if p_verifier not like 'SCRAM-SHA-256$%' then
         raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
@@ -193,7 +259,9 @@ begin
     if exists (select 1 from pg_roles where rolname = p_role) then
         execute format('alter role %I login password %L', p_role, p_verifier);
     else
-        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
+        execute format('create role %I login nosuperuser nocreatedb nocreaterole noreplication '
+                       'nobypassrls password %L in role smf_reader', p_role, p_verifier);
+        insert into smf.db_role (name, kind) values (p_role, 'reader');
     end if;
     execute format('grant smf_reader to %I', p_role);
 end $$;

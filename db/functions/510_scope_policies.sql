@@ -43,6 +43,34 @@ begin
 end $f$;
 revoke execute on function smf.read_views_refresh() from public;
 
+-- database_grants: readers (and any other login role) lose TEMP and TimescaleDB's internal
+-- catalogs, which PUBLIC has by default; the roles that need TEMP (smf_api, smf_writer) get it
+-- by name. The catalog schemas stay usable: the extension looks itself up there on every
+-- statement of every session and refuses the statement otherwise; their tables and the
+-- information views do not. Database privileges are not copied by CREATE DATABASE ... TEMPLATE:
+-- call this again in a database cloned from a template (the tests do). Owner-only.
+create or replace function smf.database_grants() returns void
+language plpgsql volatile set search_path = pg_catalog as $f$
+declare
+    ts_schema text;
+begin
+    execute format('revoke temporary on database %I from public', current_database());
+    execute format('grant temporary on database %I to smf_api', current_database());
+    if to_regclass('smf.db_role') is not null then
+        execute format('grant temporary on database %I to smf_writer', current_database());
+    end if;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('_timescaledb_catalog', '_timescaledb_config',
+                                       '_timescaledb_cache', '_timescaledb_internal') loop
+        execute format('revoke select on all tables in schema %I from public', ts_schema);
+    end loop;
+    for ts_schema in select nspname from pg_namespace
+                     where nspname in ('timescaledb_information', 'timescaledb_experimental') loop
+        execute format('revoke usage on schema %I from public', ts_schema);
+    end loop;
+end $f$;
+revoke execute on function smf.database_grants() from public;
+
 do $$
 declare
     t text;
@@ -51,7 +79,7 @@ declare
         'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading', 'instantaneous_reading',
         'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt', 'read_request'];
     private text[] := array['account', 'api_key', 'account_scope', 'login_failure', 'uc_group',
-        'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease'];
+        'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease', 'db_role'];
     explicit constant text[] := array['interval_reading', 'interval_reading_history',
         'rollup_15min', 'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading',
         'instantaneous_reading', 'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt',
@@ -61,6 +89,32 @@ declare
     c text[];
     visible_meter constant text :=
         '(select smf.scope_all()) or meter_id = any ((select smf.scope_meter_ids())::int[])';
+    -- Service login roles (revision 0012; superuser only for migrations and admin commands):
+    -- smf_writer (BYPASSRLS; smf_svc_poller and smf_svc_jobs inherit it, smf_svc_api assumes it
+    -- for an import) writes what the ingest path, the poller, the jobs and the CCEE sender write;
+    -- smf_svc_api by itself may only look a key up and count failed logins, then assumes smf_api.
+    -- No login role but the services may create temporary objects or read TimescaleDB's
+    -- catalogs (readers read smf_read views, owned by smf_api, which keeps both).
+    service_grants constant text := $g$
+        grant usage on schema smf, smf_jobs to smf_writer;
+        grant select, insert, update, delete on all tables in schema smf, smf_jobs to smf_writer;
+        grant usage, select, update on all sequences in schema smf, smf_jobs to smf_writer;
+        grant execute on all functions in schema smf to smf_writer;
+        revoke execute on function smf.api_key_lookup(text), smf.account_add(text, text, text),
+            smf.account_scope_add(text, text, text), smf.api_key_revoke(text),
+            smf.db_role_create(text, text), smf.uc_group_add_member(text, text),
+            smf.api_key_add(text, text, text, text, timestamptz),
+            smf.api_key_retire_others(text, text, timestamptz), smf.read_views_refresh()
+            from smf_writer;
+        revoke all on smf.account, smf.api_key, smf.account_scope, smf.db_role, smf.login_failure
+            from smf_writer;
+        grant select on smf.account, smf.account_scope, smf.uc_group, smf.uc_group_member
+            to smf_writer;
+        grant select on public.alembic_version to smf_writer, smf_svc_api, smf_api;
+        grant usage on schema smf to smf_svc_api;
+        grant execute on function smf.api_key_lookup(text), smf.login_failed(text),
+            smf.login_blocked(text, int, interval) to smf_svc_api;
+    $g$;
 begin
     -- Before revision 0007 (an upgrade that stops at an earlier revision) there is nothing to do.
     if to_regclass('smf.account') is null then
@@ -85,9 +139,14 @@ begin
     grant usage on all sequences in schema smf to smf_api;
     revoke execute on function smf.api_key_lookup(text), smf.login_failed(text),
         smf.login_blocked(text, int, interval), smf.account_add(text, text, text),
-        smf.account_scope_add(text, text, text), smf.api_key_add(text, text, text, text),
-        smf.api_key_revoke(text), smf.db_role_create(text, text),
-        smf.uc_group_add_member(text, text) from public;
+        smf.account_scope_add(text, text, text), smf.api_key_revoke(text),
+        smf.db_role_create(text, text), smf.uc_group_add_member(text, text) from public;
+    if to_regclass('smf.db_role') is not null then
+        revoke execute on function smf.api_key_add(text, text, text, text, timestamptz),
+            smf.api_key_retire_others(text, text, timestamptz), smf.db_role_refusal(text)
+            from public;
+        execute service_grants;
+    end if;
 
     -- Views run with the reader's rights, so the policies of their tables apply.
     for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
@@ -229,4 +288,6 @@ begin
                  else '(select smf.scope_all())' end);
     end loop;
     -- (schema smf_read is rebuilt by 999_read_views.sql, after every file that creates a view)
+
+    perform smf.database_grants();
 end $$;

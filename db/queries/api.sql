@@ -202,7 +202,16 @@ select smf.account_scope_add(%(name)s, %(kind)s, %(ref)s);
 select smf.uc_group_add_member(%(group)s, %(uc_code)s);
 
 -- name: user_key_add
-select smf.api_key_add(%(name)s, %(key_id)s, %(hash)s, %(label)s);
+-- A key valid until revoked.
+select smf.api_key_add(%(name)s, %(key_id)s, %(hash)s, %(label)s, null::timestamptz);
+
+-- name: user_key_add_expiring
+-- A key that stops working at %(expires_at)s (or earlier, when revoked).
+select smf.api_key_add(%(name)s, %(key_id)s, %(hash)s, %(label)s, %(expires_at)s::timestamptz);
+
+-- name: user_key_retire_others
+-- `smf user key --rotate`: the account's other live keys stop working at %(at)s.
+select smf.api_key_retire_others(%(name)s, %(keep)s, %(at)s::timestamptz) as retired;
 
 -- name: user_key_revoke
 select smf.api_key_revoke(%(ref)s) as revoked;

@@ -148,7 +148,15 @@ def seeded_clone(test_cluster: Settings, seeded_template: tuple[str, Seed]) -> S
     from tests.conftest import clone
 
     name, s = seeded_template
-    return Seed(clone(test_cluster, name), s.keys, s.ucs)
+    return Seed(database_grants(clone(test_cluster, name)), s.keys, s.ucs)
+
+
+def database_grants(settings: Settings) -> Settings:
+    """Re-apply the database-level privileges (no TEMP for readers) that a clone made with
+    CREATE DATABASE ... TEMPLATE does not copy (smf.database_grants, 510_scope_policies.sql)."""
+    with driver.connect(settings) as conn:
+        conn.execute("select smf.database_grants()")
+    return settings
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +211,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
     items.sort(key=rank)
+
+
+def web_csrf(c: TestClient[Any]) -> str:
+    """The CSRF token of the client's web session (the login form's hidden field; the GET also
+    sets the matching cookie in the client's jar)."""
+    import re
+
+    r = c.get("/web/login")
+    m = re.search(r'name="_csrf_token" value="([^"]+)"', r.text)
+    assert m, r.text
+    return m.group(1)
+
+
+def web_login(c: TestClient[Any], key: str) -> Any:
+    """POST the login form as a browser would: with the form's CSRF token."""
+    return c.post(
+        "/web/login", data={"key": key, "_csrf_token": web_csrf(c)}, follow_redirects=False
+    )

@@ -34,7 +34,7 @@ def test_scoped_role_over_tcp(seeded: Seed) -> None:
     cs = seeded.settings.cluster
     if seeded.settings.external_url:
         pytest.skip("an external server has its own authentication")
-    role = f"t_tcp_{os.getpid()}"
+    role = f"smf_t_tcp_{os.getpid()}"
     with driver.connect(seeded.settings) as conn:
         driver.run(conn, "user_add", name=f"tcp{os.getpid()}", role="client", db_role=role)
         driver.run(

@@ -23,7 +23,7 @@ def test_missing_and_bad_keys_say_why(client: TestClient[Any], seeded: Seed) -> 
     bad = {"Authorization": "Bearer smf_aaaaaaaaaaaa_" + "x" * 43}
     r = client.get("/api/v1/meters/M-A1", headers=bad)
     assert r.status_code == 401 and r.headers["www-authenticate"] == 'Bearer realm="smf"'
-    assert r.json()["detail"] == "unknown, malformed or revoked API key"
+    assert r.json()["detail"] == "unknown, malformed, revoked or expired API key"
     # the right key id with a wrong secret
     good = seeded.keys["root"]
     wrong = good[: len("smf_") + 13] + ("A" if good[-1] != "A" else "B") * (len(good) - 17)

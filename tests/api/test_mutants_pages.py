@@ -17,7 +17,7 @@ import pytest
 from litestar.testing import TestClient
 
 from db import driver
-from tests.api.conftest import Seed, make_client
+from tests.api.conftest import Seed, make_client, web_csrf, web_login
 
 
 def br(value: Any) -> str:
@@ -32,7 +32,7 @@ def span(html: str, id_: str) -> str:
 
 
 def login(c: TestClient[Any], key: str) -> Any:
-    return c.post("/web/login", data={"key": key}, follow_redirects=False)
+    return web_login(c, key)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_login_sets_a_signed_session_cookie_and_logout_ends_it(seeded: Seed) -> 
         # one UC in the scope: /web goes straight to it
         r = c.get("/web", follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == f"/web/uc/{uc}"
-        out = c.post("/web/logout", follow_redirects=False)
+        out = c.post("/web/logout", data={"_csrf_token": web_csrf(c)}, follow_redirects=False)
         assert out.status_code == 303 and out.headers["location"] == "/web/login"
         assert 'smf_web=""' in out.headers["set-cookie"] or "Max-Age=0" in out.headers["set-cookie"]
         c.cookies.clear()
@@ -106,7 +106,9 @@ def test_home_page_values(web: TestClient[Any], seeded: Seed) -> None:
     # the last interval starts 2024-03-01 23:55 UTC = 20:55 local
     assert "<td>Última leitura</td><td>01/03/2024 20:55</td>" in t  # numeric from column 2
     assert "<td>Modelo</td><td></td>" in t  # the seed's meter has no manufacturer nor model
-    assert "<h2>Fatura parcial de mar/2024</h2>" in t
+    # March 2024 is over (today is later): its bill is no longer "parcial"
+    assert '<h2 id="ciclo">Fatura de mar/2024 (mês encerrado)</h2>' in t
+    assert "Fatura parcial" not in t
     # local March 1 (a Friday): ponta 18:00-21:00 local = 21:00-24:00 UTC = intervals 252..287,
     # 253 + ... + 288 = 36 * (253 + 288) / 2 = 9738 Wh; fora ponta: intervals 36..251,
     # 37 + ... + 252 = 216 * (37 + 252) / 2 = 31212 Wh
@@ -130,12 +132,14 @@ def test_bill_page_values(web: TestClient[Any], seeded: Seed) -> None:
     r = web.get(f"/web/uc/{uc}/fatura")
     assert r.status_code == 200, r.text
     t = r.text
-    assert "Simulação da fatura do ciclo em curso: mar/2024" in t
+    assert '<h2 id="ciclo">Fatura de mar/2024 (mês encerrado)</h2>' in t
+    assert "sem tributos (ICMS, PIS/PASEP e COFINS)" in t
     # energy ponta 9.738 kWh x R$ 0,55 = R$ 5,3559 -> 5,36; fora ponta 31.212 x 0,35 = 10,9242
     assert span(t, "sim-energy-ponta") == "5,36"
     assert span(t, "sim-energy-fora_ponta") == "10,92"
     assert "<td>Energia ativa</td><td>Ponta</td>" in t
-    assert '<td class="n">9,74 kWh</td><td class="n">0,550000</td>' in t
+    # the tariff with its meaningful decimals (0.550000 R$/kWh -> 0,55)
+    assert '<td class="n">9,74 kWh</td><td class="n">0,55</td>' in t
     # counts of intervals have no decimals: local March 1 holds 252 of the month's intervals
     assert '<td class="n">252 intervalos</td>' in t
     with driver.connect(seeded.settings) as conn:
@@ -176,7 +180,11 @@ def test_graphs_page_and_its_day(web: TestClient[Any], seeded: Seed) -> None:
     assert "<title>Direto 21:00: 0,01 kWh</title>" in t  # 1 + 2 + 3 = 6 Wh
     bad = web.get(f"/web/uc/{uc}/graficos", params={"dia": "ontem"})
     assert bad.status_code == 422 and "<title>Pedido inválido · SMF</title>" in bad.text
-    assert "dia: &#x27;ontem&#x27; não é uma data AAAA-MM-DD" in bad.text
+    assert "dia: &#39;ontem&#39; não é uma data DD/MM/AAAA (nem AAAA-MM-DD)" in bad.text
+    # the day in pt-BR, in the form and in the query
+    assert 'name="dia" id="dia" value="29/02/2024"' in t
+    t = web.get(f"/web/uc/{uc}/graficos", params={"dia": "29/02/2024"}).text
+    assert span(t, "consumo-direto") == "0,67"
 
 
 def test_export_of_the_local_day(web: TestClient[Any], seeded: Seed) -> None:

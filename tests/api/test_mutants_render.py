@@ -1,5 +1,6 @@
-"""The client view's HTML helpers (api/pages/render.py, the date helpers of api/pages/views.py and
-the session store of api/pages/session.py) checked in-process against output written out BY HAND,
+"""The client view's HTML helpers (api/pages/render.py and its templates, the date helpers of
+api/pages/views.py and the session store of api/pages/session.py) checked in-process against
+output written out BY HAND,
 so mutation testing (issue 13 §5) can switch their mutants (tests/web drive a server in another
 process, which mutmut cannot). Pure functions: no database."""
 
@@ -14,6 +15,21 @@ import pytest
 
 from api.errors import ApiError
 from api.pages import render, session, views
+
+ENV = render.environment()
+
+
+def svg(*args: Any, **kw: Any) -> str:
+    """The chart's SVG as the pages' template macro writes it."""
+    t = ENV.from_string('{% from "macros.html.j2" import chart %}{{ chart(c) }}')
+    return t.render(c=render.chart(*args, **kw))
+
+
+def frame(title: str, body: str, uc_code: str | None = None, logged_in: bool = True) -> str:
+    """The page frame (base.html.j2) around the error template's body `body`."""
+    return ENV.get_template("error.html.j2").render(
+        title=title, uc_code=uc_code, logged_in=logged_in, csrf="tok&1", detail=body
+    )
 
 
 def test_pt_br_numbers_money_dates_and_escaping() -> None:
@@ -31,39 +47,33 @@ def test_pt_br_numbers_money_dates_and_escaping() -> None:
     assert render.month_label(date(2023, 12, 1)) == "dez/2023"
     assert render.when(datetime(2024, 3, 1, 7, 5, tzinfo=UTC)) == "01/03/2024 07:05"
     assert render.when(None) == "—"
-    assert render.e('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert render.e(None) == "" and render.e(5) == "5"
+    # every value reaches the page through an autoescaping template
+    out = ENV.from_string("{{ v }}|{{ n|num }}").render(v='<a href="x">&\'', n=1234.5)
+    assert out == "&lt;a href=&#34;x&#34;&gt;&amp;&#39;|1.234,50"
 
 
-def test_page_frame_navigation_and_logout() -> None:
-    html = render.page("Fatura <1>", "<p>corpo</p>", "UC&1")
+def test_page_frame_navigation_logout_and_escaping() -> None:
+    html = frame("Fatura <1>", "<p>corpo</p>", "UC&1")
     assert "<title>Fatura &lt;1&gt; · SMF</title>" in html
-    assert "<h1>Fatura &lt;1&gt;</h1>\n<p>corpo</p>\n</main>" in html
+    # the body is text, not markup: a value can never open a tag
+    escaped = '<p class="err" id="erro">&lt;p&gt;corpo&lt;/p&gt;</p>'
+    assert f"<h1>Fatura &lt;1&gt;</h1>\n{escaped}" in html
     assert html.startswith('<!doctype html>\n<html lang="pt-BR">')
+    assert '<link rel="stylesheet" href="/web/static/smf.css">' in html
     nav = (
-        '<header><strong>SMF</strong> <a href="/web/uc/UC&amp;1">Início</a>'
-        ' <a href="/web/uc/UC&amp;1/graficos">Gráficos</a>'
-        ' <a href="/web/uc/UC&amp;1/fatura">Fatura</a>'
+        '<header><strong>SMF</strong> <a href="/web/uc/UC%261">Início</a>'
+        ' <a href="/web/uc/UC%261/graficos">Gráficos</a>'
+        ' <a href="/web/uc/UC%261/fatura">Fatura</a>'
         '<form method="post" action="/web/logout">'
+        '<input type="hidden" name="_csrf_token" value="tok&amp;1">'
         '<button type="submit" id="logout">Sair</button></form></header>'
     )
     assert nav in html
-    bare = render.page("Entrar", "x", logged_in=False)
+    bare = frame("Entrar", "x", logged_in=False)
     assert "<header><strong>SMF</strong></header>" in bare
-    assert "/web/uc/" not in render.page("Unidades", "x")  # no UC: no UC links
-    assert 'id="logout"' in render.page("Unidades", "x")  # logged in by default
-
-
-def test_table_alignment_and_id() -> None:
-    assert render.table(["A", "B<"], [["x", "1"], ["y", "2"]]) == (
-        "<table><tr><th>A</th><th>B&lt;</th></tr>"
-        '<tr><td>x</td><td class="n">1</td></tr>'
-        '<tr><td>y</td><td class="n">2</td></tr></table>'
-    )
-    assert render.table(["A", "B", "C"], [["x", "1", "2"]], numeric_from=2, id_="t&") == (
-        '<table id="t&amp;"><tr><th>A</th><th>B</th><th>C</th></tr>'
-        '<tr><td>x</td><td>1</td><td class="n">2</td></tr></table>'
-    )
+    assert "/web/uc/" not in frame("Unidades", "x")  # no UC: no UC links
+    assert 'id="logout"' in frame("Unidades", "x")
+    assert "<style" not in html and "<script" not in html  # CSP: no inline style or script
 
 
 # chart geometry by hand: width 520, height 200, left pad 60, bottom pad 30, top pad 10
@@ -97,7 +107,7 @@ def test_bar_chart_geometry_by_hand() -> None:
         '<rect x="397.5" y="170.0" width="90.0" height="0.0" fill="#0f0">'
         "<title>S2 b: -1,00 kW</title></rect>" + LEGEND2 + "</svg></figure>"
     )
-    assert render.chart("T<", ["a", "b"], SERIES, "kW") == want
+    assert svg("T<", ["a", "b"], SERIES, "kW") == want
 
 
 def test_line_chart_geometry_by_hand() -> None:
@@ -111,21 +121,21 @@ def test_line_chart_geometry_by_hand() -> None:
         + LEGEND2
         + "</svg></figure>"
     )
-    assert render.chart("T<", ["a", "b"], SERIES, "kW", kind="line") == want
+    assert svg("T<", ["a", "b"], SERIES, "kW", kind="line") == want
 
 
 def test_chart_without_values_labels_or_unit() -> None:
     # all zero: the axis top is 1 (not 0, no division by zero); no unit: no "( )"
     # one label: step 450, centre 60 + 225 = 285; one series: bar width 450 * 0.8 = 360,
     # x = 60 + 45 = 105; y(0) = 170
-    out = render.chart("Z", ["x"], [("S", "#000", [0.0])], "", width=520, height=200)
+    out = svg("Z", ["x"], [("S", "#000", [0.0])], "", width=520, height=200)
     assert out.startswith("<figure><figcaption>Z</figcaption>")
     assert '<text x="56" y="20" font-size="10" text-anchor="end">1,00</text>' in out
     assert '<text x="285.0" y="188" font-size="10" text-anchor="middle">x</text>' in out
     assert '<rect x="105.0" y="170.0" width="360.0" height="0.0" fill="#000">' in out
     assert "<title>S x: 0,00 </title>" in out
     # no labels and no series: n and k count as 1, only the frame
-    empty = render.chart("E", [], [], "kWh", width=100, height=50)
+    empty = svg("E", [], [], "kWh", width=100, height=50)
     # w = 100 - 70 = 30, h = 50 - 40 = 10, baseline 20
     assert empty == (
         '<figure><figcaption>E (kWh)</figcaption><svg xmlns="http://www.w3.org/2000/svg" '
@@ -139,7 +149,7 @@ def test_chart_without_values_labels_or_unit() -> None:
 def test_chart_labels_every_nth_of_many() -> None:
     # 17 labels: every max(1, 17 // 8) = 2nd label is written: 0, 2, ..., 16 -> 9 labels
     labels = [f"{i:02d}" for i in range(17)]
-    out = render.chart("M", labels, [], "")
+    out = svg("M", labels, [], "")
     written = [lab for lab in labels if f">{lab}</text>" in out]
     assert written == labels[::2]
     # step = 450 / 17; label 16 at 60 + 16.5 * 450 / 17 = 496.76...
@@ -169,10 +179,12 @@ def test_cycle_month_and_day_are_local() -> None:
     assert views.cycle_month(u) == date(2024, 3, 1)
     d, lo, _hi = views._day(u, "2024-01-31")  # the asked day wins over the last interval
     assert d == date(2024, 1, 31) and lo == datetime(2024, 1, 31, 3, 0, tzinfo=UTC)
-    with pytest.raises(ApiError) as exc:
-        views._day(u, "31/01/2024")
-    assert exc.value.status_code == 422 and exc.value.field == "dia"
-    assert exc.value.detail == "dia: '31/01/2024' não é uma data AAAA-MM-DD"
+    assert views._day(u, "31/01/2024")[0] == date(2024, 1, 31)  # pt-BR too
+    for bad in ("2024/01/31", "31/13/2024", "ontem"):
+        with pytest.raises(ApiError) as exc:
+            views._day(u, bad)
+        assert exc.value.status_code == 422 and exc.value.field == "dia"
+        assert exc.value.detail == f"dia: {bad!r} não é uma data DD/MM/AAAA (nem AAAA-MM-DD)"
     # no interval yet: today (local)
     none = {"tz": sp, "last_ts": None}
     from zoneinfo import ZoneInfo
@@ -193,12 +205,6 @@ def test_pick_reads_quantity_or_the_total_amount() -> None:
     assert views.pick(rows, "energy") == Decimal("1.5")  # no posto: the first
     assert views.pick(rows, "total") == Decimal("42.10")
     assert views.pick(rows, "demand_measured", "ponta") is None
-
-
-def test_html_response() -> None:
-    r = views.html("<p>x</p>")
-    assert r.status_code == 200 and r.media_type == "text/html"
-    assert views.html("", 403).status_code == 403
 
 
 def test_sessions_sign_expire_and_close(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,7 +239,9 @@ def test_error_pages() -> None:
     from api.errors import ApiError
     from api.pages import _error_page
 
-    req: Any = SimpleNamespace(url=SimpleNamespace(path="/web/uc/x"), method="GET")
+    req: Any = SimpleNamespace(
+        url=SimpleNamespace(path="/web/uc/x"), method="GET", scope={"type": "http"}
+    )
     r = _error_page(req, session.LoginRequired())
     assert r.status_code == 303 and r.url == "/web/login"  # type: ignore[attr-defined]
     for exc, status, title, detail in (
@@ -251,17 +259,70 @@ def test_error_pages() -> None:
     ):
         r = _error_page(req, exc)
         assert r.status_code == status and r.media_type == "text/html"
-        assert f"<title>{title} · SMF</title>" in r.content
+        assert r.template_name == "error.html.j2"  # type: ignore[attr-defined]
+        content = ENV.get_template("error.html.j2").render(r.context)  # type: ignore[attr-defined]
+        assert f"<title>{title} · SMF</title>" in content
         body = f'<p class="err" id="erro">{detail}</p><p><a href="/web">Voltar</a></p>'
-        assert body in r.content, (exc, r.content)
-        assert 'id="logout"' in r.content
+        assert body in content, (exc, content)
+        assert 'id="logout"' in content
 
 
 def test_chart_scale_below_one_and_a_gap_before_a_value() -> None:
     # largest value 0.5: the axis top is 0.5 (not 1), so 0.5 reaches the top (y = 10);
     # a missing first value leaves a gap and the second still gets its bar:
     # one series, two labels: bar width 225 * 0.8 = 180, x = 60 + 225 + 22.5 = 307.5
-    out = render.chart("T", ["a", "b"], [("S", "#000", [None, 0.5])], "kW")
+    out = svg("T", ["a", "b"], [("S", "#000", [None, 0.5])], "kW")
     assert '<text x="56" y="20" font-size="10" text-anchor="end">0,50</text>' in out
     assert '<rect x="307.5" y="10.0" width="180.0" height="160.0" fill="#000">' in out
     assert out.count("<rect") == 1
+
+
+def test_tariffs_keep_two_to_four_meaningful_decimals() -> None:
+    assert render.tariff(Decimal("0.550000")) == "0,55"
+    assert render.tariff(Decimal("0.35")) == "0,35"
+    assert render.tariff(Decimal("0.412")) == "0,412"
+    assert render.tariff(Decimal("0.41235")) == "0,4124"  # 4th decimal rounded (half even: 3 -> 4)
+    assert render.tariff(Decimal("0.41225")) == "0,4122"  # half to even: 2 stays
+    assert render.tariff(Decimal("512.5")) == "512,50"
+    assert render.tariff(Decimal("1234.00001")) == "1.234,00"
+    assert render.tariff(None) == ""
+
+
+def test_cycle_title_says_partial_only_while_the_month_runs() -> None:
+    sp = "America/Sao_Paulo"  # -03:00
+    u = {"tz": sp, "last_ts": datetime(2026, 11, 30, 23, 55, tzinfo=UTC)}  # 20:55 local Nov 30
+    # on 7 December (local) November is over: not "parcial", however complete its data
+    dec7 = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    assert views.cycle_title(u, date(2026, 11, 1), dec7) == "Fatura de nov/2026 (mês encerrado)"
+    # on 30 November 22:00 local (01:00 UTC of Dec 1) it is still running
+    nov30 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert views.cycle_title(u, date(2026, 11, 1), nov30) == (
+        "Fatura parcial de nov/2026 (até 30/11/2026 20:55)"
+    )
+    none = {"tz": sp, "last_ts": None}
+    assert views.cycle_title(none, date(2026, 12, 1), dec7) == "Fatura parcial de dez/2026"
+
+
+def test_a_line_breaks_at_every_gap_and_the_reference_line_is_drawn() -> None:
+    # four labels: step 450 / 4 = 112.5; centres 60 + 112.5 (i + 0.5) = 116.25, 228.75, 341.25,
+    # 453.75; top 2.0 -> y(v) = 170 - 80 v: y(1) = 90, y(2) = 10, y(0.92) = 96.4
+    out = svg(
+        "FP",
+        ["a", "b", "c", "d"],
+        [("S", "#000", [1.0, None, 2.0, 1.0])],
+        "",
+        kind="line",
+        refs=[(0.92, "ref 0,92")],
+    )
+    # no line from a to c across the missing b: two segments
+    assert '<polyline points="116.2,90.0" fill="none" stroke="#000"/>' in out
+    assert '<polyline points="341.2,10.0 453.8,90.0" fill="none" stroke="#000"/>' in out
+    assert out.count("<polyline") == 2
+    assert (
+        '<line class="ref" x1="60" y1="96.4" x2="510" y2="96.4" stroke="#a00" '
+        'stroke-dasharray="4 3"/>'
+    ) in out
+    # the label right-aligned at the plot's end, 2 px above the line: x 508, y 94.4
+    assert (
+        '<text x="508" y="94.4" font-size="10" text-anchor="end" fill="#a00">ref 0,92</text>' in out
+    )

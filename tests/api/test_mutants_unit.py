@@ -100,9 +100,36 @@ def test_require_names_the_account_and_the_roles() -> None:
     assert exc.value.detail == "account cli (client) may not do this; needs role admin or analyst"
 
 
+def _req(host: str | None, xff: list[str], proxies: str = "") -> Any:
+    from litestar.datastructures import Headers
+
+    headers = Headers([(b"x-forwarded-for", v.encode()) for v in xff])
+    cfg = SimpleNamespace(trusted_proxies=config.parse_proxies(proxies))
+    return SimpleNamespace(
+        client=SimpleNamespace(host=host) if host else None,
+        headers=headers,
+        app=SimpleNamespace(state=SimpleNamespace(config=cfg)),
+    )
+
+
 def test_source_of_the_request() -> None:
-    assert source_of(SimpleNamespace(client=SimpleNamespace(host="10.0.0.9"))) == "10.0.0.9"  # type: ignore[arg-type]
-    assert source_of(SimpleNamespace(client=None)) == "unknown"  # type: ignore[arg-type]
+    assert source_of(_req("10.0.0.9", [])) == "10.0.0.9"
+    assert source_of(_req(None, [])) == "unknown"
+    # no trusted proxy (the default): X-Forwarded-For is ignored, whoever sends it
+    assert source_of(_req("127.0.0.1", ["6.6.6.6"])) == "127.0.0.1"
+    # from a trusted proxy: the nearest address that is not a trusted proxy, from the right
+    assert source_of(_req("10.0.0.1", ["6.6.6.6, 7.7.7.7"], "10.0.0.1")) == "7.7.7.7"
+    assert source_of(_req("10.0.0.1", ["6.6.6.6", "10.0.0.2"], "10.0.0.0/24")) == "6.6.6.6"
+    # a client that forges a header behind the proxy cannot choose its address: the proxy
+    # appends the real peer, which is what counts
+    assert source_of(_req("10.0.0.1", ["1.2.3.4, 8.8.8.8"], "10.0.0.1")) == "8.8.8.8"
+    # not an address: the walk stops at the last hop we can vouch for
+    assert source_of(_req("10.0.0.1", ["junk, 5.5.5.5"], "10.0.0.1")) == "5.5.5.5"
+    assert source_of(_req("10.0.0.1", ["junk"], "10.0.0.1")) == "10.0.0.1"
+    # an untrusted peer's header is ignored even with proxies configured
+    assert source_of(_req("9.9.9.9", ["1.1.1.1"], "10.0.0.1")) == "9.9.9.9"
+    with pytest.raises(ValueError, match="'nonsense' is not an IP address or network"):
+        config.parse_proxies("10.0.0.1, nonsense")
 
 
 # --- api/config.py -------------------------------------------------------------------------
@@ -384,7 +411,12 @@ def test_domain_errors_map_to_http() -> None:
     for exc, status, code, title in cases:
         got, body, headers = _handle(exc)
         assert (got, body["code"], body["title"], body["status"]) == (status, code, title, status)
-        assert body["detail"] == str(exc) and body["instance"] == "/api/v1/x"
+        # a 503 never carries the server's words (libpq text): they go to the log
+        want = {
+            "database-unavailable": "database unavailable",
+            "retry": "database unavailable: a concurrent change, try again",
+        }.get(code, str(exc))
+        assert body["detail"] == want and body["instance"] == "/api/v1/x"
         assert body["type"] == f"/problems/{code}"
         assert headers.get("Retry-After") == ("5" if status == 503 else None), exc
         assert "field" not in body and "line" not in body

@@ -93,7 +93,7 @@ def test_db_role_password_is_printed_once_and_works_over_tcp(
     if seed.settings.external_url:
         pytest.skip("an external server has its own authentication")
     cs = seed.settings.cluster
-    role = f"t_cli_{os.getpid()}"
+    role = f"smf_t_cli_{os.getpid()}"
     mine = seed.ucs["M-A1"]
     rc, out, _ = admin(
         "add", "graf", "--role", "client", "--scope", f"uc:{mine}", "--db-role", role

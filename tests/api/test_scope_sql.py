@@ -18,7 +18,7 @@ from tests.api.conftest import DAY, METERS, Seed
 @pytest.fixture(scope="module")
 def client_role(seeded: Seed) -> Iterator[str]:
     """A login role for a new client account scoped to the UC of M-A1 (dropped afterwards)."""
-    role = f"t_cli_{os.getpid()}"
+    role = f"smf_t_cli_{os.getpid()}"
     with driver.connect(seeded.settings) as conn:
         driver.run(conn, "user_add", name=f"graf{os.getpid()}", role="client", db_role=role)
         driver.run(

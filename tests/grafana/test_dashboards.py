@@ -120,7 +120,7 @@ def _as(settings: Settings, role: str) -> psycopg.Connection[Any]:
 @pytest.fixture(scope="module")
 def analyst(seeded: Settings) -> Iterator[str]:
     """Grafana's login: an analyst account scoped to distributor 059 (both seeded UCs)."""
-    role = f"t_graf_{os.getpid()}"
+    role = f"smf_t_graf_{os.getpid()}"
     _make_role(seeded, role, "analyst", "distributor", "059")
     yield role
     _drop_role(seeded, role)
@@ -129,7 +129,7 @@ def analyst(seeded: Settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def client(seeded: Settings) -> Iterator[str]:
     """A client login scoped to the UC 'Loja Dois' (meter L3) only."""
-    role = f"t_gcli_{os.getpid()}"
+    role = f"smf_t_gcli_{os.getpid()}"
     with psycopg.connect(seeded.url) as conn:
         row = conn.execute(
             "select uc_code from smf.uc_directory where customer_name = 'Loja Dois'"

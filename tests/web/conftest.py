@@ -23,7 +23,7 @@ import pytest
 
 from db import driver
 from db.settings import Settings
-from tests.api.conftest import Seed, seed
+from tests.api.conftest import Seed, database_grants, seed
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -33,7 +33,7 @@ SERIAL = "12345678"  # meter M-A1 of the API seed
 @pytest.fixture(scope="module")
 def seeded(module_db: Settings) -> Seed:
     """The API seed; M-A1 (the client's UC) gets an 8-digit serial, as the ABNT file needs."""
-    s = seed(module_db)
+    s = seed(database_grants(module_db))
     with driver.connect(module_db) as conn:
         conn.execute("update smf.meter set serial = %s where serial = 'M-A1'", (SERIAL,))
     return s

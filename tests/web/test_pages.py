@@ -111,11 +111,23 @@ def test_another_ucs_page_is_403(browser: Any, server: str, seeded: Seed, tmp_pa
     assert r.status_code == 200
 
 
+def form_post(c: httpx.Client, server: str, key: str) -> httpx.Response:
+    """POST the login form as the browser does: with the CSRF token of the form just loaded."""
+    import re
+
+    form = c.get(f"{server}/web/login")
+    m = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert m, form.text
+    data = {"key": key, "_csrf_token": m.group(1)}
+    return c.post(f"{server}/web/login", data=data, follow_redirects=False)
+
+
 def test_bad_key_and_non_client_roles_are_refused(server: str, seeded: Seed) -> None:
-    r = httpx.post(f"{server}/web/login", data={"key": "smf_nope"}, follow_redirects=False)
-    assert r.status_code == 401 and "Chave inválida" in r.text and "set-cookie" not in r.headers
-    r = httpx.post(f"{server}/web/login", data={"key": seeded.keys["ana"]}, follow_redirects=False)
-    assert r.status_code == 403 and "set-cookie" not in r.headers
+    with httpx.Client() as c:
+        r = form_post(c, server, "smf_nope")
+        assert r.status_code == 401 and "Chave inválida" in r.text and "set-cookie" not in r.headers
+        r = form_post(c, server, seeded.keys["ana"])
+        assert r.status_code == 403 and "set-cookie" not in r.headers
     r = httpx.get(f"{server}/web/uc/x", cookies={"smf_web": "forged.0"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
