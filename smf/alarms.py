@@ -256,20 +256,29 @@ def register(sub: Any) -> None:
 
     v = verbs.add_parser("list", help="the alarm sheet (open, acknowledged, cleared)")
     v.add_argument("--all", action="store_true", help="include closed alarms")
-    v.add_argument("--state", choices=["open", "acknowledged", "cleared", "closed"])
+    v.add_argument(
+        "--state",
+        choices=["open", "acknowledged", "cleared", "closed"],
+        help="only alarms in this state",
+    )
     v.add_argument("--uc", help="one consumer unit (15-digit code)")
     v.add_argument("--csv", action="store_true", help="CSV on stdout")
     v.set_defaults(func=_run(cmd_list))
 
     for name, text in (("ack", "acknowledge an alarm"), ("close", "close an alarm")):
         v = verbs.add_parser(name, help=text)
-        v.add_argument("id", type=int)
+        v.add_argument("id", type=int, help="alarm id (first column of `smf alarms list`)")
         v.add_argument("--comment", required=True, help="why (required)")
         v.add_argument("--by", default=who, help=f"who (default {who})")
         v.set_defaults(func=_run(cmd_ack))
 
     v = verbs.add_parser("rules", help="rules a-m and their thresholds; --set programs one")
-    v.add_argument("--set", nargs=2, metavar=("RULE", "VALUE"))
+    v.add_argument(
+        "--set",
+        nargs=2,
+        metavar=("RULE", "VALUE"),
+        help="program RULE (a-m) with VALUE (its threshold)",
+    )
     level = v.add_mutually_exclusive_group()
     level.add_argument("--meter", help="for one meter (serial)")
     level.add_argument("--group", help="for an alarm group")
@@ -277,23 +286,23 @@ def register(sub: Any) -> None:
     v.add_argument("--method", choices=["nema", "ieee"], help="unbalance definition (c, h)")
     v.add_argument("--basis", choices=["contracted_pct", "kw"], help="demand basis (k)")
     v.add_argument("--disable", action="store_true", help="switch the rule off at this level")
-    v.add_argument("--by", default=who)
+    v.add_argument("--by", default=who, help="who programs it (default: the OS user)")
     v.set_defaults(func=_run(cmd_rules))
 
     v = verbs.add_parser(
         "group", help="put consumer units in an alarm group (thresholds per group)"
     )
-    v.add_argument("name")
+    v.add_argument("name", help="alarm group name")
     v.add_argument("--uc", action="append", required=True, help="UC code (repeat for more)")
     v.set_defaults(func=_run(cmd_group))
 
     v = verbs.add_parser("monitor", help="15-minute monitoring of a point until an end time")
-    v.add_argument("serial", nargs="?")
-    v.add_argument("--hours", type=float)
-    v.add_argument("--until", type=_iso)
-    v.add_argument("--reason")
+    v.add_argument("serial", nargs="?", help="meter serial (8 digits); omit with --list")
+    v.add_argument("--hours", type=float, help="monitor for N hours from now")
+    v.add_argument("--until", type=_iso, help="monitor until this ISO time with offset")
+    v.add_argument("--reason", help="why the point is monitored")
     v.add_argument("--list", action="store_true", help="list the points under monitoring")
-    v.add_argument("--by", default=who)
+    v.add_argument("--by", default=who, help="who asks for it (default: the OS user)")
     v.set_defaults(func=_run(cmd_monitor))
 
     v = verbs.add_parser("notify", help="deliver alarm notifications to a webhook")

@@ -254,19 +254,21 @@ def register(sub: Any) -> None:
     s.set_defaults(func=cmd_submit)
 
     r = verbs.add_parser("release", help="release a UC-day held by the MUSD rule")
-    r.add_argument("--uc", required=True)
-    r.add_argument("--day", type=_day, required=True)
+    r.add_argument("--uc", required=True, help="15-digit UC code")
+    r.add_argument("--day", type=_day, required=True, help="CCEE day YYYY-MM-DD")
     r.add_argument("--reason", required=True, help="why it may be sent (kept in the ledger)")
     r.add_argument("--by", help="who releases it (default: the login name)")
     r.set_defaults(func=cmd_release)
 
     st = verbs.add_parser("status", help="the deadline board of a month")
-    st.add_argument("--month", type=_month, required=True)
-    st.add_argument("--csv", action="store_true")
+    st.add_argument("--month", type=_month, required=True, help="reference month YYYY-MM")
+    st.add_argument("--csv", action="store_true", help="CSV on stdout instead of the table")
     st.set_defaults(func=cmd_status)
 
     e = verbs.add_parser("emulate", help="run our CCEE emulator on loopback")
-    e.add_argument("--port", type=int, default=55480)
+    e.add_argument(
+        "--port", type=int, default=55480, help="loopback port to listen on (default 55480)"
+    )
     e.add_argument(
         "--accept-any-uc", action="store_true", help="do not load the UCs from the database"
     )

@@ -3,47 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from db import errors
 from db.cluster import Cluster, ClusterError
-from db.settings import Settings, load
+from db.local import ensure_database, setup_database, start_local
+from db.settings import load
+from smf import alarms, ccee, jobs, meter, poll, report, reports, serve, user, vee
+
+__all__ = ["ensure_database", "main", "setup_database"]
 
 
 def _cluster() -> Cluster:
     return Cluster(load().cluster)
-
-
-def _start_local(s: Settings) -> None:
-    if s.uses_local_cluster:
-        msg = _cluster().start()
-        print(f"database: {msg}", file=sys.stderr)
-        _cluster().ensure_database(s.database)
-
-
-def ensure_database() -> None:
-    """Start the local cluster when it is the one in use, then check that the schema is at head
-    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates."""
-    from db import migrate
-
-    s = load()
-    _start_local(s)
-    migrate.require_head(s)
-
-
-def setup_database() -> None:
-    """`smf db migrate` and the demo set-up: start the local cluster, create the database,
-    migrate to head and re-apply the functions."""
-    from db import migrate
-
-    s = load()
-    _start_local(s)
-    migrate.upgrade(s)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -74,7 +51,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "schema":
         from db import schema
 
-        _start_local(s)
+        start_local(s)
         if args.write:
             schema.write()
             print(f"wrote {schema.SCHEMA_FILE}")
@@ -154,23 +131,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return status
 
 
-def main(argv: list[str] | None = None) -> int:
+# Every module that adds verbs, in the order `smf --help` lists them after the core verbs above.
+# Each has `register(subparsers)`: one parser per verb whose `func` default takes the parsed
+# arguments and returns the exit status. A new verb module is added here by hand; a missing
+# module is an ImportError at start, never a verb that silently disappears.
+VERB_MODULES = (report, poll, serve, user, meter, vee, alarms, reports, ccee, jobs)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("smf")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree: the core verbs (db, import, demo), then VERB_MODULES."""
     parser = argparse.ArgumentParser(prog="smf", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"smf {_version()}",
+        help="print the installed version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("db", help="the local database cluster and the schema")
-    p.add_argument(
-        "action", choices=["start", "stop", "status", "reset", "logs", "psql", "migrate", "schema"]
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("start", help="start the local cluster (initialise it on first use)")
+    actions.add_parser("stop", help="stop the local cluster")
+    actions.add_parser(
+        "status", help="is it running, on which port (from its pid file), and the URL in use"
     )
-    p.add_argument("--yes", action="store_true", help="confirm reset")
-    p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
-    p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
+    a = actions.add_parser("reset", help="delete the local cluster and every database in it")
+    a.add_argument("--yes", action="store_true", help="confirm: every database is lost")
+    a = actions.add_parser("logs", help="the last lines of the server log")
+    a.add_argument("--lines", type=int, default=50, help="how many lines (default 50)")
+    actions.add_parser("psql", help="psql on the database in use; arguments after -- go to psql")
+    actions.add_parser("migrate", help="migrate to head and re-apply db/functions")
+    a = actions.add_parser("schema", help="print the declared schema of a fresh migration")
+    a.add_argument("--write", action="store_true", help="write db/schema.sql instead")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser(
         "import", help="import interval data: a CSV file (see README) or an ABNT public-format file"
     )
-    p.add_argument("file")
+    p.add_argument("file", help="CSV (see README: CSV import format) or ABNT public-format file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_import)
 
@@ -181,15 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_demo)
 
-    for module in _EXTENSIONS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(sub)
+    for module in VERB_MODULES:
+        module.register(sub)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     psql_args: list[str] = []
     if argv[:2] == ["db", "psql"]:  # everything after `smf db psql [--]` goes to psql
@@ -238,21 +242,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-# Modules that add verbs: each has `register(subparsers)` adding parsers with a `func` default.
-_EXTENSIONS = [
-    "smf.report",
-    "smf.poll",
-    "smf.serve",
-    "smf.user",
-    "smf.meter",
-    "smf.vee",
-    "smf.alarms",
-    "smf.reports",
-    "smf.ccee",
-    "smf.jobs",
-]
 
 
 if __name__ == "__main__":

@@ -83,5 +83,5 @@ def register(sub: Any) -> None:
     )
     verbs.add_parser("list", help="jobs, next run, last run").set_defaults(func=cmd_list)
     t = verbs.add_parser("trigger", help="run one job now (recorded like a scheduled run)")
-    t.add_argument("name")
+    t.add_argument("name", help="job name (see `smf jobs list`)")
     t.set_defaults(func=cmd_trigger)

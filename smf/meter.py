@@ -180,7 +180,7 @@ def register(sub: Any) -> None:
         "--utc-offset", default="-03:00", help="meter clock offset: --utc-offset=-03:00 or =-180"
     )
     a.add_argument("--schedule", default="daily", help="15min, hourly, daily or never")
-    a.add_argument("--model")
+    a.add_argument("--model", help="meter model, free text (e.g. E750)")
     a.add_argument(
         "--protocol",
         default="nbr14522",
@@ -189,28 +189,33 @@ def register(sub: Any) -> None:
 
     verbs.add_parser("list", help="every registered meter")
     s = verbs.add_parser("show", help="one meter: registry row, profile, health, events")
-    s.add_argument("serial")
+    s.add_argument("serial", help="8-digit serial")
 
     st = verbs.add_parser("set", help="change a meter's registry row")
-    st.add_argument("serial")
-    st.add_argument("--transport")
-    st.add_argument("--interval", type=int)
-    st.add_argument("--utc-offset")
-    st.add_argument("--schedule")
-    st.add_argument("--model")
-    st.add_argument("--protocol")
+    st.add_argument("serial", help="8-digit serial")
+    st.add_argument("--transport", help="new transport URL (tcp://, wrapper://, serial:///)")
+    st.add_argument("--interval", type=int, help="mass-memory interval, 5 or 15 min")
+    st.add_argument("--utc-offset", help="meter clock offset, e.g. --utc-offset=-03:00")
+    st.add_argument("--schedule", help="15min, hourly, daily or never")
+    st.add_argument("--model", help="meter model, free text")
+    st.add_argument(
+        "--protocol", help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only"
+    )
     st.add_argument("--layout", help="mass-memory layout (re-decodes the stored reads)")
-    st.add_argument("--register-unit")
+    st.add_argument(
+        "--register-unit",
+        help="Wh per register unit (e.g. 1, 10, 1000) instead of the detected one",
+    )
     st.add_argument("--enable", action="store_true", help="enable (un-retire) the meter")
 
     r = verbs.add_parser("retire", help="disable a meter for good (its readings are kept)")
-    r.add_argument("serial")
+    r.add_argument("serial", help="8-digit serial")
 
     pr = verbs.add_parser("probe", help="read 0x21 and 0x14 (never 0x20) and print them")
-    pr.add_argument("serial")
+    pr.add_argument("serial", help="8-digit serial")
 
     rd = verbs.add_parser("redecode", help="re-decode stored raw reads with the current layout")
-    rd.add_argument("serial")
+    rd.add_argument("serial", help="8-digit serial")
     rd.add_argument("--from", dest="from_", help="intervals from (ISO time with zone)")
     rd.add_argument("--to", help="intervals before (ISO time with zone)")
     p.set_defaults(func=cmd_meter)

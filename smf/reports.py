@@ -152,7 +152,9 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("reports", help="operator reports: outages, alterations, phasors, display")
-    p.add_argument("report", choices=["outages", "alterations", "phasors", "display"])
+    p.add_argument(
+        "report", choices=["outages", "alterations", "phasors", "display"], help="which report"
+    )
     p.add_argument("--uc", help="consumer unit (15-digit code)")
     p.add_argument("--all", action="store_true", help="phasors: every UC with 0x14 values")
     p.add_argument("--n", type=int, help="how many (outages 20, alterations 16)")
