@@ -14,7 +14,7 @@ from db import errors
 from db.cluster import Cluster, ClusterError
 from db.local import ensure_database, setup_database, start_local
 from db.settings import load
-from smf import alarms, ccee, jobs, meter, poll, report, reports, serve, user, vee
+from smf import alarms, ccee, jobs, meter, poll, report, reports, serve, uc, user, vee
 
 __all__ = ["ensure_database", "main", "setup_database"]
 
@@ -135,7 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # Each has `register(subparsers)`: one parser per verb whose `func` default takes the parsed
 # arguments and returns the exit status. A new verb module is added here by hand; a missing
 # module is an ImportError at start, never a verb that silently disappears.
-VERB_MODULES = (report, poll, serve, user, meter, vee, alarms, reports, ccee, jobs)
+VERB_MODULES = (report, poll, serve, user, meter, uc, vee, alarms, reports, ccee, jobs)
 
 
 def _version() -> str:

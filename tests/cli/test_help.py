@@ -62,10 +62,7 @@ def test_the_verb_list_is_explicit_and_each_module_registers_something() -> None
 def test_a_verb_module_that_cannot_be_imported_stops_smf_instead_of_vanishing() -> None:
     # `smf` imports its verb modules by name at start: hide one and the command fails loudly
     # (the former name list skipped a missing module and its verbs silently disappeared).
-    code = (
-        "import sys; sys.modules['smf.vee'] = None\n"
-        "from smf import cli\n"
-    )
+    code = "import sys; sys.modules['smf.vee'] = None\nfrom smf import cli\n"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode != 0
     assert "smf.vee" in done.stderr
