@@ -68,10 +68,12 @@ def test_add_with_13_digits_computes_the_check_digits_and_stores_every_field(
     [row] = rows(
         registry,
         "select cu.uc_code, d.aneel_code, cu.customer_name, cu.submarket::text, cu.tariff_group,"
-        " cu.modality, cu.contracted_demand_ponta_kw::text, cu.contracted_demand_fora_ponta_kw::text,"
+        " cu.modality, cu.contracted_demand_ponta_kw::text,"
+        " cu.contracted_demand_fora_ponta_kw::text,"
         " cu.musd_kw::text, cu.supply_voltage_kv::text, mm.serial, bm.serial"
         " from smf.consumer_unit cu join smf.distributor d on d.id = cu.distributor_id"
-        " join smf.meter mm on mm.id = cu.main_meter_id join smf.meter bm on bm.id = cu.backup_meter_id",
+        " join smf.meter mm on mm.id = cu.main_meter_id"
+        " join smf.meter bm on bm.id = cu.backup_meter_id",
     )
     assert row == (
         CODE15, "028", "Padaria Zeta", "SE/CO", "A4", "azul", "300.000", "520.000", "500.500",
@@ -169,7 +171,7 @@ def test_set_changes_only_the_named_fields_and_splits_the_loss_period(
             "0.01",
             "--loss-from",
             "2026-11-01",
-        )  # fmt: skip
+        )
         == 0
     )
     [row] = rows(
@@ -199,7 +201,7 @@ def test_set_a_bounded_loss_period_keeps_the_tail_of_the_open_one(registry: str)
             "2026-03-01",
             "--loss-to",
             "2026-04-01",
-        )  # fmt: skip
+        )
         == 0
     )
     assert rows(
@@ -230,7 +232,7 @@ def test_set_with_bad_input_writes_nothing(
             "0.01",
             "--loss-from",
             "2026-11-01",
-        )  # fmt: skip
+        )
         == 1
     )
     assert "main meter: no meter 'NOPE'" in capsys.readouterr().err
