@@ -3,7 +3,7 @@ RFC 3339 with the offset of the request's time zone (UTC unless `tz` says otherw
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 import msgspec
@@ -110,6 +110,9 @@ class MeterPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Unit(msgspec.Struct):
+    """A consumer unit (smf.uc_card): demands and MUSD in kW, supply voltage in kV, the loss
+    factor in force today as a fraction with its validity (local days, [from, to))."""
+
     uc_code: str
     distributor_aneel_code: str
     customer_name: str
@@ -123,9 +126,18 @@ class Unit(msgspec.Struct):
     main_meter_serial: str | None
     backup_meter_serial: str | None
     retired_at: datetime | None
+    distributor_name: str | None = None
+    ccee_agent_code: int | None = None
+    loss_factor: float | None = None
+    loss_valid_from: date | None = None
+    loss_valid_to: date | None = None
+    ccee_retail_from: date | None = None
+    created_at: datetime | None = None
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """uc_code: 13 digits (the check digits are computed) or 15 digits (they are verified)."""
+
     uc_code: str
     distributor_aneel_code: str
     customer_name: str
@@ -138,10 +150,17 @@ class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
     musd_kw: float | None = None
     main_meter_serial: str | None = None
     backup_meter_serial: str | None = None
+    loss_factor: float | None = None
+    loss_from: date | None = None
+    ccee_retail_from: date | None = None
 
 
 class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields left out (or null) stay as they are; remove_backup_meter drops the backup meter;
+    loss_factor with loss_from (and loss_to, exclusive) adds a loss-factor period."""
+
     customer_name: str | None = None
+    submarket: Literal["SE/CO", "S", "NE", "N"] | None = None
     tariff_group: str | None = None
     modality: str | None = None
     supply_voltage_kv: float | None = None
@@ -149,6 +168,12 @@ class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
     contracted_demand_fora_ponta_kw: float | None = None
     musd_kw: float | None = None
     main_meter_serial: str | None = None
+    backup_meter_serial: str | None = None
+    remove_backup_meter: bool = False
+    loss_factor: float | None = None
+    loss_from: date | None = None
+    loss_to: date | None = None
+    ccee_retail_from: date | None = None
 
 
 class ReadRequestIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -109,7 +109,7 @@ class Changes:
 def add(
     settings: Settings | str | None,
     serial: str,
-    transport: str,
+    transport: str | None,
     *,
     interval_minutes: int = 5,
     utc_offset_minutes: int = -180,
@@ -120,7 +120,13 @@ def add(
     """Register a meter; returns its id. Raises RegistryError (nothing written)."""
     _choice(protocol, PROTOCOLS, "protocol")
     check_serial(serial, protocol)
-    check_transport(transport)
+    if transport is not None:
+        check_transport(transport)
+    elif protocol != "import_only":
+        raise RegistryError(
+            "a meter that is read needs --transport (tcp://, wrapper:// or serial:///); "
+            "a meter whose data only come from files takes --protocol import_only"
+        )
     Changes(interval_minutes=interval_minutes, poll_schedule=poll_schedule, model=model).validated()
     if not -720 <= utc_offset_minutes <= 840:
         raise RegistryError(f"UTC offset {utc_offset_minutes} min out of range")

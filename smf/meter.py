@@ -44,7 +44,13 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
     if action == "add":
         # validate everything before starting or touching the database
         registry.check_serial(args.serial, args.protocol)
-        registry.check_transport(args.transport)
+        if args.transport is not None:
+            registry.check_transport(args.transport)
+        elif args.protocol != "import_only":
+            raise registry.RegistryError(
+                "a meter that is read needs --transport (tcp://, wrapper:// or serial:///); "
+                "a meter whose data only come from files takes --protocol import_only"
+            )
         offset = registry.parse_utc_offset(args.utc_offset)
         registry.Changes(
             interval_minutes=args.interval, poll_schedule=args.schedule, model=args.model
@@ -60,9 +66,11 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             model=args.model,
             protocol=args.protocol,
         )
+        where = args.transport or "import only (data from files, no transport)"
+        polled = f"polled {args.schedule}" if args.transport else "never polled"
         print(
-            f"meter {args.serial} registered: {args.transport}, {args.interval} min, "
-            f"UTC{offset / 60:+g} h, polled {args.schedule}"
+            f"meter {args.serial} registered: {where}, {args.interval} min, "
+            f"UTC{offset / 60:+g} h, {polled}"
         )
         return 0
     if action == "set":
@@ -172,8 +180,8 @@ def register(sub: Any) -> None:
     a.add_argument("serial", help="8-digit NBR 14522 serial")
     a.add_argument(
         "--transport",
-        required=True,
-        help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600",
+        help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600 "
+        "(none for --protocol import_only)",
     )
     a.add_argument("--interval", type=int, default=5, help="mass-memory interval, 5 or 15 min")
     a.add_argument(

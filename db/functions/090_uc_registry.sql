@@ -1,7 +1,8 @@
 -- Consumer-unit registration (`smf uc add|set|retire`, POST/PATCH /api/v1/units): one place that
 -- checks every field and says which one is wrong, so the CLI and the API refuse the same input
 -- with the same words and write nothing. Every function runs as its caller (row-level security
--- decides whose UCs an analyst may write). Errors: SMF02 invalid input, SMF04 unknown reference.
+-- decides whose UCs an analyst may write). Errors: SMF02 invalid input, SMF04 unknown reference,
+-- 23505 (unique_violation) a UC code already registered.
 
 -- uc_code_complete: the 15-digit UC code from a code typed with or without its two check digits
 -- (REN 1.095/2024 Annex II, smf.uc_check_digit). Accepts dots, dashes and spaces as typed on a
@@ -177,14 +178,16 @@ begin
         raise exception using errcode = 'SMF04', message = format(
             'distributor %s: no distributor with that ANEEL code', coalesce(quote_literal(p_distributor_aneel), 'null'));
     end if;
-    v_row.uc_code := smf.uc_code_complete(p_code, p_distributor_aneel);
-    if exists (select 1 from smf.consumer_unit where uc_code = v_row.uc_code) then
-        raise exception using errcode = 'SMF02', message = format(
-            'UC %s is already registered (change it with smf uc set)', v_row.uc_code);
-    end if;
     if p_submarket is null or p_submarket not in ('SE/CO', 'S', 'NE', 'N') then
         raise exception using errcode = 'SMF02', message = format(
             'submarket %s: one of SE/CO, S, NE, N', coalesce(quote_literal(p_submarket), 'null'));
+    end if;
+    v_row.main_meter_id := smf.uc_meter_ref(p_main_meter, 'main meter');
+    v_row.backup_meter_id := smf.uc_meter_ref(p_backup_meter, 'backup meter');
+    v_row.uc_code := smf.uc_code_complete(p_code, p_distributor_aneel);
+    if exists (select 1 from smf.consumer_unit where uc_code = v_row.uc_code) then
+        raise exception using errcode = 'unique_violation', message = format(
+            'UC %s is already registered (change it with smf uc set)', v_row.uc_code);
     end if;
     v_row.distributor_id := v_dist;
     v_row.customer_name := btrim(p_customer);
@@ -195,8 +198,6 @@ begin
     v_row.contracted_demand_fora_ponta_kw := p_fora_ponta_kw;
     v_row.musd_kw := p_musd_kw;
     v_row.supply_voltage_kv := p_supply_voltage_kv;
-    v_row.main_meter_id := smf.uc_meter_ref(p_main_meter, 'main meter');
-    v_row.backup_meter_id := smf.uc_meter_ref(p_backup_meter, 'backup meter');
     perform smf.uc_check_fields(v_row);
     select cu.uc_code into v_owner from smf.consumer_unit cu
     where cu.main_meter_id = v_row.main_meter_id and cu.retired_at is null;
