@@ -91,7 +91,7 @@ def _token(http: httpx.Client) -> str:
 def _h(http: httpx.Client, **extra: str) -> dict[str, str]:
     return {
         "Authorization": f"Bearer {_token(http)}",
-        "codigoAgente": "7391",
+        "codigoAgente": str(AGENT),  # the body's distributor (the emulator checks it)
         "codigoPerfil": "42",
         "Content-Type": "application/json",
         **extra,
