@@ -20,7 +20,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smf.report import _print_table
+from smf import console
+from smf.console import table
 
 Row = dict[str, Any]
 SHEET_COLUMNS = [
@@ -56,8 +57,9 @@ def _iso(text: str) -> datetime:
 
 
 def _fmt(v: Any) -> Any:
+    """Instants by the time policy (local time with its offset, smf.console.when)."""
     if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return console.when(v)
     return v
 
 
@@ -89,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         w = csv.writer(sys.stdout)
         w.writerow([*SHEET_COLUMNS, "message"])
         for r in rows:
-            w.writerow([_fmt(r[c]) for c in [*SHEET_COLUMNS, "message"]])
+            w.writerow([console.csv_cell(r[c]) for c in [*SHEET_COLUMNS, "message"]])
         return 0
     shown = [
         {
@@ -99,8 +101,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "UC": r["uc_code"] or "-",
             "customer": r["customer_name"] or "-",
             "meter": r["meter_serial"],
-            "violation (UTC)": _fmt(r["opened_at"]),
-            "last (UTC)": _fmt(r["last_at"]),
+            "violation": _fmt(r["opened_at"]),
+            "last": _fmt(r["last_at"]),
             "value": r["value_text"] or r["value"],
             "threshold": r["threshold"],
             "unit": r["unit"],
@@ -110,13 +112,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         for r in rows
     ]
     if shown:
-        _print_table(f"Alarm sheet ({len(shown)} alarm(s))", shown)
+        table(shown, title=f"Alarm sheet ({len(shown)} alarm(s))")
     else:
         print("Alarm sheet: no alarms\n")
     skip = skipped(args.uc)
     if skip:
-        _print_table(
-            "Not evaluated (the meter cannot report the quantity)",
+        table(
             [
                 {
                     "rules": r["rules"],
@@ -126,6 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 }
                 for r in skip
             ],
+            title="Not evaluated (the meter cannot report the quantity)",
         )
     return 0
 
@@ -166,8 +168,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             where = args.meter or args.group or "default"
             print(f"threshold {new_id}: rule {rule} = {value} ({where})")
         rows = driver.run(conn, "alarm_rules")
-    _print_table(
-        "Alarm rules and thresholds",
+    table(
         [
             {
                 "rule": f"{r['code']} {r['name']}",
@@ -181,6 +182,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             }
             for r in rows
         ],
+        title="Alarm rules and thresholds",
     )
     return 0
 
@@ -215,8 +217,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             print(f"monitoring {mid}: meter {args.serial} read every 15 min until {_fmt(until)}")
         rows = driver.run(conn, "alarm_monitor_list")
     if rows:
-        _print_table(
-            "Under 15-minute monitoring", [{k: _fmt(v) for k, v in r.items()} for r in rows]
+        table(
+            [{k: _fmt(v) for k, v in r.items()} for r in rows], title="Under 15-minute monitoring"
         )
     elif not args.serial:
         print("no meter under 15-minute monitoring")

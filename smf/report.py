@@ -11,6 +11,9 @@ import sys
 from datetime import date
 from typing import Any
 
+from db.local import ensure_database
+from smf import console
+
 Row = dict[str, Any]
 
 
@@ -40,23 +43,7 @@ def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tupl
     return out
 
 
-def _print_table(title: str, rows: list[Row]) -> None:
-    if not rows:
-        return
-    cols = list(rows[0])
-    cells = [[_fmt(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
-    print(title)
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for x in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)))
-    print()
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from smf.cli import ensure_database
-
     ensure_database()
     pairs = collect(args.uc, args.month, with_losses=not args.raw)
     if args.csv:
@@ -88,7 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if section == "billing":
             rows = [{k: v for k, v in r.items() if k not in ("uc_code", "month")} for r in rows]
             title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
-        _print_table(title, rows)
+        console.table(rows, title=title)
     return 0
 
 

@@ -17,14 +17,16 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from smf.report import _print_table
+from smf import console
+from smf.console import table
 
 Row = dict[str, Any]
 
 
 def _fmt(v: Any) -> Any:
+    """Instants by the time policy: local time with its offset (smf.console.when)."""
     if isinstance(v, datetime):
-        return v.isoformat()
+        return console.when(v)
     return "" if v is None else v
 
 
@@ -109,10 +111,10 @@ def _out(rows: list[Row], title: str, as_csv: bool) -> None:
             w = csv.writer(sys.stdout)
             w.writerow(list(rows[0]))
             for r in rows:
-                w.writerow([_fmt(v) for v in r.values()])
+                w.writerow([console.csv_cell(v) for v in r.values()])
         return
     if rows:
-        _print_table(title, [{k: _fmt(v) for k, v in r.items()} for r in rows])
+        table([{k: _fmt(v) for k, v in r.items()} for r in rows], title=title)
     else:
         print(f"{title}: nothing recorded\n")
 

@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smf.report import _print_table
+from smf.console import table
 
 
 def _zone() -> ZoneInfo:
@@ -79,7 +79,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     kind, ref = _scope(args)
     with _connect() as conn:
         rows = vee.validate(conn, kind, ref, args.start, args.end)
-    _print_table("validation", [{"meter": r["serial"], **r["result"]} for r in rows])
+    table([{"meter": r["serial"], **r["result"]} for r in rows], title="validation")
     return 0
 
 
@@ -89,8 +89,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     kind, ref = _scope(args)
     with _connect() as conn:
         rows = vee.estimate(conn, kind, ref, args.start, args.end, args.operator)
-    _print_table(
-        "estimation",
+    table(
         [
             {
                 "meter": r["serial"],
@@ -100,6 +99,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             }
             for r in rows
         ],
+        title="estimation",
     )
     return 0
 
@@ -150,11 +150,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
             end=args.end,
             limit=args.limit,
         )
-    zone = _zone()
-    for r in rows:
-        r["ts_from"] = r["ts_from"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        r["ts_to"] = r["ts_to"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    _print_table(f"findings ({len(rows)}; times local)", rows)
+    # instants by the time policy: local time with its offset (smf.console.when)
+    table(rows, title=f"findings ({len(rows)})")
     return 0
 
 
@@ -192,7 +189,7 @@ def cmd_virtual(args: argparse.Namespace) -> int:
         if args.end is None:
             raise SystemExit("error: series needs --to")
         rows = vee.virtual_series(conn, args.name, args.start, args.end, args.resolution)
-    _print_table(f"{args.name} per {args.resolution} (kWh)", rows)
+    table(rows, title=f"{args.name} per {args.resolution} (kWh)")
     return 0
 
 
@@ -202,7 +199,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     with _connect() as conn:
         rows = vee.distributor_summary(conn, args.distributor, _month(args.month))
-    _print_table(f"distributor {args.distributor}, {args.month}", rows)
+    table(rows, title=f"distributor {args.distributor}, {args.month}")
     return 0
 
 
