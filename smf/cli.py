@@ -14,7 +14,7 @@ from db import errors
 from db.cluster import Cluster, ClusterError
 from db.local import ensure_database, setup_database, start_local
 from db.settings import load
-from smf import alarms, ccee, jobs, meter, poll, report, reports, serve, uc, user, vee
+from smf import alarms, ccee, console, jobs, meter, poll, report, reports, serve, uc, user, vee
 
 __all__ = ["ensure_database", "main", "setup_database"]
 
@@ -115,7 +115,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
-    result = ingest.ingest_csv(path, progress=not args.quiet)
+    with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
+        result = ingest.ingest_csv(path, progress=update)
     print(result.summary())
     return 0
 

@@ -156,8 +156,9 @@ def write_csv(rows: Iterable[Row], columns: Sequence[str], out: IO[str] | None =
 def progress(
     description: str, total: int, *, enabled: bool = True, out: IO[str] | None = None
 ) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr; yields `advance(n)`. Disabled (or stderr not a terminal and no
-    `out`): yields a no-op, so that logs and pipes get no control characters."""
+    """A progress bar on stderr; yields `update(done)` (done out of total, e.g. bytes read).
+    Disabled (or stderr not a terminal and no `out`): yields a no-op, so that logs and pipes get
+    no control characters."""
     stream = out or sys.stderr
     if not enabled or not (out or (hasattr(stream, "isatty") and stream.isatty())):
         yield lambda n: None
@@ -171,8 +172,8 @@ def progress(
         transient=False,
     )
     with bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+        task = bar.add_task(description, total=max(total, 1))
+        yield lambda done: bar.update(task, completed=min(done, total))
 
 
 class LocalTimeFormatter(logging.Formatter):
