@@ -124,25 +124,20 @@ def apply(conn: Any, files: list[Path]) -> None:
     the caller's transaction. `conn`: a psycopg connection (the migration's)."""
     import json
 
-    conn.execute("select smf.catalogue_month_overloads()")
-    conn.execute("select smf.catalogue_apply(%s::jsonb)", (json.dumps(items(files)),))
+    from db import driver
 
-
-MISSING = """
-select kind, schema, name, identity from smf.catalogue where description is null
-order by schema, name, identity
-"""
+    driver.run(conn, "catalogue_month_overloads")
+    driver.run(conn, "catalogue_apply", items=json.dumps(items(files)))
 
 
 def missing(conn: Any) -> list[tuple[str, str, str, str]]:
     """(kind, schema, name, identity) of every function or view without a comment."""
-    return [tuple(r) for r in conn.execute(MISSING).fetchall()]
+    from db import driver
 
-
-CATALOGUE = """
-select kind, schema, name, identity, arguments, result, language, volatility, description
-from smf.catalogue order by schema, kind, name, identity
-"""
+    return [
+        (r["kind"], r["schema"], r["name"], r["identity"])
+        for r in driver.run(conn, "catalogue_missing")
+    ]
 
 HEADER = """# SQL API: every function and view of `smf` and `smf_read`
 
@@ -165,7 +160,9 @@ def _cell(text: str | None) -> str:
 
 def render(conn: Any) -> str:
     """docs/sql-api.md from the catalogue of the database behind `conn`."""
-    rows = conn.execute(CATALOGUE).fetchall()
+    from db import driver
+
+    rows = [tuple(r.values()) for r in driver.run(conn, "catalogue_rows")]
     out = [HEADER]
     for schema in SCHEMAS:
         for kind, title in (("function", "Functions"), ("view", "Views")):

@@ -13,7 +13,7 @@ from pathlib import Path
 from db import errors
 from db.cluster import Cluster, ClusterError
 from db.local import ensure_database, setup_database, start_local
-from db.settings import load
+from db.settings import Settings, load
 from smf import alarms, ccee, console, jobs, meter, poll, report, reports, serve, uc, user, vee
 
 __all__ = ["ensure_database", "main", "setup_database"]
@@ -32,6 +32,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         print(cluster.stop())
     elif args.action == "status":
+        if not s.uses_local_cluster:
+            return _external_status(s)
         st = cluster.status()
         print(st.detail)
         print(f"url: {s.url}")
@@ -57,6 +59,26 @@ def cmd_db(args: argparse.Namespace) -> int:
             print(f"wrote {schema.SCHEMA_FILE}")
         else:
             sys.stdout.write(schema.dump())
+    return 0
+
+
+def _external_status(s: Settings) -> int:
+    """`smf db status` with SMF_DATABASE_URL: the local cluster is not used; say so, and whether
+    that database answers (0) or not (3). The URL is shown without its password."""
+    from urllib.parse import urlsplit
+
+    from db import driver
+
+    url = urlsplit(s.url)
+    shown = url._replace(netloc=url.netloc.rsplit("@", 1)[-1]).geturl()
+    print(f"using SMF_DATABASE_URL (the local cluster is not used): {shown}")
+    try:
+        with driver.connect() as conn:
+            driver.run_scalar(conn, "schema_version_table_exists")
+    except errors.DatabaseUnavailable as exc:
+        print(f"not reachable: {errors.cut(' '.join(str(exc).split()))}")
+        return 3
+    print("reachable")
     return 0
 
 
@@ -121,6 +143,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+NEXT_STEPS = """
+Next steps (README has each in full):
+  REST API   .venv/bin/smf serve                  then http://{host}:{port}/api/docs
+             .venv/bin/smf user add alice --role admin && .venv/bin/smf user key alice
+  Web view   .venv/bin/smf user add cliente1 --role client --scope uc:000000100105905
+             .venv/bin/smf user key cliente1      then log in at http://{host}:{port}/web/login
+  Grafana    .venv/bin/smf user add grafana --role analyst --scope distributor:059 \\
+                 --db-role grafana_sul            then README "Grafana" (grafana/provisioning/)
+  Your data  README "Registering consumer units": smf meter add, smf uc add, smf import
+  Reports    .venv/bin/smf report --uc 000000100105905 --month previous
+             .venv/bin/smf ccee status --month previous"""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from jobs import demo, fleet_demo
 
@@ -129,6 +164,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.fleet:
         print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
         status = fleet_demo.run(meters=args.fleet) or status
+    host = os.environ.get("SMF_API_HOST", "127.0.0.1")
+    print(NEXT_STEPS.format(host=host, port=os.environ.get("SMF_API_PORT", "8000")))
     return status
 
 

@@ -12,6 +12,8 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from smf import console
+
 
 def _fail(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
@@ -102,7 +104,7 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
         rows = registry.list_meters(None)
         for r in rows:
             state = "retired" if r["retired_at"] else ("enabled" if r["enabled"] else "disabled")
-            last = r["last_ok_at"].isoformat() if r["last_ok_at"] else "never"
+            last = console.when(r["last_ok_at"]) if r["last_ok_at"] else "never"
             print(
                 f"{r['serial']}  {state:8}  {r['interval_minutes']:>2} min  "
                 f"{r['poll_schedule']:6}  {r['mm_layout']:12}  {r['transport'] or '-'}  "
@@ -130,13 +132,13 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             "failures_since_ok",
             "raw_reads",
         ):
-            print(f"{key:19} {r[key]}")
+            print(f"{key:19} {console.cell(r[key]) if r[key] is not None else None}")
         for e in r["events"]:
-            print(f"event {e['at'].isoformat()} {e['kind']}: {e['message']}")
+            print(f"event {console.when(e['at'])} {e['kind']}: {e['message']}")
         return 0
     if action == "retire":
         at = registry.retire(None, args.serial)
-        print(f"meter {args.serial} retired at {at.isoformat()} (its readings are kept)")
+        print(f"meter {args.serial} retired at {console.when(at)} (its readings are kept)")
         return 0
     if action == "redecode":
         r = registry.redecode_serial(None, args.serial, _when(args.from_), _when(args.to))

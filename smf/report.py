@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from db.local import ensure_database
@@ -18,11 +18,22 @@ Row = dict[str, Any]
 
 
 def _month(text: str) -> date:
+    """A month option: `YYYY-MM`, or `current` / `previous` (the local calendar's, in
+    SMF_LOCAL_TIMEZONE: the demo loads the previous one)."""
+    if text in ("current", "previous"):
+        from datetime import datetime
+
+        today = datetime.now(console.local_zone()).date().replace(day=1)
+        if text == "current":
+            return today
+        return (today - timedelta(days=1)).replace(day=1)
     try:
         year, month = text.split("-")
         return date(int(year), int(month), 1)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"month {text!r} is not YYYY-MM") from None
+        raise argparse.ArgumentTypeError(
+            f"month {text!r} is not YYYY-MM (or current, previous)"
+        ) from None
 
 
 def _fmt(value: Any) -> str:
@@ -82,7 +93,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="billing, MUSD check and exposure of a UC-month")
     p.add_argument("--uc", required=True, help="15-digit UC code")
-    p.add_argument("--month", required=True, type=_month, help="reference month YYYY-MM")
+    p.add_argument(
+        "--month", required=True, type=_month, help="reference month YYYY-MM (or previous)"
+    )
     p.add_argument("--csv", action="store_true", help="CSV on stdout instead of tables")
     p.add_argument("--raw", action="store_true", help="use the raw series (no transformer losses)")
     p.set_defaults(func=cmd_report)
