@@ -243,7 +243,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 def _run(func: Any) -> Any:
     def wrapped(args: argparse.Namespace) -> int:
-        from smf.cli import ensure_database
+        from db.local import ensure_database
 
         ensure_database()
         return int(func(args))

@@ -40,7 +40,7 @@ def cmd_meter(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace, registry: Any) -> int:
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     action = args.meter_action
     if action == "add":

@@ -24,8 +24,8 @@ def _summary(r: Any) -> str:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller.service import Poller, PollerConfig
-    from smf.cli import ensure_database
 
     ensure_database()
     logging.basicConfig(
@@ -58,8 +58,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller.service import Poller
-    from smf.cli import ensure_database
 
     ensure_database()
     try:
@@ -80,7 +80,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         )
         try:
             if args.register:
-                from smf.cli import ensure_database
+                from db.local import ensure_database
 
                 ensure_database()
                 store.register_meters(None, emulated.fleet_registry_params(fleet, args.schedule))
@@ -109,8 +109,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller import public_io
-    from smf.cli import ensure_database
 
     ensure_database()
     data, n = public_io.export_month(None, args.serial, args.month)
@@ -123,7 +123,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_abnt(args: argparse.Namespace) -> int:
-    from smf.cli import ensure_database, import_public_format
+    from db.local import ensure_database
+    from smf.files import import_public_format
 
     ensure_database()
     return import_public_format(Path(args.file))

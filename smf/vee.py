@@ -67,7 +67,7 @@ def _scope(args: argparse.Namespace) -> tuple[str, str]:
 
 def _connect() -> Any:
     from db import driver
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     ensure_database()
     return driver.connect()
@@ -204,8 +204,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from jobs import vee_daily
-    from smf.cli import ensure_database
 
     ensure_database()
     day = date.fromisoformat(args.day) if args.day else None

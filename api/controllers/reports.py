@@ -21,7 +21,7 @@ from litestar.params import FromPath, QueryParameter
 from api.controllers.registry import unit_of
 from api.deps import Db
 from api.errors import ApiError
-from smf.reports import phasor_svg
+from formats.phasors import phasor_svg
 
 REPORTS = ("outages", "alterations", "phasors", "display")
 CSV = "text/csv"  # Litestar appends "; charset=utf-8" to every text/ type

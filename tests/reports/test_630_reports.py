@@ -13,8 +13,8 @@ import pytest
 
 from db import driver, errors
 from db.ingest import IntervalRow, ingest_rows
+from formats.phasors import phasor_svg
 from smf.cli import main
-from smf.reports import phasor_svg
 from tests.alarms.helpers import execute, insert_instant
 
 T0 = datetime(2026, 10, 5, 3, tzinfo=UTC)
