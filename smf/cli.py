@@ -118,7 +118,8 @@ Next steps (README has each in full):
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jobs import demo, fleet_demo
+    from smf.demo import dataset as demo
+    from smf.demo import fleet as fleet_demo
 
     setup_database()
     status = demo.main(days=args.days)

@@ -14,7 +14,8 @@ from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import load
-from jobs import alarms_demo, vee_demo
+from smf.demo import alarms as alarms_demo
+from smf.demo import vee as vee_demo
 
 DISTRIBUTORS = [
     (9001, "059", "Distribuidora Demo Sudeste"),
@@ -194,6 +195,6 @@ def main(days: int | None = None, today: date | None = None, now: datetime | Non
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     alarms_demo.run(start)  # seeded alarms and the Grafana dashboards (issue 12)
     # The demo month goes to CCEE (our emulator on loopback), then the deadline board.
-    from jobs import ccee_demo
+    from smf.demo import ccee as ccee_demo
 
     return ccee_demo.run(month, [r["uc_code"] for r in rows])

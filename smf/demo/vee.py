@@ -2,7 +2,7 @@
 whose backup meter drifts for a morning; its month is then estimated (backup fill where the
 backup has the interval, day-type mean where it does not), so the demo shows findings and
 estimates and every UC's month reaches 100 % complete, flagged measured/adjusted/estimated.
-Deterministic and idempotent like jobs/demo.py, whose generator it reuses.
+Deterministic and idempotent like smf/demo/dataset.py, whose generator it reuses.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ def _scaled(rows: list[IntervalRow], serial: str, factor: Any) -> list[IntervalR
 
 
 def run(conn: driver.Connection, start: datetime, end: datetime, distributor_id: int) -> None:
-    from jobs.demo import DISTRIBUTORS, TWELVE, generate
+    from smf.demo.dataset import DISTRIBUTORS, TWELVE, generate
 
     ids = {}
     for serial in (SERIAL, BACKUP):
