@@ -13,7 +13,7 @@ from db.ingest import IntervalRow, ingest_rows
 from smf.alarms import sheet, skipped
 from smf.console import table
 
-DASHBOARDS = Path(__file__).resolve().parents[1] / "grafana" / "dashboards"
+DASHBOARDS = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
 
 
 def seed(start: datetime) -> None:

@@ -175,7 +175,10 @@ def main(days: int | None = None, today: date | None = None, now: datetime | Non
                 origin="demo",
             )
             print(f"  meter {serial}: {result.summary()}")
-        vee_demo.run(conn, start, end, dist_ids[0])  # gaps, a spike, a backup meter; VEE
+        # gaps, a spike, a backup meter; VEE
+        vee_demo.run(
+            conn, start, end, dist_ids[0], aneel_code=DISTRIBUTORS[0][1], generate=generate
+        )
         rows = driver.run(conn, "month_summary_per_uc", month=month)
         for r in rows:  # the billing rules on the same data (db/functions/1xx)
             items = rules.billing_summary(conn, r["uc_code"], month)
