@@ -22,6 +22,7 @@ UcCodeIn = Annotated[
         description="15 digits, or 13: the two check digits are then computed",
     ),
 ]
+LossFactor = Annotated[float, msgspec.Meta(ge=0, le=1)]  # a share: 0.025 = 2.5 %
 SerialIn = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
 AgentCode = Annotated[int, msgspec.Meta(ge=1, le=2_147_483_647)]
 Kw = Annotated[float, msgspec.Meta(ge=0, le=999_999_999)]  # numeric(12,3)
@@ -148,6 +149,9 @@ class MeterPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class Unit(msgspec.Struct):
+    """A consumer unit (smf.uc_card): demands and MUSD in kW, supply voltage in kV, the loss
+    factor in force today as a fraction with its validity (local days, [from, to))."""
+
     uc_code: str
     distributor_aneel_code: str
     customer_name: str
@@ -161,10 +165,18 @@ class Unit(msgspec.Struct):
     main_meter_serial: str | None
     backup_meter_serial: str | None
     retired_at: datetime | None
-    loss_factor: float | None = None  # transformer-loss share valid today (smf.transformer_loss)
+    distributor_name: str | None = None
+    ccee_agent_code: int | None = None
+    loss_factor: float | None = None
+    loss_valid_from: date | None = None
+    loss_valid_to: date | None = None
+    ccee_retail_from: date | None = None
+    created_at: datetime | None = None
 
 
 class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
+    """uc_code: 13 digits (the check digits are computed) or 15 digits (they are verified)."""
+
     uc_code: UcCodeIn
     distributor_aneel_code: AneelCode
     customer_name: Name
@@ -177,10 +189,17 @@ class UnitIn(msgspec.Struct, forbid_unknown_fields=True):
     musd_kw: Kw | None = None
     main_meter_serial: SerialIn | None = None
     backup_meter_serial: SerialIn | None = None
+    loss_factor: LossFactor | None = None
+    loss_from: date | None = None
+    ccee_retail_from: date | None = None
 
 
 class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
+    """Fields left out (or null) stay as they are; remove_backup_meter drops the backup meter;
+    loss_factor with loss_from (and loss_to, exclusive) adds a loss-factor period."""
+
     customer_name: Name | None = None
+    submarket: Literal["SE/CO", "S", "NE", "N"] | None = None
     tariff_group: Short | None = None
     modality: Short | None = None
     supply_voltage_kv: Kv | None = None
@@ -189,6 +208,11 @@ class UnitPatch(msgspec.Struct, forbid_unknown_fields=True):
     musd_kw: Kw | None = None
     main_meter_serial: SerialIn | None = None
     backup_meter_serial: SerialIn | None = None
+    remove_backup_meter: bool = False
+    loss_factor: LossFactor | None = None
+    loss_from: date | None = None
+    loss_to: date | None = None
+    ccee_retail_from: date | None = None
 
 
 class ReadRequestIn(msgspec.Struct, forbid_unknown_fields=True):

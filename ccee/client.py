@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import logging
 import random
 import ssl
@@ -99,18 +100,42 @@ def retry_after_s(value: str | None, default: float) -> float:
         return default
 
 
+REQUIRED = ("client_id", "client_secret", "profile_code")
+
+
+def config_problems(settings: CceeSettings) -> list[str]:
+    """Every problem of the CCEE settings at once (never a secret's value): a bad base URL and
+    each missing variable. SMF_CCEE_AGENT_CODE is optional: each request carries the agent code
+    of the distributor its payload is for; the setting only serves calls without a payload."""
+    problems = []
+    url = urlsplit(settings.base_url)
+    if url.scheme not in ("https", "http"):
+        problems.append(f"SMF_CCEE_BASE_URL {settings.base_url!r}: expected an https URL")
+    elif url.scheme == "http" and not _is_loopback(url.hostname or ""):
+        problems.append(
+            f"SMF_CCEE_BASE_URL {settings.base_url!r}: plain http is only allowed on loopback"
+        )
+    missing = [f"SMF_CCEE_{n.upper()}" for n in REQUIRED if not getattr(settings, n)]
+    if missing:
+        problems.append("not set: " + ", ".join(missing))
+    return problems
+
+
+def agent_of(body: bytes) -> str | None:
+    """The distributor's CCEE agent code a payload is for (its `codigoAgenteConcessionaria`),
+    sent as the `codigoAgente` header of that request; None when the body does not say."""
+    try:
+        doc = json.loads(body)
+        return str(doc["codigoAgenteConcessionaria"])
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 class CceeClient:
     def __init__(self, settings: CceeSettings, *, sleep: Any = time.sleep) -> None:
-        url = urlsplit(settings.base_url)
-        if url.scheme not in ("https", "http"):
-            raise ConfigError(f"SMF_CCEE_BASE_URL {settings.base_url!r}: expected an https URL")
-        if url.scheme == "http" and not _is_loopback(url.hostname or ""):
-            raise ConfigError(
-                f"SMF_CCEE_BASE_URL {settings.base_url!r}: plain http is only allowed on loopback"
-            )
-        for name in ("client_id", "client_secret", "agent_code", "profile_code"):
-            if not getattr(settings, name):
-                raise ConfigError(f"SMF_CCEE_{name.upper()} is not set")
+        problems = config_problems(settings)
+        if problems:
+            raise ConfigError("CCEE settings: " + "; ".join(problems) + " (README: CCEE, settings)")
         self.s = settings
         self._sleep = sleep
         # One TLS context (httpx deprecates verify=<path> and cert=...): verification always on,
@@ -124,7 +149,7 @@ class CceeClient:
             timeout=httpx.Timeout(settings.timeout_s),
             verify=tls,
             limits=httpx.Limits(max_connections=max(4, settings.concurrency * 2)),
-            headers={"codigoAgente": settings.agent_code, "codigoPerfil": settings.profile_code},
+            headers={"codigoPerfil": settings.profile_code},
         )
         self.limiter = RateLimiter(settings.rate_per_s)
         self._token: str | None = None
@@ -222,10 +247,16 @@ class CceeClient:
             retries += 1
         return Result("failed", last_status, last_body, tries)
 
-    def submit(self, body: bytes) -> Result:
-        """POST one UC-day document; accepted (2xx), rejected (4xx: CCEE's body) or failed."""
+    def submit(self, body: bytes, agent_code: str | int | None = None) -> Result:
+        """POST one UC-day document; accepted (2xx), rejected (4xx: CCEE's body) or failed.
+        The `codigoAgente` header is `agent_code`, by default the payload's own distributor."""
+        agent = str(agent_code) if agent_code is not None else agent_of(body)
+        agent = agent or self.s.agent_code  # a body that does not say: CCEE will refuse it
         got = self._request(
-            "POST", self.s.submit_path, content=body, headers={"Content-Type": "application/json"}
+            "POST",
+            self.s.submit_path,
+            content=body,
+            headers={"Content-Type": "application/json", "codigoAgente": agent},
         )
         if isinstance(got, Result):
             return got
@@ -236,7 +267,9 @@ class CceeClient:
             return Result("failed", r.status_code, r.text, tries)
         return Result("rejected", r.status_code, r.text, tries)
 
-    def read_back(self, uc_code: str, first: date, last: date) -> Iterator[dict[str, Any]]:
+    def read_back(
+        self, uc_code: str, first: date, last: date, agent_code: str | int | None = None
+    ) -> Iterator[dict[str, Any]]:
         """CCEE's values and verdicts (status CONSISTIDA / REJEITADA) of one UC over days of one
         month, following `indexProximaPagina` until the last page."""
         params: dict[str, str] = {
@@ -244,8 +277,16 @@ class CceeClient:
             "dataInicio": first.isoformat(),
             "dataFim": last.isoformat(),
         }
+        agent = str(agent_code) if agent_code is not None else self.s.agent_code
+        if not agent:
+            raise ConfigError(
+                f"CCEE read-back of {uc_code}: no agent code (give the UC's distributor's, or "
+                "set SMF_CCEE_AGENT_CODE)"
+            )
         while True:
-            got = self._request("GET", self.s.readback_path, params=params)
+            got = self._request(
+                "GET", self.s.readback_path, params=params, headers={"codigoAgente": agent}
+            )
             if isinstance(got, Result):
                 status, body = got.status, got.body
                 raise RuntimeError(f"CCEE read-back of {uc_code} failed: {status} {body[:300]}")

@@ -304,6 +304,14 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 doc = json.loads(body, parse_float=_Num, parse_int=_int_or_num)
                 uc, day, values = validate(st, doc, datetime.now(BRT).date())
+                header = self.headers.get("codigoAgente", "")
+                if header != str(doc["codigoAgenteConcessionaria"]):
+                    # the agent that calls must be the distributor the measurements are for
+                    raise Invalid(
+                        f"cabecalho codigoAgente {header} difere do codigoAgenteConcessionaria "
+                        f"{doc['codigoAgenteConcessionaria']} do corpo",
+                        "ERR_AGENTE_INVALIDO",
+                    )
             except json.JSONDecodeError as exc:
                 with st.lock:
                     st.rejected += 1

@@ -51,6 +51,8 @@ class Report:
     http_s: float = 0.0
     record_s: float = 0.0
     held_reasons: dict[str, int] = field(default_factory=dict)
+    # (uc_code, day, outcome, reason) of each held, rejected or failed UC-day, for the operator
+    problems: list[tuple[str, date, str, str]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -66,6 +68,7 @@ class Report:
         self.record_s += other.record_s
         for k, v in other.held_reasons.items():
             self.held_reasons[k] = self.held_reasons.get(k, 0) + v
+        self.problems.extend(other.problems)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Job:
     payload: payload.Payload | None
     reasons: list[dict[str, str]]
     warnings: list[dict[str, str]]
+    agent_code: int | None = None  # the UC's distributor: the request's codigoAgente header
 
 
 def release_dead_claims(db: Settings | str | None = None) -> int:
@@ -155,6 +159,7 @@ def build_jobs(
                     p,
                     reasons,
                     list(r["warnings"] or []),
+                    r["agent_code"],
                 )
             )
     return jobs
@@ -279,6 +284,14 @@ class Sender:
                 rep.held += 1
                 for r in j.reasons:
                     rep.held_reasons[r["code"]] = rep.held_reasons.get(r["code"], 0) + 1
+                rep.problems.append(
+                    (
+                        j.uc_code,
+                        j.day,
+                        "held",
+                        "; ".join(f"{r['code']}: {r['message']}" for r in j.reasons),
+                    )
+                )
                 pending.append(self._item(j, started, "held", None, None))
             elif j.payload is not None and j.payload.sha256 == j.accepted_hash:
                 rep.unchanged += 1
@@ -292,7 +305,7 @@ class Sender:
             assert self.client is not None, "a client is needed to send"
         client = self.client
         futures = [
-            (j, self.pool.submit(client.submit, j.payload.body))  # type: ignore[union-attr]
+            (j, self.pool.submit(client.submit, j.payload.body, j.agent_code))  # type: ignore[union-attr]
             for j in to_send
             if j.payload
         ]
@@ -310,6 +323,10 @@ class Sender:
         for j, fut in futures:
             res: Result = fut.result()
             setattr(rep, res.outcome, getattr(rep, res.outcome) + 1)
+            if res.outcome in ("rejected", "failed"):
+                rep.problems.append(
+                    (j.uc_code, j.day, res.outcome, reason_text(res.status, res.body))
+                )
             pending.append(self._item(j, started, res.outcome, res.status, res.body))
             # Outcomes are committed in small groups (at most FLUSH_EVERY or FLUSH_S old): a
             # sender killed before a flush re-posts those UC-days with the same bytes later.
@@ -360,6 +377,22 @@ class Sender:
         pending.clear()
 
 
+def reason_text(status: int | None, body: str | None) -> str:
+    """One line from CCEE's answer (the same words as smf.ccee_reason_text): `CODE: message` from
+    a JSON error body, else the HTTP status and the start of the body."""
+    try:
+        doc = json.loads(body or "")
+    except ValueError:
+        doc = None
+    if isinstance(doc, dict):
+        code = doc.get("error") or doc.get("codigo") or doc.get("code")
+        msg = doc.get("message") or doc.get("mensagem") or doc.get("detail")
+        if code or msg:
+            return ": ".join(str(x) for x in (code, msg) if x)
+    text = " ".join((body or "").split())[:200]
+    return " ".join(x for x in (f"HTTP {status}" if status else "no answer", text) if x)
+
+
 def day_of_stamp(stamp: str) -> date:
     """The CCEE day a value belongs to, from its end stamp (with or without seconds: the
     fromisoformat of Python 3.11+ reads "YYYY-MM-DDTHH:MM-03:00" too)."""
@@ -377,7 +410,9 @@ def read_back(
     for group in due:
         per_day: dict[date, list[int]] = defaultdict(lambda: [0, 0])
         rejected: dict[date, list[str]] = defaultdict(list)
-        for v in client.read_back(group["uc_code"], group["first"], group["last"]):
+        for v in client.read_back(
+            group["uc_code"], group["first"], group["last"], group.get("agent_code")
+        ):
             d = day_of_stamp(v["dataReferenciaConsumo"])
             ok = v.get("status") == "CONSISTIDA"
             per_day[d][0 if ok else 1] += 1

@@ -213,6 +213,16 @@ class Cluster:
         proc = self._run("pg_ctl", "status", "-D", str(self.s.data_dir), check=False)
         if proc.returncode == 0:
             pid = _pid_from(self.s.data_dir / "postmaster.pid")
+            port = running_port(self.s.data_dir)
+            if port is not None and port != self.s.port:
+                # The server says where it listens (its pid file); the settings only say where
+                # we would look. Tell both rather than print the wrong one.
+                return Status(
+                    True,
+                    pid,
+                    f"running (pid {pid}) on port {port}, not on the configured port "
+                    f"{self.s.port}: set SMF_PG_PORT={port} to use it",
+                )
             return Status(
                 True, pid, f"running (pid {pid}) on port {self.s.port}, socket {self.s.socket_dir}"
             )
@@ -310,6 +320,14 @@ class Cluster:
 def _pid_from(pidfile: Path) -> int | None:
     try:
         return int(pidfile.read_text().splitlines()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def running_port(data_dir: Path) -> int | None:
+    """The port a running server of `data_dir` listens on: line 4 of its postmaster.pid."""
+    try:
+        return int((data_dir / "postmaster.pid").read_text().splitlines()[3])
     except (OSError, ValueError, IndexError):
         return None
 

@@ -6,7 +6,6 @@ Callers pass engineering units (kWh, kvarh, V, A) and interval starts as aware d
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -306,38 +305,19 @@ def ingest_csv_stream(
 
 
 def ingest_csv(
-    path: Path, *, settings: Any = None, progress: bool = False, decimal: str = "auto"
+    path: Path,
+    *,
+    settings: Any = None,
+    progress: Callable[[int], None] | None = None,
+    decimal: str = "auto",
 ) -> IngestResult:
     """Import a CSV file in its own transaction (all or nothing). A deadlock or serialisation
     failure rolls the transaction back and runs it again from the start of the file
-    (driver.in_transaction: bounded, jittered)."""
-    size = path.stat().st_size
-    bar = _ProgressBar(size) if progress else None
+    (driver.in_transaction: bounded, jittered). `progress(bytes_read)` is called as the file is
+    read (the CLI draws it: smf.console.progress); this module prints nothing."""
 
     def work(conn: driver.Connection) -> IngestResult:
         with path.open("rb") as fh:
-            return ingest_csv_stream(conn, fh, origin=path.name, progress=bar, decimal=decimal)
+            return ingest_csv_stream(conn, fh, origin=path.name, progress=progress, decimal=decimal)
 
-    try:
-        return driver.in_transaction(settings, work)
-    finally:
-        if bar:
-            bar.close()
-
-
-class _ProgressBar:
-    """A one-line progress bar on stderr, by bytes read."""
-
-    def __init__(self, total: int, width: int = 40):
-        self.total, self.width, self.last = max(total, 1), width, -1
-
-    def __call__(self, done: int) -> None:
-        pct = min(100, done * 100 // self.total)
-        if pct != self.last:
-            self.last = pct
-            filled = self.width * pct // 100
-            sys.stderr.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {pct:3d}%")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        sys.stderr.write("\n")
+    return driver.in_transaction(settings, work)

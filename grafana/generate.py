@@ -1,5 +1,10 @@
 """Writes grafana/dashboards/*.json (run after changing a panel: python grafana/generate.py).
 
+Every panel has a unit (kWh/kvarh, V, A, %, a count) and, where a reference exists, a threshold
+line (0.92 on power factor, 99 % completeness). Daily and monthly panels group by the local day
+and month (smf_read.local_timezone(), America/Sao_Paulo by default), never by Grafana's UTC
+buckets; the dashboards display in that zone (SMF_LOCAL_TIMEZONE when generating).
+
 Every panel's SQL reads only schema smf_read (views and functions a scoped read-only login role
 may use; db/functions/625_dashboards_read.sql), so the rows it shows are filtered by that role's
 scope in the database. tests/grafana/ runs each of them AS such a role with the macros
@@ -9,11 +14,55 @@ substituted as Grafana's PostgreSQL data source does.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 OUT = Path(__file__).resolve().parent / "dashboards"
 DS = {"type": "grafana-postgresql-datasource", "uid": "smf"}
+ZONE = os.environ.get("SMF_LOCAL_TIMEZONE") or "America/Sao_Paulo"
+# Grafana unit ids; reactive energy has none of its own: a suffix
+KWH, KVARH, VOLT, AMP, PERCENT, COUNT, RATIO = (
+    "kwatth", "suffix: kvarh", "volt", "amp", "percent", "short", "none"
+)  # fmt: skip
+# SQL: the local day an instant falls in, as the instant of its local midnight
+LOCAL_DAY = (
+    "(date_trunc('day', {t} at time zone smf_read.local_timezone())"
+    " at time zone smf_read.local_timezone())"
+)
+
+
+def by_column(rules: dict[str, str]) -> list[dict[str, Any]]:
+    """Field overrides: a unit per column-name pattern (regular expression)."""
+    return [
+        {
+            "matcher": {"id": "byRegexp", "options": pattern},
+            "properties": [{"id": "unit", "value": unit}],
+        }
+        for pattern, unit in rules.items()
+    ]
+
+
+CHANNEL_UNITS = {
+    "/^active/": KWH,
+    "/^reactive/": KVARH,
+    "/^voltage/": VOLT,
+    "/^current/": AMP,
+    "/completeness_pct/": PERCENT,
+}
+
+
+def threshold_line(value: float, below: str = "red", above: str = "green") -> dict[str, Any]:
+    """A reference drawn as a line (fieldConfig.defaults fragment)."""
+    return {
+        "thresholds": {
+            "mode": "absolute",
+            "steps": [{"color": below, "value": None}, {"color": above, "value": value}],
+        },
+        "custom": {"thresholdsStyle": {"mode": "line"}},
+    }
+
+
 _ids = iter(range(1, 1000))
 
 
@@ -38,8 +87,17 @@ def panel(
     h: int = 8,
     fmt: str | None = None,
     desc: str = "",
+    overrides: list[dict[str, Any]] | None = None,
+    reference: float | None = None,
 ) -> dict[str, Any]:
+    """A panel; `unit` is required (tests/grafana checks every panel has one), `reference` a
+    threshold line at that value."""
+    if not unit:
+        raise ValueError(f"panel {title!r}: give its unit")
     fmt = fmt or ("table" if kind in ("table", "stat", "barchart") else "time_series")
+    defaults: dict[str, Any] = {"unit": unit}
+    if reference is not None:
+        defaults.update(threshold_line(reference))
     return {
         "id": next(_ids),
         "type": kind,
@@ -47,7 +105,7 @@ def panel(
         "description": desc,
         "datasource": DS,
         "gridPos": {"h": h, "w": w, "x": 0, "y": 0},
-        "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+        "fieldConfig": {"defaults": defaults, "overrides": overrides or []},
         "options": {},
         "targets": [target(sql, fmt)],
     }
@@ -96,7 +154,7 @@ def dashboard(
         "title": title,
         "description": desc,
         "tags": ["smf"],
-        "timezone": "browser",
+        "timezone": ZONE,
         "schemaVersion": 39,
         "version": 1,
         "editable": True,
@@ -157,6 +215,9 @@ def uc_dashboard() -> dict[str, Any]:
                     f"Energy per bucket ({step}) - kWh / kvarh, or pulses",
                     f'select bucket_start as "time", {ENERGY} from {f} order by 1',
                     w=12,
+                    unit=KWH,
+                    overrides=by_column({"/^reactive/": KVARH}),
+                    desc="In pulses (Units = pulses) the numbers are pulse counts, not kWh.",
                 ),
                 panel(
                     f"Voltages A, B, C ({step} mean) - V",
@@ -178,6 +239,8 @@ def uc_dashboard() -> dict[str, Any]:
                     "table",
                     w=24,
                     h=8,
+                    unit=RATIO,
+                    overrides=by_column(CHANNEL_UNITS),
                 ),
             ],
         )
@@ -189,17 +252,26 @@ def uc_dashboard() -> dict[str, Any]:
                 "Power factor per hour (fT, reference 0.92)",
                 f'select hour as "time", power_factor from {rsrc} order by 1',
                 w=12,
+                unit=RATIO,
+                reference=0.92,
+                desc="Below the 0.92 line the hour is billed excess reactive (UFER/DMCR).",
             ),
             panel(
-                "Excess reactive UFER per day (kWh)",
-                f"select $__timeGroupAlias(hour, '1d'), sum(ufer_kwh) as ufer_kwh from {rsrc} "
-                "group by 1 order by 1",
+                "Excess reactive UFER per local day (kWh)",
+                f'select {LOCAL_DAY.format(t="hour")} as "time", sum(ufer_kwh) as ufer_kwh '
+                f"from {rsrc} group by 1 order by 1",
                 "barchart",
                 w=12,
                 fmt="time_series",
+                unit=KWH,
             ),
             panel(
-                "Table: hourly P, Q, fT, UFER", f"select * from {rsrc} order by 1", "table", w=24
+                "Table: hourly P, Q, fT, UFER",
+                f"select * from {rsrc} order by 1",
+                "table",
+                w=24,
+                unit=RATIO,
+                overrides=by_column({"/kwh$/": KWH, "/kvarh$/": KVARH, "/_kw$/": "kwatt"}),
             ),
         ],
     )
@@ -225,11 +297,12 @@ def uc_dashboard() -> dict[str, Any]:
 def fleet_dashboard() -> dict[str, Any]:
     panels = [
         panel(
-            "Completeness per meter and day (%)",
-            "select $__timeGroupAlias(bucket_start, '1d'), serial as metric, "
-            "avg(completeness_pct) as completeness_pct from smf_read.meter_daily "
-            "where $__timeFilter(bucket_start) group by 1, 2 order by 1",
-            unit="percent",
+            "Completeness per meter and local day (%)",
+            'select bucket_start as "time", serial as metric, completeness_pct '
+            "from smf_read.meter_daily where $__timeFilter(bucket_start) order by 1",
+            unit=PERCENT,
+            reference=99,
+            desc="smf_read.meter_daily: one row per local day; the line is the 99 % a bill needs.",
         ),
         panel(
             "Daily connectivity per meter (% sessions ok)",
@@ -247,6 +320,9 @@ def fleet_dashboard() -> dict[str, Any]:
             "where $__timeFilter(d.bucket_start) group by 1, 2, 3 order by 6, 1",
             "table",
             w=12,
+            unit=COUNT,
+            overrides=by_column({"/completeness_pct/": PERCENT}),
+            desc="expected and present: counts of intervals.",
         ),
         panel(
             "Poll health",
@@ -255,6 +331,8 @@ def fleet_dashboard() -> dict[str, Any]:
             "from smf_read.fleet_poll_health order by failures_since_ok desc, serial",
             "table",
             w=12,
+            unit=COUNT,
+            desc="failures_since_ok: a count of sessions; times in the dashboard's zone.",
         ),
     ]
     return dashboard(
@@ -278,6 +356,8 @@ def alarm_dashboard() -> dict[str, Any]:
             "table",
             w=24,
             h=10,
+            unit=RATIO,
+            desc="value and threshold are in the row's unit column (V, A, %, kW, s ...).",
         ),
         panel(
             "Active alarms per rule",
@@ -286,12 +366,14 @@ def alarm_dashboard() -> dict[str, Any]:
             "group by 1 order by 1",
             "barchart",
             w=8,
+            unit=COUNT,
         ),
         panel(
-            "Alarms opened per day",
-            "select $__timeGroupAlias(opened_at, '1d'), count(*) as opened "
+            "Alarms opened per local day",
+            f'select {LOCAL_DAY.format(t="opened_at")} as "time", count(*) as opened '
             "from smf_read.alarm_sheet where $__timeFilter(opened_at) group by 1 order by 1",
             w=16,
+            unit=COUNT,
         ),
         panel(
             "Rules not evaluated (meters that cannot report the quantity)",
@@ -299,6 +381,8 @@ def alarm_dashboard() -> dict[str, Any]:
             "from smf_read.alarm_coverage where status like 'skipped:%' order by 1, 4",
             "table",
             w=24,
+            unit=RATIO,
+            desc="Text only: which rule a meter cannot report, and why.",
         ),
     ]
     return dashboard(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from db import driver
-from jobs.runlog import recorded
+from jobs.runlog import JobInputError, recorded
 
 COLUMNS = {
     "month": ("mes_referencia", "mes", "month"),
@@ -28,8 +28,8 @@ COLUMNS = {
 }
 
 
-class PldFormatError(ValueError):
-    pass
+class PldFormatError(JobInputError):
+    """A PLD file that cannot be read: the message names the file, the line and the problem."""
 
 
 def parse(text: str, name: str = "PLD file") -> dict[str, list[Any]]:

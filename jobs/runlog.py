@@ -19,13 +19,17 @@ def holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+class JobInputError(ValueError):
+    """Bad input a job found (a malformed file, ...): its message tells the operator what to fix.
+    A job's own input errors subclass it (jobs.pld_import.PldFormatError)."""
+
+
 def _explained(exc: Exception) -> bool:
     """True for the errors whose message tells the operator what to fix."""
     from ccee.errors import CceeError
     from db.errors import SmfError
-    from jobs.pld_import import PldFormatError
 
-    return isinstance(exc, (CceeError, SmfError, OSError, PldFormatError))
+    return isinstance(exc, (CceeError, SmfError, OSError, JobInputError))
 
 
 def recorded(name: str) -> Callable[[JobFn], JobFn]:

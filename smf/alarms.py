@@ -20,7 +20,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smf.report import _print_table
+from smf import console
+from smf.console import table
 
 Row = dict[str, Any]
 SHEET_COLUMNS = [
@@ -56,8 +57,9 @@ def _iso(text: str) -> datetime:
 
 
 def _fmt(v: Any) -> Any:
+    """Instants by the time policy (local time with its offset, smf.console.when)."""
     if isinstance(v, datetime):
-        return v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return console.when(v)
     return v
 
 
@@ -89,7 +91,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         w = csv.writer(sys.stdout)
         w.writerow([*SHEET_COLUMNS, "message"])
         for r in rows:
-            w.writerow([_fmt(r[c]) for c in [*SHEET_COLUMNS, "message"]])
+            w.writerow([console.csv_cell(r[c]) for c in [*SHEET_COLUMNS, "message"]])
         return 0
     shown = [
         {
@@ -99,8 +101,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "UC": r["uc_code"] or "-",
             "customer": r["customer_name"] or "-",
             "meter": r["meter_serial"],
-            "violation (UTC)": _fmt(r["opened_at"]),
-            "last (UTC)": _fmt(r["last_at"]),
+            "violation": _fmt(r["opened_at"]),
+            "last": _fmt(r["last_at"]),
             "value": r["value_text"] or r["value"],
             "threshold": r["threshold"],
             "unit": r["unit"],
@@ -110,13 +112,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         for r in rows
     ]
     if shown:
-        _print_table(f"Alarm sheet ({len(shown)} alarm(s))", shown)
+        table(shown, title=f"Alarm sheet ({len(shown)} alarm(s))")
     else:
         print("Alarm sheet: no alarms\n")
     skip = skipped(args.uc)
     if skip:
-        _print_table(
-            "Not evaluated (the meter cannot report the quantity)",
+        table(
             [
                 {
                     "rules": r["rules"],
@@ -126,6 +127,7 @@ def cmd_list(args: argparse.Namespace) -> int:
                 }
                 for r in skip
             ],
+            title="Not evaluated (the meter cannot report the quantity)",
         )
     return 0
 
@@ -166,8 +168,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             where = args.meter or args.group or "default"
             print(f"threshold {new_id}: rule {rule} = {value} ({where})")
         rows = driver.run(conn, "alarm_rules")
-    _print_table(
-        "Alarm rules and thresholds",
+    table(
         [
             {
                 "rule": f"{r['code']} {r['name']}",
@@ -181,6 +182,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
             }
             for r in rows
         ],
+        title="Alarm rules and thresholds",
     )
     return 0
 
@@ -215,8 +217,8 @@ def cmd_monitor(args: argparse.Namespace) -> int:
             print(f"monitoring {mid}: meter {args.serial} read every 15 min until {_fmt(until)}")
         rows = driver.run(conn, "alarm_monitor_list")
     if rows:
-        _print_table(
-            "Under 15-minute monitoring", [{k: _fmt(v) for k, v in r.items()} for r in rows]
+        table(
+            [{k: _fmt(v) for k, v in r.items()} for r in rows], title="Under 15-minute monitoring"
         )
     elif not args.serial:
         print("no meter under 15-minute monitoring")
@@ -241,7 +243,7 @@ def cmd_notify(args: argparse.Namespace) -> int:
 
 def _run(func: Any) -> Any:
     def wrapped(args: argparse.Namespace) -> int:
-        from smf.cli import ensure_database
+        from db.local import ensure_database
 
         ensure_database()
         return int(func(args))
@@ -256,20 +258,29 @@ def register(sub: Any) -> None:
 
     v = verbs.add_parser("list", help="the alarm sheet (open, acknowledged, cleared)")
     v.add_argument("--all", action="store_true", help="include closed alarms")
-    v.add_argument("--state", choices=["open", "acknowledged", "cleared", "closed"])
+    v.add_argument(
+        "--state",
+        choices=["open", "acknowledged", "cleared", "closed"],
+        help="only alarms in this state",
+    )
     v.add_argument("--uc", help="one consumer unit (15-digit code)")
     v.add_argument("--csv", action="store_true", help="CSV on stdout")
     v.set_defaults(func=_run(cmd_list))
 
     for name, text in (("ack", "acknowledge an alarm"), ("close", "close an alarm")):
         v = verbs.add_parser(name, help=text)
-        v.add_argument("id", type=int)
+        v.add_argument("id", type=int, help="alarm id (first column of `smf alarms list`)")
         v.add_argument("--comment", required=True, help="why (required)")
         v.add_argument("--by", default=who, help=f"who (default {who})")
         v.set_defaults(func=_run(cmd_ack))
 
     v = verbs.add_parser("rules", help="rules a-m and their thresholds; --set programs one")
-    v.add_argument("--set", nargs=2, metavar=("RULE", "VALUE"))
+    v.add_argument(
+        "--set",
+        nargs=2,
+        metavar=("RULE", "VALUE"),
+        help="program RULE (a-m) with VALUE (its threshold)",
+    )
     level = v.add_mutually_exclusive_group()
     level.add_argument("--meter", help="for one meter (serial)")
     level.add_argument("--group", help="for an alarm group")
@@ -277,23 +288,23 @@ def register(sub: Any) -> None:
     v.add_argument("--method", choices=["nema", "ieee"], help="unbalance definition (c, h)")
     v.add_argument("--basis", choices=["contracted_pct", "kw"], help="demand basis (k)")
     v.add_argument("--disable", action="store_true", help="switch the rule off at this level")
-    v.add_argument("--by", default=who)
+    v.add_argument("--by", default=who, help="who programs it (default: the OS user)")
     v.set_defaults(func=_run(cmd_rules))
 
     v = verbs.add_parser(
         "group", help="put consumer units in an alarm group (thresholds per group)"
     )
-    v.add_argument("name")
+    v.add_argument("name", help="alarm group name")
     v.add_argument("--uc", action="append", required=True, help="UC code (repeat for more)")
     v.set_defaults(func=_run(cmd_group))
 
     v = verbs.add_parser("monitor", help="15-minute monitoring of a point until an end time")
-    v.add_argument("serial", nargs="?")
-    v.add_argument("--hours", type=float)
-    v.add_argument("--until", type=_iso)
-    v.add_argument("--reason")
+    v.add_argument("serial", nargs="?", help="meter serial (8 digits); omit with --list")
+    v.add_argument("--hours", type=float, help="monitor for N hours from now")
+    v.add_argument("--until", type=_iso, help="monitor until this ISO time with offset")
+    v.add_argument("--reason", help="why the point is monitored")
     v.add_argument("--list", action="store_true", help="list the points under monitoring")
-    v.add_argument("--by", default=who)
+    v.add_argument("--by", default=who, help="who asks for it (default: the OS user)")
     v.set_defaults(func=_run(cmd_monitor))
 
     v = verbs.add_parser("notify", help="deliver alarm notifications to a webhook")

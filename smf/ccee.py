@@ -11,13 +11,14 @@ smf ccee emulate [--port 55480]                           our CCEE on loopback (
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
 import sys
 import time
 from datetime import date, timedelta
 from typing import Any
 
+from db.local import ensure_database
+from smf import console
 from smf.report import _month
 
 
@@ -33,12 +34,37 @@ def _month_days(month: date) -> tuple[date, date]:
     return month, nxt - timedelta(days=1)
 
 
-def _print_report(rep: Any) -> None:
+def next_step(uc: str, day: date, outcome: str, reason: str) -> str:
+    """The command that moves a held, rejected or failed UC-day on (as smf.ccee_day_issues)."""
+    if outcome == "held" and "musd_exceeded" in reason:
+        return f'smf ccee release --uc {uc} --day {day} --reason "..."'
+    if outcome == "held" and "incomplete" in reason:
+        return f"smf vee estimate --uc {uc} --from {day} --to {day}, then smf ccee submit"
+    if outcome == "held" and "not_registered" in reason:
+        return f"smf uc set {uc} --ccee-from {day}"
+    if outcome == "held":
+        return f"smf ccee submit --uc {uc} --day {day} --dry-run"
+    return f"smf ccee submit --uc {uc} --day {day}"
+
+
+def print_report(rep: Any, out: Any = None) -> None:
+    """The counts in one line, then one line per held, rejected or failed UC-day with CCEE's or
+    our reason and the command that moves it on."""
+    out = out if out is not None else sys.stdout
     held = ", ".join(f"{k} {v}" for k, v in sorted(rep.held_reasons.items()))
     print(
         f"claimed {rep.claimed}: accepted {rep.accepted}, rejected {rep.rejected}, failed "
-        f"{rep.failed}, held {rep.held}{f' ({held})' if held else ''}, unchanged {rep.unchanged}"
+        f"{rep.failed}, held {rep.held}{f' ({held})' if held else ''}, unchanged {rep.unchanged}",
+        file=out,
     )
+    for uc, day, outcome, reason in sorted(rep.problems, key=lambda p: (p[1], p[0])):
+        print(f"  {outcome:<8} UC {uc} {day}: {reason}", file=out)
+        print(f"           next: {next_step(uc, day, outcome, reason)}", file=out)
+
+
+def counts_text(counts: dict[str, Any]) -> str:
+    """`new days 3, late days 0` from {'new_days': 3, 'late_days': 0}."""
+    return ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in counts.items()) or "nothing"
 
 
 def _ccee_errors(fn: Any) -> Any:
@@ -62,7 +88,6 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from ccee.client import CceeClient
     from db import driver
     from db.settings import load_ccee
-    from smf.cli import ensure_database
 
     ensure_database("jobs")  # as its login role, not the owner
     if args.day and not args.uc:
@@ -94,7 +119,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         elif args.month:
             first, last = _month_days(args.month)
             counts = sender.enqueue(None, first, last)
-            print(f"queued: {counts}", file=sys.stderr)
+            print(f"queued: {counts_text(counts)}", file=sys.stderr)
             with driver.connect() as conn:
                 pairs = [
                     (r["uc_code"], r["day"])
@@ -105,13 +130,12 @@ def cmd_submit(args: argparse.Namespace) -> int:
             rep = s.send_days(pairs)
         else:
             rep = s.run()
-    _print_report(rep)
+    print_report(rep)
     return 0 if rep.failed == 0 else 1
 
 
 def cmd_release(args: argparse.Namespace) -> int:
     from db import driver
-    from smf.cli import ensure_database
 
     ensure_database()
     who = args.by or getpass.getuser()
@@ -160,38 +184,51 @@ def print_board(rows: list[dict[str, Any]], month: date, out: Any = None) -> Non
     if not rows:
         print(f"no UC in the retail model for {month:%Y-%m}", file=out)
         return
-    cells = [
-        [
-            (
-                ""
-                if r[c] is None
-                else ("yes" if r[c] is True else "no" if r[c] is False else str(r[c]))
-            )
-            for c in COLUMNS
-        ]
+    shown = [
+        {c: ("yes" if r[c] is True else "no" if r[c] is False else r[c]) for c in COLUMNS}
         for r in rows
     ]
-    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(COLUMNS)]
-    print(
-        f"CCEE deadline board, month {month:%Y-%m} (MS+7du {rows[0]['deadline']}, "
-        f"{rows[0]['business_days_left']} business days left)",
-        file=out,
+    console.table(
+        shown,
+        columns=COLUMNS,
+        title=(
+            f"CCEE deadline board, month {month:%Y-%m} (MS+7du {rows[0]['deadline']}, "
+            f"{rows[0]['business_days_left']} business days left)"
+        ),
+        out=out,
     )
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)), file=out)
-    for x in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)), file=out)
+    if any(r["held"] or r["rejected"] or r["failed"] for r in rows):
+        print(f"Which days and why: smf ccee status --uc CODE --month {month:%Y-%m}", file=out)
+
+
+ISSUE_COLUMNS = ["day", "state", "late", "attempts", "reason", "command"]
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from smf.cli import ensure_database
+    from db import driver
 
     ensure_database()
+    if args.uc:
+        with driver.connect() as conn:
+            issues = driver.run(conn, "ccee_day_issues", uc_code=args.uc, month=args.month)
+        if args.csv:
+            console.write_csv(issues, ISSUE_COLUMNS)
+            return 0
+        if not issues:
+            print(f"UC {args.uc}, {args.month:%Y-%m}: every day that is over is accepted")
+            return 0
+        print(
+            f"UC {args.uc}, {args.month:%Y-%m}: {len(issues)} day(s) not accepted "
+            "(or rejected by CCEE's read-back)"
+        )
+        for r in issues:
+            late = ", late" if r["late"] else ""
+            print(f"{r['day']}  {r['state']}{late} (attempts {r['attempts']}): {r['reason']}")
+            print(f"            next: {r['command']}")
+        return 0
     rows = board(args.month)
     if args.csv:
-        w = csv.writer(sys.stdout)
-        w.writerow(["month", *COLUMNS])
-        for r in rows:
-            w.writerow([r["month"], *(r[c] for c in COLUMNS)])
+        console.write_csv(rows, ["month", *COLUMNS])
         return 0
     print_board(rows, args.month)
     return 0
@@ -214,7 +251,6 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         state.accept_unknown_ucs = True
     else:
         from db import driver
-        from smf.cli import ensure_database
 
         ensure_database()
         with driver.connect() as conn:
@@ -254,19 +290,26 @@ def register(sub: Any) -> None:
     s.set_defaults(func=cmd_submit)
 
     r = verbs.add_parser("release", help="release a UC-day held by the MUSD rule")
-    r.add_argument("--uc", required=True)
-    r.add_argument("--day", type=_day, required=True)
+    r.add_argument("--uc", required=True, help="15-digit UC code")
+    r.add_argument("--day", type=_day, required=True, help="CCEE day YYYY-MM-DD")
     r.add_argument("--reason", required=True, help="why it may be sent (kept in the ledger)")
     r.add_argument("--by", help="who releases it (default: the login name)")
     r.set_defaults(func=cmd_release)
 
-    st = verbs.add_parser("status", help="the deadline board of a month")
-    st.add_argument("--month", type=_month, required=True)
-    st.add_argument("--csv", action="store_true")
+    st = verbs.add_parser(
+        "status", help="the deadline board of a month; with --uc each day not accepted and why"
+    )
+    st.add_argument("--month", type=_month, required=True, help="reference month YYYY-MM")
+    st.add_argument(
+        "--uc", help="one UC: each held, rejected, failed or late day, its reason and next command"
+    )
+    st.add_argument("--csv", action="store_true", help="CSV on stdout instead of the table")
     st.set_defaults(func=cmd_status)
 
     e = verbs.add_parser("emulate", help="run our CCEE emulator on loopback")
-    e.add_argument("--port", type=int, default=55480)
+    e.add_argument(
+        "--port", type=int, default=55480, help="loopback port to listen on (default 55480)"
+    )
     e.add_argument(
         "--accept-any-uc", action="store_true", help="do not load the UCs from the database"
     )

@@ -3,53 +3,37 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from db import errors
 from db.cluster import Cluster, ClusterError
+from db.local import ensure_database, setup_database, start_local
 from db.settings import Settings, load
+from smf import alarms, ccee, console, jobs, meter, poll, report, reports, serve, uc, user, vee
+from smf.files import (
+    binary_size_problem,
+    check_input_file,
+    import_public_format,
+    is_public_format,
+)
+
+__all__ = [
+    "check_input_file",
+    "ensure_database",
+    "import_public_format",
+    "is_public_format",
+    "main",
+    "setup_database",
+]
 
 
 def _cluster() -> Cluster:
     return Cluster(load().cluster)
-
-
-def _start_local(s: Settings) -> None:
-    if s.uses_local_cluster:
-        msg = _cluster().start()
-        print(f"database: {msg}", file=sys.stderr)
-        if s.service is None:  # a service never creates the database (nor logs in as owner)
-            _cluster().ensure_database(s.database)
-
-
-def ensure_database(service: str | None = None) -> None:
-    """Start the local cluster when it is the one in use, then check that the schema is at head
-    (raises errors.SchemaNotAtHead naming both revisions). Only `setup_database` migrates.
-    `service` ('api', 'poller', 'jobs'): from here on this process connects as that service's
-    login role (db.settings.SERVICE_ROLES), never as the owner."""
-    from db import migrate
-    from db.settings import use_service
-
-    if service is not None:
-        use_service(service)
-    s = load()
-    _start_local(s)
-    migrate.require_head(s)
-
-
-def setup_database() -> None:
-    """`smf db migrate` and the demo set-up: start the local cluster, create the database,
-    migrate to head and re-apply the functions."""
-    from db import migrate
-
-    s = load()
-    _start_local(s)
-    migrate.upgrade(s)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
@@ -61,6 +45,8 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         print(cluster.stop())
     elif args.action == "status":
+        if not s.uses_local_cluster:
+            return _external_status(s)
         st = cluster.status()
         print(st.detail)
         print(f"url: {s.url}")
@@ -80,7 +66,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     elif args.action == "schema":
         from db import schema
 
-        _start_local(s)
+        start_local(s)
         if args.write:
             schema.write()
             print(f"wrote {schema.SCHEMA_FILE}")
@@ -89,68 +75,23 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_input_file(path: Path) -> None:
-    """Raise errors.InvalidParameter unless `path` is a readable regular file."""
-    if path.is_dir():
-        raise errors.InvalidParameter(f"{path} is a directory, not a file")
-    if not path.exists():
-        raise errors.InvalidParameter(f"{path}: no such file")
-    if not path.is_file():
-        raise errors.InvalidParameter(f"{path} is not a regular file")
+def _external_status(s: Settings) -> int:
+    """`smf db status` with SMF_DATABASE_URL: the local cluster is not used; say so, and whether
+    that database answers (0) or not (3). The URL is shown without its password."""
+    from urllib.parse import urlsplit
+
+    from db import driver
+
+    url = urlsplit(s.url)
+    shown = url._replace(netloc=url.netloc.rsplit("@", 1)[-1]).geturl()
+    print(f"using SMF_DATABASE_URL (the local cluster is not used): {shown}")
     try:
-        with path.open("rb") as fh:
-            fh.read(1)
-    except OSError as exc:
-        raise errors.InvalidParameter(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-
-
-def is_public_format(path: Path) -> bool:
-    """ABNT public-format files are whole 256-octet blocks of binary data, not text. Reads only
-    the first block."""
-    size = path.stat().st_size
-    if not size or size % 256:
-        return False
-    with path.open("rb") as fh:
-        head = fh.read(256)
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return True
-    return not any(c in head for c in (b",", b";"))
-
-
-def binary_size_problem(head: bytes, size: int) -> str | None:
-    """Why a file that is neither CSV text nor whole ABNT blocks is refused: binary data (not
-    UTF-8 in its first block) whose size is not a multiple of 256 octets; None otherwise."""
-    if not size or size % 256 == 0:
-        return None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:  # a UTF-8 character cut by the end of the block
-            return None
-        return (
-            f"binary data of {size} octets: not CSV text, and not an ABNT public-format file "
-            f"either (those are whole 256-octet blocks; {size} = 256 x {size // 256} + "
-            f"{size % 256}): a truncated or damaged file?"
-        )
-    return None
-
-
-def import_public_format(path: Path) -> int:
-    """Ingest an ABNT public-format file (the meter must be registered)."""
-    import asyncio
-
-    from poller import public_io
-    from poller.protocol.errors import NBR14522Error
-
-    check_input_file(path)
-    try:
-        serial, result = asyncio.run(public_io.import_file(None, path.read_bytes(), path.name))
-    except NBR14522Error as exc:
-        print(f"error: {path.name} is not a valid ABNT public-format file: {exc}", file=sys.stderr)
-        return 1
-    print(f"meter {serial} (ABNT public format): {result.summary()}")
+        with driver.connect() as conn:
+            driver.run_scalar(conn, "schema_version_table_exists")
+    except errors.DatabaseUnavailable as exc:
+        print(f"not reachable: {errors.cut(' '.join(str(exc).split()))}")
+        return 3
+    print("reachable")
     return 0
 
 
@@ -166,39 +107,85 @@ def cmd_import(args: argparse.Namespace) -> int:
         problem = binary_size_problem(fh.read(256), path.stat().st_size)
     if problem:
         raise errors.BatchRejected(f"{path.name}: {problem}")
-    result = ingest.ingest_csv(path, progress=not args.quiet, decimal=args.decimal)
+    with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
+        result = ingest.ingest_csv(path, progress=update, decimal=args.decimal)
     print(result.summary())
     return 0
 
 
+NEXT_STEPS = """
+Next steps (README has each in full):
+  REST API   .venv/bin/smf serve                  then http://{host}:{port}/api/docs
+             .venv/bin/smf user add alice --role admin && .venv/bin/smf user key alice
+  Web view   .venv/bin/smf user add cliente1 --role client --scope uc:000000100105905
+             .venv/bin/smf user key cliente1      then log in at http://{host}:{port}/web/login
+  Grafana    .venv/bin/smf user add grafana --role analyst --scope distributor:059 \\
+                 --db-role grafana_sul            then README "Grafana" (grafana/provisioning/)
+  Your data  README "Registering consumer units": smf meter add, smf uc add, smf import
+  Reports    .venv/bin/smf report --uc 000000100105905 --month previous
+             .venv/bin/smf ccee status --month previous"""
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    from jobs import demo, fleet_demo
+    from smf.demo import dataset as demo
+    from smf.demo import fleet as fleet_demo
 
     setup_database()
     status = demo.main(days=args.days)
     if args.fleet:
         print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
         status = fleet_demo.run(meters=args.fleet) or status
+    host = os.environ.get("SMF_API_HOST", "127.0.0.1")
+    print(NEXT_STEPS.format(host=host, port=os.environ.get("SMF_API_PORT", "8000")))
     return status
 
 
-def main(argv: list[str] | None = None) -> int:
+# Every module that adds verbs, in the order `smf --help` lists them after the core verbs above.
+# Each has `register(subparsers)`: one parser per verb whose `func` default takes the parsed
+# arguments and returns the exit status. A new verb module is added here by hand; a missing
+# module is an ImportError at start, never a verb that silently disappears.
+VERB_MODULES = (report, poll, serve, user, meter, uc, vee, alarms, reports, ccee, jobs)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("smf")
+    except metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree: the core verbs (db, import, demo), then VERB_MODULES."""
     parser = argparse.ArgumentParser(prog="smf", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"smf {_version()}",
+        help="print the installed version and exit",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("db", help="the local database cluster and the schema")
-    p.add_argument(
-        "action", choices=["start", "stop", "status", "reset", "logs", "psql", "migrate", "schema"]
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("start", help="start the local cluster (initialise it on first use)")
+    actions.add_parser("stop", help="stop the local cluster")
+    actions.add_parser(
+        "status", help="is it running, on which port (from its pid file), and the URL in use"
     )
-    p.add_argument("--yes", action="store_true", help="confirm reset")
-    p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
-    p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
+    a = actions.add_parser("reset", help="delete the local cluster and every database in it")
+    a.add_argument("--yes", action="store_true", help="confirm: every database is lost")
+    a = actions.add_parser("logs", help="the last lines of the server log")
+    a.add_argument("--lines", type=int, default=50, help="how many lines (default 50)")
+    actions.add_parser("psql", help="psql on the database in use; arguments after -- go to psql")
+    actions.add_parser("migrate", help="migrate to head and re-apply db/functions")
+    a = actions.add_parser("schema", help="print the declared schema of a fresh migration")
+    a.add_argument("--write", action="store_true", help="write db/schema.sql instead")
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser(
         "import", help="import interval data: a CSV file (see README) or an ABNT public-format file"
     )
-    p.add_argument("file")
+    p.add_argument("file", help="CSV (see README: CSV import format) or ABNT public-format file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument(
         "--decimal",
@@ -216,15 +203,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.set_defaults(func=cmd_demo)
 
-    for module in _EXTENSIONS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        mod.register(sub)
+    for module in VERB_MODULES:
+        module.register(sub)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     psql_args: list[str] = []
     if argv[:2] == ["db", "psql"]:  # everything after `smf db psql [--]` goes to psql
@@ -278,22 +263,6 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-
-
-# Modules that add verbs: each has `register(subparsers)` adding parsers with a `func` default.
-_EXTENSIONS = [
-    "smf.report",
-    "smf.poll",
-    "smf.serve",
-    "smf.user",
-    "smf.meter",
-    "smf.uc",
-    "smf.vee",
-    "smf.alarms",
-    "smf.reports",
-    "smf.ccee",
-    "smf.jobs",
-]
 
 
 if __name__ == "__main__":

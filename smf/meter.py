@@ -12,6 +12,8 @@ import sys
 from datetime import date, datetime
 from typing import Any
 
+from smf import console
+
 
 def _fail(msg: str) -> int:
     print(f"error: {msg}", file=sys.stderr)
@@ -38,7 +40,7 @@ def cmd_meter(args: argparse.Namespace) -> int:
 
 
 def _dispatch(args: argparse.Namespace, registry: Any) -> int:
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     action = args.meter_action
     if action == "add":
@@ -47,6 +49,11 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
         registry.check_serial(args.serial, protocol)
         if args.transport is not None:
             registry.check_transport(args.transport)
+        if args.transport is None and protocol != "import_only":
+            raise registry.RegistryError(
+                "a meter that is read needs --transport (tcp://, wrapper:// or serial:///); "
+                "a meter whose data only come from files takes --protocol import_only"
+            )
         offset = registry.parse_utc_offset(args.utc_offset)
         schedule = args.schedule or ("never" if protocol == "import_only" else "daily")
         channels = registry.check_channels(args.channels) if args.channels else None
@@ -115,7 +122,7 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
         rows = registry.list_meters(None)
         for r in rows:
             state = "retired" if r["retired_at"] else ("enabled" if r["enabled"] else "disabled")
-            last = r["last_ok_at"].isoformat() if r["last_ok_at"] else "never"
+            last = console.when(r["last_ok_at"]) if r["last_ok_at"] else "never"
             print(
                 f"{r['serial']}  {state:8}  {r['interval_minutes']:>2} min  "
                 f"{r['poll_schedule']:6}  {r['mm_layout']:12}  {r['transport'] or '-'}  "
@@ -143,16 +150,16 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             "failures_since_ok",
             "raw_reads",
         ):
-            print(f"{key:19} {r[key]}")
+            print(f"{key:19} {console.cell(r[key]) if r[key] is not None else None}")
         nv = registry.nominal_voltage(None, args.serial)
         shown = "-" if nv["nominal_v"] is None else f"{nv['nominal_v']} V ({nv['how']})"
         print(f"{'nominal_voltage':19} {shown}")
         for e in r["events"]:
-            print(f"event {e['at'].isoformat()} {e['kind']}: {e['message']}")
+            print(f"event {console.when(e['at'])} {e['kind']}: {e['message']}")
         return 0
     if action == "retire":
         at = registry.retire(None, args.serial)
-        print(f"meter {args.serial} retired at {at.isoformat()} (its readings are kept)")
+        print(f"meter {args.serial} retired at {console.when(at)} (its readings are kept)")
         return 0
     if action == "redecode":
         r = registry.redecode_serial(None, args.serial, _when(args.from_), _when(args.to))
@@ -206,7 +213,7 @@ def register(sub: Any) -> None:
     a.add_argument(
         "--schedule", help="15min, hourly, daily or never (default: daily; import-only: never)"
     )
-    a.add_argument("--model")
+    a.add_argument("--model", help="meter model, free text (e.g. E750)")
     a.add_argument(
         "--protocol",
         help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only (default: nbr14522 "
@@ -220,18 +227,23 @@ def register(sub: Any) -> None:
 
     verbs.add_parser("list", help="every registered meter")
     s = verbs.add_parser("show", help="one meter: registry row, profile, health, events")
-    s.add_argument("serial")
+    s.add_argument("serial", help="8-digit serial")
 
     st = verbs.add_parser("set", help="change a meter's registry row")
-    st.add_argument("serial")
-    st.add_argument("--transport")
-    st.add_argument("--interval", type=int)
-    st.add_argument("--utc-offset")
-    st.add_argument("--schedule")
-    st.add_argument("--model")
-    st.add_argument("--protocol")
+    st.add_argument("serial", help="8-digit serial")
+    st.add_argument("--transport", help="new transport URL (tcp://, wrapper://, serial:///)")
+    st.add_argument("--interval", type=int, help="mass-memory interval, 5 or 15 min")
+    st.add_argument("--utc-offset", help="meter clock offset, e.g. --utc-offset=-03:00")
+    st.add_argument("--schedule", help="15min, hourly, daily or never")
+    st.add_argument("--model", help="meter model, free text")
+    st.add_argument(
+        "--protocol", help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only"
+    )
     st.add_argument("--layout", help="mass-memory layout (re-decodes the stored reads)")
-    st.add_argument("--register-unit")
+    st.add_argument(
+        "--register-unit",
+        help="Wh per register unit (e.g. 1, 10, 1000) instead of the detected one",
+    )
     st.add_argument("--enable", action="store_true", help="enable (un-retire) the meter")
     st.add_argument("--channels", help="channel map: 'all' or a comma list of quantities")
     st.add_argument(
@@ -245,13 +257,13 @@ def register(sub: Any) -> None:
     )
 
     r = verbs.add_parser("retire", help="disable a meter for good (its readings are kept)")
-    r.add_argument("serial")
+    r.add_argument("serial", help="8-digit serial")
 
     pr = verbs.add_parser("probe", help="read 0x21 and 0x14 (never 0x20) and print them")
-    pr.add_argument("serial")
+    pr.add_argument("serial", help="8-digit serial")
 
     rd = verbs.add_parser("redecode", help="re-decode stored raw reads with the current layout")
-    rd.add_argument("serial")
+    rd.add_argument("serial", help="8-digit serial")
     rd.add_argument("--from", dest="from_", help="intervals from (ISO time with zone)")
     rd.add_argument("--to", help="intervals before (ISO time with zone)")
     p.set_defaults(func=cmd_meter)

@@ -24,8 +24,8 @@ def _summary(r: Any) -> str:
 
 
 def cmd_poll(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller.service import Poller, PollerConfig
-    from smf.cli import ensure_database
 
     ensure_database("poller")  # as its login role, not the owner
     logging.basicConfig(
@@ -58,8 +58,8 @@ def cmd_poll(args: argparse.Namespace) -> int:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller.service import Poller
-    from smf.cli import ensure_database
 
     ensure_database("poller")  # as its login role, not the owner
     try:
@@ -80,7 +80,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
         )
         try:
             if args.register:
-                from smf.cli import ensure_database
+                from db.local import ensure_database
 
                 ensure_database()
                 store.register_meters(None, emulated.fleet_registry_params(fleet, args.schedule))
@@ -109,8 +109,8 @@ def cmd_emulate(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from poller import public_io
-    from smf.cli import ensure_database
 
     ensure_database()
     data, n = public_io.export_month(None, args.serial, args.month)
@@ -123,7 +123,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_abnt(args: argparse.Namespace) -> int:
-    from smf.cli import ensure_database, import_public_format
+    from db.local import ensure_database
+    from smf.files import import_public_format
 
     ensure_database()
     return import_public_format(Path(args.file))
@@ -133,28 +134,45 @@ def register(sub: Any) -> None:
     p = sub.add_parser("poll", help="poll the registered meters on their schedules")
     p.add_argument("--once", action="store_true", help="poll every due meter once and exit")
     p.add_argument("--all", action="store_true", help="with --once: every meter, due or not")
-    p.add_argument("--max-connections", type=int, default=64)
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument(
+        "--max-connections",
+        type=int,
+        default=64,
+        help="most meter sessions open at once (default 64)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log every session step")
     p.set_defaults(func=cmd_poll)
 
     p = sub.add_parser("read", help="read one meter now and store the read")
-    p.add_argument("serial")
+    p.add_argument("serial", help="8-digit serial of a registered meter")
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("emulate", help="run emulated NBR 14522 meters on localhost ports")
-    p.add_argument("--meters", type=int, default=10)
-    p.add_argument("--base-port", type=int, default=4001)
-    p.add_argument("--base-serial", type=int, default=20_000_000)
+    p.add_argument("--meters", type=int, default=10, help="how many emulated meters (default 10)")
+    p.add_argument(
+        "--base-port", type=int, default=4001, help="first TCP port on 127.0.0.1 (one per meter)"
+    )
+    p.add_argument(
+        "--base-serial",
+        type=int,
+        default=20_000_000,
+        help="serial of the first meter (the next ones count up)",
+    )
     p.add_argument("--register", action="store_true", help="upsert them into smf.meter")
-    p.add_argument("--schedule", default="15min", choices=["15min", "hourly", "daily", "never"])
+    p.add_argument(
+        "--schedule",
+        default="15min",
+        choices=["15min", "hourly", "daily", "never"],
+        help="poll schedule given to them with --register",
+    )
     p.set_defaults(func=cmd_emulate)
 
     p = sub.add_parser("export", help="write a meter's month as an ABNT public-format file")
-    p.add_argument("serial")
+    p.add_argument("serial", help="8-digit serial of a registered meter")
     p.add_argument("--month", required=True, help="local month, YYYY-MM")
-    p.add_argument("file")
+    p.add_argument("file", help="output file (256-octet blocks)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("import-abnt", help="import an ABNT public-format file")
-    p.add_argument("file")
+    p.add_argument("file", help="ABNT public-format file (256-octet blocks)")
     p.set_defaults(func=cmd_import_abnt)

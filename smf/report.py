@@ -8,18 +8,32 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
+
+from db.local import ensure_database
+from smf import console
 
 Row = dict[str, Any]
 
 
 def _month(text: str) -> date:
+    """A month option: `YYYY-MM`, or `current` / `previous` (the local calendar's, in
+    SMF_LOCAL_TIMEZONE: the demo loads the previous one)."""
+    if text in ("current", "previous"):
+        from datetime import datetime
+
+        today = datetime.now(console.local_zone()).date().replace(day=1)
+        if text == "current":
+            return today
+        return (today - timedelta(days=1)).replace(day=1)
     try:
         year, month = text.split("-")
         return date(int(year), int(month), 1)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"month {text!r} is not YYYY-MM") from None
+        raise argparse.ArgumentTypeError(
+            f"month {text!r} is not YYYY-MM (or current, previous)"
+        ) from None
 
 
 def _fmt(value: Any) -> str:
@@ -41,23 +55,7 @@ def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tupl
     return out
 
 
-def _print_table(title: str, rows: list[Row]) -> None:
-    if not rows:
-        return
-    cols = list(rows[0])
-    cells = [[_fmt(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(x[i]) for x in cells)) for i, c in enumerate(cols)]
-    print(title)
-    print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for x in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(x, widths, strict=True)))
-    print()
-
-
 def cmd_report(args: argparse.Namespace) -> int:
-    from smf.cli import ensure_database
-
     ensure_database()
     pairs = collect(args.uc, args.month, with_losses=not args.raw)
     if args.csv:
@@ -101,7 +99,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         if section == "billing":
             rows = [{k: v for k, v in r.items() if k not in ("uc_code", "month")} for r in rows]
             title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
-        _print_table(title, rows)
+        console.table(rows, title=title)
         if section == "billing":
             _print_quality([r for s, r in pairs if s == "quality"], args.uc, args.month)
     return 0
@@ -139,7 +137,9 @@ def _print_quality(rows: list[Row], uc: str, month: date) -> None:
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("report", help="billing, MUSD check and exposure of a UC-month")
     p.add_argument("--uc", required=True, help="15-digit UC code")
-    p.add_argument("--month", required=True, type=_month, help="reference month YYYY-MM")
+    p.add_argument(
+        "--month", required=True, type=_month, help="reference month YYYY-MM (or previous)"
+    )
     p.add_argument("--csv", action="store_true", help="CSV on stdout instead of tables")
     p.add_argument("--raw", action="store_true", help="use the raw series (no transformer losses)")
     p.set_defaults(func=cmd_report)

@@ -60,6 +60,6 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("serve", help="run the REST API (SMF_API_HOST, SMF_API_PORT)")
     p.add_argument("--host", help="bind address (default SMF_API_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default SMF_API_PORT or 8000)")
-    p.add_argument("--log-level", default="warning")
-    p.add_argument("--access-log", action="store_true")
+    p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    p.add_argument("--access-log", action="store_true", help="log every request line")
     p.set_defaults(func=cmd_serve)

@@ -1,381 +1,263 @@
-"""`smf uc add | list | show | set | retire`: consumer units (UCs) without SQL (issue 18).
+"""`smf uc add | list | show | set | retire`: consumer units (UCs) without SQL.
 
-A UC carries its distributor, customer, submarket, tariff group and modality, contracted demands
-(ponta / fora ponta, kW), MUSD (kW), supply tension (kV), main and backup meter, and the
-transformer-loss factor (with the local day it applies from). The code is 15 digits with two
-check digits (REN ANEEL 1.095/2024, db/functions/001_uc_code.sql): given 13 digits, the check
-digits are computed; given 15, they are verified and a wrong one is refused naming the right
-code. Dots, dashes and spaces in a code are ignored (0.013.479.258.028-10).
-
-Every input is checked before anything is written: a bad value gets a message naming the field
-and exit status 2, and nothing changes. Meters must be registered first (`smf meter add`; an
-import-only meter needs no transport).
+The checks live in SQL (db/functions/090_uc_registry.sql), shared with the API: a UC code typed
+with 13 digits gets its check digits computed, one typed with 15 has them verified; an unknown
+distributor or meter, a bad modality or a negative demand is refused naming the field, and
+nothing is written (one transaction). Demands and MUSD are kW, the supply voltage kV, the loss
+factor a fraction (0.025 = 2.5 %) valid from a local day.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
-import sys
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-SUBMARKETS = ("SE/CO", "S", "NE", "N")
-GROUPS = ("A1", "A2", "A3", "A3a", "A4", "AS", "B1", "B2", "B3")
-MODALITIES = ("azul", "verde", "convencional", "branca")
+from db.local import ensure_database
+from smf import console
+
+COLUMNS = [
+    "uc_code",
+    "distributor_aneel_code",
+    "customer_name",
+    "modality",
+    "tariff_group",
+    "contracted_demand_ponta_kw",
+    "contracted_demand_fora_ponta_kw",
+    "musd_kw",
+    "supply_voltage_kv",
+    "main_meter_serial",
+    "backup_meter_serial",
+    "loss_factor",
+    "retired_at",
+]
 
 
-class UcError(ValueError):
-    """Bad input to a UC operation (nothing was written)."""
-
-
-def _digits(code: str) -> str:
-    d = re.sub(r"[.\-\s/]", "", code.strip())
-    if not re.fullmatch(r"[0-9]{13}|[0-9]{15}", d):
-        raise UcError(
-            f"bad UC code {code!r}: 15 digits (or 13 without the check digits, which are then "
-            "computed)"
-        )
-    return d
-
-
-def _kw(text: str | None, what: str) -> Decimal | None:
-    if text is None:
-        return None
+def number(text: str) -> Decimal:
+    """A non-negative number; a decimal comma (`8,5`) is read like a point."""
     try:
-        v = Decimal(text.strip().replace(",", "."))
+        value = Decimal(text.strip().replace(",", "."))
     except InvalidOperation:
-        raise UcError(f"{what}: {text!r} is not a number") from None
-    if not v.is_finite() or v < 0:
-        raise UcError(f"{what}: {text!r} must be a number >= 0")
-    return v
-
-
-def _choice(value: str | None, allowed: tuple[str, ...], what: str) -> str | None:
-    if value is not None and value not in allowed:
-        raise UcError(f"bad {what} {value!r}: one of {', '.join(allowed)}")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number >= 0")
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class Fields:
-    """The UC fields of `smf uc add | set` (None: not given / unchanged), checked."""
-
-    distributor: str | None = None
-    customer_name: str | None = None
-    submarket: str | None = None
-    tariff_group: str | None = None
-    modality: str | None = None
-    demand_ponta_kw: Decimal | None = None
-    demand_fora_ponta_kw: Decimal | None = None
-    musd_kw: Decimal | None = None
-    supply_voltage_kv: Decimal | None = None
-    main_meter: str | None = None
-    backup_meter: str | None = None  # "none" detaches it (set)
-    loss_factor: Decimal | None = None
-    loss_from: date | None = None
-
-    @classmethod
-    def from_args(cls, a: argparse.Namespace) -> Fields:
-        if a.distributor is not None and not re.fullmatch(r"[0-9]{3}", a.distributor):
-            raise UcError(f"bad distributor {a.distributor!r}: its 3-digit ANEEL code")
-        if a.customer is not None and not a.customer.strip():
-            raise UcError("customer: the name is empty")
-        tension = _kw(a.tension, "--tension (kV)")
-        if tension is not None and tension <= 0:
-            raise UcError(f"--tension (kV): {a.tension!r} must be above 0")
-        loss = _kw(a.loss_factor, "--loss-factor")
-        if loss is not None and loss >= Decimal("0.2"):
-            raise UcError(
-                f"--loss-factor {a.loss_factor!r}: a share below 0.2 (0.025 = 2.5 %, the "
-                "regulatory value up to 44 kV; 0.01 above)"
-            )
-        loss_from = None
-        if a.loss_from is not None:
-            if loss is None:
-                raise UcError("--loss-from goes with --loss-factor")
-            try:
-                loss_from = date.fromisoformat(a.loss_from)
-            except ValueError:
-                raise UcError(f"--loss-from {a.loss_from!r}: a date YYYY-MM-DD") from None
-        return cls(
-            distributor=a.distributor,
-            customer_name=a.customer.strip() if a.customer is not None else None,
-            submarket=_choice(a.submarket, SUBMARKETS, "submarket"),
-            tariff_group=_choice(a.group, GROUPS, "tariff group"),
-            modality=_choice(a.modality, MODALITIES, "modality"),
-            demand_ponta_kw=_kw(a.demand_ponta, "--demand-ponta (kW)"),
-            demand_fora_ponta_kw=_kw(a.demand_fora_ponta, "--demand-fora-ponta (kW)"),
-            musd_kw=_kw(a.musd, "--musd (kW)"),
-            supply_voltage_kv=tension,
-            main_meter=a.main,
-            backup_meter=a.backup,
-            loss_factor=loss,
-            loss_from=loss_from,
-        )
-
-
-# ------------------------------------------------------------------ data access (named queries)
-def complete_code(conn: Any, code: str) -> tuple[str, bool]:
-    """(the 15-digit code, whether its check digits were computed). Raises UcError for a
-    15-digit code whose check digits are wrong, naming the right ones."""
-    from db import driver
-
-    d = _digits(code)
-    expected = str(driver.run_scalar(conn, "uc_code_check", digits=d[:13]))
-    if len(d) == 13:
-        return expected, True
-    if d != expected:
-        raise UcError(
-            f"UC code {code!r}: check digits {d[13:]} are wrong; {d[:13]} gives {expected[13:]} "
-            f"(code {expected}); give the 13 digits alone to have them computed"
-        )
-    return d, False
-
-
-def _meter_id(conn: Any, serial: str | None, what: str) -> int | None:
-    from db import driver
-
-    if serial is None:
-        return None
-    row = driver.run_one(conn, "uc_meter_id", serial=serial)
-    if row is None:
-        raise UcError(
-            f"{what}: no meter {serial!r}; register it first with `smf meter add {serial}` "
-            "(without --transport for an import-only meter)"
-        )
-    return int(row["id"])
-
-
-def _set_loss(conn: Any, uc_id: int, factor: Decimal, valid_from: date | None) -> date:
-    from db import driver
-
-    start = valid_from or date(2000, 1, 1)
-    for q in ("uc_loss_drop_later", "uc_loss_cut", "uc_loss_insert"):
-        driver.run(conn, q, uc_id=uc_id, valid_from=start, factor=factor)
-    return start
-
-
-def add(settings: Any, code: str, f: Fields) -> dict[str, Any]:
-    """Register a UC; returns {"uc_code", "computed", "distributor_digits_differ"}. Raises
-    UcError (nothing written)."""
-    from db import driver
-
-    missing = [
-        name
-        for name, v in (
-            ("--distributor", f.distributor),
-            ("--customer", f.customer_name),
-            ("--group", f.tariff_group),
-            ("--modality", f.modality),
-            ("--tension", f.supply_voltage_kv),
-        )
-        if v is None
-    ]
-    if missing:
-        raise UcError(f"uc add needs {', '.join(missing)}")
-    if f.modality == "azul" and f.demand_ponta_kw is None:
-        raise UcError("modality azul needs --demand-ponta (kW): it bills two contracted demands")
-    if f.backup_meter is not None and f.backup_meter == f.main_meter:
-        raise UcError(f"--backup {f.backup_meter}: the backup meter must differ from the main")
-    with driver.connect(settings) as conn:
-        full, computed = complete_code(conn, code)
-        dist = driver.run_one(conn, "uc_distributor_id", aneel_code=f.distributor)
-        if dist is None:
-            raise UcError(f"--distributor {f.distributor}: no distributor with that ANEEL code")
-        row = driver.run_one(
-            conn,
-            "uc_add",
-            uc_code=full,
-            distributor_id=dist["id"],
-            customer_name=f.customer_name,
-            submarket=f.submarket or "SE/CO",
-            tariff_group=f.tariff_group,
-            modality=f.modality,
-            demand_ponta_kw=f.demand_ponta_kw,
-            demand_fora_ponta_kw=f.demand_fora_ponta_kw,
-            musd_kw=f.musd_kw,
-            supply_voltage_kv=f.supply_voltage_kv,
-            main_meter_id=_meter_id(conn, f.main_meter, "--main"),
-            backup_meter_id=_meter_id(conn, f.backup_meter, "--backup"),
-        )
-        if row is None:
-            raise UcError(f"UC {full} is already registered (change it with `smf uc set`)")
-        if f.loss_factor is not None:
-            _set_loss(conn, row["id"], f.loss_factor, f.loss_from)
-    return {
-        "uc_code": full,
-        "computed": computed,
-        # the code's N5..N3 name the distributor (REN 1.095/2024); ours is its ANEEL code
-        "distributor_digits_differ": full[10:13] != f.distributor,
-    }
-
-
-def update(settings: Any, code: str, f: Fields) -> str:
-    """Change the given fields of a UC; returns its code. Raises UcError (nothing written)."""
-    from db import driver
-
-    if f.distributor is not None:
-        raise UcError("a UC's distributor is part of its code: register a new UC instead")
-    with driver.connect(settings) as conn:
-        full, _ = complete_code(conn, code)
-        clear = f.backup_meter == "none"
-        row = driver.run_one(
-            conn,
-            "uc_set",
-            uc_code=full,
-            customer_name=f.customer_name,
-            submarket=f.submarket,
-            tariff_group=f.tariff_group,
-            modality=f.modality,
-            demand_ponta_kw=f.demand_ponta_kw,
-            demand_fora_ponta_kw=f.demand_fora_ponta_kw,
-            musd_kw=f.musd_kw,
-            supply_voltage_kv=f.supply_voltage_kv,
-            main_meter_id=_meter_id(conn, f.main_meter, "--main"),
-            backup_meter_id=None if clear else _meter_id(conn, f.backup_meter, "--backup"),
-            clear_backup=clear,
-        )
-        if row is None:
-            raise UcError(f"no UC {full} (see `smf uc list`)")
-        if f.loss_factor is not None:
-            _set_loss(conn, row["id"], f.loss_factor, f.loss_from)
-    return full
-
-
-def show(settings: Any, code: str) -> dict[str, Any]:
-    from db import driver
-
-    with driver.connect(settings) as conn:
-        full, _ = complete_code(conn, code)
-        row = driver.run_one(conn, "uc_get", uc_code=full)
-    if row is None:
-        raise UcError(f"no UC {full} (see `smf uc list`)")
-    return row
-
-
-def list_ucs(settings: Any, distributor: str | None) -> list[dict[str, Any]]:
-    from db import driver
-
-    with driver.connect(settings) as conn:
-        return driver.run(conn, "uc_list", distributor=distributor)
-
-
-def retire(settings: Any, code: str) -> Any:
-    from db import driver
-
-    with driver.connect(settings) as conn:
-        full, _ = complete_code(conn, code)
-        row = driver.run_one(conn, "uc_retire", uc_code=full)
-    if row is None:
-        raise UcError(f"no UC {full} (see `smf uc list`)")
-    return row["retired_at"]
-
-
-# ------------------------------------------------------------------ the verbs
-def _fail(msg: str) -> int:
-    print(f"error: {msg}", file=sys.stderr)
-    return 2
-
-
-def cmd_uc(args: argparse.Namespace) -> int:
-    from db.errors import Conflict, InvalidParameter
-    from smf.cli import ensure_database
-
+def day(text: str) -> date:
     try:
-        fields = Fields.from_args(args) if args.uc_action in ("add", "set") else Fields()
-        if args.uc_action in ("add", "set", "show", "retire"):
-            _digits(args.code)  # before the database is started
-        ensure_database()
-        return _dispatch(args, fields)
-    except (UcError, InvalidParameter, Conflict) as exc:
-        return _fail(str(exc))
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
 
 
-def _dispatch(args: argparse.Namespace, f: Fields) -> int:
-    action = args.uc_action
-    if action == "add":
-        out = add(None, args.code, f)
-        how = " (check digits computed)" if out["computed"] else ""
-        print(f"UC {out['uc_code']}{how} registered for {f.customer_name}")
-        if out["distributor_digits_differ"]:
-            print(
-                f"note: digits 11-13 of the code ({out['uc_code'][10:13]}) differ from the "
-                f"distributor's ANEEL code {f.distributor}"
+def code(text: str) -> str:
+    if not re.fullmatch(r"[0-9][0-9.\s-]*", text.strip()):
+        raise argparse.ArgumentTypeError(
+            f"UC code {text!r}: 13 digits (check digits computed) or 15 digits (verified)"
+        )
+    return text.strip()
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from db import driver
+
+    ensure_database()
+    with driver.connect() as conn:
+        uc_code = driver.run_scalar(
+            conn,
+            "uc_register",
+            code=args.code,
+            distributor=args.distributor,
+            customer=args.customer,
+            submarket=args.submarket,
+            tariff_group=args.tariff_group,
+            modality=args.modality,
+            supply_voltage_kv=args.voltage_kv,
+            ponta_kw=args.ponta_kw,
+            fora_ponta_kw=args.fora_ponta_kw,
+            musd_kw=args.musd_kw,
+            main_meter=args.main_meter,
+            backup_meter=args.backup_meter,
+            loss_factor=args.loss_factor,
+            loss_from=args.loss_from,
+        )
+        if args.ccee_from:
+            driver.run(conn, "ccee_register_retail", uc_code=uc_code, first=args.ccee_from)
+    print(f"registered UC {uc_code}")
+    if len(re.sub(r"\D", "", args.code)) == 13:
+        print(f"  check digits computed: {uc_code[-2:]} (REN 1.095/2024 Annex II)")
+    print(f"next: .venv/bin/smf uc show {uc_code}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from db import driver
+
+    ensure_database()
+    with driver.connect() as conn:
+        rows = driver.run(conn, "uc_list", include_retired=args.all, distributor=args.distributor)
+    if args.csv:
+        console.write_csv(rows, COLUMNS)
+    else:
+        console.table(rows, columns=COLUMNS, empty="no consumer units (smf uc add registers one)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from db import driver, errors
+
+    ensure_database()
+    with driver.connect() as conn:
+        card = driver.run_one(conn, "uc_card", uc_code=args.code)
+        if card is None:
+            raise errors.NotFound(f"unknown consumer unit {args.code} (smf uc list shows them)")
+        losses = driver.run(conn, "uc_losses", uc_code=args.code)
+    width = max(len(k) for k in card)
+    for key, value in card.items():
+        print(f"{key:<{width}}  {console.cell(value)}")
+    print()
+    console.table(
+        losses,
+        title="loss factor periods (local days, from inclusive, to exclusive)",
+        empty="no loss factor periods (the default by supply voltage applies)",
+    )
+    return 0
+
+
+def changes_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The UC fields `smf uc set` was asked to change, as smf.uc_update's jsonb keys."""
+    out: dict[str, Any] = {}
+    for key, attr in (
+        ("customer", "customer"),
+        ("submarket", "submarket"),
+        ("tariff_group", "tariff_group"),
+        ("modality", "modality"),
+        ("contracted_demand_ponta_kw", "ponta_kw"),
+        ("contracted_demand_fora_ponta_kw", "fora_ponta_kw"),
+        ("musd_kw", "musd_kw"),
+        ("supply_voltage_kv", "voltage_kv"),
+        ("main_meter", "main_meter"),
+        ("backup_meter", "backup_meter"),
+    ):
+        value = getattr(args, attr)
+        if value is not None:
+            out[key] = str(value) if isinstance(value, Decimal) else value
+    if args.no_backup_meter:
+        out["backup_meter"] = None
+    return out
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from db import driver, errors
+
+    changes = changes_of(args)
+    if args.no_backup_meter and args.backup_meter:
+        raise errors.InvalidParameter("give --backup-meter or --no-backup-meter, not both")
+    if (args.loss_factor is None) != (args.loss_from is None) and not args.no_loss_factor:
+        raise errors.InvalidParameter("a loss factor needs --loss-from (the first local day)")
+    if not changes and args.loss_factor is None and not args.no_loss_factor and not args.ccee_from:
+        raise errors.InvalidParameter("nothing to change: give at least one option (see --help)")
+    ensure_database()
+    with driver.connect() as conn:
+        if changes:
+            driver.run(conn, "uc_update", uc_code=args.code, changes=json.dumps(changes))
+        if args.loss_factor is not None or args.no_loss_factor:
+            if args.loss_from is None:
+                raise errors.InvalidParameter("--no-loss-factor needs --loss-from")
+            driver.run(
+                conn,
+                "uc_loss_set",
+                uc_code=args.code,
+                factor=args.loss_factor,
+                **{"from": args.loss_from, "to": args.loss_to},
             )
-        return 0
-    if action == "set":
-        print(f"UC {update(None, args.code, f)} updated")
-        return 0
-    if action == "show":
-        r = show(None, args.code)
-        for key in (
-            "uc_code", "distributor", "distributor_name", "customer_name", "submarket",
-            "tariff_group", "modality", "contracted_demand_ponta_kw",
-            "contracted_demand_fora_ponta_kw", "musd_kw", "supply_voltage_kv", "main_meter",
-            "backup_meter", "loss_factor", "loss_from", "created_at", "retired_at",
-        ):  # fmt: skip
-            v = r[key]
-            print(f"{key:32} {'-' if v is None else v}")
-        return 0
-    if action == "list":
-        rows = list_ucs(None, args.distributor)
-        for r in rows:
-            state = "retired" if r["retired_at"] else "active"
-            print(
-                f"{r['uc_code']}  {r['distributor']}  {state:7}  {r['tariff_group']:3}  "
-                f"{r['modality']:12}  {r['supply_voltage_kv']:>7} kV  main {r['main_meter'] or '-'}"
-                f"  backup {r['backup_meter'] or '-'}  {r['customer_name']}"
-            )
-        print(f"{len(rows)} UC(s)")
-        return 0
-    if action == "retire":
-        at = retire(None, args.code)
-        print(f"UC {_digits(args.code)} retired at {at.isoformat()} (its data are kept)")
-        return 0
-    return _fail(f"unknown action {action}")
+        if args.ccee_from:
+            driver.run(conn, "ccee_register_retail", uc_code=args.code, first=args.ccee_from)
+    print(f"UC {args.code} updated")
+    return 0
+
+
+def cmd_retire(args: argparse.Namespace) -> int:
+    from db import driver
+
+    ensure_database()
+    with driver.connect() as conn:
+        at = driver.run_scalar(conn, "uc_retire", uc_code=args.code)
+    print(f"UC {args.code} retired at {console.when(at)} (its data are kept)")
+    return 0
 
 
 def _fields(p: argparse.ArgumentParser, *, adding: bool) -> None:
-    if adding:
-        p.add_argument("--distributor", help="the distributor's 3-digit ANEEL code (required)")
-        p.add_argument("--customer", help="customer name (required)")
-    else:
-        p.set_defaults(distributor=None)
-        p.add_argument("--customer", help="customer name")
-    p.add_argument("--submarket", help="SE/CO (default), S, NE or N")
-    p.add_argument("--group", help="tariff group: A1, A2, A3, A3a, A4, AS, B1, B2, B3")
-    p.add_argument("--modality", help="azul, verde, convencional or branca")
-    p.add_argument("--demand-ponta", help="contracted demand in the ponta posto, kW (azul)")
-    p.add_argument("--demand-fora-ponta", help="contracted demand fora ponta (or the only one), kW")
-    p.add_argument("--musd", help="MUSD (amount of use of the distribution system), kW")
-    p.add_argument("--tension", help="supply tension, kV (13.8, 0.22 ...)")
-    p.add_argument("--main", help="serial of the main meter (registered with smf meter add)")
+    p.add_argument("--customer", required=adding, help="customer name")
     p.add_argument(
-        "--backup",
-        help="serial of the backup meter" + ("" if adding else "; 'none' detaches it"),
+        "--submarket",
+        required=adding,
+        choices=["SE/CO", "S", "NE", "N"],
+        help="CCEE submarket",
     )
     p.add_argument(
-        "--loss-factor", help="transformer-loss factor, a share (0.025 up to 44 kV, 0.01 above)"
+        "--tariff-group",
+        required=adding,
+        help="A1, A2, A3, A3a, A4, AS, B1, B2 or B3",
     )
-    p.add_argument("--loss-from", help="local day the loss factor applies from (default: always)")
+    p.add_argument("--modality", required=adding, help="azul, verde, convencional or branca")
+    p.add_argument("--ponta-kw", type=number, help="contracted ponta demand, kW (Azul)")
+    p.add_argument("--fora-ponta-kw", type=number, help="contracted fora-ponta demand, kW")
+    p.add_argument("--musd-kw", type=number, help="MUSD (contracted use of the system), kW")
+    p.add_argument(
+        "--voltage-kv", type=number, required=adding, help="supply voltage, kV (e.g. 13.8)"
+    )
+    p.add_argument("--main-meter", required=False, help="serial of the main (billing) meter")
+    p.add_argument("--backup-meter", help="serial of the backup meter")
+    p.add_argument(
+        "--loss-factor",
+        type=number,
+        help="transformer-loss factor, a fraction (0.025 = 2.5 %%)",
+    )
+    p.add_argument("--loss-from", type=day, help="first local day of the loss factor")
+    p.add_argument(
+        "--ccee-from", type=day, help="in CCEE's simplified retail model from this local day"
+    )
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("uc", help="register and inspect consumer units (add, list, show, set, ...)")
-    verbs = p.add_subparsers(dest="uc_action", required=True)
+    p = sub.add_parser("uc", help="consumer units: add, list, show, set, retire")
+    verbs = p.add_subparsers(dest="uc_action", required=True, metavar="ACTION")
+
     a = verbs.add_parser("add", help="register a consumer unit")
-    a.add_argument("code", help="UC code: 15 digits, or 13 (the check digits are computed)")
+    a.add_argument(
+        "code",
+        type=code,
+        help="UC code: 13 digits (check digits computed) or 15 (verified)",
+    )
+    a.add_argument("--distributor", required=True, help="the distributor's 3-digit ANEEL code")
     _fields(a, adding=True)
-    ls = verbs.add_parser("list", help="every UC (of one distributor)")
-    ls.add_argument("--distributor", help="3-digit ANEEL code")
-    s = verbs.add_parser("show", help="one UC with its meters and loss factor")
-    s.add_argument("code")
-    st = verbs.add_parser("set", help="change a UC's fields")
-    st.add_argument("code")
-    _fields(st, adding=False)
-    r = verbs.add_parser("retire", help="retire a UC for good (its data are kept)")
-    r.add_argument("code")
-    p.set_defaults(func=cmd_uc)
+    a.set_defaults(func=cmd_add)
+
+    v = verbs.add_parser("list", help="consumer units with their meters and loss factor")
+    v.add_argument("--all", action="store_true", help="include retired units")
+    v.add_argument("--distributor", help="only this distributor (3-digit ANEEL code)")
+    v.add_argument("--csv", action="store_true", help="CSV on stdout")
+    v.set_defaults(func=cmd_list)
+
+    v = verbs.add_parser("show", help="one consumer unit and its loss-factor periods")
+    v.add_argument("code", help="15-digit UC code")
+    v.set_defaults(func=cmd_show)
+
+    v = verbs.add_parser("set", help="change fields of a consumer unit")
+    v.add_argument("code", help="15-digit UC code")
+    _fields(v, adding=False)
+    v.add_argument("--loss-to", type=day, help="loss factor valid until this day (exclusive)")
+    v.add_argument(
+        "--no-loss-factor", action="store_true", help="no loss factor from --loss-from on"
+    )
+    v.add_argument("--no-backup-meter", action="store_true", help="remove the backup meter")
+    v.set_defaults(func=cmd_set)
+
+    v = verbs.add_parser("retire", help="retire a consumer unit (its data are kept)")
+    v.add_argument("code", help="15-digit UC code")
+    v.set_defaults(func=cmd_retire)

@@ -122,8 +122,13 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("user", help="API accounts, keys, scopes and database roles")
     sub = p.add_subparsers(dest="action", required=True)
     a = sub.add_parser("add", help="add an account")
-    a.add_argument("name")
-    a.add_argument("--role", required=True, choices=["admin", "analyst", "client", "service"])
+    a.add_argument("name", help="account name")
+    a.add_argument(
+        "--role",
+        required=True,
+        choices=["admin", "analyst", "client", "service"],
+        help="what the account may do",
+    )
     a.add_argument(
         "--scope",
         action="append",
@@ -137,8 +142,8 @@ def register(subparsers: Any) -> None:
         "superuser, service or foreign role",
     )
     k = sub.add_parser("key", help="make an API key for an account (printed once)")
-    k.add_argument("name")
-    k.add_argument("--label")
+    k.add_argument("name", help="account name")
+    k.add_argument("--label", help="a note on what the key is for")
     k.add_argument(
         "--expires-days",
         type=_positive_days,
@@ -156,9 +161,11 @@ def register(subparsers: Any) -> None:
         help="with --rotate: older keys keep working this many hours (default 0: revoked now)",
     )
     r = sub.add_parser("revoke", help="revoke a key (by key id) or every key of an account")
-    r.add_argument("name", metavar="KEY_ID_OR_ACCOUNT")
+    r.add_argument(
+        "name", metavar="KEY_ID_OR_ACCOUNT", help="key id or account name (all its keys)"
+    )
     g = sub.add_parser("group", help="put UCs into a UC group (created when missing)")
-    g.add_argument("name")
-    g.add_argument("uc_codes", nargs="+")
+    g.add_argument("name", help="group name")
+    g.add_argument("uc_codes", nargs="+", help="UC codes (15 digits) in the group")
     sub.add_parser("list", help="list accounts")
     p.set_defaults(func=cmd_user)

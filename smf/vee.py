@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from smf.report import _print_table
+from smf.console import table
 
 
 def _zone() -> ZoneInfo:
@@ -67,7 +67,7 @@ def _scope(args: argparse.Namespace) -> tuple[str, str]:
 
 def _connect() -> Any:
     from db import driver
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     ensure_database()
     return driver.connect()
@@ -79,7 +79,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     kind, ref = _scope(args)
     with _connect() as conn:
         rows = vee.validate(conn, kind, ref, args.start, args.end)
-    _print_table("validation", [{"meter": r["serial"], **r["result"]} for r in rows])
+    table([{"meter": r["serial"], **r["result"]} for r in rows], title="validation")
     return 0
 
 
@@ -89,8 +89,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     kind, ref = _scope(args)
     with _connect() as conn:
         rows = vee.estimate(conn, kind, ref, args.start, args.end, args.operator)
-    _print_table(
-        "estimation",
+    table(
         [
             {
                 "meter": r["serial"],
@@ -100,6 +99,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
             }
             for r in rows
         ],
+        title="estimation",
     )
     return 0
 
@@ -150,11 +150,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
             end=args.end,
             limit=args.limit,
         )
-    zone = _zone()
-    for r in rows:
-        r["ts_from"] = r["ts_from"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
-        r["ts_to"] = r["ts_to"].astimezone(zone).strftime("%Y-%m-%d %H:%M")
-    _print_table(f"findings ({len(rows)}; times local)", rows)
+    # instants by the time policy: local time with its offset (smf.console.when)
+    table(rows, title=f"findings ({len(rows)})")
     return 0
 
 
@@ -192,7 +189,7 @@ def cmd_virtual(args: argparse.Namespace) -> int:
         if args.end is None:
             raise SystemExit("error: series needs --to")
         rows = vee.virtual_series(conn, args.name, args.start, args.end, args.resolution)
-    _print_table(f"{args.name} per {args.resolution} (kWh)", rows)
+    table(rows, title=f"{args.name} per {args.resolution} (kWh)")
     return 0
 
 
@@ -202,13 +199,13 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     with _connect() as conn:
         rows = vee.distributor_summary(conn, args.distributor, _month(args.month))
-    _print_table(f"distributor {args.distributor}, {args.month}", rows)
+    table(rows, title=f"distributor {args.distributor}, {args.month}")
     return 0
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
+    from db.local import ensure_database
     from jobs import vee_daily
-    from smf.cli import ensure_database
 
     ensure_database()
     day = date.fromisoformat(args.day) if args.day else None
@@ -228,9 +225,21 @@ def register(sub: Any) -> None:
         g.add_argument("--meter", help="meter serial")
         g.add_argument("--uc", help="UC code (its main and backup meters)")
         g.add_argument("--distributor", help="ANEEL code (the meters of its UCs)")
-        q.add_argument("--from", dest="start", type=_when, required=True)
-        q.add_argument("--to", dest="end", type=_end, required=True)
-        q.add_argument("--operator", default=user)
+        q.add_argument(
+            "--from",
+            dest="start",
+            type=_when,
+            required=True,
+            help="from: local date YYYY-MM-DD or ISO time with offset",
+        )
+        q.add_argument(
+            "--to",
+            dest="end",
+            type=_end,
+            required=True,
+            help="to (inclusive local date) or ISO time with offset (exclusive)",
+        )
+        q.add_argument("--operator", default=user, help="who runs it (default: the OS user)")
         q.set_defaults(func=func)
         return q
 
@@ -238,42 +247,77 @@ def register(sub: Any) -> None:
     scoped("estimate", cmd_estimate, "fill missing intervals (backup, register, day-type mean)")
 
     q = vsub.add_parser("edit", help="a manual edit of one channel over [from, to), with a reason")
-    q.add_argument("--meter", required=True)
-    q.add_argument("--from", dest="start", type=_when, required=True)
-    q.add_argument("--to", dest="end", type=_when, required=True)
+    q.add_argument("--meter", required=True, help="meter serial")
+    q.add_argument(
+        "--from",
+        dest="start",
+        type=_when,
+        required=True,
+        help="interval start, ISO time with offset",
+    )
+    q.add_argument(
+        "--to", dest="end", type=_when, required=True, help="end (exclusive), ISO time with offset"
+    )
     how = q.add_mutually_exclusive_group(required=True)
     how.add_argument("--set", type=_decimal, help="value per interval (kWh, kvarh, V or A)")
     how.add_argument("--scale", type=_decimal, help="multiply the stored values by this")
     how.add_argument("--copy-from", help="copy the same channel from this meter")
-    q.add_argument("--channel", default="active_fwd")
-    q.add_argument("--reason", required=True)
-    q.add_argument("--operator", default=user)
+    q.add_argument("--channel", default="active_fwd", help="channel to edit (default active_fwd)")
+    q.add_argument("--reason", required=True, help="why (required, kept in smf.vee_manual_edit)")
+    q.add_argument("--operator", default=user, help="who edits (default: the OS user)")
     q.set_defaults(func=cmd_edit)
 
     q = vsub.add_parser("findings", help="list findings, or accept / resolve one")
-    q.add_argument("--meter")
-    q.add_argument("--status", choices=["open", "accepted", "resolved"])
-    q.add_argument("--from", dest="start", type=_when)
-    q.add_argument("--to", dest="end", type=_end)
-    q.add_argument("--limit", type=int, default=200)
-    q.add_argument("--accept", type=int, metavar="ID")
-    q.add_argument("--resolve", type=int, metavar="ID")
-    q.add_argument("--operator", default=user)
+    q.add_argument("--meter", help="only this meter (serial)")
+    q.add_argument(
+        "--status", choices=["open", "accepted", "resolved"], help="only findings in this status"
+    )
+    q.add_argument(
+        "--from", dest="start", type=_when, help="from: local date or ISO time with offset"
+    )
+    q.add_argument(
+        "--to", dest="end", type=_end, help="to: inclusive local date or ISO time with offset"
+    )
+    q.add_argument("--limit", type=int, default=200, help="most rows to print (default 200)")
+    q.add_argument(
+        "--accept", type=int, metavar="ID", help="accept finding ID (a known, explained condition)"
+    )
+    q.add_argument("--resolve", type=int, metavar="ID", help="mark finding ID resolved")
+    q.add_argument(
+        "--operator", default=user, help="who accepts or resolves (default: the OS user)"
+    )
     q.set_defaults(func=cmd_findings)
 
     q = vsub.add_parser("explain", help="why an interval's value is what it is")
-    q.add_argument("--meter", required=True)
+    q.add_argument("--meter", required=True, help="meter serial")
     q.add_argument("--at", type=_when, required=True, help="interval start")
     q.set_defaults(func=cmd_explain)
 
     q = vsub.add_parser("virtual", help="define a virtual meter, or print its series")
-    q.add_argument("action", choices=["define", "series"])
-    q.add_argument("name")
-    q.add_argument("formula", nargs="?")
-    q.add_argument("--from", dest="start", type=_when, required=True)
-    q.add_argument("--to", dest="end", type=_end)
     q.add_argument(
-        "--resolution", default="hour", choices=["interval", "15min", "hour", "day", "month"]
+        "action", choices=["define", "series"], help="define a virtual meter or print its series"
+    )
+    q.add_argument("name", help="virtual meter name")
+    q.add_argument(
+        "formula",
+        nargs="?",
+        help='formula (define only), e.g. "M(99000001).active_fwd - M(99000002).active_fwd"',
+    )
+    q.add_argument(
+        "--from",
+        dest="start",
+        type=_when,
+        required=True,
+        help="valid from (define) / series from: local date or ISO time",
+    )
+    q.add_argument(
+        "--to", dest="end", type=_end, help="series to: inclusive local date or ISO time"
+    )
+    q.add_argument(
+        "--resolution",
+        default="hour",
+        choices=["interval", "15min", "hour", "day", "month"],
+        help="series bucket (default hour; day and month are local)",
     )
     q.set_defaults(func=cmd_virtual)
 

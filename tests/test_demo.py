@@ -10,7 +10,8 @@ import psycopg
 import pytest
 
 from db.settings import Settings
-from jobs import demo, fleet_demo
+from smf.demo import dataset as demo
+from smf.demo import fleet as fleet_demo
 
 TODAY = date(2026, 11, 15)  # the demo month is then October 2026 (local)
 

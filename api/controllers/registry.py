@@ -180,59 +180,138 @@ class MeterController(Controller):
         return _meter(await meter_of(db, serial))
 
 
+# The first words of a refusal by db/functions/090_uc_registry.sql, and the request field each
+# names (the database says which field; the API reports it in the problem's `field`).
+_UC_FIELDS = (
+    ("UC code", "uc_code"),
+    ("main meter", "main_meter_serial"),
+    ("backup meter", "backup_meter_serial"),
+    ("the backup meter", "backup_meter_serial"),
+    ("distributor", "distributor_aneel_code"),
+    ("modality azul", "contracted_demand_ponta_kw"),
+    ("modality", "modality"),
+    ("tariff group", "tariff_group"),
+    ("submarket", "submarket"),
+    ("supply voltage", "supply_voltage_kv"),
+    ("contracted demands", "musd_kw"),
+    ("loss factor", "loss_factor"),
+    ("customer", "customer_name"),
+)
+
+
+def _uc_refusal(exc: errors.SmfError) -> ApiError:
+    text = str(exc)
+    field = next((f for prefix, f in _UC_FIELDS if text.startswith(prefix)), None)
+    status = 404 if isinstance(exc, errors.NotFound) and field is None else 422
+    return ApiError(status, text, field=field)
+
+
+async def _card(db: Db, uc_code: str) -> Unit:
+    row = await db.one("uc_card_api", uc_code=uc_code)
+    if row is None:
+        raise errors.NotFound(f"no consumer unit {uc_code!r} (or not in your scope)")
+    return Unit(**row)
+
+
+def _patch_changes(data: UnitPatch) -> dict[str, Any]:
+    """smf.uc_update's jsonb keys for the fields a PATCH sets."""
+    names = {
+        "customer_name": "customer",
+        "main_meter_serial": "main_meter",
+        "backup_meter_serial": "backup_meter",
+    }
+    skip = {"remove_backup_meter", "loss_factor", "loss_from", "loss_to", "ccee_retail_from"}
+    out = {
+        names.get(k, k): v
+        for k, v in msgspec.structs.asdict(data).items()
+        if k not in skip and v is not None
+    }
+    if data.remove_backup_meter:
+        out["backup_meter"] = None
+    return out
+
+
 class UnitController(Controller):
+    """Consumer units: the checks of `smf uc` (db/functions/090_uc_registry.sql), in the caller's
+    scope (row-level security)."""
+
     path = "/api/v1/units"
     tags = ["registration"]  # noqa: RUF012 (Litestar declares it a list)
 
+    @get("/")
+    async def list_units(
+        self,
+        db: Db,
+        distributor: Annotated[str | None, QueryParameter(max_length=3)] = None,
+        include_retired: Annotated[bool, QueryParameter()] = False,
+    ) -> list[Unit]:
+        rows = await db.rows(
+            "uc_list_api", include_retired=include_retired, distributor=distributor
+        )
+        return [Unit(**r) for r in rows]
+
     @get("/{uc_code:str}")
     async def get_unit(self, db: Db, uc_code: UcCode) -> Unit:
-        return await _unit_out(db, uc_code)
+        return await _card(db, uc_code)
 
     @post("/", status_code=201)
     async def create_unit(self, db: Db, data: JSONBody[UnitIn]) -> Unit:
         db.require(*WRITERS)
-        for field in ("main_meter_serial", "backup_meter_serial"):
-            serial = getattr(data, field)
-            if serial is not None and await db.one("api_meter", serial=serial) is None:
-                raise ApiError(
-                    422, f"{field}: no meter {serial!r} (or not in your scope)", field=field
+        try:
+            uc_code = (
+                await db.one(
+                    "uc_register",
+                    code=data.uc_code,
+                    distributor=data.distributor_aneel_code,
+                    customer=data.customer_name,
+                    submarket=data.submarket,
+                    tariff_group=data.tariff_group,
+                    modality=data.modality,
+                    supply_voltage_kv=data.supply_voltage_kv,
+                    ponta_kw=data.contracted_demand_ponta_kw,
+                    fora_ponta_kw=data.contracted_demand_fora_ponta_kw,
+                    musd_kw=data.musd_kw,
+                    main_meter=data.main_meter_serial,
+                    backup_meter=data.backup_meter_serial,
+                    loss_factor=data.loss_factor,
+                    loss_from=data.loss_from,
                 )
-        fields = msgspec.structs.asdict(data)
-        fields["uc_code"] = await _complete_code(db, data.uc_code)
-        row = await db.one("api_unit_create", **fields)
-        if row is None:
-            raise ApiError(
-                422,
-                f"distributor_aneel_code: no distributor {data.distributor_aneel_code!r}",
-                field="distributor_aneel_code",
-            )
-        return await _unit_out(db, row["uc_code"])
+                or {}
+            )["uc_code"]
+            if data.ccee_retail_from is not None:
+                await db.one("ccee_register_retail", uc_code=uc_code, first=data.ccee_retail_from)
+        except (errors.InvalidParameter, errors.NotFound) as exc:
+            raise _uc_refusal(exc) from None
+        return await _card(db, uc_code)
 
     @patch("/{uc_code:str}")
     async def update_unit(self, db: Db, uc_code: UcCode, data: JSONBody[UnitPatch]) -> Unit:
         db.require(*WRITERS)
-        for field in ("main_meter_serial", "backup_meter_serial"):
-            serial = getattr(data, field)
-            if serial is not None and await db.one("api_meter", serial=serial) is None:
-                raise ApiError(422, f"{field}: no meter {serial!r}", field=field)
-        fields = msgspec.structs.asdict(data)
-        backup = fields.pop("backup_meter_serial")
-        _done(
-            await db.one("api_unit_update", uc_code=uc_code, **fields),
-            f"consumer unit {uc_code}",
-        )
-        if backup is not None:  # smf uc set's query: only the backup meter changes
-            await db.one(
-                "uc_set",
-                uc_code=uc_code,
-                **dict.fromkeys(_UC_SET_FIELDS),
-                backup_meter_id=(await db.one("api_meter", serial=backup) or {}).get("id"),
-                clear_backup=False,
-            )
-        return await _unit_out(db, uc_code)
+        await _card(db, uc_code)  # 404 outside the scope
+        changes = _patch_changes(data)
+        if (data.loss_factor is None) != (data.loss_from is None):
+            raise ApiError(422, "loss_factor and loss_from go together", field="loss_from")
+        try:
+            if changes:
+                await db.one(
+                    "uc_update", uc_code=uc_code, changes=msgspec.json.encode(changes).decode()
+                )
+            if data.loss_factor is not None:
+                await db.one(
+                    "uc_loss_set",
+                    uc_code=uc_code,
+                    factor=data.loss_factor,
+                    **{"from": data.loss_from, "to": data.loss_to},
+                )
+            if data.ccee_retail_from is not None:
+                await db.one("ccee_register_retail", uc_code=uc_code, first=data.ccee_retail_from)
+        except (errors.InvalidParameter, errors.NotFound) as exc:
+            raise _uc_refusal(exc) from None
+        return await _card(db, uc_code)
 
     @post("/{uc_code:str}/retire", status_code=200)
     async def retire_unit(self, db: Db, uc_code: UcCode) -> Unit:
         db.require(*WRITERS)
-        _done(await db.one("api_unit_retire", uc_code=uc_code), f"consumer unit {uc_code}")
-        return _unit(await unit_of(db, uc_code))
+        await _card(db, uc_code)  # 404 outside the scope
+        await db.one("uc_retire", uc_code=uc_code)
+        return await _card(db, uc_code)

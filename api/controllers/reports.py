@@ -22,7 +22,7 @@ from api.controllers.registry import unit_of
 from api.deps import Db
 from api.errors import ApiError
 from api.params import Name, UcCode
-from smf.reports import phasor_svg
+from formats.phasors import phasor_svg
 
 REPORTS = ("outages", "alterations", "phasors", "display")
 CSV = "text/csv"  # Litestar appends "; charset=utf-8" to every text/ type

@@ -68,3 +68,15 @@ begin
     end loop;
 end
 $$;
+
+-- The views above are made by the loop, so their banners name them (db/catalogue.py):
+-- catalogue: view smf.meter_15min: one row per meter and 15-minute interval (bucket_start: the
+--   interval's start, timestamptz UTC): energies in kWh/kvarh (3 decimals, exact sums of the
+--   stored Wh), voltage and current min/max/mean in V and A, completeness_pct (percent of expected
+--   intervals present), counts per quality, the maximum 15-minute demand (kW) and when.
+-- catalogue: view smf.meter_hourly: as smf.meter_15min, one row per meter and clock hour (UTC
+--   hour start in bucket_start).
+-- catalogue: view smf.meter_daily: as smf.meter_15min, one row per meter and local day
+--   (smf.local_timezone(); bucket_start: the local midnight as timestamptz).
+-- catalogue: view smf.meter_monthly: as smf.meter_15min, one row per meter and local month
+--   (bucket_start: local midnight of the first day as timestamptz).

@@ -19,6 +19,11 @@ def apply_file(connection: Connection, path: Path) -> None:
 
 
 def apply_all(connection: Connection) -> None:
+    """Every file in name order, then the catalogue (db/catalogue.py: the month overloads and a
+    COMMENT ON for every function and view, from the banner above each definition)."""
+    from db import catalogue
+
     connection.execute(text("set local check_function_bodies = off"))
     for path in files():
         apply_file(connection, path)
+    catalogue.apply(connection.connection.driver_connection, files())

@@ -36,10 +36,11 @@ select smf.ccee_release_claims(%(holders)s::text[]) as released;
 
 -- name: ccee_readback_due
 -- Accepted UC-days of open months whose CCEE verdict was not read since they were accepted,
--- grouped per UC and month.
+-- grouped per UC and month, with the agent code of the UC's distributor (the codigoAgente header).
 select cu.uc_code::text as uc_code, date_trunc('month', d.day)::date as month,
-       min(d.day) as first, max(d.day) as last
+       min(d.day) as first, max(d.day) as last, min(dist.ccee_agent_code) as agent_code
 from smf.ccee_uc_day d join smf.consumer_unit cu on cu.id = d.consumer_unit_id
+join smf.distributor dist on dist.id = cu.distributor_id
 where d.state = 'accepted'
   and d.day >= (select smf.ccee_open_from(coalesce(%(now)s::timestamptz, now())))
   and (d.verdict_at is null or d.verdict_at < d.accepted_at)
@@ -92,3 +93,7 @@ select smf.ccee_open_from(coalesce(%(now)s::timestamptz, now())) as first;
 
 -- name: ccee_record_batch
 select smf.ccee_record_batch(%(items)s::jsonb, coalesce(%(now)s::timestamptz, now())) as moved;
+
+-- name: ccee_day_issues
+-- The days of a UC-month not accepted (or rejected by CCEE's read-back), why, and what to run.
+select * from smf.ccee_day_issues(%(uc_code)s, %(month)s::date);

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from db.settings import Settings
-from jobs import demo
+from smf.demo import dataset as demo
 from tests.alarms.helpers import rows
 
 

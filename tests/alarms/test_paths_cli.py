@@ -49,7 +49,7 @@ def test_monitoring_needs_an_end_then_lists(
     assert main(["alarms", "monitor", "A12", "--until", "2030-01-02T09:00-03:00"]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].endswith(
-        ": meter A12 read every 15 min until 2030-01-02 12:00:00Z"
+        ": meter A12 read every 15 min until 2030-01-02 09:00-03"  # 12:00 UTC
     ), out
     [m] = rows(cli_db["url"], "select ends_at from smf.meter_monitoring")
     assert m["ends_at"] == datetime(2030, 1, 2, 12, tzinfo=UTC)

@@ -48,7 +48,10 @@ def test_plain_http_allowed_on_loopback(ccee_settings: CceeSettings, url: str) -
 def test_plain_http_refused_elsewhere(ccee_settings: CceeSettings, url: str) -> None:
     with pytest.raises(ConfigError) as err:
         CceeClient(replace(ccee_settings, base_url=url))
-    assert str(err.value) == (f"SMF_CCEE_BASE_URL {url!r}: plain http is only allowed on loopback")
+    assert str(err.value) == (
+        f"CCEE settings: SMF_CCEE_BASE_URL {url!r}: plain http is only allowed on loopback "
+        "(README: CCEE, settings)"
+    )
 
 
 def test_https_anywhere_other_schemes_refused(ccee_settings: CceeSettings) -> None:
@@ -56,7 +59,10 @@ def test_https_anywhere_other_schemes_refused(ccee_settings: CceeSettings) -> No
         assert c.http.base_url.host == "api-abm.ccee.org.br"
     with pytest.raises(ConfigError) as err:
         CceeClient(replace(ccee_settings, base_url="ftp://127.0.0.1"))
-    assert str(err.value) == "SMF_CCEE_BASE_URL 'ftp://127.0.0.1': expected an https URL"
+    assert str(err.value) == (
+        "CCEE settings: SMF_CCEE_BASE_URL 'ftp://127.0.0.1': expected an https URL "
+        "(README: CCEE, settings)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -64,7 +70,6 @@ def test_https_anywhere_other_schemes_refused(ccee_settings: CceeSettings) -> No
     [
         ("client_id", "SMF_CCEE_CLIENT_ID"),
         ("client_secret", "SMF_CCEE_CLIENT_SECRET"),
-        ("agent_code", "SMF_CCEE_AGENT_CODE"),
         ("profile_code", "SMF_CCEE_PROFILE_CODE"),
     ],
 )
@@ -72,13 +77,31 @@ def test_each_missing_setting_named(ccee_settings: CceeSettings, field: str, env
     empty = Secret("") if field == "client_secret" else ""
     with pytest.raises(ConfigError) as err:
         CceeClient(replace(ccee_settings, **{field: empty}))
-    assert str(err.value) == f"{env} is not set"
+    assert str(err.value) == f"CCEE settings: not set: {env} (README: CCEE, settings)"
+
+
+def test_every_missing_setting_is_named_at_once(ccee_settings: CceeSettings) -> None:
+    bare = replace(
+        ccee_settings,
+        base_url="http://203.0.113.9",
+        client_id="",
+        client_secret=Secret(""),
+        agent_code="",
+        profile_code="",
+    )
+    with pytest.raises(ConfigError) as err:
+        CceeClient(bare)
+    assert str(err.value) == (
+        "CCEE settings: SMF_CCEE_BASE_URL 'http://203.0.113.9': plain http is only allowed on "
+        "loopback; not set: SMF_CCEE_CLIENT_ID, SMF_CCEE_CLIENT_SECRET, SMF_CCEE_PROFILE_CODE "
+        "(README: CCEE, settings)"
+    )  # the agent code is optional: each request carries its payload's distributor
 
 
 def test_headers_timeout_and_pool(ccee_settings: CceeSettings) -> None:
     s = replace(ccee_settings, timeout_s=3.5, concurrency=5)
     with CceeClient(s) as c:
-        assert c.http.headers["codigoAgente"] == "7391"
+        assert "codigoAgente" not in c.http.headers  # per request: the payload's distributor
         assert c.http.headers["codigoPerfil"] == "42"
         assert c.http.timeout == __import__("httpx").Timeout(3.5)
         assert c.http._transport._pool._max_connections == 10  # 2 x concurrency
@@ -102,8 +125,8 @@ def test_missing_agent_header_is_a_failure_not_a_rejection(
     emu: emulator.Running, ccee_settings: CceeSettings
 ) -> None:
     # The emulator answers 403 when codigoAgente is not digits: our credentials, not the data.
-    c = _client(replace(ccee_settings, agent_code="abc"), emu)
-    r = c.submit(_body())
+    c = _client(ccee_settings, emu)
+    r = c.submit(_body(), agent_code="abc")
     c.close()
     assert (r.outcome, r.status, r.tries) == ("failed", 403, 1)
     assert json.loads(r.body)["error"] == "ERR_CREDENCIAL_INVALID"

@@ -91,7 +91,7 @@ def _token(http: httpx.Client) -> str:
 def _h(http: httpx.Client, **extra: str) -> dict[str, str]:
     return {
         "Authorization": f"Bearer {_token(http)}",
-        "codigoAgente": "7391",
+        "codigoAgente": str(AGENT),  # the body's distributor (the emulator checks it)
         "codigoPerfil": "42",
         "Content-Type": "application/json",
         **extra,
@@ -319,8 +319,11 @@ def test_unknown_uc_unless_accepted(http: httpx.Client, emu: emulator.Running) -
         f"unidade consumidora {other} nao cadastrada no varejo",
     )
     emu.state.accept_unknown_ucs = True
-    r = _post(http, _text(_doc(codigoUnidadeConsumidora=other, codigoAgenteConcessionaria=1)))
+    doc = _doc(codigoUnidadeConsumidora=other, codigoAgenteConcessionaria=1)
+    r = _post(http, _text(doc), _h(http, codigoAgente="1"))  # the header names the body's agent
     assert r.status_code == 200  # any agent for a UC it does not know
+    r = _post(http, _text(doc))  # header 7028, body 1: the caller is not that distributor
+    assert (r.status_code, r.json()["error"]) == (400, "ERR_AGENTE_INVALIDO")
 
 
 def test_the_day_must_be_over(http: httpx.Client) -> None:

@@ -121,7 +121,8 @@ def test_submit_one_day_then_the_month(
     assert rc == 0, err
     assert out.startswith("claimed 31: accepted 0, rejected 0, failed 0, held 31 ("), out
     assert "incomplete 31" in out
-    assert err.startswith("queued: ")
+    assert f"  held     UC {gap.code} 2026-10-01: incomplete: 287 of 288" in out
+    assert err.startswith("queued: ") and "{" not in err, err  # words, not a Python dict
     assert emu.state.posts == {f"{full.code}|2026-10-01": 1}  # nothing more was posted
 
 
@@ -136,8 +137,16 @@ def test_hold_release_and_send_through_the_cli(
     emu.state.ucs[musd.code] = emulator.Uc(musd.agent, 10)
     rc, out, _ = smf(capsys, "ccee", "submit", "--uc", musd.code, "--day", str(DAY))
     assert rc == 0
-    assert out == (
-        "claimed 1: accepted 0, rejected 0, failed 0, held 1 (musd_exceeded 1), unchanged 0\n"
+    first, held, step = out.splitlines()
+    assert first == (
+        "claimed 1: accepted 0, rejected 0, failed 0, held 1 (musd_exceeded 1), unchanged 0"
+    )
+    # the day, its reason inline and the command that moves it on
+    assert held.startswith(
+        f"  held     UC {musd.code} 2026-10-01: musd_exceeded: hourly consumption over the MUSD"
+    ), held
+    assert step == (
+        f'           next: smf ccee release --uc {musd.code} --day 2026-10-01 --reason "..."'
     )
     # A release needs a reason; only an MUSD hold may be released (the state is named).
     rc, out, err = smf(
@@ -178,8 +187,23 @@ def test_missing_ccee_settings_are_one_line(
     settings, full, _ = env
     monkeypatch.delenv("SMF_CCEE_PROFILE_CODE")
     rc, out, err = smf(capsys, "ccee", "submit", "--uc", full.code, "--day", str(DAY))
-    assert (rc, out, err) == (1, "", "error: SMF_CCEE_PROFILE_CODE is not set\n")
+    assert (rc, out, err) == (
+        1,
+        "",
+        "error: CCEE settings: not set: SMF_CCEE_PROFILE_CODE (README: CCEE, settings)\n",
+    )
     assert _attempts(settings) == 0
+    # Every missing setting at once, in one line (the agent code is not one of them: each
+    # request carries its payload's distributor)
+    for name in ("SMF_CCEE_CLIENT_ID", "SMF_CCEE_AGENT_CODE"):
+        monkeypatch.delenv(name)
+    rc, out, err = smf(capsys, "ccee", "submit", "--uc", full.code, "--day", str(DAY))
+    assert (rc, out, err) == (
+        1,
+        "",
+        "error: CCEE settings: not set: SMF_CCEE_CLIENT_ID, SMF_CCEE_PROFILE_CODE "
+        "(README: CCEE, settings)\n",
+    )
     monkeypatch.delenv("SMF_CCEE_CLIENT_SECRET")
     rc, _, err = smf(capsys, "ccee", "emulate", "--port", "0", "--accept-any-uc")
     assert rc == 2

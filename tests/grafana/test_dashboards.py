@@ -380,3 +380,35 @@ def test_no_smf_read_view_depends_on_another(seeded: Settings) -> None:
             "   and r.relnamespace = 'smf_read'::regnamespace and r.oid <> v.oid"
         ).fetchall()
     assert rows == []
+
+
+def test_every_panel_has_a_unit_and_references_are_lines() -> None:
+    for path in DASHBOARDS:
+        d = json.loads(path.read_text())
+        assert d["timezone"] == "America/Sao_Paulo", path.name  # displayed in the local zone
+        for p in panels_of(d):
+            if p["type"] == "row":
+                continue
+            assert p["fieldConfig"]["defaults"].get("unit"), f"{path.stem}: {p['title']}"
+            for t in p.get("targets", []):
+                # a day of Grafana's $__timeGroup is a UTC day (21:00-21:00 local): never used
+                assert "'1d')" not in t["rawSql"] and "'1M')" not in t["rawSql"], p["title"]
+    uc = json.loads((ROOT / "dashboards" / "smf-uc.json").read_text())
+    [pf] = [p for p in panels_of(uc) if p["title"].startswith("Power factor per hour")]
+    defaults = pf["fieldConfig"]["defaults"]
+    assert defaults["custom"]["thresholdsStyle"] == {"mode": "line"}
+    assert [s["value"] for s in defaults["thresholds"]["steps"]] == [None, 0.92]
+    [energy] = [p for p in panels_of(uc) if p["title"].startswith("Energy per bucket (15min)")]
+    assert energy["fieldConfig"]["defaults"]["unit"] == "kwatth"  # kWh
+    assert energy["fieldConfig"]["overrides"][0]["properties"] == [
+        {"id": "unit", "value": "suffix: kvarh"}
+    ]
+
+
+def test_the_generated_files_are_up_to_date() -> None:
+    import subprocess
+    import sys
+
+    before = {p.name: p.read_text() for p in DASHBOARDS}
+    subprocess.run([sys.executable, str(ROOT / "generate.py")], check=True, capture_output=True)
+    assert {p.name: p.read_text() for p in DASHBOARDS} == before, "run python grafana/generate.py"

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from db.ingest import _ProgressBar
 from poller.protocol.client import MeterClient
 from poller.protocol.codec.massmem import period_anchor
 from poller.protocol.codec.mmlayout import Layout
@@ -50,13 +49,6 @@ async def test_tcp_reset_by_the_peer_names_the_error() -> None:
             for _ in range(500):
                 await t.read(0.01)
         await t.close()
-
-
-def test_progress_bar_draws_a_first_call_at_one_percent(capsys: pytest.CaptureFixture[str]) -> None:
-    bar = _ProgressBar(100, width=10)
-    bar(1)  # 1 x 100 // 100 = 1 %: drawn (nothing was drawn before); 10 x 1 // 100 = 0 marks
-    bar(1)  # the same percentage: not drawn again
-    assert capsys.readouterr().err == "\r[..........]   1%"
 
 
 def test_period_anchor_grid_counts_from_midnight_not_from_the_hour() -> None:

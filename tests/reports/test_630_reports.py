@@ -13,8 +13,8 @@ import pytest
 
 from db import driver, errors
 from db.ingest import IntervalRow, ingest_rows
+from formats.phasors import phasor_svg
 from smf.cli import main
-from smf.reports import phasor_svg
 from tests.alarms.helpers import execute, insert_instant
 
 T0 = datetime(2026, 10, 5, 3, tzinfo=UTC)
@@ -222,7 +222,8 @@ def test_cli_reports_on_screen_and_csv(
     assert main(["reports", "outages", "--uc", reg["code1"], "--csv"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "start_at,end_at,duration_s,source"
-    assert out[1].startswith("2026-10-05T03:00:00+00:00,2026-10-05T03:05:00+00:00,300")
+    # the same instants (03:00 UTC), in local time with the offset (the time policy)
+    assert out[1].startswith("2026-10-05T00:00:00-03:00,2026-10-05T00:05:00-03:00,300")
     insert_instant(
         reg["url"],
         reg["a12"],

@@ -11,9 +11,9 @@ from pathlib import Path
 from db import driver
 from db.ingest import IntervalRow, ingest_rows
 from smf.alarms import sheet, skipped
-from smf.report import _print_table
+from smf.console import table
 
-DASHBOARDS = Path(__file__).resolve().parents[1] / "grafana" / "dashboards"
+DASHBOARDS = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
 
 
 def seed(start: datetime) -> None:
@@ -77,8 +77,7 @@ def seed(start: datetime) -> None:
 def run(start: datetime) -> None:
     seed(start)
     rows = sheet(state=None)
-    _print_table(
-        f"\nAlarm sheet ({len(rows)} not closed; `smf alarms list`, `smf alarms ack ID --comment`)",
+    table(
         [
             {
                 "id": r["id"],
@@ -86,13 +85,17 @@ def run(start: datetime) -> None:
                 "rule": f"{r['rule_code']} {r['rule_name']}",
                 "UC": r["uc_code"],
                 "customer": r["customer_name"],
-                "violation (UTC)": f"{r['opened_at']:%Y-%m-%d %H:%M}",
+                "violation": r["opened_at"],  # local time with its offset (smf.console)
                 "value": r["value"],
                 "threshold": r["threshold"],
                 "unit": r["unit"],
             }
             for r in rows
         ],
+        title=(
+            f"\nAlarm sheet ({len(rows)} not closed; `smf alarms list`, "
+            "`smf alarms ack ID --comment`)"
+        ),
     )
     n_skipped = len(skipped())
     if n_skipped:

@@ -2,15 +2,17 @@
 whose backup meter drifts for a morning; its month is then estimated (backup fill where the
 backup has the interval, day-type mean where it does not), so the demo shows findings and
 estimates and every UC's month reaches 100 % complete, flagged measured/adjusted/estimated.
-Deterministic and idempotent like jobs/demo.py, whose generator it reuses.
+Deterministic and idempotent like smf/demo/dataset.py, whose generator it reuses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from db import driver, vee
+from db.channels import QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
 
 SERIAL, BACKUP = "99000006", "99009006"
@@ -34,21 +36,31 @@ def _scaled(rows: list[IntervalRow], serial: str, factor: Any) -> list[IntervalR
     return out
 
 
-def run(conn: driver.Connection, start: datetime, end: datetime, distributor_id: int) -> None:
-    from jobs.demo import DISTRIBUTORS, TWELVE, generate
+def run(
+    conn: driver.Connection,
+    start: datetime,
+    end: datetime,
+    distributor_id: int,
+    *,
+    aneel_code: str,
+    generate: Callable[..., list[IntervalRow]],
+) -> None:
+    """Load the VEE case for the distributor `distributor_id` (ANEEL code `aneel_code`); the
+    demo's `generate` makes the 5-minute rows (passed in: dataset.py imports this module)."""
+    twelve = list(QUANTITY_NAMES)
 
     ids = {}
     for serial in (SERIAL, BACKUP):
         row = driver.run_one(
             conn, "upsert_meter", serial=serial, manufacturer="Demo", model="DM12",
-            protocol="import_only", interval_minutes=5, channel_map=TWELVE,
+            protocol="import_only", interval_minutes=5, channel_map=twelve,
             channel_constants=None, utc_offset_minutes=-180, transport=None,
             max_power_kw=PEAK_KW * 25,
         )  # fmt: skip
         assert row is not None
         ids[serial] = row["id"]
     uc = driver.run_one(
-        conn, "upsert_consumer_unit", sequential=1006, aneel_code=DISTRIBUTORS[0][1],
+        conn, "upsert_consumer_unit", sequential=1006, aneel_code=aneel_code,
         distributor_id=distributor_id, customer_name="Laticinio Zeta", submarket="SE/CO",
         tariff_group="A4", modality="verde", ponta_kw=None, fora_ponta_kw=PEAK_KW,
         musd_kw=PEAK_KW, supply_voltage_kv=13.8, main_meter_id=ids[SERIAL],
@@ -56,7 +68,7 @@ def run(conn: driver.Connection, start: datetime, end: datetime, distributor_id:
     assert uc is not None
     driver.run(conn, "vee_demo_backup", uc_id=uc["id"], backup_meter_id=ids[BACKUP])
 
-    rows = generate(SERIAL, PEAK_KW, 5, TWELVE, start, end, seed=6)
+    rows = generate(SERIAL, PEAK_KW, 5, twelve, start, end, seed=6)
     short = (_local(start, 12, 10), _local(start, 12, 10, 15))  # 3 intervals, backup has them
     long = (_local(start, 15, 14), _local(start, 15, 17))  # 36 intervals, backup lacks them
     drift = (_local(start, 20, 9), _local(start, 20, 12))  # backup reads 8 % high

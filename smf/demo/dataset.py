@@ -14,7 +14,8 @@ from db import driver, rules
 from db.channels import LEGACY_3_CHANNELS, QUANTITY_NAMES
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import load
-from jobs import alarms_demo, vee_demo
+from smf.demo import alarms as alarms_demo
+from smf.demo import vee as vee_demo
 
 DISTRIBUTORS = [
     (9001, "059", "Distribuidora Demo Sudeste"),
@@ -174,7 +175,10 @@ def main(days: int | None = None, today: date | None = None, now: datetime | Non
                 origin="demo",
             )
             print(f"  meter {serial}: {result.summary()}")
-        vee_demo.run(conn, start, end, dist_ids[0])  # gaps, a spike, a backup meter; VEE
+        # gaps, a spike, a backup meter; VEE
+        vee_demo.run(
+            conn, start, end, dist_ids[0], aneel_code=DISTRIBUTORS[0][1], generate=generate
+        )
         rows = driver.run(conn, "month_summary_per_uc", month=month)
         for r in rows:  # the billing rules on the same data (db/functions/1xx)
             items = rules.billing_summary(conn, r["uc_code"], month)
@@ -194,6 +198,6 @@ def main(days: int | None = None, today: date | None = None, now: datetime | Non
     print(f"\nNext: .venv/bin/smf report --uc {rows[0]['uc_code']} --month {month:%Y-%m}")
     alarms_demo.run(start)  # seeded alarms and the Grafana dashboards (issue 12)
     # The demo month goes to CCEE (our emulator on loopback), then the deadline board.
-    from jobs import ccee_demo
+    from smf.demo import ccee as ccee_demo
 
     return ccee_demo.run(month, [r["uc_code"] for r in rows])

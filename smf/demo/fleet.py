@@ -37,5 +37,5 @@ async def _run(meters: int) -> int:
 
 def run(meters: int = 50) -> int:
     """Start, register and poll ``meters`` emulated meters once; 0 when every read committed.
-    Needs a migrated database (call smf.cli.ensure_database() first)."""
+    Needs a migrated database (call db.local.ensure_database() first)."""
     return asyncio.run(_run(meters))
