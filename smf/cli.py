@@ -252,6 +252,7 @@ _EXTENSIONS = [
     "smf.reports",
     "smf.ccee",
     "smf.jobs",
+    "smf.storage",
 ]
 
 

@@ -99,23 +99,44 @@ language sql stable parallel safe set search_path = smf, pg_catalog as $$
     select * from smf.intervals(array[p_meter], p_from, p_to)
 $$;
 
--- interval_last_ts: the start (UTC) of the latest interval of a meter before p_before (any tier),
--- counting only rows whose quality is not 'missing' when p_skip_missing; NULL when none.
-create or replace function smf.interval_last_ts(p_meter int, p_before timestamptz default 'infinity',
-                                                p_skip_missing boolean default true)
+-- interval_last_ts: the start (UTC) of the latest interval of the given meters before p_before,
+-- in any tier, among rows whose quality is in p_qualities (NULL: any quality; the default skips
+-- 'missing'); NULL when there is none. Sealed periods newer than the newest hot row are searched
+-- newest first, so the cost is one index probe plus the periods it must open.
+create or replace function smf.interval_last_ts(p_meters int[], p_before timestamptz default 'infinity',
+    p_qualities smf.quality[] default array['measured', 'adjusted', 'estimated']::smf.quality[])
 returns timestamptz
+language plpgsql stable parallel safe set search_path = smf, pg_catalog as $$
+declare
+    v_hot timestamptz;
+    v_found timestamptz;
+    p record;
+begin
+    select max(r.ts) into v_hot from smf.interval_reading r
+    where r.meter_id = any (p_meters) and r.ts < p_before
+      and (p_qualities is null or r.quality = any (p_qualities));
+    for p in select s.meter_id, s.period_start, s.period_end from smf.interval_sealed s
+             where s.meter_id = any (p_meters) and s.period_start < p_before
+               and s.period_end > coalesce(v_hot, '-infinity')
+             order by s.period_start desc loop
+        exit when v_found is not null and p.period_end <= v_found;
+        select greatest(v_found, max(x.ts)) into v_found
+        from smf.intervals_sealed(array[p.meter_id], p.period_start, least(p.period_end, p_before)) x
+        where p_qualities is null or x.quality = any (p_qualities);
+    end loop;
+    return greatest(v_hot, v_found);
+end
+$$;
+
+-- interval_span: the first and the last interval start (UTC) stored for a meter in any tier and
+-- of any quality; NULLs when nothing is stored.
+create or replace function smf.interval_span(p_meter int, out first_ts timestamptz, out last_ts timestamptz)
 language sql stable parallel safe set search_path = smf, pg_catalog as $$
-    select greatest(
-        (select max(r.ts) from smf.interval_reading r
-         where r.meter_id = p_meter and r.ts < p_before
-           and (not p_skip_missing or r.quality <> 'missing')),
-        (select max(x.ts) from (
-            select s.period_start, s.period_end from smf.interval_sealed s
-            where s.meter_id = p_meter and s.period_start < p_before
-            order by s.period_start desc limit 2) p
-         cross join lateral smf.intervals_sealed(array[p_meter], p.period_start,
-                                                 least(p.period_end, p_before)) x
-         where not p_skip_missing or x.quality <> 'missing'))
+    select least((select min(r.ts) from smf.interval_reading r where r.meter_id = p_meter),
+                 (select min(x.ts) from (select s.period_start, s.period_end from smf.interval_sealed s
+                                         where s.meter_id = p_meter order by s.period_start limit 1) p
+                  cross join lateral smf.intervals_sealed(array[p_meter], p.period_start, p.period_end) x)),
+           smf.interval_last_ts(array[p_meter], 'infinity', null)
 $$;
 
 -- rollups_15min_sealed: 15-minute rollup rows (shape of smf.rollup_15min: sums in Wh/varh,
@@ -263,25 +284,29 @@ $$;
 -- storage_seal_periods: seal the meter-periods (p_meter[i], starting p_start[i], each
 -- seal_period_days long) in this transaction: their rows of smf.interval_reading become one row
 -- of smf.interval_sealed each, and their rows of interval_reading, rollup_15min and rollup_hour
--- are deleted. A meter-period with a row off the meter's interval grid is skipped (left hot). A
--- period already sealed with new hot rows beside it (a writer that bypassed the ingest) is
--- unsealed first, the hot rows winning. Returns {"sealed": n, "skipped": n, "rows": n}.
+-- are deleted. A meter-period with a row off the meter's interval grid is left hot (off_grid); one
+-- without hot rows (sealed meanwhile by a concurrent run) is left alone (empty). A period already
+-- sealed with new hot rows beside it (a writer that bypassed the ingest) is unsealed first, the
+-- hot rows winning. Returns {"sealed": n, "off_grid": n, "empty": n, "rows": hot rows moved}.
 create or replace function smf.storage_seal_periods(p_meter int[], p_start timestamptz[])
 returns jsonb
 language plpgsql volatile set search_path = smf, public, pg_temp
-set default_toast_compression = 'lz4' set jit = off set work_mem = '256MB' as $$
+set default_toast_compression = 'lz4' set jit = off set work_mem = '256MB'
+set max_parallel_workers_per_gather = 0 as $$
 declare
     v_days int := smf.storage_setting_int('seal_period_days', 7);
     v_min timestamptz;
     v_max timestamptz;
     v_sealed int;
     v_skipped int;
+    v_empty int;
     v_rows bigint;
     v_cols constant text[] := array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
         'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh', 'voltage_a_mv',
         'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma', 'batch_id'];
     v_agg text;
     v_cat text;
+    v_off text;
 begin
     if cardinality(p_meter) is distinct from cardinality(p_start) then
         raise exception using errcode = 'SMF02', message = 'storage_seal_periods: arrays differ in length';
@@ -311,10 +336,12 @@ begin
                                array_agg(period_end - interval '1 microsecond'))
     from seal_batch b
     where exists (select 1 from smf.interval_sealed s
-                  where s.meter_id = b.meter_id and s.period_start = b.period_start);
+                  where s.meter_id = b.meter_id and s.period_start = b.period_start)
+      and exists (select 1 from smf.interval_reading r
+                  where r.meter_id = b.meter_id and r.ts >= b.period_start and r.ts < b.period_end);
     select min(period_start), max(period_end) into v_min, v_max from seal_batch;
     if v_min is null then
-        return jsonb_build_object('sealed', 0, 'skipped', 0, 'rows', 0);
+        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
     end if;
 
     drop table if exists pg_temp.seal_src;
@@ -332,13 +359,15 @@ begin
     join smf.interval_reading r on r.meter_id = b.meter_id
         and r.ts >= b.period_start and r.ts < b.period_end
     where r.ts >= v_min and r.ts < v_max;
-    -- off the grid (or no row at all): leave the period hot
+    -- no hot row (sealed meanwhile by another run): nothing to do; a row off the meter's
+    -- interval grid: leave the period hot
     delete from seal_batch b
     where not exists (select 1 from seal_src s
-                      where s.meter_id = b.meter_id and s.period_start = b.period_start)
-       or exists (select 1 from seal_src s
-                  where s.meter_id = b.meter_id and s.period_start = b.period_start
-                    and s.off_grid);
+                      where s.meter_id = b.meter_id and s.period_start = b.period_start);
+    get diagnostics v_empty = row_count;
+    delete from seal_batch b
+    where exists (select 1 from seal_src s
+                  where s.meter_id = b.meter_id and s.period_start = b.period_start and s.off_grid);
     get diagnostics v_skipped = row_count;
     analyze seal_batch;  -- the planner needs the sizes: hash joins on (meter, period, slot) below
     analyze seal_src;
@@ -364,34 +393,49 @@ begin
                        string_agg(format('min(s.c%s)', k), ', '), string_agg(format('max(s.c%s)', k), ', '))
          from generate_series(1, 13) k));
 
-    -- one aggregate per channel over the full slot grid, then the arrays of one width concatenated
+    -- one aggregate per channel over the full slot grid, then the arrays of one width concatenated.
+    -- The grid is sorted once in the subquery and the aggregates take their rows in that order
+    -- (no ORDER BY per aggregate: 14 sorts per period; no parallel plan: see the SET clause);
+    -- the tests hash every value before and after.
     select string_agg(format(
-               'array_agg(case when cm.w[%1$s] = 4 then s.c%1$s else (s.c%1$s - cm.base[%1$s])::int end order by g.slot) as a%1$s', k),
+               'case when m.w[%1$s] = 4 then s.c%1$s else (s.c%1$s - m.base[%1$s])::int end as c%1$s', k),
                ', '),
+           string_agg(format('array_agg(g.c%1$s) as a%1$s', k), ', '),
            string_agg(format('case when w[%1$s] = 1 then a%1$s::"char"[] end', k), ' || ')
            || ' as v1, ' ||
            string_agg(format('case when w[%1$s] = 2 then a%1$s::smallint[] end', k), ' || ')
            || ' as v2, ' ||
            string_agg(format('case when w[%1$s] = 4 then a%1$s end', k), ' || ') || ' as v4'
-    into v_agg, v_cat
+    into v_off, v_agg, v_cat
     from generate_series(1, 13) k;
+    drop table if exists pg_temp.seal_meta;
+    create temp table seal_meta on commit drop as
+    select b.meter_id, b.period_start, b.period_end, b.step, b.slots, cm.w, cm.pos, cm.base
+    from seal_batch b
+    join (select meter_id, period_start, array_agg(w::smallint order by k) as w,
+                 array_agg(pos::int order by k) as pos, array_agg(base order by k) as base
+          from seal_chan group by 1, 2) cm using (meter_id, period_start);
+    analyze seal_meta;
     execute format($q$
         insert into smf.interval_sealed (meter_id, period_start, period_end, interval_minutes, slots,
                                          n_rows, width, pos, base, v1, v2, v4, qs)
         select meter_id, period_start, period_end, step, slots, n_rows, w, pos, base, %s, qs
         from (
-            select b.meter_id, b.period_start, b.period_end, b.step, b.slots, cm.w, cm.pos, cm.base,
-                   count(s.q)::int as n_rows,
-                   array_agg(coalesce(s.q, 0)::"char" order by g.slot) as qs, %s
-            from seal_batch b
-            join (select meter_id, period_start, array_agg(w::smallint order by k) as w,
-                         array_agg(pos::int order by k) as pos, array_agg(base order by k) as base
-                  from seal_chan group by 1, 2) cm using (meter_id, period_start)
-            cross join lateral generate_series(1, b.slots) as g(slot)
-            left join seal_src s on s.meter_id = b.meter_id and s.period_start = b.period_start
-                and s.slot = g.slot
-            group by b.meter_id, b.period_start, b.period_end, b.step, b.slots, cm.w, cm.pos, cm.base
-        ) a$q$, v_cat, v_agg);
+            select g.meter_id, g.period_start, min(g.period_end) as period_end, min(g.step) as step,
+                   min(g.slots) as slots, count(g.q)::int as n_rows, min(g.w) as w,
+                   min(g.pos) as pos, min(g.base) as base,
+                   array_agg(coalesce(g.q, 0)::"char") as qs, %s
+            from (
+                select m.meter_id, m.period_start, m.period_end, m.step, m.slots, m.w, m.pos,
+                       m.base, g.slot, s.q, %s
+                from seal_meta m
+                cross join lateral generate_series(1, m.slots) as g(slot)
+                left join seal_src s on s.meter_id = m.meter_id and s.period_start = m.period_start
+                    and s.slot = g.slot
+                order by m.meter_id, m.period_start, g.slot
+            ) g
+            group by g.meter_id, g.period_start
+        ) a$q$, v_cat, v_agg, v_off);
     get diagnostics v_sealed = row_count;
 
     delete from smf.interval_reading r using seal_batch b
@@ -404,7 +448,8 @@ begin
     delete from smf.rollup_hour r using seal_batch b
     where r.meter_id = b.meter_id and r.bucket >= b.period_start and r.bucket < b.period_end
       and r.bucket >= v_min and r.bucket < v_max;
-    return jsonb_build_object('sealed', v_sealed, 'skipped', v_skipped, 'rows', v_rows);
+    return jsonb_build_object('sealed', v_sealed, 'off_grid', v_skipped, 'empty', v_empty,
+                              'rows', v_rows);
 end
 $$;
 
@@ -422,9 +467,12 @@ $$;
 create or replace function smf.storage_seal_candidates(p_edge timestamptz default null)
 returns table (meter_id int, period_start timestamptz)
 language sql stable set search_path = smf, public, pg_catalog as $$
-    select r.meter_id, time_bucket(make_interval(days => smf.storage_setting_int('seal_period_days', 7)), r.ts) as p
-    from smf.interval_reading r
-    where r.ts < coalesce(p_edge, smf.storage_seal_edge())
+    with w as materialized (  -- evaluated once, not per row
+        select make_interval(days => smf.storage_setting_int('seal_period_days', 7)) as width,
+               coalesce(p_edge, smf.storage_seal_edge()) as edge)
+    select r.meter_id, time_bucket(w.width, r.ts) as p
+    from w, smf.interval_reading r
+    where r.ts < w.edge
     group by 1, 2
     order by 2, 1
 $$;
@@ -451,7 +499,7 @@ begin
           select meter_id, period_start from storage_unsealed) x;
     truncate storage_unsealed;
     if v_m is null then
-        return jsonb_build_object('sealed', 0, 'skipped', 0, 'rows', 0);
+        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
     end if;
     return smf.storage_seal_periods(v_m, v_s);
 end
