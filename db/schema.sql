@@ -2507,7 +2507,6 @@ COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (
 
 CREATE FUNCTION smf.intervals(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select r.* from smf.interval_reading r
     where r.meter_id = any (p_meters) and r.ts >= p_from and r.ts < p_to
@@ -2517,49 +2516,71 @@ $$;
 
 CREATE FUNCTION smf.intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select * from smf.intervals(array[p_meter], p_from, p_to)
 $$;
 
 CREATE FUNCTION smf.intervals_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select meter_id, ts, (b[1] + c1)::int, (b[2] + c2)::int, (b[3] + c3)::int,
-        (b[4] + c4)::int, (b[5] + c5)::int, (b[6] + c6)::int, (b[7] + c7)::int,
-        (b[8] + c8)::int, (b[9] + c9)::int, (b[10] + c10)::int, (b[11] + c11)::int,
-        (b[12] + c12)::int,
-        (array['measured', 'adjusted', 'estimated', 'missing']::smf.quality[])[(q::int - 1) / 16 + 1],
-        (array['meter', 'backup_meter', 'estimate', 'import', 'manual']::smf.reading_source[])
-            [(q::int - 1) % 16 + 1],
-        (b[13] + c13)::int
+    select meter_id, ts, (b1 + c1)::int, (b2 + c2)::int, (b3 + c3)::int,
+        (b4 + c4)::int, (b5 + c5)::int, (b6 + c6)::int, (b7 + c7)::int,
+        (b8 + c8)::int, (b9 + c9)::int, (b10 + c10)::int, (b11 + c11)::int,
+        (b12 + c12)::int,
+        -- (CASE over constants: an enum array literal would be rebuilt for every row)
+        case (q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
+            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end,
+        case (q::int - 1) % 16 when 0 then 'meter'::smf.reading_source
+            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
+            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end,
+        (b13 + c13)::int
     from (
         -- set-returning functions in the select list run in lockstep (one row per slot) without
-        -- materialising, faster than unnest(...) in FROM
-        select s.meter_id, s.base as b,
-            generate_series(s.period_start, s.period_end - interval '1 microsecond',
-                            make_interval(mins => s.interval_minutes)) as ts,
-            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) as c1,
-            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) as c2,
-            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) as c3,
-            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) as c4,
-            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) as c5,
-            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) as c6,
-            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) as c7,
-            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) as c8,
-            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) as c9,
-            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) as c10,
-            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) as c11,
-            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) as c12,
-            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) as c13,
-            unnest(s.qs) as q
-        from smf.interval_sealed s
-        where s.meter_id = any (p_meters)
-          -- periods are at most 28 days long: the bound lets the primary key and chunk exclusion work
-          and s.period_start > p_from - interval '28 days' and s.period_start < p_to
-          and s.period_end > p_from) x
-    where q::int <> 0 and ts >= p_from and ts < p_to
+        -- materialising: faster than unnest(...) in FROM (measured)
+        -- (the bases are scalars of the row below: evaluated once per period, not per slot)
+        select p.meter_id, p.b1, p.b2, p.b3, p.b4, p.b5, p.b6, p.b7, p.b8, p.b9, p.b10, p.b11,
+            p.b12, p.b13,
+            generate_series(p.period_start + make_interval(mins => p.interval_minutes * (p.a - 1)),
+                            p.period_start + make_interval(mins => p.interval_minutes * (p.z - 1)),
+                            make_interval(mins => p.interval_minutes)) as ts,
+            unnest(smf.sealed_channel(p.width[1], p.pos[1] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c1,
+            unnest(smf.sealed_channel(p.width[2], p.pos[2] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c2,
+            unnest(smf.sealed_channel(p.width[3], p.pos[3] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c3,
+            unnest(smf.sealed_channel(p.width[4], p.pos[4] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c4,
+            unnest(smf.sealed_channel(p.width[5], p.pos[5] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c5,
+            unnest(smf.sealed_channel(p.width[6], p.pos[6] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c6,
+            unnest(smf.sealed_channel(p.width[7], p.pos[7] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c7,
+            unnest(smf.sealed_channel(p.width[8], p.pos[8] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c8,
+            unnest(smf.sealed_channel(p.width[9], p.pos[9] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c9,
+            unnest(smf.sealed_channel(p.width[10], p.pos[10] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c10,
+            unnest(smf.sealed_channel(p.width[11], p.pos[11] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c11,
+            unnest(smf.sealed_channel(p.width[12], p.pos[12] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c12,
+            unnest(smf.sealed_channel(p.width[13], p.pos[13] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c13,
+            unnest(p.qs[p.a:p.z]) as q
+        from (
+            -- v1[:] etc.: each array detoasted and decompressed once per period here (the
+            -- OFFSET 0 keeps this level), not once per channel slice above
+            select s.meter_id, s.period_start, s.interval_minutes, s.width, s.pos, s.qs,
+                s.v1[:] as v1, s.v2[:] as v2, s.v4[:] as v4,
+                r.a, r.z, r.z - r.a + 1 as n, s.base[1] as b1, s.base[2] as b2,
+                s.base[3] as b3, s.base[4] as b4, s.base[5] as b5, s.base[6] as b6,
+                s.base[7] as b7, s.base[8] as b8, s.base[9] as b9, s.base[10] as b10,
+                s.base[11] as b11, s.base[12] as b12, s.base[13] as b13
+            from smf.interval_sealed s
+            cross join lateral (
+                select smf.sealed_slot(p_from, s.period_start, s.interval_minutes, s.slots) as a,
+                       smf.sealed_slot(p_to, s.period_start, s.interval_minutes, s.slots) - 1 as z
+            ) r
+            where s.meter_id = any (p_meters)
+              -- periods are at most 28 days long: the bound lets the primary key and chunk
+              -- exclusion work
+              and s.period_start > smf.sealed_floor(p_from) and s.period_start < p_to
+              and s.period_end > p_from
+            offset 0
+        ) p
+        where p.z >= p.a
+    ) x
+    where q::int <> 0
 $$;
 
 CREATE FUNCTION smf.is_business_day(p_day date, p_purpose text DEFAULT 'ccee'::text) RETURNS boolean
@@ -3617,7 +3638,6 @@ COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start)
 
 CREATE FUNCTION smf.rollups_15min(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select r.* from smf.rollup_15min r
     where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
@@ -3627,9 +3647,8 @@ $$;
 
 CREATE FUNCTION smf.rollups_15min_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'public', 'pg_catalog'
     AS $$
-    select x.meter_id, time_bucket('15 minutes', x.ts) as bucket,
+    select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
         sum(x.active_fwd_wh), sum(x.active_rev_wh), sum(x.reactive_ind_fwd_varh),
         sum(x.reactive_ind_rev_varh), sum(x.reactive_cap_fwd_varh), sum(x.reactive_cap_rev_varh),
         (count(*) filter (where x.quality = 'measured'))::int,
@@ -3645,13 +3664,13 @@ CREATE FUNCTION smf.rollups_15min_sealed(p_meters integer[], p_from timestamp wi
         min(x.current_c_ma), max(x.current_c_ma), sum(x.current_c_ma), count(x.current_c_ma)::int,
         -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
         round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3),
-        min(time_bucket('15 minutes', x.ts))
-    from smf.intervals_sealed(p_meters, time_bucket('15 minutes', p_from),
-                              time_bucket('15 minutes', p_to - interval '1 microsecond')
+        min(public.time_bucket('15 minutes', x.ts))
+    from smf.intervals_sealed(p_meters, public.time_bucket('15 minutes', p_from),
+                              public.time_bucket('15 minutes', p_to - interval '1 microsecond')
                               + interval '15 minutes') x
     join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, time_bucket('15 minutes', x.ts)
-    having time_bucket('15 minutes', x.ts) >= p_from and time_bucket('15 minutes', x.ts) < p_to
+    group by x.meter_id, public.time_bucket('15 minutes', x.ts)
+    having public.time_bucket('15 minutes', x.ts) >= p_from and public.time_bucket('15 minutes', x.ts) < p_to
 $$;
 
 CREATE TABLE smf.rollup_hour (
@@ -3700,7 +3719,6 @@ COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollu
 
 CREATE FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select r.* from smf.rollup_hour r
     where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
@@ -3710,9 +3728,8 @@ $$;
 
 CREATE FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
-    SET search_path TO 'smf', 'public', 'pg_catalog'
     AS $$
-    select x.meter_id, time_bucket('1 hour', x.bucket) as bucket,
+    select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
         sum(x.active_fwd_wh)::bigint, sum(x.active_rev_wh)::bigint,
         sum(x.reactive_ind_fwd_varh)::bigint, sum(x.reactive_ind_rev_varh)::bigint,
         sum(x.reactive_cap_fwd_varh)::bigint, sum(x.reactive_cap_rev_varh)::bigint,
@@ -3726,13 +3743,13 @@ CREATE FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp wit
         min(x.current_c_ma_min), max(x.current_c_ma_max), sum(x.current_c_ma_sum)::bigint, sum(x.current_c_ma_n)::int,
         -- the time of the highest demand, the earliest on ties (as rollup_refresh)
         max(x.max_demand_kw),
-        last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
-    from smf.rollups_15min_sealed(p_meters, time_bucket('1 hour', p_from),
-                                  time_bucket('1 hour', p_to - interval '1 microsecond')
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
+    from smf.rollups_15min_sealed(p_meters, public.time_bucket('1 hour', p_from),
+                                  public.time_bucket('1 hour', p_to - interval '1 microsecond')
                                   + interval '1 hour') x
     join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, time_bucket('1 hour', x.bucket)
-    having time_bucket('1 hour', x.bucket) >= p_from and time_bucket('1 hour', x.bucket) < p_to
+    group by x.meter_id, public.time_bucket('1 hour', x.bucket)
+    having public.time_bucket('1 hour', x.bucket) >= p_from and public.time_bucket('1 hour', x.bucket) < p_to
 $$;
 
 CREATE FUNCTION smf.rule_param(p_key text, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
@@ -3811,6 +3828,21 @@ CREATE FUNCTION smf.sealed_channel(p_width smallint, p_pos integer, p_slots inte
         when 2 then p_v2[p_pos:p_pos + p_slots - 1]::int[]
         when 4 then p_v4[p_pos:p_pos + p_slots - 1]
     end
+$$;
+
+CREATE FUNCTION smf.sealed_floor(p_from timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select case when isfinite(p_from) then p_from - interval '28 days' else p_from end
+$$;
+
+CREATE FUNCTION smf.sealed_slot(p_at timestamp with time zone, p_start timestamp with time zone, p_minutes smallint, p_slots integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case when p_at <= p_start then 1
+                when p_at > p_start + make_interval(mins => p_minutes * (p_slots - 1)) then p_slots + 1
+                else ceil(extract(epoch from p_at - p_start) / (60 * p_minutes))::int + 1 end
 $$;
 
 CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
@@ -3917,8 +3949,10 @@ begin
         r.reactive_ind_rev_varh as c4, r.reactive_cap_fwd_varh as c5, r.reactive_cap_rev_varh as c6,
         r.voltage_a_mv as c7, r.voltage_b_mv as c8, r.voltage_c_mv as c9,
         r.current_a_ma as c10, r.current_b_ma as c11, r.current_c_ma as c12, r.batch_id as c13,
-        1 + 16 * (array_position(array['measured', 'adjusted', 'estimated', 'missing']::smf.quality[], r.quality) - 1)
-          + array_position(array['meter', 'backup_meter', 'estimate', 'import', 'manual']::smf.reading_source[], r.source) - 1 as q
+        1 + 16 * case r.quality when 'measured' then 0 when 'adjusted' then 1 when 'estimated' then 2
+                                when 'missing' then 3 end
+          + case r.source when 'meter' then 0 when 'backup_meter' then 1 when 'estimate' then 2
+                          when 'import' then 3 when 'manual' then 4 end as q
     from seal_batch b
     join smf.interval_reading r on r.meter_id = b.meter_id
         and r.ts >= b.period_start and r.ts < b.period_end
@@ -4048,7 +4082,7 @@ CREATE FUNCTION smf.storage_sealed_spans_exist(p_lo timestamp with time zone, p_
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select exists (select 1 from smf.interval_sealed s
-                   where s.period_start > p_lo - interval '28 days' and s.period_start <= p_hi
+                   where s.period_start > smf.sealed_floor(p_lo) and s.period_start <= p_hi
                      and s.period_end > p_lo)
 $$;
 
@@ -4108,6 +4142,9 @@ CREATE FUNCTION smf.storage_unseal(p_meter integer[], p_lo timestamp with time z
     AS $$
 declare
     v_n int;
+    v_m int[];
+    v_lo timestamptz[];
+    v_hi timestamptz[];
 begin
     if cardinality(p_meter) is distinct from cardinality(p_lo)
        or cardinality(p_meter) is distinct from cardinality(p_hi) then
@@ -4123,7 +4160,7 @@ begin
     select distinct s.meter_id, s.period_start, s.period_end
     from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
     join smf.interval_sealed s on s.meter_id = u.meter_id
-        and s.period_start > u.lo - interval '28 days' and s.period_start <= u.hi
+        and s.period_start > smf.sealed_floor(u.lo) and s.period_start <= u.hi
         and s.period_end > u.lo;
     get diagnostics v_n = row_count;
     if v_n = 0 then
@@ -4141,9 +4178,11 @@ begin
     create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
                                                       period_end timestamptz) on commit drop;
     insert into storage_unsealed select * from unseal_set;
-    perform smf.rollup_refresh(array_agg(meter_id), array_agg(period_start),
-                               array_agg(period_end - interval '1 microsecond'))
-    from unseal_set;
+    -- (into variables first: the refresh calls this function again, which re-creates unseal_set)
+    select array_agg(meter_id), array_agg(period_start),
+           array_agg(period_end - interval '1 microsecond')
+    into v_m, v_lo, v_hi from unseal_set;
+    perform smf.rollup_refresh(v_m, v_lo, v_hi);
     return v_n;
 end
 $$;

@@ -9,8 +9,14 @@
 -- value itself (base 0). qs holds one code per slot: 0 = no row, else
 -- 1 + 16 * (quality index - 1) + (source index - 1), indexes into the fixed lists
 -- quality: measured, adjusted, estimated, missing; source: meter, backup_meter, estimate, import,
--- manual (literals, not enum_range: the codes stay fixed if an enum value is added, and a value
--- missing from the lists stops the seal).
+-- manual (CASE over literals, not enum_range: the codes stay fixed if an enum value is added, and
+-- a value missing from the lists stops the seal).
+--
+-- The read functions (intervals, intervals_sealed, rollups_*) have no SET clause, unlike every
+-- other function of the project: PostgreSQL inlines a SQL set-returning function only without
+-- one, and inlined they stream into the caller's plan (measured in bench/scale.py: the
+-- meter-month read from sealed periods is otherwise slower than from rows). They name every
+-- object with its schema (smf., public. for TimescaleDB, pg_catalog built-ins).
 --
 -- Every reader of intervals or of the 15-minute / hourly rollups goes through smf.intervals(),
 -- smf.rollups_15min(), smf.rollups_hour() (ranges pushed down) or the views
@@ -22,6 +28,14 @@
 create or replace function smf.storage_setting_int(p_key text, p_default int) returns int
 language sql stable parallel safe set search_path = smf, pg_catalog as $$
     select coalesce((select value::int from smf.setting where key = p_key), p_default)
+$$;
+
+-- sealed_floor: the earliest period start (UTC) a sealed period overlapping [p_from, ...) can have
+-- (periods are at most 28 days long). A function, not `p_from - interval '28 days'` inline:
+-- TimescaleDB's chunk exclusion fails on that expression with p_from = '-infinity'.
+create or replace function smf.sealed_floor(p_from timestamptz) returns timestamptz
+language sql immutable parallel safe set search_path = pg_catalog as $$
+    select case when isfinite(p_from) then p_from - interval '28 days' else p_from end
 $$;
 
 -- sealed_channel: the offsets of one channel of a sealed row as integer[] (base not added).
@@ -38,45 +52,82 @@ language sql immutable parallel safe as $$
     end
 $$;
 
+-- sealed_slot: the 1-based slot of a sealed period (start p_start, p_slots slots of p_minutes) of
+-- the first interval starting at or after p_at; 1 before the period, p_slots + 1 after it.
+-- No SET clause: inlined into smf.intervals_sealed.
+create or replace function smf.sealed_slot(p_at timestamptz, p_start timestamptz, p_minutes smallint,
+                                           p_slots int)
+returns int
+language sql immutable parallel safe as $$
+    select case when p_at <= p_start then 1
+                when p_at > p_start + make_interval(mins => p_minutes * (p_slots - 1)) then p_slots + 1
+                else ceil(extract(epoch from p_at - p_start) / (60 * p_minutes))::int + 1 end
+$$;
+
 -- intervals_sealed: the intervals (rows shaped like smf.interval_reading: Wh, varh, mV, mA, UTC
--- starts) stored in sealed periods of the given meters with p_from <= ts < p_to.
+-- starts) stored in sealed periods of the given meters with p_from <= ts < p_to. Only the slots
+-- of the range are decoded (each channel's offsets are sliced to them).
 create or replace function smf.intervals_sealed(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.interval_reading
-language sql stable parallel safe set search_path = smf, pg_catalog as $$
-    select meter_id, ts, (b[1] + c1)::int, (b[2] + c2)::int, (b[3] + c3)::int,
-        (b[4] + c4)::int, (b[5] + c5)::int, (b[6] + c6)::int, (b[7] + c7)::int,
-        (b[8] + c8)::int, (b[9] + c9)::int, (b[10] + c10)::int, (b[11] + c11)::int,
-        (b[12] + c12)::int,
-        (array['measured', 'adjusted', 'estimated', 'missing']::smf.quality[])[(q::int - 1) / 16 + 1],
-        (array['meter', 'backup_meter', 'estimate', 'import', 'manual']::smf.reading_source[])
-            [(q::int - 1) % 16 + 1],
-        (b[13] + c13)::int
+language sql stable parallel safe as $$
+    select meter_id, ts, (b1 + c1)::int, (b2 + c2)::int, (b3 + c3)::int,
+        (b4 + c4)::int, (b5 + c5)::int, (b6 + c6)::int, (b7 + c7)::int,
+        (b8 + c8)::int, (b9 + c9)::int, (b10 + c10)::int, (b11 + c11)::int,
+        (b12 + c12)::int,
+        -- (CASE over constants: an enum array literal would be rebuilt for every row)
+        case (q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
+            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end,
+        case (q::int - 1) % 16 when 0 then 'meter'::smf.reading_source
+            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
+            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end,
+        (b13 + c13)::int
     from (
         -- set-returning functions in the select list run in lockstep (one row per slot) without
-        -- materialising, faster than unnest(...) in FROM
-        select s.meter_id, s.base as b,
-            generate_series(s.period_start, s.period_end - interval '1 microsecond',
-                            make_interval(mins => s.interval_minutes)) as ts,
-            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) as c1,
-            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) as c2,
-            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) as c3,
-            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) as c4,
-            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) as c5,
-            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) as c6,
-            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) as c7,
-            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) as c8,
-            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) as c9,
-            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) as c10,
-            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) as c11,
-            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) as c12,
-            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) as c13,
-            unnest(s.qs) as q
-        from smf.interval_sealed s
-        where s.meter_id = any (p_meters)
-          -- periods are at most 28 days long: the bound lets the primary key and chunk exclusion work
-          and s.period_start > p_from - interval '28 days' and s.period_start < p_to
-          and s.period_end > p_from) x
-    where q::int <> 0 and ts >= p_from and ts < p_to
+        -- materialising: faster than unnest(...) in FROM (measured)
+        -- (the bases are scalars of the row below: evaluated once per period, not per slot)
+        select p.meter_id, p.b1, p.b2, p.b3, p.b4, p.b5, p.b6, p.b7, p.b8, p.b9, p.b10, p.b11,
+            p.b12, p.b13,
+            generate_series(p.period_start + make_interval(mins => p.interval_minutes * (p.a - 1)),
+                            p.period_start + make_interval(mins => p.interval_minutes * (p.z - 1)),
+                            make_interval(mins => p.interval_minutes)) as ts,
+            unnest(smf.sealed_channel(p.width[1], p.pos[1] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c1,
+            unnest(smf.sealed_channel(p.width[2], p.pos[2] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c2,
+            unnest(smf.sealed_channel(p.width[3], p.pos[3] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c3,
+            unnest(smf.sealed_channel(p.width[4], p.pos[4] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c4,
+            unnest(smf.sealed_channel(p.width[5], p.pos[5] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c5,
+            unnest(smf.sealed_channel(p.width[6], p.pos[6] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c6,
+            unnest(smf.sealed_channel(p.width[7], p.pos[7] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c7,
+            unnest(smf.sealed_channel(p.width[8], p.pos[8] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c8,
+            unnest(smf.sealed_channel(p.width[9], p.pos[9] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c9,
+            unnest(smf.sealed_channel(p.width[10], p.pos[10] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c10,
+            unnest(smf.sealed_channel(p.width[11], p.pos[11] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c11,
+            unnest(smf.sealed_channel(p.width[12], p.pos[12] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c12,
+            unnest(smf.sealed_channel(p.width[13], p.pos[13] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c13,
+            unnest(p.qs[p.a:p.z]) as q
+        from (
+            -- v1[:] etc.: each array detoasted and decompressed once per period here (the
+            -- OFFSET 0 keeps this level), not once per channel slice above
+            select s.meter_id, s.period_start, s.interval_minutes, s.width, s.pos, s.qs,
+                s.v1[:] as v1, s.v2[:] as v2, s.v4[:] as v4,
+                r.a, r.z, r.z - r.a + 1 as n, s.base[1] as b1, s.base[2] as b2,
+                s.base[3] as b3, s.base[4] as b4, s.base[5] as b5, s.base[6] as b6,
+                s.base[7] as b7, s.base[8] as b8, s.base[9] as b9, s.base[10] as b10,
+                s.base[11] as b11, s.base[12] as b12, s.base[13] as b13
+            from smf.interval_sealed s
+            cross join lateral (
+                select smf.sealed_slot(p_from, s.period_start, s.interval_minutes, s.slots) as a,
+                       smf.sealed_slot(p_to, s.period_start, s.interval_minutes, s.slots) - 1 as z
+            ) r
+            where s.meter_id = any (p_meters)
+              -- periods are at most 28 days long: the bound lets the primary key and chunk
+              -- exclusion work
+              and s.period_start > smf.sealed_floor(p_from) and s.period_start < p_to
+              and s.period_end > p_from
+            offset 0
+        ) p
+        where p.z >= p.a
+    ) x
+    where q::int <> 0
 $$;
 
 -- intervals: THE read path of interval data. Rows shaped like smf.interval_reading (integer Wh,
@@ -85,7 +136,7 @@ $$;
 -- tier). Row-level security of both tables applies to the caller. No order is promised.
 create or replace function smf.intervals(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.interval_reading
-language sql stable parallel safe set search_path = smf, pg_catalog as $$
+language sql stable parallel safe as $$
     select r.* from smf.interval_reading r
     where r.meter_id = any (p_meters) and r.ts >= p_from and r.ts < p_to
     union all
@@ -95,7 +146,7 @@ $$;
 -- intervals: one meter (convenience overload).
 create or replace function smf.intervals(p_meter int, p_from timestamptz, p_to timestamptz)
 returns setof smf.interval_reading
-language sql stable parallel safe set search_path = smf, pg_catalog as $$
+language sql stable parallel safe as $$
     select * from smf.intervals(array[p_meter], p_from, p_to)
 $$;
 
@@ -144,8 +195,8 @@ $$;
 -- given meters, buckets with p_from <= bucket < p_to (the stored rows of sealed periods are gone).
 create or replace function smf.rollups_15min_sealed(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.rollup_15min
-language sql stable parallel safe set search_path = smf, public, pg_catalog as $$
-    select x.meter_id, time_bucket('15 minutes', x.ts) as bucket,
+language sql stable parallel safe as $$
+    select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
         sum(x.active_fwd_wh), sum(x.active_rev_wh), sum(x.reactive_ind_fwd_varh),
         sum(x.reactive_ind_rev_varh), sum(x.reactive_cap_fwd_varh), sum(x.reactive_cap_rev_varh),
         (count(*) filter (where x.quality = 'measured'))::int,
@@ -161,20 +212,20 @@ language sql stable parallel safe set search_path = smf, public, pg_catalog as $
         min(x.current_c_ma), max(x.current_c_ma), sum(x.current_c_ma), count(x.current_c_ma)::int,
         -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
         round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3),
-        min(time_bucket('15 minutes', x.ts))
-    from smf.intervals_sealed(p_meters, time_bucket('15 minutes', p_from),
-                              time_bucket('15 minutes', p_to - interval '1 microsecond')
+        min(public.time_bucket('15 minutes', x.ts))
+    from smf.intervals_sealed(p_meters, public.time_bucket('15 minutes', p_from),
+                              public.time_bucket('15 minutes', p_to - interval '1 microsecond')
                               + interval '15 minutes') x
     join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, time_bucket('15 minutes', x.ts)
-    having time_bucket('15 minutes', x.ts) >= p_from and time_bucket('15 minutes', x.ts) < p_to
+    group by x.meter_id, public.time_bucket('15 minutes', x.ts)
+    having public.time_bucket('15 minutes', x.ts) >= p_from and public.time_bucket('15 minutes', x.ts) < p_to
 $$;
 
 -- rollups_15min: 15-minute rollup rows (shape of smf.rollup_15min) of the given meters with
 -- p_from <= bucket < p_to: stored rows for hot data, derived for sealed periods.
 create or replace function smf.rollups_15min(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.rollup_15min
-language sql stable parallel safe set search_path = smf, pg_catalog as $$
+language sql stable parallel safe as $$
     select r.* from smf.rollup_15min r
     where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
     union all
@@ -185,8 +236,8 @@ $$;
 -- periods of the given meters, p_from <= bucket < p_to (sealed periods align with hours).
 create or replace function smf.rollups_hour_sealed(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.rollup_hour
-language sql stable parallel safe set search_path = smf, public, pg_catalog as $$
-    select x.meter_id, time_bucket('1 hour', x.bucket) as bucket,
+language sql stable parallel safe as $$
+    select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
         sum(x.active_fwd_wh)::bigint, sum(x.active_rev_wh)::bigint,
         sum(x.reactive_ind_fwd_varh)::bigint, sum(x.reactive_ind_rev_varh)::bigint,
         sum(x.reactive_cap_fwd_varh)::bigint, sum(x.reactive_cap_rev_varh)::bigint,
@@ -200,20 +251,20 @@ language sql stable parallel safe set search_path = smf, public, pg_catalog as $
         min(x.current_c_ma_min), max(x.current_c_ma_max), sum(x.current_c_ma_sum)::bigint, sum(x.current_c_ma_n)::int,
         -- the time of the highest demand, the earliest on ties (as rollup_refresh)
         max(x.max_demand_kw),
-        last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
-    from smf.rollups_15min_sealed(p_meters, time_bucket('1 hour', p_from),
-                                  time_bucket('1 hour', p_to - interval '1 microsecond')
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
+    from smf.rollups_15min_sealed(p_meters, public.time_bucket('1 hour', p_from),
+                                  public.time_bucket('1 hour', p_to - interval '1 microsecond')
                                   + interval '1 hour') x
     join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, time_bucket('1 hour', x.bucket)
-    having time_bucket('1 hour', x.bucket) >= p_from and time_bucket('1 hour', x.bucket) < p_to
+    group by x.meter_id, public.time_bucket('1 hour', x.bucket)
+    having public.time_bucket('1 hour', x.bucket) >= p_from and public.time_bucket('1 hour', x.bucket) < p_to
 $$;
 
 -- rollups_hour: hourly rollup rows (shape of smf.rollup_hour) of the given meters with
 -- p_from <= bucket < p_to: stored rows for hot data, derived for sealed periods.
 create or replace function smf.rollups_hour(p_meters int[], p_from timestamptz, p_to timestamptz)
 returns setof smf.rollup_hour
-language sql stable parallel safe set search_path = smf, pg_catalog as $$
+language sql stable parallel safe as $$
     select r.* from smf.rollup_hour r
     where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
     union all
@@ -226,7 +277,7 @@ create or replace function smf.storage_sealed_spans_exist(p_lo timestamptz, p_hi
 returns boolean
 language sql stable parallel safe set search_path = smf, pg_catalog as $$
     select exists (select 1 from smf.interval_sealed s
-                   where s.period_start > p_lo - interval '28 days' and s.period_start <= p_hi
+                   where s.period_start > smf.sealed_floor(p_lo) and s.period_start <= p_hi
                      and s.period_end > p_lo)
 $$;
 
@@ -241,6 +292,9 @@ returns int
 language plpgsql volatile set search_path = smf, public, pg_temp as $$
 declare
     v_n int;
+    v_m int[];
+    v_lo timestamptz[];
+    v_hi timestamptz[];
 begin
     if cardinality(p_meter) is distinct from cardinality(p_lo)
        or cardinality(p_meter) is distinct from cardinality(p_hi) then
@@ -256,7 +310,7 @@ begin
     select distinct s.meter_id, s.period_start, s.period_end
     from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
     join smf.interval_sealed s on s.meter_id = u.meter_id
-        and s.period_start > u.lo - interval '28 days' and s.period_start <= u.hi
+        and s.period_start > smf.sealed_floor(u.lo) and s.period_start <= u.hi
         and s.period_end > u.lo;
     get diagnostics v_n = row_count;
     if v_n = 0 then
@@ -274,9 +328,11 @@ begin
     create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
                                                       period_end timestamptz) on commit drop;
     insert into storage_unsealed select * from unseal_set;
-    perform smf.rollup_refresh(array_agg(meter_id), array_agg(period_start),
-                               array_agg(period_end - interval '1 microsecond'))
-    from unseal_set;
+    -- (into variables first: the refresh calls this function again, which re-creates unseal_set)
+    select array_agg(meter_id), array_agg(period_start),
+           array_agg(period_end - interval '1 microsecond')
+    into v_m, v_lo, v_hi from unseal_set;
+    perform smf.rollup_refresh(v_m, v_lo, v_hi);
     return v_n;
 end
 $$;
@@ -353,8 +409,10 @@ begin
         r.reactive_ind_rev_varh as c4, r.reactive_cap_fwd_varh as c5, r.reactive_cap_rev_varh as c6,
         r.voltage_a_mv as c7, r.voltage_b_mv as c8, r.voltage_c_mv as c9,
         r.current_a_ma as c10, r.current_b_ma as c11, r.current_c_ma as c12, r.batch_id as c13,
-        1 + 16 * (array_position(array['measured', 'adjusted', 'estimated', 'missing']::smf.quality[], r.quality) - 1)
-          + array_position(array['meter', 'backup_meter', 'estimate', 'import', 'manual']::smf.reading_source[], r.source) - 1 as q
+        1 + 16 * case r.quality when 'measured' then 0 when 'adjusted' then 1 when 'estimated' then 2
+                                when 'missing' then 3 end
+          + case r.source when 'meter' then 0 when 'backup_meter' then 1 when 'estimate' then 2
+                          when 'import' then 3 when 'manual' then 4 end as q
     from seal_batch b
     join smf.interval_reading r on r.meter_id = b.meter_id
         and r.ts >= b.period_start and r.ts < b.period_end
