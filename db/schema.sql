@@ -3161,6 +3161,16 @@ CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, se
     where r.id = p_id
 $$;
 
+CREATE FUNCTION smf.read_view_refuse_write() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    raise exception using errcode = '42501',
+        message = format('smf_read.%s is read-only', tg_table_name);
+end
+$$;
+
 CREATE FUNCTION smf.read_views_refresh() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
@@ -3189,6 +3199,12 @@ begin
                                      else format('select * from smf.%I', v) end));
         execute format('alter view smf_read.%I owner to smf_api', v);
         execute format('grant select on smf_read.%I to smf_reader', v);
+        if v in ('interval_reading', 'rollup_15min', 'rollup_hour') then
+            -- a union is not an updatable view: without this a write would fail for the view's
+            -- shape, before the privilege check (readers have SELECT only)
+            execute format('create trigger read_only instead of insert or update or delete on '
+                           'smf_read.%I for each row execute function smf.read_view_refuse_write()', v);
+        end if;
     end loop;
 end $$;
 
@@ -3421,6 +3437,66 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.rollup_15min_sealed_sql() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+    select format($q$select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
+        sum(x.active_fwd_wh) as active_fwd_wh, sum(x.active_rev_wh) as active_rev_wh,
+        sum(x.reactive_ind_fwd_varh) as reactive_ind_fwd_varh,
+        sum(x.reactive_ind_rev_varh) as reactive_ind_rev_varh,
+        sum(x.reactive_cap_fwd_varh) as reactive_cap_fwd_varh,
+        sum(x.reactive_cap_rev_varh) as reactive_cap_rev_varh,
+        (count(*) filter (where x.quality = 'measured'))::int as n_measured,
+        (count(*) filter (where x.quality = 'adjusted'))::int as n_adjusted,
+        (count(*) filter (where x.quality = 'estimated'))::int as n_estimated,
+        (count(*) filter (where x.quality = 'missing'))::int as n_missing,
+        15 / min(m.interval_minutes) as n_expected, %s,
+        round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3) as max_demand_kw,
+        min(public.time_bucket('15 minutes', x.ts)) as max_demand_at
+    from (%s) x join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('15 minutes', x.ts)$q$,
+        (select string_agg(format('min(x.%1$I) as %1$I_min, max(x.%1$I) as %1$I_max, '
+                                  'sum(x.%1$I) as %1$I_sum, count(x.%1$I)::int as %1$I_n', c), ', ')
+         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) c),
+        smf.sealed_rows_sql())
+$_$;
+
+CREATE FUNCTION smf.rollup_all_sql(p_level text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select case p_level
+        when '15min' then 'select * from smf.rollup_15min union all ' || smf.rollup_15min_sealed_sql()
+        when 'hour' then 'select * from smf.rollup_hour union all ' || smf.rollup_hour_sealed_sql()
+    end
+$$;
+
+CREATE FUNCTION smf.rollup_hour_sealed_sql() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+    select format($q$select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
+        %s, sum(x.n_measured)::int as n_measured, sum(x.n_adjusted)::int as n_adjusted,
+        sum(x.n_estimated)::int as n_estimated, sum(x.n_missing)::int as n_missing,
+        60 / min(m.interval_minutes) as n_expected, %s,
+        max(x.max_demand_kw)::numeric(14, 3) as max_demand_kw,
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000
+                    - extract(epoch from x.max_demand_at)) as max_demand_at
+    from (%s) x join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('1 hour', x.bucket)$q$,
+        (select string_agg(format('sum(x.%1$I)::bigint as %1$I', c), ', ')
+         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
+                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh',
+                           'reactive_cap_rev_varh']) c),
+        (select string_agg(format('min(x.%1$I_min) as %1$I_min, max(x.%1$I_max) as %1$I_max, '
+                                  'sum(x.%1$I_sum)::bigint as %1$I_sum, sum(x.%1$I_n)::int as %1$I_n', c), ', ')
+         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) c),
+        smf.rollup_15min_sealed_sql())
+$_$;
+
 CREATE FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
@@ -3577,7 +3653,7 @@ CREATE FUNCTION smf.rollup_view_sql(p_table text, p_start text) RETURNS text
         'round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2) '
         'as completeness_pct, r.n_measured, r.n_adjusted, r.n_estimated, r.n_missing, '
         'r.n_expected, %s, r.max_demand_kw, r.max_demand_at '
-        'from smf.%I r join smf.meter m on m.id = r.meter_id',
+        'from %s r join smf.meter m on m.id = r.meter_id',
         p_start,
         (select string_agg(format('(r.%I / 1000.0)::numeric(18,3) as %I', c,
                                   regexp_replace(c, '_(wh|varh)$', '_k\1')), ', ')
@@ -3589,7 +3665,7 @@ CREATE FUNCTION smf.rollup_view_sql(p_table text, p_start text) RETURNS text
             c || '_min', regexp_replace(c, '_m(v|a)$', '_\1'), c || '_max', c || '_sum', c || '_n'),
             ', ')
          from unnest(smf.analog_columns()) c),
-        p_table)
+        case when p_table like '(%' then p_table else format('smf.%I', p_table) end)
 $_$;
 
 CREATE TABLE smf.rollup_15min (
@@ -3836,6 +3912,34 @@ CREATE FUNCTION smf.sealed_floor(p_from timestamp with time zone) RETURNS timest
     AS $$
     select case when isfinite(p_from) then p_from - interval '28 days' else p_from end
 $$;
+
+CREATE FUNCTION smf.sealed_rows_sql() RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $_$
+    select format($q$select x.meter_id, x.ts, %s,
+        case (x.q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
+            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end as quality,
+        case (x.q::int - 1) %% 16 when 0 then 'meter'::smf.reading_source
+            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
+            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end as source,
+        (x.b13 + x.c13)::int as batch_id
+    from (select s.meter_id, %s,
+              generate_series(s.period_start, s.period_end - interval '1 microsecond',
+                              make_interval(mins => s.interval_minutes)) as ts, %s,
+              unnest(s.qs) as q
+          from smf.interval_sealed s) x
+    where x.q::int <> 0$q$,
+        (select string_agg(format('(x.b%s + x.c%s)::int as %I', k, k, c), ', ' order by k)
+         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
+                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh',
+                           'voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) with ordinality as u(c, k)),
+        (select string_agg(format('s.base[%s] as b%s', k, k), ', ') from generate_series(1, 13) k),
+        (select string_agg(format(
+            'unnest(smf.sealed_channel(s.width[%1$s], s.pos[%1$s], s.slots, s.v1, s.v2, s.v4)) as c%1$s', k),
+            ', ') from generate_series(1, 13) k))
+$_$;
 
 CREATE FUNCTION smf.sealed_slot(p_at timestamp with time zone, p_start timestamp with time zone, p_minutes smallint, p_slots integer) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -6619,90 +6723,6 @@ ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN qs SET COMPRESSION lz4;
 
 COMMENT ON TABLE smf.interval_sealed IS 'One row per meter and closed period (UTC [period_start, period_end)): the intervals of smf.interval_reading, frame-of-reference encoded per channel (base + offsets of 1, 2 or 4 bytes), a quality/source code per slot; read them through smf.intervals() or smf.interval_reading_all.';
 
-CREATE VIEW smf.rollup_hour_all WITH (security_invoker='on') AS
- SELECT rollup_hour.meter_id,
-    rollup_hour.bucket,
-    rollup_hour.active_fwd_wh,
-    rollup_hour.active_rev_wh,
-    rollup_hour.reactive_ind_fwd_varh,
-    rollup_hour.reactive_ind_rev_varh,
-    rollup_hour.reactive_cap_fwd_varh,
-    rollup_hour.reactive_cap_rev_varh,
-    rollup_hour.n_measured,
-    rollup_hour.n_adjusted,
-    rollup_hour.n_estimated,
-    rollup_hour.n_missing,
-    rollup_hour.n_expected,
-    rollup_hour.voltage_a_mv_min,
-    rollup_hour.voltage_a_mv_max,
-    rollup_hour.voltage_a_mv_sum,
-    rollup_hour.voltage_a_mv_n,
-    rollup_hour.voltage_b_mv_min,
-    rollup_hour.voltage_b_mv_max,
-    rollup_hour.voltage_b_mv_sum,
-    rollup_hour.voltage_b_mv_n,
-    rollup_hour.voltage_c_mv_min,
-    rollup_hour.voltage_c_mv_max,
-    rollup_hour.voltage_c_mv_sum,
-    rollup_hour.voltage_c_mv_n,
-    rollup_hour.current_a_ma_min,
-    rollup_hour.current_a_ma_max,
-    rollup_hour.current_a_ma_sum,
-    rollup_hour.current_a_ma_n,
-    rollup_hour.current_b_ma_min,
-    rollup_hour.current_b_ma_max,
-    rollup_hour.current_b_ma_sum,
-    rollup_hour.current_b_ma_n,
-    rollup_hour.current_c_ma_min,
-    rollup_hour.current_c_ma_max,
-    rollup_hour.current_c_ma_sum,
-    rollup_hour.current_c_ma_n,
-    rollup_hour.max_demand_kw,
-    rollup_hour.max_demand_at
-   FROM smf.rollup_hour
-UNION ALL
- SELECT x.meter_id,
-    x.bucket,
-    x.active_fwd_wh,
-    x.active_rev_wh,
-    x.reactive_ind_fwd_varh,
-    x.reactive_ind_rev_varh,
-    x.reactive_cap_fwd_varh,
-    x.reactive_cap_rev_varh,
-    x.n_measured,
-    x.n_adjusted,
-    x.n_estimated,
-    x.n_missing,
-    x.n_expected,
-    x.voltage_a_mv_min,
-    x.voltage_a_mv_max,
-    x.voltage_a_mv_sum,
-    x.voltage_a_mv_n,
-    x.voltage_b_mv_min,
-    x.voltage_b_mv_max,
-    x.voltage_b_mv_sum,
-    x.voltage_b_mv_n,
-    x.voltage_c_mv_min,
-    x.voltage_c_mv_max,
-    x.voltage_c_mv_sum,
-    x.voltage_c_mv_n,
-    x.current_a_ma_min,
-    x.current_a_ma_max,
-    x.current_a_ma_sum,
-    x.current_a_ma_n,
-    x.current_b_ma_min,
-    x.current_b_ma_max,
-    x.current_b_ma_sum,
-    x.current_b_ma_n,
-    x.current_c_ma_min,
-    x.current_c_ma_max,
-    x.current_c_ma_sum,
-    x.current_c_ma_n,
-    x.max_demand_kw,
-    x.max_demand_at
-   FROM (smf.interval_sealed s
-     CROSS JOIN LATERAL smf.rollups_hour_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, bucket, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, n_measured, n_adjusted, n_estimated, n_missing, n_expected, voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum, voltage_a_mv_n, voltage_b_mv_min, voltage_b_mv_max, voltage_b_mv_sum, voltage_b_mv_n, voltage_c_mv_min, voltage_c_mv_max, voltage_c_mv_sum, voltage_c_mv_n, current_a_ma_min, current_a_ma_max, current_a_ma_sum, current_a_ma_n, current_b_ma_min, current_b_ma_max, current_b_ma_sum, current_b_ma_n, current_c_ma_min, current_c_ma_max, current_c_ma_sum, current_c_ma_n, max_demand_kw, max_demand_at));
-
 CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
     rh.meter_id,
@@ -6711,7 +6731,190 @@ CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
     l.posto,
     l.reactive_window,
     l.loss_factor
-   FROM ((smf.rollup_hour_all rh
+   FROM ((( SELECT rollup_hour.meter_id,
+            rollup_hour.bucket,
+            rollup_hour.active_fwd_wh,
+            rollup_hour.active_rev_wh,
+            rollup_hour.reactive_ind_fwd_varh,
+            rollup_hour.reactive_ind_rev_varh,
+            rollup_hour.reactive_cap_fwd_varh,
+            rollup_hour.reactive_cap_rev_varh,
+            rollup_hour.n_measured,
+            rollup_hour.n_adjusted,
+            rollup_hour.n_estimated,
+            rollup_hour.n_missing,
+            rollup_hour.n_expected,
+            rollup_hour.voltage_a_mv_min,
+            rollup_hour.voltage_a_mv_max,
+            rollup_hour.voltage_a_mv_sum,
+            rollup_hour.voltage_a_mv_n,
+            rollup_hour.voltage_b_mv_min,
+            rollup_hour.voltage_b_mv_max,
+            rollup_hour.voltage_b_mv_sum,
+            rollup_hour.voltage_b_mv_n,
+            rollup_hour.voltage_c_mv_min,
+            rollup_hour.voltage_c_mv_max,
+            rollup_hour.voltage_c_mv_sum,
+            rollup_hour.voltage_c_mv_n,
+            rollup_hour.current_a_ma_min,
+            rollup_hour.current_a_ma_max,
+            rollup_hour.current_a_ma_sum,
+            rollup_hour.current_a_ma_n,
+            rollup_hour.current_b_ma_min,
+            rollup_hour.current_b_ma_max,
+            rollup_hour.current_b_ma_sum,
+            rollup_hour.current_b_ma_n,
+            rollup_hour.current_c_ma_min,
+            rollup_hour.current_c_ma_max,
+            rollup_hour.current_c_ma_sum,
+            rollup_hour.current_c_ma_n,
+            rollup_hour.max_demand_kw,
+            rollup_hour.max_demand_at
+           FROM smf.rollup_hour
+        UNION ALL
+         SELECT x.meter_id,
+            public.time_bucket('01:00:00'::interval, x.bucket) AS bucket,
+            (sum(x.active_fwd_wh))::bigint AS active_fwd_wh,
+            (sum(x.active_rev_wh))::bigint AS active_rev_wh,
+            (sum(x.reactive_ind_fwd_varh))::bigint AS reactive_ind_fwd_varh,
+            (sum(x.reactive_ind_rev_varh))::bigint AS reactive_ind_rev_varh,
+            (sum(x.reactive_cap_fwd_varh))::bigint AS reactive_cap_fwd_varh,
+            (sum(x.reactive_cap_rev_varh))::bigint AS reactive_cap_rev_varh,
+            (sum(x.n_measured))::integer AS n_measured,
+            (sum(x.n_adjusted))::integer AS n_adjusted,
+            (sum(x.n_estimated))::integer AS n_estimated,
+            (sum(x.n_missing))::integer AS n_missing,
+            (60 / min(m.interval_minutes)) AS n_expected,
+            min(x.voltage_a_mv_min) AS voltage_a_mv_min,
+            max(x.voltage_a_mv_max) AS voltage_a_mv_max,
+            (sum(x.voltage_a_mv_sum))::bigint AS voltage_a_mv_sum,
+            (sum(x.voltage_a_mv_n))::integer AS voltage_a_mv_n,
+            min(x.voltage_b_mv_min) AS voltage_b_mv_min,
+            max(x.voltage_b_mv_max) AS voltage_b_mv_max,
+            (sum(x.voltage_b_mv_sum))::bigint AS voltage_b_mv_sum,
+            (sum(x.voltage_b_mv_n))::integer AS voltage_b_mv_n,
+            min(x.voltage_c_mv_min) AS voltage_c_mv_min,
+            max(x.voltage_c_mv_max) AS voltage_c_mv_max,
+            (sum(x.voltage_c_mv_sum))::bigint AS voltage_c_mv_sum,
+            (sum(x.voltage_c_mv_n))::integer AS voltage_c_mv_n,
+            min(x.current_a_ma_min) AS current_a_ma_min,
+            max(x.current_a_ma_max) AS current_a_ma_max,
+            (sum(x.current_a_ma_sum))::bigint AS current_a_ma_sum,
+            (sum(x.current_a_ma_n))::integer AS current_a_ma_n,
+            min(x.current_b_ma_min) AS current_b_ma_min,
+            max(x.current_b_ma_max) AS current_b_ma_max,
+            (sum(x.current_b_ma_sum))::bigint AS current_b_ma_sum,
+            (sum(x.current_b_ma_n))::integer AS current_b_ma_n,
+            min(x.current_c_ma_min) AS current_c_ma_min,
+            max(x.current_c_ma_max) AS current_c_ma_max,
+            (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
+            (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
+            (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
+            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+           FROM (( SELECT x_1.meter_id,
+                    public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
+                    sum(x_1.active_fwd_wh) AS active_fwd_wh,
+                    sum(x_1.active_rev_wh) AS active_rev_wh,
+                    sum(x_1.reactive_ind_fwd_varh) AS reactive_ind_fwd_varh,
+                    sum(x_1.reactive_ind_rev_varh) AS reactive_ind_rev_varh,
+                    sum(x_1.reactive_cap_fwd_varh) AS reactive_cap_fwd_varh,
+                    sum(x_1.reactive_cap_rev_varh) AS reactive_cap_rev_varh,
+                    (count(*) FILTER (WHERE (x_1.quality = 'measured'::smf.quality)))::integer AS n_measured,
+                    (count(*) FILTER (WHERE (x_1.quality = 'adjusted'::smf.quality)))::integer AS n_adjusted,
+                    (count(*) FILTER (WHERE (x_1.quality = 'estimated'::smf.quality)))::integer AS n_estimated,
+                    (count(*) FILTER (WHERE (x_1.quality = 'missing'::smf.quality)))::integer AS n_missing,
+                    (15 / min(m_1.interval_minutes)) AS n_expected,
+                    min(x_1.voltage_a_mv) AS voltage_a_mv_min,
+                    max(x_1.voltage_a_mv) AS voltage_a_mv_max,
+                    sum(x_1.voltage_a_mv) AS voltage_a_mv_sum,
+                    (count(x_1.voltage_a_mv))::integer AS voltage_a_mv_n,
+                    min(x_1.voltage_b_mv) AS voltage_b_mv_min,
+                    max(x_1.voltage_b_mv) AS voltage_b_mv_max,
+                    sum(x_1.voltage_b_mv) AS voltage_b_mv_sum,
+                    (count(x_1.voltage_b_mv))::integer AS voltage_b_mv_n,
+                    min(x_1.voltage_c_mv) AS voltage_c_mv_min,
+                    max(x_1.voltage_c_mv) AS voltage_c_mv_max,
+                    sum(x_1.voltage_c_mv) AS voltage_c_mv_sum,
+                    (count(x_1.voltage_c_mv))::integer AS voltage_c_mv_n,
+                    min(x_1.current_a_ma) AS current_a_ma_min,
+                    max(x_1.current_a_ma) AS current_a_ma_max,
+                    sum(x_1.current_a_ma) AS current_a_ma_sum,
+                    (count(x_1.current_a_ma))::integer AS current_a_ma_n,
+                    min(x_1.current_b_ma) AS current_b_ma_min,
+                    max(x_1.current_b_ma) AS current_b_ma_max,
+                    sum(x_1.current_b_ma) AS current_b_ma_sum,
+                    (count(x_1.current_b_ma))::integer AS current_b_ma_n,
+                    min(x_1.current_c_ma) AS current_c_ma_min,
+                    max(x_1.current_c_ma) AS current_c_ma_max,
+                    sum(x_1.current_c_ma) AS current_c_ma_sum,
+                    (count(x_1.current_c_ma))::integer AS current_c_ma_n,
+                    (round((((sum(x_1.active_fwd_wh) * 4))::numeric / 1000.0), 3))::numeric(14,3) AS max_demand_kw,
+                    min(public.time_bucket('00:15:00'::interval, x_1.ts)) AS max_demand_at
+                   FROM (( SELECT x_2.meter_id,
+                            x_2.ts,
+                            (x_2.b1 + x_2.c1) AS active_fwd_wh,
+                            (x_2.b2 + x_2.c2) AS active_rev_wh,
+                            (x_2.b3 + x_2.c3) AS reactive_ind_fwd_varh,
+                            (x_2.b4 + x_2.c4) AS reactive_ind_rev_varh,
+                            (x_2.b5 + x_2.c5) AS reactive_cap_fwd_varh,
+                            (x_2.b6 + x_2.c6) AS reactive_cap_rev_varh,
+                            (x_2.b7 + x_2.c7) AS voltage_a_mv,
+                            (x_2.b8 + x_2.c8) AS voltage_b_mv,
+                            (x_2.b9 + x_2.c9) AS voltage_c_mv,
+                            (x_2.b10 + x_2.c10) AS current_a_ma,
+                            (x_2.b11 + x_2.c11) AS current_b_ma,
+                            (x_2.b12 + x_2.c12) AS current_c_ma,
+                                CASE (((x_2.q)::integer - 1) / 16)
+                                    WHEN 0 THEN 'measured'::smf.quality
+                                    WHEN 1 THEN 'adjusted'::smf.quality
+                                    WHEN 2 THEN 'estimated'::smf.quality
+                                    WHEN 3 THEN 'missing'::smf.quality
+                                    ELSE NULL::smf.quality
+                                END AS quality,
+                                CASE (((x_2.q)::integer - 1) % 16)
+                                    WHEN 0 THEN 'meter'::smf.reading_source
+                                    WHEN 1 THEN 'backup_meter'::smf.reading_source
+                                    WHEN 2 THEN 'estimate'::smf.reading_source
+                                    WHEN 3 THEN 'import'::smf.reading_source
+                                    WHEN 4 THEN 'manual'::smf.reading_source
+                                    ELSE NULL::smf.reading_source
+                                END AS source,
+                            (x_2.b13 + x_2.c13) AS batch_id
+                           FROM ( SELECT s.meter_id,
+                                    s.base[1] AS b1,
+                                    s.base[2] AS b2,
+                                    s.base[3] AS b3,
+                                    s.base[4] AS b4,
+                                    s.base[5] AS b5,
+                                    s.base[6] AS b6,
+                                    s.base[7] AS b7,
+                                    s.base[8] AS b8,
+                                    s.base[9] AS b9,
+                                    s.base[10] AS b10,
+                                    s.base[11] AS b11,
+                                    s.base[12] AS b12,
+                                    s.base[13] AS b13,
+                                    generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                                    unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                                    unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                                    unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                                    unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                                    unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                                    unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                                    unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                                    unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                                    unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                                    unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                                    unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                                    unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                                    unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                                    unnest(s.qs) AS q
+                                   FROM smf.interval_sealed s) x_2
+                          WHERE ((x_2.q)::integer <> 0)) x_1
+                     JOIN smf.meter m_1 ON ((m_1.id = x_1.meter_id)))
+                  GROUP BY x_1.meter_id, (public.time_bucket('00:15:00'::interval, x_1.ts))) x
+             JOIN smf.meter m ON ((m.id = x.meter_id)))
+          GROUP BY x.meter_id, (public.time_bucket('01:00:00'::interval, x.bucket))) rh
      JOIN smf.consumer_unit cu ON ((cu.main_meter_id = rh.meter_id)))
      CROSS JOIN LATERAL ( SELECT
                 CASE
@@ -6768,26 +6971,98 @@ ALTER TABLE smf.ingest_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
-CREATE VIEW smf.interval_sealed_rows WITH (security_invoker='on') AS
- SELECT x.meter_id,
-    x.ts,
-    x.active_fwd_wh,
-    x.active_rev_wh,
-    x.reactive_ind_fwd_varh,
-    x.reactive_ind_rev_varh,
-    x.reactive_cap_fwd_varh,
-    x.reactive_cap_rev_varh,
-    x.voltage_a_mv,
-    x.voltage_b_mv,
-    x.voltage_c_mv,
-    x.current_a_ma,
-    x.current_b_ma,
-    x.current_c_ma,
-    x.quality,
-    x.source,
-    x.batch_id
-   FROM (smf.interval_sealed s
-     CROSS JOIN LATERAL smf.intervals_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, ts, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv, voltage_c_mv, current_a_ma, current_b_ma, current_c_ma, quality, source, batch_id));
+CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
+ SELECT cu.uc_code,
+    ir.meter_id,
+    ir.ts,
+    (ir.ts AT TIME ZONE smf.local_timezone()) AS local_ts,
+    l.posto,
+    l.demand_posto,
+    l.reactive_window,
+    l.reservado,
+    l.loss_factor
+   FROM ((( SELECT interval_reading.meter_id,
+            interval_reading.ts,
+            interval_reading.active_fwd_wh,
+            interval_reading.active_rev_wh,
+            interval_reading.reactive_ind_fwd_varh,
+            interval_reading.reactive_ind_rev_varh,
+            interval_reading.reactive_cap_fwd_varh,
+            interval_reading.reactive_cap_rev_varh,
+            interval_reading.voltage_a_mv,
+            interval_reading.voltage_b_mv,
+            interval_reading.voltage_c_mv,
+            interval_reading.current_a_ma,
+            interval_reading.current_b_ma,
+            interval_reading.current_c_ma,
+            interval_reading.quality,
+            interval_reading.source,
+            interval_reading.batch_id
+           FROM smf.interval_reading
+        UNION ALL
+         SELECT x.meter_id,
+            x.ts,
+            (x.b1 + x.c1) AS active_fwd_wh,
+            (x.b2 + x.c2) AS active_rev_wh,
+            (x.b3 + x.c3) AS reactive_ind_fwd_varh,
+            (x.b4 + x.c4) AS reactive_ind_rev_varh,
+            (x.b5 + x.c5) AS reactive_cap_fwd_varh,
+            (x.b6 + x.c6) AS reactive_cap_rev_varh,
+            (x.b7 + x.c7) AS voltage_a_mv,
+            (x.b8 + x.c8) AS voltage_b_mv,
+            (x.b9 + x.c9) AS voltage_c_mv,
+            (x.b10 + x.c10) AS current_a_ma,
+            (x.b11 + x.c11) AS current_b_ma,
+            (x.b12 + x.c12) AS current_c_ma,
+                CASE (((x.q)::integer - 1) / 16)
+                    WHEN 0 THEN 'measured'::smf.quality
+                    WHEN 1 THEN 'adjusted'::smf.quality
+                    WHEN 2 THEN 'estimated'::smf.quality
+                    WHEN 3 THEN 'missing'::smf.quality
+                    ELSE NULL::smf.quality
+                END AS quality,
+                CASE (((x.q)::integer - 1) % 16)
+                    WHEN 0 THEN 'meter'::smf.reading_source
+                    WHEN 1 THEN 'backup_meter'::smf.reading_source
+                    WHEN 2 THEN 'estimate'::smf.reading_source
+                    WHEN 3 THEN 'import'::smf.reading_source
+                    WHEN 4 THEN 'manual'::smf.reading_source
+                    ELSE NULL::smf.reading_source
+                END AS source,
+            (x.b13 + x.c13) AS batch_id
+           FROM ( SELECT s.meter_id,
+                    s.base[1] AS b1,
+                    s.base[2] AS b2,
+                    s.base[3] AS b3,
+                    s.base[4] AS b4,
+                    s.base[5] AS b5,
+                    s.base[6] AS b6,
+                    s.base[7] AS b7,
+                    s.base[8] AS b8,
+                    s.base[9] AS b9,
+                    s.base[10] AS b10,
+                    s.base[11] AS b11,
+                    s.base[12] AS b12,
+                    s.base[13] AS b13,
+                    generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                    unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                    unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                    unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                    unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                    unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                    unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                    unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                    unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                    unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                    unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                    unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                    unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                    unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                    unnest(s.qs) AS q
+                   FROM smf.interval_sealed s) x
+          WHERE ((x.q)::integer <> 0)) ir
+     JOIN smf.consumer_unit cu ON ((cu.main_meter_id = ir.meter_id)))
+     CROSS JOIN LATERAL smf.uc_quarter_labels(cu.id, ir.ts, (ir.ts + '00:00:00.000001'::interval)) l(ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado, loss_factor));
 
 CREATE VIEW smf.interval_reading_all WITH (security_invoker='on') AS
  SELECT interval_reading.meter_id,
@@ -6809,38 +7084,67 @@ CREATE VIEW smf.interval_reading_all WITH (security_invoker='on') AS
     interval_reading.batch_id
    FROM smf.interval_reading
 UNION ALL
- SELECT interval_sealed_rows.meter_id,
-    interval_sealed_rows.ts,
-    interval_sealed_rows.active_fwd_wh,
-    interval_sealed_rows.active_rev_wh,
-    interval_sealed_rows.reactive_ind_fwd_varh,
-    interval_sealed_rows.reactive_ind_rev_varh,
-    interval_sealed_rows.reactive_cap_fwd_varh,
-    interval_sealed_rows.reactive_cap_rev_varh,
-    interval_sealed_rows.voltage_a_mv,
-    interval_sealed_rows.voltage_b_mv,
-    interval_sealed_rows.voltage_c_mv,
-    interval_sealed_rows.current_a_ma,
-    interval_sealed_rows.current_b_ma,
-    interval_sealed_rows.current_c_ma,
-    interval_sealed_rows.quality,
-    interval_sealed_rows.source,
-    interval_sealed_rows.batch_id
-   FROM smf.interval_sealed_rows;
-
-CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
- SELECT cu.uc_code,
-    ir.meter_id,
-    ir.ts,
-    (ir.ts AT TIME ZONE smf.local_timezone()) AS local_ts,
-    l.posto,
-    l.demand_posto,
-    l.reactive_window,
-    l.reservado,
-    l.loss_factor
-   FROM ((smf.interval_reading_all ir
-     JOIN smf.consumer_unit cu ON ((cu.main_meter_id = ir.meter_id)))
-     CROSS JOIN LATERAL smf.uc_quarter_labels(cu.id, ir.ts, (ir.ts + '00:00:00.000001'::interval)) l(ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado, loss_factor));
+ SELECT x.meter_id,
+    x.ts,
+    (x.b1 + x.c1) AS active_fwd_wh,
+    (x.b2 + x.c2) AS active_rev_wh,
+    (x.b3 + x.c3) AS reactive_ind_fwd_varh,
+    (x.b4 + x.c4) AS reactive_ind_rev_varh,
+    (x.b5 + x.c5) AS reactive_cap_fwd_varh,
+    (x.b6 + x.c6) AS reactive_cap_rev_varh,
+    (x.b7 + x.c7) AS voltage_a_mv,
+    (x.b8 + x.c8) AS voltage_b_mv,
+    (x.b9 + x.c9) AS voltage_c_mv,
+    (x.b10 + x.c10) AS current_a_ma,
+    (x.b11 + x.c11) AS current_b_ma,
+    (x.b12 + x.c12) AS current_c_ma,
+        CASE (((x.q)::integer - 1) / 16)
+            WHEN 0 THEN 'measured'::smf.quality
+            WHEN 1 THEN 'adjusted'::smf.quality
+            WHEN 2 THEN 'estimated'::smf.quality
+            WHEN 3 THEN 'missing'::smf.quality
+            ELSE NULL::smf.quality
+        END AS quality,
+        CASE (((x.q)::integer - 1) % 16)
+            WHEN 0 THEN 'meter'::smf.reading_source
+            WHEN 1 THEN 'backup_meter'::smf.reading_source
+            WHEN 2 THEN 'estimate'::smf.reading_source
+            WHEN 3 THEN 'import'::smf.reading_source
+            WHEN 4 THEN 'manual'::smf.reading_source
+            ELSE NULL::smf.reading_source
+        END AS source,
+    (x.b13 + x.c13) AS batch_id
+   FROM ( SELECT s.meter_id,
+            s.base[1] AS b1,
+            s.base[2] AS b2,
+            s.base[3] AS b3,
+            s.base[4] AS b4,
+            s.base[5] AS b5,
+            s.base[6] AS b6,
+            s.base[7] AS b7,
+            s.base[8] AS b8,
+            s.base[9] AS b9,
+            s.base[10] AS b10,
+            s.base[11] AS b11,
+            s.base[12] AS b12,
+            s.base[13] AS b13,
+            generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+            unnest(s.qs) AS q
+           FROM smf.interval_sealed s) x
+  WHERE ((x.q)::integer <> 0);
 
 CREATE TABLE smf.interval_reading_history (
     meter_id integer NOT NULL,
@@ -6867,6 +7171,69 @@ CREATE TABLE smf.interval_reading_history (
 );
 
 COMMENT ON TABLE smf.interval_reading_history IS 'Every superseded version of an interval row, with when, by whom, by which batch and why.';
+
+CREATE VIEW smf.interval_sealed_rows WITH (security_invoker='on') AS
+ SELECT x.meter_id,
+    x.ts,
+    (x.b1 + x.c1) AS active_fwd_wh,
+    (x.b2 + x.c2) AS active_rev_wh,
+    (x.b3 + x.c3) AS reactive_ind_fwd_varh,
+    (x.b4 + x.c4) AS reactive_ind_rev_varh,
+    (x.b5 + x.c5) AS reactive_cap_fwd_varh,
+    (x.b6 + x.c6) AS reactive_cap_rev_varh,
+    (x.b7 + x.c7) AS voltage_a_mv,
+    (x.b8 + x.c8) AS voltage_b_mv,
+    (x.b9 + x.c9) AS voltage_c_mv,
+    (x.b10 + x.c10) AS current_a_ma,
+    (x.b11 + x.c11) AS current_b_ma,
+    (x.b12 + x.c12) AS current_c_ma,
+        CASE (((x.q)::integer - 1) / 16)
+            WHEN 0 THEN 'measured'::smf.quality
+            WHEN 1 THEN 'adjusted'::smf.quality
+            WHEN 2 THEN 'estimated'::smf.quality
+            WHEN 3 THEN 'missing'::smf.quality
+            ELSE NULL::smf.quality
+        END AS quality,
+        CASE (((x.q)::integer - 1) % 16)
+            WHEN 0 THEN 'meter'::smf.reading_source
+            WHEN 1 THEN 'backup_meter'::smf.reading_source
+            WHEN 2 THEN 'estimate'::smf.reading_source
+            WHEN 3 THEN 'import'::smf.reading_source
+            WHEN 4 THEN 'manual'::smf.reading_source
+            ELSE NULL::smf.reading_source
+        END AS source,
+    (x.b13 + x.c13) AS batch_id
+   FROM ( SELECT s.meter_id,
+            s.base[1] AS b1,
+            s.base[2] AS b2,
+            s.base[3] AS b3,
+            s.base[4] AS b4,
+            s.base[5] AS b5,
+            s.base[6] AS b6,
+            s.base[7] AS b7,
+            s.base[8] AS b8,
+            s.base[9] AS b9,
+            s.base[10] AS b10,
+            s.base[11] AS b11,
+            s.base[12] AS b12,
+            s.base[13] AS b13,
+            generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+            unnest(s.qs) AS q
+           FROM smf.interval_sealed s) x
+  WHERE ((x.q)::integer <> 0);
 
 CREATE TABLE smf.job_run (
     id bigint NOT NULL,
@@ -6895,90 +7262,6 @@ CREATE TABLE smf.login_failure (
     source text NOT NULL,
     at timestamp with time zone DEFAULT now() NOT NULL
 );
-
-CREATE VIEW smf.rollup_15min_all WITH (security_invoker='on') AS
- SELECT rollup_15min.meter_id,
-    rollup_15min.bucket,
-    rollup_15min.active_fwd_wh,
-    rollup_15min.active_rev_wh,
-    rollup_15min.reactive_ind_fwd_varh,
-    rollup_15min.reactive_ind_rev_varh,
-    rollup_15min.reactive_cap_fwd_varh,
-    rollup_15min.reactive_cap_rev_varh,
-    rollup_15min.n_measured,
-    rollup_15min.n_adjusted,
-    rollup_15min.n_estimated,
-    rollup_15min.n_missing,
-    rollup_15min.n_expected,
-    rollup_15min.voltage_a_mv_min,
-    rollup_15min.voltage_a_mv_max,
-    rollup_15min.voltage_a_mv_sum,
-    rollup_15min.voltage_a_mv_n,
-    rollup_15min.voltage_b_mv_min,
-    rollup_15min.voltage_b_mv_max,
-    rollup_15min.voltage_b_mv_sum,
-    rollup_15min.voltage_b_mv_n,
-    rollup_15min.voltage_c_mv_min,
-    rollup_15min.voltage_c_mv_max,
-    rollup_15min.voltage_c_mv_sum,
-    rollup_15min.voltage_c_mv_n,
-    rollup_15min.current_a_ma_min,
-    rollup_15min.current_a_ma_max,
-    rollup_15min.current_a_ma_sum,
-    rollup_15min.current_a_ma_n,
-    rollup_15min.current_b_ma_min,
-    rollup_15min.current_b_ma_max,
-    rollup_15min.current_b_ma_sum,
-    rollup_15min.current_b_ma_n,
-    rollup_15min.current_c_ma_min,
-    rollup_15min.current_c_ma_max,
-    rollup_15min.current_c_ma_sum,
-    rollup_15min.current_c_ma_n,
-    rollup_15min.max_demand_kw,
-    rollup_15min.max_demand_at
-   FROM smf.rollup_15min
-UNION ALL
- SELECT x.meter_id,
-    x.bucket,
-    x.active_fwd_wh,
-    x.active_rev_wh,
-    x.reactive_ind_fwd_varh,
-    x.reactive_ind_rev_varh,
-    x.reactive_cap_fwd_varh,
-    x.reactive_cap_rev_varh,
-    x.n_measured,
-    x.n_adjusted,
-    x.n_estimated,
-    x.n_missing,
-    x.n_expected,
-    x.voltage_a_mv_min,
-    x.voltage_a_mv_max,
-    x.voltage_a_mv_sum,
-    x.voltage_a_mv_n,
-    x.voltage_b_mv_min,
-    x.voltage_b_mv_max,
-    x.voltage_b_mv_sum,
-    x.voltage_b_mv_n,
-    x.voltage_c_mv_min,
-    x.voltage_c_mv_max,
-    x.voltage_c_mv_sum,
-    x.voltage_c_mv_n,
-    x.current_a_ma_min,
-    x.current_a_ma_max,
-    x.current_a_ma_sum,
-    x.current_a_ma_n,
-    x.current_b_ma_min,
-    x.current_b_ma_max,
-    x.current_b_ma_sum,
-    x.current_b_ma_n,
-    x.current_c_ma_min,
-    x.current_c_ma_max,
-    x.current_c_ma_sum,
-    x.current_c_ma_n,
-    x.max_demand_kw,
-    x.max_demand_at
-   FROM (smf.interval_sealed s
-     CROSS JOIN LATERAL smf.rollups_15min_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, bucket, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, n_measured, n_adjusted, n_estimated, n_missing, n_expected, voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum, voltage_a_mv_n, voltage_b_mv_min, voltage_b_mv_max, voltage_b_mv_sum, voltage_b_mv_n, voltage_c_mv_min, voltage_c_mv_max, voltage_c_mv_sum, voltage_c_mv_n, current_a_ma_min, current_a_ma_max, current_a_ma_sum, current_a_ma_n, current_b_ma_min, current_b_ma_max, current_b_ma_sum, current_b_ma_n, current_c_ma_min, current_c_ma_max, current_c_ma_sum, current_c_ma_n, max_demand_kw, max_demand_at));
 
 CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
  SELECT r.meter_id,
@@ -7016,7 +7299,149 @@ CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
     round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
     r.max_demand_kw,
     r.max_demand_at
-   FROM (smf.rollup_15min_all r
+   FROM (( SELECT rollup_15min.meter_id,
+            rollup_15min.bucket,
+            rollup_15min.active_fwd_wh,
+            rollup_15min.active_rev_wh,
+            rollup_15min.reactive_ind_fwd_varh,
+            rollup_15min.reactive_ind_rev_varh,
+            rollup_15min.reactive_cap_fwd_varh,
+            rollup_15min.reactive_cap_rev_varh,
+            rollup_15min.n_measured,
+            rollup_15min.n_adjusted,
+            rollup_15min.n_estimated,
+            rollup_15min.n_missing,
+            rollup_15min.n_expected,
+            rollup_15min.voltage_a_mv_min,
+            rollup_15min.voltage_a_mv_max,
+            rollup_15min.voltage_a_mv_sum,
+            rollup_15min.voltage_a_mv_n,
+            rollup_15min.voltage_b_mv_min,
+            rollup_15min.voltage_b_mv_max,
+            rollup_15min.voltage_b_mv_sum,
+            rollup_15min.voltage_b_mv_n,
+            rollup_15min.voltage_c_mv_min,
+            rollup_15min.voltage_c_mv_max,
+            rollup_15min.voltage_c_mv_sum,
+            rollup_15min.voltage_c_mv_n,
+            rollup_15min.current_a_ma_min,
+            rollup_15min.current_a_ma_max,
+            rollup_15min.current_a_ma_sum,
+            rollup_15min.current_a_ma_n,
+            rollup_15min.current_b_ma_min,
+            rollup_15min.current_b_ma_max,
+            rollup_15min.current_b_ma_sum,
+            rollup_15min.current_b_ma_n,
+            rollup_15min.current_c_ma_min,
+            rollup_15min.current_c_ma_max,
+            rollup_15min.current_c_ma_sum,
+            rollup_15min.current_c_ma_n,
+            rollup_15min.max_demand_kw,
+            rollup_15min.max_demand_at
+           FROM smf.rollup_15min
+        UNION ALL
+         SELECT x.meter_id,
+            public.time_bucket('00:15:00'::interval, x.ts) AS bucket,
+            sum(x.active_fwd_wh) AS active_fwd_wh,
+            sum(x.active_rev_wh) AS active_rev_wh,
+            sum(x.reactive_ind_fwd_varh) AS reactive_ind_fwd_varh,
+            sum(x.reactive_ind_rev_varh) AS reactive_ind_rev_varh,
+            sum(x.reactive_cap_fwd_varh) AS reactive_cap_fwd_varh,
+            sum(x.reactive_cap_rev_varh) AS reactive_cap_rev_varh,
+            (count(*) FILTER (WHERE (x.quality = 'measured'::smf.quality)))::integer AS n_measured,
+            (count(*) FILTER (WHERE (x.quality = 'adjusted'::smf.quality)))::integer AS n_adjusted,
+            (count(*) FILTER (WHERE (x.quality = 'estimated'::smf.quality)))::integer AS n_estimated,
+            (count(*) FILTER (WHERE (x.quality = 'missing'::smf.quality)))::integer AS n_missing,
+            (15 / min(m_1.interval_minutes)) AS n_expected,
+            min(x.voltage_a_mv) AS voltage_a_mv_min,
+            max(x.voltage_a_mv) AS voltage_a_mv_max,
+            sum(x.voltage_a_mv) AS voltage_a_mv_sum,
+            (count(x.voltage_a_mv))::integer AS voltage_a_mv_n,
+            min(x.voltage_b_mv) AS voltage_b_mv_min,
+            max(x.voltage_b_mv) AS voltage_b_mv_max,
+            sum(x.voltage_b_mv) AS voltage_b_mv_sum,
+            (count(x.voltage_b_mv))::integer AS voltage_b_mv_n,
+            min(x.voltage_c_mv) AS voltage_c_mv_min,
+            max(x.voltage_c_mv) AS voltage_c_mv_max,
+            sum(x.voltage_c_mv) AS voltage_c_mv_sum,
+            (count(x.voltage_c_mv))::integer AS voltage_c_mv_n,
+            min(x.current_a_ma) AS current_a_ma_min,
+            max(x.current_a_ma) AS current_a_ma_max,
+            sum(x.current_a_ma) AS current_a_ma_sum,
+            (count(x.current_a_ma))::integer AS current_a_ma_n,
+            min(x.current_b_ma) AS current_b_ma_min,
+            max(x.current_b_ma) AS current_b_ma_max,
+            sum(x.current_b_ma) AS current_b_ma_sum,
+            (count(x.current_b_ma))::integer AS current_b_ma_n,
+            min(x.current_c_ma) AS current_c_ma_min,
+            max(x.current_c_ma) AS current_c_ma_max,
+            sum(x.current_c_ma) AS current_c_ma_sum,
+            (count(x.current_c_ma))::integer AS current_c_ma_n,
+            (round((((sum(x.active_fwd_wh) * 4))::numeric / 1000.0), 3))::numeric(14,3) AS max_demand_kw,
+            min(public.time_bucket('00:15:00'::interval, x.ts)) AS max_demand_at
+           FROM (( SELECT x_1.meter_id,
+                    x_1.ts,
+                    (x_1.b1 + x_1.c1) AS active_fwd_wh,
+                    (x_1.b2 + x_1.c2) AS active_rev_wh,
+                    (x_1.b3 + x_1.c3) AS reactive_ind_fwd_varh,
+                    (x_1.b4 + x_1.c4) AS reactive_ind_rev_varh,
+                    (x_1.b5 + x_1.c5) AS reactive_cap_fwd_varh,
+                    (x_1.b6 + x_1.c6) AS reactive_cap_rev_varh,
+                    (x_1.b7 + x_1.c7) AS voltage_a_mv,
+                    (x_1.b8 + x_1.c8) AS voltage_b_mv,
+                    (x_1.b9 + x_1.c9) AS voltage_c_mv,
+                    (x_1.b10 + x_1.c10) AS current_a_ma,
+                    (x_1.b11 + x_1.c11) AS current_b_ma,
+                    (x_1.b12 + x_1.c12) AS current_c_ma,
+                        CASE (((x_1.q)::integer - 1) / 16)
+                            WHEN 0 THEN 'measured'::smf.quality
+                            WHEN 1 THEN 'adjusted'::smf.quality
+                            WHEN 2 THEN 'estimated'::smf.quality
+                            WHEN 3 THEN 'missing'::smf.quality
+                            ELSE NULL::smf.quality
+                        END AS quality,
+                        CASE (((x_1.q)::integer - 1) % 16)
+                            WHEN 0 THEN 'meter'::smf.reading_source
+                            WHEN 1 THEN 'backup_meter'::smf.reading_source
+                            WHEN 2 THEN 'estimate'::smf.reading_source
+                            WHEN 3 THEN 'import'::smf.reading_source
+                            WHEN 4 THEN 'manual'::smf.reading_source
+                            ELSE NULL::smf.reading_source
+                        END AS source,
+                    (x_1.b13 + x_1.c13) AS batch_id
+                   FROM ( SELECT s.meter_id,
+                            s.base[1] AS b1,
+                            s.base[2] AS b2,
+                            s.base[3] AS b3,
+                            s.base[4] AS b4,
+                            s.base[5] AS b5,
+                            s.base[6] AS b6,
+                            s.base[7] AS b7,
+                            s.base[8] AS b8,
+                            s.base[9] AS b9,
+                            s.base[10] AS b10,
+                            s.base[11] AS b11,
+                            s.base[12] AS b12,
+                            s.base[13] AS b13,
+                            generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                            unnest(s.qs) AS q
+                           FROM smf.interval_sealed s) x_1
+                  WHERE ((x_1.q)::integer <> 0)) x
+             JOIN smf.meter m_1 ON ((m_1.id = x.meter_id)))
+          GROUP BY x.meter_id, (public.time_bucket('00:15:00'::interval, x.ts))) r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 CREATE TABLE smf.meter_alteration (
@@ -7182,7 +7607,190 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
     round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
     r.max_demand_kw,
     r.max_demand_at
-   FROM (smf.rollup_hour_all r
+   FROM (( SELECT rollup_hour.meter_id,
+            rollup_hour.bucket,
+            rollup_hour.active_fwd_wh,
+            rollup_hour.active_rev_wh,
+            rollup_hour.reactive_ind_fwd_varh,
+            rollup_hour.reactive_ind_rev_varh,
+            rollup_hour.reactive_cap_fwd_varh,
+            rollup_hour.reactive_cap_rev_varh,
+            rollup_hour.n_measured,
+            rollup_hour.n_adjusted,
+            rollup_hour.n_estimated,
+            rollup_hour.n_missing,
+            rollup_hour.n_expected,
+            rollup_hour.voltage_a_mv_min,
+            rollup_hour.voltage_a_mv_max,
+            rollup_hour.voltage_a_mv_sum,
+            rollup_hour.voltage_a_mv_n,
+            rollup_hour.voltage_b_mv_min,
+            rollup_hour.voltage_b_mv_max,
+            rollup_hour.voltage_b_mv_sum,
+            rollup_hour.voltage_b_mv_n,
+            rollup_hour.voltage_c_mv_min,
+            rollup_hour.voltage_c_mv_max,
+            rollup_hour.voltage_c_mv_sum,
+            rollup_hour.voltage_c_mv_n,
+            rollup_hour.current_a_ma_min,
+            rollup_hour.current_a_ma_max,
+            rollup_hour.current_a_ma_sum,
+            rollup_hour.current_a_ma_n,
+            rollup_hour.current_b_ma_min,
+            rollup_hour.current_b_ma_max,
+            rollup_hour.current_b_ma_sum,
+            rollup_hour.current_b_ma_n,
+            rollup_hour.current_c_ma_min,
+            rollup_hour.current_c_ma_max,
+            rollup_hour.current_c_ma_sum,
+            rollup_hour.current_c_ma_n,
+            rollup_hour.max_demand_kw,
+            rollup_hour.max_demand_at
+           FROM smf.rollup_hour
+        UNION ALL
+         SELECT x.meter_id,
+            public.time_bucket('01:00:00'::interval, x.bucket) AS bucket,
+            (sum(x.active_fwd_wh))::bigint AS active_fwd_wh,
+            (sum(x.active_rev_wh))::bigint AS active_rev_wh,
+            (sum(x.reactive_ind_fwd_varh))::bigint AS reactive_ind_fwd_varh,
+            (sum(x.reactive_ind_rev_varh))::bigint AS reactive_ind_rev_varh,
+            (sum(x.reactive_cap_fwd_varh))::bigint AS reactive_cap_fwd_varh,
+            (sum(x.reactive_cap_rev_varh))::bigint AS reactive_cap_rev_varh,
+            (sum(x.n_measured))::integer AS n_measured,
+            (sum(x.n_adjusted))::integer AS n_adjusted,
+            (sum(x.n_estimated))::integer AS n_estimated,
+            (sum(x.n_missing))::integer AS n_missing,
+            (60 / min(m_1.interval_minutes)) AS n_expected,
+            min(x.voltage_a_mv_min) AS voltage_a_mv_min,
+            max(x.voltage_a_mv_max) AS voltage_a_mv_max,
+            (sum(x.voltage_a_mv_sum))::bigint AS voltage_a_mv_sum,
+            (sum(x.voltage_a_mv_n))::integer AS voltage_a_mv_n,
+            min(x.voltage_b_mv_min) AS voltage_b_mv_min,
+            max(x.voltage_b_mv_max) AS voltage_b_mv_max,
+            (sum(x.voltage_b_mv_sum))::bigint AS voltage_b_mv_sum,
+            (sum(x.voltage_b_mv_n))::integer AS voltage_b_mv_n,
+            min(x.voltage_c_mv_min) AS voltage_c_mv_min,
+            max(x.voltage_c_mv_max) AS voltage_c_mv_max,
+            (sum(x.voltage_c_mv_sum))::bigint AS voltage_c_mv_sum,
+            (sum(x.voltage_c_mv_n))::integer AS voltage_c_mv_n,
+            min(x.current_a_ma_min) AS current_a_ma_min,
+            max(x.current_a_ma_max) AS current_a_ma_max,
+            (sum(x.current_a_ma_sum))::bigint AS current_a_ma_sum,
+            (sum(x.current_a_ma_n))::integer AS current_a_ma_n,
+            min(x.current_b_ma_min) AS current_b_ma_min,
+            max(x.current_b_ma_max) AS current_b_ma_max,
+            (sum(x.current_b_ma_sum))::bigint AS current_b_ma_sum,
+            (sum(x.current_b_ma_n))::integer AS current_b_ma_n,
+            min(x.current_c_ma_min) AS current_c_ma_min,
+            max(x.current_c_ma_max) AS current_c_ma_max,
+            (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
+            (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
+            (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
+            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+           FROM (( SELECT x_1.meter_id,
+                    public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
+                    sum(x_1.active_fwd_wh) AS active_fwd_wh,
+                    sum(x_1.active_rev_wh) AS active_rev_wh,
+                    sum(x_1.reactive_ind_fwd_varh) AS reactive_ind_fwd_varh,
+                    sum(x_1.reactive_ind_rev_varh) AS reactive_ind_rev_varh,
+                    sum(x_1.reactive_cap_fwd_varh) AS reactive_cap_fwd_varh,
+                    sum(x_1.reactive_cap_rev_varh) AS reactive_cap_rev_varh,
+                    (count(*) FILTER (WHERE (x_1.quality = 'measured'::smf.quality)))::integer AS n_measured,
+                    (count(*) FILTER (WHERE (x_1.quality = 'adjusted'::smf.quality)))::integer AS n_adjusted,
+                    (count(*) FILTER (WHERE (x_1.quality = 'estimated'::smf.quality)))::integer AS n_estimated,
+                    (count(*) FILTER (WHERE (x_1.quality = 'missing'::smf.quality)))::integer AS n_missing,
+                    (15 / min(m_2.interval_minutes)) AS n_expected,
+                    min(x_1.voltage_a_mv) AS voltage_a_mv_min,
+                    max(x_1.voltage_a_mv) AS voltage_a_mv_max,
+                    sum(x_1.voltage_a_mv) AS voltage_a_mv_sum,
+                    (count(x_1.voltage_a_mv))::integer AS voltage_a_mv_n,
+                    min(x_1.voltage_b_mv) AS voltage_b_mv_min,
+                    max(x_1.voltage_b_mv) AS voltage_b_mv_max,
+                    sum(x_1.voltage_b_mv) AS voltage_b_mv_sum,
+                    (count(x_1.voltage_b_mv))::integer AS voltage_b_mv_n,
+                    min(x_1.voltage_c_mv) AS voltage_c_mv_min,
+                    max(x_1.voltage_c_mv) AS voltage_c_mv_max,
+                    sum(x_1.voltage_c_mv) AS voltage_c_mv_sum,
+                    (count(x_1.voltage_c_mv))::integer AS voltage_c_mv_n,
+                    min(x_1.current_a_ma) AS current_a_ma_min,
+                    max(x_1.current_a_ma) AS current_a_ma_max,
+                    sum(x_1.current_a_ma) AS current_a_ma_sum,
+                    (count(x_1.current_a_ma))::integer AS current_a_ma_n,
+                    min(x_1.current_b_ma) AS current_b_ma_min,
+                    max(x_1.current_b_ma) AS current_b_ma_max,
+                    sum(x_1.current_b_ma) AS current_b_ma_sum,
+                    (count(x_1.current_b_ma))::integer AS current_b_ma_n,
+                    min(x_1.current_c_ma) AS current_c_ma_min,
+                    max(x_1.current_c_ma) AS current_c_ma_max,
+                    sum(x_1.current_c_ma) AS current_c_ma_sum,
+                    (count(x_1.current_c_ma))::integer AS current_c_ma_n,
+                    (round((((sum(x_1.active_fwd_wh) * 4))::numeric / 1000.0), 3))::numeric(14,3) AS max_demand_kw,
+                    min(public.time_bucket('00:15:00'::interval, x_1.ts)) AS max_demand_at
+                   FROM (( SELECT x_2.meter_id,
+                            x_2.ts,
+                            (x_2.b1 + x_2.c1) AS active_fwd_wh,
+                            (x_2.b2 + x_2.c2) AS active_rev_wh,
+                            (x_2.b3 + x_2.c3) AS reactive_ind_fwd_varh,
+                            (x_2.b4 + x_2.c4) AS reactive_ind_rev_varh,
+                            (x_2.b5 + x_2.c5) AS reactive_cap_fwd_varh,
+                            (x_2.b6 + x_2.c6) AS reactive_cap_rev_varh,
+                            (x_2.b7 + x_2.c7) AS voltage_a_mv,
+                            (x_2.b8 + x_2.c8) AS voltage_b_mv,
+                            (x_2.b9 + x_2.c9) AS voltage_c_mv,
+                            (x_2.b10 + x_2.c10) AS current_a_ma,
+                            (x_2.b11 + x_2.c11) AS current_b_ma,
+                            (x_2.b12 + x_2.c12) AS current_c_ma,
+                                CASE (((x_2.q)::integer - 1) / 16)
+                                    WHEN 0 THEN 'measured'::smf.quality
+                                    WHEN 1 THEN 'adjusted'::smf.quality
+                                    WHEN 2 THEN 'estimated'::smf.quality
+                                    WHEN 3 THEN 'missing'::smf.quality
+                                    ELSE NULL::smf.quality
+                                END AS quality,
+                                CASE (((x_2.q)::integer - 1) % 16)
+                                    WHEN 0 THEN 'meter'::smf.reading_source
+                                    WHEN 1 THEN 'backup_meter'::smf.reading_source
+                                    WHEN 2 THEN 'estimate'::smf.reading_source
+                                    WHEN 3 THEN 'import'::smf.reading_source
+                                    WHEN 4 THEN 'manual'::smf.reading_source
+                                    ELSE NULL::smf.reading_source
+                                END AS source,
+                            (x_2.b13 + x_2.c13) AS batch_id
+                           FROM ( SELECT s.meter_id,
+                                    s.base[1] AS b1,
+                                    s.base[2] AS b2,
+                                    s.base[3] AS b3,
+                                    s.base[4] AS b4,
+                                    s.base[5] AS b5,
+                                    s.base[6] AS b6,
+                                    s.base[7] AS b7,
+                                    s.base[8] AS b8,
+                                    s.base[9] AS b9,
+                                    s.base[10] AS b10,
+                                    s.base[11] AS b11,
+                                    s.base[12] AS b12,
+                                    s.base[13] AS b13,
+                                    generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                                    unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                                    unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                                    unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                                    unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                                    unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                                    unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                                    unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                                    unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                                    unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                                    unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                                    unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                                    unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                                    unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                                    unnest(s.qs) AS q
+                                   FROM smf.interval_sealed s) x_2
+                          WHERE ((x_2.q)::integer <> 0)) x_1
+                     JOIN smf.meter m_2 ON ((m_2.id = x_1.meter_id)))
+                  GROUP BY x_1.meter_id, (public.time_bucket('00:15:00'::interval, x_1.ts))) x
+             JOIN smf.meter m_1 ON ((m_1.id = x.meter_id)))
+          GROUP BY x.meter_id, (public.time_bucket('01:00:00'::interval, x.bucket))) r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -7420,6 +8028,337 @@ CREATE TABLE smf.register_reading (
 );
 
 COMMENT ON TABLE smf.register_reading IS 'Registers 0x23 (current period, at = meter clock of the read, UTC) and 0x24 (previous period, at = the demand reset that closed it), raw as read. registers: total, ponta, ufer_ponta, fora_ponta, ufer_fora_ponta, reservado, ufer_reservado; demands: last_interval, max_ponta, dmcr_ponta, max_fora_ponta, dmcr_fora_ponta, max_reservado, dmcr_reservado.';
+
+CREATE VIEW smf.rollup_15min_all WITH (security_invoker='on') AS
+ SELECT rollup_15min.meter_id,
+    rollup_15min.bucket,
+    rollup_15min.active_fwd_wh,
+    rollup_15min.active_rev_wh,
+    rollup_15min.reactive_ind_fwd_varh,
+    rollup_15min.reactive_ind_rev_varh,
+    rollup_15min.reactive_cap_fwd_varh,
+    rollup_15min.reactive_cap_rev_varh,
+    rollup_15min.n_measured,
+    rollup_15min.n_adjusted,
+    rollup_15min.n_estimated,
+    rollup_15min.n_missing,
+    rollup_15min.n_expected,
+    rollup_15min.voltage_a_mv_min,
+    rollup_15min.voltage_a_mv_max,
+    rollup_15min.voltage_a_mv_sum,
+    rollup_15min.voltage_a_mv_n,
+    rollup_15min.voltage_b_mv_min,
+    rollup_15min.voltage_b_mv_max,
+    rollup_15min.voltage_b_mv_sum,
+    rollup_15min.voltage_b_mv_n,
+    rollup_15min.voltage_c_mv_min,
+    rollup_15min.voltage_c_mv_max,
+    rollup_15min.voltage_c_mv_sum,
+    rollup_15min.voltage_c_mv_n,
+    rollup_15min.current_a_ma_min,
+    rollup_15min.current_a_ma_max,
+    rollup_15min.current_a_ma_sum,
+    rollup_15min.current_a_ma_n,
+    rollup_15min.current_b_ma_min,
+    rollup_15min.current_b_ma_max,
+    rollup_15min.current_b_ma_sum,
+    rollup_15min.current_b_ma_n,
+    rollup_15min.current_c_ma_min,
+    rollup_15min.current_c_ma_max,
+    rollup_15min.current_c_ma_sum,
+    rollup_15min.current_c_ma_n,
+    rollup_15min.max_demand_kw,
+    rollup_15min.max_demand_at
+   FROM smf.rollup_15min
+UNION ALL
+ SELECT x.meter_id,
+    public.time_bucket('00:15:00'::interval, x.ts) AS bucket,
+    sum(x.active_fwd_wh) AS active_fwd_wh,
+    sum(x.active_rev_wh) AS active_rev_wh,
+    sum(x.reactive_ind_fwd_varh) AS reactive_ind_fwd_varh,
+    sum(x.reactive_ind_rev_varh) AS reactive_ind_rev_varh,
+    sum(x.reactive_cap_fwd_varh) AS reactive_cap_fwd_varh,
+    sum(x.reactive_cap_rev_varh) AS reactive_cap_rev_varh,
+    (count(*) FILTER (WHERE (x.quality = 'measured'::smf.quality)))::integer AS n_measured,
+    (count(*) FILTER (WHERE (x.quality = 'adjusted'::smf.quality)))::integer AS n_adjusted,
+    (count(*) FILTER (WHERE (x.quality = 'estimated'::smf.quality)))::integer AS n_estimated,
+    (count(*) FILTER (WHERE (x.quality = 'missing'::smf.quality)))::integer AS n_missing,
+    (15 / min(m.interval_minutes)) AS n_expected,
+    min(x.voltage_a_mv) AS voltage_a_mv_min,
+    max(x.voltage_a_mv) AS voltage_a_mv_max,
+    sum(x.voltage_a_mv) AS voltage_a_mv_sum,
+    (count(x.voltage_a_mv))::integer AS voltage_a_mv_n,
+    min(x.voltage_b_mv) AS voltage_b_mv_min,
+    max(x.voltage_b_mv) AS voltage_b_mv_max,
+    sum(x.voltage_b_mv) AS voltage_b_mv_sum,
+    (count(x.voltage_b_mv))::integer AS voltage_b_mv_n,
+    min(x.voltage_c_mv) AS voltage_c_mv_min,
+    max(x.voltage_c_mv) AS voltage_c_mv_max,
+    sum(x.voltage_c_mv) AS voltage_c_mv_sum,
+    (count(x.voltage_c_mv))::integer AS voltage_c_mv_n,
+    min(x.current_a_ma) AS current_a_ma_min,
+    max(x.current_a_ma) AS current_a_ma_max,
+    sum(x.current_a_ma) AS current_a_ma_sum,
+    (count(x.current_a_ma))::integer AS current_a_ma_n,
+    min(x.current_b_ma) AS current_b_ma_min,
+    max(x.current_b_ma) AS current_b_ma_max,
+    sum(x.current_b_ma) AS current_b_ma_sum,
+    (count(x.current_b_ma))::integer AS current_b_ma_n,
+    min(x.current_c_ma) AS current_c_ma_min,
+    max(x.current_c_ma) AS current_c_ma_max,
+    sum(x.current_c_ma) AS current_c_ma_sum,
+    (count(x.current_c_ma))::integer AS current_c_ma_n,
+    (round((((sum(x.active_fwd_wh) * 4))::numeric / 1000.0), 3))::numeric(14,3) AS max_demand_kw,
+    min(public.time_bucket('00:15:00'::interval, x.ts)) AS max_demand_at
+   FROM (( SELECT x_1.meter_id,
+            x_1.ts,
+            (x_1.b1 + x_1.c1) AS active_fwd_wh,
+            (x_1.b2 + x_1.c2) AS active_rev_wh,
+            (x_1.b3 + x_1.c3) AS reactive_ind_fwd_varh,
+            (x_1.b4 + x_1.c4) AS reactive_ind_rev_varh,
+            (x_1.b5 + x_1.c5) AS reactive_cap_fwd_varh,
+            (x_1.b6 + x_1.c6) AS reactive_cap_rev_varh,
+            (x_1.b7 + x_1.c7) AS voltage_a_mv,
+            (x_1.b8 + x_1.c8) AS voltage_b_mv,
+            (x_1.b9 + x_1.c9) AS voltage_c_mv,
+            (x_1.b10 + x_1.c10) AS current_a_ma,
+            (x_1.b11 + x_1.c11) AS current_b_ma,
+            (x_1.b12 + x_1.c12) AS current_c_ma,
+                CASE (((x_1.q)::integer - 1) / 16)
+                    WHEN 0 THEN 'measured'::smf.quality
+                    WHEN 1 THEN 'adjusted'::smf.quality
+                    WHEN 2 THEN 'estimated'::smf.quality
+                    WHEN 3 THEN 'missing'::smf.quality
+                    ELSE NULL::smf.quality
+                END AS quality,
+                CASE (((x_1.q)::integer - 1) % 16)
+                    WHEN 0 THEN 'meter'::smf.reading_source
+                    WHEN 1 THEN 'backup_meter'::smf.reading_source
+                    WHEN 2 THEN 'estimate'::smf.reading_source
+                    WHEN 3 THEN 'import'::smf.reading_source
+                    WHEN 4 THEN 'manual'::smf.reading_source
+                    ELSE NULL::smf.reading_source
+                END AS source,
+            (x_1.b13 + x_1.c13) AS batch_id
+           FROM ( SELECT s.meter_id,
+                    s.base[1] AS b1,
+                    s.base[2] AS b2,
+                    s.base[3] AS b3,
+                    s.base[4] AS b4,
+                    s.base[5] AS b5,
+                    s.base[6] AS b6,
+                    s.base[7] AS b7,
+                    s.base[8] AS b8,
+                    s.base[9] AS b9,
+                    s.base[10] AS b10,
+                    s.base[11] AS b11,
+                    s.base[12] AS b12,
+                    s.base[13] AS b13,
+                    generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                    unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                    unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                    unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                    unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                    unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                    unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                    unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                    unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                    unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                    unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                    unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                    unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                    unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                    unnest(s.qs) AS q
+                   FROM smf.interval_sealed s) x_1
+          WHERE ((x_1.q)::integer <> 0)) x
+     JOIN smf.meter m ON ((m.id = x.meter_id)))
+  GROUP BY x.meter_id, (public.time_bucket('00:15:00'::interval, x.ts));
+
+CREATE VIEW smf.rollup_hour_all WITH (security_invoker='on') AS
+ SELECT rollup_hour.meter_id,
+    rollup_hour.bucket,
+    rollup_hour.active_fwd_wh,
+    rollup_hour.active_rev_wh,
+    rollup_hour.reactive_ind_fwd_varh,
+    rollup_hour.reactive_ind_rev_varh,
+    rollup_hour.reactive_cap_fwd_varh,
+    rollup_hour.reactive_cap_rev_varh,
+    rollup_hour.n_measured,
+    rollup_hour.n_adjusted,
+    rollup_hour.n_estimated,
+    rollup_hour.n_missing,
+    rollup_hour.n_expected,
+    rollup_hour.voltage_a_mv_min,
+    rollup_hour.voltage_a_mv_max,
+    rollup_hour.voltage_a_mv_sum,
+    rollup_hour.voltage_a_mv_n,
+    rollup_hour.voltage_b_mv_min,
+    rollup_hour.voltage_b_mv_max,
+    rollup_hour.voltage_b_mv_sum,
+    rollup_hour.voltage_b_mv_n,
+    rollup_hour.voltage_c_mv_min,
+    rollup_hour.voltage_c_mv_max,
+    rollup_hour.voltage_c_mv_sum,
+    rollup_hour.voltage_c_mv_n,
+    rollup_hour.current_a_ma_min,
+    rollup_hour.current_a_ma_max,
+    rollup_hour.current_a_ma_sum,
+    rollup_hour.current_a_ma_n,
+    rollup_hour.current_b_ma_min,
+    rollup_hour.current_b_ma_max,
+    rollup_hour.current_b_ma_sum,
+    rollup_hour.current_b_ma_n,
+    rollup_hour.current_c_ma_min,
+    rollup_hour.current_c_ma_max,
+    rollup_hour.current_c_ma_sum,
+    rollup_hour.current_c_ma_n,
+    rollup_hour.max_demand_kw,
+    rollup_hour.max_demand_at
+   FROM smf.rollup_hour
+UNION ALL
+ SELECT x.meter_id,
+    public.time_bucket('01:00:00'::interval, x.bucket) AS bucket,
+    (sum(x.active_fwd_wh))::bigint AS active_fwd_wh,
+    (sum(x.active_rev_wh))::bigint AS active_rev_wh,
+    (sum(x.reactive_ind_fwd_varh))::bigint AS reactive_ind_fwd_varh,
+    (sum(x.reactive_ind_rev_varh))::bigint AS reactive_ind_rev_varh,
+    (sum(x.reactive_cap_fwd_varh))::bigint AS reactive_cap_fwd_varh,
+    (sum(x.reactive_cap_rev_varh))::bigint AS reactive_cap_rev_varh,
+    (sum(x.n_measured))::integer AS n_measured,
+    (sum(x.n_adjusted))::integer AS n_adjusted,
+    (sum(x.n_estimated))::integer AS n_estimated,
+    (sum(x.n_missing))::integer AS n_missing,
+    (60 / min(m.interval_minutes)) AS n_expected,
+    min(x.voltage_a_mv_min) AS voltage_a_mv_min,
+    max(x.voltage_a_mv_max) AS voltage_a_mv_max,
+    (sum(x.voltage_a_mv_sum))::bigint AS voltage_a_mv_sum,
+    (sum(x.voltage_a_mv_n))::integer AS voltage_a_mv_n,
+    min(x.voltage_b_mv_min) AS voltage_b_mv_min,
+    max(x.voltage_b_mv_max) AS voltage_b_mv_max,
+    (sum(x.voltage_b_mv_sum))::bigint AS voltage_b_mv_sum,
+    (sum(x.voltage_b_mv_n))::integer AS voltage_b_mv_n,
+    min(x.voltage_c_mv_min) AS voltage_c_mv_min,
+    max(x.voltage_c_mv_max) AS voltage_c_mv_max,
+    (sum(x.voltage_c_mv_sum))::bigint AS voltage_c_mv_sum,
+    (sum(x.voltage_c_mv_n))::integer AS voltage_c_mv_n,
+    min(x.current_a_ma_min) AS current_a_ma_min,
+    max(x.current_a_ma_max) AS current_a_ma_max,
+    (sum(x.current_a_ma_sum))::bigint AS current_a_ma_sum,
+    (sum(x.current_a_ma_n))::integer AS current_a_ma_n,
+    min(x.current_b_ma_min) AS current_b_ma_min,
+    max(x.current_b_ma_max) AS current_b_ma_max,
+    (sum(x.current_b_ma_sum))::bigint AS current_b_ma_sum,
+    (sum(x.current_b_ma_n))::integer AS current_b_ma_n,
+    min(x.current_c_ma_min) AS current_c_ma_min,
+    max(x.current_c_ma_max) AS current_c_ma_max,
+    (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
+    (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
+    (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
+    public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+   FROM (( SELECT x_1.meter_id,
+            public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
+            sum(x_1.active_fwd_wh) AS active_fwd_wh,
+            sum(x_1.active_rev_wh) AS active_rev_wh,
+            sum(x_1.reactive_ind_fwd_varh) AS reactive_ind_fwd_varh,
+            sum(x_1.reactive_ind_rev_varh) AS reactive_ind_rev_varh,
+            sum(x_1.reactive_cap_fwd_varh) AS reactive_cap_fwd_varh,
+            sum(x_1.reactive_cap_rev_varh) AS reactive_cap_rev_varh,
+            (count(*) FILTER (WHERE (x_1.quality = 'measured'::smf.quality)))::integer AS n_measured,
+            (count(*) FILTER (WHERE (x_1.quality = 'adjusted'::smf.quality)))::integer AS n_adjusted,
+            (count(*) FILTER (WHERE (x_1.quality = 'estimated'::smf.quality)))::integer AS n_estimated,
+            (count(*) FILTER (WHERE (x_1.quality = 'missing'::smf.quality)))::integer AS n_missing,
+            (15 / min(m_1.interval_minutes)) AS n_expected,
+            min(x_1.voltage_a_mv) AS voltage_a_mv_min,
+            max(x_1.voltage_a_mv) AS voltage_a_mv_max,
+            sum(x_1.voltage_a_mv) AS voltage_a_mv_sum,
+            (count(x_1.voltage_a_mv))::integer AS voltage_a_mv_n,
+            min(x_1.voltage_b_mv) AS voltage_b_mv_min,
+            max(x_1.voltage_b_mv) AS voltage_b_mv_max,
+            sum(x_1.voltage_b_mv) AS voltage_b_mv_sum,
+            (count(x_1.voltage_b_mv))::integer AS voltage_b_mv_n,
+            min(x_1.voltage_c_mv) AS voltage_c_mv_min,
+            max(x_1.voltage_c_mv) AS voltage_c_mv_max,
+            sum(x_1.voltage_c_mv) AS voltage_c_mv_sum,
+            (count(x_1.voltage_c_mv))::integer AS voltage_c_mv_n,
+            min(x_1.current_a_ma) AS current_a_ma_min,
+            max(x_1.current_a_ma) AS current_a_ma_max,
+            sum(x_1.current_a_ma) AS current_a_ma_sum,
+            (count(x_1.current_a_ma))::integer AS current_a_ma_n,
+            min(x_1.current_b_ma) AS current_b_ma_min,
+            max(x_1.current_b_ma) AS current_b_ma_max,
+            sum(x_1.current_b_ma) AS current_b_ma_sum,
+            (count(x_1.current_b_ma))::integer AS current_b_ma_n,
+            min(x_1.current_c_ma) AS current_c_ma_min,
+            max(x_1.current_c_ma) AS current_c_ma_max,
+            sum(x_1.current_c_ma) AS current_c_ma_sum,
+            (count(x_1.current_c_ma))::integer AS current_c_ma_n,
+            (round((((sum(x_1.active_fwd_wh) * 4))::numeric / 1000.0), 3))::numeric(14,3) AS max_demand_kw,
+            min(public.time_bucket('00:15:00'::interval, x_1.ts)) AS max_demand_at
+           FROM (( SELECT x_2.meter_id,
+                    x_2.ts,
+                    (x_2.b1 + x_2.c1) AS active_fwd_wh,
+                    (x_2.b2 + x_2.c2) AS active_rev_wh,
+                    (x_2.b3 + x_2.c3) AS reactive_ind_fwd_varh,
+                    (x_2.b4 + x_2.c4) AS reactive_ind_rev_varh,
+                    (x_2.b5 + x_2.c5) AS reactive_cap_fwd_varh,
+                    (x_2.b6 + x_2.c6) AS reactive_cap_rev_varh,
+                    (x_2.b7 + x_2.c7) AS voltage_a_mv,
+                    (x_2.b8 + x_2.c8) AS voltage_b_mv,
+                    (x_2.b9 + x_2.c9) AS voltage_c_mv,
+                    (x_2.b10 + x_2.c10) AS current_a_ma,
+                    (x_2.b11 + x_2.c11) AS current_b_ma,
+                    (x_2.b12 + x_2.c12) AS current_c_ma,
+                        CASE (((x_2.q)::integer - 1) / 16)
+                            WHEN 0 THEN 'measured'::smf.quality
+                            WHEN 1 THEN 'adjusted'::smf.quality
+                            WHEN 2 THEN 'estimated'::smf.quality
+                            WHEN 3 THEN 'missing'::smf.quality
+                            ELSE NULL::smf.quality
+                        END AS quality,
+                        CASE (((x_2.q)::integer - 1) % 16)
+                            WHEN 0 THEN 'meter'::smf.reading_source
+                            WHEN 1 THEN 'backup_meter'::smf.reading_source
+                            WHEN 2 THEN 'estimate'::smf.reading_source
+                            WHEN 3 THEN 'import'::smf.reading_source
+                            WHEN 4 THEN 'manual'::smf.reading_source
+                            ELSE NULL::smf.reading_source
+                        END AS source,
+                    (x_2.b13 + x_2.c13) AS batch_id
+                   FROM ( SELECT s.meter_id,
+                            s.base[1] AS b1,
+                            s.base[2] AS b2,
+                            s.base[3] AS b3,
+                            s.base[4] AS b4,
+                            s.base[5] AS b5,
+                            s.base[6] AS b6,
+                            s.base[7] AS b7,
+                            s.base[8] AS b8,
+                            s.base[9] AS b9,
+                            s.base[10] AS b10,
+                            s.base[11] AS b11,
+                            s.base[12] AS b12,
+                            s.base[13] AS b13,
+                            generate_series(s.period_start, (s.period_end - '00:00:00.000001'::interval), make_interval(mins => (s.interval_minutes)::integer)) AS ts,
+                            unnest(smf.sealed_channel(s.width[1], s.pos[1], s.slots, s.v1, s.v2, s.v4)) AS c1,
+                            unnest(smf.sealed_channel(s.width[2], s.pos[2], s.slots, s.v1, s.v2, s.v4)) AS c2,
+                            unnest(smf.sealed_channel(s.width[3], s.pos[3], s.slots, s.v1, s.v2, s.v4)) AS c3,
+                            unnest(smf.sealed_channel(s.width[4], s.pos[4], s.slots, s.v1, s.v2, s.v4)) AS c4,
+                            unnest(smf.sealed_channel(s.width[5], s.pos[5], s.slots, s.v1, s.v2, s.v4)) AS c5,
+                            unnest(smf.sealed_channel(s.width[6], s.pos[6], s.slots, s.v1, s.v2, s.v4)) AS c6,
+                            unnest(smf.sealed_channel(s.width[7], s.pos[7], s.slots, s.v1, s.v2, s.v4)) AS c7,
+                            unnest(smf.sealed_channel(s.width[8], s.pos[8], s.slots, s.v1, s.v2, s.v4)) AS c8,
+                            unnest(smf.sealed_channel(s.width[9], s.pos[9], s.slots, s.v1, s.v2, s.v4)) AS c9,
+                            unnest(smf.sealed_channel(s.width[10], s.pos[10], s.slots, s.v1, s.v2, s.v4)) AS c10,
+                            unnest(smf.sealed_channel(s.width[11], s.pos[11], s.slots, s.v1, s.v2, s.v4)) AS c11,
+                            unnest(smf.sealed_channel(s.width[12], s.pos[12], s.slots, s.v1, s.v2, s.v4)) AS c12,
+                            unnest(smf.sealed_channel(s.width[13], s.pos[13], s.slots, s.v1, s.v2, s.v4)) AS c13,
+                            unnest(s.qs) AS q
+                           FROM smf.interval_sealed s) x_2
+                  WHERE ((x_2.q)::integer <> 0)) x_1
+             JOIN smf.meter m_1 ON ((m_1.id = x_1.meter_id)))
+          GROUP BY x_1.meter_id, (public.time_bucket('00:15:00'::interval, x_1.ts))) x
+     JOIN smf.meter m ON ((m.id = x.meter_id)))
+  GROUP BY x.meter_id, (public.time_bucket('01:00:00'::interval, x.bucket));
 
 CREATE TABLE smf.rule_parameter (
     key text NOT NULL,

@@ -617,29 +617,110 @@ end
 $$;
 
 -- Views over whole tiers, for analysts (smf_read.interval_reading, smf_read.rollup_15min and
--- smf_read.rollup_hour read these, see 510_scope_policies.sql). Filter by meter_id: a filter on
--- ts cannot reach the period index, so a range over many meters is faster with smf.intervals().
+-- smf_read.rollup_hour are copies of the *_all views, see 510_scope_policies.sql). Filter by
+-- meter_id: a filter on ts cannot reach the period index, so a range over many meters is faster
+-- with smf.intervals(). Their SQL names tables only (no nested view, no function reading a
+-- table): a copy in smf_read, owned by smf_api, then checks the tables as smf_api and applies
+-- their row-level security, as every other smf_read view.
+
+-- sealed_rows_sql: the select of every interval stored in sealed periods, in the columns and
+-- order of smf.interval_reading (whole periods decoded).
+create or replace function smf.sealed_rows_sql() returns text
+language sql immutable parallel safe set search_path = pg_catalog as $f$
+    select format($q$select x.meter_id, x.ts, %s,
+        case (x.q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
+            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end as quality,
+        case (x.q::int - 1) %% 16 when 0 then 'meter'::smf.reading_source
+            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
+            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end as source,
+        (x.b13 + x.c13)::int as batch_id
+    from (select s.meter_id, %s,
+              generate_series(s.period_start, s.period_end - interval '1 microsecond',
+                              make_interval(mins => s.interval_minutes)) as ts, %s,
+              unnest(s.qs) as q
+          from smf.interval_sealed s) x
+    where x.q::int <> 0$q$,
+        (select string_agg(format('(x.b%s + x.c%s)::int as %I', k, k, c), ', ' order by k)
+         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
+                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh',
+                           'voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) with ordinality as u(c, k)),
+        (select string_agg(format('s.base[%s] as b%s', k, k), ', ') from generate_series(1, 13) k),
+        (select string_agg(format(
+            'unnest(smf.sealed_channel(s.width[%1$s], s.pos[%1$s], s.slots, s.v1, s.v2, s.v4)) as c%1$s', k),
+            ', ') from generate_series(1, 13) k))
+$f$;
+
+-- rollup_15min_sealed_sql: the select of the 15-minute rollups (columns of smf.rollup_15min)
+-- derived from every sealed period, as rollup_refresh computes them from rows.
+create or replace function smf.rollup_15min_sealed_sql() returns text
+language sql immutable parallel safe set search_path = pg_catalog as $f$
+    select format($q$select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
+        sum(x.active_fwd_wh) as active_fwd_wh, sum(x.active_rev_wh) as active_rev_wh,
+        sum(x.reactive_ind_fwd_varh) as reactive_ind_fwd_varh,
+        sum(x.reactive_ind_rev_varh) as reactive_ind_rev_varh,
+        sum(x.reactive_cap_fwd_varh) as reactive_cap_fwd_varh,
+        sum(x.reactive_cap_rev_varh) as reactive_cap_rev_varh,
+        (count(*) filter (where x.quality = 'measured'))::int as n_measured,
+        (count(*) filter (where x.quality = 'adjusted'))::int as n_adjusted,
+        (count(*) filter (where x.quality = 'estimated'))::int as n_estimated,
+        (count(*) filter (where x.quality = 'missing'))::int as n_missing,
+        15 / min(m.interval_minutes) as n_expected, %s,
+        round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3) as max_demand_kw,
+        min(public.time_bucket('15 minutes', x.ts)) as max_demand_at
+    from (%s) x join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('15 minutes', x.ts)$q$,
+        (select string_agg(format('min(x.%1$I) as %1$I_min, max(x.%1$I) as %1$I_max, '
+                                  'sum(x.%1$I) as %1$I_sum, count(x.%1$I)::int as %1$I_n', c), ', ')
+         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) c),
+        smf.sealed_rows_sql())
+$f$;
+
+-- rollup_hour_sealed_sql: the select of the hourly rollups (columns of smf.rollup_hour) derived
+-- from every sealed period (from its 15-minute rollups, as rollup_refresh does).
+create or replace function smf.rollup_hour_sealed_sql() returns text
+language sql immutable parallel safe set search_path = pg_catalog as $f$
+    select format($q$select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
+        %s, sum(x.n_measured)::int as n_measured, sum(x.n_adjusted)::int as n_adjusted,
+        sum(x.n_estimated)::int as n_estimated, sum(x.n_missing)::int as n_missing,
+        60 / min(m.interval_minutes) as n_expected, %s,
+        max(x.max_demand_kw)::numeric(14, 3) as max_demand_kw,
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000
+                    - extract(epoch from x.max_demand_at)) as max_demand_at
+    from (%s) x join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('1 hour', x.bucket)$q$,
+        (select string_agg(format('sum(x.%1$I)::bigint as %1$I', c), ', ')
+         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
+                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh',
+                           'reactive_cap_rev_varh']) c),
+        (select string_agg(format('min(x.%1$I_min) as %1$I_min, max(x.%1$I_max) as %1$I_max, '
+                                  'sum(x.%1$I_sum)::bigint as %1$I_sum, sum(x.%1$I_n)::int as %1$I_n', c), ', ')
+         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
+                           'current_b_ma', 'current_c_ma']) c),
+        smf.rollup_15min_sealed_sql())
+$f$;
+
+-- rollup_all_sql: the select of every 15-minute ('15min') or hourly ('hour') rollup, stored
+-- rows of hot data and those derived from sealed periods (the views below, 040's analyst views).
+create or replace function smf.rollup_all_sql(p_level text) returns text
+language sql immutable parallel safe set search_path = pg_catalog as $$
+    select case p_level
+        when '15min' then 'select * from smf.rollup_15min union all ' || smf.rollup_15min_sealed_sql()
+        when 'hour' then 'select * from smf.rollup_hour union all ' || smf.rollup_hour_sealed_sql()
+    end
+$$;
+
 -- interval_sealed_rows: every interval stored in sealed periods, shaped like interval_reading.
-create or replace view smf.interval_sealed_rows as
-select x.* from smf.interval_sealed s
-cross join lateral smf.intervals_sealed(array[s.meter_id], s.period_start, s.period_end) x;
-
 -- interval_reading_all: every interval of every tier (hot rows and sealed periods).
-create or replace view smf.interval_reading_all as
-select * from smf.interval_reading
-union all
-select * from smf.interval_sealed_rows;
-
--- rollup_15min_all / rollup_hour_all: stored 15-minute / hourly rollups of hot data and the
--- ones derived from sealed periods.
-create or replace view smf.rollup_15min_all as
-select * from smf.rollup_15min
-union all
-select x.* from smf.interval_sealed s
-cross join lateral smf.rollups_15min_sealed(array[s.meter_id], s.period_start, s.period_end) x;
-
-create or replace view smf.rollup_hour_all as
-select * from smf.rollup_hour
-union all
-select x.* from smf.interval_sealed s
-cross join lateral smf.rollups_hour_sealed(array[s.meter_id], s.period_start, s.period_end) x;
+-- rollup_15min_all / rollup_hour_all: stored 15-minute / hourly rollups of hot data and the ones
+-- derived from sealed periods.
+do $$
+begin
+    execute 'create or replace view smf.interval_sealed_rows as ' || smf.sealed_rows_sql();
+    execute 'create or replace view smf.interval_reading_all as select * from smf.interval_reading'
+            ' union all ' || smf.sealed_rows_sql();
+    execute 'create or replace view smf.rollup_15min_all as ' || smf.rollup_all_sql('15min');
+    execute 'create or replace view smf.rollup_hour_all as ' || smf.rollup_all_sql('hour');
+end
+$$;
