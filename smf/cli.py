@@ -14,7 +14,21 @@ from db import errors
 from db.cluster import Cluster, ClusterError
 from db.local import ensure_database, setup_database, start_local
 from db.settings import Settings, load
-from smf import alarms, ccee, console, jobs, meter, poll, report, reports, serve, uc, user, vee
+from smf import (
+    alarms,
+    ccee,
+    console,
+    jobs,
+    meter,
+    poll,
+    report,
+    reports,
+    serve,
+    storage,
+    uc,
+    user,
+    vee,
+)
 from smf.files import (
     binary_size_problem,
     check_input_file,
@@ -144,7 +158,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # Each has `register(subparsers)`: one parser per verb whose `func` default takes the parsed
 # arguments and returns the exit status. A new verb module is added here by hand; a missing
 # module is an ImportError at start, never a verb that silently disappears.
-VERB_MODULES = (report, poll, serve, user, meter, uc, vee, alarms, reports, ccee, jobs)
+VERB_MODULES = (report, poll, serve, user, meter, uc, vee, alarms, reports, ccee, jobs, storage)
 
 
 def _version() -> str:

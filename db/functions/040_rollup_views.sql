@@ -2,8 +2,9 @@
 -- kW), means computed from the exact sums, and completeness. One view per level, same columns:
 -- smf.meter_15min, smf.meter_hourly, smf.meter_daily, smf.meter_monthly.
 
--- rollup_view_sql: the select of one analyst view over rollup table p_table; p_start is the SQL
--- expression of the bucket's start instant (timestamptz).
+-- rollup_view_sql: the select of one analyst view over rollup table p_table (or a parenthesised
+-- select, e.g. both storage tiers); p_start is the SQL expression of the bucket's start instant
+-- (timestamptz).
 create or replace function smf.rollup_view_sql(p_table text, p_start text) returns text
 language sql immutable parallel safe set search_path = smf, pg_catalog as $$
     select format(
@@ -11,7 +12,7 @@ language sql immutable parallel safe set search_path = smf, pg_catalog as $$
         'round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2) '
         'as completeness_pct, r.n_measured, r.n_adjusted, r.n_estimated, r.n_missing, '
         'r.n_expected, %s, r.max_demand_kw, r.max_demand_at '
-        'from smf.%I r join smf.meter m on m.id = r.meter_id',
+        'from %s r join smf.meter m on m.id = r.meter_id',
         p_start,
         (select string_agg(format('(r.%I / 1000.0)::numeric(18,3) as %I', c,
                                   regexp_replace(c, '_(wh|varh)$', '_k\1')), ', ')
@@ -23,7 +24,7 @@ language sql immutable parallel safe set search_path = smf, pg_catalog as $$
             c || '_min', regexp_replace(c, '_m(v|a)$', '_\1'), c || '_max', c || '_sum', c || '_n'),
             ', ')
          from unnest(smf.analog_columns()) c),
-        p_table)
+        case when p_table like '(%' then p_table else format('smf.%I', p_table) end)
 $$;
 
 -- Views are replaced in place (`create or replace view`), so analysts' own views over them survive
@@ -38,8 +39,9 @@ declare
     v_deps text;
 begin
     for v in select * from (values
-        ('meter_15min', 'rollup_15min', 'r.bucket'),
-        ('meter_hourly', 'rollup_hour', 'r.bucket'),
+        -- hot rows and sealed periods (025_storage.sql)
+        ('meter_15min', '(' || smf.rollup_all_sql('15min') || ')', 'r.bucket'),
+        ('meter_hourly', '(' || smf.rollup_all_sql('hour') || ')', 'r.bucket'),
         ('meter_daily', 'rollup_day', '(r.bucket::timestamp at time zone smf.local_timezone())'),
         ('meter_monthly', 'rollup_month', '(r.bucket::timestamp at time zone smf.local_timezone())'))
         as t(name, tbl, start)

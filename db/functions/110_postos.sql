@@ -134,21 +134,25 @@ begin
 end
 $$;
 
--- interval_label: every interval reading of a UC's main meter with its local time, posto, demand
--- posto, reactive window, reservado flag and loss factor (filter by uc_code and ts).
-create or replace view smf.interval_label as
+-- interval_label: every interval reading of a UC's main meter (both storage tiers,
+-- 025_storage.sql) with its local time, posto, demand posto, reactive window, reservado flag and
+-- loss factor (filter by uc_code and ts).
+-- hour_label: every hourly rollup of a UC's main meter (both tiers) with its posto and reactive
+-- window ('mixed' when the hour spans two, e.g. a capacitive window starting at 23:30).
+-- (Built from the tiers' SQL text, not from the *_all views: a copy in smf_read must name tables.)
+do $$
+begin
+    execute format($v$create or replace view smf.interval_label as
 select cu.uc_code, ir.meter_id, ir.ts, ir.ts at time zone smf.local_timezone() as local_ts,
        l.posto, l.demand_posto, l.reactive_window, l.reservado, l.loss_factor
-from smf.interval_reading ir
+from (select * from smf.interval_reading union all %s) ir
 join smf.consumer_unit cu on cu.main_meter_id = ir.meter_id
-cross join lateral smf.uc_quarter_labels(cu.id, ir.ts, ir.ts + interval '1 microsecond') l;
-
--- hour_label: every hourly rollup of a UC's main meter with its posto and reactive window ('mixed'
--- when the hour spans two, e.g. a capacitive window starting at 23:30).
-create or replace view smf.hour_label as
+cross join lateral smf.uc_quarter_labels(cu.id, ir.ts, ir.ts + interval '1 microsecond') l$v$,
+        smf.sealed_rows_sql());
+    execute format($v$create or replace view smf.hour_label as
 select cu.uc_code, rh.meter_id, rh.bucket as hour, rh.bucket at time zone smf.local_timezone() as local_hour,
        l.posto, l.reactive_window, l.loss_factor
-from smf.rollup_hour rh
+from (%s) rh
 join smf.consumer_unit cu on cu.main_meter_id = rh.meter_id
 cross join lateral (
     select case when count(distinct q.posto) = 1 then min(q.posto) else 'mixed' end as posto,
@@ -156,4 +160,6 @@ cross join lateral (
                as reactive_window,
            max(q.loss_factor) as loss_factor
     from smf.uc_quarter_labels(cu.id, rh.bucket, rh.bucket + interval '1 hour') q
-) l;
+) l$v$, smf.rollup_all_sql('hour'));
+end
+$$;

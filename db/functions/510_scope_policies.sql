@@ -13,6 +13,16 @@ create or replace function smf.scope_reference_tables() returns text[]
                         'posto_schedule', 'pld', 'rule_parameter', 'setting', 'source_precedence',
                         'ccee_deadline', 'alarm_rule'] $f$;
 
+-- read_view_refuse_write: trigger on the smf_read views over both storage tiers; they are
+-- read-only (a role with DELETE on one would still be refused here).
+create or replace function smf.read_view_refuse_write() returns trigger
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+begin
+    raise exception using errcode = '42501',
+        message = format('smf_read.%s is read-only', tg_table_name);
+end
+$$;
+
 -- read_views_refresh: (re)create schema smf_read: one view per table or view smf_api may read,
 -- owned by smf_api (so the policies apply to whoever reads them). Called below and again by
 -- 625_dashboards_read.sql, so that the views of later files (alarms, dashboards) get their copy.
@@ -33,12 +43,22 @@ begin
                and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
              order by 1 loop
         -- (a view of smf is copied by its definition: as a security-invoker view it would check
-        -- its tables against the reader, not against smf_api)
+        -- its tables against the reader, not against smf_api). The interval and 15-minute/hourly
+        -- rollup tables are read with their sealed periods (025_storage.sql).
         execute format('create view smf_read.%I with (security_barrier) as %s', v,
                        coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
-                                format('select * from smf.%I', v)));
+                                case when v in ('interval_reading', 'rollup_15min', 'rollup_hour')
+                                          and to_regclass(format('smf.%I_all', v)) is not null
+                                     then pg_get_viewdef(format('smf.%I_all', v)::regclass)
+                                     else format('select * from smf.%I', v) end));
         execute format('alter view smf_read.%I owner to smf_api', v);
         execute format('grant select on smf_read.%I to smf_reader', v);
+        if v in ('interval_reading', 'rollup_15min', 'rollup_hour') then
+            -- a union is not an updatable view: without this a write would fail for the view's
+            -- shape, before the privilege check (readers have SELECT only)
+            execute format('create trigger read_only instead of insert or update or delete on '
+                           'smf_read.%I for each row execute function smf.read_view_refuse_write()', v);
+        end if;
     end loop;
 end $f$;
 revoke execute on function smf.read_views_refresh() from public;

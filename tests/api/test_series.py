@@ -214,6 +214,6 @@ def test_public_format_download_round_trips_through_import(fresh: Any) -> None:
 def _energies(seed: Seed) -> list[tuple[Any, ...]]:
     with driver.connect(seed.settings) as conn:
         return conn.execute(
-            "select ts, active_fwd_wh, reactive_ind_fwd_varh from smf.interval_reading r "
+            "select ts, active_fwd_wh, reactive_ind_fwd_varh from smf.interval_reading_all r "
             "join smf.meter m on m.id = r.meter_id where m.serial = '12345678' order by ts"
         ).fetchall()

@@ -1,8 +1,8 @@
 """Static check of every PL/pgSQL function in schema smf with plpgsql_check (pgstac's gate).
 
 Our ingest and rollup functions build temporary tables at run time, so the check runs inside a
-transaction that has just taken both ingest paths (new rows, then changed rows): every temporary
-table then exists and each statement can be resolved."""
+transaction that has just taken both ingest paths (new rows, then changed rows) and sealed and
+unsealed a period: every temporary table then exists and each statement can be resolved."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def test_every_plpgsql_function_checks_clean(meters: Settings) -> None:
             ingest_rows(
                 conn, [IntervalRow(ts=ts, meter_serial="M1", values={"active_fwd_kwh": kwh})]
             )
+        # the storage functions' temporary tables: seal that row, then write into the sealed
+        # period (the ingest unseals it)
+        conn.execute(
+            "select smf.storage_seal_periods(array_agg(meter_id), array_agg(period_start))"
+            " from smf.storage_seal_candidates('infinity')"
+        )
+        ingest_rows(conn, [IntervalRow(ts=ts, meter_serial="M1", values={"active_fwd_kwh": 3.0})])
         errors = conn.execute(CHECK).fetchall()
         conn.rollback()
     assert errors == [], "\n".join(f"{f}:{line}: {msg}" for f, line, _, msg in errors)

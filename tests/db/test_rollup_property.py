@@ -28,10 +28,10 @@ RAW = """
             count(*) filter (where quality = 'missing') as nx,
             min(voltage_a_mv) as vmin, max(voltage_a_mv) as vmax, sum(voltage_a_mv) as vsum,
             count(voltage_a_mv) as vn
-        from smf.interval_reading r group by 1, 2),
+        from smf.interval_reading_all r group by 1, 2),
     quarter as (  -- demand of each quarter hour: Wh x 4 / 1000 = kW
         select meter_id, time_bucket('15 minutes', ts) as qb, sum(active_fwd_wh) * 4 / 1000.0 as kw
-        from smf.interval_reading group by 1, 2),
+        from smf.interval_reading_all group by 1, 2),
     demand as (select meter_id, {qbucket} as bucket, max(kw) as kw from quarter q group by 1, 2)
     select agg.*, demand.kw from agg join demand using (meter_id, bucket)
 """
@@ -90,7 +90,12 @@ def _mismatches(conn: psycopg.Connection, table: str) -> list[tuple]:  # type: i
     raw = RAW.format(
         bucket=bucket.format(r="r"), qbucket=bucket.format(r="q").replace("q.ts", "q.qb")
     )
-    stored = ROLLUP.format(table=table)
+    # both storage tiers (025_storage.sql): 15-minute and hourly rows of sealed periods are derived
+    stored = ROLLUP.format(
+        table={"rollup_15min": "rollup_15min_all", "rollup_hour": "rollup_hour_all"}.get(
+            table, table
+        )
+    )
     return conn.execute(
         f"(({raw}) except all {stored}) union all ({stored} except all ({raw}))"
     ).fetchall()

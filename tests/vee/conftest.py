@@ -133,7 +133,7 @@ def findings(
 
 def wh(conn: psycopg.Connection[Any], meter_id: int, ts: datetime) -> tuple[Any, ...] | None:
     return conn.execute(
-        "select active_fwd_wh, quality::text, source::text from smf.interval_reading"
+        "select active_fwd_wh, quality::text, source::text from smf.interval_reading_all"
         " where meter_id = %s and ts = %s",
         (meter_id, ts),
     ).fetchone()

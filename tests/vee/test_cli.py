@@ -103,7 +103,7 @@ def test_daily_job_stops_estimating_a_meter_silent_too_long(db_settings: Setting
     assert out10["skipped_silent"] == [silent.main_serial], out10
     with driver.connect(db_settings) as conn:
         stored = conn.execute(
-            "select count(*) from smf.interval_reading where meter_id = %s"
+            "select count(*) from smf.interval_reading_all where meter_id = %s"
             " and ts >= '2026-10-10 00:00-03' and ts < '2026-10-11 00:00-03'",
             (silent.main,),
         ).fetchone()
@@ -118,7 +118,7 @@ def test_daily_job_stops_estimating_a_meter_silent_too_long(db_settings: Setting
         assert "since 2026-10-02 23:55 (local)" in detail[1]
         # the backed-up meter's day came from its backup (288 intervals, 1.2 kWh = 1200 Wh each)
         backed_day = conn.execute(
-            "select count(*), sum(active_fwd_wh) from smf.interval_reading where meter_id = %s"
+            "select count(*), sum(active_fwd_wh) from smf.interval_reading_all where meter_id = %s"
             " and ts >= '2026-10-10 00:00-03' and ts < '2026-10-11 00:00-03'",
             (backed.main,),
         ).fetchone()

@@ -16,7 +16,7 @@ D0 = local(f"{DAY} 00:00")
 
 def snapshot(conn, meter):
     return conn.execute(
-        "select (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading r"
+        "select (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading_all r"
         "        where meter_id = %(m)s),"
         " (select count(*) from smf.interval_reading_history where meter_id = %(m)s),"
         " (select count(*) from smf.vee_manual_edit),"

@@ -39,8 +39,8 @@ def registers(conn, meter, at, total, wh_per_unit):
 
 def state(conn, meter):
     return conn.execute(
-        "select (select count(*) from smf.interval_reading where meter_id = %(m)s),"
-        " (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading r"
+        "select (select count(*) from smf.interval_reading_all where meter_id = %(m)s),"
+        " (select md5(string_agg(r::text, ',' order by ts)) from smf.interval_reading_all r"
         "        where meter_id = %(m)s),"
         " (select count(*) from smf.interval_reading_history where meter_id = %(m)s),"
         " (select count(*) from smf.vee_estimation_run where meter_id = %(m)s)",
@@ -53,7 +53,7 @@ def test_backup_fill_is_adjusted_and_explained(conn):
     put(conn, u.backup_serial, day_rows(DAY, 1.1))
     put(conn, u.main_serial, day_rows(DAY, 1.0, skip=range(10, 13)))
     measured_before = conn.execute(
-        "select sum(active_fwd_wh) from smf.interval_reading where meter_id = %s", (u.main,)
+        "select sum(active_fwd_wh) from smf.interval_reading_all where meter_id = %s", (u.main,)
     ).fetchone()[0]
     out = estimate(conn, u.main)
     assert out["filled"] == {"backup_meter": 3} and out["left_missing"] == 0
@@ -170,7 +170,7 @@ def test_rerun_changes_nothing_and_measured_is_never_touched(conn):
     assert estimate(conn, u.main)["run_id"] is None
     assert state(conn, u.main) == after
     measured = conn.execute(
-        "select count(*), sum(active_fwd_wh) from smf.interval_reading"
+        "select count(*), sum(active_fwd_wh) from smf.interval_reading_all"
         " where meter_id = %s and quality = 'measured' and ts >= %s and ts < %s",
         (u.main, D0, D1),
     ).fetchone()

@@ -37,7 +37,7 @@ State = tuple[int, str, str]  # (active Wh, quality, source)
 
 def _stored(conn: Any, meter: int) -> dict[int, State]:
     rows = conn.execute(
-        "select ts, active_fwd_wh, quality::text, source::text from smf.interval_reading"
+        "select ts, active_fwd_wh, quality::text, source::text from smf.interval_reading_all"
         " where meter_id = %s and ts >= %s and ts < %s",
         (meter, D0, D0 + SLOTS * STEP),
     ).fetchall()

@@ -104,6 +104,12 @@ def test_values_against_hand_sums(conn):
 
 def test_division_by_zero_is_missing_and_quality_is_the_worst(conn):
     _three(conn)
+    # (a write beside the ingest: its period goes back to rows first, a no-op when not sealed)
+    conn.execute(
+        "select smf.storage_unseal(array[id], array[%s::timestamptz], array[%s::timestamptz])"
+        " from smf.meter where serial = 'VA'",
+        (D0 + FIVE, D0 + FIVE),
+    )
     conn.execute(
         "update smf.interval_reading set quality = 'estimated' where meter_id = (select id from"
         " smf.meter where serial = 'VA') and ts = %s",
