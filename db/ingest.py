@@ -149,8 +149,11 @@ def ingest_csv_stream(
     origin: str | None = None,
     source: str = "import",
     progress: Callable[[int], None] | None = None,
+    line_offset: int = 1,
 ) -> IngestResult:
-    """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected."""
+    """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected.
+    `line_offset` is added to data row numbers in messages and quarantine rows: 1 for a file
+    (its header is line 1); 0 when rows are numbered from 1 (db/archive.py: file rows)."""
     first = fh.readline()
     if not first.strip():
         raise BatchRejected("line 1: empty file (a header line is required)", 1)
@@ -163,7 +166,7 @@ def ingest_csv_stream(
     driver.run(conn, "ingest_given", names=names)  # columns not named keep their stored values
     done = len(first)
     with driver.copy_into(
-        conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
+        conn, "ingest_copy_csv", columns=names, line_offset=line_offset, delimiter=delimiter
     ) as copy:
         # Line ends at the end of a chunk are held back until more data follows, so blank lines
         # at the end of the file are dropped (COPY would read one as a row of empty fields).
@@ -179,7 +182,7 @@ def ingest_csv_stream(
         if pending:  # the last line's own line end (CRLF files keep CRLF)
             copy.write(b"\r\n" if pending.startswith(b"\r\n") else pending[:1])
     with driver.translate_errors():
-        return _finish(conn, batch_id, 1)
+        return _finish(conn, batch_id, line_offset)
 
 
 def ingest_csv(path: Path, *, settings: Any = None, progress: bool = False) -> IngestResult:
