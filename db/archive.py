@@ -285,7 +285,7 @@ def export_month(
     month: str,
     dest: Path | None = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings | str | None = None,
 ) -> ExportResult:
     """Write the archive file of a distributor-month (see the module docstring). All reads run
     in one read-only REPEATABLE READ transaction (one snapshot). The file appears whole or not
@@ -635,7 +635,7 @@ def verify(path: Path) -> dict[str, Any]:
 
 
 def import_file(
-    path: Path, *, settings: Settings | None = None, progress: bool = False
+    path: Path, *, settings: Settings | str | None = None, progress: bool = False
 ) -> ingest.IngestResult:
     """Restore an archive file through the ingest path in one transaction (all or nothing; a
     deadlock re-runs it from the start). Raises errors.BatchRejected (see the module docstring)."""
@@ -654,6 +654,13 @@ def import_file(
 
     try:
         return driver.in_transaction(settings, work)
+    except errors.BatchRejected as exc:
+        if str(exc).startswith(f"{path.name}: "):
+            raise
+        # The ingest path's own refusal (e.g. a quality it does not know): its "line N" is the
+        # file's row N here (line_offset 0).
+        msg = re.sub(r"^line (\d+)", r"row \1", str(exc))
+        raise _rejected(path, msg) from exc
     finally:
         if bar:
             bar.close()
