@@ -47,6 +47,7 @@ same file changes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -329,6 +330,9 @@ def export_month(
             raise
     if rows == 0:
         tmp.unlink(missing_ok=True)
+        for folder in (target.parent, target.parent.parent):  # made for nothing: remove
+            with contextlib.suppress(OSError):  # unless other files live there
+                folder.rmdir()
         return ExportResult(aneel_code, month, None, 0, 0, 0, None, "empty")
     old = existing_digest(target)
     if old == digest:
