@@ -42,9 +42,10 @@ order by m.id;
 -- THE read of the export: the intervals of the meters meter_ids in [ts_from, ts_to), in stored
 -- units (Wh, varh, mV, mA), ts as microseconds since 1970-01-01 UTC (the interval start),
 -- ordered by meter and time. COPY takes no bind parameters: db.driver.copy_out_csv passes each
--- brace placeholder below as a literal (so no braces in these comments). The storage tiers'
--- single read path (hot rows and sealed periods alike) replaces the FROM clause; the columns
--- stay.
+-- brace placeholder below as a literal (so no braces in these comments). With the storage
+-- tiers (hot rows and sealed periods) the FROM clause becomes the single read path,
+--   from smf.intervals(meter_ids::int[], ts_from, ts_to) r   (placeholders in braces)
+-- and the where clause keeps only the join; the columns and the order stay.
 select m.serial as meter_serial,
        (extract(epoch from r.ts) * 1000000)::int8 as ts_us,
        r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh, r.reactive_ind_rev_varh,
