@@ -1,5 +1,5 @@
 """Parquet archive encodings, measured: bytes per interval and write/read time of the archive's
-own choice (zstd level 9, DELTA_BINARY_PACKED integers and timestamps, dictionary strings)
+own choice (zstd level 3, DELTA_BINARY_PACKED integers and timestamps, dictionary strings)
 against the alternatives, on the realistic month of bench/storage_figures.py (no database).
 
     .venv/bin/python bench/archive.py [--meters 200]
@@ -34,10 +34,11 @@ STRINGS = ["meter_serial", "quality", "source"]
 def variants() -> list[tuple[str, dict[str, Any]]]:
     delta = {c: "DELTA_BINARY_PACKED" for c in INTS}
     out: list[tuple[str, dict[str, Any]]] = []
-    for level in (9, 1, 3, 15):
+    for level in (archive.ZSTD_LEVEL, 1, 9, 15):
         out.append(
             (
-                f"zstd {level}, delta ints" + (" (the archive's)" if level == 9 else ""),
+                f"zstd {level}, delta ints"
+                + (" (the archive's)" if level == archive.ZSTD_LEVEL else ""),
                 dict(
                     compression="zstd",
                     compression_level=level,
@@ -48,14 +49,14 @@ def variants() -> list[tuple[str, dict[str, Any]]]:
         )
     out += [
         (
-            "zstd 9, plain/dictionary ints",
-            dict(compression="zstd", compression_level=9, use_dictionary=True),
+            "zstd 3, plain/dictionary ints",
+            dict(compression="zstd", compression_level=3, use_dictionary=True),
         ),
         (
-            "zstd 9, byte-stream-split ints",
+            "zstd 3, byte-stream-split ints",
             dict(
                 compression="zstd",
-                compression_level=9,
+                compression_level=3,
                 use_dictionary=STRINGS,
                 column_encoding={c: "BYTE_STREAM_SPLIT" for c in INTS},
             ),

@@ -74,7 +74,9 @@ META_KEY = b"smf.archive"
 DIGEST_ALGORITHM = "smf-values-sha256/1"
 ROW_GROUP_ROWS = 1 << 20  # rows per row group (a month of ~117 five-minute meters)
 METERS_PER_READ = 32  # meters per COPY of the named read: <= 32 x 8,928 rows in memory
-ZSTD_LEVEL = 9  # bench/archive.py: level 9 against 3 (the default) saves bytes at little cost
+# bench/archive.py (RESULTS.md): levels 9 and 15 save under 0.5 % against 3 at 1.6-4x the
+# write time; the delta encoding is what pays (plain/dictionary integers: 1.4-1.7x the bytes).
+ZSTD_LEVEL = 3
 READ_BATCH_ROWS = 65_536  # rows per batch when a file is read back
 
 _STORED_UNIT = {"kWh": "Wh", "kvarh": "varh", "V": "mV", "A": "mA"}

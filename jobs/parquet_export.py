@@ -5,8 +5,10 @@ It exports the SMF_JOBS_PARQUET_MONTHS (default 2) local months before the curre
 distributor with meters: the month just closed, and the one before, so that corrections inside
 the VEE/edit window (62 days) reach the archive; a file whose values did not change is kept as
 it is (same digest), so re-running the job changes nothing. It runs on day SMF_JOBS_PARQUET_DAY
-(default 10, after the CCEE deadline of MS+7 business days, when late reads and corrections of
-the month have mostly landed) at SMF_JOBS_PARQUET_AT (03:00 local).
+(default 10: by then most late reads and corrections of the month have landed, CCEE's deadline
+being its 7th business day; the next month's run exports it again anyway) at
+SMF_JOBS_PARQUET_AT (04:00 local: after 03:00, when the sealing job of issue 19 runs, and
+before vee_daily at 05:30).
 
 Two schedulers may run it at once: each distributor-month is claimed in the database (a
 transaction-scoped advisory lock, db/queries/archive.sql archive_try_lock); the one that finds

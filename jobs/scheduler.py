@@ -12,7 +12,7 @@ SMF_JOBS_RETRY_MINUTES (15), SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT 
 SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local
 time zone, SMF_LOCAL_TIMEZONE). vee_daily estimates and validates yesterday before ccee_send
 sends it, so keep SMF_JOBS_VEE_AT after the daily reads and before SMF_JOBS_SEND_AT.
-parquet_export: SMF_JOBS_PARQUET_DAY (10), SMF_JOBS_PARQUET_AT (03:00), SMF_JOBS_PARQUET_MONTHS
+parquet_export: SMF_JOBS_PARQUET_DAY (10), SMF_JOBS_PARQUET_AT (04:00), SMF_JOBS_PARQUET_MONTHS
 (2), SMF_ARCHIVE_DIR (see jobs/parquet_export.py).
 
 The scheduler never migrates: run_forever() checks that the schema is at head first
@@ -62,7 +62,7 @@ def specs() -> list[JobSpec]:
     retry = int(os.environ.get("SMF_JOBS_RETRY_MINUTES", "15"))
     hook = int(os.environ.get("SMF_JOBS_ALARM_WEBHOOK_MINUTES", "1"))
     pq_day = int(os.environ.get("SMF_JOBS_PARQUET_DAY", "10"))
-    pq_h, pq_m = _at("SMF_JOBS_PARQUET_AT", "03:00")
+    pq_h, pq_m = _at("SMF_JOBS_PARQUET_AT", "04:00")
     return [
         JobSpec(
             "vee_daily",

@@ -25,10 +25,10 @@ def test_months_before_counts_back_across_the_new_year() -> None:
     assert parquet_export.months_before(date(2026, 3, 1), 1) == ["2026-02"]
 
 
-def test_it_runs_monthly_on_day_10_at_3_local_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_it_runs_monthly_on_day_10_at_4_local_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     after = datetime(2026, 11, 30, 22, 30, tzinfo=TZ)
     trigger = scheduler.by_name("parquet_export").trigger("America/Sao_Paulo")
-    assert trigger.get_next_fire_time(None, after).isoformat() == "2026-12-10T03:00:00-03:00"
+    assert trigger.get_next_fire_time(None, after).isoformat() == "2026-12-10T04:00:00-03:00"
     monkeypatch.setenv("SMF_JOBS_PARQUET_DAY", "3")
     monkeypatch.setenv("SMF_JOBS_PARQUET_AT", "01:15")
     trigger = scheduler.by_name("parquet_export").trigger("America/Sao_Paulo")
