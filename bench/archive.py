@@ -3,9 +3,15 @@ own choice (zstd level 3, DELTA_BINARY_PACKED integers and timestamps, dictionar
 against the alternatives, on the realistic month of bench/storage_figures.py (no database).
 
     .venv/bin/python bench/archive.py [--meters 200]
+    .venv/bin/python bench/archive.py --database [--meters 20]
 
 Prints one line per variant: B per interval, MB, write s, read s, and the size relative to
-the archive's choice (measured in the same run). Asserts nothing.
+the archive's choice (measured in the same run). With --database, instead: in a scratch
+database (`smf_bench_storage`), a month of N five-minute 12-channel meters loaded through the
+CSV ingest path (the baseline), exported with `smf export parquet`'s code, and the file
+restored with `smf import parquet`'s code into the emptied tables: rows per second of each and
+the import/CSV-ingest ratio (both through db.ingest, validation on ingest off). Asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import storage_figures
 from storage_figures import month_table
 
 from db import archive
@@ -66,10 +73,46 @@ def variants() -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def database_run(meters: int) -> None:
+    import psycopg
+
+    from db import driver
+
+    settings = storage_figures.scratch_database()
+    tmp = Path(tempfile.mkdtemp(prefix="smf-bench-archive-"))
+    table = month_table(meters, 5, 12, 19)
+    n = table.num_rows
+    _hot, arch, load_s, export_s, nbytes = storage_figures.measure(settings, table, 5, 12, tmp)
+    path = archive.archive_path(tmp, "900", storage_figures.MONTH)
+    with psycopg.connect(settings.url, autocommit=True) as c:
+        c.execute(
+            "truncate smf.interval_reading, smf.interval_reading_history, smf.rollup_15min, "
+            "smf.rollup_hour, smf.rollup_day, smf.rollup_month"
+        )
+    t = time.perf_counter()
+    result = archive.import_file(path, settings=settings)
+    import_s = time.perf_counter() - t
+    driver.dispose_all()
+    assert result.inserted == n, result.summary()
+    print(f"{meters} meters x {storage_figures.DAYS} days, 5-minute, 12 channels: {n:,} intervals")
+    print(f"  CSV ingest (baseline):  {load_s:7.1f} s {n / load_s:>9,.0f} rows/s")
+    print(
+        f"  export to Parquet:      {export_s:7.1f} s {n / export_s:>9,.0f} rows/s "
+        f"({nbytes:,} bytes, {arch['bytes_per_interval']:.2f} B per interval)"
+    )
+    print(f"  import of the file:     {import_s:7.1f} s {n / import_s:>9,.0f} rows/s")
+    print(f"  import / CSV ingest time: {import_s / load_s:.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--meters", type=int, default=200, help="meters per class")
+    ap.add_argument("--meters", type=int, default=None, help="meters per class (200; 20)")
+    ap.add_argument("--database", action="store_true", help="export/import through a database")
     args = ap.parse_args()
+    if args.database:
+        database_run(args.meters or 20)
+        return
+    args.meters = args.meters or 200
     tmp = Path(tempfile.mkdtemp(prefix="smf-bench-archive-"))
     for interval, channels in ((5, 12), (15, 12), (5, 3)):
         table = month_table(args.meters, interval, channels, 19)

@@ -278,12 +278,9 @@ def measure(settings: Settings, table: pa.Table, interval: int, channels: int, t
     return hot, arch, load_s, export_s, exp.bytes
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--meters", type=int, default=40, help="meters per class (4 classes)")
-    ap.add_argument("--seed", type=int, default=19)
-    ap.add_argument("--no-write", action="store_true", help="print only")
-    args = ap.parse_args()
+def scratch_database() -> Settings:
+    """A fresh migrated database DB on the configured server, with distributor 900 and
+    validation on ingest off."""
     base = load()
     if base.uses_local_cluster:
         Cluster(base.cluster).start()
@@ -302,6 +299,16 @@ def main() -> None:
             "('vee_validate_on_ingest', 'off', 'bench') "
             "on conflict (key) do update set value = 'off'"
         )
+    return settings
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--meters", type=int, default=40, help="meters per class (4 classes)")
+    ap.add_argument("--seed", type=int, default=19)
+    ap.add_argument("--no-write", action="store_true", help="print only")
+    args = ap.parse_args()
+    settings = scratch_database()
     tmp = Path(tempfile.mkdtemp(prefix="smf-storage-figures-"))
     hot_figs, arch_figs = [], []
     print(f"{args.meters} meters per class, {DAYS} days ({MONTH}), realistic noise (see docstring)")
