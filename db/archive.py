@@ -10,7 +10,7 @@ File
     file holds the intervals that START in [local midnight of the 1st, local midnight of the next
     1st), given as UTC instants in the metadata.
 
-Columns (rows ordered by meter, then ts)
+Columns (rows ordered by meter_serial in byte order, then ts; declared as sorting columns)
     meter_serial  string, not null                 the meter (smf.meter.serial)
     ts            timestamp[us, UTC], not null     interval START, UTC (Parquet
                                                    TIMESTAMP(isAdjustedToUTC=true, MICROS))
@@ -352,7 +352,7 @@ def export_month(
 class ArchiveWriter:
     """Writes tables of the archive schema to a file in row groups of ROW_GROUP_ROWS rows,
     digesting what it writes; `close(meta)` records the metadata (with rows, meters, digest).
-    Callers give rows ordered by meter and time."""
+    Callers give rows ordered by meter_serial (byte order) and ts: the file declares it."""
 
     def __init__(self, path: Path):
         self.path = path

@@ -30,20 +30,23 @@ select (%(month_start)s::date::timestamp at time zone smf.local_timezone()) as t
 
 -- name: archive_distributor_meters
 -- The main and backup meters of the distributor's UCs (retired UCs too: their past months are
--- still archived), by id.
-select distinct m.id, m.serial
-from smf.consumer_unit u
-cross join lateral unnest(array[u.main_meter_id, u.backup_meter_id]) x(meter_id)
-join smf.meter m on m.id = x.meter_id
-where u.distributor_id = %(distributor_id)s
-order by m.id;
+-- still archived), by serial in byte order: the file is sorted by (meter_serial, ts) and says
+-- so.
+select m.id, m.serial
+from smf.meter m
+where m.id in (select x.meter_id
+               from smf.consumer_unit u
+               cross join lateral unnest(array[u.main_meter_id, u.backup_meter_id]) x(meter_id)
+               where u.distributor_id = %(distributor_id)s)
+order by m.serial collate "C";
 
 -- name: archive_intervals
 -- THE read of the export: the intervals of the meters meter_ids in [ts_from, ts_to), in stored
 -- units (Wh, varh, mV, mA), ts as microseconds since 1970-01-01 UTC (the interval start),
--- ordered by meter and time. COPY takes no bind parameters: db.driver.copy_out_csv passes each
--- brace placeholder below as a literal (so no braces in these comments). With the storage
--- tiers (hot rows and sealed periods) the FROM clause becomes the single read path,
+-- ordered by meter serial (byte order, as Parquet compares strings) and time: the file
+-- declares that order to its readers. COPY takes no bind parameters: db.driver.copy_out_csv
+-- passes each brace placeholder below as a literal (so no braces in these comments). With the
+-- storage tiers (hot rows and sealed periods) the FROM clause becomes the single read path,
 --   from smf.intervals(meter_ids::int[], ts_from, ts_to) r   (placeholders in braces)
 -- and the where clause keeps only the join; the columns and the order stay.
 select m.serial as meter_serial,
@@ -55,4 +58,4 @@ select m.serial as meter_serial,
 from smf.interval_reading r
 join smf.meter m on m.id = r.meter_id
 where r.meter_id = any ({meter_ids}::int[]) and r.ts >= {ts_from} and r.ts < {ts_to}
-order by r.meter_id, r.ts
+order by m.serial collate "C", r.ts

@@ -75,7 +75,9 @@ def registry(url: str, *, max_kw: float = 100000, vee: bool = False) -> dict[str
                 "values (%s, %s, %s) returning id",
                 (9000 + int(code), code, f"Distribuidora {code}"),
             ).fetchone()[0]
-        for serial, interval in ((MAIN, 5), (BACKUP, 5), (QUARTER, 15), (FOREIGN, 5)):
+        # Registered in another order than their serials sort: the file's order (by serial)
+        # must not be the order of the ids.
+        for serial, interval in ((QUARTER, 15), (BACKUP, 5), (MAIN, 5), (FOREIGN, 5)):
             ids[serial] = conn.execute(
                 "insert into smf.meter (serial, interval_minutes, max_power_kw, channel_map) "
                 "values (%s, %s, %s, %s) returning id",

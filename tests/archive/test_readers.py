@@ -159,3 +159,36 @@ def test_a_small_month_worked_out_by_hand(fresh: Settings, tmp_path: Path) -> No
         .fetchall()
     )
     assert [(str(d).zfill(3), str(m)) for d, m in part] == [("059", "2026-10")]
+
+
+def test_a_month_with_a_daylight_saving_change_ends_at_local_midnight(
+    fresh: Settings, tmp_path: Path
+) -> None:
+    # America/Sao_Paulo kept daylight saving time until 2019: on 4 November 2018 the clocks
+    # went from 00:00 to 01:00 (-03:00 to -02:00). November 2018 therefore starts at local
+    # midnight -03:00 = 2018-11-01T03:00Z and ends at local midnight -02:00 = 2018-12-01T02:00Z
+    # (30 days less one hour). Four intervals straddle the two edges:
+    edges = [
+        (datetime(2018, 11, 1, 2, 55, tzinfo=UTC), False),  # 31 Oct 23:55 local: October
+        (datetime(2018, 11, 1, 3, 0, tzinfo=UTC), True),  # 1 Nov 00:00 local
+        (datetime(2018, 12, 1, 1, 55, tzinfo=UTC), True),  # 30 Nov 23:55 local (-02:00)
+        (datetime(2018, 12, 1, 2, 0, tzinfo=UTC), False),  # 1 Dec 00:00 local: December
+    ]
+    with driver.connect(fresh) as conn:
+        ingest_rows(
+            conn,
+            [
+                IntervalRow(ts=ts, values={"active_fwd_kwh": 1.0}, meter_serial=MAIN)
+                for ts, _ in edges
+            ],
+            source="meter",
+        )
+    result = archive.export_month(DIST, "2018-11", tmp_path, settings=fresh)
+    assert result.path is not None
+    meta = archive.verify(result.path)
+    assert (meta["from_utc"], meta["to_utc"]) == (
+        "2018-11-01T03:00:00+00:00",
+        "2018-12-01T02:00:00+00:00",
+    )
+    got = pq.read_table(result.path).column("ts").to_pylist()
+    assert got == [ts for ts, inside in edges if inside]

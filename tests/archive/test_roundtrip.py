@@ -6,6 +6,7 @@ the file."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 
 import psycopg
@@ -44,9 +45,13 @@ def test_the_file_holds_the_local_month_of_the_distributors_meters_only(exported
         t for s, t in zip(table.column("meter_serial").to_pylist(), ts, strict=True) if s == QUARTER
     ]
     assert max(quarter) == datetime(2026, 11, 1, 2, 45, tzinfo=UTC)  # 23:45 local
-    # Rows are ordered by meter, then time.
+    # Rows are ordered by meter serial, then time (not by the meters' ids: the registry made
+    # QUARTER first), and the footer declares that order to readers that rely on it.
     keys = list(zip(table.column("meter_serial").to_pylist(), ts, strict=True))
-    assert keys == sorted(keys, key=lambda k: ({MAIN: 0, BACKUP: 1, QUARTER: 2}[k[0]], k[1]))
+    assert keys == sorted(keys)
+    assert [serial for serial, _ in groupby(k[0] for k in keys)] == [MAIN, BACKUP, QUARTER]
+    sorting = pq.ParquetFile(exported).metadata.row_group(0).sorting_columns
+    assert [(c.column_index, c.descending) for c in sorting] == [(0, False), (1, False)]
     assert FOREIGN not in counts
 
 
