@@ -1,6 +1,5 @@
 """Fixtures for the archive tests: a database with a month of intervals of distributor 059
-(and one meter of 077), loaded once per module through the ingest path, and its Parquet
-export."""
+(and one meter of 077), loaded once through the ingest path, and its Parquet export."""
 
 from __future__ import annotations
 
@@ -15,9 +14,10 @@ from tests.archive.helpers import DIST, MONTH, load_month, registry
 from tests.conftest import clone, drop
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def loaded(test_cluster: Settings, template: str) -> Iterator[Settings]:
-    """A database (per module) with the registry and the month of every meter."""
+    """A database with the registry and the month of every meter, loaded once for the archive
+    tests, which only read it (a test that imports into it asserts that nothing changed)."""
     settings = clone(test_cluster, template)
     registry(settings.url)
     load_month(settings.url)
@@ -25,7 +25,7 @@ def loaded(test_cluster: Settings, template: str) -> Iterator[Settings]:
     drop(settings)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def exported(loaded: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The archive file of distributor 059, October 2026, exported from `loaded`."""
     dest = tmp_path_factory.mktemp("archive")

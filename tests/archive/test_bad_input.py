@@ -222,6 +222,12 @@ def test_bad_arguments_are_refused_with_one_line(loaded: Settings, tmp_path: Pat
     assert not list(tmp_path.rglob("*.parquet"))
     proc = smf_cli(loaded.url, "import", "parquet", str(tmp_path / "nope.parquet"))
     assert_one_line_error(proc, "nope.parquet: no such file")
+    # --to naming a file, not a folder: the operating system's refusal, named, nothing left.
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OSError):
+        archive.export_month(DIST, MONTH, blocker, settings=loaded)
+    assert blocker.read_text() == "x"
 
 
 def test_cli_round_trip_and_the_plain_import_recognises_parquet(
@@ -244,6 +250,16 @@ def test_cli_round_trip_and_the_plain_import_recognises_parquet(
     assert str(path) in proc.stdout and proc.stdout.rstrip().endswith(": written")
     check = smf_cli(fresh.url, "import", "parquet", str(path), "--check")
     assert check.returncode == 0 and "valid SMF interval archive" in check.stdout, check.stderr
+    info = smf_cli(fresh.url, "parquet-info", str(path))
+    assert info.returncode == 0, info.stderr
+    meta = json.loads(info.stdout)
+    assert (meta["distributor"], meta["month"], meta["rows"], meta["meters"]) == (
+        DIST,
+        MONTH,
+        8928 * 2 + 2976,
+        3,
+    )
+    assert meta["units"]["voltage_a_mv"] == "mV"
     plain = smf_cli(fresh.url, "import", str(path), "--quiet")  # no `parquet`: the magic bytes
     assert plain.returncode == 0, plain.stderr
     assert f"{8928 * 2 + 2976} inserted" in plain.stdout

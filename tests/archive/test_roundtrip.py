@@ -12,7 +12,8 @@ from pathlib import Path
 import psycopg
 import pyarrow.parquet as pq
 
-from db import archive
+from db import archive, driver
+from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
 from tests.archive.helpers import (
     BACKUP,
@@ -105,6 +106,25 @@ def test_reimport_of_the_same_file_changes_nothing(
     again = archive.import_file(exported, settings=fresh)
     assert (again.inserted, again.updated, again.unchanged) == (0, 0, again.rows)
     assert fingerprint(fresh.url) == before
+    # A manual edit made after the export outranks the archive's meter reading
+    # (smf.source_precedence: manual 50 > meter 40): restoring the file keeps the edit.
+    with driver.connect(fresh) as conn:
+        ingest_rows(
+            conn,
+            [IntervalRow(ts=MONTH_FROM, values={"active_fwd_kwh": 7.777}, meter_serial=MAIN)],
+            source="manual",
+        )
+    edited = fingerprint(fresh.url)
+    third = archive.import_file(exported, settings=fresh)
+    assert (third.inserted, third.updated) == (0, 0)
+    assert fingerprint(fresh.url) == edited
+    with psycopg.connect(fresh.url) as c:
+        kept = c.execute(
+            "select r.active_fwd_wh, r.source::text from smf.interval_reading r "
+            "join smf.meter m on m.id = r.meter_id where m.serial = %s and r.ts = %s",
+            (MAIN, MONTH_FROM),
+        ).fetchone()
+    assert kept == (7777, "manual")
     # ... and restoring a month into the database it came from changes nothing either.
     source_before = fingerprint(loaded.url)
     archive.import_file(exported, settings=loaded)
