@@ -211,6 +211,19 @@ def copy_into(
         raise errors.BatchRejected(f"{where}: {problem}", line) from exc
 
 
+def copy_out_csv(conn: Connection, name: str, /, **literals: Any) -> bytes:
+    """The rows of the named query as CSV (no header) through COPY ... TO STDOUT, as one bytes
+    value: the caller bounds the result (db/archive.py asks for a few meters at a time). Every
+    `{placeholder}` becomes a literal (COPY takes no bind parameters)."""
+    select = sql.SQL(query(name)).format(**{k: sql.Literal(v) for k, v in literals.items()})
+    stmt = sql.SQL("copy ({}) to stdout with (format csv)").format(select)
+    buf = bytearray()
+    with translate_errors(), conn.cursor() as cur, cur.copy(stmt) as copy:
+        for chunk in copy:
+            buf += chunk
+    return bytes(buf)
+
+
 _BY_SQLSTATE: dict[str, type[errors.SmfError]] = {
     "SMF01": errors.BatchRejected,
     "SMF02": errors.InvalidParameter,

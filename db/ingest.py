@@ -253,11 +253,14 @@ def ingest_csv_stream(
     source: str = "import",
     progress: Callable[[int], None] | None = None,
     decimal: str = "auto",
+    line_offset: int = 1,
 ) -> IngestResult:
     """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected.
 
     `decimal`: "auto" (a `;` file whose numbers carry a comma is read with a decimal comma,
-    see decide_decimal), "point" or "comma"; the decision is a note of the result."""
+    see decide_decimal), "point" or "comma"; the decision is a note of the result.
+    `line_offset` is added to data row numbers in messages and quarantine rows: 1 for a file
+    (its header is line 1); 0 when rows are numbered from 1 (db/archive.py: file rows)."""
     first = fh.readline()
     if not first.strip():
         raise BatchRejected("line 1: empty file (a header line is required)", 1)
@@ -273,7 +276,7 @@ def ingest_csv_stream(
     done = len(first)
     try:
         with driver.copy_into(
-            conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
+            conn, "ingest_copy_csv", columns=names, line_offset=line_offset, delimiter=delimiter
         ) as copy:
             # Line ends at the end of a chunk are held back until more data follows, so blank
             # lines at the end of the file are dropped (COPY would read one as a row of empty
@@ -301,7 +304,7 @@ def ingest_csv_stream(
             ) from exc
         raise
     with driver.translate_errors():
-        return _finish(conn, batch_id, 1, (note,) if note else ())
+        return _finish(conn, batch_id, line_offset, (note,) if note else ())
 
 
 def ingest_csv(

@@ -12,6 +12,8 @@ SMF_JOBS_RETRY_MINUTES (15), SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT 
 SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local
 time zone, SMF_LOCAL_TIMEZONE). vee_daily estimates and validates yesterday before ccee_send
 sends it, so keep SMF_JOBS_VEE_AT after the daily reads and before SMF_JOBS_SEND_AT.
+parquet_export: SMF_JOBS_PARQUET_DAY (10), SMF_JOBS_PARQUET_AT (04:00), SMF_JOBS_PARQUET_MONTHS
+(2), SMF_ARCHIVE_DIR (see jobs/parquet_export.py).
 
 The scheduler never migrates: run_forever() checks that the schema is at head first
 (db.migrate.require_head; `smf db migrate` is the only command that migrates).
@@ -60,6 +62,8 @@ def specs() -> list[JobSpec]:
     retry = int(os.environ.get("SMF_JOBS_RETRY_MINUTES", "15"))
     hook = int(os.environ.get("SMF_JOBS_ALARM_WEBHOOK_MINUTES", "1"))
     seal_h, seal_m = _at("SMF_JOBS_SEAL_AT", "03:00")
+    pq_day = int(os.environ.get("SMF_JOBS_PARQUET_DAY", "10"))
+    pq_h, pq_m = _at("SMF_JOBS_PARQUET_AT", "04:00")
     return [
         JobSpec(
             "vee_daily",
@@ -108,6 +112,13 @@ def specs() -> list[JobSpec]:
             "jobs.storage_seal:run",
             lambda tz: CronTrigger(hour=seal_h, minute=seal_m, timezone=tz),
             f"seal meter-periods older than seal_after_days (daily {seal_h:02d}:{seal_m:02d})",
+        ),
+        JobSpec(
+            "parquet_export",
+            "jobs.parquet_export:run",
+            lambda tz: CronTrigger(day=pq_day, hour=pq_h, minute=pq_m, timezone=tz),
+            f"archive the last closed months to Parquet, one file per distributor-month "
+            f"(monthly, day {pq_day} {pq_h:02d}:{pq_m:02d})",
         ),
     ]
 

@@ -114,6 +114,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     check_input_file(path)
+    from smf import archive
+
+    if archive.is_parquet(path):  # an SMF Parquet archive (`smf import parquet FILE`)
+        return archive.import_parquet(path, quiet=args.quiet)
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
@@ -197,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser(
-        "import", help="import interval data: a CSV file (see README) or an ABNT public-format file"
+        "import",
+        help="import interval data: a CSV file (see README), an ABNT public-format file, or "
+        "`smf import parquet FILE` (an SMF Parquet archive)",
     )
     p.add_argument("file", help="CSV (see README: CSV import format) or ABNT public-format file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -225,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
+    from smf.archive import route
+
+    argv = route(argv)  # `export parquet ...` / `import parquet ...` (smf/archive.py)
     psql_args: list[str] = []
     if argv[:2] == ["db", "psql"]:  # everything after `smf db psql [--]` goes to psql
         argv, psql_args = argv[:2], argv[2:]

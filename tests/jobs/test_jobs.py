@@ -86,6 +86,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
         "ccee_readback",
         "ccee_retry",
         "ccee_send",
+        "parquet_export",
         "pld_import",
         "vee_daily",
     ]
@@ -99,7 +100,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
         spec.func, spec.trigger(job_env.local_timezone), id=spec.name, next_run_time=three_days_ago
     )
     sched.start(paused=True)
-    others = ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import")
+    others = ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import", "parquet_export")
     for other in (*others, "vee_daily", "alarm_webhook"):
         sched.pause_job(other)
     sched.resume()  # it catches up once (coalesced), within the misfire grace time
@@ -120,7 +121,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     assert sorted(emu.state.posts) == sorted(f"{uc.code}|{d}" for d in days)
     with psycopg.connect(job_env.url) as c:
         n = c.execute("select count(*) from smf_jobs.apscheduler_jobs").fetchone()[0]
-    assert n == 7
+    assert n == 8
 
 
 def test_jobs_run_stops_cleanly_on_sigterm(job_env: Settings) -> None:
