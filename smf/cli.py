@@ -47,6 +47,10 @@ def setup_database() -> None:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action in DURABILITY_ACTIONS:  # backups, restore, failover, doctor: smf/durability.py
+        from smf import durability
+
+        return durability.cmd(args)
     s = load()
     cluster = _cluster()
     if args.action == "start":
@@ -81,6 +85,10 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(schema.dump())
     return 0
+
+
+# `smf db` verbs of smf/durability.py (pgBackRest, pg_auto_failover, the doctor)
+DURABILITY_ACTIONS = ["backup", "backups", "restore", "ha", "doctor"]
 
 
 def check_input_file(path: Path) -> None:
@@ -160,11 +168,25 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("db", help="the local database cluster and the schema")
     p.add_argument(
-        "action", choices=["start", "stop", "status", "reset", "logs", "psql", "migrate", "schema"]
+        "action",
+        choices=[
+            "start",
+            "stop",
+            "status",
+            "reset",
+            "logs",
+            "psql",
+            "migrate",
+            "schema",
+            *DURABILITY_ACTIONS,
+        ],
     )
     p.add_argument("--yes", action="store_true", help="confirm reset")
     p.add_argument("--write", action="store_true", help="schema: write db/schema.sql")
     p.add_argument("--lines", type=int, default=50, help="logs: how many lines")
+    from smf import durability
+
+    durability.add_arguments(p)
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser(

@@ -1,0 +1,13 @@
+-- Named queries of db/backup.py and db/doctor.py (durability: WAL archiving, replication).
+
+-- name: backup_archive_mode
+select current_setting('archive_mode') as archive_mode
+
+-- name: backup_switch_wal
+-- close the current WAL segment so the archiver can store it; the closed segment's name
+select pg_walfile_name(pg_switch_wal()) as segment
+
+-- name: backup_archiver
+select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal,
+       last_failed_time
+from pg_stat_archiver
