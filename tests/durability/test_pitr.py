@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from db import backup
+from db.backup import free_port
 from db.cluster import Cluster
 from db.ingest import ingest_csv
 from db.settings import ClusterSettings, Settings
@@ -88,6 +89,7 @@ def import_a_then_b(settings: Settings, tmp: Path) -> datetime:
     return noted
 
 
+@pytest.mark.slow
 def test_restore_to_a_noted_time_keeps_a_and_drops_b(archived: Settings, scratch: Path) -> None:
     add_meters(archived.url, "M1")
     done = smf(archived, "db", "backup", "--full")
@@ -139,9 +141,14 @@ def test_restore_to_a_noted_time_keeps_a_and_drops_b(archived: Settings, scratch
     assert int(segment[:8], 16) >= 2  # timeline 2 or later: the restore branched history
 
 
-def test_restore_refuses_a_time_without_offset_and_a_non_empty_target(
-    archived: Settings, scratch: Path
-) -> None:
+def test_restore_refuses_a_time_without_offset_and_a_non_empty_target(scratch: Path) -> None:
+    # refused before any server is needed: no cluster runs here
+    archived = Settings(
+        cluster=ClusterSettings(data_dir=scratch / "pgdata", port=free_port()),
+        database="smf",
+        external_url=None,
+        local_timezone="America/Sao_Paulo",
+    )
     bad = smf(archived, "db", "restore", "--to", "2026-10-01 12:00")
     assert bad.returncode == 1 and "no UTC offset" in bad.stderr
     garbage = smf(archived, "db", "restore", "--to", "yesterday")
