@@ -121,7 +121,12 @@ def call(spec: JobSpec) -> dict[str, Any]:
 def make_scheduler(settings: Settings | None = None) -> BackgroundScheduler:
     s = settings or load()
     store = SQLAlchemyJobStore(
-        url=sqlalchemy_url(s.url), tablename="apscheduler_jobs", tableschema=JOB_SCHEMA
+        url=sqlalchemy_url(s.url),
+        tablename="apscheduler_jobs",
+        tableschema=JOB_SCHEMA,
+        # a pooled connection is tested before use: after a database restart or a failover the
+        # store reconnects (to the new primary behind a multi-host URL) instead of failing once
+        engine_options={"pool_pre_ping": True},
     )
     sched = BackgroundScheduler(
         jobstores={"default": store},
