@@ -42,6 +42,7 @@ pg_autoctl refuses to run as root, like PostgreSQL: when we are root it runs as 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -155,6 +156,9 @@ def _own(path: Path) -> None:
         shutil.chown(path, SERVICE_USER, SERVICE_USER)
 
 
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
+
 class Runner:
     """Runs pg_autoctl, initdb and psql for a formation's directory, as the server's user."""
 
@@ -221,6 +225,7 @@ class Runner:
             cwd="/",
         )
         log.close()
+        _DETACHED.append(proc)  # kept (and reaped in stop()), never garbage-collected running
         return proc.pid
 
     def psql(self, port: int, database: str, sql: str) -> str:
@@ -439,6 +444,10 @@ def stop(f: Formation) -> list[str]:
         pid = Path(pgdata) / "postmaster.pid"
         while pid.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
+    for proc in list(_DETACHED):  # reap the `pg_autoctl run` we started (they end now)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            _DETACHED.remove(proc)
     return done
 
 

@@ -107,13 +107,13 @@ def failover_url(url: str | None) -> str | None:
     if not url or not multi_host(url):
         return url
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    names = {k for k, _ in query}
-    if "target_session_attrs" not in names:
-        query.append(("target_session_attrs", "read-write"))
-    if "connect_timeout" not in names:
-        query.append(("connect_timeout", "5"))
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    names = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    added = [("target_session_attrs", "read-write"), ("connect_timeout", "5")]
+    extra = urlencode([(k, v) for k, v in added if k not in names])
+    if not extra:
+        return url
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
