@@ -176,15 +176,15 @@ def _restore(args: argparse.Namespace) -> int:
 
 
 def _ha(args: argparse.Namespace) -> int:
-    from db import ha
+    from db.ha import cli as ha_cli
 
     if args.sub not in HA_ACTIONS:
         print(f"smf db ha needs one of: {', '.join(HA_ACTIONS)}", file=sys.stderr)
         return 2
-    return ha.cli(args)
+    return ha_cli(args)
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from db import doctor
+    from db.doctor import cli as doctor_cli
 
-    return doctor.cli(args)
+    return doctor_cli(args)
