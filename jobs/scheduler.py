@@ -9,9 +9,10 @@ itself is claimed in the database (FOR UPDATE SKIP LOCKED), so no UC-day is sent
 
 Settings (environment): SMF_JOBS_VEE_AT (05:30), SMF_JOBS_SEND_AT (06:00),
 SMF_JOBS_RETRY_MINUTES (15), SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT (08:00),
-SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local
-time zone, SMF_LOCAL_TIMEZONE). vee_daily estimates and validates yesterday before ccee_send
-sends it, so keep SMF_JOBS_VEE_AT after the daily reads and before SMF_JOBS_SEND_AT.
+SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_BACKUP_AT (01:30),
+SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local time zone, SMF_LOCAL_TIMEZONE).
+vee_daily estimates and validates yesterday before ccee_send sends it, so keep SMF_JOBS_VEE_AT
+after the daily reads and before SMF_JOBS_SEND_AT.
 
 The scheduler never migrates: run_forever() checks that the schema is at head first
 (db.migrate.require_head; `smf db migrate` is the only command that migrates).
@@ -59,6 +60,7 @@ def specs() -> list[JobSpec]:
     dl_h, dl_m = _at("SMF_JOBS_DEADLINE_AT", "08:00")
     retry = int(os.environ.get("SMF_JOBS_RETRY_MINUTES", "15"))
     hook = int(os.environ.get("SMF_JOBS_ALARM_WEBHOOK_MINUTES", "1"))
+    bk_h, bk_m = _at("SMF_JOBS_BACKUP_AT", "01:30")
     return [
         JobSpec(
             "vee_daily",
@@ -101,6 +103,12 @@ def specs() -> list[JobSpec]:
             "jobs.alarm_webhook:run",
             lambda tz: IntervalTrigger(minutes=hook, timezone=tz),
             f"deliver the alarm outbox to SMF_ALARM_WEBHOOK_URL (every {hook} min)",
+        ),
+        JobSpec(
+            "backup",
+            "jobs.backup:run",
+            lambda tz: CronTrigger(hour=bk_h, minute=bk_m, timezone=tz),
+            f"pgBackRest backup of the local cluster, weekly full (daily {bk_h:02d}:{bk_m:02d})",
         ),
     ]
 

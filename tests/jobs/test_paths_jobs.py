@@ -17,7 +17,10 @@ from db.settings import REPO_ROOT, Settings
 from jobs import pld_import, scheduler
 from smf import cli
 
-NAMES = "vee_daily, ccee_send, ccee_retry, ccee_readback, ccee_deadline, pld_import, alarm_webhook"
+NAMES = (
+    "vee_daily, ccee_send, ccee_retry, ccee_readback, ccee_deadline, pld_import, alarm_webhook, "
+    "backup"
+)
 
 
 def _runs(url: str, job: str) -> list[tuple]:
