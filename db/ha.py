@@ -405,7 +405,9 @@ def init(
     if monitor_url is None:
         create_monitor(f, base_port)
         f.save()
-    port = base_port + 1
+    # with a monitor here the nodes take the next ports; joining a monitor elsewhere, the first
+    # node of this host takes base_port itself
+    port = base_port + 1 if monitor_url is None else base_port
     # the first node of the group is initialised here; the others are cloned from the primary
     group_empty = monitor_url is None or not state(f)
     for i in range(1, nodes + 1):
