@@ -5,7 +5,9 @@
 -- 'shard1'`), so a row read through the coordinator says where it lives.
 create schema if not exists xs;
 
-create or replace view xs.uc_day_v as
+-- security_invoker: the rows are those the role of the coordinator's user mapping may read on
+-- this shard (row-level security of smf.*: a scoped analyst sees only their scope).
+create or replace view xs.uc_day_v with (security_invoker = on) as
 select current_setting('xs.shard')::text as shard,
        d.aneel_code::text as aneel_code,
        cu.uc_code::text as uc_code,
