@@ -3,6 +3,7 @@ a formation (SMF_DATABASE_URL with several hosts).
 
 Checks, each ok / warn / fail with a line of detail:
   cluster       the server answers through the configured URL (version, port, primary or not)
+  schema        (only when it fails) the database is not at this checkout's head: smf db migrate
   formation     pg_auto_failover's view of the nodes (when a formation is found: --dir or .smf/ha)
   replication   every standby streaming from the primary, synchronous or not, and its lag;
                 fail when the formation expects a standby and none streams
@@ -63,25 +64,38 @@ def _formation_dir(explicit: Path | None, settings: Settings) -> Path | None:
 def checks(settings: Settings | None = None, formation_dir: Path | None = None) -> list[Check]:
     s = settings or load()
     out: list[Check] = []
+    from db import migrate
+
+    schema_problem: str | None = None
+    tiers: list[dict[str, Any]] = []
+    jobs: list[dict[str, Any]] = []
+    unread: list[str] = []
     try:
         with driver.connect(s) as conn:
             server = driver.run_one(conn, "doctor_server")
             assert server is not None
             replicas = driver.run(conn, "doctor_replication")
             archiver = driver.run_one(conn, "backup_archiver")
-            tiers = driver.run(conn, "doctor_disk_tiers")
-            jobs = driver.run(conn, "doctor_job_runs")
-            unread = [r["serial"] for r in driver.run(conn, "doctor_meters_not_read_today")]
+        try:
+            migrate.require_head(s)
+        except errors.SchemaNotAtHead as exc:
+            schema_problem = str(exc)
+        else:
+            with driver.connect(s) as conn:
+                tiers = driver.run(conn, "doctor_disk_tiers")
+                jobs = driver.run(conn, "doctor_job_runs")
+                unread = [r["serial"] for r in driver.run(conn, "doctor_meters_not_read_today")]
     except errors.DatabaseUnavailable as exc:
         first = str(exc).splitlines()[0] if str(exc) else "no connection"
         return [Check("cluster", "fail", f"no connection through the configured URL: {first}")]
     role = "standby (read-only)" if server["standby"] else "primary"
+    tsdb = server["timescaledb"] or "not installed"
     out.append(
         Check(
             "cluster",
             "ok",
-            f"PostgreSQL {server['version']}, TimescaleDB {server['timescaledb']}, {role} on "
-            f"port {server['port']}, up {str(server['uptime']).split('.')[0]}",
+            f"PostgreSQL {server['version']}, TimescaleDB {tsdb}, {role} on port "
+            f"{server['port']}, up {str(server['uptime']).split('.')[0]}",
         )
     )
     fdir = _formation_dir(formation_dir, s)
@@ -91,6 +105,9 @@ def checks(settings: Settings | None = None, formation_dir: Path | None = None) 
     out.append(_replication_check(replicas, expects_standby, server["sync_standbys"]))
     out.append(_archive_check(server["archive_mode"], archiver))
     out.append(_backup_check(s))
+    if schema_problem is not None:  # the checks below read the smf schema
+        out.append(Check("schema", "fail", schema_problem))
+        return out
     out.append(_disk_check(s, tiers))
     out.append(_jobs_check(jobs))
     if unread:

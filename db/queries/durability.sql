@@ -18,7 +18,7 @@ select pg_is_in_recovery() as standby
 
 -- name: doctor_server
 select split_part(version(), ' ', 2) as version, pg_is_in_recovery() as standby,
-       inet_server_port() as port, (now() - pg_postmaster_start_time())::text as uptime,
+       current_setting('port')::int as port, (now() - pg_postmaster_start_time())::text as uptime,
        current_setting('synchronous_standby_names') as sync_standbys,
        current_setting('archive_mode') as archive_mode,
        (select extversion from pg_extension where extname = 'timescaledb') as timescaledb
