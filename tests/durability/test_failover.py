@@ -7,6 +7,7 @@ themselves through the multi-host URL:
   reads that waited in memory are flushed);
 - no UC-day was posted twice with different bytes, and every UC-day recorded accepted before the
   kill is still recorded accepted;
+- the API (`smf serve` on the same URL) answers /health again by itself;
 - the time from the kill to the first successful write is measured and printed (goal < 30 s),
   with the counts: reads committed vs found, payloads posted vs accepted.
 """
@@ -17,12 +18,15 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
@@ -30,7 +34,7 @@ from ccee import emulator, sender
 from ccee.client import CceeClient
 from db import driver, errors, ha
 from db.backup import free_port
-from db.settings import CceeSettings, Secret, Settings, load
+from db.settings import REPO_ROOT, CceeSettings, Secret, Settings, load
 from poller import emulated, store
 from poller.emulator import FixedClock
 from poller.service import Poller
@@ -96,6 +100,51 @@ class Probe(threading.Thread):
             except psycopg.Error:
                 pass
             time.sleep(0.05)
+
+
+class ApiWatch(threading.Thread):
+    """`smf serve` on the formation URL, its /health polled every 0.2 s: the first 200 after the
+    kill (the API's pool found the new primary by itself)."""
+
+    def __init__(self, url: str, probe: Probe) -> None:
+        super().__init__(daemon=True)
+        self.port = free_port()
+        env = {**os.environ, "SMF_DATABASE_URL": url, "SMF_API_PORT": str(self.port)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "smf.cli", "serve"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.probe = probe
+        self.before = False  # a 200 before the kill
+        self.failed_after = False  # at least one non-200 after it (the outage was seen)
+        self.first_ok_after: float | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                ok = httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if self.probe.since is None:
+                self.before = self.before or ok
+            elif not ok:
+                self.failed_after = True
+            elif self.first_ok_after is None and self.failed_after:
+                self.first_ok_after = time.monotonic()
+            time.sleep(0.2)
+
+    def close(self) -> None:
+        self.stop.set()
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 class Killer(threading.Thread):
@@ -191,6 +240,8 @@ async def _run(
     fleet = await emulated.start_fleet(N_METERS, clock=clock, behaviour=FAST_METER)
     probe = Probe(settings.url)
     probe.start()
+    api = ApiWatch(settings.url, probe)
+    api.start()
     outcome: dict[str, Any] = {}
 
     def send() -> None:
@@ -236,12 +287,16 @@ async def _run(
         killer.join(timeout=10)
     finally:
         probe.stop.set()
+        api.close()
         await fleet.close()
     assert killed_at is not None and probe.first_after is not None
     accepted_before, sent_at_kill = killer.accepted_before, killer.emulator_accepted
     assert 0 < len(accepted_before) < 2 * N_UCS, "the kill did not fall inside the CCEE batch"
     assert "error" not in outcome, outcome.get("error")
     kill_to_write = probe.first_after - killed_at
+
+    # the API answered before, saw the outage (503), and answers again by itself
+    assert api.before and api.failed_after and api.first_ok_after is not None
 
     # a standby was promoted: node2 is the primary, node1 is gone
     states = {n["nodename"]: n["assigned_group_state"] for n in ha.state(f)}
@@ -284,7 +339,8 @@ async def _run(
     print(
         f"\nfailover: kill -9 of node1 (postmaster + keeper) -> first successful write "
         f"{kill_to_write:.1f} s (goal < 30 s); first poller commit "
-        f"{(first_poll_commit_after or float('nan')) - killed_at:.1f} s"
+        f"{(first_poll_commit_after or float('nan')) - killed_at:.1f} s; API /health 200 "
+        f"again {api.first_ok_after - killed_at:.1f} s"
         f"\n  monitor timeouts (ms): {timeouts}; keeper network_partition_timeout "
         f"{ha.KEEPER_TIMEOUTS_S['network_partition_timeout']} s"
         f"\n  reads reported committed: {len(committed)}, found in the new primary: {found}"
