@@ -225,6 +225,39 @@ class Sender:
             total.add(self.finish(*inflight))
         return total
 
+    def run_through_outages(
+        self, *, batch: int = 50, outage_s: float = 120.0, pause_s: float = 0.5
+    ) -> Report:
+        """run(), carrying on across a database outage (a restart, a failover to a standby):
+        when the database goes away mid-run, wait for it (at most `outage_s` in all, retrying
+        every `pause_s` doubled up to 5 s), give back this sender's own claims (outcomes it
+        could not record: those UC-days are posted again with the same bytes, as after a
+        sender restart) and run again. Raises DatabaseUnavailable after `outage_s`."""
+        total = Report()
+        waited = 0.0
+        while True:
+            try:
+                total.add(self.run(batch=batch))
+                return total
+            except errors.DatabaseUnavailable as exc:
+                log.warning("database unavailable while sending (%s); waiting for it", exc)
+                delay = pause_s
+                while True:
+                    if waited > outage_s:
+                        raise
+                    time.sleep(delay)
+                    waited += delay
+                    delay = min(delay * 2, 5.0)
+                    try:
+                        with driver.connect(self.db) as conn:
+                            back = driver.run_scalar(
+                                conn, "ccee_release_claims", holders=[self.holder]
+                            )
+                    except errors.DatabaseUnavailable:
+                        continue
+                    log.warning("database back after %.1f s; %d claims given back", waited, back)
+                    break
+
     def send_one(self, uc_code: str, day: date) -> Report:
         """An explicit send of one UC-day (any state; a day past its deadline is sent late)."""
         with driver.connect(self.db) as conn:

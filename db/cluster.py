@@ -12,6 +12,7 @@ psql get theirs from `smf user add --db-role`.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import os
@@ -23,8 +24,12 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db.settings import ClusterSettings
+
+if TYPE_CHECKING:
+    from db.backup import BackupSettings
 
 SERVICE_USER = "smfdb"
 
@@ -84,9 +89,18 @@ class Status:
 
 
 class Cluster:
-    def __init__(self, settings: ClusterSettings, extra_conf: dict[str, str] | None = None):
+    def __init__(
+        self,
+        settings: ClusterSettings,
+        extra_conf: dict[str, str] | None = None,
+        *,
+        archive: bool | None = None,
+    ):
+        """`archive`: WAL archiving to the pgBackRest repository (db/backup.py); None takes
+        SMF_BACKUP_ARCHIVE (default on). The test cluster passes False."""
         self.s = settings
         self.extra_conf = extra_conf or {}
+        self.archive = archive
 
     # -- helpers -------------------------------------------------------------------------------
     @property
@@ -166,6 +180,7 @@ class Cluster:
         )
         conf = {
             **BASE_CONF,
+            **self._archive_conf(),
             **self.extra_conf,
             "port": str(self.s.port),
             "unix_socket_directories": f"'{self.s.socket_dir}'",
@@ -246,6 +261,7 @@ class Cluster:
         if stale.exists():
             # pg_ctl status said no server owns it: a crash left it behind.
             stale.unlink()
+        self._apply_archive_conf()
         self.s.socket_dir.mkdir(mode=0o700, exist_ok=True)
         self._chown(self.s.socket_dir)
         if self._as_root and self.s.log_file.exists():
@@ -268,7 +284,9 @@ class Cluster:
                 f"last log lines:\n{self.tail_log(15)}"
             )
         self._wait_ready(wait_s)
+        self._wait_recovery_done()
         self._ensure_password()
+        self._ensure_stanza()
         return (
             "initialised and started" if created else "started"
         ) + f" on port {self.s.port} (socket {self.s.socket_dir})"
@@ -315,6 +333,59 @@ class Cluster:
         from db import driver
 
         driver.create_database(self.s.url("postgres"), name, if_missing=True)
+
+    # -- WAL archiving (db/backup.py owns the pgBackRest side) ---------------------------------
+    def _backup_settings(self) -> BackupSettings:
+        from db import backup
+
+        bs = backup.load_settings(self.s)
+        if self.archive is not None and self.archive != bs.archive:
+            bs = dataclasses.replace(bs, archive=self.archive)
+        return bs
+
+    def _archive_conf(self) -> dict[str, str]:
+        """archive_mode/archive_command for postgresql.auto.conf (pgBackRest archive-push)."""
+        from db import backup
+
+        return backup.archive_conf(self.s, self._backup_settings())
+
+    def _apply_archive_conf(self) -> None:
+        """Before a start: bring the archive settings of a cluster made earlier (or under other
+        SMF_BACKUP_* settings) up to date, and write pgBackRest's configuration."""
+        from db import backup
+
+        bs = self._backup_settings()
+        try:
+            backup.upsert_conf(self.s.data_dir / "postgresql.auto.conf", self._archive_conf())
+        except PermissionError:
+            return  # another user's cluster: leave its settings alone
+        if bs.archive:
+            backup.write_config(self.s, bs)
+
+    def _wait_recovery_done(self, wait_s: float = 3600.0) -> None:
+        """After a restore (db/backup.py) the server replays archived WAL before it accepts
+        writes; PostgreSQL removes recovery.signal when it has promoted. Wait for that."""
+        signal_file = self.s.data_dir / "recovery.signal"
+        deadline = time.monotonic() + wait_s
+        while signal_file.exists():
+            if not self.status().running:
+                raise ClusterError(f"the server stopped during recovery:\n{self.tail_log(15)}")
+            if time.monotonic() > deadline:
+                raise ClusterError(f"recovery not finished after {wait_s:.0f} s")
+            time.sleep(0.2)
+
+    def _ensure_stanza(self) -> None:
+        """After a start with archiving on: create the stanza, so archive-push has somewhere to
+        go (without it WAL would pile up in pg_wal). A failure is raised, never silent."""
+        from db import backup
+
+        bs = self._backup_settings()
+        if not bs.archive:
+            return
+        try:
+            backup.Repository(self.s, bs).ensure_stanza()
+        except backup.BackupError as exc:
+            raise ClusterError(f"started, but WAL archiving is not set up: {exc}") from exc
 
 
 def _pid_from(pidfile: Path) -> int | None:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 import sqlalchemy.exc
@@ -22,7 +23,7 @@ from psycopg.rows import dict_row
 from sqlalchemy import Engine, create_engine, event
 
 from db import errors
-from db.settings import Settings, load
+from db.settings import Settings, load, multi_host
 
 Connection = psycopg.Connection[Any]  # what callers annotate with; only this module imports psycopg
 QUERIES_DIR = Path(__file__).resolve().parent / "queries"
@@ -30,7 +31,17 @@ _NAME = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
 
 
 def sqlalchemy_url(libpq_url: str) -> str:
-    return re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", libpq_url)
+    """The SQLAlchemy form of a libpq URL. A multi-host URL (h1:p1,h2:p2, a failover formation)
+    becomes ?host=h1:p1&host=h2:p2, the form SQLAlchemy parses; psycopg receives the hosts and
+    target_session_attrs as libpq does."""
+    url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", libpq_url)
+    if not multi_host(url):
+        return url
+    parts = urlsplit(url)
+    userinfo, _, hosts = parts.netloc.rpartition("@")
+    query = [("host", h) for h in hosts.split(",")] + parse_qsl(parts.query, keep_blank_values=True)
+    netloc = f"{userinfo}@" if userinfo else ""
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 @cache
@@ -92,17 +103,21 @@ def connect(settings: Settings | str | None = None) -> Iterator[psycopg.Connecti
     except (psycopg.OperationalError, sqlalchemy.exc.DBAPIError) as exc:  # no connection
         raise errors.DatabaseUnavailable(str(exc).strip()) from exc
     conn: psycopg.Connection[Any] = raw.driver_connection  # type: ignore[assignment]
+    unavailable = False
     try:
         with translate_errors():
             yield conn
             conn.commit()
-    except BaseException:
+    except BaseException as exc:
+        # a server that went away, or one that is no longer the primary (25006 after a
+        # failover demoted it): this connection is not given out again
+        unavailable = isinstance(exc, errors.DatabaseUnavailable)
         if not conn.broken:
             with contextlib.suppress(psycopg.Error):
                 conn.rollback()
         raise
     finally:
-        if conn.broken or conn.closed:  # server gone: drop it from the pool, quietly
+        if conn.broken or conn.closed or unavailable:  # drop it from the pool, quietly
             raw.invalidate()
         else:
             raw.close()
@@ -248,8 +263,8 @@ def translate(exc: psycopg.Error) -> errors.SmfError | None:
     if (
         (isinstance(exc, psycopg.OperationalError) and not state)
         or state.startswith("08")
-        or state in ("57P01", "57P02", "57P03")
-    ):  # connection lost, server shutting down
+        or state in ("57P01", "57P02", "57P03", "25006")
+    ):  # connection lost, server shutting down, server read-only (a standby now: failover)
         return errors.DatabaseUnavailable(str(exc).strip())
     if state in ("40P01", "40001"):  # deadlock, serialization failure
         return errors.RetryableConflict(str(exc).strip())
@@ -321,11 +336,29 @@ async def open_async_pool(
         max_size=max_size,
         open=False,
         timeout=timeout,
-        check=psycopg_pool.AsyncConnectionPool.check_connection,
+        # behind a multi-host URL a pooled connection may outlive its server's time as the
+        # primary: check that it still is before each use (one round trip, as the default check)
+        check=_check_primary if multi_host(url) else AsyncPool.check_connection,
         kwargs={"autocommit": False},
     )
     await pool.open(wait=False)
     return pool
+
+
+async def _check_primary(conn: AsyncConnection) -> None:
+    """The pool's check behind a multi-host URL: raise (the pool then drops the connection and
+    opens another, to the primary of the moment) when the server is gone or in recovery."""
+    if conn.broken:
+        raise psycopg.OperationalError("connection is broken")
+    autocommit = conn.autocommit
+    await conn.set_autocommit(True)
+    try:
+        cur = await conn.execute(query("ha_in_recovery"))
+        row = await cur.fetchone()
+    finally:
+        await conn.set_autocommit(autocommit)
+    if row is None or row[0]:
+        raise psycopg.OperationalError("the server is in recovery (a standby): not the primary")
 
 
 @asynccontextmanager

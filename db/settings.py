@@ -1,6 +1,10 @@
 """Every connection setting, from one place: environment variables with documented defaults.
 
-SMF_DATABASE_URL   full libpq URL; when set, the local cluster is not used (e.g. a managed service)
+SMF_DATABASE_URL   full libpq URL; when set, the local cluster is not used (e.g. a managed service).
+                   A multi-host URL (postgresql://u@h1:5432,h2:5432/smf, a failover formation:
+                   `smf db ha url` prints it) gets target_session_attrs=read-write and
+                   connect_timeout=5 unless it names them, so every component reaches the
+                   primary of the moment and reconnects to the new one after a failover.
 SMF_PG_PORT        port of the project-managed local cluster (default 55432)
 SMF_PG_DATA        data directory of the local cluster (default <repo>/.smf/pgdata, see
                    default_state_dir)
@@ -20,7 +24,7 @@ import hashlib
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,12 +135,37 @@ class Settings:
 
     def with_database(self, database: str) -> Settings:
         """The same server, another database (used by tests to clone the template)."""
+        if self.external_url and multi_host(self.external_url):
+            parts = urlsplit(self.external_url)
+            return replace(self, external_url=urlunsplit(parts._replace(path=f"/{database}")))
         if self.external_url:
             from sqlalchemy.engine import make_url
 
             url = make_url(self.external_url).set(database=database)
             return replace(self, external_url=url.render_as_string(hide_password=False))
         return replace(self, database=database)
+
+
+def multi_host(url: str) -> bool:
+    """True for a libpq URL that names several hosts (a failover formation)."""
+    netloc = urlsplit(url).netloc
+    return "," in netloc.rpartition("@")[2]
+
+
+def failover_url(url: str | None) -> str | None:
+    """A multi-host URL with target_session_attrs=read-write and connect_timeout=5 added when
+    it does not name them: connections go to the primary only (a standby, or a demoted old
+    primary, is skipped), and an unreachable host is given up after 5 s. Other URLs as given."""
+    if not url or not multi_host(url):
+        return url
+    parts = urlsplit(url)
+    names = {k for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    added = [("target_session_attrs", "read-write"), ("connect_timeout", "5")]
+    extra = urlencode([(k, v) for k, v in added if k not in names])
+    if not extra:
+        return url
+    query = f"{parts.query}&{extra}" if parts.query else extra
+    return urlunsplit(parts._replace(query=query))
 
 
 def load(env: dict[str, str] | None = None) -> Settings:
@@ -151,7 +180,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
     settings = Settings(
         cluster=cluster,
         database=env.get("SMF_PG_DATABASE", "smf"),
-        external_url=env.get("SMF_DATABASE_URL") or None,
+        external_url=failover_url(env.get("SMF_DATABASE_URL") or None),
         local_timezone=env.get("SMF_LOCAL_TIMEZONE", "America/Sao_Paulo"),
     )
     return settings.as_service(_service, env) if _service else settings

@@ -3,6 +3,7 @@ yesterday (so a scheduler that was down catches up), then send what is due."""
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +21,10 @@ def _today() -> Any:
 def send_due() -> dict[str, Any]:
     sender.release_dead_claims()
     cfg = load_ccee()
+    # a database restart or failover during the run is waited out (SMF_CCEE_OUTAGE_S, 120 s)
+    outage_s = float(os.environ.get("SMF_CCEE_OUTAGE_S", "120"))
     with sender.Sender(None, CceeClient(cfg), cfg) as s:
-        rep = s.run()
+        rep = s.run_through_outages(outage_s=outage_s)
     return rep.counts() | {"held_reasons": rep.held_reasons}
 
 

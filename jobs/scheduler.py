@@ -12,6 +12,7 @@ SMF_JOBS_RETRY_MINUTES (15), SMF_JOBS_READBACK_AT (07:30), SMF_JOBS_DEADLINE_AT 
 SMF_JOBS_ALARM_WEBHOOK_MINUTES (1), SMF_JOBS_MISFIRE_GRACE_S (345600); times are local (smf local
 time zone, SMF_LOCAL_TIMEZONE). vee_daily estimates and validates yesterday before ccee_send
 sends it, so keep SMF_JOBS_VEE_AT after the daily reads and before SMF_JOBS_SEND_AT.
+backup: SMF_JOBS_BACKUP_AT (01:30).
 parquet_export: SMF_JOBS_PARQUET_DAY (10), SMF_JOBS_PARQUET_AT (04:00), SMF_JOBS_PARQUET_MONTHS
 (2), SMF_ARCHIVE_DIR (see jobs/parquet_export.py).
 
@@ -64,6 +65,7 @@ def specs() -> list[JobSpec]:
     seal_h, seal_m = _at("SMF_JOBS_SEAL_AT", "03:00")
     pq_day = int(os.environ.get("SMF_JOBS_PARQUET_DAY", "10"))
     pq_h, pq_m = _at("SMF_JOBS_PARQUET_AT", "04:00")
+    bk_h, bk_m = _at("SMF_JOBS_BACKUP_AT", "01:30")
     return [
         JobSpec(
             "vee_daily",
@@ -120,6 +122,12 @@ def specs() -> list[JobSpec]:
             f"archive the last closed months to Parquet, one file per distributor-month "
             f"(monthly, day {pq_day} {pq_h:02d}:{pq_m:02d})",
         ),
+        JobSpec(
+            "backup",
+            "jobs.backup:run",
+            lambda tz: CronTrigger(hour=bk_h, minute=bk_m, timezone=tz),
+            f"pgBackRest backup of the local cluster, weekly full (daily {bk_h:02d}:{bk_m:02d})",
+        ),
     ]
 
 
@@ -139,7 +147,12 @@ def call(spec: JobSpec) -> dict[str, Any]:
 def make_scheduler(settings: Settings | None = None) -> BackgroundScheduler:
     s = settings or load()
     store = SQLAlchemyJobStore(
-        url=sqlalchemy_url(s.url), tablename="apscheduler_jobs", tableschema=JOB_SCHEMA
+        url=sqlalchemy_url(s.url),
+        tablename="apscheduler_jobs",
+        tableschema=JOB_SCHEMA,
+        # a pooled connection is tested before use: after a database restart or a failover the
+        # store reconnects (to the new primary behind a multi-host URL) instead of failing once
+        engine_options={"pool_pre_ping": True},
     )
     sched = BackgroundScheduler(
         jobstores={"default": store},

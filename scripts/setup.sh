@@ -16,7 +16,8 @@ log() { printf '[setup] %s\n' "$*"; }
 
 need_pkgs=()
 for pkg in "postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" "postgresql-${PG_MAJOR}-plpgsql-check" \
-    cmake gcc make dpkg-dev xz-utils chromium chromium-driver; do
+    cmake gcc make dpkg-dev xz-utils chromium chromium-driver \
+    pgbackrest "postgresql-${PG_MAJOR}-auto-failover" pg-auto-failover-cli; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_pkgs+=("$pkg")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -51,6 +51,10 @@ def _cluster() -> Cluster:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action in DURABILITY_ACTIONS:  # backups, restore, failover, doctor: smf/durability.py
+        from smf import durability
+
+        return durability.cmd(args)
     s = load()
     cluster = _cluster()
     if args.action == "start":
@@ -87,6 +91,10 @@ def cmd_db(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(schema.dump())
     return 0
+
+
+# `smf db` verbs of smf/durability.py (pgBackRest, pg_auto_failover, the doctor)
+DURABILITY_ACTIONS = ["backup", "backups", "restore", "ha", "doctor"]
 
 
 def _external_status(s: Settings) -> int:
@@ -198,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     actions.add_parser("migrate", help="migrate to head and re-apply db/functions")
     a = actions.add_parser("schema", help="print the declared schema of a fresh migration")
     a.add_argument("--write", action="store_true", help="write db/schema.sql instead")
+    from smf import durability
+
+    durability.add_parsers(actions)
     p.set_defaults(func=cmd_db)
 
     p = sub.add_parser(

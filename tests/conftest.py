@@ -65,6 +65,7 @@ def test_cluster() -> Iterator[Settings]:
             "full_page_writes": "off",
             "shared_buffers": "'256MB'",
         },
+        archive=False,  # tests that need WAL archiving start a cluster of their own
     )
     started = not cluster.status().running
     cluster.start()

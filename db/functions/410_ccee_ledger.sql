@@ -160,8 +160,12 @@ begin
     end if;
     -- The commit of a record does not wait for the WAL flush: a server crash could forget the
     -- last few records (never a process kill), and those UC-days are then posted again with the
-    -- same payload, which the delivery guarantee already allows.
-    perform set_config('synchronous_commit', 'off', true);
+    -- same payload, which the delivery guarantee already allows. On a failover formation
+    -- (synchronous_standby_names set: docs/operations.md) the cluster's own setting stays, so a
+    -- record is on the standby before its commit returns and a failover forgets no acceptance.
+    if current_setting('synchronous_standby_names') = '' then
+        perform set_config('synchronous_commit', 'off', true);
+    end if;
     if p_hash is not null and p_body is not null then
         insert into smf.ccee_payload (hash, body) values (p_hash, p_body) on conflict do nothing;
     end if;

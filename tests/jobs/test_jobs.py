@@ -82,6 +82,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     scheduler.install_jobs(sched, job_env.local_timezone)
     assert sorted(j.id for j in sched.get_jobs()) == [
         "alarm_webhook",
+        "backup",
         "ccee_deadline",
         "ccee_readback",
         "ccee_retry",
@@ -101,7 +102,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     )
     sched.start(paused=True)
     others = ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import", "parquet_export")
-    for other in (*others, "vee_daily", "alarm_webhook"):
+    for other in (*others, "vee_daily", "alarm_webhook", "backup"):
         sched.pause_job(other)
     sched.resume()  # it catches up once (coalesced), within the misfire grace time
     try:
