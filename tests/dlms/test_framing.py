@@ -1,0 +1,119 @@
+"""Golden bytes of the DLMS layers, written by hand: FCS known answer, an HDLC frame, the
+length-delimited deframer (an FCS ending in 0x7E), the wrapper header, A-XDR, AARQ/AARE."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from poller.dlms import apdu, axdr, hdlc
+from poller.dlms.errors import DlmsDecodeError
+from poller.dlms.wrapper import WrapperDeframer, encode_wpdu
+from poller.emulator.dlms import cosem
+
+
+def test_fcs_known_answer() -> None:
+    # CRC-16/X.25 check value of "123456789" is 0x906E (the catalogue's check)
+    assert hdlc.crc16_x25(b"123456789") == 0x906E
+    assert cosem.fcs(b"123456789") == 0x906E  # the emulator's bitwise implementation agrees
+
+
+def test_snrm_frame_by_hand() -> None:
+    # SNRM from client 16 (0x21 = 16 << 1 | 1) to server 1 (0x03), no information field:
+    # length = format 2 + dest 1 + src 1 + control 1 + FCS 2 = 7 → format A0 07
+    frame = hdlc.encode_frame(b"\x03", b"\x21", hdlc.SNRM)
+    body = bytes([0xA0, 0x07, 0x03, 0x21, 0x93])
+    fcs = hdlc.crc16_x25(body)
+    assert frame == b"\x7e" + body + bytes([fcs & 0xFF, fcs >> 8]) + b"\x7e"
+    assert hdlc.encode_address(1, 17) == bytes([0x02, 0x23])  # upper 1 << 1, lower 17 << 1 | 1
+    assert hdlc.encode_address(1000) == bytes([(1000 >> 7) << 1, ((1000 & 0x7F) << 1) | 1])
+
+
+def _frame_ending_in_7e() -> bytes:
+    # search an information octet that makes the FCS's last (high) octet 0x7E
+    for b in range(256):
+        f = hdlc.encode_frame(b"\x21", b"\x03", 0x30, b"\xe6\xe7\x00\xc4\x01\xc1\x00" + bytes([b]))
+        if f[-2] == 0x7E:
+            return f
+    raise AssertionError("no such octet")
+
+
+def test_an_fcs_ending_in_7e_is_read_by_its_length_not_cut_at_the_flag() -> None:
+    f = _frame_ending_in_7e()
+    assert f[-2:] == b"\x7e\x7e"  # ... FCS high octet 7E, then the closing flag 7E
+    d = hdlc.Deframer()
+    d.feed(f + f)  # two frames back to back
+    one, two = d.next(), d.next()
+    assert isinstance(one, hdlc.Frame) and isinstance(two, hdlc.Frame)
+    assert one.raw == f and two.raw == f
+    assert d.next() is None
+
+
+def test_damaged_frames_are_reported_and_the_next_one_found() -> None:
+    good = hdlc.encode_frame(b"\x21", b"\x03", 0x30, b"\xe6\xe7\x00\xc4")
+    bad = good[:-3] + bytes([good[-3] ^ 1]) + good[-2:]
+    d = hdlc.Deframer()
+    d.feed(b"\x00\x11" + bad + good)
+    assert isinstance(d.next(), hdlc.BadFrame)
+    got = d.next()
+    assert isinstance(got, hdlc.Frame) and got.info == b"\xe6\xe7\x00\xc4"
+
+
+def test_wrapper_header_by_hand() -> None:
+    # version 0001, source 0010 (client 16), destination 0001, length 0003
+    assert encode_wpdu(16, 1, b"\xc0\x01\xc1") == bytes.fromhex("0001001000010003c001c1")
+    d = WrapperDeframer()
+    d.feed(bytes.fromhex("00010001001000"))
+    assert d.next() is None
+    d.feed(bytes.fromhex("02abcd"))
+    w = d.next()
+    assert w is not None and (w.source, w.dest, w.apdu) == (1, 16, b"\xab\xcd")
+    d.feed(bytes.fromhex("0002000100100000"))
+    with pytest.raises(DlmsDecodeError, match="version 2"):
+        d.next()
+
+
+def test_axdr_by_hand() -> None:
+    # structure of 3: long-unsigned 8, octet-string 0.0.1.0.0.255, integer -1
+    raw = bytes.fromhex("0203" "120008" "0906000001 0000ff".replace(" ", "") + "0fff")
+    assert axdr.decode_all(raw) == (8, bytes([0, 0, 1, 0, 0, 255]), -1)
+    # array of 2 double-long-unsigned 150 and 300; an A-XDR length of 0x81 0x80 = 128
+    assert axdr.decode_all(bytes.fromhex("0102060000009606" "0000012c")) == [150, 300]
+    assert axdr.decode_length(b"\x81\x80", 0) == (128, 2)
+    with pytest.raises(DlmsDecodeError):
+        axdr.decode_all(b"\x06\x00\x00")  # a double-long-unsigned cut short
+
+
+def test_cosem_date_time_by_hand() -> None:
+    # 2026-11-10 (Tuesday = 2) 09:00:00.00, deviation unspecified (0x8000), status 0
+    raw = bytes.fromhex("07ea0b0a02090000008000" "00")
+    assert axdr.format_datetime(datetime(2026, 11, 10, 9, 0)) == raw
+    dt = axdr.parse_datetime(raw)
+    assert dt.local == datetime(2026, 11, 10, 9, 0) and dt.deviation is None and dt.status == 0
+
+
+def test_aarq_and_aare_by_hand() -> None:
+    # AARQ, no authentication: A1 09 06 07 60 85 74 05 08 01 01 (LN, no ciphering), then
+    # BE 10 04 0E <InitiateRequest 01 00 00 00 06 5F 1F 04 00 00 7E 1F FF FF>
+    got = apdu.aarq(context=1, mechanism=0, user_information=apdu.initiate_request())
+    want = bytes.fromhex("601da109060760857405080101be10040e01000000065f1f0400007e1fffff")
+    assert got == want
+    # AARE accepted (result 0), diagnostic user 0, InitiateResponse with max PDU 0x0400
+    aare = bytes.fromhex(
+        "6129a109060760857405080101a203020100a305a103020100"
+        "be10040e0800065f1f040000501f04000007"
+    )
+    a = apdu.parse_aare(aare)
+    assert (a.result, a.diagnostic) == (0, 0)
+    assert apdu.parse_initiate_response(a.user_information) == 0x0400
+
+
+def test_get_request_with_range_by_hand() -> None:
+    lo, hi = axdr.format_datetime(datetime(2026, 11, 10, 9)), axdr.format_datetime(datetime(2026, 11, 10, 10))
+    req = apdu.get_request(1, 7, axdr.obis_bytes("1.0.99.1.0.255"), 2, apdu.range_descriptor(lo, hi))
+    # C0 01 C1 | class 0007 | OBIS 0100630100FF | attr 02 | access 01, selector 01 | structure 4
+    assert req[:14] == bytes.fromhex("c001c100070100630100ff020101")
+    assert req[14:16] == b"\x02\x04"
+    # restricting object: structure(u16 8, octet-string 0.0.1.0.0.255, i8 2, u16 0)
+    assert req[16:34] == bytes.fromhex("0204120008" "0906" "0000010000ff" "0f02" "120000")
