@@ -40,9 +40,11 @@ async def _run(meters: int, dlms_meters: int = 8) -> int:
     for proto, serials in (("NBR 14522", set(fleet.serials)), ("DLMS/COSEM", set(dlms_serials))):
         mine = [r for r in results if r.serial in serials]
         good = [r for r in mine if r.ok and r.committed]
-        print(f"  {proto}: {len(good)}/{len(mine)} meters read "
-              f"({100.0 * len(good) / max(1, len(mine)):.0f} % complete), "
-              f"{sum(r.intervals_read for r in good)} intervals read")  # fmt: skip
+        print(
+            f"  {proto}: {len(good)}/{len(mine)} meters read "
+            f"({100.0 * len(good) / max(1, len(mine)):.0f} % complete), "
+            f"{sum(r.intervals_read for r in good)} intervals read"
+        )
     for r in failed:
         print(f"  {r.serial}: {r.outcome}: {r.error}")
     return 1 if failed else 0

@@ -69,18 +69,23 @@ def decide(
         return ClockDecision("none", d, interval_start=start)
     if abs(d) > policy.correct_max_s:
         return ClockDecision(
-            "refused", d, interval_start=start,
+            "refused",
+            d,
+            interval_start=start,
             reason=f"drift {d:+.0f} s beyond the {policy.correct_max_s} s corrected automatically: "
             "alarm j, left for an operator",
-        )  # fmt: skip
+        )
     if not policy.auto_correct:
-        return ClockDecision("deferred", d, interval_start=start,
-                             reason="automatic correction is off for this meter")  # fmt: skip
+        return ClockDecision(
+            "deferred", d, interval_start=start, reason="automatic correction is off for this meter"
+        )
     if corrected_in_interval:
         return ClockDecision(
-            "deferred", d, interval_start=start,
+            "deferred",
+            d,
+            interval_start=start,
             reason="already corrected once while the meter was in this interval",
-        )  # fmt: skip
+        )
     p = (meter_utc - start).total_seconds()
     s = step.total_seconds()
     g = float(policy.boundary_guard_s)
@@ -89,16 +94,30 @@ def decide(
             return ClockDecision("correct", d, -d, 0.0, start, "within the meter's interval")
         w = g + d - p
         if w <= max_wait_s:
-            return ClockDecision("correct", d, -d, w, start,
-                                 f"waited {w:.0f} s so as not to reopen a closed interval")  # fmt: skip
+            return ClockDecision(
+                "correct",
+                d,
+                -d,
+                w,
+                start,
+                f"waited {w:.0f} s so as not to reopen a closed interval",
+            )
         if p - g >= 1:
             return ClockDecision(
-                "partial", d, -(p - g), 0.0, start,
+                "partial",
+                d,
+                -(p - g),
+                0.0,
+                start,
                 f"moved back {p - g:.0f} s only: further would reopen a closed interval",
-            )  # fmt: skip
-        return ClockDecision("deferred", d, interval_start=start,
-                             reason="the meter is at the start of its interval: nothing can be "
-                             "moved back without reopening the previous one")  # fmt: skip
+            )
+        return ClockDecision(
+            "deferred",
+            d,
+            interval_start=start,
+            reason="the meter is at the start of its interval: nothing can be "
+            "moved back without reopening the previous one",
+        )
     a = -d  # slow: move forward by a
     if p + a <= s - g:
         return ClockDecision("correct", d, a, 0.0, start, "within the meter's interval")
@@ -106,14 +125,26 @@ def decide(
         w = s - p + g
         if w <= max_wait_s:
             return ClockDecision(
-                "correct", d, a, w, start + step,
+                "correct",
+                d,
+                a,
+                w,
+                start + step,
                 f"waited {w:.0f} s for the next interval so as not to close this one early",
-            )  # fmt: skip
+            )
     if s - g - p >= 1:
         return ClockDecision(
-            "partial", d, s - g - p, 0.0, start,
+            "partial",
+            d,
+            s - g - p,
+            0.0,
+            start,
             f"moved forward {s - g - p:.0f} s only: further would close the interval early",
-        )  # fmt: skip
-    return ClockDecision("deferred", d, interval_start=start,
-                         reason="the meter is at the end of its interval: nothing can be moved "
-                         "forward without closing it early")  # fmt: skip
+        )
+    return ClockDecision(
+        "deferred",
+        d,
+        interval_start=start,
+        reason="the meter is at the end of its interval: nothing can be moved "
+        "forward without closing it early",
+    )

@@ -40,9 +40,12 @@ class ClockResult:
 
 
 async def operator_clock(
-    settings: Settings | str | None, serial: str, set_clock: bool, config: PollerConfig,
+    settings: Settings | str | None,
+    serial: str,
+    set_clock: bool,
+    config: PollerConfig,
     by_whom: str | None = None,
-) -> ClockResult:  # fmt: skip
+) -> ClockResult:
     """Read (and with ``set_clock`` set) the meter's clock. Raises LookupError (unknown meter),
     RuntimeError (lease held by a running read) or a protocol error."""
     meter = store.meter_for_request(settings, serial)
@@ -60,29 +63,55 @@ async def operator_clock(
     res = ClockResult(serial, before, ref, (before - ref).total_seconds(), after, ref2)
     who = by_whom or os.environ.get("USER") or "operator"
     log = ClockLog(
-        "operator", "corrected" if set_clock else "checked",
+        "operator",
+        "corrected" if set_clock else "checked",
         ("dlms_set_time" if meter.protocol == "dlms" else "nbr_0x29_0x30") if set_clock else None,
-        before, after, ref, res.drift_s, res.drift_after_s, None,
+        before,
+        after,
+        ref,
+        res.drift_s,
+        res.drift_after_s,
+        None,
         "set by an operator (smf meter clock --set)" if set_clock else "checked by an operator",
         who,
-    )  # fmt: skip
+    )
 
     def work(conn: driver.Connection) -> None:
         driver.run(
-            conn, "clock_correction_insert", meter_id=meter.id, at=ref, kind=log.kind,
-            outcome=log.outcome, method=log.method, meter_before=before, meter_after=after,
-            reference_time=ref, drift_before_s=round(res.drift_s, 1),
+            conn,
+            "clock_correction_insert",
+            meter_id=meter.id,
+            at=ref,
+            kind=log.kind,
+            outcome=log.outcome,
+            method=log.method,
+            meter_before=before,
+            meter_after=after,
+            reference_time=ref,
+            drift_before_s=round(res.drift_s, 1),
             drift_after_s=None if res.drift_after_s is None else round(res.drift_after_s, 1),
-            meter_interval_start=None, reason=log.reason, by_whom=who,
-        )  # fmt: skip
+            meter_interval_start=None,
+            reason=log.reason,
+            by_whom=who,
+        )
         if set_clock:
             driver.run(
-                conn, "poll_insert_event", meter_id=meter.id, at=ref, kind="clock_operator_set",
-                message=f"clock set by {who}: {before.isoformat()} -> {after.isoformat() if after else '?'}",
-                detail=json.dumps({"before": before.isoformat(), "after": after.isoformat() if after else None,
-                                   "drift_s": res.drift_s}),
+                conn,
+                "poll_insert_event",
+                meter_id=meter.id,
+                at=ref,
+                kind="clock_operator_set",
+                message=f"clock set by {who}: {before.isoformat()} -> "
+                f"{after.isoformat() if after else '?'}",
+                detail=json.dumps(
+                    {
+                        "before": before.isoformat(),
+                        "after": after.isoformat() if after else None,
+                        "drift_s": res.drift_s,
+                    }
+                ),
                 dedupe_key=None,
-            )  # fmt: skip
+            )
 
     driver.in_transaction(settings, work)
     return res
@@ -94,8 +123,9 @@ Times = tuple[datetime, datetime, datetime | None, datetime | None]
 async def _nbr(meter: MeterInfo, set_clock: bool, cfg: PollerConfig) -> Times:
     from poller.protocol.client import MeterClient
 
-    transport, link = connect.open_link(meter, cfg.tcp_timers, cfg.serial_timers, cfg.limits,
-                                        cfg.reader_serial)  # fmt: skip
+    transport, link = connect.open_link(
+        meter, cfg.tcp_timers, cfg.serial_timers, cfg.limits, cfg.reader_serial
+    )
     await transport.open()
     try:
         client = MeterClient(link, utc_offset=meter.utc_offset)
@@ -111,8 +141,9 @@ async def _nbr(meter: MeterInfo, set_clock: bool, cfg: PollerConfig) -> Times:
         await transport.close()
 
 
-async def _dlms(settings: Settings | str | None, meter: MeterInfo, set_clock: bool,
-                cfg: PollerConfig) -> Times:  # fmt: skip
+async def _dlms(
+    settings: Settings | str | None, meter: MeterInfo, set_clock: bool, cfg: PollerConfig
+) -> Times:
     from poller.dlms import axdr
 
     ctx, cred = store.dlms_context(settings, meter.id, cfg.dlms_counter_reserve)

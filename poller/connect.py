@@ -49,7 +49,9 @@ class TransportSpec:
 
 def parse_transport(url: str) -> TransportSpec:
     """Validate a transport URL. Raises ConfigurationError with what is wrong and the forms."""
-    forms = "tcp://HOST:PORT, wrapper://HOST:PORT, hdlc://HOST:PORT or serial:///dev/DEVICE?baud=9600"
+    forms = (
+        "tcp://HOST:PORT, wrapper://HOST:PORT, hdlc://HOST:PORT or serial:///dev/DEVICE?baud=9600"
+    )
     if not url or "://" not in url:
         raise ConfigurationError(f"transport {url!r} is not a URL (expected {forms})")
     parts = urlsplit(url)
@@ -145,15 +147,26 @@ def open_dlms(
     if spec.scheme == "serial":
         assert spec.device is not None
         transport = SerialTransport(spec.device, baudrate=spec.baud)
-        dlink = HdlcLink(transport, link.client_sap, link.server_logical, link.server_physical,
-                         config.dlms_serial_timers)  # fmt: skip
+        dlink = HdlcLink(
+            transport,
+            link.client_sap,
+            link.server_logical,
+            link.server_physical,
+            config.dlms_serial_timers,
+        )
     else:
         assert spec.host is not None and spec.port is not None
         transport = TcpTransport(spec.host, spec.port)
         if spec.scheme == "hdlc":
-            dlink = HdlcLink(transport, link.client_sap, link.server_logical,
-                             link.server_physical, config.dlms_tcp_timers)  # fmt: skip
+            dlink = HdlcLink(
+                transport,
+                link.client_sap,
+                link.server_logical,
+                link.server_physical,
+                config.dlms_tcp_timers,
+            )
         else:
-            dlink = WrapperLink(transport, link.client_sap, link.server_logical,
-                                config.dlms_tcp_timers)  # fmt: skip
+            dlink = WrapperLink(
+                transport, link.client_sap, link.server_logical, config.dlms_tcp_timers
+            )
     return transport, DlmsClient(dlink, cred)

@@ -121,9 +121,16 @@ def add(
     """Register a meter; returns its id. Raises RegistryError (nothing written)."""
     _choice(protocol, PROTOCOLS, "protocol")
     if protocol == "dlms":  # default DLMS settings (public client, no authentication)
-        return add_dlms(settings, serial, transport, DlmsOptions(),
-                        interval_minutes=interval_minutes, utc_offset_minutes=utc_offset_minutes,
-                        poll_schedule=poll_schedule, model=model)  # fmt: skip
+        return add_dlms(
+            settings,
+            serial,
+            transport,
+            DlmsOptions(),
+            interval_minutes=interval_minutes,
+            utc_offset_minutes=utc_offset_minutes,
+            poll_schedule=poll_schedule,
+            model=model,
+        )
     check_serial(serial, protocol)
     check_transport(transport)
     Changes(interval_minutes=interval_minutes, poll_schedule=poll_schedule, model=model).validated()
@@ -228,8 +235,10 @@ class DlmsOptions:
     system_title: bytes = b"SMF00001"
 
     def __repr__(self) -> str:
-        return (f"DlmsOptions(client_sap={self.client_sap}, server={self.server_logical}/"
-                f"{self.server_physical}, auth={self.auth!r}, profile={self.profile_obis}, ***)")  # fmt: skip
+        return (
+            f"DlmsOptions(client_sap={self.client_sap}, server={self.server_logical}/"
+            f"{self.server_physical}, auth={self.auth!r}, profile={self.profile_obis}, ***)"
+        )
 
     def validated(self, transport: str) -> DlmsOptions:
         from poller.dlms.axdr import obis_bytes
@@ -251,7 +260,9 @@ class DlmsOptions:
         except ValueError as exc:
             raise RegistryError(str(exc)) from None
         if self.auth == "lls" and not self.password:
-            raise RegistryError("LLS needs a password (password= in --keys-file, or SMF_DLMS_PASSWORD)")
+            raise RegistryError(
+                "LLS needs a password (password= in --keys-file, or SMF_DLMS_PASSWORD)"
+            )
         if self.auth == "lls" and len(self.password) > 64:
             raise RegistryError("LLS password: at most 64 octets")
         if self.auth == "hls_gmac":
@@ -290,8 +301,12 @@ def read_keys(path: str | None, env: dict[str, str]) -> dict[str, bytes]:
         unknown = set(items) - {"password", "authentication_key", "encryption_key", "system_title"}
         if unknown:
             raise RegistryError(f"keys file {path}: unknown item(s) {', '.join(sorted(unknown))}")
-    for k, var in (("password", "SMF_DLMS_PASSWORD"), ("authentication_key", "SMF_DLMS_AK"),
-                   ("encryption_key", "SMF_DLMS_EK"), ("system_title", "SMF_DLMS_SYSTEM_TITLE")):  # fmt: skip
+    for k, var in (
+        ("password", "SMF_DLMS_PASSWORD"),
+        ("authentication_key", "SMF_DLMS_AK"),
+        ("encryption_key", "SMF_DLMS_EK"),
+        ("system_title", "SMF_DLMS_SYSTEM_TITLE"),
+    ):
         if k not in items and env.get(var):
             items[k] = env[var]
     out: dict[str, bytes] = {}
@@ -313,16 +328,30 @@ def set_dlms(conn: Any, meter_id: int, opts: DlmsOptions) -> None:
     """Store the DLMS settings and (sealed) keys of a meter, in the caller's transaction."""
     from poller.dlms import keystore
 
-    driver.run(conn, "dlms_meter_upsert", meter_id=meter_id, client_sap=opts.client_sap,
-               server_logical=opts.server_logical, server_physical=opts.server_physical,
-               auth=opts.auth, profile_obis=opts.profile_obis)  # fmt: skip
+    driver.run(
+        conn,
+        "dlms_meter_upsert",
+        meter_id=meter_id,
+        client_sap=opts.client_sap,
+        server_logical=opts.server_logical,
+        server_physical=opts.server_physical,
+        auth=opts.auth,
+        profile_obis=opts.profile_obis,
+    )
     if opts.auth == "none":
         driver.run(conn, "dlms_key_delete", meter_id=meter_id)
         return
-    blob, kid = keystore.seal(keystore.Secrets(opts.password, opts.authentication_key,
-                                               opts.encryption_key))  # fmt: skip
-    driver.run(conn, "dlms_key_upsert", meter_id=meter_id, secret=blob, key_id=kid,
-               client_system_title=opts.system_title if opts.auth == "hls_gmac" else None)  # fmt: skip
+    blob, kid = keystore.seal(
+        keystore.Secrets(opts.password, opts.authentication_key, opts.encryption_key)
+    )
+    driver.run(
+        conn,
+        "dlms_key_upsert",
+        meter_id=meter_id,
+        secret=blob,
+        key_id=kid,
+        client_system_title=opts.system_title if opts.auth == "hls_gmac" else None,
+    )
 
 
 def add_dlms(
@@ -343,10 +372,17 @@ def add_dlms(
     Changes(interval_minutes=interval_minutes, poll_schedule=poll_schedule, model=model).validated()
 
     def work(conn: driver.Connection) -> int:
-        row = driver.run_one(conn, "meter_add", serial=serial, model=model, protocol="dlms",
-                             interval_minutes=interval_minutes,
-                             utc_offset_minutes=utc_offset_minutes, transport=transport,
-                             poll_schedule=poll_schedule)  # fmt: skip
+        row = driver.run_one(
+            conn,
+            "meter_add",
+            serial=serial,
+            model=model,
+            protocol="dlms",
+            interval_minutes=interval_minutes,
+            utc_offset_minutes=utc_offset_minutes,
+            transport=transport,
+            poll_schedule=poll_schedule,
+        )
         if row is None:
             raise RegistryError(
                 f"meter {serial} is already registered (change it with `smf meter set`)"
@@ -357,8 +393,14 @@ def add_dlms(
     return driver.in_transaction(settings, work)
 
 
-def set_dlms_decision(settings: Settings | str | None, serial: str, *, energy_unit: str | None = None,
-                      profile_kind: str | None = None, status_scheme: str | None = None) -> None:  # fmt: skip
+def set_dlms_decision(
+    settings: Settings | str | None,
+    serial: str,
+    *,
+    energy_unit: str | None = None,
+    profile_kind: str | None = None,
+    status_scheme: str | None = None,
+) -> None:
     """Operator override of a DLMS decision (smf meter set --dlms-...)."""
     if energy_unit is not None:
         _choice(energy_unit, ("undetermined", "attribute3", "wh", "kwh"), "DLMS energy unit")
@@ -368,13 +410,25 @@ def set_dlms_decision(settings: Settings | str | None, serial: str, *, energy_un
         row = driver.run_one(conn, "meter_get", serial=serial)
         if row is None or row["protocol"] != "dlms":
             raise RegistryError(f"no DLMS meter with serial {serial!r}")
-        driver.run(conn, "dlms_meter_set", meter_id=row["id"], energy_unit=energy_unit,
-                   profile_kind=profile_kind, status_scheme=status_scheme)  # fmt: skip
+        driver.run(
+            conn,
+            "dlms_meter_set",
+            meter_id=row["id"],
+            energy_unit=energy_unit,
+            profile_kind=profile_kind,
+            status_scheme=status_scheme,
+        )
 
 
-def set_clock_policy(settings: Settings | str | None, serial: str, *, auto_correct: bool | None = None,
-                     correct_min_s: int | None = None, correct_max_s: int | None = None,
-                     boundary_guard_s: int | None = None) -> None:  # fmt: skip
+def set_clock_policy(
+    settings: Settings | str | None,
+    serial: str,
+    *,
+    auto_correct: bool | None = None,
+    correct_min_s: int | None = None,
+    correct_max_s: int | None = None,
+    boundary_guard_s: int | None = None,
+) -> None:
     """A meter's own clock policy (None keeps the current value or the default)."""
     for name, v in (("min", correct_min_s), ("max", correct_max_s)):
         if v is not None and v <= 0:
@@ -385,13 +439,25 @@ def set_clock_policy(settings: Settings | str | None, serial: str, *, auto_corre
         row = driver.run_one(conn, "meter_get", serial=serial)
         if row is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
-        driver.run(conn, "clock_policy_set", meter_id=row["id"], auto_correct=auto_correct,
-                   correct_min_s=correct_min_s, correct_max_s=correct_max_s,
-                   boundary_guard_s=boundary_guard_s)  # fmt: skip
+        driver.run(
+            conn,
+            "clock_policy_set",
+            meter_id=row["id"],
+            auto_correct=auto_correct,
+            correct_min_s=correct_min_s,
+            correct_max_s=correct_max_s,
+            boundary_guard_s=boundary_guard_s,
+        )
 
 
-def reports(settings: Settings | str | None, which: str, *, days: int = 30,
-            lo: datetime | None = None, hi: datetime | None = None) -> list[dict[str, Any]]:  # fmt: skip
+def reports(
+    settings: Settings | str | None,
+    which: str,
+    *,
+    days: int = 30,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+) -> list[dict[str, Any]]:
     """Meter reports: 'config', 'clock' (last ``days``), 'connectivity' ([lo, hi))."""
     with driver.connect(settings) as conn:
         if which == "config":

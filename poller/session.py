@@ -158,9 +158,11 @@ class SessionMixin:
             policy, done = None, False
         if policy is None:
             decision = clock_policy.ClockDecision(
-                "deferred", drift, interval_start=start,
+                "deferred",
+                drift,
+                interval_start=start,
                 reason="the database (clock policy, corrections so far) is unreachable",
-            )  # fmt: skip
+            )
         else:
             decision = clock_policy.decide(
                 meter_now, now, m.step, m.utc_offset, policy, done, cfg.clock_max_wait_s
@@ -180,8 +182,18 @@ class SessionMixin:
                 )
             )
             attempt.clock_log.append(
-                store.ClockLog("auto", "refused", None, meter_now, None, now, drift, None,
-                               decision.interval_start, decision.reason)  # fmt: skip
+                store.ClockLog(
+                    "auto",
+                    "refused",
+                    None,
+                    meter_now,
+                    None,
+                    now,
+                    drift,
+                    None,
+                    decision.interval_start,
+                    decision.reason,
+                )
             )
             return False
         if decision.action == "deferred":
@@ -191,12 +203,24 @@ class SessionMixin:
                     f"meter clock {drift:+.0f} s off, not corrected now: {decision.reason}",
                     now,
                     {"drift_s": drift, "meter_time": meter_now.isoformat()},
-                    dedupe_key=decision.interval_start.isoformat() if decision.interval_start else None,
+                    dedupe_key=decision.interval_start.isoformat()
+                    if decision.interval_start
+                    else None,
                 )
             )
             attempt.clock_log.append(
-                store.ClockLog("auto", "deferred", None, meter_now, None, now, drift, None,
-                               decision.interval_start, decision.reason)  # fmt: skip
+                store.ClockLog(
+                    "auto",
+                    "deferred",
+                    None,
+                    meter_now,
+                    None,
+                    now,
+                    drift,
+                    None,
+                    decision.interval_start,
+                    decision.reason,
+                )
             )
             return False
         if decision.wait_s > 0:
@@ -214,14 +238,29 @@ class SessionMixin:
                 f"meter clock {drift:+.0f} s off; moved {decision.shift_s:+.0f} s "
                 f"({outcome}: {decision.reason}); {before.isoformat()} -> {after.isoformat()}",
                 t_set,
-                {"drift_s": drift, "meter_time": meter_now.isoformat(),
-                 "before": before.isoformat(), "after": after.isoformat(),
-                 "drift_after_s": drift_after, "outcome": outcome},
-            )  # fmt: skip
+                {
+                    "drift_s": drift,
+                    "meter_time": meter_now.isoformat(),
+                    "before": before.isoformat(),
+                    "after": after.isoformat(),
+                    "drift_after_s": drift_after,
+                    "outcome": outcome,
+                },
+            )
         )
         attempt.clock_log.append(
-            store.ClockLog("auto", outcome, method, before, after, t_set, drift, drift_after,
-                           decision.interval_start, decision.reason)  # fmt: skip
+            store.ClockLog(
+                "auto",
+                outcome,
+                method,
+                before,
+                after,
+                t_set,
+                drift,
+                drift_after,
+                decision.interval_start,
+                decision.reason,
+            )
         )
         return True
 
@@ -249,10 +288,14 @@ class SessionMixin:
         await transport.open()
         try:
             read = await dlms_session.converse(
-                client, attempt, ctx.session, cfg, self._clock_step,
+                client,
+                attempt,
+                ctx.session,
+                cfg,
+                self._clock_step,
                 lambda lo, hi: self._plan(meter, lo, hi),
                 lambda seconds: self._check_interval_s(meter, seconds, attempt),
-            )  # fmt: skip
+            )
         finally:
             await client.release()
         return read
@@ -268,11 +311,13 @@ class SessionMixin:
         )
         attempt.events.append(
             Event(
-                "interval_mismatch", msg, attempt.started_at,
+                "interval_mismatch",
+                msg,
+                attempt.started_at,
                 {"meter_interval_s": own, "registered_minutes": m.interval_minutes},
                 dedupe_key=f"{own:g}/{m.interval_minutes}",
             )
-        )  # fmt: skip
+        )
         raise IntervalMismatch(msg)
 
     async def _plan(self, meter: MeterInfo, lo: datetime, hi: datetime) -> store.Plan | None:
@@ -379,9 +424,15 @@ class SessionMixin:
         g0 = next((g for g in cur.groups if g.group == 0), None) if cur else None
         blobs = [g.data for mm in read.mass_memories for g in mm.groups]
         d = decide(
-            g0.parameters if g0 else None, g0.data if g0 else None, blobs,
-            reg_prev, reg_cur, layout, unit, self.config.plausibility_tolerance,
-        )  # fmt: skip
+            g0.parameters if g0 else None,
+            g0.data if g0 else None,
+            blobs,
+            reg_prev,
+            reg_cur,
+            layout,
+            unit,
+            self.config.plausibility_tolerance,
+        )
         at = read.attempt.started_at
         if d.layout != layout and d.layout is not None:
             read.attempt.events.append(

@@ -207,7 +207,9 @@ def dlms_context(settings: Settings | str | None, meter_id: int, reserve: int) -
     cred = Credentials(auth=row["auth"])
     if row["auth"] != "none":
         if row["secret"] is None:
-            raise ConfigurationError(f"DLMS meter {meter_id}: authentication {row['auth']} but no keys stored")
+            raise ConfigurationError(
+                f"DLMS meter {meter_id}: authentication {row['auth']} but no keys stored"
+            )
         sec = keystore.open_sealed(bytes(row["secret"]), row["key_id"])
         cred.password = sec.password
         if row["auth"] == "hls_gmac":
@@ -410,8 +412,14 @@ def _store_read(conn: driver.Connection, read: ReadData) -> Stored:
     _clock_log(conn, a)
     if read.dlms_decisions is not None:
         kind, unit, captures, channel_map = read.dlms_decisions
-        driver.run(conn, "dlms_set_decisions", meter_id=m.id, profile_kind=kind,
-                   energy_unit=unit, capture_objects=captures)  # fmt: skip
+        driver.run(
+            conn,
+            "dlms_set_decisions",
+            meter_id=m.id,
+            profile_kind=kind,
+            energy_unit=unit,
+            capture_objects=captures,
+        )
         if channel_map:
             driver.run(conn, "dlms_set_channel_map", meter_id=m.id, channel_map=channel_map)
     for at, regs in read.registers:

@@ -44,7 +44,9 @@ def licence_files(dist: metadata.Distribution) -> list[Path]:
                 break
     info = Path(str(getattr(dist, "_path", "")))
     if info.is_dir():
-        for p in list(info.iterdir()) + (list((info / "licenses").iterdir()) if (info / "licenses").is_dir() else []):
+        for p in list(info.iterdir()) + (
+            list((info / "licenses").iterdir()) if (info / "licenses").is_dir() else []
+        ):
             if p.is_file() and NAMES.match(p.name) and p not in files:
                 files.append(p)
     return files
@@ -62,7 +64,9 @@ def check(verbose: bool = False) -> int:
         seen.add(key)
         files = licence_files(dist)
         if not files:
-            missing.append(f"{name} {dist.version} (metadata: {dist.metadata.get('License') or '-'})")
+            missing.append(
+                f"{name} {dist.version} (metadata: {dist.metadata.get('License') or '-'})"
+            )
             continue
         for f in files:
             text = f.read_text(errors="replace")
@@ -80,7 +84,10 @@ def check(verbose: bool = False) -> int:
     if bad:
         print(f"{len(bad)} distribution(s) with a non-open-source licence file", file=sys.stderr)
         return 1
-    print(f"licences: {len(seen)} distributions checked, none refused, {len(missing)} without a licence file")
+    print(
+        f"licences: {len(seen)} distributions checked, none refused, "
+        f"{len(missing)} without a licence file"
+    )
     return 0
 
 

@@ -91,14 +91,20 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
         ensure_database()
         out = registry.set_fields(None, args.serial, changes)
         if args.dlms_energy_unit or args.dlms_profile_kind:
-            registry.set_dlms_decision(None, args.serial, energy_unit=args.dlms_energy_unit,
-                                       profile_kind=args.dlms_profile_kind)  # fmt: skip
+            registry.set_dlms_decision(
+                None,
+                args.serial,
+                energy_unit=args.dlms_energy_unit,
+                profile_kind=args.dlms_profile_kind,
+            )
         if any(v is not None for v in (args.clock_auto, args.clock_min_s, args.clock_max_s)):
             registry.set_clock_policy(
-                None, args.serial,
+                None,
+                args.serial,
                 auto_correct=None if args.clock_auto is None else args.clock_auto == "on",
-                correct_min_s=args.clock_min_s, correct_max_s=args.clock_max_s,
-            )  # fmt: skip
+                correct_min_s=args.clock_min_s,
+                correct_max_s=args.clock_max_s,
+            )
         print(f"meter {args.serial} updated")
         if out["redecoded"] is not None:
             r = out["redecoded"]
@@ -171,22 +177,40 @@ def _add_dlms(args: argparse.Namespace, registry: Any) -> int:
     offset = registry.parse_utc_offset(args.utc_offset)
     keys = registry.read_keys(args.keys_file, dict(os.environ))
     opts = registry.DlmsOptions(
-        client_sap=args.client_address, server_logical=args.server_address,
-        server_physical=args.server_physical, auth=args.auth, profile_obis=args.profile_obis,
-        password=keys.get("password", b""), authentication_key=keys.get("authentication_key", b""),
+        client_sap=args.client_address,
+        server_logical=args.server_address,
+        server_physical=args.server_physical,
+        auth=args.auth,
+        profile_obis=args.profile_obis,
+        password=keys.get("password", b""),
+        authentication_key=keys.get("authentication_key", b""),
         encryption_key=keys.get("encryption_key", b""),
         system_title=keys.get("system_title", b"SMF00001"),
-    ).validated(args.transport)  # fmt: skip
+    ).validated(args.transport)
     interval = args.interval if args.interval is not None else 15
-    registry.Changes(interval_minutes=interval, poll_schedule=args.schedule,
-                     model=args.model).validated()  # fmt: skip
+    registry.Changes(
+        interval_minutes=interval, poll_schedule=args.schedule, model=args.model
+    ).validated()
     ensure_database()
-    registry.add_dlms(None, args.serial, args.transport, opts, interval_minutes=interval,
-                      utc_offset_minutes=offset, poll_schedule=args.schedule, model=args.model)  # fmt: skip
-    print(f"DLMS meter {args.serial} registered: {args.transport}, client {opts.client_sap}, "
-          f"server {opts.server_logical}{'/' + str(opts.server_physical) if opts.server_physical is not None else ''}, "
-          f"authentication {opts.auth}, profile {opts.profile_obis}, {interval} min, polled {args.schedule}"
-          + (" (keys stored encrypted)" if opts.auth != "none" else ""))  # fmt: skip
+    registry.add_dlms(
+        None,
+        args.serial,
+        args.transport,
+        opts,
+        interval_minutes=interval,
+        utc_offset_minutes=offset,
+        poll_schedule=args.schedule,
+        model=args.model,
+    )
+    server = str(opts.server_logical)
+    if opts.server_physical is not None:
+        server += f"/{opts.server_physical}"
+    print(
+        f"DLMS meter {args.serial} registered: {args.transport}, client {opts.client_sap}, "
+        f"server {server}, authentication {opts.auth}, profile {opts.profile_obis}, "
+        f"{interval} min, polled {args.schedule}"
+        + (" (keys stored encrypted)" if opts.auth != "none" else "")
+    )
     return 0
 
 
@@ -204,8 +228,10 @@ def _clock(args: argparse.Namespace) -> int:
         r = asyncio.run(operator_clock(None, args.serial, args.set, PollerConfig()))
     except (LookupError, RuntimeError, NBR14522Error, OSError) as exc:
         return _fail(f"meter {args.serial}: {type(exc).__name__}: {exc}")
-    print(f"meter {r.serial}: clock {r.meter_before.isoformat()} at {r.reference.isoformat()} "
-          f"(drift {r.drift_s:+.0f} s)")  # fmt: skip
+    print(
+        f"meter {r.serial}: clock {r.meter_before.isoformat()} at {r.reference.isoformat()} "
+        f"(drift {r.drift_s:+.0f} s)"
+    )
     if r.meter_after is not None:
         print(f"set: now {r.meter_after.isoformat()} (drift {r.drift_after_s:+.0f} s); logged")
     return 0
@@ -220,7 +246,9 @@ def _report(args: argparse.Namespace, registry: Any) -> int:
 
     ensure_database()
     hi = datetime.now(UTC)
-    rows = registry.reports(None, args.which, days=args.days, lo=hi - timedelta(days=args.days), hi=hi)
+    rows = registry.reports(
+        None, args.which, days=args.days, lo=hi - timedelta(days=args.days), hi=hi
+    )
     if not rows:
         print("no meters")
         return 0
@@ -270,8 +298,12 @@ def register(sub: Any) -> None:
         required=True,
         help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600",
     )
-    a.add_argument("--interval", type=int, default=None, help="mass-memory interval, 5 or 15 min "
-                   "(DLMS: 15 unless given)")
+    a.add_argument(
+        "--interval",
+        type=int,
+        default=None,
+        help="mass-memory interval, 5 or 15 min (DLMS: 15 unless given)",
+    )
     a.add_argument(
         "--utc-offset", default="-03:00", help="meter clock offset: --utc-offset=-03:00 or =-180"
     )
@@ -288,8 +320,11 @@ def register(sub: Any) -> None:
     dl.add_argument("--server-physical", type=int, help="server physical address (HDLC)")
     dl.add_argument("--auth", default="none", help="none, lls or hls_gmac")
     dl.add_argument("--profile-obis", default="1.0.99.1.0.255", help="load-profile OBIS")
-    dl.add_argument("--keys-file", help="password= / authentication_key= / encryption_key= / "
-                    "system_title= lines (else SMF_DLMS_PASSWORD, SMF_DLMS_AK, SMF_DLMS_EK)")
+    dl.add_argument(
+        "--keys-file",
+        help="password= / authentication_key= / encryption_key= / "
+        "system_title= lines (else SMF_DLMS_PASSWORD, SMF_DLMS_AK, SMF_DLMS_EK)",
+    )
 
     verbs.add_parser("list", help="every registered meter")
     s = verbs.add_parser("show", help="one meter: registry row, profile, health, events")

@@ -33,7 +33,9 @@ METER_REPORTS = ("config", "clock", "connectivity")
 async def meter_report(
     db: Db,
     report: FromPath[str],
-    days: Annotated[int, QueryParameter(ge=1, le=366, description="window (clock, connectivity)")] = 30,
+    days: Annotated[
+        int, QueryParameter(ge=1, le=366, description="window (clock, connectivity)")
+    ] = 30,
     format: Annotated[str, QueryParameter(description="json|csv")] = "json",
 ) -> Response[Any]:
     if report not in METER_REPORTS:
@@ -49,7 +51,8 @@ async def meter_report(
         rows = await db.rows("report_meter_connectivity", lo=hi - timedelta(days=days), hi=hi)
     if format == "csv":
         return Response(
-            to_csv(rows), media_type=CSV,
+            to_csv(rows),
+            media_type=CSV,
             headers={"Content-Disposition": f'attachment; filename="meters-{report}.csv"'},
-        )  # fmt: skip
+        )
     return Response({"report": report, "rows": rows})

@@ -44,12 +44,23 @@ MAX_PDU = 0xFFFF
 
 #: data-access-result names (for messages)
 ACCESS_RESULTS = {
-    0: "success", 1: "hardware-fault", 2: "temporary-failure", 3: "read-write-denied",
-    4: "object-undefined", 9: "object-class-inconsistent", 11: "object-unavailable",
-    12: "type-unmatched", 13: "scope-of-access-violated", 14: "data-block-unavailable",
-    15: "long-get-aborted", 16: "no-long-get-in-progress", 17: "long-set-aborted",
-    18: "no-long-set-in-progress", 19: "data-block-number-invalid", 250: "other-reason",
-}  # fmt: skip
+    0: "success",
+    1: "hardware-fault",
+    2: "temporary-failure",
+    3: "read-write-denied",
+    4: "object-undefined",
+    9: "object-class-inconsistent",
+    11: "object-unavailable",
+    12: "type-unmatched",
+    13: "scope-of-access-violated",
+    14: "data-block-unavailable",
+    15: "long-get-aborted",
+    16: "no-long-get-in-progress",
+    17: "long-set-aborted",
+    18: "no-long-set-in-progress",
+    19: "data-block-number-invalid",
+    250: "other-reason",
+}
 #: results meaning "this meter does not offer that object" (an optional read skips it)
 UNAVAILABLE = frozenset({3, 4, 9, 11})
 
@@ -163,7 +174,9 @@ def parse_initiate_response(data: bytes) -> int:
     """The meter's max receive PDU size from an InitiateResponse (08 00 06 5F 1F 04 00 <conf>
     <max pdu> 00 07). Raises DlmsDecodeError (also for a confirmedServiceError 0E)."""
     if data[:1] == b"\x0e":
-        raise DlmsDecodeError(f"the meter refused the xDLMS context (confirmedServiceError {data.hex()})")
+        raise DlmsDecodeError(
+            f"the meter refused the xDLMS context (confirmedServiceError {data.hex()})"
+        )
     if len(data) < 14 or data[0] != 0x08:
         raise DlmsDecodeError(f"bad InitiateResponse {data.hex()}")
     pos = 2 if data[1] == 0 else 3  # negotiated-quality-of-service absent / present
@@ -180,13 +193,17 @@ def invoke_byte(invoke_id: int) -> int:
     return 0xC0 | (invoke_id & 0x0F)
 
 
-def get_request(invoke_id: int, class_id: int, obis: bytes, attr: int,
-                access: tuple[int, bytes] | None = None) -> bytes:  # fmt: skip
+def get_request(
+    invoke_id: int, class_id: int, obis: bytes, attr: int, access: tuple[int, bytes] | None = None
+) -> bytes:
     sel = b"\x00" if access is None else bytes((1, access[0])) + access[1]
     return (
         bytes((0xC0, 0x01, invoke_byte(invoke_id)))
-        + class_id.to_bytes(2, "big") + obis + attr.to_bytes(1, "big", signed=True) + sel
-    )  # fmt: skip
+        + class_id.to_bytes(2, "big")
+        + obis
+        + attr.to_bytes(1, "big", signed=True)
+        + sel
+    )
 
 
 def get_request_next(invoke_id: int, block: int) -> bytes:
@@ -195,26 +212,37 @@ def get_request_next(invoke_id: int, block: int) -> bytes:
 
 def set_request(invoke_id: int, class_id: int, obis: bytes, attr: int, data: bytes) -> bytes:
     return (
-        bytes((0xC1, 0x01, invoke_byte(invoke_id))) + class_id.to_bytes(2, "big") + obis
-        + attr.to_bytes(1, "big", signed=True) + b"\x00" + data
-    )  # fmt: skip
+        bytes((0xC1, 0x01, invoke_byte(invoke_id)))
+        + class_id.to_bytes(2, "big")
+        + obis
+        + attr.to_bytes(1, "big", signed=True)
+        + b"\x00"
+        + data
+    )
 
 
-def action_request(invoke_id: int, class_id: int, obis: bytes, method: int, data: bytes | None) -> bytes:
+def action_request(
+    invoke_id: int, class_id: int, obis: bytes, method: int, data: bytes | None
+) -> bytes:
     params = b"\x00" if data is None else b"\x01" + data
     return (
-        bytes((0xC3, 0x01, invoke_byte(invoke_id))) + class_id.to_bytes(2, "big") + obis
-        + bytes((method,)) + params
-    )  # fmt: skip
+        bytes((0xC3, 0x01, invoke_byte(invoke_id)))
+        + class_id.to_bytes(2, "big")
+        + obis
+        + bytes((method,))
+        + params
+    )
 
 
 def range_descriptor(lo_local: bytes, hi_local: bytes) -> tuple[int, bytes]:
     """Selective access by range (selector 1) on the clock column (class 8, 0.0.1.0.0.255,
     attribute 2) from ``lo`` to ``hi`` (12-octet date-times), every column."""
     restricting = axdr.enc_structure(
-        axdr.enc_u16(8), axdr.enc_octets(bytes((0, 0, 1, 0, 0, 255))), axdr.enc_i8(2),
+        axdr.enc_u16(8),
+        axdr.enc_octets(bytes((0, 0, 1, 0, 0, 255))),
+        axdr.enc_i8(2),
         axdr.enc_u16(0),
-    )  # fmt: skip
+    )
     return 1, axdr.enc_structure(
         restricting, axdr.enc_octets(lo_local), axdr.enc_octets(hi_local), axdr.enc_array()
     )
@@ -273,7 +301,9 @@ def parse_action_response(apdu: bytes) -> tuple[int, int, Any]:
 def exception_text(apdu: bytes) -> str | None:
     """A message for an exception-response (D8) or confirmedServiceError (0E), else None."""
     if apdu[:1] == b"\xd8":
-        return f"exception-response (state error {apdu[1:2].hex()}, service error {apdu[2:3].hex()})"
+        return (
+            f"exception-response (state error {apdu[1:2].hex()}, service error {apdu[2:3].hex()})"
+        )
     if apdu[:1] == b"\x0e":
         return f"confirmedServiceError {apdu[1:].hex()}"
     return None

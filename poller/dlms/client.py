@@ -18,6 +18,8 @@ COSEM objects used (class, OBIS, attribute):
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,13 +38,24 @@ from .errors import (
 )
 from .link import DlmsLink
 
+log = logging.getLogger("smf.poller")
 CLOCK = bytes((0, 0, 1, 0, 0, 255))
 DEVICE_ID = bytes((0, 0, 96, 1, 0, 255))
 ASSOCIATION_LN = bytes((0, 0, 40, 0, 0, 255))
 AUTHS = ("none", "lls", "hls_gmac")
 #: unit enum (Blue Book table "Enumerated values for physical units") → our name
-UNITS = {27: "W", 28: "VA", 29: "var", 30: "Wh", 31: "VAh", 32: "varh", 33: "A", 35: "V",
-         44: "Hz", 255: "count"}  # fmt: skip
+UNITS = {
+    27: "W",
+    28: "VA",
+    29: "var",
+    30: "Wh",
+    31: "VAh",
+    32: "varh",
+    33: "A",
+    35: "V",
+    44: "Hz",
+    255: "count",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,19 +137,28 @@ class DlmsClient:
         await self.link.open()
         c = self.cred
         if c.auth == "none":
-            req = A.aarq(context=A.CONTEXT_LN, mechanism=A.MECH_NONE,
-                         user_information=A.initiate_request())  # fmt: skip
+            req = A.aarq(
+                context=A.CONTEXT_LN, mechanism=A.MECH_NONE, user_information=A.initiate_request()
+            )
         elif c.auth == "lls":
-            req = A.aarq(context=A.CONTEXT_LN, mechanism=A.MECH_LLS, auth_value=c.password,
-                         user_information=A.initiate_request())  # fmt: skip
+            req = A.aarq(
+                context=A.CONTEXT_LN,
+                mechanism=A.MECH_LLS,
+                auth_value=c.password,
+                user_information=A.initiate_request(),
+            )
         else:
             if c.keys is None or len(c.system_title) != 8:
                 raise ValueError("HLS-GMAC needs both keys and an 8-octet system title")
             self._challenge = self._challenge or os.urandom(16)
             ui = security.cipher(c.keys, c.system_title, self._next_ic(), A.initiate_request())
-            req = A.aarq(context=A.CONTEXT_LN_CIPHERED, mechanism=A.MECH_HLS_GMAC,
-                         auth_value=self._challenge, system_title=c.system_title,
-                         user_information=ui)  # fmt: skip
+            req = A.aarq(
+                context=A.CONTEXT_LN_CIPHERED,
+                mechanism=A.MECH_HLS_GMAC,
+                auth_value=self._challenge,
+                system_title=c.system_title,
+                user_information=ui,
+            )
         answer = await self.link.request(req)
         aare = A.parse_aare(answer)
         if aare.result != 0:
@@ -144,13 +166,16 @@ class DlmsClient:
             raise AssociationRefusedError(
                 f"association {kind} (diagnostic {aare.diagnostic_source} {aare.diagnostic}); "
                 f"authentication {c.auth}",
-                result=aare.result, diagnostic=aare.diagnostic,
-            )  # fmt: skip
+                result=aare.result,
+                diagnostic=aare.diagnostic,
+            )
         info = aare.user_information
         if self.ciphered:
             assert c.keys is not None
             if aare.system_title is None or aare.challenge is None:
-                raise AuthenticationError("HLS-GMAC AARE without the meter's system title or challenge")
+                raise AuthenticationError(
+                    "HLS-GMAC AARE without the meter's system title or challenge"
+                )
             self.meter_title = aare.system_title
             info, _ = security.decipher(c.keys, aare.system_title, info)
         self.max_pdu = A.parse_initiate_response(info)
@@ -164,6 +189,7 @@ class DlmsClient:
                 raise AuthenticationError(f"the meter refused our HLS answer: {exc}") from None
             if not isinstance(back, bytes):
                 raise AuthenticationError("the meter returned no HLS answer to our challenge")
+            assert self._challenge is not None
             security.verify_gmac(c.keys, self.meter_title, back, self._challenge)
 
     async def release(self) -> None:
@@ -173,11 +199,9 @@ class DlmsClient:
                 self.associated = False
                 await self.link.request(b"\x62\x03\x80\x01\x00")
         except Exception:  # a meter that hangs up first is fine
-            pass
-        try:
+            log.debug("release not answered")
+        with contextlib.suppress(Exception):
             await self.link.close()
-        except Exception:
-            pass
 
     def _next_ic(self) -> int:
         ic = self.cred.invocation_counter
@@ -225,12 +249,15 @@ class DlmsClient:
             raise ObjectUnavailableError(f"{what}: {name}", result=result)
         raise DataAccessError(f"{what}: {name}", result=result)
 
-    async def get(self, class_id: int, obis: bytes, attr: int,
-                  access: tuple[int, bytes] | None = None) -> Any:  # fmt: skip
+    async def get(
+        self, class_id: int, obis: bytes, attr: int, access: tuple[int, bytes] | None = None
+    ) -> Any:
         """The decoded value of (class, OBIS, attribute), following block transfers."""
         what = f"GET {class_id}/{axdr.obis_text(obis)}/{attr}"
         iid = self._new_iid()
-        resp = A.parse_get_response(await self._xfer(A.get_request(iid, class_id, obis, attr, access), iid))
+        resp = A.parse_get_response(
+            await self._xfer(A.get_request(iid, class_id, obis, attr, access), iid)
+        )
         if resp.kind == "normal":
             self._check(resp.result, what)
             assert resp.data is not None
@@ -310,7 +337,9 @@ class DlmsClient:
         for item in v if isinstance(v, list) else []:
             if not (isinstance(item, tuple) and len(item) == 4 and isinstance(item[1], bytes)):
                 raise DlmsDecodeError(f"capture object {item!r} is not (class, OBIS, attr, index)")
-            out.append(CaptureObject(int(item[0]), axdr.obis_text(item[1]), int(item[2]), int(item[3])))
+            out.append(
+                CaptureObject(int(item[0]), axdr.obis_text(item[1]), int(item[2]), int(item[3]))
+            )
         return out
 
     async def read_capture_period(self, profile: bytes) -> int:
@@ -328,8 +357,9 @@ class DlmsClient:
     async def read_value(self, class_id: int, obis: str) -> Any:
         return await self.get(class_id, axdr.obis_bytes(obis), 2)
 
-    async def read_buffer(self, profile: bytes, lo: datetime | None = None,
-                          hi: datetime | None = None) -> list[tuple[Any, ...]]:  # fmt: skip
+    async def read_buffer(
+        self, profile: bytes, lo: datetime | None = None, hi: datetime | None = None
+    ) -> list[tuple[Any, ...]]:
         """The profile's entries; with ``lo``/``hi`` (meter local wall times) only those in the
         range (selective access by range on the clock column)."""
         access = None

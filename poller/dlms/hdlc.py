@@ -205,9 +205,13 @@ class Deframer:
                 return BadFrame("HCS mismatch", raw)
             info = body[hcs_at + 2 : end]
         return Frame(
-            bytes(body[2:d_end]), bytes(body[d_end:s_end]), control, info,
-            bool(fmt & 0x0800), raw,
-        )  # fmt: skip
+            bytes(body[2:d_end]),
+            bytes(body[d_end:s_end]),
+            control,
+            info,
+            bool(fmt & 0x0800),
+            raw,
+        )
 
 
 def i_control(ns: int, nr: int) -> int:

@@ -82,7 +82,9 @@ def open_sealed(blob: bytes, stored_key_id: str) -> Secrets:
         doc = json.loads(AESGCM(key).decrypt(blob[:12], blob[12:], b"smf-dlms"))
     except (InvalidTag, ValueError) as exc:
         raise KeystoreError(f"stored DLMS secret does not decrypt ({type(exc).__name__})") from None
-    return Secrets(bytes.fromhex(doc["password"]), bytes.fromhex(doc["ak"]), bytes.fromhex(doc["ek"]))
+    return Secrets(
+        bytes.fromhex(doc["password"]), bytes.fromhex(doc["ak"]), bytes.fromhex(doc["ek"])
+    )
 
 
 def parse_key(text: str, what: str) -> bytes:

@@ -20,6 +20,7 @@ never makes us spin.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 from poller.protocol.transport import Transport
@@ -162,12 +163,10 @@ class HdlcLink(DlmsLink):
     async def close(self) -> None:
         if self.connected:
             self.connected = False
-            try:
+            with contextlib.suppress(DlmsTimeoutError, DlmsFrameError):
                 await self._exchange(
                     self._frame(hdlc.DISC), lambda f: f.control & 0xEF in (0x63, 0x0F), retries=0
                 )
-            except (DlmsTimeoutError, DlmsFrameError):
-                pass
 
     async def request(self, apdu: bytes) -> bytes:
         info = hdlc.LLC_REQUEST + apdu
@@ -200,7 +199,9 @@ class HdlcLink(DlmsLink):
     def _is_next_i(self, f: hdlc.Frame) -> bool:
         return f.is_i and f.ns == self.nr
 
-    async def _exchange(self, frame: bytes, accept: object, retries: int | None = None) -> hdlc.Frame:
+    async def _exchange(
+        self, frame: bytes, accept: object, retries: int | None = None
+    ) -> hdlc.Frame:
         """Send ``frame``; return the first sound frame addressed to us that ``accept`` takes.
         Re-sends ``frame`` on silence."""
         tries = (self.timers.retries if retries is None else retries) + 1
@@ -242,7 +243,9 @@ class HdlcLink(DlmsLink):
             if left <= 0:
                 return None, bad
             self.stats.reads += 1
-            data = await self.transport.read(min(left, self.timers.inter_frame) if self.deframer.pending else left)
+            data = await self.transport.read(
+                min(left, self.timers.inter_frame) if self.deframer.pending else left
+            )
             if data:
                 self.deframer.feed(data)
             elif self.deframer.pending:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from . import axdr
@@ -38,7 +39,9 @@ class Column:
     kind: str | None = None  # smf.dlms_obis_channel.kind: interval, cumulative, mean
 
 
-def columns(captures: Sequence[CaptureObject], obis_map: Mapping[str, tuple[str, str]]) -> list[Column]:
+def columns(
+    captures: Sequence[CaptureObject], obis_map: Mapping[str, tuple[str, str]]
+) -> list[Column]:
     out = []
     for i, c in enumerate(captures):
         if c.class_id == 8:
@@ -81,7 +84,7 @@ def decide_kind(cols: Sequence[Column], rows: Sequence[Sequence[Any]], stored: s
         if len(vals) < 3:
             verdicts[c.capture.obis] = "too few entries"
             continue
-        steps = [b - a for a, b in zip(vals, vals[1:], strict=False)]
+        steps = [b - a for a, b in pairwise(vals)]
         if any(s < 0 for s in steps):
             verdicts[c.capture.obis] = "decreases: interval values"
             data_says = data_says or "interval"
@@ -98,8 +101,12 @@ def decide_kind(cols: Sequence[Column], rows: Sequence[Sequence[Any]], stored: s
             verdicts[c.capture.obis] = "inconclusive"
     evidence: dict[str, Any] = {"obis D group says": obis_says or "mixed", "data": verdicts}
     if data_says in ("interval", "cumulative"):
-        return KindDecision(data_says, "data", evidence,
-                            contradiction=obis_says is not None and obis_says != data_says)  # fmt: skip
+        return KindDecision(
+            data_says,
+            "data",
+            evidence,
+            contradiction=obis_says is not None and obis_says != data_says,
+        )
     if data_says is None and obis_says is not None:
         return KindDecision(obis_says, "obis", evidence)
     return KindDecision("undetermined", "none", evidence)
@@ -107,7 +114,9 @@ def decide_kind(cols: Sequence[Column], rows: Sequence[Sequence[Any]], stored: s
 
 @dataclass(slots=True)
 class Decoded:
-    intervals: list[tuple[datetime, dict[str, float | None], str, int | None]]  # start, values, quality, status
+    intervals: list[
+        tuple[datetime, dict[str, float | None], str, int | None]
+    ]  # start, values, quality, status
     unknown: list[str]
     duplicates: list[datetime]
     flagged: dict[str, int]  # status meaning → intervals flagged
@@ -142,7 +151,9 @@ def decode_rows(
         prev_stamp = stamp
         start = axdr.local_to_utc(stamp, utc_offset) - step
         status = r[status_col.index] if status_col is not None else None
-        quality, flags = status_table.get(status if isinstance(status, int) else 0, ("measured", []))
+        quality, flags = status_table.get(
+            status if isinstance(status, int) else 0, ("measured", [])
+        )
         for f in flags:
             out.flagged[f] = out.flagged.get(f, 0) + 1
         values: dict[str, float | None] = {}
@@ -170,7 +181,12 @@ def decode_rows(
             values = {}
         if start in seen:
             out.duplicates.append(start)
-            out.intervals[seen[start]] = (start, values, quality, status if isinstance(status, int) else None)
+            out.intervals[seen[start]] = (
+                start,
+                values,
+                quality,
+                status if isinstance(status, int) else None,
+            )
             continue
         seen[start] = len(out.intervals)
         out.intervals.append((start, values, quality, status if isinstance(status, int) else None))

@@ -25,8 +25,16 @@ SC_AUTH = 0x10
 TAG_LEN = 12
 
 #: plain tag -> glo (ciphered) tag
-GLO = {0x01: 0x21, 0x08: 0x28, 0xC0: 0xC8, 0xC1: 0xC9, 0xC3: 0xCB, 0xC4: 0xCC, 0xC5: 0xCD,
-       0xC7: 0xCF}  # fmt: skip
+GLO = {
+    0x01: 0x21,
+    0x08: 0x28,
+    0xC0: 0xC8,
+    0xC1: 0xC9,
+    0xC3: 0xCB,
+    0xC4: 0xCC,
+    0xC5: 0xCD,
+    0xC7: 0xCF,
+}
 PLAIN = {v: k for k, v in GLO.items()}
 
 
@@ -103,9 +111,14 @@ def decipher(keys: Keys, system_title: bytes, apdu: bytes) -> tuple[bytes, int]:
     iv = system_title + body[1:5]
     try:
         plain = _gcm_decrypt(
-            keys.encryption, iv, bytes((sc,)) + keys.authentication, body[5:-TAG_LEN],
+            keys.encryption,
+            iv,
+            bytes((sc,)) + keys.authentication,
+            body[5:-TAG_LEN],
             body[-TAG_LEN:],
-        )  # fmt: skip
+        )
     except Exception as exc:  # cryptography raises InvalidTag
-        raise AuthenticationError(f"ciphered APDU does not authenticate ({type(exc).__name__})") from None
+        raise AuthenticationError(
+            f"ciphered APDU does not authenticate ({type(exc).__name__})"
+        ) from None
     return plain, counter

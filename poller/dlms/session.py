@@ -39,10 +39,15 @@ POWER_FAILURE_LOG = bytes((0, 0, 99, 97, 0, 255))
 POWER_QUALITY_LOG = bytes((0, 0, 99, 98, 4, 255))
 #: instantaneous registers → the keys of smf.instantaneous_reading.values (as NBR's 0x14)
 INSTANT = {
-    "1.0.32.7.0.255": "VA", "1.0.52.7.0.255": "VB", "1.0.72.7.0.255": "VC",
-    "1.0.31.7.0.255": "IA", "1.0.51.7.0.255": "IB", "1.0.71.7.0.255": "IC",
-    "1.0.1.7.0.255": "P3", "1.0.14.7.0.255": "frequency",
-}  # fmt: skip
+    "1.0.32.7.0.255": "VA",
+    "1.0.52.7.0.255": "VB",
+    "1.0.72.7.0.255": "VC",
+    "1.0.31.7.0.255": "IA",
+    "1.0.51.7.0.255": "IB",
+    "1.0.71.7.0.255": "IC",
+    "1.0.1.7.0.255": "P3",
+    "1.0.14.7.0.255": "frequency",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +89,9 @@ async def converse(
                 dedupe_key=serial,
             )
         )
-        raise WrongMeterError(f"meter at {m.transport} answers with device id {serial}, "
-                              f"registered as {m.serial}")  # fmt: skip
+        raise WrongMeterError(
+            f"meter at {m.transport} answers with device id {serial}, registered as {m.serial}"
+        )
     clock = await client.read_clock()
     now = config.clock()
     meter_now = axdr.local_to_utc(clock.local, m.utc_offset)
@@ -94,7 +100,9 @@ async def converse(
         if abs(shift_s) <= 900:
             await client.shift_time(round(shift_s))
         else:
-            await client.set_clock(axdr.utc_to_local(meter_est + timedelta(seconds=shift_s), m.utc_offset))
+            await client.set_clock(
+                axdr.utc_to_local(meter_est + timedelta(seconds=shift_s), m.utc_offset)
+            )
         back = await client.read_clock()
         return axdr.local_to_utc(back.local, m.utc_offset)
 
@@ -145,50 +153,79 @@ async def converse(
     else:
         first = lo_wanted
     cumulative_stored = ctx.profile_kind == "cumulative"
-    from_stamp = first + step - (step if cumulative_stored or ctx.profile_kind == "undetermined" else timedelta(0))
+    from_stamp = (
+        first
+        + step
+        - (step if cumulative_stored or ctx.profile_kind == "undetermined" else timedelta(0))
+    )
     to_stamp = _floor(meter_now, step) + step
     rows: list[tuple[Any, ...]] = []
     if from_stamp <= to_stamp:
         rows = await client.read_buffer(
-            profile, axdr.utc_to_local(from_stamp, m.utc_offset), axdr.utc_to_local(to_stamp, m.utc_offset)
+            profile,
+            axdr.utc_to_local(from_stamp, m.utc_offset),
+            axdr.utc_to_local(to_stamp, m.utc_offset),
         )
     kind = decide_kind(cols, rows, ctx.profile_kind)
     read = ReadData(attempt, [], None)
     read.raw_layout = "dlms"
     at = attempt.started_at
     if kind.kind != ctx.profile_kind and kind.kind != "undetermined":
-        attempt.events.append(Event(
-            "profile_kind_decided",
-            kind.text() + (" (contradicts the OBIS codes)" if kind.contradiction else ""),
-            at, {"kind": kind.kind, "by": kind.by, "evidence": kind.evidence}, dedupe_key=kind.kind,
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "profile_kind_decided",
+                kind.text() + (" (contradicts the OBIS codes)" if kind.contradiction else ""),
+                at,
+                {"kind": kind.kind, "by": kind.by, "evidence": kind.evidence},
+                dedupe_key=kind.kind,
+            )
+        )
     if energy_unit != ctx.energy_unit:
-        attempt.events.append(Event(
-            "energy_unit_decided",
-            f"energy scaling {energy_unit}: " + "; ".join(f"{k}: {v}" for k, v in unit_evidence.items()),
-            at, {"energy_unit": energy_unit, "evidence": unit_evidence}, dedupe_key=energy_unit,
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "energy_unit_decided",
+                f"energy scaling {energy_unit}: "
+                + "; ".join(f"{k}: {v}" for k, v in unit_evidence.items()),
+                at,
+                {"energy_unit": energy_unit, "evidence": unit_evidence},
+                dedupe_key=energy_unit,
+            )
+        )
     unknown = [c.capture.obis for c in cols if c.role == "unknown"]
     if unknown:
-        attempt.events.append(Event(
-            "unknown_obis",
-            f"profile column(s) {', '.join(unknown)} not in smf.dlms_obis_channel: kept raw "
-            "(smf.raw_read), not stored as channels",
-            at, {"obis": unknown}, dedupe_key=",".join(unknown),
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "unknown_obis",
+                f"profile column(s) {', '.join(unknown)} not in smf.dlms_obis_channel: kept raw "
+                "(smf.raw_read), not stored as channels",
+                at,
+                {"obis": unknown},
+                dedupe_key=",".join(unknown),
+            )
+        )
     store_kind = kind.kind
     if store_kind == "undetermined" or energy_unit == "undetermined":
-        attempt.events.append(Event(
-            "profile_kind_decided" if store_kind == "undetermined" else "energy_unit_decided",
-            "profile not stored: "
-            + (kind.text() if store_kind == "undetermined" else "the energy unit is undetermined (attribute 3 "
-               f"unreadable; set it with `smf meter set {m.serial} --dlms-energy-unit wh|kwh`)"),
-            at, {"kind": store_kind, "energy_unit": energy_unit}, dedupe_key="undetermined",
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "profile_kind_decided" if store_kind == "undetermined" else "energy_unit_decided",
+                "profile not stored: "
+                + (
+                    kind.text()
+                    if store_kind == "undetermined"
+                    else "the energy unit is undetermined (attribute 3 "
+                    f"unreadable; set it with `smf meter set {m.serial} --dlms-energy-unit wh|kwh`)"
+                ),
+                at,
+                {"kind": store_kind, "energy_unit": energy_unit},
+                dedupe_key="undetermined",
+            )
+        )
         rows_to_store: list[tuple[Any, ...]] = []
     else:
         rows_to_store = rows
-    dec = decode_rows(cols, rows_to_store, scalers, store_kind, step, m.utc_offset, ctx.status_table)
+    dec = decode_rows(
+        cols, rows_to_store, scalers, store_kind, step, m.utc_offset, ctx.status_table
+    )
     for start, values, quality, _status in dec.intervals:
         if start < first and store_kind == "cumulative":
             continue
@@ -196,34 +233,53 @@ async def converse(
         if quality != "measured":
             read.qualities[start] = quality
     if dec.flagged:
-        attempt.events.append(Event(
-            "profile_status",
-            "profile status: " + ", ".join(f"{k} x{v}" for k, v in sorted(dec.flagged.items())),
-            at, {"flags": dec.flagged}, dedupe_key=at.isoformat(),
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "profile_status",
+                "profile status: " + ", ".join(f"{k} x{v}" for k, v in sorted(dec.flagged.items())),
+                at,
+                {"flags": dec.flagged},
+                dedupe_key=at.isoformat(),
+            )
+        )
     if dec.duplicates or dec.cumulative_breaks:
-        attempt.events.append(Event(
-            "profile_status",
-            f"{len(dec.duplicates)} interval(s) stamped twice (the later entry kept), "
-            f"{len(dec.cumulative_breaks)} register decrease(s) (interval left empty)",
-            at, {"duplicates": [d.isoformat() for d in dec.duplicates],
-                 "breaks": [b.isoformat() for b in dec.cumulative_breaks]},
-            dedupe_key=f"dup@{at.isoformat()}",
-        ))  # fmt: skip
+        attempt.events.append(
+            Event(
+                "profile_status",
+                f"{len(dec.duplicates)} interval(s) stamped twice (the later entry kept), "
+                f"{len(dec.cumulative_breaks)} register decrease(s) (interval left empty)",
+                at,
+                {
+                    "duplicates": [d.isoformat() for d in dec.duplicates],
+                    "breaks": [b.isoformat() for b in dec.cumulative_breaks],
+                },
+                dedupe_key=f"dup@{at.isoformat()}",
+            )
+        )
     if read.intervals:
         read.covered = (min(first, read.intervals[0].start), read.intervals[-1].start + step)
     elif rows_to_store or (p is not None and not p.missing):
         read.covered = (first, max(first, _floor(meter_now, step)))
     read.last_stored = p.last_stored if p else None
-    channel_map = sorted({c.channel for c in cols if c.role == "channel" and c.channel},
-                         key=_channel_order)  # fmt: skip
+    channel_map = sorted(
+        {c.channel for c in cols if c.role == "channel" and c.channel}, key=_channel_order
+    )
     read.dlms_decisions = (
         store_kind if store_kind != "undetermined" else ctx.profile_kind,
         energy_unit,
-        json.dumps([{"class": c.capture.class_id, "obis": c.capture.obis, "role": c.role,
-                     "channel": c.channel} for c in cols]),
+        json.dumps(
+            [
+                {
+                    "class": c.capture.class_id,
+                    "obis": c.capture.obis,
+                    "role": c.role,
+                    "channel": c.channel,
+                }
+                for c in cols
+            ]
+        ),
         channel_map,
-    )  # fmt: skip
+    )
     # --- logs and instantaneous values (optional) -------------------------------------------
     await _logs(client, read, m.utc_offset)
     await _instantaneous(client, read, meter_now)
@@ -248,7 +304,12 @@ async def _logs(client: DlmsClient, read: ReadData, offset: timedelta) -> None:
     except ObjectUnavailableError:
         failures = None
     for e in failures if isinstance(failures, list) else []:
-        if isinstance(e, tuple) and len(e) >= 2 and isinstance(e[0], bytes) and isinstance(e[1], int):
+        if (
+            isinstance(e, tuple)
+            and len(e) >= 2
+            and isinstance(e[0], bytes)
+            and isinstance(e[1], int)
+        ):
             end_local = axdr.parse_datetime(e[0]).local
             if end_local is not None:
                 end = axdr.local_to_utc(end_local, offset)
@@ -263,10 +324,15 @@ async def _logs(client: DlmsClient, read: ReadData, offset: timedelta) -> None:
             if t_local is None:
                 continue
             t = axdr.local_to_utc(t_local, offset)
-            read.attempt.events.append(Event(
-                "meter_log", f"power quality log: event code {e[1]} at {t.isoformat()}", t,
-                {"log": "0.0.99.98.4.255", "code": e[1]}, dedupe_key=f"pq/{t.isoformat()}/{e[1]}",
-            ))  # fmt: skip
+            read.attempt.events.append(
+                Event(
+                    "meter_log",
+                    f"power quality log: event code {e[1]} at {t.isoformat()}",
+                    t,
+                    {"log": "0.0.99.98.4.255", "code": e[1]},
+                    dedupe_key=f"pq/{t.isoformat()}/{e[1]}",
+                )
+            )
 
 
 async def _instantaneous(client: DlmsClient, read: ReadData, meter_now: datetime) -> None:
@@ -278,7 +344,9 @@ async def _instantaneous(client: DlmsClient, read: ReadData, meter_now: datetime
         except ObjectUnavailableError:
             continue
         if isinstance(raw, int):
-            values[key] = float(raw * 10.0**su.scaler) if su.scaler < 0 else float(raw * 10**su.scaler)
+            values[key] = (
+                float(raw * 10.0**su.scaler) if su.scaler < 0 else float(raw * 10**su.scaler)
+            )
     if values:
         if "P3" in values and values["P3"] is not None:
             values["P3"] = values["P3"] / 1000.0  # W → kW, as NBR's 0x14 (kW)

@@ -40,9 +40,18 @@ def clock_seed(seeded: Seed) -> Seed:
             " meter_after, reference_time, drift_before_s, drift_after_s, reason) values"
             " (%s, %s, 'auto', 'corrected', 'dlms_shift_time', %s, %s, %s, 300, 0.4, 'test'),"
             " (%s, %s, 'auto', 'refused', null, %s, null, %s, 5400, null, 'test')",
-            (a1, t1, t1 + timedelta(seconds=300), t1 + timedelta(seconds=0.4), t1,
-             b1, t3, t3 + timedelta(seconds=5400), t3),
-        )  # fmt: skip
+            (
+                a1,
+                t1,
+                t1 + timedelta(seconds=300),
+                t1 + timedelta(seconds=0.4),
+                t1,
+                b1,
+                t3,
+                t3 + timedelta(seconds=5400),
+                t3,
+            ),
+        )
     return seeded
 
 
@@ -66,12 +75,19 @@ def test_clock_report_last_drift_and_corrections(client: TestClient[Any], clock_
 
 
 def test_connectivity_report(client: TestClient[Any], clock_seed: Seed) -> None:
-    rows = {x["serial"]: x for x in get(client, clock_seed, "root", "connectivity", days=1).json()["rows"]}
+    rows = {
+        x["serial"]: x
+        for x in get(client, clock_seed, "root", "connectivity", days=1).json()["rows"]
+    }
     a1 = rows["M-A1"]
     # 3 sessions, 2 ok: 66.7 %; bytes 3 x 100 in, 3 x 50 out; the failure was a link error
     assert (a1["sessions"], a1["ok"], Decimal(a1["ok_pct"])) == (3, 2, Decimal("66.7"))
     assert (a1["bytes_in"], a1["bytes_out"], a1["top_failure"], a1["last_outcome"]) == (
-        300, 150, "link_error", "ok")  # fmt: skip
+        300,
+        150,
+        "link_error",
+        "ok",
+    )
 
 
 def test_config_report_and_scope(client: TestClient[Any], clock_seed: Seed) -> None:
@@ -79,11 +95,16 @@ def test_config_report_and_scope(client: TestClient[Any], clock_seed: Seed) -> N
     assert {r["serial"] for r in rows} >= {"M-A1", "M-B1"}
     a1 = next(r for r in rows if r["serial"] == "M-A1")
     assert (a1["clock_auto_correct"], a1["clock_correct_min_s"], a1["clock_correct_max_s"]) == (
-        True, 60, 3600)  # fmt: skip
+        True,
+        60,
+        3600,
+    )
     assert "secret" not in " ".join(a1)  # no key material in a report
     mine = get(client, clock_seed, "cli", "clock").json()["rows"]
     assert [r["serial"] for r in mine] == ["M-A1"]  # a client: its own meter only
     r = get(client, clock_seed, "root", "nope")
     assert r.status_code == 404
     r = get(client, clock_seed, "root", "clock", format="csv")
-    assert r.status_code == 200 and r.text.splitlines()[0].startswith("serial,protocol,last_drift_at")
+    assert r.status_code == 200 and r.text.splitlines()[0].startswith(
+        "serial,protocol,last_drift_at"
+    )

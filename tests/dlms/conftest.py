@@ -45,9 +45,15 @@ def config(clock: FixedClock, **kw: Any) -> PollerConfig:
         clock.advance(timedelta(seconds=seconds))
 
     base: dict[str, Any] = dict(
-        dlms_tcp_timers=FAST, dlms_serial_timers=FAST, retry_backoff=TINY, busy_delay=0.05,
-        cycle_backoff=TINY, store_backoff=TINY, clock=clock, sleep=sleep,
-    )  # fmt: skip
+        dlms_tcp_timers=FAST,
+        dlms_serial_timers=FAST,
+        retry_backoff=TINY,
+        busy_delay=0.05,
+        cycle_backoff=TINY,
+        store_backoff=TINY,
+        clock=clock,
+        sleep=sleep,
+    )
     base.update(kw)
     return PollerConfig(**base)
 
@@ -83,12 +89,21 @@ async def dlms_site(
     else:
         transport = f"{'tcp' if via == 'tcp' else 'hdlc'}://127.0.0.1:{await emu.start_tcp()}"
     if opts is None:
-        opts = registry.DlmsOptions(auth=cfg.auth, password=cfg.password,
-                                    authentication_key=cfg.authentication_key,
-                                    encryption_key=cfg.encryption_key)  # fmt: skip
-    registry.add_dlms(settings.url, cfg.serial, transport, opts, interval_minutes=cfg.interval_min,
-                      utc_offset_minutes=int(cfg.utc_offset.total_seconds() // 60),
-                      poll_schedule="15min")  # fmt: skip
+        opts = registry.DlmsOptions(
+            auth=cfg.auth,
+            password=cfg.password,
+            authentication_key=cfg.authentication_key,
+            encryption_key=cfg.encryption_key,
+        )
+    registry.add_dlms(
+        settings.url,
+        cfg.serial,
+        transport,
+        opts,
+        interval_minutes=cfg.interval_min,
+        utc_offset_minutes=int(cfg.utc_offset.total_seconds() // 60),
+        poll_schedule="15min",
+    )
     info = store.meter_by_serial(settings.url, cfg.serial)
     assert info is not None
     try:
@@ -106,6 +121,7 @@ def stored(settings: Settings, serial: str) -> dict[datetime, dict[str, Any]]:
     with psycopg.connect(settings.url, row_factory=psycopg.rows.dict_row) as conn:
         rows = conn.execute(
             "select r.* from smf.interval_reading r join smf.meter m on m.id = r.meter_id "
-            "where m.serial = %s order by ts", (serial,),
-        ).fetchall()  # fmt: skip
+            "where m.serial = %s order by ts",
+            (serial,),
+        ).fetchall()
     return {r["ts"]: r for r in rows}

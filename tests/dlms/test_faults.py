@@ -35,17 +35,21 @@ T = DlmsTimers(response_timeout=0.3, retries=2, inter_frame=0.2)
 
 
 @asynccontextmanager
-async def connected(cfg: DlmsMeterConfig, via: str, clock: FixedClock | None = None,
-                    cred: Credentials | None = None) -> AsyncIterator[tuple[DlmsEmulator, DlmsClient]]:  # fmt: skip
-    emu = DlmsEmulator(DlmsMeter(cfg, clock or FixedClock(NOW)), "wrapper" if via == "tcp" else "hdlc")
+async def connected(
+    cfg: DlmsMeterConfig, via: str, clock: FixedClock | None = None, cred: Credentials | None = None
+) -> AsyncIterator[tuple[DlmsEmulator, DlmsClient]]:
+    emu = DlmsEmulator(
+        DlmsMeter(cfg, clock or FixedClock(NOW)), "wrapper" if via == "tcp" else "hdlc"
+    )
     if via == "pty":
         tr: TcpTransport | SerialTransport = SerialTransport(await emu.start_pty())
     else:
         tr = TcpTransport("127.0.0.1", await emu.start_tcp())
     await tr.open()
     link = WrapperLink(tr, 16, 1, T) if via == "tcp" else HdlcLink(tr, 16, 1, None, T)
-    client = DlmsClient(link, cred or Credentials(auth=cfg.auth, password=cfg.password,
-                                                   keys=Keys(AK, EK)))  # fmt: skip
+    client = DlmsClient(
+        link, cred or Credentials(auth=cfg.auth, password=cfg.password, keys=Keys(AK, EK))
+    )
     try:
         yield emu, client
     finally:
@@ -105,13 +109,17 @@ async def test_association_refused(via: str) -> None:
 
 
 async def test_wrong_lls_password_and_wrong_hls_key_are_refused() -> None:
-    async with connected(base(auth="lls", password=b"right"), "tcp",
-                         cred=Credentials(auth="lls", password=b"wrong")) as (_, c):  # fmt: skip
+    async with connected(
+        base(auth="lls", password=b"right"), "tcp", cred=Credentials(auth="lls", password=b"wrong")
+    ) as (_, c):
         with pytest.raises(AssociationRefusedError, match="diagnostic user 13"):
             await c.associate()
     wrong = Keys(AK, bytes(16))  # another encryption key: the meter cannot read our AARQ
-    async with connected(base(auth="hls_gmac", authentication_key=AK, encryption_key=EK), "tcp",
-                         cred=Credentials(auth="hls_gmac", keys=wrong)) as (_, c):  # fmt: skip
+    async with connected(
+        base(auth="hls_gmac", authentication_key=AK, encryption_key=EK),
+        "tcp",
+        cred=Credentials(auth="hls_gmac", keys=wrong),
+    ) as (_, c):
         with pytest.raises((AssociationRefusedError, AuthenticationError)):
             await c.associate()
 
@@ -130,7 +138,9 @@ async def test_an_fcs_ending_in_7e_over_tcp_and_serial(via: str) -> None:
                 break
             clock.advance(timedelta(seconds=1))
         assert emu.fcs_7e_sent == 1
-        assert reading.local.replace(microsecond=0) == (clock() - timedelta(hours=3)).replace(tzinfo=None)
+        assert reading.local.replace(microsecond=0) == (clock() - timedelta(hours=3)).replace(
+            tzinfo=None
+        )
         assert c.link.stats.resends == 0  # read at once: no timeout, no re-send
 
 
@@ -157,7 +167,9 @@ async def test_a_silent_serial_line_is_a_timeout_error() -> None:
 
 
 # --- through the poller, into the database -------------------------------------------------------
-async def test_refused_association_is_logged_meter_refused(db_settings: Settings, clock: FixedClock) -> None:
+async def test_refused_association_is_logged_meter_refused(
+    db_settings: Settings, clock: FixedClock
+) -> None:
     async with dlms_site(db_settings, clock, base()) as s:
         s.emulator.arm(DlmsFault.REFUSE_ASSOCIATION, count=5)
         res = await poller(db_settings, clock).read_meter(s.info)
@@ -167,7 +179,9 @@ async def test_refused_association_is_logged_meter_refused(db_settings: Settings
     ]
 
 
-async def test_cumulative_profile_is_detected_and_differenced(db_settings: Settings, clock: FixedClock) -> None:
+async def test_cumulative_profile_is_detected_and_differenced(
+    db_settings: Settings, clock: FixedClock
+) -> None:
     caps = (Capture("1.0.1.8.0.255", unit=30), Capture("1.0.5.8.0.255", unit=32))
     cfg = base(captures=caps, cumulative=True)
     async with dlms_site(db_settings, clock, cfg) as s:
@@ -183,7 +197,10 @@ async def test_cumulative_profile_is_detected_and_differenced(db_settings: Setti
     # the profile's first entry (09:00 local on 9 Nov, start 11:45 UTC of 9 Nov) only anchors
     # the next: 95 intervals of the 96 the meter holds
     assert len(rows) == 95
-    ev = q(db_settings, "select detail->>'kind', detail->>'by' from smf.meter_event "
-                        "where kind = 'profile_kind_decided'")  # fmt: skip
+    ev = q(
+        db_settings,
+        "select detail->>'kind', detail->>'by' from smf.meter_event "
+        "where kind = 'profile_kind_decided'",
+    )
     assert ev == [("cumulative", "data")]
     assert q(db_settings, "select profile_kind from smf.dlms_meter") == [("cumulative",)]

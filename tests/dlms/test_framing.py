@@ -76,10 +76,10 @@ def test_wrapper_header_by_hand() -> None:
 
 def test_axdr_by_hand() -> None:
     # structure of 3: long-unsigned 8, octet-string 0.0.1.0.0.255, integer -1
-    raw = bytes.fromhex("0203" "120008" "0906000001 0000ff".replace(" ", "") + "0fff")
+    raw = bytes.fromhex("02031200080906000001 0000ff".replace(" ", "") + "0fff")
     assert axdr.decode_all(raw) == (8, bytes([0, 0, 1, 0, 0, 255]), -1)
     # array of 2 double-long-unsigned 150 and 300; an A-XDR length of 0x81 0x80 = 128
-    assert axdr.decode_all(bytes.fromhex("0102060000009606" "0000012c")) == [150, 300]
+    assert axdr.decode_all(bytes.fromhex("01020600000096060000012c")) == [150, 300]
     assert axdr.decode_length(b"\x81\x80", 0) == (128, 2)
     with pytest.raises(DlmsDecodeError):
         axdr.decode_all(b"\x06\x00\x00")  # a double-long-unsigned cut short
@@ -87,7 +87,7 @@ def test_axdr_by_hand() -> None:
 
 def test_cosem_date_time_by_hand() -> None:
     # 2026-11-10 (Tuesday = 2) 09:00:00.00, deviation unspecified (0x8000), status 0
-    raw = bytes.fromhex("07ea0b0a02090000008000" "00")
+    raw = bytes.fromhex("07ea0b0a0209000000800000")
     assert axdr.format_datetime(datetime(2026, 11, 10, 9, 0)) == raw
     dt = axdr.parse_datetime(raw)
     assert dt.local == datetime(2026, 11, 10, 9, 0) and dt.deviation is None and dt.status == 0
@@ -101,8 +101,7 @@ def test_aarq_and_aare_by_hand() -> None:
     assert got == want
     # AARE accepted (result 0), diagnostic user 0, InitiateResponse with max PDU 0x0400
     aare = bytes.fromhex(
-        "6129a109060760857405080101a203020100a305a103020100"
-        "be10040e0800065f1f040000501f04000007"
+        "6129a109060760857405080101a203020100a305a103020100be10040e0800065f1f040000501f04000007"
     )
     a = apdu.parse_aare(aare)
     assert (a.result, a.diagnostic) == (0, 0)
@@ -110,10 +109,15 @@ def test_aarq_and_aare_by_hand() -> None:
 
 
 def test_get_request_with_range_by_hand() -> None:
-    lo, hi = axdr.format_datetime(datetime(2026, 11, 10, 9)), axdr.format_datetime(datetime(2026, 11, 10, 10))
-    req = apdu.get_request(1, 7, axdr.obis_bytes("1.0.99.1.0.255"), 2, apdu.range_descriptor(lo, hi))
+    lo, hi = (
+        axdr.format_datetime(datetime(2026, 11, 10, 9)),
+        axdr.format_datetime(datetime(2026, 11, 10, 10)),
+    )
+    req = apdu.get_request(
+        1, 7, axdr.obis_bytes("1.0.99.1.0.255"), 2, apdu.range_descriptor(lo, hi)
+    )
     # C0 01 C1 | class 0007 | OBIS 0100630100FF | attr 02 | access 01, selector 01 | structure 4
     assert req[:14] == bytes.fromhex("c001c100070100630100ff020101")
     assert req[14:16] == b"\x02\x04"
     # restricting object: structure(u16 8, octet-string 0.0.1.0.0.255, i8 2, u16 0)
-    assert req[16:34] == bytes.fromhex("0204120008" "0906" "0000010000ff" "0f02" "120000")
+    assert req[16:34] == bytes.fromhex("020412000809060000010000ff0f02120000")

@@ -15,20 +15,29 @@ def fake_dist(site: Path, name: str, licence_text: str) -> None:
     info = site / f"{name}-25.1.0.dist-info"
     (info / "licenses").mkdir(parents=True)
     (info / "METADATA").write_text(
-        f"Metadata-Version: 2.4\nName: {name}\nVersion: 25.1.0\nLicense: MIT\nLicense-File: LICENSE\n"
+        f"Metadata-Version: 2.4\nName: {name}\nVersion: 25.1.0\nLicense: MIT\n"
+        "License-File: LICENSE\n"
     )
     (info / "licenses" / "LICENSE").write_text(licence_text)
 
 
 def run(site: Path) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(site))
-    return subprocess.run([sys.executable, str(ROOT / "scripts/check_licences.py")], env=env,
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, str(ROOT / "scripts/check_licences.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_a_bsl_licence_file_is_refused_whatever_the_metadata_says(tmp_path: Path) -> None:
-    fake_dist(tmp_path, "fakemeterlib", "Business Source License 1.1\n\nLicensor: X\n"
-              "Additional Use Grant: no Competing Use\n")  # fmt: skip
+    fake_dist(
+        tmp_path,
+        "fakemeterlib",
+        "Business Source License 1.1\n\nLicensor: X\nAdditional Use Grant: no Competing Use\n",
+    )
     out = run(tmp_path)
     assert out.returncode == 1
     assert "refused: fakemeterlib 25.1.0" in out.stderr and "Business Source License" in out.stderr

@@ -6,6 +6,7 @@ after (smf.clock_correction)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -41,8 +42,9 @@ POLICY = ClockPolicy()  # on, 60 s .. 3600 s, guard 10 s
         ("09:12:00", 90, "refused", 0, 0),
     ],
 )
-def test_decision_by_hand(meter_local: str, drift_min: float, action: str, shift_s: float,
-                          wait_s: float) -> None:  # fmt: skip
+def test_decision_by_hand(
+    meter_local: str, drift_min: float, action: str, shift_s: float, wait_s: float
+) -> None:
     h, m, s = map(int, meter_local.split(":"))
     meter_utc = datetime(2026, 11, 10, h + 3, m, s, tzinfo=UTC)
     true = meter_utc - timedelta(minutes=drift_min)
@@ -53,8 +55,15 @@ def test_decision_by_hand(meter_local: str, drift_min: float, action: str, shift
 def test_a_fast_meter_at_the_start_of_its_interval_moves_back_only_to_the_guard() -> None:
     # 5-minute meter at 09:02:00 (p = 120 s), 5 min fast, no wait allowed: back 120 - 10 = 110 s
     meter_utc = datetime(2026, 11, 10, 12, 2, tzinfo=UTC)
-    d = decide(meter_utc, meter_utc - timedelta(minutes=5), timedelta(minutes=5), OFF, POLICY,
-               False, max_wait_s=0)  # fmt: skip
+    d = decide(
+        meter_utc,
+        meter_utc - timedelta(minutes=5),
+        timedelta(minutes=5),
+        OFF,
+        POLICY,
+        False,
+        max_wait_s=0,
+    )
     assert (d.action, d.shift_s) == ("partial", -110)
 
 
@@ -82,8 +91,11 @@ async def test_nbr_clock_5_minutes_fast_is_corrected_inside_its_interval(
     assert res.ok and res.committed, res
     # meter 12:07:31 local (p = 451 s in 12:00-12:15): 451 - 300 = 151 >= 10: back 300 s now
     assert abs(after_error) < timedelta(seconds=1)
-    rows = q(db_settings, "select kind, outcome, method, meter_before, meter_after, "
-             "meter_interval_start from smf.clock_correction")  # fmt: skip
+    rows = q(
+        db_settings,
+        "select kind, outcome, method, meter_before, meter_after, "
+        "meter_interval_start from smf.clock_correction",
+    )
     assert len(rows) == 1
     kind, outcome, method, before, after, start = rows[0]
     assert (kind, outcome, method) == ("auto", "corrected", "nbr_0x29_0x30")
@@ -152,7 +164,7 @@ async def test_dlms_clock_5_minutes_corrected_no_interval_lost_or_doubled(
     assert int(before.timestamp()) // step == int(after.timestamp()) // step  # same interval
     rows = stored(db_settings)
     starts = sorted(rows)
-    assert all(b - a == STEP for a, b in zip(starts, starts[1:], strict=False))  # no hole
+    assert all(b - a == STEP for a, b in pairwise(starts))  # no hole
     assert len(starts) == len(set(starts))
     log = q(db_settings, "select outcome, method from smf.clock_correction")
     assert log == [("corrected", "dlms_shift_time")]
@@ -163,8 +175,9 @@ async def test_dlms_clock_90_minutes_off_raises_alarm_j_and_is_left_alone(
     db_settings: Settings,
 ) -> None:
     clock = FixedClock(DLMS_NOW)
-    cfg = DlmsMeterConfig(serial="DLMS0001", interval_min=15, clock_offset=timedelta(minutes=90),
-                          profile_days=1)  # fmt: skip
+    cfg = DlmsMeterConfig(
+        serial="DLMS0001", interval_min=15, clock_offset=timedelta(minutes=90), profile_days=1
+    )
     async with dlms_site(db_settings, clock, cfg) as s:
         res = await dlms_poller(db_settings, clock).read_meter(s.info)
         sets = list(s.meter.clock_sets)

@@ -10,8 +10,8 @@ import pytest
 
 from db.settings import Settings
 from poller import emulated, store
-from poller.emulator import FixedClock
 from poller.dlms.link import DlmsTimers
+from poller.emulator import FixedClock
 from poller.protocol.link import LinkTimers
 
 from .conftest import FAST_METER, assert_matches, poller, q
@@ -36,9 +36,12 @@ async def _fleet(settings: Settings, clock: FixedClock, n: int, n_dlms: int = 0)
         store.register_meters(settings, emulated.fleet_registry_params(fleet))
         emulated.register_dlms_fleet(settings.url, dlms)
         results = await poller(
-            settings, clock, max_connections=64, tcp_timers=FLEET_TIMERS,
+            settings,
+            clock,
+            max_connections=64,
+            tcp_timers=FLEET_TIMERS,
             dlms_tcp_timers=DlmsTimers(response_timeout=5.0, retries=1),
-        ).poll_once()  # fmt: skip
+        ).poll_once()
     finally:
         await fleet.close()
         for emu, _, _ in dlms:
@@ -51,9 +54,12 @@ async def _fleet(settings: Settings, clock: FixedClock, n: int, n_dlms: int = 0)
     # DLMS: one day of 15-minute intervals each (the emulators hold profile_days = 1), ending
     # with the interval the meter closed last: 11:45-12:00 local = 14:45 UTC
     for i, (emu, _, _) in enumerate(dlms):
-        rows = q(settings, "select r.ts, r.active_fwd_wh, r.quality::text from smf.interval_reading r "
-                 "join smf.meter m on m.id = r.meter_id where m.serial = %s order by r.ts",
-                 emu.meter.serial)  # fmt: skip
+        rows = q(
+            settings,
+            "select r.ts, r.active_fwd_wh, r.quality::text from smf.interval_reading r "
+            "join smf.meter m on m.id = r.meter_id where m.serial = %s order by r.ts",
+            emu.meter.serial,
+        )
         assert len(rows) == 96 and rows[-1][0] == datetime(2024, 3, 8, 14, 45, tzinfo=UTC)
         assert all(wh == _dlms_expected(i, ts) and ql == "measured" for ts, wh, ql in rows)
     # every meter is now polled: none is due again at the same instant

@@ -75,9 +75,22 @@ def obis(text: str) -> bytes:
 def date_time(local: datetime, status: int = 0, hundredths: int | None = None) -> bytes:
     """12 octets: the meter's local wall time, deviation unspecified (0x8000)."""
     h = local.microsecond // 10000 if hundredths is None else hundredths
-    return bytes([local.year >> 8, local.year & 0xFF, local.month, local.day,
-                  local.isoweekday(), local.hour, local.minute, local.second, h,
-                  0x80, 0x00, status])  # fmt: skip
+    return bytes(
+        [
+            local.year >> 8,
+            local.year & 0xFF,
+            local.month,
+            local.day,
+            local.isoweekday(),
+            local.hour,
+            local.minute,
+            local.second,
+            h,
+            0x80,
+            0x00,
+            status,
+        ]
+    )
 
 
 def read_date_time(raw: bytes) -> datetime:
@@ -127,8 +140,9 @@ def fcs(data: bytes) -> int:
     return crc ^ 0xFFFF
 
 
-def hdlc_frame(dest: bytes, src: bytes, control: int, info: bytes = b"",
-               segmented: bool = False) -> bytes:  # fmt: skip
+def hdlc_frame(
+    dest: bytes, src: bytes, control: int, info: bytes = b"", segmented: bool = False
+) -> bytes:
     n = 2 + len(dest) + len(src) + 1 + 2 + (len(info) + 2 if info else 0)
     head = bytes([0xA0 | (0x08 if segmented else 0) | (n >> 8), n & 0xFF]) + dest + src
     head += bytes([control])
@@ -142,7 +156,13 @@ def hdlc_frame(dest: bytes, src: bytes, control: int, info: bytes = b"",
 
 def hdlc_address(value: int, lower: int | None = None) -> bytes:
     if lower is None:
-        return bytes([(value << 1) | 1]) if value < 128 else bytes([(value >> 7) << 1, ((value & 127) << 1) | 1])
+        return (
+            bytes([(value << 1) | 1])
+            if value < 128
+            else bytes([(value >> 7) << 1, ((value & 127) << 1) | 1])
+        )
     if value < 128 and lower < 128:
         return bytes([value << 1, (lower << 1) | 1])
-    return bytes([(value >> 7) << 1, (value & 127) << 1, (lower >> 7) << 1, ((lower & 127) << 1) | 1])
+    return bytes(
+        [(value >> 7) << 1, (value & 127) << 1, (lower >> 7) << 1, ((lower & 127) << 1) | 1]
+    )

@@ -84,11 +84,15 @@ class DlmsMeterConfig:
     block_size: int = 240  # raw octets per GET data block
     #: instantaneous values: (OBIS, scaler, unit, raw)
     instantaneous: tuple[tuple[str, int, int, int], ...] = (
-        ("1.0.32.7.0.255", -1, 35, 2201), ("1.0.52.7.0.255", -1, 35, 2199),
-        ("1.0.72.7.0.255", -1, 35, 2203), ("1.0.31.7.0.255", -2, 33, 512),
-        ("1.0.51.7.0.255", -2, 33, 498), ("1.0.71.7.0.255", -2, 33, 505),
-        ("1.0.1.7.0.255", 0, 27, 3350), ("1.0.14.7.0.255", -2, 44, 6000),
-    )  # fmt: skip
+        ("1.0.32.7.0.255", -1, 35, 2201),
+        ("1.0.52.7.0.255", -1, 35, 2199),
+        ("1.0.72.7.0.255", -1, 35, 2203),
+        ("1.0.31.7.0.255", -2, 33, 512),
+        ("1.0.51.7.0.255", -2, 33, 498),
+        ("1.0.71.7.0.255", -2, 33, 505),
+        ("1.0.1.7.0.255", 0, 27, 3350),
+        ("1.0.14.7.0.255", -2, 44, 6000),
+    )
 
 
 @dataclass(slots=True)
@@ -218,7 +222,9 @@ class DlmsMeter:
         if self.config.with_status:
             items.append(C.struct_(C.u16(1), C.octets(C.obis(STATUS_OBIS)), C.i8(2), C.u16(0)))
         for cap in self.config.captures:
-            items.append(C.struct_(C.u16(cap.class_id), C.octets(C.obis(cap.obis)), C.i8(2), C.u16(0)))
+            items.append(
+                C.struct_(C.u16(cap.class_id), C.octets(C.obis(cap.obis)), C.i8(2), C.u16(0))
+            )
         return C.array(items)
 
     # --- objects -------------------------------------------------------------------------------
@@ -250,7 +256,9 @@ class DlmsMeter:
         for cap in cfg.captures:
             if cap.obis == obis and class_id == cap.class_id:
                 if attr == 3:
-                    return C.struct_(C.i8(cap.scaler), C.enum(cap.unit)) if cfg.scaler_readable else 3
+                    return (
+                        C.struct_(C.i8(cap.scaler), C.enum(cap.unit)) if cfg.scaler_readable else 3
+                    )
                 if attr == 2:
                     return C.u32(0)
         for code, scaler, unit, raw in cfg.instantaneous:
@@ -260,19 +268,24 @@ class DlmsMeter:
                 if attr == 3:
                     return C.struct_(C.i8(scaler), C.enum(unit))
         if obis == "0.0.99.97.0.255" and class_id == 7 and attr == 2:  # power failure log
-            rows = []
+            log: list[bytes] = []
             for a, b in cfg.outages:
                 if b <= self.clock():
                     end_local = (b + cfg.utc_offset).replace(tzinfo=None)
-                    rows.append(C.struct_(C.octets(C.date_time(end_local)),
-                                          C.u32(int((b - a).total_seconds()))))  # fmt: skip
-            return C.array(rows)
+                    log.append(
+                        C.struct_(
+                            C.octets(C.date_time(end_local)), C.u32(int((b - a).total_seconds()))
+                        )
+                    )
+            return C.array(log)
         if obis == "0.0.99.98.4.255" and class_id == 7 and attr == 2:  # power quality log
-            rows = [
-                C.struct_(C.octets(C.date_time((t + cfg.utc_offset).replace(tzinfo=None))), C.u8(code))
+            pq = [
+                C.struct_(
+                    C.octets(C.date_time((t + cfg.utc_offset).replace(tzinfo=None))), C.u8(code)
+                )
                 for t, code in cfg.power_quality
             ]
-            return C.array(rows)
+            return C.array(pq)
         return 4  # object-undefined
 
     # --- association ---------------------------------------------------------------------------
@@ -285,15 +298,21 @@ class DlmsMeter:
 
     def ungcm(self, title: bytes, counter: int, aad: bytes, ct: bytes, tag: bytes) -> bytes:
         iv = title + counter.to_bytes(4, "big")
-        dec = Cipher(algorithms.AES(self.config.encryption_key),
-                     modes.GCM(iv, tag, min_tag_length=12)).decryptor()  # fmt: skip
+        dec = Cipher(
+            algorithms.AES(self.config.encryption_key), modes.GCM(iv, tag, min_tag_length=12)
+        ).decryptor()
         dec.authenticate_additional_data(aad)
         return dec.update(ct) + dec.finalize()
 
     def wrap(self, tag: int, plain: bytes) -> bytes:
         self.meter_ic += 1
         sc = 0x30
-        ct, t = self.gcm(self.config.system_title, self.meter_ic, bytes([sc]) + self.config.authentication_key, plain)
+        ct, t = self.gcm(
+            self.config.system_title,
+            self.meter_ic,
+            bytes([sc]) + self.config.authentication_key,
+            plain,
+        )
         body = bytes([sc]) + self.meter_ic.to_bytes(4, "big") + ct + t
         return bytes([tag]) + C.length(len(body)) + body
 
@@ -304,8 +323,13 @@ class DlmsMeter:
         if sc != 0x30 or ic <= assoc.last_client_ic:
             return None  # replayed or unsupported: no answer
         try:
-            plain = self.ungcm(assoc.client_title, ic, bytes([sc]) + self.config.authentication_key,
-                               body[5:-12], body[-12:])  # fmt: skip
+            plain = self.ungcm(
+                assoc.client_title,
+                ic,
+                bytes([sc]) + self.config.authentication_key,
+                body[5:-12],
+                body[-12:],
+            )
         except Exception:
             return None
         assoc.last_client_ic = ic
@@ -343,14 +367,27 @@ class DlmsMeter:
                 return self._aare(ctx, 1, 13)
             assoc.meter_challenge = os.urandom(16)
             assoc.accepted = True
-            return self._aare(ctx, 0, 14, title=cfg.system_title, challenge=assoc.meter_challenge,
-                              ui=self.wrap(0x28, initiate))  # fmt: skip
+            return self._aare(
+                ctx,
+                0,
+                14,
+                title=cfg.system_title,
+                challenge=assoc.meter_challenge,
+                ui=self.wrap(0x28, initiate),
+            )
         assoc.accepted = assoc.authenticated = True
         return self._aare(ctx, 0, 0, ui=initiate)
 
     @staticmethod
-    def _aare(ctx: int, result: int, diag: int, *, title: bytes | None = None,
-              challenge: bytes | None = None, ui: bytes = b"") -> bytes:  # fmt: skip
+    def _aare(
+        ctx: int,
+        result: int,
+        diag: int,
+        *,
+        title: bytes | None = None,
+        challenge: bytes | None = None,
+        ui: bytes = b"",
+    ) -> bytes:
         body = b"\xa1\x09\x06\x07\x60\x85\x74\x05\x08\x01" + bytes([ctx])
         body += b"\xa2\x03\x02\x01" + bytes([result])
         body += b"\xa3\x05\xa1\x03\x02\x01" + bytes([diag])

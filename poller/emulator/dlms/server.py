@@ -71,8 +71,15 @@ def _service(apdu: bytes) -> str:
 class DlmsEmulator:
     """Serves one :class:`DlmsMeter` over ``mode`` 'wrapper' (TCP) or 'hdlc' (TCP or pty)."""
 
-    def __init__(self, meter: DlmsMeter, mode: str = "wrapper", *, server_logical: int = 1,
-                 server_physical: int | None = None, max_info: int = 128) -> None:  # fmt: skip
+    def __init__(
+        self,
+        meter: DlmsMeter,
+        mode: str = "wrapper",
+        *,
+        server_logical: int = 1,
+        server_physical: int | None = None,
+        max_info: int = 128,
+    ) -> None:
         if mode not in ("wrapper", "hdlc"):
             raise ValueError("mode is 'wrapper' or 'hdlc'")
         self.meter, self.mode = meter, mode
@@ -185,8 +192,13 @@ class DlmsEmulator:
             if answer == b"HANGUP":
                 await pipe.close()
                 return
-            await pipe.write(b"\x00\x01" + dst.to_bytes(2, "big") + src.to_bytes(2, "big")
-                             + len(answer).to_bytes(2, "big") + answer)  # fmt: skip
+            await pipe.write(
+                b"\x00\x01"
+                + dst.to_bytes(2, "big")
+                + src.to_bytes(2, "big")
+                + len(answer).to_bytes(2, "big")
+                + answer
+            )
 
     # --- HDLC ----------------------------------------------------------------------------------
     async def _serve_hdlc(self, pipe: _Pipe) -> None:
@@ -216,8 +228,31 @@ class DlmsEmulator:
                 vr = vs = 0
                 assoc = Association()
                 pending = []
-                params = bytes([0x81, 0x80, 0x12, 0x05, 0x01, self.max_info, 0x06, 0x01,
-                                self.max_info, 0x07, 0x04, 0, 0, 0, 1, 0x08, 0x04, 0, 0, 0, 1])  # fmt: skip
+                params = bytes(
+                    [
+                        0x81,
+                        0x80,
+                        0x12,
+                        0x05,
+                        0x01,
+                        self.max_info,
+                        0x06,
+                        0x01,
+                        self.max_info,
+                        0x07,
+                        0x04,
+                        0,
+                        0,
+                        0,
+                        1,
+                        0x08,
+                        0x04,
+                        0,
+                        0,
+                        0,
+                        1,
+                    ]
+                )
                 await send(C.hdlc_frame(client, me, 0x73, params))
                 continue
             if control & 0xEF == 0x43:  # DISC
@@ -227,8 +262,15 @@ class DlmsEmulator:
                 nr = control >> 5
                 if pending and nr == vs:
                     seg = pending.pop(0)
-                    await send(C.hdlc_frame(client, me, ((vr & 7) << 5) | 0x10 | ((vs & 7) << 1),
-                                            seg, segmented=bool(pending)))  # fmt: skip
+                    await send(
+                        C.hdlc_frame(
+                            client,
+                            me,
+                            ((vr & 7) << 5) | 0x10 | ((vs & 7) << 1),
+                            seg,
+                            segmented=bool(pending),
+                        )
+                    )
                     vs = (vs + 1) & 7
                 elif last_sent:
                     await send(last_sent)
@@ -258,10 +300,13 @@ class DlmsEmulator:
                 await pipe.close()
                 return
             info_out = b"\xe6\xe7\x00" + answer
-            pending = [info_out[i : i + self.max_info] for i in range(0, len(info_out), self.max_info)]
+            pending = [
+                info_out[i : i + self.max_info] for i in range(0, len(info_out), self.max_info)
+            ]
             seg = pending.pop(0)
-            out = C.hdlc_frame(client, me, ((vr & 7) << 5) | 0x10 | ((vs & 7) << 1), seg,
-                               segmented=bool(pending))  # fmt: skip
+            out = C.hdlc_frame(
+                client, me, ((vr & 7) << 5) | 0x10 | ((vs & 7) << 1), seg, segmented=bool(pending)
+            )
             vs = (vs + 1) & 7
             if self._want_7e:
                 self._want_7e = False
@@ -279,7 +324,9 @@ class DlmsEmulator:
     _want_7e = False
     _last_service = "other"
 
-    async def _next_frame(self, pipe: _Pipe, buf: bytearray) -> tuple[bytes, bytes, int, bytes] | None:
+    async def _next_frame(
+        self, pipe: _Pipe, buf: bytearray
+    ) -> tuple[bytes, bytes, int, bytes] | None:
         """The next sound frame (dest, src, control, info); None for a broken one."""
         while True:
             while buf and buf[0] != 0x7E:
@@ -371,11 +418,14 @@ class DlmsEmulator:
                 return bytes([0xC4, 0x01, iid, 0x01, value])
             if len(value) <= m.config.block_size:
                 return bytes([0xC4, 0x01, iid, 0x00]) + value
-            blocks = [value[i : i + m.config.block_size] for i in range(0, len(value), m.config.block_size)]
+            blocks = [
+                value[i : i + m.config.block_size]
+                for i in range(0, len(value), m.config.block_size)
+            ]
             assoc.blocks[iid & 0x0F] = blocks
             return self._block(iid, blocks, 1)
         if tag == 0xC0 and kind == 0x02:
-            blocks = assoc.blocks.get(iid & 0x0F)
+            blocks = assoc.blocks.get(iid & 0x0F) or []
             asked = int.from_bytes(apdu[3:7], "big")
             if not blocks or asked >= len(blocks):
                 return bytes([0xC4, 0x02, iid, 0x01]) + (asked + 1).to_bytes(4, "big") + b"\x01\x13"
@@ -414,8 +464,13 @@ class DlmsEmulator:
     def _block(iid: int, blocks: list[bytes], number: int) -> bytes:
         raw = blocks[number - 1]
         last = 1 if number == len(blocks) else 0
-        return (bytes([0xC4, 0x02, iid, last]) + number.to_bytes(4, "big") + b"\x00"
-                + C.length(len(raw)) + raw)  # fmt: skip
+        return (
+            bytes([0xC4, 0x02, iid, last])
+            + number.to_bytes(4, "big")
+            + b"\x00"
+            + C.length(len(raw))
+            + raw
+        )
 
     def _clock_7e(self, iid: int) -> bytes:
         """A clock answer whose HDLC FCS ends in 0x7E, when the hundredths allow one (HDLC)."""
@@ -438,4 +493,3 @@ class DlmsEmulator:
         assert self._probe is not None
         client, me, control = self._probe
         return C.hdlc_frame(client, me, control, b"\xe6\xe7\x00" + apdu)
-
