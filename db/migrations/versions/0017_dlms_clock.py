@@ -175,7 +175,18 @@ drop schema smf_secret;
 drop table smf.dlms_meter;
 delete from smf.setting where key in ('clock_auto_correct', 'clock_correct_min_s',
     'clock_correct_max_s', 'clock_boundary_guard_s');
+drop view if exists smf_read.poll_attempt;
 alter table smf.poll_attempt drop column clock_drift_after_s;
+do $$
+begin
+    -- the reader copy of poll_attempt, as smf.read_views_refresh() (510) makes it
+    if to_regnamespace('smf_read') is not null
+       and exists (select 1 from pg_roles where rolname = 'smf_api') then
+        create view smf_read.poll_attempt with (security_barrier) as select * from smf.poll_attempt;
+        alter view smf_read.poll_attempt owner to smf_api;
+        grant select on smf_read.poll_attempt to smf_reader;
+    end if;
+end $$;
 delete from smf.meter_event where kind not in ({EVENTS_OLD});
 alter table smf.meter_event drop constraint meter_event_kind_check;
 alter table smf.meter_event add constraint meter_event_kind_check check (kind in ({EVENTS_OLD}));
