@@ -17,6 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from poller.protocol.client import Interval
@@ -344,12 +345,9 @@ async def _instantaneous(client: DlmsClient, read: ReadData, meter_now: datetime
         except ObjectUnavailableError:
             continue
         if isinstance(raw, int):
-            values[key] = (
-                float(raw * 10.0**su.scaler) if su.scaler < 0 else float(raw * 10**su.scaler)
-            )
+            # W for power (as smf.setting instantaneous_power_unit says of NBR's 0x14), V, A, Hz
+            values[key] = float(Decimal(raw).scaleb(su.scaler))
     if values:
-        if "P3" in values and values["P3"] is not None:
-            values["P3"] = values["P3"] / 1000.0  # W → kW, as NBR's 0x14 (kW)
         read.instantaneous = (
             meter_now,
             Instantaneous(read.attempt.meter.serial, None, values, "", b"", 0),
