@@ -149,7 +149,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_database()
     status = demo.main(days=args.days)
     if args.fleet:
-        print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
+        print(
+            f"\nReading an emulated fleet of {args.fleet} NBR 14522 and 8 DLMS/COSEM meters (TCP):"
+        )
         status = fleet_demo.run(meters=args.fleet) or status
     return status
 
