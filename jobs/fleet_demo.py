@@ -40,10 +40,11 @@ async def _run(meters: int, dlms_meters: int = 8) -> int:
     for proto, serials in (("NBR 14522", set(fleet.serials)), ("DLMS/COSEM", set(dlms_serials))):
         mine = [r for r in results if r.serial in serials]
         good = [r for r in mine if r.ok and r.committed]
+        gaps = sum(r.events.count("gap") for r in mine)  # intervals still missing after the read
         print(
             f"  {proto}: {len(good)}/{len(mine)} meters read "
-            f"({100.0 * len(good) / max(1, len(mine)):.0f} % complete), "
-            f"{sum(r.intervals_read for r in good)} intervals read"
+            f"({100.0 * len(good) / max(1, len(mine)):.0f} %), "
+            f"{sum(r.intervals_read for r in good)} intervals read, {gaps} gap(s) left"
         )
     for r in failed:
         print(f"  {r.serial}: {r.outcome}: {r.error}")

@@ -166,6 +166,10 @@ def show(settings: Settings | str | None, serial: str, events: int = 10) -> dict
         if row is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
         row["events"] = driver.run(conn, "meter_recent_events", meter_id=row["id"], limit=events)
+        row["dlms"] = driver.run_one(conn, "dlms_meter_get", meter_id=row["id"])
+        row["clock_corrections"] = driver.run(
+            conn, "clock_corrections_of", meter_id=row["id"], limit=5
+        )
     return row
 
 

@@ -147,6 +147,14 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             "raw_reads",
         ):
             print(f"{key:19} {r[key]}")
+        for key, value in (r.get("dlms") or {}).items():  # DLMS settings (never the keys)
+            if key != "capture_objects":
+                print(f"dlms_{key:14} {value}")
+        for c in r.get("clock_corrections") or []:
+            print(
+                f"clock {c['at'].isoformat()} {c['kind']} {c['outcome']}: {c['meter_before']} -> "
+                f"{c['meter_after']} ({c['reason']})"
+            )
         for e in r["events"]:
             print(f"event {e['at'].isoformat()} {e['kind']}: {e['message']}")
         return 0
@@ -275,12 +283,29 @@ def _probe(serial: str) -> int:
     row = show(None, serial, events=50)
     if not row["transport"]:
         return _fail(f"meter {serial} has no transport (set one with `smf meter set`)")
+    if row["protocol"] == "dlms":
+        return _probe_dlms(serial)
     decided = next((e["message"] for e in row["events"] if e["kind"] == "mm_layout_decided"), None)
     with driver.connect(None) as conn:
         full = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
     assert full is not None
     try:
         result = asyncio.run(probe(MeterInfo.from_row(full), decided_by=decided))
+    except (NBR14522Error, OSError) as exc:
+        return _fail(f"meter {serial}: {type(exc).__name__}: {exc}")
+    print("\n".join(result.lines()))
+    return 0
+
+
+def _probe_dlms(serial: str) -> int:
+    """A DLMS probe: GETs only (device id, clock, profile columns, scalers)."""
+    from poller import store
+    from poller.dlms.probe import probe_dlms
+    from poller.protocol.errors import NBR14522Error
+
+    meter = store.meter_for_request(None, serial)
+    try:
+        result = asyncio.run(probe_dlms(None, meter))
     except (NBR14522Error, OSError) as exc:
         return _fail(f"meter {serial}: {type(exc).__name__}: {exc}")
     print("\n".join(result.lines()))

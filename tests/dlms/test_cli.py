@@ -160,3 +160,19 @@ async def test_operator_sets_an_nbr_clock_90_minutes_off(db_settings: Settings) 
     assert q(db_settings, "select method from smf.clock_correction") == [("nbr_0x29_0x30",)]
     code, _, err = await smf(db_settings, "meter", "clock", "32600760")
     assert code == 2 and "--check" in err
+
+
+async def test_probe_and_show_a_dlms_meter(db_settings: Settings) -> None:
+    from poller.emulator.meter import system_clock
+
+    c = DlmsMeterConfig(serial="DLMS0001", auth="lls", password=b"pw-1234", profile_days=1)
+    async with dlms_site(db_settings, system_clock, c):  # type: ignore[arg-type]
+        env = {"SMF_SECRET_KEY_FILE": os.environ["SMF_SECRET_KEY_FILE"]}
+        code, out, err = await smf(db_settings, "meter", "probe", "DLMS0001", env=env)
+    assert code == 0, err
+    assert "device id        DLMS0001" in out and "capture period   900 s" in out
+    assert "1.0.1.29.0.255 class 3: active_fwd_kwh (interval), scaler 0, unit Wh" in out
+    assert "0.0.96.10.1.255 class 1: profile status" in out
+    code, out, err = await smf(db_settings, "meter", "show", "DLMS0001")
+    assert code == 0, err
+    assert "dlms_auth" in out and "lls" in out and "pw-1234" not in out
