@@ -184,6 +184,11 @@ def set_fields(settings: Settings | str | None, serial: str, changes: Changes) -
         if before is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
         driver.run(conn, "meter_set", serial=serial, **asdict(changes))
+        if (
+            changes.protocol == "dlms"
+            and driver.run_one(conn, "dlms_meter_get", meter_id=before["id"]) is None
+        ):  # a meter switched to DLMS gets the default settings (public client, no auth)
+            set_dlms(conn, int(before["id"]), DlmsOptions())
         after = driver.run_one(conn, "meter_get", serial=serial)
         assert after is not None
         done = None

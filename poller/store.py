@@ -216,6 +216,7 @@ def dlms_context(settings: Settings | str | None, meter_id: int, reserve: int) -
             cred.keys = Keys(sec.authentication_key, sec.encryption_key)
             cred.system_title = bytes(row["client_system_title"] or b"SMF00001")
             cred.invocation_counter = int(row["first_ic"])
+            cred.counter_limit = int(row["first_ic"]) + reserve - 1
     ctx = DlmsSessionContext(
         DlmsLinkSettings(row["client_sap"], row["server_logical"], row["server_physical"]),
         DlmsContext(

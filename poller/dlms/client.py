@@ -91,6 +91,8 @@ class Credentials:
     keys: security.Keys | None = None  # HLS-GMAC
     system_title: bytes = b"SMF00001"  # ours, 8 octets
     invocation_counter: int = 1  # the next one we use
+    #: the last counter reserved for this session (None: no limit); never used past it
+    counter_limit: int | None = None
 
     def __repr__(self) -> str:
         return f"Credentials(auth={self.auth!r}, ***)"
@@ -125,6 +127,7 @@ class DlmsClient:
         self.responses: list[bytes] = []
         self.stats = ClientStats()
         self.associated = False
+        self._last_meter_ic = -1
 
     @property
     def ciphered(self) -> bool:
@@ -177,7 +180,8 @@ class DlmsClient:
                     "HLS-GMAC AARE without the meter's system title or challenge"
                 )
             self.meter_title = aare.system_title
-            info, _ = security.decipher(c.keys, aare.system_title, info)
+            info, meter_ic = security.decipher(c.keys, aare.system_title, info)
+            self._meter_counter(meter_ic)
         self.max_pdu = A.parse_initiate_response(info)
         self.associated = True
         if self.ciphered:
@@ -205,8 +209,22 @@ class DlmsClient:
 
     def _next_ic(self) -> int:
         ic = self.cred.invocation_counter
+        if self.cred.counter_limit is not None and ic > self.cred.counter_limit:
+            raise AuthenticationError(
+                f"invocation counter {ic} beyond the {self.cred.counter_limit} reserved for this "
+                "session: the session stops rather than reuse a counter"
+            )
         self.cred.invocation_counter = ic + 1
         return ic
+
+    def _meter_counter(self, counter: int) -> None:
+        """The meter's invocation counter must grow within a session (a replayed answer)."""
+        if counter <= self._last_meter_ic:
+            raise AuthenticationError(
+                f"the meter's invocation counter {counter} did not grow "
+                f"(last {self._last_meter_ic}): a replayed answer"
+            )
+        self._last_meter_ic = counter
 
     # --- services ----------------------------------------------------------------------------
     def _new_iid(self) -> int:
@@ -225,7 +243,8 @@ class DlmsClient:
             answer = await self.link.request(out)
             if self.ciphered and answer[:1] not in (b"\xd8", b"\x0e"):
                 assert self.cred.keys is not None and self.meter_title is not None
-                answer, _ = security.decipher(self.cred.keys, self.meter_title, answer)
+                answer, meter_ic = security.decipher(self.cred.keys, self.meter_title, answer)
+                self._meter_counter(meter_ic)
             text = A.exception_text(answer)
             if text is not None:
                 raise DataAccessError(f"the meter answered {text}", result=250)

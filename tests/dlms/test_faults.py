@@ -204,3 +204,28 @@ async def test_cumulative_profile_is_detected_and_differenced(
     )
     assert ev == [("cumulative", "data")]
     assert q(db_settings, "select profile_kind from smf.dlms_meter") == [("cumulative",)]
+
+
+async def test_hls_never_uses_a_counter_beyond_its_reserved_block() -> None:
+    # association spends 3 counters (41: ciphered InitiateRequest, 42: f(StoC), 43: the
+    # ciphered ACTION carrying it); a block ending at 43 leaves none for the first GET: the
+    # session stops instead of reusing a counter
+    cfg = base(auth="hls_gmac", authentication_key=AK, encryption_key=EK)
+    cred = Credentials(auth="hls_gmac", keys=Keys(AK, EK), invocation_counter=41, counter_limit=43)
+    async with connected(cfg, "tcp", cred=cred) as (_, c):
+        await c.associate()
+        with pytest.raises(AuthenticationError, match="counter 44 beyond the 43 reserved"):
+            await c.read_clock()
+
+
+async def test_an_nbr_meter_switched_to_dlms_gets_default_settings(db_settings: Settings) -> None:
+    from poller import registry
+
+    registry.add(db_settings.url, "12345678", "tcp://127.0.0.1:4001")
+    registry.set_fields(
+        db_settings.url, "12345678",
+        registry.Changes(protocol="dlms", transport="tcp://127.0.0.1:4059"),
+    )  # fmt: skip
+    assert q(db_settings, "select client_sap, server_logical, auth from smf.dlms_meter") == [
+        (16, 1, "none")
+    ]

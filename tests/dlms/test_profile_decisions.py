@@ -167,3 +167,46 @@ async def test_keys_are_never_stored_or_logged_in_plain_text(
     assert rows == [(False,)]
     # the invocation counter moved on by a reserved block (never reused by the next session)
     assert q(db_settings, "select invocation_counter from smf_secret.dlms_key") == [(10_000,)]
+
+
+async def test_instantaneous_voltage_feeds_alarm_rule_b(
+    db_settings: Settings, clock: FixedClock
+) -> None:
+    async with dlms_site(db_settings, clock, cfg()) as s:
+        # rule b (maximum voltage) programmed at 200 V for this meter: 220.1 V is above it
+        q(
+            db_settings,
+            "insert into smf.alarm_threshold (rule_code, meter_id, value) "
+            "select 'b', id, 200 from smf.meter where serial = 'DLMS0001' returning id",
+        )
+        res = await poller(db_settings, clock).read_meter(s.info)
+    assert res.ok and res.committed
+    alarms = q(db_settings, "select rule_code, state from smf.alarm where rule_code = 'b'")
+    assert alarms and alarms[0] == ("b", "open")
+
+
+async def test_a_read_the_database_could_not_take_is_stored_once_when_it_is_back(
+    db_settings: Settings, clock: FixedClock
+) -> None:
+    dead = "postgresql://smf@127.0.0.1:9/nowhere?connect_timeout=1"  # nothing listens on port 9
+    async with dlms_site(db_settings, clock, cfg()) as s:
+        p = poller(db_settings, clock, store_attempts=2)
+        # the session's context (settings, keys) is read first; the database then goes away
+        # before the store: the decoded read waits in memory
+        orig = p._store
+
+        async def store_later(read, attempts=None):  # type: ignore[no-untyped-def]
+            p.settings = dead
+            return await orig(read, attempts)
+
+        p._store = store_later  # type: ignore[method-assign]
+        res = await p.read_meter(s.info)
+        assert res.ok and not res.committed and p.pending_count == 1
+        assert stored(db_settings, "DLMS0001") == {}
+        p._store = orig  # type: ignore[method-assign]
+        p.settings = db_settings.url  # ... and the database is back
+        assert await p.flush(timeout=10)
+        assert await p.flush(timeout=10)  # a second flush finds nothing to store again
+    rows = stored(db_settings, "DLMS0001")
+    assert len(rows) == 96 and rows[T]["active_fwd_wh"] == 150
+    assert q(db_settings, "select count(*) from smf.poll_attempt where outcome = 'ok'") == [(1,)]
