@@ -38,6 +38,7 @@ class PollerConfig:
     #: inside the meter's interval (poller/clock.py); ``sleep`` is how (tests advance a clock)
     clock_max_wait_s: float = 300.0
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock_keepalive_s: float = 30.0  # during such a wait, talk to the meter this often
     #: DLMS link timers over TCP (wrapper or HDLC) and over a serial port
     dlms_tcp_timers: DlmsTimers = field(default_factory=DlmsTimers)
     dlms_serial_timers: DlmsTimers = field(default_factory=DlmsTimers.serial)

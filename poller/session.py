@@ -135,12 +135,14 @@ class SessionMixin:
         attempt: Attempt,
         meter_now: datetime,
         now: datetime,
-        shift: Callable[[float, datetime], Awaitable[datetime]],
-        method: str,
+        shift: Callable[[float, datetime], Awaitable[tuple[datetime, str]]],
+        keepalive: Callable[[], Awaitable[object]] | None = None,
     ) -> bool:
         """The clock policy (poller/clock.py) for a meter whose clock read ``meter_now`` (UTC)
         at true time ``now``: correct, defer or refuse; log it (smf.clock_correction, an event)
-        with the meter's time before and after. ``shift(seconds, meter time now)`` moves the
+        with the meter's time before and after. ``keepalive()`` is called every
+        ``clock_keepalive_s`` of a wait (a meter drops an idle link after a minute or two).
+        ``shift(seconds, meter time now)`` moves the
         meter clock and returns the meter's time read back. True when the clock was moved."""
         m, cfg = attempt.meter, self.config
         drift = (meter_now - now).total_seconds()
@@ -223,11 +225,16 @@ class SessionMixin:
                 )
             )
             return False
-        if decision.wait_s > 0:
-            await cfg.sleep(decision.wait_s)
+        left = decision.wait_s
+        while left > 0:
+            step = min(left, cfg.clock_keepalive_s)
+            await cfg.sleep(step)
+            left -= step
+            if left > 0 and keepalive is not None:
+                await keepalive()
         t_set = cfg.clock()
         before = meter_now + (t_set - now)  # the meter ran as long as we did
-        after = await shift(decision.shift_s, before)
+        after, method = await shift(decision.shift_s, before)
         t_after = cfg.clock()
         drift_after = (after - t_after).total_seconds()
         attempt.clock_drift_after_s = drift_after
@@ -359,11 +366,13 @@ class SessionMixin:
         meter_now = _utc(client, p.current_time, "current time")
         attempt.battery = (meter_now, p.battery)  # alarm rule l (stored with the attempt)
 
-        async def nbr_shift(shift_s: float, meter_est: datetime) -> datetime:
+        async def nbr_shift(shift_s: float, meter_est: datetime) -> tuple[datetime, str]:
             await client.set_clock(meter_est + timedelta(seconds=shift_s))  # 0x29 + 0x30
-            return await client.read_meter_time()
+            return await client.read_meter_time(), "nbr_0x29_0x30"
 
-        corrected = await self._clock_step(attempt, meter_now, now, nbr_shift, "nbr_0x29_0x30")
+        corrected = await self._clock_step(
+            attempt, meter_now, now, nbr_shift, client.read_meter_time
+        )
         read = ReadData(attempt, [], None)
         reg_cur = await _optional(client.read_registers())
         reg_prev = await _optional(client.read_registers(previous=True))

@@ -38,6 +38,11 @@ log = logging.getLogger("smf.poller")
 
 POWER_FAILURE_LOG = bytes((0, 0, 99, 97, 0, 255))
 POWER_QUALITY_LOG = bytes((0, 0, 99, 98, 4, 255))
+#: event logs of (clock, event code) entries → meter_log events
+EVENT_LOGS = (
+    ("standard event log", bytes((0, 0, 99, 98, 0, 255))),
+    ("power quality log", POWER_QUALITY_LOG),
+)
 #: instantaneous registers → the keys of smf.instantaneous_reading.values (as NBR's 0x14)
 INSTANT = {
     "1.0.32.7.0.255": "VA",
@@ -97,18 +102,19 @@ async def converse(
     now = config.clock()
     meter_now = axdr.local_to_utc(clock.local, m.utc_offset)
 
-    async def dlms_shift(shift_s: float, meter_est: datetime) -> datetime:
-        if abs(shift_s) <= 900:
+    async def dlms_shift(shift_s: float, meter_est: datetime) -> tuple[datetime, str]:
+        if abs(shift_s) <= 900:  # the clock's shift_time method: relative, no transit error
             await client.shift_time(round(shift_s))
+            method = "dlms_shift_time"
         else:
             await client.set_clock(
                 axdr.utc_to_local(meter_est + timedelta(seconds=shift_s), m.utc_offset)
             )
+            method = "dlms_set_time"
         back = await client.read_clock()
-        return axdr.local_to_utc(back.local, m.utc_offset)
+        return axdr.local_to_utc(back.local, m.utc_offset), method
 
-    method = "dlms_shift_time"
-    await clock_step(attempt, meter_now, now, dlms_shift, method)
+    await clock_step(attempt, meter_now, now, dlms_shift, client.read_clock)
     profile = axdr.obis_bytes(ctx.profile_obis)
     captures = await client.read_capture_objects(profile)
     period = await client.read_capture_period(profile)
@@ -315,12 +321,15 @@ async def _logs(client: DlmsClient, read: ReadData, offset: timedelta) -> None:
             if end_local is not None:
                 end = axdr.local_to_utc(end_local, offset)
                 read.outages.append((end - timedelta(seconds=e[1]), end))
-    try:
-        quality = await client.get(7, POWER_QUALITY_LOG, 2)
-    except ObjectUnavailableError:
-        quality = None
-    for e in quality if isinstance(quality, list) else []:
-        if isinstance(e, tuple) and len(e) >= 2 and isinstance(e[0], bytes):
+    for name, obis in EVENT_LOGS:
+        try:
+            entries = await client.get(7, obis, 2)
+        except ObjectUnavailableError:
+            continue
+        code_obis = axdr.obis_text(obis)
+        for e in entries if isinstance(entries, list) else []:
+            if not (isinstance(e, tuple) and len(e) >= 2 and isinstance(e[0], bytes)):
+                continue
             t_local = axdr.parse_datetime(e[0]).local
             if t_local is None:
                 continue
@@ -328,10 +337,10 @@ async def _logs(client: DlmsClient, read: ReadData, offset: timedelta) -> None:
             read.attempt.events.append(
                 Event(
                     "meter_log",
-                    f"power quality log: event code {e[1]} at {t.isoformat()}",
+                    f"{name}: event code {e[1]} at {t.isoformat()}",
                     t,
-                    {"log": "0.0.99.98.4.255", "code": e[1]},
-                    dedupe_key=f"pq/{t.isoformat()}/{e[1]}",
+                    {"log": code_obis, "code": e[1]},
+                    dedupe_key=f"{code_obis}/{t.isoformat()}/{e[1]}",
                 )
             )
 

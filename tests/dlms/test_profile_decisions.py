@@ -131,11 +131,16 @@ async def test_power_quality_log_and_instantaneous_values(
     db_settings: Settings, clock: FixedClock
 ) -> None:
     pq = ((datetime(2026, 11, 10, 10, 0, tzinfo=UTC), 77),)
-    async with dlms_site(db_settings, clock, cfg(power_quality=pq)) as s:
+    std = ((datetime(2026, 11, 10, 9, 30, tzinfo=UTC), 1),)
+    async with dlms_site(db_settings, clock, cfg(power_quality=pq, standard_events=std)) as s:
         res = await poller(db_settings, clock).read_meter(s.info)
     assert res.ok and res.committed
-    ev = q(db_settings, "select at, detail->>'code' from smf.meter_event where kind = 'meter_log'")
-    assert ev == [(pq[0][0], "77")]
+    ev = q(
+        db_settings,
+        "select at, detail->>'log', detail->>'code' from smf.meter_event "
+        "where kind = 'meter_log' order by at",
+    )
+    assert ev == [(std[0][0], "0.0.99.98.0.255", "1"), (pq[0][0], "0.0.99.98.4.255", "77")]
     (values,) = q(db_settings, "select values from smf.instantaneous_reading")[0]
     # 2201 x 10^-1 = 220.1 V; 512 x 10^-2 = 5.12 A; 6000 x 10^-2 = 60.0 Hz; P 3350 W
     assert (values["VA"], values["IA"], values["frequency"], values["P3"]) == (

@@ -75,6 +75,7 @@ class DlmsMeterConfig:
     outages: tuple[tuple[datetime, datetime], ...] = ()  # true UTC [start, end)
     invalid_starts: frozenset[datetime] = frozenset()  # UTC interval starts flagged invalid
     power_quality: tuple[tuple[datetime, int], ...] = ()  # (UTC, event code)
+    standard_events: tuple[tuple[datetime, int], ...] = ()  # (UTC, event code)
     auth: str = "none"  # none, lls, hls_gmac
     password: bytes = b""
     authentication_key: bytes = b""
@@ -278,12 +279,13 @@ class DlmsMeter:
                         )
                     )
             return C.array(log)
-        if obis == "0.0.99.98.4.255" and class_id == 7 and attr == 2:  # power quality log
+        logs = {"0.0.99.98.4.255": cfg.power_quality, "0.0.99.98.0.255": cfg.standard_events}
+        if obis in logs and class_id == 7 and attr == 2:  # (clock, event code) logs
             pq = [
                 C.struct_(
                     C.octets(C.date_time((t + cfg.utc_offset).replace(tzinfo=None))), C.u8(code)
                 )
-                for t, code in cfg.power_quality
+                for t, code in logs[obis]
             ]
             return C.array(pq)
         return 4  # object-undefined
