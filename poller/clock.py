@@ -11,12 +11,16 @@ mass-memory interval I = [start, start + step) of ITS clock, at position p = met
   automatic correction per interval).
 * the new meter time must stay inside I, at least ``guard`` seconds from both ends: moving it
   out of I would close I early (forward) or reopen an interval already closed (backward).
-  - fast meter (d > 0): set back by d when p − d ≥ guard; else, if waiting w = guard + d − p
-    seconds (at most ``max_wait_s``) makes it so, wait then correct; else set back by p − guard
-    (partial) when that is at least one second;
+  - a meter within ``guard`` of its interval's end is left for the next session (a move
+    while it crosses the boundary would close or reopen an interval);
+  - fast meter (d > 0): set back by d when p − d ≥ guard; else, when d ≤ step − 2·guard and
+    waiting w = guard + d − p seconds (at most ``max_wait_s``) makes it so, wait then correct;
+    else set back by p − guard (partial) when that is at least one second;
   - slow meter (d < 0): set forward by |d| when p + |d| ≤ step − guard; else, if
     |d| ≤ step − 2·guard, wait for the next interval (w = step − p + guard, at most
     ``max_wait_s``) then correct; else set forward by step − guard − p (partial).
+* the decision is made again, with the meter's time estimated at that moment, right before the
+  clock is moved (after any wait): what no longer fits is deferred, never forced.
 * Daylight saving is ignored (the tender's rule): meter time is local standard time at the
   registered UTC offset.
 """
@@ -89,11 +93,20 @@ def decide(
     p = (meter_utc - start).total_seconds()
     s = step.total_seconds()
     g = float(policy.boundary_guard_s)
+    if p > s - g:  # about to leave its interval: the next session decides
+        return ClockDecision(
+            "deferred",
+            d,
+            interval_start=start,
+            reason="the meter is at the end of its interval: a move now could cross it",
+        )
     if d > 0:  # fast: move back
         if p - d >= g:
             return ClockDecision("correct", d, -d, 0.0, start, "within the meter's interval")
         w = g + d - p
-        if w <= max_wait_s:
+        # after the wait the meter stands at g + d in THIS interval: only if that is not past
+        # its end (minus the guard) does the wait help
+        if w <= max_wait_s and g + d <= s - g:
             return ClockDecision(
                 "correct",
                 d,

@@ -234,6 +234,19 @@ class SessionMixin:
                 await keepalive()
         t_set = cfg.clock()
         before = meter_now + (t_set - now)  # the meter ran as long as we did
+        if decision.wait_s > 0 or t_set - now > timedelta(seconds=1):
+            assert policy is not None  # (a deferral without a policy returned above)
+            again = clock_policy.decide(before, t_set, m.step, m.utc_offset, policy, False, 0.0)
+            if again.action not in ("correct", "partial") or again.interval_start != (
+                decision.interval_start
+            ):
+                attempt.clock_log.append(
+                    store.ClockLog("auto", "deferred", None, before, None, t_set, drift, None,
+                                   again.interval_start,
+                                   f"no longer fits when about to move it: {again.reason}")
+                )  # fmt: skip
+                return False
+            decision = again
         after, method = await shift(decision.shift_s, before)
         t_after = cfg.clock()
         drift_after = (after - t_after).total_seconds()

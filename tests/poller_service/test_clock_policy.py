@@ -189,3 +189,54 @@ async def test_dlms_clock_90_minutes_off_raises_alarm_j_and_is_left_alone(
 
 def stored(settings: Settings) -> dict[datetime, object]:
     return {r[0]: r for r in q(settings, "select ts from smf.interval_reading order by ts")}
+
+
+@pytest.mark.parametrize(
+    ("meter_local", "drift_min", "action", "shift_s", "wait_s"),
+    [
+        # 5-minute meter at 09:07:00 (p = 120 s in 09:05-09:10), 5 min fast: 10 + 300 = 310 s
+        # is past the interval's end minus the guard (290 s): waiting cannot help → back
+        # 120 - 10 = 110 s only
+        ("09:07:00", 5, "partial", -110, 0),
+        # 09:10:10 (p = 10 s), 190 s fast: 10 + 190 = 200 <= 290: wait 10 + 190 - 10 = 190 s
+        ("09:10:10", 190 / 60, "correct", -190, 190),
+        # 09:09:55 (p = 295 s > 300 - 10): about to leave its interval: deferred
+        ("09:09:55", 3, "deferred", 0, 0),
+    ],
+)
+def test_decision_by_hand_five_minute_meter(
+    meter_local: str, drift_min: float, action: str, shift_s: float, wait_s: float
+) -> None:
+    h, m, s = map(int, meter_local.split(":"))
+    meter_utc = datetime(2026, 11, 10, h + 3, m, s, tzinfo=UTC)
+    d = decide(meter_utc, meter_utc - timedelta(minutes=drift_min), timedelta(minutes=5), OFF,
+               POLICY, False, max_wait_s=300)  # fmt: skip
+    assert (d.action, round(d.shift_s), round(d.wait_s)) == (action, shift_s, wait_s)
+
+
+async def test_dlms_five_minute_meter_5_minutes_fast_converges_over_two_sessions(
+    db_settings: Settings,
+) -> None:
+    # true 12:02:00 UTC; the meter reads 09:07:00 local (5 min fast), 5-minute intervals.
+    # Session 1: partial, back 110 s (09:05:10, still 190 s fast).
+    # Session 2, 5 min later: meter 09:10:10 (p = 10 s): wait 190 s, back 190 s: on time.
+    clock = FixedClock(DLMS_NOW)
+    cfg = DlmsMeterConfig(serial="DLMS0001", interval_min=5, clock_offset=timedelta(minutes=5),
+                          profile_days=1)  # fmt: skip
+    async with dlms_site(db_settings, clock, cfg) as s:
+        r1 = await dlms_poller(db_settings, clock).read_meter(s.info)
+        left1 = s.meter.offset
+        clock.advance(timedelta(minutes=5))
+        r2 = await dlms_poller(db_settings, clock).read_meter(s.info)
+        left2 = s.meter.offset
+        lost, doubled, sets = set(s.meter.lost), set(s.meter.doubled), list(s.meter.clock_sets)
+    assert r1.ok and r2.ok and r1.committed and r2.committed
+    assert left1 == timedelta(seconds=190) and left2 == timedelta(0)
+    assert lost == set() and doubled == set()
+    for _, before, after in sets:  # each move stays inside one 5-minute interval
+        assert int(before.timestamp()) // 300 == int(after.timestamp()) // 300
+    log = q(db_settings, "select outcome, round(drift_before_s), round(drift_after_s) "
+                         "from smf.clock_correction order by id")  # fmt: skip
+    assert log == [("partial", 300, 190), ("corrected", 190, 0)]
+    starts = sorted(stored(db_settings))
+    assert all(b - a == timedelta(minutes=5) for a, b in pairwise(starts))
