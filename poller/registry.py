@@ -183,6 +183,12 @@ def set_fields(settings: Settings | str | None, serial: str, changes: Changes) -
         before = driver.run_one(conn, "meter_get", serial=serial)
         if before is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
+        dlms = (changes.protocol or before["protocol"]) == "dlms"
+        if dlms and (changes.mm_layout is not None or changes.register_unit is not None):
+            raise RegistryError(
+                f"meter {serial} speaks DLMS: the mass-memory layout and register unit are NBR "
+                "14522's (a DLMS profile's scaling is --dlms-energy-unit)"
+            )
         driver.run(conn, "meter_set", serial=serial, **asdict(changes))
         if (
             changes.protocol == "dlms"

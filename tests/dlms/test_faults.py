@@ -229,3 +229,12 @@ async def test_an_nbr_meter_switched_to_dlms_gets_default_settings(db_settings: 
     assert q(db_settings, "select client_sap, server_logical, auth from smf.dlms_meter") == [
         (16, 1, "none")
     ]
+
+
+async def test_nbr_only_settings_are_refused_for_a_dlms_meter(db_settings: Settings) -> None:
+    from poller import registry
+
+    registry.add(db_settings.url, "DLMS0001", "tcp://127.0.0.1:4059", protocol="dlms")
+    with pytest.raises(registry.RegistryError, match="speaks DLMS"):
+        registry.set_fields(db_settings.url, "DLMS0001", registry.Changes(mm_layout="lo-first/bin"))
+    assert q(db_settings, "select mm_layout from smf.meter") == [("undetermined",)]

@@ -240,3 +240,22 @@ async def test_dlms_five_minute_meter_5_minutes_fast_converges_over_two_sessions
     assert log == [("partial", 300, 190), ("corrected", 190, 0)]
     starts = sorted(stored(db_settings))
     assert all(b - a == timedelta(minutes=5) for a, b in pairwise(starts))
+
+
+async def test_policy_off_for_one_meter_defers_and_logs(db_settings: Settings) -> None:
+    from poller import registry
+
+    clock = FixedClock(DLMS_NOW)
+    cfg = DlmsMeterConfig(serial="DLMS0001", interval_min=15, clock_offset=timedelta(minutes=5),
+                          profile_days=1)  # fmt: skip
+    async with dlms_site(db_settings, clock, cfg) as s:
+        registry.set_clock_policy(db_settings.url, "DLMS0001", auto_correct=False)
+        res = await dlms_poller(db_settings, clock).read_meter(s.info)
+        sets = list(s.meter.clock_sets)
+    assert res.ok and sets == []  # left alone
+    log = q(db_settings, "select outcome, reason from smf.clock_correction")
+    assert log == [("deferred", "automatic correction is off for this meter")]
+    ev = q(
+        db_settings, "select count(*) from smf.meter_event where kind = 'clock_correction_deferred'"
+    )
+    assert ev == [(1,)]
