@@ -15,8 +15,9 @@ run: setup  ## set up, start the local database, migrate and run the demo job
 test: setup  ## run the test suite against a project-managed PostgreSQL+TimescaleDB cluster
 	@$(VENV)/pytest -q
 
-lint:  ## ruff check + format check + mypy
+lint:  ## ruff check + format check + mypy + licence files of every installed distribution
 	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db ccee
+	@$(VENV)/python scripts/check_licences.py
 
 bench: setup  ## run the benchmarks, several minutes (they print figures; see bench/RESULTS.md)
 	@$(VENV)/python bench/ingest.py

@@ -21,6 +21,7 @@ from api.controllers import (
     health,
     imports,
     intervals,
+    meter_reports,
     meterdata,
     reads,
     registry,
@@ -42,6 +43,7 @@ ROUTES: list[Any] = [
     meterdata.MeterDataController,
     rules.unit_rule,
     reports.unit_report,
+    meter_reports.meter_report,  # issue 23: meter configurations, clocks, connectivity
     alarms.alarm_sheet,
     alarms.alarm_ack,
     alarms.alarm_close,

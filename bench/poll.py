@@ -19,8 +19,15 @@
    database, both periods, profile detection. Round 2: one day later. ``--baseline REV`` also
    measures the poller of git revision REV against the same fleet, in the same run.
 
+5. DLMS/COSEM beside NBR 14522 (``--only-dlms [--dlms-meters N]``): N NBR 14522 and N DLMS
+   emulated meters (DLMS: 15-minute profile of 4 energy channels + V, wrapper and HDLC over TCP,
+   no/LLS/HLS-GMAC authentication in turn) served by one SEPARATE process; one poller in this
+   process reads each fleet into a fresh database, two rounds (empty database; one day later).
+   Printed: this process's CPU per meter-day read for each protocol and the DLMS/NBR ratio.
+
 Usage: .venv/bin/python bench/poll.py [--meters K] [--rounds R] [--db-meters N] [--no-db]
        .venv/bin/python bench/poll.py --only-cpu [--cpu-meters N] [--baseline REV]
+       .venv/bin/python bench/poll.py --only-dlms [--dlms-meters N]
 """
 
 from __future__ import annotations
@@ -264,6 +271,115 @@ def cpu_per_meter_day(n: int, baseline: str | None) -> None:
         tmp.cleanup()
 
 
+def _serve_mixed(n: int, shared: object, out: object) -> None:
+    from poller import emulated
+
+    async def serve() -> None:
+        clock = _SharedClock(shared)
+        slow_enq = LinkBehaviour(enq_interval=0.05, response_timeout=2.0)
+        fleet = await emulated.start_fleet(n, clock=clock, behaviour=slow_enq)
+        dlms = await emulated.start_dlms_fleet(n, clock=clock, profile_days=3)
+        dl = [
+            (e.meter.config.serial, port, scheme, e.meter.config.auth) for e, port, scheme in dlms
+        ]
+        out.put((emulated.fleet_registry_params(fleet, "daily"), dl))  # type: ignore[attr-defined]
+        await asyncio.Event().wait()
+
+    asyncio.run(serve())
+
+
+def dlms_beside_nbr(n: int) -> None:
+    """Part 5: CPU per meter-day read, DLMS beside NBR 14522, same method, same run."""
+    import multiprocessing as mp
+
+    import psycopg
+
+    from db import driver, migrate
+    from db.cluster import Cluster
+    from db.settings import load
+    from poller import emulated, registry, store
+    from poller.service import Poller, PollerConfig
+
+    base = load()
+    if base.uses_local_cluster:
+        Cluster(base.cluster).start()
+    now = datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC)
+    ctx = mp.get_context("fork")
+    shared, out = ctx.Value("d", now.timestamp()), ctx.Queue()
+    proc = ctx.Process(target=_serve_mixed, args=(n, shared, out), daemon=True)
+    proc.start()
+    admin = base.with_database("postgres").url
+    print(
+        f"== CPU per meter-day read, DLMS/COSEM beside NBR 14522: {n} + {n} emulated meters "
+        "served by a separate process, loopback TCP, database in the loop; this process's CPU"
+    )
+    try:
+        nbr_params, dl = out.get(timeout=120)
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute("drop database if exists smf_bench_poll_dlms with (force)")
+            c.execute("create database smf_bench_poll_dlms")
+        settings = base.with_database("smf_bench_poll_dlms")
+        migrate.upgrade(settings)
+        url = settings.url
+        store.register_meters(url, nbr_params)
+        for serial, port, scheme, auth in dl:
+            opts = registry.DlmsOptions(
+                auth=auth,
+                password=b"demo-lls" if auth == "lls" else b"",
+                authentication_key=emulated.DEMO_AK,
+                encryption_key=emulated.DEMO_EK,
+            )
+            registry.add_dlms(
+                url,
+                serial,
+                f"{scheme}://127.0.0.1:{port}",
+                opts,
+                interval_minutes=15,
+                poll_schedule="daily",
+            )
+        meters = {m.serial: m for m, _ in store.load_registry(url)}
+        clock = FixedClock(now)
+        cfg = PollerConfig(max_connections=16, tcp_timers=LinkTimers(20.0, 10.0, 2.0), clock=clock)
+        groups = {
+            "NBR 14522": [meters[p["serial"]] for p in nbr_params],
+            "DLMS/COSEM": [meters[d[0]] for d in dl],
+        }
+        per_round: dict[str, list[float]] = {k: [] for k in groups}
+
+        async def rounds() -> None:
+            for rnd in (1, 2):
+                for name, targets in groups.items():
+                    poller = Poller(url, cfg)
+                    cpu0, t0 = time.process_time(), time.perf_counter()
+                    results = await poller.poll_once(targets)
+                    wall = time.perf_counter() - t0
+                    cpu = time.process_time() - cpu0
+                    days = sum(
+                        r.intervals_read / (1440 // m.interval_minutes)
+                        for r, m in zip(results, targets, strict=True)
+                    )
+                    ok = sum(r.ok and r.committed for r in results)
+                    per_day = cpu / days * 1000 if days else float("nan")
+                    per_round[name].append(per_day)
+                    print(
+                        f"  round {rnd}, {name}: {ok}/{n} stored, {days:.1f} meter-days read, "
+                        f"{wall:.2f} s wall; CPU {per_day:.1f} ms per meter-day read "
+                        f"({cpu / n * 1000:.1f} ms per meter)"
+                    )
+                clock.advance(timedelta(days=1))
+                shared.value += 86400.0  # type: ignore[attr-defined]
+
+        asyncio.run(rounds())
+        for rnd in (0, 1):
+            nbr, dlms = per_round["NBR 14522"][rnd], per_round["DLMS/COSEM"][rnd]
+            print(f"  round {rnd + 1}: DLMS / NBR 14522 CPU per meter-day = {dlms / nbr:.2f}")
+    finally:
+        proc.kill()
+        driver.dispose_all()
+        with psycopg.connect(admin, autocommit=True) as c:
+            c.execute("drop database if exists smf_bench_poll_dlms with (force)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters", type=int, default=50)
@@ -275,7 +391,12 @@ def main() -> None:
     ap.add_argument("--cpu-meters", type=int, default=50)
     ap.add_argument("--only-cpu", action="store_true", help="run part 4 only")
     ap.add_argument("--baseline", help="part 4: also measure this git revision's poller")
+    ap.add_argument("--dlms-meters", type=int, default=20)
+    ap.add_argument("--only-dlms", action="store_true", help="run part 5 only")
     args = ap.parse_args()
+    if args.only_dlms:
+        dlms_beside_nbr(args.dlms_meters)
+        return
     cpu_per_meter_day(args.cpu_meters, args.baseline)
     if args.only_cpu:
         return

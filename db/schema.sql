@@ -604,7 +604,8 @@ begin
         return null;
     end if;
     begin
-        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome, new.clock_drift_s);
+        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome,
+                                    coalesce(new.clock_drift_after_s, new.clock_drift_s));
     exception when others then
         raise warning 'alarm evaluation of session of meter % at % failed: %', new.meter_id, new.started_at, sqlerrm;
     end;
@@ -1612,6 +1613,30 @@ CREATE FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mod
     select case when p_mode = 'units' then 1 else nullif(p_k[array_position(p_map, p_q)], 0) end
 $$;
 
+CREATE FUNCTION smf.clock_corrected_in_interval(p_meter integer, p_interval_start timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select exists (select 1 from smf.clock_correction c
+                   where c.meter_id = p_meter and c.meter_interval_start = p_interval_start
+                     and c.kind = 'auto' and c.outcome in ('corrected', 'partial'))
+$$;
+
+CREATE FUNCTION smf.clock_policy_of(p_meter integer) RETURNS TABLE(auto_correct boolean, correct_min_s integer, correct_max_s integer, boundary_guard_s integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce(p.auto_correct,
+                    coalesce((select value from smf.setting where key = 'clock_auto_correct'), 'on') = 'on'),
+           coalesce(p.correct_min_s,
+                    (select value::int from smf.setting where key = 'clock_correct_min_s'), 60),
+           coalesce(p.correct_max_s,
+                    (select value::int from smf.setting where key = 'clock_correct_max_s'), 3600),
+           coalesce(p.boundary_guard_s,
+                    (select value::int from smf.setting where key = 'clock_boundary_guard_s'), 10)
+    from (select 1) one left join smf.meter_clock_policy p on p.meter_id = p_meter
+$$;
+
 CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -1820,6 +1845,35 @@ begin
            round(100.0 * sum(u.n_ok) / nullif(sum(u.n_expected), 0), 2)
     from u group by u.market order by u.market;
 end
+$$;
+
+CREATE FUNCTION smf.dlms_status_quality(p_scheme text, p_status integer) RETURNS TABLE(quality smf.quality, flags text[])
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+begin
+    if not exists (select 1 from smf.dlms_status_bit b where b.scheme = p_scheme) then
+        raise exception 'unknown DLMS status scheme %', p_scheme using errcode = 'SMF02';
+    end if;
+    if p_status is null or p_status < 0 or p_status > 255 then
+        raise exception 'DLMS profile status % is not one octet', p_status using errcode = 'SMF02';
+    end if;
+    return query
+    select coalesce((array_agg(b.quality order by case b.quality when 'missing' then 0
+                                                 when 'estimated' then 1 when 'adjusted' then 2
+                                                 else 3 end))[1], 'measured'::smf.quality),
+           coalesce(array_agg(b.meaning order by b.bit) filter (where b.meaning <> 'reserved'), '{}')
+    from smf.dlms_status_bit b
+    where b.scheme = p_scheme and (p_status >> b.bit) & 1 = 1;
+end
+$$;
+
+CREATE FUNCTION smf.dlms_status_table(p_scheme text) RETURNS TABLE(status integer, quality smf.quality, flags text[])
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select s, q.quality, q.flags from generate_series(0, 255) s,
+           lateral smf.dlms_status_quality(p_scheme, s) q
 $$;
 
 CREATE FUNCTION smf.easter_sunday(p_year integer) RETURNS date
@@ -2708,6 +2762,65 @@ CREATE FUNCTION smf.measured_demand(p_uc_code text, p_month date, p_with_losses 
            round(c.contracted_kw * (1 + c.tolerance), 3), round(c.overrun_kw, 3)
     from smf.cycle_evaluation_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month, p_with_losses) c
     where c.kind = 'demand'
+$$;
+
+CREATE FUNCTION smf.meter_clock_report(p_days integer DEFAULT 30) RETURNS TABLE(serial text, protocol text, last_drift_at timestamp with time zone, last_drift_s numeric, drift_after_s numeric, corrections bigint, deferred bigint, refused bigint, last_correction_at timestamp with time zone, last_correction_kind text, last_meter_before timestamp with time zone, last_meter_after timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.serial, m.protocol, a.started_at, a.clock_drift_s, a.clock_drift_after_s,
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome in ('corrected', 'partial') and c.at > now() - make_interval(days => p_days)),
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome = 'deferred' and c.at > now() - make_interval(days => p_days)),
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome = 'refused' and c.at > now() - make_interval(days => p_days)),
+           l.at, l.kind, l.meter_before, l.meter_after
+    from smf.meter m
+    left join lateral (select started_at, clock_drift_s, clock_drift_after_s from smf.poll_attempt
+                       where meter_id = m.id and clock_drift_s is not null
+                       order by started_at desc limit 1) a on true
+    left join lateral (select at, kind, meter_before, meter_after from smf.clock_correction
+                       where meter_id = m.id and outcome in ('corrected', 'partial')
+                       order by at desc limit 1) l on true
+    where m.protocol <> 'import_only'
+    order by m.serial
+$$;
+
+CREATE FUNCTION smf.meter_config_report() RETURNS TABLE(serial text, protocol text, transport text, interval_minutes smallint, utc_offset_minutes smallint, poll_schedule text, enabled boolean, model text, channel_map text[], mm_layout text, register_unit text, dlms_client_sap smallint, dlms_server_logical smallint, dlms_server_physical smallint, dlms_auth text, dlms_profile_obis text, dlms_profile_kind text, dlms_energy_unit text, clock_auto_correct boolean, clock_correct_min_s integer, clock_correct_max_s integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.serial, m.protocol, m.transport, m.interval_minutes, m.utc_offset_minutes,
+           m.poll_schedule, m.enabled, m.model, m.channel_map, m.mm_layout, m.register_unit,
+           d.client_sap, d.server_logical, d.server_physical, d.auth, d.profile_obis,
+           d.profile_kind, d.energy_unit, p.auto_correct, p.correct_min_s, p.correct_max_s
+    from smf.meter m
+    left join smf.dlms_meter d on d.meter_id = m.id
+    cross join lateral smf.clock_policy_of(m.id) p
+    order by m.serial
+$$;
+
+CREATE FUNCTION smf.meter_connectivity_report(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(serial text, protocol text, sessions bigint, ok bigint, ok_pct numeric, bytes_in bigint, bytes_out bigint, mean_duration_ms numeric, last_attempt_at timestamp with time zone, last_outcome text, top_failure text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select m.serial, m.protocol, count(a.started_at), count(a.started_at) filter (where a.outcome = 'ok'),
+           round(100.0 * count(a.started_at) filter (where a.outcome = 'ok')
+                 / nullif(count(a.started_at), 0), 1),
+           coalesce(sum(a.bytes_in), 0)::bigint, coalesce(sum(a.bytes_out), 0)::bigint,
+           round(avg(a.duration_ms), 0),
+           max(a.started_at),
+           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id
+              and x.started_at >= p_from and x.started_at < p_to order by x.started_at desc limit 1),
+           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id and x.outcome <> 'ok'
+              and x.started_at >= p_from and x.started_at < p_to
+            group by x.outcome order by count(*) desc, x.outcome limit 1)
+    from smf.meter m
+    left join smf.poll_attempt a on a.meter_id = m.id and a.started_at >= p_from and a.started_at < p_to
+    where m.protocol <> 'import_only'
+    group by m.id, m.serial, m.protocol
+    order by m.serial
 $$;
 
 CREATE FUNCTION smf.meter_gaps(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(gap_start timestamp with time zone, gap_end timestamp with time zone, intervals integer)
@@ -6104,7 +6217,7 @@ CREATE TABLE smf.meter (
     CONSTRAINT meter_max_voltage_v_check CHECK ((max_voltage_v > (0)::numeric)),
     CONSTRAINT meter_mm_layout_check CHECK ((mm_layout = ANY (ARRAY['undetermined'::text, 'hi-first/bin'::text, 'hi-first/bcd'::text, 'lo-first/bin'::text, 'lo-first/bcd'::text]))),
     CONSTRAINT meter_poll_schedule_check CHECK ((poll_schedule = ANY (ARRAY['15min'::text, 'hourly'::text, 'daily'::text, 'never'::text]))),
-    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text]))),
+    CONSTRAINT meter_protocol_check CHECK ((protocol = ANY (ARRAY['nbr14522'::text, 'nbr14522_wrapper'::text, 'nbr14522_addressed'::text, 'import_only'::text, 'dlms'::text]))),
     CONSTRAINT meter_register_unit_check CHECK ((register_unit = ANY (ARRAY['undetermined'::text, 'pulses'::text, 'kwh_x1'::text, 'kwh_x10'::text, 'kwh_x100'::text, 'kwh_x1000'::text, 'kwh_x10000'::text]))),
     CONSTRAINT meter_serial_check CHECK ((serial ~ '^[0-9A-Za-z-]{1,20}$'::text)),
     CONSTRAINT meter_utc_offset_minutes_check CHECK (((utc_offset_minutes >= '-720'::integer) AND (utc_offset_minutes <= 840)))
@@ -6148,6 +6261,7 @@ CREATE TABLE smf.poll_attempt (
     intervals_read integer DEFAULT 0 NOT NULL,
     intervals_stored integer DEFAULT 0 NOT NULL,
     batch_id integer,
+    clock_drift_after_s numeric(10,1),
     CONSTRAINT poll_attempt_attempt_check CHECK ((attempt >= 1)),
     CONSTRAINT poll_attempt_bytes_in_check CHECK ((bytes_in >= 0)),
     CONSTRAINT poll_attempt_bytes_out_check CHECK ((bytes_out >= 0)),
@@ -6548,6 +6662,34 @@ CREATE TABLE smf.ccee_uc_day (
 
 COMMENT ON TABLE smf.ccee_uc_day IS 'The state of each UC-day towards CCEE (local day D at -03:00): the due-work queue claimed with FOR UPDATE SKIP LOCKED, the last accepted payload hash, holds and CCEE''s read-back verdict.';
 
+CREATE TABLE smf.clock_correction (
+    id bigint NOT NULL,
+    meter_id integer NOT NULL,
+    at timestamp with time zone NOT NULL,
+    kind text NOT NULL,
+    outcome text NOT NULL,
+    method text,
+    meter_before timestamp with time zone,
+    meter_after timestamp with time zone,
+    reference_time timestamp with time zone NOT NULL,
+    drift_before_s numeric(12,1),
+    drift_after_s numeric(12,1),
+    meter_interval_start timestamp with time zone,
+    reason text NOT NULL,
+    by_whom text,
+    CONSTRAINT clock_correction_kind_check CHECK ((kind = ANY (ARRAY['auto'::text, 'operator'::text]))),
+    CONSTRAINT clock_correction_outcome_check CHECK ((outcome = ANY (ARRAY['corrected'::text, 'partial'::text, 'deferred'::text, 'refused'::text, 'failed'::text, 'checked'::text])))
+);
+
+ALTER TABLE smf.clock_correction ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME smf.clock_correction_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
 CREATE TABLE smf.consumer_unit_class (
     consumer_unit_id integer NOT NULL,
     market text DEFAULT 'free'::text NOT NULL,
@@ -6607,6 +6749,49 @@ ALTER TABLE smf.distributor ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+CREATE TABLE smf.dlms_meter (
+    meter_id integer NOT NULL,
+    client_sap smallint DEFAULT 16 NOT NULL,
+    server_logical smallint DEFAULT 1 NOT NULL,
+    server_physical smallint,
+    auth text DEFAULT 'none'::text NOT NULL,
+    profile_obis text DEFAULT '1.0.99.1.0.255'::text NOT NULL,
+    status_scheme text DEFAULT 'idis'::text NOT NULL,
+    profile_kind text DEFAULT 'undetermined'::text NOT NULL,
+    energy_unit text DEFAULT 'undetermined'::text NOT NULL,
+    capture_objects jsonb,
+    decided_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dlms_meter_auth_check CHECK ((auth = ANY (ARRAY['none'::text, 'lls'::text, 'hls_gmac'::text]))),
+    CONSTRAINT dlms_meter_client_sap_check CHECK (((client_sap >= 1) AND (client_sap <= 127))),
+    CONSTRAINT dlms_meter_energy_unit_check CHECK ((energy_unit = ANY (ARRAY['undetermined'::text, 'attribute3'::text, 'wh'::text, 'kwh'::text]))),
+    CONSTRAINT dlms_meter_profile_kind_check CHECK ((profile_kind = ANY (ARRAY['undetermined'::text, 'interval'::text, 'cumulative'::text]))),
+    CONSTRAINT dlms_meter_profile_obis_check CHECK ((profile_obis ~ '^[0-9]{1,3}(\.[0-9]{1,3}){5}$'::text)),
+    CONSTRAINT dlms_meter_server_logical_check CHECK (((server_logical >= 0) AND (server_logical <= 16383))),
+    CONSTRAINT dlms_meter_server_physical_check CHECK (((server_physical >= 0) AND (server_physical <= 16383)))
+);
+
+COMMENT ON TABLE smf.dlms_meter IS 'DLMS/COSEM settings and decisions per meter (keys are in smf_secret.dlms_key, encrypted)';
+
+CREATE TABLE smf.dlms_obis_channel (
+    obis text NOT NULL,
+    channel text NOT NULL,
+    kind text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT dlms_obis_channel_channel_check CHECK ((channel = ANY (ARRAY['active_fwd_kwh'::text, 'active_rev_kwh'::text, 'reactive_ind_fwd_kvarh'::text, 'reactive_ind_rev_kvarh'::text, 'reactive_cap_fwd_kvarh'::text, 'reactive_cap_rev_kvarh'::text, 'voltage_a_v'::text, 'voltage_b_v'::text, 'voltage_c_v'::text, 'current_a_a'::text, 'current_b_a'::text, 'current_c_a'::text]))),
+    CONSTRAINT dlms_obis_channel_kind_check CHECK ((kind = ANY (ARRAY['interval'::text, 'cumulative'::text, 'mean'::text]))),
+    CONSTRAINT dlms_obis_channel_obis_check CHECK ((obis ~ '^[0-9]{1,3}(\.[0-9]{1,3}){5}$'::text))
+);
+
+CREATE TABLE smf.dlms_status_bit (
+    scheme text NOT NULL,
+    "bit" smallint NOT NULL,
+    meaning text NOT NULL,
+    quality smf.quality NOT NULL,
+    CONSTRAINT dlms_status_bit_bit_check CHECK ((("bit" >= 0) AND ("bit" <= 7))),
+    CONSTRAINT dlms_status_bit_meaning_check CHECK ((meaning = ANY (ARRAY['critical_error'::text, 'clock_invalid'::text, 'invalid'::text, 'daylight_saving'::text, 'clock_adjusted'::text, 'power_failure'::text, 'reserved'::text])))
 );
 
 CREATE TABLE smf.energy_contract (
@@ -7458,6 +7643,17 @@ CREATE TABLE smf.meter_alteration (
 
 COMMENT ON TABLE smf.meter_alteration IS 'Alteration log of meters (0x28): which command (0x29 date, 0x30 time, 0x20 demand reset ...) changed the meter, when (UTC) and from which reader.';
 
+CREATE TABLE smf.meter_clock_policy (
+    meter_id integer NOT NULL,
+    auto_correct boolean,
+    correct_min_s integer,
+    correct_max_s integer,
+    boundary_guard_s integer,
+    CONSTRAINT meter_clock_policy_boundary_guard_s_check CHECK ((boundary_guard_s >= 0)),
+    CONSTRAINT meter_clock_policy_correct_max_s_check CHECK ((correct_max_s > 0)),
+    CONSTRAINT meter_clock_policy_correct_min_s_check CHECK ((correct_min_s > 0))
+);
+
 CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='on') AS
  SELECT a.meter_id,
     m.serial,
@@ -7561,7 +7757,7 @@ CREATE TABLE smf.meter_event (
     message text NOT NULL,
     detail jsonb DEFAULT '{}'::jsonb NOT NULL,
     dedupe_key text,
-    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text, 'mm_layout_decided'::text, 'register_unit_decided'::text, 'interval_mismatch'::text, 'redecoded'::text])))
+    CONSTRAINT meter_event_kind_check CHECK ((kind = ANY (ARRAY['clock_corrected'::text, 'clock_drift_large'::text, 'serial_changed'::text, 'plausibility_contradiction'::text, 'gap'::text, 'mm_layout_decided'::text, 'register_unit_decided'::text, 'interval_mismatch'::text, 'redecoded'::text, 'clock_correction_deferred'::text, 'clock_operator_set'::text, 'profile_kind_decided'::text, 'energy_unit_decided'::text, 'unknown_obis'::text, 'meter_log'::text, 'profile_status'::text])))
 );
 
 COMMENT ON TABLE smf.meter_event IS 'Conditions found while polling that need attention. Rows with the same (meter, kind, dedupe_key) are logged once.';
@@ -8692,6 +8888,9 @@ ALTER TABLE ONLY smf.ccee_retail_uc
 ALTER TABLE ONLY smf.ccee_uc_day
     ADD CONSTRAINT ccee_uc_day_pkey PRIMARY KEY (consumer_unit_id, day);
 
+ALTER TABLE ONLY smf.clock_correction
+    ADD CONSTRAINT clock_correction_pkey PRIMARY KEY (id);
+
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_key UNIQUE (backup_meter_id);
 
@@ -8721,6 +8920,15 @@ ALTER TABLE ONLY smf.distributor
 
 ALTER TABLE ONLY smf.distributor
     ADD CONSTRAINT distributor_pkey PRIMARY KEY (id);
+
+ALTER TABLE ONLY smf.dlms_meter
+    ADD CONSTRAINT dlms_meter_pkey PRIMARY KEY (meter_id);
+
+ALTER TABLE ONLY smf.dlms_obis_channel
+    ADD CONSTRAINT dlms_obis_channel_pkey PRIMARY KEY (obis);
+
+ALTER TABLE ONLY smf.dlms_status_bit
+    ADD CONSTRAINT dlms_status_bit_pkey PRIMARY KEY (scheme, "bit");
 
 ALTER TABLE ONLY smf.energy_contract
     ADD CONSTRAINT energy_contract_code_key UNIQUE (code);
@@ -8754,6 +8962,9 @@ ALTER TABLE ONLY smf.job_run
 
 ALTER TABLE ONLY smf.meter_alteration
     ADD CONSTRAINT meter_alteration_pkey PRIMARY KEY (meter_id, at, command_code);
+
+ALTER TABLE ONLY smf.meter_clock_policy
+    ADD CONSTRAINT meter_clock_policy_pkey PRIMARY KEY (meter_id);
 
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_meter_id_kind_dedupe_key_key UNIQUE (meter_id, kind, dedupe_key);
@@ -8892,6 +9103,10 @@ CREATE INDEX ccee_release_consumer_unit_id_day_idx ON smf.ccee_release USING btr
 CREATE INDEX ccee_uc_day_day_idx ON smf.ccee_uc_day USING btree (day);
 
 CREATE INDEX ccee_uc_day_due ON smf.ccee_uc_day USING btree (next_try_at) WHERE (state = ANY (ARRAY['due'::text, 'failed'::text, 'held'::text, 'claimed'::text]));
+
+CREATE INDEX clock_correction_meter_at ON smf.clock_correction USING btree (meter_id, at DESC);
+
+CREATE UNIQUE INDEX clock_correction_once_per_interval ON smf.clock_correction USING btree (meter_id, meter_interval_start) WHERE ((kind = 'auto'::text) AND (outcome = ANY (ARRAY['corrected'::text, 'partial'::text])));
 
 CREATE INDEX energy_contract_buyer_uc_id_idx ON smf.energy_contract USING btree (buyer_uc_id);
 
@@ -9035,6 +9250,9 @@ ALTER TABLE ONLY smf.ccee_retail_uc
 ALTER TABLE ONLY smf.ccee_uc_day
     ADD CONSTRAINT ccee_uc_day_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.clock_correction
+    ADD CONSTRAINT clock_correction_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id);
+
 ALTER TABLE ONLY smf.consumer_unit
     ADD CONSTRAINT consumer_unit_backup_meter_id_fkey FOREIGN KEY (backup_meter_id) REFERENCES smf.meter(id);
 
@@ -9053,6 +9271,9 @@ ALTER TABLE ONLY smf.contract_hour_volume
 ALTER TABLE ONLY smf.contract_month_volume
     ADD CONSTRAINT contract_month_volume_contract_id_fkey FOREIGN KEY (contract_id) REFERENCES smf.energy_contract(id) ON DELETE CASCADE;
 
+ALTER TABLE ONLY smf.dlms_meter
+    ADD CONSTRAINT dlms_meter_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id);
+
 ALTER TABLE ONLY smf.energy_contract
     ADD CONSTRAINT energy_contract_buyer_uc_id_fkey FOREIGN KEY (buyer_uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
@@ -9067,6 +9288,9 @@ ALTER TABLE ONLY smf.ingest_quarantine
 
 ALTER TABLE ONLY smf.meter_alteration
     ADD CONSTRAINT meter_alteration_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.meter_clock_policy
+    ADD CONSTRAINT meter_clock_policy_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id);
 
 ALTER TABLE ONLY smf.meter_event
     ADD CONSTRAINT meter_event_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
@@ -9150,6 +9374,8 @@ ALTER TABLE smf.ccee_retail_uc ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.ccee_uc_day ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE smf.clock_correction ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.consumer_unit ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.consumer_unit_class ENABLE ROW LEVEL SECURITY;
@@ -9159,6 +9385,12 @@ ALTER TABLE smf.contract_hour_volume ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smf.contract_month_volume ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.distributor ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.dlms_meter ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.dlms_obis_channel ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.dlms_status_bit ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.energy_contract ENABLE ROW LEVEL SECURITY;
 
@@ -9179,6 +9411,8 @@ ALTER TABLE smf.job_run ENABLE ROW LEVEL SECURITY;
 ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.meter_alteration ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.meter_clock_policy ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.meter_event ENABLE ROW LEVEL SECURITY;
 
@@ -9246,6 +9480,8 @@ CREATE POLICY scope_read ON smf.ccee_retail_uc FOR SELECT USING ((( SELECT smf.s
 
 CREATE POLICY scope_read ON smf.ccee_uc_day FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.clock_correction FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
 CREATE POLICY scope_read ON smf.consumer_unit FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[])) OR (distributor_id = ANY (( SELECT smf.scope_distributor_ids() AS scope_distributor_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.consumer_unit_class FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
@@ -9259,6 +9495,12 @@ CREATE POLICY scope_read ON smf.contract_month_volume FOR SELECT USING ((( SELEC
   WHERE (c.id = contract_month_volume.contract_id)))));
 
 CREATE POLICY scope_read ON smf.distributor FOR SELECT USING (true);
+
+CREATE POLICY scope_read ON smf.dlms_meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.dlms_obis_channel FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
+
+CREATE POLICY scope_read ON smf.dlms_status_bit FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
 
 CREATE POLICY scope_read ON smf.energy_contract FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (buyer_uc_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
 
@@ -9279,6 +9521,8 @@ CREATE POLICY scope_read ON smf.job_run FOR SELECT USING (( SELECT smf.scope_all
 CREATE POLICY scope_read ON smf.meter FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.meter_alteration FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.meter_clock_policy FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.meter_event FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 

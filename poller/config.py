@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from poller.detect import DEFAULT_TOLERANCE
+from poller.dlms.link import DlmsTimers
 from poller.protocol.link import LinkLimits, LinkTimers
 from poller.schedule import Backoff
 
@@ -32,6 +34,18 @@ class PollerConfig:
     db_timeout: float = 10.0  # for the read plan; past it the read asks the meter for all
     clock_correct_min: timedelta = timedelta(minutes=1)
     clock_correct_max: timedelta = timedelta(minutes=60)
+    #: the clock policy may wait this long in a session for a moment when a correction stays
+    #: inside the meter's interval (poller/clock.py); ``sleep`` is how (tests advance a clock)
+    clock_max_wait_s: float = 300.0
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    clock_keepalive_s: float = 30.0  # during such a wait, talk to the meter this often
+    #: DLMS link timers over TCP (wrapper or HDLC) and over a serial port
+    dlms_tcp_timers: DlmsTimers = field(default_factory=DlmsTimers)
+    dlms_serial_timers: DlmsTimers = field(default_factory=DlmsTimers.serial)
+    #: invocation counters reserved per HLS-GMAC session (never reused)
+    dlms_counter_reserve: int = 10_000
+    #: how far back a DLMS meter's profile is asked for when nothing is stored yet
+    dlms_first_read: timedelta = timedelta(days=2)
     gap_rounds: int = 2  # re-requests of a period for intervals still missing
     settle: timedelta = timedelta(minutes=2)
     registry_refresh: float = 60.0

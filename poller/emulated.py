@@ -78,3 +78,78 @@ def fleet_registry_params(fleet: Fleet, poll_schedule: str = "15min") -> list[di
         registry_params(e.meter, f"tcp://{fleet.host}:{port}", poll_schedule)
         for e, port in zip(fleet.emulators, fleet.ports, strict=True)
     ]
+
+
+# --- DLMS ------------------------------------------------------------------------------------
+#: DLMS fleet member i: transport (wrapper / HDLC over TCP) and authentication, in turn
+DLMS_MIX = (("wrapper", "none"), ("hdlc", "lls"), ("wrapper", "hls_gmac"), ("hdlc", "none"))
+DEMO_AK = bytes(range(16))  # emulator keys (demo and tests only)
+DEMO_EK = bytes(range(16, 32))
+
+
+async def start_dlms_fleet(
+    n: int,
+    *,
+    host: str = "127.0.0.1",
+    base_serial: int = 1,
+    clock: Clock = system_clock,
+    interval_min: int = 15,
+    profile_days: int = 3,
+) -> list[tuple[Any, int, str]]:
+    """``n`` emulated DLMS meters (serials DLMS000001 ...), mixed transports and
+    authentication (DLMS_MIX); returns (emulator, port, scheme) each."""
+    from poller.emulator.dlms import DlmsEmulator, DlmsMeter, DlmsMeterConfig
+
+    out: list[tuple[Any, int, str]] = []
+    try:
+        for i in range(n):
+            mode, auth = DLMS_MIX[i % len(DLMS_MIX)]
+            cfg = DlmsMeterConfig(
+                serial=f"DLMS{base_serial + i:06d}",
+                interval_min=interval_min,
+                auth=auth,
+                password=b"demo-lls" if auth == "lls" else b"",
+                authentication_key=DEMO_AK,
+                encryption_key=DEMO_EK,
+                profile_days=profile_days,
+            )
+            emu = DlmsEmulator(DlmsMeter(cfg, clock), mode)
+            port = await emu.start_tcp(host, 0)
+            out.append((emu, port, "tcp" if mode == "wrapper" else "hdlc"))
+    except BaseException:
+        for emu, _, _ in out:
+            await emu.close()
+        raise
+    return out
+
+
+def register_dlms_fleet(
+    settings: Any,
+    fleet: list[tuple[Any, int, str]],
+    host: str = "127.0.0.1",
+    poll_schedule: str = "15min",
+) -> None:
+    """Register (or re-point) every DLMS emulator of ``fleet`` in smf.meter / smf.dlms_meter."""
+    from poller import registry
+
+    for emu, port, scheme in fleet:
+        cfg = emu.meter.config
+        opts = registry.DlmsOptions(
+            auth=cfg.auth,
+            password=cfg.password,
+            authentication_key=cfg.authentication_key,
+            encryption_key=cfg.encryption_key,
+        )
+        url = f"{scheme}://{host}:{port}"
+        try:
+            registry.add_dlms(
+                settings,
+                cfg.serial,
+                url,
+                opts,
+                interval_minutes=cfg.interval_min,
+                utc_offset_minutes=int(cfg.utc_offset.total_seconds() // 60),
+                poll_schedule=poll_schedule,
+            )
+        except registry.RegistryError:  # registered by an earlier run: new port
+            registry.set_fields(settings, cfg.serial, registry.Changes(transport=url))

@@ -21,7 +21,8 @@ from poller.detect import REGISTER_UNITS
 from poller.protocol.codec.mmlayout import UNDETERMINED, Layout
 from poller.store import MeterInfo
 
-PROTOCOLS = ("nbr14522", "nbr14522_wrapper", "nbr14522_addressed", "import_only")
+PROTOCOLS = ("nbr14522", "nbr14522_wrapper", "nbr14522_addressed", "dlms", "import_only")
+DLMS_AUTHS = ("none", "lls", "hls_gmac")
 SCHEDULES = ("15min", "hourly", "daily", "never")
 INTERVALS = (5, 15)
 LAYOUT_NAMES = (UNDETERMINED, *(x.value for x in Layout))
@@ -33,13 +34,13 @@ class RegistryError(ValueError):
 
 
 def check_serial(serial: str, protocol: str = "nbr14522") -> str:
-    if protocol != "import_only":
+    if protocol not in ("import_only", "dlms"):
         if not re.fullmatch(r"[0-9]{8}", serial):
             raise RegistryError(
                 f"bad serial {serial!r}: an NBR 14522 meter serial is 8 decimal digits "
                 "(4 BCD octets in every frame)"
             )
-    elif not re.fullmatch(r"[0-9A-Za-z-]{1,20}", serial):
+    elif not re.fullmatch(r"[0-9A-Za-z-]{1,20}", serial):  # DLMS: the device id (0.0.96.1.0.255)
         raise RegistryError(f"bad serial {serial!r}: 1-20 letters, digits or '-'")
     return serial
 
@@ -157,6 +158,18 @@ def add(
     """Register a meter; returns its id. Without a transport the meter is import-only (never
     polled; schedule 'never'). Raises RegistryError (nothing written)."""
     protocol = resolve_protocol(serial, transport, protocol)
+    if protocol == "dlms":  # default DLMS settings (public client, no authentication)
+        assert transport is not None  # resolve_protocol: a polled meter has a transport
+        return add_dlms(
+            settings,
+            serial,
+            transport,
+            DlmsOptions(),
+            interval_minutes=interval_minutes,
+            utc_offset_minutes=utc_offset_minutes,
+            poll_schedule=poll_schedule or "daily",
+            model=model,
+        )
     check_serial(serial, protocol)
     if transport is not None:
         check_transport(transport)
@@ -197,6 +210,10 @@ def show(settings: Settings | str | None, serial: str, events: int = 10) -> dict
         if row is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
         row["events"] = driver.run(conn, "meter_recent_events", meter_id=row["id"], limit=events)
+        row["dlms"] = driver.run_one(conn, "dlms_meter_get", meter_id=row["id"])
+        row["clock_corrections"] = driver.run(
+            conn, "clock_corrections_of", meter_id=row["id"], limit=5
+        )
     return row
 
 
@@ -210,7 +227,18 @@ def set_fields(settings: Settings | str | None, serial: str, changes: Changes) -
         before = driver.run_one(conn, "meter_get", serial=serial)
         if before is None:
             raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
+        dlms = (changes.protocol or before["protocol"]) == "dlms"
+        if dlms and (changes.mm_layout is not None or changes.register_unit is not None):
+            raise RegistryError(
+                f"meter {serial} speaks DLMS: the mass-memory layout and register unit are NBR "
+                "14522's (a DLMS profile's scaling is --dlms-energy-unit)"
+            )
         driver.run(conn, "meter_set", serial=serial, **asdict(changes))
+        if (
+            changes.protocol == "dlms"
+            and driver.run_one(conn, "dlms_meter_get", meter_id=before["id"]) is None
+        ):  # a meter switched to DLMS gets the default settings (public client, no auth)
+            set_dlms(conn, int(before["id"]), DlmsOptions())
         after = driver.run_one(conn, "meter_get", serial=serial)
         assert after is not None
         done = None
@@ -292,3 +320,254 @@ def redecode_serial(
                 f"(set one with `smf meter set {serial} --layout LAYOUT`)"
             )
         return redecode(conn, MeterInfo.from_row(row), Layout(row["mm_layout"]), lo, hi)
+
+
+# --- DLMS ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DlmsOptions:
+    """DLMS settings of ``smf meter add --protocol dlms`` (keys come from a file or the
+    environment, never the command line, and are stored encrypted: poller/dlms/keystore.py)."""
+
+    client_sap: int = 16
+    server_logical: int = 1
+    server_physical: int | None = None
+    auth: str = "none"
+    profile_obis: str = "1.0.99.1.0.255"
+    password: bytes = b""
+    authentication_key: bytes = b""
+    encryption_key: bytes = b""
+    system_title: bytes = b"SMF00001"
+
+    def __repr__(self) -> str:
+        return (
+            f"DlmsOptions(client_sap={self.client_sap}, server={self.server_logical}/"
+            f"{self.server_physical}, auth={self.auth!r}, profile={self.profile_obis}, ***)"
+        )
+
+    def validated(self, transport: str) -> DlmsOptions:
+        from poller.dlms.axdr import obis_bytes
+
+        if parse_transport(transport).scheme == "wrapper":
+            raise RegistryError(
+                "a DLMS meter is reached by tcp://HOST:PORT (IEC 62056-47 wrapper), "
+                "hdlc://HOST:PORT or serial:///dev/DEVICE; wrapper:// is NBR 14522's"
+            )
+        if not 1 <= self.client_sap <= 127:
+            raise RegistryError(f"client address {self.client_sap}: 1-127 (16 = public client)")
+        if not 0 <= self.server_logical <= 16383:
+            raise RegistryError(f"server logical address {self.server_logical}: 0-16383")
+        if self.server_physical is not None and not 0 <= self.server_physical <= 16383:
+            raise RegistryError(f"server physical address {self.server_physical}: 0-16383")
+        _choice(self.auth, DLMS_AUTHS, "DLMS authentication")
+        try:
+            obis_bytes(self.profile_obis)
+        except ValueError as exc:
+            raise RegistryError(str(exc)) from None
+        if self.auth == "lls" and not self.password:
+            raise RegistryError(
+                "LLS needs a password (password= in --keys-file, or SMF_DLMS_PASSWORD)"
+            )
+        if self.auth == "lls" and len(self.password) > 64:
+            raise RegistryError("LLS password: at most 64 octets")
+        if self.auth == "hls_gmac":
+            if len(self.authentication_key) != 16 or len(self.encryption_key) != 16:
+                raise RegistryError(
+                    "HLS-GMAC needs authentication_key= and encryption_key= (32 hex digits "
+                    "each) in --keys-file, or SMF_DLMS_AK / SMF_DLMS_EK"
+                )
+            if len(self.system_title) != 8:
+                raise RegistryError("the client system title must be 8 octets (16 hex digits)")
+        return self
+
+
+def read_keys(path: str | None, env: dict[str, str]) -> dict[str, bytes]:
+    """Key material from a ``key=value`` file (password=, authentication_key=, encryption_key=,
+    system_title=) or the environment (SMF_DLMS_PASSWORD, SMF_DLMS_AK, SMF_DLMS_EK,
+    SMF_DLMS_SYSTEM_TITLE). Raises RegistryError naming the bad item (never its value)."""
+    from pathlib import Path
+
+    from poller.dlms.keystore import parse_key
+
+    items: dict[str, str] = {}
+    if path:
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise RegistryError(f"keys file {path}: {exc.strerror}") from None
+        for n, line in enumerate(text.splitlines(), 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if "=" not in line:
+                raise RegistryError(f"keys file {path} line {n}: expected name=value")
+            k, v = line.split("=", 1)
+            items[k.strip()] = v.strip()
+        unknown = set(items) - {"password", "authentication_key", "encryption_key", "system_title"}
+        if unknown:
+            raise RegistryError(f"keys file {path}: unknown item(s) {', '.join(sorted(unknown))}")
+    for k, var in (
+        ("password", "SMF_DLMS_PASSWORD"),
+        ("authentication_key", "SMF_DLMS_AK"),
+        ("encryption_key", "SMF_DLMS_EK"),
+        ("system_title", "SMF_DLMS_SYSTEM_TITLE"),
+    ):
+        if k not in items and env.get(var):
+            items[k] = env[var]
+    out: dict[str, bytes] = {}
+    try:
+        if "password" in items:
+            out["password"] = items["password"].encode()
+        for k in ("authentication_key", "encryption_key"):
+            if k in items:
+                out[k] = parse_key(items[k], k)
+        if "system_title" in items:
+            raw = bytes.fromhex(items["system_title"])
+            out["system_title"] = raw
+    except ValueError as exc:
+        raise RegistryError(str(exc).split(":")[0] + ": malformed (value not shown)") from None
+    return out
+
+
+def set_dlms(conn: Any, meter_id: int, opts: DlmsOptions) -> None:
+    """Store the DLMS settings and (sealed) keys of a meter, in the caller's transaction."""
+    from poller.dlms import keystore
+
+    driver.run(
+        conn,
+        "dlms_meter_upsert",
+        meter_id=meter_id,
+        client_sap=opts.client_sap,
+        server_logical=opts.server_logical,
+        server_physical=opts.server_physical,
+        auth=opts.auth,
+        profile_obis=opts.profile_obis,
+    )
+    if opts.auth == "none":
+        driver.run(conn, "dlms_key_delete", meter_id=meter_id)
+        return
+    blob, kid = keystore.seal(
+        keystore.Secrets(opts.password, opts.authentication_key, opts.encryption_key)
+    )
+    driver.run(
+        conn,
+        "dlms_key_upsert",
+        meter_id=meter_id,
+        secret=blob,
+        key_id=kid,
+        client_system_title=opts.system_title if opts.auth == "hls_gmac" else None,
+    )
+
+
+def add_dlms(
+    settings: Settings | str | None,
+    serial: str,
+    transport: str,
+    opts: DlmsOptions,
+    *,
+    interval_minutes: int = 15,
+    utc_offset_minutes: int = -180,
+    poll_schedule: str = "daily",
+    model: str | None = None,
+) -> int:
+    """Register a DLMS meter and its settings in one transaction. Raises RegistryError."""
+    check_serial(serial, "dlms")
+    check_transport(transport)
+    opts.validated(transport)
+    Changes(interval_minutes=interval_minutes, poll_schedule=poll_schedule, model=model).validated()
+
+    def work(conn: driver.Connection) -> int:
+        row = driver.run_one(
+            conn,
+            "meter_add",
+            serial=serial,
+            model=model,
+            protocol="dlms",
+            interval_minutes=interval_minutes,
+            utc_offset_minutes=utc_offset_minutes,
+            transport=transport,
+            poll_schedule=poll_schedule,
+        )
+        if row is None:
+            raise RegistryError(
+                f"meter {serial} is already registered (change it with `smf meter set`)"
+            )
+        set_dlms(conn, int(row["id"]), opts)
+        return int(row["id"])
+
+    return driver.in_transaction(settings, work)
+
+
+def set_dlms_decision(
+    settings: Settings | str | None,
+    serial: str,
+    *,
+    energy_unit: str | None = None,
+    profile_kind: str | None = None,
+    status_scheme: str | None = None,
+) -> None:
+    """Operator override of a DLMS decision (smf meter set --dlms-...)."""
+    if energy_unit is not None:
+        _choice(energy_unit, ("undetermined", "attribute3", "wh", "kwh"), "DLMS energy unit")
+    if profile_kind is not None:
+        _choice(profile_kind, ("undetermined", "interval", "cumulative"), "DLMS profile kind")
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "meter_get", serial=serial)
+        if row is None or row["protocol"] != "dlms":
+            raise RegistryError(f"no DLMS meter with serial {serial!r}")
+        driver.run(
+            conn,
+            "dlms_meter_set",
+            meter_id=row["id"],
+            energy_unit=energy_unit,
+            profile_kind=profile_kind,
+            status_scheme=status_scheme,
+        )
+
+
+def set_clock_policy(
+    settings: Settings | str | None,
+    serial: str,
+    *,
+    auto_correct: bool | None = None,
+    correct_min_s: int | None = None,
+    correct_max_s: int | None = None,
+    boundary_guard_s: int | None = None,
+) -> None:
+    """A meter's own clock policy (None keeps the current value or the default)."""
+    for name, v in (("min", correct_min_s), ("max", correct_max_s)):
+        if v is not None and v <= 0:
+            raise RegistryError(f"clock correction {name}: a positive number of seconds")
+    if boundary_guard_s is not None and boundary_guard_s < 0:
+        raise RegistryError("clock boundary guard: zero or more seconds")
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "meter_get", serial=serial)
+        if row is None:
+            raise RegistryError(f"no meter with serial {serial!r} (see `smf meter list`)")
+        driver.run(
+            conn,
+            "clock_policy_set",
+            meter_id=row["id"],
+            auto_correct=auto_correct,
+            correct_min_s=correct_min_s,
+            correct_max_s=correct_max_s,
+            boundary_guard_s=boundary_guard_s,
+        )
+
+
+def reports(
+    settings: Settings | str | None,
+    which: str,
+    *,
+    days: int = 30,
+    lo: datetime | None = None,
+    hi: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Meter reports: 'config', 'clock' (last ``days``), 'connectivity' ([lo, hi))."""
+    with driver.connect(settings) as conn:
+        if which == "config":
+            return driver.run(conn, "report_meter_config")
+        if which == "clock":
+            return driver.run(conn, "report_meter_clock", days=days)
+        if which == "connectivity":
+            return driver.run(conn, "report_meter_connectivity", lo=lo, hi=hi)
+    raise RegistryError(f"unknown report {which!r}: config, clock or connectivity")

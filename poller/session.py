@@ -16,9 +16,10 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from poller import clock as clock_policy
 from poller import connect, store
 from poller.config import PollerConfig
 from poller.connect import ConfigurationError
@@ -95,7 +96,11 @@ class SessionMixin:
         attempt = Attempt(meter, datetime.now(UTC), trigger, attempt_no)
         t0 = time.perf_counter()
         transport: Transport | None = None
+        opened: list[Transport] = []
         try:
+            if meter.protocol == "dlms":
+                read = await self._dlms(meter, attempt, opened)
+                return attempt, read, None
             transport, link = open_link(meter, self.config)
             await transport.open()
             client = MeterClient(
@@ -118,10 +123,222 @@ class SessionMixin:
             return attempt, None, exc
         finally:
             attempt.duration_ms = round((time.perf_counter() - t0) * 1000)
+            if transport is None and opened:
+                transport = opened[0]
             if transport is not None:
                 attempt.bytes_in, attempt.bytes_out = transport.bytes_in, transport.bytes_out
                 with contextlib.suppress(Exception):
                     await transport.close()
+
+    async def _clock_step(
+        self,
+        attempt: Attempt,
+        meter_now: datetime,
+        now: datetime,
+        shift: Callable[[float, datetime], Awaitable[tuple[datetime, str]]],
+        keepalive: Callable[[], Awaitable[object]] | None = None,
+    ) -> bool:
+        """The clock policy (poller/clock.py) for a meter whose clock read ``meter_now`` (UTC)
+        at true time ``now``: correct, defer or refuse; log it (smf.clock_correction, an event)
+        with the meter's time before and after. ``keepalive()`` is called every
+        ``clock_keepalive_s`` of a wait (a meter drops an idle link after a minute or two).
+        ``shift(seconds, meter time now)`` moves the
+        meter clock and returns the meter's time read back. True when the clock was moved."""
+        m, cfg = attempt.meter, self.config
+        drift = (meter_now - now).total_seconds()
+        attempt.clock_drift_s = drift
+        if abs(drift) < cfg.clock_correct_min.total_seconds():
+            return False  # below every policy's floor: nothing to ask the database
+        start = clock_policy.interval_start(meter_now, m.step, m.utc_offset)
+        try:
+            policy, done = await asyncio.wait_for(
+                self._db(store.clock_context, m.id, start), cfg.db_timeout
+            )
+        except Exception as exc:
+            if not (is_transient_db_error(exc) or isinstance(exc, TimeoutError)):
+                raise
+            policy, done = None, False
+        if policy is None:
+            decision = clock_policy.ClockDecision(
+                "deferred",
+                drift,
+                interval_start=start,
+                reason="the database (clock policy, corrections so far) is unreachable",
+            )
+        else:
+            decision = clock_policy.decide(
+                meter_now, now, m.step, m.utc_offset, policy, done, cfg.clock_max_wait_s
+            )
+        if decision.action == "none":
+            return False
+        if decision.action == "refused":
+            attempt.events.append(
+                Event(
+                    "clock_drift_large",
+                    f"meter clock {drift:+.0f} s off, beyond the "
+                    f"{policy.correct_max_s if policy else 0} s the poller corrects: alarm j; "
+                    f"left as is (set it with `smf meter clock {m.serial} --set`)",
+                    now,
+                    {"drift_s": drift, "meter_time": meter_now.isoformat()},
+                    dedupe_key=now.date().isoformat(),
+                )
+            )
+            attempt.clock_log.append(
+                store.ClockLog(
+                    "auto",
+                    "refused",
+                    None,
+                    meter_now,
+                    None,
+                    now,
+                    drift,
+                    None,
+                    decision.interval_start,
+                    decision.reason,
+                )
+            )
+            return False
+        if decision.action == "deferred":
+            attempt.events.append(
+                Event(
+                    "clock_correction_deferred",
+                    f"meter clock {drift:+.0f} s off, not corrected now: {decision.reason}",
+                    now,
+                    {"drift_s": drift, "meter_time": meter_now.isoformat()},
+                    dedupe_key=decision.interval_start.isoformat()
+                    if decision.interval_start
+                    else None,
+                )
+            )
+            attempt.clock_log.append(
+                store.ClockLog(
+                    "auto",
+                    "deferred",
+                    None,
+                    meter_now,
+                    None,
+                    now,
+                    drift,
+                    None,
+                    decision.interval_start,
+                    decision.reason,
+                )
+            )
+            return False
+        left = decision.wait_s
+        while left > 0:
+            step = min(left, cfg.clock_keepalive_s)
+            await cfg.sleep(step)
+            left -= step
+            if left > 0 and keepalive is not None:
+                await keepalive()
+        t_set = cfg.clock()
+        before = meter_now + (t_set - now)  # the meter ran as long as we did
+        if decision.wait_s > 0 or t_set - now > timedelta(seconds=1):
+            assert policy is not None  # (a deferral without a policy returned above)
+            again = clock_policy.decide(before, t_set, m.step, m.utc_offset, policy, False, 0.0)
+            if again.action not in ("correct", "partial") or again.interval_start != (
+                decision.interval_start
+            ):
+                attempt.clock_log.append(
+                    store.ClockLog("auto", "deferred", None, before, None, t_set, drift, None,
+                                   again.interval_start,
+                                   f"no longer fits when about to move it: {again.reason}")
+                )  # fmt: skip
+                return False
+            decision = again
+        after, method = await shift(decision.shift_s, before)
+        t_after = cfg.clock()
+        drift_after = (after - t_after).total_seconds()
+        attempt.clock_drift_after_s = drift_after
+        outcome = "corrected" if decision.action == "correct" else "partial"
+        attempt.events.append(
+            Event(
+                "clock_corrected",
+                f"meter clock {drift:+.0f} s off; moved {decision.shift_s:+.0f} s "
+                f"({outcome}: {decision.reason}); {before.isoformat()} -> {after.isoformat()}",
+                t_set,
+                {
+                    "drift_s": drift,
+                    "meter_time": meter_now.isoformat(),
+                    "before": before.isoformat(),
+                    "after": after.isoformat(),
+                    "drift_after_s": drift_after,
+                    "outcome": outcome,
+                },
+            )
+        )
+        attempt.clock_log.append(
+            store.ClockLog(
+                "auto",
+                outcome,
+                method,
+                before,
+                after,
+                t_set,
+                drift,
+                drift_after,
+                decision.interval_start,
+                decision.reason,
+            )
+        )
+        return True
+
+    async def _dlms(self, meter: MeterInfo, attempt: Attempt, opened: list[Transport]) -> ReadData:
+        """A DLMS session (poller/dlms/session.py): context from the database (settings, keys,
+        a reserved block of invocation counters), the link, the conversation, the release."""
+        from poller.dlms import session as dlms_session
+        from poller.dlms.keystore import KeystoreError
+
+        cfg = self.config
+        try:
+            ctx, cred = await asyncio.wait_for(
+                self._db(store.dlms_context, meter.id, cfg.dlms_counter_reserve), cfg.db_timeout
+            )
+        except KeystoreError as exc:
+            raise ConfigurationError(f"meter {meter.serial}: {exc}") from None
+        except Exception as exc:
+            if not (is_transient_db_error(exc) or isinstance(exc, TimeoutError)):
+                raise
+            raise ConfigurationError(
+                f"meter {meter.serial}: DLMS settings and keys unavailable (database: {exc})"
+            ) from None
+        transport, client = connect.open_dlms(meter, ctx.link, cred, cfg)
+        opened.append(transport)
+        await transport.open()
+        try:
+            read = await dlms_session.converse(
+                client,
+                attempt,
+                ctx.session,
+                cfg,
+                self._clock_step,
+                lambda lo, hi: self._plan(meter, lo, hi),
+                lambda seconds: self._check_interval_s(meter, seconds, attempt),
+            )
+        finally:
+            await client.release()
+        return read
+
+    def _check_interval_s(self, m: MeterInfo, own: float, attempt: Attempt) -> None:
+        """The meter's own capture period (s) must be the registered interval."""
+        if round(own) == m.interval_minutes * 60:
+            return
+        msg = (
+            f"meter {m.serial} integrates over {own / 60:g} min, registered as "
+            f"{m.interval_minutes} min: read quarantined; adopt the meter's value with "
+            f"`smf meter set {m.serial} --interval {own / 60:g}`"
+        )
+        attempt.events.append(
+            Event(
+                "interval_mismatch",
+                msg,
+                attempt.started_at,
+                {"meter_interval_s": own, "registered_minutes": m.interval_minutes},
+                dedupe_key=f"{own:g}/{m.interval_minutes}",
+            )
+        )
+        raise IntervalMismatch(msg)
 
     async def _plan(self, meter: MeterInfo, lo: datetime, hi: datetime) -> store.Plan | None:
         """The database's missing intervals, or None when it cannot say (then read all)."""
@@ -160,33 +377,15 @@ class SessionMixin:
         self._check_interval(m, p, attempt)
         now = cfg.clock()
         meter_now = _utc(client, p.current_time, "current time")
-        drift = meter_now - now
-        attempt.clock_drift_s = drift.total_seconds()
         attempt.battery = (meter_now, p.battery)  # alarm rule l (stored with the attempt)
-        corrected = False
-        if cfg.clock_correct_min <= abs(drift) <= cfg.clock_correct_max:
-            await client.set_clock(cfg.clock())
-            corrected = True
-            attempt.events.append(
-                Event(
-                    "clock_corrected",
-                    f"meter clock {drift.total_seconds():+.0f} s off; set to the poller's time",
-                    now,
-                    {"drift_s": drift.total_seconds(), "meter_time": meter_now.isoformat()},
-                )
-            )
-        elif abs(drift) > cfg.clock_correct_max:
-            attempt.events.append(
-                Event(
-                    "clock_drift_large",
-                    f"meter clock {drift.total_seconds():+.0f} s off, beyond the "
-                    f"{cfg.clock_correct_max.total_seconds():.0f} s the poller corrects: "
-                    "check the meter (left as is)",
-                    now,
-                    {"drift_s": drift.total_seconds(), "meter_time": meter_now.isoformat()},
-                    dedupe_key=now.date().isoformat(),
-                )
-            )
+
+        async def nbr_shift(shift_s: float, meter_est: datetime) -> tuple[datetime, str]:
+            await client.set_clock(meter_est + timedelta(seconds=shift_s))  # 0x29 + 0x30
+            return await client.read_meter_time(), "nbr_0x29_0x30"
+
+        corrected = await self._clock_step(
+            attempt, meter_now, now, nbr_shift, client.read_meter_time
+        )
         read = ReadData(attempt, [], None)
         reg_cur = await _optional(client.read_registers())
         reg_prev = await _optional(client.read_registers(previous=True))
@@ -247,9 +446,15 @@ class SessionMixin:
         g0 = next((g for g in cur.groups if g.group == 0), None) if cur else None
         blobs = [g.data for mm in read.mass_memories for g in mm.groups]
         d = decide(
-            g0.parameters if g0 else None, g0.data if g0 else None, blobs,
-            reg_prev, reg_cur, layout, unit, self.config.plausibility_tolerance,
-        )  # fmt: skip
+            g0.parameters if g0 else None,
+            g0.data if g0 else None,
+            blobs,
+            reg_prev,
+            reg_cur,
+            layout,
+            unit,
+            self.config.plausibility_tolerance,
+        )
         at = read.attempt.started_at
         if d.layout != layout and d.layout is not None:
             read.attempt.events.append(

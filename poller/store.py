@@ -96,6 +96,27 @@ class Attempt:
     events: list[Event] = field(default_factory=list)
     #: (meter time, raw octet 147 of 0x21): the battery status the parameters reported
     battery: tuple[datetime, int] | None = None
+    #: drift (s) left after this session's clock correction (alarm j judges it)
+    clock_drift_after_s: float | None = None
+    #: clock corrections, deferrals and refusals of this session (smf.clock_correction)
+    clock_log: list[ClockLog] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ClockLog:
+    """One row of smf.clock_correction (times UTC, drifts in s: meter minus true)."""
+
+    kind: str  # auto, operator
+    outcome: str  # corrected, partial, deferred, refused, failed, checked
+    method: str | None
+    meter_before: datetime | None
+    meter_after: datetime | None
+    reference_time: datetime
+    drift_before_s: float | None
+    drift_after_s: float | None
+    meter_interval_start: datetime | None
+    reason: str
+    by_whom: str | None = None
 
 
 @dataclass(slots=True)
@@ -124,6 +145,12 @@ class ReadData:
     profile: tuple[str, str] | None = None
     #: session lease to release in the store's transaction (one connection fewer per read)
     lease_holder: str | None = None
+    #: quality per interval start where not 'measured' (DLMS profile status)
+    qualities: dict[datetime, str] = field(default_factory=dict)
+    #: raw_read.layout for reads that are not NBR 14522 mass memory (e.g. 'dlms')
+    raw_layout: str | None = None
+    #: DLMS decisions to store: (profile_kind, energy_unit, capture objects JSON, channel map)
+    dlms_decisions: tuple[str, str, str, list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +168,67 @@ class Plan:
 
     missing: frozenset[datetime]
     last_stored: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class DlmsLinkSettings:
+    client_sap: int
+    server_logical: int
+    server_physical: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DlmsSessionContext:
+    link: DlmsLinkSettings
+    session: Any  # poller.dlms.session.DlmsContext
+
+
+def dlms_context(settings: Settings | str | None, meter_id: int, reserve: int) -> tuple[Any, Any]:
+    """(DlmsSessionContext, Credentials) of a DLMS meter, reserving ``reserve`` invocation
+    counters for the session in the same transaction. Raises ConfigurationError-like
+    LookupError when the meter has no DLMS settings, KeystoreError for unreadable keys."""
+    from poller.connect import ConfigurationError
+    from poller.dlms import keystore
+    from poller.dlms.client import Credentials
+    from poller.dlms.security import Keys
+    from poller.dlms.session import DlmsContext
+
+    def work(conn: driver.Connection) -> tuple[Any, Any, Any, Any]:
+        row = driver.run_one(conn, "dlms_context", meter_id=meter_id, reserve=reserve)
+        omap = driver.run(conn, "dlms_obis_map")
+        st = driver.run(conn, "dlms_status_table", scheme=row["status_scheme"]) if row else []
+        return row, omap, st, None
+
+    row, omap, st, _ = driver.in_transaction(settings, work)
+    if row is None:
+        raise ConfigurationError(
+            f"meter {meter_id} is registered as DLMS but has no row in smf.dlms_meter"
+        )
+    cred = Credentials(auth=row["auth"])
+    if row["auth"] != "none":
+        if row["secret"] is None:
+            raise ConfigurationError(
+                f"DLMS meter {meter_id}: authentication {row['auth']} but no keys stored"
+            )
+        sec = keystore.open_sealed(bytes(row["secret"]), row["key_id"])
+        cred.password = sec.password
+        if row["auth"] == "hls_gmac":
+            cred.keys = Keys(sec.authentication_key, sec.encryption_key)
+            cred.system_title = bytes(row["client_system_title"] or b"SMF00001")
+            cred.invocation_counter = int(row["first_ic"])
+            cred.counter_limit = int(row["first_ic"]) + reserve - 1
+    ctx = DlmsSessionContext(
+        DlmsLinkSettings(row["client_sap"], row["server_logical"], row["server_physical"]),
+        DlmsContext(
+            profile_obis=row["profile_obis"],
+            status_scheme=row["status_scheme"],
+            profile_kind=row["profile_kind"],
+            energy_unit=row["energy_unit"],
+            obis_map={r["obis"]: (r["channel"], r["kind"]) for r in omap},
+            status_table={r["status"]: (r["quality"], list(r["flags"])) for r in st},
+        ),
+    )
+    return ctx, cred
 
 
 # --- registry --------------------------------------------------------------------------------
@@ -215,6 +303,9 @@ def _attempt_params(a: Attempt, stored: int, batch_id: int | None, n_read: int) 
         error_class=a.error_class,
         error_message=a.error_message,
         clock_drift_s=None if a.clock_drift_s is None else round(a.clock_drift_s, 1),
+        clock_drift_after_s=None
+        if a.clock_drift_after_s is None
+        else round(a.clock_drift_after_s, 1),
         intervals_read=n_read,
         intervals_stored=stored,
         batch_id=batch_id,
@@ -235,6 +326,42 @@ def _events(conn: Any, meter_id: int, events: Sequence[Event]) -> None:
         )
 
 
+def _clock_log(conn: Any, a: Attempt) -> None:
+    for c in a.clock_log:
+        driver.run(
+            conn,
+            "clock_correction_insert",
+            meter_id=a.meter.id,
+            at=a.started_at,
+            kind=c.kind,
+            outcome=c.outcome,
+            method=c.method,
+            meter_before=c.meter_before,
+            meter_after=c.meter_after,
+            reference_time=c.reference_time,
+            drift_before_s=None if c.drift_before_s is None else round(c.drift_before_s, 1),
+            drift_after_s=None if c.drift_after_s is None else round(c.drift_after_s, 1),
+            meter_interval_start=c.meter_interval_start,
+            reason=c.reason,
+            by_whom=c.by_whom,
+        )
+
+
+def clock_context(
+    settings: Settings | str | None, meter_id: int, interval_start: datetime
+) -> tuple[Any, bool]:
+    """(ClockPolicy of the meter, already corrected in the interval starting there)."""
+    from poller.clock import ClockPolicy
+
+    with driver.connect(settings) as conn:
+        r = driver.run_one(conn, "clock_context", meter_id=meter_id, interval_start=interval_start)
+    assert r is not None
+    policy = ClockPolicy(
+        r["auto_correct"], r["correct_min_s"], r["correct_max_s"], r["boundary_guard_s"]
+    )
+    return policy, bool(r["corrected"])
+
+
 def _battery(conn: Any, a: Attempt) -> None:
     """The battery octet the parameters reported, for alarm rule l (evaluated by a trigger)."""
     if a.battery is not None:
@@ -249,6 +376,7 @@ def store_attempt(settings: Settings | str | None, attempt: Attempt) -> None:
 
     def work(conn: driver.Connection) -> None:
         _battery(conn, attempt)
+        _clock_log(conn, attempt)
         _events(conn, attempt.meter.id, attempt.events)
         driver.run(conn, "poll_insert_attempt", **_attempt_params(attempt, 0, None, 0))
 
@@ -272,7 +400,7 @@ def _store_read(conn: driver.Connection, read: ReadData) -> Stored:
                 ts=iv.start,
                 meter_id=m.id,
                 values={k: v for k, v in iv.values.items() if v is not None},
-                quality="measured",
+                quality=read.qualities.get(iv.start, "measured"),
                 source="meter",
             )
             for iv in read.intervals
@@ -282,6 +410,19 @@ def _store_read(conn: driver.Connection, read: ReadData) -> Stored:
             result = ingest_rows(conn, rows, source="meter", origin=origin)
             batch_id, inserted, updated = result.batch_id, result.inserted, result.updated
     _battery(conn, a)
+    _clock_log(conn, a)
+    if read.dlms_decisions is not None:
+        kind, unit, captures, channel_map = read.dlms_decisions
+        driver.run(
+            conn,
+            "dlms_set_decisions",
+            meter_id=m.id,
+            profile_kind=kind,
+            energy_unit=unit,
+            capture_objects=captures,
+        )
+        if channel_map:
+            driver.run(conn, "dlms_set_channel_map", meter_id=m.id, channel_map=channel_map)
     for at, regs in read.registers:
         period = "previous" if regs.code == 0x24 else "current"
         for i, ch in enumerate(regs.channels, start=1):
@@ -344,7 +485,7 @@ def _store_read(conn: driver.Connection, read: ReadData) -> Stored:
             "poll_insert_raw_read",
             meter_id=m.id,
             read_at=a.started_at,
-            layout=read.layout.value,
+            layout=read.raw_layout or read.layout.value,
             n_blocks=len(read.raw_blocks),
             blocks=zlib.compress(b"".join(read.raw_blocks), 6),
         )

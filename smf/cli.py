@@ -159,7 +159,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_database()
     status = demo.main(days=args.days)
     if args.fleet:
-        print(f"\nReading an emulated fleet of {args.fleet} meters over NBR 14522 (TCP):")
+        print(
+            f"\nReading an emulated fleet of {args.fleet} NBR 14522 and 8 DLMS/COSEM meters (TCP):"
+        )
         status = fleet_demo.run(meters=args.fleet) or status
     host = os.environ.get("SMF_API_HOST", "127.0.0.1")
     print(NEXT_STEPS.format(host=host, port=os.environ.get("SMF_API_PORT", "8000")))

@@ -1,4 +1,5 @@
-"""`smf meter add | list | show | set | retire | probe | redecode`: the meter registry without SQL.
+"""`smf meter add | list | show | set | retire | probe | redecode | clock | report`: the meter
+registry without SQL.
 
 Bad input (a bad serial, an unknown transport scheme, a malformed URL, an out-of-range value)
 gets a specific message and exit status 2, and nothing is written.
@@ -43,7 +44,15 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
     from db.local import ensure_database
 
     action = args.meter_action
+    if action == "add" and args.protocol == "dlms":
+        return _add_dlms(args, registry)
+    if action == "clock":
+        return _clock(args)
+    if action == "report":
+        return _report(args, registry)
     if action == "add":
+        if args.interval is None:
+            args.interval = 5  # NBR 14522 default (DLMS: 15, above)
         # validate everything before starting or touching the database
         protocol = registry.resolve_protocol(args.serial, args.transport, args.protocol)
         registry.check_serial(args.serial, protocol)
@@ -104,6 +113,21 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             date.fromisoformat(args.nominal_from)  # ValueError names a bad date
         ensure_database()
         out = registry.set_fields(None, args.serial, changes)
+        if args.dlms_energy_unit or args.dlms_profile_kind:
+            registry.set_dlms_decision(
+                None,
+                args.serial,
+                energy_unit=args.dlms_energy_unit,
+                profile_kind=args.dlms_profile_kind,
+            )
+        if any(v is not None for v in (args.clock_auto, args.clock_min_s, args.clock_max_s)):
+            registry.set_clock_policy(
+                None,
+                args.serial,
+                auto_correct=None if args.clock_auto is None else args.clock_auto == "on",
+                correct_min_s=args.clock_min_s,
+                correct_max_s=args.clock_max_s,
+            )
         print(f"meter {args.serial} updated")
         if volts is not None:
             nv = registry.set_nominal_voltage(None, args.serial, volts, args.nominal_from)
@@ -154,6 +178,14 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
         nv = registry.nominal_voltage(None, args.serial)
         shown = "-" if nv["nominal_v"] is None else f"{nv['nominal_v']} V ({nv['how']})"
         print(f"{'nominal_voltage':19} {shown}")
+        for key, value in (r.get("dlms") or {}).items():  # DLMS settings (never the keys)
+            if key != "capture_objects":
+                print(f"dlms_{key:14} {value}")
+        for c in r.get("clock_corrections") or []:
+            print(
+                f"clock {c['at'].isoformat()} {c['kind']} {c['outcome']}: {c['meter_before']} -> "
+                f"{c['meter_after']} ({c['reason']})"
+            )
         for e in r["events"]:
             print(f"event {console.when(e['at'])} {e['kind']}: {e['message']}")
         return 0
@@ -173,6 +205,106 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
     return _fail(f"unknown action {action}")
 
 
+def _add_dlms(args: argparse.Namespace, registry: Any) -> int:
+    """`smf meter add SERIAL --protocol dlms ...`: keys from --keys-file or the environment."""
+    import os
+
+    from smf.cli import ensure_database
+
+    registry.check_serial(args.serial, "dlms")
+    registry.check_transport(args.transport)
+    offset = registry.parse_utc_offset(args.utc_offset)
+    keys = registry.read_keys(args.keys_file, dict(os.environ))
+    opts = registry.DlmsOptions(
+        client_sap=args.client_address,
+        server_logical=args.server_address,
+        server_physical=args.server_physical,
+        auth=args.auth,
+        profile_obis=args.profile_obis,
+        password=keys.get("password", b""),
+        authentication_key=keys.get("authentication_key", b""),
+        encryption_key=keys.get("encryption_key", b""),
+        system_title=keys.get("system_title", b"SMF00001"),
+    ).validated(args.transport)
+    interval = args.interval if args.interval is not None else 15
+    args.schedule = args.schedule or "daily"
+    registry.Changes(
+        interval_minutes=interval, poll_schedule=args.schedule, model=args.model
+    ).validated()
+    ensure_database()
+    registry.add_dlms(
+        None,
+        args.serial,
+        args.transport,
+        opts,
+        interval_minutes=interval,
+        utc_offset_minutes=offset,
+        poll_schedule=args.schedule,
+        model=args.model,
+    )
+    server = str(opts.server_logical)
+    if opts.server_physical is not None:
+        server += f"/{opts.server_physical}"
+    print(
+        f"DLMS meter {args.serial} registered: {args.transport}, client {opts.client_sap}, "
+        f"server {server}, authentication {opts.auth}, profile {opts.profile_obis}, "
+        f"{interval} min, polled {args.schedule}"
+        + (" (keys stored encrypted)" if opts.auth != "none" else "")
+    )
+    return 0
+
+
+def _clock(args: argparse.Namespace) -> int:
+    """`smf meter clock SERIAL --check | --set`."""
+    from poller.clockset import operator_clock
+    from poller.config import PollerConfig
+    from poller.protocol.errors import NBR14522Error
+    from smf.cli import ensure_database
+
+    if args.set == args.check:
+        return _fail("say --check (read the clock) or --set (write the poller's time)")
+    ensure_database()
+    try:
+        r = asyncio.run(operator_clock(None, args.serial, args.set, PollerConfig()))
+    except (LookupError, RuntimeError, NBR14522Error, OSError) as exc:
+        return _fail(f"meter {args.serial}: {type(exc).__name__}: {exc}")
+    print(
+        f"meter {r.serial}: clock {r.meter_before.isoformat()} at {r.reference.isoformat()} "
+        f"(drift {r.drift_s:+.0f} s)"
+    )
+    if r.meter_after is not None:
+        print(f"set: now {r.meter_after.isoformat()} (drift {r.drift_after_s:+.0f} s); logged")
+    return 0
+
+
+def _report(args: argparse.Namespace, registry: Any) -> int:
+    """`smf meter report config | clock | connectivity [--csv]`."""
+    import csv
+    from datetime import UTC, timedelta
+
+    from smf.cli import ensure_database
+
+    ensure_database()
+    hi = datetime.now(UTC)
+    rows = registry.reports(
+        None, args.which, days=args.days, lo=hi - timedelta(days=args.days), hi=hi
+    )
+    if not rows:
+        print("no meters")
+        return 0
+    cols = list(rows[0])
+    if args.csv:
+        w = csv.writer(sys.stdout)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([r[c] for c in cols])
+        return 0
+    for r in rows:
+        print("  ".join(f"{c}={r[c]}" for c in cols if r[c] is not None))
+    print(f"{len(rows)} meter(s)")
+    return 0
+
+
 def _probe(serial: str) -> int:
     from db import driver
     from poller.probe import probe
@@ -183,12 +315,29 @@ def _probe(serial: str) -> int:
     row = show(None, serial, events=50)
     if not row["transport"]:
         return _fail(f"meter {serial} has no transport (set one with `smf meter set`)")
+    if row["protocol"] == "dlms":
+        return _probe_dlms(serial)
     decided = next((e["message"] for e in row["events"] if e["kind"] == "mm_layout_decided"), None)
     with driver.connect(None) as conn:
         full = driver.run_one(conn, "poll_meter_by_serial", serial=serial)
     assert full is not None
     try:
         result = asyncio.run(probe(MeterInfo.from_row(full), decided_by=decided))
+    except (NBR14522Error, OSError) as exc:
+        return _fail(f"meter {serial}: {type(exc).__name__}: {exc}")
+    print("\n".join(result.lines()))
+    return 0
+
+
+def _probe_dlms(serial: str) -> int:
+    """A DLMS probe: GETs only (device id, clock, profile columns, scalers)."""
+    from poller import store
+    from poller.dlms.probe import probe_dlms
+    from poller.protocol.errors import NBR14522Error
+
+    meter = store.meter_for_request(None, serial)
+    try:
+        result = asyncio.run(probe_dlms(None, meter))
     except (NBR14522Error, OSError) as exc:
         return _fail(f"meter {serial}: {type(exc).__name__}: {exc}")
     print("\n".join(result.lines()))
@@ -206,7 +355,12 @@ def register(sub: Any) -> None:
         help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600; leave it out "
         "for a meter whose data only arrive by import (protocol import_only, never polled)",
     )
-    a.add_argument("--interval", type=int, default=5, help="mass-memory interval, 5 or 15 min")
+    a.add_argument(
+        "--interval",
+        type=int,
+        default=None,
+        help="mass-memory interval, 5 or 15 min (DLMS: 15 unless given)",
+    )
     a.add_argument(
         "--utc-offset", default="-03:00", help="meter clock offset: --utc-offset=-03:00 or =-180"
     )
@@ -216,13 +370,24 @@ def register(sub: Any) -> None:
     a.add_argument("--model", help="meter model, free text (e.g. E750)")
     a.add_argument(
         "--protocol",
-        help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only (default: nbr14522 "
+        help="nbr14522, nbr14522_wrapper, nbr14522_addressed, dlms, import_only (default: nbr14522 "
         "with a transport, import_only without)",
     )
     a.add_argument(
         "--channels",
         help="channel map: 'all' or a comma list (active_fwd_kwh,voltage_a_v,...); default "
         "active_fwd_kwh,reactive_ind_fwd_kvarh,reactive_cap_fwd_kvarh",
+    )
+    dl = a.add_argument_group("DLMS/COSEM (--protocol dlms)")
+    dl.add_argument("--client-address", type=int, default=16, help="client SAP (16 = public)")
+    dl.add_argument("--server-address", type=int, default=1, help="server logical address")
+    dl.add_argument("--server-physical", type=int, help="server physical address (HDLC)")
+    dl.add_argument("--auth", default="none", help="none, lls or hls_gmac")
+    dl.add_argument("--profile-obis", default="1.0.99.1.0.255", help="load-profile OBIS")
+    dl.add_argument(
+        "--keys-file",
+        help="password= / authentication_key= / encryption_key= / "
+        "system_title= lines (else SMF_DLMS_PASSWORD, SMF_DLMS_AK, SMF_DLMS_EK)",
     )
 
     verbs.add_parser("list", help="every registered meter")
@@ -255,6 +420,21 @@ def register(sub: Any) -> None:
         "--nominal-from",
         help="local day from which --nominal-voltage applies (YYYY-MM-DD; default: all data)",
     )
+    st.add_argument("--dlms-energy-unit", help="DLMS: wh or kwh when attribute 3 is unreadable")
+    st.add_argument("--dlms-profile-kind", help="DLMS: interval or cumulative (override)")
+    st.add_argument("--clock-auto", choices=("on", "off"), help="automatic clock correction")
+    st.add_argument("--clock-min-s", type=int, help="correct from this drift (s)")
+    st.add_argument("--clock-max-s", type=int, help="leave the clock alone beyond (s): alarm j")
+
+    ck = verbs.add_parser("clock", help="read (--check) or set (--set) a meter's clock")
+    ck.add_argument("serial")
+    ck.add_argument("--check", action="store_true", help="read the clock, log the drift")
+    ck.add_argument("--set", action="store_true", help="write the poller's time (UTC+offset)")
+
+    rp = verbs.add_parser("report", help="meter configurations, clocks, connectivity")
+    rp.add_argument("which", choices=("config", "clock", "connectivity"))
+    rp.add_argument("--days", type=int, default=30, help="window of clock/connectivity (days)")
+    rp.add_argument("--csv", action="store_true")
 
     r = verbs.add_parser("retire", help="disable a meter for good (its readings are kept)")
     r.add_argument("serial", help="8-digit serial")

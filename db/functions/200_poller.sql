@@ -91,3 +91,105 @@ create or replace function smf.meter_lease_release(p_meter int, p_holder text) r
 language sql volatile set search_path = smf, pg_catalog as $$
     delete from smf.meter_session_lease where meter_id = p_meter and holder = p_holder
 $$;
+
+-- clock_policy_of: the clock-correction policy of meter p_meter: its own row of
+-- smf.meter_clock_policy where set, else the defaults of smf.setting (clock_auto_correct,
+-- clock_correct_min_s, clock_correct_max_s, clock_boundary_guard_s). Units: seconds.
+create or replace function smf.clock_policy_of(p_meter int)
+returns table (auto_correct boolean, correct_min_s int, correct_max_s int, boundary_guard_s int)
+language sql stable set search_path = smf, pg_catalog as $$
+    select coalesce(p.auto_correct,
+                    coalesce((select value from smf.setting where key = 'clock_auto_correct'), 'on') = 'on'),
+           coalesce(p.correct_min_s,
+                    (select value::int from smf.setting where key = 'clock_correct_min_s'), 60),
+           coalesce(p.correct_max_s,
+                    (select value::int from smf.setting where key = 'clock_correct_max_s'), 3600),
+           coalesce(p.boundary_guard_s,
+                    (select value::int from smf.setting where key = 'clock_boundary_guard_s'), 10)
+    from (select 1) one left join smf.meter_clock_policy p on p.meter_id = p_meter
+$$;
+
+-- clock_corrected_in_interval: true when meter p_meter's clock was already corrected
+-- automatically while the meter was in its interval starting p_interval_start (UTC, the
+-- meter's own grid): the policy corrects at most once per interval.
+create or replace function smf.clock_corrected_in_interval(p_meter int, p_interval_start timestamptz)
+returns boolean
+language sql stable set search_path = smf, pg_catalog as $$
+    select exists (select 1 from smf.clock_correction c
+                   where c.meter_id = p_meter and c.meter_interval_start = p_interval_start
+                     and c.kind = 'auto' and c.outcome in ('corrected', 'partial'))
+$$;
+
+-- meter_config_report: every registered meter's configuration (registry row, DLMS settings
+-- without secrets, clock policy in s), for operators (smf meter report config, the API).
+create or replace function smf.meter_config_report()
+returns table (serial text, protocol text, transport text, interval_minutes smallint,
+               utc_offset_minutes smallint, poll_schedule text, enabled boolean, model text,
+               channel_map text[], mm_layout text, register_unit text, dlms_client_sap smallint,
+               dlms_server_logical smallint, dlms_server_physical smallint, dlms_auth text,
+               dlms_profile_obis text, dlms_profile_kind text, dlms_energy_unit text,
+               clock_auto_correct boolean, clock_correct_min_s int, clock_correct_max_s int)
+language sql stable set search_path = smf, pg_catalog as $$
+    select m.serial, m.protocol, m.transport, m.interval_minutes, m.utc_offset_minutes,
+           m.poll_schedule, m.enabled, m.model, m.channel_map, m.mm_layout, m.register_unit,
+           d.client_sap, d.server_logical, d.server_physical, d.auth, d.profile_obis,
+           d.profile_kind, d.energy_unit, p.auto_correct, p.correct_min_s, p.correct_max_s
+    from smf.meter m
+    left join smf.dlms_meter d on d.meter_id = m.id
+    cross join lateral smf.clock_policy_of(m.id) p
+    order by m.serial
+$$;
+
+-- meter_clock_report: per meter, the last measured clock drift (s, meter minus poller), when,
+-- the drift left after that session, automatic corrections and deferrals in the last p_days
+-- days, and the last correction with the meter's time before and after (UTC).
+create or replace function smf.meter_clock_report(p_days int default 30)
+returns table (serial text, protocol text, last_drift_at timestamptz, last_drift_s numeric,
+               drift_after_s numeric, corrections bigint, deferred bigint, refused bigint,
+               last_correction_at timestamptz, last_correction_kind text,
+               last_meter_before timestamptz, last_meter_after timestamptz)
+language sql stable set search_path = smf, pg_catalog as $$
+    select m.serial, m.protocol, a.started_at, a.clock_drift_s, a.clock_drift_after_s,
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome in ('corrected', 'partial') and c.at > now() - make_interval(days => p_days)),
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome = 'deferred' and c.at > now() - make_interval(days => p_days)),
+           (select count(*) from smf.clock_correction c where c.meter_id = m.id
+              and c.outcome = 'refused' and c.at > now() - make_interval(days => p_days)),
+           l.at, l.kind, l.meter_before, l.meter_after
+    from smf.meter m
+    left join lateral (select started_at, clock_drift_s, clock_drift_after_s from smf.poll_attempt
+                       where meter_id = m.id and clock_drift_s is not null
+                       order by started_at desc limit 1) a on true
+    left join lateral (select at, kind, meter_before, meter_after from smf.clock_correction
+                       where meter_id = m.id and outcome in ('corrected', 'partial')
+                       order by at desc limit 1) l on true
+    where m.protocol <> 'import_only'
+    order by m.serial
+$$;
+
+-- meter_connectivity_report: per meter over [p_from, p_to): sessions, successful ones, share
+-- ok (%), bytes in/out, mean session duration (ms), the last attempt and its outcome, and the
+-- most frequent failure outcome.
+create or replace function smf.meter_connectivity_report(p_from timestamptz, p_to timestamptz)
+returns table (serial text, protocol text, sessions bigint, ok bigint, ok_pct numeric,
+               bytes_in bigint, bytes_out bigint, mean_duration_ms numeric,
+               last_attempt_at timestamptz, last_outcome text, top_failure text)
+language sql stable set search_path = smf, pg_catalog as $$
+    select m.serial, m.protocol, count(a.started_at), count(a.started_at) filter (where a.outcome = 'ok'),
+           round(100.0 * count(a.started_at) filter (where a.outcome = 'ok')
+                 / nullif(count(a.started_at), 0), 1),
+           coalesce(sum(a.bytes_in), 0)::bigint, coalesce(sum(a.bytes_out), 0)::bigint,
+           round(avg(a.duration_ms), 0),
+           max(a.started_at),
+           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id
+              and x.started_at >= p_from and x.started_at < p_to order by x.started_at desc limit 1),
+           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id and x.outcome <> 'ok'
+              and x.started_at >= p_from and x.started_at < p_to
+            group by x.outcome order by count(*) desc, x.outcome limit 1)
+    from smf.meter m
+    left join smf.poll_attempt a on a.meter_id = m.id and a.started_at >= p_from and a.started_at < p_to
+    where m.protocol <> 'import_only'
+    group by m.id, m.serial, m.protocol
+    order by m.serial
+$$;

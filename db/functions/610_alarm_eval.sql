@@ -319,7 +319,8 @@ begin
 end
 $$;
 
--- poll_attempt (hypertable): rules i, j, m after every session.
+-- poll_attempt (hypertable): rules i, j, m after every session. Rule j judges the drift left
+-- after the session's clock correction (clock_drift_after_s), else the drift measured.
 create or replace function smf.alarm_on_poll_attempt() returns trigger
 language plpgsql volatile set search_path = smf, pg_catalog as $$
 begin
@@ -327,7 +328,8 @@ begin
         return null;
     end if;
     begin
-        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome, new.clock_drift_s);
+        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome,
+                                    coalesce(new.clock_drift_after_s, new.clock_drift_s));
     exception when others then
         raise warning 'alarm evaluation of session of meter % at % failed: %', new.meter_id, new.started_at, sqlerrm;
     end;

@@ -49,10 +49,10 @@ select smf.meter_last_interval(%(meter_id)s) as ts;
 -- name: poll_insert_attempt
 insert into smf.poll_attempt (meter_id, started_at, duration_ms, trigger, attempt, bytes_in,
     bytes_out, outcome, error_class, error_message, clock_drift_s, intervals_read,
-    intervals_stored, batch_id)
+    intervals_stored, batch_id, clock_drift_after_s)
 values (%(meter_id)s, %(started_at)s, %(duration_ms)s, %(trigger)s, %(attempt)s, %(bytes_in)s,
     %(bytes_out)s, %(outcome)s, %(error_class)s, %(error_message)s, %(clock_drift_s)s,
-    %(intervals_read)s, %(intervals_stored)s, %(batch_id)s)
+    %(intervals_read)s, %(intervals_stored)s, %(batch_id)s, %(clock_drift_after_s)s)
 on conflict (meter_id, started_at) do nothing;
 
 -- name: poll_insert_register
