@@ -33,7 +33,7 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('validation range [%s, %s) is empty', p_from, p_to);
     end if;
-    with f as materialized (
+    with found as materialized (
         select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
         union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
@@ -44,6 +44,15 @@ begin
         union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
         union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
+    ), f as materialized (  -- one finding per rule and range: e.g. the three phases of one
+        -- interval outside the voltage band are one voltage_band finding naming each phase (two
+        -- rows with one key would fail the upsert below, and with it the ingest that called it)
+        select x.rule, x.ts_from, x.ts_to,
+               case when bool_or(x.severity = 'error') then 'error'
+                    when bool_or(x.severity = 'warning') then 'warning' else 'info' end as severity,
+               string_agg(x.detail, '; ' order by x.detail) as detail
+        from found x
+        group by x.rule, x.ts_from, x.ts_to
     ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
         insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
                                           first_seen_at, last_seen_at)
