@@ -9,9 +9,12 @@ connection to a per-module clone inside a transaction that is rolled back.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import itertools
 import os
+import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,44 @@ from db.settings import REPO_ROOT, ClusterSettings, Settings, default_state_dir,
 
 TEMPLATE = "smf_test_template"
 _counter = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_resources(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A socket, file, client or server a test leaves open fails THAT test, at its teardown.
+
+    Python reports an unclosed socket (ResourceWarning) only when the object is freed; an object
+    caught in a reference cycle is freed by whichever later collection runs, so without this the
+    warning (an error in this suite) failed an unrelated later test. This fixture is set up first
+    and torn down last of the test's function-scoped fixtures, so the test's own fixtures have
+    closed what they opened; then a full collection frees what is left and any ResourceWarning it
+    raises (directly, or from a __del__ through sys.unraisablehook) fails this test, naming it.
+    """
+    yield
+    caught: list[str] = []
+    previous = sys.unraisablehook
+
+    def hook(u: Any) -> None:
+        caught.append(f"{u.exc_type.__name__}: {u.exc_value} ({u.err_msg or ''} {u.object!r})")
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", ResourceWarning)
+        sys.unraisablehook = hook
+        try:
+            gc.collect()
+        finally:
+            sys.unraisablehook = previous
+    caught += [
+        f"{w.category.__name__}: {w.message}"
+        for w in seen
+        if issubclass(w.category, ResourceWarning)
+    ]
+    if caught:
+        pytest.fail(
+            f"{request.node.nodeid} left resources open (close them in the test or its"
+            " fixture):\n  " + "\n  ".join(caught),
+            pytrace=False,
+        )
 
 
 def _sources_hash() -> str:

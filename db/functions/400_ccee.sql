@@ -115,13 +115,19 @@ $$;
 -- (active Wh and the count of intervals per quality, from rollup_day; the loss factor; and the
 -- number of superseded versions of the day's rows with the newest superseding batch, from
 -- interval_reading_history, so a correction that moves energy between intervals and keeps the
--- day's total still changes it): when it changes, the UC-day is rebuilt and its payload hash
--- compared with the last accepted one.
+-- day's total still changes it) and of the other inputs of the document: the UC code, the
+-- distributor's CCEE agent code and, on a day with estimated intervals, setting
+-- ccee_estimated_as. When it changes, the UC-day is rebuilt and its payload hash compared with
+-- the last accepted one (equal: nothing is posted).
 create or replace function smf.ccee_fingerprint(p_uc int, p_day date) returns text
 language sql stable set search_path = smf, pg_catalog as $$
     select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
-                                      r.n_missing, tl.factor, h.versions, h.last_batch)
+                                      r.n_missing, tl.factor, h.versions, h.last_batch, cu.uc_code,
+                                      d.ccee_agent_code,
+                                      case when r.n_estimated > 0
+                                           then smf.setting_text('ccee_estimated_as', 'AJUSTADO') end)
                      from smf.consumer_unit cu
+                     join smf.distributor d on d.id = cu.distributor_id
                      join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
                      left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
                          and tl.valid_during @> p_day

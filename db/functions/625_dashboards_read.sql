@@ -148,6 +148,32 @@ begin
 end $f$;
 revoke execute on function smf.read_views_rewrite() from public;
 
+-- smf_read.uc_quarter_labels: posto, demand posto, reactive window, reservado and loss factor of
+-- each quarter hour of UC p_uc over [p_from, p_to) (smf.uc_quarter_labels), for the views
+-- smf_read.interval_label and hour_label; a UC outside the caller's scope gives no rows.
+create or replace function smf_read.uc_quarter_labels(p_uc int, p_from timestamptz, p_to timestamptz)
+returns table (ts timestamptz, local_ts timestamp, hour_ts timestamptz, posto text, demand_posto text,
+               reactive_window text, reservado boolean, loss_factor numeric)
+language plpgsql stable security definer set search_path = smf, pg_catalog, pg_temp as $$
+begin
+    if not exists (select 1 from smf.consumer_unit cu where cu.id = p_uc) then
+        return;
+    end if;
+    return query select * from smf.uc_quarter_labels(p_uc, p_from, p_to);
+end
+$$;
+
+-- smf_read.ccee_board: the CCEE deadline board of month p_month (smf.ccee_board) for the UCs the
+-- caller may see, for the view smf_read.ccee_board_recent.
+create or replace function smf_read.ccee_board(p_month date, p_now timestamptz default now())
+returns table (month date, distributor text, agent_code int, uc_code text, customer text,
+               days_due int, complete int, held int, held_reasons text, sent int, accepted int,
+               rejected int, failed int, missing int, deadline date, business_days_left int,
+               at_risk boolean)
+language sql stable security definer set search_path = smf, pg_catalog, pg_temp as $$
+    select * from smf.ccee_board(p_month, p_now)
+$$;
+
 do $$
 declare
     f regprocedure;
@@ -158,12 +184,16 @@ begin
     end if;
     foreach f in array array['smf_read.local_timezone()', 'smf_read.meter_poll_health(int)',
             'smf_read.meter_uc(int)', 'smf_read.alarm_thresholds_of(int, timestamptz)',
-            'smf_read.uc_reactive_hourly(text, timestamptz, timestamptz)']::regprocedure[] loop
+            'smf_read.uc_reactive_hourly(text, timestamptz, timestamptz)',
+            'smf_read.uc_quarter_labels(int, timestamptz, timestamptz)',
+            'smf_read.ccee_board(date, timestamptz)']::regprocedure[] loop
         execute format('alter function %s owner to smf_api', f);
     end loop;
     foreach f in array array['smf_read.local_timezone()', 'smf_read.meter_poll_health(int)',
             'smf_read.meter_uc(int)', 'smf_read.alarm_thresholds_of(int, timestamptz)',
             'smf_read.uc_reactive_hourly(text, timestamptz, timestamptz)',
+            'smf_read.uc_quarter_labels(int, timestamptz, timestamptz)',
+            'smf_read.ccee_board(date, timestamptz)',
             'smf_read.channel_divisor(text[], numeric[], text, text)',
             'smf_read.uc_channels(text, timestamptz, timestamptz, text, text)']::regprocedure[] loop
         execute format('revoke execute on function %s from public', f);
