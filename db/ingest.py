@@ -16,7 +16,7 @@ from typing import IO, Any
 
 from db import driver
 from db.channels import QUANTITY_NAMES
-from db.errors import BatchRejected
+from db.errors import BatchRejected, DatabaseUnavailable, RetryableConflict
 
 META_COLUMNS = ("meter_id", "meter_serial", "ts", "quality", "source")
 ALLOWED_COLUMNS = frozenset((*META_COLUMNS, *QUANTITY_NAMES))
@@ -55,6 +55,9 @@ class IngestResult:
     unchanged: int
     quarantined: dict[str, int] = field(default_factory=dict)
     below_resolution: int = 0  # rows with a value that rounds to 0 in the stored unit
+    quarantined_lines: tuple[int, ...] = ()  # the first QUARANTINE_LINES_SHOWN input lines
+    warnings: tuple[str, ...] = ()  # e.g. a file cadence other than the meter's interval
+    notes: tuple[str, ...] = ()  # decisions taken on the input (e.g. the decimal separator)
 
     @property
     def quarantined_total(self) -> int:
@@ -62,16 +65,30 @@ class IngestResult:
 
     def summary(self) -> str:
         q = ", ".join(f"{k} {v}" for k, v in sorted(self.quarantined.items())) or "none"
+        if self.quarantined_lines:
+            lines = ", ".join(map(str, self.quarantined_lines))
+            more = self.quarantined_total - len(self.quarantined_lines)
+            q += f" (line{'s' if self.quarantined_total > 1 else ''} {lines}"
+            q += f" and {more} more)" if more > 0 else ")"
+            q += (
+                "; list them: select line_no, reason, meter_ref, ts, detail from "
+                f"smf.ingest_quarantine where batch_id = {self.batch_id} order by line_no"
+            )
         tiny = (
             f"; {self.below_resolution} row(s) with a value below the storage resolution "
             "(0.001 kWh, kvarh, V or A) stored as 0"
             if self.below_resolution
             else ""
         )
-        return (
+        out = (
             f"batch {self.batch_id}: {self.rows} rows: {self.inserted} inserted, "
             f"{self.updated} updated, {self.unchanged} unchanged, quarantined: {q}{tiny}"
         )
+        return "\n".join([out, *(f"note: {n}" for n in self.notes),
+                          *(f"warning: {w}" for w in self.warnings)])  # fmt: skip
+
+
+QUARANTINE_LINES_SHOWN = 10
 
 
 def _begin(conn: driver.Connection, source: str, origin: str | None) -> int:
@@ -80,20 +97,75 @@ def _begin(conn: driver.Connection, source: str, origin: str | None) -> int:
     return int(row["batch_id"])
 
 
-def _finish(conn: driver.Connection, batch_id: int, line_offset: int) -> IngestResult:
+def _finish(
+    conn: driver.Connection, batch_id: int, line_offset: int, notes: tuple[str, ...] = ()
+) -> IngestResult:
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
-    driver.run(conn, "vee_validate_batch", batch_id=batch_id)  # VEE rules on the days touched
+    _validate(conn, batch_id)
+    quarantined = dict(r["quarantined"])
+    lines: tuple[int, ...] = ()
+    if quarantined:
+        lines = tuple(
+            int(x["line_no"])
+            for x in driver.run(
+                conn, "ingest_quarantine_lines", batch_id=batch_id, limit=QUARANTINE_LINES_SHOWN
+            )
+        )
     return IngestResult(
         batch_id=r["batch_id"],
         rows=r["rows"],
         inserted=r["inserted"],
         updated=r["updated"],
         unchanged=r["unchanged"],
-        quarantined=dict(r["quarantined"]),
+        quarantined=quarantined,
         below_resolution=int(r.get("below_resolution") or 0),
+        quarantined_lines=lines,
+        warnings=tuple(_cadence_warnings(conn)),
+        notes=notes,
     )
+
+
+def _cadence_warnings(conn: driver.Connection) -> list[str]:
+    """One warning per meter of the batch whose rows are spaced otherwise than its registered
+    interval (the most common gap between its consecutive rows): a 15-minute file imported into
+    a 5-minute meter is stored, but the operator hears of it."""
+    out = []
+    for c in driver.run(conn, "ingest_cadence"):
+        c["file_minutes"] = float(c["file_minutes"])
+        out.append(
+            f"meter {c['serial']} is registered with {c['interval_minutes']}-minute intervals, "
+            f"but the file's rows for it are {c['file_minutes']:g} minutes apart ({c['n']} rows"
+            + (
+                "; the rows off its grid are quarantined"
+                if c["file_minutes"] < c["interval_minutes"]
+                else "; stored as they are"
+            )
+            + f"): check the file, or `smf meter set {c['serial']} --interval "
+            f"{c['file_minutes']:g}` if the meter integrates over that"
+        )
+    return out
+
+
+def _validate(conn: driver.Connection, batch_id: int) -> None:
+    """Run the VEE rules on the days batch `batch_id` touched, behind a savepoint: validation never
+    costs a reading. A rule that raises is caught by smf.vee_validate itself (a validation_error
+    finding and a smf.job_run error row name it and its SQLSTATE); anything else that fails here
+    rolls back to the savepoint, and smf.vee_validate_batch_failed records it the same way. Only
+    a lost connection or a deadlock (the whole transaction must run again) goes up."""
+    try:
+        with conn.transaction():  # a savepoint inside the caller's transaction
+            driver.run(conn, "vee_validate_batch", batch_id=batch_id)
+    except (DatabaseUnavailable, RetryableConflict):
+        raise
+    except Exception as exc:  # recorded in the database; the batch lands
+        cause = exc.__cause__ if exc.__cause__ is not None else exc
+        sqlstate = getattr(cause, "sqlstate", None) or "(none)"
+        message = str(getattr(getattr(cause, "diag", None), "message_primary", None) or exc)
+        driver.run(
+            conn, "vee_validate_batch_failed", batch_id=batch_id, sqlstate=sqlstate, message=message
+        )
 
 
 def ingest_rows(
@@ -142,6 +214,36 @@ def parse_header(header_line: str) -> tuple[list[str], str]:
     return names, delimiter
 
 
+DECIMALS = ("auto", "point", "comma")
+
+
+def decide_decimal(delimiter: str, decimal: str, sample: bytes) -> tuple[bool, str | None]:
+    """Whether numbers use a decimal comma, and a note saying why. A decimal comma needs `;`
+    between fields (spreadsheets in Portuguese write `8,0;...`). `auto`: a comma anywhere in the
+    first MiB of a `;` file decides it (it can be nothing else there), else a point is assumed.
+    Raises BatchRejected for a decimal comma asked of a `,` file."""
+    if decimal not in DECIMALS:
+        raise BatchRejected(f"decimal separator {decimal!r}: one of {', '.join(DECIMALS)}")
+    if delimiter == ",":
+        if decimal == "comma":
+            raise BatchRejected(
+                "line 1: a decimal comma needs ';' between fields; this header uses ','", 1
+            )
+        return False, None
+    if decimal == "point":
+        return False, "numbers read with a decimal point (--decimal point)"
+    if decimal == "comma":
+        return True, "numbers read with a decimal comma (--decimal comma)"
+    at = sample.find(b",")
+    if at < 0:
+        return False, None
+    line = sample.count(b"\n", 0, at) + 2
+    return True, (
+        f"numbers read with a decimal comma: fields separated by ';' and a comma in a number on "
+        f"line {line} (--decimal point to refuse)"
+    )
+
+
 def ingest_csv_stream(
     conn: driver.Connection,
     fh: IO[bytes],
@@ -149,8 +251,12 @@ def ingest_csv_stream(
     origin: str | None = None,
     source: str = "import",
     progress: Callable[[int], None] | None = None,
+    decimal: str = "auto",
 ) -> IngestResult:
-    """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected."""
+    """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected.
+
+    `decimal`: "auto" (a `;` file whose numbers carry a comma is read with a decimal comma,
+    see decide_decimal), "point" or "comma"; the decision is a note of the result."""
     first = fh.readline()
     if not first.strip():
         raise BatchRejected("line 1: empty file (a header line is required)", 1)
@@ -159,30 +265,47 @@ def ingest_csv_stream(
     except UnicodeDecodeError as exc:
         raise BatchRejected(f"line 1: not UTF-8 text ({exc.reason})", 1) from exc
     names, delimiter = parse_header(header)
+    chunk = fh.read(1 << 20)
+    comma, note = decide_decimal(delimiter, decimal, chunk)
     batch_id = _begin(conn, source, origin)
     driver.run(conn, "ingest_given", names=names)  # columns not named keep their stored values
     done = len(first)
-    with driver.copy_into(
-        conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
-    ) as copy:
-        # Line ends at the end of a chunk are held back until more data follows, so blank lines
-        # at the end of the file are dropped (COPY would read one as a row of empty fields).
-        pending = b""
-        while chunk := fh.read(1 << 20):
-            data = pending + chunk
-            body = data.rstrip(b"\r\n")
-            pending = data[len(body) :]
-            copy.write(body)
-            done += len(chunk)
-            if progress:
-                progress(done)
-        if pending:  # the last line's own line end (CRLF files keep CRLF)
-            copy.write(b"\r\n" if pending.startswith(b"\r\n") else pending[:1])
+    try:
+        with driver.copy_into(
+            conn, "ingest_copy_csv", columns=names, line_offset=1, delimiter=delimiter
+        ) as copy:
+            # Line ends at the end of a chunk are held back until more data follows, so blank
+            # lines at the end of the file are dropped (COPY would read one as a row of empty
+            # fields). In a ';' file read with a decimal comma, a comma can only be one.
+            pending = b""
+            while chunk:
+                data = pending + chunk
+                body = data.rstrip(b"\r\n")
+                pending = data[len(body) :]
+                copy.write(body.replace(b",", b".") if comma else body)
+                done += len(chunk)
+                if progress:
+                    progress(done)
+                chunk = fh.read(1 << 20)
+            if pending:  # the last line's own line end (CRLF files keep CRLF)
+                copy.write(b"\r\n" if pending.startswith(b"\r\n") else pending[:1])
+    except BatchRejected as exc:
+        text = str(exc)
+        if "double precision" in text and delimiter == ";" and not comma and "," in text:
+            raise BatchRejected(f"{text} (a decimal comma? --decimal comma)", exc.line) from exc
+        if "double precision" in text and comma and text.count(".") > 1:
+            raise BatchRejected(
+                f"{text} (read with a decimal comma: write numbers without thousands separators)",
+                exc.line,
+            ) from exc
+        raise
     with driver.translate_errors():
-        return _finish(conn, batch_id, 1)
+        return _finish(conn, batch_id, 1, (note,) if note else ())
 
 
-def ingest_csv(path: Path, *, settings: Any = None, progress: bool = False) -> IngestResult:
+def ingest_csv(
+    path: Path, *, settings: Any = None, progress: bool = False, decimal: str = "auto"
+) -> IngestResult:
     """Import a CSV file in its own transaction (all or nothing). A deadlock or serialisation
     failure rolls the transaction back and runs it again from the start of the file
     (driver.in_transaction: bounded, jittered)."""
@@ -191,7 +314,7 @@ def ingest_csv(path: Path, *, settings: Any = None, progress: bool = False) -> I
 
     def work(conn: driver.Connection) -> IngestResult:
         with path.open("rb") as fh:
-            return ingest_csv_stream(conn, fh, origin=path.name, progress=bar)
+            return ingest_csv_stream(conn, fh, origin=path.name, progress=bar, decimal=decimal)
 
     try:
         return driver.in_transaction(settings, work)

@@ -531,6 +531,9 @@ CREATE FUNCTION smf.alarm_on_batch_finished() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
+    v_state text;
+    v_msg text;
+    v_where text;
     v_m int[];
     v_lo timestamptz[];
     v_hi timestamptz[];
@@ -548,7 +551,13 @@ begin
             perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
         end if;
     exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text, v_where = pg_exception_context;
         raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
+        -- the batch lands; the failure is kept where failed jobs are looked for (issue 24)
+        perform smf.vee_record_error('alarm_eval', format('ingest batch %s', new.id),
+            format('alarm evaluation of ingest batch %s raised SQLSTATE %s (%s) in %s; the readings are stored',
+                   new.id, v_state, v_msg, split_part(v_where, E'\n', 1)),
+            jsonb_build_object('batch_id', new.id, 'sqlstate', v_state));
     end;
     return null;
 end
@@ -2237,7 +2246,9 @@ begin
     raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
     -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
     insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
-    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
+    -- (the detail's line_no is the input line too, as the column's: issue 18)
+    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason,
+           (to_jsonb(s) || jsonb_build_object('line_no', s.line_no + p_line_offset))::text
     from ingest_bad b join ingest_stage s using (line_no)
     where b.reason <> 'duplicate_identical';
     perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
@@ -4268,7 +4279,7 @@ begin
           from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, inputs jsonb)
           where r.method = 'none') x
     group by x.island
-    on conflict (meter_id, rule, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
+    on conflict (meter_id, rule, subject, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
 
     select coalesce(jsonb_object_agg(m, n), '{}'), coalesce(sum(n) filter (where m = 'none'), 0)
     into v_filled, v_left
@@ -4366,7 +4377,7 @@ begin
                                ' daily job stops estimating after %s day(s) of silence (visit the meter,'
                                ' or estimate by hand: smf vee estimate)', v_left, p_day,
                                coalesce(smf.vee_fmt_local(v_last) || ' (local)', 'ever'), v_days))
-                on conflict (meter_id, rule, ts_from, ts_to)
+                on conflict (meter_id, rule, subject, ts_from, ts_to)
                 do update set last_seen_at = now(), detail = excluded.detail;
             end if;
             meter_id := m.id;
@@ -4468,12 +4479,20 @@ CREATE FUNCTION smf.vee_local_day(p_ts timestamp with time zone) RETURNS date
     select (p_ts at time zone smf.local_timezone())::date
 $$;
 
+CREATE FUNCTION smf.vee_nominal_candidates() RETURNS numeric[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select array[57.7, 63.5, 66.4, 69.3, 100, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]
+$$;
+
 CREATE FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, OUT nominal_v numeric, OUT how text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 declare
     v_mean numeric;
+    v_next numeric;
 begin
     nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
     how := 'configured';
@@ -4485,10 +4504,19 @@ begin
                     sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
     from smf.rollup_day d
     where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
-    select s into nominal_v
-    from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
-    where v_mean is not null order by abs(s - v_mean) limit 1;
-    how := 'detected';
+    if v_mean is null or v_mean <= 0 then
+        nominal_v := null;
+        how := 'detected';
+        return;
+    end if;
+    select (array_agg(s order by abs(s - v_mean), s))[1], (array_agg(s order by abs(s - v_mean), s))[2]
+    into nominal_v, v_next
+    from unnest(smf.vee_nominal_candidates()) s;
+    how := format('detected from mean %s V', round(v_mean, 1));
+    if abs(abs(v_mean - nominal_v) - abs(v_mean - v_next)) < 0.015 * v_mean then
+        how := how || format(', ambiguous with %s V: smf meter set %s --nominal-voltage V', v_next,
+                             (select m.serial from smf.meter m where m.id = p_meter));
+    end if;
 end
 $$;
 
@@ -4517,6 +4545,15 @@ begin
     end if;
     return v;
 end
+$$;
+
+CREATE FUNCTION smf.vee_record_error(p_job text, p_holder text, p_error text, p_counts jsonb) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    insert into smf.job_run (job, holder, finished_at, outcome, counts, error)
+    values (p_job, p_holder, clock_timestamp(), 'error', coalesce(p_counts, '{}'), left(p_error, 2000))
+    returning id
 $$;
 
 CREATE FUNCTION smf.vee_register_pairs(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(read_from timestamp with time zone, read_to timestamp with time zone, lo timestamp with time zone, hi timestamp with time zone, raw_delta bigint, wh_sum bigint, n_rows integer, n_expected integer)
@@ -4633,17 +4670,17 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select 'clock', e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
+    select 'clock', format('event %s', e.id), e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
            format('%s: %s', e.kind, e.message)
     from smf.meter_event e
     where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
       and e.kind in ('clock_corrected', 'clock_drift_large')
     union all
-    select 'interval_length', min(q.ts), max(q.ts), 'error',
+    select 'interval_length', '', min(q.ts), max(q.ts), 'error',
            format('%s row(s) off the %s-minute grid quarantined on %s (first at %s)', count(*),
                   min(m.interval_minutes), smf.vee_local_day(min(q.ts)), min(q.ts))
     from smf.ingest_quarantine q join smf.meter m on m.serial = q.meter_ref or m.id::text = q.meter_ref
@@ -4679,7 +4716,7 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4688,7 +4725,7 @@ declare
     v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
 begin
     return query
-    select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
+    select 'outage', '', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
            format('supply outage reported by the meter from %s to %s (local)%s',
                   to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
                   coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
@@ -4696,7 +4733,7 @@ begin
     where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
       and coalesce(extract(epoch from o.end_at - o.start_at) / 60.0, v_min) >= v_min
     union all
-    select 'meter_status', e.at, e.at,
+    select 'meter_status', format('event %s', e.id), e.at, e.at,
            case when e.kind = 'serial_changed' then 'error' else 'warning' end,
            format('%s: %s', case when e.detail ? 'battery' then 'battery' else e.kind end, e.message)
     from smf.meter_event e
@@ -4746,14 +4783,13 @@ $$;
 
 CREATE FUNCTION smf.vee_rule_names() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
+    SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select array['missing', 'zero_run', 'spike', 'demand', 'reverse_flow', 'voltage_band', 'phase_loss',
-                 'clock', 'interval_length', 'register', 'backup_interval', 'backup_hour', 'backup_day',
-                 'outage', 'meter_status']
+    select array_agg(e order by r.ord, e.ord) || array['validation_error']
+    from smf.vee_rules() with ordinality r(fn, emits, ord), unnest(r.emits) with ordinality e(e, ord)
 $$;
 
-CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4769,7 +4805,9 @@ begin
     end if;
     select s.wh_per_unit, s.how into v_scale, v_how from smf.vee_register_scale(p_meter, p_to) s;
     return query
-    select 'register', p.lo, p.hi, 'error',
+    select 'register', format('reads %s / %s', to_char(p.read_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                              to_char(p.read_to at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+           p.lo, p.hi, 'error',
            case when p.raw_delta < 0
                 then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
                             to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
@@ -4857,7 +4895,7 @@ begin
 end
 $$;
 
-CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
@@ -4871,8 +4909,11 @@ declare
     v_high numeric;
     v_loss numeric;
 begin
+    -- (an import-only meter is judged on the voltages it carries, whatever its channel map says;
+    -- with none stored the nominal is null below)
     if not exists (select 1 from smf.meter m where m.id = p_meter
-                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
+                   and (m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']
+                        or m.protocol = 'import_only')) then
         return;
     end if;
     select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
@@ -4907,7 +4948,7 @@ begin
         from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
         where p.v is not null
     )
-    select f.kind, min(f.ts), max(f.ts) + v_step,
+    select f.kind, f.phase, min(f.ts), max(f.ts) + v_step,
            case when f.kind = 'phase_loss' then 'error' else 'warning' end,
            case when f.kind = 'phase_loss'
                 then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
@@ -4963,6 +5004,20 @@ begin
 end
 $$;
 
+CREATE FUNCTION smf.vee_rules() RETURNS TABLE(fn text, emits text[])
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    values ('vee_rule_missing', array['missing']), ('vee_rule_zero_run', array['zero_run']),
+           ('vee_rule_spike', array['spike']), ('vee_rule_demand', array['demand']),
+           ('vee_rule_reverse_flow', array['reverse_flow']),
+           ('vee_rule_voltage', array['voltage_band', 'phase_loss']),
+           ('vee_rule_clock', array['clock', 'interval_length']),
+           ('vee_rule_register', array['register']),
+           ('vee_rule_backup', array['backup_interval', 'backup_hour', 'backup_day']),
+           ('vee_rule_meter_status', array['outage', 'meter_status'])
+$$;
+
 CREATE FUNCTION smf.vee_scope_meters(p_kind text, p_ref text) RETURNS SETOF integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
@@ -4984,6 +5039,35 @@ begin
     if not found then
         raise exception using errcode = 'SMF04', message = format('no %s %L', p_kind, p_ref);
     end if;
+end
+$$;
+
+CREATE FUNCTION smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date DEFAULT NULL::date) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_meter int;
+    v_from date := coalesce(p_from, '2000-01-01');
+begin
+    select m.id into v_meter from smf.meter m where m.serial = p_serial;
+    if v_meter is null then
+        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
+    end if;
+    if p_volts is null or (p_volts <> 0 and (p_volts < 20 or p_volts > 1000)) then
+        raise exception using errcode = 'SMF02',
+            message = format('nominal voltage %s V out of range: 20-1000 V phase to neutral, or 0 (detect)', p_volts);
+    end if;
+    delete from smf.vee_parameter p
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and lower(p.valid_during) >= v_from;
+    update smf.vee_parameter p set valid_during = daterange(lower(p.valid_during), v_from)
+    where p.key = 'voltage_nominal_v' and p.meter_id = v_meter and p.valid_during @> v_from;
+    insert into smf.vee_parameter (key, meter_id, valid_during, value, unit, description)
+    values ('voltage_nominal_v', v_meter, daterange(v_from, null), p_volts, 'V',
+            case when p_volts = 0 then 'detect from the data (smf meter set --nominal-voltage auto)'
+                 else 'set by smf meter set --nominal-voltage' end);
+    return jsonb_build_object('serial', p_serial, 'volts', p_volts, 'valid_from', v_from,
+                              'standard', p_volts = 0 or p_volts = any (smf.vee_nominal_candidates()));
 end
 $$;
 
@@ -5020,9 +5104,16 @@ CREATE FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zon
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
+    AS $_$
 declare
     v_seen timestamptz := clock_timestamp();
+    v_all jsonb := '[]';
+    v_part jsonb;
+    v_failed text[] := '{}';
+    v_errors jsonb := '[]';
+    v_state text;
+    v_msg text;
+    r record;
     v_found int;
     v_new int;
     v_resolved int;
@@ -5032,22 +5123,42 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('validation range [%s, %s) is empty', p_from, p_to);
     end if;
-    with f as materialized (
-        select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
-        union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_demand(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_reverse_flow(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_voltage(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_clock(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
+    for r in select * from smf.vee_rules() loop
+        begin  -- one rule: it only reads, so this subtransaction takes no transaction id
+            if r.fn = 'vee_rule_missing' then
+                select coalesce(jsonb_agg(to_jsonb(x)), '[]') into v_part
+                from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last) x;
+            else
+                execute format('select coalesce(jsonb_agg(to_jsonb(x)), ''[]'') from smf.%I($1, $2, $3) x', r.fn)
+                    into v_part using p_meter, p_from, p_to;
+            end if;
+            v_all := v_all || v_part;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+            v_failed := v_failed || r.emits;
+            v_errors := v_errors || jsonb_build_object('rule', r.fn, 'sqlstate', v_state, 'message', v_msg);
+            v_all := v_all || jsonb_build_object(
+                'rule', 'validation_error', 'subject', r.fn, 'ts_from', p_from, 'ts_to', p_to,
+                'severity', 'error',
+                'detail', format('rule smf.%s raised SQLSTATE %s (%s) on %s to %s (local); the readings are '
+                                 'stored, its findings (%s) of this range were not refreshed; the daily VEE '
+                                 'job runs it again', r.fn, v_state, v_msg, smf.vee_fmt_local(p_from),
+                                 smf.vee_fmt_local(p_to), array_to_string(r.emits, ', ')));
+        end;
+    end loop;
+    with f as materialized (  -- one row per identity
+        select x.rule, coalesce(x.subject, '') as subject, x.ts_from, x.ts_to,
+               (array_agg(x.severity order by array_position(array['error', 'warning', 'info'], x.severity)))[1]
+                   as severity,
+               string_agg(distinct x.detail, '; ' order by x.detail) as detail
+        from jsonb_to_recordset(v_all) as x(rule text, subject text, ts_from timestamptz, ts_to timestamptz,
+                                            severity text, detail text)
+        group by 1, 2, 3, 4
     ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
-        insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
+        insert into smf.vee_finding as v (meter_id, rule, subject, ts_from, ts_to, severity, detail,
                                           first_seen_at, last_seen_at)
-        select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
-        on conflict (meter_id, rule, ts_from, ts_to) do update set
+        select p_meter, f.rule, f.subject, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
+        on conflict (meter_id, rule, subject, ts_from, ts_to) do update set
             last_seen_at = excluded.last_seen_at, detail = excluded.detail, severity = excluded.severity,
             status = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
                           then 'open' else v.status end,
@@ -5062,15 +5173,19 @@ begin
         update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
             resolved_at = now()
         where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
-          and v.rule = any (smf.vee_rule_names())
-          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
+          and v.rule = any (smf.vee_rule_names()) and v.rule <> all (v_failed)
+          and (v.rule <> 'validation_error' or v.ts_to <= p_to)
+          and not exists (select 1 from f where f.rule = v.rule and f.subject = v.subject
+                                            and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
         returning 1
     )
     select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
     into v_found, v_new, v_resolved;
-    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
+    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved)
+           || case when jsonb_array_length(v_errors) > 0 then jsonb_build_object('errors', v_errors)
+                   else '{}' end;
 end
-$$;
+$_$;
 
 CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
     LANGUAGE plpgsql
@@ -5079,18 +5194,88 @@ CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
 declare
     v record;
     v_n int := 0;
+    v_res jsonb;
+    v_errors jsonb := '[]';
 begin
     if coalesce((select value from smf.setting where key = 'vee_validate_on_ingest'), 'on') <> 'on'
        or to_regclass('pg_temp.ingest_touched') is null then
         return 0;
     end if;
-    for v in select t.meter_id, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
+    for v in select t.meter_id, m.serial, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
                     smf.vee_day_start(smf.vee_local_day(t.hi) + 1) as hi
-             from ingest_touched t order by t.meter_id loop
-        perform smf.vee_validate(v.meter_id, v.lo, v.hi, true);
+             from ingest_touched t join smf.meter m on m.id = t.meter_id order by t.meter_id loop
+        v_res := smf.vee_validate(v.meter_id, v.lo, v.hi, true);
+        v_errors := v_errors || (select coalesce(jsonb_agg(e || jsonb_build_object('serial', v.serial,
+                                                            'from', v.lo, 'to', v.hi)), '[]')
+                                 from jsonb_array_elements(coalesce(v_res -> 'errors', '[]')) e);
         v_n := v_n + 1;
     end loop;
+    if jsonb_array_length(v_errors) > 0 then
+        perform smf.vee_record_error('vee_validate', format('ingest batch %s', p_batch),
+            (select format('validation of ingest batch %s: %s; the readings are stored, open '
+                           'validation_error findings list the ranges, the daily VEE job runs them again',
+                           p_batch, string_agg(format('rule smf.%s raised SQLSTATE %s (%s) on %s meter-range(s), '
+                                                      'first meter %s', e.rule, e.sqlstate, e.message, e.n,
+                                                      e.serial), '; ' order by e.rule))
+             from (select x ->> 'rule' as rule, x ->> 'sqlstate' as sqlstate, min(x ->> 'message') as message,
+                          count(*) as n, min(x ->> 'serial') as serial
+                   from jsonb_array_elements(v_errors) x group by 1, 2) e),
+            jsonb_build_object('batch_id', p_batch, 'errors', v_errors));
+    end if;
     return v_n;
+end
+$$;
+
+CREATE FUNCTION smf.vee_validate_batch_failed(p_batch integer, p_sqlstate text, p_message text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    AS $$
+declare
+    v_n int := 0;
+begin
+    if to_regclass('pg_temp.ingest_touched') is not null then
+        insert into smf.vee_finding as v (meter_id, rule, subject, ts_from, ts_to, severity, detail)
+        select t.meter_id, 'validation_error', 'vee_validate_batch', t.lo, t.hi, 'error',
+               format('the validation of ingest batch %s raised SQLSTATE %s (%s) on %s to %s (local); the '
+                      'readings are stored, no finding of this range was refreshed; the daily VEE job runs it '
+                      'again', p_batch, p_sqlstate, p_message, smf.vee_fmt_local(t.lo), smf.vee_fmt_local(t.hi))
+        from (select t.meter_id, smf.vee_day_start(min(smf.vee_local_day(t.lo))) as lo,
+                     smf.vee_day_start(max(smf.vee_local_day(t.hi)) + 1) as hi
+              from ingest_touched t group by t.meter_id) t
+        on conflict (meter_id, rule, subject, ts_from, ts_to) do update
+            set detail = excluded.detail, last_seen_at = now(), status = 'open', resolved_by = null,
+                resolved_at = null;
+        get diagnostics v_n = row_count;
+    end if;
+    perform smf.vee_record_error('vee_validate', format('ingest batch %s', p_batch),
+        format('validation of ingest batch %s raised SQLSTATE %s (%s) on %s meter-range(s); the readings '
+               'are stored, open validation_error findings list the ranges, the daily VEE job runs them '
+               'again', p_batch, p_sqlstate, p_message, v_n),
+        jsonb_build_object('batch_id', p_batch, 'sqlstate', p_sqlstate, 'ranges', v_n));
+    return v_n;
+end
+$$;
+
+CREATE FUNCTION smf.vee_validate_retry(p_meter integer DEFAULT NULL::integer) RETURNS TABLE(meter_id integer, serial text, ts_from timestamp with time zone, ts_to timestamp with time zone, result jsonb)
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+#variable_conflict use_column
+declare
+    v record;
+begin
+    for v in select distinct f.meter_id, m.serial, f.ts_from, f.ts_to
+             from smf.vee_finding f join smf.meter m on m.id = f.meter_id
+             where f.rule = 'validation_error' and f.status = 'open'
+               and (p_meter is null or f.meter_id = p_meter)
+             order by m.serial, f.ts_from loop
+        meter_id := v.meter_id;
+        serial := v.serial;
+        ts_from := v.ts_from;
+        ts_to := v.ts_to;
+        result := smf.vee_validate(v.meter_id, v.ts_from, v.ts_to);
+        return next;
+    end loop;
 end
 $$;
 
@@ -6824,13 +7009,16 @@ CREATE TABLE smf.vee_finding (
     resolved_at timestamp with time zone,
     first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    subject text DEFAULT ''::text NOT NULL,
     CONSTRAINT vee_finding_check CHECK ((ts_to >= ts_from)),
     CONSTRAINT vee_finding_check1 CHECK (((status = 'open'::text) = (resolved_at IS NULL))),
     CONSTRAINT vee_finding_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'error'::text]))),
     CONSTRAINT vee_finding_status_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'resolved'::text])))
 );
 
-COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, range).';
+COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, subject (phase, event, read pair; may be empty), severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, subject, range).';
+
+COMMENT ON COLUMN smf.vee_finding.subject IS 'What the finding is about within the meter: a phase (A, B, C), a poller event (event N), a register read pair, the rule function that raised (rule validation_error); empty when the rule has one subject per meter and range.';
 
 ALTER TABLE smf.vee_finding ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.vee_finding_id_seq
@@ -7153,7 +7341,7 @@ ALTER TABLE ONLY smf.vee_estimation_run
     ADD CONSTRAINT vee_estimation_run_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.vee_finding
-    ADD CONSTRAINT vee_finding_meter_id_rule_ts_from_ts_to_key UNIQUE (meter_id, rule, ts_from, ts_to);
+    ADD CONSTRAINT vee_finding_identity UNIQUE (meter_id, rule, subject, ts_from, ts_to);
 
 ALTER TABLE ONLY smf.vee_finding
     ADD CONSTRAINT vee_finding_pkey PRIMARY KEY (id);

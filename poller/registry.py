@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from db import driver
@@ -87,6 +88,7 @@ class Changes:
     mm_layout: str | None = None
     register_unit: str | None = None
     enabled: bool | None = None
+    channel_map: list[str] | None = None
 
     def validated(self) -> Changes:
         if self.transport is not None:
@@ -106,21 +108,60 @@ class Changes:
         return self
 
 
+def resolve_protocol(serial: str, transport: str | None, protocol: str | None) -> str:
+    """The protocol of a new meter: as given, else ``import_only`` without a transport and
+    ``nbr14522`` with one. A meter read over the protocol needs a transport; an import-only meter
+    needs none (its data arrive by `smf import` or the API). Raises RegistryError."""
+    chosen = protocol or ("import_only" if transport is None else "nbr14522")
+    _choice(chosen, PROTOCOLS, "protocol")
+    if transport is None and chosen != "import_only":
+        raise RegistryError(
+            f"meter {serial}: protocol {chosen} is read by the poller and needs --transport "
+            "(tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X); a meter whose data only "
+            "arrive by import needs none: leave out --transport (or --protocol import_only)"
+        )
+    return chosen
+
+
+def check_channels(text: str) -> list[str]:
+    """A channel map from ``all`` or a comma-separated list of quantity names (db.channels).
+    Raises RegistryError naming the unknown ones."""
+    from db.channels import QUANTITY_NAMES
+
+    if text.strip() == "all":
+        return list(QUANTITY_NAMES)
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [c for c in names if c not in QUANTITY_NAMES]
+    if unknown or not names:
+        raise RegistryError(
+            f"bad channel list {text!r}: unknown {', '.join(unknown) or '(empty)'}; "
+            f"'all' or some of {', '.join(QUANTITY_NAMES)}"
+        )
+    if len(set(names)) != len(names):
+        raise RegistryError(f"bad channel list {text!r}: a channel is named twice")
+    return [q for q in QUANTITY_NAMES if q in names]  # in storage order
+
+
 def add(
     settings: Settings | str | None,
     serial: str,
-    transport: str,
+    transport: str | None = None,
     *,
     interval_minutes: int = 5,
     utc_offset_minutes: int = -180,
-    poll_schedule: str = "daily",
+    poll_schedule: str | None = None,
     model: str | None = None,
-    protocol: str = "nbr14522",
+    protocol: str | None = None,
+    channels: list[str] | None = None,
 ) -> int:
-    """Register a meter; returns its id. Raises RegistryError (nothing written)."""
-    _choice(protocol, PROTOCOLS, "protocol")
+    """Register a meter; returns its id. Without a transport the meter is import-only (never
+    polled; schedule 'never'). Raises RegistryError (nothing written)."""
+    protocol = resolve_protocol(serial, transport, protocol)
     check_serial(serial, protocol)
-    check_transport(transport)
+    if transport is not None:
+        check_transport(transport)
+    if poll_schedule is None:
+        poll_schedule = "never" if protocol == "import_only" else "daily"
     Changes(interval_minutes=interval_minutes, poll_schedule=poll_schedule, model=model).validated()
     if not -720 <= utc_offset_minutes <= 840:
         raise RegistryError(f"UTC offset {utc_offset_minutes} min out of range")
@@ -136,6 +177,8 @@ def add(
             transport=transport,
             poll_schedule=poll_schedule,
         )
+        if row is not None and channels is not None:
+            driver.run(conn, "meter_set", serial=serial, **asdict(Changes(channel_map=channels)))
     if row is None:
         raise RegistryError(
             f"meter {serial} is already registered (change it with `smf meter set`)"
@@ -175,6 +218,51 @@ def set_fields(settings: Settings | str | None, serial: str, changes: Changes) -
             assert changes.mm_layout is not None
             done = redecode(conn, MeterInfo.from_row(after), Layout(changes.mm_layout))
     return {"redecoded": done}
+
+
+def parse_nominal_voltage(text: str) -> float:
+    """Volts from ``66.4`` (or ``66,4``), or 0 from ``auto`` (detect from the data again).
+    Raises RegistryError."""
+    t = text.strip().lower()
+    if t in ("auto", "detect", "0"):
+        return 0.0
+    try:
+        value = float(t.replace(",", "."))
+    except ValueError:
+        raise RegistryError(
+            f"bad nominal voltage {text!r}: volts phase to neutral (66.4, 127, 220) or 'auto'"
+        ) from None
+    if not 20 <= value <= 1000:
+        raise RegistryError(
+            f"nominal voltage {value:g} V out of range: 20-1000 V phase to neutral, or 'auto'"
+        )
+    return value
+
+
+def set_nominal_voltage(
+    settings: Settings | str | None, serial: str, volts: float, valid_from: str | None = None
+) -> dict[str, Any]:
+    """The meter's own voltage_nominal_v VEE parameter from local day `valid_from` (default:
+    all its data) on; 0 = detect from the data. Returns {"volts", "valid_from", "standard"}.
+    Raises RegistryError (unknown meter) or db.errors.InvalidParameter."""
+    with driver.connect(settings) as conn:
+        row = driver.run_one(
+            conn,
+            "meter_set_nominal_voltage",
+            serial=serial,
+            volts=Decimal(repr(volts)),
+            valid_from=valid_from,
+        )
+    assert row is not None
+    return dict(row["result"])
+
+
+def nominal_voltage(settings: Settings | str | None, serial: str) -> dict[str, Any]:
+    """The nominal voltage VEE uses for the meter now: {"nominal_v", "how"} over its last 7
+    days of data (configured, or detected with the mean it came from)."""
+    with driver.connect(settings) as conn:
+        row = driver.run_one(conn, "meter_nominal_voltage", serial=serial)
+    return dict(row) if row else {"nominal_v": None, "how": "no meter"}
 
 
 def retire(settings: Settings | str | None, serial: str) -> datetime:

@@ -138,7 +138,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     ensure_database()
     if is_public_format(path):
         return import_public_format(path)
-    result = ingest.ingest_csv(path, progress=not args.quiet)
+    result = ingest.ingest_csv(path, progress=not args.quiet, decimal=args.decimal)
     print(result.summary())
     return 0
 
@@ -172,6 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--decimal",
+        choices=("auto", "point", "comma"),
+        default="auto",
+        help="decimal separator of the numbers; auto: a comma in a number of a ';' file "
+        "(a Portuguese spreadsheet) means a decimal comma",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")

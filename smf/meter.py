@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 
@@ -43,11 +43,15 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
     action = args.meter_action
     if action == "add":
         # validate everything before starting or touching the database
-        registry.check_serial(args.serial, args.protocol)
-        registry.check_transport(args.transport)
+        protocol = registry.resolve_protocol(args.serial, args.transport, args.protocol)
+        registry.check_serial(args.serial, protocol)
+        if args.transport is not None:
+            registry.check_transport(args.transport)
         offset = registry.parse_utc_offset(args.utc_offset)
+        schedule = args.schedule or ("never" if protocol == "import_only" else "daily")
+        channels = registry.check_channels(args.channels) if args.channels else None
         registry.Changes(
-            interval_minutes=args.interval, poll_schedule=args.schedule, model=args.model
+            interval_minutes=args.interval, poll_schedule=schedule, model=args.model
         ).validated()
         ensure_database()
         registry.add(
@@ -56,13 +60,15 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             args.transport,
             interval_minutes=args.interval,
             utc_offset_minutes=offset,
-            poll_schedule=args.schedule,
+            poll_schedule=schedule,
             model=args.model,
-            protocol=args.protocol,
+            protocol=protocol,
+            channels=channels,
         )
+        how = args.transport or "import only (no transport, never polled)"
         print(
-            f"meter {args.serial} registered: {args.transport}, {args.interval} min, "
-            f"UTC{offset / 60:+g} h, polled {args.schedule}"
+            f"meter {args.serial} registered: {how}, {args.interval} min, "
+            f"UTC{offset / 60:+g} h, polled {schedule}"
         )
         return 0
     if action == "set":
@@ -78,10 +84,25 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             mm_layout=args.layout,
             register_unit=args.register_unit,
             enabled=True if args.enable else None,
+            channel_map=registry.check_channels(args.channels) if args.channels else None,
         ).validated()
+        volts = (
+            None
+            if args.nominal_voltage is None
+            else registry.parse_nominal_voltage(args.nominal_voltage)
+        )
+        if args.nominal_from is not None:
+            if volts is None:
+                raise ValueError("--nominal-from goes with --nominal-voltage")
+            date.fromisoformat(args.nominal_from)  # ValueError names a bad date
         ensure_database()
         out = registry.set_fields(None, args.serial, changes)
         print(f"meter {args.serial} updated")
+        if volts is not None:
+            nv = registry.set_nominal_voltage(None, args.serial, volts, args.nominal_from)
+            what = "detected from its data" if not volts else f"{volts:g} V"
+            note = "" if nv["standard"] else " (not one of the standard nominal values)"
+            print(f"nominal voltage of {args.serial} from {nv['valid_from']} on: {what}{note}")
         if out["redecoded"] is not None:
             r = out["redecoded"]
             print(
@@ -123,6 +144,9 @@ def _dispatch(args: argparse.Namespace, registry: Any) -> int:
             "raw_reads",
         ):
             print(f"{key:19} {r[key]}")
+        nv = registry.nominal_voltage(None, args.serial)
+        shown = "-" if nv["nominal_v"] is None else f"{nv['nominal_v']} V ({nv['how']})"
+        print(f"{'nominal_voltage':19} {shown}")
         for e in r["events"]:
             print(f"event {e['at'].isoformat()} {e['kind']}: {e['message']}")
         return 0
@@ -172,19 +196,26 @@ def register(sub: Any) -> None:
     a.add_argument("serial", help="8-digit NBR 14522 serial")
     a.add_argument(
         "--transport",
-        required=True,
-        help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600",
+        help="tcp://HOST:PORT, wrapper://HOST:PORT or serial:///dev/X?baud=9600; leave it out "
+        "for a meter whose data only arrive by import (protocol import_only, never polled)",
     )
     a.add_argument("--interval", type=int, default=5, help="mass-memory interval, 5 or 15 min")
     a.add_argument(
         "--utc-offset", default="-03:00", help="meter clock offset: --utc-offset=-03:00 or =-180"
     )
-    a.add_argument("--schedule", default="daily", help="15min, hourly, daily or never")
+    a.add_argument(
+        "--schedule", help="15min, hourly, daily or never (default: daily; import-only: never)"
+    )
     a.add_argument("--model")
     a.add_argument(
         "--protocol",
-        default="nbr14522",
-        help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only",
+        help="nbr14522, nbr14522_wrapper, nbr14522_addressed, import_only (default: nbr14522 "
+        "with a transport, import_only without)",
+    )
+    a.add_argument(
+        "--channels",
+        help="channel map: 'all' or a comma list (active_fwd_kwh,voltage_a_v,...); default "
+        "active_fwd_kwh,reactive_ind_fwd_kvarh,reactive_cap_fwd_kvarh",
     )
 
     verbs.add_parser("list", help="every registered meter")
@@ -202,6 +233,16 @@ def register(sub: Any) -> None:
     st.add_argument("--layout", help="mass-memory layout (re-decodes the stored reads)")
     st.add_argument("--register-unit")
     st.add_argument("--enable", action="store_true", help="enable (un-retire) the meter")
+    st.add_argument("--channels", help="channel map: 'all' or a comma list of quantities")
+    st.add_argument(
+        "--nominal-voltage",
+        help="nominal voltage phase to neutral used by VEE (66.4, 127, 220 ...; a VT "
+        "secondary such as 66.4 = 115/sqrt 3), or 'auto' to detect it from the data again",
+    )
+    st.add_argument(
+        "--nominal-from",
+        help="local day from which --nominal-voltage applies (YYYY-MM-DD; default: all data)",
+    )
 
     r = verbs.add_parser("retire", help="disable a meter for good (its readings are kept)")
     r.add_argument("serial")

@@ -308,7 +308,9 @@ begin
     raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
     -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
     insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
-    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
+    -- (the detail's line_no is the input line too, as the column's: issue 18)
+    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason,
+           (to_jsonb(s) || jsonb_build_object('line_no', s.line_no + p_line_offset))::text
     from ingest_bad b join ingest_stage s using (line_no)
     where b.reason <> 'duplicate_identical';
     perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;

@@ -60,8 +60,9 @@ $$;
 
 -- vee_rule_register: a complete read pair whose scaled register delta differs from the interval
 -- sum by more than register_tolerance (relative to the larger), or a register that went backwards.
+-- Subject: the read pair (two pairs can round to one grid span).
 create or replace function smf.vee_rule_register(p_meter int, p_from timestamptz, p_to timestamptz)
-returns table (rule text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
+returns table (rule text, subject text, ts_from timestamptz, ts_to timestamptz, severity text, detail text)
 language plpgsql stable set search_path = smf, pg_catalog as $$
 declare
     v_tz text := smf.local_timezone();
@@ -75,7 +76,9 @@ begin
     end if;
     select s.wh_per_unit, s.how into v_scale, v_how from smf.vee_register_scale(p_meter, p_to) s;
     return query
-    select 'register', p.lo, p.hi, 'error',
+    select 'register', format('reads %s / %s', to_char(p.read_from at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                              to_char(p.read_to at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
+           p.lo, p.hi, 'error',
            case when p.raw_delta < 0
                 then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
                             to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)

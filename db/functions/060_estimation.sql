@@ -194,7 +194,7 @@ begin
           from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, inputs jsonb)
           where r.method = 'none') x
     group by x.island
-    on conflict (meter_id, rule, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
+    on conflict (meter_id, rule, subject, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
 
     select coalesce(jsonb_object_agg(m, n), '{}'), coalesce(sum(n) filter (where m = 'none'), 0)
     into v_filled, v_left
@@ -312,7 +312,7 @@ begin
                                ' daily job stops estimating after %s day(s) of silence (visit the meter,'
                                ' or estimate by hand: smf vee estimate)', v_left, p_day,
                                coalesce(smf.vee_fmt_local(v_last) || ' (local)', 'ever'), v_days))
-                on conflict (meter_id, rule, ts_from, ts_to)
+                on conflict (meter_id, rule, subject, ts_from, ts_to)
                 do update set last_seen_at = now(), detail = excluded.detail;
             end if;
             meter_id := m.id;

@@ -378,10 +378,14 @@ $$;
 
 -- ingest_batch: when a batch finishes (finished_at set), evaluate the interval rules over the
 -- spans the batch touched (pg_temp.ingest_touched, left by smf.ingest_finish in this
--- transaction; narrowed to the changed spans on re-imports).
+-- transaction; narrowed to the changed spans on re-imports). An evaluation that raises costs no
+-- reading: a WARNING, and an error row of job 'alarm_eval' in smf.job_run (rule function, SQLSTATE).
 create or replace function smf.alarm_on_batch_finished() returns trigger
 language plpgsql volatile set search_path = smf, pg_catalog as $$
 declare
+    v_state text;
+    v_msg text;
+    v_where text;
     v_m int[];
     v_lo timestamptz[];
     v_hi timestamptz[];
@@ -399,7 +403,13 @@ begin
             perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
         end if;
     exception when others then
+        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text, v_where = pg_exception_context;
         raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
+        -- the batch lands; the failure is kept where failed jobs are looked for (issue 24)
+        perform smf.vee_record_error('alarm_eval', format('ingest batch %s', new.id),
+            format('alarm evaluation of ingest batch %s raised SQLSTATE %s (%s) in %s; the readings are stored',
+                   new.id, v_state, v_msg, split_part(v_where, E'\n', 1)),
+            jsonb_build_object('batch_id', new.id, 'sqlstate', v_state));
     end;
     return null;
 end

@@ -80,6 +80,7 @@ on conflict do nothing;
 -- name: meter_add
 -- A new meter registered by `smf meter add` (nothing happens when the serial exists: the caller
 -- reports it).
+-- (no transport: an import-only meter)
 insert into smf.meter (serial, model, protocol, interval_minutes, utc_offset_minutes, transport,
                        poll_schedule)
 values (%(serial)s, %(model)s, %(protocol)s, %(interval_minutes)s, %(utc_offset_minutes)s,
@@ -121,6 +122,7 @@ update smf.meter set
     mm_layout = coalesce(%(mm_layout)s, mm_layout),
     register_unit = coalesce(%(register_unit)s, register_unit),
     enabled = coalesce(%(enabled)s, enabled),
+    channel_map = coalesce(%(channel_map)s::text[], channel_map),
     retired_at = case when %(enabled)s::boolean then null else retired_at end
 where serial = %(serial)s
 returning id;
@@ -130,3 +132,13 @@ returning id;
 update smf.meter set enabled = false, retired_at = coalesce(retired_at, now())
 where serial = %(serial)s
 returning id, retired_at;
+
+-- name: meter_set_nominal_voltage
+-- `smf meter set SERIAL --nominal-voltage V [--nominal-from D]` (0 = detect)
+select smf.vee_set_nominal_voltage(%(serial)s, %(volts)s::numeric, %(valid_from)s::date) as result;
+
+-- name: meter_nominal_voltage
+-- the nominal VEE uses for a meter now (its last 7 days of data)
+select n.nominal_v, n.how
+from smf.meter m, smf.vee_nominal_voltage(m.id, now() - interval '7 days', now()) n
+where m.serial = %(serial)s;

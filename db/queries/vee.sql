@@ -64,3 +64,7 @@ select m.serial, sum(r.n_measured) as measured, sum(r.n_adjusted) as adjusted,
 from smf.rollup_month r join smf.meter m on m.id = r.meter_id
 where r.meter_id = any(%(meters)s) and r.bucket = %(month)s
 group by m.serial order by m.serial;
+
+-- name: vee_validate_retry
+-- the ranges of open validation_error findings, validated again (the daily job)
+select meter_id, serial, ts_from, ts_to, result from smf.vee_validate_retry(null);

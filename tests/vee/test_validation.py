@@ -134,8 +134,18 @@ def test_voltage_band_and_phase_loss(conn):
     loss = findings(conn, u2.main, "phase_loss")
     assert [(f[1], f[2]) for f in band] == [(D0 + 40 * FIVE, D0 + 42 * FIVE)]
     assert (
-        "phase B outside 202.4-231.0 V" in band[0][4] and "nominal 220 V (detected)" in band[0][4]
+        "phase B outside 202.4-231.0 V" in band[0][4]
+        # the highest phase mean is B's: (286 x 220 + 2 x 250) / 288 = 220.208 V -> 220 V
+        and "nominal 220 V (detected from mean 220.2 V)" in band[0][4]
     )
+    assert [
+        f[0]
+        for f in conn.execute(
+            "select subject from smf.vee_finding where meter_id = %s and rule in"
+            " ('voltage_band', 'phase_loss') order by rule",
+            (u2.main,),
+        )
+    ] == ["A", "B"]
     assert [(f[1], f[2], f[3]) for f in loss] == [(D0 + 90 * FIVE, D0 + 93 * FIVE, "error")]
 
 
