@@ -321,9 +321,8 @@ begin
                    r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic,
                    num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv) as vn,
                    num_nonnulls(r.current_a_ma, r.current_b_ma, r.current_c_ma) as cn
-            from smf.interval_reading r
-            where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
-              and r.quality in ('measured', 'adjusted')
+            from smf.intervals(p_meter, p_lo, p_hi + interval '1 microsecond') r
+            where r.quality in ('measured', 'adjusted')
               and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
                                r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
         ), xm as (
@@ -387,9 +386,9 @@ begin
     for rec in
         with d as (
             select b.bucket, b.max_demand_kw as kw
-            from smf.rollup_15min b
-            where b.meter_id = p_meter and b.bucket >= time_bucket('15 minutes', p_lo) and b.bucket <= p_hi
-              and b.max_demand_kw is not null
+            from smf.rollups_15min(array[p_meter], time_bucket('15 minutes', p_lo),
+                                   p_hi + interval '1 microsecond') b
+            where b.max_demand_kw is not null
         ), lim as (
             select d.*, case when v_basis = 'kw' then v_k
                         else v_k / 100 * case
@@ -888,8 +887,7 @@ begin
                r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
                r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
                r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
+        from smf.intervals(p_meter, p_from, p_to) r
         order by r.ts;
     elsif p_resolution in ('15m', '1h') then
         return query
@@ -904,13 +902,11 @@ begin
                r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
                smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
                round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
-        from (select * from smf.rollup_15min x
-              where p_resolution = '15m' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to
+        from (select * from smf.rollups_15min(array[p_meter], p_from, p_to) x
+              where p_resolution = '15m'
               union all
-              select * from smf.rollup_hour x
-              where p_resolution = '1h' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to) r
+              select * from smf.rollups_hour(array[p_meter], p_from, p_to) x
+              where p_resolution = '1h') r
         order by r.bucket;
     elsif p_resolution in ('1d', '1mo') then
         -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
@@ -934,10 +930,9 @@ begin
                      sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
                      sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
                      sum(r.n_estimated) as n_est
-              from smf.rollup_15min r,
+              from smf.rollups_15min(array[p_meter], p_from, p_to) r,
                    lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
                                               r.bucket at time zone p_tz) as b) g
-              where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
               group by g.b) x,
              lateral (select x.b at time zone p_tz as start_at,
                              (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'
@@ -1063,8 +1058,9 @@ begin
     from smf.consumer_unit cu
     cross join lateral smf.billing_summary_of(cu.id, p_month, p_with_losses) b
     where cu.distributor_id = v_dist
-      and exists (select 1 from smf.rollup_15min r
-                  where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
+      and (exists (select 1 from smf.rollup_15min r
+                   where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
+           or exists (select 1 from smf.intervals_sealed(array[cu.main_meter_id], v_lo, v_hi)))
     ;
 end
 $$;
@@ -1410,9 +1406,8 @@ CREATE FUNCTION smf.ccee_day_arrays(p_uc_ids integer[], p_day date) RETURNS TABL
                    ((sum(x.active_fwd_wh) over w)::bigint * u.k + 50000) / 100000
                    - (((sum(x.active_fwd_wh) over w)::bigint - x.active_fwd_wh) * u.k + 50000) / 100000 as a,
                    (extract(epoch from x.ts - smf.ccee_day_start(p_day)) / 300)::int as slot0
-            from smf.interval_reading x
-            where x.meter_id = u.meter_id and x.active_fwd_wh is not null and x.quality <> 'missing'
-              and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
+            from smf.intervals(u.meter_id, smf.ccee_day_start(p_day), smf.ccee_day_start(p_day + 1)) x
+            where x.active_fwd_wh is not null and x.quality <> 'missing'
             window w as (order by x.ts rows unbounded preceding)
         ) q
         cross join lateral (
@@ -2196,6 +2191,9 @@ begin
     -- same locks, which it already holds.
     perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
     from (select distinct meter_id % 256 as stripe from ingest_touched order by 1) s;
+    -- Sealed periods the batch touches go back to rows first (025_storage.sql), so precedence,
+    -- history, rollups and VEE see them as before; the seal job seals them again later.
+    perform smf.storage_unseal(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
     select not exists (select 1 from ingest_touched t join smf.interval_reading r
                        on r.meter_id = t.meter_id and r.ts between t.lo and t.hi) into v_fresh;
 
@@ -2252,6 +2250,10 @@ begin
     from ingest_bad b join ingest_stage s using (line_no)
     where b.reason <> 'duplicate_identical';
     perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
+    if smf.storage_seal_all_requested() then  -- the test suite's sealed mode (pytest --sealed)
+        perform smf.storage_seal_spans(array_agg(meter_id), array_agg(lo), array_agg(hi))
+        from ingest_touched;
+    end if;
 
     raise debug 'ingest batch % done at %', p_batch, clock_timestamp();
     select coalesce(sum(n) filter (where reason <> 'duplicate_identical'), 0),
@@ -2516,6 +2518,31 @@ CREATE FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source smf.re
            >= coalesce((select rank from smf.source_precedence where source = p_old_source), 0)
 $$;
 
+CREATE FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone DEFAULT 'infinity'::timestamp with time zone, p_qualities smf.quality[] DEFAULT ARRAY['measured'::smf.quality, 'adjusted'::smf.quality, 'estimated'::smf.quality]) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+declare
+    v_hot timestamptz;
+    v_found timestamptz;
+    p record;
+begin
+    select max(r.ts) into v_hot from smf.interval_reading r
+    where r.meter_id = any (p_meters) and r.ts < p_before
+      and (p_qualities is null or r.quality = any (p_qualities));
+    for p in select s.meter_id, s.period_start, s.period_end from smf.interval_sealed s
+             where s.meter_id = any (p_meters) and s.period_start < p_before
+               and s.period_end > coalesce(v_hot, '-infinity')
+             order by s.period_start desc loop
+        exit when v_found is not null and p.period_end <= v_found;
+        select greatest(v_found, max(x.ts)) into v_found
+        from smf.intervals_sealed(array[p.meter_id], p.period_start, least(p.period_end, p_before)) x
+        where p_qualities is null or x.quality = any (p_qualities);
+    end loop;
+    return greatest(v_hot, v_found);
+end
+$$;
+
 CREATE FUNCTION smf.interval_reading_keep_history() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
@@ -2528,6 +2555,117 @@ begin
            nullif(current_setting('smf.change_reason', true), '');
     return new;
 end
+$$;
+
+CREATE FUNCTION smf.interval_span(p_meter integer, OUT first_ts timestamp with time zone, OUT last_ts timestamp with time zone) RETURNS record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select least((select min(r.ts) from smf.interval_reading r where r.meter_id = p_meter),
+                 (select min(x.ts) from (select s.period_start, s.period_end from smf.interval_sealed s
+                                         where s.meter_id = p_meter order by s.period_start limit 1) p
+                  cross join lateral smf.intervals_sealed(array[p_meter], p.period_start, p.period_end) x)),
+           smf.interval_last_ts(array[p_meter], 'infinity', null)
+$$;
+
+CREATE TABLE smf.interval_reading (
+    meter_id integer NOT NULL,
+    ts timestamp with time zone NOT NULL,
+    active_fwd_wh integer,
+    active_rev_wh integer,
+    reactive_ind_fwd_varh integer,
+    reactive_ind_rev_varh integer,
+    reactive_cap_fwd_varh integer,
+    reactive_cap_rev_varh integer,
+    voltage_a_mv integer,
+    voltage_b_mv integer,
+    voltage_c_mv integer,
+    current_a_ma integer,
+    current_b_ma integer,
+    current_c_ma integer,
+    quality smf.quality DEFAULT 'measured'::smf.quality NOT NULL,
+    source smf.reading_source DEFAULT 'meter'::smf.reading_source NOT NULL,
+    batch_id integer NOT NULL
+);
+
+COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
+
+CREATE FUNCTION smf.intervals(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select r.* from smf.interval_reading r
+    where r.meter_id = any (p_meters) and r.ts >= p_from and r.ts < p_to
+    union all
+    select * from smf.intervals_sealed(p_meters, p_from, p_to)
+$$;
+
+CREATE FUNCTION smf.intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select * from smf.intervals(array[p_meter], p_from, p_to)
+$$;
+
+CREATE FUNCTION smf.intervals_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select meter_id, ts, (b1 + c1)::int, (b2 + c2)::int, (b3 + c3)::int,
+        (b4 + c4)::int, (b5 + c5)::int, (b6 + c6)::int, (b7 + c7)::int,
+        (b8 + c8)::int, (b9 + c9)::int, (b10 + c10)::int, (b11 + c11)::int,
+        (b12 + c12)::int,
+        -- (CASE over constants: an enum array literal would be rebuilt for every row)
+        case (q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
+            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end,
+        case (q::int - 1) % 16 when 0 then 'meter'::smf.reading_source
+            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
+            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end,
+        (b13 + c13)::int
+    from (
+        -- set-returning functions in the select list run in lockstep (one row per slot) without
+        -- materialising: faster than unnest(...) in FROM (measured)
+        -- (the bases are scalars of the row below: evaluated once per period, not per slot)
+        select p.meter_id, p.b1, p.b2, p.b3, p.b4, p.b5, p.b6, p.b7, p.b8, p.b9, p.b10, p.b11,
+            p.b12, p.b13,
+            generate_series(p.period_start + make_interval(mins => p.interval_minutes * (p.a - 1)),
+                            p.period_start + make_interval(mins => p.interval_minutes * (p.z - 1)),
+                            make_interval(mins => p.interval_minutes)) as ts,
+            unnest(smf.sealed_channel(p.width[1], p.pos[1] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c1,
+            unnest(smf.sealed_channel(p.width[2], p.pos[2] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c2,
+            unnest(smf.sealed_channel(p.width[3], p.pos[3] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c3,
+            unnest(smf.sealed_channel(p.width[4], p.pos[4] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c4,
+            unnest(smf.sealed_channel(p.width[5], p.pos[5] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c5,
+            unnest(smf.sealed_channel(p.width[6], p.pos[6] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c6,
+            unnest(smf.sealed_channel(p.width[7], p.pos[7] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c7,
+            unnest(smf.sealed_channel(p.width[8], p.pos[8] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c8,
+            unnest(smf.sealed_channel(p.width[9], p.pos[9] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c9,
+            unnest(smf.sealed_channel(p.width[10], p.pos[10] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c10,
+            unnest(smf.sealed_channel(p.width[11], p.pos[11] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c11,
+            unnest(smf.sealed_channel(p.width[12], p.pos[12] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c12,
+            unnest(smf.sealed_channel(p.width[13], p.pos[13] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c13,
+            unnest(p.qs[p.a:p.z]) as q
+        from (
+            -- v1[:] etc.: each array detoasted and decompressed once per period here (the
+            -- OFFSET 0 keeps this level), not once per channel slice above
+            select s.meter_id, s.period_start, s.interval_minutes, s.width, s.pos, s.qs,
+                s.v1[:] as v1, s.v2[:] as v2, s.v4[:] as v4,
+                r.a, r.z, r.z - r.a + 1 as n, s.base[1] as b1, s.base[2] as b2,
+                s.base[3] as b3, s.base[4] as b4, s.base[5] as b5, s.base[6] as b6,
+                s.base[7] as b7, s.base[8] as b8, s.base[9] as b9, s.base[10] as b10,
+                s.base[11] as b11, s.base[12] as b12, s.base[13] as b13
+            from smf.interval_sealed s
+            cross join lateral (
+                select smf.sealed_slot(p_from, s.period_start, s.interval_minutes, s.slots) as a,
+                       smf.sealed_slot(p_to, s.period_start, s.interval_minutes, s.slots) - 1 as z
+            ) r
+            where s.meter_id = any (p_meters)
+              -- periods are at most 28 days long: the bound lets the primary key and chunk
+              -- exclusion work
+              and s.period_start > smf.sealed_floor(p_from) and s.period_start < p_to
+              and s.period_end > p_from
+            offset 0
+        ) p
+        where p.z >= p.a
+    ) x
+    where q::int <> 0
 $$;
 
 CREATE FUNCTION smf.is_business_day(p_day date, p_purpose text DEFAULT 'ccee'::text) RETURNS boolean
@@ -2683,7 +2821,7 @@ CREATE FUNCTION smf.meter_last_interval(p_meter integer) RETURNS timestamp with 
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
-    select max(ts) from smf.interval_reading where meter_id = p_meter and quality <> 'missing'
+    select smf.interval_last_ts(array[p_meter])
 $$;
 
 CREATE FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) RETURNS boolean
@@ -2711,8 +2849,8 @@ CREATE FUNCTION smf.meter_missing_intervals(p_meter integer, p_from timestamp wi
     AS $$
     select g.ts
     from smf.meter_interval_grid(p_meter, p_from, p_to) g(ts)
-    where not exists (select 1 from smf.interval_reading r
-                      where r.meter_id = p_meter and r.ts = g.ts and r.quality <> 'missing')
+    where not exists (select 1 from smf.intervals(p_meter, p_from, p_to) r
+                      where r.ts = g.ts and r.quality <> 'missing')
     order by g.ts
 $$;
 
@@ -2741,7 +2879,8 @@ CREATE FUNCTION smf.meter_refuse_delete_with_readings() RETURNS trigger
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
 begin
-    if exists (select 1 from smf.interval_reading where meter_id = old.id) then
+    if exists (select 1 from smf.interval_reading where meter_id = old.id)
+       or exists (select 1 from smf.interval_sealed where meter_id = old.id) then
         raise exception using errcode = 'SMF02',
             message = format('meter %s (id %s) has stored readings and cannot be deleted; disable it instead',
                              old.serial, old.id);
@@ -3125,10 +3264,14 @@ begin
                and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
              order by 1 loop
         -- (a view of smf is copied by its definition: as a security-invoker view it would check
-        -- its tables against the reader, not against smf_api)
+        -- its tables against the reader, not against smf_api). The interval and 15-minute/hourly
+        -- rollup tables are read with their sealed periods (025_storage.sql).
         execute format('create view smf_read.%I with (security_barrier) as %s', v,
                        coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
-                                format('select * from smf.%I', v)));
+                                case when v in ('interval_reading', 'rollup_15min', 'rollup_hour')
+                                          and to_regclass(format('smf.%I_all', v)) is not null
+                                     then pg_get_viewdef(format('smf.%I_all', v)::regclass)
+                                     else format('select * from smf.%I', v) end));
         execute format('alter view smf_read.%I owner to smf_api', v);
         execute format('grant select on smf_read.%I to smf_reader', v);
     end loop;
@@ -3236,8 +3379,8 @@ begin
     return query
     select g.prev + v_step, g.ts, extract(epoch from g.ts - (g.prev + v_step)), 'gaps'::text
     from (select r.ts, lag(r.ts) over (order by r.ts) as prev
-          from smf.interval_reading r
-          where r.meter_id = v_meter and r.quality <> 'missing') g
+          from smf.intervals(v_meter, '-infinity', 'infinity') r
+          where r.quality <> 'missing') g
     where g.ts - g.prev > v_step
     order by g.ts desc limit p_n;
 end
@@ -3354,7 +3497,8 @@ begin
             message = format('no posto schedule for the distributor of consumer unit %s on %s', v_code, v_day);
     end if;
     if not exists (select 1 from smf.rollup_15min
-                   where meter_id = v_meter and bucket >= v_lo and bucket < v_hi) then
+                   where meter_id = v_meter and bucket >= v_lo and bucket < v_hi)
+       and not exists (select 1 from smf.intervals_sealed(array[v_meter], v_lo, v_hi)) then
         raise exception using errcode = 'SMF04',
             message = format('no readings for consumer unit %s in %s', v_code, to_char(p_month, 'YYYY-MM'));
     end if;
@@ -3379,6 +3523,9 @@ begin
        or cardinality(p_meter) is distinct from cardinality(p_hi) then
         raise exception using errcode = 'SMF02', message = 'rollup_refresh: arrays differ in length';
     end if;
+    -- Rollups are computed from hot rows: a sealed period in the range (rows written beside it
+    -- without the ingest) goes back to rows first (025_storage.sql; a cheap probe otherwise).
+    perform smf.storage_unseal(p_meter, p_lo, p_hi);
     drop table if exists pg_temp.rollup_scope;
     create temp table rollup_scope on commit drop as
     select u.meter_id, m.interval_minutes,
@@ -3436,7 +3583,7 @@ begin
     execute format($q$
         insert into smf.rollup_day
         select x.meter_id, (x.bucket at time zone %1$L)::date as day, %2$s
-        from smf.rollup_hour x
+        from %3$s x
         join rollup_scope s on s.meter_id = x.meter_id
             and x.bucket >= (s.lo_d::timestamp at time zone %1$L)
             and x.bucket < ((s.hi_d + 1)::timestamp at time zone %1$L)
@@ -3445,7 +3592,12 @@ begin
         format(v_derived, format(
             'min(extract(epoch from (((x.bucket at time zone %1$L)::date + 1)::timestamp at time zone %1$L)'
             ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-            v_tz)));
+            v_tz)),
+        -- a local day may reach into a sealed period (hours derived from it, 025_storage.sql)
+        case when smf.storage_sealed_spans_exist(v_min - interval '1 day', v_max + interval '1 day')
+        then format('smf.rollups_hour((select array_agg(meter_id) from rollup_scope), %L, %L)',
+                    v_min - interval '1 day', v_max + interval '1 day')
+        else 'smf.rollup_hour' end);
 
     raise debug 'rollup_refresh month at %', clock_timestamp();
     delete from smf.rollup_month r using rollup_scope s
@@ -3466,10 +3618,15 @@ end
 $_$;
 
 CREATE FUNCTION smf.rollup_refresh_meter(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS void
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'smf', 'public'
     AS $$
-    select smf.rollup_refresh(array[p_meter], array[p_lo], array[p_hi])
+begin
+    perform smf.rollup_refresh(array[p_meter], array[p_lo], array[p_hi]);
+    if smf.storage_seal_all_requested() then
+        perform smf.storage_seal_spans(array[p_meter], array[p_lo], array[p_hi]);
+    end if;
+end
 $$;
 
 CREATE FUNCTION smf.rollup_select_list(p_from_raw boolean) RETURNS text
@@ -3519,6 +3676,166 @@ CREATE FUNCTION smf.rollup_view_sql(p_table text, p_start text) RETURNS text
          from unnest(smf.analog_columns()) c),
         p_table)
 $_$;
+
+CREATE TABLE smf.rollup_15min (
+    meter_id integer NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
+
+CREATE FUNCTION smf.rollups_15min(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select r.* from smf.rollup_15min r
+    where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
+    union all
+    select * from smf.rollups_15min_sealed(p_meters, p_from, p_to)
+$$;
+
+CREATE FUNCTION smf.rollups_15min_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
+        sum(x.active_fwd_wh), sum(x.active_rev_wh), sum(x.reactive_ind_fwd_varh),
+        sum(x.reactive_ind_rev_varh), sum(x.reactive_cap_fwd_varh), sum(x.reactive_cap_rev_varh),
+        (count(*) filter (where x.quality = 'measured'))::int,
+        (count(*) filter (where x.quality = 'adjusted'))::int,
+        (count(*) filter (where x.quality = 'estimated'))::int,
+        (count(*) filter (where x.quality = 'missing'))::int,
+        15 / min(m.interval_minutes),
+        min(x.voltage_a_mv), max(x.voltage_a_mv), sum(x.voltage_a_mv), count(x.voltage_a_mv)::int,
+        min(x.voltage_b_mv), max(x.voltage_b_mv), sum(x.voltage_b_mv), count(x.voltage_b_mv)::int,
+        min(x.voltage_c_mv), max(x.voltage_c_mv), sum(x.voltage_c_mv), count(x.voltage_c_mv)::int,
+        min(x.current_a_ma), max(x.current_a_ma), sum(x.current_a_ma), count(x.current_a_ma)::int,
+        min(x.current_b_ma), max(x.current_b_ma), sum(x.current_b_ma), count(x.current_b_ma)::int,
+        min(x.current_c_ma), max(x.current_c_ma), sum(x.current_c_ma), count(x.current_c_ma)::int,
+        -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
+        round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3),
+        min(public.time_bucket('15 minutes', x.ts))
+    from smf.intervals_sealed(p_meters, public.time_bucket('15 minutes', p_from),
+                              public.time_bucket('15 minutes', p_to - interval '1 microsecond')
+                              + interval '15 minutes') x
+    join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('15 minutes', x.ts)
+    having public.time_bucket('15 minutes', x.ts) >= p_from and public.time_bucket('15 minutes', x.ts) < p_to
+$$;
+
+CREATE TABLE smf.rollup_hour (
+    meter_id integer NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    active_fwd_wh bigint,
+    active_rev_wh bigint,
+    reactive_ind_fwd_varh bigint,
+    reactive_ind_rev_varh bigint,
+    reactive_cap_fwd_varh bigint,
+    reactive_cap_rev_varh bigint,
+    n_measured integer NOT NULL,
+    n_adjusted integer NOT NULL,
+    n_estimated integer NOT NULL,
+    n_missing integer NOT NULL,
+    n_expected integer NOT NULL,
+    voltage_a_mv_min integer,
+    voltage_a_mv_max integer,
+    voltage_a_mv_sum bigint,
+    voltage_a_mv_n integer NOT NULL,
+    voltage_b_mv_min integer,
+    voltage_b_mv_max integer,
+    voltage_b_mv_sum bigint,
+    voltage_b_mv_n integer NOT NULL,
+    voltage_c_mv_min integer,
+    voltage_c_mv_max integer,
+    voltage_c_mv_sum bigint,
+    voltage_c_mv_n integer NOT NULL,
+    current_a_ma_min integer,
+    current_a_ma_max integer,
+    current_a_ma_sum bigint,
+    current_a_ma_n integer NOT NULL,
+    current_b_ma_min integer,
+    current_b_ma_max integer,
+    current_b_ma_sum bigint,
+    current_b_ma_n integer NOT NULL,
+    current_c_ma_min integer,
+    current_c_ma_max integer,
+    current_c_ma_sum bigint,
+    current_c_ma_n integer NOT NULL,
+    max_demand_kw numeric(14,3),
+    max_demand_at timestamp with time zone
+);
+
+COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
+
+CREATE FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select r.* from smf.rollup_hour r
+    where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
+    union all
+    select * from smf.rollups_hour_sealed(p_meters, p_from, p_to)
+$$;
+
+CREATE FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
+        sum(x.active_fwd_wh)::bigint, sum(x.active_rev_wh)::bigint,
+        sum(x.reactive_ind_fwd_varh)::bigint, sum(x.reactive_ind_rev_varh)::bigint,
+        sum(x.reactive_cap_fwd_varh)::bigint, sum(x.reactive_cap_rev_varh)::bigint,
+        sum(x.n_measured)::int, sum(x.n_adjusted)::int, sum(x.n_estimated)::int,
+        sum(x.n_missing)::int, 60 / min(m.interval_minutes),
+        min(x.voltage_a_mv_min), max(x.voltage_a_mv_max), sum(x.voltage_a_mv_sum)::bigint, sum(x.voltage_a_mv_n)::int,
+        min(x.voltage_b_mv_min), max(x.voltage_b_mv_max), sum(x.voltage_b_mv_sum)::bigint, sum(x.voltage_b_mv_n)::int,
+        min(x.voltage_c_mv_min), max(x.voltage_c_mv_max), sum(x.voltage_c_mv_sum)::bigint, sum(x.voltage_c_mv_n)::int,
+        min(x.current_a_ma_min), max(x.current_a_ma_max), sum(x.current_a_ma_sum)::bigint, sum(x.current_a_ma_n)::int,
+        min(x.current_b_ma_min), max(x.current_b_ma_max), sum(x.current_b_ma_sum)::bigint, sum(x.current_b_ma_n)::int,
+        min(x.current_c_ma_min), max(x.current_c_ma_max), sum(x.current_c_ma_sum)::bigint, sum(x.current_c_ma_n)::int,
+        -- the time of the highest demand, the earliest on ties (as rollup_refresh)
+        max(x.max_demand_kw),
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
+    from smf.rollups_15min_sealed(p_meters, public.time_bucket('1 hour', p_from),
+                                  public.time_bucket('1 hour', p_to - interval '1 microsecond')
+                                  + interval '1 hour') x
+    join smf.meter m on m.id = x.meter_id
+    group by x.meter_id, public.time_bucket('1 hour', x.bucket)
+    having public.time_bucket('1 hour', x.bucket) >= p_from and public.time_bucket('1 hour', x.bucket) < p_to
+$$;
 
 CREATE FUNCTION smf.rule_param(p_key text, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
     LANGUAGE plpgsql STABLE
@@ -3588,11 +3905,371 @@ CREATE FUNCTION smf.scope_writes() RETURNS boolean
     select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
 $$;
 
+CREATE FUNCTION smf.sealed_channel(p_width smallint, p_pos integer, p_slots integer, p_v1 "char"[], p_v2 smallint[], p_v4 integer[]) RETURNS integer[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case p_width
+        when 1 then p_v1[p_pos:p_pos + p_slots - 1]::int[]
+        when 2 then p_v2[p_pos:p_pos + p_slots - 1]::int[]
+        when 4 then p_v4[p_pos:p_pos + p_slots - 1]
+    end
+$$;
+
+CREATE FUNCTION smf.sealed_floor(p_from timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select case when isfinite(p_from) then p_from - interval '28 days' else p_from end
+$$;
+
+CREATE FUNCTION smf.sealed_slot(p_at timestamp with time zone, p_start timestamp with time zone, p_minutes smallint, p_slots integer) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case when p_at <= p_start then 1
+                when p_at > p_start + make_interval(mins => p_minutes * (p_slots - 1)) then p_slots + 1
+                else ceil(extract(epoch from p_at - p_start) / (60 * p_minutes))::int + 1 end
+$$;
+
 CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     AS $$
     select coalesce((select value from smf.setting where key = p_key), p_default)
+$$;
+
+CREATE FUNCTION smf.storage_seal_all_requested() RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog'
+    AS $$
+    select coalesce(current_setting('smf.seal_all', true), '') = 'on'
+$$;
+
+CREATE FUNCTION smf.storage_seal_candidates(p_edge timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(meter_id integer, period_start timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+    with w as materialized (  -- evaluated once, not per row
+        select make_interval(days => smf.storage_setting_int('seal_period_days', 7)) as width,
+               coalesce(p_edge, smf.storage_seal_edge()) as edge)
+    select r.meter_id, time_bucket(w.width, r.ts) as p
+    from w, smf.interval_reading r
+    where r.ts < w.edge
+    group by 1, 2
+    order by 2, 1
+$$;
+
+CREATE FUNCTION smf.storage_seal_edge(p_now timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+    select time_bucket(make_interval(days => smf.storage_setting_int('seal_period_days', 7)),
+                       p_now - make_interval(days => smf.storage_setting_int('seal_after_days', 62)))
+$$;
+
+CREATE FUNCTION smf.storage_seal_periods(p_meter integer[], p_start timestamp with time zone[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_temp'
+    SET default_toast_compression TO 'lz4'
+    SET jit TO 'off'
+    SET work_mem TO '256MB'
+    SET max_parallel_workers_per_gather TO '0'
+    AS $_$
+declare
+    v_days int := smf.storage_setting_int('seal_period_days', 7);
+    v_min timestamptz;
+    v_max timestamptz;
+    v_sealed int;
+    v_skipped int;
+    v_empty int;
+    v_rows bigint;
+    v_cols constant text[] := array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
+        'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh', 'voltage_a_mv',
+        'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma', 'batch_id'];
+    v_agg text;
+    v_cat text;
+    v_off text;
+begin
+    if cardinality(p_meter) is distinct from cardinality(p_start) then
+        raise exception using errcode = 'SMF02', message = 'storage_seal_periods: arrays differ in length';
+    end if;
+    if v_days not between 1 and 28 then
+        raise exception using errcode = 'SMF02',
+            message = format('setting seal_period_days is %s; it must be 1 to 28', v_days);
+    end if;
+    drop table if exists pg_temp.seal_batch;
+    create temp table seal_batch on commit drop as
+    select distinct u.meter_id, u.period_start,
+           u.period_start + make_interval(days => v_days) as period_end,
+           m.interval_minutes::smallint as step,
+           (v_days * 1440 / m.interval_minutes)::int as slots
+    from unnest(p_meter, p_start) as u(meter_id, period_start)
+    join smf.meter m on m.id = u.meter_id;
+    if exists (select 1 from seal_batch
+               where period_start <> time_bucket(make_interval(days => v_days), period_start)
+                  or 1440 % step <> 0) then
+        raise exception using errcode = 'SMF02',
+            message = 'storage_seal_periods: a period start is not aligned to seal_period_days';
+    end if;
+    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
+    from (select distinct meter_id % 256 as stripe from seal_batch order by 1) s;
+    -- a period sealed before and written beside since: merge it back into rows first
+    perform smf.storage_unseal(array_agg(meter_id), array_agg(period_start),
+                               array_agg(period_end - interval '1 microsecond'))
+    from seal_batch b
+    where exists (select 1 from smf.interval_sealed s
+                  where s.meter_id = b.meter_id and s.period_start = b.period_start)
+      and exists (select 1 from smf.interval_reading r
+                  where r.meter_id = b.meter_id and r.ts >= b.period_start and r.ts < b.period_end);
+    select min(period_start), max(period_end) into v_min, v_max from seal_batch;
+    if v_min is null then
+        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
+    end if;
+
+    drop table if exists pg_temp.seal_src;
+    create temp table seal_src on commit drop as
+    select b.meter_id, b.period_start,
+        floor(extract(epoch from r.ts - b.period_start) / (60 * b.step))::int + 1 as slot,
+        mod(extract(epoch from r.ts - b.period_start), 60 * b.step) <> 0 as off_grid,
+        r.active_fwd_wh as c1, r.active_rev_wh as c2, r.reactive_ind_fwd_varh as c3,
+        r.reactive_ind_rev_varh as c4, r.reactive_cap_fwd_varh as c5, r.reactive_cap_rev_varh as c6,
+        r.voltage_a_mv as c7, r.voltage_b_mv as c8, r.voltage_c_mv as c9,
+        r.current_a_ma as c10, r.current_b_ma as c11, r.current_c_ma as c12, r.batch_id as c13,
+        1 + 16 * case r.quality when 'measured' then 0 when 'adjusted' then 1 when 'estimated' then 2
+                                when 'missing' then 3 end
+          + case r.source when 'meter' then 0 when 'backup_meter' then 1 when 'estimate' then 2
+                          when 'import' then 3 when 'manual' then 4 end as q
+    from seal_batch b
+    join smf.interval_reading r on r.meter_id = b.meter_id
+        and r.ts >= b.period_start and r.ts < b.period_end
+    where r.ts >= v_min and r.ts < v_max;
+    -- no hot row (sealed meanwhile by another run): nothing to do; a row off the meter's
+    -- interval grid: leave the period hot
+    delete from seal_batch b
+    where not exists (select 1 from seal_src s
+                      where s.meter_id = b.meter_id and s.period_start = b.period_start);
+    get diagnostics v_empty = row_count;
+    delete from seal_batch b
+    where exists (select 1 from seal_src s
+                  where s.meter_id = b.meter_id and s.period_start = b.period_start and s.off_grid);
+    get diagnostics v_skipped = row_count;
+    analyze seal_batch;  -- the planner needs the sizes: hash joins on (meter, period, slot) below
+    analyze seal_src;
+    if exists (select 1 from seal_src where q is null) then
+        raise exception using errcode = 'SMF02',
+            message = 'storage_seal_periods: a quality or source value has no seal code (025_storage.sql)';
+    end if;
+
+    -- per period and channel: width (0 all NULL, 1, 2, 4 bytes), base and position
+    drop table if exists pg_temp.seal_chan;
+    execute format($q$
+        create temp table seal_chan on commit drop as
+        select meter_id, period_start, k, w,
+               case w when 1 then lo + 128 when 2 then lo + 32768 else 0 end as base,
+               1 + slots * (count(*) over (partition by meter_id, period_start, w order by k) - 1) as pos
+        from (select s.meter_id, s.period_start, b.slots, %s
+              from seal_src s join seal_batch b using (meter_id, period_start)
+              group by s.meter_id, s.period_start, b.slots) st
+        cross join lateral unnest(lo_all, hi_all) with ordinality as c(lo, hi, k)
+        cross join lateral (select case when c.lo is null then 0 when c.hi - c.lo <= 255 then 1
+                                        when c.hi - c.lo <= 65535 then 2 else 4 end as w) ww$q$,
+        (select format('array[%s]::bigint[] as lo_all, array[%s]::bigint[] as hi_all',
+                       string_agg(format('min(s.c%s)', k), ', '), string_agg(format('max(s.c%s)', k), ', '))
+         from generate_series(1, 13) k));
+
+    -- one aggregate per channel over the full slot grid, then the arrays of one width concatenated.
+    -- The grid is sorted once in the subquery and the aggregates take their rows in that order
+    -- (no ORDER BY per aggregate: 14 sorts per period; no parallel plan: see the SET clause);
+    -- the tests hash every value before and after.
+    select string_agg(format(
+               'case when m.w[%1$s] = 4 then s.c%1$s else (s.c%1$s - m.base[%1$s])::int end as c%1$s', k),
+               ', '),
+           string_agg(format('array_agg(g.c%1$s) as a%1$s', k), ', '),
+           string_agg(format('case when w[%1$s] = 1 then a%1$s::"char"[] end', k), ' || ')
+           || ' as v1, ' ||
+           string_agg(format('case when w[%1$s] = 2 then a%1$s::smallint[] end', k), ' || ')
+           || ' as v2, ' ||
+           string_agg(format('case when w[%1$s] = 4 then a%1$s end', k), ' || ') || ' as v4'
+    into v_off, v_agg, v_cat
+    from generate_series(1, 13) k;
+    drop table if exists pg_temp.seal_meta;
+    create temp table seal_meta on commit drop as
+    select b.meter_id, b.period_start, b.period_end, b.step, b.slots, cm.w, cm.pos, cm.base
+    from seal_batch b
+    join (select meter_id, period_start, array_agg(w::smallint order by k) as w,
+                 array_agg(pos::int order by k) as pos, array_agg(base order by k) as base
+          from seal_chan group by 1, 2) cm using (meter_id, period_start);
+    analyze seal_meta;
+    execute format($q$
+        insert into smf.interval_sealed (meter_id, period_start, period_end, interval_minutes, slots,
+                                         n_rows, width, pos, base, v1, v2, v4, qs)
+        select meter_id, period_start, period_end, step, slots, n_rows, w, pos, base, %s, qs
+        from (
+            select g.meter_id, g.period_start, min(g.period_end) as period_end, min(g.step) as step,
+                   min(g.slots) as slots, count(g.q)::int as n_rows, min(g.w) as w,
+                   min(g.pos) as pos, min(g.base) as base,
+                   array_agg(coalesce(g.q, 0)::"char") as qs, %s
+            from (
+                select m.meter_id, m.period_start, m.period_end, m.step, m.slots, m.w, m.pos,
+                       m.base, g.slot, s.q, %s
+                from seal_meta m
+                cross join lateral generate_series(1, m.slots) as g(slot)
+                left join seal_src s on s.meter_id = m.meter_id and s.period_start = m.period_start
+                    and s.slot = g.slot
+                order by m.meter_id, m.period_start, g.slot
+            ) g
+            group by g.meter_id, g.period_start
+        ) a$q$, v_cat, v_agg, v_off);
+    get diagnostics v_sealed = row_count;
+
+    delete from smf.interval_reading r using seal_batch b
+    where r.meter_id = b.meter_id and r.ts >= b.period_start and r.ts < b.period_end
+      and r.ts >= v_min and r.ts < v_max;
+    get diagnostics v_rows = row_count;
+    delete from smf.rollup_15min r using seal_batch b
+    where r.meter_id = b.meter_id and r.bucket >= b.period_start and r.bucket < b.period_end
+      and r.bucket >= v_min and r.bucket < v_max;
+    delete from smf.rollup_hour r using seal_batch b
+    where r.meter_id = b.meter_id and r.bucket >= b.period_start and r.bucket < b.period_end
+      and r.bucket >= v_min and r.bucket < v_max;
+    return jsonb_build_object('sealed', v_sealed, 'off_grid', v_skipped, 'empty', v_empty,
+                              'rows', v_rows);
+end
+$_$;
+
+CREATE FUNCTION smf.storage_seal_spans(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_temp'
+    AS $$
+declare
+    v_days int := smf.storage_setting_int('seal_period_days', 7);
+    v_m int[];
+    v_s timestamptz[];
+begin
+    create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
+                                                      period_end timestamptz) on commit drop;
+    select array_agg(meter_id), array_agg(p) into v_m, v_s
+    from (select distinct u.meter_id, g.p
+          from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
+          cross join lateral generate_series(time_bucket(make_interval(days => v_days), u.lo),
+                                             u.hi, make_interval(days => v_days)) as g(p)
+          union
+          select meter_id, period_start from storage_unsealed) x;
+    truncate storage_unsealed;
+    if v_m is null then
+        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
+    end if;
+    return smf.storage_seal_periods(v_m, v_s);
+end
+$$;
+
+CREATE FUNCTION smf.storage_sealed_spans_exist(p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select exists (select 1 from smf.interval_sealed s
+                   where s.period_start > smf.sealed_floor(p_lo) and s.period_start <= p_hi
+                     and s.period_end > p_lo)
+$$;
+
+CREATE FUNCTION smf.storage_setting_int(p_key text, p_default integer) RETURNS integer
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS $$
+    select coalesce((select value::int from smf.setting where key = p_key), p_default)
+$$;
+
+CREATE FUNCTION smf.storage_status() RETURNS TABLE(tier text, stored_rows bigint, intervals bigint, bytes bigint, bytes_per_interval numeric, oldest timestamp with time zone, newest timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS $$
+declare
+    v_hot bigint := approximate_row_count('smf.interval_reading');
+    v_sealed_rows bigint;
+    v_sealed bigint;
+    v_all bigint;
+begin
+    select count(*), coalesce(sum(n_rows), 0) into v_sealed_rows, v_sealed from smf.interval_sealed;
+    v_all := greatest(v_hot + v_sealed, 1);
+    return query
+    select 'hot rows (interval_reading)', v_hot, v_hot, hypertable_size('smf.interval_reading'),
+           round(hypertable_size('smf.interval_reading')::numeric / nullif(v_hot, 0), 1),
+           (select min(ts) from smf.interval_reading), (select max(ts) from smf.interval_reading)
+    union all
+    select 'sealed periods (interval_sealed)', v_sealed_rows, v_sealed,
+           hypertable_size('smf.interval_sealed'),
+           round(hypertable_size('smf.interval_sealed')::numeric / nullif(v_sealed, 0), 1),
+           (select min(period_start) from smf.interval_sealed),
+           (select max(period_end) from smf.interval_sealed)
+    union all
+    select format('rollup %s', t), approximate_row_count(format('smf.%I', t)::regclass),
+           case when t in ('rollup_15min', 'rollup_hour') then v_hot else v_all end,
+           hypertable_size(format('smf.%I', t)::regclass),
+           round(hypertable_size(format('smf.%I', t)::regclass)::numeric
+                 / (case when t in ('rollup_15min', 'rollup_hour') then greatest(v_hot, 1) else v_all end), 1),
+           null::timestamptz, null::timestamptz
+    from unnest(array['rollup_15min', 'rollup_hour']) t
+    union all
+    select format('rollup %s', t), (select count(*) from smf.rollup_day), v_all,
+           pg_total_relation_size(format('smf.%I', t)::regclass),
+           round(pg_total_relation_size(format('smf.%I', t)::regclass)::numeric / v_all, 2),
+           null, null
+    from unnest(array['rollup_day']) t
+    union all
+    select 'rollup rollup_month', (select count(*) from smf.rollup_month), v_all,
+           pg_total_relation_size('smf.rollup_month'),
+           round(pg_total_relation_size('smf.rollup_month')::numeric / v_all, 2), null, null;
+end
+$$;
+
+CREATE FUNCTION smf.storage_unseal(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'public', 'pg_temp'
+    AS $$
+declare
+    v_n int;
+    v_m int[];
+    v_lo timestamptz[];
+    v_hi timestamptz[];
+begin
+    if cardinality(p_meter) is distinct from cardinality(p_lo)
+       or cardinality(p_meter) is distinct from cardinality(p_hi) then
+        raise exception using errcode = 'SMF02', message = 'storage_unseal: arrays differ in length';
+    end if;
+    if coalesce(cardinality(p_meter), 0) = 0
+       or not smf.storage_sealed_spans_exist((select min(x) from unnest(p_lo) x),
+                                             (select max(x) from unnest(p_hi) x)) then
+        return 0;
+    end if;
+    drop table if exists pg_temp.unseal_set;
+    create temp table unseal_set on commit drop as
+    select distinct s.meter_id, s.period_start, s.period_end
+    from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
+    join smf.interval_sealed s on s.meter_id = u.meter_id
+        and s.period_start > smf.sealed_floor(u.lo) and s.period_start <= u.hi
+        and s.period_end > u.lo;
+    get diagnostics v_n = row_count;
+    if v_n = 0 then
+        return 0;
+    end if;
+    -- the same per-meter lock stripes as the ingest and the rollup refresh, in order
+    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
+    from (select distinct meter_id % 256 as stripe from unseal_set order by 1) s;
+    insert into smf.interval_reading
+    select x.* from unseal_set p
+    cross join lateral smf.intervals_sealed(array[p.meter_id], p.period_start, p.period_end) x
+    on conflict (meter_id, ts) do nothing;
+    delete from smf.interval_sealed s using unseal_set p
+    where s.meter_id = p.meter_id and s.period_start = p.period_start;
+    create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
+                                                      period_end timestamptz) on commit drop;
+    insert into storage_unsealed select * from unseal_set;
+    -- (into variables first: the refresh calls this function again, which re-creates unseal_set)
+    select array_agg(meter_id), array_agg(period_start),
+           array_agg(period_end - interval '1 microsecond')
+    into v_m, v_lo, v_hi from unseal_set;
+    perform smf.rollup_refresh(v_m, v_lo, v_hi);
+    return v_n;
+end
 $$;
 
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
@@ -3796,7 +4473,7 @@ CREATE FUNCTION smf.uc_interval_energy(p_uc_code text, p_from timestamp with tim
            x.reactive_ind_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0)),
            x.reactive_cap_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0))
     from smf.consumer_unit cu
-    join smf.interval_reading x on x.meter_id = cu.main_meter_id and x.ts >= p_from and x.ts < p_to
+    cross join lateral smf.intervals(cu.main_meter_id, p_from, p_to) x
     left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
         and tl.valid_during @> (x.ts at time zone smf.local_timezone())::date
     where cu.id = smf.uc_id(p_uc_code)
@@ -3837,8 +4514,7 @@ CREATE FUNCTION smf.uc_quarter_hours(p_uc integer, p_from timestamp with time zo
            15 / m.interval_minutes
     from m
     cross join smf.uc_quarter_labels(p_uc, p_from, p_to) l
-    left join smf.rollup_15min r on r.meter_id = m.id and r.bucket = l.ts
-        and r.bucket >= p_from - interval '15 minutes' and r.bucket < p_to
+    left join smf.rollups_15min(array[m.id], p_from - interval '15 minutes', p_to) r on r.bucket = l.ts
 $$;
 
 CREATE FUNCTION smf.uc_quarter_labels(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, hour_ts timestamp with time zone, posto text, demand_posto text, reactive_window text, reservado boolean, loss_factor numeric)
@@ -4023,7 +4699,7 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('the edit range [%s, %s) is not on the %s grid of meter %s', p_from, p_to, v_step, p_serial);
     end if;
-    select min(ts), max(ts) + v_step into v_first, v_last from smf.interval_reading where meter_id = v_meter;
+    select s.first_ts, s.last_ts + v_step into v_first, v_last from smf.interval_span(v_meter) s;
     if v_first is null or p_from < v_first or p_to > v_last then
         raise exception using errcode = 'SMF02',
             message = format('the edit range [%s, %s) is beyond the data of meter %s (%s)', p_from, p_to, p_serial,
@@ -4052,8 +4728,8 @@ begin
         select jsonb_agg(jsonb_build_object('ts', g.ts, 'old', r.%1$I, 'quality', r.quality,
                                             'source', r.source, 'new', %2$s) order by g.ts)
         from generate_series($1, $2 - $3, $3) g(ts)
-        left join smf.interval_reading r on r.meter_id = $4 and r.ts = g.ts
-        left join smf.interval_reading c on c.meter_id = $5 and c.ts = g.ts$q$,
+        left join smf.intervals($4, $1, $2) r on r.ts = g.ts
+        left join smf.intervals($5, $1, $2) c on c.ts = g.ts$q$,
         v_col,
         case p_operation when 'set' then 'round($6 * 1000)::bigint'
                          when 'scale' then format('round(r.%I * $6)::bigint', v_col)
@@ -4085,7 +4761,9 @@ begin
             voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
         select $1, x.ts::text, %s, 'adjusted', 'manual'
         from jsonb_to_recordset($2) as x(ts timestamptz, new bigint)
-        left join smf.interval_reading r on r.meter_id = $1 and r.ts = x.ts$q$, v_cols)
+        left join smf.intervals($1, (select min(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz)),
+                                (select max(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz))
+                                + interval '1 microsecond') r on r.ts = x.ts$q$, v_cols)
     using v_meter, v_rows;
     perform set_config('smf.changed_by', p_operator, true);
     perform set_config('smf.change_reason', p_reason, true);
@@ -4145,16 +4823,15 @@ begin
     with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
         select g.ts
         from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
-              from (select r.ts from smf.interval_reading r
-                    where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+              from (select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
+                    where r.quality <> 'missing'
                     union all select v_lo - v_step
                     union all select v_hi) s) w,
              generate_series(w.a, w.b - v_step, v_step) g(ts)
         where w.b > w.a
     ), bk as materialized (
-        select r.* from gap join smf.interval_reading r
-            on r.meter_id = v_backup and r.ts = gap.ts and r.quality = 'measured'
-        where r.ts >= v_lo and r.ts < v_hi
+        select r.* from gap join smf.intervals(v_backup, v_lo, v_hi) r
+            on r.ts = gap.ts and r.quality = 'measured'
     ), rest as materialized (
         select gap.ts, gap.ts - (row_number() over (order by gap.ts)) * v_step as island,
                (gap.ts at time zone v_tz) as local_ts
@@ -4183,6 +4860,10 @@ begin
         where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
           and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
           and d.bucket < (select max(rest.local_ts)::date from rest)
+    ), hist as materialized (  -- the measured intervals of the lookback window (any tier)
+        select r.* from smf.intervals(p_meter,
+            (select min(d.day) from days d)::timestamp at time zone v_tz, v_hi) r
+        where r.quality = 'measured'
     ), cand as (
         select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
                r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
@@ -4194,8 +4875,7 @@ begin
             select d.day from days d
             where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
             order by d.day desc limit v_ndays::int + 2) dd
-        join smf.interval_reading r on r.meter_id = p_meter
-                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
+        join hist r on r.ts = (dd.day + rest.local_ts::time) at time zone v_tz
     ), prof as (
         select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
                avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
@@ -4358,18 +5038,17 @@ begin
              order by mt.serial loop
         v_days := smf.vee_param('auto_estimate_max_silent_days', m.id, p_day);
         -- (a bounded look at the window; the last measured time is searched only when skipping)
-        if not exists (select 1 from smf.interval_reading r
-                       where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured'
-                         and r.ts >= v_to - make_interval(days => v_days::int) and r.ts < v_to) then
-            select max(r.ts) into v_last from smf.interval_reading r
-            where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured' and r.ts < v_to;
+        if not exists (select 1 from smf.intervals(array_remove(array[m.id, m.backup_meter_id], null),
+                                                   v_to - make_interval(days => v_days::int), v_to) r
+                       where r.quality = 'measured') then
+            v_last := smf.interval_last_ts(array_remove(array[m.id, m.backup_meter_id], null), v_to,
+                                           array['measured']::smf.quality[]);
             v_step := smf.vee_step(m.id);
             -- expected intervals of the day (23, 24 or 25 hours) minus those holding a value
             select (extract(epoch from v_to - v_from) / extract(epoch from v_step))::int
                    - count(*) filter (where r.quality <> 'missing')
             into v_left
-            from smf.interval_reading r
-            where r.meter_id = m.id and r.ts >= v_from and r.ts < v_to;
+            from smf.intervals(m.id, v_from, v_to) r;
             if v_left > 0 then
                 insert into smf.vee_finding as f (meter_id, rule, ts_from, ts_to, severity, detail)
                 values (m.id, 'estimation', v_from, v_to, 'error',
@@ -4417,7 +5096,7 @@ CREATE FUNCTION smf.vee_explain(p_meter integer, p_ts timestamp with time zone) 
                                                                           'channel', e.channel) end),
            run.parameters, e.reason,
            (select count(*) from smf.interval_reading_history h where h.meter_id = r.meter_id and h.ts = r.ts)
-    from smf.interval_reading r
+    from smf.intervals(p_meter, p_ts, p_ts + interval '1 microsecond') r
     join smf.ingest_batch b on b.id = r.batch_id
     left join smf.vee_estimation_run run on run.batch_id = r.batch_id
     left join smf.vee_provenance pv on pv.meter_id = r.meter_id and pv.ts = r.ts and pv.run_id = run.id
@@ -4577,9 +5256,9 @@ begin
             / extract(epoch from v_step))::int
     from reads r,
          lateral (select sum(x.active_fwd_wh)::bigint as wh, count(x.active_fwd_wh) as n
-                  from smf.interval_reading x
-                  where x.meter_id = p_meter and x.ts >= smf.vee_grid_down(r.prev_at, v_step)
-                    and x.ts < smf.vee_grid_down(r.at, v_step) and x.quality <> 'missing') s
+                  from smf.intervals(p_meter, smf.vee_grid_down(r.prev_at, v_step),
+                                     smf.vee_grid_down(r.at, v_step)) x
+                  where x.quality <> 'missing') s
     where r.prev_at is not null and r.at >= p_from;
 end
 $$;
@@ -4629,11 +5308,9 @@ begin
     return query
     with pairs as materialized (
         select m.ts, m.active_fwd_wh as main_wh, b.active_fwd_wh as backup_wh
-        from smf.interval_reading m
-        join smf.interval_reading b on b.meter_id = v_backup and b.ts = m.ts
-        where m.meter_id = p_meter and m.ts >= p_from and m.ts < p_to
-          and b.ts >= p_from and b.ts < p_to
-          and m.quality = 'measured' and b.quality = 'measured'
+        from smf.intervals(p_meter, p_from, p_to) m
+        join smf.intervals(v_backup, p_from, p_to) b on b.ts = m.ts
+        where m.quality = 'measured' and b.quality = 'measured'
           and m.active_fwd_wh is not null and b.active_fwd_wh is not null
     ), iv as (
         select p.*, p.ts - (row_number() over (order by p.ts)) * v_step as island
@@ -4710,9 +5387,8 @@ begin
     select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
            format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
                   r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
-    from smf.rollup_15min r
-    where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
-      and r.max_demand_kw > v_k * v_ref;
+    from smf.rollups_15min(array[p_meter], p_from, p_to) r
+    where r.max_demand_kw > v_k * v_ref;
 end
 $$;
 
@@ -4755,8 +5431,8 @@ declare
     v_last timestamptz;
 begin
     if p_upto_last then
-        select max(r.ts) + v_step into v_last from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing';
+        select max(r.ts) + v_step into v_last from smf.intervals(p_meter, v_lo, v_hi) r
+        where r.quality <> 'missing';
         v_hi := least(v_hi, coalesce(v_last, v_lo));
     end if;
     if v_hi <= v_lo then
@@ -4764,8 +5440,8 @@ begin
     end if;
     return query
     with s as (
-        select r.ts from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+        select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
+        where r.quality <> 'missing'
         union all select v_lo - v_step
         union all select v_hi
     ), g as (
@@ -4851,9 +5527,8 @@ begin
                   to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select r.ts, r.active_rev_wh as wh,
                  r.ts - (row_number() over (order by r.ts)) * v_step as island
-          from smf.interval_reading r
-          where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
-            and r.quality <> 'missing' and r.active_rev_wh >= v_min) z
+          from smf.intervals(p_meter, p_from, p_to) r
+          where r.quality <> 'missing' and r.active_rev_wh >= v_min) z
     group by z.island;
 end
 $$;
@@ -4878,9 +5553,8 @@ begin
                nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
                    order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
                    as third
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= smf.vee_day_start(smf.vee_local_day(p_from))
-          and r.ts < p_to and r.quality <> 'missing' and r.active_fwd_wh is not null
+        from smf.intervals(p_meter, smf.vee_day_start(smf.vee_local_day(p_from)), p_to) r
+        where r.quality <> 'missing' and r.active_fwd_wh is not null
     )
     select 'spike', x.ts, x.ts + v_step, 'error',
            case when x.wh > v_max_wh
@@ -4936,8 +5610,8 @@ begin
                coalesce(r.voltage_a_mv between v_low and v_high, false)
                or coalesce(r.voltage_b_mv between v_low and v_high, false)
                or coalesce(r.voltage_c_mv between v_low and v_high, false) as any_normal
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to and r.quality <> 'missing'
+        from smf.intervals(p_meter, p_from, p_to) r
+        where r.quality <> 'missing'
           and not (coalesce(r.voltage_a_mv between v_low and v_high, true)
                    and coalesce(r.voltage_b_mv between v_low and v_high, true)
                    and coalesce(r.voltage_c_mv between v_low and v_high, true))
@@ -4982,9 +5656,8 @@ begin
     return query
     with x as (
         select r.ts, r.active_fwd_wh = 0 as zero
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= least(p_from, p_to - interval '7 days') and r.ts < p_to
-          and r.quality <> 'missing' and r.active_fwd_wh is not null
+        from smf.intervals(p_meter, least(p_from, p_to - interval '7 days'), p_to) r
+        where r.quality <> 'missing' and r.active_fwd_wh is not null
     ), runs as (
         select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n
         from (select x.ts, x.ts - (row_number() over (order by x.ts)) * v_step as island
@@ -5427,8 +6100,8 @@ begin
         continue when v_hi <= v_lo;
         v_expanded := smf.virtual_expand(v.tree, lower(v.valid_during), array[p_name]);
         select jsonb_agg(to_jsonb(i)) into v_inputs from smf.virtual_inputs(v_expanded) i;
-        select string_agg(format('left join smf.interval_reading r%1$s on r%1$s.meter_id = %2$s and r%1$s.ts = g.ts '
-                                 'and r%1$s.ts >= %3$L and r%1$s.ts < %4$L', i.k, i.meter_id, v_lo, v_hi), ' '),
+        select string_agg(format('left join smf.intervals(%2$s, %3$L, %4$L) r%1$s on r%1$s.ts = g.ts',
+                                 i.k, i.meter_id, v_lo, v_hi), ' '),
                format('greatest(%s)', string_agg(format('coalesce(r%s.quality, ''missing'')', i.k), ', '))
         into v_joins, v_quality
         from smf.virtual_inputs(v_expanded) i;
@@ -6175,49 +6848,119 @@ CREATE TABLE smf.holiday_rule (
 
 COMMENT ON TABLE smf.holiday_rule IS 'How a holiday falls each year: a fixed date or an offset in days from Easter Sunday, within [first_year, last_year].';
 
-CREATE TABLE smf.rollup_hour (
+CREATE TABLE smf.interval_sealed (
     meter_id integer NOT NULL,
-    bucket timestamp with time zone NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
+    period_start timestamp with time zone NOT NULL,
+    period_end timestamp with time zone NOT NULL,
+    interval_minutes smallint NOT NULL,
+    slots integer NOT NULL,
+    n_rows integer NOT NULL,
+    width smallint[] NOT NULL,
+    pos integer[] NOT NULL,
+    base integer[] NOT NULL,
+    v1 "char"[],
+    v2 smallint[],
+    v4 integer[],
+    qs "char"[] NOT NULL,
+    sealed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT interval_sealed_check CHECK ((period_end > period_start)),
+    CONSTRAINT interval_sealed_check1 CHECK (((cardinality(width) = 13) AND (cardinality(pos) = 13) AND (cardinality(base) = 13))),
+    CONSTRAINT interval_sealed_check2 CHECK ((cardinality(qs) = slots))
+)
+WITH (toast_tuple_target='128');
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN width SET STORAGE PLAIN;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN pos SET STORAGE PLAIN;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN base SET STORAGE PLAIN;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN v1 SET COMPRESSION lz4;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN v2 SET COMPRESSION lz4;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN v4 SET COMPRESSION lz4;
+ALTER TABLE ONLY smf.interval_sealed ALTER COLUMN qs SET COMPRESSION lz4;
 
-COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
+COMMENT ON TABLE smf.interval_sealed IS 'One row per meter and closed period (UTC [period_start, period_end)): the intervals of smf.interval_reading, frame-of-reference encoded per channel (base + offsets of 1, 2 or 4 bytes), a quality/source code per slot; read them through smf.intervals() or smf.interval_reading_all.';
+
+CREATE VIEW smf.rollup_hour_all WITH (security_invoker='on') AS
+ SELECT rollup_hour.meter_id,
+    rollup_hour.bucket,
+    rollup_hour.active_fwd_wh,
+    rollup_hour.active_rev_wh,
+    rollup_hour.reactive_ind_fwd_varh,
+    rollup_hour.reactive_ind_rev_varh,
+    rollup_hour.reactive_cap_fwd_varh,
+    rollup_hour.reactive_cap_rev_varh,
+    rollup_hour.n_measured,
+    rollup_hour.n_adjusted,
+    rollup_hour.n_estimated,
+    rollup_hour.n_missing,
+    rollup_hour.n_expected,
+    rollup_hour.voltage_a_mv_min,
+    rollup_hour.voltage_a_mv_max,
+    rollup_hour.voltage_a_mv_sum,
+    rollup_hour.voltage_a_mv_n,
+    rollup_hour.voltage_b_mv_min,
+    rollup_hour.voltage_b_mv_max,
+    rollup_hour.voltage_b_mv_sum,
+    rollup_hour.voltage_b_mv_n,
+    rollup_hour.voltage_c_mv_min,
+    rollup_hour.voltage_c_mv_max,
+    rollup_hour.voltage_c_mv_sum,
+    rollup_hour.voltage_c_mv_n,
+    rollup_hour.current_a_ma_min,
+    rollup_hour.current_a_ma_max,
+    rollup_hour.current_a_ma_sum,
+    rollup_hour.current_a_ma_n,
+    rollup_hour.current_b_ma_min,
+    rollup_hour.current_b_ma_max,
+    rollup_hour.current_b_ma_sum,
+    rollup_hour.current_b_ma_n,
+    rollup_hour.current_c_ma_min,
+    rollup_hour.current_c_ma_max,
+    rollup_hour.current_c_ma_sum,
+    rollup_hour.current_c_ma_n,
+    rollup_hour.max_demand_kw,
+    rollup_hour.max_demand_at
+   FROM smf.rollup_hour
+UNION ALL
+ SELECT x.meter_id,
+    x.bucket,
+    x.active_fwd_wh,
+    x.active_rev_wh,
+    x.reactive_ind_fwd_varh,
+    x.reactive_ind_rev_varh,
+    x.reactive_cap_fwd_varh,
+    x.reactive_cap_rev_varh,
+    x.n_measured,
+    x.n_adjusted,
+    x.n_estimated,
+    x.n_missing,
+    x.n_expected,
+    x.voltage_a_mv_min,
+    x.voltage_a_mv_max,
+    x.voltage_a_mv_sum,
+    x.voltage_a_mv_n,
+    x.voltage_b_mv_min,
+    x.voltage_b_mv_max,
+    x.voltage_b_mv_sum,
+    x.voltage_b_mv_n,
+    x.voltage_c_mv_min,
+    x.voltage_c_mv_max,
+    x.voltage_c_mv_sum,
+    x.voltage_c_mv_n,
+    x.current_a_ma_min,
+    x.current_a_ma_max,
+    x.current_a_ma_sum,
+    x.current_a_ma_n,
+    x.current_b_ma_min,
+    x.current_b_ma_max,
+    x.current_b_ma_sum,
+    x.current_b_ma_n,
+    x.current_c_ma_min,
+    x.current_c_ma_max,
+    x.current_c_ma_sum,
+    x.current_c_ma_n,
+    x.max_demand_kw,
+    x.max_demand_at
+   FROM (smf.interval_sealed s
+     CROSS JOIN LATERAL smf.rollups_hour_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, bucket, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, n_measured, n_adjusted, n_estimated, n_missing, n_expected, voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum, voltage_a_mv_n, voltage_b_mv_min, voltage_b_mv_max, voltage_b_mv_sum, voltage_b_mv_n, voltage_c_mv_min, voltage_c_mv_max, voltage_c_mv_sum, voltage_c_mv_n, current_a_ma_min, current_a_ma_max, current_a_ma_sum, current_a_ma_n, current_b_ma_min, current_b_ma_max, current_b_ma_sum, current_b_ma_n, current_c_ma_min, current_c_ma_max, current_c_ma_sum, current_c_ma_n, max_demand_kw, max_demand_at));
 
 CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
@@ -6227,7 +6970,7 @@ CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
     l.posto,
     l.reactive_window,
     l.loss_factor
-   FROM ((smf.rollup_hour rh
+   FROM ((smf.rollup_hour_all rh
      JOIN smf.consumer_unit cu ON ((cu.main_meter_id = rh.meter_id)))
      CROSS JOIN LATERAL ( SELECT
                 CASE
@@ -6284,27 +7027,65 @@ ALTER TABLE smf.ingest_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTI
     CACHE 1
 );
 
-CREATE TABLE smf.interval_reading (
-    meter_id integer NOT NULL,
-    ts timestamp with time zone NOT NULL,
-    active_fwd_wh integer,
-    active_rev_wh integer,
-    reactive_ind_fwd_varh integer,
-    reactive_ind_rev_varh integer,
-    reactive_cap_fwd_varh integer,
-    reactive_cap_rev_varh integer,
-    voltage_a_mv integer,
-    voltage_b_mv integer,
-    voltage_c_mv integer,
-    current_a_ma integer,
-    current_b_ma integer,
-    current_c_ma integer,
-    quality smf.quality DEFAULT 'measured'::smf.quality NOT NULL,
-    source smf.reading_source DEFAULT 'meter'::smf.reading_source NOT NULL,
-    batch_id integer NOT NULL
-);
+CREATE VIEW smf.interval_sealed_rows WITH (security_invoker='on') AS
+ SELECT x.meter_id,
+    x.ts,
+    x.active_fwd_wh,
+    x.active_rev_wh,
+    x.reactive_ind_fwd_varh,
+    x.reactive_ind_rev_varh,
+    x.reactive_cap_fwd_varh,
+    x.reactive_cap_rev_varh,
+    x.voltage_a_mv,
+    x.voltage_b_mv,
+    x.voltage_c_mv,
+    x.current_a_ma,
+    x.current_b_ma,
+    x.current_c_ma,
+    x.quality,
+    x.source,
+    x.batch_id
+   FROM (smf.interval_sealed s
+     CROSS JOIN LATERAL smf.intervals_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, ts, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv, voltage_c_mv, current_a_ma, current_b_ma, current_c_ma, quality, source, batch_id));
 
-COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (UTC). Energies in Wh/varh, voltages in mV, currents in mA, all integers.';
+CREATE VIEW smf.interval_reading_all WITH (security_invoker='on') AS
+ SELECT interval_reading.meter_id,
+    interval_reading.ts,
+    interval_reading.active_fwd_wh,
+    interval_reading.active_rev_wh,
+    interval_reading.reactive_ind_fwd_varh,
+    interval_reading.reactive_ind_rev_varh,
+    interval_reading.reactive_cap_fwd_varh,
+    interval_reading.reactive_cap_rev_varh,
+    interval_reading.voltage_a_mv,
+    interval_reading.voltage_b_mv,
+    interval_reading.voltage_c_mv,
+    interval_reading.current_a_ma,
+    interval_reading.current_b_ma,
+    interval_reading.current_c_ma,
+    interval_reading.quality,
+    interval_reading.source,
+    interval_reading.batch_id
+   FROM smf.interval_reading
+UNION ALL
+ SELECT interval_sealed_rows.meter_id,
+    interval_sealed_rows.ts,
+    interval_sealed_rows.active_fwd_wh,
+    interval_sealed_rows.active_rev_wh,
+    interval_sealed_rows.reactive_ind_fwd_varh,
+    interval_sealed_rows.reactive_ind_rev_varh,
+    interval_sealed_rows.reactive_cap_fwd_varh,
+    interval_sealed_rows.reactive_cap_rev_varh,
+    interval_sealed_rows.voltage_a_mv,
+    interval_sealed_rows.voltage_b_mv,
+    interval_sealed_rows.voltage_c_mv,
+    interval_sealed_rows.current_a_ma,
+    interval_sealed_rows.current_b_ma,
+    interval_sealed_rows.current_c_ma,
+    interval_sealed_rows.quality,
+    interval_sealed_rows.source,
+    interval_sealed_rows.batch_id
+   FROM smf.interval_sealed_rows;
 
 CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
  SELECT cu.uc_code,
@@ -6316,7 +7097,7 @@ CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
     l.reactive_window,
     l.reservado,
     l.loss_factor
-   FROM ((smf.interval_reading ir
+   FROM ((smf.interval_reading_all ir
      JOIN smf.consumer_unit cu ON ((cu.main_meter_id = ir.meter_id)))
      CROSS JOIN LATERAL smf.uc_quarter_labels(cu.id, ir.ts, (ir.ts + '00:00:00.000001'::interval)) l(ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado, loss_factor));
 
@@ -6374,49 +7155,89 @@ CREATE TABLE smf.login_failure (
     at timestamp with time zone DEFAULT now() NOT NULL
 );
 
-CREATE TABLE smf.rollup_15min (
-    meter_id integer NOT NULL,
-    bucket timestamp with time zone NOT NULL,
-    active_fwd_wh bigint,
-    active_rev_wh bigint,
-    reactive_ind_fwd_varh bigint,
-    reactive_ind_rev_varh bigint,
-    reactive_cap_fwd_varh bigint,
-    reactive_cap_rev_varh bigint,
-    n_measured integer NOT NULL,
-    n_adjusted integer NOT NULL,
-    n_estimated integer NOT NULL,
-    n_missing integer NOT NULL,
-    n_expected integer NOT NULL,
-    voltage_a_mv_min integer,
-    voltage_a_mv_max integer,
-    voltage_a_mv_sum bigint,
-    voltage_a_mv_n integer NOT NULL,
-    voltage_b_mv_min integer,
-    voltage_b_mv_max integer,
-    voltage_b_mv_sum bigint,
-    voltage_b_mv_n integer NOT NULL,
-    voltage_c_mv_min integer,
-    voltage_c_mv_max integer,
-    voltage_c_mv_sum bigint,
-    voltage_c_mv_n integer NOT NULL,
-    current_a_ma_min integer,
-    current_a_ma_max integer,
-    current_a_ma_sum bigint,
-    current_a_ma_n integer NOT NULL,
-    current_b_ma_min integer,
-    current_b_ma_max integer,
-    current_b_ma_sum bigint,
-    current_b_ma_n integer NOT NULL,
-    current_c_ma_min integer,
-    current_c_ma_max integer,
-    current_c_ma_sum bigint,
-    current_c_ma_n integer NOT NULL,
-    max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
-);
-
-COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start): sums, counts by quality, min/max/sum of V and A, demand (kW).';
+CREATE VIEW smf.rollup_15min_all WITH (security_invoker='on') AS
+ SELECT rollup_15min.meter_id,
+    rollup_15min.bucket,
+    rollup_15min.active_fwd_wh,
+    rollup_15min.active_rev_wh,
+    rollup_15min.reactive_ind_fwd_varh,
+    rollup_15min.reactive_ind_rev_varh,
+    rollup_15min.reactive_cap_fwd_varh,
+    rollup_15min.reactive_cap_rev_varh,
+    rollup_15min.n_measured,
+    rollup_15min.n_adjusted,
+    rollup_15min.n_estimated,
+    rollup_15min.n_missing,
+    rollup_15min.n_expected,
+    rollup_15min.voltage_a_mv_min,
+    rollup_15min.voltage_a_mv_max,
+    rollup_15min.voltage_a_mv_sum,
+    rollup_15min.voltage_a_mv_n,
+    rollup_15min.voltage_b_mv_min,
+    rollup_15min.voltage_b_mv_max,
+    rollup_15min.voltage_b_mv_sum,
+    rollup_15min.voltage_b_mv_n,
+    rollup_15min.voltage_c_mv_min,
+    rollup_15min.voltage_c_mv_max,
+    rollup_15min.voltage_c_mv_sum,
+    rollup_15min.voltage_c_mv_n,
+    rollup_15min.current_a_ma_min,
+    rollup_15min.current_a_ma_max,
+    rollup_15min.current_a_ma_sum,
+    rollup_15min.current_a_ma_n,
+    rollup_15min.current_b_ma_min,
+    rollup_15min.current_b_ma_max,
+    rollup_15min.current_b_ma_sum,
+    rollup_15min.current_b_ma_n,
+    rollup_15min.current_c_ma_min,
+    rollup_15min.current_c_ma_max,
+    rollup_15min.current_c_ma_sum,
+    rollup_15min.current_c_ma_n,
+    rollup_15min.max_demand_kw,
+    rollup_15min.max_demand_at
+   FROM smf.rollup_15min
+UNION ALL
+ SELECT x.meter_id,
+    x.bucket,
+    x.active_fwd_wh,
+    x.active_rev_wh,
+    x.reactive_ind_fwd_varh,
+    x.reactive_ind_rev_varh,
+    x.reactive_cap_fwd_varh,
+    x.reactive_cap_rev_varh,
+    x.n_measured,
+    x.n_adjusted,
+    x.n_estimated,
+    x.n_missing,
+    x.n_expected,
+    x.voltage_a_mv_min,
+    x.voltage_a_mv_max,
+    x.voltage_a_mv_sum,
+    x.voltage_a_mv_n,
+    x.voltage_b_mv_min,
+    x.voltage_b_mv_max,
+    x.voltage_b_mv_sum,
+    x.voltage_b_mv_n,
+    x.voltage_c_mv_min,
+    x.voltage_c_mv_max,
+    x.voltage_c_mv_sum,
+    x.voltage_c_mv_n,
+    x.current_a_ma_min,
+    x.current_a_ma_max,
+    x.current_a_ma_sum,
+    x.current_a_ma_n,
+    x.current_b_ma_min,
+    x.current_b_ma_max,
+    x.current_b_ma_sum,
+    x.current_b_ma_n,
+    x.current_c_ma_min,
+    x.current_c_ma_max,
+    x.current_c_ma_sum,
+    x.current_c_ma_n,
+    x.max_demand_kw,
+    x.max_demand_at
+   FROM (smf.interval_sealed s
+     CROSS JOIN LATERAL smf.rollups_15min_sealed(ARRAY[s.meter_id], s.period_start, s.period_end) x(meter_id, bucket, active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh, reactive_cap_fwd_varh, reactive_cap_rev_varh, n_measured, n_adjusted, n_estimated, n_missing, n_expected, voltage_a_mv_min, voltage_a_mv_max, voltage_a_mv_sum, voltage_a_mv_n, voltage_b_mv_min, voltage_b_mv_max, voltage_b_mv_sum, voltage_b_mv_n, voltage_c_mv_min, voltage_c_mv_max, voltage_c_mv_sum, voltage_c_mv_n, current_a_ma_min, current_a_ma_max, current_a_ma_sum, current_a_ma_n, current_b_ma_min, current_b_ma_max, current_b_ma_sum, current_b_ma_n, current_c_ma_min, current_c_ma_max, current_c_ma_sum, current_c_ma_n, max_demand_kw, max_demand_at));
 
 CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
  SELECT r.meter_id,
@@ -6454,7 +7275,7 @@ CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
     round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
     r.max_demand_kw,
     r.max_demand_at
-   FROM (smf.rollup_15min r
+   FROM (smf.rollup_15min_all r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 CREATE TABLE smf.meter_alteration (
@@ -6620,7 +7441,7 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
     round((((r.current_c_ma_sum / NULLIF(r.current_c_ma_n, 0)))::numeric / 1000.0), 3) AS current_c_a_mean,
     r.max_demand_kw,
     r.max_demand_at
-   FROM (smf.rollup_hour r
+   FROM (smf.rollup_hour_all r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
 ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
@@ -7244,6 +8065,9 @@ ALTER TABLE ONLY smf.instantaneous_reading
 ALTER TABLE ONLY smf.interval_reading
     ADD CONSTRAINT interval_reading_pkey PRIMARY KEY (meter_id, ts);
 
+ALTER TABLE ONLY smf.interval_sealed
+    ADD CONSTRAINT interval_sealed_pkey PRIMARY KEY (meter_id, period_start);
+
 ALTER TABLE ONLY smf.job_run
     ADD CONSTRAINT job_run_pkey PRIMARY KEY (id);
 
@@ -7445,6 +8269,8 @@ CREATE TRIGGER refuse_delete_with_readings BEFORE DELETE ON smf.meter FOR EACH R
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.instantaneous_reading FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.interval_reading FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
+
+CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.interval_sealed FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.poll_attempt FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
@@ -7665,6 +8491,8 @@ ALTER TABLE smf.interval_reading ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.interval_reading_history ENABLE ROW LEVEL SECURITY;
 
+ALTER TABLE smf.interval_sealed ENABLE ROW LEVEL SECURITY;
+
 ALTER TABLE smf.job_run ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.meter ENABLE ROW LEVEL SECURITY;
@@ -7762,6 +8590,8 @@ CREATE POLICY scope_read ON smf.instantaneous_reading FOR SELECT USING ((( SELEC
 CREATE POLICY scope_read ON smf.interval_reading FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.interval_reading_history FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
+
+CREATE POLICY scope_read ON smf.interval_sealed FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.job_run FOR SELECT USING (( SELECT smf.scope_all() AS scope_all));
 

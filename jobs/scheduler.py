@@ -59,6 +59,7 @@ def specs() -> list[JobSpec]:
     dl_h, dl_m = _at("SMF_JOBS_DEADLINE_AT", "08:00")
     retry = int(os.environ.get("SMF_JOBS_RETRY_MINUTES", "15"))
     hook = int(os.environ.get("SMF_JOBS_ALARM_WEBHOOK_MINUTES", "1"))
+    seal_h, seal_m = _at("SMF_JOBS_SEAL_AT", "03:00")
     return [
         JobSpec(
             "vee_daily",
@@ -101,6 +102,12 @@ def specs() -> list[JobSpec]:
             "jobs.alarm_webhook:run",
             lambda tz: IntervalTrigger(minutes=hook, timezone=tz),
             f"deliver the alarm outbox to SMF_ALARM_WEBHOOK_URL (every {hook} min)",
+        ),
+        JobSpec(
+            "storage_seal",
+            "jobs.storage_seal:run",
+            lambda tz: CronTrigger(hour=seal_h, minute=seal_m, timezone=tz),
+            f"seal meter-periods older than seal_after_days (daily {seal_h:02d}:{seal_m:02d})",
         ),
     ]
 

@@ -259,6 +259,7 @@ _EXTENSIONS = [
     "smf.reports",
     "smf.ccee",
     "smf.jobs",
+    "smf.storage",
 ]
 
 

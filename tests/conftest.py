@@ -100,10 +100,26 @@ def template(test_cluster: Settings) -> str:
     return TEMPLATE
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--sealed",
+        action="store_true",
+        help="storage: every test database seals the periods each ingest or rollup refresh "
+        "touches at once (smf.seal_all = on), so the tests read sealed data",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--sealed", default=False):
+        os.environ["SMF_TEST_SEALED"] = "1"
+
+
 def clone(test_cluster: Settings, template: str) -> Settings:
     name = f"smf_test_{os.getpid()}_{next(_counter)}"
     with _admin(test_cluster) as conn:
         conn.execute(f"create database {name} template {template}")
+        if os.environ.get("SMF_TEST_SEALED") == "1":  # `pytest --sealed` (tests/storage)
+            conn.execute(f"alter database {name} set smf.seal_all = on")
     return test_cluster.with_database(name)
 
 

@@ -25,7 +25,8 @@ $$;
 create or replace function smf.meter_refuse_delete_with_readings() returns trigger
 language plpgsql volatile set search_path = smf, pg_catalog as $$
 begin
-    if exists (select 1 from smf.interval_reading where meter_id = old.id) then
+    if exists (select 1 from smf.interval_reading where meter_id = old.id)
+       or exists (select 1 from smf.interval_sealed where meter_id = old.id) then
         raise exception using errcode = 'SMF02',
             message = format('meter %s (id %s) has stored readings and cannot be deleted; disable it instead',
                              old.serial, old.id);

@@ -58,6 +58,9 @@ begin
        or cardinality(p_meter) is distinct from cardinality(p_hi) then
         raise exception using errcode = 'SMF02', message = 'rollup_refresh: arrays differ in length';
     end if;
+    -- Rollups are computed from hot rows: a sealed period in the range (rows written beside it
+    -- without the ingest) goes back to rows first (025_storage.sql; a cheap probe otherwise).
+    perform smf.storage_unseal(p_meter, p_lo, p_hi);
     drop table if exists pg_temp.rollup_scope;
     create temp table rollup_scope on commit drop as
     select u.meter_id, m.interval_minutes,
@@ -115,7 +118,7 @@ begin
     execute format($q$
         insert into smf.rollup_day
         select x.meter_id, (x.bucket at time zone %1$L)::date as day, %2$s
-        from smf.rollup_hour x
+        from %3$s x
         join rollup_scope s on s.meter_id = x.meter_id
             and x.bucket >= (s.lo_d::timestamp at time zone %1$L)
             and x.bucket < ((s.hi_d + 1)::timestamp at time zone %1$L)
@@ -124,7 +127,12 @@ begin
         format(v_derived, format(
             'min(extract(epoch from (((x.bucket at time zone %1$L)::date + 1)::timestamp at time zone %1$L)'
             ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-            v_tz)));
+            v_tz)),
+        -- a local day may reach into a sealed period (hours derived from it, 025_storage.sql)
+        case when smf.storage_sealed_spans_exist(v_min - interval '1 day', v_max + interval '1 day')
+        then format('smf.rollups_hour((select array_agg(meter_id) from rollup_scope), %L, %L)',
+                    v_min - interval '1 day', v_max + interval '1 day')
+        else 'smf.rollup_hour' end);
 
     raise debug 'rollup_refresh month at %', clock_timestamp();
     delete from smf.rollup_month r using rollup_scope s
@@ -144,9 +152,15 @@ begin
 end
 $$;
 
--- rollup_refresh_meter: recompute every rollup of one meter over the UTC range [p_lo, p_hi].
+-- rollup_refresh_meter: recompute every rollup of one meter over the UTC range [p_lo, p_hi]; a
+-- session in the test suite's sealed mode (smf.seal_all = on) then seals the range.
 create or replace function smf.rollup_refresh_meter(p_meter int, p_lo timestamptz, p_hi timestamptz)
 returns void
-language sql volatile set search_path = smf, public as $$
-    select smf.rollup_refresh(array[p_meter], array[p_lo], array[p_hi])
+language plpgsql volatile set search_path = smf, public as $$
+begin
+    perform smf.rollup_refresh(array[p_meter], array[p_lo], array[p_hi]);
+    if smf.storage_seal_all_requested() then
+        perform smf.storage_seal_spans(array[p_meter], array[p_lo], array[p_hi]);
+    end if;
+end
 $$;

@@ -38,8 +38,8 @@ declare
     v_deps text;
 begin
     for v in select * from (values
-        ('meter_15min', 'rollup_15min', 'r.bucket'),
-        ('meter_hourly', 'rollup_hour', 'r.bucket'),
+        ('meter_15min', 'rollup_15min_all', 'r.bucket'),  -- hot rows and sealed periods
+        ('meter_hourly', 'rollup_hour_all', 'r.bucket'),
         ('meter_daily', 'rollup_day', '(r.bucket::timestamp at time zone smf.local_timezone())'),
         ('meter_monthly', 'rollup_month', '(r.bucket::timestamp at time zone smf.local_timezone())'))
         as t(name, tbl, start)

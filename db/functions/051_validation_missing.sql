@@ -19,8 +19,8 @@ declare
     v_last timestamptz;
 begin
     if p_upto_last then
-        select max(r.ts) + v_step into v_last from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing';
+        select max(r.ts) + v_step into v_last from smf.intervals(p_meter, v_lo, v_hi) r
+        where r.quality <> 'missing';
         v_hi := least(v_hi, coalesce(v_last, v_lo));
     end if;
     if v_hi <= v_lo then
@@ -28,8 +28,8 @@ begin
     end if;
     return query
     with s as (
-        select r.ts from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+        select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
+        where r.quality <> 'missing'
         union all select v_lo - v_step
         union all select v_hi
     ), g as (
@@ -61,9 +61,8 @@ begin
     return query
     with x as (
         select r.ts, r.active_fwd_wh = 0 as zero
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= least(p_from, p_to - interval '7 days') and r.ts < p_to
-          and r.quality <> 'missing' and r.active_fwd_wh is not null
+        from smf.intervals(p_meter, least(p_from, p_to - interval '7 days'), p_to) r
+        where r.quality <> 'missing' and r.active_fwd_wh is not null
     ), runs as (
         select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n
         from (select x.ts, x.ts - (row_number() over (order by x.ts)) * v_step as island

@@ -23,9 +23,8 @@ begin
                nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
                    order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
                    as third
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= smf.vee_day_start(smf.vee_local_day(p_from))
-          and r.ts < p_to and r.quality <> 'missing' and r.active_fwd_wh is not null
+        from smf.intervals(p_meter, smf.vee_day_start(smf.vee_local_day(p_from)), p_to) r
+        where r.quality <> 'missing' and r.active_fwd_wh is not null
     )
     select 'spike', x.ts, x.ts + v_step, 'error',
            case when x.wh > v_max_wh
@@ -40,7 +39,7 @@ begin
 end
 $$;
 
--- vee_rule_demand: a 15-minute demand (kW, from smf.rollup_15min) above demand_sanity_factor x the
+-- vee_rule_demand: a 15-minute demand (kW, from smf.rollups_15min) above demand_sanity_factor x the
 -- largest contracted demand of the UC the meter serves, or x the meter's max_power_kw when it
 -- serves no UC with a contracted demand. One finding per 15-minute bucket.
 create or replace function smf.vee_rule_demand(p_meter int, p_from timestamptz, p_to timestamptz)
@@ -64,8 +63,7 @@ begin
     select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
            format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
                   r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
-    from smf.rollup_15min r
-    where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
-      and r.max_demand_kw > v_k * v_ref;
+    from smf.rollups_15min(array[p_meter], p_from, p_to) r
+    where r.max_demand_kw > v_k * v_ref;
 end
 $$;

@@ -30,9 +30,8 @@ begin
                   to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
     from (select r.ts, r.active_rev_wh as wh,
                  r.ts - (row_number() over (order by r.ts)) * v_step as island
-          from smf.interval_reading r
-          where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
-            and r.quality <> 'missing' and r.active_rev_wh >= v_min) z
+          from smf.intervals(p_meter, p_from, p_to) r
+          where r.quality <> 'missing' and r.active_rev_wh >= v_min) z
     group by z.island;
 end
 $$;

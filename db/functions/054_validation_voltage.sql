@@ -129,8 +129,8 @@ begin
                coalesce(r.voltage_a_mv between v_low and v_high, false)
                or coalesce(r.voltage_b_mv between v_low and v_high, false)
                or coalesce(r.voltage_c_mv between v_low and v_high, false) as any_normal
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to and r.quality <> 'missing'
+        from smf.intervals(p_meter, p_from, p_to) r
+        where r.quality <> 'missing'
           and not (coalesce(r.voltage_a_mv between v_low and v_high, true)
                    and coalesce(r.voltage_b_mv between v_low and v_high, true)
                    and coalesce(r.voltage_c_mv between v_low and v_high, true))

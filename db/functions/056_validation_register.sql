@@ -30,9 +30,9 @@ begin
             / extract(epoch from v_step))::int
     from reads r,
          lateral (select sum(x.active_fwd_wh)::bigint as wh, count(x.active_fwd_wh) as n
-                  from smf.interval_reading x
-                  where x.meter_id = p_meter and x.ts >= smf.vee_grid_down(r.prev_at, v_step)
-                    and x.ts < smf.vee_grid_down(r.at, v_step) and x.quality <> 'missing') s
+                  from smf.intervals(p_meter, smf.vee_grid_down(r.prev_at, v_step),
+                                     smf.vee_grid_down(r.at, v_step)) x
+                  where x.quality <> 'missing') s
     where r.prev_at is not null and r.at >= p_from;
 end
 $$;

@@ -28,11 +28,9 @@ begin
     return query
     with pairs as materialized (
         select m.ts, m.active_fwd_wh as main_wh, b.active_fwd_wh as backup_wh
-        from smf.interval_reading m
-        join smf.interval_reading b on b.meter_id = v_backup and b.ts = m.ts
-        where m.meter_id = p_meter and m.ts >= p_from and m.ts < p_to
-          and b.ts >= p_from and b.ts < p_to
-          and m.quality = 'measured' and b.quality = 'measured'
+        from smf.intervals(p_meter, p_from, p_to) m
+        join smf.intervals(v_backup, p_from, p_to) b on b.ts = m.ts
+        where m.quality = 'measured' and b.quality = 'measured'
           and m.active_fwd_wh is not null and b.active_fwd_wh is not null
     ), iv as (
         select p.*, p.ts - (row_number() over (order by p.ts)) * v_step as island

@@ -60,16 +60,15 @@ begin
     with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
         select g.ts
         from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
-              from (select r.ts from smf.interval_reading r
-                    where r.meter_id = p_meter and r.ts >= v_lo and r.ts < v_hi and r.quality <> 'missing'
+              from (select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
+                    where r.quality <> 'missing'
                     union all select v_lo - v_step
                     union all select v_hi) s) w,
              generate_series(w.a, w.b - v_step, v_step) g(ts)
         where w.b > w.a
     ), bk as materialized (
-        select r.* from gap join smf.interval_reading r
-            on r.meter_id = v_backup and r.ts = gap.ts and r.quality = 'measured'
-        where r.ts >= v_lo and r.ts < v_hi
+        select r.* from gap join smf.intervals(v_backup, v_lo, v_hi) r
+            on r.ts = gap.ts and r.quality = 'measured'
     ), rest as materialized (
         select gap.ts, gap.ts - (row_number() over (order by gap.ts)) * v_step as island,
                (gap.ts at time zone v_tz) as local_ts
@@ -98,6 +97,10 @@ begin
         where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
           and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
           and d.bucket < (select max(rest.local_ts)::date from rest)
+    ), hist as materialized (  -- the measured intervals of the lookback window (any tier)
+        select r.* from smf.intervals(p_meter,
+            (select min(d.day) from days d)::timestamp at time zone v_tz, v_hi) r
+        where r.quality = 'measured'
     ), cand as (
         select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
                r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
@@ -109,8 +112,7 @@ begin
             select d.day from days d
             where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
             order by d.day desc limit v_ndays::int + 2) dd
-        join smf.interval_reading r on r.meter_id = p_meter
-                    and r.ts = (dd.day + rest.local_ts::time) at time zone v_tz and r.quality = 'measured'
+        join hist r on r.ts = (dd.day + rest.local_ts::time) at time zone v_tz
     ), prof as (
         select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
                avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
@@ -293,18 +295,17 @@ begin
              order by mt.serial loop
         v_days := smf.vee_param('auto_estimate_max_silent_days', m.id, p_day);
         -- (a bounded look at the window; the last measured time is searched only when skipping)
-        if not exists (select 1 from smf.interval_reading r
-                       where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured'
-                         and r.ts >= v_to - make_interval(days => v_days::int) and r.ts < v_to) then
-            select max(r.ts) into v_last from smf.interval_reading r
-            where r.meter_id in (m.id, m.backup_meter_id) and r.quality = 'measured' and r.ts < v_to;
+        if not exists (select 1 from smf.intervals(array_remove(array[m.id, m.backup_meter_id], null),
+                                                   v_to - make_interval(days => v_days::int), v_to) r
+                       where r.quality = 'measured') then
+            v_last := smf.interval_last_ts(array_remove(array[m.id, m.backup_meter_id], null), v_to,
+                                           array['measured']::smf.quality[]);
             v_step := smf.vee_step(m.id);
             -- expected intervals of the day (23, 24 or 25 hours) minus those holding a value
             select (extract(epoch from v_to - v_from) / extract(epoch from v_step))::int
                    - count(*) filter (where r.quality <> 'missing')
             into v_left
-            from smf.interval_reading r
-            where r.meter_id = m.id and r.ts >= v_from and r.ts < v_to;
+            from smf.intervals(m.id, v_from, v_to) r;
             if v_left > 0 then
                 insert into smf.vee_finding as f (meter_id, rule, ts_from, ts_to, severity, detail)
                 values (m.id, 'estimation', v_from, v_to, 'error',
@@ -345,7 +346,7 @@ language sql stable set search_path = smf, pg_catalog as $$
                                                                           'channel', e.channel) end),
            run.parameters, e.reason,
            (select count(*) from smf.interval_reading_history h where h.meter_id = r.meter_id and h.ts = r.ts)
-    from smf.interval_reading r
+    from smf.intervals(p_meter, p_ts, p_ts + interval '1 microsecond') r
     join smf.ingest_batch b on b.id = r.batch_id
     left join smf.vee_estimation_run run on run.batch_id = r.batch_id
     left join smf.vee_provenance pv on pv.meter_id = r.meter_id and pv.ts = r.ts and pv.run_id = run.id

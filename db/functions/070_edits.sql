@@ -62,7 +62,7 @@ begin
         raise exception using errcode = 'SMF02',
             message = format('the edit range [%s, %s) is not on the %s grid of meter %s', p_from, p_to, v_step, p_serial);
     end if;
-    select min(ts), max(ts) + v_step into v_first, v_last from smf.interval_reading where meter_id = v_meter;
+    select s.first_ts, s.last_ts + v_step into v_first, v_last from smf.interval_span(v_meter) s;
     if v_first is null or p_from < v_first or p_to > v_last then
         raise exception using errcode = 'SMF02',
             message = format('the edit range [%s, %s) is beyond the data of meter %s (%s)', p_from, p_to, p_serial,
@@ -91,8 +91,8 @@ begin
         select jsonb_agg(jsonb_build_object('ts', g.ts, 'old', r.%1$I, 'quality', r.quality,
                                             'source', r.source, 'new', %2$s) order by g.ts)
         from generate_series($1, $2 - $3, $3) g(ts)
-        left join smf.interval_reading r on r.meter_id = $4 and r.ts = g.ts
-        left join smf.interval_reading c on c.meter_id = $5 and c.ts = g.ts$q$,
+        left join smf.intervals($4, $1, $2) r on r.ts = g.ts
+        left join smf.intervals($5, $1, $2) c on c.ts = g.ts$q$,
         v_col,
         case p_operation when 'set' then 'round($6 * 1000)::bigint'
                          when 'scale' then format('round(r.%I * $6)::bigint', v_col)
@@ -124,7 +124,9 @@ begin
             voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
         select $1, x.ts::text, %s, 'adjusted', 'manual'
         from jsonb_to_recordset($2) as x(ts timestamptz, new bigint)
-        left join smf.interval_reading r on r.meter_id = $1 and r.ts = x.ts$q$, v_cols)
+        left join smf.intervals($1, (select min(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz)),
+                                (select max(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz))
+                                + interval '1 microsecond') r on r.ts = x.ts$q$, v_cols)
     using v_meter, v_rows;
     perform set_config('smf.changed_by', p_operator, true);
     perform set_config('smf.change_reason', p_reason, true);

@@ -152,8 +152,8 @@ begin
         continue when v_hi <= v_lo;
         v_expanded := smf.virtual_expand(v.tree, lower(v.valid_during), array[p_name]);
         select jsonb_agg(to_jsonb(i)) into v_inputs from smf.virtual_inputs(v_expanded) i;
-        select string_agg(format('left join smf.interval_reading r%1$s on r%1$s.meter_id = %2$s and r%1$s.ts = g.ts '
-                                 'and r%1$s.ts >= %3$L and r%1$s.ts < %4$L', i.k, i.meter_id, v_lo, v_hi), ' '),
+        select string_agg(format('left join smf.intervals(%2$s, %3$L, %4$L) r%1$s on r%1$s.ts = g.ts',
+                                 i.k, i.meter_id, v_lo, v_hi), ' '),
                format('greatest(%s)', string_agg(format('coalesce(r%s.quality, ''missing'')', i.k), ', '))
         into v_joins, v_quality
         from smf.virtual_inputs(v_expanded) i;

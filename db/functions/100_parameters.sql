@@ -82,7 +82,8 @@ begin
             message = format('no posto schedule for the distributor of consumer unit %s on %s', v_code, v_day);
     end if;
     if not exists (select 1 from smf.rollup_15min
-                   where meter_id = v_meter and bucket >= v_lo and bucket < v_hi) then
+                   where meter_id = v_meter and bucket >= v_lo and bucket < v_hi)
+       and not exists (select 1 from smf.intervals_sealed(array[v_meter], v_lo, v_hi)) then
         raise exception using errcode = 'SMF04',
             message = format('no readings for consumer unit %s in %s', v_code, to_char(p_month, 'YYYY-MM'));
     end if;

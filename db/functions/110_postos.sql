@@ -139,7 +139,7 @@ $$;
 create or replace view smf.interval_label as
 select cu.uc_code, ir.meter_id, ir.ts, ir.ts at time zone smf.local_timezone() as local_ts,
        l.posto, l.demand_posto, l.reactive_window, l.reservado, l.loss_factor
-from smf.interval_reading ir
+from smf.interval_reading_all ir
 join smf.consumer_unit cu on cu.main_meter_id = ir.meter_id
 cross join lateral smf.uc_quarter_labels(cu.id, ir.ts, ir.ts + interval '1 microsecond') l;
 
@@ -148,7 +148,7 @@ cross join lateral smf.uc_quarter_labels(cu.id, ir.ts, ir.ts + interval '1 micro
 create or replace view smf.hour_label as
 select cu.uc_code, rh.meter_id, rh.bucket as hour, rh.bucket at time zone smf.local_timezone() as local_hour,
        l.posto, l.reactive_window, l.loss_factor
-from smf.rollup_hour rh
+from smf.rollup_hour_all rh
 join smf.consumer_unit cu on cu.main_meter_id = rh.meter_id
 cross join lateral (
     select case when count(distinct q.posto) = 1 then min(q.posto) else 'mixed' end as posto,

@@ -24,7 +24,7 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
 $$;
 
 -- uc_quarter_hours: the labelled 15-minute grid of UC p_uc over [p_from, p_to) joined to the main
--- meter's rollup_15min: raw and loss-adjusted active (kWh), inductive and capacitive reactive
+-- meter's 15-minute rollups (smf.rollups_15min, any tier): raw and loss-adjusted active (kWh), inductive and capacitive reactive
 -- (kvarh); n_present = intervals with a value, n_expected = intervals the grid slot should hold.
 -- Missing slots have null energies. Internal building block of the rules below.
 create or replace function smf.uc_quarter_hours(p_uc int, p_from timestamptz, p_to timestamptz)
@@ -48,8 +48,7 @@ language sql stable set search_path = smf, public, pg_catalog set jit = off as $
            15 / m.interval_minutes
     from m
     cross join smf.uc_quarter_labels(p_uc, p_from, p_to) l
-    left join smf.rollup_15min r on r.meter_id = m.id and r.bucket = l.ts
-        and r.bucket >= p_from - interval '15 minutes' and r.bucket < p_to
+    left join smf.rollups_15min(array[m.id], p_from - interval '15 minutes', p_to) r on r.bucket = l.ts
 $$;
 
 -- uc_interval_energy: the main meter's interval series of UC p_uc_code over [p_from, p_to) as
@@ -66,7 +65,7 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
            x.reactive_ind_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0)),
            x.reactive_cap_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0))
     from smf.consumer_unit cu
-    join smf.interval_reading x on x.meter_id = cu.main_meter_id and x.ts >= p_from and x.ts < p_to
+    cross join lateral smf.intervals(cu.main_meter_id, p_from, p_to) x
     left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
         and tl.valid_during @> (x.ts at time zone smf.local_timezone())::date
     where cu.id = smf.uc_id(p_uc_code)

@@ -120,8 +120,9 @@ begin
     from smf.consumer_unit cu
     cross join lateral smf.billing_summary_of(cu.id, p_month, p_with_losses) b
     where cu.distributor_id = v_dist
-      and exists (select 1 from smf.rollup_15min r
-                  where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
+      and (exists (select 1 from smf.rollup_15min r
+                   where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
+           or exists (select 1 from smf.intervals_sealed(array[cu.main_meter_id], v_lo, v_hi)))
     ;
 end
 $$;

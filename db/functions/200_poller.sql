@@ -23,8 +23,8 @@ returns setof timestamptz
 language sql stable set search_path = smf, pg_catalog as $$
     select g.ts
     from smf.meter_interval_grid(p_meter, p_from, p_to) g(ts)
-    where not exists (select 1 from smf.interval_reading r
-                      where r.meter_id = p_meter and r.ts = g.ts and r.quality <> 'missing')
+    where not exists (select 1 from smf.intervals(p_meter, p_from, p_to) r
+                      where r.ts = g.ts and r.quality <> 'missing')
     order by g.ts
 $$;
 
@@ -47,7 +47,7 @@ $$;
 create or replace function smf.meter_last_interval(p_meter int)
 returns timestamptz
 language sql stable set search_path = smf, pg_catalog as $$
-    select max(ts) from smf.interval_reading where meter_id = p_meter and quality <> 'missing'
+    select smf.interval_last_ts(array[p_meter])
 $$;
 
 -- meter_recent_outages: the last p_n outages of meter p_meter (the meter itself keeps 20),

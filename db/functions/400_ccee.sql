@@ -66,9 +66,8 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
                    ((sum(x.active_fwd_wh) over w)::bigint * u.k + 50000) / 100000
                    - (((sum(x.active_fwd_wh) over w)::bigint - x.active_fwd_wh) * u.k + 50000) / 100000 as a,
                    (extract(epoch from x.ts - smf.ccee_day_start(p_day)) / 300)::int as slot0
-            from smf.interval_reading x
-            where x.meter_id = u.meter_id and x.active_fwd_wh is not null and x.quality <> 'missing'
-              and x.ts >= smf.ccee_day_start(p_day) and x.ts < smf.ccee_day_start(p_day + 1)
+            from smf.intervals(u.meter_id, smf.ccee_day_start(p_day), smf.ccee_day_start(p_day + 1)) x
+            where x.active_fwd_wh is not null and x.quality <> 'missing'
             window w as (order by x.ts rows unbounded preceding)
         ) q
         cross join lateral (

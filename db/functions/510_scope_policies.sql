@@ -33,10 +33,14 @@ begin
                and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
              order by 1 loop
         -- (a view of smf is copied by its definition: as a security-invoker view it would check
-        -- its tables against the reader, not against smf_api)
+        -- its tables against the reader, not against smf_api). The interval and 15-minute/hourly
+        -- rollup tables are read with their sealed periods (025_storage.sql).
         execute format('create view smf_read.%I with (security_barrier) as %s', v,
                        coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
-                                format('select * from smf.%I', v)));
+                                case when v in ('interval_reading', 'rollup_15min', 'rollup_hour')
+                                          and to_regclass(format('smf.%I_all', v)) is not null
+                                     then pg_get_viewdef(format('smf.%I_all', v)::regclass)
+                                     else format('select * from smf.%I', v) end));
         execute format('alter view smf_read.%I owner to smf_api', v);
         execute format('grant select on smf_read.%I to smf_reader', v);
     end loop;

@@ -100,8 +100,7 @@ begin
                r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
                r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
                r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
-        from smf.interval_reading r
-        where r.meter_id = p_meter and r.ts >= p_from and r.ts < p_to
+        from smf.intervals(p_meter, p_from, p_to) r
         order by r.ts;
     elsif p_resolution in ('15m', '1h') then
         return query
@@ -116,13 +115,11 @@ begin
                r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
                smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
                round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
-        from (select * from smf.rollup_15min x
-              where p_resolution = '15m' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to
+        from (select * from smf.rollups_15min(array[p_meter], p_from, p_to) x
+              where p_resolution = '15m'
               union all
-              select * from smf.rollup_hour x
-              where p_resolution = '1h' and x.meter_id = p_meter
-                and x.bucket >= p_from and x.bucket < p_to) r
+              select * from smf.rollups_hour(array[p_meter], p_from, p_to) x
+              where p_resolution = '1h') r
         order by r.bucket;
     elsif p_resolution in ('1d', '1mo') then
         -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
@@ -146,10 +143,9 @@ begin
                      sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
                      sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
                      sum(r.n_estimated) as n_est
-              from smf.rollup_15min r,
+              from smf.rollups_15min(array[p_meter], p_from, p_to) r,
                    lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
                                               r.bucket at time zone p_tz) as b) g
-              where r.meter_id = p_meter and r.bucket >= p_from and r.bucket < p_to
               group by g.b) x,
              lateral (select x.b at time zone p_tz as start_at,
                              (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'

@@ -137,9 +137,8 @@ begin
                    r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic,
                    num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv) as vn,
                    num_nonnulls(r.current_a_ma, r.current_b_ma, r.current_c_ma) as cn
-            from smf.interval_reading r
-            where r.meter_id = p_meter and r.ts >= p_lo and r.ts <= p_hi
-              and r.quality in ('measured', 'adjusted')
+            from smf.intervals(p_meter, p_lo, p_hi + interval '1 microsecond') r
+            where r.quality in ('measured', 'adjusted')
               and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
                                r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
         ), xm as (
@@ -203,9 +202,9 @@ begin
     for rec in
         with d as (
             select b.bucket, b.max_demand_kw as kw
-            from smf.rollup_15min b
-            where b.meter_id = p_meter and b.bucket >= time_bucket('15 minutes', p_lo) and b.bucket <= p_hi
-              and b.max_demand_kw is not null
+            from smf.rollups_15min(array[p_meter], time_bucket('15 minutes', p_lo),
+                                   p_hi + interval '1 microsecond') b
+            where b.max_demand_kw is not null
         ), lim as (
             select d.*, case when v_basis = 'kw' then v_k
                         else v_k / 100 * case

@@ -41,8 +41,8 @@ begin
     return query
     select g.prev + v_step, g.ts, extract(epoch from g.ts - (g.prev + v_step)), 'gaps'::text
     from (select r.ts, lag(r.ts) over (order by r.ts) as prev
-          from smf.interval_reading r
-          where r.meter_id = v_meter and r.quality <> 'missing') g
+          from smf.intervals(v_meter, '-infinity', 'infinity') r
+          where r.quality <> 'missing') g
     where g.ts - g.prev > v_step
     order by g.ts desc limit p_n;
 end

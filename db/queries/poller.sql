@@ -110,8 +110,7 @@ select r.ts,
        r.voltage_a_mv / 1000.0 as voltage_a_v, r.voltage_b_mv / 1000.0 as voltage_b_v,
        r.voltage_c_mv / 1000.0 as voltage_c_v, r.current_a_ma / 1000.0 as current_a_a,
        r.current_b_ma / 1000.0 as current_b_a, r.current_c_ma / 1000.0 as current_c_a
-from smf.interval_reading r
-where r.meter_id = %(meter_id)s and r.ts >= %(lo)s and r.ts < %(hi)s
+from smf.intervals(%(meter_id)s::int, %(lo)s, %(hi)s) r
 order by r.ts;
 
 -- name: poll_lease_acquire

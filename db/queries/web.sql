@@ -11,7 +11,7 @@ select u.uc_code::text as uc_code, u.customer_name, u.tariff_group, u.modality,
        u.contracted_demand_ponta_kw, u.contracted_demand_fora_ponta_kw,
        m.id as meter_id, m.serial as meter_serial, m.manufacturer as meter_manufacturer,
        m.model as meter_model,
-       (select max(r.ts) from smf.interval_reading r where r.meter_id = m.id) as last_ts,
+       smf.interval_last_ts(array[m.id], 'infinity', null) as last_ts,
        smf.local_timezone() as tz
 from smf.consumer_unit u
 join smf.distributor d on d.id = u.distributor_id
@@ -27,9 +27,8 @@ from smf.billing_summary(%(uc_code)s, %(month)s) b;
 -- Billing summaries of the local months [%(since)s, %(until)s) in which the main meter has readings.
 select b.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount
 from (select distinct date_trunc('month', r.ts at time zone smf.local_timezone())::date as month
-      from smf.interval_reading r
-      where r.meter_id = %(meter_id)s and r.ts >= smf.local_month_start(%(since)s)
-        and r.ts < smf.local_month_start(%(until)s)) m
+      from smf.intervals(%(meter_id)s::int, smf.local_month_start(%(since)s),
+                         smf.local_month_start(%(until)s)) r) m
 cross join lateral smf.billing_summary(%(uc_code)s, m.month) b
 order by b.month;
 
