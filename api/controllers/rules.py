@@ -2,8 +2,9 @@
 
 billing (summary), figures (the precomputed figures of the UC-month: energy, completeness, MUSD
 verdict, billing, demand, UFER/DMCR and MUSD rows, with `fresh` and `computed_at`), data-quality
-(the days the bill rests on that are incomplete or under an open VEE finding), demand, musd (check with verdict), musd-hours, ufer-dmcr, ufer-dmcr-hourly,
-exposure, exposure-hourly, lastro. Units as the SQL functions say (kWh, kW, R$).
+(the days the bill rests on that are incomplete or under an open VEE finding), demand, musd
+(check with verdict), musd-hours, ufer-dmcr, ufer-dmcr-hourly, exposure, exposure-hourly,
+lastro. Units as the SQL functions say (kWh, kW, R$).
 """
 
 from __future__ import annotations
