@@ -110,6 +110,12 @@ def specs() -> list[JobSpec]:
             f"deliver the alarm outbox to SMF_ALARM_WEBHOOK_URL (every {hook} min)",
         ),
         JobSpec(
+            "uc_figures",
+            "jobs.uc_figures:run",
+            lambda tz: IntervalTrigger(minutes=1, timezone=tz),
+            "refresh the UC-month figures a bulk load or a change left stale (every 1 min)",
+        ),
+        JobSpec(
             "storage_seal",
             "jobs.storage_seal:run",
             lambda tz: CronTrigger(hour=seal_h, minute=seal_m, timezone=tz),

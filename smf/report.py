@@ -42,15 +42,23 @@ def _fmt(value: Any) -> str:
 
 def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tuple[str, Row]]:
     """(section, row) pairs: billing items, the MUSD verdict, the month's exposure."""
-    from db import driver, rules
+    from db import driver, figures, rules
 
     with driver.connect() as conn:
+        if with_losses:  # the billed series: precomputed figures (computed live when stale)
+            billing = figures.billing_summary(conn, uc_code, month)
+            musd = figures.musd_check(conn, uc_code, month)
+        else:
+            billing = rules.billing_summary(conn, uc_code, month, with_losses=False)
+            musd = rules.musd_check(conn, uc_code, month, with_losses=False)
         out: list[tuple[str, Row]] = [
-            ("billing", r)
-            for r in rules.billing_summary(conn, uc_code, month, with_losses=with_losses)
+            ("billing", {k: v for k, v in r.items() if k not in ("fresh", "computed_at")})
+            for r in billing
         ]
+        if billing and "computed_at" in billing[0]:
+            out.append(("stamp", {"fresh": billing[0]["fresh"], "at": billing[0]["computed_at"]}))
         out += [("quality", r) for r in rules.billing_data_quality(conn, uc_code, month)]
-        out.append(("musd", rules.musd_check(conn, uc_code, month, with_losses=with_losses)))
+        out.append(("musd", musd))
         out.append(("exposure", rules.exposure_month(conn, uc_code, month)))
     return out
 
@@ -101,6 +109,13 @@ def cmd_report(args: argparse.Namespace) -> int:
             title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
         console.table(rows, title=title)
         if section == "billing":
+            for stamp in (r for s, r in pairs if s == "stamp"):
+                how = (
+                    "precomputed"
+                    if stamp["fresh"]
+                    else "computed now (the stored figures are stale)"
+                )
+                print(f"Figures {how} at {stamp['at']:%Y-%m-%d %H:%M:%S%z}.\n")
             _print_quality([r for s, r in pairs if s == "quality"], args.uc, args.month)
     return 0
 

@@ -1,8 +1,10 @@
 """GET /api/v1/units/{uc_code}/rules/{rule}?month=YYYY-MM: the rule functions as they are.
 
-billing (summary), data-quality (the days the bill rests on that are incomplete or under an open VEE
-finding), demand, musd (check with verdict), musd-hours, ufer-dmcr, ufer-dmcr-hourly,
-exposure, exposure-hourly, lastro. Units as the SQL functions say (kWh, kW, R$).
+billing (summary), figures (the precomputed figures of the UC-month: energy, completeness, MUSD
+verdict, billing, demand, UFER/DMCR and MUSD rows, with `fresh` and `computed_at`), data-quality
+(the days the bill rests on that are incomplete or under an open VEE finding), demand, musd
+(check with verdict), musd-hours, ufer-dmcr, ufer-dmcr-hourly, exposure, exposure-hourly,
+lastro. Units as the SQL functions say (kWh, kW, R$).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from api.schemas import RULES, RuleResult, exact_row
 _QUERY = {
     "billing": "rules_billing_summary",
     "data-quality": "rules_billing_data_quality",
+    "figures": "figures_of",
     "demand": "rules_measured_demand",
     "musd": "rules_musd_check",
     "musd-hours": "rules_musd_check_hours",
@@ -62,7 +65,7 @@ async def unit_rule(
         raise ApiError(404, f"no rule {rule!r}; rules: {', '.join(_QUERY)}")
     await unit_of(db, uc_code)  # 404 outside the scope
     params: dict[str, Any] = {"uc_code": uc_code, "month": parse_month(month)}
-    if not rule.startswith(("exposure", "lastro", "data-quality")):
+    if not rule.startswith(("exposure", "lastro", "data-quality", "figures")):
         params["with_losses"] = with_losses
     if rule.startswith("musd"):
         params["factor"] = None if factor is None else Decimal(str(factor))

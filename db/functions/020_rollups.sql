@@ -148,6 +148,8 @@ begin
             'min(extract(epoch from ((date_trunc(''month'', x.bucket) + interval ''1 month'')::timestamp at time zone %1$L)'
             ' - (date_trunc(''month'', x.bucket)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
             v_tz)));
+    -- the UC-months whose figures these rows feed are stale until refreshed (180_uc_figures.sql)
+    perform smf.uc_figures_mark_stale_scope();
     raise debug 'rollup_refresh done at %', clock_timestamp();
 end
 $$;

@@ -324,6 +324,14 @@ begin
         perform smf.storage_seal_spans(array_agg(meter_id), array_agg(lo), array_agg(hi))
         from ingest_touched;
     end if;
+    -- 5. The precomputed figures of the UC-months this batch changed (180_uc_figures.sql), in
+    -- this transaction up to uc_figures_sync_max of them; a failure there never costs the batch
+    -- (the rows stay stale: readers compute them live, the uc_figures job retries).
+    begin
+        perform smf.uc_figures_refresh_after_write();
+    exception when others then
+        raise warning 'uc figures not refreshed after batch %: % (%)', p_batch, sqlerrm, sqlstate;
+    end;
 
     raise debug 'ingest batch % done at %', p_batch, clock_timestamp();
     select coalesce(sum(n) filter (where reason <> 'duplicate_identical'), 0),

@@ -42,6 +42,7 @@ UNIT_READS = [
     ("/api/v1/units/{uc}/rules/demand", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/billing", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/data-quality", {"month": "2024-03"}),
+    ("/api/v1/units/{uc}/rules/figures", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/musd", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/rules/ufer-dmcr", {"month": "2024-03"}),
     ("/api/v1/units/{uc}/reports/outages", {}),
