@@ -25,2521 +25,874 @@ CREATE TYPE smf.submarket AS ENUM (
 CREATE FUNCTION smf.abnt_command_name(p_code integer) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case p_code
-        when x'11'::int then 'session opening with password'
-        when x'12'::int then 'client code programmed'
-        when x'13'::int then 'string request'
-        when x'20'::int then 'demand reset (parameters read with reset)'
-        when x'21'::int then 'parameters read'
-        when x'22'::int then 'previous parameters read'
-        when x'23'::int then 'registers read'
-        when x'29'::int then 'date changed'
-        when x'30'::int then 'time changed'
-        when x'31'::int then 'demand interval changed'
-        when x'32'::int then 'holidays programmed'
-        when x'33'::int then 'multiplication constants changed'
-        when x'35'::int then 'tariff posts changed'
-        when x'63'::int then 'automatic demand reset programmed'
-        when x'64'::int then 'daylight saving programmed'
-        when x'66'::int then 'channel quantities changed'
-        when x'87'::int then 'installation code'
-        when x'98'::int then 'clock micro-adjustment'
-        when x'99'::int then 'fast program load' end
-$$;
+    AS -- body: 22 lines, sha256 24aa2cba794c575f
+
+COMMENT ON FUNCTION smf.abnt_command_name(p_code integer) IS 'What ABNT NBR 14522 command code p_code (the octet as read, e.g. 0x29 = 41) does, for the alteration report; null when not catalogued.';
 
 CREATE FUNCTION smf.account_add(p_name text, p_role text, p_db_role text DEFAULT NULL::text) RETURNS integer
-    LANGUAGE sql
+    LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    insert into smf.account (name, role, db_role) values (p_name, p_role, p_db_role) returning id
-$$;
+    AS -- body: 12 lines, sha256 47c243aa0bba57fd
+
+COMMENT ON FUNCTION smf.account_add(p_name text, p_role text, p_db_role text) IS 'Create an account (name, role, optional database login role); returns its id. The db_role must be one --db-role may use (smf.db_role_usable): SMF02 otherwise.';
 
 CREATE FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_account int := (select id from smf.account where name = p_name);
-    v_id int;
-begin
-    if v_account is null then
-        raise exception 'unknown account %', p_name using errcode = 'SMF04';
-    end if;
-    if p_kind = 'distributor' then
-        select id into v_id from smf.distributor where aneel_code = p_ref;
-    elsif p_kind = 'group' then
-        select id into v_id from smf.uc_group where name = p_ref;
-        if v_id is null then
-            insert into smf.uc_group (name) values (p_ref) returning id into v_id;
-        end if;
-    elsif p_kind = 'uc' then
-        select id into v_id from smf.consumer_unit where uc_code = p_ref;
-    else
-        raise exception 'scope kind must be distributor, group or uc, not %', p_kind
-            using errcode = 'SMF02';
-    end if;
-    if v_id is null then
-        raise exception 'unknown % %', p_kind, p_ref using errcode = 'SMF04';
-    end if;
-    insert into smf.account_scope (account_id, distributor_id, group_id, uc_id)
-    values (v_account, case when p_kind = 'distributor' then v_id end,
-            case when p_kind = 'group' then v_id end, case when p_kind = 'uc' then v_id end)
-    on conflict do nothing;
-end $$;
+    AS -- body: 29 lines, sha256 c63fbb319ca74683
+
+COMMENT ON FUNCTION smf.account_scope_add(p_name text, p_kind text, p_ref text) IS 'Grant account p_name the distributor (by ANEEL code), UC group or UC p_ref; p_kind is ''distributor'', ''group'' or ''uc''. SMF04 when the account or p_ref is unknown.';
 
 CREATE FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text DEFAULT 'ccee'::text) RETURNS date
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v date;
-    v_step int := sign(p_n);
-begin
-    if p_n is null or p_day is null then
-        raise exception using errcode = 'SMF02', message = 'add_business_days: day and n are required';
-    end if;
-    if p_n = 0 then
-        return p_day;
-    end if;
-    perform smf.calendar_for(p_purpose, p_day);
-    -- n business days lie within 2n + 30 calendar days (weekends and at most ~15 holidays a year)
-    select p_day + v_step * g.i into v
-    from generate_series(1, 2 * abs(p_n) + 30) g(i)
-    left join smf.calendar c on c.purpose = p_purpose and c.valid_during @> p_day + v_step * g.i
-    where extract(isodow from p_day + v_step * g.i) < 6
-      and not exists (select 1 from smf.holiday h where h.calendar_id = c.id and h.day = p_day + v_step * g.i)
-    order by g.i
-    offset abs(p_n) - 1 limit 1;
-    return v;
-end
-$$;
+    AS -- body: 23 lines, sha256 05c5222b472cc8c9
+
+COMMENT ON FUNCTION smf.add_business_days(p_day date, p_n integer, p_purpose text) IS 'The p_n-th business day (of the p_purpose calendar) after p_day, before it for p_n < 0; p_day itself for p_n = 0.';
 
 CREATE FUNCTION smf.alarm_acknowledge(p_id bigint, p_by text, p_comment text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    a smf.alarm;
-begin
-    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
-        raise exception using errcode = 'SMF02',
-            message = format('acknowledging alarm %s needs who and a comment', p_id);
-    end if;
-    select * into a from smf.alarm where id = p_id for update;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
-    end if;
-    if a.acknowledged_at is not null or a.state = 'closed' then
-        raise exception using errcode = 'SMF02',
-            message = format('alarm %s is already %s', p_id,
-                             case when a.state = 'closed' then 'closed' else 'acknowledged' end);
-    end if;
-    update smf.alarm set state = case when state = 'open' then 'acknowledged' else state end,
-        acknowledged_by = p_by, acknowledged_at = clock_timestamp(), ack_comment = p_comment,
-        updated_at = now()
-    where id = p_id returning state into a.state;
-    return a.state;
-end
-$$;
+    AS -- body: 24 lines, sha256 6f2a48ee26c7c788
+
+COMMENT ON FUNCTION smf.alarm_acknowledge(p_id bigint, p_by text, p_comment text) IS 'The explicit acknowledgement of alarm p_id by p_by with comment p_comment. open -> acknowledged; a cleared, unacknowledged alarm keeps its state and gets the acknowledgement. SMF04 for an unknown alarm, SMF02 without who/comment or when already acknowledged or closed. Returns the new state.';
 
 CREATE FUNCTION smf.alarm_apply(p_rule character, p_meter integer, p_violated boolean, p_at timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if p_violated then
-        perform smf.alarm_raise(p_rule, p_meter, p_at, p_at, p_value, p_threshold, p_phase,
-                                p_source, p_message, p_detail);
-    elsif not p_violated then
-        perform smf.alarm_clear(p_rule, p_meter, p_at);
-    end if;
-end
-$$;
+    AS -- body: 10 lines, sha256 a4bd89a71eb90406
+
+COMMENT ON FUNCTION smf.alarm_apply(p_rule character, p_meter integer, p_violated boolean, p_at timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb) IS 'Raise (p_violated true), clear (false) or leave (null) rule p_rule of a meter.';
 
 CREATE FUNCTION smf.alarm_clear(p_rule character, p_meter integer, p_at timestamp with time zone) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_id bigint;
-begin
-    update smf.alarm set state = 'cleared', cleared_at = p_at, updated_at = now()
-    where rule_code = p_rule and meter_id = p_meter and state in ('open', 'acknowledged')
-      and last_at <= p_at
-    returning id into v_id;
-    return v_id;
-end
-$$;
+    AS -- body: 11 lines, sha256 0bb3af22eab89167
+
+COMMENT ON FUNCTION smf.alarm_clear(p_rule character, p_meter integer, p_at timestamp with time zone) IS 'The condition of rule p_rule on meter p_meter no longer holds at p_at: its active alarm becomes cleared (an acknowledgement is kept; an unacknowledged one stays on the sheet). Data older than the last violation clears nothing. Returns the alarm id or null.';
 
 CREATE FUNCTION smf.alarm_close(p_id bigint, p_by text, p_comment text) RETURNS text
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_state text;
-begin
-    if coalesce(btrim(p_by), '') = '' or coalesce(btrim(p_comment), '') = '' then
-        raise exception using errcode = 'SMF02',
-            message = format('closing alarm %s needs who and a comment', p_id);
-    end if;
-    select state into v_state from smf.alarm where id = p_id for update;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no alarm %s', p_id);
-    end if;
-    if v_state = 'closed' then
-        raise exception using errcode = 'SMF02', message = format('alarm %s is already closed', p_id);
-    end if;
-    update smf.alarm set state = 'closed', closed_by = p_by, closed_at = clock_timestamp(),
-        close_comment = p_comment, updated_at = now()
-    where id = p_id;
-    return 'closed';
-end
-$$;
+    AS -- body: 21 lines, sha256 3244fdee69ca766d
+
+COMMENT ON FUNCTION smf.alarm_close(p_id bigint, p_by text, p_comment text) IS 'Close alarm p_id by command (who and comment required), whatever its state but closed. Returns ''closed''.';
 
 CREATE FUNCTION smf.alarm_eval_instantaneous(p_meter integer, p_at timestamp with time zone, p_values jsonb) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    t record;
-    v numeric[] := array[(p_values->>'VA')::numeric, (p_values->>'VB')::numeric, (p_values->>'VC')::numeric];
-    i numeric[] := array[(p_values->>'IA')::numeric, (p_values->>'IB')::numeric, (p_values->>'IC')::numeric];
-    p numeric[];
-    k numeric := case when coalesce((select s.value from smf.setting s where s.key = 'instantaneous_power_unit'), 'W') = 'kW'
-                      then 1 else 0.001 end;
-    v_active text[];
-    x numeric[];
-    val numeric;
-    ph text;
-    lim numeric;
-    bad boolean;
-    what text;
-    n int;
-begin
-    p := array[round((p_values->>'PA')::numeric * k, 3), round((p_values->>'PB')::numeric * k, 3),
-               round((p_values->>'PC')::numeric * k, 3)];
-    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
-    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) y where y.rule_code between 'a' and 'h' loop
-        what := case when t.rule_code in ('a', 'b', 'c') then 'voltage' when t.rule_code in ('f', 'g', 'h') then 'current'
-                     else 'active power' end;
-        x := case when t.rule_code in ('a', 'b', 'c') then v when t.rule_code in ('f', 'g', 'h') then i else p end;
-        lim := case when t.rule_code = 'd' then 0 else t.value end;
-        ph := null;
-        if t.rule_code in ('c', 'h') then
-            val := smf.alarm_unbalance_pct(x, coalesce(t.params->>'method', 'nema'));
-        else  -- the extreme phase: lowest for a, d, e, f; highest for b, g
-            val := case when t.rule_code in ('b', 'g') then greatest(x[1], x[2], x[3]) else least(x[1], x[2], x[3]) end;
-            for n in 1 .. 3 loop
-                if x[n] = val then
-                    ph := (array['A', 'B', 'C'])[n];
-                    exit;
-                end if;
-            end loop;
-        end if;
-        bad := case when t.rule_code in ('b', 'c', 'g', 'h') then val > lim else val < lim end;
-        if bad then
-            perform smf.alarm_raise(t.rule_code, p_meter, p_at, p_at, val, lim, ph, 'instantaneous',
-                case when ph is null
-                     then format('%s unbalance %s %% above %s %% (0x14, %s)', what, val, lim,
-                                 coalesce(t.params->>'method', 'nema'))
-                     else format('%s of phase %s %s %s %s (0x14)', what, ph, val,
-                                 case when t.rule_code in ('b', 'g') then 'above' else 'below' end, lim) end);
-        elsif bad is false and t.rule_code::text = any (v_active) then
-            perform smf.alarm_clear(t.rule_code, p_meter, p_at);
-        end if;
-    end loop;
-end
-$$;
+    AS -- body: 52 lines, sha256 2ee4e24b44125d76
+
+COMMENT ON FUNCTION smf.alarm_eval_instantaneous(p_meter integer, p_at timestamp with time zone, p_values jsonb) IS 'Rules a-h on one 0x14 reading of meter p_meter at p_at (values as stored by the poller: VA.., IA.., PA.. float or null). Rules whose condition holds raise; active alarms of rules whose condition ended clear; missing quantities change nothing.';
 
 CREATE FUNCTION smf.alarm_eval_intervals(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    k int;
-begin
-    for k in 1 .. coalesce(cardinality(p_meter), 0) loop
-        perform smf.alarm_eval_meter_intervals(p_meter[k], p_lo[k], p_hi[k]);
-    end loop;
-end
-$$;
+    AS -- body: 9 lines, sha256 e55f55b89a36b4b0
+
+COMMENT ON FUNCTION smf.alarm_eval_intervals(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) IS 'Rules a-c, f-h (interval mean V and A of 12-channel meters) and k (15-minute demand against the contracted demand of the posto, or an absolute kW) over the spans p_meter[i] in [p_lo[i], p_hi[i]] (interval starts) just stored, one meter at a time (smf.alarm_eval_meter_intervals).';
 
 CREATE FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
-    AS $$
-declare
-    t record;
-    rec record;
-    t_a numeric;
-    t_b numeric;
-    t_c numeric;
-    t_f numeric;
-    t_g numeric;
-    t_h numeric;
-    m_c text := 'nema';
-    m_h text := 'nema';
-    v_k numeric;
-    v_basis text;
-    v_uc int;
-    v_modality text;
-    v_c_ponta numeric;
-    v_c_fora numeric;
-    v_floor numeric;
-    v_active text[];
-    k int;
-    code text;
-    lim numeric;
-    worst numeric;
-begin
-    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
-    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_hi) loop
-        case t.rule_code
-            when 'a' then t_a := t.value;
-            when 'b' then t_b := t.value;
-            when 'c' then t_c := t.value; m_c := coalesce(t.params->>'method', 'nema');
-            when 'f' then t_f := t.value;
-            when 'g' then t_g := t.value;
-            when 'h' then t_h := t.value; m_h := coalesce(t.params->>'method', 'nema');
-            when 'k' then v_k := t.value; v_basis := coalesce(t.params->>'basis', 'contracted_pct');
-            else null;
-        end case;
-    end loop;
+    AS -- body: 147 lines, sha256 6b30617e8279fdd2
 
-    if num_nonnulls(t_a, t_b, t_c, t_f, t_g, t_h) > 0 then
-        -- one pass over the meter's intervals: per rule the first, last and worst violation and
-        -- how many, and the newest interval carrying the quantity (float8 arithmetic; values
-        -- rounded when stored on the alarm).
-        with x as (
-            select r.ts,
-                   r.voltage_a_mv / 1000.0::float8 as va, r.voltage_b_mv / 1000.0::float8 as vb,
-                   r.voltage_c_mv / 1000.0::float8 as vc, r.current_a_ma / 1000.0::float8 as ia,
-                   r.current_b_ma / 1000.0::float8 as ib, r.current_c_ma / 1000.0::float8 as ic,
-                   num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv) as vn,
-                   num_nonnulls(r.current_a_ma, r.current_b_ma, r.current_c_ma) as cn
-            from smf.intervals(p_meter, p_lo, p_hi + interval '1 microsecond') r
-            where r.quality in ('measured', 'adjusted')
-              and num_nonnulls(r.voltage_a_mv, r.voltage_b_mv, r.voltage_c_mv,
-                               r.current_a_ma, r.current_b_ma, r.current_c_ma) > 0
-        ), xm as (
-            select x.*,
-                   case when vn >= 2 then (coalesce(va, 0) + coalesce(vb, 0) + coalesce(vc, 0)) / vn end as vmean,
-                   case when cn >= 2 then (coalesce(ia, 0) + coalesce(ib, 0) + coalesce(ic, 0)) / cn end as imean
-            from x
-        ), mx as (
-            select ts, least(va, vb, vc) as vmin, greatest(va, vb, vc) as vmax,
-                   least(ia, ib, ic) as imin, greatest(ia, ib, ic) as imax,
-                   case when vmean > 0 then 100 / vmean * case when m_c = 'ieee' then greatest(va, vb, vc) - least(va, vb, vc)
-                        else greatest(abs(va - vmean), abs(vb - vmean), abs(vc - vmean)) end end as vunb,
-                   case when imean > 0 then 100 / imean * case when m_h = 'ieee' then greatest(ia, ib, ic) - least(ia, ib, ic)
-                        else greatest(abs(ia - imean), abs(ib - imean), abs(ic - imean)) end end as iunb
-            from xm
-        )
-        select
-            array[min(ts) filter (where vmin < t_a), min(ts) filter (where vmax > t_b), min(ts) filter (where vunb > t_c),
-                  min(ts) filter (where imin < t_f), min(ts) filter (where imax > t_g), min(ts) filter (where iunb > t_h)] as first_bad,
-            array[max(ts) filter (where vmin < t_a), max(ts) filter (where vmax > t_b), max(ts) filter (where vunb > t_c),
-                  max(ts) filter (where imin < t_f), max(ts) filter (where imax > t_g), max(ts) filter (where iunb > t_h)] as last_bad,
-            array[count(*) filter (where vmin < t_a), count(*) filter (where vmax > t_b), count(*) filter (where vunb > t_c),
-                  count(*) filter (where imin < t_f), count(*) filter (where imax > t_g), count(*) filter (where iunb > t_h)] as n_bad,
-            array[min(vmin) filter (where vmin < t_a), max(vmax) filter (where vmax > t_b), max(vunb) filter (where vunb > t_c),
-                  min(imin) filter (where imin < t_f), max(imax) filter (where imax > t_g), max(iunb) filter (where iunb > t_h)] as worst,
-            array[max(ts) filter (where vmin is not null), max(ts) filter (where vmax is not null), max(ts) filter (where vunb is not null),
-                  max(ts) filter (where imin is not null), max(ts) filter (where imax is not null), max(ts) filter (where iunb is not null)] as newest
-        into rec
-        from mx;
-        for k in 1 .. 6 loop
-            code := (array['a', 'b', 'c', 'f', 'g', 'h'])[k];
-            lim := (array[t_a, t_b, t_c, t_f, t_g, t_h])[k];
-            continue when lim is null or rec.newest[k] is null;
-            if rec.n_bad[k] > 0 then
-                worst := round(rec.worst[k]::numeric, 3);
-                perform smf.alarm_raise(code::char(1), p_meter, rec.first_bad[k], rec.last_bad[k], worst, lim,
-                    null, 'interval', format('%s intervals from %s to %s; worst %s %s, threshold %s (interval means)',
-                        rec.n_bad[k], rec.first_bad[k], rec.last_bad[k], worst,
-                        case when code in ('a', 'b') then 'V' when code in ('f', 'g') then 'A' else '%' end, lim),
-                    jsonb_build_object('intervals', rec.n_bad[k]), null, rec.n_bad[k]::int);
-            end if;
-            if (rec.last_bad[k] is null or rec.last_bad[k] < rec.newest[k])
-               and (rec.n_bad[k] > 0 or code = any (v_active)) then
-                perform smf.alarm_clear(code::char(1), p_meter, rec.newest[k]);
-            end if;
-        end loop;
-    end if;
-
-    if v_k is null then
-        return;
-    end if;
-    -- k: 15-minute demand of the touched buckets against the threshold of the bucket's posto.
-    select cu.id, cu.modality, cu.contracted_demand_ponta_kw, cu.contracted_demand_fora_ponta_kw
-    into v_uc, v_modality, v_c_ponta, v_c_fora
-    from smf.consumer_unit cu where cu.main_meter_id = p_meter;
-    if v_basis <> 'kw' and v_uc is null then
-        return;
-    end if;
-    v_floor := case when v_basis = 'kw' then v_k
-                    else v_k / 100 * least(coalesce(v_c_fora, v_c_ponta), coalesce(v_c_ponta, v_c_fora)) end;
-    for rec in
-        with d as (
-            select b.bucket, b.max_demand_kw as kw
-            from smf.rollups_15min(array[p_meter], time_bucket('15 minutes', p_lo),
-                                   p_hi + interval '1 microsecond') b
-            where b.max_demand_kw is not null
-        ), lim as (
-            select d.*, case when v_basis = 'kw' then v_k
-                        else v_k / 100 * case
-                            when v_modality = 'azul' and v_c_ponta is not null and d.kw > v_floor
-                                 and (select l.demand_posto from smf.uc_quarter_labels(v_uc, d.bucket,
-                                        d.bucket + interval '1 microsecond') l limit 1) = 'ponta'
-                            then v_c_ponta else coalesce(v_c_fora, v_c_ponta) end end as limit_kw
-            from d
-        ), flagged as (select lim.*, lim.kw > lim.limit_kw as bad from lim where lim.limit_kw is not null)
-        select min(f.bucket) filter (where f.bad) as first_bad, max(f.bucket) filter (where f.bad) as last_bad,
-               count(*) filter (where f.bad) as n_bad, max(f.kw) filter (where f.bad) as worst,
-               (array_agg(f.limit_kw order by f.kw - f.limit_kw desc) filter (where f.bad))[1] as limit_kw,
-               max(f.bucket) as newest
-        from flagged f
-    loop
-        if rec.n_bad > 0 then
-            perform smf.alarm_raise('k', p_meter, rec.first_bad, rec.last_bad, rec.worst, round(rec.limit_kw, 3), null,
-                'interval', format('15-min demand %s kW above %s kW in %s interval(s) from %s to %s',
-                    rec.worst, round(rec.limit_kw, 3), rec.n_bad, rec.first_bad, rec.last_bad),
-                jsonb_build_object('intervals', rec.n_bad), null, rec.n_bad::int);
-        end if;
-        if rec.newest is not null and (rec.last_bad is null or rec.last_bad < rec.newest)
-           and ('k' = any (v_active) or rec.n_bad > 0) then
-            perform smf.alarm_clear('k', p_meter, rec.newest);
-        end if;
-    end loop;
-end
-$$;
+COMMENT ON FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) IS 'The interval rules of one meter over [p_lo, p_hi] (interval starts). For each rule: violations raise (first and last violating interval, worst value, how many); when the newest interval of the span is within the threshold the alarm clears at that interval. Scalar parameters and generic plans: planned once per session (the hypertable''s chunks are excluded at run time), so the cost per read is the scan of its own intervals.';
 
 CREATE FUNCTION smf.alarm_eval_poll(p_meter integer, p_at timestamp with time zone, p_outcome text, p_drift_s numeric) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    t record;
-    v_tz text := smf.local_timezone();
-    v_day_start timestamptz := date_trunc('day', p_at at time zone v_tz) at time zone v_tz;
-    v_ok bigint;
-    v_all bigint;
-    v_pct numeric;
-    v_active text[];
-begin
-    select coalesce(array_agg(a.rule_code::text), '{}') into v_active
-    from smf.alarm a where a.meter_id = p_meter and a.state in ('open', 'acknowledged');
-    if p_outcome = 'ok' and 'i' = any (v_active) then
-        perform smf.alarm_clear('i', p_meter, p_at);
-    end if;
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) x where x.rule_code in ('j', 'm') loop
-        if t.rule_code = 'j' and p_drift_s is not null then
-            if abs(p_drift_s) > t.value then
-                perform smf.alarm_raise('j', p_meter, p_at, p_at, p_drift_s, t.value, null, 'poll',
-                    format('meter clock %s s off (limit %s s)', p_drift_s, t.value));
-            elsif 'j' = any (v_active) then
-                perform smf.alarm_clear('j', p_meter, p_at);
-            end if;
-        elsif t.rule_code = 'm' then
-            select count(*) filter (where a.outcome = 'ok'), count(*) into v_ok, v_all
-            from smf.poll_attempt a
-            where a.meter_id = p_meter and a.started_at >= v_day_start
-              and a.started_at < v_day_start + interval '1 day';
-            v_pct := round(100.0 * v_ok / nullif(v_all, 0), 1);
-            if v_pct < t.value then
-                perform smf.alarm_raise('m', p_meter, p_at, p_at, v_pct, t.value, null, 'poll',
-                    format('daily connectivity %s %% (%s of %s sessions ok on %s) below %s %%', v_pct,
-                           v_ok, v_all, (p_at at time zone v_tz)::date, t.value),
-                    jsonb_build_object('ok', v_ok, 'sessions', v_all, 'day', (p_at at time zone v_tz)::date));
-            elsif 'm' = any (v_active) then
-                perform smf.alarm_clear('m', p_meter, p_at);
-            end if;
-        end if;
-    end loop;
-end
-$$;
+    AS -- body: 41 lines, sha256 951d84cee145bb37
+
+COMMENT ON FUNCTION smf.alarm_eval_poll(p_meter integer, p_at timestamp with time zone, p_outcome text, p_drift_s numeric) IS 'Rules i (cleared by a session that found the registered serial), j (clock drift in s) and m (share of successful sessions of the local day of p_at, %) after a session.';
 
 CREATE FUNCTION smf.alarm_eval_status(p_meter integer, p_at timestamp with time zone, p_battery smallint) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    t record;
-begin
-    if p_battery is null then
-        return;
-    end if;
-    for t in select * from smf.alarm_thresholds_of(p_meter, p_at) where rule_code = 'l' loop
-        perform smf.alarm_apply('l', p_meter, p_battery = t.value, p_at, p_battery, t.value, null,
-            'status', format('meter reports battery code %s (bad = %s)', p_battery, t.value));
-    end loop;
-end
-$$;
+    AS -- body: 13 lines, sha256 cb1467332a3b5169
+
+COMMENT ON FUNCTION smf.alarm_eval_status(p_meter integer, p_at timestamp with time zone, p_battery smallint) IS 'Rule l on a status report: battery octet equal to the programmed bad code.';
 
 CREATE FUNCTION smf.alarm_group_assign(p_group text, p_uc_code text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_uc int := smf.uc_id(p_uc_code);
-    v_group int;
-begin
-    if coalesce(btrim(p_group), '') = '' then
-        raise exception using errcode = 'SMF02', message = 'alarm group name is empty';
-    end if;
-    insert into smf.alarm_group (name, distributor_id)
-    select p_group, cu.distributor_id from smf.consumer_unit cu where cu.id = v_uc
-    on conflict (name) do nothing;
-    select id into v_group from smf.alarm_group where name = p_group;
-    insert into smf.alarm_group_member (consumer_unit_id, group_id) values (v_uc, v_group)
-    on conflict (consumer_unit_id) do update set group_id = excluded.group_id;
-    return v_group;
-end
-$$;
+    AS -- body: 17 lines, sha256 09b59b67c0a8c5be
+
+COMMENT ON FUNCTION smf.alarm_group_assign(p_group text, p_uc_code text) IS 'Put UC p_uc_code in alarm group p_group (created when missing, bound to the UC''s distributor); a UC is in at most one group. Returns the group id.';
 
 CREATE FUNCTION smf.alarm_notify() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_event text;
-begin
-    if tg_op = 'INSERT' then
-        v_event := 'opened';
-    elsif new.state = 'closed' and old.state <> 'closed' then
-        v_event := 'closed';
-    elsif new.state = 'cleared' and old.state <> 'cleared' then
-        v_event := 'cleared';
-    elsif new.acknowledged_at is not null and old.acknowledged_at is null then
-        v_event := 'acknowledged';
-    end if;
-    if v_event is not null then
-        insert into smf.alarm_notification (alarm_id, event) values (new.id, v_event);
-        perform pg_notify('smf_alarm', new.id::text);
-    end if;
-    return null;
-end
-$$;
+    AS -- body: 20 lines, sha256 3e1e2c016112a25a
+
+COMMENT ON FUNCTION smf.alarm_notify() IS 'Trigger on smf.alarm: every transition (opened, acknowledged, cleared, closed) goes to the webhook outbox in the same transaction, and wakes listeners (channel smf_alarm).';
 
 CREATE FUNCTION smf.alarm_on_batch_finished() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_m int[];
-    v_lo timestamptz[];
-    v_hi timestamptz[];
-begin
-    if current_setting('smf.alarm_evaluation', true) = 'off' then
-        return null;
-    end if;
-    if to_regclass('pg_temp.ingest_touched') is null then
-        return null;
-    end if;
-    begin
-        execute 'select array_agg(meter_id), array_agg(lo), array_agg(hi) from pg_temp.ingest_touched'
-            into v_m, v_lo, v_hi;
-        if v_m is not null then
-            perform smf.alarm_eval_intervals(v_m, v_lo, v_hi);
-        end if;
-    exception when others then
-        raise warning 'alarm evaluation of ingest batch % failed: %', new.id, sqlerrm;
-    end;
-    return null;
-end
-$$;
+    AS -- body: 33 lines, sha256 d3008ef587936195
+
+COMMENT ON FUNCTION smf.alarm_on_batch_finished() IS 'ingest_batch: when a batch finishes (finished_at set), evaluate the interval rules over the spans the batch touched (pg_temp.ingest_touched, left by smf.ingest_finish in this transaction; narrowed to the changed spans on re-imports). An evaluation that raises costs no reading: a WARNING, and an error row of job ''alarm_eval'' in smf.job_run (rule function, SQLSTATE).';
 
 CREATE FUNCTION smf.alarm_on_instantaneous() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if current_setting('smf.alarm_evaluation', true) = 'off' then
-        return null;
-    end if;
-    begin
-        perform smf.alarm_eval_instantaneous(new.meter_id, new.at, new.values);
-    exception when others then
-        raise warning 'alarm evaluation of 0x14 of meter % at % failed: %', new.meter_id, new.at, sqlerrm;
-    end;
-    return null;
-end
-$$;
+    AS -- body: 13 lines, sha256 e39d1a5579b462cc
+
+COMMENT ON FUNCTION smf.alarm_on_instantaneous() IS 'instantaneous_reading (hypertable: row-level, transition tables are not supported there).';
 
 CREATE FUNCTION smf.alarm_on_meter_event() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if current_setting('smf.alarm_evaluation', true) = 'off' then
-        return null;
-    end if;
-    if new.kind <> 'serial_changed' then
-        return null;
-    end if;
-    begin
-        if exists (select 1 from smf.alarm_thresholds_of(new.meter_id, new.at) where rule_code = 'i') then
-            perform smf.alarm_raise('i', new.meter_id, new.at, new.at, null, null, null, 'event',
-                new.message, new.detail,
-                coalesce(new.detail->>'found', '?') || ' (registered '
-                    || (select serial from smf.meter where id = new.meter_id) || ')');
-        end if;
-    exception when others then
-        raise warning 'alarm evaluation of event % of meter % failed: %', new.kind, new.meter_id, sqlerrm;
-    end;
-    return null;
-end
-$$;
+    AS -- body: 21 lines, sha256 21933914f6c3a1e2
+
+COMMENT ON FUNCTION smf.alarm_on_meter_event() IS 'meter_event: rule i on serial_changed events (row level: the poller logs events one by one).';
 
 CREATE FUNCTION smf.alarm_on_poll_attempt() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if current_setting('smf.alarm_evaluation', true) = 'off' then
-        return null;
-    end if;
-    begin
-        perform smf.alarm_eval_poll(new.meter_id, new.started_at, new.outcome,
-                                    coalesce(new.clock_drift_after_s, new.clock_drift_s));
-    exception when others then
-        raise warning 'alarm evaluation of session of meter % at % failed: %', new.meter_id, new.started_at, sqlerrm;
-    end;
-    return null;
-end
-$$;
+    AS -- body: 14 lines, sha256 bd0ae1b9f3945272
+
+COMMENT ON FUNCTION smf.alarm_on_poll_attempt() IS 'poll_attempt (hypertable): rules i, j, m after every session. Rule j judges the drift left after the session''s clock correction (clock_drift_after_s), else the drift measured.';
 
 CREATE FUNCTION smf.alarm_on_status() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if current_setting('smf.alarm_evaluation', true) = 'off' then
-        return null;
-    end if;
-    begin
-        perform smf.alarm_eval_status(new.meter_id, new.at, new.battery_raw);
-    exception when others then
-        raise warning 'alarm evaluation of status of meter % failed: %', new.meter_id, sqlerrm;
-    end;
-    return null;
-end
-$$;
+    AS -- body: 13 lines, sha256 e43582587fc62db3
+
+COMMENT ON FUNCTION smf.alarm_on_status() IS 'meter_status_report: rule l.';
 
 CREATE FUNCTION smf.alarm_raise(p_rule character, p_meter integer, p_first timestamp with time zone, p_last timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb DEFAULT '{}'::jsonb, p_value_text text DEFAULT NULL::text, p_count integer DEFAULT 1) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_id bigint;
-    u record;
-begin
-    select cu.id as uc_id, cu.distributor_id into u
-    from smf.consumer_unit cu
-    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
-    order by (cu.main_meter_id = p_meter) desc limit 1;
-    insert into smf.alarm as a (rule_code, meter_id, uc_id, distributor_id, opened_at, last_at,
-        occurrences, value, value_text, threshold, phase, source, message, detail)
-    values (p_rule, p_meter, u.uc_id, u.distributor_id, p_first, p_last, greatest(p_count, 1),
-        p_value, p_value_text, p_threshold, p_phase, p_source, p_message, p_detail)
-    on conflict (rule_code, meter_id) where state in ('open', 'acknowledged') do update
-        set last_at = greatest(a.last_at, excluded.last_at),
-            opened_at = least(a.opened_at, excluded.opened_at),
-            occurrences = a.occurrences + excluded.occurrences,
-            value = excluded.value, value_text = excluded.value_text,
-            threshold = excluded.threshold, phase = excluded.phase, source = excluded.source,
-            message = excluded.message, detail = excluded.detail, updated_at = now()
-    returning a.id into v_id;
-    return v_id;
-end
-$$;
+    AS -- body: 24 lines, sha256 44f1eb55ec57b40b
+
+COMMENT ON FUNCTION smf.alarm_raise(p_rule character, p_meter integer, p_first timestamp with time zone, p_last timestamp with time zone, p_value numeric, p_threshold numeric, p_phase text, p_source text, p_message text, p_detail jsonb, p_value_text text, p_count integer) IS 'Record a violation of rule p_rule on meter p_meter between p_first and p_last. Opens an alarm, or updates the active (open or acknowledged) one: last time, occurrences, latest value. Returns the alarm id.';
 
 CREATE FUNCTION smf.alarm_set_threshold(p_rule text, p_value numeric, p_params jsonb, p_enabled boolean, p_meter_serial text, p_group_name text, p_from timestamp with time zone, p_by text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter int;
-    v_group int;
-    v_from timestamptz := coalesce(p_from, now());
-    v_id int;
-begin
-    if not exists (select 1 from smf.alarm_rule where code = p_rule) then
-        raise exception using errcode = 'SMF02', message = format('no alarm rule %s (a to m)', p_rule);
-    end if;
-    if p_meter_serial is not null then
-        select id into v_meter from smf.meter where serial = p_meter_serial;
-        if not found then
-            raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_meter_serial);
-        end if;
-    elsif p_group_name is not null then
-        select id into v_group from smf.alarm_group where name = p_group_name;
-        if not found then
-            raise exception using errcode = 'SMF04', message = format('no alarm group %s', p_group_name);
-        end if;
-    end if;
-    update smf.alarm_threshold set valid_during = tstzrange(lower(valid_during), v_from)
-    where rule_code = p_rule and meter_id is not distinct from v_meter
-      and group_id is not distinct from v_group and valid_during @> v_from
-      and (lower(valid_during) is null or lower(valid_during) < v_from);
-    delete from smf.alarm_threshold
-    where rule_code = p_rule and meter_id is not distinct from v_meter
-      and group_id is not distinct from v_group and lower(valid_during) >= v_from;
-    insert into smf.alarm_threshold (rule_code, meter_id, group_id, valid_during, value, params,
-                                     enabled, created_by)
-    values (p_rule, v_meter, v_group, tstzrange(v_from, null), p_value, coalesce(p_params, '{}'),
-            coalesce(p_enabled, true), coalesce(p_by, current_user))
-    returning id into v_id;
-    return v_id;
-end
-$$;
+    AS -- body: 36 lines, sha256 4df2b38ead977f31
+
+COMMENT ON FUNCTION smf.alarm_set_threshold(p_rule text, p_value numeric, p_params jsonb, p_enabled boolean, p_meter_serial text, p_group_name text, p_from timestamp with time zone, p_by text) IS 'Program rule p_rule at one level (p_meter_serial, or p_group_name, or the default when both are null) from p_from on: the row in force there is ended at p_from, so the history of thresholds stays. Returns the new row''s id. SMF04 for an unknown meter/group, SMF02 for an unknown rule.';
 
 CREATE FUNCTION smf.alarm_thresholds_of(p_meter integer, p_at timestamp with time zone) RETURNS TABLE(rule_code character, value numeric, params jsonb, level text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_group int;
-begin
-    select gm.group_id into v_group
-    from smf.consumer_unit cu join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
-    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
-    order by (cu.main_meter_id = p_meter) desc limit 1;
-    return query
-    select b.rule_code, b.value, b.params, b.lvl from (
-        select distinct on (t.rule_code) t.rule_code, t.value, t.params, t.enabled,
-               case when t.meter_id is not null then 'meter'
-                    when t.group_id is not null then 'group' else 'default' end as lvl
-        from smf.alarm_threshold t
-        where t.valid_during @> p_at
-          and (t.meter_id = p_meter or t.group_id = v_group
-               or (t.meter_id is null and t.group_id is null))
-        order by t.rule_code, (t.meter_id is null), (t.group_id is null)) b
-    where b.enabled;
-end
-$$;
+    AS -- body: 21 lines, sha256 1d13956a5c8b6c21
+
+COMMENT ON FUNCTION smf.alarm_thresholds_of(p_meter integer, p_at timestamp with time zone) IS 'The threshold of every rule for meter p_meter at instant p_at (value in the rule''s unit, params, and the level it comes from: meter, group or default). The most specific valid row wins; a rule whose winning row is disabled is left out. (PL/pgSQL: its plans are cached per session, it runs on every read.)';
 
 CREATE FUNCTION smf.alarm_unbalance_pct(p_vals numeric[], p_method text DEFAULT 'nema'::text) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    a numeric := p_vals[1];
-    b numeric := p_vals[2];
-    c numeric := p_vals[3];
-    n int := num_nonnulls(p_vals[1], p_vals[2], p_vals[3]);
-    mean numeric;
-begin
-    if n < 2 then
-        return null;
-    end if;
-    mean := (coalesce(a, 0) + coalesce(b, 0) + coalesce(c, 0)) / n;
-    if mean <= 0 then
-        return null;
-    end if;
-    if p_method = 'ieee' then
-        return round((greatest(a, b, c) - least(a, b, c)) / mean * 100, 3);
-    end if;
-    return round(greatest(abs(a - mean), abs(b - mean), abs(c - mean)) / mean * 100, 3);
-end
-$$;
+    AS -- body: 21 lines, sha256 3237dcba83e533a7
+
+COMMENT ON FUNCTION smf.alarm_unbalance_pct(p_vals numeric[], p_method text) IS 'Unbalance (%) of per-phase magnitudes p_vals (nulls ignored; needs two phases and a positive mean). nema: max |x - mean| / mean x 100; ieee: (max - min) / mean x 100. Rounded to 3 decimals.';
 
 CREATE FUNCTION smf.analog_columns() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma']
-$$;
+    AS -- body: 3 lines, sha256 ee19d48cd0e43de5
+
+COMMENT ON FUNCTION smf.analog_columns() IS 'Stored voltage (mV) and current (mA) columns of interval_reading.';
 
 CREATE FUNCTION smf.api_bucket_quality(p_measured integer, p_adjusted integer, p_estimated integer, p_expected integer) RETURNS text
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when p_measured + p_adjusted + p_estimated < p_expected then 'missing'
-                when p_estimated > 0 then 'estimated'
-                when p_adjusted > 0 then 'adjusted'
-                else 'measured' end
-$$;
+    AS -- body: 6 lines, sha256 c8aa48753e34a873
+
+COMMENT ON FUNCTION smf.api_bucket_quality(p_measured integer, p_adjusted integer, p_estimated integer, p_expected integer) IS 'The worst quality among a bucket''s expected intervals.';
 
 CREATE FUNCTION smf.api_channel_divisors(p_meter integer, p_pulses boolean) RETURNS numeric[]
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_map text[];
-    v_const numeric[];
-    v_serial text;
-    names constant text[] := array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
-        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
-        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a'];
-begin
-    select channel_map, channel_constants, serial into v_map, v_const, v_serial
-    from smf.meter where id = p_meter;
-    if not p_pulses then
-        return array_fill(1::numeric, array[12]);
-    end if;
-    if v_const is null then
-        raise exception 'meter % has no channel constants: pulses are unavailable, ask units=engineering',
-            v_serial using errcode = 'SMF02';
-    end if;
-    return array(select nullif(v_const[array_position(v_map, n)], 0) from unnest(names) n);
-end $$;
+    AS -- body: 20 lines, sha256 18c33394911608c3
 
-CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text) RETURNS void
+COMMENT ON FUNCTION smf.api_channel_divisors(p_meter integer, p_pulses boolean) IS 'Per channel (the 12 names of smf.meter.channel_map, in that order), what an engineering value is divided by: 1 for engineering units (kWh, kvarh, V, A), the meter''s channel constant (engineering units per pulse) for pulses. SMF02 when pulses are asked of a meter without constants; a channel the meter does not record gets null.';
+
+CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text, p_expires_at timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_account int := (select id from smf.account where name = p_name and disabled_at is null);
-begin
-    if v_account is null then
-        raise exception 'unknown or disabled account %', p_name using errcode = 'SMF04';
-    end if;
-    insert into smf.api_key (id, account_id, hash, label) values (p_key_id, v_account, p_hash, p_label);
-end $$;
+    AS -- body: 13 lines, sha256 cd390337037b1a48
+
+COMMENT ON FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text, p_expires_at timestamp with time zone) IS 'Store a new key (id, argon2id hash) for account p_name, valid until p_expires_at (null: until revoked); SMF04 for no account, SMF02 for an expiry in the past.';
 
 CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select a.id, a.name, a.role, k.hash
-    from smf.api_key k join smf.account a on a.id = k.account_id
-    where k.id = p_key_id and k.revoked_at is null and a.disabled_at is null
-$$;
+    AS -- body: 6 lines, sha256 dea5a2751196bc32
+
+COMMENT ON FUNCTION smf.api_key_lookup(p_key_id text) IS 'The live key p_key_id with its account (id, name, role) and argon2id hash; no row for an unknown, revoked or expired key or a disabled account. Only the API may call it.';
+
+CREATE FUNCTION smf.api_key_retire_others(p_name text, p_keep text, p_at timestamp with time zone) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 12 lines, sha256 6f918cc364e9df18
+
+COMMENT ON FUNCTION smf.api_key_retire_others(p_name text, p_keep text, p_at timestamp with time zone) IS 'The live keys of account p_name other than p_keep stop working at p_at (now: revoked at once; later: they expire then, a grace period for clients to switch); returns how many keys were changed. Used by `smf user key --rotate`.';
 
 CREATE FUNCTION smf.api_key_revoke(p_ref text) RETURNS integer
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with r as (
-        update smf.api_key k set revoked_at = now()
-        where k.revoked_at is null
-          and (k.id = p_ref or k.account_id = (select id from smf.account where name = p_ref))
-        returning 1)
-    select count(*)::int from r
-$$;
+    AS -- body: 8 lines, sha256 baac19a3711aeabc
+
+COMMENT ON FUNCTION smf.api_key_revoke(p_ref text) IS 'Revoke key p_key_id, or every key of account p_key_id when it names an account; returns how many keys were revoked now.';
 
 CREATE FUNCTION smf.api_search(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(uc_code text, customer_name text, distributor_aneel_code text, distributor_name text, main_meter_serial text, backup_meter_serial text, retired_at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
-                          as pat)
-    select u.uc_code::text, u.customer_name, d.aneel_code::text, d.name, mm.serial, bm.serial,
-           u.retired_at
-    from q, smf.consumer_unit u
-    join smf.distributor d on d.id = u.distributor_id
-    left join smf.meter mm on mm.id = u.main_meter_id
-    left join smf.meter bm on bm.id = u.backup_meter_id
-    where u.customer_name ilike '%' || q.pat || '%'
-       or u.uc_code::text ilike q.pat || '%'
-       or mm.serial ilike q.pat || '%'
-       or bm.serial ilike q.pat || '%'
-    order by u.uc_code
-    limit p_limit offset p_offset
-$$;
+    AS -- body: 16 lines, sha256 8b40a81bdf6839f9
+
+COMMENT ON FUNCTION smf.api_search(p_q text, p_limit integer, p_offset integer) IS 'Consumer units (with their main meter) whose customer name contains p_q, whose UC code starts with p_q, or whose main or backup meter serial starts with p_q (case- insensitive); ordered by UC code, p_limit rows from p_offset. p_q is matched literally.';
 
 CREATE FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset integer) RETURNS TABLE(serial text, manufacturer text, model text, uc_code text, retired_at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with q as (select replace(replace(replace(coalesce(p_q, ''), '\', '\\'), '%', '\%'), '_', '\_')
-                          as pat)
-    select m.serial, m.manufacturer, m.model,
-           (select u.uc_code::text from smf.consumer_unit u
-            where m.id in (u.main_meter_id, u.backup_meter_id) order by u.id limit 1),
-           m.retired_at
-    from q, smf.meter m
-    where m.serial ilike q.pat || '%'
-    order by m.serial
-    limit p_limit offset p_offset
-$$;
+    AS -- body: 12 lines, sha256 f840362f03ec6614
+
+COMMENT ON FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset integer) IS 'Meters (attached to a UC or not) whose serial starts with p_q.';
 
 CREATE FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd double precision, active_rev double precision, reactive_ind_fwd double precision, reactive_ind_rev double precision, reactive_cap_fwd double precision, reactive_cap_rev double precision, voltage_a double precision, voltage_b double precision, voltage_c double precision, current_a double precision, current_b double precision, current_c double precision, quality text, completeness_pct double precision)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    -- what a stored integer (Wh, varh, mV, mA) is divided by: 1000 for engineering units, the
-    -- channel constant x 1000 for pulses (both exact in double precision for usual constants)
-    d float8[] := array(select (x * 1000)::float8
-                        from unnest(smf.api_channel_divisors(p_meter, p_pulses)) with ordinality u(x, n)
-                        order by n);
-begin
-    if p_resolution = '5m' then
-        return query
-        select r.ts, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
-               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
-               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
-               r.voltage_a_mv::float8 / d[7], r.voltage_b_mv::float8 / d[8],
-               r.voltage_c_mv::float8 / d[9], r.current_a_ma::float8 / d[10],
-               r.current_b_ma::float8 / d[11], r.current_c_ma::float8 / d[12],
-               r.quality::text, case when r.quality = 'missing' then 0::float8 else 100::float8 end
-        from smf.intervals(p_meter, p_from, p_to) r
-        order by r.ts;
-    elsif p_resolution in ('15m', '1h') then
-        return query
-        select r.bucket, r.active_fwd_wh::float8 / d[1], r.active_rev_wh::float8 / d[2],
-               r.reactive_ind_fwd_varh::float8 / d[3], r.reactive_ind_rev_varh::float8 / d[4],
-               r.reactive_cap_fwd_varh::float8 / d[5], r.reactive_cap_rev_varh::float8 / d[6],
-               r.voltage_a_mv_sum / nullif(r.voltage_a_mv_n, 0)::float8 / d[7],
-               r.voltage_b_mv_sum / nullif(r.voltage_b_mv_n, 0)::float8 / d[8],
-               r.voltage_c_mv_sum / nullif(r.voltage_c_mv_n, 0)::float8 / d[9],
-               r.current_a_ma_sum / nullif(r.current_a_ma_n, 0)::float8 / d[10],
-               r.current_b_ma_sum / nullif(r.current_b_ma_n, 0)::float8 / d[11],
-               r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
-               smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
-               round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
-        from (select * from smf.rollups_15min(array[p_meter], p_from, p_to) x
-              where p_resolution = '15m'
-              union all
-              select * from smf.rollups_hour(array[p_meter], p_from, p_to) x
-              where p_resolution = '1h') r
-        order by r.bucket;
-    elsif p_resolution in ('1d', '1mo') then
-        -- expected intervals: the calendar bucket's length (23 or 25 h on a DST change) over the
-        -- meter's interval, so a day with no data at its start or end is not 100 % complete
-        return query
-        select b.start_at, x.afwd::float8 / d[1], x.arev::float8 / d[2],
-               x.rif::float8 / d[3], x.rir::float8 / d[4], x.rcf::float8 / d[5],
-               x.rcr::float8 / d[6], x.va::float8 / d[7], x.vb::float8 / d[8],
-               x.vc::float8 / d[9], x.ia::float8 / d[10], x.ib::float8 / d[11],
-               x.ic::float8 / d[12],
-               smf.api_bucket_quality(x.n_meas::int, x.n_adj::int, x.n_est::int, b.expected),
-               round(100.0 * (x.n_meas + x.n_adj + x.n_est) / b.expected, 2)::float8
-        from (select g.b, sum(r.active_fwd_wh) as afwd, sum(r.active_rev_wh) as arev,
-                     sum(r.reactive_ind_fwd_varh) as rif, sum(r.reactive_ind_rev_varh) as rir,
-                     sum(r.reactive_cap_fwd_varh) as rcf, sum(r.reactive_cap_rev_varh) as rcr,
-                     sum(r.voltage_a_mv_sum) / nullif(sum(r.voltage_a_mv_n), 0) as va,
-                     sum(r.voltage_b_mv_sum) / nullif(sum(r.voltage_b_mv_n), 0) as vb,
-                     sum(r.voltage_c_mv_sum) / nullif(sum(r.voltage_c_mv_n), 0) as vc,
-                     sum(r.current_a_ma_sum) / nullif(sum(r.current_a_ma_n), 0) as ia,
-                     sum(r.current_b_ma_sum) / nullif(sum(r.current_b_ma_n), 0) as ib,
-                     sum(r.current_c_ma_sum) / nullif(sum(r.current_c_ma_n), 0) as ic,
-                     sum(r.n_measured) as n_meas, sum(r.n_adjusted) as n_adj,
-                     sum(r.n_estimated) as n_est
-              from smf.rollups_15min(array[p_meter], p_from, p_to) r,
-                   lateral (select date_trunc(case p_resolution when '1d' then 'day' else 'month' end,
-                                              r.bucket at time zone p_tz) as b) g
-              group by g.b) x,
-             lateral (select x.b at time zone p_tz as start_at,
-                             (extract(epoch from ((x.b + case p_resolution when '1d' then interval '1 day'
-                                                             else interval '1 month' end)
-                                                  at time zone p_tz) - (x.b at time zone p_tz))
-                              / 60 / (select m.interval_minutes from smf.meter m where m.id = p_meter)
-                             )::int as expected) b
-        order by x.b;
-    else
-        raise exception 'resolution must be 5m, 15m, 1h, 1d or 1mo, not %', p_resolution
-            using errcode = 'SMF02';
-    end if;
-end $$;
+    AS -- body: 76 lines, sha256 e25d205e9d65faa4
+
+COMMENT ON FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) IS 'The intervals of meter p_meter in [p_from, p_to) at resolution p_resolution (''5m'' stored intervals, ''15m'' and ''1h'' rollups, ''1d'' and ''1mo'' calendar days/months in time zone p_tz summed from the 15-minute rollups). Energy in kWh/kvarh (sums), voltage in V and current in A (5m: the value; coarser: the mean), or pulses when p_pulses (each value divided by its channel constant), as double precision (whole Wh / 1000 prints as the exact kWh). bucket_start is the UTC start of the bucket. quality: the worst of the bucket''s intervals (''missing'' when an expected interval is absent or missing), completeness_pct: stored non-missing intervals / expected, in percent.';
+
+CREATE FUNCTION smf.billable_demand_kw(p_measured numeric, p_contracted numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS -- body: 3 lines, sha256 76a66965286d5cce
+
+COMMENT ON FUNCTION smf.billable_demand_kw(p_measured numeric, p_contracted numeric) IS 'The billable active demand PAF (kW) of a demand posto: the larger of the measured (max 15-minute) and the contracted demand; the one known when the other is null.';
+
+CREATE FUNCTION smf.billing_data_quality(p_uc_code text, p_month date) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 3 lines, sha256 50413698c50b02e2
+
+COMMENT ON FUNCTION smf.billing_data_quality(p_uc_code text, p_month date) IS 'billing_data_quality_of for UC p_uc_code (SMF04 for an unknown UC).';
+
+CREATE FUNCTION smf.billing_data_quality(p_uc_code text, p_month text) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 df6816bac96cd469
+
+COMMENT ON FUNCTION smf.billing_data_quality(p_uc_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) billing_data_quality_of for UC p_uc_code (SMF04 for an unknown UC).';
+
+CREATE FUNCTION smf.billing_data_quality_of(p_uc integer, p_month date) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 46 lines, sha256 7427c9620349aa0b
+
+COMMENT ON FUNCTION smf.billing_data_quality_of(p_uc integer, p_month date) IS 'Flags of UC p_uc''s cycle p_month (local month), over its main meter. One row per local day of the month, up to yesterday (local), whose completeness (measured + adjusted + estimated intervals / expected, %; 0 for a day without data) is below smf.billing_min_completeness_pct(), or that an open VEE finding of severity warning or error touches (its [ts_from, ts_to) range overlaps the day); then one row with day null for the month so far (its completeness over those days). Columns: day (local date), completeness_pct (2 decimals), threshold_pct, estimated_intervals, open_findings (count), finding_rules (sorted, distinct), finding_ids, below_threshold. Empty for a month that has not started.';
+
+CREATE FUNCTION smf.billing_data_quality_of(p_uc integer, p_month text) RETURNS TABLE(day date, completeness_pct numeric, threshold_pct numeric, estimated_intervals integer, open_findings integer, finding_rules text[], finding_ids bigint[], below_threshold boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 47b1f1f31ce82ac7
+
+COMMENT ON FUNCTION smf.billing_data_quality_of(p_uc integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Flags of UC p_uc''s cycle p_month (local month), over its main meter. One row per local day of the month, up to yesterday (local), whose completeness (measured + adjusted + estimated intervals / expected, %; 0 for a day without data) is below smf.billing_min_completeness_pct(), or that an open VEE finding of severity warning or error touches (its [ts_from, ts_to) range overlaps the day); then one row with day null for the month so far (its completeness over those days). Columns: day (local date), completeness_pct (2 decimals), threshold_pct, estimated_intervals, open_findings (count), finding_rules (sorted, distinct), finding_ids, below_threshold. Empty for a month that has not started.';
+
+CREATE FUNCTION smf.billing_min_completeness_pct() RETURNS numeric
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 3 lines, sha256 f25290a65029bf85
+
+COMMENT ON FUNCTION smf.billing_min_completeness_pct() IS 'The completeness (%) below which a day or a month is flagged (smf.setting ''billing_min_completeness_pct'', default 99).';
 
 CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select b.* from smf.billing_summary_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month,
-                                           p_with_losses) b
-$$;
+    AS -- body: 4 lines, sha256 cad1f7e67c293bf7
+
+COMMENT ON FUNCTION smf.billing_summary(p_uc_code text, p_month date, p_with_losses boolean) IS 'billing_summary_of for UC p_uc_code after checking the cycle (SMF04 for an unknown UC, a month with no readings or no posto schedule).';
+
+CREATE FUNCTION smf.billing_summary(p_uc_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 ecb4cd51560bc572
+
+COMMENT ON FUNCTION smf.billing_summary(p_uc_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) billing_summary_of for UC p_uc_code after checking the cycle (SMF04 for an unknown UC, a month with no readings or no posto schedule).';
 
 CREATE FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v_dist int;
-    v_day date;
-    v_lo timestamptz := smf.local_month_start(p_month);
-    v_hi timestamptz := smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date);
-begin
-    select id into v_dist from smf.distributor where aneel_code = p_aneel_code;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('unknown distributor %s', p_aneel_code);
-    end if;
-    select d::date into v_day
-    from generate_series(date_trunc('month', p_month), date_trunc('month', p_month) + interval '1 month - 1 day',
-                         interval '1 day') d
-    where not exists (select 1 from smf.posto_schedule s where s.distributor_id = v_dist and s.valid_during @> d::date)
-    order by 1 limit 1;
-    if found then
-        raise exception using errcode = 'SMF04',
-            message = format('no posto schedule for distributor %s on %s', p_aneel_code, v_day);
-    end if;
-    return query
-    select b.*
-    from smf.consumer_unit cu
-    cross join lateral smf.billing_summary_of(cu.id, p_month, p_with_losses) b
-    where cu.distributor_id = v_dist
-      and (exists (select 1 from smf.rollup_15min r
-                   where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
-           or exists (select 1 from smf.intervals_sealed(array[cu.main_meter_id], v_lo, v_hi)))
-    ;
-end
-$$;
+    AS -- body: 31 lines, sha256 14170bd38e25a997
+
+COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month date, p_with_losses boolean) IS 'billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month. SMF04 for an unknown distributor or a day of the month without a posto schedule.';
+
+CREATE FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 08c9ee51fa3fb8f0
+
+COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month. SMF04 for an unknown distributor or a day of the month without a posto schedule.';
 
 CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $_$
-    with u as (
-        select cu.uc_code::text as uc_code, cu.distributor_id, cu.modality,
-               date_trunc('month', p_month)::date as m,
-               smf.rule_param('overrun_tariff_multiplier', date_trunc('month', p_month)::date) as mult
-        from smf.consumer_unit cu where cu.id = p_uc
-    ), c as materialized (
-        select * from smf.cycle_evaluation_of(p_uc, p_month, p_with_losses)
-    ), e as (
-        select * from c where c.kind = 'energy'
-    ), d as (
-        select * from c where c.kind = 'demand'
-    ), items as (
-        select 1 as ord, 'energy' as item, e.posto, round(coalesce(e.energy_kwh, 0), 3) as quantity, 'kWh' as unit,
-               smf.tariff_price(u.distributor_id, u.modality, 'energy', e.posto, u.m) as price
-        from e, u
-        union all
-        select 2, 'demand_measured', d.posto, round(d.measured_kw, 3), 'kW', null from d
-        union all
-        select 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
-        union all
-        select 4, 'demand_billed', d.posto, round(greatest(d.measured_kw, d.contracted_kw), 3), 'kW',
-               smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m)
-        from d, u
-        union all
-        select 5, 'overrun', d.posto, round(d.overrun_kw, 3), 'kW',
-               coalesce(smf.tariff_price(u.distributor_id, u.modality, 'overrun', d.posto, u.m),
-                        smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m) * u.mult)
-        from d, u
-        union all
-        select 6, 'ufer', e.posto, round(coalesce(e.ufer_kwh, 0), 2), 'kWh',
-               smf.tariff_price(u.distributor_id, u.modality, 'ufer', e.posto, u.m)
-        from e, u
-        union all
-        select 7, 'dmcr', d.posto, round(d.dmcr_kw, 2), 'kW', null from d
-        union all
-        select 8, 'dmcr_excess', d.posto, round(d.dmcr_excess_kw, 2), 'kW',
-               coalesce(smf.tariff_price(u.distributor_id, u.modality, 'dmcr', d.posto, u.m),
-                        smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m))
-        from d, u
-        union all
-        select 9, 'intervals_present', null, sum(e.n_present), 'intervals', null from e
-        union all
-        select 10, 'intervals_expected', null, sum(e.n_expected), 'intervals', null from e
-        union all
-        select 11, 'completeness', null, round(100.0 * sum(e.n_present) / nullif(sum(e.n_expected), 0), 2), '%', null
-        from e
-    ), priced as (
-        select i.*, round(i.quantity * i.price, 2) as amount from items i
-    )
-    select u.uc_code, u.m, p.item, p.posto, p.quantity, p.unit, p.price, p.amount
-    from (select * from priced
-          union all
-          select 12, 'total', null, null, 'R$', null, sum(amount) from priced) p, u
-    order by p.ord, p.posto desc
-$_$;
+    AS -- body: 56 lines, sha256 d4cc25558abe7453
+
+COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean) IS 'The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary).';
+
+CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b7735b40727fb4d1
+
+COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary).';
 
 CREATE FUNCTION smf.calendar_for(p_purpose text, p_day date) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v int;
-begin
-    if p_purpose is null or p_purpose not in ('tariff', 'ccee') then
-        raise exception using errcode = 'SMF02',
-            message = format('calendar purpose %s is not tariff or ccee', coalesce(quote_literal(p_purpose), 'null'));
-    end if;
-    select id into v from smf.calendar where purpose = p_purpose and valid_during @> p_day;
-    if not found then
-        raise exception using errcode = 'SMF04',
-            message = format('no %s calendar covers %s', p_purpose, p_day);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 16 lines, sha256 7e65cc4d7370ad48
+
+COMMENT ON FUNCTION smf.calendar_for(p_purpose text, p_day date) IS 'The id of the calendar version of purpose p_purpose valid on p_day; SMF02 for an unknown purpose, SMF04 when no version covers the day.';
 
 CREATE FUNCTION smf.calendar_generate(p_calendar integer, p_from_year integer, p_to_year integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v int;
-begin
-    if p_from_year > p_to_year then
-        raise exception using errcode = 'SMF02',
-            message = format('calendar_generate: year range %s..%s is empty', p_from_year, p_to_year);
-    end if;
-    insert into smf.holiday (calendar_id, day, name, rule_code)
-    select p_calendar, h.day, string_agg(h.name, ' / ' order by h.rule_code), min(h.rule_code)
-    from smf.holiday_dates((select array_agg(rule_code) from smf.calendar_rule where calendar_id = p_calendar),
-                           p_from_year, p_to_year) h
-    group by h.day
-    on conflict (calendar_id, day) do nothing;
-    get diagnostics v = row_count;
-    return v;
-end
-$$;
+    AS -- body: 18 lines, sha256 a096f27cf9d2df7d
+
+COMMENT ON FUNCTION smf.calendar_generate(p_calendar integer, p_from_year integer, p_to_year integer) IS 'Insert into smf.holiday the holidays of calendar p_calendar''s rules for years p_from_year..p_to_year (days already present are kept); returns the number of days added.';
+
+CREATE FUNCTION smf.catalogue_apply(p_items jsonb) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 61 lines, sha256 b6481813174aa660
+
+COMMENT ON FUNCTION smf.catalogue_apply(p_items jsonb) IS 'Writes COMMENT ON for the banners in p_items (jsonb array of {kind, schema, name, body, text} made by db/catalogue.py from db/functions), then for generated objects: a smf_read view takes the comment of the smf table or view it copies, a smf_read function the comment of the smf function of the same name and arguments, a month overload the comment of its date version. Returns the number of comments written.';
+
+CREATE FUNCTION smf.catalogue_month_overloads() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 56 lines, sha256 b150bdc938082d88
+
+COMMENT ON FUNCTION smf.catalogue_month_overloads() IS 'For every smf function with a date parameter p_month (no default, named arguments, no variadic), an overload taking the month as text (''2026-11'' or ''2026-11-01'', smf.month_of) that calls the date version by name. Overloads whose date version is gone are dropped. Returns the number of overloads in place.';
 
 CREATE FUNCTION smf.ccee_board(p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(month date, distributor text, agent_code integer, uc_code text, customer text, days_due integer, complete integer, held integer, held_reasons text, sent integer, accepted integer, rejected integer, failed integer, missing integer, deadline date, business_days_left integer, at_risk boolean)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with m as (
-        select date_trunc('month', p_month)::date as m0,
-               (date_trunc('month', p_month) + interval '1 month - 1 day')::date as m1,
-               smf.ccee_deadline_of(p_month) as deadline, smf.ccee_today(p_now) as today,
-               smf.ccee_business_days_left(smf.ccee_today(p_now), smf.ccee_deadline_of(p_month)) as left_du
-    ), days as (
-        select r.consumer_unit_id, d::date as day
-        from m cross join smf.ccee_retail_uc r
-        cross join generate_series(greatest(m.m0, lower(r.valid_during)),
-                                   least(m.m1, m.today - 1, coalesce(upper(r.valid_during) - 1, m.m1)),
-                                   interval '1 day') d
-    ), per_day as (
-        select dd.consumer_unit_id, dd.day, q.state, q.hold_reasons,
-               exists (select 1 from smf.ccee_attempt a where a.consumer_unit_id = dd.consumer_unit_id
-                       and a.day = dd.day and a.outcome in ('accepted', 'rejected')) as sent,
-               coalesce(rd.n_missing = 0 and rd.n_measured + rd.n_adjusted + rd.n_estimated = rd.n_expected,
-                        false) as complete
-        from days dd
-        join smf.consumer_unit cu on cu.id = dd.consumer_unit_id
-        left join smf.ccee_uc_day q on q.consumer_unit_id = dd.consumer_unit_id and q.day = dd.day
-        left join smf.rollup_day rd on rd.meter_id = cu.main_meter_id and rd.bucket = dd.day
-    )
-    select m.m0, d.name, d.ccee_agent_code, cu.uc_code::text, cu.customer_name,
-           count(p.day)::int,
-           count(*) filter (where p.complete)::int,
-           count(*) filter (where p.state = 'held')::int,
-           (select string_agg(distinct r ->> 'code', ', ') from per_day p2, jsonb_array_elements(p2.hold_reasons) r
-            where p2.consumer_unit_id = cu.id and p2.state = 'held'),
-           count(*) filter (where p.sent)::int,
-           count(*) filter (where p.state = 'accepted')::int,
-           count(*) filter (where p.state = 'rejected')::int,
-           count(*) filter (where p.state = 'failed')::int,
-           count(*) filter (where p.day is not null and not p.complete)::int,
-           m.deadline,
-           m.left_du,
-           count(*) filter (where p.state is distinct from 'accepted') > 0
-    from m
-    cross join smf.consumer_unit cu
-    join smf.distributor d on d.id = cu.distributor_id
-    join per_day p on p.consumer_unit_id = cu.id
-    group by m.m0, m.deadline, m.today, m.left_du, d.name, d.ccee_agent_code, cu.id, cu.uc_code, cu.customer_name
-    order by d.name, cu.uc_code
-$$;
+    AS -- body: 44 lines, sha256 f12ced52812bc99d
+
+COMMENT ON FUNCTION smf.ccee_board(p_month date, p_now timestamp with time zone) IS 'The deadline board of reference month p_month at p_now, per distributor and UC in the retail model: days of the month registered and over (days_due); days with all 288 values stored (complete); held (with reasons), sent (posted at least once), accepted, rejected, failed and missing (due days not complete) days; the MS+7du date, CCEE business days left and whether the UC-month is at risk (not every due day accepted).';
+
+CREATE FUNCTION smf.ccee_board(p_month text, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(month date, distributor text, agent_code integer, uc_code text, customer text, days_due integer, complete integer, held integer, held_reasons text, sent integer, accepted integer, rejected integer, failed integer, missing integer, deadline date, business_days_left integer, at_risk boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 c0082d5245a896ea
+
+COMMENT ON FUNCTION smf.ccee_board(p_month text, p_now timestamp with time zone) IS '(month as text: ''YYYY-MM'' or a date) The deadline board of reference month p_month at p_now, per distributor and UC in the retail model: days of the month registered and over (days_due); days with all 288 values stored (complete); held (with reasons), sent (posted at least once), accepted, rejected, failed and missing (due days not complete) days; the MS+7du date, CCEE business days left and whether the UC-month is at risk (not every due day accepted).';
 
 CREATE FUNCTION smf.ccee_build(p_uc_ids integer[], p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, agent_code integer, stamps text[], wh bigint[], tipos text[], reasons jsonb, warnings jsonb, fingerprint text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with agg as (
-        select a.consumer_unit_id as id, a.wh, a.tipos, a.n_present, a.first_missing,
-               a.interval_minutes as im
-        from smf.ccee_day_arrays(p_uc_ids, p_day) a
-    ), hours as (
-        select a.id, (s.slot - 1) / 12 + 1 as hora, sum(s.wh) as wh
-        from agg a, unnest(a.wh) with ordinality as s(wh, slot)
-        where a.n_present = 288
-        group by 1, 2
-    ), factor as (
-        select smf.rule_param('musd_factor', p_day) as f
-    ), musd as (
-        select cu.id,
-               jsonb_agg(format('hour %s (%s-%s -03:00): %s kWh > %s x MUSD %s kW x 1 h = %s kWh',
-                                h.hora, lpad((h.hora - 1)::text, 2, '0') || ':00',
-                                lpad(h.hora::text, 2, '0') || ':00',
-                                to_char(h.wh / 1000.0, 'FM999999990.000'), fa.f,
-                                cu.musd_kw, to_char(fa.f * cu.musd_kw, 'FM999999990.000'))
-                         order by h.hora) as hours
-        from factor fa
-        cross join smf.consumer_unit cu
-        join hours h on h.id = cu.id
-        where cu.id = any (p_uc_ids) and cu.musd_kw is not null
-          and h.wh > fa.f * cu.musd_kw * 1000
-        group by cu.id
-    ), checks as (
-        select cu.id, cu.uc_code::text as uc_code, d.ccee_agent_code, a.wh, a.tipos,
-               smf.ccee_fingerprint(cu.id, p_day) as fingerprint,
-               array_remove(array[
-                   case when not smf.uc_code_is_valid(cu.uc_code) then jsonb_build_object('code', 'uc_code_invalid',
-                       'message', format('UC code %s fails the check digits of REN 1.095/2024', cu.uc_code)) end,
-                   case when not exists (select 1 from smf.ccee_retail_uc r
-                                         where r.consumer_unit_id = cu.id and r.valid_during @> p_day)
-                        then jsonb_build_object('code', 'not_registered',
-                            'message', format('UC %s is not in the retail model on %s (smf.ccee_retail_uc)', cu.uc_code, p_day)) end,
-                   case when cu.main_meter_id is null then jsonb_build_object('code', 'no_main_meter',
-                       'message', format('UC %s has no main meter', cu.uc_code)) end,
-                   case when p_now < smf.ccee_day_start(p_day + 1) then jsonb_build_object('code', 'future_day',
-                       'message', format('day %s is not over yet (ends %s)', p_day,
-                                         to_char(p_day + 1, 'YYYY-MM-DD"T00:00:00-03:00"'))) end,
-                   case when a.im = 15 and smf.setting_text('ccee_split_15min', 'on') <> 'on'
-                        then jsonb_build_object('code', 'split_disabled',
-                            'message', 'the main meter integrates 15 minutes and ccee_split_15min is off') end,
-                   case when cu.main_meter_id is not null and coalesce(a.n_present, 0) < 288
-                        then jsonb_build_object('code', 'incomplete',
-                            'message', format('%s of 288 five-minute values present; first missing ends %s',
-                                              coalesce(a.n_present, 0),
-                                              to_char(p_day::timestamp + (coalesce(a.first_missing, 0) + 1) * interval '5 minutes',
-                                                      'YYYY-MM-DD"T"HH24:MI:SS"-03:00"'))) end,
-                   case when m.hours is not null and smf.setting_text('ccee_musd_policy', 'hold') = 'hold'
-                             and not exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
-                                             and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
-                        then jsonb_build_object('code', 'musd_exceeded',
-                            'message', 'hourly consumption over the MUSD limit (CCEE rejects it): ' || (
-                                select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)) end
-               ], null) as reasons,
-               case when m.hours is not null then
-                   jsonb_build_array(jsonb_build_object('code', 'musd_exceeded', 'message',
-                       case when exists (select 1 from smf.ccee_release rl where rl.consumer_unit_id = cu.id
-                                         and rl.day = p_day and rl.hold_reason = 'musd_exceeded')
-                            then 'released by an analyst; ' else 'sent by policy ccee_musd_policy = send; ' end
-                       || (select string_agg(x, '; ') from jsonb_array_elements_text(m.hours) x)))
-               else '[]'::jsonb end as warnings
-        from unnest(p_uc_ids) as uid(id)
-        join smf.consumer_unit cu on cu.id = uid.id
-        join smf.distributor d on d.id = cu.distributor_id
-        left join agg a on a.id = cu.id
-        left join musd m on m.id = cu.id
-    )
-    select c.id, c.uc_code, c.ccee_agent_code, st.stamps, c.wh, c.tipos,
-           to_jsonb(c.reasons), case when cardinality(c.reasons) > 0 then '[]'::jsonb else c.warnings end,
-           c.fingerprint
-    from checks c
-    cross join (select smf.ccee_stamps(p_day) as stamps) st
-$$;
+    AS -- body: 76 lines, sha256 0be5fcf96a414f59
+
+COMMENT ON FUNCTION smf.ccee_build(p_uc_ids integer[], p_day date, p_now timestamp with time zone) IS 'For each UC id in p_uc_ids and CCEE day p_day, everything the sender needs in one row: the UC code, the connected agent''s CCEE code, the 288 stamps, Wh values and tipoConsumo in slot order, the reasons to hold the day (jsonb array of {code, message}; empty = send), the warnings to record with a sent day, and the fingerprint. p_now decides "the day is not over". Hold reasons: uc_code_invalid, not_registered, no_main_meter, future_day, split_disabled, incomplete, musd_exceeded (unless released or ccee_musd_policy = send: then a warning).';
 
 CREATE FUNCTION smf.ccee_business_days_left(p_today date, p_deadline date) RETURNS integer
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select count(*)::int from generate_series(p_today + 1, p_deadline, interval '1 day') d
-    where smf.is_business_day(d::date, 'ccee')
-$$;
+    AS -- body: 4 lines, sha256 28d6dc1672314afa
+
+COMMENT ON FUNCTION smf.ccee_business_days_left(p_today date, p_deadline date) IS 'CCEE business days after CCEE day p_today up to p_deadline (inclusive); 0 when the deadline is today or past.';
 
 CREATE FUNCTION smf.ccee_claim(p_holder text, p_limit integer, p_lease_s integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, day date, attempt integer, trigger text, accepted_hash text)
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with c as (
-        select d.consumer_unit_id, d.day
-        from smf.ccee_uc_day d
-        where d.state in ('due', 'failed', 'held', 'claimed')
-          and ((d.state <> 'claimed' and d.next_try_at <= p_now)
-               or (d.state = 'claimed' and d.claim_expires < p_now))
-          and d.day >= (select smf.ccee_open_from(p_now))  -- once, not per row
-        order by d.day, d.consumer_unit_id
-        limit p_limit
-        for update skip locked
-    )
-    update smf.ccee_uc_day u
-    set trigger = case when u.state in ('failed', 'claimed') then 'retry'
-                       when u.trigger = 'release' then 'release' else 'schedule' end,
-        state = 'claimed', claimed_by = p_holder,
-        claim_expires = p_now + p_lease_s * interval '1 second', attempts = u.attempts + 1,
-        updated_at = p_now
-    from c
-    where u.consumer_unit_id = c.consumer_unit_id and u.day = c.day
-    returning u.consumer_unit_id, (select cu.uc_code::text from smf.consumer_unit cu
-                                   where cu.id = u.consumer_unit_id),
-              u.day, u.attempts, u.trigger, u.accepted_hash::text
-$$;
+    AS -- body: 24 lines, sha256 dba99f29fc0a8207
+
+COMMENT ON FUNCTION smf.ccee_claim(p_holder text, p_limit integer, p_lease_s integer, p_now timestamp with time zone) IS 'Claim up to p_limit due UC-days for sender p_holder for p_lease_s seconds (FOR UPDATE SKIP LOCKED: two senders never claim the same UC-day). Due: state due, failed or held whose next_try_at has come, or a claim whose lease lapsed (its sender died); only days of months whose deadline is open. Returns the claimed UC-days with their attempt number.';
 
 CREATE FUNCTION smf.ccee_claim_one(p_uc_code text, p_day date, p_holder text, p_lease_s integer, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(consumer_unit_id integer, uc_code text, day date, attempt integer, trigger text, accepted_hash text)
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_uc int := smf.uc_id(p_uc_code);
-    v_row smf.ccee_uc_day;
-begin
-    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, updated_at)
-    values (v_uc, p_day, 'due', 'manual', p_now, p_now) on conflict do nothing;
-    select * into v_row from smf.ccee_uc_day d where d.consumer_unit_id = v_uc and d.day = p_day for update;
-    if v_row.state = 'claimed' and v_row.claim_expires >= p_now and v_row.claimed_by <> p_holder then
-        raise exception using errcode = 'SMF02',
-            message = format('UC %s day %s is being sent by %s (claim until %s)', p_uc_code, p_day,
-                             v_row.claimed_by, v_row.claim_expires);
-    end if;
-    return query
-    update smf.ccee_uc_day u
-    set state = 'claimed', claimed_by = p_holder, claim_expires = p_now + p_lease_s * interval '1 second',
-        attempts = u.attempts + 1, trigger = case when u.day < smf.ccee_open_from(p_now) then 'late' else 'manual' end,
-        updated_at = p_now
-    where u.consumer_unit_id = v_uc and u.day = p_day
-    returning u.consumer_unit_id, p_uc_code, u.day, u.attempts, u.trigger, u.accepted_hash::text;
-end
-$$;
+    AS -- body: 22 lines, sha256 7846c692e5b03832
+
+COMMENT ON FUNCTION smf.ccee_claim_one(p_uc_code text, p_day date, p_holder text, p_lease_s integer, p_now timestamp with time zone) IS 'Claim UC p_uc_code''s day p_day for an explicit command (any state, also late or accepted), unless another sender holds a live claim on it (SMF02 naming the holder).';
 
 CREATE FUNCTION smf.ccee_day(p_uc_code text, p_day date) RETURNS TABLE(hora integer, medicao integer, data_referencia_consumo text, consumo numeric, tipo_consumo text, wh bigint, raw_wh bigint, quality smf.quality)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select g / 12 + 1, g % 12 + 1, (smf.ccee_stamps(p_day))[g + 1], round(v.wh / 1000.0, 3), v.tipo,
-           v.wh, v.raw_wh, v.quality
-    from generate_series(0, 287) g
-    left join (
-        select s.slot, s.wh, s.raw_wh, s.tipo, s.quality
-        from smf.ccee_day_arrays(array[smf.uc_id(p_uc_code)], p_day) a,
-             unnest(a.slots, a.wh, a.raw_wh, a.tipos, a.qualities) as s(slot, wh, raw_wh, tipo, quality)
-    ) v on v.slot = g
-    order by g
-$$;
+    AS -- body: 11 lines, sha256 127939a9d73bd941
+
+COMMENT ON FUNCTION smf.ccee_day(p_uc_code text, p_day date) IS 'The 288 values CCEE receives for UC p_uc_code on CCEE day p_day, as an analyst reads them: hora (1..24), medicao (1..12), dataReferenciaConsumo (interval end, -03:00), consumo (kWh, 3 decimals, loss-adjusted), tipoConsumo, and the raw Wh and quality behind each value (null where no value is stored: the day would be held).';
 
 CREATE FUNCTION smf.ccee_day_arrays(p_uc_ids integer[], p_day date) RETURNS TABLE(consumer_unit_id integer, slots integer[], wh bigint[], raw_wh bigint[], tipos text[], qualities smf.quality[], n_present integer, first_missing integer, interval_minutes integer, loss_factor numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with u as (
-        select cu.id, m.id as meter_id, m.interval_minutes::int as im, coalesce(tl.factor, 0) as f,
-               ((1 + coalesce(tl.factor, 0)) * 100000)::bigint as k
-        from unnest(p_uc_ids) as uid(id)
-        join smf.consumer_unit cu on cu.id = uid.id
-        join smf.meter m on m.id = cu.main_meter_id
-        left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id and tl.valid_during @> p_day
-    ), est as (
-        select smf.setting_text('ccee_estimated_as', 'AJUSTADO') as tipo
-    )
-    select u.id, v.slots, v.wh, v.raw_wh, v.tipos, v.qualities, coalesce(v.n, 0)::int,
-           case when coalesce(v.n, 0) = 288 then null
-                else coalesce((select min(g) from generate_series(0, 287) g where g <> all (v.slots)), 0) end,
-           u.im, u.f
-    from u
-    cross join est
-    left join lateral (
-        select array_agg(e.slot order by e.slot) as slots, array_agg(e.a order by e.slot) as wh,
-               array_agg(e.r order by e.slot) as raw_wh, array_agg(e.tipo order by e.slot) as tipos,
-               array_agg(e.quality order by e.slot) as qualities, count(*) as n
-        from (
-            select x.ts, x.quality, x.active_fwd_wh::bigint as w,
-                   ((sum(x.active_fwd_wh) over w)::bigint * u.k + 50000) / 100000
-                   - (((sum(x.active_fwd_wh) over w)::bigint - x.active_fwd_wh) * u.k + 50000) / 100000 as a,
-                   (extract(epoch from x.ts - smf.ccee_day_start(p_day)) / 300)::int as slot0
-            from smf.intervals(u.meter_id, smf.ccee_day_start(p_day), smf.ccee_day_start(p_day + 1)) x
-            where x.active_fwd_wh is not null and x.quality <> 'missing'
-            window w as (order by x.ts rows unbounded preceding)
-        ) q
-        cross join lateral (
-            select q.slot0 + j as slot,
-                   case when u.im = 5 then q.a else q.a / 3 + case when j = 2 then q.a % 3 else 0 end end as a,
-                   case when u.im = 5 then q.w else q.w / 3 + case when j = 2 then q.w % 3 else 0 end end as r,
-                   case when q.quality = 'measured' and u.im = 5 then 'MEDIDO'
-                        when q.quality = 'estimated' then est.tipo
-                        else 'AJUSTADO' end as tipo,
-                   q.quality
-            from generate_series(0, u.im / 5 - 1) j
-        ) e
-    ) v on true
-$$;
+    AS -- body: 42 lines, sha256 cbdd3b1d4baa7615
+
+COMMENT ON FUNCTION smf.ccee_day_arrays(p_uc_ids integer[], p_day date) IS 'For each UC id in p_uc_ids with a main meter, the values of CCEE day p_day in slot order, as arrays over the slots that have a value: slots (0..287), Wh sent (losses applied, 15-minute values split), raw Wh behind each (for a split value: the same split of the raw value), tipoConsumo, quality; with the count of present slots, the first missing slot (null when none), the meter''s interval (min) and the loss factor. Losses use integer arithmetic: k = (1 + f) x 100000 exactly (f has 5 decimals); round half up of C_i x (1 + f) is (cum_i x k + 50000) div 100000.';
+
+CREATE FUNCTION smf.ccee_day_issues(p_uc_code text, p_month date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(day date, state text, late boolean, attempts integer, reason text, command text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 56 lines, sha256 898b35fac72c2a87
+
+COMMENT ON FUNCTION smf.ccee_day_issues(p_uc_code text, p_month date, p_now timestamp with time zone) IS 'Every CCEE day of local month p_month (a date in it, or ''YYYY-MM'' through the text overload) of UC p_uc_code in the retail model that is not accepted, or that CCEE''s read-back rejected: day, state (held, rejected, failed, late, due, claimed, missing: never enqueued), the reason in words, and the `smf` command that releases, completes or re-sends it. Days not over at p_now are left out. Ordered by day.';
+
+CREATE FUNCTION smf.ccee_day_issues(p_uc_code text, p_month text, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(day date, state text, late boolean, attempts integer, reason text, command text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b4dad4203121fda4
+
+COMMENT ON FUNCTION smf.ccee_day_issues(p_uc_code text, p_month text, p_now timestamp with time zone) IS '(month as text: ''YYYY-MM'' or a date) Every CCEE day of local month p_month (a date in it, or ''YYYY-MM'' through the text overload) of UC p_uc_code in the retail model that is not accepted, or that CCEE''s read-back rejected: day, state (held, rejected, failed, late, due, claimed, missing: never enqueued), the reason in words, and the `smf` command that releases, completes or re-sends it. Days not over at p_now are left out. Ordered by day.';
 
 CREATE FUNCTION smf.ccee_day_start(p_day date) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select (p_day::timestamp + interval '3 hours') at time zone 'UTC'
-$$;
+    AS -- body: 3 lines, sha256 62f748dbdffe62da
+
+COMMENT ON FUNCTION smf.ccee_day_start(p_day date) IS 'The instant (timestamptz) CCEE day p_day begins: p_day 00:00 at -03:00.';
 
 CREATE FUNCTION smf.ccee_deadline_of(p_day date) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select smf.ms_du(p_day, coalesce((select business_days from smf.ccee_deadline
-                                      where code = 'measurement'
-                                        and valid_during @> date_trunc('month', p_day)::date), 7))
-$$;
+    AS -- body: 5 lines, sha256 1a5e35d762ddc15e
+
+COMMENT ON FUNCTION smf.ccee_deadline_of(p_day date) IS 'The consolidation deadline (MS+7du by default) of the month of day p_day.';
 
 CREATE FUNCTION smf.ccee_deadline_warnings(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(month date, uc_code text, distributor text, days_due integer, accepted integer, held integer, missing integer, deadline date, business_days_left integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select b.month, b.uc_code, b.distributor, b.days_due, b.accepted, b.held, b.missing, b.deadline,
-           b.business_days_left
-    from (select (date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date as m) mm
-    cross join smf.ccee_board(mm.m, p_now) b
-    where smf.ccee_today(p_now) >= smf.ms_du(mm.m, 5)
-      and smf.ccee_today(p_now) <= b.deadline
-      and (b.accepted < b.days_due or b.missing > 0)
-$$;
+    AS -- body: 9 lines, sha256 31c0fe0b1f4c6c90
+
+COMMENT ON FUNCTION smf.ccee_deadline_warnings(p_now timestamp with time zone) IS 'From MS+5du of each open month on CCEE day of p_now, the UC-months of the board that are not complete and accepted (every due day accepted).';
 
 CREATE FUNCTION smf.ccee_deadlines(p_month date) RETURNS TABLE(code text, description text, rule text, due date)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select d.code, d.description, d.base || '+' || d.business_days || 'du',
-           case d.base when 'M' then smf.m_du(p_month, d.business_days)
-                       else smf.ms_du(p_month, d.business_days) end
-    from smf.ccee_deadline d
-    where d.valid_during @> date_trunc('month', p_month)::date
-    order by 4, 1
-$$;
+    AS -- body: 8 lines, sha256 3f37c08979a439c5
+
+COMMENT ON FUNCTION smf.ccee_deadlines(p_month date) IS 'The deadlines (smf.ccee_deadline) of reference month p_month, with their dates.';
+
+CREATE FUNCTION smf.ccee_deadlines(p_month text) RETURNS TABLE(code text, description text, rule text, due date)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 47137d4c756d307c
+
+COMMENT ON FUNCTION smf.ccee_deadlines(p_month text) IS '(month as text: ''YYYY-MM'' or a date) The deadlines (smf.ccee_deadline) of reference month p_month, with their dates.';
 
 CREATE FUNCTION smf.ccee_enqueue(p_from date, p_to date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(new_days integer, changed_days integer, late_days integer)
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_open date := smf.ccee_open_from(p_now);
-    v_to date := least(p_to, smf.ccee_today(p_now) - 1);
-begin
-    if p_from is null or p_to is null or p_from > p_to then
-        raise exception using errcode = 'SMF02',
-            message = format('ccee_enqueue: day range %s..%s is empty', p_from, p_to);
-    end if;
-    insert into smf.ccee_uc_day (consumer_unit_id, day, state, trigger, next_try_at, late, updated_at)
-    select r.consumer_unit_id, d::date, case when d::date >= v_open then 'due' else 'late' end,
-           'schedule', p_now, d::date < v_open, p_now
-    from smf.ccee_retail_uc r
-    cross join generate_series(greatest(p_from, lower(r.valid_during)),
-                               least(v_to, coalesce(upper(r.valid_during) - 1, v_to)), interval '1 day') d
-    on conflict (consumer_unit_id, day) do nothing;
-    get diagnostics new_days = row_count;
+    AS -- body: 31 lines, sha256 4b64667f88d8e7f2
 
-    update smf.ccee_uc_day u
-    set state = case when u.day >= v_open then 'due' else 'late' end,
-        late = u.day < v_open, next_try_at = p_now, trigger = 'schedule', updated_at = p_now
-    where u.state in ('accepted', 'rejected') and u.day between p_from and v_to
-      and u.fingerprint is distinct from smf.ccee_fingerprint(u.consumer_unit_id, u.day);
-    get diagnostics changed_days = row_count;
-
-    update smf.ccee_uc_day u set state = 'late', late = true, updated_at = p_now
-    where u.state in ('due', 'failed', 'held') and u.day < v_open;
-    get diagnostics late_days = row_count;
-    return next;
-end
-$$;
+COMMENT ON FUNCTION smf.ccee_enqueue(p_from date, p_to date, p_now timestamp with time zone) IS 'Make the UC-days of [p_from, p_to] (days already over at p_now) of every UC in the retail model due work, once; mark accepted or rejected days whose stored data changed (fingerprint) due again while their deadline is open, ''late'' after it; mark unsent days of closed months ''late''. Returns (new, changed, late) counts.';
 
 CREATE FUNCTION smf.ccee_fingerprint(p_uc integer, p_day date) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((select concat_ws(':', r.active_fwd_wh, r.n_measured, r.n_adjusted, r.n_estimated,
-                                      r.n_missing, tl.factor, h.versions, h.last_batch)
-                     from smf.consumer_unit cu
-                     join smf.rollup_day r on r.meter_id = cu.main_meter_id and r.bucket = p_day
-                     left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
-                         and tl.valid_during @> p_day
-                     cross join lateral (
-                         select count(*) as versions, max(x.superseded_by_batch) as last_batch
-                         from smf.interval_reading_history x
-                         where x.meter_id = cu.main_meter_id
-                           and x.ts >= smf.ccee_day_start(p_day)
-                           and x.ts < smf.ccee_day_start(p_day + 1)) h
-                     where cu.id = p_uc), 'none')
-$$;
+    AS -- body: 19 lines, sha256 0bc32a6eb166c17c
+
+COMMENT ON FUNCTION smf.ccee_fingerprint(p_uc integer, p_day date) IS 'A cheap summary of what is stored for UC p_uc''s main meter on local day p_day (active Wh and the count of intervals per quality, from rollup_day; the loss factor; and the number of superseded versions of the day''s rows with the newest superseding batch, from interval_reading_history, so a correction that moves energy between intervals and keeps the day''s total still changes it) and of the other inputs of the document: the UC code, the distributor''s CCEE agent code and, on a day with estimated intervals, setting ccee_estimated_as. When it changes, the UC-day is rebuilt and its payload hash compared with the last accepted one (equal: nothing is posted).';
 
 CREATE FUNCTION smf.ccee_hold_reasons(p_uc_code text, p_day date, p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(code text, message text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select r ->> 'code', r ->> 'message'
-    from smf.ccee_build(array[smf.uc_id(p_uc_code)], p_day, p_now) b,
-         jsonb_array_elements(b.reasons) r
-$$;
+    AS -- body: 5 lines, sha256 ed8844c427d6216c
+
+COMMENT ON FUNCTION smf.ccee_hold_reasons(p_uc_code text, p_day date, p_now timestamp with time zone) IS 'The reasons (code, message) why UC p_uc_code''s CCEE day p_day would be held now; no rows when it can be sent.';
 
 CREATE FUNCTION smf.ccee_open_from(p_now timestamp with time zone) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when smf.ccee_today(p_now)
-                     <= smf.ccee_deadline_of((date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date)
-                then (date_trunc('month', smf.ccee_today(p_now)) - interval '1 month')::date
-                else date_trunc('month', smf.ccee_today(p_now))::date end
-$$;
+    AS -- body: 6 lines, sha256 3a8629ff912a1363
+
+COMMENT ON FUNCTION smf.ccee_open_from(p_now timestamp with time zone) IS 'The first day whose month''s deadline has not passed on CCEE day of p_now: the first of the previous month until its MS+7du, then the first of the current month.';
+
+CREATE FUNCTION smf.ccee_reason_text(p_status integer, p_body text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 22 lines, sha256 99289ef0cbd39c62
+
+COMMENT ON FUNCTION smf.ccee_reason_text(p_status integer, p_body text) IS 'One line from CCEE''s answer to a POST: `CODE: message` from a JSON error body ({"error"|"codigo", "message"|"mensagem"}), else the HTTP status and the first 200 characters of the body. Returns text.';
 
 CREATE FUNCTION smf.ccee_record(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone DEFAULT now()) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select smf.ccee_record_at(p_uc, p_day, p_holder, p_attempt, p_trigger, p_started, p_hash, p_body,
-                              p_status, p_response, p_outcome, p_reasons, p_warning, p_fingerprint, p_now,
-                              smf.ccee_open_from(p_now))
-$$;
+    AS -- body: 5 lines, sha256 d69bd1a5c3b20aae
+
+COMMENT ON FUNCTION smf.ccee_record(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone) IS 'Record one attempt of sender p_holder for UC p_uc, day p_day, and move the UC-day on. p_outcome: accepted / rejected / failed / held (ledger row + state) or unchanged (the payload equals the last accepted one: no ledger row, state accepted). p_body is stored once per p_hash. The state moves only while p_holder still holds the claim; returns whether it did. failed: next try after ccee_retry_base_s x 2^(attempt-1) s (at most 6 h); held: after ccee_held_recheck_s.';
 
 CREATE FUNCTION smf.ccee_record_at(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone, p_open_from date) RETURNS boolean
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_late boolean := p_day < p_open_from;
-    v_moved int;
-begin
-    if p_outcome not in ('accepted', 'rejected', 'failed', 'held', 'unchanged') then
-        raise exception using errcode = 'SMF02', message = format('unknown outcome %s', p_outcome);
-    end if;
-    -- The commit of a record does not wait for the WAL flush: a server crash could forget the
-    -- last few records (never a process kill), and those UC-days are then posted again with the
-    -- same payload, which the delivery guarantee already allows. On a failover formation
-    -- (synchronous_standby_names set: docs/operations.md) the cluster's own setting stays, so a
-    -- record is on the standby before its commit returns and a failover forgets no acceptance.
-    if current_setting('synchronous_standby_names') = '' then
-        perform set_config('synchronous_commit', 'off', true);
-    end if;
-    if p_hash is not null and p_body is not null then
-        insert into smf.ccee_payload (hash, body) values (p_hash, p_body) on conflict do nothing;
-    end if;
-    if p_outcome <> 'unchanged' then
-        insert into smf.ccee_attempt (consumer_unit_id, uc_code, day, attempt, trigger, holder, started_at,
-                                      finished_at, payload_hash, http_status, response_body, outcome, reasons,
-                                      warning, late)
-        select p_uc, cu.uc_code, p_day, p_attempt, coalesce(p_trigger, 'schedule'), p_holder, p_started, p_now,
-               p_hash, p_status, left(p_response, 20000), p_outcome, p_reasons, p_warning, v_late
-        from smf.consumer_unit cu where cu.id = p_uc;
-    end if;
-    update smf.ccee_uc_day u
-    set state = case p_outcome when 'unchanged' then 'accepted' else p_outcome end,
-        claimed_by = null, claim_expires = null,
-        last_hash = coalesce(p_hash, u.last_hash),
-        accepted_hash = case when p_outcome = 'accepted' then p_hash else u.accepted_hash end,
-        accepted_at = case when p_outcome = 'accepted' then p_now else u.accepted_at end,
-        fingerprint = case when p_outcome in ('accepted', 'unchanged', 'rejected') then p_fingerprint
-                           else u.fingerprint end,
-        hold_reasons = case when p_outcome = 'held' then p_reasons end,
-        late = v_late,
-        next_try_at = case p_outcome
-            when 'failed' then p_now + least(21600, smf.setting_text('ccee_retry_base_s', '900')::numeric
-                                             * 2 ^ greatest(p_attempt - 1, 0)) * interval '1 second'
-            when 'held' then p_now + smf.setting_text('ccee_held_recheck_s', '3600')::numeric * interval '1 second'
-            else p_now end,
-        updated_at = p_now
-    where u.consumer_unit_id = p_uc and u.day = p_day and u.claimed_by = p_holder;
-    get diagnostics v_moved = row_count;
-    return v_moved > 0;
-end
-$$;
+    AS -- body: 48 lines, sha256 9b75643d4d153971
+
+COMMENT ON FUNCTION smf.ccee_record_at(p_uc integer, p_day date, p_holder text, p_attempt integer, p_trigger text, p_started timestamp with time zone, p_hash text, p_body text, p_status integer, p_response text, p_outcome text, p_reasons jsonb, p_warning text, p_fingerprint text, p_now timestamp with time zone, p_open_from date) IS 'smf.ccee_record with the first open day (smf.ccee_open_from(p_now)) given, so a batch computes it once.';
 
 CREATE FUNCTION smf.ccee_record_batch(p_items jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS integer
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select count(*) filter (where smf.ccee_record_at(
-        (i ->> 'uc')::int, (i ->> 'day')::date, i ->> 'holder', (i ->> 'attempt')::int, i ->> 'trigger',
-        (i ->> 'started')::timestamptz, i ->> 'hash', i ->> 'body', (i ->> 'status')::int, i ->> 'response',
-        i ->> 'outcome', nullif(i -> 'reasons', 'null'::jsonb), i ->> 'warning', i ->> 'fingerprint', p_now, o.open_from))::int
-    from jsonb_array_elements(p_items) i
-    cross join (select smf.ccee_open_from(p_now) as open_from) o
-$$;
+    AS -- body: 8 lines, sha256 70528652c779b95b
+
+COMMENT ON FUNCTION smf.ccee_record_batch(p_items jsonb, p_now timestamp with time zone) IS 'smf.ccee_record for each element of the jsonb array p_items (keys: uc, day, holder, attempt, trigger, started, hash, body, status, response, outcome, reasons, warning, fingerprint) in one call and one transaction; returns how many moved their UC-day on.';
 
 CREATE FUNCTION smf.ccee_record_verdict(p_uc_code text, p_day date, p_consistida integer, p_rejeitada integer, p_detail jsonb, p_now timestamp with time zone DEFAULT now()) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with u as (
-        update smf.ccee_uc_day set verdict_consistida = p_consistida, verdict_rejeitada = p_rejeitada,
-                                   verdict_detail = p_detail, verdict_at = p_now
-        where consumer_unit_id = smf.uc_id(p_uc_code) and day = p_day
-        returning 1
-    )
-    select exists (select 1 from u)
-$$;
+    AS -- body: 9 lines, sha256 e85dbd2bbbf2f28d
+
+COMMENT ON FUNCTION smf.ccee_record_verdict(p_uc_code text, p_day date, p_consistida integer, p_rejeitada integer, p_detail jsonb, p_now timestamp with time zone) IS 'Keep CCEE''s read-back verdict of UC p_uc_code''s day p_day: counts of CONSISTIDA and REJEITADA values and the rejected stamps.';
 
 CREATE FUNCTION smf.ccee_release(p_uc_code text, p_day date, p_by text, p_reason text, p_now timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_uc int := smf.uc_id(p_uc_code);
-    v_row smf.ccee_uc_day;
-    v_id bigint;
-begin
-    if coalesce(length(trim(p_reason)), 0) < 3 then
-        raise exception using errcode = 'SMF02', message = 'a release needs a reason (at least 3 characters)';
-    end if;
-    if coalesce(trim(p_by), '') = '' then
-        raise exception using errcode = 'SMF02', message = 'a release needs who releases it';
-    end if;
-    select * into v_row from smf.ccee_uc_day d where d.consumer_unit_id = v_uc and d.day = p_day for update;
-    if not found or v_row.state <> 'held'
-       or not coalesce(v_row.hold_reasons @> '[{"code": "musd_exceeded"}]', false) then
-        raise exception using errcode = 'SMF02',
-            message = format('UC %s day %s is not held by the MUSD rule (state %s%s); only MUSD holds are released',
-                             p_uc_code, p_day, coalesce(v_row.state, 'never queued'),
-                             coalesce(', reasons ' || (select string_agg(r ->> 'code', ', ')
-                                                       from jsonb_array_elements(v_row.hold_reasons) r), ''));
-    end if;
-    insert into smf.ccee_release (consumer_unit_id, day, hold_reason, released_by, reason, released_at)
-    values (v_uc, p_day, 'musd_exceeded', trim(p_by), trim(p_reason), p_now)
-    returning id into v_id;
-    update smf.ccee_uc_day set state = 'due', next_try_at = p_now, trigger = 'release', updated_at = p_now
-    where consumer_unit_id = v_uc and day = p_day;
-    return v_id;
-end
-$$;
+    AS -- body: 29 lines, sha256 3315846e927fec96
+
+COMMENT ON FUNCTION smf.ccee_release(p_uc_code text, p_day date, p_by text, p_reason text, p_now timestamp with time zone) IS 'An analyst releases UC p_uc_code''s day p_day, held by the MUSD rule, for sending: records who (p_by) and why (p_reason) and makes the day due now. SMF02 when the day is not held for that reason (with its state and reasons).';
 
 CREATE FUNCTION smf.ccee_release_claims(p_holders text[], p_now timestamp with time zone DEFAULT now()) RETURNS integer
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with r as (
-        update smf.ccee_uc_day set state = 'due', claimed_by = null, claim_expires = null, next_try_at = p_now,
-                                   updated_at = p_now
-        where state = 'claimed' and claimed_by = any (p_holders)
-        returning 1
-    )
-    select count(*)::int from r
-$$;
+    AS -- body: 9 lines, sha256 ad818296d9eccf77
+
+COMMENT ON FUNCTION smf.ccee_release_claims(p_holders text[], p_now timestamp with time zone) IS 'Give back the claims of senders p_holders (known dead: a restart on the same host) so they are retried at once; returns how many.';
 
 CREATE FUNCTION smf.ccee_stamps(p_day date) RETURNS text[]
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select array_agg(to_char(p_day::timestamp + (g + 1) * interval '5 minutes',
-                             'YYYY-MM-DD"T"HH24:MI:SS"-03:00"') order by g)
-    from generate_series(0, 287) g
-$$;
+    AS -- body: 5 lines, sha256 5efd35ff29d7cb37
+
+COMMENT ON FUNCTION smf.ccee_stamps(p_day date) IS 'The 288 end stamps of CCEE day p_day, ''YYYY-MM-DDTHH:MM:SS-03:00'', slot order; the last is the next day''s 00:00:00.';
 
 CREATE FUNCTION smf.ccee_today(p_now timestamp with time zone) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select ((p_now at time zone 'UTC') - interval '3 hours')::date
-$$;
+    AS -- body: 3 lines, sha256 257468233752dbee
+
+COMMENT ON FUNCTION smf.ccee_today(p_now timestamp with time zone) IS 'The CCEE day (-03:00) of instant p_now.';
 
 CREATE FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mode text) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when p_mode = 'units' then 1 else nullif(p_k[array_position(p_map, p_q)], 0) end
-$$;
+    AS -- body: 3 lines, sha256 ef7104160a90f972
+
+COMMENT ON FUNCTION smf.channel_divisor(p_map text[], p_k numeric[], p_q text, p_mode text) IS '1 in mode ''units''; in mode ''pulses'' the multiplication constant (units per pulse) of quantity p_q in channel map p_map / constants p_k, null when unknown.';
 
 CREATE FUNCTION smf.clock_corrected_in_interval(p_meter integer, p_interval_start timestamp with time zone) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select exists (select 1 from smf.clock_correction c
-                   where c.meter_id = p_meter and c.meter_interval_start = p_interval_start
-                     and c.kind = 'auto' and c.outcome in ('corrected', 'partial'))
-$$;
+    AS -- body: 5 lines, sha256 3538f42c6f88f676
+
+COMMENT ON FUNCTION smf.clock_corrected_in_interval(p_meter integer, p_interval_start timestamp with time zone) IS 'True when meter p_meter''s clock was already corrected automatically while the meter was in its interval starting p_interval_start (UTC, the meter''s own grid): the policy corrects at most once per interval.';
 
 CREATE FUNCTION smf.clock_policy_of(p_meter integer) RETURNS TABLE(auto_correct boolean, correct_min_s integer, correct_max_s integer, boundary_guard_s integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(p.auto_correct,
-                    coalesce((select value from smf.setting where key = 'clock_auto_correct'), 'on') = 'on'),
-           coalesce(p.correct_min_s,
-                    (select value::int from smf.setting where key = 'clock_correct_min_s'), 60),
-           coalesce(p.correct_max_s,
-                    (select value::int from smf.setting where key = 'clock_correct_max_s'), 3600),
-           coalesce(p.boundary_guard_s,
-                    (select value::int from smf.setting where key = 'clock_boundary_guard_s'), 10)
-    from (select 1) one left join smf.meter_clock_policy p on p.meter_id = p_meter
-$$;
+    AS -- body: 11 lines, sha256 d0f9befcffa2d058
+
+COMMENT ON FUNCTION smf.clock_policy_of(p_meter integer) IS 'The clock-correction policy of meter p_meter: its own row of smf.meter_clock_policy where set, else the defaults of smf.setting (clock_auto_correct, clock_correct_min_s, clock_correct_max_s, clock_boundary_guard_s). Units: seconds.';
 
 CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with b as (
-        select smf.local_month_start(p_month) as lo,
-               smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date) as hi,
-               smf.local_month_hours(p_month) as hours
-    ), c as (
-        select ec.*, (select mwh from smf.contract_month_mwh(ec.id, p_month)) as qm,
-               exists (select 1 from smf.contract_hour_volume v, b
-                       where v.contract_id = ec.id and v.hour >= b.lo and v.hour < b.hi) as declared
-        from smf.energy_contract ec where ec.id = p_contract
-    ), load as (
-        select q.hour_ts, sum(q.p_kwh) as kwh
-        from c, b, smf.uc_quarter_hours(c.buyer_uc_id, b.lo, b.hi) q
-        where c.modulation = 'load_following' and not c.declared and c.buyer_uc_id is not null
-        group by q.hour_ts
-    ), load_total as (
-        select sum(kwh) as total from load
-    )
-    select h.h, case when c.declared then coalesce(v.mwh, 0)
-                     when lt.total > 0 then c.qm * coalesce(l.kwh, 0) / lt.total
-                     else c.qm / b.hours end,
-           case when c.declared then 'declared' when lt.total > 0 then 'load_following' else 'flat' end
-    from c cross join b cross join load_total lt
-    cross join generate_series(b.lo, b.hi - interval '1 hour', interval '1 hour') h(h)
-    left join smf.contract_hour_volume v on c.declared and v.contract_id = c.id and v.hour = h.h
-    left join load l on l.hour_ts = h.h
-    order by h.h
-$$;
+    AS -- body: 28 lines, sha256 bdd7cee19fca70d9
+
+COMMENT ON FUNCTION smf.contract_hourly_of(p_contract integer, p_month date) IS 'The hourly volumes (MWh) of contract p_contract in local month p_month and the method: ''declared'' when hour volumes exist in the month, else the contract''s modulation (''flat'', or ''load_following'' on its buyer UC''s loss-adjusted hourly consumption; flat when the buyer is not a UC or consumed nothing).';
+
+CREATE FUNCTION smf.contract_hourly_of(p_contract integer, p_month text) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 ea8fbe8b07459fed
+
+COMMENT ON FUNCTION smf.contract_hourly_of(p_contract integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) The hourly volumes (MWh) of contract p_contract in local month p_month and the method: ''declared'' when hour volumes exist in the month, else the contract''s modulation (''flat'', or ''load_following'' on its buyer UC''s loss-adjusted hourly consumption; flat when the buyer is not a UC or consumed nothing).';
 
 CREATE FUNCTION smf.contract_id(p_code text) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v int;
-begin
-    select id into v from smf.energy_contract where code = p_code;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('unknown contract %s', p_code);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 11 lines, sha256 9d9d00e33bfcc1c5
+
+COMMENT ON FUNCTION smf.contract_id(p_code text) IS 'Id of the contract with code p_code; SMF04 when unknown.';
 
 CREATE FUNCTION smf.contract_modulation(p_code text, p_month date) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select m.* from smf.contract_hourly_of(smf.contract_id(p_code), p_month) m
-$$;
+    AS -- body: 3 lines, sha256 cc5e8707a9a2ee6b
+
+COMMENT ON FUNCTION smf.contract_modulation(p_code text, p_month date) IS 'contract_hourly_of for contract code p_code.';
+
+CREATE FUNCTION smf.contract_modulation(p_code text, p_month text) RETURNS TABLE(hour timestamp with time zone, mwh numeric, method text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 2fb05bcaf4ccd7bc
+
+COMMENT ON FUNCTION smf.contract_modulation(p_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) contract_hourly_of for contract code p_code.';
 
 CREATE FUNCTION smf.contract_month_mwh(p_contract integer, p_month date) RETURNS TABLE(mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select case when v.mwh is not null then v.mwh
-                when c.valid_during @> date_trunc('month', p_month)::date and c.annual_mwh is not null
-                then c.annual_mwh * smf.local_month_hours(p_month)
-                     / (extract(epoch from smf.local_month_start(make_date(extract(year from p_month)::int + 1, 1, 1))
-                                       - smf.local_month_start(make_date(extract(year from p_month)::int, 1, 1))) / 3600)
-                else 0 end,
-           case when v.mwh is not null then 'declared'
-                when c.valid_during @> date_trunc('month', p_month)::date and c.annual_mwh is not null then 'flat'
-                else 'none' end
-    from smf.energy_contract c
-    left join smf.contract_month_volume v on v.contract_id = c.id and v.month = date_trunc('month', p_month)::date
-    where c.id = p_contract
-$$;
+    AS -- body: 14 lines, sha256 f107ebe7678f19bb
+
+COMMENT ON FUNCTION smf.contract_month_mwh(p_contract integer, p_month date) IS 'The volume (MWh) of contract p_contract in local month p_month and how it was obtained (''declared'', ''flat'', or ''none'' outside the validity or without volumes).';
+
+CREATE FUNCTION smf.contract_month_mwh(p_contract integer, p_month text) RETURNS TABLE(mwh numeric, method text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 62ca9c35df330e14
+
+COMMENT ON FUNCTION smf.contract_month_mwh(p_contract integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) The volume (MWh) of contract p_contract in local month p_month and how it was obtained (''declared'', ''flat'', or ''none'' outside the validity or without volumes).';
 
 CREATE FUNCTION smf.contract_seasonalization(p_code text, p_year integer) RETURNS TABLE(month date, hours integer, mwh numeric, method text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select m::date, smf.local_month_hours(m::date), v.mwh, v.method
-    from generate_series(make_date(p_year, 1, 1), make_date(p_year, 12, 1), interval '1 month') m
-    cross join lateral smf.contract_month_mwh(smf.contract_id(p_code), m::date) v
-    order by 1
-$$;
+    AS -- body: 6 lines, sha256 19096dda80034646
+
+COMMENT ON FUNCTION smf.contract_seasonalization(p_code text, p_year integer) IS 'The 12 month volumes (MWh) of contract p_code in year p_year, with the hours of each month and the method (declared / flat / none).';
 
 CREATE FUNCTION smf.contracted_demand(p_uc integer, p_demand_posto text) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case p_demand_posto when 'ponta' then contracted_demand_ponta_kw
-                               else contracted_demand_fora_ponta_kw end
-    from smf.consumer_unit where id = p_uc
-$$;
+    AS -- body: 5 lines, sha256 c85b9c5aab3c8e3f
+
+COMMENT ON FUNCTION smf.contracted_demand(p_uc integer, p_demand_posto text) IS 'Contracted demand (kW) of UC p_uc for demand posto p_demand_posto (azul: ponta / fora_ponta; the single demand of other modalities is contracted_demand_fora_ponta_kw).';
 
 CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with h as materialized (
-        select * from smf.uc_hour_pieces(p_uc, p_month, p_with_losses)
-    ), e as (
-        select 'energy'::text as kind, h.posto, sum(h.p_kwh) as energy, sum(h.ufer_kwh) as ufer,
-               max(h.dmcr_kw) as dmcr,
-               (array_agg(h.hour order by h.dmcr_kw desc nulls last, h.hour))[1] as dmcr_at,
-               count(distinct h.hour) filter (where h.p_kwh is not null)::int as hours,
-               count(*) filter (where h.p_zero)::int as p_zero_hours,
-               sum(h.n_present)::int as n_present, sum(h.n_expected)::int as n_expected
-        from h group by h.posto
-    ), d as (
-        select h.demand_posto, max(h.max_demand_kw) as kw,
-               (array_agg(h.max_demand_at order by h.max_demand_kw desc nulls last, h.max_demand_at))[1] as at,
-               max(h.dmcr_kw) as dmcr,
-               (array_agg(h.hour order by h.dmcr_kw desc nulls last, h.hour))[1] as dmcr_at,
-               count(distinct h.hour) filter (where h.p_kwh is not null)::int as hours,
-               count(*) filter (where h.p_zero)::int as p_zero_hours,
-               sum(h.n_present)::int as n_present, sum(h.n_expected)::int as n_expected,
-               smf.contracted_demand(p_uc, h.demand_posto) as contracted,
-               smf.rule_param('demand_tolerance', date_trunc('month', p_month)::date) as tol
-        from h group by h.demand_posto
-    )
-    select e.kind, e.posto, e.energy, e.ufer, e.dmcr, case when e.dmcr is not null then e.dmcr_at end,
-           e.hours, e.p_zero_hours, e.n_present, e.n_expected,
-           null::numeric, null::timestamptz, null::numeric, null::numeric, null::numeric, null::numeric
-    from e
-    union all
-    select 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
-           d.hours, d.p_zero_hours, d.n_present, d.n_expected,
-           d.kw, case when d.kw is not null then d.at end, d.contracted, d.tol,
-           smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.demand_excess_kw(d.dmcr, d.contracted)
-    from d
-    order by 1 desc, 2 desc
-$$;
+    AS -- body: 35 lines, sha256 012554774386ba87
+
+COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean) IS 'UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks.';
+
+CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 56acfa5b7f009be4
+
+COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks.';
+
+CREATE FUNCTION smf.database_grants() RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog'
+    AS -- body: 19 lines, sha256 c8788037a4f598a0
+
+COMMENT ON FUNCTION smf.database_grants() IS 'Readers (and any other login role) lose TEMP and TimescaleDB''s internal catalogs, which PUBLIC has by default; the roles that need TEMP (smf_api, smf_writer) get it by name. The catalog schemas stay usable: the extension looks itself up there on every statement of every session and refuses the statement otherwise; their tables and the information views do not. Database privileges are not copied by CREATE DATABASE ... TEMPLATE: call this again in a database cloned from a template (the tests do). Owner-only.';
 
 CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-begin
-    if p_role !~ '^[a-z][a-z0-9_]{0,62}$' or p_role like 'pg\_%' or p_role in ('smf_api', 'smf_reader') then
-        raise exception 'invalid database role name %', p_role using errcode = 'SMF02';
-    end if;
-    if p_verifier not like 'SCRAM-SHA-256$%' then
-        raise exception 'a SCRAM-SHA-256 verifier is required' using errcode = 'SMF02';
-    end if;
-    if exists (select 1 from pg_roles where rolname = p_role) then
-        execute format('alter role %I login password %L', p_role, p_verifier);
-    else
-        execute format('create role %I login password %L in role smf_reader', p_role, p_verifier);
-    end if;
-    execute format('grant smf_reader to %I', p_role);
-end $_$;
+    AS -- body: 19 lines, sha256 dbf2d845f7594154
 
-CREATE FUNCTION smf.demand_excess_kw(p_dmcr numeric, p_contracted numeric) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    select greatest(p_dmcr - p_contracted, 0)
-$$;
+COMMENT ON FUNCTION smf.db_role_create(p_role text, p_verifier text) IS 'Create database login role p_role for direct SQL (member of smf_reader, no other right) with the SCRAM-SHA-256 verifier p_verifier (the password itself never reaches the server), or give a reader role smf made earlier a new password. Refuses (SMF02) every name smf.db_role_refusal refuses: the owner, superusers, service and foreign roles.';
+
+CREATE FUNCTION smf.db_role_refusal(p_role text) RETURNS text
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 19 lines, sha256 927f8dbb559c0295
+
+COMMENT ON FUNCTION smf.db_role_refusal(p_role text) IS 'Why p_role may not be an account''s database login role, or null when it may: a NEW name in the project''s namespace (smf_ followed by letters, digits, _; not a service name smf_svc_*), or a role the project made as a reader (smf.db_role kind ''reader'') that is no superuser, cannot bypass row-level security and cannot become a service role. Never the owner, a superuser, a service role or any other existing role it did not make.';
 
 CREATE FUNCTION smf.demand_overrun_kw(p_measured numeric, p_contracted numeric, p_tolerance numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select case when p_measured > p_contracted * (1 + p_tolerance) then p_measured - p_contracted
-                when p_measured is not null and p_contracted is not null then 0 end
-$$;
+    AS -- body: 4 lines, sha256 cf6d93ab58e4482e
+
+COMMENT ON FUNCTION smf.demand_overrun_kw(p_measured numeric, p_contracted numeric, p_tolerance numeric) IS 'The billed overrun (kW): p_measured - p_contracted when p_measured exceeds p_contracted x (1 + p_tolerance), else 0 (null without a contracted demand or measurement).';
 
 CREATE FUNCTION smf.demand_series(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, demand_posto text, demand_kw_raw numeric, demand_kw numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select q.ts, q.local_ts, q.demand_posto, q.p_kwh_raw * 4, q.p_kwh * 4, q.n_present, q.n_expected
-    from smf.uc_quarter_hours(smf.uc_id(p_uc_code), p_from, p_to) q
-    order by q.ts
-$$;
+    AS -- body: 5 lines, sha256 9037478ffed2e6d4
+
+COMMENT ON FUNCTION smf.demand_series(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) IS '15-minute demand (kW) of UC p_uc_code over [p_from, p_to), raw and loss-adjusted, with the demand posto and the intervals present / expected (demand null for an empty slot).';
 
 CREATE FUNCTION smf.distributor_month_summary(p_aneel_code text, p_month date) RETURNS TABLE(market text, ucs integer, consumption_kwh numeric, generation_kwh numeric, billing_total numeric, ucs_billed integer, completeness_pct numeric)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-declare
-    v_dist int;
-    v_month date := date_trunc('month', p_month)::date;
-begin
-    select id into v_dist from smf.distributor where aneel_code = p_aneel_code;
-    if v_dist is null then
-        raise exception using errcode = 'SMF04', message = format('no distributor with ANEEL code %L', p_aneel_code);
-    end if;
-    return query
-    with u as (
-        select cu.id, coalesce(c.market, 'free') as market, coalesce(c.has_generation, false) as gen,
-               r.active_fwd_wh, r.active_rev_wh, r.n_measured + r.n_adjusted + r.n_estimated as n_ok, r.n_expected,
-               smf.vee_uc_bill_total(cu.id, v_month) as bill
-        from smf.consumer_unit cu
-        left join smf.consumer_unit_class c on c.consumer_unit_id = cu.id
-        left join smf.rollup_month r on r.meter_id = cu.main_meter_id and r.bucket = v_month
-        where cu.distributor_id = v_dist
-    )
-    select u.market, count(*)::int, sum(u.active_fwd_wh) / 1000.0,
-           coalesce(sum(u.active_rev_wh) filter (where u.gen), 0) / 1000.0,
-           sum(u.bill), count(u.bill)::int,
-           round(100.0 * sum(u.n_ok) / nullif(sum(u.n_expected), 0), 2)
-    from u group by u.market order by u.market;
-end
-$$;
+    AS -- body: 26 lines, sha256 0925098a139fa459
+
+COMMENT ON FUNCTION smf.distributor_month_summary(p_aneel_code text, p_month date) IS 'Per market (free, captive) of distributor p_aneel_code (ANEEL code) in local month p_month: UCs, consumption (active forward kWh of the main meters), generation (reverse kWh of UCs that generate), the billing total (R$, sum of smf.billing_summary_of ''total'' over the UCs that can be billed) and how many UCs were billed; completeness of the data (%).';
+
+CREATE FUNCTION smf.distributor_month_summary(p_aneel_code text, p_month text) RETURNS TABLE(market text, ucs integer, consumption_kwh numeric, generation_kwh numeric, billing_total numeric, ucs_billed integer, completeness_pct numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 046320350feea218
+
+COMMENT ON FUNCTION smf.distributor_month_summary(p_aneel_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Per market (free, captive) of distributor p_aneel_code (ANEEL code) in local month p_month: UCs, consumption (active forward kWh of the main meters), generation (reverse kWh of UCs that generate), the billing total (R$, sum of smf.billing_summary_of ''total'' over the UCs that can be billed) and how many UCs were billed; completeness of the data (%).';
 
 CREATE FUNCTION smf.dlms_status_quality(p_scheme text, p_status integer) RETURNS TABLE(quality smf.quality, flags text[])
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if not exists (select 1 from smf.dlms_status_bit b where b.scheme = p_scheme) then
-        raise exception 'unknown DLMS status scheme %', p_scheme using errcode = 'SMF02';
-    end if;
-    if p_status is null or p_status < 0 or p_status > 255 then
-        raise exception 'DLMS profile status % is not one octet', p_status using errcode = 'SMF02';
-    end if;
-    return query
-    select coalesce((array_agg(b.quality order by case b.quality when 'missing' then 0
-                                                 when 'estimated' then 1 when 'adjusted' then 2
-                                                 else 3 end))[1], 'measured'::smf.quality),
-           coalesce(array_agg(b.meaning order by b.bit) filter (where b.meaning <> 'reserved'), '{}')
-    from smf.dlms_status_bit b
-    where b.scheme = p_scheme and (p_status >> b.bit) & 1 = 1;
-end
-$$;
+    AS -- body: 17 lines, sha256 ab919fa6119d05b3
+
+COMMENT ON FUNCTION smf.dlms_status_quality(p_scheme text, p_status integer) IS 'The quality of an interval whose profile status byte is p_status under scheme p_scheme (the worst of its set bits: missing > adjusted > measured) and the meanings of its set bits. An unknown scheme raises SMF02.';
 
 CREATE FUNCTION smf.dlms_status_table(p_scheme text) RETURNS TABLE(status integer, quality smf.quality, flags text[])
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select s, q.quality, q.flags from generate_series(0, 255) s,
-           lateral smf.dlms_status_quality(p_scheme, s) q
-$$;
+    AS -- body: 4 lines, sha256 2239b7a3cf5b6072
+
+COMMENT ON FUNCTION smf.dlms_status_table(p_scheme text) IS 'Every (status byte, quality, flags) of scheme p_scheme, 0-255: what the poller caches once per read instead of asking per interval.';
+
+CREATE FUNCTION smf.dmcr_excess_kw(p_dmcr numeric, p_measured numeric, p_contracted numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 4 lines, sha256 96a7b566269aa333
+
+COMMENT ON FUNCTION smf.dmcr_excess_kw(p_dmcr numeric, p_measured numeric, p_contracted numeric) IS 'The billed reactive demand excess (kW) of a demand posto, FDRE(p) / VR_DRE = DMCR - PAF(p) when positive, else 0, where PAF(p) = smf.billable_demand_kw(measured, contracted) is the billable demand (REN 1000/2021; REN 414 art. 96), not the contracted demand. Null without a DMCR.';
 
 CREATE FUNCTION smf.easter_sunday(p_year integer) RETURNS date
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select make_date(p_year, (h + l - 7 * m + 114) / 31, (h + l - 7 * m + 114) % 31 + 1)
-    from (select a, h, l, (a + 11 * h + 22 * l) / 451 as m
-          from (select a, h, (32 + 2 * e + 2 * i - h - k) % 7 as l
-                from (select a, e, i, k, (19 * a + b - d - g + 15) % 30 as h
-                      from (select p_year % 19 as a, p_year / 100 as b, p_year % 100 / 4 as i,
-                                   p_year % 100 % 4 as k, p_year / 100 / 4 as d, p_year / 100 % 4 as e,
-                                   (p_year / 100 - (p_year / 100 + 8) / 25 + 1) / 3 as g) s1) s2) s3) s4
-$$;
+    AS -- body: 9 lines, sha256 594619afb609925e
+
+COMMENT ON FUNCTION smf.easter_sunday(p_year integer) IS 'The date of Easter Sunday of year p_year (Gregorian, anonymous algorithm).';
 
 CREATE FUNCTION smf.energy_columns() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh', 'reactive_ind_rev_varh',
-                 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh']
-$$;
+    AS -- body: 4 lines, sha256 d1a4456d30e20311
+
+COMMENT ON FUNCTION smf.energy_columns() IS 'Stored energy columns of interval_reading (Wh, varh).';
 
 CREATE FUNCTION smf.exposure_hourly(p_uc_code text, p_month date) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, pld numeric, value_brl numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select e.* from smf.exposure_hourly_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month) e
-$$;
+    AS -- body: 3 lines, sha256 4aa2c74de70909bf
+
+COMMENT ON FUNCTION smf.exposure_hourly(p_uc_code text, p_month date) IS 'exposure_hourly_of for UC p_uc_code after checking the cycle.';
+
+CREATE FUNCTION smf.exposure_hourly(p_uc_code text, p_month text) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, pld numeric, value_brl numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 f3fffa6bbc858917
+
+COMMENT ON FUNCTION smf.exposure_hourly(p_uc_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) exposure_hourly_of for UC p_uc_code after checking the cycle.';
 
 CREATE FUNCTION smf.exposure_hourly_of(p_uc integer, p_month date) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, pld numeric, value_brl numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with b as (
-        select smf.local_month_start(p_month) as lo,
-               smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date) as hi
-    ), cons as (
-        select q.hour_ts, min(q.local_ts) as local_hour, coalesce(sum(q.p_kwh), 0) / 1000 as mwh
-        from b, smf.uc_quarter_hours(p_uc, b.lo, b.hi) q group by q.hour_ts
-    ), ctr as (
-        select h.hour, sum(h.mwh) as mwh
-        from smf.energy_contract ec
-        cross join lateral smf.contract_hourly_of(ec.id, p_month) h
-        where ec.buyer_uc_id = p_uc
-        group by h.hour
-    )
-    select cons.hour_ts, cons.local_hour, cons.mwh, coalesce(ctr.mwh, 0), coalesce(ctr.mwh, 0) - cons.mwh,
-           p.price, round((coalesce(ctr.mwh, 0) - cons.mwh) * p.price, 2)
-    from cons
-    cross join (select submarket from smf.consumer_unit where id = p_uc) cu
-    left join ctr on ctr.hour = cons.hour_ts
-    left join smf.pld p on p.submarket = cu.submarket and p.hour = cons.hour_ts
-    order by cons.hour_ts
-$$;
+    AS -- body: 22 lines, sha256 bc88467f0c14710b
+
+COMMENT ON FUNCTION smf.exposure_hourly_of(p_uc integer, p_month date) IS 'Every hour of month p_month for UC p_uc: loss-adjusted consumption (MWh), the sum of the hourly volumes of the contracts whose buyer is the UC (MWh), exposure = contracts - consumption (MWh; positive surplus, negative deficit), PLD of the UC''s submarket (R$/MWh) and the exposure''s value (R$, null without PLD).';
+
+CREATE FUNCTION smf.exposure_hourly_of(p_uc integer, p_month text) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, pld numeric, value_brl numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 7189b1a156069e05
+
+COMMENT ON FUNCTION smf.exposure_hourly_of(p_uc integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Every hour of month p_month for UC p_uc: loss-adjusted consumption (MWh), the sum of the hourly volumes of the contracts whose buyer is the UC (MWh), exposure = contracts - consumption (MWh; positive surplus, negative deficit), PLD of the UC''s submarket (R$/MWh) and the exposure''s value (R$, null without PLD).';
 
 CREATE FUNCTION smf.exposure_month(p_uc_code text, p_month date) RETURNS TABLE(uc_code text, month date, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, value_brl numeric, hours_without_pld integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select p_uc_code, date_trunc('month', p_month)::date, round(sum(e.consumption_mwh), 6),
-           round(sum(e.contracted_mwh), 6), round(sum(e.exposure_mwh), 6), sum(e.value_brl),
-           count(*) filter (where e.pld is null)::int
-    from smf.exposure_hourly(p_uc_code, p_month) e
-$$;
+    AS -- body: 6 lines, sha256 77fd3c272892dce7
+
+COMMENT ON FUNCTION smf.exposure_month(p_uc_code text, p_month date) IS 'Month totals of exposure_hourly for UC p_uc_code: consumption, contracts, exposure (MWh), its value (R$, sum of hourly values) and hours without PLD.';
+
+CREATE FUNCTION smf.exposure_month(p_uc_code text, p_month text) RETURNS TABLE(uc_code text, month date, consumption_mwh numeric, contracted_mwh numeric, exposure_mwh numeric, value_brl numeric, hours_without_pld integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 1b931df5a1079ae0
+
+COMMENT ON FUNCTION smf.exposure_month(p_uc_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Month totals of exposure_hourly for UC p_uc_code: consumption, contracts, exposure (MWh), its value (R$, sum of hourly values) and hours without PLD.';
 
 CREATE FUNCTION smf.holiday_dates(p_rules text[], p_from_year integer, p_to_year integer) RETURNS TABLE(day date, rule_code text, name text)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case when r.easter_offset is null then make_date(y, r.fixed_month, r.fixed_day)
-                else smf.easter_sunday(y) + r.easter_offset end,
-           r.code, r.name
-    from smf.holiday_rule r
-    cross join generate_series(p_from_year, p_to_year) y
-    where r.code = any (p_rules) and y between r.first_year and r.last_year
-$$;
+    AS -- body: 8 lines, sha256 72624f395db10188
+
+COMMENT ON FUNCTION smf.holiday_dates(p_rules text[], p_from_year integer, p_to_year integer) IS 'The holidays (date, rule, name) that the rules p_rules give in years p_from_year..p_to_year.';
 
 CREATE FUNCTION smf.ingest_begin(p_source smf.reading_source, p_origin text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp'
-    AS $$
-declare
-    v_batch int;
-begin
-    drop view if exists pg_temp.ingest_valid;  -- depends on the previous batch's tables
-    drop table if exists pg_temp.ingest_stage;
-    create temp table ingest_stage (
-        line_no bigint generated by default as identity,
-        meter_id int,
-        meter_serial text,
-        ts text,
-        active_fwd_kwh float8,
-        active_rev_kwh float8,
-        reactive_ind_fwd_kvarh float8,
-        reactive_ind_rev_kvarh float8,
-        reactive_cap_fwd_kvarh float8,
-        reactive_cap_rev_kvarh float8,
-        voltage_a_v float8,
-        voltage_b_v float8,
-        voltage_c_v float8,
-        current_a_a float8,
-        current_b_a float8,
-        current_c_a float8,
-        quality text,
-        source text,
-        given int  -- bit k set: quantity k (staging column order) was given; null: all were
-    ) on commit drop;
-    insert into smf.ingest_batch (source, origin) values (p_source, p_origin) returning id into v_batch;
-    return v_batch;
-end
-$$;
+    AS -- body: 31 lines, sha256 631920dc65d9c06c
+
+COMMENT ON FUNCTION smf.ingest_begin(p_source smf.reading_source, p_origin text) IS 'Open a batch and create the staging table pg_temp.ingest_stage; returns the batch id.';
 
 CREATE FUNCTION smf.ingest_finish(p_batch integer, p_line_offset integer DEFAULT 0) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
     SET work_mem TO '256MB'
-    AS $_$
-declare
-    v_qualities text[] := enum_range(null::smf.quality)::text[];
-    v_sources text[] := enum_range(null::smf.reading_source)::text[];
-    v_line bigint;
-    v_text text;
-    v_source smf.reading_source;
-    v_rows bigint;
-    v_ins bigint := 0;
-    v_upd bigint := 0;
-    v_rejected bigint;
-    v_fresh boolean;
-    v_quarantined jsonb;
-    v_tiny bigint;
-begin
-    select source into v_source from smf.ingest_batch where id = p_batch and finished_at is null;
-    if not found then
-        raise exception using errcode = 'SMF02', message = format('batch %s is not open', p_batch);
-    end if;
-    select count(*) into v_rows from ingest_stage;
+    AS -- body: 259 lines, sha256 b87e107026db5e00
 
-    raise debug 'ingest batch % classify at %', p_batch, clock_timestamp();
-    -- 1. One pass over the staged rows. A malformed row (problem) rejects the whole batch; a row
-    -- that breaks a rule (reason) goes to quarantine. Only such rows are written.
-    drop view if exists pg_temp.ingest_valid;
-    drop table if exists pg_temp.ingest_bad;
-    begin
-        create temp table ingest_bad on commit drop as
-        select line_no, meter_ref, ts, problem, reason from (
-            select s.line_no, s.meter_ref, s.t as ts,
-                case
-                    when s.ts is null then 'timestamp is missing'
-                    when not s.ts_ok then format('timestamp %L is not ISO 8601 with a UTC offset '
-                                                 'or Z (e.g. 2026-10-01T00:05:00-03:00)', left(s.ts, 60))
-                    when substr(s.ts, 18, 2) = '60'
-                        then format('timestamp %L is a leap second (:60), which no interval '
-                                    'starts at', left(s.ts, 60))
-                    when s.meter_id is null and coalesce(s.meter_serial, '') = ''
-                        then 'no meter (meter_serial or meter_id) given'
-                    when s.quality <> all (v_qualities)
-                        then format('quality %L is not one of %s', s.quality, v_qualities)
-                    when s.source <> all (v_sources)
-                        then format('source %L is not one of %s', s.source, v_sources)
-                end as problem,
-                case
-                    when m.id is null then 'unknown_meter'
-                    when s.meter_id is not null and coalesce(s.meter_serial, '') <> ''
-                         and s.serial_id is distinct from s.meter_id then 'meter_mismatch'
-                    when date_part('epoch', s.t) / m.step_s <> floor(date_part('epoch', s.t) / m.step_s)
-                        then 'off_grid'
-                    when s.t + m.step > now() then 'future'
-                    when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
-                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh,
-                s.voltage_a_v, s.voltage_b_v, s.voltage_c_v, s.current_a_a, s.current_b_a,
-                s.current_c_a) >= 'Infinity'::float8
-                        or least(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
-                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh,
-                s.voltage_a_v, s.voltage_b_v, s.voltage_c_v, s.current_a_a, s.current_b_a,
-                s.current_c_a) = '-Infinity'::float8 then 'non_finite'
-                    when least(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
-                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh) < 0 then 'negative_energy'
-                    when least(s.voltage_a_v, s.voltage_b_v, s.voltage_c_v, s.current_a_a, s.current_b_a, s.current_c_a) < 0 then 'negative_value'
-                    when greatest(s.active_fwd_kwh, s.active_rev_kwh, s.reactive_ind_fwd_kvarh,
-                s.reactive_ind_rev_kvarh, s.reactive_cap_fwd_kvarh, s.reactive_cap_rev_kvarh) > m.max_kwh
-                        or greatest(s.voltage_a_v, s.voltage_b_v, s.voltage_c_v) > m.max_v
-                        or greatest(s.current_a_a, s.current_b_a, s.current_c_a) > m.max_a
-                        then 'above_physical_max'
-                end as reason
-            from (
-                select s.*, case when s.ts_ok then s.ts::timestamptz end as t,
-                       coalesce(s.meter_id, ms.id) as resolved_id, ms.id as serial_id,
-                       coalesce(btrim(s.meter_serial), s.meter_id::text) as meter_ref
-                from (
-                    select s.*, substr(s.ts, 5, 1) = '-' and substr(s.ts, 8, 1) = '-'
-                        and substr(s.ts, 11, 1) in ('T', ' ') and substr(s.ts, 14, 1) = ':'
-                        and (right(s.ts, 1) in ('Z', 'z')
-                        or substr(s.ts, length(s.ts) - 5, 1) in ('+', '-')  -- +hh:mm
-                        or substr(s.ts, length(s.ts) - 4, 1) in ('+', '-')  -- +hhmm
-                        or substr(s.ts, length(s.ts) - 2, 1) in ('+', '-')) -- +hh
-                        as ts_ok
-                    from ingest_stage s
-                    offset 0  -- fences: each expression is evaluated once per row
-                ) s
-                left join smf.meter ms on ms.serial = btrim(s.meter_serial)
-                offset 0
-            ) s
-            left join (
-                select id, interval_minutes * 60.0::float8 as step_s,
-                       interval_minutes * interval '1 minute' as step,
-                       least(max_power_kw * interval_minutes / 60.0, 2000000)::float8 as max_kwh,
-                       least(max_voltage_v, 2000000)::float8 as max_v,
-                       least(max_current_a, 2000000)::float8 as max_a
-                from smf.meter
-            ) m on m.id = s.resolved_id
-            offset 0
-        ) k
-        where problem is not null or reason is not null;
-    exception when invalid_datetime_format or datetime_field_overflow
-                   or invalid_time_zone_displacement_value then
-        -- Slow path, taken only on error: find the first timestamp that does not parse.
-        for v_line, v_text in select line_no, ts from ingest_stage order by line_no loop
-            begin
-                perform v_text::timestamptz;
-            exception when others then
-                perform smf.ingest_reject(v_line + p_line_offset,
-                    format('timestamp %L: %s', left(v_text, 60), sqlerrm));
-            end;
-        end loop;
-        raise;
-    end;
-
-    select line_no, problem into v_line, v_text from ingest_bad
-    where problem is not null order by line_no limit 1;
-    if found then
-        perform smf.ingest_reject(v_line + p_line_offset, v_text);
-    end if;
-
-    -- Non-zero values that round to 0 in the stored unit (e.g. 0.0004 kWh) are stored as 0; the
-    -- rows holding one are counted for the summary.
-    select count(*) into v_tiny from ingest_stage s
-    where (s.active_fwd_kwh <> 0 and round(s.active_fwd_kwh * 1000) = 0)
-       or (s.active_rev_kwh <> 0 and round(s.active_rev_kwh * 1000) = 0)
-       or (s.reactive_ind_fwd_kvarh <> 0 and round(s.reactive_ind_fwd_kvarh * 1000) = 0)
-       or (s.reactive_ind_rev_kvarh <> 0 and round(s.reactive_ind_rev_kvarh * 1000) = 0)
-       or (s.reactive_cap_fwd_kvarh <> 0 and round(s.reactive_cap_fwd_kvarh * 1000) = 0)
-       or (s.reactive_cap_rev_kvarh <> 0 and round(s.reactive_cap_rev_kvarh * 1000) = 0)
-       or (s.voltage_a_v <> 0 and round(s.voltage_a_v * 1000) = 0)
-       or (s.voltage_b_v <> 0 and round(s.voltage_b_v * 1000) = 0)
-       or (s.voltage_c_v <> 0 and round(s.voltage_c_v * 1000) = 0)
-       or (s.current_a_a <> 0 and round(s.current_a_a * 1000) = 0)
-       or (s.current_b_a <> 0 and round(s.current_b_a * 1000) = 0)
-       or (s.current_c_a <> 0 and round(s.current_c_a * 1000) = 0);
-
-    raise debug 'ingest batch % valid view at %', p_batch, clock_timestamp();
-    -- 2. The valid rows, in stored units.
-    execute format($v$
-        create or replace temp view ingest_valid as
-        select s.line_no, coalesce(s.meter_id, ms.id) as meter_id, s.ts::timestamptz as ts,
-            round(s.active_fwd_kwh * 1000)::int as active_fwd_wh,
-            round(s.active_rev_kwh * 1000)::int as active_rev_wh,
-            round(s.reactive_ind_fwd_kvarh * 1000)::int as reactive_ind_fwd_varh,
-            round(s.reactive_ind_rev_kvarh * 1000)::int as reactive_ind_rev_varh,
-            round(s.reactive_cap_fwd_kvarh * 1000)::int as reactive_cap_fwd_varh,
-            round(s.reactive_cap_rev_kvarh * 1000)::int as reactive_cap_rev_varh,
-            round(s.voltage_a_v * 1000)::int as voltage_a_mv,
-            round(s.voltage_b_v * 1000)::int as voltage_b_mv,
-            round(s.voltage_c_v * 1000)::int as voltage_c_mv,
-            round(s.current_a_a * 1000)::int as current_a_ma,
-            round(s.current_b_a * 1000)::int as current_b_ma,
-            round(s.current_c_a * 1000)::int as current_c_ma,
-            coalesce(s.quality, 'measured')::smf.quality as quality,
-            coalesce(s.source::smf.reading_source, %L) as source,
-            coalesce(s.given, 4095) as given
-        from ingest_stage s
-        left join smf.meter ms on s.meter_id is null and ms.serial = btrim(s.meter_serial)
-        where not exists (select 1 from ingest_bad b where b.line_no = s.line_no)$v$, v_source);
-
-    raise debug 'ingest batch % spans at %', p_batch, clock_timestamp();
-    -- Per meter, the span the batch covers; if no stored row lies in any span, a plain insert
-    -- suffices (the common case of new data).
-    drop table if exists pg_temp.ingest_touched;
-    create temp table ingest_touched on commit drop as
-    select meter_id, min(ts) as lo, max(ts) as hi from ingest_valid group by meter_id;
-    analyze ingest_touched;
-    -- Lock order: take the per-meter stripes of the rollup refresh (020_rollups.sql) now, in
-    -- order, before writing any interval row. Two batches over the same meters then run one
-    -- after the other instead of one holding row locks while waiting for a chunk the other is
-    -- creating (a deadlock seen with overlapping concurrent imports); the refresh re-takes the
-    -- same locks, which it already holds.
-    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
-    from (select distinct meter_id % 256 as stripe from ingest_touched order by 1) s;
-    -- Sealed periods the batch touches go back to rows first (025_storage.sql), so precedence,
-    -- history, rollups and VEE see them as before; the seal job seals them again later.
-    perform smf.storage_unseal(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
-    select not exists (select 1 from ingest_touched t join smf.interval_reading r
-                       on r.meter_id = t.meter_id and r.ts between t.lo and t.hi) into v_fresh;
-
-    raise debug 'ingest batch % merge at %', p_batch, clock_timestamp();
-    -- 3. Merge. Changed rows are updated; the trigger keeps the old version in history.
-    perform set_config('smf.batch_id', p_batch::text, true);
-    if coalesce(current_setting('smf.change_reason', true), '') = '' then
-        perform set_config('smf.change_reason', format('ingest batch %s', p_batch), true);
-    end if;
-    begin
-        if v_fresh then
-            insert into smf.interval_reading (meter_id, ts,
-                active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh,
-            reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv,
-            voltage_c_mv, current_a_ma, current_b_ma, current_c_ma,
-                quality, source, batch_id)
-            select meter_id, ts,
-                active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh,
-            reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv,
-            voltage_c_mv, current_a_ma, current_b_ma, current_c_ma,
-                quality, source, p_batch
-            from ingest_valid;
-            get diagnostics v_ins = row_count;
-        else
-            select inserted, updated into v_ins, v_upd from smf.ingest_upsert(p_batch);
-        end if;
-    exception when unique_violation or cardinality_violation then
-        -- Slow path: the batch holds one key twice. Differing copies are conflicts (all
-        -- quarantined); identical copies are kept once. Then merge again.
-        insert into ingest_bad (line_no, meter_ref, ts, reason)
-        select v.line_no, coalesce(s.meter_serial, s.meter_id::text), v.ts,
-            case when count(*) over k <> count(*) over k_same then 'duplicate_conflict'
-                 when row_number() over k_first > 1 then 'duplicate_identical' end
-        from ingest_valid v join ingest_stage s using (line_no)
-        where (v.meter_id, v.ts) in (select meter_id, ts from ingest_valid
-                                     group by 1, 2 having count(*) > 1)
-        window k as (partition by v.meter_id, v.ts),
-               k_same as (partition by v.meter_id, v.ts,
-                    v.active_fwd_wh, v.active_rev_wh, v.reactive_ind_fwd_varh,
-                    v.reactive_ind_rev_varh, v.reactive_cap_fwd_varh, v.reactive_cap_rev_varh,
-                    v.voltage_a_mv, v.voltage_b_mv, v.voltage_c_mv, v.current_a_ma,
-                    v.current_b_ma, v.current_c_ma, v.quality, v.source),
-               k_first as (k_same order by v.line_no);
-        delete from ingest_bad where reason is null;
-        select inserted, updated into v_ins, v_upd from smf.ingest_upsert(p_batch);
-    end;
-
-    raise debug 'ingest batch % quarantine+rollups at %', p_batch, clock_timestamp();
-    -- 4. Quarantine, then the rollups of every touched bucket, in this transaction.
-    insert into smf.ingest_quarantine (batch_id, line_no, meter_ref, ts, reason, detail)
-    select p_batch, b.line_no + p_line_offset, b.meter_ref, b.ts, b.reason, row_to_json(s)::text
-    from ingest_bad b join ingest_stage s using (line_no)
-    where b.reason <> 'duplicate_identical';
-    perform smf.rollup_refresh(array_agg(meter_id), array_agg(lo), array_agg(hi)) from ingest_touched;
-    if smf.storage_seal_all_requested() then  -- the test suite's sealed mode (pytest --sealed)
-        perform smf.storage_seal_spans(array_agg(meter_id), array_agg(lo), array_agg(hi))
-        from ingest_touched;
-    end if;
-
-    raise debug 'ingest batch % done at %', p_batch, clock_timestamp();
-    select coalesce(sum(n) filter (where reason <> 'duplicate_identical'), 0),
-           coalesce(jsonb_object_agg(reason, n) filter (where reason <> 'duplicate_identical'), '{}')
-    into v_rejected, v_quarantined
-    from (select reason, count(*) as n from ingest_bad group by reason) g;
-    update smf.ingest_batch set finished_at = clock_timestamp(), rows_in = v_rows, inserted = v_ins,
-        updated = v_upd, unchanged = v_rows - v_rejected - v_ins - v_upd, quarantined = v_quarantined
-    where id = p_batch;
-    return jsonb_build_object('batch_id', p_batch, 'rows', v_rows, 'inserted', v_ins,
-        'updated', v_upd, 'unchanged', v_rows - v_rejected - v_ins - v_upd,
-        'quarantined', v_quarantined, 'below_resolution', v_tiny);
-end
-$_$;
+COMMENT ON FUNCTION smf.ingest_finish(p_batch integer, p_line_offset integer) IS 'Validate and merge pg_temp.ingest_stage into interval_reading (insert new rows, skip identical ones, update changed ones keeping history), quarantine rule-breaking rows, refresh every rollup bucket touched; returns the counts as jsonb. p_line_offset is added to staging line numbers in messages (1 for a file with a header line).';
 
 CREATE FUNCTION smf.ingest_given(p_names text[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp'
-    AS $$
-declare
-    v_mask int;
-begin
-    select coalesce(sum(1 << (i - 1)::int), 0)::int into v_mask
-    from unnest(smf.ingest_quantities()) with ordinality q(name, i)
-    where q.name = any (p_names);
-    execute format('alter table pg_temp.ingest_stage alter column given set default %s', v_mask);
-    return v_mask;
-end
-$$;
+    AS -- body: 11 lines, sha256 47a311ad672f4d1c
+
+COMMENT ON FUNCTION smf.ingest_given(p_names text[]) IS 'Declare which quantity columns a file names (its header): staged rows without their own `given` mask get this one. A column the file does not name leaves the stored channel as it is.';
 
 CREATE FUNCTION smf.ingest_quantities() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select array['active_fwd_kwh', 'active_rev_kwh', 'reactive_ind_fwd_kvarh',
-        'reactive_ind_rev_kvarh', 'reactive_cap_fwd_kvarh', 'reactive_cap_rev_kvarh',
-        'voltage_a_v', 'voltage_b_v', 'voltage_c_v', 'current_a_a', 'current_b_a', 'current_c_a']
-$$;
+    AS -- body: 5 lines, sha256 7caba2bd784ce53d
+
+COMMENT ON FUNCTION smf.ingest_quantities() IS 'The 12 quantity columns of the staging table, in order (bit k of `given` is quantity k + 1 of this array).';
 
 CREATE FUNCTION smf.ingest_reject(p_line bigint, p_message text) RETURNS void
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'pg_catalog'
-    AS $$
-begin
-    raise exception using errcode = 'SMF01', message = format('line %s: %s', p_line, p_message),
-        hint = p_line::text;
-end
-$$;
+    AS -- body: 6 lines, sha256 9cb80a400f64318b
+
+COMMENT ON FUNCTION smf.ingest_reject(p_line bigint, p_message text) IS 'Raise SMF01 for input line p_line (message prefixed with the line, HINT = line).';
 
 CREATE FUNCTION smf.ingest_upsert(p_batch integer, OUT inserted bigint, OUT updated bigint) RETURNS record
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
-    AS $_$
-declare
-    v_lo timestamptz;
-    v_hi timestamptz;
-    v_sources smf.reading_source[];
-begin
-    -- One key twice in the batch goes to the caller's duplicate handling; the delta below would
-    -- otherwise hide a copy equal to the stored row behind its conflicting twin.
-    if exists (select from ingest_valid group by meter_id, ts having count(*) > 1) then
-        raise exception using errcode = 'cardinality_violation',
-            message = 'the batch holds an interval twice';
-    end if;
-    -- Only rows that are new or differ go to the upsert: ON CONFLICT locks (and so rewrites)
-    -- every existing row it meets, which made re-importing an unchanged file write all of it.
-    select min(lo), max(hi) into v_lo, v_hi from ingest_touched;
-    -- Who wins, for every pair of sources: a few rows to join instead of a call per row.
-    drop table if exists pg_temp.ingest_win;
-    create temp table ingest_win on commit drop as
-    select s.source, os.source as old_source, smf.ingest_wins(s.source, os.source) as wins
-    from unnest(enum_range(null::smf.reading_source)) s(source),
-         unnest(enum_range(null::smf.reading_source)) os(source);
-    analyze ingest_win;
+    AS -- body: 201 lines, sha256 153b0df6c72aa71d
 
-    raise debug 'ingest upsert disagreements at %', clock_timestamp();
-    -- Every measured channel value that a stored measured row of another source gives
-    -- differently is recorded, whichever is kept (smf.reading_disagreement). Skipped when no
-    -- stored measured row in the batch's spans has a source the batch does not have (a
-    -- re-import over its own data).
-    select array_agg(distinct source) into v_sources from ingest_valid;
-    if exists (select 1 from ingest_touched t join smf.interval_reading r
-               on r.meter_id = t.meter_id and r.ts between t.lo and t.hi
-               where r.quality = 'measured' and r.source <> all (v_sources)) then
-        execute format($q$
-        insert into smf.reading_disagreement (batch_id, meter_id, ts, channel, stored_value,
-            stored_source, stored_batch_id, incoming_value, incoming_source, kept)
-        select %s, x.meter_id, x.ts, c.channel, c.old, x.old_source, x.old_batch, c.new,
-            x.source, case when w.wins then 'incoming' else 'stored' end
-        from (
-            select v.meter_id, v.ts, v.source, v.quality, v.given, r.source as old_source,
-                r.quality as old_quality, r.batch_id as old_batch,
-                r.active_fwd_wh as o1, v.active_fwd_wh as n1,
-                r.active_rev_wh as o2, v.active_rev_wh as n2,
-                r.reactive_ind_fwd_varh as o3, v.reactive_ind_fwd_varh as n3,
-                r.reactive_ind_rev_varh as o4, v.reactive_ind_rev_varh as n4,
-                r.reactive_cap_fwd_varh as o5, v.reactive_cap_fwd_varh as n5,
-                r.reactive_cap_rev_varh as o6, v.reactive_cap_rev_varh as n6,
-                r.voltage_a_mv as o7, v.voltage_a_mv as n7,
-                r.voltage_b_mv as o8, v.voltage_b_mv as n8,
-                r.voltage_c_mv as o9, v.voltage_c_mv as n9,
-                r.current_a_ma as o10, v.current_a_ma as n10,
-                r.current_b_ma as o11, v.current_b_ma as n11,
-                r.current_c_ma as o12, v.current_c_ma as n12
-            from ingest_valid v
-            join smf.interval_reading r
-                on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-            offset 0  -- fence: the filters below made the planner probe row by row
-        ) x
-        join ingest_win w on w.source = x.source and w.old_source = x.old_source
-        cross join lateral (values
-            ('active_fwd_wh', 1, x.o1, x.n1), ('active_rev_wh', 2, x.o2, x.n2),
-            ('reactive_ind_fwd_varh', 4, x.o3, x.n3), ('reactive_ind_rev_varh', 8, x.o4, x.n4),
-            ('reactive_cap_fwd_varh', 16, x.o5, x.n5), ('reactive_cap_rev_varh', 32, x.o6, x.n6),
-            ('voltage_a_mv', 64, x.o7, x.n7), ('voltage_b_mv', 128, x.o8, x.n8),
-            ('voltage_c_mv', 256, x.o9, x.n9), ('current_a_ma', 512, x.o10, x.n10),
-            ('current_b_ma', 1024, x.o11, x.n11), ('current_c_ma', 2048, x.o12, x.n12))
-            c(channel, bit, old, new)
-        where x.quality = 'measured' and x.old_quality = 'measured' and x.source <> x.old_source
-          and x.given & c.bit <> 0 and c.old <> c.new$q$, p_batch, v_lo, v_hi);
-    end if;
-
-    raise debug 'ingest upsert delta at %', clock_timestamp();
-    -- Merge each batch row with the stored one, channel by channel (when the batch row wins
-    -- by smf.ingest_wins; otherwise the stored row stays whole): a channel the batch does not
-    -- name (bit of `given` clear) or leaves empty keeps its stored value (an empty field clears
-    -- a stored value only in a 'manual' row); the row's quality and source are the batch's when
-    -- it brings at least one value. Only rows whose merged version differs are written.
-    drop table if exists pg_temp.ingest_delta;
-    execute format($q$
-        create temp table ingest_delta on commit drop as
-        select m.* from (
-        select v.meter_id, v.ts,
-            case when r.meter_id is null then v.active_fwd_wh
-                 when coalesce(w.wins, true) and v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual')
-                 then v.active_fwd_wh else r.active_fwd_wh end as active_fwd_wh,
-            case when r.meter_id is null then v.active_rev_wh
-                 when coalesce(w.wins, true) and v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual')
-                 then v.active_rev_wh else r.active_rev_wh end as active_rev_wh,
-            case when r.meter_id is null then v.reactive_ind_fwd_varh
-                 when coalesce(w.wins, true) and v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual')
-                 then v.reactive_ind_fwd_varh else r.reactive_ind_fwd_varh end as reactive_ind_fwd_varh,
-            case when r.meter_id is null then v.reactive_ind_rev_varh
-                 when coalesce(w.wins, true) and v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual')
-                 then v.reactive_ind_rev_varh else r.reactive_ind_rev_varh end as reactive_ind_rev_varh,
-            case when r.meter_id is null then v.reactive_cap_fwd_varh
-                 when coalesce(w.wins, true) and v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual')
-                 then v.reactive_cap_fwd_varh else r.reactive_cap_fwd_varh end as reactive_cap_fwd_varh,
-            case when r.meter_id is null then v.reactive_cap_rev_varh
-                 when coalesce(w.wins, true) and v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual')
-                 then v.reactive_cap_rev_varh else r.reactive_cap_rev_varh end as reactive_cap_rev_varh,
-            case when r.meter_id is null then v.voltage_a_mv
-                 when coalesce(w.wins, true) and v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual')
-                 then v.voltage_a_mv else r.voltage_a_mv end as voltage_a_mv,
-            case when r.meter_id is null then v.voltage_b_mv
-                 when coalesce(w.wins, true) and v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual')
-                 then v.voltage_b_mv else r.voltage_b_mv end as voltage_b_mv,
-            case when r.meter_id is null then v.voltage_c_mv
-                 when coalesce(w.wins, true) and v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual')
-                 then v.voltage_c_mv else r.voltage_c_mv end as voltage_c_mv,
-            case when r.meter_id is null then v.current_a_ma
-                 when coalesce(w.wins, true) and v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual')
-                 then v.current_a_ma else r.current_a_ma end as current_a_ma,
-            case when r.meter_id is null then v.current_b_ma
-                 when coalesce(w.wins, true) and v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual')
-                 then v.current_b_ma else r.current_b_ma end as current_b_ma,
-            case when r.meter_id is null then v.current_c_ma
-                 when coalesce(w.wins, true) and v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')
-                 then v.current_c_ma else r.current_c_ma end as current_c_ma,
-            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.quality else r.quality end as quality,
-            case when r.meter_id is null or (coalesce(w.wins, true) and v.took) then v.source else r.source end as source,
-            r.meter_id is null as is_new,
-            r.active_fwd_wh as o1, r.active_rev_wh as o2, r.reactive_ind_fwd_varh as o3,
-            r.reactive_ind_rev_varh as o4, r.reactive_cap_fwd_varh as o5,
-            r.reactive_cap_rev_varh as o6, r.voltage_a_mv as o7, r.voltage_b_mv as o8,
-            r.voltage_c_mv as o9, r.current_a_ma as o10, r.current_b_ma as o11,
-            r.current_c_ma as o12, r.quality as o_quality, r.source as o_source
-        from (select v.*,
-                     (v.given & 1 <> 0 and (v.active_fwd_wh is not null or v.source = 'manual'))
-                     or (v.given & 2 <> 0 and (v.active_rev_wh is not null or v.source = 'manual'))
-                     or (v.given & 4 <> 0 and (v.reactive_ind_fwd_varh is not null or v.source = 'manual'))
-                     or (v.given & 8 <> 0 and (v.reactive_ind_rev_varh is not null or v.source = 'manual'))
-                     or (v.given & 16 <> 0 and (v.reactive_cap_fwd_varh is not null or v.source = 'manual'))
-                     or (v.given & 32 <> 0 and (v.reactive_cap_rev_varh is not null or v.source = 'manual'))
-                     or (v.given & 64 <> 0 and (v.voltage_a_mv is not null or v.source = 'manual'))
-                     or (v.given & 128 <> 0 and (v.voltage_b_mv is not null or v.source = 'manual'))
-                     or (v.given & 256 <> 0 and (v.voltage_c_mv is not null or v.source = 'manual'))
-                     or (v.given & 512 <> 0 and (v.current_a_ma is not null or v.source = 'manual'))
-                     or (v.given & 1024 <> 0 and (v.current_b_ma is not null or v.source = 'manual'))
-                     or (v.given & 2048 <> 0 and (v.current_c_ma is not null or v.source = 'manual')) as took
-              from ingest_valid v) v
-        left join smf.interval_reading r
-            on r.meter_id = v.meter_id and r.ts = v.ts and r.ts between %L and %L
-        left join ingest_win w on w.source = v.source and w.old_source = r.source
-        ) m
-        where m.is_new
-           or (m.active_fwd_wh, m.active_rev_wh, m.reactive_ind_fwd_varh, m.reactive_ind_rev_varh,
-               m.reactive_cap_fwd_varh, m.reactive_cap_rev_varh, m.voltage_a_mv, m.voltage_b_mv,
-               m.voltage_c_mv, m.current_a_ma, m.current_b_ma, m.current_c_ma, m.quality, m.source)
-              is distinct from
-              (m.o1, m.o2, m.o3, m.o4, m.o5, m.o6, m.o7, m.o8, m.o9, m.o10, m.o11, m.o12,
-               m.o_quality, m.o_source)$q$, v_lo, v_hi);
-    raise debug 'ingest upsert write at %', clock_timestamp();
-    drop table if exists pg_temp.ingest_changed;
-    create temp table ingest_changed on commit drop as
-    with up as (
-        insert into smf.interval_reading as r (meter_id, ts,
-            active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh,
-            reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv,
-            voltage_c_mv, current_a_ma, current_b_ma, current_c_ma,
-            quality, source, batch_id)
-        select meter_id, ts,
-            active_fwd_wh, active_rev_wh, reactive_ind_fwd_varh, reactive_ind_rev_varh,
-            reactive_cap_fwd_varh, reactive_cap_rev_varh, voltage_a_mv, voltage_b_mv,
-            voltage_c_mv, current_a_ma, current_b_ma, current_c_ma,
-            quality, source, p_batch
-        from ingest_delta
-        on conflict (meter_id, ts) do update set
-            active_fwd_wh = excluded.active_fwd_wh,
-            active_rev_wh = excluded.active_rev_wh,
-            reactive_ind_fwd_varh = excluded.reactive_ind_fwd_varh,
-            reactive_ind_rev_varh = excluded.reactive_ind_rev_varh,
-            reactive_cap_fwd_varh = excluded.reactive_cap_fwd_varh,
-            reactive_cap_rev_varh = excluded.reactive_cap_rev_varh,
-            voltage_a_mv = excluded.voltage_a_mv,
-            voltage_b_mv = excluded.voltage_b_mv,
-            voltage_c_mv = excluded.voltage_c_mv,
-            current_a_ma = excluded.current_a_ma,
-            current_b_ma = excluded.current_b_ma,
-            current_c_ma = excluded.current_c_ma,
-            quality = excluded.quality,
-            source = excluded.source,
-            batch_id = excluded.batch_id
-        where (r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh, r.reactive_ind_rev_varh,
-              r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv, r.voltage_b_mv,
-              r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma, r.quality,
-              r.source)
-              is distinct from (excluded.active_fwd_wh, excluded.active_rev_wh, excluded.reactive_ind_fwd_varh,
-              excluded.reactive_ind_rev_varh, excluded.reactive_cap_fwd_varh,
-              excluded.reactive_cap_rev_varh, excluded.voltage_a_mv, excluded.voltage_b_mv,
-              excluded.voltage_c_mv, excluded.current_a_ma, excluded.current_b_ma,
-              excluded.current_c_ma, excluded.quality, excluded.source)
-        returning r.meter_id, r.ts, (r.xmax = 0) as is_insert
-    )
-    select meter_id, min(ts) as lo, max(ts) as hi,
-           count(*) filter (where is_insert) as n_ins, count(*) filter (where not is_insert) as n_upd
-    from up group by meter_id;
-    select coalesce(sum(n_ins), 0), coalesce(sum(n_upd), 0) into inserted, updated
-    from ingest_changed;
-    truncate ingest_touched;
-    insert into ingest_touched select meter_id, lo, hi from ingest_changed;
-end
-$_$;
+COMMENT ON FUNCTION smf.ingest_upsert(p_batch integer, OUT inserted bigint, OUT updated bigint) IS 'Merge pg_temp.ingest_valid into interval_reading with ON CONFLICT (rows that may already be stored), narrow pg_temp.ingest_touched to the meters and spans that changed, and return (inserted, updated).';
 
 CREATE FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source smf.reading_source) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select p_old_source is null
-        or coalesce((select rank from smf.source_precedence where source = p_source), 0)
-           >= coalesce((select rank from smf.source_precedence where source = p_old_source), 0)
-$$;
+    AS -- body: 5 lines, sha256 9d536f1e63a9cb75
+
+COMMENT ON FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source smf.reading_source) IS 'Whether an incoming row of source p_source replaces a stored row of source p_old_source, by smf.source_precedence: a rank at least as high wins (equal: the later row, a correction). No stored row (null): it wins. An unranked source ranks 0.';
 
 CREATE FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone DEFAULT 'infinity'::timestamp with time zone, p_qualities smf.quality[] DEFAULT ARRAY['measured'::smf.quality, 'adjusted'::smf.quality, 'estimated'::smf.quality]) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_hot timestamptz;
-    v_found timestamptz;
-    p record;
-begin
-    select max(r.ts) into v_hot from smf.interval_reading r
-    where r.meter_id = any (p_meters) and r.ts < p_before
-      and (p_qualities is null or r.quality = any (p_qualities));
-    for p in select s.meter_id, s.period_start, s.period_end from smf.interval_sealed s
-             where s.meter_id = any (p_meters) and s.period_start < p_before
-               and s.period_end > coalesce(v_hot, '-infinity')
-             order by s.period_start desc loop
-        exit when v_found is not null and p.period_end <= v_found;
-        select greatest(v_found, max(x.ts)) into v_found
-        from smf.intervals_sealed(array[p.meter_id], p.period_start, least(p.period_end, p_before)) x
-        where p_qualities is null or x.quality = any (p_qualities);
-    end loop;
-    return greatest(v_hot, v_found);
-end
-$$;
+    AS -- body: 21 lines, sha256 a5bd0d880bb2e773
+
+COMMENT ON FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone, p_qualities smf.quality[]) IS 'The start (UTC) of the latest interval of the given meters before p_before, in any tier, among rows whose quality is in p_qualities (NULL: any quality; the default skips ''missing''); NULL when there is none. Sealed periods newer than the newest hot row are searched newest first, so the cost is one index probe plus the periods it must open.';
 
 CREATE FUNCTION smf.interval_reading_keep_history() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    insert into smf.interval_reading_history
-    select (old).*, now(),
-           nullif(current_setting('smf.batch_id', true), '')::int,
-           coalesce(nullif(current_setting('smf.changed_by', true), ''), current_user),
-           nullif(current_setting('smf.change_reason', true), '');
-    return new;
-end
-$$;
+    AS -- body: 10 lines, sha256 35d457581a92f0f7
+
+COMMENT ON FUNCTION smf.interval_reading_keep_history() IS 'Trigger; copies the superseded row to interval_reading_history, attributed from the session settings smf.batch_id, smf.changed_by and smf.change_reason.';
 
 CREATE FUNCTION smf.interval_span(p_meter integer, OUT first_ts timestamp with time zone, OUT last_ts timestamp with time zone) RETURNS record
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select least((select min(r.ts) from smf.interval_reading r where r.meter_id = p_meter),
-                 (select min(x.ts) from (select s.period_start, s.period_end from smf.interval_sealed s
-                                         where s.meter_id = p_meter order by s.period_start limit 1) p
-                  cross join lateral smf.intervals_sealed(array[p_meter], p.period_start, p.period_end) x)),
-           smf.interval_last_ts(array[p_meter], 'infinity', null)
-$$;
+    AS -- body: 7 lines, sha256 c8f0e1e198af4093
+
+COMMENT ON FUNCTION smf.interval_span(p_meter integer, OUT first_ts timestamp with time zone, OUT last_ts timestamp with time zone) IS 'The first and the last interval start (UTC) stored for a meter in any tier and of any quality; NULLs when nothing is stored.';
 
 CREATE TABLE smf.interval_reading (
     meter_id integer NOT NULL,
@@ -2565,1225 +918,536 @@ COMMENT ON TABLE smf.interval_reading IS 'One row per meter and interval start (
 
 CREATE FUNCTION smf.intervals(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select r.* from smf.interval_reading r
-    where r.meter_id = any (p_meters) and r.ts >= p_from and r.ts < p_to
-    union all
-    select * from smf.intervals_sealed(p_meters, p_from, p_to)
-$$;
+    AS -- body: 6 lines, sha256 a65ba064ee5a703c
+
+COMMENT ON FUNCTION smf.intervals(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS 'THE read path of interval data. Rows shaped like smf.interval_reading (integer Wh, varh, mV, mA; UTC interval starts ts; quality, source, batch_id) of the given meters with p_from <= ts < p_to, from hot rows and sealed periods alike (each interval lives in exactly one tier). Row-level security of both tables applies to the caller. No order is promised.';
 
 CREATE FUNCTION smf.intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select * from smf.intervals(array[p_meter], p_from, p_to)
-$$;
+    AS -- body: 3 lines, sha256 50a2e4d40119d817
+
+COMMENT ON FUNCTION smf.intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'One meter (convenience overload).';
 
 CREATE FUNCTION smf.intervals_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.interval_reading
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select meter_id, ts, (b1 + c1)::int, (b2 + c2)::int, (b3 + c3)::int,
-        (b4 + c4)::int, (b5 + c5)::int, (b6 + c6)::int, (b7 + c7)::int,
-        (b8 + c8)::int, (b9 + c9)::int, (b10 + c10)::int, (b11 + c11)::int,
-        (b12 + c12)::int,
-        -- (CASE over constants: an enum array literal would be rebuilt for every row)
-        case (q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
-            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end,
-        case (q::int - 1) % 16 when 0 then 'meter'::smf.reading_source
-            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
-            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end,
-        (b13 + c13)::int
-    from (
-        -- set-returning functions in the select list run in lockstep (one row per slot) without
-        -- materialising: faster than unnest(...) in FROM (measured)
-        -- (the bases are scalars of the row below: evaluated once per period, not per slot)
-        select p.meter_id, p.b1, p.b2, p.b3, p.b4, p.b5, p.b6, p.b7, p.b8, p.b9, p.b10, p.b11,
-            p.b12, p.b13,
-            generate_series(p.period_start + make_interval(mins => p.interval_minutes * (p.a - 1)),
-                            p.period_start + make_interval(mins => p.interval_minutes * (p.z - 1)),
-                            make_interval(mins => p.interval_minutes)) as ts,
-            unnest(smf.sealed_channel(p.width[1], p.pos[1] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c1,
-            unnest(smf.sealed_channel(p.width[2], p.pos[2] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c2,
-            unnest(smf.sealed_channel(p.width[3], p.pos[3] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c3,
-            unnest(smf.sealed_channel(p.width[4], p.pos[4] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c4,
-            unnest(smf.sealed_channel(p.width[5], p.pos[5] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c5,
-            unnest(smf.sealed_channel(p.width[6], p.pos[6] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c6,
-            unnest(smf.sealed_channel(p.width[7], p.pos[7] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c7,
-            unnest(smf.sealed_channel(p.width[8], p.pos[8] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c8,
-            unnest(smf.sealed_channel(p.width[9], p.pos[9] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c9,
-            unnest(smf.sealed_channel(p.width[10], p.pos[10] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c10,
-            unnest(smf.sealed_channel(p.width[11], p.pos[11] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c11,
-            unnest(smf.sealed_channel(p.width[12], p.pos[12] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c12,
-            unnest(smf.sealed_channel(p.width[13], p.pos[13] + p.a - 1, p.n, p.v1, p.v2, p.v4)) as c13,
-            unnest(p.qs[p.a:p.z]) as q
-        from (
-            -- v1[:] etc.: each array detoasted and decompressed once per period here (the
-            -- OFFSET 0 keeps this level), not once per channel slice above
-            select s.meter_id, s.period_start, s.interval_minutes, s.width, s.pos, s.qs,
-                s.v1[:] as v1, s.v2[:] as v2, s.v4[:] as v4,
-                r.a, r.z, r.z - r.a + 1 as n, s.base[1] as b1, s.base[2] as b2,
-                s.base[3] as b3, s.base[4] as b4, s.base[5] as b5, s.base[6] as b6,
-                s.base[7] as b7, s.base[8] as b8, s.base[9] as b9, s.base[10] as b10,
-                s.base[11] as b11, s.base[12] as b12, s.base[13] as b13
-            from smf.interval_sealed s
-            cross join lateral (
-                select smf.sealed_slot(p_from, s.period_start, s.interval_minutes, s.slots) as a,
-                       smf.sealed_slot(p_to, s.period_start, s.interval_minutes, s.slots) - 1 as z
-            ) r
-            where s.meter_id = any (p_meters)
-              -- periods are at most 28 days long: the bound lets the primary key and chunk
-              -- exclusion work
-              and s.period_start > smf.sealed_floor(p_from) and s.period_start < p_to
-              and s.period_end > p_from
-            offset 0
-        ) p
-        where p.z >= p.a
-    ) x
-    where q::int <> 0
-$$;
+    AS -- body: 60 lines, sha256 ee661055f79968af
+
+COMMENT ON FUNCTION smf.intervals_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS 'The intervals (rows shaped like smf.interval_reading: Wh, varh, mV, mA, UTC starts) stored in sealed periods of the given meters with p_from <= ts < p_to. Only the slots of the range are decoded (each channel''s offsets are sliced to them).';
 
 CREATE FUNCTION smf.is_business_day(p_day date, p_purpose text DEFAULT 'ccee'::text) RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select extract(isodow from p_day) < 6
-       and not exists (select 1 from smf.holiday
-                       where calendar_id = smf.calendar_for(p_purpose, p_day) and day = p_day)
-$$;
+    AS -- body: 5 lines, sha256 f8c6646dcda8c03c
+
+COMMENT ON FUNCTION smf.is_business_day(p_day date, p_purpose text) IS 'True when p_day is a weekday and not a holiday of the p_purpose calendar (''ccee'' business day by default; ''tariff'' = a day with ponta).';
 
 CREATE FUNCTION smf.job_run_finish(p_id bigint, p_outcome text, p_counts jsonb, p_error text) RETURNS void
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    update smf.job_run set finished_at = clock_timestamp(), outcome = p_outcome,
-                           counts = coalesce(p_counts, '{}'), error = p_error
-    where id = p_id
-$$;
+    AS -- body: 5 lines, sha256 4a0d84c054aa3195
+
+COMMENT ON FUNCTION smf.job_run_finish(p_id bigint, p_outcome text, p_counts jsonb, p_error text) IS 'Close run p_id with outcome ''ok'' or ''error'', its counts and error text.';
 
 CREATE FUNCTION smf.job_run_start(p_job text, p_holder text) RETURNS bigint
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    insert into smf.job_run (job, holder) values (p_job, p_holder) returning id
-$$;
+    AS -- body: 3 lines, sha256 8e8a06836fe18280
+
+COMMENT ON FUNCTION smf.job_run_start(p_job text, p_holder text) IS 'Open a run of job p_job by p_holder (host:pid); returns its id.';
 
 CREATE FUNCTION smf.lastro_penalty(p_uc_code text, p_month date) RETURNS TABLE(window_from date, window_to date, consumption_mwh numeric, contracted_mwh numeric, shortfall_mwh numeric, mean_pld numeric, reference_value numeric, price numeric, penalty_brl numeric, penalty_month_brl numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with u as (
-        select cu.id, cu.main_meter_id, cu.submarket, date_trunc('month', p_month)::date as m,
-               (date_trunc('month', p_month)
-                - make_interval(months => smf.rule_param('lastro_months', date_trunc('month', p_month)::date)::int - 1))::date as w0
-        from smf.consumer_unit cu where cu.id = smf.uc_id(p_uc_code)
-    ), cons as (
-        select coalesce(sum(d.active_fwd_wh * (1 + coalesce(tl.factor, 0))), 0) / 1e6 as mwh
-        from u join smf.rollup_day d on d.meter_id = u.main_meter_id
-            and d.bucket >= u.w0 and d.bucket < (u.m + interval '1 month')::date
-        left join smf.transformer_loss tl on tl.consumer_unit_id = u.id and tl.valid_during @> d.bucket
-    ), ctr as (
-        select coalesce(sum(v.mwh), 0) as mwh
-        from u cross join generate_series(u.w0, u.m, interval '1 month') mm
-        join smf.energy_contract ec on ec.buyer_uc_id = u.id
-        cross join lateral smf.contract_month_mwh(ec.id, mm::date) v
-    ), pld as (
-        select avg(p.price) as mean
-        from u join smf.pld p on p.submarket = u.submarket
-            and p.hour >= smf.local_month_start(u.w0)
-            and p.hour < smf.local_month_start((u.m + interval '1 month')::date)
-    ), x as (
-        select u.w0, u.m, cons.mwh as c, ctr.mwh as k, greatest(cons.mwh - ctr.mwh, 0) as short, pld.mean,
-               smf.rule_param('lastro_reference_value', u.m) as vr,
-               smf.rule_param('lastro_installments', u.m) as n
-        from u, cons, ctr, pld
-    )
-    select x.w0, (x.m + interval '1 month - 1 day')::date, round(x.c, 6), round(x.k, 6), round(x.short, 6),
-           round(x.mean, 2), x.vr, greatest(x.vr, coalesce(x.mean, 0)),
-           round(x.short * greatest(x.vr, coalesce(x.mean, 0)), 2),
-           round(x.short * greatest(x.vr, coalesce(x.mean, 0)) / x.n, 2)
-    from x
-$$;
+    AS -- body: 33 lines, sha256 5192608d90a5e571
+
+COMMENT ON FUNCTION smf.lastro_penalty(p_uc_code text, p_month date) IS 'The lastro check of UC p_uc_code over the lastro_months (12) local months ending with p_month: loss-adjusted consumption and contracted volumes (MWh), shortfall = max(0, consumption - contracts), price = max(lastro_reference_value VR, mean hourly PLD of the UC''s submarket in the window) (R$/MWh), penalty = shortfall x price and its monthly part penalty / lastro_installments (R$).';
+
+CREATE FUNCTION smf.lastro_penalty(p_uc_code text, p_month text) RETURNS TABLE(window_from date, window_to date, consumption_mwh numeric, contracted_mwh numeric, shortfall_mwh numeric, mean_pld numeric, reference_value numeric, price numeric, penalty_brl numeric, penalty_month_brl numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 bc065aa2898ffcde
+
+COMMENT ON FUNCTION smf.lastro_penalty(p_uc_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) The lastro check of UC p_uc_code over the lastro_months (12) local months ending with p_month: loss-adjusted consumption and contracted volumes (MWh), shortfall = max(0, consumption - contracts), price = max(lastro_reference_value VR, mean hourly PLD of the UC''s submarket in the window) (R$/MWh), penalty = shortfall x price and its monthly part penalty / lastro_installments (R$).';
 
 CREATE FUNCTION smf.local_month_hours(p_month date) RETURNS integer
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select (extract(epoch from smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date)
-            - smf.local_month_start(p_month)) / 3600)::int
-$$;
+    AS -- body: 4 lines, sha256 3273f222e49af014
+
+COMMENT ON FUNCTION smf.local_month_hours(p_month date) IS 'Number of hours (h) of local month p_month.';
+
+CREATE FUNCTION smf.local_month_hours(p_month text) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b2f6e940b372e8e1
+
+COMMENT ON FUNCTION smf.local_month_hours(p_month text) IS '(month as text: ''YYYY-MM'' or a date) Number of hours (h) of local month p_month.';
 
 CREATE FUNCTION smf.local_month_start(p_month date) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select date_trunc('month', p_month)::timestamp at time zone smf.local_timezone()
-$$;
+    AS -- body: 3 lines, sha256 3e0df374a55a6cd7
+
+COMMENT ON FUNCTION smf.local_month_start(p_month date) IS 'The instant (timestamptz) local month p_month (any day of it) begins, in the SMF local time zone.';
+
+CREATE FUNCTION smf.local_month_start(p_month text) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b69c408ad33d545e
+
+COMMENT ON FUNCTION smf.local_month_start(p_month text) IS '(month as text: ''YYYY-MM'' or a date) The instant (timestamptz) local month p_month (any day of it) begins, in the SMF local time zone.';
 
 CREATE FUNCTION smf.local_timezone() RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((select value from smf.setting where key = 'local_timezone'), 'America/Sao_Paulo')
-$$;
+    AS -- body: 3 lines, sha256 17aa2188dc11d6a8
+
+COMMENT ON FUNCTION smf.local_timezone() IS 'The IANA zone of local days and months (smf.setting ''local_timezone'').';
 
 CREATE FUNCTION smf.login_blocked(p_source text, p_max integer DEFAULT 10, p_window interval DEFAULT '00:05:00'::interval) RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((
-        select greatest(1, ceil(extract(epoch from (min(at) + p_window - clock_timestamp())))::int)
-        from (select at from smf.login_failure
-              where source = p_source and at > clock_timestamp() - p_window
-              order by at desc limit p_max) f
-        having count(*) >= p_max), 0)
-$$;
+    AS -- body: 8 lines, sha256 96eca1477ec18d43
+
+COMMENT ON FUNCTION smf.login_blocked(p_source text, p_max integer, p_window interval) IS 'Seconds the source address must still wait before another login attempt: after p_max failures within p_window, until the oldest of them leaves the window. 0 = go.';
 
 CREATE FUNCTION smf.login_failed(p_source text) RETURNS void
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    delete from smf.login_failure where at < clock_timestamp() - interval '1 day';
-    insert into smf.login_failure (source, at) values (p_source, clock_timestamp());
-$$;
+    AS -- body: 4 lines, sha256 56487bc5923fe243
+
+COMMENT ON FUNCTION smf.login_failed(p_source text) IS 'Record a failed login from p_source (and forget failures older than a day).';
 
 CREATE FUNCTION smf.m_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select smf.add_business_days(date_trunc('month', p_month)::date - 1, p_n, 'ccee')
-$$;
+    AS -- body: 3 lines, sha256 81e518df1cadef40
+
+COMMENT ON FUNCTION smf.m_du(p_month date, p_n integer) IS '"M+n du", the n-th CCEE business day of the reference month p_month itself.';
+
+CREATE FUNCTION smf.m_du(p_month text, p_n integer) RETURNS date
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 a7c0b51da008cf2b
+
+COMMENT ON FUNCTION smf.m_du(p_month text, p_n integer) IS '(month as text: ''YYYY-MM'' or a date) "M+n du", the n-th CCEE business day of the reference month p_month itself.';
 
 CREATE FUNCTION smf.measured_demand(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(demand_posto text, contracted_kw numeric, measured_kw numeric, measured_at timestamp with time zone, tolerance numeric, limit_kw numeric, overrun_kw numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select c.posto, c.contracted_kw, round(c.measured_kw, 3), c.measured_at, c.tolerance,
-           round(c.contracted_kw * (1 + c.tolerance), 3), round(c.overrun_kw, 3)
-    from smf.cycle_evaluation_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month, p_with_losses) c
-    where c.kind = 'demand'
-$$;
+    AS -- body: 6 lines, sha256 476ce633b45f9f20
+
+COMMENT ON FUNCTION smf.measured_demand(p_uc_code text, p_month date, p_with_losses boolean) IS 'Per demand posto of UC p_uc_code in month p_month: contracted (kW), measured = max 15-minute demand (kW; loss-adjusted series when p_with_losses, else raw) and when, tolerance (fraction), limit = contracted x (1 + tolerance) (kW) and overrun (kW), rounded to 3 decimals. SMF04 for an unknown UC, a month with no readings or no posto schedule.';
+
+CREATE FUNCTION smf.measured_demand(p_uc_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(demand_posto text, contracted_kw numeric, measured_kw numeric, measured_at timestamp with time zone, tolerance numeric, limit_kw numeric, overrun_kw numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 a9c65bc692b3607f
+
+COMMENT ON FUNCTION smf.measured_demand(p_uc_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) Per demand posto of UC p_uc_code in month p_month: contracted (kW), measured = max 15-minute demand (kW; loss-adjusted series when p_with_losses, else raw) and when, tolerance (fraction), limit = contracted x (1 + tolerance) (kW) and overrun (kW), rounded to 3 decimals. SMF04 for an unknown UC, a month with no readings or no posto schedule.';
 
 CREATE FUNCTION smf.meter_clock_report(p_days integer DEFAULT 30) RETURNS TABLE(serial text, protocol text, last_drift_at timestamp with time zone, last_drift_s numeric, drift_after_s numeric, corrections bigint, deferred bigint, refused bigint, last_correction_at timestamp with time zone, last_correction_kind text, last_meter_before timestamp with time zone, last_meter_after timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.serial, m.protocol, a.started_at, a.clock_drift_s, a.clock_drift_after_s,
-           (select count(*) from smf.clock_correction c where c.meter_id = m.id
-              and c.outcome in ('corrected', 'partial') and c.at > now() - make_interval(days => p_days)),
-           (select count(*) from smf.clock_correction c where c.meter_id = m.id
-              and c.outcome = 'deferred' and c.at > now() - make_interval(days => p_days)),
-           (select count(*) from smf.clock_correction c where c.meter_id = m.id
-              and c.outcome = 'refused' and c.at > now() - make_interval(days => p_days)),
-           l.at, l.kind, l.meter_before, l.meter_after
-    from smf.meter m
-    left join lateral (select started_at, clock_drift_s, clock_drift_after_s from smf.poll_attempt
-                       where meter_id = m.id and clock_drift_s is not null
-                       order by started_at desc limit 1) a on true
-    left join lateral (select at, kind, meter_before, meter_after from smf.clock_correction
-                       where meter_id = m.id and outcome in ('corrected', 'partial')
-                       order by at desc limit 1) l on true
-    where m.protocol <> 'import_only'
-    order by m.serial
-$$;
+    AS -- body: 19 lines, sha256 d6a8def5bd644cbd
+
+COMMENT ON FUNCTION smf.meter_clock_report(p_days integer) IS 'Per meter, the last measured clock drift (s, meter minus poller), when, the drift left after that session, automatic corrections and deferrals in the last p_days days, and the last correction with the meter''s time before and after (UTC).';
 
 CREATE FUNCTION smf.meter_config_report() RETURNS TABLE(serial text, protocol text, transport text, interval_minutes smallint, utc_offset_minutes smallint, poll_schedule text, enabled boolean, model text, channel_map text[], mm_layout text, register_unit text, dlms_client_sap smallint, dlms_server_logical smallint, dlms_server_physical smallint, dlms_auth text, dlms_profile_obis text, dlms_profile_kind text, dlms_energy_unit text, clock_auto_correct boolean, clock_correct_min_s integer, clock_correct_max_s integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.serial, m.protocol, m.transport, m.interval_minutes, m.utc_offset_minutes,
-           m.poll_schedule, m.enabled, m.model, m.channel_map, m.mm_layout, m.register_unit,
-           d.client_sap, d.server_logical, d.server_physical, d.auth, d.profile_obis,
-           d.profile_kind, d.energy_unit, p.auto_correct, p.correct_min_s, p.correct_max_s
-    from smf.meter m
-    left join smf.dlms_meter d on d.meter_id = m.id
-    cross join lateral smf.clock_policy_of(m.id) p
-    order by m.serial
-$$;
+    AS -- body: 10 lines, sha256 19e9193be5e6700e
+
+COMMENT ON FUNCTION smf.meter_config_report() IS 'Every registered meter''s configuration (registry row, DLMS settings without secrets, clock policy in s), for operators (smf meter report config, the API).';
 
 CREATE FUNCTION smf.meter_connectivity_report(p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(serial text, protocol text, sessions bigint, ok bigint, ok_pct numeric, bytes_in bigint, bytes_out bigint, mean_duration_ms numeric, last_attempt_at timestamp with time zone, last_outcome text, top_failure text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.serial, m.protocol, count(a.started_at), count(a.started_at) filter (where a.outcome = 'ok'),
-           round(100.0 * count(a.started_at) filter (where a.outcome = 'ok')
-                 / nullif(count(a.started_at), 0), 1),
-           coalesce(sum(a.bytes_in), 0)::bigint, coalesce(sum(a.bytes_out), 0)::bigint,
-           round(avg(a.duration_ms), 0),
-           max(a.started_at),
-           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id
-              and x.started_at >= p_from and x.started_at < p_to order by x.started_at desc limit 1),
-           (select x.outcome from smf.poll_attempt x where x.meter_id = m.id and x.outcome <> 'ok'
-              and x.started_at >= p_from and x.started_at < p_to
-            group by x.outcome order by count(*) desc, x.outcome limit 1)
-    from smf.meter m
-    left join smf.poll_attempt a on a.meter_id = m.id and a.started_at >= p_from and a.started_at < p_to
-    where m.protocol <> 'import_only'
-    group by m.id, m.serial, m.protocol
-    order by m.serial
-$$;
+    AS -- body: 18 lines, sha256 2d1c30155a2a3249
+
+COMMENT ON FUNCTION smf.meter_connectivity_report(p_from timestamp with time zone, p_to timestamp with time zone) IS 'Per meter over [p_from, p_to): sessions, successful ones, share ok (%), bytes in/out, mean session duration (ms), the last attempt and its outcome, and the most frequent failure outcome.';
 
 CREATE FUNCTION smf.meter_gaps(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(gap_start timestamp with time zone, gap_end timestamp with time zone, intervals integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with m as (select make_interval(mins => interval_minutes) as step from smf.meter where id = p_meter),
-    missing as (
-        select ts, ts - (row_number() over (order by ts))::int * (select step from m) as island
-        from smf.meter_missing_intervals(p_meter, p_from, p_to) ts
-    )
-    select min(ts), max(ts) + (select step from m), count(*)::int
-    from missing group by island order by 1
-$$;
+    AS -- body: 9 lines, sha256 a5dc225f4863ac7f
+
+COMMENT ON FUNCTION smf.meter_gaps(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The missing intervals of meter p_meter in [p_from, p_to) as ranges [gap_start, gap_end) with their number of intervals, oldest first.';
 
 CREATE FUNCTION smf.meter_interval_grid(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select g
-    from smf.meter m,
-         lateral (select make_interval(mins => m.interval_minutes) as step,
-                         to_timestamp(ceil(extract(epoch from p_from) / (m.interval_minutes * 60))
-                                      * m.interval_minutes * 60) as first) k,
-         lateral generate_series(k.first, p_to - interval '1 microsecond', k.step) g
-    where m.id = p_meter
-$$;
+    AS -- body: 9 lines, sha256 5aae8641c2989aa7
+
+COMMENT ON FUNCTION smf.meter_interval_grid(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Every interval start of meter p_meter in [p_from, p_to) (p_from rounded up to the grid). Empty for an unknown meter.';
 
 CREATE FUNCTION smf.meter_last_interval(p_meter integer) RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select smf.interval_last_ts(array[p_meter])
-$$;
+    AS -- body: 3 lines, sha256 67673005b234f43d
+
+COMMENT ON FUNCTION smf.meter_last_interval(p_meter integer) IS 'Start (UTC) of the newest stored interval of meter p_meter that is not of quality ''missing''; null when none.';
 
 CREATE FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    insert into smf.meter_session_lease as l (meter_id, holder, expires_at)
-    values (p_meter, p_holder, clock_timestamp() + make_interval(secs => p_seconds))
-    on conflict (meter_id) do update
-        set holder = excluded.holder, expires_at = excluded.expires_at
-        where l.holder = excluded.holder or l.expires_at < clock_timestamp()
-    returning true
-$$;
+    AS -- body: 8 lines, sha256 c1d6c4f2c8fc59e1
+
+COMMENT ON FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) IS 'Take (or renew) the session lease of a meter for p_seconds; true when p_holder now holds it, false when another holder''s lease has not expired.';
 
 CREATE FUNCTION smf.meter_lease_release(p_meter integer, p_holder text) RETURNS void
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    delete from smf.meter_session_lease where meter_id = p_meter and holder = p_holder
-$$;
+    AS -- body: 3 lines, sha256 0d304ace8df8742e
+
+COMMENT ON FUNCTION smf.meter_lease_release(p_meter integer, p_holder text) IS 'Drop p_holder''s lease of a meter (no-op when it holds none).';
 
 CREATE FUNCTION smf.meter_missing_intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF timestamp with time zone
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select g.ts
-    from smf.meter_interval_grid(p_meter, p_from, p_to) g(ts)
-    where not exists (select 1 from smf.intervals(p_meter, p_from, p_to) r
-                      where r.ts = g.ts and r.quality <> 'missing')
-    order by g.ts
-$$;
+    AS -- body: 7 lines, sha256 1ddb25127338b0ef
+
+COMMENT ON FUNCTION smf.meter_missing_intervals(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Interval starts of meter p_meter in [p_from, p_to) that the meter should still deliver: no stored row, or a row of quality ''missing''. Oldest first.';
 
 CREATE FUNCTION smf.meter_poll_health(p_meter integer) RETURNS TABLE(last_attempt_at timestamp with time zone, last_outcome text, last_ok_at timestamp with time zone, failures_since_ok bigint)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with last_ok as (select max(started_at) as at from smf.poll_attempt
-                     where meter_id = p_meter and outcome = 'ok')
-    select a.started_at, a.outcome, (select at from last_ok),
-           (select count(*) from smf.poll_attempt f where f.meter_id = p_meter
-              and f.outcome <> 'ok' and f.started_at > coalesce((select at from last_ok), '-infinity'))
-    from smf.poll_attempt a where a.meter_id = p_meter order by a.started_at desc limit 1
-$$;
+    AS -- body: 8 lines, sha256 3db3f831293f3f4a
+
+COMMENT ON FUNCTION smf.meter_poll_health(p_meter integer) IS 'Per meter, the last attempt, the last successful one and the number of failed attempts since (consecutive failures), for operators and the on-demand summary.';
 
 CREATE FUNCTION smf.meter_recent_outages(p_meter integer, p_n integer DEFAULT 20) RETURNS TABLE(start_at timestamp with time zone, end_at timestamp with time zone, duration_s numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select start_at, end_at, extract(epoch from end_at - start_at)
-    from smf.meter_outage where meter_id = p_meter order by start_at desc limit p_n
-$$;
+    AS -- body: 4 lines, sha256 3ba1f76f04daad02
+
+COMMENT ON FUNCTION smf.meter_recent_outages(p_meter integer, p_n integer) IS 'The last p_n outages of meter p_meter (the meter itself keeps 20), newest first, with their duration in seconds (null while open).';
 
 CREATE FUNCTION smf.meter_refuse_delete_with_readings() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if exists (select 1 from smf.interval_reading where meter_id = old.id)
-       or exists (select 1 from smf.interval_sealed where meter_id = old.id) then
-        raise exception using errcode = 'SMF02',
-            message = format('meter %s (id %s) has stored readings and cannot be deleted; disable it instead',
-                             old.serial, old.id);
-    end if;
-    return old;
-end
-$$;
+    AS -- body: 11 lines, sha256 f63cc47bd09d03aa
+
+COMMENT ON FUNCTION smf.meter_refuse_delete_with_readings() IS 'Trigger; a meter with stored readings cannot be deleted (interval_reading has no foreign key, for ingest speed; this keeps the reference sound).';
 
 CREATE FUNCTION smf.meter_uc(p_meter integer) RETURNS TABLE(uc_id integer, distributor_id integer, group_id integer, uc_code text, customer_name text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select cu.id, cu.distributor_id, gm.group_id, cu.uc_code::text, cu.customer_name
-    from smf.consumer_unit cu
-    left join smf.alarm_group_member gm on gm.consumer_unit_id = cu.id
-    where cu.main_meter_id = p_meter or cu.backup_meter_id = p_meter
-    order by (cu.main_meter_id = p_meter) desc
-    limit 1
-$$;
+    AS -- body: 8 lines, sha256 3396c6da34a71d92
+
+COMMENT ON FUNCTION smf.meter_uc(p_meter integer) IS 'The consumer unit a meter measures (as main or backup meter), its distributor and alarm group; no row for a meter without a UC.';
 
 CREATE FUNCTION smf.meters_due_monitoring(p_now timestamp with time zone DEFAULT now()) RETURNS TABLE(meter_id integer, serial text, ends_at timestamp with time zone, last_attempt_at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.id, m.serial, max(mm.ends_at), la.at
-    from smf.meter_monitoring mm
-    join smf.meter m on m.id = mm.meter_id and m.enabled
-    left join lateral (select max(a.started_at) as at from smf.poll_attempt a
-                       where a.meter_id = m.id and a.started_at > p_now - interval '1 day') la on true
-    where mm.starts_at <= p_now and mm.ends_at > p_now
-      and (la.at is null or la.at <= p_now - interval '15 minutes')
-    group by m.id, m.serial, la.at
-    order by la.at nulls first, m.id
-$$;
+    AS -- body: 11 lines, sha256 59b886a44d084d27
+
+COMMENT ON FUNCTION smf.meters_due_monitoring(p_now timestamp with time zone) IS 'Meters under 15-minute monitoring at p_now (seed 003 §5.9 b) whose last session started 15 minutes or more ago (or never): the poller reads each of them now.';
 
 CREATE FUNCTION smf.monitoring_start(p_serial text, p_until timestamp with time zone, p_by text, p_reason text DEFAULT NULL::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter int;
-    v_id int;
-begin
-    select id into v_meter from smf.meter where serial = p_serial;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no meter with serial %s', p_serial);
-    end if;
-    if p_until <= now() then
-        raise exception using errcode = 'SMF02',
-            message = format('monitoring end %s is not in the future', p_until);
-    end if;
-    insert into smf.meter_monitoring (meter_id, ends_at, requested_by, reason)
-    values (v_meter, p_until, coalesce(p_by, current_user), p_reason) returning id into v_id;
-    return v_id;
-end
-$$;
+    AS -- body: 18 lines, sha256 809d890fc8f5df9c
+
+COMMENT ON FUNCTION smf.monitoring_start(p_serial text, p_until timestamp with time zone, p_by text, p_reason text) IS 'Put meter p_serial under 15-minute monitoring until p_until; returns the id.';
+
+CREATE FUNCTION smf.month_of(p_month text) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE STRICT
+    SET search_path TO 'pg_catalog'
+    AS -- body: 14 lines, sha256 b20db129bdc65baf
+
+COMMENT ON FUNCTION smf.month_of(p_month text) IS 'The date a month parameter stands for: ''YYYY-MM'' -> the first day of that month; ''YYYY-MM-DD'' -> that date (the date version of the function decides what a mid-month date means, as before). Raises SMF02 for anything else. Returns date.';
 
 CREATE FUNCTION smf.ms_du(p_month date, p_n integer) RETURNS date
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select smf.add_business_days((date_trunc('month', p_month) + interval '1 month')::date - 1, p_n, 'ccee')
-$$;
+    AS -- body: 3 lines, sha256 069f082b6fca8906
+
+COMMENT ON FUNCTION smf.ms_du(p_month date, p_n integer) IS '"MS+n du", the n-th CCEE business day of the month after the reference month p_month.';
+
+CREATE FUNCTION smf.ms_du(p_month text, p_n integer) RETURNS date
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 20b30bb50d891919
+
+COMMENT ON FUNCTION smf.ms_du(p_month text, p_n integer) IS '(month as text: ''YYYY-MM'' or a date) "MS+n du", the n-th CCEE business day of the month after the reference month p_month.';
 
 CREATE FUNCTION smf.musd_check(p_uc_code text, p_month date, p_factor numeric DEFAULT NULL::numeric, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, musd_kw numeric, factor numeric, limit_kwh numeric, hours_with_data integer, hours_over integer, max_kwh numeric, verdict text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select c.* from smf.musd_check_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month,
-                                      smf.musd_factor_checked(p_factor, p_month), p_with_losses) c
-$$;
+    AS -- body: 4 lines, sha256 eb19876505f5c737
+
+COMMENT ON FUNCTION smf.musd_check(p_uc_code text, p_month date, p_factor numeric, p_with_losses boolean) IS 'musd_check_of for UC p_uc_code after checking the cycle.';
+
+CREATE FUNCTION smf.musd_check(p_uc_code text, p_month text, p_factor numeric DEFAULT NULL::numeric, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, musd_kw numeric, factor numeric, limit_kwh numeric, hours_with_data integer, hours_over integer, max_kwh numeric, verdict text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 0339662690e42b5b
+
+COMMENT ON FUNCTION smf.musd_check(p_uc_code text, p_month text, p_factor numeric, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) musd_check_of for UC p_uc_code after checking the cycle.';
 
 CREATE FUNCTION smf.musd_check_hours(p_uc_code text, p_month date, p_factor numeric DEFAULT NULL::numeric, p_with_losses boolean DEFAULT true) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, kwh numeric, limit_kwh numeric, excess_kwh numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select h.hour, h.local_hour, round(h.kwh, 3), round(h.limit_kwh, 3), round(h.kwh - h.limit_kwh, 3)
-    from smf.musd_hours_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month,
-                           smf.musd_factor_checked(p_factor, p_month), p_with_losses) h
-    where h.exceeds
-$$;
+    AS -- body: 6 lines, sha256 0fcbd67b153b8049
+
+COMMENT ON FUNCTION smf.musd_check_hours(p_uc_code text, p_month date, p_factor numeric, p_with_losses boolean) IS 'The hours of UC p_uc_code in month p_month whose consumption (kWh) exceeds p_factor x MUSD (kW) x 1 h, with the excess (kWh). SMF04 for an unknown UC or a month without data.';
+
+CREATE FUNCTION smf.musd_check_hours(p_uc_code text, p_month text, p_factor numeric DEFAULT NULL::numeric, p_with_losses boolean DEFAULT true) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, kwh numeric, limit_kwh numeric, excess_kwh numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 a5c30e6fdc02c4ab
+
+COMMENT ON FUNCTION smf.musd_check_hours(p_uc_code text, p_month text, p_factor numeric, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hours of UC p_uc_code in month p_month whose consumption (kWh) exceeds p_factor x MUSD (kW) x 1 h, with the excess (kWh). SMF04 for an unknown UC or a month without data.';
 
 CREATE FUNCTION smf.musd_check_of(p_uc integer, p_month date, p_factor numeric, p_with_losses boolean) RETURNS TABLE(uc_code text, month date, musd_kw numeric, factor numeric, limit_kwh numeric, hours_with_data integer, hours_over integer, max_kwh numeric, verdict text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select cu.uc_code::text, date_trunc('month', p_month)::date, cu.musd_kw, p_factor, round(max(h.limit_kwh), 3),
-           count(h.kwh)::int, count(*) filter (where h.exceeds)::int, round(max(h.kwh), 3),
-           case when cu.musd_kw is null then 'no_musd'
-                when bool_or(h.exceeds) then 'rejected' else 'accepted' end
-    from smf.consumer_unit cu
-    cross join smf.musd_hours_of(p_uc, p_month, p_factor, p_with_losses) h
-    where cu.id = p_uc
-    group by cu.uc_code, cu.musd_kw
-$$;
+    AS -- body: 10 lines, sha256 920d587a2d826211
+
+COMMENT ON FUNCTION smf.musd_check_of(p_uc integer, p_month date, p_factor numeric, p_with_losses boolean) IS 'The verdict of UC p_uc for month p_month: ''accepted'' (no hour over the limit), ''rejected'' (some hour over), ''no_musd'' (no MUSD registered); hours with data, hours over, the largest hourly consumption (kWh) and the limit (kWh). No checks.';
+
+CREATE FUNCTION smf.musd_check_of(p_uc integer, p_month text, p_factor numeric, p_with_losses boolean) RETURNS TABLE(uc_code text, month date, musd_kw numeric, factor numeric, limit_kwh numeric, hours_with_data integer, hours_over integer, max_kwh numeric, verdict text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 67e79e7557576ec3
+
+COMMENT ON FUNCTION smf.musd_check_of(p_uc integer, p_month text, p_factor numeric, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The verdict of UC p_uc for month p_month: ''accepted'' (no hour over the limit), ''rejected'' (some hour over), ''no_musd'' (no MUSD registered); hours with data, hours over, the largest hourly consumption (kWh) and the limit (kWh). No checks.';
 
 CREATE FUNCTION smf.musd_factor_checked(p_factor numeric, p_month date) RETURNS numeric
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v numeric := coalesce(p_factor, smf.rule_param('musd_factor', date_trunc('month', p_month)::date));
-begin
-    if v <= 0 then
-        raise exception using errcode = 'SMF02', message = format('MUSD factor must be positive, got %s', v);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 10 lines, sha256 6301484ea6fe0d37
+
+COMMENT ON FUNCTION smf.musd_factor_checked(p_factor numeric, p_month date) IS 'p_factor, or rule_param(''musd_factor'') for null; SMF02 unless positive.';
+
+CREATE FUNCTION smf.musd_factor_checked(p_factor numeric, p_month text) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 dbbb5818b1631d39
+
+COMMENT ON FUNCTION smf.musd_factor_checked(p_factor numeric, p_month text) IS '(month as text: ''YYYY-MM'' or a date) p_factor, or rule_param(''musd_factor'') for null; SMF02 unless positive.';
 
 CREATE FUNCTION smf.musd_hours_of(p_uc integer, p_month date, p_factor numeric, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, kwh numeric, limit_kwh numeric, exceeds boolean)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select h.hour_ts, h.local_hour, h.kwh, lim.kwh, coalesce(h.kwh > lim.kwh, false)
-    from (
-        select q.hour_ts, min(q.local_ts) as local_hour,
-               sum(case when p_with_losses then q.p_kwh else q.p_kwh_raw end) as kwh
-        from smf.uc_quarter_hours(p_uc, smf.local_month_start(p_month),
-                                  smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date)) q
-        group by q.hour_ts
-    ) h
-    cross join (select p_factor * cu.musd_kw * 1 as kwh from smf.consumer_unit cu where cu.id = p_uc) lim
-    order by h.hour_ts
-$$;
+    AS -- body: 12 lines, sha256 4b35cb0472b55ffa
+
+COMMENT ON FUNCTION smf.musd_hours_of(p_uc integer, p_month date, p_factor numeric, p_with_losses boolean) IS 'Every local hour of UC p_uc in month p_month: consumption (kWh), limit (p_factor x MUSD x 1 h, kWh; null without MUSD) and whether it exceeds it. No checks.';
+
+CREATE FUNCTION smf.musd_hours_of(p_uc integer, p_month text, p_factor numeric, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, kwh numeric, limit_kwh numeric, exceeds boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 5710d872d0f15127
+
+COMMENT ON FUNCTION smf.musd_hours_of(p_uc integer, p_month text, p_factor numeric, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) Every local hour of UC p_uc in month p_month: consumption (kWh), limit (p_factor x MUSD x 1 h, kWh; null without MUSD) and whether it exceeds it. No checks.';
 
 CREATE FUNCTION smf.phasor_connection(p_values jsonb) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case
-        when p_values->>'VA' is not null and p_values->>'VB' is not null and p_values->>'VC' is not null
-             and coalesce((p_values->>'VB')::numeric, 0) > 0 then 'wye_3_element'
-        when p_values->>'IB' is null or coalesce((p_values->>'IB')::numeric, 0) = 0
-             and coalesce((p_values->>'VB')::numeric, 0) = 0 then 'delta_2_element'
-        else 'delta_3_element' end
-$$;
+    AS -- body: 8 lines, sha256 b7638d518db93899
+
+COMMENT ON FUNCTION smf.phasor_connection(p_values jsonb) IS 'The metering connection a 0x14 reading shows, inferred from which fields the meter fills (octet 188 is not kept): ''wye_3_element'' (phase voltages and three currents), ''delta_2_element'' (line voltages, currents A and C only: Aron / two-wattmeter metering) or ''delta_3_element'' (line voltages and three currents, no phase voltages).';
 
 CREATE FUNCTION smf.pld_import(p_months text[], p_submarkets text[], p_days integer[], p_hours integer[], p_prices numeric[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-declare
-    v int;
-    bad record;
-begin
-    select i, p_months[i] as m, p_submarkets[i] as s, p_days[i] as d, p_hours[i] as h, p_prices[i] as p
-    into bad
-    from generate_subscripts(p_months, 1) i
-    where p_months[i] !~ '^[0-9]{4}-?[0-9]{2}$' or smf.pld_submarket(p_submarkets[i]) is null
-       or p_hours[i] not between 0 and 23 or p_prices[i] is null or p_days[i] is null
-       or p_days[i] not between 1 and extract(day from date_trunc('month', to_date(replace(p_months[i], '-', ''), 'YYYYMM'))
-                                                     + interval '1 month - 1 day')
-    order by i limit 1;
-    if found then
-        raise exception using errcode = 'SMF02',
-            message = format('PLD row %s is invalid: month %s, submarket %s, day %s, hour %s, price %s',
-                             bad.i, bad.m, bad.s, bad.d, bad.h, bad.p);
-    end if;
-    insert into smf.pld (submarket, hour, price)
-    select smf.pld_submarket(p_submarkets[i]),
-           (to_date(replace(p_months[i], '-', ''), 'YYYYMM') + (p_days[i] - 1) + make_interval(hours => p_hours[i]))
-               at time zone smf.local_timezone(),
-           p_prices[i]
-    from generate_subscripts(p_months, 1) i
-    on conflict (submarket, hour) do update set price = excluded.price
-        where smf.pld.price is distinct from excluded.price;
-    get diagnostics v = row_count;
-    return v;
-end
-$_$;
+    AS -- body: 30 lines, sha256 f46eb4fd36f243e6
+
+COMMENT ON FUNCTION smf.pld_import(p_months text[], p_submarkets text[], p_days integer[], p_hours integer[], p_prices numeric[]) IS 'Upsert hourly PLD rows (R$/MWh) given as parallel arrays: month (YYYYMM or YYYY-MM), submarket name, day of month, local hour 0..23 (hour beginning, SMF local time zone) and price. Returns the number of rows inserted or changed. SMF02 names the first bad row (1-based) and nothing is written.';
 
 CREATE FUNCTION smf.pld_submarket(p_name text) RETURNS smf.submarket
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v text := upper(translate(trim(coalesce(p_name, '')), 'áéíóúãõâêôç', 'aeiouaoaeoc'));
-begin
-    return case
-        when v in ('SUDESTE', 'SE/CO', 'SECO', 'SE', 'SUDESTE/CENTRO-OESTE') then 'SE/CO'
-        when v in ('SUL', 'S') then 'S'
-        when v in ('NORDESTE', 'NE') then 'NE'
-        when v in ('NORTE', 'N') then 'N'
-    end::smf.submarket;
-end
-$$;
+    AS -- body: 12 lines, sha256 efec3a406140bc2e
+
+COMMENT ON FUNCTION smf.pld_submarket(p_name text) IS 'smf.submarket of a submarket name as CCEE''s open data spells it (SUDESTE, SE/CO, SECO, SUL, S, NORDESTE, NE, NORTE, N; case and accents ignored); SMF02 otherwise.';
 
 CREATE FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) RETURNS TABLE(local_ts timestamp without time zone, posto text, demand_posto text, reactive_window text, reservado boolean)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v_uc int := smf.uc_id(p_uc_code);
-begin
-    return query
-    select p_ts at time zone smf.local_timezone(), l.posto, l.demand_posto, l.reactive_window, l.reservado
-    from smf.uc_quarter_labels(v_uc, p_ts, p_ts + interval '1 microsecond') l
-    where l.posto is not null;
-    if not found then
-        raise exception using errcode = 'SMF04',
-            message = format('no posto schedule for the distributor of consumer unit %s on %s', p_uc_code,
-                             (p_ts at time zone smf.local_timezone())::date);
-    end if;
-end
-$$;
+    AS -- body: 15 lines, sha256 8f4f1041cab5b879
+
+COMMENT ON FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) IS 'Posto, demand posto, reactive window and reservado flag of instant p_ts for UC p_uc_code, with the local time; SMF04 for an unknown UC or a day without a posto schedule.';
 
 CREATE FUNCTION smf.posto_schedule_validate() RETURNS trigger
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v_day date := coalesce(lower(new.valid_during), current_date);
-    v_ps int := extract(epoch from new.ponta_start)::int / 60;
-    v_cs int := extract(epoch from new.capacitive_start)::int / 60;
-    v_span_lo int := smf.rule_param('capacitive_span_start_min', v_day)::int;
-    v_span_hi int := smf.rule_param('capacitive_span_end_min', v_day)::int;
-    v_cs_rel int;
-    v_t text;
-begin
-    foreach v_t in array array[new.ponta_start::text, new.capacitive_start::text,
-                               coalesce(new.reservado_start::text, '00:00:00')] loop
-        if extract(epoch from v_t::time)::int % 900 <> 0 then
-            raise exception using errcode = 'SMF02',
-                message = format('posto schedule time %s is not on the 15-minute grid', left(v_t, 5));
-        end if;
-    end loop;
-    if new.ponta_minutes <> smf.rule_param('ponta_minutes', v_day) or v_ps + new.ponta_minutes > 1440 then
-        raise exception using errcode = 'SMF02',
-            message = format('ponta must be %s consecutive minutes within one day, got %s from %s',
-                             smf.rule_param('ponta_minutes', v_day), new.ponta_minutes, left(new.ponta_start::text, 5));
-    end if;
-    v_cs_rel := case when v_cs >= 720 then v_cs - 1440 else v_cs end;
-    if new.capacitive_minutes <> smf.rule_param('capacitive_window_minutes', v_day)
-       or v_cs_rel < v_span_lo or v_cs_rel + new.capacitive_minutes > v_span_hi then
-        raise exception using errcode = 'SMF02',
-            message = format('capacitive window %s-%s is not %s consecutive minutes inside %s-%s',
-                left(new.capacitive_start::text, 5),
-                left((new.capacitive_start + make_interval(mins => new.capacitive_minutes))::text, 5),
-                smf.rule_param('capacitive_window_minutes', v_day),
-                left(('00:00'::time + make_interval(mins => v_span_lo))::text, 5),
-                left(('00:00'::time + make_interval(mins => v_span_hi))::text, 5));
-    end if;
-    if new.reservado_minutes is not null
-       and (new.reservado_minutes <= 0 or new.reservado_minutes >= 1440 or new.reservado_minutes % 15 <> 0) then
-        raise exception using errcode = 'SMF02',
-            message = format('reservado window of %s minutes is not a positive multiple of 15 below 24 h',
-                             new.reservado_minutes);
-    end if;
-    if new.intermediario_minutes is not null
-       and (new.intermediario_minutes <= 0 or new.intermediario_minutes % 15 <> 0
-            or v_ps - new.intermediario_minutes < 0
-            or v_ps + new.ponta_minutes + new.intermediario_minutes > 1440) then
-        raise exception using errcode = 'SMF02',
-            message = format('intermediario of %s minutes around ponta %s does not fit the day on the 15-minute grid',
-                             new.intermediario_minutes, left(new.ponta_start::text, 5));
-    end if;
-    return new;
-end
-$$;
+    AS -- body: 50 lines, sha256 dfbbfd2b6085dcef
+
+COMMENT ON FUNCTION smf.posto_schedule_validate() IS 'Trigger on smf.posto_schedule; raises SMF02 when ponta is not rule_param(''ponta_minutes'') long inside one day, when the capacitive window is not rule_param(''capacitive_window_minutes'') long inside the span capacitive_span_start_min .. capacitive_span_end_min (23:30-06:30), or when a time is off the 15-minute grid.';
 
 CREATE FUNCTION smf.principal() RETURNS integer
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select a.id
-    from smf.account a
-    where a.disabled_at is null
-      and (a.db_role = session_user
-           or (pg_has_role(session_user, 'smf_api', 'MEMBER')
-               and a.id = nullif(current_setting('smf.principal', true), '')::int))
-    order by (a.db_role = session_user) desc nulls last
-    limit 1
-$$;
+    AS -- body: 9 lines, sha256 c404f85223ce0d05
+
+COMMENT ON FUNCTION smf.principal() IS 'The account the current statement acts for, or null (then nothing is visible). A service session (its login role may become smf_api: the API''s pool user smf_svc_api, or the owner) acts for the account the service names in the transaction setting smf.principal, and only for it: it never becomes an account because an account''s db_role matches its login. A reader session (a login role mapped to an account by account.db_role: Grafana, psql) is that account, whatever it sets; it cannot become smf_api, so it cannot name another.';
 
 CREATE FUNCTION smf.principal_role() RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select role from smf.account where id = smf.principal()
-$$;
+    AS -- body: 3 lines, sha256 de39bf8d0ac2c480
+
+COMMENT ON FUNCTION smf.principal_role() IS '''admin'', ''analyst'', ''client'', ''service'' or null (no principal).';
 
 CREATE FUNCTION smf.raw_read_prune(p_now timestamp with time zone DEFAULT now()) RETURNS bigint
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with gone as (
-        delete from smf.raw_read
-        where read_at < p_now - make_interval(days => coalesce(
-            (select value::int from smf.setting where key = 'raw_block_retention_days'), 90))
-        returning 1
-    )
-    select count(*) from gone
-$$;
+    AS -- body: 9 lines, sha256 1638e262126beaad
+
+COMMENT ON FUNCTION smf.raw_read_prune(p_now timestamp with time zone) IS 'Delete the raw reads whose session started more than smf.setting ''raw_block_retention_days'' days (default 90) before p_now; returns how many.';
 
 CREATE FUNCTION smf.read_request_claim(p_holder text, p_limit integer DEFAULT 10, p_stale interval DEFAULT '00:10:00'::interval) RETURNS TABLE(id bigint, meter_id integer, serial text, kind text, requested_at timestamp with time zone)
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with c as (
-        select r.id from smf.read_request r
-        where r.status = 'queued'
-           or (r.status = 'running' and r.claimed_at < clock_timestamp() - p_stale)
-        order by r.requested_at, r.id
-        limit p_limit
-        for update skip locked),
-    u as (
-        update smf.read_request r
-        set status = 'running', claimed_by = p_holder, claimed_at = clock_timestamp()
-        from c where r.id = c.id
-        returning r.id, r.meter_id, r.kind, r.requested_at)
-    select u.id, u.meter_id, m.serial, u.kind, u.requested_at
-    from u join smf.meter m on m.id = u.meter_id
-    order by u.requested_at, u.id
-$$;
+    AS -- body: 17 lines, sha256 b6b57ec472d4f00f
+
+COMMENT ON FUNCTION smf.read_request_claim(p_holder text, p_limit integer, p_stale interval) IS 'Claim up to p_limit queued requests (oldest first) for poller p_holder, also taking back requests left ''running'' longer than p_stale by a poller that died. Returns the claimed requests with the meter serial; concurrent pollers never claim the same one.';
 
 CREATE FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb DEFAULT NULL::jsonb, p_error text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    update smf.read_request
-    set status = case when p_ok then 'done' else 'failed' end,
-        finished_at = clock_timestamp(), result = p_result, error = p_error
-    where id = p_id and claimed_by = p_holder and status = 'running'
-    returning true
-$$;
+    AS -- body: 7 lines, sha256 48c3fe005d82e9dc
+
+COMMENT ON FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb, p_error text) IS 'Finish request p_id claimed by p_holder: done with p_result (a JSON summary of what was read) or failed with p_error. False when p_holder no longer holds it.';
 
 CREATE FUNCTION smf.read_request_enqueue(p_serial text, p_kind text, p_account integer) RETURNS bigint
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter smf.meter;
-    v_id bigint;
-begin
-    select * into v_meter from smf.meter where serial = p_serial;
-    if not found then
-        raise exception 'unknown meter %', p_serial using errcode = 'SMF04';
-    end if;
-    if v_meter.retired_at is not null then
-        raise exception 'meter % is retired', p_serial using errcode = 'SMF02';
-    end if;
-    insert into smf.read_request (meter_id, kind, requested_by)
-    values (v_meter.id, p_kind, p_account) returning id into v_id;
-    perform pg_notify('smf_read_request', v_id::text);
-    return v_id;
-end $$;
+    AS -- body: 17 lines, sha256 6701998dc6c014c2
+
+COMMENT ON FUNCTION smf.read_request_enqueue(p_serial text, p_kind text, p_account integer) IS 'Queue an on-demand read of meter p_serial (kind ''intervals'', ''registers'', ''instantaneous'' or ''full'') for account p_account; returns the request id. SMF04 for an unknown or invisible meter, SMF02 for a retired one.';
 
 CREATE FUNCTION smf.read_request_status(p_id bigint) RETURNS TABLE(id bigint, serial text, kind text, status text, requested_at timestamp with time zone, claimed_at timestamp with time zone, finished_at timestamp with time zone, result jsonb, error text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select r.id, m.serial, r.kind, r.status, r.requested_at, r.claimed_at, r.finished_at,
-           r.result, r.error
-    from smf.read_request r join smf.meter m on m.id = r.meter_id
-    where r.id = p_id
-$$;
+    AS -- body: 6 lines, sha256 4745dbab89f7aaaf
+
+COMMENT ON FUNCTION smf.read_request_status(p_id bigint) IS 'One request as the API shows it (row-level security applies: a caller sees only requests of the meters it may see).';
 
 CREATE FUNCTION smf.read_view_refuse_write() RETURNS trigger
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    raise exception using errcode = '42501',
-        message = format('smf_read.%s is read-only', tg_table_name);
-end
-$$;
+    AS -- body: 6 lines, sha256 b239976c631a9600
+
+COMMENT ON FUNCTION smf.read_view_refuse_write() IS 'Trigger on the smf_read views over both storage tiers; they are read-only (a role with DELETE on one would still be refused here).';
 
 CREATE FUNCTION smf.read_views_refresh() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v text;
-begin
-    grant usage on schema smf_read to smf_reader;
-    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'smf_read' and c.relkind = 'v' loop
-        execute format('drop view smf_read.%I', v);
-    end loop;
-    for v in select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'smf' and c.relkind in ('r', 'v', 'p')
-               and has_table_privilege('smf_api', c.oid, 'select')
-               and c.relname <> all (array['ingest_batch', 'ingest_quarantine', 'read_request'])
-             order by 1 loop
-        -- (a view of smf is copied by its definition: as a security-invoker view it would check
-        -- its tables against the reader, not against smf_api). The interval and 15-minute/hourly
-        -- rollup tables are read with their sealed periods (025_storage.sql).
-        execute format('create view smf_read.%I with (security_barrier) as %s', v,
-                       coalesce(pg_get_viewdef(format('smf.%I', v)::regclass),
-                                case when v in ('interval_reading', 'rollup_15min', 'rollup_hour')
-                                          and to_regclass(format('smf.%I_all', v)) is not null
-                                     then pg_get_viewdef(format('smf.%I_all', v)::regclass)
-                                     else format('select * from smf.%I', v) end));
-        execute format('alter view smf_read.%I owner to smf_api', v);
-        execute format('grant select on smf_read.%I to smf_reader', v);
-        if v in ('interval_reading', 'rollup_15min', 'rollup_hour') then
-            -- a union is not an updatable view: without this a write would fail for the view's
-            -- shape, before the privilege check (readers have SELECT only)
-            execute format('create trigger read_only instead of insert or update or delete on '
-                           'smf_read.%I for each row execute function smf.read_view_refuse_write()', v);
-        end if;
-    end loop;
-end $$;
+    AS -- body: 33 lines, sha256 e891fbd0512f59b5
+
+COMMENT ON FUNCTION smf.read_views_refresh() IS '(re)create schema smf_read: one view per table or view smf_api may read, owned by smf_api (so the policies apply to whoever reads them). Called below and again by 625_dashboards_read.sql, so that the views of later files (alarms, dashboards) get their copy. (Owner-only: it drops and re-creates every view of smf_read.)';
 
 CREATE FUNCTION smf.read_views_rewrite() RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'pg_catalog'
-    AS $$
-declare
-    v text;
-    def text;
-    fns text;
-begin
-    select string_agg(distinct p.proname, '|') into fns
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'smf_read';
-    for v, def in select c.relname, pg_get_viewdef(c.oid)
-                  from pg_class c join pg_namespace n on n.oid = c.relnamespace
-                  where n.nspname = 'smf_read' and c.relkind = 'v'
-                  order by c.relname loop
-        def := regexp_replace(def, '\msmf\.(' || coalesce(fns, 'x-none') || ')\(', 'smf_read.\1(', 'g');
-        if def <> pg_get_viewdef(format('smf_read.%I', v)::regclass) then
-            execute format('create or replace view smf_read.%I with (security_barrier) as %s', v, def);
-        end if;
-    end loop;
-end $$;
+    AS -- body: 18 lines, sha256 4aaef8de57398bef
+
+COMMENT ON FUNCTION smf.read_views_rewrite() IS 'A copy in smf_read of a view of smf runs the smf functions it calls with the reader''s rights (a view checks its tables against its owner, but runs functions as the caller): ''permission denied for schema smf'' for a reader. So in the views of smf_read, calls of smf functions that have a smf_read wrapper go to the wrapper. (Views are not pointed at other copies: the frozen downgrades of 0008/0009 drop the copies one by one, without cascade; a view of smf read by the dashboards therefore names tables only, not other views of smf, whose security-invoker rules would check them against the reader.) search_path pg_catalog, so pg_get_viewdef names every object with its schema. Owner-only.';
 
 CREATE FUNCTION smf.report_alterations(p_uc_code text, p_n integer DEFAULT 16) RETURNS TABLE(at timestamp with time zone, command_hex text, command text, reader_serial text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select a.at, '0x' || upper(lpad(to_hex(a.command_code::int), 2, '0')),
-           coalesce(smf.abnt_command_name(a.command_code), 'not catalogued'), a.reader_serial
-    from smf.meter_alteration a
-    where a.meter_id = smf.uc_main_meter(p_uc_code)
-    order by a.at desc, a.command_code
-    limit p_n
-$$;
+    AS -- body: 8 lines, sha256 309a5f15638e8469
+
+COMMENT ON FUNCTION smf.report_alterations(p_uc_code text, p_n integer) IS 'The last p_n alterations applied to UC p_uc_code''s main meter (0x28 log), newest first: when (UTC), command code (hex as on the wire), what it does, reader serial.';
 
 CREATE FUNCTION smf.report_display(p_uc_code text) RETURNS TABLE(item integer, code text, label text, value numeric, unit text, at timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with m as (select smf.uc_main_meter(p_uc_code) as id),
-    reg as (
-        select rr.* from m, smf.register_reading rr
-        where rr.meter_id = m.id and rr.period = 'current'
-          and rr.at = (select max(at) from smf.register_reading x where x.meter_id = m.id and x.period = 'current')
-    ),
-    names(n, code, label) as (values
-        (1, 'total', 'total'), (2, 'ponta', 'ponta'), (3, 'ufer_ponta', 'UFER / reverse ponta'),
-        (4, 'fora_ponta', 'fora de ponta'), (5, 'ufer_fora_ponta', 'UFER / reverse fora de ponta'),
-        (6, 'reservado', 'reservado'), (7, 'ufer_reservado', 'UFER / reverse reservado')),
-    dnames(n, code, label) as (values
-        (1, 'last_interval', 'demand, last interval'), (2, 'max_ponta', 'maximum demand ponta'),
-        (3, 'dmcr_ponta', 'DMCR / reverse demand ponta'), (4, 'max_fora_ponta', 'maximum demand fora de ponta'),
-        (5, 'dmcr_fora_ponta', 'DMCR / reverse demand fora de ponta'), (6, 'max_reservado', 'maximum demand reservado'),
-        (7, 'dmcr_reservado', 'DMCR / reverse demand reservado')),
-    inst as (
-        select i.at, i."values" as v from m, smf.instantaneous_reading i
-        where i.meter_id = m.id order by i.at desc limit 1
-    ),
-    items as (
-        select reg.channel * 100 + n.n as item, format('c%s.%s', reg.channel, n.code) as code,
-               format('channel %s: %s', reg.channel, n.label) as label, reg.registers[n.n]::numeric as value,
-               'register digits' as unit, reg.at
-        from reg cross join names n
-        union all
-        select reg.channel * 100 + 10 + n.n, format('c%s.d.%s', reg.channel, n.code),
-               format('channel %s: %s', reg.channel, n.label), reg.demands[n.n]::numeric, 'demand digits', reg.at
-        from reg cross join dnames n
-        union all
-        select 1000 + x.n, x.k, x.label, round((inst.v->>x.k)::numeric * x.f, 3), x.unit, inst.at
-        from inst cross join (values
-            (1, 'VA', 'voltage A', 'V', 1.0), (2, 'VB', 'voltage B', 'V', 1.0), (3, 'VC', 'voltage C', 'V', 1.0),
-            (4, 'IA', 'current A', 'A', 1.0), (5, 'IB', 'current B', 'A', 1.0), (6, 'IC', 'current C', 'A', 1.0),
-            (7, 'P3', 'active power 3-phase', 'kW',
-                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
-            (8, 'Q3', 'reactive power 3-phase', 'kvar',
-                case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW' then 1 else 0.001 end),
-            (9, 'cos3', 'power factor 3-phase', '', 1.0), (10, 'frequency', 'frequency', 'Hz', 1.0)) x(n, k, label, unit, f)
-        where inst.v->>x.k is not null
-    )
-    select * from items order by item
-$$;
+    AS -- body: 43 lines, sha256 b2a6b3bc705f455a
+
+COMMENT ON FUNCTION smf.report_display(p_uc_code text) IS 'A simulation of what the meter''s display shows: the latest registers (0x23, per channel: totals and demands per posto, as the raw digits the meter keeps: the decimal point follows the meter''s presentation mode, unverified) and the latest instantaneous values (0x14: V, A, kW, frequency). One row per display item, in display order.';
 
 CREATE FUNCTION smf.report_outages(p_uc_code text, p_n integer DEFAULT 20) RETURNS TABLE(start_at timestamp with time zone, end_at timestamp with time zone, duration_s numeric, source text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter int := smf.uc_main_meter(p_uc_code);
-    v_step interval;
-begin
-    if p_n is null or p_n < 1 then
-        raise exception using errcode = 'SMF02', message = format('report_outages: n %s is not positive', p_n);
-    end if;
-    if exists (select 1 from smf.meter_outage o where o.meter_id = v_meter) then
-        return query
-        select o.start_at, o.end_at, extract(epoch from o.end_at - o.start_at), 'meter'::text
-        from smf.meter_outage o where o.meter_id = v_meter order by o.start_at desc limit p_n;
-        return;
-    end if;
-    select make_interval(mins => m.interval_minutes) into v_step from smf.meter m where m.id = v_meter;
-    return query
-    select g.prev + v_step, g.ts, extract(epoch from g.ts - (g.prev + v_step)), 'gaps'::text
-    from (select r.ts, lag(r.ts) over (order by r.ts) as prev
-          from smf.intervals(v_meter, '-infinity', 'infinity') r
-          where r.quality <> 'missing') g
-    where g.ts - g.prev > v_step
-    order by g.ts desc limit p_n;
-end
-$$;
+    AS -- body: 24 lines, sha256 f4d6a239b0b4cadf
+
+COMMENT ON FUNCTION smf.report_outages(p_uc_code text, p_n integer) IS 'The last p_n supply outages of UC p_uc_code''s main meter, newest first: start and return (UTC), duration (s). From the meter''s own outage records (0x25) when it has any (source ''meter''); otherwise from the holes in its stored intervals (source ''gaps'': from the first missing interval start to the start of the next stored one), since a meter without an outage log only shows an outage as missing intervals.';
 
 CREATE FUNCTION smf.report_phasors(p_uc_code text, p_at timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(uc_code text, customer_name text, meter_serial text, at timestamp with time zone, connection text, element text, voltage_v numeric, voltage_angle_deg numeric, current_a numeric, current_angle_deg numeric, shift_deg numeric, p_kw numeric, q_kvar numeric, s_kva numeric, power_factor numeric, angle_source text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter int := smf.uc_main_meter(p_uc_code);
-    r record;
-    v jsonb;
-    k numeric := case when coalesce((select value from smf.setting where key = 'instantaneous_power_unit'), 'W') = 'kW'
-                      then 1 else 0.001 end;
-    conn text;
-    e record;
-    v_shift numeric;
-    v_vang numeric;
-    v_p numeric;
-    v_q numeric;
-    v_src text;
-begin
-    select i.at, i."values", i.reactive_characteristic into r
-    from smf.instantaneous_reading i
-    where i.meter_id = v_meter and (p_at is null or i.at <= p_at)
-    order by i.at desc limit 1;
-    if not found then
-        raise exception using errcode = 'SMF04',
-            message = format('UC %s: no 0x14 (instantaneous) reading%s', p_uc_code,
-                             case when p_at is null then '' else ' at or before ' || p_at end);
-    end if;
-    v := r."values";
-    conn := smf.phasor_connection(v);
-    for e in
-        select * from (values
-            ('wye_3_element', 1, 'A', 'VA', 'IA', 'PA', 'QA', 'phase_shift_A', 'Vangle_A', 0::numeric),
-            ('wye_3_element', 2, 'B', 'VB', 'IB', 'PB', 'QB', 'phase_shift_B', 'Vangle_B', -120),
-            ('wye_3_element', 3, 'C', 'VC', 'IC', 'PC', 'QC', 'phase_shift_C', 'Vangle_C', 120),
-            ('delta_2_element', 1, '1 (V_AB, I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
-            ('delta_2_element', 2, '2 (V_CB, I_C)', 'VBC', 'IC', 'PC', 'QC', 'phase_shift_C', null, 90),
-            ('delta_3_element', 1, 'AB (I_A)', 'VAB', 'IA', 'PA', 'QA', 'phase_shift_A', null, 30),
-            ('delta_3_element', 2, 'BC (I_B)', 'VBC', 'IB', 'PB', 'QB', 'phase_shift_B', null, -90),
-            ('delta_3_element', 3, 'CA (I_C)', 'VCA', 'IC', 'PC', 'QC', 'phase_shift_C', null, 150)
-        ) x(c, n, label, vk, ik, pk, qk, sk, ak, nominal)
-        where x.c = conn order by x.n
-    loop
-        v_p := round((v->>e.pk)::numeric * k, 3);
-        v_q := round((v->>e.qk)::numeric * k, 3);
-        v_vang := (v->>e.ak)::numeric;
-        v_src := case when v_vang is null then 'voltage: ABC sequence' else 'voltage: meter' end;
-        v_vang := coalesce(v_vang, e.nominal);
-        v_shift := abs((v->>e.sk)::numeric);
-        if v_shift is not null then
-            v_src := v_src || '; shift: meter';
-        elsif v_p is not null and v_q is not null and (v_p <> 0 or v_q <> 0) then
-            v_shift := abs(degrees(atan2(v_q, v_p)));  -- |phi| from P and Q
-            v_src := v_src || '; shift: from P, Q';
-        else
-            v_src := v_src || '; shift: unknown (no shift, P or Q reported)';
-        end if;
-        if v_shift is not null and (v_q < 0 or (v_q is null and substr(coalesce(r.reactive_characteristic, ''), e.n, 1) = 'C')) then
-            v_shift := -v_shift;  -- capacitive: the current leads
-        end if;
-        element := e.label;
-        voltage_v := round((v->>e.vk)::numeric, 2);
-        voltage_angle_deg := round(v_vang, 1);
-        current_a := round((v->>e.ik)::numeric, 3);
-        current_angle_deg := round(v_vang - v_shift, 1);
-        shift_deg := round(v_shift, 1);
-        p_kw := v_p;
-        q_kvar := v_q;
-        s_kva := round(sqrt(v_p ^ 2 + v_q ^ 2), 3);
-        power_factor := round(v_p / nullif(sqrt(v_p ^ 2 + v_q ^ 2), 0), 4);
-        angle_source := v_src;
-        uc_code := p_uc_code;
-        select cu.customer_name, m.serial into customer_name, meter_serial
-        from smf.consumer_unit cu join smf.meter m on m.id = v_meter where cu.id = smf.uc_id(p_uc_code);
-        at := r.at;
-        connection := conn;
-        return next;
-    end loop;
-end
-$$;
+    AS -- body: 76 lines, sha256 c6cd9c056cb7917e
+
+COMMENT ON FUNCTION smf.report_phasors(p_uc_code text, p_at timestamp with time zone) IS 'Phasor analysis of UC p_uc_code from its main meter''s 0x14 reading at or before p_at (default: the latest). One row per measuring element: its voltage (V) and angle, current (A) and angle, V-I shift, active P (kW), reactive Q (kvar), apparent S (kVA), power factor. Angles in degrees, voltage of element 1 at 0 unless the meter reports angles; the current angle = voltage angle - shift, the shift lagging (positive) where the phase is inductive (Q > 0 or characteristic ''L''). Elements: wye 3-element A, B, C (phase voltages); delta 2-element 1 = (V_AB, I_A), 2 = (V_CB, I_C); delta 3-element AB, BC, CA with I_A, I_B, I_C. angle_source says which angles came from the meter and which follow an ABC sequence.';
 
 CREATE FUNCTION smf.require_cycle(p_uc integer, p_month date) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-declare
-    v_code text;
-    v_meter int;
-    v_dist int;
-    v_lo timestamptz := smf.local_month_start(p_month);
-    v_hi timestamptz := smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date);
-    v_day date;
-begin
-    select uc_code, main_meter_id, distributor_id into v_code, v_meter, v_dist
-    from smf.consumer_unit where id = p_uc;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('unknown consumer unit id %s', p_uc);
-    end if;
-    if v_meter is null then
-        raise exception using errcode = 'SMF04', message = format('consumer unit %s has no main meter', v_code);
-    end if;
-    select d::date into v_day
-    from generate_series(date_trunc('month', p_month), date_trunc('month', p_month) + interval '1 month - 1 day',
-                         interval '1 day') d
-    where not exists (select 1 from smf.posto_schedule s
-                      where s.distributor_id = v_dist and s.valid_during @> d::date)
-    order by 1 limit 1;
-    if found then
-        raise exception using errcode = 'SMF04',
-            message = format('no posto schedule for the distributor of consumer unit %s on %s', v_code, v_day);
-    end if;
-    if not exists (select 1 from smf.rollup_15min
-                   where meter_id = v_meter and bucket >= v_lo and bucket < v_hi)
-       and not exists (select 1 from smf.intervals_sealed(array[v_meter], v_lo, v_hi)) then
-        raise exception using errcode = 'SMF04',
-            message = format('no readings for consumer unit %s in %s', v_code, to_char(p_month, 'YYYY-MM'));
-    end if;
-    return p_uc;
-end
-$$;
+    AS -- body: 36 lines, sha256 fd35efffe36a89cd
+
+COMMENT ON FUNCTION smf.require_cycle(p_uc integer, p_month date) IS 'Checks that UC p_uc can be evaluated for local month p_month (a main meter, a posto schedule of its distributor on every day, at least one reading); returns p_uc. Raises SMF04 naming what is missing.';
+
+CREATE FUNCTION smf.require_cycle(p_uc integer, p_month text) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 9fee5040801176cf
+
+COMMENT ON FUNCTION smf.require_cycle(p_uc integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Checks that UC p_uc can be evaluated for local month p_month (a main meter, a posto schedule of its distributor on every day, at least one reading); returns p_uc. Raises SMF04 naming what is missing.';
 
 CREATE FUNCTION smf.rollup_15min_sealed_sql() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $_$
-    select format($q$select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
-        sum(x.active_fwd_wh) as active_fwd_wh, sum(x.active_rev_wh) as active_rev_wh,
-        sum(x.reactive_ind_fwd_varh) as reactive_ind_fwd_varh,
-        sum(x.reactive_ind_rev_varh) as reactive_ind_rev_varh,
-        sum(x.reactive_cap_fwd_varh) as reactive_cap_fwd_varh,
-        sum(x.reactive_cap_rev_varh) as reactive_cap_rev_varh,
-        (count(*) filter (where x.quality = 'measured'))::int as n_measured,
-        (count(*) filter (where x.quality = 'adjusted'))::int as n_adjusted,
-        (count(*) filter (where x.quality = 'estimated'))::int as n_estimated,
-        (count(*) filter (where x.quality = 'missing'))::int as n_missing,
-        15 / min(m.interval_minutes) as n_expected, %s,
-        round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3) as max_demand_kw,
-        min(public.time_bucket('15 minutes', x.ts)) as max_demand_at
-    from (%s) x join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, public.time_bucket('15 minutes', x.ts)$q$,
-        (select string_agg(format('min(x.%1$I) as %1$I_min, max(x.%1$I) as %1$I_max, '
-                                  'sum(x.%1$I) as %1$I_sum, count(x.%1$I)::int as %1$I_n', c), ', ')
-         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
-                           'current_b_ma', 'current_c_ma']) c),
-        smf.sealed_rows_sql())
-$_$;
+    AS -- body: 22 lines, sha256 1977993b7f932cf7
+
+COMMENT ON FUNCTION smf.rollup_15min_sealed_sql() IS 'The select of the 15-minute rollups (columns of smf.rollup_15min) derived from every sealed period, as rollup_refresh computes them from rows.';
 
 CREATE FUNCTION smf.rollup_all_sql(p_level text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select case p_level
-        when '15min' then 'select * from smf.rollup_15min union all ' || smf.rollup_15min_sealed_sql()
-        when 'hour' then 'select * from smf.rollup_hour union all ' || smf.rollup_hour_sealed_sql()
-    end
-$$;
+    AS -- body: 6 lines, sha256 e9e1edcfdd73440b
+
+COMMENT ON FUNCTION smf.rollup_all_sql(p_level text) IS 'The select of every 15-minute (''15min'') or hourly (''hour'') rollup, stored rows of hot data and those derived from sealed periods (the views below, 040''s analyst views).';
 
 CREATE FUNCTION smf.rollup_hour_sealed_sql() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $_$
-    select format($q$select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
-        %s, sum(x.n_measured)::int as n_measured, sum(x.n_adjusted)::int as n_adjusted,
-        sum(x.n_estimated)::int as n_estimated, sum(x.n_missing)::int as n_missing,
-        60 / min(m.interval_minutes) as n_expected, %s,
-        max(x.max_demand_kw)::numeric(14, 3) as max_demand_kw,
-        public.last(x.max_demand_at, x.max_demand_kw * 100000000000
-                    - extract(epoch from x.max_demand_at)) as max_demand_at
-    from (%s) x join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, public.time_bucket('1 hour', x.bucket)$q$,
-        (select string_agg(format('sum(x.%1$I)::bigint as %1$I', c), ', ')
-         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
-                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh',
-                           'reactive_cap_rev_varh']) c),
-        (select string_agg(format('min(x.%1$I_min) as %1$I_min, max(x.%1$I_max) as %1$I_max, '
-                                  'sum(x.%1$I_sum)::bigint as %1$I_sum, sum(x.%1$I_n)::int as %1$I_n', c), ', ')
-         from unnest(array['voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
-                           'current_b_ma', 'current_c_ma']) c),
-        smf.rollup_15min_sealed_sql())
-$_$;
+    AS -- body: 20 lines, sha256 fcb59f91d1270af6
+
+COMMENT ON FUNCTION smf.rollup_hour_sealed_sql() IS 'The select of the hourly rollups (columns of smf.rollup_hour) derived from every sealed period (from its 15-minute rollups, as rollup_refresh does).';
 
 CREATE FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
     SET work_mem TO '256MB'
-    AS $_$
-declare
-    v_tz text := smf.local_timezone();
-    v_raw text := smf.rollup_select_list(true);
-    v_derived text := smf.rollup_select_list(false);
-    v_min timestamptz;
-    v_max timestamptz;
-begin
-    if cardinality(p_meter) is distinct from cardinality(p_lo)
-       or cardinality(p_meter) is distinct from cardinality(p_hi) then
-        raise exception using errcode = 'SMF02', message = 'rollup_refresh: arrays differ in length';
-    end if;
-    -- Rollups are computed from hot rows: a sealed period in the range (rows written beside it
-    -- without the ingest) goes back to rows first (025_storage.sql; a cheap probe otherwise).
-    perform smf.storage_unseal(p_meter, p_lo, p_hi);
-    drop table if exists pg_temp.rollup_scope;
-    create temp table rollup_scope on commit drop as
-    select u.meter_id, m.interval_minutes,
-           time_bucket('15 minutes', min(u.lo)) as lo15,
-           time_bucket('15 minutes', max(u.hi)) + interval '15 minutes' as hi15,
-           time_bucket('1 hour', min(u.lo)) as lo_h,
-           time_bucket('1 hour', max(u.hi)) + interval '1 hour' as hi_h,
-           (min(u.lo) at time zone v_tz)::date as lo_d,
-           (max(u.hi) at time zone v_tz)::date as hi_d,
-           date_trunc('month', min(u.lo) at time zone v_tz)::date as lo_m,
-           date_trunc('month', max(u.hi) at time zone v_tz)::date as hi_m
-    from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
-    join smf.meter m on m.id = u.meter_id
-    group by u.meter_id, m.interval_minutes;
-    analyze rollup_scope;  -- lets the planner choose index probes for a few meters, scans for many
-    -- Two transactions refreshing one meter would each delete only what it can see and insert
-    -- the same buckets twice: serialise refreshes per meter (256 lock stripes, taken in order,
-    -- so bulk imports cannot deadlock). The statements below then see the other's commit.
-    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
-    from (select distinct meter_id % 256 as stripe from rollup_scope order by 1) s;
-    select min(lo15), max(hi15) into v_min, v_max from rollup_scope;
-    if v_min is null then
-        return;
-    end if;
-    -- The literal outer bounds let TimescaleDB exclude chunks when planning.
+    AS -- body: 107 lines, sha256 ff86202bb014ac15
 
-    raise debug 'rollup_refresh 15min at %', clock_timestamp();
-    delete from smf.rollup_15min r using rollup_scope s
-    where r.meter_id = s.meter_id and r.bucket >= s.lo15 and r.bucket < s.hi15;
-    execute format($q$
-        insert into smf.rollup_15min
-        select x.meter_id, time_bucket('15 minutes', x.ts), %s
-        from smf.interval_reading x
-        join rollup_scope s on s.meter_id = x.meter_id and x.ts >= s.lo15 and x.ts < s.hi15
-        where x.ts >= %L and x.ts < %L
-        group by x.meter_id, time_bucket('15 minutes', x.ts), s.interval_minutes$q$,
-        format(v_raw, '15 / s.interval_minutes'), v_min, v_max);
-
-    raise debug 'rollup_refresh hour at %', clock_timestamp();
-    delete from smf.rollup_hour r using rollup_scope s
-    where r.meter_id = s.meter_id and r.bucket >= s.lo_h and r.bucket < s.hi_h;
-    execute format($q$
-        insert into smf.rollup_hour
-        select x.meter_id, time_bucket('1 hour', x.bucket), %s
-        from smf.rollup_15min x
-        join rollup_scope s on s.meter_id = x.meter_id and x.bucket >= s.lo_h and x.bucket < s.hi_h
-        where x.bucket >= %L and x.bucket < %L
-        group by x.meter_id, time_bucket('1 hour', x.bucket), s.interval_minutes$q$,
-        format(v_derived, '60 / s.interval_minutes'),
-        time_bucket('1 hour', v_min), time_bucket('1 hour', v_max) + interval '1 hour');
-
-    raise debug 'rollup_refresh day at %', clock_timestamp();
-    delete from smf.rollup_day r using rollup_scope s
-    where r.meter_id = s.meter_id and r.bucket between s.lo_d and s.hi_d;
-    execute format($q$
-        insert into smf.rollup_day
-        select x.meter_id, (x.bucket at time zone %1$L)::date as day, %2$s
-        from %3$s x
-        join rollup_scope s on s.meter_id = x.meter_id
-            and x.bucket >= (s.lo_d::timestamp at time zone %1$L)
-            and x.bucket < ((s.hi_d + 1)::timestamp at time zone %1$L)
-        group by x.meter_id, day, s.interval_minutes$q$,
-        v_tz,
-        format(v_derived, format(
-            'min(extract(epoch from (((x.bucket at time zone %1$L)::date + 1)::timestamp at time zone %1$L)'
-            ' - (((x.bucket at time zone %1$L)::date)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-            v_tz)),
-        -- a local day may reach into a sealed period (hours derived from it, 025_storage.sql)
-        case when smf.storage_sealed_spans_exist(v_min - interval '1 day', v_max + interval '1 day')
-        then format('smf.rollups_hour((select array_agg(meter_id) from rollup_scope), %L, %L)',
-                    v_min - interval '1 day', v_max + interval '1 day')
-        else 'smf.rollup_hour' end);
-
-    raise debug 'rollup_refresh month at %', clock_timestamp();
-    delete from smf.rollup_month r using rollup_scope s
-    where r.meter_id = s.meter_id and r.bucket between s.lo_m and s.hi_m;
-    execute format($q$
-        insert into smf.rollup_month
-        select x.meter_id, date_trunc('month', x.bucket)::date as month, %s
-        from smf.rollup_day x
-        join rollup_scope s on s.meter_id = x.meter_id
-            and x.bucket >= s.lo_m and x.bucket < (s.hi_m + interval '1 month')::date
-        group by x.meter_id, month, s.interval_minutes$q$,
-        format(v_derived, format(
-            'min(extract(epoch from ((date_trunc(''month'', x.bucket) + interval ''1 month'')::timestamp at time zone %1$L)'
-            ' - (date_trunc(''month'', x.bucket)::timestamp at time zone %1$L))::int / 60 / s.interval_minutes)',
-            v_tz)));
-    raise debug 'rollup_refresh done at %', clock_timestamp();
-end
-$_$;
+COMMENT ON FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) IS 'Recompute the 15-min, hourly, daily and monthly rollups of the given meters over the UTC instants [p_lo[i], p_hi[i]] (widened to whole buckets at every level).';
 
 CREATE FUNCTION smf.rollup_refresh_meter(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public'
-    AS $$
-begin
-    perform smf.rollup_refresh(array[p_meter], array[p_lo], array[p_hi]);
-    if smf.storage_seal_all_requested() then
-        perform smf.storage_seal_spans(array[p_meter], array[p_lo], array[p_hi]);
-    end if;
-end
-$$;
+    AS -- body: 8 lines, sha256 b86aef3d843ef9fd
+
+COMMENT ON FUNCTION smf.rollup_refresh_meter(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) IS 'Recompute every rollup of one meter over the UTC range [p_lo, p_hi]; a session in the test suite''s sealed mode (smf.seal_all = on) then seals the range.';
 
 CREATE FUNCTION smf.rollup_select_list(p_from_raw boolean) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-    select concat_ws(', ',
-        (select string_agg(format('sum(x.%I)', c), ', ') from unnest(smf.energy_columns()) c),
-        case when p_from_raw then
-            'count(*) filter (where x.quality = ''measured''), count(*) filter (where x.quality = ''adjusted''), '
-            'count(*) filter (where x.quality = ''estimated''), count(*) filter (where x.quality = ''missing'')'
-        else 'sum(x.n_measured), sum(x.n_adjusted), sum(x.n_estimated), sum(x.n_missing)' end,
-        '%s',  -- n_expected, filled in by the caller
-        (select string_agg(
-            case when p_from_raw then format('min(x.%1$I), max(x.%1$I), sum(x.%1$I), count(x.%1$I)', c)
-            else format('min(x.%1$I), max(x.%2$I), sum(x.%3$I), sum(x.%4$I)', c || '_min', c || '_max',
-                        c || '_sum', c || '_n') end, ', ')
-         from unnest(smf.analog_columns()) c),
-        case when p_from_raw then
-            -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
-            'round(sum(x.active_fwd_wh) * 4 / 1000.0, 3), min(time_bucket(''15 minutes'', x.ts))'
-        -- the time of the highest demand, the earliest on ties (TimescaleDB last(value, key))
-        else 'max(x.max_demand_kw), last(x.max_demand_at, x.max_demand_kw * 100000000000 '
-             '- extract(epoch from x.max_demand_at))' end)
-$_$;
+    AS -- body: 20 lines, sha256 04ad7f5f5ea09e83
+
+COMMENT ON FUNCTION smf.rollup_select_list(p_from_raw boolean) IS 'The aggregate select list of one rollup level, from raw rows (p_from_raw) or from the rollup level below; column order matches the rollup tables.';
 
 CREATE FUNCTION smf.rollup_view_sql(p_table text, p_start text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-    select format(
-        'select r.meter_id, m.serial, %s as bucket_start, %s, '
-        'round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2) '
-        'as completeness_pct, r.n_measured, r.n_adjusted, r.n_estimated, r.n_missing, '
-        'r.n_expected, %s, r.max_demand_kw, r.max_demand_at '
-        'from %s r join smf.meter m on m.id = r.meter_id',
-        p_start,
-        (select string_agg(format('(r.%I / 1000.0)::numeric(18,3) as %I', c,
-                                  regexp_replace(c, '_(wh|varh)$', '_k\1')), ', ')
-         from unnest(smf.energy_columns()) c),
-        (select string_agg(format(
-            '(r.%1$I / 1000.0)::numeric(12,3) as %2$I_min, '
-            '(r.%3$I / 1000.0)::numeric(12,3) as %2$I_max, '
-            'round(r.%4$I / nullif(r.%5$I, 0) / 1000.0, 3) as %2$I_mean',
-            c || '_min', regexp_replace(c, '_m(v|a)$', '_\1'), c || '_max', c || '_sum', c || '_n'),
-            ', ')
-         from unnest(smf.analog_columns()) c),
-        case when p_table like '(%' then p_table else format('smf.%I', p_table) end)
-$_$;
+    AS -- body: 20 lines, sha256 ce4311d5d804b661
+
+COMMENT ON FUNCTION smf.rollup_view_sql(p_table text, p_start text) IS 'The select of one analyst view over rollup table p_table (or a parenthesised select, e.g. both storage tiers); p_start is the SQL expression of the bucket''s start instant (timestamptz).';
 
 CREATE TABLE smf.rollup_15min (
     meter_id integer NOT NULL,
@@ -3831,40 +1495,15 @@ COMMENT ON TABLE smf.rollup_15min IS 'Per meter and 15-minute bucket (UTC start)
 
 CREATE FUNCTION smf.rollups_15min(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select r.* from smf.rollup_15min r
-    where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
-    union all
-    select * from smf.rollups_15min_sealed(p_meters, p_from, p_to)
-$$;
+    AS -- body: 6 lines, sha256 1a1c7ec12d474c73
+
+COMMENT ON FUNCTION smf.rollups_15min(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS '15-minute rollup rows (shape of smf.rollup_15min) of the given meters with p_from <= bucket < p_to: stored rows for hot data, derived for sealed periods.';
 
 CREATE FUNCTION smf.rollups_15min_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_15min
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select x.meter_id, public.time_bucket('15 minutes', x.ts) as bucket,
-        sum(x.active_fwd_wh), sum(x.active_rev_wh), sum(x.reactive_ind_fwd_varh),
-        sum(x.reactive_ind_rev_varh), sum(x.reactive_cap_fwd_varh), sum(x.reactive_cap_rev_varh),
-        (count(*) filter (where x.quality = 'measured'))::int,
-        (count(*) filter (where x.quality = 'adjusted'))::int,
-        (count(*) filter (where x.quality = 'estimated'))::int,
-        (count(*) filter (where x.quality = 'missing'))::int,
-        15 / min(m.interval_minutes),
-        min(x.voltage_a_mv), max(x.voltage_a_mv), sum(x.voltage_a_mv), count(x.voltage_a_mv)::int,
-        min(x.voltage_b_mv), max(x.voltage_b_mv), sum(x.voltage_b_mv), count(x.voltage_b_mv)::int,
-        min(x.voltage_c_mv), max(x.voltage_c_mv), sum(x.voltage_c_mv), count(x.voltage_c_mv)::int,
-        min(x.current_a_ma), max(x.current_a_ma), sum(x.current_a_ma), count(x.current_a_ma)::int,
-        min(x.current_b_ma), max(x.current_b_ma), sum(x.current_b_ma), count(x.current_b_ma)::int,
-        min(x.current_c_ma), max(x.current_c_ma), sum(x.current_c_ma), count(x.current_c_ma)::int,
-        -- 15-minute demand: energy of the quarter hour (Wh) x 4 / 1000 = kW
-        round(sum(x.active_fwd_wh) * 4 / 1000.0, 3)::numeric(14, 3),
-        min(public.time_bucket('15 minutes', x.ts))
-    from smf.intervals_sealed(p_meters, public.time_bucket('15 minutes', p_from),
-                              public.time_bucket('15 minutes', p_to - interval '1 microsecond')
-                              + interval '15 minutes') x
-    join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, public.time_bucket('15 minutes', x.ts)
-    having public.time_bucket('15 minutes', x.ts) >= p_from and public.time_bucket('15 minutes', x.ts) < p_to
-$$;
+    AS -- body: 25 lines, sha256 58c07a89fe4cf82f
+
+COMMENT ON FUNCTION smf.rollups_15min_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS '15-minute rollup rows (shape of smf.rollup_15min: sums in Wh/varh, counts by quality, min/max/sum/n of mV and mA, demand kW) derived from the sealed periods of the given meters, buckets with p_from <= bucket < p_to (the stored rows of sealed periods are gone).';
 
 CREATE TABLE smf.rollup_hour (
     meter_id integer NOT NULL,
@@ -3912,195 +1551,118 @@ COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollu
 
 CREATE FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select r.* from smf.rollup_hour r
-    where r.meter_id = any (p_meters) and r.bucket >= p_from and r.bucket < p_to
-    union all
-    select * from smf.rollups_hour_sealed(p_meters, p_from, p_to)
-$$;
+    AS -- body: 6 lines, sha256 508e1b37dcf722e0
+
+COMMENT ON FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS 'Hourly rollup rows (shape of smf.rollup_hour) of the given meters with p_from <= bucket < p_to: stored rows for hot data, derived for sealed periods.';
 
 CREATE FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    select x.meter_id, public.time_bucket('1 hour', x.bucket) as bucket,
-        sum(x.active_fwd_wh)::bigint, sum(x.active_rev_wh)::bigint,
-        sum(x.reactive_ind_fwd_varh)::bigint, sum(x.reactive_ind_rev_varh)::bigint,
-        sum(x.reactive_cap_fwd_varh)::bigint, sum(x.reactive_cap_rev_varh)::bigint,
-        sum(x.n_measured)::int, sum(x.n_adjusted)::int, sum(x.n_estimated)::int,
-        sum(x.n_missing)::int, 60 / min(m.interval_minutes),
-        min(x.voltage_a_mv_min), max(x.voltage_a_mv_max), sum(x.voltage_a_mv_sum)::bigint, sum(x.voltage_a_mv_n)::int,
-        min(x.voltage_b_mv_min), max(x.voltage_b_mv_max), sum(x.voltage_b_mv_sum)::bigint, sum(x.voltage_b_mv_n)::int,
-        min(x.voltage_c_mv_min), max(x.voltage_c_mv_max), sum(x.voltage_c_mv_sum)::bigint, sum(x.voltage_c_mv_n)::int,
-        min(x.current_a_ma_min), max(x.current_a_ma_max), sum(x.current_a_ma_sum)::bigint, sum(x.current_a_ma_n)::int,
-        min(x.current_b_ma_min), max(x.current_b_ma_max), sum(x.current_b_ma_sum)::bigint, sum(x.current_b_ma_n)::int,
-        min(x.current_c_ma_min), max(x.current_c_ma_max), sum(x.current_c_ma_sum)::bigint, sum(x.current_c_ma_n)::int,
-        -- the time of the highest demand, the earliest on ties (as rollup_refresh)
-        max(x.max_demand_kw),
-        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
-    from smf.rollups_15min_sealed(p_meters, public.time_bucket('1 hour', p_from),
-                                  public.time_bucket('1 hour', p_to - interval '1 microsecond')
-                                  + interval '1 hour') x
-    join smf.meter m on m.id = x.meter_id
-    group by x.meter_id, public.time_bucket('1 hour', x.bucket)
-    having public.time_bucket('1 hour', x.bucket) >= p_from and public.time_bucket('1 hour', x.bucket) < p_to
-$$;
+    AS -- body: 23 lines, sha256 2546c18b9c35ecd4
+
+COMMENT ON FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS 'Hourly rollup rows (shape of smf.rollup_hour) derived from the sealed periods of the given meters, p_from <= bucket < p_to (sealed periods align with hours).';
 
 CREATE FUNCTION smf.rule_param(p_key text, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v numeric;
-begin
-    select value into v from smf.rule_parameter where key = p_key and valid_during @> p_day;
-    if not found then
-        raise exception using errcode = 'SMF04',
-            message = format('no rule parameter %s valid on %s', p_key, p_day);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 12 lines, sha256 485a65353c1c1e96
+
+COMMENT ON FUNCTION smf.rule_param(p_key text, p_day date) IS 'The value (in the parameter''s unit) of smf.rule_parameter p_key valid on p_day; raises SMF04 when none is valid.';
 
 CREATE FUNCTION smf.scope_all() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(smf.principal_role() in ('admin', 'service'), false)
-$$;
+    AS -- body: 3 lines, sha256 597c2338c4141e75
+
+COMMENT ON FUNCTION smf.scope_all() IS 'True when the principal sees every row (admin, service).';
 
 CREATE FUNCTION smf.scope_distributor_ids() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct s.distributor_id), '{}')
-    from smf.account_scope s
-    where s.account_id = smf.principal() and s.distributor_id is not null
-$$;
+    AS -- body: 5 lines, sha256 f6e1b31219645293
+
+COMMENT ON FUNCTION smf.scope_distributor_ids() IS 'Distributors the principal may register UCs under (analyst scopes).';
 
 CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct m), '{}')
-    from smf.consumer_unit u, unnest(array[u.main_meter_id, u.backup_meter_id]) m
-    where u.id = any (smf.scope_uc_ids()) and m is not null
-$$;
+    AS -- body: 5 lines, sha256 c78da7087d7dc86b
+
+COMMENT ON FUNCTION smf.scope_meter_ids() IS 'The main and backup meters of the principal''s UCs.';
 
 CREATE FUNCTION smf.scope_reference_tables() RETURNS text[]
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$ select array['calendar', 'calendar_rule', 'holiday', 'holiday_rule', 'tariff',
-                        'posto_schedule', 'pld', 'rule_parameter', 'setting', 'source_precedence',
-                        'ccee_deadline', 'alarm_rule'] $$;
+    AS -- body: 3 lines, sha256 60d9c49870cd775a
+
+COMMENT ON FUNCTION smf.scope_reference_tables() IS 'The tables every principal may read whole: reference data the rules read (calendars, tariffs, postos, PLD, parameters and settings, rule definitions). Everything else in smf is filtered.';
 
 CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(array_agg(distinct u.id), '{}')
-    from smf.account_scope s
-    join smf.consumer_unit u
-      on u.id = s.uc_id
-      or u.distributor_id = s.distributor_id
-      or u.id in (select m.uc_id from smf.uc_group_member m where m.group_id = s.group_id)
-    where s.account_id = smf.principal()
-$$;
+    AS -- body: 9 lines, sha256 8fc4926649cc9da1
+
+COMMENT ON FUNCTION smf.scope_uc_ids() IS 'Ids of the consumer units the principal''s scopes name (its own UCs, the UCs of its distributors and of its UC groups). Empty for no principal; not used for scope_all.';
 
 CREATE FUNCTION smf.scope_writes() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce(smf.principal_role() in ('admin', 'analyst', 'service'), false)
-$$;
+    AS -- body: 3 lines, sha256 a5b61d3adce46286
+
+COMMENT ON FUNCTION smf.scope_writes() IS 'True when the principal may write registration data (admin, analyst, service).';
 
 CREATE FUNCTION smf.sealed_channel(p_width smallint, p_pos integer, p_slots integer, p_v1 "char"[], p_v2 smallint[], p_v4 integer[]) RETURNS integer[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    select case p_width
-        when 1 then p_v1[p_pos:p_pos + p_slots - 1]::int[]
-        when 2 then p_v2[p_pos:p_pos + p_slots - 1]::int[]
-        when 4 then p_v4[p_pos:p_pos + p_slots - 1]
-    end
-$$;
+    AS -- body: 7 lines, sha256 59122b59d5a49a28
+
+COMMENT ON FUNCTION smf.sealed_channel(p_width smallint, p_pos integer, p_slots integer, p_v1 "char"[], p_v2 smallint[], p_v4 integer[]) IS 'The offsets of one channel of a sealed row as integer[] (base not added). No SET clause on purpose: the planner inlines it into smf.intervals (it names only built-in operators and casts).';
 
 CREATE FUNCTION smf.sealed_floor(p_from timestamp with time zone) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select case when isfinite(p_from) then p_from - interval '28 days' else p_from end
-$$;
+    AS -- body: 3 lines, sha256 ff21f2009f5f7a7d
+
+COMMENT ON FUNCTION smf.sealed_floor(p_from timestamp with time zone) IS 'The earliest period start (UTC) a sealed period overlapping [p_from, ...) can have (periods are at most 28 days long). A function, not `p_from - interval ''28 days''` inline: TimescaleDB''s chunk exclusion fails on that expression with p_from = ''-infinity''.';
 
 CREATE FUNCTION smf.sealed_rows_sql() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $_$
-    select format($q$select x.meter_id, x.ts, %s,
-        case (x.q::int - 1) / 16 when 0 then 'measured'::smf.quality when 1 then 'adjusted'::smf.quality
-            when 2 then 'estimated'::smf.quality when 3 then 'missing'::smf.quality end as quality,
-        case (x.q::int - 1) %% 16 when 0 then 'meter'::smf.reading_source
-            when 1 then 'backup_meter'::smf.reading_source when 2 then 'estimate'::smf.reading_source
-            when 3 then 'import'::smf.reading_source when 4 then 'manual'::smf.reading_source end as source,
-        (x.b13 + x.c13)::int as batch_id
-    from (select s.meter_id, %s,
-              generate_series(s.period_start, s.period_end - interval '1 microsecond',
-                              make_interval(mins => s.interval_minutes)) as ts, %s,
-              unnest(s.qs) as q
-          from smf.interval_sealed s) x
-    where x.q::int <> 0$q$,
-        (select string_agg(format('(x.b%s + x.c%s)::int as %I', k, k, c), ', ' order by k)
-         from unnest(array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
-                           'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh',
-                           'voltage_a_mv', 'voltage_b_mv', 'voltage_c_mv', 'current_a_ma',
-                           'current_b_ma', 'current_c_ma']) with ordinality as u(c, k)),
-        (select string_agg(format('s.base[%s] as b%s', k, k), ', ') from generate_series(1, 13) k),
-        (select string_agg(format(
-            'unnest(smf.sealed_channel(s.width[%1$s], s.pos[%1$s], s.slots, s.v1, s.v2, s.v4)) as c%1$s', k),
-            ', ') from generate_series(1, 13) k))
-$_$;
+    AS -- body: 24 lines, sha256 28a5554ba268d6be
+
+COMMENT ON FUNCTION smf.sealed_rows_sql() IS 'The select of every interval stored in sealed periods, in the columns and order of smf.interval_reading (whole periods decoded).';
 
 CREATE FUNCTION smf.sealed_slot(p_at timestamp with time zone, p_start timestamp with time zone, p_minutes smallint, p_slots integer) RETURNS integer
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    select case when p_at <= p_start then 1
-                when p_at > p_start + make_interval(mins => p_minutes * (p_slots - 1)) then p_slots + 1
-                else ceil(extract(epoch from p_at - p_start) / (60 * p_minutes))::int + 1 end
-$$;
+    AS -- body: 5 lines, sha256 1c185fcfbe6381e3
+
+COMMENT ON FUNCTION smf.sealed_slot(p_at timestamp with time zone, p_start timestamp with time zone, p_minutes smallint, p_slots integer) IS 'The 1-based slot of a sealed period (start p_start, p_slots slots of p_minutes) of the first interval starting at or after p_at; 1 before the period, p_slots + 1 after it. No SET clause: inlined into smf.intervals_sealed.';
 
 CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((select value from smf.setting where key = p_key), p_default)
-$$;
+    AS -- body: 3 lines, sha256 25a32d44e8ff1184
+
+COMMENT ON FUNCTION smf.setting_text(p_key text, p_default text) IS 'The value of smf.setting p_key, or p_default when the key is absent.';
 
 CREATE FUNCTION smf.storage_seal_all_requested() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select coalesce(current_setting('smf.seal_all', true), '') = 'on'
-$$;
+    AS -- body: 3 lines, sha256 440a235c47cb4ab3
+
+COMMENT ON FUNCTION smf.storage_seal_all_requested() IS 'Whether this session asked for everything to be sealed at once (set smf.seal_all = on: the test suite''s sealed mode).';
 
 CREATE FUNCTION smf.storage_seal_candidates(p_edge timestamp with time zone DEFAULT NULL::timestamp with time zone) RETURNS TABLE(meter_id integer, period_start timestamp with time zone)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-    with w as materialized (  -- evaluated once, not per row
-        select make_interval(days => smf.storage_setting_int('seal_period_days', 7)) as width,
-               coalesce(p_edge, smf.storage_seal_edge()) as edge)
-    select r.meter_id, time_bucket(w.width, r.ts) as p
-    from w, smf.interval_reading r
-    where r.ts < w.edge
-    group by 1, 2
-    order by 2, 1
-$$;
+    AS -- body: 10 lines, sha256 522993f4a49c7e36
+
+COMMENT ON FUNCTION smf.storage_seal_candidates(p_edge timestamp with time zone) IS 'The hot meter-periods wholly before p_edge (default smf.storage_seal_edge()), oldest first: what `smf storage seal` and the storage_seal job seal.';
 
 CREATE FUNCTION smf.storage_seal_edge(p_now timestamp with time zone DEFAULT now()) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-    select time_bucket(make_interval(days => smf.storage_setting_int('seal_period_days', 7)),
-                       p_now - make_interval(days => smf.storage_setting_int('seal_after_days', 62)))
-$$;
+    AS -- body: 4 lines, sha256 675aefea7e90f07c
+
+COMMENT ON FUNCTION smf.storage_seal_edge(p_now timestamp with time zone) IS 'The UTC instant before which whole periods may be sealed: the start of the period that holds now() - seal_after_days (p_now for tests).';
 
 CREATE FUNCTION smf.storage_seal_periods(p_meter integer[], p_start timestamp with time zone[]) RETURNS jsonb
     LANGUAGE plpgsql
@@ -4109,1996 +1671,721 @@ CREATE FUNCTION smf.storage_seal_periods(p_meter integer[], p_start timestamp wi
     SET jit TO 'off'
     SET work_mem TO '256MB'
     SET max_parallel_workers_per_gather TO '0'
-    AS $_$
-declare
-    v_days int := smf.storage_setting_int('seal_period_days', 7);
-    v_min timestamptz;
-    v_max timestamptz;
-    v_sealed int;
-    v_skipped int;
-    v_empty int;
-    v_rows bigint;
-    v_cols constant text[] := array['active_fwd_wh', 'active_rev_wh', 'reactive_ind_fwd_varh',
-        'reactive_ind_rev_varh', 'reactive_cap_fwd_varh', 'reactive_cap_rev_varh', 'voltage_a_mv',
-        'voltage_b_mv', 'voltage_c_mv', 'current_a_ma', 'current_b_ma', 'current_c_ma', 'batch_id'];
-    v_agg text;
-    v_cat text;
-    v_off text;
-begin
-    if cardinality(p_meter) is distinct from cardinality(p_start) then
-        raise exception using errcode = 'SMF02', message = 'storage_seal_periods: arrays differ in length';
-    end if;
-    if v_days not between 1 and 28 then
-        raise exception using errcode = 'SMF02',
-            message = format('setting seal_period_days is %s; it must be 1 to 28', v_days);
-    end if;
-    drop table if exists pg_temp.seal_batch;
-    create temp table seal_batch on commit drop as
-    select distinct u.meter_id, u.period_start,
-           u.period_start + make_interval(days => v_days) as period_end,
-           m.interval_minutes::smallint as step,
-           (v_days * 1440 / m.interval_minutes)::int as slots
-    from unnest(p_meter, p_start) as u(meter_id, period_start)
-    join smf.meter m on m.id = u.meter_id;
-    if exists (select 1 from seal_batch
-               where period_start <> time_bucket(make_interval(days => v_days), period_start)
-                  or 1440 % step <> 0) then
-        raise exception using errcode = 'SMF02',
-            message = 'storage_seal_periods: a period start is not aligned to seal_period_days';
-    end if;
-    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
-    from (select distinct meter_id % 256 as stripe from seal_batch order by 1) s;
-    -- a period sealed before and written beside since: merge it back into rows first
-    perform smf.storage_unseal(array_agg(meter_id), array_agg(period_start),
-                               array_agg(period_end - interval '1 microsecond'))
-    from seal_batch b
-    where exists (select 1 from smf.interval_sealed s
-                  where s.meter_id = b.meter_id and s.period_start = b.period_start)
-      and exists (select 1 from smf.interval_reading r
-                  where r.meter_id = b.meter_id and r.ts >= b.period_start and r.ts < b.period_end);
-    select min(period_start), max(period_end) into v_min, v_max from seal_batch;
-    if v_min is null then
-        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
-    end if;
+    AS -- body: 162 lines, sha256 d08ba156181f7b4a
 
-    drop table if exists pg_temp.seal_src;
-    create temp table seal_src on commit drop as
-    select b.meter_id, b.period_start,
-        floor(extract(epoch from r.ts - b.period_start) / (60 * b.step))::int + 1 as slot,
-        mod(extract(epoch from r.ts - b.period_start), 60 * b.step) <> 0 as off_grid,
-        r.active_fwd_wh as c1, r.active_rev_wh as c2, r.reactive_ind_fwd_varh as c3,
-        r.reactive_ind_rev_varh as c4, r.reactive_cap_fwd_varh as c5, r.reactive_cap_rev_varh as c6,
-        r.voltage_a_mv as c7, r.voltage_b_mv as c8, r.voltage_c_mv as c9,
-        r.current_a_ma as c10, r.current_b_ma as c11, r.current_c_ma as c12, r.batch_id as c13,
-        1 + 16 * case r.quality when 'measured' then 0 when 'adjusted' then 1 when 'estimated' then 2
-                                when 'missing' then 3 end
-          + case r.source when 'meter' then 0 when 'backup_meter' then 1 when 'estimate' then 2
-                          when 'import' then 3 when 'manual' then 4 end as q
-    from seal_batch b
-    join smf.interval_reading r on r.meter_id = b.meter_id
-        and r.ts >= b.period_start and r.ts < b.period_end
-    where r.ts >= v_min and r.ts < v_max;
-    -- no hot row (sealed meanwhile by another run): nothing to do; a row off the meter's
-    -- interval grid: leave the period hot
-    delete from seal_batch b
-    where not exists (select 1 from seal_src s
-                      where s.meter_id = b.meter_id and s.period_start = b.period_start);
-    get diagnostics v_empty = row_count;
-    delete from seal_batch b
-    where exists (select 1 from seal_src s
-                  where s.meter_id = b.meter_id and s.period_start = b.period_start and s.off_grid);
-    get diagnostics v_skipped = row_count;
-    analyze seal_batch;  -- the planner needs the sizes: hash joins on (meter, period, slot) below
-    analyze seal_src;
-    if exists (select 1 from seal_src where q is null) then
-        raise exception using errcode = 'SMF02',
-            message = 'storage_seal_periods: a quality or source value has no seal code (025_storage.sql)';
-    end if;
-
-    -- per period and channel: width (0 all NULL, 1, 2, 4 bytes), base and position
-    drop table if exists pg_temp.seal_chan;
-    execute format($q$
-        create temp table seal_chan on commit drop as
-        select meter_id, period_start, k, w,
-               case w when 1 then lo + 128 when 2 then lo + 32768 else 0 end as base,
-               1 + slots * (count(*) over (partition by meter_id, period_start, w order by k) - 1) as pos
-        from (select s.meter_id, s.period_start, b.slots, %s
-              from seal_src s join seal_batch b using (meter_id, period_start)
-              group by s.meter_id, s.period_start, b.slots) st
-        cross join lateral unnest(lo_all, hi_all) with ordinality as c(lo, hi, k)
-        cross join lateral (select case when c.lo is null then 0 when c.hi - c.lo <= 255 then 1
-                                        when c.hi - c.lo <= 65535 then 2 else 4 end as w) ww$q$,
-        (select format('array[%s]::bigint[] as lo_all, array[%s]::bigint[] as hi_all',
-                       string_agg(format('min(s.c%s)', k), ', '), string_agg(format('max(s.c%s)', k), ', '))
-         from generate_series(1, 13) k));
-
-    -- one aggregate per channel over the full slot grid, then the arrays of one width concatenated.
-    -- The grid is sorted once in the subquery and the aggregates take their rows in that order
-    -- (no ORDER BY per aggregate: 14 sorts per period; no parallel plan: see the SET clause);
-    -- the tests hash every value before and after.
-    select string_agg(format(
-               'case when m.w[%1$s] = 4 then s.c%1$s else (s.c%1$s - m.base[%1$s])::int end as c%1$s', k),
-               ', '),
-           string_agg(format('array_agg(g.c%1$s) as a%1$s', k), ', '),
-           string_agg(format('case when w[%1$s] = 1 then a%1$s::"char"[] end', k), ' || ')
-           || ' as v1, ' ||
-           string_agg(format('case when w[%1$s] = 2 then a%1$s::smallint[] end', k), ' || ')
-           || ' as v2, ' ||
-           string_agg(format('case when w[%1$s] = 4 then a%1$s end', k), ' || ') || ' as v4'
-    into v_off, v_agg, v_cat
-    from generate_series(1, 13) k;
-    drop table if exists pg_temp.seal_meta;
-    create temp table seal_meta on commit drop as
-    select b.meter_id, b.period_start, b.period_end, b.step, b.slots, cm.w, cm.pos, cm.base
-    from seal_batch b
-    join (select meter_id, period_start, array_agg(w::smallint order by k) as w,
-                 array_agg(pos::int order by k) as pos, array_agg(base order by k) as base
-          from seal_chan group by 1, 2) cm using (meter_id, period_start);
-    analyze seal_meta;
-    execute format($q$
-        insert into smf.interval_sealed (meter_id, period_start, period_end, interval_minutes, slots,
-                                         n_rows, width, pos, base, v1, v2, v4, qs)
-        select meter_id, period_start, period_end, step, slots, n_rows, w, pos, base, %s, qs
-        from (
-            select g.meter_id, g.period_start, min(g.period_end) as period_end, min(g.step) as step,
-                   min(g.slots) as slots, count(g.q)::int as n_rows, min(g.w) as w,
-                   min(g.pos) as pos, min(g.base) as base,
-                   array_agg(coalesce(g.q, 0)::"char") as qs, %s
-            from (
-                select m.meter_id, m.period_start, m.period_end, m.step, m.slots, m.w, m.pos,
-                       m.base, g.slot, s.q, %s
-                from seal_meta m
-                cross join lateral generate_series(1, m.slots) as g(slot)
-                left join seal_src s on s.meter_id = m.meter_id and s.period_start = m.period_start
-                    and s.slot = g.slot
-                order by m.meter_id, m.period_start, g.slot
-            ) g
-            group by g.meter_id, g.period_start
-        ) a$q$, v_cat, v_agg, v_off);
-    get diagnostics v_sealed = row_count;
-
-    delete from smf.interval_reading r using seal_batch b
-    where r.meter_id = b.meter_id and r.ts >= b.period_start and r.ts < b.period_end
-      and r.ts >= v_min and r.ts < v_max;
-    get diagnostics v_rows = row_count;
-    delete from smf.rollup_15min r using seal_batch b
-    where r.meter_id = b.meter_id and r.bucket >= b.period_start and r.bucket < b.period_end
-      and r.bucket >= v_min and r.bucket < v_max;
-    delete from smf.rollup_hour r using seal_batch b
-    where r.meter_id = b.meter_id and r.bucket >= b.period_start and r.bucket < b.period_end
-      and r.bucket >= v_min and r.bucket < v_max;
-    return jsonb_build_object('sealed', v_sealed, 'off_grid', v_skipped, 'empty', v_empty,
-                              'rows', v_rows);
-end
-$_$;
+COMMENT ON FUNCTION smf.storage_seal_periods(p_meter integer[], p_start timestamp with time zone[]) IS 'Seal the meter-periods (p_meter[i], starting p_start[i], each seal_period_days long) in this transaction: their rows of smf.interval_reading become one row of smf.interval_sealed each, and their rows of interval_reading, rollup_15min and rollup_hour are deleted. A meter-period with a row off the meter''s interval grid is left hot (off_grid); one without hot rows (sealed meanwhile by a concurrent run) is left alone (empty). A period already sealed with new hot rows beside it (a writer that bypassed the ingest) is unsealed first, the hot rows winning. Returns {"sealed": n, "off_grid": n, "empty": n, "rows": hot rows moved}.';
 
 CREATE FUNCTION smf.storage_seal_spans(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
-    AS $$
-declare
-    v_days int := smf.storage_setting_int('seal_period_days', 7);
-    v_m int[];
-    v_s timestamptz[];
-begin
-    create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
-                                                      period_end timestamptz) on commit drop;
-    select array_agg(meter_id), array_agg(p) into v_m, v_s
-    from (select distinct u.meter_id, g.p
-          from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
-          cross join lateral generate_series(time_bucket(make_interval(days => v_days), u.lo),
-                                             u.hi, make_interval(days => v_days)) as g(p)
-          union
-          select meter_id, period_start from storage_unsealed) x;
-    truncate storage_unsealed;
-    if v_m is null then
-        return jsonb_build_object('sealed', 0, 'off_grid', 0, 'empty', 0, 'rows', 0);
-    end if;
-    return smf.storage_seal_periods(v_m, v_s);
-end
-$$;
+    AS -- body: 22 lines, sha256 7fe47748146ac50f
+
+COMMENT ON FUNCTION smf.storage_seal_spans(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) IS 'Seal every meter-period that overlaps the UTC spans [p_lo[i], p_hi[i]] of meter p_meter[i], whatever its age, plus the periods unsealed earlier in this transaction. Used when the session sets smf.seal_all = on (the test suite''s sealed mode, `pytest --sealed`).';
 
 CREATE FUNCTION smf.storage_sealed_spans_exist(p_lo timestamp with time zone, p_hi timestamp with time zone) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select exists (select 1 from smf.interval_sealed s
-                   where s.period_start > smf.sealed_floor(p_lo) and s.period_start <= p_hi
-                     and s.period_end > p_lo)
-$$;
+    AS -- body: 5 lines, sha256 a3456bcde9d923ee
+
+COMMENT ON FUNCTION smf.storage_sealed_spans_exist(p_lo timestamp with time zone, p_hi timestamp with time zone) IS 'Whether any sealed period of any meter may overlap the UTC range [p_lo, p_hi] (a cheap check by period start; chunk exclusion keeps it one index probe).';
 
 CREATE FUNCTION smf.storage_setting_int(p_key text, p_default integer) RETURNS integer
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select coalesce((select value::int from smf.setting where key = p_key), p_default)
-$$;
+    AS -- body: 3 lines, sha256 24d687a808327524
+
+COMMENT ON FUNCTION smf.storage_setting_int(p_key text, p_default integer) IS 'An integer storage setting of smf.setting, or p_default.';
 
 CREATE FUNCTION smf.storage_status() RETURNS TABLE(tier text, stored_rows bigint, intervals bigint, bytes bigint, bytes_per_interval numeric, oldest timestamp with time zone, newest timestamp with time zone)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-declare
-    v_hot bigint := approximate_row_count('smf.interval_reading');
-    v_sealed_rows bigint;
-    v_sealed bigint;
-    v_all bigint;
-begin
-    select count(*), coalesce(sum(n_rows), 0) into v_sealed_rows, v_sealed from smf.interval_sealed;
-    v_all := greatest(v_hot + v_sealed, 1);
-    return query
-    select 'hot rows (interval_reading)', v_hot, v_hot, hypertable_size('smf.interval_reading'),
-           round(hypertable_size('smf.interval_reading')::numeric / nullif(v_hot, 0), 1),
-           (select min(ts) from smf.interval_reading), (select max(ts) from smf.interval_reading)
-    union all
-    select 'sealed periods (interval_sealed)', v_sealed_rows, v_sealed,
-           hypertable_size('smf.interval_sealed'),
-           round(hypertable_size('smf.interval_sealed')::numeric / nullif(v_sealed, 0), 1),
-           (select min(period_start) from smf.interval_sealed),
-           (select max(period_end) from smf.interval_sealed)
-    union all
-    select format('rollup %s', t), approximate_row_count(format('smf.%I', t)::regclass),
-           case when t in ('rollup_15min', 'rollup_hour') then v_hot else v_all end,
-           hypertable_size(format('smf.%I', t)::regclass),
-           round(hypertable_size(format('smf.%I', t)::regclass)::numeric
-                 / (case when t in ('rollup_15min', 'rollup_hour') then greatest(v_hot, 1) else v_all end), 1),
-           null::timestamptz, null::timestamptz
-    from unnest(array['rollup_15min', 'rollup_hour']) t
-    union all
-    select format('rollup %s', t), (select count(*) from smf.rollup_day), v_all,
-           pg_total_relation_size(format('smf.%I', t)::regclass),
-           round(pg_total_relation_size(format('smf.%I', t)::regclass)::numeric / v_all, 2),
-           null, null
-    from unnest(array['rollup_day']) t
-    union all
-    select 'rollup rollup_month', (select count(*) from smf.rollup_month), v_all,
-           pg_total_relation_size('smf.rollup_month'),
-           round(pg_total_relation_size('smf.rollup_month')::numeric / v_all, 2), null, null;
-end
-$$;
+    AS -- body: 39 lines, sha256 9ea1abf0144afebf
+
+COMMENT ON FUNCTION smf.storage_status() IS 'One row per storage tier and rollup level: stored rows, intervals they hold, bytes on disk (table + indexes + TOAST, from TimescaleDB''s sizes) and bytes per interval. Hot row counts are TimescaleDB''s estimates (approximate_row_count); sealed counts are exact.';
 
 CREATE FUNCTION smf.storage_unseal(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_temp'
-    AS $$
-declare
-    v_n int;
-    v_m int[];
-    v_lo timestamptz[];
-    v_hi timestamptz[];
-begin
-    if cardinality(p_meter) is distinct from cardinality(p_lo)
-       or cardinality(p_meter) is distinct from cardinality(p_hi) then
-        raise exception using errcode = 'SMF02', message = 'storage_unseal: arrays differ in length';
-    end if;
-    if coalesce(cardinality(p_meter), 0) = 0
-       or not smf.storage_sealed_spans_exist((select min(x) from unnest(p_lo) x),
-                                             (select max(x) from unnest(p_hi) x)) then
-        return 0;
-    end if;
-    drop table if exists pg_temp.unseal_set;
-    create temp table unseal_set on commit drop as
-    select distinct s.meter_id, s.period_start, s.period_end
-    from unnest(p_meter, p_lo, p_hi) as u(meter_id, lo, hi)
-    join smf.interval_sealed s on s.meter_id = u.meter_id
-        and s.period_start > smf.sealed_floor(u.lo) and s.period_start <= u.hi
-        and s.period_end > u.lo;
-    get diagnostics v_n = row_count;
-    if v_n = 0 then
-        return 0;
-    end if;
-    -- the same per-meter lock stripes as the ingest and the rollup refresh, in order
-    perform pg_advisory_xact_lock(hashtext('smf.rollup_refresh'), stripe)
-    from (select distinct meter_id % 256 as stripe from unseal_set order by 1) s;
-    insert into smf.interval_reading
-    select x.* from unseal_set p
-    cross join lateral smf.intervals_sealed(array[p.meter_id], p.period_start, p.period_end) x
-    on conflict (meter_id, ts) do nothing;
-    delete from smf.interval_sealed s using unseal_set p
-    where s.meter_id = p.meter_id and s.period_start = p.period_start;
-    create temp table if not exists storage_unsealed (meter_id int, period_start timestamptz,
-                                                      period_end timestamptz) on commit drop;
-    insert into storage_unsealed select * from unseal_set;
-    -- (into variables first: the refresh calls this function again, which re-creates unseal_set)
-    select array_agg(meter_id), array_agg(period_start),
-           array_agg(period_end - interval '1 microsecond')
-    into v_m, v_lo, v_hi from unseal_set;
-    perform smf.rollup_refresh(v_m, v_lo, v_hi);
-    return v_n;
-end
-$$;
+    AS -- body: 47 lines, sha256 4f3be64fee5632b6
+
+COMMENT ON FUNCTION smf.storage_unseal(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) IS 'Move the sealed periods that overlap the UTC spans [p_lo[i], p_hi[i]] of meter p_meter[i] back into rows of smf.interval_reading (exactly the rows that were sealed; a hot row already stored for the same interval wins), delete their sealed rows and rebuild their 15-minute and hourly rollups. The periods are listed in pg_temp.storage_unsealed (this transaction), and the seal job seals them again once they are older than seal_after_days. No history row is written (nothing changes value). Returns how many meter-periods were unsealed.';
 
 CREATE FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select price from smf.tariff
-    where distributor_id = p_distributor and modality = p_modality and item = p_item and posto = p_posto
-      and valid_during @> p_day
-$$;
+    AS -- body: 5 lines, sha256 36565fc38b6ca454
+
+COMMENT ON FUNCTION smf.tariff_price(p_distributor integer, p_modality text, p_item text, p_posto text, p_day date) IS 'Price of item p_item in posto p_posto for distributor p_distributor and modality p_modality on p_day (R$/kWh for energy and ufer, R$/kW otherwise); null when none is set.';
 
 CREATE FUNCTION smf.transformer_loss_default(p_uc_code text, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select case when cu.supply_voltage_kv <= smf.rule_param('loss_voltage_threshold_kv', p_day)
-                then smf.rule_param('loss_factor_up_to_threshold', p_day)
-                else smf.rule_param('loss_factor_above_threshold', p_day) end
-    from smf.consumer_unit cu where cu.id = smf.uc_id(p_uc_code)
-$$;
+    AS -- body: 6 lines, sha256 2551ae1239eef091
+
+COMMENT ON FUNCTION smf.transformer_loss_default(p_uc_code text, p_day date) IS 'The proposed transformer-loss factor (fraction) for UC p_uc_code from its supply voltage: loss_factor_up_to_threshold (2.5%) up to loss_voltage_threshold_kv (44 kV), loss_factor_above_threshold (1%) above; the setting itself is a row of smf.transformer_loss.';
 
 CREATE FUNCTION smf.transformer_loss_factor(p_uc_code text, p_day date) RETURNS numeric
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select coalesce((select factor from smf.transformer_loss
-                     where consumer_unit_id = smf.uc_id(p_uc_code) and valid_during @> p_day), 0)
-$$;
+    AS -- body: 4 lines, sha256 c4ddfb8bccefee89
+
+COMMENT ON FUNCTION smf.transformer_loss_factor(p_uc_code text, p_day date) IS 'The loss factor (fraction) of UC p_uc_code on local day p_day; 0 when no period of smf.transformer_loss covers the day.';
+
+CREATE FUNCTION smf.uc_card(p_uc_code text) RETURNS TABLE(uc_code text, distributor_aneel_code text, distributor_name text, ccee_agent_code integer, customer_name text, submarket text, tariff_group text, modality text, contracted_demand_ponta_kw numeric, contracted_demand_fora_ponta_kw numeric, musd_kw numeric, supply_voltage_kv numeric, main_meter_serial text, backup_meter_serial text, loss_factor numeric, loss_valid_from date, loss_valid_to date, ccee_retail_from date, created_at timestamp with time zone, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 16 lines, sha256 4b106a806608acac
+
+COMMENT ON FUNCTION smf.uc_card(p_uc_code text) IS 'One UC as a row for `smf uc show` and GET /api/v1/units/{code}: registry fields (demands and MUSD in kW, voltage in kV), meters by serial, the loss factor in force today (fraction) and its validity (local days, [from, to)), and the CCEE retail-model period in force.';
 
 CREATE FUNCTION smf.uc_channels(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone, p_step text DEFAULT '15min'::text, p_mode text DEFAULT 'units'::text) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd numeric, active_rev numeric, reactive_ind_fwd numeric, reactive_ind_rev numeric, reactive_cap_fwd numeric, reactive_cap_rev numeric, voltage_a numeric, voltage_b numeric, voltage_c numeric, current_a numeric, current_b numeric, current_c numeric, completeness_pct numeric)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-declare
-    v_meter int;
-    v_map text[];
-    v_k numeric[];
-    v_view text := case p_step when '15min' then 'meter_15min' when 'hour' then 'meter_hourly'
-                               when 'day' then 'meter_daily' when 'month' then 'meter_monthly' end;
-begin
-    if v_view is null or p_mode not in ('units', 'pulses') then
-        raise exception using errcode = 'SMF02',
-            message = format('uc_channels: step %s (15min, hour, day, month) / mode %s (units, pulses)', p_step, p_mode);
-    end if;
-    select m.id, m.channel_map, m.channel_constants into v_meter, v_map, v_k
-    from smf.consumer_unit cu join smf.meter m on m.id = cu.main_meter_id
-    where cu.id = smf.uc_id(p_uc_code);
-    return query execute format($q$
-        select r.bucket_start,
-               r.active_fwd_kwh / smf.channel_divisor($1, $2, 'active_fwd_kwh', $3),
-               r.active_rev_kwh / smf.channel_divisor($1, $2, 'active_rev_kwh', $3),
-               r.reactive_ind_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_fwd_kvarh', $3),
-               r.reactive_ind_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_ind_rev_kvarh', $3),
-               r.reactive_cap_fwd_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_fwd_kvarh', $3),
-               r.reactive_cap_rev_kvarh / smf.channel_divisor($1, $2, 'reactive_cap_rev_kvarh', $3),
-               r.voltage_a_v_mean / smf.channel_divisor($1, $2, 'voltage_a_v', $3),
-               r.voltage_b_v_mean / smf.channel_divisor($1, $2, 'voltage_b_v', $3),
-               r.voltage_c_v_mean / smf.channel_divisor($1, $2, 'voltage_c_v', $3),
-               r.current_a_a_mean / smf.channel_divisor($1, $2, 'current_a_a', $3),
-               r.current_b_a_mean / smf.channel_divisor($1, $2, 'current_b_a', $3),
-               r.current_c_a_mean / smf.channel_divisor($1, $2, 'current_c_a', $3),
-               r.completeness_pct
-        from smf.%I r
-        where r.meter_id = $4 and r.bucket_start >= $5 and r.bucket_start < $6
-        order by r.bucket_start$q$, v_view)
-    using v_map, v_k, p_mode, v_meter, p_from, p_to;
-end
-$_$;
+    AS -- body: 36 lines, sha256 932aea66320289c6
+
+COMMENT ON FUNCTION smf.uc_channels(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone, p_step text, p_mode text) IS 'The 12 mass-memory quantities of UC p_uc_code''s main meter over [p_from, p_to), per bucket of p_step (''15min'', ''hour'', ''day'' = local day, ''month'' = local month). p_mode ''units'': energies in kWh / kvarh per bucket, voltages and currents as bucket means in V / A; ''pulses'': each value divided by its channel''s multiplication constant (null where the meter has no constant for that quantity). Columns a meter does not carry are null.';
 
 CREATE FUNCTION smf.uc_check_digit(p_digits text) RETURNS integer
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $_$
-    select case when s % 11 < 2 then 0 else 11 - s % 11 end
-    from (
-        select sum(substr(p_digits, length(p_digits) - i, 1)::int
-                   * case when i < 3 then 8 + i else i - 2 end) as s
-        from generate_series(0, length(p_digits) - 1) as i
-    ) t
-    where p_digits ~ '^[0-9]{13,14}$'
-$_$;
+    AS -- body: 9 lines, sha256 9d40b3f9623c10a1
+
+COMMENT ON FUNCTION smf.uc_check_digit(p_digits text) IS 'The check digit (0-9) over 13 digits (the first) or 14 digits (the second); null for any other input.';
 
 CREATE FUNCTION smf.uc_code_is_valid(p_code text) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $_$
-    select coalesce(p_code ~ '^[0-9]{15}$'
-        and smf.uc_check_digit(left(p_code, 13)) = substr(p_code, 14, 1)::int
-        and smf.uc_check_digit(left(p_code, 14)) = substr(p_code, 15, 1)::int, false)
-$_$;
+    AS -- body: 5 lines, sha256 8549a0e46f8992b1
+
+COMMENT ON FUNCTION smf.uc_code_is_valid(p_code text) IS 'True when the code has 15 digits and both check digits match.';
+
+CREATE TABLE smf.consumer_unit (
+    id integer NOT NULL,
+    uc_code character(15) NOT NULL,
+    distributor_id integer NOT NULL,
+    customer_name text NOT NULL,
+    submarket smf.submarket NOT NULL,
+    tariff_group text NOT NULL,
+    modality text NOT NULL,
+    contracted_demand_ponta_kw numeric(12,3),
+    contracted_demand_fora_ponta_kw numeric(12,3),
+    musd_kw numeric(12,3),
+    supply_voltage_kv numeric(8,3) NOT NULL,
+    main_meter_id integer,
+    backup_meter_id integer,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    retired_at timestamp with time zone,
+    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
+    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
+    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
+    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
+    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
+    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
+    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
+    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
+);
+
+COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
+
+CREATE FUNCTION smf.uc_check_fields(p smf.consumer_unit) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 34 lines, sha256 5fbd45877ed6cfee
+
+COMMENT ON FUNCTION smf.uc_check_fields(p smf.consumer_unit) IS 'Raises SMF02 naming the first field of a consumer_unit row that breaks a rule (modality, tariff group, demands in kW >= 0, Azul needs a ponta demand, supply voltage in kV > 0, backup meter differs from main meter); returns nothing.';
+
+CREATE FUNCTION smf.uc_code_complete(p_code text, p_aneel_code text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 27 lines, sha256 70c08033c7ccf775
+
+COMMENT ON FUNCTION smf.uc_code_complete(p_code text, p_aneel_code text) IS 'The 15-digit UC code from a code typed with or without its two check digits (REN 1.095/2024 Annex II, smf.uc_check_digit). Accepts dots, dashes and spaces as typed on a bill (0.013.479.258.028-10). 13 digits: the check digits are computed and appended; 15 digits: they are verified (SMF02 names the expected pair). With p_aneel_code, digits N5..N3 must be that distributor''s ANEEL code. Returns text, 15 digits.';
 
 CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor integer) RETURNS text
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select base || d1 || smf.uc_check_digit(base || d1)
-    from (select lpad(p_sequential::text, 10, '0') || lpad(p_distributor::text, 3, '0') as base) b,
-         lateral (select smf.uc_check_digit(b.base)::text as d1) c
-$$;
+    AS -- body: 5 lines, sha256 50421b740487a0b7
+
+COMMENT ON FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor integer) IS 'The 15-digit code for 10 sequential digits and a 3-digit distributor id.';
+
+CREATE FUNCTION smf.uc_figures(p_uc_code text, p_month date) RETURNS TABLE(uc_code text, month date, fresh boolean, computed_at timestamp with time zone, energy_kwh numeric, completeness_pct numeric, musd_verdict text, billing jsonb, demand jsonb, ufer_dmcr jsonb, musd jsonb)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 19 lines, sha256 b4eeb5b2df1df421
+
+COMMENT ON FUNCTION smf.uc_figures(p_uc_code text, p_month date) IS 'The figures of UC p_uc_code for local month p_month as readers get them: the stored row when fresh (fresh true, computed_at its stamp), else computed now (fresh false, computed_at now). Columns as smf.uc_month_figures (kWh, %, R$, kW). SMF04 for an unknown UC or a month without figures. Row-level security applies (security invoker).';
+
+CREATE FUNCTION smf.uc_figures(p_uc_code text, p_month text) RETURNS TABLE(uc_code text, month date, fresh boolean, computed_at timestamp with time zone, energy_kwh numeric, completeness_pct numeric, musd_verdict text, billing jsonb, demand jsonb, ufer_dmcr jsonb, musd jsonb)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 06fb4cc9b1ed8ff7
+
+COMMENT ON FUNCTION smf.uc_figures(p_uc_code text, p_month text) IS '(month as text: ''YYYY-MM'' or a date) The figures of UC p_uc_code for local month p_month as readers get them: the stored row when fresh (fresh true, computed_at its stamp), else computed now (fresh false, computed_at now). Columns as smf.uc_month_figures (kWh, %, R$, kW). SMF04 for an unknown UC or a month without figures. Row-level security applies (security invoker).';
+
+CREATE FUNCTION smf.uc_figures_compute(p_uc integer, p_month date, OUT energy_kwh numeric, OUT completeness_pct numeric, OUT musd_verdict text, OUT billing jsonb, OUT demand jsonb, OUT ufer_dmcr jsonb, OUT musd jsonb) RETURNS record
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 19 lines, sha256 94f2d9fd98a27acf
+
+COMMENT ON FUNCTION smf.uc_figures_compute(p_uc integer, p_month date, OUT energy_kwh numeric, OUT completeness_pct numeric, OUT musd_verdict text, OUT billing jsonb, OUT demand jsonb, OUT ufer_dmcr jsonb, OUT musd jsonb) IS 'The figures of UC p_uc in local month p_month, computed now from the rules: energy (kWh, total of the billing summary''s energy rows), completeness (%), MUSD verdict, and as JSON arrays of objects the rows of smf.billing_summary_of (R$), of smf.measured_demand (kW), of smf.ufer_dmcr_of (kWh, kW) and the row of smf.musd_check_of. SMF04 (smf.require_cycle) for a month without readings or without a posto schedule.';
+
+CREATE FUNCTION smf.uc_figures_compute(p_uc integer, p_month text, OUT energy_kwh numeric, OUT completeness_pct numeric, OUT musd_verdict text, OUT billing jsonb, OUT demand jsonb, OUT ufer_dmcr jsonb, OUT musd jsonb) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 2036f2e735d717a4
+
+COMMENT ON FUNCTION smf.uc_figures_compute(p_uc integer, p_month text, OUT energy_kwh numeric, OUT completeness_pct numeric, OUT musd_verdict text, OUT billing jsonb, OUT demand jsonb, OUT ufer_dmcr jsonb, OUT musd jsonb) IS '(month as text: ''YYYY-MM'' or a date) The figures of UC p_uc in local month p_month, computed now from the rules: energy (kWh, total of the billing summary''s energy rows), completeness (%), MUSD verdict, and as JSON arrays of objects the rows of smf.billing_summary_of (R$), of smf.measured_demand (kW), of smf.ufer_dmcr_of (kWh, kW) and the row of smf.musd_check_of. SMF04 (smf.require_cycle) for a month without readings or without a posto schedule.';
+
+CREATE FUNCTION smf.uc_figures_invalidate() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 25 lines, sha256 04e769ad37e74a70
+
+COMMENT ON FUNCTION smf.uc_figures_invalidate() IS 'Trigger; marks stale the stored figures a change of registration or of a rule''s data can alter: consumer_unit and transformer_loss rows (that UC), meter rows (the UCs it is the main meter of), tariff and posto_schedule rows (the UCs of the distributor), and any change of holidays, calendars, rule parameters or the local time zone (every row).';
+
+CREATE FUNCTION smf.uc_figures_mark_stale(p_meters integer[], p_from_month date[], p_to_month date[]) RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 15 lines, sha256 d0b3101ba2abe1c4
+
+COMMENT ON FUNCTION smf.uc_figures_mark_stale(p_meters integer[], p_from_month date[], p_to_month date[]) IS 'Mark stale the figures of every UC whose main meter is in p_meters, for the local months p_from_month .. p_to_month (first days); rows are created when absent, so a month with new data gets its figures at the next refresh. Returns the rows marked.';
+
+CREATE FUNCTION smf.uc_figures_mark_stale_scope() RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    AS -- body: 6 lines, sha256 24da6a79cb6647af
+
+COMMENT ON FUNCTION smf.uc_figures_mark_stale_scope() IS 'uc_figures_mark_stale over the meters and local months of pg_temp.rollup_scope (what smf.rollup_refresh is recomputing). Called by smf.rollup_refresh.';
+
+CREATE FUNCTION smf.uc_figures_refresh(p_uc integer, p_month date) RETURNS boolean
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 21 lines, sha256 09f2147690db337a
+
+COMMENT ON FUNCTION smf.uc_figures_refresh(p_uc integer, p_month date) IS 'Recompute and store the figures of UC p_uc, month p_month (any day of it): true when stored, false when the month has no figures (no readings, no posto schedule: the row is removed). Locks the row first, so a write that marks it stale meanwhile is never lost.';
+
+CREATE FUNCTION smf.uc_figures_refresh(p_uc integer, p_month text) RETURNS boolean
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 dc0df298a7792c8f
+
+COMMENT ON FUNCTION smf.uc_figures_refresh(p_uc integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) Recompute and store the figures of UC p_uc, month p_month (any day of it): true when stored, false when the month has no figures (no readings, no posto schedule: the row is removed). Locks the row first, so a write that marks it stale meanwhile is never lost.';
+
+CREATE FUNCTION smf.uc_figures_refresh_after_write() RETURNS integer
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 4 lines, sha256 bffe02d919f97496
+
+COMMENT ON FUNCTION smf.uc_figures_refresh_after_write() IS 'The ingest''s step (smf.ingest_finish): refresh in the writer''s transaction up to smf.setting ''uc_figures_sync_max'' (50) stale rows; the rest wait for the uc_figures job and are computed live by readers meanwhile.';
+
+CREATE FUNCTION smf.uc_figures_refresh_stale(p_limit integer) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 14 lines, sha256 4f1e9876ff6d583c
+
+COMMENT ON FUNCTION smf.uc_figures_refresh_stale(p_limit integer) IS 'Refresh up to p_limit stale UC-months (newest months first), skipping rows another transaction holds; the number refreshed (stored or removed).';
 
 CREATE FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_group int := (select id from smf.uc_group where name = p_group);
-    v_uc int := (select id from smf.consumer_unit where uc_code = p_uc_code);
-begin
-    if v_uc is null then
-        raise exception 'unknown UC %', p_uc_code using errcode = 'SMF04';
-    end if;
-    if v_group is null then
-        insert into smf.uc_group (name) values (p_group) returning id into v_group;
-    end if;
-    insert into smf.uc_group_member (group_id, uc_id) values (v_group, v_uc) on conflict do nothing;
-end $$;
+    AS -- body: 13 lines, sha256 a9374f8d582ef131
+
+COMMENT ON FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) IS 'Put UC p_uc_code in group p_group (created when missing).';
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with f as materialized (
-        select smf.rule_param('power_factor_reference', date_trunc('month', p_month)::date) as fr
-    ), h as (
-        select q.hour_ts, min(q.local_ts) as local_hour, q.posto, q.demand_posto,
-               case when bool_and(q.reactive_window = 'capacitive') then 'capacitive'
-                    when bool_or(q.reactive_window = 'capacitive') then 'mixed' else 'inductive' end as win,
-               count(*)::int * 15 as minutes,
-               sum(case when p_with_losses then q.p_kwh else q.p_kwh_raw end) as p,
-               coalesce(sum(case when q.reactive_window = 'capacitive'
-                                 then case when p_with_losses then q.q_cap_kvarh else q.q_cap_kvarh_raw end
-                                 else case when p_with_losses then q.q_ind_kvarh else q.q_ind_kvarh_raw end end), 0) as q,
-               max(case when p_with_losses then q.p_kwh else q.p_kwh_raw end) * 4 as max_kw,
-               (array_agg(q.ts order by case when p_with_losses then q.p_kwh else q.p_kwh_raw end desc nulls last,
-                          q.ts))[1] as max_at,
-               sum(q.n_present)::int as n_present, sum(q.n_expected)::int as n_expected
-        from smf.uc_quarter_hours(p_uc, smf.local_month_start(p_month),
-                                  smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date)) q
-        group by q.hour_ts, q.posto, q.demand_posto
-    ), x as (
-        select h.*, sqrt(h.p * h.p + h.q * h.q) as s, f.fr
-        from h cross join f
-    )
-    select x.hour_ts, x.local_hour, x.posto, x.demand_posto, x.win, x.minutes,
-           x.p, case when x.p is not null then x.q end, case when x.p is not null then x.s end,
-           case when x.s > 0 then x.p / x.s end,
-           case when x.p < x.fr * x.s then x.fr * x.s - x.p when x.p is not null then 0 end,
-           case when x.p < x.fr * x.s then x.fr * x.s else x.p end * 60 / x.minutes,
-           x.p = 0 and x.q > 0,
-           x.max_kw, case when x.max_kw is not null then x.max_at end,
-           x.n_present, x.n_expected
-    from x
-    order by x.hour_ts, x.posto
-$$;
+    AS -- body: 34 lines, sha256 87ff16d882e3d6bc
+
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results.';
+
+CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b621cbe9415e4968
+
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results.';
 
 CREATE FUNCTION smf.uc_hourly_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select q.hour_ts, min(q.local_ts),
-           sum(q.p_kwh_raw), sum(q.q_ind_kvarh_raw), sum(q.q_cap_kvarh_raw),
-           sum(q.p_kwh), sum(q.q_ind_kvarh), sum(q.q_cap_kvarh),
-           sum(q.n_present)::int, sum(q.n_expected)::int
-    from smf.uc_quarter_hours(smf.uc_id(p_uc_code), p_from, p_to) q
-    group by q.hour_ts
-    order by q.hour_ts
-$$;
+    AS -- body: 9 lines, sha256 ad2fb8a0f0e21370
+
+COMMENT ON FUNCTION smf.uc_hourly_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Hourly series (UTC hour start, local hour) of UC p_uc_code over [p_from, p_to): active (kWh), inductive and capacitive reactive (kvarh), raw and loss-adjusted, and how many intervals were present of those expected.';
 
 CREATE FUNCTION smf.uc_id(p_uc_code text) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-declare
-    v int;
-begin
-    if p_uc_code is null or p_uc_code !~ '^[0-9]{15}$' then
-        raise exception using errcode = 'SMF02',
-            message = format('UC code %s is not 15 digits', coalesce(quote_literal(p_uc_code), 'null'));
-    end if;
-    select id into v from smf.consumer_unit where uc_code = p_uc_code;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('unknown consumer unit %s', p_uc_code);
-    end if;
-    return v;
-end
-$_$;
+    AS -- body: 15 lines, sha256 d9f412ad68f085f2
+
+COMMENT ON FUNCTION smf.uc_id(p_uc_code text) IS 'The id of the consumer unit with code p_uc_code; raises SMF04 for an unknown code and SMF02 for a malformed one.';
 
 CREATE FUNCTION smf.uc_interval_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, quality smf.quality, loss_factor numeric, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select x.ts, x.quality, coalesce(tl.factor, 0),
-           x.active_fwd_wh / 1000.0, x.reactive_ind_fwd_varh / 1000.0, x.reactive_cap_fwd_varh / 1000.0,
-           x.active_fwd_wh / 1000.0 * (1 + coalesce(tl.factor, 0)),
-           x.reactive_ind_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0)),
-           x.reactive_cap_fwd_varh / 1000.0 * (1 + coalesce(tl.factor, 0))
-    from smf.consumer_unit cu
-    cross join lateral smf.intervals(cu.main_meter_id, p_from, p_to) x
-    left join smf.transformer_loss tl on tl.consumer_unit_id = cu.id
-        and tl.valid_during @> (x.ts at time zone smf.local_timezone())::date
-    where cu.id = smf.uc_id(p_uc_code)
-    order by x.ts
-$$;
+    AS -- body: 13 lines, sha256 a8a2dbcd984e6b5a
+
+COMMENT ON FUNCTION smf.uc_interval_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The main meter''s interval series of UC p_uc_code over [p_from, p_to) as stored (5 or 15 minutes): active (kWh), inductive and capacitive reactive (kvarh), raw and loss-adjusted, with the loss factor and the quality of each interval.';
+
+CREATE FUNCTION smf.uc_loss_set(p_uc_code text, p_factor numeric, p_from date, p_to date DEFAULT NULL::date) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 44 lines, sha256 af1fcd272af4d0c5
+
+COMMENT ON FUNCTION smf.uc_loss_set(p_uc_code text, p_factor numeric, p_from date, p_to date) IS 'Sets UC p_uc_code''s transformer-loss factor (fraction, e.g. 0.025) for local days from p_from on (until p_to, exclusive, when given). A period still open at p_from is closed the day before; a period that starts inside [p_from, p_to) is replaced. p_factor null: no loss factor from p_from (the default of smf.transformer_loss_default no longer applies either). Returns the number of periods written (0 or 1).';
 
 CREATE FUNCTION smf.uc_main_meter(p_uc_code text) RETURNS integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v int;
-begin
-    select main_meter_id into v from smf.consumer_unit where id = smf.uc_id(p_uc_code);
-    if v is null then
-        raise exception using errcode = 'SMF04', message = format('UC %s has no main meter', p_uc_code);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 11 lines, sha256 b6f233a03268e5d2
+
+COMMENT ON FUNCTION smf.uc_main_meter(p_uc_code text) IS 'The main meter id of UC p_uc_code; SMF04 when the UC is unknown or has none.';
+
+CREATE FUNCTION smf.uc_meter_ref(p_serial text, p_field text) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 20 lines, sha256 a62437a9f2b16ecd
+
+COMMENT ON FUNCTION smf.uc_meter_ref(p_serial text, p_field text) IS 'The id of the meter with serial p_serial for UC field p_field (main or backup meter); null for a null serial; SMF04 naming the field for an unknown or retired meter.';
 
 CREATE FUNCTION smf.uc_quarter_hours(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, hour_ts timestamp with time zone, posto text, demand_posto text, reactive_window text, reservado boolean, loss_factor numeric, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with m as (
-        select mt.id, mt.interval_minutes
-        from smf.consumer_unit cu join smf.meter mt on mt.id = cu.main_meter_id
-        where cu.id = p_uc
-    )
-    select l.ts, l.local_ts, l.hour_ts, l.posto, l.demand_posto, l.reactive_window, l.reservado, l.loss_factor,
-           r.active_fwd_wh / 1000.0, r.reactive_ind_fwd_varh / 1000.0, r.reactive_cap_fwd_varh / 1000.0,
-           r.active_fwd_wh / 1000.0 * (1 + l.loss_factor),
-           r.reactive_ind_fwd_varh / 1000.0 * (1 + l.loss_factor),
-           r.reactive_cap_fwd_varh / 1000.0 * (1 + l.loss_factor),
-           coalesce(r.n_measured + r.n_adjusted + r.n_estimated, 0),
-           15 / m.interval_minutes
-    from m
-    cross join smf.uc_quarter_labels(p_uc, p_from, p_to) l
-    left join smf.rollups_15min(array[m.id], p_from - interval '15 minutes', p_to) r on r.bucket = l.ts
-$$;
+    AS -- body: 17 lines, sha256 a01d8103a632db30
+
+COMMENT ON FUNCTION smf.uc_quarter_hours(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The labelled 15-minute grid of UC p_uc over [p_from, p_to) joined to the main meter''s 15-minute rollups (smf.rollups_15min, any tier): raw and loss-adjusted active (kWh), inductive and capacitive reactive (kvarh); n_present = intervals with a value, n_expected = intervals the grid slot should hold. Missing slots have null energies. Internal building block of the rules below.';
 
 CREATE FUNCTION smf.uc_quarter_labels(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, hour_ts timestamp with time zone, posto text, demand_posto text, reactive_window text, reservado boolean, loss_factor numeric)
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'public', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with u as (
-        select cu.id, cu.distributor_id, cu.modality, smf.local_timezone() as tz
-        from smf.consumer_unit cu where cu.id = p_uc
-    ), grid as (
-        select g.ts, g.ts at time zone u.tz as lt
-        from u, generate_series(public.time_bucket('15 minutes', p_from), p_to - interval '1 microsecond',
-                                interval '15 minutes') g(ts)
-    ), days as materialized (
-        select d::date as day,
-               extract(isodow from d) < 6 and not exists (
-                   select 1 from smf.holiday h join smf.calendar c on c.id = h.calendar_id
-                   where c.purpose = 'tariff' and c.valid_during @> d::date and h.day = d::date) as ponta_day,
-               extract(epoch from s.ponta_start)::int / 60 as ps, s.ponta_minutes as pm,
-               extract(epoch from s.capacitive_start)::int / 60 as cs, s.capacitive_minutes as cm,
-               extract(epoch from s.reservado_start)::int / 60 as rs, s.reservado_minutes as rm,
-               case when u.modality = 'branca' then s.intermediario_minutes end as im,
-               coalesce(tl.factor, 0) as loss_factor, u.modality
-        from u
-        cross join generate_series((select min(lt)::date from grid), (select max(lt)::date from grid),
-                                   interval '1 day') d
-        left join smf.posto_schedule s on s.distributor_id = u.distributor_id and s.valid_during @> d::date
-        left join smf.transformer_loss tl on tl.consumer_unit_id = u.id and tl.valid_during @> d::date
-    )
-    select g.ts, g.lt, public.time_bucket('1 hour', g.ts), k.posto,
-           case when d.ps is null then null
-                when d.modality <> 'azul' then 'unica'
-                when k.posto = 'ponta' then 'ponta' else 'fora_ponta' end,
-           case when d.cs is null then null
-                when (k.m - d.cs + 1440) % 1440 < d.cm then 'capacitive' else 'inductive' end,
-           d.rs is not null and (k.m - d.rs + 1440) % 1440 < d.rm,
-           d.loss_factor
-    from grid g
-    join days d on d.day = g.lt::date
-    cross join lateral (
-        select mm.m,
-               case when d.ps is null then null
-                    when d.ponta_day and mm.m >= d.ps and mm.m < d.ps + d.pm then 'ponta'
-                    when d.ponta_day and d.im is not null and mm.m >= d.ps - d.im
-                         and mm.m < d.ps + d.pm + d.im then 'intermediario'
-                    else 'fora_ponta' end as posto
-        from (select extract(hour from g.lt)::int * 60 + extract(minute from g.lt)::int as m) mm
-    ) k
-    order by g.ts
-$$;
+    AS -- body: 45 lines, sha256 96aa9daf682098a4
+
+COMMENT ON FUNCTION smf.uc_quarter_labels(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Every 15-minute slot of [p_from, p_to) for UC p_uc: UTC start, local start, UTC hour, posto (ponta / fora_ponta / intermediario; null without a schedule), demand posto (ponta / fora_ponta for azul, unica otherwise), reactive window (inductive / capacitive), reservado flag and the transformer-loss factor (fraction, 0 when none) valid on the local day.';
 
 CREATE FUNCTION smf.uc_reactive_hourly(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, p_kwh numeric, q_kvarh numeric, power_factor numeric, ufer_kwh numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    with u as (select smf.uc_id(p_uc_code) as id, smf.local_timezone() as tz),
-    months as (
-        select g::date as month from u, generate_series(
-            date_trunc('month', p_from at time zone u.tz),
-            date_trunc('month', (p_to - interval '1 microsecond') at time zone u.tz),
-            interval '1 month') g
-    )
-    select h.hour, round(sum(h.p_kwh), 3), round(sum(h.q_kvarh), 3),
-           round(sum(h.p_kwh) / nullif(sqrt(sum(h.p_kwh) ^ 2 + sum(h.q_kvarh) ^ 2), 0), 4),
-           round(sum(h.ufer_kwh), 3)
-    from u, months mo, smf.uc_hour_pieces(u.id, mo.month, true) h
-    where h.hour >= p_from and h.hour < p_to and h.p_kwh is not null
-    group by h.hour
-    order by h.hour
-$$;
+    AS -- body: 16 lines, sha256 e684d5034aa5e348
+
+COMMENT ON FUNCTION smf.uc_reactive_hourly(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Per local clock hour of UC p_uc_code over [p_from, p_to): active P (kWh), reactive Q of the kind that counts (kvarh, capacitive in the distributor''s window, inductive outside), power factor fT = P / sqrt(P^2 + Q^2) and excess reactive UFER (kWh) as the billing rules compute them (smf.uc_hour_pieces, loss-adjusted), hour pieces of one hour summed.';
+
+CREATE FUNCTION smf.uc_register(p_code text, p_distributor_aneel text, p_customer text, p_submarket text, p_tariff_group text, p_modality text, p_supply_voltage_kv numeric, p_ponta_kw numeric DEFAULT NULL::numeric, p_fora_ponta_kw numeric DEFAULT NULL::numeric, p_musd_kw numeric DEFAULT NULL::numeric, p_main_meter text DEFAULT NULL::text, p_backup_meter text DEFAULT NULL::text, p_loss_factor numeric DEFAULT NULL::numeric, p_loss_from date DEFAULT NULL::date) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 53 lines, sha256 9bcc965e02c9e25e
+
+COMMENT ON FUNCTION smf.uc_register(p_code text, p_distributor_aneel text, p_customer text, p_submarket text, p_tariff_group text, p_modality text, p_supply_voltage_kv numeric, p_ponta_kw numeric, p_fora_ponta_kw numeric, p_musd_kw numeric, p_main_meter text, p_backup_meter text, p_loss_factor numeric, p_loss_from date) IS 'Registers a consumer unit and returns its 15-digit code (check digits computed when the code is given without them). Demands and MUSD in kW, supply voltage in kV, the loss factor a fraction valid from p_loss_from (default: the first day of the current local month). Every field is checked first (SMF02/SMF04 naming it); nothing is written on any error.';
+
+CREATE FUNCTION smf.uc_retire(p_uc_code text) RETURNS timestamp with time zone
+    LANGUAGE sql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 5 lines, sha256 dfafa25bff6c71e6
+
+COMMENT ON FUNCTION smf.uc_retire(p_uc_code text) IS 'Marks UC p_uc_code retired (kept with its data and history; no longer billed or sent to CCEE from its retirement on). Returns the retirement time (timestamptz, UTC); a second call keeps the first time.';
+
+CREATE FUNCTION smf.uc_update(p_uc_code text, p_changes jsonb) RETURNS text
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 64 lines, sha256 37d78e0d711f69d2
+
+COMMENT ON FUNCTION smf.uc_update(p_uc_code text, p_changes jsonb) IS 'Changes the fields of UC p_uc_code named in p_changes (jsonb; keys customer, submarket, tariff_group, modality, contracted_demand_ponta_kw, contracted_demand_fora_ponta_kw, musd_kw (kW), supply_voltage_kv (kV), main_meter, backup_meter (serials; JSON null clears the backup meter or a demand)); an unknown key is refused. Returns the UC code.';
 
 CREATE FUNCTION smf.ufer_dmcr(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select u.* from smf.ufer_dmcr_of(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month, p_with_losses) u
-$$;
+    AS -- body: 3 lines, sha256 2fe323df92b44045
+
+COMMENT ON FUNCTION smf.ufer_dmcr(p_uc_code text, p_month date, p_with_losses boolean) IS 'ufer_dmcr_of for UC p_uc_code after checking the cycle (SMF04 for an unknown UC, a month with no readings or no posto schedule).';
+
+CREATE FUNCTION smf.ufer_dmcr(p_uc_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 c78784fb1d744dd8
+
+COMMENT ON FUNCTION smf.ufer_dmcr(p_uc_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) ufer_dmcr_of for UC p_uc_code after checking the cycle (SMF04 for an unknown UC, a month with no readings or no posto schedule).';
 
 CREATE FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    select h.hour, h.local_hour, h.posto, h.reactive_window, h.minutes, round(h.p_kwh, 3), round(h.q_kvarh, 3),
-           round(h.s_kvah, 3), round(h.power_factor, 4), round(h.ufer_kwh, 3), round(h.dmcr_kw, 3), h.p_zero
-    from smf.uc_hour_pieces(smf.require_cycle(smf.uc_id(p_uc_code), p_month), p_month, p_with_losses) h
-    where h.p_kwh is not null
-$$;
+    AS -- body: 6 lines, sha256 9339664da92dfc57
+
+COMMENT ON FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc_code in month p_month (hours with data), rounded (kWh, kvarh, kVAh, kW to 3 decimals, fT to 4). SMF04 for an unknown UC or a month without data.';
+
+CREATE FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 a13802191d0e6688
+
+COMMENT ON FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc_code in month p_month (hours with data), rounded (kWh, kvarh, kVAh, kW to 3 decimals, fT to 4). SMF04 for an unknown UC or a month without data.';
 
 CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-    with c as materialized (
-        select * from smf.cycle_evaluation_of(p_uc, p_month, p_with_losses)
-    )
-    select e.posto, round(e.ufer_kwh, 2), round(e.dmcr_kw, 2), e.dmcr_at, d.contracted_kw,
-           round(d.dmcr_excess_kw, 2), e.hours, e.p_zero_hours
-    from c e left join c d on d.kind = 'demand' and d.posto = e.posto
-    where e.kind = 'energy'
-    union all
-    select d.posto, null, round(d.dmcr_kw, 2), d.dmcr_at, d.contracted_kw, round(d.dmcr_excess_kw, 2),
-           d.hours, d.p_zero_hours
-    from c d where d.kind = 'demand' and d.posto = 'unica'
-    order by 1 desc
-$$;
+    AS -- body: 14 lines, sha256 143dba027838524e
+
+COMMENT ON FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boolean) IS 'Per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour, contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess; other modalities add a row ''unica'' (UFER null) for their single demand. No checks.';
+
+CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 c074a7d764306295
+
+COMMENT ON FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) Per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour, contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess; other modalities add a row ''unica'' (UFER null) for their single demand. No checks.';
 
 CREATE FUNCTION smf.vee_channel_column(p_channel text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-declare
-    v text;
-begin
-    select c into v
-    from unnest(smf.energy_columns() || smf.analog_columns()) c
-    where lower(p_channel) in (c, regexp_replace(c, '_(wh|varh|mv|ma)$', ''),
-                               regexp_replace(regexp_replace(c, '_(wh|varh)$', '_k\1'), '_m(v|a)$', '_\1'));
-    if v is null then
-        raise exception using errcode = 'SMF02',
-            message = format('unknown channel %L; channels: %s', p_channel,
-                             (select string_agg(regexp_replace(c, '_(wh|varh|mv|ma)$', ''), ', ')
-                              from unnest(smf.energy_columns() || smf.analog_columns()) c));
-    end if;
-    return v;
-end
-$_$;
+    AS -- body: 17 lines, sha256 e8eba64137e9c21d
+
+COMMENT ON FUNCTION smf.vee_channel_column(p_channel text) IS 'The stored column of a channel name (''active_fwd'', ''active_fwd_kwh'', ''active_fwd_wh'', ''voltage_a'', ''voltage_a_v'' ...); SMF02 for anything else.';
 
 CREATE FUNCTION smf.vee_day_start(p_day date) RETURNS timestamp with time zone
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select p_day::timestamp at time zone smf.local_timezone()
-$$;
+    AS -- body: 3 lines, sha256 4ccb38323e26ae2c
+
+COMMENT ON FUNCTION smf.vee_day_start(p_day date) IS 'The instant local day p_day begins.';
 
 CREATE FUNCTION smf.vee_day_type(p_day date) RETURNS text
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select case
-        when extract(isodow from p_day) = 7 then 'sunday_holiday'
-        when exists (select 1 from smf.holiday h join smf.calendar c on c.id = h.calendar_id
-                     where c.purpose = 'ccee' and c.valid_during @> p_day and h.day = p_day)
-            then 'sunday_holiday'
-        when extract(isodow from p_day) = 6 then 'saturday'
-        else 'business' end
-$$;
+    AS -- body: 9 lines, sha256 985d0cd187c25232
+
+COMMENT ON FUNCTION smf.vee_day_type(p_day date) IS '''business'', ''saturday'' or ''sunday_holiday'' (Sunday or a holiday of the ccee calendar) of local day p_day; a day no calendar covers counts by its weekday only.';
 
 CREATE FUNCTION smf.vee_edit(p_serial text, p_from timestamp with time zone, p_to timestamp with time zone, p_channel text, p_operation text, p_value numeric, p_source_serial text, p_reason text, p_operator text DEFAULT CURRENT_USER) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
-    AS $_$
-declare
-    v_meter int;
-    v_source int;
-    v_step interval;
-    v_col text := smf.vee_channel_column(p_channel);
-    v_first timestamptz;
-    v_last timestamptz;
-    v_rows jsonb;
-    v_bad int;
-    v_batch int;
-    v_edit int;
-    v_cols text;
-    v_result jsonb;
-begin
-    if p_reason is null or btrim(p_reason) = '' then
-        raise exception using errcode = 'SMF02', message = 'a reason is required for a manual edit';
-    end if;
-    select id, make_interval(mins => interval_minutes) into v_meter, v_step from smf.meter where serial = p_serial;
-    if v_meter is null then
-        raise exception using errcode = 'SMF04', message = format('no meter with serial %L', p_serial);
-    end if;
-    if p_from is null or p_to is null or p_to <= p_from then
-        raise exception using errcode = 'SMF02',
-            message = format('the edit range [%s, %s) is empty', p_from, p_to);
-    end if;
-    if p_from <> smf.vee_grid_down(p_from, v_step) or p_to <> smf.vee_grid_down(p_to, v_step) then
-        raise exception using errcode = 'SMF02',
-            message = format('the edit range [%s, %s) is not on the %s grid of meter %s', p_from, p_to, v_step, p_serial);
-    end if;
-    select s.first_ts, s.last_ts + v_step into v_first, v_last from smf.interval_span(v_meter) s;
-    if v_first is null or p_from < v_first or p_to > v_last then
-        raise exception using errcode = 'SMF02',
-            message = format('the edit range [%s, %s) is beyond the data of meter %s (%s)', p_from, p_to, p_serial,
-                             coalesce(format('stored from %s to %s', v_first, v_last), 'nothing stored'));
-    end if;
-    if p_operation not in ('set', 'scale', 'copy_from') then
-        raise exception using errcode = 'SMF02',
-            message = format('operation %L is not set, scale or copy_from', p_operation);
-    end if;
-    if p_operation in ('set', 'scale') and (p_value is null or p_value < 0) then
-        raise exception using errcode = 'SMF02',
-            message = format('%s needs a value >= 0 (negative energy is refused), got %s', p_operation,
-                             coalesce(p_value::text, 'none'));
-    end if;
-    if p_operation = 'copy_from' then
-        select id into v_source from smf.meter
-        where serial = p_source_serial and make_interval(mins => interval_minutes) = v_step;
-        if v_source is null then
-            raise exception using errcode = 'SMF04',
-                message = format('no meter %L with the %s interval of %s to copy from', p_source_serial,
-                                 v_step, p_serial);
-        end if;
-    end if;
+    AS -- body: 112 lines, sha256 ac63524d05663e03
 
-    execute format($q$
-        select jsonb_agg(jsonb_build_object('ts', g.ts, 'old', r.%1$I, 'quality', r.quality,
-                                            'source', r.source, 'new', %2$s) order by g.ts)
-        from generate_series($1, $2 - $3, $3) g(ts)
-        left join smf.intervals($4, $1, $2) r on r.ts = g.ts
-        left join smf.intervals($5, $1, $2) c on c.ts = g.ts$q$,
-        v_col,
-        case p_operation when 'set' then 'round($6 * 1000)::bigint'
-                         when 'scale' then format('round(r.%I * $6)::bigint', v_col)
-                         else format('case when c.quality <> ''missing'' then c.%I end', v_col) end)
-    into v_rows using p_from, p_to, v_step, v_meter, v_source, p_value;
-    select count(*) into v_bad from jsonb_array_elements(v_rows) e where e -> 'new' = 'null'::jsonb;
-    if v_bad > 0 then
-        raise exception using errcode = 'SMF02',
-            message = format('%s of the %s intervals have no %s value to %s', v_bad,
-                             jsonb_array_length(v_rows),
-                             case when p_operation = 'copy_from' then p_source_serial else p_serial end,
-                             case when p_operation = 'copy_from' then 'copy' else 'scale' end);
-    end if;
-
-    insert into smf.vee_manual_edit (meter_id, ts_from, ts_to, channel, operation, argument, reason, operator, old_values)
-    values (v_meter, p_from, p_to, v_col, p_operation,
-            case when p_operation = 'copy_from' then p_source_serial else p_value::text end,
-            p_reason, p_operator,
-            (select jsonb_agg(e - 'new') from jsonb_array_elements(v_rows) e))
-    returning id into v_edit;
-
-    v_batch := smf.ingest_begin('manual', format('vee manual edit %s', v_edit));
-    select string_agg(case when c = v_col then '(x.new / 1000.0)' else format('(r.%I / 1000.0)', c) end, ', '
-                      order by o)
-    into v_cols from unnest(smf.energy_columns() || smf.analog_columns()) with ordinality u(c, o);
-    execute format($q$
-        insert into ingest_stage (meter_id, ts, active_fwd_kwh, active_rev_kwh, reactive_ind_fwd_kvarh,
-            reactive_ind_rev_kvarh, reactive_cap_fwd_kvarh, reactive_cap_rev_kvarh, voltage_a_v, voltage_b_v,
-            voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
-        select $1, x.ts::text, %s, 'adjusted', 'manual'
-        from jsonb_to_recordset($2) as x(ts timestamptz, new bigint)
-        left join smf.intervals($1, (select min(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz)),
-                                (select max(y.ts) from jsonb_to_recordset($2) as y(ts timestamptz))
-                                + interval '1 microsecond') r on r.ts = x.ts$q$, v_cols)
-    using v_meter, v_rows;
-    perform set_config('smf.changed_by', p_operator, true);
-    perform set_config('smf.change_reason', p_reason, true);
-    v_result := smf.ingest_finish(v_batch, 0);
-    if v_result -> 'quarantined' <> '{}'::jsonb then
-        raise exception using errcode = 'SMF02',
-            message = format('the edited values break an ingest rule (%s); nothing was changed',
-                             v_result -> 'quarantined');
-    end if;
-    perform set_config('smf.changed_by', '', true);
-    perform set_config('smf.change_reason', '', true);
-    update smf.vee_manual_edit set batch_id = v_batch where id = v_edit;
-    update smf.vee_finding set status = 'resolved', resolved_by = format('manual edit %s', v_edit), resolved_at = now()
-    where meter_id = v_meter and status = 'open' and ts_from >= p_from and ts_to <= p_to;
-    return jsonb_build_object('edit_id', v_edit, 'batch_id', v_batch, 'intervals', jsonb_array_length(v_rows));
-end
-$_$;
+COMMENT ON FUNCTION smf.vee_edit(p_serial text, p_from timestamp with time zone, p_to timestamp with time zone, p_channel text, p_operation text, p_value numeric, p_source_serial text, p_reason text, p_operator text) IS 'Apply a manual edit to channel p_channel of meter p_serial over [p_from, p_to): p_operation ''set'' (p_value in kWh/kvarh/V/A per interval), ''scale'' (by p_value >= 0) or ''copy_from'' (the same channel of meter p_source_serial). Returns {"edit_id", "batch_id", "intervals"}.';
 
 CREATE FUNCTION smf.vee_estimate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text DEFAULT CURRENT_USER) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v_step interval := smf.vee_step(p_meter);
-    v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
-    v_hi timestamptz;
-    v_day date := smf.vee_local_day(p_from);
-    v_tz text := smf.local_timezone();
-    v_short numeric := smf.vee_param('short_gap_intervals', p_meter, v_day);
-    v_ndays numeric := smf.vee_param('daytype_days', p_meter, v_day);
-    v_lookback numeric := smf.vee_param('daytype_lookback_days', p_meter, v_day);
-    v_min_days numeric := smf.vee_param('daytype_min_days', p_meter, v_day);
-    v_valid_share numeric := smf.vee_param('daytype_valid_share', p_meter, v_day);
-    v_backup int;
-    v_scale numeric;
-    v_scale_how text;
-    v_rows jsonb;
-    v_run int;
-    v_batch int;
-    v_filled jsonb;
-    v_left int;
-    v_params jsonb;
-begin
-    if p_to <= p_from then
-        raise exception using errcode = 'SMF02',
-            message = format('estimation range [%s, %s) is empty', p_from, p_to);
-    end if;
-    -- the last interval the ingest accepts ends by now()
-    v_hi := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now() - v_step, v_step) + v_step);
-    if v_hi <= v_lo then
-        return jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', 0);
-    end if;
-    select cu.backup_meter_id into v_backup from smf.consumer_unit cu where cu.main_meter_id = p_meter;
-    select s.wh_per_unit, s.how into v_scale, v_scale_how from smf.vee_register_scale(p_meter, v_hi) s;
+    AS -- body: 229 lines, sha256 44d062d6ef9f3062
 
-    with gap as materialized (  -- the grid between consecutive stored values (one sorted scan)
-        select g.ts
-        from (select lag(s.ts) over (order by s.ts) + v_step as a, s.ts as b
-              from (select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
-                    where r.quality <> 'missing'
-                    union all select v_lo - v_step
-                    union all select v_hi) s) w,
-             generate_series(w.a, w.b - v_step, v_step) g(ts)
-        where w.b > w.a
-    ), bk as materialized (
-        select r.* from gap join smf.intervals(v_backup, v_lo, v_hi) r
-            on r.ts = gap.ts and r.quality = 'measured'
-    ), rest as materialized (
-        select gap.ts, gap.ts - (row_number() over (order by gap.ts)) * v_step as island,
-               (gap.ts at time zone v_tz) as local_ts
-        from gap where gap.ts not in (select bk.ts from bk)
-    ), isl as materialized (
-        select rest.island, min(rest.ts) as ilo, max(rest.ts) + v_step as ihi, count(*) as len
-        from rest group by rest.island
-    ), pairs as materialized (
-        select p.* from smf.vee_register_pairs(p_meter, v_lo, v_hi + interval '2 days') p
-        where v_scale is not null and p.raw_delta >= 0
-    ), reg as (  -- the register energy of each gap, from the narrowest read pair around it
-        select distinct on (isl.island) isl.island, pr.read_from, pr.read_to,
-               pr.raw_delta * v_scale - pr.wh_sum
-                   - coalesce((select sum(bk.active_fwd_wh) from bk where bk.ts >= pr.lo and bk.ts < pr.hi), 0)
-                   as energy_wh
-        from isl join pairs pr on pr.lo <= isl.ilo and pr.hi >= isl.ihi
-        where pr.n_expected - pr.n_rows
-              = (select count(*) from gap where gap.ts >= pr.lo and gap.ts < pr.hi)
-          and (select count(*) from rest where rest.ts >= pr.lo and rest.ts < pr.hi) = isl.len
-        order by isl.island, pr.hi - pr.lo
-    ), gd as materialized (  -- the type of each day with a gap
-        select distinct rest.local_ts::date as day, smf.vee_day_type(rest.local_ts::date) as day_type from rest
-    ), days as materialized (  -- valid days and their type
-        select d.bucket as day, smf.vee_day_type(d.bucket) as day_type
-        from smf.rollup_day d
-        where d.meter_id = p_meter and d.n_measured >= v_valid_share * d.n_expected
-          and d.bucket >= (select min(rest.local_ts)::date from rest) - v_lookback::int
-          and d.bucket < (select max(rest.local_ts)::date from rest)
-    ), hist as materialized (  -- the measured intervals of the lookback window (any tier)
-        select r.* from smf.intervals(p_meter,
-            (select min(d.day) from days d)::timestamp at time zone v_tz, v_hi) r
-        where r.quality = 'measured'
-    ), cand as (
-        select rest.ts, dd.day, gd.day_type, r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh,
-               r.reactive_ind_rev_varh, r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv,
-               r.voltage_b_mv, r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma,
-               row_number() over (partition by rest.ts order by dd.day desc) as k
-        from rest
-        join gd on gd.day = rest.local_ts::date
-        cross join lateral (  -- the latest valid days of the type (2 spare if the interval is not measured)
-            select d.day from days d
-            where d.day < gd.day and d.day >= gd.day - v_lookback::int and d.day_type = gd.day_type
-            order by d.day desc limit v_ndays::int + 2) dd
-        join hist r on r.ts = (dd.day + rest.local_ts::time) at time zone v_tz
-    ), prof as (
-        select c.ts, count(*) as n_days, array_agg(c.day order by c.day desc) as used_days,
-               avg(c.active_fwd_wh) as active_fwd, avg(c.active_rev_wh) as active_rev,
-               avg(c.reactive_ind_fwd_varh) as ind_fwd, avg(c.reactive_ind_rev_varh) as ind_rev,
-               avg(c.reactive_cap_fwd_varh) as cap_fwd, avg(c.reactive_cap_rev_varh) as cap_rev,
-               avg(c.voltage_a_mv) as va, avg(c.voltage_b_mv) as vb, avg(c.voltage_c_mv) as vc,
-               avg(c.current_a_ma) as ia, avg(c.current_b_ma) as ib, avg(c.current_c_ma) as ic
-        from cand c where c.k <= v_ndays group by c.ts
-    ), est as (
-        select rest.ts, rest.island, gd.day_type, isl.len, reg.energy_wh, reg.read_from, reg.read_to, p.n_days,
-               p.used_days, p.active_fwd, p.active_rev, p.ind_fwd, p.ind_rev, p.cap_fwd, p.cap_rev,
-               p.va, p.vb, p.vc, p.ia, p.ib, p.ic,
-               coalesce(p.n_days, 0) >= v_min_days as has_profile,
-               case when coalesce(p.n_days, 0) >= v_min_days then p.active_fwd end as w
-        from rest join isl using (island)
-        join gd on gd.day = rest.local_ts::date
-        left join reg using (island)
-        left join prof p on p.ts = rest.ts
-    ), est2 as (
-        select e.*,
-               case when e.energy_wh is not null and (e.len <= v_short or bool_and(e.has_profile) over i)
-                    then case when coalesce(sum(e.w) over i, 0) > 0 then e.energy_wh * e.w / sum(e.w) over i
-                              else e.energy_wh / e.len::numeric end end as share
-        from est e window i as (partition by e.island)
-    ), est3 as (
-        select e.*, floor(e.share) as base,
-               row_number() over (partition by e.island order by e.share - floor(e.share) desc, e.ts) as rk,
-               e.energy_wh - sum(floor(e.share)) over (partition by e.island) as extra
-        from est2 e
-    ), final as (
-        select e.ts, e.day_type, e.len, e.energy_wh, e.read_from, e.read_to, e.share, e.has_profile, e.used_days,
-               e.active_fwd, e.active_rev, e.ind_fwd, e.ind_rev, e.cap_fwd, e.cap_rev, e.va, e.vb, e.vc,
-               e.ia, e.ib, e.ic,
-               case when e.share is not null and e.len <= v_short then 'register_profile'
-                    when e.share is not null then 'daytype_mean_scaled'
-                    when e.has_profile then 'daytype_mean' end as method,
-               case when e.share is not null then (e.base + case when e.rk <= e.extra then 1 else 0 end)::bigint
-                    when e.has_profile then round(e.active_fwd)::bigint end as active_fwd_wh
-        from est3 e
-    ), out as (
-        select bk.ts, 'backup_meter' as method, 'adjusted' as quality, 'backup_meter' as source,
-               bk.active_fwd_wh, bk.active_rev_wh, bk.reactive_ind_fwd_varh, bk.reactive_ind_rev_varh,
-               bk.reactive_cap_fwd_varh, bk.reactive_cap_rev_varh, bk.voltage_a_mv, bk.voltage_b_mv,
-               bk.voltage_c_mv, bk.current_a_ma, bk.current_b_ma, bk.current_c_ma,
-               jsonb_build_object('backup_meter_id', v_backup,
-                                  'backup_meter', (select serial from smf.meter where id = v_backup)) as inputs
-        from bk
-        union all
-        select f.ts, coalesce(f.method, 'none'),
-               case when f.method = 'register_profile' then 'adjusted' else 'estimated' end, 'estimate',
-               f.active_fwd_wh,
-               round(f.active_rev)::bigint, round(f.ind_fwd)::bigint, round(f.ind_rev)::bigint,
-               round(f.cap_fwd)::bigint, round(f.cap_rev)::bigint, round(f.va)::bigint, round(f.vb)::bigint,
-               round(f.vc)::bigint, round(f.ia)::bigint, round(f.ib)::bigint, round(f.ic)::bigint,
-               jsonb_strip_nulls(jsonb_build_object(
-                   'days', case when f.has_profile then to_jsonb(f.used_days) end,
-                   'day_type', f.day_type,
-                   'gap_intervals', f.len,
-                   'register_energy_wh', case when f.share is not null then f.energy_wh end,
-                   'register_reads', case when f.share is not null then jsonb_build_array(f.read_from, f.read_to) end,
-                   'register_wh_per_unit', case when f.share is not null then v_scale end,
-                   'register_scale', case when f.share is not null then v_scale_how end,
-                   'profile', case when f.share is not null and not f.has_profile then 'uniform' end,
-                   'reason', case when f.method is null then format(
-                       'no backup value, no usable register delta, and fewer than %s valid %s day(s) in the %s days before',
-                       v_min_days, f.day_type, v_lookback) end))
-        from final f
-    )
-    select jsonb_agg(to_jsonb(out) order by out.ts) into v_rows from out;
-
-    if v_rows is null then
-        return jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', 0);
-    end if;
-
-    -- intervals with no usable history: one finding per run, naming the reason
-    insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail)
-    select p_meter, 'estimation', min(x.ts), max(x.ts) + v_step, 'error',
-           format('%s interval(s) left missing, %s to %s (local): %s', count(*), smf.vee_fmt_local(min(x.ts)),
-                  smf.vee_fmt_local(max(x.ts) + v_step), min(x.inputs ->> 'reason'))
-    from (select r.ts, r.inputs, r.ts - (row_number() over (order by r.ts)) * v_step as island
-          from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, inputs jsonb)
-          where r.method = 'none') x
-    group by x.island
-    on conflict (meter_id, rule, ts_from, ts_to) do update set last_seen_at = now(), detail = excluded.detail;
-
-    select coalesce(jsonb_object_agg(m, n), '{}'), coalesce(sum(n) filter (where m = 'none'), 0)
-    into v_filled, v_left
-    from (select r.method as m, count(*) as n
-          from jsonb_to_recordset(v_rows) as r(method text) group by r.method) c;
-    v_filled := v_filled - 'none';
-    if v_filled = '{}'::jsonb then
-        return jsonb_build_object('run_id', null, 'filled', v_filled, 'left_missing', v_left);
-    end if;
-
-    v_params := (select jsonb_object_agg(k, smf.vee_param(k, p_meter, v_day))
-                 from unnest(array['short_gap_intervals', 'daytype_days', 'daytype_lookback_days',
-                                   'daytype_min_days', 'daytype_valid_share', 'register_wh_per_unit']) k)
-                || jsonb_build_object('backup_meter_id', v_backup, 'register_wh_per_unit_used', v_scale,
-                                      'register_scale', v_scale_how);
-    insert into smf.vee_estimation_run (meter_id, ts_from, ts_to, parameters, operator, filled, left_missing)
-    values (p_meter, v_lo, v_hi, v_params, p_operator, v_filled, v_left) returning id into v_run;
-
-    -- through the ingest path: one batch, rollups refreshed, history kept
-    v_batch := smf.ingest_begin('estimate', format('vee estimation run %s', v_run));
-    insert into ingest_stage (meter_id, ts, active_fwd_kwh, active_rev_kwh, reactive_ind_fwd_kvarh,
-        reactive_ind_rev_kvarh, reactive_cap_fwd_kvarh, reactive_cap_rev_kvarh, voltage_a_v, voltage_b_v,
-        voltage_c_v, current_a_a, current_b_a, current_c_a, quality, source)
-    select p_meter, r.ts::text, r.active_fwd_wh / 1000.0, r.active_rev_wh / 1000.0,
-           r.reactive_ind_fwd_varh / 1000.0, r.reactive_ind_rev_varh / 1000.0, r.reactive_cap_fwd_varh / 1000.0,
-           r.reactive_cap_rev_varh / 1000.0, r.voltage_a_mv / 1000.0, r.voltage_b_mv / 1000.0,
-           r.voltage_c_mv / 1000.0, r.current_a_ma / 1000.0, r.current_b_ma / 1000.0, r.current_c_ma / 1000.0,
-           r.quality, r.source
-    from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, quality text, source text,
-        active_fwd_wh bigint, active_rev_wh bigint, reactive_ind_fwd_varh bigint, reactive_ind_rev_varh bigint,
-        reactive_cap_fwd_varh bigint, reactive_cap_rev_varh bigint, voltage_a_mv bigint, voltage_b_mv bigint,
-        voltage_c_mv bigint, current_a_ma bigint, current_b_ma bigint, current_c_ma bigint)
-    where r.method <> 'none';
-    perform set_config('smf.changed_by', p_operator, true);
-    perform set_config('smf.change_reason', format('vee estimation run %s', v_run), true);
-    perform smf.ingest_finish(v_batch, 0);
-    perform set_config('smf.changed_by', '', true);
-    perform set_config('smf.change_reason', '', true);
-    update smf.vee_estimation_run set batch_id = v_batch where id = v_run;
-
-    insert into smf.vee_provenance (meter_id, ts, run_id, method, active_fwd_wh, inputs)
-    select p_meter, r.ts, v_run, r.method, r.active_fwd_wh, r.inputs
-    from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text, active_fwd_wh bigint, inputs jsonb)
-    where r.method <> 'none';
-
-    -- missing-interval (and earlier estimation) findings now wholly filled are resolved by this run
-    update smf.vee_finding v set status = 'resolved', resolved_by = format('estimation run %s', v_run),
-        resolved_at = now()
-    where v.meter_id = p_meter and v.rule in ('missing', 'estimation') and v.status = 'open'
-      and v.ts_from >= v_lo and v.ts_to <= v_hi
-      and not exists (select 1 from jsonb_to_recordset(v_rows) as r(ts timestamptz, method text)
-                      where r.method = 'none' and r.ts >= v.ts_from and r.ts < v.ts_to);
-    return jsonb_build_object('run_id', v_run, 'batch_id', v_batch, 'filled', v_filled, 'left_missing', v_left);
-end
-$$;
+COMMENT ON FUNCTION smf.vee_estimate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text) IS 'Estimate the gaps of meter p_meter in [p_from, p_to) (UTC), as p_operator. Returns {"run_id", "batch_id", "filled": {method: n}, "left_missing": n}; run_id is null when nothing could be filled (a re-run changes nothing).';
 
 CREATE FUNCTION smf.vee_estimate_daily(p_day date, p_operator text DEFAULT CURRENT_USER) RETURNS TABLE(meter_id integer, serial text, result jsonb)
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-#variable_conflict use_column
-declare
-    v_from timestamptz := smf.vee_day_start(p_day);
-    v_to timestamptz := smf.vee_day_start(p_day + 1);
-    v_days numeric;
-    v_last timestamptz;
-    v_step interval;
-    v_left int;
-    m record;
-begin
-    for m in select mt.id, mt.serial, cu.backup_meter_id
-             from smf.meter mt left join smf.consumer_unit cu on cu.main_meter_id = mt.id
-             where mt.enabled
-               and mt.id not in (select c.backup_meter_id from smf.consumer_unit c
-                                 where c.backup_meter_id is not null)
-             order by mt.serial loop
-        v_days := smf.vee_param('auto_estimate_max_silent_days', m.id, p_day);
-        -- (a bounded look at the window; the last measured time is searched only when skipping)
-        if not exists (select 1 from smf.intervals(array_remove(array[m.id, m.backup_meter_id], null),
-                                                   v_to - make_interval(days => v_days::int), v_to) r
-                       where r.quality = 'measured') then
-            v_last := smf.interval_last_ts(array_remove(array[m.id, m.backup_meter_id], null), v_to,
-                                           array['measured']::smf.quality[]);
-            v_step := smf.vee_step(m.id);
-            -- expected intervals of the day (23, 24 or 25 hours) minus those holding a value
-            select (extract(epoch from v_to - v_from) / extract(epoch from v_step))::int
-                   - count(*) filter (where r.quality <> 'missing')
-            into v_left
-            from smf.intervals(m.id, v_from, v_to) r;
-            if v_left > 0 then
-                insert into smf.vee_finding as f (meter_id, rule, ts_from, ts_to, severity, detail)
-                values (m.id, 'estimation', v_from, v_to, 'error',
-                        format('%s interval(s) left missing on %s: no measured interval since %s; the'
-                               ' daily job stops estimating after %s day(s) of silence (visit the meter,'
-                               ' or estimate by hand: smf vee estimate)', v_left, p_day,
-                               coalesce(smf.vee_fmt_local(v_last) || ' (local)', 'ever'), v_days))
-                on conflict (meter_id, rule, ts_from, ts_to)
-                do update set last_seen_at = now(), detail = excluded.detail;
-            end if;
-            meter_id := m.id;
-            serial := m.serial;
-            result := jsonb_build_object('run_id', null, 'filled', '{}'::jsonb, 'left_missing', v_left,
-                                         'skipped', 'silent', 'last_measured', v_last);
-        else
-            meter_id := m.id;
-            serial := m.serial;
-            result := smf.vee_estimate(m.id, v_from, v_to, p_operator);
-        end if;
-        return next;
-    end loop;
-end
-$$;
+    AS -- body: 53 lines, sha256 aa5ae79ec9a719c0
+
+COMMENT ON FUNCTION smf.vee_estimate_daily(p_day date, p_operator text) IS 'The daily job''s estimation of local day p_day: smf.vee_estimate for every enabled meter that is no UC''s backup, except a meter silent too long: when neither it nor its UC''s backup meter measured one interval in the auto_estimate_max_silent_days days before the day''s end, the day is left missing (nothing fabricated for the CCEE submission) and an ''estimation'' finding (error) asks for a visit or a hand estimate; `smf vee estimate` is not bound by this. Returns (meter_id, serial, result) as vee_estimate_scope; a skipped meter''s result is {"run_id": null, "filled": {}, "left_missing": n, "skipped": "silent", "last_measured"}.';
 
 CREATE FUNCTION smf.vee_estimate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text DEFAULT CURRENT_USER) RETURNS TABLE(meter_id integer, serial text, result jsonb)
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.id, m.serial, smf.vee_estimate(m.id, p_from, p_to, p_operator)
-    from smf.meter m
-    where m.id in (select s from smf.vee_scope_meters(p_kind, p_ref) s where s is not null)
-      and (p_kind = 'meter' or m.id not in (select backup_meter_id from smf.consumer_unit
-                                            where backup_meter_id is not null))
-    order by m.serial
-$$;
+    AS -- body: 8 lines, sha256 e69998489f4cfaae
+
+COMMENT ON FUNCTION smf.vee_estimate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone, p_operator text) IS 'smf.vee_estimate for every meter of a scope (smf.vee_scope_meters) over [p_from, p_to), main meters only when a UC names both (the backup is the input, not the target).';
 
 CREATE FUNCTION smf.vee_explain(p_meter integer, p_ts timestamp with time zone) RETURNS TABLE(meter_id integer, ts timestamp with time zone, active_fwd_kwh numeric, quality smf.quality, source smf.reading_source, batch_id integer, batch_origin text, written_by text, written_at timestamp with time zone, method text, inputs jsonb, parameters jsonb, edit_reason text, history_versions bigint)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select r.meter_id, r.ts, smf.vee_kwh(r.active_fwd_wh), r.quality, r.source, r.batch_id, b.origin,
-           coalesce(e.operator, run.operator, b.operator), b.started_at,
-           coalesce(pv.method, case when e.id is not null then 'manual_' || e.operation end),
-           coalesce(pv.inputs, case when e.id is not null then jsonb_build_object('argument', e.argument,
-                                                                          'channel', e.channel) end),
-           run.parameters, e.reason,
-           (select count(*) from smf.interval_reading_history h where h.meter_id = r.meter_id and h.ts = r.ts)
-    from smf.intervals(p_meter, p_ts, p_ts + interval '1 microsecond') r
-    join smf.ingest_batch b on b.id = r.batch_id
-    left join smf.vee_estimation_run run on run.batch_id = r.batch_id
-    left join smf.vee_provenance pv on pv.meter_id = r.meter_id and pv.ts = r.ts and pv.run_id = run.id
-    left join smf.vee_manual_edit e on e.batch_id = r.batch_id
-    where r.meter_id = p_meter and r.ts = p_ts
-$$;
+    AS -- body: 15 lines, sha256 0de0b1f064c5e304
+
+COMMENT ON FUNCTION smf.vee_explain(p_meter integer, p_ts timestamp with time zone) IS 'Why the stored value of meter p_meter at interval start p_ts is what it is: the row (kWh), its quality and source, the batch that wrote it (origin, operator, time), the estimation method, inputs and parameters or the manual edit''s reason, and how many versions history holds.';
 
 CREATE FUNCTION smf.vee_finding_set_status(p_id bigint, p_status text, p_who text) RETURNS void
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if p_status not in ('open', 'accepted', 'resolved') then
-        raise exception using errcode = 'SMF02',
-            message = format('status %L is not open, accepted or resolved', p_status);
-    end if;
-    update smf.vee_finding set status = p_status,
-        resolved_by = case when p_status = 'open' then null else p_who end,
-        resolved_at = case when p_status = 'open' then null else now() end
-    where id = p_id;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no finding %s', p_id);
-    end if;
-end
-$$;
+    AS -- body: 15 lines, sha256 eb2e59e879e41b85
+
+COMMENT ON FUNCTION smf.vee_finding_set_status(p_id bigint, p_status text, p_who text) IS 'Accept or resolve (or re-open) finding p_id, by p_who; SMF04 unknown id.';
 
 CREATE FUNCTION smf.vee_fmt_local(p_ts timestamp with time zone) RETURNS text
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select to_char(p_ts at time zone smf.local_timezone(), 'YYYY-MM-DD HH24:MI')
-$$;
+    AS -- body: 3 lines, sha256 6618e5eb9a84b57c
+
+COMMENT ON FUNCTION smf.vee_fmt_local(p_ts timestamp with time zone) IS 'An instant as local ''YYYY-MM-DD HH24:MI'' for finding details.';
 
 CREATE FUNCTION smf.vee_grid_down(p_ts timestamp with time zone, p_step interval) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select to_timestamp(floor(extract(epoch from p_ts) / extract(epoch from p_step)) * extract(epoch from p_step))
-$$;
+    AS -- body: 3 lines, sha256 57003d16e56aa6e4
+
+COMMENT ON FUNCTION smf.vee_grid_down(p_ts timestamp with time zone, p_step interval) IS 'p_ts rounded down to the grid of p_step.';
 
 CREATE FUNCTION smf.vee_grid_up(p_ts timestamp with time zone, p_step interval) RETURNS timestamp with time zone
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select to_timestamp(ceil(extract(epoch from p_ts) / extract(epoch from p_step)) * extract(epoch from p_step))
-$$;
+    AS -- body: 3 lines, sha256 ede21779f6dbec09
+
+COMMENT ON FUNCTION smf.vee_grid_up(p_ts timestamp with time zone, p_step interval) IS 'p_ts rounded up to the grid of p_step (multiples of the step since the epoch).';
 
 CREATE FUNCTION smf.vee_kwh(p_wh numeric) RETURNS numeric
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS $$
-    select round(p_wh / 1000.0, 3)
-$$;
+    AS -- body: 3 lines, sha256 480463de65c9fcc8
+
+COMMENT ON FUNCTION smf.vee_kwh(p_wh numeric) IS 'p_wh (Wh, varh, mV, mA) in kWh (kvarh, V, A), rounded to 3 decimals, for details.';
 
 CREATE FUNCTION smf.vee_local_day(p_ts timestamp with time zone) RETURNS date
     LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select (p_ts at time zone smf.local_timezone())::date
-$$;
+    AS -- body: 3 lines, sha256 5abb67eb414bef67
+
+COMMENT ON FUNCTION smf.vee_local_day(p_ts timestamp with time zone) IS 'The local day (SMF time zone) of instant p_ts.';
+
+CREATE FUNCTION smf.vee_nominal_candidates() RETURNS numeric[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS -- body: 3 lines, sha256 5db253937adc0dc6
+
+COMMENT ON FUNCTION smf.vee_nominal_candidates() IS 'The standard nominal phase voltages (V) detection chooses from.';
 
 CREATE FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, OUT nominal_v numeric, OUT how text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_mean numeric;
-begin
-    nominal_v := smf.vee_param('voltage_nominal_v', p_meter, smf.vee_local_day(p_from));
-    how := 'configured';
-    if nominal_v > 0 then
-        return;
-    end if;
-    select greatest(sum(d.voltage_a_mv_sum) / nullif(sum(d.voltage_a_mv_n), 0),
-                    sum(d.voltage_b_mv_sum) / nullif(sum(d.voltage_b_mv_n), 0),
-                    sum(d.voltage_c_mv_sum) / nullif(sum(d.voltage_c_mv_n), 0)) / 1000.0 into v_mean
-    from smf.rollup_day d
-    where d.meter_id = p_meter and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to);
-    select s into nominal_v
-    from unnest(array[57.7, 63.5, 110, 115, 120, 127, 220, 230, 240, 254, 380, 400, 440]::numeric[]) s
-    where v_mean is not null order by abs(s - v_mean) limit 1;
-    how := 'detected';
-end
-$$;
+    AS -- body: 30 lines, sha256 b006f211fb69fcdd
+
+COMMENT ON FUNCTION smf.vee_nominal_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, OUT nominal_v numeric, OUT how text) IS '(nominal V, how) of meter p_meter over [p_from, p_to): how is ''configured'', ''detected from mean X V'' or ''detected from mean X V, ambiguous with Y V: smf meter set SERIAL --nominal-voltage''; null nominal when no voltage is stored.';
 
 CREATE FUNCTION smf.vee_param(p_key text, p_meter integer, p_day date DEFAULT CURRENT_DATE) RETURNS numeric
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v numeric;
-    v_dist int;
-begin
-    select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.main_meter_id = p_meter;
-    if v_dist is null then
-        select cu.distributor_id into v_dist from smf.consumer_unit cu where cu.backup_meter_id = p_meter;
-    end if;
-    select p.value into v
-    from smf.vee_parameter p
-    where p.key = p_key and p.valid_during @> p_day
-      and (p.meter_id = p_meter or p.distributor_id = v_dist
-           or (p.meter_id is null and p.distributor_id is null))
-    order by (p.meter_id is not null) desc, (p.distributor_id is not null) desc
-    limit 1;
-    if not found then
-        raise exception using errcode = 'SMF04',
-            message = format('no VEE parameter %s valid on %s for meter %s', p_key, p_day, p_meter);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 23 lines, sha256 37256d2ff3d9581c
+
+COMMENT ON FUNCTION smf.vee_param(p_key text, p_meter integer, p_day date) IS 'Value of VEE parameter p_key for meter p_meter on local day p_day: the meter''s own row, else its UC''s distributor''s row, else the default row; SMF04 when none is valid.';
+
+CREATE FUNCTION smf.vee_record_error(p_job text, p_holder text, p_error text, p_counts jsonb) RETURNS bigint
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 5 lines, sha256 644c62a884bbd16f
+
+COMMENT ON FUNCTION smf.vee_record_error(p_job text, p_holder text, p_error text, p_counts jsonb) IS 'One finished smf.job_run row of job p_job (outcome error, p_error, counts p_counts) by p_holder: how a failure seen inside a writer''s transaction (an ingest) becomes visible where operators look for failed jobs. SECURITY DEFINER: the writer need not hold insert on smf.job_run. Returns its id.';
 
 CREATE FUNCTION smf.vee_register_pairs(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(read_from timestamp with time zone, read_to timestamp with time zone, lo timestamp with time zone, hi timestamp with time zone, raw_delta bigint, wh_sum bigint, n_rows integer, n_expected integer)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_step interval := smf.vee_step(p_meter);
-begin
-    return query
-    with reads as (
-        select g.at, g.registers[1] as total,
-               lag(g.at) over (order by g.at) as prev_at, lag(g.registers[1]) over (order by g.at) as prev_total
-        from smf.register_reading g
-        where g.meter_id = p_meter and g.period = 'current' and g.channel = 1
-          and g.at >= p_from - interval '40 days' and g.at <= p_to
-    )
-    select r.prev_at, r.at, smf.vee_grid_down(r.prev_at, v_step), smf.vee_grid_down(r.at, v_step),
-           r.total - r.prev_total, s.wh, s.n::int,
-           (extract(epoch from smf.vee_grid_down(r.at, v_step) - smf.vee_grid_down(r.prev_at, v_step))
-            / extract(epoch from v_step))::int
-    from reads r,
-         lateral (select sum(x.active_fwd_wh)::bigint as wh, count(x.active_fwd_wh) as n
-                  from smf.intervals(p_meter, smf.vee_grid_down(r.prev_at, v_step),
-                                     smf.vee_grid_down(r.at, v_step)) x
-                  where x.quality <> 'missing') s
-    where r.prev_at is not null and r.at >= p_from;
-end
-$$;
+    AS -- body: 24 lines, sha256 29750fe336cbd2cd
+
+COMMENT ON FUNCTION smf.vee_register_pairs(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Successive ''current'' reads (channel 1) of meter p_meter with the later read in [p_from, p_to]: the intervals [lo, hi) between them (read times rounded down to the grid), the raw register delta, the sum (Wh) and count of stored non-missing intervals, and how many the span should hold.';
 
 CREATE FUNCTION smf.vee_register_scale(p_meter integer, p_to timestamp with time zone, OUT wh_per_unit numeric, OUT how text) RETURNS record
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_ratio numeric;
-begin
-    wh_per_unit := smf.vee_param('register_wh_per_unit', p_meter, smf.vee_local_day(p_to));
-    how := 'configured';
-    if wh_per_unit > 0 then
-        return;
-    end if;
-    select percentile_cont(0.5) within group (order by p.wh_sum::numeric / p.raw_delta) into v_ratio
-    from smf.vee_register_pairs(p_meter, p_to - interval '90 days', p_to) p
-    where p.raw_delta > 0 and p.wh_sum > 0 and p.n_rows = p.n_expected;
-    wh_per_unit := case when v_ratio > 0 then trim_scale(power(10::numeric, round(log(v_ratio)))) end;
-    how := 'detected';
-end
-$$;
+    AS -- body: 16 lines, sha256 0c51d0e4594138a6
+
+COMMENT ON FUNCTION smf.vee_register_scale(p_meter integer, p_to timestamp with time zone, OUT wh_per_unit numeric, OUT how text) IS '(Wh per raw register unit, ''configured'' | ''detected'') of meter p_meter as of p_to; null scale when nothing is configured and no complete read pair exists.';
 
 CREATE FUNCTION smf.vee_rule_backup(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_backup int;
-    v_serial text;
-    v_step interval := smf.vee_step(p_meter);
-    v_day date := smf.vee_local_day(p_from);
-    v_ti numeric := smf.vee_param('backup_interval_tolerance', p_meter, v_day);
-    v_th numeric := smf.vee_param('backup_hour_tolerance', p_meter, v_day);
-    v_td numeric := smf.vee_param('backup_day_tolerance', p_meter, v_day);
-    v_floor numeric := smf.vee_param('backup_floor_wh', p_meter, v_day);
-    v_per_hour int := (3600 / extract(epoch from v_step))::int;
-    v_tz text := smf.local_timezone();
-begin
-    select cu.backup_meter_id, b.serial into v_backup, v_serial
-    from smf.consumer_unit cu join smf.meter b on b.id = cu.backup_meter_id
-    where cu.main_meter_id = p_meter;
-    if v_backup is null then
-        return;
-    end if;
-    return query
-    with pairs as materialized (
-        select m.ts, m.active_fwd_wh as main_wh, b.active_fwd_wh as backup_wh
-        from smf.intervals(p_meter, p_from, p_to) m
-        join smf.intervals(v_backup, p_from, p_to) b on b.ts = m.ts
-        where m.quality = 'measured' and b.quality = 'measured'
-          and m.active_fwd_wh is not null and b.active_fwd_wh is not null
-    ), iv as (
-        select p.*, p.ts - (row_number() over (order by p.ts)) * v_step as island
-        from pairs p
-        where abs(p.main_wh - p.backup_wh) > v_ti * greatest(p.main_wh, p.backup_wh, v_floor)
-    )
-    select 'backup_interval', min(iv.ts), max(iv.ts) + v_step, 'warning',
-           format('main and backup (%s) differ by more than %s%% in %s interval(s) %s to %s (local); '
-                  'largest: main %s kWh, backup %s kWh', v_serial, 100 * v_ti, count(*),
-                  to_char((min(iv.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(iv.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                  round(((array_agg(iv.main_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3),
-                  round(((array_agg(iv.backup_wh order by abs(iv.main_wh - iv.backup_wh) desc))[1]) / 1000.0, 3))
-    from iv group by iv.island
-    union all
-    select 'backup_hour', h.hour, h.hour + interval '1 hour', 'warning',
-           format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) in the hour from %s (local)',
-                  round((h.m) / 1000.0, 3), v_serial, round((h.b) / 1000.0, 3),
-                  round(100 * abs(h.m - h.b) / greatest(h.m, h.b, v_floor), 2), 100 * v_th,
-                  to_char((h.hour) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
-    from (select date_trunc('hour', p.ts) as hour, sum(p.main_wh) as m, sum(p.backup_wh) as b, count(*) as n
-          from pairs p group by 1) h
-    where h.n = v_per_hour and abs(h.m - h.b) > v_th * greatest(h.m, h.b, v_floor)
-    union all
-    select 'backup_day', smf.vee_day_start(d.day), smf.vee_day_start(d.day + 1), 'error',
-           format('main %s kWh and backup (%s) %s kWh differ by %s%% (limit %s%%) on %s',
-                  round((d.m) / 1000.0, 3), v_serial, round((d.b) / 1000.0, 3),
-                  round(100 * abs(d.m - d.b) / greatest(d.m, d.b, v_floor), 2), 100 * v_td, d.day)
-    from (select (p.ts at time zone v_tz)::date as day, sum(p.main_wh) as m, sum(p.backup_wh) as b,
-                 count(*) as n
-          from pairs p group by 1) d
-    where d.n = extract(epoch from smf.vee_day_start(d.day + 1) - smf.vee_day_start(d.day))
-                / extract(epoch from v_step)
-      and abs(d.m - d.b) > v_td * greatest(d.m, d.b, v_floor);
-end
-$$;
+    AS -- body: 60 lines, sha256 de7e8a8a5690c263
 
-CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+COMMENT ON FUNCTION smf.vee_rule_backup(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Findings backup_interval (runs), backup_hour, backup_day for main meter p_meter.';
+
+CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select 'clock', e.at, e.at, case when e.kind = 'clock_drift_large' then 'error' else 'warning' end,
-           format('%s: %s', e.kind, e.message)
-    from smf.meter_event e
-    where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
-      and e.kind in ('clock_corrected', 'clock_drift_large')
-    union all
-    select 'interval_length', min(q.ts), max(q.ts), 'error',
-           format('%s row(s) off the %s-minute grid quarantined on %s (first at %s)', count(*),
-                  min(m.interval_minutes), smf.vee_local_day(min(q.ts)), min(q.ts))
-    from smf.ingest_quarantine q join smf.meter m on m.serial = q.meter_ref or m.id::text = q.meter_ref
-    where m.id = p_meter and q.reason = 'off_grid' and q.ts >= p_from and q.ts < p_to
-    group by smf.vee_local_day(q.ts)
-$$;
+    AS -- body: 14 lines, sha256 3fc19ad26d9e54d6
+
+COMMENT ON FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Clock corrections and large drifts logged by the poller, and rows of the meter quarantined by the ingest as off the interval grid (one finding per local day).';
 
 CREATE FUNCTION smf.vee_rule_demand(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_k numeric := smf.vee_param('demand_sanity_factor', p_meter, smf.vee_local_day(p_from));
-    v_ref numeric;
-    v_what text;
-begin
-    select greatest(cu.contracted_demand_ponta_kw, cu.contracted_demand_fora_ponta_kw, cu.musd_kw)
-    into v_ref from smf.consumer_unit cu where p_meter in (cu.main_meter_id, cu.backup_meter_id);
-    v_what := 'the contracted demand';
-    if v_ref is null or v_ref = 0 then
-        select m.max_power_kw into v_ref from smf.meter m where m.id = p_meter;
-        v_what := 'the meter''s maximum power';
-        v_k := 1;
-    end if;
-    return query
-    select 'demand', r.bucket, r.bucket + interval '15 minutes', 'error',
-           format('15-minute demand %s kW at %s (local) is above %s x %s (%s kW)',
-                  r.max_demand_kw, to_char((r.bucket) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), v_k, v_what, v_ref)
-    from smf.rollups_15min(array[p_meter], p_from, p_to) r
-    where r.max_demand_kw > v_k * v_ref;
-end
-$$;
+    AS -- body: 23 lines, sha256 fcf70a57a41d6664
 
-CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+COMMENT ON FUNCTION smf.vee_rule_demand(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'A 15-minute demand (kW, from smf.rollups_15min) above demand_sanity_factor x the largest contracted demand of the UC the meter serves, or x the meter''s max_power_kw when it serves no UC with a contracted demand. One finding per 15-minute bucket.';
+
+CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_min numeric := smf.vee_param('outage_min_minutes', p_meter, smf.vee_local_day(p_from));
-begin
-    return query
-    select 'outage', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
-           format('supply outage reported by the meter from %s to %s (local)%s',
-                  to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
-                  coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
-    from smf.meter_outage o
-    where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
-      and coalesce(extract(epoch from o.end_at - o.start_at) / 60.0, v_min) >= v_min
-    union all
-    select 'meter_status', e.at, e.at,
-           case when e.kind = 'serial_changed' then 'error' else 'warning' end,
-           format('%s: %s', case when e.detail ? 'battery' then 'battery' else e.kind end, e.message)
-    from smf.meter_event e
-    where e.meter_id = p_meter and e.at >= p_from and e.at < p_to
-      and (e.kind in ('serial_changed', 'plausibility_contradiction') or e.detail ? 'battery');
-end
-$$;
+    AS -- body: 22 lines, sha256 79ed251a0764290e
+
+COMMENT ON FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Outages of at least outage_min_minutes overlapping the range (an open outage ends at p_to), serial changes, plausibility contradictions and battery conditions.';
 
 CREATE FUNCTION smf.vee_rule_missing(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean DEFAULT false) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_step interval := smf.vee_step(p_meter);
-    v_lo timestamptz := smf.vee_grid_up(p_from, v_step);
-    v_hi timestamptz := least(smf.vee_grid_up(p_to, v_step), smf.vee_grid_down(now(), v_step) - v_step);
-    v_long numeric := smf.vee_param('missing_long_run', p_meter, smf.vee_local_day(p_from));
-    v_last timestamptz;
-begin
-    if p_upto_last then
-        select max(r.ts) + v_step into v_last from smf.intervals(p_meter, v_lo, v_hi) r
-        where r.quality <> 'missing';
-        v_hi := least(v_hi, coalesce(v_last, v_lo));
-    end if;
-    if v_hi <= v_lo then
-        return;
-    end if;
-    return query
-    with s as (
-        select r.ts from smf.intervals(p_meter, v_lo, v_hi) r
-        where r.quality <> 'missing'
-        union all select v_lo - v_step
-        union all select v_hi
-    ), g as (
-        select lag(s.ts) over (order by s.ts) + v_step as gap_from, s.ts as gap_to from s
-    )
-    select 'missing', g.gap_from, g.gap_to,
-           case when extract(epoch from g.gap_to - g.gap_from) / extract(epoch from v_step) >= v_long then 'error' else 'warning' end,
-           format('%s interval(s) of %s min missing, %s to %s (local)',
-                  ((extract(epoch from g.gap_to - g.gap_from)) / extract(epoch from v_step))::int,
-                  (extract(epoch from v_step) / 60)::int, to_char((g.gap_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                  to_char((g.gap_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
-    from g where g.gap_to > g.gap_from;
-end
-$$;
+    AS -- body: 35 lines, sha256 d64b94cc853890cb
+
+COMMENT ON FUNCTION smf.vee_rule_missing(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean) IS 'Runs of intervals with no stored row (or quality ''missing'') in [p_from, p_to), never later than the last complete interval before now(); with p_upto_last, not later than the meter''s newest stored interval either (data not read yet is not missing). Severity error from missing_long_run intervals on.';
 
 CREATE FUNCTION smf.vee_rule_names() RETURNS text[]
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path TO 'pg_catalog'
-    AS $$
-    select array['missing', 'zero_run', 'spike', 'demand', 'reverse_flow', 'voltage_band', 'phase_loss',
-                 'clock', 'interval_length', 'register', 'backup_interval', 'backup_hour', 'backup_day',
-                 'outage', 'meter_status']
-$$;
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 4 lines, sha256 8d797d4baacecb3f
 
-CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+COMMENT ON FUNCTION smf.vee_rule_names() IS 'The finding rules smf.vee_validate reports (and resolves), validation_error included.';
+
+CREATE FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_tol numeric := smf.vee_param('register_tolerance', p_meter, smf.vee_local_day(p_from));
-    v_scale numeric;
-    v_how text;
-begin
-    if not exists (select 1 from smf.register_reading g where g.meter_id = p_meter
-                   and g.at >= p_from and g.at <= p_to) then
-        return;
-    end if;
-    select s.wh_per_unit, s.how into v_scale, v_how from smf.vee_register_scale(p_meter, p_to) s;
-    return query
-    select 'register', p.lo, p.hi, 'error',
-           case when p.raw_delta < 0
-                then format('the total register went backwards between the reads of %s and %s (local): %s raw units',
-                            to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), p.raw_delta)
-                else format('register delta %s kWh (%s raw units x %s Wh, %s) but the intervals sum to %s kWh '
-                            'between the reads of %s and %s (local); tolerance %s%%',
-                            round((p.raw_delta * v_scale) / 1000.0, 3), p.raw_delta, v_scale, v_how,
-                            round((p.wh_sum) / 1000.0, 3), to_char((p.read_from) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                            to_char((p.read_to) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 100 * v_tol) end
-    from smf.vee_register_pairs(p_meter, p_from, p_to) p
-    where p.raw_delta < 0
-       or (v_scale is not null and p.n_rows = p.n_expected and p.n_expected > 0
-           and abs(p.raw_delta * v_scale - p.wh_sum)
-               > v_tol * greatest(abs(p.raw_delta * v_scale), abs(p.wh_sum), 1));
-end
-$$;
+    AS -- body: 31 lines, sha256 c9c78225fe9efc7d
+
+COMMENT ON FUNCTION smf.vee_rule_register(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'A complete read pair whose scaled register delta differs from the interval sum by more than register_tolerance (relative to the larger), or a register that went backwards. Subject: the read pair (two pairs can round to one grid span).';
 
 CREATE FUNCTION smf.vee_rule_reverse_flow(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_step interval := smf.vee_step(p_meter);
-    v_min numeric := smf.vee_param('reverse_min_wh', p_meter, smf.vee_local_day(p_from));
-begin
-    if not exists (select 1 from smf.consumer_unit cu
-                   left join smf.consumer_unit_class c on c.consumer_unit_id = cu.id
-                   where p_meter in (cu.main_meter_id, cu.backup_meter_id)
-                     and not coalesce(c.has_generation, false)) then
-        return;
-    end if;
-    -- the daily rollups tell cheaply whether any interval can reach the threshold
-    if coalesce((select max(d.active_rev_wh) from smf.rollup_day d where d.meter_id = p_meter
-                 and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)), 0) < v_min then
-        return;
-    end if;
-    return query
-    select 'reverse_flow', min(z.ts), max(z.ts) + v_step, 'warning',
-           format('%s interval(s) with reverse active energy (%s kWh in all), %s to %s (local), '
-                  'on a UC without generation', count(*), round((sum(z.wh)) / 1000.0, 3),
-                  to_char((min(z.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(z.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'))
-    from (select r.ts, r.active_rev_wh as wh,
-                 r.ts - (row_number() over (order by r.ts)) * v_step as island
-          from smf.intervals(p_meter, p_from, p_to) r
-          where r.quality <> 'missing' and r.active_rev_wh >= v_min) z
-    group by z.island;
-end
-$$;
+    AS -- body: 29 lines, sha256 7ec9d81710cb00d7
+
+COMMENT ON FUNCTION smf.vee_rule_reverse_flow(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Runs of intervals with reverse active energy >= reverse_min_wh on a meter (main or backup) of a UC without generation; meters that serve no UC are not judged.';
 
 CREATE FUNCTION smf.vee_rule_spike(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_step interval := smf.vee_step(p_meter);
-    v_day date := smf.vee_local_day(p_from);
-    v_k numeric := smf.vee_param('spike_factor', p_meter, v_day);
-    v_floor numeric := smf.vee_param('spike_floor_wh', p_meter, v_day);
-    v_max_wh numeric;
-    v_tz text := smf.local_timezone();
-begin
-    select m.max_power_kw * m.interval_minutes / 60.0 * 1000 into v_max_wh
-    from smf.meter m where m.id = p_meter;
-    return query
-    with x as (
-        select r.ts, r.active_fwd_wh as wh,
-               nth_value(r.active_fwd_wh, 3) over (partition by (r.ts at time zone v_tz)::date
-                   order by r.active_fwd_wh desc rows between unbounded preceding and unbounded following)
-                   as third
-        from smf.intervals(p_meter, smf.vee_day_start(smf.vee_local_day(p_from)), p_to) r
-        where r.quality <> 'missing' and r.active_fwd_wh is not null
-    )
-    select 'spike', x.ts, x.ts + v_step, 'error',
-           case when x.wh > v_max_wh
-                then format('%s kWh at %s (local) is above the physical maximum %s kWh of the interval',
-                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round((v_max_wh) / 1000.0, 3))
-                else format('%s kWh at %s (local) is %s x the day''s third-highest value %s kWh (limit %s x)',
-                            round((x.wh) / 1000.0, 3), to_char((x.ts) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(x.wh / x.third::numeric, 1),
-                            round((x.third) / 1000.0, 3), v_k) end
-    from x
-    where x.ts >= p_from
-      and (x.wh > v_max_wh or (x.third >= v_floor and x.wh > v_k * x.third));
-end
-$$;
+    AS -- body: 32 lines, sha256 6a7d42074cb5df5a
 
-CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
+COMMENT ON FUNCTION smf.vee_rule_spike(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'An interval whose active energy (forward) exceeds spike_factor x the third-highest value of its local day (when that is at least spike_floor_wh), or the meter''s physical maximum (max_power_kw x interval length). One finding per interval.';
+
+CREATE FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_step interval := smf.vee_step(p_meter);
-    v_day date := smf.vee_local_day(p_from);
-    v_nom numeric;
-    v_how text;
-    v_low numeric;
-    v_high numeric;
-    v_loss numeric;
-begin
-    if not exists (select 1 from smf.meter m where m.id = p_meter
-                   and m.channel_map && array['voltage_a_v', 'voltage_b_v', 'voltage_c_v']) then
-        return;
-    end if;
-    select n.nominal_v, n.how into v_nom, v_how from smf.vee_nominal_voltage(p_meter, p_from, p_to) n;
-    if v_nom is null then
-        return;
-    end if;
-    v_low := v_nom * 1000 * smf.vee_param('voltage_low', p_meter, v_day);
-    v_high := v_nom * 1000 * smf.vee_param('voltage_high', p_meter, v_day);
-    v_loss := v_nom * 1000 * smf.vee_param('phase_loss_pu', p_meter, v_day);
-    -- the daily min/max per phase tell cheaply whether any interval leaves the band
-    if not exists (select 1 from smf.rollup_day d where d.meter_id = p_meter
-                   and d.bucket between smf.vee_local_day(p_from) and smf.vee_local_day(p_to)
-                   and (least(d.voltage_a_mv_min, d.voltage_b_mv_min, d.voltage_c_mv_min) < v_low
-                        or greatest(d.voltage_a_mv_max, d.voltage_b_mv_max, d.voltage_c_mv_max) > v_high)) then
-        return;
-    end if;
-    return query
-    with x as (  -- only intervals with a phase outside the band are unpivoted
-        select r.ts, r.voltage_a_mv as va, r.voltage_b_mv as vb, r.voltage_c_mv as vc,
-               coalesce(r.voltage_a_mv between v_low and v_high, false)
-               or coalesce(r.voltage_b_mv between v_low and v_high, false)
-               or coalesce(r.voltage_c_mv between v_low and v_high, false) as any_normal
-        from smf.intervals(p_meter, p_from, p_to) r
-        where r.quality <> 'missing'
-          and not (coalesce(r.voltage_a_mv between v_low and v_high, true)
-                   and coalesce(r.voltage_b_mv between v_low and v_high, true)
-                   and coalesce(r.voltage_c_mv between v_low and v_high, true))
-    ), flagged as (
-        select x.ts, p.phase, p.v,
-               case when p.v < v_loss then case when x.any_normal then 'phase_loss' end
-                    when p.v < v_low or p.v > v_high then 'voltage_band' end as kind
-        from x, lateral (values ('A', x.va), ('B', x.vb), ('C', x.vc)) p(phase, v)
-        where p.v is not null
-    )
-    select f.kind, min(f.ts), max(f.ts) + v_step,
-           case when f.kind = 'phase_loss' then 'error' else 'warning' end,
-           case when f.kind = 'phase_loss'
-                then format('phase %s near zero (min %s V, below %s V) while another phase is normal, '
-                            '%s interval(s) %s to %s (local); nominal %s V (%s)', f.phase,
-                            round((min(f.v)) / 1000.0, 3), round(v_loss / 1000.0, 1), count(*),
-                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                            v_nom, v_how)
-                else format('phase %s outside %s-%s V (min %s V, max %s V), %s interval(s) %s to %s '
-                            '(local); nominal %s V (%s)', f.phase, round(v_low / 1000.0, 1),
-                            round(v_high / 1000.0, 1), round((min(f.v)) / 1000.0, 3), round((max(f.v)) / 1000.0, 3), count(*),
-                            to_char((min(f.ts)) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), to_char((max(f.ts) + v_step) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                            v_nom, v_how) end
-    from (select flagged.*, flagged.ts - (row_number() over (partition by flagged.phase, flagged.kind
-                                                              order by flagged.ts)) * v_step as island
-          from flagged where flagged.kind is not null) f
-    group by f.kind, f.phase, f.island;
-end
-$$;
+    AS -- body: 69 lines, sha256 174839333e42ffce
+
+COMMENT ON FUNCTION smf.vee_rule_voltage(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Runs (per phase: the finding''s subject) of voltages outside [voltage_low, voltage_high] x nominal, not counting a phase below phase_loss_pu (that is phase_loss); and runs of phase loss: a phase below phase_loss_pu x nominal while another phase is inside the band.';
 
 CREATE FUNCTION smf.vee_rule_zero_run(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-    v_step interval := smf.vee_step(p_meter);
-    v_day date := smf.vee_local_day(p_from);
-    v_min numeric := smf.vee_param('zero_run_intervals', p_meter, v_day);
-    v_share numeric := smf.vee_param('zero_normal_share', p_meter, v_day);
-begin
-    return query
-    with x as (
-        select r.ts, r.active_fwd_wh = 0 as zero
-        from smf.intervals(p_meter, least(p_from, p_to - interval '7 days'), p_to) r
-        where r.quality <> 'missing' and r.active_fwd_wh is not null
-    ), runs as (
-        select min(z.ts) as lo, max(z.ts) + v_step as hi, count(*) as n
-        from (select x.ts, x.ts - (row_number() over (order by x.ts)) * v_step as island
-              from x where x.zero) z
-        group by z.island having count(*) >= v_min
-    ), normal as (
-        select count(*) filter (where not x.zero)::numeric
-               / nullif(count(*) - (select coalesce(sum(n), 0) from runs), 0) as share
-        from x
-    )
-    select 'zero_run', runs.lo, runs.hi, 'warning',
-           format('%s consecutive interval(s) with zero active energy, %s to %s (local); %s%% of the '
-                  'other intervals consume', runs.n, to_char((runs.lo) at time zone v_tz, 'YYYY-MM-DD HH24:MI'),
-                  to_char((runs.hi) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), round(100 * normal.share, 1))
-    from runs, normal
-    where runs.hi > p_from and runs.lo < p_to and normal.share >= v_share;
-end
-$$;
+    AS -- body: 31 lines, sha256 4157b509469aa08b
+
+COMMENT ON FUNCTION smf.vee_rule_zero_run(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Runs of at least zero_run_intervals measured intervals with zero active energy, when at least zero_normal_share of the meter''s other intervals (this range, widened back to 7 days when shorter) are non-zero: a UC that normally consumes.';
+
+CREATE FUNCTION smf.vee_rules() RETURNS TABLE(fn text, emits text[])
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO 'pg_catalog'
+    AS -- body: 10 lines, sha256 18bcced15a125059
+
+COMMENT ON FUNCTION smf.vee_rules() IS 'The rule functions smf.vee_validate applies, in this order, and the finding rules each of them reports.';
 
 CREATE FUNCTION smf.vee_scope_meters(p_kind text, p_ref text) RETURNS SETOF integer
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-begin
-    if p_kind = 'meter' then
-        return query select m.id from smf.meter m where m.serial = p_ref;
-    elsif p_kind = 'uc' then
-        return query select unnest(array[cu.main_meter_id, cu.backup_meter_id]) from smf.consumer_unit cu
-                     where cu.uc_code = p_ref;
-    elsif p_kind = 'distributor' then
-        return query select unnest(array[cu.main_meter_id, cu.backup_meter_id])
-                     from smf.consumer_unit cu join smf.distributor d on d.id = cu.distributor_id
-                     where d.aneel_code = p_ref;
-    else
-        raise exception using errcode = 'SMF02',
-            message = format('scope %L is not meter, uc or distributor', p_kind);
-    end if;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no %s %L', p_kind, p_ref);
-    end if;
-end
-$$;
+    AS -- body: 20 lines, sha256 010d50d7d5a23eb6
+
+COMMENT ON FUNCTION smf.vee_scope_meters(p_kind text, p_ref text) IS 'The meters of a scope: ''meter'' (serial), ''uc'' (UC code: main and backup meters) or ''distributor'' (ANEEL code: the meters of its UCs); SMF04 when it names nothing.';
+
+CREATE FUNCTION smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date DEFAULT NULL::date) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 25 lines, sha256 fe1c511d3f72b783
+
+COMMENT ON FUNCTION smf.vee_set_nominal_voltage(p_serial text, p_volts numeric, p_from date) IS 'Meter p_serial''s own voltage_nominal_v parameter (V phase to neutral; 0 = detect from the data) from local day p_from (null: all its data) on: rows of the meter that start later are replaced, one that covers p_from ends there. SMF04 unknown meter, SMF02 a value outside 20-1000 V. Returns {"serial", "volts", "valid_from", "standard"} (standard: whether it is one of smf.vee_nominal_candidates()).';
 
 CREATE FUNCTION smf.vee_step(p_meter integer) RETURNS interval
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v interval;
-begin
-    select make_interval(mins => interval_minutes) into v from smf.meter where id = p_meter;
-    if not found then
-        raise exception using errcode = 'SMF04', message = format('no meter with id %s', p_meter);
-    end if;
-    return v;
-end
-$$;
+    AS -- body: 11 lines, sha256 74fac21316f70eaf
+
+COMMENT ON FUNCTION smf.vee_step(p_meter integer) IS 'The interval length of meter p_meter (interval); SMF04 for an unknown meter.';
 
 CREATE FUNCTION smf.vee_uc_bill_total(p_uc integer, p_month date) RETURNS numeric
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v numeric;
-begin
-    select b.amount into v from smf.billing_summary_of(p_uc, p_month) b where b.item = 'total';
-    return v;
-exception when sqlstate 'SMF02' or sqlstate 'SMF04' or division_by_zero or null_value_not_allowed then
-    return null;
-end
-$$;
+    AS -- body: 10 lines, sha256 d0e2e2666fd34c40
+
+COMMENT ON FUNCTION smf.vee_uc_bill_total(p_uc integer, p_month date) IS 'The ''total'' amount (R$) of smf.billing_summary_of for UC p_uc and month, null when the UC cannot be billed (no tariffs, no data, no cycle parameters).';
+
+CREATE FUNCTION smf.vee_uc_bill_total(p_uc integer, p_month text) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 f3254e4d6d390028
+
+COMMENT ON FUNCTION smf.vee_uc_bill_total(p_uc integer, p_month text) IS '(month as text: ''YYYY-MM'' or a date) The ''total'' amount (R$) of smf.billing_summary_of for UC p_uc and month, null when the UC cannot be billed (no tariffs, no data, no cycle parameters).';
 
 CREATE FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean DEFAULT false) RETURNS jsonb
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $$
-declare
-    v_seen timestamptz := clock_timestamp();
-    v_found int;
-    v_new int;
-    v_resolved int;
-begin
-    perform smf.vee_step(p_meter);  -- SMF04 for an unknown meter
-    if p_to <= p_from then
-        raise exception using errcode = 'SMF02',
-            message = format('validation range [%s, %s) is empty', p_from, p_to);
-    end if;
-    with f as materialized (
-        select * from smf.vee_rule_missing(p_meter, p_from, p_to, p_upto_last)
-        union all select * from smf.vee_rule_zero_run(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_spike(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_demand(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_reverse_flow(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_voltage(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_clock(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_register(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_backup(p_meter, p_from, p_to)
-        union all select * from smf.vee_rule_meter_status(p_meter, p_from, p_to)
-    ), up as (  -- new findings, and changed or self-resolved ones (unchanged rows are not rewritten)
-        insert into smf.vee_finding as v (meter_id, rule, ts_from, ts_to, severity, detail,
-                                          first_seen_at, last_seen_at)
-        select p_meter, f.rule, f.ts_from, f.ts_to, f.severity, f.detail, v_seen, v_seen from f
-        on conflict (meter_id, rule, ts_from, ts_to) do update set
-            last_seen_at = excluded.last_seen_at, detail = excluded.detail, severity = excluded.severity,
-            status = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
-                          then 'open' else v.status end,
-            resolved_by = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
-                               then null else v.resolved_by end,
-            resolved_at = case when v.status = 'resolved' and v.resolved_by = 'validation: no longer found'
-                               then null else v.resolved_at end
-        where (v.detail, v.severity) is distinct from (excluded.detail, excluded.severity)
-           or (v.status = 'resolved' and v.resolved_by = 'validation: no longer found')
-        returning (xmax = 0) as is_new
-    ), gone as (  -- open findings of this meter inside the range that no rule reports any more
-        update smf.vee_finding v set status = 'resolved', resolved_by = 'validation: no longer found',
-            resolved_at = now()
-        where v.meter_id = p_meter and v.status = 'open' and v.ts_from >= p_from and v.ts_from < p_to
-          and v.rule = any (smf.vee_rule_names())
-          and not exists (select 1 from f where f.rule = v.rule and f.ts_from = v.ts_from and f.ts_to = v.ts_to)
-        returning 1
-    )
-    select (select count(*) from f), (select count(*) filter (where is_new) from up), (select count(*) from gone)
-    into v_found, v_new, v_resolved;
-    return jsonb_build_object('found', v_found, 'new', v_new, 'resolved', v_resolved);
-end
-$$;
+    AS -- body: 82 lines, sha256 6ea6a37111ce001e
+
+COMMENT ON FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean) IS 'Run every rule on meter p_meter over [p_from, p_to) (UTC); upsert findings (a re-run rewrites a finding only when its detail or severity changed, setting last_seen_at, or to re-open one it had resolved itself; accepted ones stay accepted) and resolve open findings of the rules inside the range that no rule reports any more. Two rows a rule (or two rules) report with one identity (rule, subject, range) become one finding: the worst severity, the distinct details joined by ''; ''; so the upsert never meets a row twice. A rule that raises: its previous findings in the range stay as they are, a validation_error finding (severity error, subject the rule function, the range) names it and its SQLSTATE; a later run where it succeeds resolves that finding when its range lies inside the run''s range. p_upto_last: gaps after the meter''s newest interval are not reported (used after an ingest). Returns {"found": n, "new": n, "resolved": n}, plus "errors": [{"rule", "sqlstate", "message"}] when a rule raised.';
 
 CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
-    AS $$
-declare
-    v record;
-    v_n int := 0;
-begin
-    if coalesce((select value from smf.setting where key = 'vee_validate_on_ingest'), 'on') <> 'on'
-       or to_regclass('pg_temp.ingest_touched') is null then
-        return 0;
-    end if;
-    for v in select t.meter_id, smf.vee_day_start(smf.vee_local_day(t.lo)) as lo,
-                    smf.vee_day_start(smf.vee_local_day(t.hi) + 1) as hi
-             from ingest_touched t order by t.meter_id loop
-        perform smf.vee_validate(v.meter_id, v.lo, v.hi, true);
-        v_n := v_n + 1;
-    end loop;
-    return v_n;
-end
-$$;
+    AS -- body: 35 lines, sha256 2c966109b068ead9
+
+COMMENT ON FUNCTION smf.vee_validate_batch(p_batch integer) IS 'Run the rules on the local days touched by the ingest batch just finished in this transaction (pg_temp.ingest_touched of smf.ingest_finish), when the setting vee_validate_on_ingest is ''on''. A rule that raised leaves its validation_error findings and one smf.job_run row (job ''vee_validate'', outcome error) naming each rule, its SQLSTATE and how many meter-ranges it failed on. Returns the number of meter-ranges validated.';
+
+CREATE FUNCTION smf.vee_validate_batch_failed(p_batch integer, p_sqlstate text, p_message text) RETURNS integer
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
+    AS -- body: 26 lines, sha256 c8933fa89b8bc78d
+
+COMMENT ON FUNCTION smf.vee_validate_batch_failed(p_batch integer, p_sqlstate text, p_message text) IS 'The validation of ingest batch p_batch raised outside any one rule (SQLSTATE p_sqlstate, p_message) and was rolled back to its savepoint by db/ingest.py: every meter-range the batch touched (pg_temp.ingest_touched) gets a validation_error finding (subject ''vee_validate_batch''), and smf.job_run an error row. The batch''s readings stay. Returns the number of meter-ranges.';
+
+CREATE FUNCTION smf.vee_validate_retry(p_meter integer DEFAULT NULL::integer) RETURNS TABLE(meter_id integer, serial text, ts_from timestamp with time zone, ts_to timestamp with time zone, result jsonb)
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 19 lines, sha256 811229c91b2895a7
+
+COMMENT ON FUNCTION smf.vee_validate_retry(p_meter integer) IS 'smf.vee_validate again over the range of every open validation_error finding (of meter p_meter, or of every meter when null): what the daily VEE job does for ranges whose rules raised. A rule that now succeeds resolves its validation_error. One row per range with the result.';
 
 CREATE FUNCTION smf.vee_validate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(meter_id integer, serial text, result jsonb)
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-    select m.id, m.serial, smf.vee_validate(m.id, p_from, p_to)
-    from smf.meter m
-    where m.id in (select s from smf.vee_scope_meters(p_kind, p_ref) s where s is not null)
-    order by m.serial
-$$;
+    AS -- body: 6 lines, sha256 88d97a658c18f177
+
+COMMENT ON FUNCTION smf.vee_validate_scope(p_kind text, p_ref text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'smf.vee_validate for every meter of a scope (see vee_scope_meters) over [p_from, p_to); one row per meter with its counts.';
 
 CREATE FUNCTION smf.virtual_define(p_name text, p_formula text, p_tree jsonb, p_from date, p_to date DEFAULT NULL::date, p_channel text DEFAULT 'active_fwd'::text) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_expanded jsonb;
-    v_minutes int[];
-    v_id int;
-begin
-    if exists (select 1 from smf.meter where serial = p_name) then
-        raise exception using errcode = 'SMF02',
-            message = format('%s is the serial of a physical meter; choose another name', p_name);
-    end if;
-    v_expanded := smf.virtual_expand(p_tree, p_from, array[p_name]);
-    select array_agg(distinct i.minutes) into v_minutes from smf.virtual_inputs(v_expanded) i;
-    if v_minutes is null then
-        raise exception using errcode = 'SMF02', message = format('formula %L names no meter', p_formula);
-    end if;
-    if cardinality(v_minutes) > 1 then
-        raise exception using errcode = 'SMF02',
-            message = format('the meters of %s have different interval lengths (%s minutes): %s',
-                             p_name, array_to_string(v_minutes, ', '),
-                             (select string_agg(format('%s %s min', m.serial, m.interval_minutes), ', ')
-                              from smf.meter m where m.id in (select i.meter_id from smf.virtual_inputs(v_expanded) i)));
-    end if;
-    insert into smf.virtual_meter (name, channel, formula, tree, interval_minutes, valid_during)
-    values (p_name, p_channel, p_formula, p_tree, v_minutes[1], daterange(p_from, p_to))
-    returning id into v_id;
-    return v_id;
-end
-$$;
+    AS -- body: 28 lines, sha256 4342fd2badb046a6
+
+COMMENT ON FUNCTION smf.virtual_define(p_name text, p_formula text, p_tree jsonb, p_from date, p_to date, p_channel text) IS 'Store virtual meter p_name (formula text and its parsed tree) valid on local days [p_from, p_to) (p_to null = open); refuses unknown meters, circular definitions, inputs of different interval lengths and overlapping versions. Returns the id.';
 
 CREATE FUNCTION smf.virtual_expand(p_tree jsonb, p_day date, p_path text[] DEFAULT '{}'::text[]) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $$
-declare
-    v_meter record;
-    v_virtual record;
-begin
-    if p_tree ? 'num' then
-        return jsonb_build_object('num', (p_tree ->> 'num')::numeric);
-    elsif p_tree ? 'op' then
-        if p_tree ->> 'op' not in ('+', '-', '*', '/', 'neg') then
-            raise exception using errcode = 'SMF02', message = format('unknown operator %s', p_tree -> 'op');
-        end if;
-        return jsonb_build_object('op', p_tree ->> 'op', 'args',
-            (select jsonb_agg(smf.virtual_expand(a, p_day, p_path) order by o)
-             from jsonb_array_elements(p_tree -> 'args') with ordinality x(a, o)));
-    elsif p_tree ? 'meter' then
-        if (p_tree ->> 'meter') = any (p_path) then
-            raise exception using errcode = 'SMF02',
-                message = format('circular definition: %s -> %s', array_to_string(p_path, ' -> '), p_tree ->> 'meter');
-        end if;
-        select id, interval_minutes into v_meter from smf.meter where serial = p_tree ->> 'meter';
-        if found then
-            if smf.vee_channel_column(p_tree ->> 'channel') <> all (smf.energy_columns()) then
-                raise exception using errcode = 'SMF02',
-                    message = format('channel %s of meter %s is not an energy channel', p_tree ->> 'channel',
-                                     p_tree ->> 'meter');
-            end if;
-            return jsonb_build_object('meter_id', v_meter.id, 'minutes', v_meter.interval_minutes,
-                                      'column', smf.vee_channel_column(p_tree ->> 'channel'));
-        end if;
-        select * into v_virtual from smf.virtual_meter
-        where name = p_tree ->> 'meter' and valid_during @> p_day;
-        if not found then
-            raise exception using errcode = 'SMF04',
-                message = format('unknown meter %s in the formula (no meter serial or virtual meter valid on %s)',
-                                 p_tree ->> 'meter', p_day);
-        end if;
-        return smf.virtual_expand(v_virtual.tree, p_day, p_path || (p_tree ->> 'meter'));
-    end if;
-    raise exception using errcode = 'SMF02', message = format('bad formula node %s', p_tree);
-end
-$$;
+    AS -- body: 41 lines, sha256 51f814ab2dfe55df
+
+COMMENT ON FUNCTION smf.virtual_expand(p_tree jsonb, p_day date, p_path text[]) IS 'p_tree with meters resolved to {"meter_id", "column", "minutes"} and virtual meters expanded as valid on p_day; p_path: the virtual meters being expanded (cycle check). SMF04 for an unknown meter, SMF02 for a circular definition or a bad node.';
 
 CREATE FUNCTION smf.virtual_inputs(p_expanded jsonb) RETURNS TABLE(k integer, meter_id integer, col text, minutes integer)
     LANGUAGE sql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-    select (row_number() over (order by l.meter_id, l.col))::int, l.meter_id, l.col, l.minutes
-    from (select distinct (x ->> 'meter_id')::int as meter_id, x ->> 'column' as col, (x ->> 'minutes')::int as minutes
-          from jsonb_path_query(p_expanded, 'strict $.**') x
-          where jsonb_typeof(x) = 'object' and x ? 'meter_id') l
-$_$;
+    AS -- body: 6 lines, sha256 620aa012991f7cff
+
+COMMENT ON FUNCTION smf.virtual_inputs(p_expanded jsonb) IS 'The distinct (meter_id, column, minutes) leaves of an expanded tree, in order.';
 
 CREATE FUNCTION smf.virtual_rollup(p_name text, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text DEFAULT 'hour'::text) RETURNS TABLE(bucket_start timestamp with time zone, value_kwh numeric, quality smf.quality, n_intervals integer, n_missing integer)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS $$
-declare
-    v_tz text := smf.local_timezone();
-begin
-    if p_resolution not in ('interval', '15min', 'hour', 'day', 'month') then
-        raise exception using errcode = 'SMF02',
-            message = format('resolution %L is not interval, 15min, hour, day or month', p_resolution);
-    end if;
-    return query
-    select b.bucket, sum(s.value_kwh), max(s.quality), count(*)::int, count(*) filter (where s.value_kwh is null)::int
-    from smf.virtual_series(p_name, p_from, p_to) s,
-         lateral (select case p_resolution
-             when 'interval' then s.ts
-             when '15min' then time_bucket('15 minutes', s.ts)
-             when 'hour' then date_trunc('hour', s.ts)
-             when 'day' then (s.ts at time zone v_tz)::date::timestamp at time zone v_tz
-             else date_trunc('month', s.ts at time zone v_tz) at time zone v_tz end as bucket) b
-    group by b.bucket order by b.bucket;
-end
-$$;
+    AS -- body: 20 lines, sha256 87e274e151f59eb5
+
+COMMENT ON FUNCTION smf.virtual_rollup(p_name text, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text) IS 'The series of virtual meter p_name summed per p_resolution (''interval'', ''15min'', ''hour'': UTC buckets; ''day'', ''month'': local), with the worst quality, the number of intervals and of missing ones. bucket_start is the bucket''s first instant.';
 
 CREATE FUNCTION smf.virtual_series(p_name text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, value_kwh numeric, quality smf.quality)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS $_$
-declare
-    v record;
-    v_expanded jsonb;
-    v_inputs jsonb;
-    v_step interval;
-    v_lo timestamptz;
-    v_hi timestamptz;
-    v_joins text;
-    v_quality text;
-begin
-    if not exists (select 1 from smf.virtual_meter where name = p_name) then
-        raise exception using errcode = 'SMF04', message = format('no virtual meter %L', p_name);
-    end if;
-    for v in select * from smf.virtual_meter
-             where name = p_name and valid_during && daterange(smf.vee_local_day(p_from), smf.vee_local_day(p_to) + 1)
-             order by lower(valid_during) loop
-        v_step := make_interval(mins => v.interval_minutes);
-        v_lo := smf.vee_grid_up(greatest(p_from, smf.vee_day_start(lower(v.valid_during))), v_step);
-        v_hi := least(p_to, coalesce(smf.vee_day_start(upper(v.valid_during)), p_to));
-        continue when v_hi <= v_lo;
-        v_expanded := smf.virtual_expand(v.tree, lower(v.valid_during), array[p_name]);
-        select jsonb_agg(to_jsonb(i)) into v_inputs from smf.virtual_inputs(v_expanded) i;
-        select string_agg(format('left join smf.intervals(%2$s, %3$L, %4$L) r%1$s on r%1$s.ts = g.ts',
-                                 i.k, i.meter_id, v_lo, v_hi), ' '),
-               format('greatest(%s)', string_agg(format('coalesce(r%s.quality, ''missing'')', i.k), ', '))
-        into v_joins, v_quality
-        from smf.virtual_inputs(v_expanded) i;
-        return query execute format(
-            'select g.ts, x.v, case when x.v is null then ''missing''::smf.quality else x.q end '
-            'from generate_series(%L::timestamptz, %L::timestamptz - %L::interval, %L::interval) g(ts) %s, '
-            'lateral (select round(%s, 6) as v, %s as q) x order by g.ts',
-            v_lo, v_hi, v_step, v_step, v_joins, smf.virtual_sql(v_expanded, v_inputs), v_quality);
-    end loop;
-end
-$_$;
+    AS -- body: 36 lines, sha256 034f7ee507263a4a
+
+COMMENT ON FUNCTION smf.virtual_series(p_name text, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The intervals of virtual meter p_name in [p_from, p_to) (UTC starts): value in kWh (null = missing) and quality (worst of the inputs; missing when the value is null).';
 
 CREATE FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS $_$
-declare
-    v_args text[];
-begin
-    if p_expanded ? 'num' then
-        return format('(%s::numeric)', (p_expanded ->> 'num')::numeric);
-    elsif p_expanded ? 'meter_id' then
-        return format('(case when r%1$s.quality <> ''missing'' then r%1$s.%2$I / 1000.0 end)',
-            (select (i ->> 'k')::int from jsonb_array_elements(p_inputs) i
-             where (i ->> 'meter_id')::int = (p_expanded ->> 'meter_id')::int and i ->> 'col' = p_expanded ->> 'column'),
-            p_expanded ->> 'column');
-    end if;
-    select array_agg(smf.virtual_sql(a, p_inputs) order by o) into v_args
-    from jsonb_array_elements(p_expanded -> 'args') with ordinality x(a, o);
-    return case p_expanded ->> 'op'
-        when 'neg' then format('(- %s)', v_args[1])
-        when '/' then format('(%s / nullif(%s, 0))', v_args[1], v_args[2])
-        else format('(%s %s %s)', v_args[1], p_expanded ->> 'op', v_args[2]) end;
-end
-$_$;
+    AS -- body: 20 lines, sha256 c965532c8fe5fdcd
+
+COMMENT ON FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) IS 'The SQL expression (kWh, numeric) of an expanded tree; input k is read from the join alias r<k> (see virtual_inputs); a / b becomes a / nullif(b, 0).';
 
 CREATE TABLE smf.account (
     id integer NOT NULL,
@@ -6319,6 +2606,8 @@ CREATE VIEW smf.alarm_coverage WITH (security_invoker='on') AS
            FROM smf.alarm_thresholds_of(f.meter_id, now()) x(rule_code, value, params, level)) t)
      CROSS JOIN smf.alarm_rule r);
 
+COMMENT ON VIEW smf.alarm_coverage IS 'Per meter and rule, whether the rule can be evaluated for that meter, and why not (3-channel meters without 0x14 cannot report voltages or currents, import-only meters have no sessions ...), with the threshold in force now and its level.';
+
 CREATE TABLE smf.alarm_delivery (
     notification_id bigint NOT NULL,
     attempt integer NOT NULL,
@@ -6389,36 +2678,6 @@ ALTER TABLE smf.alarm_notification ALTER COLUMN id ADD GENERATED ALWAYS AS IDENT
     CACHE 1
 );
 
-CREATE TABLE smf.consumer_unit (
-    id integer NOT NULL,
-    uc_code character(15) NOT NULL,
-    distributor_id integer NOT NULL,
-    customer_name text NOT NULL,
-    submarket smf.submarket NOT NULL,
-    tariff_group text NOT NULL,
-    modality text NOT NULL,
-    contracted_demand_ponta_kw numeric(12,3),
-    contracted_demand_fora_ponta_kw numeric(12,3),
-    musd_kw numeric(12,3),
-    supply_voltage_kv numeric(8,3) NOT NULL,
-    main_meter_id integer,
-    backup_meter_id integer,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    retired_at timestamp with time zone,
-    CONSTRAINT consumer_unit_azul_needs_ponta_demand CHECK (((modality <> 'azul'::text) OR (contracted_demand_ponta_kw IS NOT NULL))),
-    CONSTRAINT consumer_unit_backup_differs CHECK ((backup_meter_id <> main_meter_id)),
-    CONSTRAINT consumer_unit_contracted_demand_fora_ponta_kw_check CHECK ((contracted_demand_fora_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_contracted_demand_ponta_kw_check CHECK ((contracted_demand_ponta_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_customer_name_check CHECK ((customer_name <> ''::text)),
-    CONSTRAINT consumer_unit_modality_check CHECK ((modality = ANY (ARRAY['azul'::text, 'verde'::text, 'convencional'::text, 'branca'::text]))),
-    CONSTRAINT consumer_unit_musd_kw_check CHECK ((musd_kw >= (0)::numeric)),
-    CONSTRAINT consumer_unit_supply_voltage_kv_check CHECK ((supply_voltage_kv > (0)::numeric)),
-    CONSTRAINT consumer_unit_tariff_group_check CHECK ((tariff_group = ANY (ARRAY['A1'::text, 'A2'::text, 'A3'::text, 'A3a'::text, 'A4'::text, 'AS'::text, 'B1'::text, 'B2'::text, 'B3'::text]))),
-    CONSTRAINT consumer_unit_uc_code_valid CHECK (smf.uc_code_is_valid((uc_code)::text))
-);
-
-COMMENT ON TABLE smf.consumer_unit IS 'Consumer units / metering points. uc_code: 15 digits with two mod-11 check digits.';
-
 CREATE VIEW smf.alarm_sheet WITH (security_invoker='on') AS
  SELECT a.id,
     a.state,
@@ -6454,6 +2713,8 @@ CREATE VIEW smf.alarm_sheet WITH (security_invoker='on') AS
      JOIN smf.meter m ON ((m.id = a.meter_id)))
      LEFT JOIN smf.consumer_unit cu ON ((cu.id = a.uc_id)));
 
+COMMENT ON VIEW smf.alarm_sheet IS 'The permanent alarm sheet: every alarm with its UC (name and number), meter, rule, the violation''s first and last time (UTC and local), the value against the threshold in the rule''s unit, and the lifecycle fields. uc_id / distributor_id are the scope keys.';
+
 CREATE TABLE smf.alarm_threshold (
     id integer NOT NULL,
     rule_code character(1) NOT NULL,
@@ -6488,6 +2749,7 @@ CREATE TABLE smf.api_key (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     revoked_at timestamp with time zone,
     last_used_at timestamp with time zone,
+    expires_at timestamp with time zone,
     CONSTRAINT api_key_hash_check CHECK ((hash ~~ '$argon2id$%'::text)),
     CONSTRAINT api_key_id_check CHECK ((id ~ '^[a-z0-9]{12}$'::text))
 );
@@ -6523,6 +2785,44 @@ CREATE TABLE smf.calendar_rule (
 );
 
 COMMENT ON TABLE smf.calendar_rule IS 'Which holiday rules a calendar version is generated from.';
+
+CREATE VIEW smf.catalogue WITH (security_invoker='on') AS
+ SELECT 'function'::text AS kind,
+    (n.nspname)::text AS schema,
+    (p.proname)::text AS name,
+    pg_get_function_identity_arguments(p.oid) AS identity,
+    pg_get_function_arguments(p.oid) AS arguments,
+    pg_get_function_result(p.oid) AS result,
+    (l.lanname)::text AS language,
+        CASE p.provolatile
+            WHEN 'i'::"char" THEN 'immutable'::text
+            WHEN 's'::"char" THEN 'stable'::text
+            ELSE 'volatile'::text
+        END AS volatility,
+    obj_description(p.oid, 'pg_proc'::name) AS description
+   FROM ((pg_proc p
+     JOIN pg_namespace n ON ((n.oid = p.pronamespace)))
+     JOIN pg_language l ON ((l.oid = p.prolang)))
+  WHERE ((n.nspname = ANY (ARRAY['smf'::name, 'smf_read'::name])) AND (p.prokind = ANY (ARRAY['f'::"char", 'p'::"char"])) AND (NOT (EXISTS ( SELECT 1
+           FROM pg_depend d
+          WHERE ((d.objid = p.oid) AND (d.deptype = 'e'::"char"))))))
+UNION ALL
+ SELECT 'view'::text AS kind,
+    (n.nspname)::text AS schema,
+    (c.relname)::text AS name,
+    ''::text AS identity,
+    ''::text AS arguments,
+    ( SELECT string_agg((((a.attname)::text || ' '::text) || format_type(a.atttypid, a.atttypmod)), ', '::text ORDER BY a.attnum) AS string_agg
+           FROM pg_attribute a
+          WHERE ((a.attrelid = c.oid) AND (a.attnum > 0) AND (NOT a.attisdropped))) AS result,
+    ''::text AS language,
+    ''::text AS volatility,
+    obj_description(c.oid, 'pg_class'::name) AS description
+   FROM (pg_class c
+     JOIN pg_namespace n ON ((n.oid = c.relnamespace)))
+  WHERE ((n.nspname = ANY (ARRAY['smf'::name, 'smf_read'::name])) AND (c.relkind = ANY (ARRAY['v'::"char", 'm'::"char"])));
+
+COMMENT ON VIEW smf.catalogue IS 'Every function and view of schemas smf and smf_read, one row each: kind (function, view), schema, name, identity (argument types), arguments (names, types, defaults), result (return type, or a view''s columns), language, volatility, description (its COMMENT ON: what it returns, units, time convention). docs/sql-api.md is generated from it.';
 
 CREATE TABLE smf.ccee_attempt (
     id bigint NOT NULL,
@@ -6578,7 +2878,7 @@ CREATE VIEW smf.ccee_board_recent WITH (security_invoker='on') AS
    FROM (generate_series((date_trunc('month'::text, (now() - '03:00:00'::interval)) - '1 mon'::interval), date_trunc('month'::text, (now() - '03:00:00'::interval)), '1 mon'::interval) mm(mm)
      CROSS JOIN LATERAL smf.ccee_board((mm.mm)::date) b(month, distributor, agent_code, uc_code, customer, days_due, complete, held, held_reasons, sent, accepted, rejected, failed, missing, deadline, business_days_left, at_risk));
 
-COMMENT ON VIEW smf.ccee_board_recent IS 'CCEE deadline board of the current and previous month: per UC, days complete/held/sent/accepted/rejected/missing, MS+7du and business days left.';
+COMMENT ON VIEW smf.ccee_board_recent IS 'ccee_board (view): the board of the current and the previous month (for Grafana; filter on month). Functions give any month: smf.ccee_board(month).';
 
 CREATE TABLE smf.ccee_deadline (
     code text NOT NULL,
@@ -6728,6 +3028,16 @@ CREATE TABLE smf.contract_month_volume (
 
 COMMENT ON TABLE smf.contract_month_volume IS 'Declared seasonalization (or the month volumes of a short-term contract), MWh per local month.';
 
+CREATE TABLE smf.db_role (
+    name text NOT NULL,
+    kind text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT db_role_kind_check CHECK ((kind = ANY (ARRAY['service'::text, 'reader'::text]))),
+    CONSTRAINT db_role_name_check CHECK ((name ~ '^[a-z][a-z0-9_]{0,62}$'::text))
+);
+
+COMMENT ON TABLE smf.db_role IS 'Database roles the project made: service login roles (migrations) and scoped reader login roles (smf user add --db-role). Only these may be re-used by --db-role, and only readers.';
+
 CREATE TABLE smf.distributor (
     id integer NOT NULL,
     ccee_agent_code integer NOT NULL,
@@ -6856,6 +3166,8 @@ CREATE VIEW smf.fleet_poll_health WITH (security_invoker='on') AS
      LEFT JOIN smf.consumer_unit u ON ((u.main_meter_id = m.id)))
      LEFT JOIN LATERAL smf.meter_poll_health(m.id) h(last_attempt_at, last_outcome, last_ok_at, failures_since_ok) ON (true))
   WHERE (m.enabled AND (m.transport IS NOT NULL) AND (m.protocol <> 'import_only'::text));
+
+COMMENT ON VIEW smf.fleet_poll_health IS 'Per polled meter: UC, last session and outcome, last successful one, failures since, and whether it is under 15-minute monitoring now. (No other view of smf in it: its smf_read copy may not depend on another copy, see 625_dashboards_read.sql.)';
 
 CREATE TABLE smf.holiday (
     calendar_id integer NOT NULL,
@@ -7633,6 +3945,8 @@ CREATE VIEW smf.meter_15min WITH (security_invoker='on') AS
           GROUP BY x.meter_id, (public.time_bucket('00:15:00'::interval, x.ts))) r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
+COMMENT ON VIEW smf.meter_15min IS 'One row per meter and 15-minute interval (bucket_start: the interval''s start, timestamptz UTC): energies in kWh/kvarh (3 decimals, exact sums of the stored Wh), voltage and current min/max/mean in V and A, completeness_pct (percent of expected intervals present), counts per quality, the maximum 15-minute demand (kW) and when.';
+
 CREATE TABLE smf.meter_alteration (
     meter_id integer NOT NULL,
     at timestamp with time zone NOT NULL,
@@ -7665,6 +3979,8 @@ CREATE VIEW smf.meter_connectivity_daily WITH (security_invoker='on') AS
    FROM (smf.poll_attempt a
      JOIN smf.meter m ON ((m.id = a.meter_id)))
   GROUP BY a.meter_id, m.serial, ((date_trunc('day'::text, (a.started_at AT TIME ZONE smf.local_timezone())) AT TIME ZONE smf.local_timezone()));
+
+COMMENT ON VIEW smf.meter_connectivity_daily IS 'Per meter and local day with sessions: sessions, successful ones and the daily connectivity (%), the quantity of alarm rule m.';
 
 CREATE TABLE smf.rollup_day (
     meter_id integer NOT NULL,
@@ -7748,6 +4064,8 @@ CREATE VIEW smf.meter_daily WITH (security_invoker='on') AS
     r.max_demand_at
    FROM (smf.rollup_day r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
+
+COMMENT ON VIEW smf.meter_daily IS 'As smf.meter_15min, one row per meter and local day (smf.local_timezone(); bucket_start: the local midnight as timestamptz).';
 
 CREATE TABLE smf.meter_event (
     id bigint NOT NULL,
@@ -7993,6 +4311,8 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
           GROUP BY x.meter_id, (public.time_bucket('01:00:00'::interval, x.bucket))) r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
 
+COMMENT ON VIEW smf.meter_hourly IS 'As smf.meter_15min, one row per meter and clock hour (UTC hour start in bucket_start).';
+
 ALTER TABLE smf.meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.meter_id_seq
     START WITH 1
@@ -8093,6 +4413,8 @@ CREATE VIEW smf.meter_monthly WITH (security_invoker='on') AS
     r.max_demand_at
    FROM (smf.rollup_month r
      JOIN smf.meter m ON ((m.id = r.meter_id)));
+
+COMMENT ON VIEW smf.meter_monthly IS 'As smf.meter_15min, one row per meter and local month (bucket_start: local midnight of the first day as timestamptz).';
 
 CREATE TABLE smf.meter_outage (
     meter_id integer NOT NULL,
@@ -8653,6 +4975,8 @@ CREATE VIEW smf.uc_directory WITH (security_invoker='on') AS
      JOIN smf.distributor d ON ((d.id = cu.distributor_id)))
      LEFT JOIN smf.meter m ON ((m.id = cu.main_meter_id)));
 
+COMMENT ON VIEW smf.uc_directory IS 'One row per consumer unit: code, customer, distributor, modality, main meter and its channel count (the dashboards'' UC picker and the all-UC screens).';
+
 CREATE TABLE smf.uc_group (
     id integer NOT NULL,
     name text NOT NULL,
@@ -8672,6 +4996,24 @@ CREATE TABLE smf.uc_group_member (
     group_id integer NOT NULL,
     uc_id integer NOT NULL
 );
+
+CREATE TABLE smf.uc_month_figures (
+    consumer_unit_id integer NOT NULL,
+    month date NOT NULL,
+    stale boolean DEFAULT true NOT NULL,
+    computed_at timestamp with time zone,
+    energy_kwh numeric,
+    completeness_pct numeric,
+    musd_verdict text,
+    billing jsonb,
+    demand jsonb,
+    ufer_dmcr jsonb,
+    musd jsonb,
+    CONSTRAINT uc_month_figures_check CHECK ((stale OR (computed_at IS NOT NULL))),
+    CONSTRAINT uc_month_figures_month_check CHECK ((month = date_trunc('month'::text, (month)::timestamp with time zone)))
+);
+
+COMMENT ON TABLE smf.uc_month_figures IS 'Per UC and local month (first day): the figures the portal, smf report and the API show (loss-adjusted series): total energy (kWh), completeness (%), MUSD verdict, and as JSON the billing summary rows (R$), the demand rows (kW), the UFER/DMCR rows (kWh, kW) and the MUSD check; computed_at is the freshness stamp; a stale row is never served (smf.uc_figures computes it live).';
 
 CREATE TABLE smf.vee_estimation_run (
     id integer NOT NULL,
@@ -8710,13 +5052,16 @@ CREATE TABLE smf.vee_finding (
     resolved_at timestamp with time zone,
     first_seen_at timestamp with time zone DEFAULT now() NOT NULL,
     last_seen_at timestamp with time zone DEFAULT now() NOT NULL,
+    subject text DEFAULT ''::text NOT NULL,
     CONSTRAINT vee_finding_check CHECK ((ts_to >= ts_from)),
     CONSTRAINT vee_finding_check1 CHECK (((status = 'open'::text) = (resolved_at IS NULL))),
     CONSTRAINT vee_finding_severity_check CHECK ((severity = ANY (ARRAY['info'::text, 'warning'::text, 'error'::text]))),
     CONSTRAINT vee_finding_status_check CHECK ((status = ANY (ARRAY['open'::text, 'accepted'::text, 'resolved'::text])))
 );
 
-COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, range).';
+COMMENT ON TABLE smf.vee_finding IS 'What a validation rule found: meter, interval range [ts_from, ts_to) UTC, rule, subject (phase, event, read pair; may be empty), severity, the values in words, status open/accepted/resolved and who resolved it when. One row per (meter, rule, subject, range).';
+
+COMMENT ON COLUMN smf.vee_finding.subject IS 'What the finding is about within the meter: a phase (A, B, C), a poller event (event N), a register read pair, the rule function that raised (rule validation_error); empty when the rule has one subject per meter and range.';
 
 ALTER TABLE smf.vee_finding ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.vee_finding_id_seq
@@ -8912,6 +5257,9 @@ ALTER TABLE ONLY smf.contract_hour_volume
 ALTER TABLE ONLY smf.contract_month_volume
     ADD CONSTRAINT contract_month_volume_pkey PRIMARY KEY (contract_id, month);
 
+ALTER TABLE ONLY smf.db_role
+    ADD CONSTRAINT db_role_pkey PRIMARY KEY (name);
+
 ALTER TABLE ONLY smf.distributor
     ADD CONSTRAINT distributor_aneel_code_key UNIQUE (aneel_code);
 
@@ -9053,11 +5401,14 @@ ALTER TABLE ONLY smf.uc_group
 ALTER TABLE ONLY smf.uc_group
     ADD CONSTRAINT uc_group_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.uc_month_figures
+    ADD CONSTRAINT uc_month_figures_pkey PRIMARY KEY (consumer_unit_id, month);
+
 ALTER TABLE ONLY smf.vee_estimation_run
     ADD CONSTRAINT vee_estimation_run_pkey PRIMARY KEY (id);
 
 ALTER TABLE ONLY smf.vee_finding
-    ADD CONSTRAINT vee_finding_meter_id_rule_ts_from_ts_to_key UNIQUE (meter_id, rule, ts_from, ts_to);
+    ADD CONSTRAINT vee_finding_identity UNIQUE (meter_id, rule, subject, ts_from, ts_to);
 
 ALTER TABLE ONLY smf.vee_finding
     ADD CONSTRAINT vee_finding_pkey PRIMARY KEY (id);
@@ -9142,6 +5493,8 @@ CREATE INDEX register_reading_at_idx ON smf.register_reading USING btree (at DES
 
 CREATE INDEX uc_group_member_uc_id_idx ON smf.uc_group_member USING btree (uc_id);
 
+CREATE INDEX uc_month_figures_month_idx ON smf.uc_month_figures USING btree (month) WHERE stale;
+
 CREATE INDEX vee_finding_meter_id_ts_from_idx ON smf.vee_finding USING btree (meter_id, ts_from);
 
 CREATE INDEX vee_finding_status_idx ON smf.vee_finding USING btree (status) WHERE (status = 'open'::text);
@@ -9175,6 +5528,24 @@ CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.register_reading FOR EACH 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_15min FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
 
 CREATE TRIGGER ts_insert_blocker BEFORE INSERT ON smf.rollup_hour FOR EACH ROW EXECUTE FUNCTION _timescaledb_functions.insert_blocker();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON smf.calendar FOR EACH STATEMENT EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE ON smf.consumer_unit FOR EACH ROW EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON smf.holiday FOR EACH STATEMENT EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER UPDATE OF interval_minutes ON smf.meter FOR EACH ROW EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON smf.rule_parameter FOR EACH STATEMENT EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER DELETE OR UPDATE ON smf.setting FOR EACH ROW WHEN ((old.key = 'local_timezone'::text)) EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE ON smf.tariff FOR EACH ROW EXECUTE FUNCTION smf.uc_figures_invalidate();
+
+CREATE TRIGGER uc_figures_invalidate AFTER INSERT OR DELETE OR UPDATE ON smf.transformer_loss FOR EACH ROW EXECUTE FUNCTION smf.uc_figures_invalidate();
 
 CREATE TRIGGER validate_windows BEFORE INSERT OR UPDATE ON smf.posto_schedule FOR EACH ROW EXECUTE FUNCTION smf.posto_schedule_validate();
 
@@ -9330,6 +5701,9 @@ ALTER TABLE ONLY smf.uc_group_member
 
 ALTER TABLE ONLY smf.uc_group_member
     ADD CONSTRAINT uc_group_member_uc_id_fkey FOREIGN KEY (uc_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.uc_month_figures
+    ADD CONSTRAINT uc_month_figures_consumer_unit_id_fkey FOREIGN KEY (consumer_unit_id) REFERENCES smf.consumer_unit(id) ON DELETE CASCADE;
 
 ALTER TABLE ONLY smf.vee_estimation_run
     ADD CONSTRAINT vee_estimation_run_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES smf.ingest_batch(id);
@@ -9554,6 +5928,8 @@ CREATE POLICY scope_read ON smf.transformer_loss FOR SELECT USING ((( SELECT smf
 
 CREATE POLICY scope_read ON smf.uc_code_change FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
 
+CREATE POLICY scope_read ON smf.uc_month_figures FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (consumer_unit_id = ANY (( SELECT smf.scope_uc_ids() AS scope_uc_ids)::integer[]))));
+
 CREATE POLICY scope_read ON smf.vee_estimation_run FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
 
 CREATE POLICY scope_read ON smf.vee_finding FOR SELECT USING ((( SELECT smf.scope_all() AS scope_all) OR (meter_id = ANY (( SELECT smf.scope_meter_ids() AS scope_meter_ids)::integer[]))));
@@ -9579,6 +5955,18 @@ CREATE POLICY scope_update ON smf.meter FOR UPDATE USING ((( SELECT smf.scope_al
 ALTER TABLE smf.transformer_loss ENABLE ROW LEVEL SECURITY;
 
 ALTER TABLE smf.uc_code_change ENABLE ROW LEVEL SECURITY;
+
+ALTER TABLE smf.uc_month_figures ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY uc_registry_insert ON smf.ccee_retail_uc FOR INSERT WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (EXISTS ( SELECT 1
+   FROM smf.consumer_unit cu
+  WHERE (cu.id = ccee_retail_uc.consumer_unit_id))))));
+
+CREATE POLICY uc_registry_write ON smf.transformer_loss USING ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (EXISTS ( SELECT 1
+   FROM smf.consumer_unit cu
+  WHERE (cu.id = transformer_loss.consumer_unit_id)))))) WITH CHECK ((( SELECT smf.scope_all() AS scope_all) OR (( SELECT smf.scope_writes() AS scope_writes) AND (EXISTS ( SELECT 1
+   FROM smf.consumer_unit cu
+  WHERE (cu.id = transformer_loss.consumer_unit_id))))));
 
 ALTER TABLE smf.vee_estimation_run ENABLE ROW LEVEL SECURITY;
 

@@ -21,7 +21,7 @@ the cluster may use them). The superuser stays for `smf db migrate` and admin co
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -24,7 +24,7 @@ Settings: seal_after_days (62), seal_period_days (7), seal_batch_periods (200).
 from alembic import op
 
 revision = "0014"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

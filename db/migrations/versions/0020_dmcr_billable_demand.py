@@ -17,7 +17,7 @@ setting 'billing_min_completeness_pct' (default 99 %).
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
