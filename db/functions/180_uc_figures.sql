@@ -146,9 +146,11 @@ $$;
 -- uc_figures_invalidate: trigger; marks stale the stored figures a change of registration or of
 -- a rule's data can alter: consumer_unit and transformer_loss rows (that UC), meter rows (the UCs
 -- it is the main meter of), tariff and posto_schedule rows (the UCs of the distributor), and any
--- change of holidays, calendars, rule parameters or the local time zone (every row).
+-- change of holidays, calendars, rule parameters or the local time zone (every row). Security
+-- definer: a role that may change a UC (smf_api) marks its figures stale without any grant on
+-- smf.uc_month_figures, and sees every UC a meter row belongs to (not only its scope's).
 create or replace function smf.uc_figures_invalidate() returns trigger
-language plpgsql volatile set search_path = smf, pg_catalog as $$
+language plpgsql volatile security definer set search_path = smf, pg_catalog as $$
 declare
     v_new jsonb := case when tg_op in ('INSERT', 'UPDATE') then to_jsonb(new) end;
     v_old jsonb := case when tg_op in ('UPDATE', 'DELETE') then to_jsonb(old) end;
