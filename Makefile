@@ -17,6 +17,7 @@ test: setup  ## run the test suite against a project-managed PostgreSQL+Timescal
 
 lint:  ## ruff check + format check + mypy + licence files of every installed distribution
 	@$(VENV)/ruff check . && $(VENV)/ruff format --check . && $(VENV)/mypy api poller jobs smf db ccee
+	@$(VENV)/lint-imports
 	@$(VENV)/python scripts/check_licences.py
 
 bench: setup  ## run the benchmarks, several minutes (they print figures; see bench/RESULTS.md)

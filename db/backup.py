@@ -45,6 +45,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -454,6 +455,7 @@ def restore(
     target_dir: Path | None = None,
     port: int | None = None,
     bs: BackupSettings | None = None,
+    cluster_status: Callable[[], Any],
 ) -> Restored:
     """Restore the newest backup before `to` (None: the newest) and set recovery to replay the
     archived WAL up to `to` (or to its end), then promote. Nothing is started here.
@@ -461,8 +463,9 @@ def restore(
     In place (no target_dir): the cluster must be stopped; its files are replaced (pgBackRest
     --delta keeps the files that are already right). With target_dir (absent or empty): a copy
     beside it, archiving off (it must not push a second history into the same repository), on
-    `port` (default: a free one) with its own socket directory. Raises BackupError."""
-    from db.cluster import Cluster
+    `port` (default: a free one) with its own socket directory. `cluster_status()` says whether
+    the cluster runs (`.running`, `.pid`: db.cluster.Cluster.status, passed in so this module
+    does not import db.cluster, which imports it). Raises BackupError."""
 
     repo = Repository(cluster, bs)
     write_config(cluster, repo.bs)
@@ -472,7 +475,7 @@ def restore(
     else:
         args = ["restore", "--type=default"]  # replay to the end of the archive, then promote
     if target_dir is None:
-        st = Cluster(cluster).status()
+        st = cluster_status()
         if st.running:
             raise BackupError(
                 f"the cluster at {cluster.data_dir} is running (pid {st.pid}): a restore replaces "
@@ -484,7 +487,7 @@ def restore(
     target_dir = target_dir.resolve()
     if target_dir.exists() and any(target_dir.iterdir()):
         raise BackupError(f"--target {target_dir} is not empty: give a new or empty directory")
-    if Cluster(cluster).status().running:
+    if cluster_status().running:
         # what the running cluster committed until now becomes restorable first
         archive_now(cluster)
     target_dir.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -20,6 +20,8 @@ from db import driver
 from db.settings import Settings
 from poller import connect, store
 from poller.config import PollerConfig
+from poller.dlms.context import dlms_context
+from poller.dlms.open import open_dlms
 from poller.store import ClockLog, MeterInfo
 
 
@@ -146,8 +148,8 @@ async def _dlms(
 ) -> Times:
     from poller.dlms import axdr
 
-    ctx, cred = store.dlms_context(settings, meter.id, cfg.dlms_counter_reserve)
-    transport, client = connect.open_dlms(meter, ctx.link, cred, cfg)
+    ctx, cred = dlms_context(settings, meter.id, cfg.dlms_counter_reserve)
+    transport, client = open_dlms(meter, ctx.link, cred, cfg)
     await transport.open()
     try:
         await client.associate()

@@ -8,13 +8,25 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from poller.detect import DEFAULT_TOLERANCE
-from poller.dlms.link import DlmsTimers
 from poller.protocol.link import LinkLimits, LinkTimers
 from poller.schedule import Backoff
 
 
 def system_clock() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DlmsTimers:
+    """Seconds. ``inter_frame`` bounds a frame that has started arriving."""
+
+    response_timeout: float = 5.0
+    retries: int = 3
+    inter_frame: float = 1.0
+
+    @classmethod
+    def serial(cls) -> DlmsTimers:
+        return cls(response_timeout=2.0, retries=3, inter_frame=0.5)
 
 
 @dataclass(frozen=True, slots=True)

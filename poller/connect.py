@@ -10,7 +10,7 @@ URL forms (smf.meter.transport):
 
 DLMS/COSEM meters (protocol ``dlms``): ``tcp://HOST:4059`` speaks the IEC 62056-47 wrapper,
 ``hdlc://HOST:PORT`` HDLC through a transparent TCP pipe (a GPRS modem or serial server), and
-``serial://...`` HDLC on a serial port or optical head (:func:`open_dlms`).
+``serial://...`` HDLC on a serial port or optical head (poller/dlms/open.py `open_dlms`).
 
 :func:`parse_transport` validates a URL without opening anything (``smf meter add`` uses it);
 :func:`open_link` builds the layers for a session.
@@ -26,9 +26,7 @@ from poller.protocol.link import Link, LinkLimits, LinkTimers, WrappedLink
 from poller.protocol.transport import SerialTransport, TcpTransport, Transport
 
 if TYPE_CHECKING:
-    from poller.config import PollerConfig
-    from poller.dlms.client import Credentials, DlmsClient
-    from poller.store import DlmsLinkSettings, MeterInfo
+    from poller.store import MeterInfo
 
 SCHEMES = ("tcp", "wrapper", "serial", "hdlc")
 BAUDS = (300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
@@ -123,50 +121,3 @@ def open_link(
         addressed=addressed,
     )
     return transport, link
-
-
-def open_dlms(
-    meter: MeterInfo, link: DlmsLinkSettings, cred: Credentials, config: PollerConfig
-) -> tuple[Transport, DlmsClient]:
-    """Transport, link layer and client of a DLMS meter. ``tcp`` → IEC 62056-47 wrapper;
-    ``hdlc`` (TCP pipe) and ``serial`` → HDLC. Raises ConfigurationError."""
-    from poller.dlms.client import DlmsClient
-    from poller.dlms.link import DlmsLink, HdlcLink, WrapperLink
-
-    try:
-        spec = parse_transport(meter.transport)
-    except ConfigurationError as exc:
-        raise ConfigurationError(f"meter {meter.serial}: {exc}") from None
-    if spec.scheme == "wrapper":
-        raise ConfigurationError(
-            f"meter {meter.serial}: wrapper:// is NBR 14522's 01 99 wrapper; a DLMS meter is "
-            "tcp://HOST:PORT (IEC 62056-47), hdlc://HOST:PORT or serial:///dev/DEVICE"
-        )
-    transport: Transport
-    dlink: DlmsLink
-    if spec.scheme == "serial":
-        assert spec.device is not None
-        transport = SerialTransport(spec.device, baudrate=spec.baud)
-        dlink = HdlcLink(
-            transport,
-            link.client_sap,
-            link.server_logical,
-            link.server_physical,
-            config.dlms_serial_timers,
-        )
-    else:
-        assert spec.host is not None and spec.port is not None
-        transport = TcpTransport(spec.host, spec.port)
-        if spec.scheme == "hdlc":
-            dlink = HdlcLink(
-                transport,
-                link.client_sap,
-                link.server_logical,
-                link.server_physical,
-                config.dlms_tcp_timers,
-            )
-        else:
-            dlink = WrapperLink(
-                transport, link.client_sap, link.server_logical, config.dlms_tcp_timers
-            )
-    return transport, DlmsClient(dlink, cred)

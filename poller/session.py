@@ -24,6 +24,8 @@ from poller import connect, store
 from poller.config import PollerConfig
 from poller.connect import ConfigurationError
 from poller.detect import decide, parse_unit
+from poller.dlms.context import dlms_context
+from poller.dlms.open import open_dlms
 from poller.outbox import is_transient_db_error
 from poller.outcome import Outcome, classify
 from poller.protocol.client import Interval, MassMemory, MeterClient
@@ -293,7 +295,7 @@ class SessionMixin:
         cfg = self.config
         try:
             ctx, cred = await asyncio.wait_for(
-                self._db(store.dlms_context, meter.id, cfg.dlms_counter_reserve), cfg.db_timeout
+                self._db(dlms_context, meter.id, cfg.dlms_counter_reserve), cfg.db_timeout
             )
         except KeystoreError as exc:
             raise ConfigurationError(f"meter {meter.serial}: {exc}") from None
@@ -303,7 +305,7 @@ class SessionMixin:
             raise ConfigurationError(
                 f"meter {meter.serial}: DLMS settings and keys unavailable (database: {exc})"
             ) from None
-        transport, client = connect.open_dlms(meter, ctx.link, cred, cfg)
+        transport, client = open_dlms(meter, ctx.link, cred, cfg)
         opened.append(transport)
         await transport.open()
         try:

@@ -30,7 +30,7 @@ def is_parquet(path: Path) -> bool:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from db import archive
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     archive.check_aneel(args.distributor)
     archive.month_start(args.month)
@@ -42,7 +42,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def import_parquet(path: Path, *, quiet: bool = False, check_only: bool = False) -> int:
     from db import archive
-    from smf.cli import check_input_file, ensure_database
+    from db.local import ensure_database
+    from smf.files import check_input_file
 
     check_input_file(path)
     if check_only:

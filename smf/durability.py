@@ -154,7 +154,9 @@ def _restore(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    restored = backup.restore(cluster.s, to, target_dir=args.target, port=args.port)
+    restored = backup.restore(
+        cluster.s, to, target_dir=args.target, port=args.port, cluster_status=cluster.status
+    )
     where = "latest archived WAL" if to is None else to.isoformat()
     if restored.in_place:
         print(f"restored {cluster.s.data_dir} to {where}; starting (WAL replay, then promotion)")

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 from db import errors
+from formats.upload import binary_size_problem
+
+__all__ = ["binary_size_problem", "check_input_file", "import_public_format", "is_public_format"]
 
 
 def check_input_file(path: Path) -> None:
@@ -37,24 +40,6 @@ def is_public_format(path: Path) -> bool:
     except UnicodeDecodeError:
         return True
     return not any(c in head for c in (b",", b";"))
-
-
-def binary_size_problem(head: bytes, size: int) -> str | None:
-    """Why a file that is neither CSV text nor whole ABNT blocks is refused: binary data (not
-    UTF-8 in its first block) whose size is not a multiple of 256 octets; None otherwise."""
-    if not size or size % 256 == 0:
-        return None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 3:  # a UTF-8 character cut by the end of the block
-            return None
-        return (
-            f"binary data of {size} octets: not CSV text, and not an ABNT public-format file "
-            f"either (those are whole 256-octet blocks; {size} = 256 x {size // 256} + "
-            f"{size % 256}): a truncated or damaged file?"
-        )
-    return None
 
 
 def import_public_format(path: Path) -> int:

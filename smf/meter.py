@@ -209,7 +209,7 @@ def _add_dlms(args: argparse.Namespace, registry: Any) -> int:
     """`smf meter add SERIAL --protocol dlms ...`: keys from --keys-file or the environment."""
     import os
 
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     registry.check_serial(args.serial, "dlms")
     registry.check_transport(args.transport)
@@ -256,10 +256,10 @@ def _add_dlms(args: argparse.Namespace, registry: Any) -> int:
 
 def _clock(args: argparse.Namespace) -> int:
     """`smf meter clock SERIAL --check | --set`."""
+    from db.local import ensure_database
     from poller.clockset import operator_clock
     from poller.config import PollerConfig
     from poller.protocol.errors import NBR14522Error
-    from smf.cli import ensure_database
 
     if args.set == args.check:
         return _fail("say --check (read the clock) or --set (write the poller's time)")
@@ -282,7 +282,7 @@ def _report(args: argparse.Namespace, registry: Any) -> int:
     import csv
     from datetime import UTC, timedelta
 
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     ensure_database()
     hi = datetime.now(UTC)

@@ -42,7 +42,7 @@ def _positive(text: str) -> int:
 
 def cmd_seal(args: argparse.Namespace) -> int:
     from db import storage
-    from smf.cli import ensure_database
+    from db.local import ensure_database
 
     ensure_database()
 
@@ -70,7 +70,7 @@ def cmd_seal(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from db import storage
-    from smf.cli import ensure_database
+    from db.local import ensure_database
     from smf.report import _print_table
 
     ensure_database()

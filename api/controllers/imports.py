@@ -21,6 +21,7 @@ from api.errors import ApiError
 from api.params import Id
 from api.schemas import ImportBatch, ImportResult
 from db import errors
+from formats.upload import binary_size_problem
 
 IMPORTERS = ("admin", "service")
 
@@ -52,8 +53,6 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
             raise errors.BatchRejected(f"not a valid ABNT public-format file: {exc}") from exc
         fmt: Literal["csv", "abnt"] = "abnt"
     else:
-        from smf.cli import binary_size_problem
-
         if problem := binary_size_problem(head, size):
             raise errors.BatchRejected(problem)
         serial = None

@@ -23,24 +23,12 @@ import asyncio
 import contextlib
 from dataclasses import dataclass
 
+from poller.config import DlmsTimers
 from poller.protocol.transport import Transport
 
 from . import hdlc
 from .errors import DlmsFrameError, DlmsTimeoutError
 from .wrapper import WrapperDeframer, encode_wpdu
-
-
-@dataclass(frozen=True, slots=True)
-class DlmsTimers:
-    """Seconds. ``inter_frame`` bounds a frame that has started arriving."""
-
-    response_timeout: float = 5.0
-    retries: int = 3
-    inter_frame: float = 1.0
-
-    @classmethod
-    def serial(cls) -> DlmsTimers:
-        return cls(response_timeout=2.0, retries=3, inter_frame=0.5)
 
 
 @dataclass(slots=True)

@@ -9,12 +9,13 @@ import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from poller import connect, store
 from poller.config import PollerConfig
 from poller.store import MeterInfo
 
 from . import axdr
+from .context import dlms_context
 from .errors import ObjectUnavailableError
+from .open import open_dlms
 from .profile import columns
 
 
@@ -39,8 +40,8 @@ async def probe_dlms(
     settings: object, meter: MeterInfo, config: PollerConfig | None = None
 ) -> DlmsProbe:
     cfg = config or PollerConfig()
-    ctx, cred = store.dlms_context(settings, meter.id, cfg.dlms_counter_reserve)  # type: ignore[arg-type]
-    transport, client = connect.open_dlms(meter, ctx.link, cred, cfg)
+    ctx, cred = dlms_context(settings, meter.id, cfg.dlms_counter_reserve)  # type: ignore[arg-type]
+    transport, client = open_dlms(meter, ctx.link, cred, cfg)
     await transport.open()
     try:
         await client.associate()

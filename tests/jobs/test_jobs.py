@@ -102,7 +102,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     )
     sched.start(paused=True)
     others = ("ccee_retry", "ccee_readback", "ccee_deadline", "pld_import", "parquet_export")
-    for other in (*others, "vee_daily", "alarm_webhook", "backup"):
+    for other in (*others, "vee_daily", "alarm_webhook", "uc_figures", "backup"):
         sched.pause_job(other)
     sched.resume()  # it catches up once (coalesced), within the misfire grace time
     try:

@@ -19,7 +19,7 @@ from smf import cli
 
 NAMES = (
     "vee_daily, ccee_send, ccee_retry, ccee_readback, ccee_deadline, pld_import, alarm_webhook, "
-    "storage_seal, parquet_export, backup"
+    "uc_figures, storage_seal, parquet_export, backup"
 )
 
 
