@@ -70,6 +70,11 @@ class ApiError(HTTPException):
         self.extra_members = extra
 
 
+# Query parameters whose Python name differs from the name a client sends (Litestar reports the
+# Python name in its validation errors): the problem document names what the client sent.
+_PARAM_NAMES = {"from_": "from"}
+
+
 def field_of(message: str) -> str | None:
     """The request field a database refusal names: the constraint's column, or the column of a
     not-null violation (e.g. consumer_unit_uc_code_valid -> uc_code)."""
@@ -121,7 +126,11 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str
             return problem(status, code, title, detail, path, headers, field=field, line=line)
     if isinstance(exc, ValidationException):
         found = [
-            {"field": e.get("key"), "message": e.get("message"), "source": e.get("source")}
+            {
+                "field": _PARAM_NAMES.get(e.get("key"), e.get("key")),
+                "message": e.get("message"),
+                "source": e.get("source"),
+            }
             for e in (exc.extra if isinstance(exc.extra, list) else [])
             if isinstance(e, dict)
         ]

@@ -18,8 +18,9 @@ UcCode = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{15}$", description="15 dig
 UcCodeIn = Annotated[
     str,
     msgspec.Meta(
-        pattern=r"^([0-9]{13}|[0-9]{15})$",
-        description="15 digits, or 13: the two check digits are then computed",
+        pattern=r"^[0-9][0-9.\-]{11,22}[0-9]$",
+        description="15 digits, or 13 (the two check digits are then computed); dots and a dash "
+        "as printed on a bill (0.013.479.258.028-10) are allowed",
     ),
 ]
 LossFactor = Annotated[float, msgspec.Meta(ge=0, le=1)]  # a share: 0.025 = 2.5 %
@@ -507,6 +508,37 @@ class LastroRow(msgspec.Struct):
     penalty_month_brl: Exact | None
 
 
+class DataQualityRow(msgspec.Struct):
+    """A day the bill rests on that is incomplete or under open VEE findings (`day` null: the
+    month's row). Percentages of the expected intervals."""
+
+    day: date | None
+    completeness_pct: Exact | None
+    threshold_pct: Exact | None
+    estimated_intervals: int | None
+    open_findings: int | None
+    finding_rules: list[str] | None
+    finding_ids: list[int] | None
+    below_threshold: bool | None
+
+
+class FiguresRow(msgspec.Struct):
+    """The precomputed figures of a UC-month (smf.uc_figures): `fresh` false when computed now
+    because the stored row was stale; energy kWh, completeness %, the rule rows as JSON."""
+
+    uc_code: str
+    month: date
+    fresh: bool
+    computed_at: datetime
+    energy_kwh: Exact | None
+    completeness_pct: Exact | None
+    musd_verdict: str | None
+    billing: list[dict[str, Any]] | None
+    demand: list[dict[str, Any]] | None
+    ufer_dmcr: list[dict[str, Any]] | None
+    musd: list[dict[str, Any]] | None
+
+
 class _Rule(msgspec.Struct, tag_field="rule"):
     uc_code: str
     month: str
@@ -514,6 +546,14 @@ class _Rule(msgspec.Struct, tag_field="rule"):
 
 class BillingRule(_Rule, tag="billing"):
     rows: list[BillingRow]
+
+
+class DataQualityRule(_Rule, tag="data-quality"):
+    rows: list[DataQualityRow]
+
+
+class FiguresRule(_Rule, tag="figures"):
+    rows: list[FiguresRow]
 
 
 class DemandRule(_Rule, tag="demand"):
@@ -550,6 +590,8 @@ class LastroRule(_Rule, tag="lastro"):
 
 RuleResult = (
     BillingRule
+    | DataQualityRule
+    | FiguresRule
     | DemandRule
     | MusdRule
     | MusdHoursRule
@@ -561,6 +603,8 @@ RuleResult = (
 )
 RULES: dict[str, tuple[type[_Rule], type[msgspec.Struct]]] = {
     "billing": (BillingRule, BillingRow),
+    "data-quality": (DataQualityRule, DataQualityRow),
+    "figures": (FiguresRule, FiguresRow),
     "demand": (DemandRule, DemandRow),
     "musd": (MusdRule, MusdRow),
     "musd-hours": (MusdHoursRule, MusdHourRow),

@@ -155,7 +155,7 @@ def login_roles(scope: Seed) -> Iterator[dict[str, str]]:
             ("cli", "uc", scope.ucs["M-A1"]),
             ("ana", "distributor", "001"),
         ):
-            role = f"t_vis_{who}_{pid}"
+            role = f"smf_t_vis_{who}_{pid}"
             name = f"vis{who}{pid}"
             driver.run(
                 conn,
