@@ -97,11 +97,11 @@ def register(sub: Any) -> None:
         "import-parquet",
         help="`smf import parquet FILE`: restore a Parquet archive file through the ingest path",
     )
-    p.add_argument("file")
+    p.add_argument("file", help="an SMF Parquet archive file (smf export parquet)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--check", action="store_true", help="verify the file only (no database needed)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("parquet-info", help="the metadata of a Parquet archive file (JSON)")
-    p.add_argument("file")
+    p.add_argument("file", help="an SMF Parquet archive file")
     p.set_defaults(func=cmd_info)

@@ -16,6 +16,7 @@ from db.local import ensure_database, setup_database, start_local
 from db.settings import Settings, load
 from smf import (
     alarms,
+    archive,
     ccee,
     console,
     jobs,
@@ -172,7 +173,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # Each has `register(subparsers)`: one parser per verb whose `func` default takes the parsed
 # arguments and returns the exit status. A new verb module is added here by hand; a missing
 # module is an ImportError at start, never a verb that silently disappears.
-VERB_MODULES = (report, poll, serve, user, meter, uc, vee, alarms, reports, ccee, jobs, storage)
+VERB_MODULES = (
+    report,
+    poll,
+    serve,
+    user,
+    meter,
+    uc,
+    vee,
+    alarms,
+    reports,
+    ccee,
+    jobs,
+    storage,
+    archive,
+)
 
 
 def _version() -> str:

@@ -427,14 +427,18 @@ def register(sub: Any) -> None:
     st.add_argument("--clock-max-s", type=int, help="leave the clock alone beyond (s): alarm j")
 
     ck = verbs.add_parser("clock", help="read (--check) or set (--set) a meter's clock")
-    ck.add_argument("serial")
+    ck.add_argument("serial", help="meter serial (8 digits, or a DLMS device id)")
     ck.add_argument("--check", action="store_true", help="read the clock, log the drift")
     ck.add_argument("--set", action="store_true", help="write the poller's time (UTC+offset)")
 
     rp = verbs.add_parser("report", help="meter configurations, clocks, connectivity")
-    rp.add_argument("which", choices=("config", "clock", "connectivity"))
+    rp.add_argument(
+        "which",
+        choices=("config", "clock", "connectivity"),
+        help="config: settings per meter; clock: drift and corrections; connectivity: sessions",
+    )
     rp.add_argument("--days", type=int, default=30, help="window of clock/connectivity (days)")
-    rp.add_argument("--csv", action="store_true")
+    rp.add_argument("--csv", action="store_true", help="CSV instead of a table")
 
     r = verbs.add_parser("retire", help="disable a meter for good (its readings are kept)")
     r.add_argument("serial", help="8-digit serial")

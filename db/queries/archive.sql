@@ -45,17 +45,14 @@ order by m.serial collate "C";
 -- units (Wh, varh, mV, mA), ts as microseconds since 1970-01-01 UTC (the interval start),
 -- ordered by meter serial (byte order, as Parquet compares strings) and time: the file
 -- declares that order to its readers. COPY takes no bind parameters: db.driver.copy_out_csv
--- passes each brace placeholder below as a literal (so no braces in these comments). With the
--- storage tiers (hot rows and sealed periods) the FROM clause becomes the single read path,
---   from smf.intervals(meter_ids::int[], ts_from, ts_to) r   (placeholders in braces)
--- and the where clause keeps only the join; the columns and the order stay.
+-- passes each brace placeholder below as a literal (so no braces in these comments). The FROM
+-- is the single read path smf.intervals: hot rows and sealed periods alike.
 select m.serial as meter_serial,
        (extract(epoch from r.ts) * 1000000)::int8 as ts_us,
        r.active_fwd_wh, r.active_rev_wh, r.reactive_ind_fwd_varh, r.reactive_ind_rev_varh,
        r.reactive_cap_fwd_varh, r.reactive_cap_rev_varh, r.voltage_a_mv, r.voltage_b_mv,
        r.voltage_c_mv, r.current_a_ma, r.current_b_ma, r.current_c_ma,
        r.quality::text as quality, r.source::text as source
-from smf.interval_reading r
+from smf.intervals({meter_ids}::int[], {ts_from}, {ts_to}) r
 join smf.meter m on m.id = r.meter_id
-where r.meter_id = any ({meter_ids}::int[]) and r.ts >= {ts_from} and r.ts < {ts_to}
 order by m.serial collate "C", r.ts
