@@ -261,6 +261,65 @@ def cold_reads(
     return out
 
 
+def record_sealed(
+    conn: psycopg.Connection,
+    settings: Settings,
+    args: argparse.Namespace,
+    n: int,
+    sealed_b: int,
+    hot: dict[str, int],
+) -> None:
+    """The sealed tier's figures into bench/storage_figures.json, one per interval class: the
+    measured bytes of interval_sealed split between the classes by the stored size of their
+    rows (pg_column_size: TOAST-compressed arrays), the kept rollups (day, month) likewise."""
+    from storage_figures import machine  # bench/storage_figures.py, beside this script
+
+    from db import storage_estimate
+
+    per = conn.execute(
+        "select m.interval_minutes, sum(pg_column_size(s.*))::float8, sum(s.n_rows)::int8"
+        " from smf.interval_sealed s join smf.meter m on m.id = s.meter_id group by 1 order by 1"
+    ).fetchall()
+    stored = sum(r[1] for r in per)
+    figures = []
+    for minutes, size, rows in per:
+        share = sealed_b * size / stored
+        figures.append(
+            {
+                "interval_minutes": int(minutes),
+                "channels": 12,
+                "intervals": int(rows),
+                "bytes_per_interval": round(share / rows, 2),
+                "rollups": {
+                    "rollup_day": round(hot["rollup_day"] / n, 2),
+                    "rollup_month": round(hot["rollup_month"] / n, 2),
+                },
+            }
+        )
+    path = storage_estimate.update_figures(
+        "sealed",
+        what="smf.interval_sealed (heap, TOAST, index) and the rollups a sealed period keeps "
+        "(day, month); 15-minute and hourly rollups are derived on read",
+        online=True,
+        figures=figures,
+        command="SMF_PG_PORT=<port> .venv/bin/python bench/scale.py "
+        f"--meters5 {args.meters5} --meters15 {args.meters15} --weeks {args.weeks} --record",
+        machine=machine(settings),
+        data={
+            "generator": "bench/scale.py (numpy, seed fixed): residential single-phase, "
+            "commercial, industrial, prosumer load shapes; noisy V and I; gaps, outages, "
+            "estimated and adjusted rows",
+            "meters": {"5": args.meters5, "15": args.meters15},
+            "weeks": args.weeks,
+            "seed": args.seed,
+            "split": "interval_sealed bytes split between classes by pg_column_size of rows; "
+            "day and month rollups per interval of the whole fleet",
+        },
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    print(f"  recorded the sealed tier in {path}: {figures}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters5", type=int, default=600, help="5-minute meters")
@@ -269,6 +328,12 @@ def main() -> None:
     ap.add_argument("--reads", type=int, default=40, help="meter-month reads per tier")
     ap.add_argument("--seed", type=int, default=19)
     ap.add_argument("--keep", action="store_true", help="keep the smf_scale database")
+    ap.add_argument(
+        "--record",
+        action="store_true",
+        help="write the sealed tier's bytes per interval into bench/storage_figures.json "
+        "(what `smf storage estimate` reads)",
+    )
     args = ap.parse_args()
 
     base = load()
@@ -378,6 +443,8 @@ def main() -> None:
         print(
             f"  ratio rows+rollups / sealed+rollups: {sum(hot.values()) / (sealed_b + kept):.1f}x"
         )
+        if args.record:
+            record_sealed(conn, settings, args, n, sealed_b, hot)
 
         sealed_fn, sealed_x = timed_reads(conn, sample, lo, hi, "intervals")
     sealed_cold = cold_reads(base, url, sample, warm_meter, lo, hi)

@@ -295,6 +295,7 @@ async def bill(
     u = await unit_or_403(db, uc_code)
     month = cycle_month(u)
     rows, why = await try_rows(db, "web_bill", uc_code=uc_code, month=month)
+    quality, _ = await try_rows(db, "web_bill_quality", uc_code=uc_code, month=month)
     lines = []
     for r in rows:
         dec = 0 if r["unit"] == "intervals" else 2
@@ -341,9 +342,28 @@ async def bill(
         month_key=f"{month:%Y-%m}",
         lines=lines,
         why=why,
+        quality=quality_note(quality),
         history=history,
         history_why=history_why,
     )
+
+
+def quality_note(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The bill's data-quality flags (smf.billing_data_quality) in words for the page, or None
+    when the month rests on complete data without open findings: the days below the threshold
+    (DD/MM), the days under open validation findings, the month's completeness."""
+    month = next((r for r in rows if r["day"] is None), None)
+    days = [r for r in rows if r["day"] is not None]
+    low = [f"{r['day']:%d/%m}" for r in days if r["below_threshold"]]
+    open_ = [f"{r['day']:%d/%m}" for r in days if r["open_findings"]]
+    if not low and not open_ and not (month and month["below_threshold"]):
+        return None
+    return {
+        "threshold": month["threshold_pct"] if month else None,
+        "completeness": month["completeness_pct"] if month else None,
+        "low": ", ".join(low),
+        "open": ", ".join(open_),
+    }
 
 
 def _day(u: dict[str, Any], dia: str | None) -> tuple[date, datetime, datetime]:

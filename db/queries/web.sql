@@ -18,6 +18,11 @@ join smf.distributor d on d.id = u.distributor_id
 left join smf.meter m on m.id = u.main_meter_id
 where u.uc_code = %(uc_code)s;
 
+-- name: web_bill_quality
+-- What the bill of the page rests on (db/functions/165_billing_quality.sql): the days below the
+-- completeness threshold or under open VEE findings, then the month's row (day null).
+select * from smf.billing_data_quality(%(uc_code)s, %(month)s);
+
 -- name: web_bill
 -- The billing summary (smf.billing_summary, 160_billing.sql) of the UC's local month %(month)s.
 select b.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount

@@ -142,6 +142,14 @@ def test_bill_page_values(web: TestClient[Any], seeded: Seed) -> None:
     assert '<td class="n">9,74 kWh</td><td class="n">0,55</td>' in t
     # counts of intervals have no decimals: local March 1 holds 252 of the month's intervals
     assert '<td class="n">252 intervalos</td>' in t
+    # The bill says what it rests on (smf.billing_data_quality): March 2024 has data on local
+    # March 1 only, 252 of its 288 intervals (87.5 % < 99 %), none on the 30 days after it; over
+    # the month 252 / (31 x 288) = 252 / 8928 = 2.8225... % -> "2,82".
+    note = re.search(r'<p class="err" id="qualidade">(.*?)</p>', t)
+    assert note is not None, "no data-quality note on a month with 30 days without data"
+    assert "Valores não definitivos: completude do mês 2,82 % (mínimo 99,00 %)." in note[1]
+    low = note[1].split("Dias com dados incompletos: ")[1].split(".")[0]
+    assert low == ", ".join(f"{d:02d}/03" for d in range(1, 32))
     with driver.connect(seeded.settings) as conn:
         total, feb = conn.execute(
             "select (select amount from smf.billing_summary(%(uc)s, '2024-03-01') "
