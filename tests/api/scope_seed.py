@@ -15,12 +15,21 @@ through against it.
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import psycopg
 
+from db import driver, ingest
+
 DAY = datetime(2024, 3, 1, tzinfo=UTC)
+# A week before the seed's day, for the sealed tier: with the default seal_period_days (7) the
+# periods start on Mondays (TimescaleDB's time_bucket origin, 2000-01-03); SEAL_EDGE is the
+# start of the period holding DAY, so only the period of SEALED_DAY (2024-02-19 .. 2024-02-26)
+# is sealed and the seed's own day stays hot.
+SEALED_DAY = datetime(2024, 2, 20, tzinfo=UTC)
+SEAL_EDGE = datetime(2024, 2, 26, tzinfo=UTC)
 
 _UC_OF_METER = (
     "(select u.id from smf.consumer_unit u"
@@ -35,10 +44,14 @@ OWNER_OF: dict[str, str | None] = {
         t: _UC_OF_METER
         for t in (
             "alarm",
+            "clock_correction",
+            "dlms_meter",
             "instantaneous_reading",
+            "interval_sealed",
             "interval_reading",
             "interval_reading_history",
             "meter_alteration",
+            "meter_clock_policy",
             "meter_event",
             "meter_monitoring",
             "meter_outage",
@@ -72,6 +85,7 @@ OWNER_OF: dict[str, str | None] = {
             "consumer_unit_class",
             "transformer_loss",
             "uc_code_change",
+            "uc_month_figures",
         )
     },
     "energy_contract": "t.buyer_uc_id",
@@ -88,6 +102,10 @@ OWNER_OF: dict[str, str | None] = {
     "virtual_meter": None,
     "ingest_batch": None,
     "ingest_quarantine": None,
+    # DLMS protocol data of no UC (OBIS code -> channel, profile status bits): the migration's
+    # rows (revision 0017); not in smf.scope_reference_tables(), so admin and service only
+    "dlms_obis_channel": None,
+    "dlms_status_bit": None,
     # an alarm group belongs to a distributor: see ALSO_VISIBLE
     "alarm_group": None,
 }
@@ -296,6 +314,64 @@ def add_scope_rows(conn: psycopg.Connection[Any]) -> dict[str, int]:
             " values (%s, %s, %s, %s)",
             (u, code, code, serial),
         )
+        # the poller's own statements (db/queries/dlms.sql): DLMS settings, the clock policy and
+        # one automatic correction per meter (drift 90 + k s, meter time 1 s -> true time)
+        driver.run(
+            conn,
+            "dlms_meter_upsert",
+            meter_id=m,
+            client_sap=16,
+            server_logical=k,
+            server_physical=None,
+            auth="none",
+            profile_obis="1.0.99.1.0.255",
+        )
+        driver.run(
+            conn,
+            "clock_policy_set",
+            meter_id=m,
+            auto_correct=True,
+            correct_min_s=60 + k,
+            correct_max_s=3600,
+            boundary_guard_s=10,
+        )
+        driver.run(
+            conn,
+            "clock_correction_insert",
+            meter_id=m,
+            at=at,
+            kind="auto",
+            outcome="corrected",
+            method="dlms_set_time",
+            meter_before=at + timedelta(seconds=90 + k),
+            meter_after=at + timedelta(seconds=1),
+            reference_time=at,
+            drift_before_s=90 + k,
+            drift_after_s=1,
+            meter_interval_start=DAY,
+            reason=serial,
+            by_whom=None,
+        )
+        # the month's figures, through the path the uc_figures job takes (180_uc_figures.sql)
+        stored = ex("select smf.uc_figures_refresh(%s, %s)", (u, DAY.date())).fetchone()[0]
+        assert stored, f"no figures for the UC of {serial} in 2024-03"
+    # the sealed tier: an hour of intervals per meter a week before the seed's day, imported
+    # (the ingest path) and sealed as the storage_seal job seals (db/queries/storage.sql);
+    # sealing moves the rows out of interval_reading, rollup_15min and rollup_hour
+    lines = ["meter_serial,ts,active_fwd_kwh"]
+    for k, serial in enumerate(sorted(meters), start=1):
+        for i in range(12):
+            ts = SEALED_DAY + timedelta(minutes=5 * i)
+            lines.append(f"{serial},{ts.isoformat()},{k * (i + 1) / 1000:.3f}")
+    ingest.ingest_csv_stream(conn, io.BytesIO(("\n".join(lines) + "\n").encode()), origin="scope")
+    periods = driver.run(conn, "storage_seal_candidates", edge=SEAL_EDGE)
+    sealed = driver.run_scalar(
+        conn,
+        "storage_seal_periods",
+        meters=[p["meter_id"] for p in periods],
+        starts=[p["period_start"] for p in periods],
+    )
+    assert sealed["sealed"] == 3 and sealed["rows"] == 36, sealed
     # rows of no UC: the admin's and the service's only
     ex = conn.execute
     ex("insert into smf.alarm_threshold (rule_code, value) values ('b', 140)")  # a default

@@ -41,6 +41,12 @@ SEES: dict[str, set[str] | None] = {  # account -> serials of the UCs it sees (N
 }
 DISTS = {"ana": {"001"}}  # analyst scopes on a distributor (alarm groups of it)
 EVERYONE_SEES_ALL = {"distributor"}  # its policy is `true`: names and agent codes are public
+# smf_read views with no row of any UC, read whole by every role: the SQL catalogue (every
+# function and view of smf and smf_read, 998_catalogue.sql)
+EVERYONE_READS_VIEWS = {"catalogue"}
+# smf_read copies of these tables read both storage tiers (510_scope_policies.sql: the view over
+# smf.<table>_all), hot rows and sealed periods; attributed as OWNER_OF[table]
+BOTH_TIERS = {"interval_reading", "rollup_15min", "rollup_hour"}
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +77,11 @@ def ids(scope: Seed) -> dict[str, Any]:
 
 
 def _expected(
-    conn: psycopg.Connection[Any], rel: str, who: str, ids: dict[str, Any], schema: str = "smf"
+    conn: psycopg.Connection[Any], rel: str, who: str, ids: dict[str, Any], source: str = ""
 ) -> list[str]:
-    """The rows of smf.<rel> (read as the owner, who bypasses the policies) that `who` owns by
-    the hand-written attribution, as sorted jsonb texts."""
+    """The rows of smf.<rel> (or of smf.<source>, a view of the same shape, with rel's
+    attribution; read as the owner, who bypasses the policies) that `who` owns by the
+    hand-written attribution, as sorted jsonb texts."""
     sees = SEES[who]
     if rel in EVERYONE_SEES_ALL or sees is None:
         cond = "true"
@@ -88,7 +95,7 @@ def _expected(
         "dists": [ids["dist"][d] for d in DISTS.get(who, ())],
     }
     rows = conn.execute(
-        f"select to_jsonb(t)::text from {schema}.{rel} t where {cond}",  # type: ignore[arg-type]
+        f"select to_jsonb(t)::text from smf.{source or rel} t where {cond}",  # type: ignore[arg-type]
         params,
     ).fetchall()
     return sorted(r[0] for r in rows)
@@ -188,6 +195,10 @@ VIEW_OWNER = {
             "meter_connectivity_daily",
             "fleet_poll_health",
             "alarm_sheet",
+            "interval_reading_all",
+            "interval_sealed_rows",
+            "rollup_15min_all",
+            "rollup_hour_all",
         )
     },
     "uc_directory": "t.uc_id",
@@ -227,8 +238,16 @@ def test_a_mapped_login_role_sees_exactly_its_own_rows_in_every_smf_read_relatio
                     (ucs,),
                 ).fetchall()
                 want[rel] = sorted(r[0] for r in rows)
+            elif rel in EVERYONE_READS_VIEWS:
+                # the catalogue prints type names relative to the reader's search_path (the
+                # owner's "$user" is schema smf): read both sides with the same one
+                conn.execute("set search_path to public")
+                want[rel] = _got(conn, rel, "smf")
+                conn.execute("reset search_path")
             elif rel in reference or rel in EVERYONE_SEES_ALL:
                 want[rel] = _got(conn, rel, "smf")
+            elif rel in BOTH_TIERS:
+                want[rel] = _expected(conn, rel, who, ids, source=f"{rel}_all")
             else:
                 want[rel] = _expected(conn, rel, who, ids)
     unknown = [
@@ -238,11 +257,13 @@ def test_a_mapped_login_role_sees_exactly_its_own_rows_in_every_smf_read_relatio
         and r not in OWNER_OF
         and r not in reference
         and r not in EVERYONE_SEES_ALL
+        and r not in EVERYONE_READS_VIEWS
     ]
     assert unknown == []
     url = scope.settings.url.replace(f"{scope.settings.cluster.user}@", f"{login_roles[who]}@", 1)
     wrong = []
     with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("set search_path to public")
         for rel in rels:
             try:
                 got = _got(conn, rel, "smf_read")
@@ -250,7 +271,7 @@ def test_a_mapped_login_role_sees_exactly_its_own_rows_in_every_smf_read_relatio
                 wrong.append(f"{rel}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
                 continue
             own = OWNER_OF.get(rel, VIEW_OWNER.get(rel))
-            if own is not None:
+            if own is not None or rel in EVERYONE_READS_VIEWS:
                 assert want[rel], f"{rel}: the seed gives {who} no row of its own"
             if got != want[rel]:
                 wrong.append(
