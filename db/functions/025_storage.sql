@@ -711,10 +711,14 @@ language sql immutable parallel safe set search_path = pg_catalog as $$
     end
 $$;
 
--- interval_sealed_rows: every interval stored in sealed periods, shaped like interval_reading.
--- interval_reading_all: every interval of every tier (hot rows and sealed periods).
--- rollup_15min_all / rollup_hour_all: stored 15-minute / hourly rollups of hot data and the ones
--- derived from sealed periods.
+-- catalogue: view smf.interval_sealed_rows: every interval stored in sealed periods, shaped like
+--   smf.interval_reading (integer Wh, varh, mV, mA; ts the UTC interval start).
+-- catalogue: view smf.interval_reading_all: every interval of every tier (hot rows and sealed
+--   periods), shaped like smf.interval_reading; filter by meter_id (smf.intervals for a range).
+-- catalogue: view smf.rollup_15min_all: the stored 15-minute rollups of hot data and those derived
+--   from sealed periods, shaped like smf.rollup_15min.
+-- catalogue: view smf.rollup_hour_all: the stored hourly rollups of hot data and those derived
+--   from sealed periods, shaped like smf.rollup_hour.
 do $$
 begin
     execute 'create or replace view smf.interval_sealed_rows as ' || smf.sealed_rows_sql();

@@ -134,11 +134,12 @@ begin
 end
 $$;
 
--- interval_label: every interval reading of a UC's main meter (both storage tiers,
--- 025_storage.sql) with its local time, posto, demand posto, reactive window, reservado flag and
--- loss factor (filter by uc_code and ts).
--- hour_label: every hourly rollup of a UC's main meter (both tiers) with its posto and reactive
--- window ('mixed' when the hour spans two, e.g. a capacitive window starting at 23:30).
+-- catalogue: view smf.interval_label: every interval reading of a UC's main meter (both storage
+--   tiers, 025_storage.sql) with its local time, posto, demand posto, reactive window, reservado
+--   flag and loss factor (filter by uc_code and ts).
+-- catalogue: view smf.hour_label: every hourly rollup of a UC's main meter (both tiers) with its
+--   posto and reactive window ('mixed' when the hour spans two, e.g. a capacitive window starting
+--   at 23:30).
 -- (Built from the tiers' SQL text, not from the *_all views: a copy in smf_read must name tables.)
 do $$
 begin

@@ -13,11 +13,13 @@ def test_import_only_meter_needs_no_transport_and_a_read_meter_does(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SMF_DATABASE_URL", db_settings.url)
-    assert cli.main(["meter", "add", "12345678"]) == 2
-    assert "a meter that is read needs --transport" in capsys.readouterr().err
+    # a protocol that is polled, without a transport: refused (leaving both out means import-only,
+    # tests/imports/test_import_only_meters.py)
+    assert cli.main(["meter", "add", "12345678", "--protocol", "nbr14522"]) == 2
+    assert "needs --transport" in capsys.readouterr().err
     assert cli.main(["meter", "add", "IMP-9", "--protocol", "import_only", "--interval", "15"]) == 0
     out = capsys.readouterr().out
-    assert "meter IMP-9 registered: import only (data from files, no transport), 15 min" in out
+    assert "meter IMP-9 registered: import only (no transport, never polled), 15 min" in out
     with psycopg.connect(db_settings.url) as conn:
         rows = conn.execute(
             "select serial, protocol, transport, interval_minutes from smf.meter"

@@ -38,6 +38,13 @@ SKIP: list[tuple[str, str]] = [
     (r"smf db psql$", "an interactive psql"),
     (r"smf alarms notify", "posts to an external webhook URL"),
     (r"smf serve$", "serves until Ctrl-C (a block that starts it with `&` runs)"),
+    (r"--keys-file ", "reads a meter's secret keys from the operator's key file"),
+    (r"smf meter clock ", "talks to a meter on the network"),
+    (
+        r"smf db (backup|backups|restore|ha|doctor)\b",
+        "acts on the local cluster's backup repository and formation (tests/durability runs them)",
+    ),
+    (r"^pytest ", "runs part of the test suite itself"),
 ]
 
 

@@ -89,6 +89,8 @@ def test_scheduler_store_catch_up_and_recorded_runs(
         "ccee_send",
         "parquet_export",
         "pld_import",
+        "storage_seal",
+        "uc_figures",
         "vee_daily",
     ]
     sched.remove_job("ccee_send")

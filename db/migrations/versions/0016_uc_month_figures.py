@@ -58,6 +58,7 @@ def downgrade() -> None:
     op.execute(
         """
 delete from smf.setting where key = 'uc_figures_sync_max';
+drop view if exists smf_read.uc_month_figures;  -- the reader copy db/functions/999 made of it
 drop table smf.uc_month_figures;
 """
     )
