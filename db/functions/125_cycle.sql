@@ -29,11 +29,19 @@ returns table (uc_id int, hour timestamptz, local_hour timestamp, posto text, de
                max_demand_at timestamptz, n_present int, n_expected int)
 language sql stable parallel safe set search_path = smf, public, pg_catalog set jit = off
 set enable_nestloop = off set enable_sort = off as $$
-    with b as materialized (
+    with b0 as (
         select smf.local_month_start(p_month) as lo,
                smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date) as hi,
                smf.local_timezone() as tz,
                smf.rule_param('power_factor_reference', date_trunc('month', p_month)::date) as fr
+    ), b as materialized (
+        select b0.*, b0.fr::float8 as fr_f,
+               -- every local midnight of the month on a whole UTC hour
+               not exists (select 1 from generate_series(date_trunc('month', p_month), date_trunc('month', p_month)
+                                                         + interval '1 month', interval '1 day') d
+                           where extract(minute from d::timestamp at time zone b0.tz) <> 0
+                              or extract(second from d::timestamp at time zone b0.tz) <> 0) as whole_hours
+        from b0
     ), u as materialized (
         select cu.id, cu.distributor_id, cu.modality, mt.id as meter_id, 15 / mt.interval_minutes as n_exp
         from smf.consumer_unit cu join smf.meter mt on mt.id = cu.main_meter_id
@@ -103,38 +111,61 @@ set enable_nestloop = off set enable_sort = off as $$
           and r.bucket >= (select lo from b) and r.bucket < (select hi from b)
     ), sub as (
         -- integer aggregates per (UC, hour piece, loss factor); the factor is constant within a
-        -- local day, so a piece has one sub-piece unless a local midnight falls inside its hour
+        -- local day, so a piece has one sub-piece unless a local midnight falls inside its hour;
+        -- float8 sums of whole numbers below 2^53 are exact
         select sl.id, sl.hour_ts, sl.pc, sl.f1,
                sum(sl.wh) as wh, min(abs(sl.wh)) as wh_min, max(sl.wh) as wh_max,
                max(sl.wh * 4 + 3 - sl.qk) as wh_key,
                sum(sl.varh) as varh, min(abs(sl.varh)) as varh_min,
+               sum(sl.wh::float8) as wh_f, sum(sl.varh::float8) as varh_f,
                sum(sl.n_present)::int as n_present
         from slot sl
         group by sl.id, sl.hour_ts, sl.pc, sl.f1
     ), subk as (
-        select sb.id, sb.hour_ts, sb.pc, sb.n_present,
+        -- kscale(a) = scale(a / 1000.0) for a whole a >= 0 (select_div_scale of PostgreSQL's
+        -- numeric division: 16 significant digits from the quotient's first base-10000 digit)
+        select sb.id, sb.hour_ts, sb.pc, sb.n_present, sb.wh_f, sb.varh_f,
                case when p_with_losses
-                    then round(sb.wh::numeric * sb.f1 * 0.001, scale(sb.wh_min / 1000.0) + scale(sb.f1))
-                    else round(sb.wh::numeric * 0.001, scale(sb.wh_min / 1000.0)) end as p,
+                    then round(sb.wh::numeric * sb.f1 * 0.001, ks.wh + scale(sb.f1))
+                    else round(sb.wh::numeric * 0.001, ks.wh) end as p,
                case when p_with_losses
-                    then round(sb.varh::numeric * sb.f1 * 0.001, scale(sb.varh_min / 1000.0) + scale(sb.f1))
-                    else round(sb.varh::numeric * 0.001, scale(sb.varh_min / 1000.0)) end as q,
+                    then round(sb.varh::numeric * sb.f1 * 0.001, ks.varh + scale(sb.f1))
+                    else round(sb.varh::numeric * 0.001, ks.varh) end as q,
                case when p_with_losses then sb.wh_max / 1000.0 * sb.f1 else sb.wh_max / 1000.0 end as p_max,
                sb.hour_ts + (3 - ((sb.wh_key % 4) + 4) % 4) * interval '15 minutes' as p_max_at
         from sub sb
+        cross join lateral (
+            select case when sb.wh_min <= 1000 then 20 when sb.wh_min <= 10009999 then 16
+                        when sb.wh_min <= 100099999999 then 12 when sb.wh_min <= 1000999999999999 then 8
+                        else 4 end as wh,
+                   case when sb.varh_min <= 1000 then 20 when sb.varh_min <= 10009999 then 16
+                        when sb.varh_min <= 100099999999 then 12 when sb.varh_min <= 1000999999999999 then 8
+                        else 4 end as varh
+        ) ks
     ), data as materialized (
-        select k.id, k.hour_ts, k.pc, sum(k.p) as p, sum(k.q) as q, max(k.p_max) * 4 as max_kw,
-               -- the earliest slot with the largest kWh: one sub-piece (the rule) or compare them
-               case when count(*) = 1 then min(k.p_max_at) filter (where p_detail)
-                    else to_timestamp(-(max(array[coalesce(k.p_max, '-Infinity'), -extract(epoch from k.p_max_at)])
-                                        filter (where p_detail))[2]::float8) end as max_at,
-               sum(k.n_present)::int as n_present
+        -- whole-hour local midnights (the rule: every zone offset in whole hours): one sub-piece
+        -- per piece, taken as it is; clear = fT >= fR with a 1e-9 margin, from exact Wh / varh
+        -- sums (P and Q are the same multiple of them)
+        select k.id, k.hour_ts, k.pc, k.p, k.q, k.p_max * 4 as max_kw,
+               case when p_detail then k.p_max_at end as max_at, k.n_present,
+               k.wh_f >= 0 and k.wh_f * k.wh_f
+                   > b.fr_f * b.fr_f * (k.wh_f * k.wh_f + coalesce(k.varh_f, 0) * coalesce(k.varh_f, 0))
+                     * (1 + 1e-9) as clear
+        from subk k cross join b
+        where b.whole_hours
+        union all
+        select k.id, k.hour_ts, k.pc, sum(k.p), sum(k.q), max(k.p_max) * 4,
+               -- the earliest slot with the largest kWh, across the sub-pieces
+               to_timestamp(-(max(array[coalesce(k.p_max, '-Infinity'), -extract(epoch from k.p_max_at)])
+                              filter (where p_detail))[2]::float8),
+               sum(k.n_present)::int, null::boolean
         from subk k
+        where not (select b.whole_hours from b)
         group by k.id, k.hour_ts, k.pc
     ), x as (
         select u.id, s.hour_ts, s.local_hour, s.posto, s.demand_posto, s.win, s.slots * 15 as minutes,
                dt.p, coalesce(dt.q, 0) as q, dt.max_kw, dt.max_at,
-               coalesce(dt.n_present, 0) as n_present, s.slots * u.n_exp as n_expected, b.fr
+               coalesce(dt.n_present, 0) as n_present, s.slots * u.n_exp as n_expected, b.fr, dt.clear
         from u
         join shape s on s.distributor_id = u.distributor_id and s.modality = u.modality
         left join data dt on dt.id = u.id and dt.hour_ts = s.hour_ts and dt.pc = s.pc
@@ -143,8 +174,9 @@ set enable_nestloop = off set enable_sort = off as $$
         -- without p_detail, S only where fT < fR is possible: P >= 0 and P^2 > fR^2.S^2.(1 + 1e-12)
         -- gives P > fR.S for S rounded to its 16+ significant digits, i.e. UFER = 0 and DMCR = P
         select x.*,
-               case when p_detail or x.p < 0
-                         or x.p * x.p <= x.fr * x.fr * (x.p * x.p + x.q * x.q) * 1.000000000001
+               case when p_detail
+                         or not coalesce(x.clear, x.p >= 0 and x.p * x.p
+                                         > x.fr * x.fr * (x.p * x.p + x.q * x.q) * 1.000000000001)
                     then sqrt(x.p * x.p + x.q * x.q) end as s
         from x
     ), z as (

@@ -26,6 +26,7 @@ from db import driver
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
 from jobs import demo
+from tests.rules.conftest import local, make_uc, put_intervals
 
 BASELINE = Path(__file__).parents[2] / "bench" / "baseline" / "billing_7063499.sql"
 MONTH = date(2026, 10, 1)
@@ -221,3 +222,34 @@ def test_a_local_midnight_inside_a_utc_hour_splits_pieces_by_loss_factor_exactly
         " where cu.customer_name = 'Extra Reativa' order by h.ts"
     ).fetchall()
     assert [str(round(k / r, 3)) for r, k in p] == ["1.025", "1.025", "1.012", "1.012"]
+
+
+# The Wh values where scale(Wh / 1000.0) changes (PostgreSQL keeps 16 significant digits counted
+# from the quotient's first base-10000 digit): 20 up to 1,000 Wh (and for 0), 16 up to 10,009,999,
+# 12 up to 100,099,999,999 (beyond what a 32-bit interval reading can hold, so not reachable here).
+THRESHOLDS = [0, 1, 1000, 1001, 9999, 10000, 10009999, 10010000, 99999999, 100000000, 2**31 - 1]
+
+
+@pytest.mark.parametrize("loss", ["0.025", "0.0125", None])
+def test_hour_piece_scales_follow_numeric_division_at_every_threshold(conn, loss):
+    """One 15-minute interval per hour at each threshold value (with a second one, larger, in
+    the next slot, so the hour's smallest |Wh| sets its kWh's scale): the rebuilt kWh carry the
+    very digits of main's per-slot sums, as text, active and reactive, with and without losses."""
+    conn.execute(BASELINE.read_text())
+    uc = make_uc(conn, 77, loss=loss)
+    rows = []
+    for h, wh in enumerate(THRESHOLDS):
+        t0 = local("2026-10-01 00:00") + timedelta(hours=h)
+        rows.append((t0, wh, wh, 0))
+        rows.append((t0 + timedelta(minutes=15), 2**31 - 1, 7, 0))
+    put_intervals(conn, uc, rows)
+    scales = conn.execute(
+        "select array_agg(distinct scale(p_kwh_raw)) from billing_main.uc_quarter_hours(%s,"
+        " '2026-10-01 03:00+00', '2026-10-01 17:00+00') where p_kwh_raw is not null",
+        (uc.id,),
+    ).fetchone()[0]
+    assert scales == [12, 16, 20]
+    for with_losses in (True, False):
+        sql = "select * from {}.uc_hour_pieces(%s, %s, %s)"
+        old = _text(conn, sql.format("billing_main"), uc.id, MONTH, with_losses)
+        assert _text(conn, sql.format("smf"), uc.id, MONTH, with_losses) == old
