@@ -10,6 +10,10 @@ intervals each) with a 2.5% loss factor, ponta 18:00, tariffs set; reactive load
 0.96, so about half of the hours carry UFER. Both sides must return the same rows (compared as
 text, scales included) or the bench stops.
 
+The old SQL runs twice: as it is (at N = 50 the planner picks a nested loop that probes each
+meter's month once per slot) and with enable_nestloop off (its best plan, the one the 1,000-UC
+bench/rules.py run got: the fair baseline).
+
 Prints, per UC-month, the wall time and the CPU time of the database backend (from
 /proc/<backend pid>/stat: the machine is shared, and wall time under load measures the neighbours
 too), the ratio old / new, and the load average before and after.
@@ -155,6 +159,12 @@ def main() -> None:
                 [(bill.format("billing_main"), (code, MONTH)) for _, code in ucs],
                 [(ufer.format("billing_main"), (i, i, MONTH)) for i in ids],
             ),
+            # the same SQL with the planner's nested loops off: the old code at its best plan
+            # (at N = 50 it picks a nested loop that probes the meter's month once per slot)
+            "old per-UC loop, nestloop off": (
+                [(bill.format("billing_main"), (code, MONTH)) for _, code in ucs],
+                [(ufer.format("billing_main"), (i, i, MONTH)) for i in ids],
+            ),
             "new per-UC loop": (
                 [(bill.format("smf"), (code, MONTH)) for _, code in ucs],
                 [(ufer.format("smf"), (i, i, MONTH)) for i in ids],
@@ -174,10 +184,11 @@ def main() -> None:
         reference: dict[str, list[str]] = {}
         for name, (bill_calls, ufer_calls) in paths.items():
             results[name] = {}
+            conn.execute(f"set enable_nestloop = {'off' if 'nestloop off' in name else 'on'}")
             for what, calls in (("billing_summary", bill_calls), ("ufer_dmcr_of", ufer_calls)):
                 measure(conn, pid, calls[:1])  # warm-up (catalog, plans of the helpers)
                 runs = []
-                for _ in range(1 if name.startswith("old") else args.runs):
+                for _ in range(1 if name == "old per-UC loop" else args.runs):
                     wall, cpu, rows = measure(conn, pid, calls)
                     runs.append((wall, cpu))
                     if what not in reference:
@@ -187,18 +198,18 @@ def main() -> None:
                 results[name][what] = (min(w for w, _ in runs), min(c for _, c in runs))
                 wall, cpu = results[name][what]
                 print(
-                    f"{name:>20}, {what:<16} {n} UC-months: wall {wall * 1000 / n:7.1f} ms,"
+                    f"{name:>29}, {what:<16} {n} UC-months: wall {wall * 1000 / n:7.1f} ms,"
                     f" backend CPU {cpu * 1000 / n:7.1f} ms per UC-month"
                 )
-        old = results["old per-UC loop"]
         print(f"same rows on every path ({len(reference['billing_summary'])} billing rows)")
-        for name in ("new per-UC loop", "new distributor run"):
-            for what in ("billing_summary", "ufer_dmcr_of"):
-                (ow, oc), (nw, nc) = old[what], results[name][what]
-                print(
-                    f"ratio old / {name}, {what}: wall {ow / nw:.1f}x,"
-                    f" CPU {oc / nc if nc else float('inf'):.1f}x"
-                )
+        for base in ("old per-UC loop", "old per-UC loop, nestloop off"):
+            for name in ("new per-UC loop", "new distributor run"):
+                for what in ("billing_summary", "ufer_dmcr_of"):
+                    (ow, oc), (nw, nc) = results[base][what], results[name][what]
+                    print(
+                        f"ratio {base} / {name}, {what}: wall {ow / nw:.1f}x,"
+                        f" CPU {oc / nc if nc else float('inf'):.1f}x"
+                    )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not args.keep:
         with psycopg.connect(admin, autocommit=True) as conn:

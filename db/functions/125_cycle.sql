@@ -9,7 +9,7 @@
 -- * the posto/reactive-window labels of the month's 15-minute grid once per (distributor,
 --   modality), not once per UC; the loss factor once per (UC, local day);
 -- * one index range scan of rollup_15min over all the UCs' main meters, aggregated in integer Wh /
---   varh per (UC, hour, posto, loss factor): Wh sum, smallest |Wh|, largest Wh and the earliest
+--   varh per (UC, hour, posto, local day): Wh sum, smallest |Wh|, largest Wh and the earliest
 --   slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). The kWh of a piece is
 --   then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum
 --   sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale
@@ -19,8 +19,9 @@
 --   (distributor, modality) hour piece, joined to each UC's data (missing slots: null energies).
 -- p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are
 -- null, and the square root is only taken where UFER/DMCR need it (all else is the same).
--- Runs with enable_nestloop = off: the planner cannot estimate joins over CTEs and generated grids
--- and otherwise probes rollup_15min once per slot (measured: 20x slower). No checks.
+-- Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over
+-- CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower)
+-- and sorts the month's slots for aggregates a hash does in one pass. No checks.
 create or replace function smf.hour_pieces_set(p_ucs int[], p_month date, p_with_losses boolean,
                                                p_detail boolean default true)
 returns table (uc_id int, hour timestamptz, local_hour timestamp, posto text, demand_posto text,
@@ -39,8 +40,8 @@ set enable_nestloop = off set enable_sort = off as $$
                -- every local midnight of the month on a whole UTC hour
                not exists (select 1 from generate_series(date_trunc('month', p_month), date_trunc('month', p_month)
                                                          + interval '1 month', interval '1 day') d
-                           where extract(minute from d::timestamp at time zone b0.tz) <> 0
-                              or extract(second from d::timestamp at time zone b0.tz) <> 0) as whole_hours
+                           where date_trunc('hour', d::timestamp at time zone b0.tz at time zone 'UTC')
+                                 <> d::timestamp at time zone b0.tz at time zone 'UTC') as whole_hours
         from b0
     ), u as materialized (
         select cu.id, cu.distributor_id, cu.modality, mt.id as meter_id, 15 / mt.interval_minutes as n_exp
@@ -74,7 +75,7 @@ set enable_nestloop = off set enable_sort = off as $$
                d.cs is not null and (k.m - d.cs + 1440) % 1440 < d.cm as cap,
                d.cs is null as no_window,
                case k.posto when 'ponta' then 1 when 'fora_ponta' then 2 when 'intermediario' then 3 else 0 end as pc,
-               (extract(epoch from g.ts - g.hour_ts) / 900)::int as qk
+               (date_part('minute', g.ts - g.hour_ts) / 15)::int as qk
         from grid g
         join days d on d.day = g.lt::date
         cross join lateral (
@@ -84,7 +85,7 @@ set enable_nestloop = off set enable_sort = off as $$
                         when d.ponta_day and d.im is not null and mm.m >= d.ps - d.im
                              and mm.m < d.ps + d.pm + d.im then 'intermediario'
                         else 'fora_ponta' end as posto
-            from (select extract(hour from g.lt)::int * 60 + extract(minute from g.lt)::int as m) mm
+            from (select date_part('hour', g.lt)::int * 60 + date_part('minute', g.lt)::int as m) mm
         ) k
     ), shape as materialized (
         select l.distributor_id, l.modality, l.hour_ts, l.pc, min(l.posto) as posto,
@@ -100,27 +101,30 @@ set enable_nestloop = off set enable_sort = off as $$
         cross join (select distinct days.day from days) d
         left join smf.transformer_loss tl on tl.consumer_unit_id = u.id and tl.valid_during @> d.day
     ), slot as (
-        select u.id, l.hour_ts, l.pc, l.qk, x.f1, r.active_fwd_wh as wh,
+        select u.id, l.hour_ts, l.pc, l.qk, l.day, r.active_fwd_wh as wh,
                case when l.cap then r.reactive_cap_fwd_varh else r.reactive_ind_fwd_varh end as varh,
                r.n_measured + r.n_adjusted + r.n_estimated as n_present
         from smf.rollup_15min r
         join u on u.meter_id = r.meter_id
         join labels l on l.distributor_id = u.distributor_id and l.modality = u.modality and l.ts = r.bucket
-        join loss x on x.id = u.id and x.day = l.day
         where r.meter_id = any ((select array_agg(u.meter_id) from u)::int[])
           and r.bucket >= (select lo from b) and r.bucket < (select hi from b)
     ), sub as (
-        -- integer aggregates per (UC, hour piece, loss factor); the factor is constant within a
-        -- local day, so a piece has one sub-piece unless a local midnight falls inside its hour;
-        -- float8 sums of whole numbers below 2^53 are exact
-        select sl.id, sl.hour_ts, sl.pc, sl.f1,
-               sum(sl.wh) as wh, min(abs(sl.wh)) as wh_min, max(sl.wh) as wh_max,
-               max(sl.wh * 4 + 3 - sl.qk) as wh_key,
-               sum(sl.varh) as varh, min(abs(sl.varh)) as varh_min,
-               sum(sl.wh::float8) as wh_f, sum(sl.varh::float8) as varh_f,
-               sum(sl.n_present)::int as n_present
-        from slot sl
-        group by sl.id, sl.hour_ts, sl.pc, sl.f1
+        -- integer aggregates per (UC, hour piece, local day), then the day's loss factor: a piece
+        -- has one sub-piece unless a local midnight falls inside its hour; float8 sums of whole
+        -- numbers below 2^53 are exact
+        select g.*, x.f1
+        from (
+            select sl.id, sl.hour_ts, sl.pc, sl.day,
+                   sum(sl.wh) as wh, min(abs(sl.wh)) as wh_min, max(sl.wh) as wh_max,
+                   max(sl.wh * 4 + 3 - sl.qk) as wh_key,
+                   sum(sl.varh) as varh, min(abs(sl.varh)) as varh_min,
+                   sum(sl.wh::float8) as wh_f, sum(sl.varh::float8) as varh_f,
+                   sum(sl.n_present)::int as n_present
+            from slot sl
+            group by sl.id, sl.hour_ts, sl.pc, sl.day
+        ) g
+        join loss x on x.id = g.id and x.day = g.day
     ), subk as (
         -- kscale(a) = scale(a / 1000.0) for a whole a >= 0 (select_div_scale of PostgreSQL's
         -- numeric division: 16 significant digits from the quotient's first base-10000 digit)

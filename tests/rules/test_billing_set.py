@@ -253,3 +253,14 @@ def test_hour_piece_scales_follow_numeric_division_at_every_threshold(conn, loss
         sql = "select * from {}.uc_hour_pieces(%s, %s, %s)"
         old = _text(conn, sql.format("billing_main"), uc.id, MONTH, with_losses)
         assert _text(conn, sql.format("smf"), uc.id, MONTH, with_losses) == old
+
+
+def test_the_session_time_zone_changes_nothing(db):
+    # local days follow smf.setting 'local_timezone' (Sao Paulo, whole hours), whatever the
+    # session's TimeZone says (+05:30 here would make its midnights fall on half hours)
+    db.execute("set local timezone = 'Asia/Kolkata'")
+    for uc, code, _ in _ucs(db):
+        for fn in ("uc_hour_pieces", "ufer_dmcr_of", "billing_summary_of"):
+            sql = f"select * from {{}}.{fn}(%s, %s, true)"  # {} = the schema
+            old = _text(db, sql.format("billing_main"), uc, MONTH)
+            assert _text(db, sql.format("smf"), uc, MONTH) == old, (fn, code)
