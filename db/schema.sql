@@ -1051,74 +1051,89 @@ begin
     end if;
     return query
     select b.*
-    from smf.consumer_unit cu
-    cross join lateral smf.billing_summary_of(cu.id, p_month, p_with_losses) b
-    where cu.distributor_id = v_dist
-      and exists (select 1 from smf.rollup_15min r
-                  where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)
-    ;
+    from smf.billing_summary_set(
+        array(select cu.id from smf.consumer_unit cu
+              where cu.distributor_id = v_dist
+                and exists (select 1 from smf.rollup_15min r
+                            where r.meter_id = cu.main_meter_id and r.bucket >= v_lo and r.bucket < v_hi)),
+        p_month, p_with_losses) b;
 end
 $$;
 
 CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select b.* from smf.billing_summary_set(array[p_uc], p_month, p_with_losses) b
+$$;
+
+CREATE FUNCTION smf.billing_summary_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
     AS $_$
-    with u as (
-        select cu.uc_code::text as uc_code, cu.distributor_id, cu.modality,
-               date_trunc('month', p_month)::date as m,
+    with m as materialized (
+        select date_trunc('month', p_month)::date as m,
                smf.rule_param('overrun_tariff_multiplier', date_trunc('month', p_month)::date) as mult
-        from smf.consumer_unit cu where cu.id = p_uc
+    ), u as materialized (
+        select cu.id, cu.uc_code::text as uc_code, cu.distributor_id, cu.modality, m.m, m.mult
+        from smf.consumer_unit cu cross join m where cu.id = any (p_ucs)
+    ), tp as materialized (
+        select u.id, t.item, t.posto, t.price
+        from u join smf.tariff t on t.distributor_id = u.distributor_id and t.modality = u.modality
+                                and t.valid_during @> u.m
     ), c as materialized (
-        select * from smf.cycle_evaluation_of(p_uc, p_month, p_with_losses)
+        select * from smf.cycle_evaluation_set(p_ucs, p_month, p_with_losses, false)
     ), e as (
         select * from c where c.kind = 'energy'
     ), d as (
         select * from c where c.kind = 'demand'
     ), items as (
-        select 1 as ord, 'energy' as item, e.posto, round(coalesce(e.energy_kwh, 0), 3) as quantity, 'kWh' as unit,
-               smf.tariff_price(u.distributor_id, u.modality, 'energy', e.posto, u.m) as price
-        from e, u
+        select e.uc_id, 1 as ord, 'energy' as item, e.posto, round(coalesce(e.energy_kwh, 0), 3) as quantity,
+               'kWh' as unit, te.price
+        from e left join tp te on te.id = e.uc_id and te.item = 'energy' and te.posto = e.posto
         union all
-        select 2, 'demand_measured', d.posto, round(d.measured_kw, 3), 'kW', null from d
+        select d.uc_id, 2, 'demand_measured', d.posto, round(d.measured_kw, 3), 'kW', null from d
         union all
-        select 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
+        select d.uc_id, 3, 'demand_contracted', d.posto, d.contracted_kw, 'kW', null from d
         union all
-        select 4, 'demand_billed', d.posto, round(smf.billable_demand_kw(d.measured_kw, d.contracted_kw), 3), 'kW',
-               smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m)
-        from d, u
+        select d.uc_id, 4, 'demand_billed', d.posto, round(smf.billable_demand_kw(d.measured_kw, d.contracted_kw), 3),
+               'kW', td.price
+        from d left join tp td on td.id = d.uc_id and td.item = 'demand' and td.posto = d.posto
         union all
-        select 5, 'overrun', d.posto, round(d.overrun_kw, 3), 'kW',
-               coalesce(smf.tariff_price(u.distributor_id, u.modality, 'overrun', d.posto, u.m),
-                        smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m) * u.mult)
-        from d, u
+        select d.uc_id, 5, 'overrun', d.posto, round(d.overrun_kw, 3), 'kW',
+               coalesce(tov.price, td.price * u.mult)
+        from d join u on u.id = d.uc_id
+        left join tp tov on tov.id = d.uc_id and tov.item = 'overrun' and tov.posto = d.posto
+        left join tp td on td.id = d.uc_id and td.item = 'demand' and td.posto = d.posto
         union all
-        select 6, 'ufer', e.posto, round(coalesce(e.ufer_kwh, 0), 2), 'kWh',
-               smf.tariff_price(u.distributor_id, u.modality, 'ufer', e.posto, u.m)
-        from e, u
+        select e.uc_id, 6, 'ufer', e.posto, round(coalesce(e.ufer_kwh, 0), 2), 'kWh', tu.price
+        from e left join tp tu on tu.id = e.uc_id and tu.item = 'ufer' and tu.posto = e.posto
         union all
-        select 7, 'dmcr', d.posto, round(d.dmcr_kw, 2), 'kW', null from d
+        select d.uc_id, 7, 'dmcr', d.posto, round(d.dmcr_kw, 2), 'kW', null from d
         union all
-        select 8, 'dmcr_excess', d.posto, round(d.dmcr_excess_kw, 2), 'kW',
-               coalesce(smf.tariff_price(u.distributor_id, u.modality, 'dmcr', d.posto, u.m),
-                        smf.tariff_price(u.distributor_id, u.modality, 'demand', d.posto, u.m))
-        from d, u
+        select d.uc_id, 8, 'dmcr_excess', d.posto, round(d.dmcr_excess_kw, 2), 'kW', coalesce(tm.price, td.price)
+        from d
+        left join tp tm on tm.id = d.uc_id and tm.item = 'dmcr' and tm.posto = d.posto
+        left join tp td on td.id = d.uc_id and td.item = 'demand' and td.posto = d.posto
         union all
-        select 9, 'intervals_present', null, sum(e.n_present), 'intervals', null from e
+        select e.uc_id, 9, 'intervals_present', null, sum(e.n_present), 'intervals', null from e group by e.uc_id
         union all
-        select 10, 'intervals_expected', null, sum(e.n_expected), 'intervals', null from e
+        select e.uc_id, 10, 'intervals_expected', null, sum(e.n_expected), 'intervals', null from e group by e.uc_id
         union all
-        select 11, 'completeness', null, round(100.0 * sum(e.n_present) / nullif(sum(e.n_expected), 0), 2), '%', null
-        from e
+        select e.uc_id, 11, 'completeness', null,
+               round(100.0 * sum(e.n_present) / nullif(sum(e.n_expected), 0), 2), '%', null
+        from e group by e.uc_id
     ), priced as (
         select i.*, round(i.quantity * i.price, 2) as amount from items i
     )
     select u.uc_code, u.m, p.item, p.posto, p.quantity, p.unit, p.price, p.amount
     from (select * from priced
           union all
-          select 12, 'total', null, null, 'R$', null, sum(amount) from priced) p, u
-    order by p.ord, p.posto desc
+          select pr.uc_id, 12, 'total', null, null, 'R$', null, sum(pr.amount) from priced pr group by pr.uc_id) p
+    join u on u.id = p.uc_id
+    order by u.uc_code, p.ord, p.posto desc
 $_$;
 
 CREATE FUNCTION smf.calendar_for(p_purpose text, p_day date) RETURNS integer
@@ -1783,43 +1798,55 @@ CREATE FUNCTION smf.contracted_demand(p_uc integer, p_demand_posto text) RETURNS
 $$;
 
 CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select c.kind, c.posto, c.energy_kwh, c.ufer_kwh, c.dmcr_kw, c.dmcr_at, c.hours, c.p_zero_hours, c.n_present,
+           c.n_expected, c.measured_kw, c.measured_at, c.contracted_kw, c.tolerance, c.overrun_kw, c.dmcr_excess_kw
+    from smf.cycle_evaluation_set(array[p_uc], p_month, p_with_losses) c
+    order by 1 desc, 2 desc
+$$;
+
+CREATE FUNCTION smf.cycle_evaluation_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
     AS $$
     with h as materialized (
-        select * from smf.uc_hour_pieces(p_uc, p_month, p_with_losses)
+        select * from smf.hour_pieces_set(p_ucs, p_month, p_with_losses, p_detail)
+    ), t as materialized (
+        select smf.rule_param('demand_tolerance', date_trunc('month', p_month)::date) as tol
     ), e as (
-        select 'energy'::text as kind, h.posto, sum(h.p_kwh) as energy, sum(h.ufer_kwh) as ufer,
+        select h.uc_id, 'energy'::text as kind, h.posto, sum(h.p_kwh) as energy, sum(h.ufer_kwh) as ufer,
                max(h.dmcr_kw) as dmcr,
                (array_agg(h.hour order by h.dmcr_kw desc nulls last, h.hour))[1] as dmcr_at,
                count(distinct h.hour) filter (where h.p_kwh is not null)::int as hours,
                count(*) filter (where h.p_zero)::int as p_zero_hours,
                sum(h.n_present)::int as n_present, sum(h.n_expected)::int as n_expected
-        from h group by h.posto
+        from h group by h.uc_id, h.posto
     ), d as (
-        select h.demand_posto, max(h.max_demand_kw) as kw,
-               (array_agg(h.max_demand_at order by h.max_demand_kw desc nulls last, h.max_demand_at))[1] as at,
+        select h.uc_id, h.demand_posto, max(h.max_demand_kw) as kw,
+               (array_agg(h.max_demand_at order by h.max_demand_kw desc nulls last, h.max_demand_at)
+                    filter (where p_detail))[1] as at,
                max(h.dmcr_kw) as dmcr,
                (array_agg(h.hour order by h.dmcr_kw desc nulls last, h.hour))[1] as dmcr_at,
                count(distinct h.hour) filter (where h.p_kwh is not null)::int as hours,
                count(*) filter (where h.p_zero)::int as p_zero_hours,
                sum(h.n_present)::int as n_present, sum(h.n_expected)::int as n_expected,
-               smf.contracted_demand(p_uc, h.demand_posto) as contracted,
-               smf.rule_param('demand_tolerance', date_trunc('month', p_month)::date) as tol
-        from h group by h.demand_posto
+               smf.contracted_demand(h.uc_id, h.demand_posto) as contracted, (select t.tol from t) as tol
+        from h group by h.uc_id, h.demand_posto
     )
-    select e.kind, e.posto, e.energy, e.ufer, e.dmcr, case when e.dmcr is not null then e.dmcr_at end,
+    select e.uc_id, e.kind, e.posto, e.energy, e.ufer, e.dmcr, case when e.dmcr is not null then e.dmcr_at end,
            e.hours, e.p_zero_hours, e.n_present, e.n_expected,
            null::numeric, null::timestamptz, null::numeric, null::numeric, null::numeric, null::numeric
     from e
     union all
-    select 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
+    select d.uc_id, 'demand', d.demand_posto, null, null, d.dmcr, case when d.dmcr is not null then d.dmcr_at end,
            d.hours, d.p_zero_hours, d.n_present, d.n_expected,
            d.kw, case when d.kw is not null then d.at end, d.contracted, d.tol,
            smf.demand_overrun_kw(d.kw, d.contracted, d.tol), smf.dmcr_excess_kw(d.dmcr, d.kw, d.contracted)
     from d
-    order by 1 desc, 2 desc
 $$;
 
 CREATE FUNCTION smf.db_role_create(p_role text, p_verifier text) RETURNS void
@@ -1974,6 +2001,180 @@ CREATE FUNCTION smf.holiday_dates(p_rules text[], p_from_year integer, p_to_year
     from smf.holiday_rule r
     cross join generate_series(p_from_year, p_to_year) y
     where r.code = any (p_rules) and y between r.first_year and r.last_year
+$$;
+
+CREATE FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    SET enable_nestloop TO 'off'
+    SET enable_sort TO 'off'
+    AS $$
+    with b0 as (
+        select smf.local_month_start(p_month) as lo,
+               smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date) as hi,
+               smf.local_timezone() as tz,
+               smf.rule_param('power_factor_reference', date_trunc('month', p_month)::date) as fr
+    ), b as materialized (
+        select b0.*, b0.fr::float8 as fr_f,
+               -- every local midnight of the month on a whole UTC hour
+               not exists (select 1 from generate_series(date_trunc('month', p_month), date_trunc('month', p_month)
+                                                         + interval '1 month', interval '1 day') d
+                           where date_trunc('hour', d::timestamp at time zone b0.tz at time zone 'UTC')
+                                 <> d::timestamp at time zone b0.tz at time zone 'UTC') as whole_hours
+        from b0
+    ), u as materialized (
+        select cu.id, cu.distributor_id, cu.modality, mt.id as meter_id, 15 / mt.interval_minutes as n_exp
+        from smf.consumer_unit cu join smf.meter mt on mt.id = cu.main_meter_id
+        where cu.id = any (p_ucs)
+    ), grid as materialized (
+        select g.ts, g.ts at time zone b.tz as lt, public.time_bucket('1 hour', g.ts) as hour_ts
+        from b, generate_series(public.time_bucket('15 minutes', b.lo), b.hi - interval '1 microsecond',
+                                interval '15 minutes') g(ts)
+    ), dm as materialized (
+        select distinct u.distributor_id, u.modality from u
+    ), days as materialized (
+        select dm.distributor_id, dm.modality, d::date as day,
+               extract(isodow from d) < 6 and not exists (
+                   select 1 from smf.holiday h join smf.calendar c on c.id = h.calendar_id
+                   where c.purpose = 'tariff' and c.valid_during @> d::date and h.day = d::date) as ponta_day,
+               extract(epoch from s.ponta_start)::int / 60 as ps, s.ponta_minutes as pm,
+               extract(epoch from s.capacitive_start)::int / 60 as cs, s.capacitive_minutes as cm,
+               case when dm.modality = 'branca' then s.intermediario_minutes end as im
+        from dm
+        cross join generate_series((select min(lt)::date from grid), (select max(lt)::date from grid),
+                                   interval '1 day') d
+        left join smf.posto_schedule s on s.distributor_id = dm.distributor_id and s.valid_during @> d::date
+    ), labels as materialized (
+        -- pc: posto code (1 ponta, 2 fora_ponta, 3 intermediario, 0 none): demand posto and posto
+        -- are functions of it for one (distributor, modality); qk: slot of the hour (0-3)
+        select d.distributor_id, d.modality, g.ts, g.lt, g.hour_ts, d.day, k.posto,
+               case when d.ps is null then null
+                    when d.modality <> 'azul' then 'unica'
+                    when k.posto = 'ponta' then 'ponta' else 'fora_ponta' end as demand_posto,
+               d.cs is not null and (k.m - d.cs + 1440) % 1440 < d.cm as cap,
+               d.cs is null as no_window,
+               case k.posto when 'ponta' then 1 when 'fora_ponta' then 2 when 'intermediario' then 3 else 0 end as pc,
+               (date_part('minute', g.ts - g.hour_ts) / 15)::int as qk
+        from grid g
+        join days d on d.day = g.lt::date
+        cross join lateral (
+            select mm.m,
+                   case when d.ps is null then null
+                        when d.ponta_day and mm.m >= d.ps and mm.m < d.ps + d.pm then 'ponta'
+                        when d.ponta_day and d.im is not null and mm.m >= d.ps - d.im
+                             and mm.m < d.ps + d.pm + d.im then 'intermediario'
+                        else 'fora_ponta' end as posto
+            from (select date_part('hour', g.lt)::int * 60 + date_part('minute', g.lt)::int as m) mm
+        ) k
+    ), shape as materialized (
+        select l.distributor_id, l.modality, l.hour_ts, l.pc, min(l.posto) as posto,
+               min(l.demand_posto) as demand_posto, min(l.lt) as local_hour,
+               case when bool_and(l.cap) then 'capacitive'
+                    when bool_or(l.cap) then 'mixed' else 'inductive' end as win,
+               count(*)::int as slots
+        from labels l
+        group by l.distributor_id, l.modality, l.hour_ts, l.pc
+    ), loss as materialized (
+        select u.id, d.day, 1 + coalesce(tl.factor, 0) as f1
+        from u
+        cross join (select distinct days.day from days) d
+        left join smf.transformer_loss tl on tl.consumer_unit_id = u.id and tl.valid_during @> d.day
+    ), slot as (
+        select u.id, l.hour_ts, l.pc, l.qk, l.day, r.active_fwd_wh as wh,
+               case when l.cap then r.reactive_cap_fwd_varh else r.reactive_ind_fwd_varh end as varh,
+               r.n_measured + r.n_adjusted + r.n_estimated as n_present
+        from smf.rollup_15min r
+        join u on u.meter_id = r.meter_id
+        join labels l on l.distributor_id = u.distributor_id and l.modality = u.modality and l.ts = r.bucket
+        where r.meter_id = any ((select array_agg(u.meter_id) from u)::int[])
+          and r.bucket >= (select lo from b) and r.bucket < (select hi from b)
+    ), sub as (
+        -- integer aggregates per (UC, hour piece, local day), then the day's loss factor: a piece
+        -- has one sub-piece unless a local midnight falls inside its hour; float8 sums of whole
+        -- numbers below 2^53 are exact
+        select g.*, x.f1
+        from (
+            select sl.id, sl.hour_ts, sl.pc, sl.day,
+                   sum(sl.wh) as wh, min(abs(sl.wh)) as wh_min, max(sl.wh) as wh_max,
+                   max(sl.wh * 4 + 3 - sl.qk) as wh_key,
+                   sum(sl.varh) as varh, min(abs(sl.varh)) as varh_min,
+                   sum(sl.wh::float8) as wh_f, sum(sl.varh::float8) as varh_f,
+                   sum(sl.n_present)::int as n_present
+            from slot sl
+            group by sl.id, sl.hour_ts, sl.pc, sl.day
+        ) g
+        join loss x on x.id = g.id and x.day = g.day
+    ), subk as (
+        -- kscale(a) = scale(a / 1000.0) for a whole a >= 0 (select_div_scale of PostgreSQL's
+        -- numeric division: 16 significant digits from the quotient's first base-10000 digit)
+        select sb.id, sb.hour_ts, sb.pc, sb.n_present, sb.wh_f, sb.varh_f,
+               case when p_with_losses
+                    then round(sb.wh::numeric * sb.f1 * 0.001, ks.wh + scale(sb.f1))
+                    else round(sb.wh::numeric * 0.001, ks.wh) end as p,
+               case when p_with_losses
+                    then round(sb.varh::numeric * sb.f1 * 0.001, ks.varh + scale(sb.f1))
+                    else round(sb.varh::numeric * 0.001, ks.varh) end as q,
+               case when p_with_losses then sb.wh_max / 1000.0 * sb.f1 else sb.wh_max / 1000.0 end as p_max,
+               sb.hour_ts + (3 - ((sb.wh_key % 4) + 4) % 4) * interval '15 minutes' as p_max_at
+        from sub sb
+        cross join lateral (
+            select case when sb.wh_min <= 1000 then 20 when sb.wh_min <= 10009999 then 16
+                        when sb.wh_min <= 100099999999 then 12 when sb.wh_min <= 1000999999999999 then 8
+                        else 4 end as wh,
+                   case when sb.varh_min <= 1000 then 20 when sb.varh_min <= 10009999 then 16
+                        when sb.varh_min <= 100099999999 then 12 when sb.varh_min <= 1000999999999999 then 8
+                        else 4 end as varh
+        ) ks
+    ), data as materialized (
+        -- whole-hour local midnights (the rule: every zone offset in whole hours): one sub-piece
+        -- per piece, taken as it is; clear = fT >= fR with a 1e-9 margin, from exact Wh / varh
+        -- sums (P and Q are the same multiple of them)
+        select k.id, k.hour_ts, k.pc, k.p, k.q, k.p_max * 4 as max_kw,
+               case when p_detail then k.p_max_at end as max_at, k.n_present,
+               k.wh_f >= 0 and k.wh_f * k.wh_f
+                   > b.fr_f * b.fr_f * (k.wh_f * k.wh_f + coalesce(k.varh_f, 0) * coalesce(k.varh_f, 0))
+                     * (1 + 1e-9) as clear
+        from subk k cross join b
+        where b.whole_hours
+        union all
+        select k.id, k.hour_ts, k.pc, sum(k.p), sum(k.q), max(k.p_max) * 4,
+               -- the earliest slot with the largest kWh, across the sub-pieces
+               to_timestamp(-(max(array[coalesce(k.p_max, '-Infinity'), -extract(epoch from k.p_max_at)])
+                              filter (where p_detail))[2]::float8),
+               sum(k.n_present)::int, null::boolean
+        from subk k
+        where not (select b.whole_hours from b)
+        group by k.id, k.hour_ts, k.pc
+    ), x as (
+        select u.id, s.hour_ts, s.local_hour, s.posto, s.demand_posto, s.win, s.slots * 15 as minutes,
+               dt.p, coalesce(dt.q, 0) as q, dt.max_kw, dt.max_at,
+               coalesce(dt.n_present, 0) as n_present, s.slots * u.n_exp as n_expected, b.fr, dt.clear
+        from u
+        join shape s on s.distributor_id = u.distributor_id and s.modality = u.modality
+        left join data dt on dt.id = u.id and dt.hour_ts = s.hour_ts and dt.pc = s.pc
+        cross join b
+    ), y as (
+        -- without p_detail, S only where fT < fR is possible: P >= 0 and P^2 > fR^2.S^2.(1 + 1e-12)
+        -- gives P > fR.S for S rounded to its 16+ significant digits, i.e. UFER = 0 and DMCR = P
+        select x.*,
+               case when p_detail
+                         or not coalesce(x.clear, x.p >= 0 and x.p * x.p
+                                         > x.fr * x.fr * (x.p * x.p + x.q * x.q) * 1.000000000001)
+                    then sqrt(x.p * x.p + x.q * x.q) end as s
+        from x
+    ), z as (
+        select y.*, y.fr * y.s as frs from y
+    )
+    select z.id, z.hour_ts, z.local_hour, z.posto, z.demand_posto, z.win, z.minutes,
+           z.p, case when z.p is not null then z.q end, case when p_detail and z.p is not null then z.s end,
+           case when p_detail and z.s > 0 then z.p / z.s end,
+           case when z.p < z.frs then z.frs - z.p when z.p is not null then 0 end,
+           case when z.p < z.frs then z.frs else z.p end * 60 / z.minutes,
+           z.p = 0 and z.q > 0,
+           z.max_kw, case when z.max_kw is not null then z.max_at end,
+           z.n_present, z.n_expected
+    from z
 $$;
 
 CREATE FUNCTION smf.ingest_begin(p_source smf.reading_source, p_origin text) RETURNS integer
@@ -3703,42 +3904,15 @@ begin
 end $$;
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
     AS $$
-    with f as materialized (
-        select smf.rule_param('power_factor_reference', date_trunc('month', p_month)::date) as fr
-    ), h as (
-        select q.hour_ts, min(q.local_ts) as local_hour, q.posto, q.demand_posto,
-               case when bool_and(q.reactive_window = 'capacitive') then 'capacitive'
-                    when bool_or(q.reactive_window = 'capacitive') then 'mixed' else 'inductive' end as win,
-               count(*)::int * 15 as minutes,
-               sum(case when p_with_losses then q.p_kwh else q.p_kwh_raw end) as p,
-               coalesce(sum(case when q.reactive_window = 'capacitive'
-                                 then case when p_with_losses then q.q_cap_kvarh else q.q_cap_kvarh_raw end
-                                 else case when p_with_losses then q.q_ind_kvarh else q.q_ind_kvarh_raw end end), 0) as q,
-               max(case when p_with_losses then q.p_kwh else q.p_kwh_raw end) * 4 as max_kw,
-               (array_agg(q.ts order by case when p_with_losses then q.p_kwh else q.p_kwh_raw end desc nulls last,
-                          q.ts))[1] as max_at,
-               sum(q.n_present)::int as n_present, sum(q.n_expected)::int as n_expected
-        from smf.uc_quarter_hours(p_uc, smf.local_month_start(p_month),
-                                  smf.local_month_start((date_trunc('month', p_month) + interval '1 month')::date)) q
-        group by q.hour_ts, q.posto, q.demand_posto
-    ), x as (
-        select h.*, sqrt(h.p * h.p + h.q * h.q) as s, f.fr
-        from h cross join f
-    )
-    select x.hour_ts, x.local_hour, x.posto, x.demand_posto, x.win, x.minutes,
-           x.p, case when x.p is not null then x.q end, case when x.p is not null then x.s end,
-           case when x.s > 0 then x.p / x.s end,
-           case when x.p < x.fr * x.s then x.fr * x.s - x.p when x.p is not null then 0 end,
-           case when x.p < x.fr * x.s then x.fr * x.s else x.p end * 60 / x.minutes,
-           x.p = 0 and x.q > 0,
-           x.max_kw, case when x.max_kw is not null then x.max_at end,
-           x.n_present, x.n_expected
-    from x
-    order by x.hour_ts, x.posto
+    select h.hour, h.local_hour, h.posto, h.demand_posto, h.reactive_window, h.minutes, h.p_kwh, h.q_kvarh,
+           h.s_kvah, h.power_factor, h.ufer_kwh, h.dmcr_kw, h.p_zero, h.max_demand_kw, h.max_demand_at,
+           h.n_present, h.n_expected
+    from smf.hour_pieces_set(array[p_uc], p_month, p_with_losses) h
+    order by h.hour, h.posto
 $$;
 
 CREATE FUNCTION smf.uc_hourly_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
@@ -3920,22 +4094,31 @@ CREATE FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month date, p_with_losses
 $$;
 
 CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS $$
+    select u.posto, u.ufer_kwh, u.dmcr_kw, u.dmcr_at, u.contracted_kw, u.dmcr_excess_kw, u.hours, u.p_zero_hours
+    from smf.ufer_dmcr_set(array[p_uc], p_month, p_with_losses) u
+    order by 1 desc
+$$;
+
+CREATE FUNCTION smf.ufer_dmcr_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_id integer, posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
     AS $$
     with c as materialized (
-        select * from smf.cycle_evaluation_of(p_uc, p_month, p_with_losses)
+        select * from smf.cycle_evaluation_set(p_ucs, p_month, p_with_losses, false)
     )
-    select e.posto, round(e.ufer_kwh, 2), round(e.dmcr_kw, 2), e.dmcr_at, d.contracted_kw,
+    select e.uc_id, e.posto, round(e.ufer_kwh, 2), round(e.dmcr_kw, 2), e.dmcr_at, d.contracted_kw,
            round(d.dmcr_excess_kw, 2), e.hours, e.p_zero_hours
-    from c e left join c d on d.kind = 'demand' and d.posto = e.posto
+    from c e left join c d on d.uc_id = e.uc_id and d.kind = 'demand' and d.posto = e.posto
     where e.kind = 'energy'
     union all
-    select d.posto, null, round(d.dmcr_kw, 2), d.dmcr_at, d.contracted_kw, round(d.dmcr_excess_kw, 2),
+    select d.uc_id, d.posto, null, round(d.dmcr_kw, 2), d.dmcr_at, d.contracted_kw, round(d.dmcr_excess_kw, 2),
            d.hours, d.p_zero_hours
     from c d where d.kind = 'demand' and d.posto = 'unica'
-    order by 1 desc
 $$;
 
 CREATE FUNCTION smf.vee_channel_column(p_channel text) RETURNS text
