@@ -68,20 +68,24 @@ language sql stable parallel safe set search_path = smf, pg_catalog set jit = of
         left join tp tm on tm.id = d.uc_id and tm.item = 'dmcr' and tm.posto = d.posto
         left join tp td on td.id = d.uc_id and td.item = 'demand' and td.posto = d.posto
         union all
-        select e.uc_id, 9, 'intervals_present', null, sum(e.n_present), 'intervals', null from e group by e.uc_id
+        -- one row per UC even without hour pieces (a UC without a main meter: null sums)
+        select u.id, 9, 'intervals_present', null, sum(e.n_present), 'intervals', null
+        from u left join e on e.uc_id = u.id group by u.id
         union all
-        select e.uc_id, 10, 'intervals_expected', null, sum(e.n_expected), 'intervals', null from e group by e.uc_id
+        select u.id, 10, 'intervals_expected', null, sum(e.n_expected), 'intervals', null
+        from u left join e on e.uc_id = u.id group by u.id
         union all
-        select e.uc_id, 11, 'completeness', null,
+        select u.id, 11, 'completeness', null,
                round(100.0 * sum(e.n_present) / nullif(sum(e.n_expected), 0), 2), '%', null
-        from e group by e.uc_id
+        from u left join e on e.uc_id = u.id group by u.id
     ), priced as (
         select i.*, round(i.quantity * i.price, 2) as amount from items i
     )
     select u.uc_code, u.m, p.item, p.posto, p.quantity, p.unit, p.price, p.amount
     from (select * from priced
           union all
-          select pr.uc_id, 12, 'total', null, null, 'R$', null, sum(pr.amount) from priced pr group by pr.uc_id) p
+          select u.id, 12, 'total', null, null, 'R$', null, sum(pr.amount)
+          from u left join priced pr on pr.uc_id = u.id group by u.id) p
     join u on u.id = p.uc_id
     order by u.uc_code, p.ord, p.posto desc
 $$;

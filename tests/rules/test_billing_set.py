@@ -264,3 +264,40 @@ def test_the_session_time_zone_changes_nothing(db):
             sql = f"select * from {{}}.{fn}(%s, %s, true)"  # {} = the schema
             old = _text(db, sql.format("billing_main"), uc, MONTH)
             assert _text(db, sql.format("smf"), uc, MONTH) == old, (fn, code)
+
+
+def test_unchecked_calls_on_a_uc_without_meter_or_data_equal_main(db):
+    # billing_summary_of, ufer_dmcr_of, cycle_evaluation_of and uc_hour_pieces check nothing: a
+    # UC without a main meter bills nulls (intervals, completeness and total rows, as main did), a
+    # meter without data in the month gives pieces with null energies, and a month without a posto
+    # schedule gives null postos
+    meter = db.execute(
+        "insert into smf.meter (serial, interval_minutes) values ('EMPTY', 5) returning id"
+    ).fetchone()[0]
+    dist = db.execute("select id from smf.distributor where aneel_code = %s", (DIST,)).fetchone()[0]
+    ucs = [
+        db.execute(
+            "insert into smf.consumer_unit (uc_code, distributor_id, customer_name, submarket,"
+            " tariff_group, modality, contracted_demand_fora_ponta_kw, supply_voltage_kv,"
+            " main_meter_id) values (smf.uc_code_with_check_digits(%s, 59), %s, 'Edge', 'SE/CO',"
+            " 'A4', 'verde', 100, 13.8, %s) returning id",
+            (seq, dist, main),
+        ).fetchone()[0]
+        for seq, main in ((3901, None), (3902, meter))
+    ]
+    ucs.append(_ucs(db)[0][0])
+    for month in (MONTH, date(2019, 6, 1)):  # no posto schedule before 2020
+        for uc in ucs:
+            for fn in (
+                "billing_summary_of",
+                "ufer_dmcr_of",
+                "cycle_evaluation_of",
+                "uc_hour_pieces",
+            ):
+                sql = f"select * from {{}}.{fn}(%s, %s, true)"  # {} = the schema
+                old = _text(db, sql.format("billing_main"), uc, month)
+                assert _text(db, sql.format("smf"), uc, month) == old, (fn, uc, month)
+    no_meter = _text(db, "select item, amount from smf.billing_summary_of(%s, %s)", ucs[0], MONTH)
+    assert no_meter == [
+        "(intervals_present,)", "(intervals_expected,)", "(completeness,)", "(total,)"
+    ]  # fmt: skip
