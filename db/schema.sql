@@ -324,31 +324,46 @@ CREATE FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month date,
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS -- body: 31 lines, sha256 14170bd38e25a997
+    AS -- body: 31 lines, sha256 03e4079c0f23683b
 
-COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month date, p_with_losses boolean) IS 'billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month. SMF04 for an unknown distributor or a day of the month without a posto schedule.';
+COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month date, p_with_losses boolean) IS 'billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month, in one smf.billing_summary_set (ordered by UC code). SMF04 for an unknown distributor or a day of the month without a posto schedule.';
 
 CREATE FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 08c9ee51fa3fb8f0
 
-COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month. SMF04 for an unknown distributor or a day of the month without a posto schedule.';
+COMMENT ON FUNCTION smf.billing_summary_distributor(p_aneel_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) billing_summary_of for every UC of distributor p_aneel_code (3-digit ANEEL code) that has readings in month p_month, in one smf.billing_summary_set (ordered by UC code). SMF04 for an unknown distributor or a day of the month without a posto schedule.';
 
 CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS -- body: 56 lines, sha256 d4cc25558abe7453
+    AS -- body: 3 lines, sha256 bab7bfdf4f19145a
 
-COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean) IS 'The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary).';
+COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month date, p_with_losses boolean) IS 'The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary). Computed by smf.billing_summary_set.';
 
 CREATE FUNCTION smf.billing_summary_of(p_uc integer, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 b7735b40727fb4d1
 
-COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary).';
+COMMENT ON FUNCTION smf.billing_summary_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The summary rows (item, posto, quantity, unit, price, amount) of UC p_uc for month p_month. No checks (see billing_summary). Computed by smf.billing_summary_set.';
+
+CREATE FUNCTION smf.billing_summary_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 67 lines, sha256 28d31cf173117f09
+
+COMMENT ON FUNCTION smf.billing_summary_set(p_ucs integer[], p_month date, p_with_losses boolean) IS 'billing_summary_of for every UC of p_ucs at once, from one smf.cycle_evaluation_set; prices by a join to smf.tariff (the rows smf.tariff_price returns). Ordered by UC code, then as billing_summary_of. No checks.';
+
+CREATE FUNCTION smf.billing_summary_set(p_ucs integer[], p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_code text, month date, item text, posto text, quantity numeric, unit text, price numeric, amount numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 aaa26a153471a386
+
+COMMENT ON FUNCTION smf.billing_summary_set(p_ucs integer[], p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) billing_summary_of for every UC of p_ucs at once, from one smf.cycle_evaluation_set; prices by a join to smf.tariff (the rows smf.tariff_price returns). Ordered by UC code, then as billing_summary_of. No checks.';
 
 CREATE FUNCTION smf.calendar_for(p_purpose text, p_day date) RETURNS integer
     LANGUAGE plpgsql STABLE
@@ -670,19 +685,34 @@ CREATE FUNCTION smf.contracted_demand(p_uc integer, p_demand_posto text) RETURNS
 COMMENT ON FUNCTION smf.contracted_demand(p_uc integer, p_demand_posto text) IS 'Contracted demand (kW) of UC p_uc for demand posto p_demand_posto (azul: ponta / fora_ponta; the single demand of other modalities is contracted_demand_fora_ponta_kw).';
 
 CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS -- body: 35 lines, sha256 012554774386ba87
+    AS -- body: 6 lines, sha256 5af73a23bc6bb828
 
-COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean) IS 'UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks.';
+COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month date, p_with_losses boolean) IS 'UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks. Computed by smf.cycle_evaluation_set.';
 
 CREATE FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 56acfa5b7f009be4
 
-COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks.';
+COMMENT ON FUNCTION smf.cycle_evaluation_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) UC p_uc in month p_month, unrounded. Rows of kind ''energy'', one per posto (ponta / fora_ponta / intermediario): energy (kWh), UFER (kWh, sum), DMCR (kW, max) and its hour, hours with data, hours flagged P = 0 & Q > 0, intervals present / expected. Rows of kind ''demand'', one per demand posto (ponta / fora_ponta for azul, unica otherwise): measured demand (kW, max 15-minute) and when, contracted (kW), tolerance, overrun (kW), DMCR (kW) and its hour, DMCR excess over the billable demand (kW, smf.dmcr_excess_kw). No checks. Computed by smf.cycle_evaluation_set.';
+
+CREATE FUNCTION smf.cycle_evaluation_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 36 lines, sha256 97bb57ec5ed3e21f
+
+COMMENT ON FUNCTION smf.cycle_evaluation_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean) IS 'cycle_evaluation_of for every UC of p_ucs at once (uc_id first), from one smf.hour_pieces_set over all of them. p_detail false: measured_at null (see hour_pieces_set). No checks; no order.';
+
+CREATE FUNCTION smf.cycle_evaluation_set(p_ucs integer[], p_month text, p_with_losses boolean DEFAULT true, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, kind text, posto text, energy_kwh numeric, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, hours integer, p_zero_hours integer, n_present integer, n_expected integer, measured_kw numeric, measured_at timestamp with time zone, contracted_kw numeric, tolerance numeric, overrun_kw numeric, dmcr_excess_kw numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 e8d852a3a058e39b
+
+COMMENT ON FUNCTION smf.cycle_evaluation_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean) IS '(month as text: ''YYYY-MM'' or a date) cycle_evaluation_of for every UC of p_ucs at once (uc_id first), from one smf.hour_pieces_set over all of them. p_detail false: measured_at null (see hour_pieces_set). No checks; no order.';
 
 CREATE FUNCTION smf.database_grants() RETURNS void
     LANGUAGE plpgsql
@@ -820,6 +850,23 @@ CREATE FUNCTION smf.holiday_dates(p_rules text[], p_from_year integer, p_to_year
     AS -- body: 8 lines, sha256 72624f395db10188
 
 COMMENT ON FUNCTION smf.holiday_dates(p_rules text[], p_from_year integer, p_to_year integer) IS 'The holidays (date, rule, name) that the rules p_rules give in years p_from_year..p_to_year.';
+
+CREATE FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    SET enable_nestloop TO 'off'
+    SET enable_sort TO 'off'
+    AS -- body: 166 lines, sha256 a836d13000f578ab
+
+COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean) IS 'uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * one index range scan of rollup_15min over all the UCs'' main meters, aggregated in integer Wh / varh per (UC, hour, posto, local day): Wh sum, smallest |Wh|, largest Wh and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
+
+CREATE FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 b33ae2a464054078
+
+COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean) IS '(month as text: ''YYYY-MM'' or a date) uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * one index range scan of rollup_15min over all the UCs'' main meters, aggregated in integer Wh / varh per (UC, hour, posto, local day): Wh sum, smallest |Wh|, largest Wh and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
 
 CREATE FUNCTION smf.ingest_begin(p_source smf.reading_source, p_origin text) RETURNS integer
     LANGUAGE plpgsql
@@ -1844,11 +1891,11 @@ CREATE FUNCTION smf.uc_figures_compute(p_uc integer, p_month text, OUT energy_kw
 COMMENT ON FUNCTION smf.uc_figures_compute(p_uc integer, p_month text, OUT energy_kwh numeric, OUT completeness_pct numeric, OUT musd_verdict text, OUT billing jsonb, OUT demand jsonb, OUT ufer_dmcr jsonb, OUT musd jsonb) IS '(month as text: ''YYYY-MM'' or a date) The figures of UC p_uc in local month p_month, computed now from the rules: energy (kWh, total of the billing summary''s energy rows), completeness (%), MUSD verdict, and as JSON arrays of objects the rows of smf.billing_summary_of (R$), of smf.measured_demand (kW), of smf.ufer_dmcr_of (kWh, kW) and the row of smf.musd_check_of. SMF04 (smf.require_cycle) for a month without readings or without a posto schedule.';
 
 CREATE FUNCTION smf.uc_figures_invalidate() RETURNS trigger
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 25 lines, sha256 04e769ad37e74a70
 
-COMMENT ON FUNCTION smf.uc_figures_invalidate() IS 'Trigger; marks stale the stored figures a change of registration or of a rule''s data can alter: consumer_unit and transformer_loss rows (that UC), meter rows (the UCs it is the main meter of), tariff and posto_schedule rows (the UCs of the distributor), and any change of holidays, calendars, rule parameters or the local time zone (every row).';
+COMMENT ON FUNCTION smf.uc_figures_invalidate() IS 'Trigger; marks stale the stored figures a change of registration or of a rule''s data can alter: consumer_unit and transformer_loss rows (that UC), meter rows (the UCs it is the main meter of), tariff and posto_schedule rows (the UCs of the distributor), and any change of holidays, calendars, rule parameters or the local time zone (every row). Security definer: a role that may change a UC (smf_api) marks its figures stale without any grant on smf.uc_month_figures, and sees every UC a meter row belongs to (not only its scope''s).';
 
 CREATE FUNCTION smf.uc_figures_mark_stale(p_meters integer[], p_from_month date[], p_to_month date[]) RETURNS integer
     LANGUAGE sql
@@ -1901,19 +1948,19 @@ CREATE FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) RETURNS vo
 COMMENT ON FUNCTION smf.uc_group_add_member(p_group text, p_uc_code text) IS 'Put UC p_uc_code in group p_group (created when missing).';
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS -- body: 34 lines, sha256 87ff16d882e3d6bc
+    AS -- body: 7 lines, sha256 3658492dc7a6d643
 
-COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results.';
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results. P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 b621cbe9415e4968
 
-COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results.';
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results. P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
 
 CREATE FUNCTION smf.uc_hourly_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
@@ -2034,10 +2081,10 @@ CREATE FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month text, p_with_losses
 COMMENT ON FUNCTION smf.ufer_dmcr_hourly(p_uc_code text, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc_code in month p_month (hours with data), rounded (kWh, kvarh, kVAh, kW to 3 decimals, fT to 4). SMF04 for an unknown UC or a month without data.';
 
 CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
     SET jit TO 'off'
-    AS -- body: 14 lines, sha256 143dba027838524e
+    AS -- body: 5 lines, sha256 1693d4da492dbf2a
 
 COMMENT ON FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month date, p_with_losses boolean) IS 'Per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour, contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess; other modalities add a row ''unica'' (UFER null) for their single demand. No checks.';
 
@@ -2047,6 +2094,21 @@ CREATE FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month text, p_with_losses boole
     AS -- body: 1 lines, sha256 c074a7d764306295
 
 COMMENT ON FUNCTION smf.ufer_dmcr_of(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) Per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour, contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess; other modalities add a row ''unica'' (UFER null) for their single demand. No checks.';
+
+CREATE FUNCTION smf.ufer_dmcr_set(p_ucs integer[], p_month date, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_id integer, posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO 'smf', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 13 lines, sha256 552b5a81ad037565
+
+COMMENT ON FUNCTION smf.ufer_dmcr_set(p_ucs integer[], p_month date, p_with_losses boolean) IS 'ufer_dmcr_of for every UC of p_ucs at once (uc_id first), from one smf.cycle_evaluation_set. No checks; no order.';
+
+CREATE FUNCTION smf.ufer_dmcr_set(p_ucs integer[], p_month text, p_with_losses boolean DEFAULT true) RETURNS TABLE(uc_id integer, posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamp with time zone, contracted_kw numeric, dmcr_excess_kw numeric, hours integer, p_zero_hours integer)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 1 lines, sha256 42dbf9af5e192559
+
+COMMENT ON FUNCTION smf.ufer_dmcr_set(p_ucs integer[], p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) ufer_dmcr_of for every UC of p_ucs at once (uc_id first), from one smf.cycle_evaluation_set. No checks; no order.';
 
 CREATE FUNCTION smf.vee_channel_column(p_channel text) RETURNS text
     LANGUAGE plpgsql IMMUTABLE
@@ -3429,6 +3491,8 @@ CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
             max(q.loss_factor) AS loss_factor
            FROM smf.uc_quarter_labels(cu.id, rh.bucket, (rh.bucket + '01:00:00'::interval)) q(ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado, loss_factor)) l);
 
+COMMENT ON VIEW smf.hour_label IS 'Every hourly rollup of a UC''s main meter (both tiers) with its posto and reactive window (''mixed'' when the hour spans two, e.g. a capacitive window starting at 23:30).';
+
 CREATE TABLE smf.ingest_batch (
     id integer NOT NULL,
     source smf.reading_source NOT NULL,
@@ -3565,6 +3629,8 @@ CREATE VIEW smf.interval_label WITH (security_invoker='on') AS
      JOIN smf.consumer_unit cu ON ((cu.main_meter_id = ir.meter_id)))
      CROSS JOIN LATERAL smf.uc_quarter_labels(cu.id, ir.ts, (ir.ts + '00:00:00.000001'::interval)) l(ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado, loss_factor));
 
+COMMENT ON VIEW smf.interval_label IS 'Every interval reading of a UC''s main meter (both storage tiers, 025_storage.sql) with its local time, posto, demand posto, reactive window, reservado flag and loss factor (filter by uc_code and ts).';
+
 CREATE VIEW smf.interval_reading_all WITH (security_invoker='on') AS
  SELECT interval_reading.meter_id,
     interval_reading.ts,
@@ -3646,6 +3712,8 @@ UNION ALL
             unnest(s.qs) AS q
            FROM smf.interval_sealed s) x
   WHERE ((x.q)::integer <> 0);
+
+COMMENT ON VIEW smf.interval_reading_all IS 'Every interval of every tier (hot rows and sealed periods), shaped like smf.interval_reading; filter by meter_id (smf.intervals for a range).';
 
 CREATE TABLE smf.interval_reading_history (
     meter_id integer NOT NULL,
@@ -3735,6 +3803,8 @@ CREATE VIEW smf.interval_sealed_rows WITH (security_invoker='on') AS
             unnest(s.qs) AS q
            FROM smf.interval_sealed s) x
   WHERE ((x.q)::integer <> 0);
+
+COMMENT ON VIEW smf.interval_sealed_rows IS 'Every interval stored in sealed periods, shaped like smf.interval_reading (integer Wh, varh, mV, mA; ts the UTC interval start).';
 
 CREATE TABLE smf.job_run (
     id bigint NOT NULL,
@@ -4696,6 +4766,8 @@ UNION ALL
      JOIN smf.meter m ON ((m.id = x.meter_id)))
   GROUP BY x.meter_id, (public.time_bucket('00:15:00'::interval, x.ts));
 
+COMMENT ON VIEW smf.rollup_15min_all IS 'The stored 15-minute rollups of hot data and those derived from sealed periods, shaped like smf.rollup_15min.';
+
 CREATE VIEW smf.rollup_hour_all WITH (security_invoker='on') AS
  SELECT rollup_hour.meter_id,
     rollup_hour.bucket,
@@ -4881,6 +4953,8 @@ UNION ALL
           GROUP BY x_1.meter_id, (public.time_bucket('00:15:00'::interval, x_1.ts))) x
      JOIN smf.meter m ON ((m.id = x.meter_id)))
   GROUP BY x.meter_id, (public.time_bucket('01:00:00'::interval, x.bucket));
+
+COMMENT ON VIEW smf.rollup_hour_all IS 'The stored hourly rollups of hot data and those derived from sealed periods, shaped like smf.rollup_hour.';
 
 CREATE TABLE smf.rule_parameter (
     key text NOT NULL,

@@ -21,6 +21,25 @@ language sql stable set search_path = smf, pg_catalog set jit = off as $$
     where h.p_kwh is not null
 $$;
 
+-- ufer_dmcr_set: ufer_dmcr_of for every UC of p_ucs at once (uc_id first), from one
+-- smf.cycle_evaluation_set. No checks; no order.
+create or replace function smf.ufer_dmcr_set(p_ucs int[], p_month date, p_with_losses boolean default true)
+returns table (uc_id int, posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamptz,
+               contracted_kw numeric, dmcr_excess_kw numeric, hours int, p_zero_hours int)
+language sql stable parallel safe set search_path = smf, pg_catalog set jit = off as $$
+    with c as materialized (
+        select * from smf.cycle_evaluation_set(p_ucs, p_month, p_with_losses, false)
+    )
+    select e.uc_id, e.posto, round(e.ufer_kwh, 2), round(e.dmcr_kw, 2), e.dmcr_at, d.contracted_kw,
+           round(d.dmcr_excess_kw, 2), e.hours, e.p_zero_hours
+    from c e left join c d on d.uc_id = e.uc_id and d.kind = 'demand' and d.posto = e.posto
+    where e.kind = 'energy'
+    union all
+    select d.uc_id, d.posto, null, round(d.dmcr_kw, 2), d.dmcr_at, d.contracted_kw, round(d.dmcr_excess_kw, 2),
+           d.hours, d.p_zero_hours
+    from c d where d.kind = 'demand' and d.posto = 'unica'
+$$;
+
 -- ufer_dmcr_of: per posto of UC p_uc in month p_month: UFER (kWh, sum), DMCR (kW, max) and its hour,
 -- contracted demand (kW) and DMCR excess over the billable demand (kW), rounded to 2 decimals; hours with data and hours
 -- flagged P = 0 & Q > 0. Azul: the ponta and fora_ponta rows carry contracted demand and excess;
@@ -28,18 +47,9 @@ $$;
 create or replace function smf.ufer_dmcr_of(p_uc int, p_month date, p_with_losses boolean default true)
 returns table (posto text, ufer_kwh numeric, dmcr_kw numeric, dmcr_at timestamptz, contracted_kw numeric,
                dmcr_excess_kw numeric, hours int, p_zero_hours int)
-language sql stable set search_path = smf, pg_catalog set jit = off as $$
-    with c as materialized (
-        select * from smf.cycle_evaluation_of(p_uc, p_month, p_with_losses)
-    )
-    select e.posto, round(e.ufer_kwh, 2), round(e.dmcr_kw, 2), e.dmcr_at, d.contracted_kw,
-           round(d.dmcr_excess_kw, 2), e.hours, e.p_zero_hours
-    from c e left join c d on d.kind = 'demand' and d.posto = e.posto
-    where e.kind = 'energy'
-    union all
-    select d.posto, null, round(d.dmcr_kw, 2), d.dmcr_at, d.contracted_kw, round(d.dmcr_excess_kw, 2),
-           d.hours, d.p_zero_hours
-    from c d where d.kind = 'demand' and d.posto = 'unica'
+language sql stable parallel safe set search_path = smf, pg_catalog set jit = off as $$
+    select u.posto, u.ufer_kwh, u.dmcr_kw, u.dmcr_at, u.contracted_kw, u.dmcr_excess_kw, u.hours, u.p_zero_hours
+    from smf.ufer_dmcr_set(array[p_uc], p_month, p_with_losses) u
     order by 1 desc
 $$;
 
