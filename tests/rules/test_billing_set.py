@@ -5,7 +5,7 @@ into schema billing_main inside the test transaction. Rows are compared as text,
 is equal but carries another scale (1.50 vs 1.5) counts as a difference: the rewrite must change no
 digit of any result.
 
-Data: the demo dataset's distributor 059 (jobs/demo.py: two azul UCs and a verde one, 5-minute
+Data: the demo dataset's distributor 059 (smf/demo/dataset.py: two azul UCs and a verde one, 5-minute
 meters, its generator and its posto schedule and tariffs) over the first ten days of October 2026
 (the rest of the month is missing data), plus three UCs the demo lacks: convencional (15-minute
 meter), branca (with an intermediario window) and an azul one whose reactive load crosses the
@@ -25,7 +25,7 @@ import pytest
 from db import driver
 from db.ingest import IntervalRow, ingest_rows
 from db.settings import Settings
-from jobs import demo
+from smf.demo import dataset as demo
 from tests.rules.conftest import local, make_uc, put_intervals
 
 BASELINE = Path(__file__).parents[2] / "bench" / "baseline" / "billing_7063499.sql"

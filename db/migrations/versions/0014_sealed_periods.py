@@ -74,6 +74,7 @@ def downgrade() -> None:
     op.execute(
         """
 delete from smf.setting where key in ('seal_after_days', 'seal_period_days', 'seal_batch_periods');
-drop table smf.interval_sealed;
+-- the views db/functions makes over both tiers (025, 110, their smf_read copies) read this table
+drop table smf.interval_sealed cascade;
 """
     )
