@@ -1,8 +1,13 @@
 """Interval series: parameter checks, the rows-per-request limit and the output formats.
 
-Rows come from smf.api_series (db/functions/530_api.sql) under row-level security. JSON and XLSX
-are built in memory up to ApiConfig.max_rows; CSV streams from COPY on its own connection, so a
-year of 5-minute data never sits in memory (up to ApiConfig.max_csv_rows).
+Rows come from smf.api_series (db/functions/530_api.sql) under row-level security, and the bytes
+of JSON and CSV are made by PostgreSQL; Python never converts a row (issue 21 item 2):
+- CSV streams from COPY ... TO STDOUT on a connection of its own, so a year of 5-minute data
+  never sits in memory (up to ApiConfig.max_csv_rows);
+- JSON up to STREAM_JSON_ROWS rows is one json_agg value of the request's own query; larger
+  windows stream, on a connection of their own, parts of PART_ROWS rows the server has already
+  written as JSON (api_series_json_parts), joined with commas (up to ApiConfig.max_rows);
+- XLSX is written by xlsxwriter in memory (up to ApiConfig.max_rows).
 """
 
 from __future__ import annotations
@@ -185,6 +190,32 @@ async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> As
             conn, "api_series_copy", columns=q.columns, **q.params()
         ):
             yield chunk
+
+
+STREAM_JSON_ROWS = 2000  # larger JSON windows stream (a day of 5-minute data stays one value)
+PART_ROWS = 1000  # rows per part of a streamed JSON array
+
+
+async def stream_json(
+    pool: driver.AsyncPool, account: int, q: SeriesQuery, prefix: bytes
+) -> AsyncIterator[bytes]:
+    """The JSON document: `prefix` (the head, up to `"rows":`), then the rows array from the
+    server's parts, then the closing brackets; on a connection of its own acting for `account`."""
+    yield prefix + b"["
+    async with driver.aconnect(pool) as conn:
+        await driver.arun(conn, "api_enter", account=account)
+        await driver.arun(conn, "api_set_timezone", tz=q.tz)
+        first = True
+        async for (part,) in driver.astream_listed(
+            conn,
+            "api_series_json_parts",
+            columns=[col for col, _ in q.columns],
+            part_rows=PART_ROWS,
+            **q.params(),
+        ):
+            yield part.encode() if first else b"," + part.encode()
+            first = False
+    yield b"]}"
 
 
 def xlsx(q: SeriesQuery, rows: list[list[Any]]) -> bytes:

@@ -425,6 +425,21 @@ async def astream(
                 yield rows
 
 
+async def astream_listed(
+    conn: AsyncConnection, name: str, /, *, columns: Sequence[str], batch: int = 1, **params: Any
+) -> AsyncIterator[tuple[Any, ...]]:
+    """The rows of a named query whose `{columns}` is a comma list of the given column names
+    (as arun_listed), one by one as the server sends them through a server-side cursor fetching
+    `batch` rows at a time (the caller's transaction must stay open while it iterates)."""
+    stmt = sql.SQL(query(name)).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    with translate_errors():
+        async with conn.cursor(name=f"smf_{name}") as cur:
+            await cur.execute(stmt, params)
+            while rows := await cur.fetchmany(batch):
+                for row in rows:
+                    yield row
+
+
 async def acopy_out(
     conn: AsyncConnection,
     name: str,

@@ -99,10 +99,6 @@ async def _serve(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
-    # JSON: the server builds the rows array (json_agg); we wrap it, never parse it
-    row = await driver.arun_listed(
-        db.conn, "api_series_json", columns=[col for col, _ in q.columns], **q.params()
-    )
     head = SeriesHead(
         meter_serial=serial,
         uc_code=uc_code,
@@ -113,10 +109,19 @@ async def _serve(
         to=hi,
         columns=[out for _, out in q.columns],
     )
-    prefix = msgspec.json.encode(head)[:-1]  # drop the closing brace, add "rows"
-    return Response(
-        prefix + b',"rows":' + row[0]["rows"].encode() + b"}", media_type="application/json"
+    prefix = msgspec.json.encode(head)[:-1] + b',"rows":'  # the head without its closing brace
+    if q.rows_estimate > series.STREAM_JSON_ROWS:
+        # a long window streams the server's parts; a bad parameter is a 422 before it starts
+        await db.rows("api_series", **{**q.params(), "hi": lo})
+        return Stream(
+            series.stream_json(state.pool, db.principal.account_id, q, prefix),
+            media_type="application/json",
+        )
+    # the server builds the rows array (json_agg); we wrap it, never parse it
+    row = await driver.arun_listed(
+        db.conn, "api_series_json", columns=[col for col, _ in q.columns], **q.params()
     )
+    return Response(prefix + row[0]["rows"].encode() + b"}", media_type="application/json")
 
 
 async def _abnt(state: State, serial: Serial, month: str | None) -> Response[bytes]:
