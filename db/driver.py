@@ -429,9 +429,15 @@ async def astream_listed(
     conn: AsyncConnection, name: str, /, *, columns: Sequence[str], batch: int = 1, **params: Any
 ) -> AsyncIterator[tuple[Any, ...]]:
     """The rows of a named query whose `{columns}` is a comma list of the given column names
-    (as arun_listed), one by one as the server sends them through a server-side cursor fetching
-    `batch` rows at a time (the caller's transaction must stay open while it iterates)."""
-    stmt = sql.SQL(query(name)).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    (as arun_listed) and `{text_columns}` the same list each cast to text (`"col"::text`), one
+    by one as the server sends them through a server-side cursor fetching `batch` rows at a time
+    (the caller's transaction must stay open while it iterates)."""
+    stmt = sql.SQL(query(name)).format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        text_columns=sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns
+        ),
+    )
     with translate_errors():
         async with conn.cursor(name=f"smf_{name}") as cur:
             await cur.execute(stmt, params)

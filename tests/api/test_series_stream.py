@@ -82,3 +82,37 @@ def test_an_empty_long_window_is_an_empty_rows_array(client: TestClient[Any], se
     body = _get(client, seeded, **{"from": "2023-01-01T00:00:00Z", "to": "2023-01-10T00:00:00Z"})
     assert "content-length" not in body.headers  # 2592 possible rows: the streamed path
     assert json.loads(body.content)["rows"] == []  # 5-minute rows are the stored ones: none
+
+
+def test_csv_is_byte_for_byte_what_copy_writes(
+    client: TestClient[Any], seeded: Seed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CSV the API streams (the header, then the server's parts of PART_ROWS rows) equals
+    COPY (select ...) TO STDOUT (format csv, header) of the same function, columns and time
+    zone: nulls as empty fields (channels the seed does not record), local times, 3 parts."""
+    import psycopg
+
+    monkeypatch.setattr(series, "PART_ROWS", 100)  # 288 rows: parts of 100, 100, 88
+    params = {**SHORT, "format": "csv", "tz": "America/Sao_Paulo"}
+    r = client.get(PATH, params=params, headers=seeded.headers("root"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    cols = ["bucket_start", *(c for c, _ in series.CHANNELS.values()), "quality"]
+    names = ["bucket_start", *(f"{ch}_{u}" for ch, (_, u) in series.CHANNELS.items())]
+    select = ", ".join(f'{c} as "{n}"' for c, n in zip(cols, [*names, "quality"], strict=True))
+    with psycopg.connect(seeded.settings.url) as conn:
+        conn.execute("set timezone = 'America/Sao_Paulo'")
+        meter = conn.execute("select id from smf.meter where serial = 'M-A1'").fetchone()
+        assert meter is not None
+        out = bytearray()
+        with conn.cursor().copy(
+            f"copy (select {select}, completeness_pct from smf.api_series({meter[0]},"
+            " '2024-03-01T00:00:00Z', '2024-03-02T00:00:00Z', '5m', 'America/Sao_Paulo', false))"
+            " to stdout with (format csv, header)"
+        ) as copy:
+            for chunk in copy:
+                out += chunk
+    assert r.content == bytes(out)
+    lines = r.text.splitlines()
+    assert len(lines) == 1 + 288
+    # interval 0 (00:00 UTC = 21:00 local the day before): 1 Wh; active_rev is not recorded
+    assert lines[1].startswith("2024-02-29 21:00:00-03,0.001,,0.5,")
