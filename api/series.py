@@ -2,10 +2,11 @@
 
 Rows come from smf.api_series (db/functions/530_api.sql) under row-level security, and the bytes
 of JSON and CSV are made by PostgreSQL; Python never converts a row (issue 21 item 2):
-- CSV streams, on a connection of its own, parts of PART_ROWS rows the server wrote as CSV
-  (the bytes of COPY ... TO STDOUT (format csv)), so a year of 5-minute data never sits in
-  memory (up to ApiConfig.max_csv_rows);
-- JSON up to STREAM_JSON_ROWS rows is one json_agg value of the request's own query; larger
+- CSV is the bytes COPY ... TO STDOUT (format csv) writes, made by the server
+  (api_series_csv_parts): up to STREAM_ROWS possible rows one value of the request's own query,
+  larger windows streamed in parts of PART_ROWS rows on a connection of their own, so a year of
+  5-minute data never sits in memory (up to ApiConfig.max_csv_rows);
+- JSON up to STREAM_ROWS possible rows is one json_agg value of the request's own query; larger
   windows stream, on a connection of their own, parts of PART_ROWS rows the server has already
   written as JSON (api_series_json_parts), joined with commas (up to ApiConfig.max_rows);
 - XLSX is written by xlsxwriter in memory (up to ApiConfig.max_rows).
@@ -181,8 +182,13 @@ def estimate_rows(lo: datetime, hi: datetime, resolution: str) -> int:
     return max(0, math.ceil((hi - lo) / STEP[resolution]))
 
 
-STREAM_JSON_ROWS = 2000  # larger JSON windows stream (a day of 5-minute data stays one value)
+STREAM_ROWS = 2000  # larger JSON and CSV windows stream (a day of 5-minute data is one value)
 PART_ROWS = 1000  # rows per part the server writes of a streamed JSON array or CSV
+
+
+def csv_header(q: SeriesQuery) -> bytes:
+    """The CSV header line (COPY's header of the same columns: plain names, unquoted)."""
+    return (",".join(name for _, name in q.columns) + "\n").encode()
 
 
 async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> AsyncIterator[bytes]:
@@ -191,7 +197,7 @@ async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> As
     of its own that acts for the same account (the request's connection is returned when the
     handler returns). Parts, not COPY itself: COPY hands the client one message per row, which
     costs an await per row here; a part is one message per PART_ROWS rows."""
-    yield (",".join(name for _, name in q.columns) + "\n").encode()
+    yield csv_header(q)
     async with driver.aconnect(pool) as conn:
         await driver.arun(conn, "api_enter", account=account)
         await driver.arun(conn, "api_set_timezone", tz=q.tz)

@@ -249,7 +249,7 @@ def copy_statement(fmt: str, meter_id: int, lo: datetime, hi: datetime) -> sql.C
         )
         return sql.SQL("copy ({}) to stdout with (format csv, header)").format(select)
     # the query the API runs for this window: one json_agg value, or the streamed parts
-    long = series.estimate_rows(lo, hi, "5m") > series.STREAM_JSON_ROWS
+    long = series.estimate_rows(lo, hi, "5m") > series.STREAM_ROWS
     text = driver.query("api_series_json_parts" if long else "api_series_json")
     lits["part_rows"] = sql.Literal(series.PART_ROWS)
     for k in lits:

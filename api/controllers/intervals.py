@@ -78,6 +78,21 @@ async def _serve(
     )
     series.check_limit(q, fmt, config.max_rows, config.max_csv_rows)
     name = f"{serial}_{lo:%Y%m%dT%H%M}_{resolution}"
+    if fmt == "csv" and q.rows_estimate <= series.STREAM_ROWS:
+        # a short window: the server's CSV as one value of this connection's query
+        await db.rows("api_set_timezone", tz=tz)
+        parts = await driver.arun_listed(
+            db.conn,
+            "api_series_csv_parts",
+            columns=[col for col, _ in q.columns],
+            part_rows=series.STREAM_ROWS,
+            **q.params(),
+        )
+        return Response(
+            series.csv_header(q) + b"".join(p["part"].encode() for p in parts),
+            media_type=CSV,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if fmt == "csv":
         # Ask once on this connection, so a bad parameter (pulses without constants) is a 422
         # before the stream starts; the stream then runs on a connection of its own.
@@ -110,7 +125,7 @@ async def _serve(
         columns=[out for _, out in q.columns],
     )
     prefix = msgspec.json.encode(head)[:-1] + b',"rows":'  # the head without its closing brace
-    if q.rows_estimate > series.STREAM_JSON_ROWS:
+    if q.rows_estimate > series.STREAM_ROWS:
         # a long window streams the server's parts; a bad parameter is a 422 before it starts
         await db.rows("api_series", **{**q.params(), "hi": lo})
         return Stream(

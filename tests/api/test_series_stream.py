@@ -1,5 +1,5 @@
 """Long JSON series stream the server's own JSON (issue 21 item 2): a window that may hold more
-than api.series.STREAM_JSON_ROWS rows is sent as chunks of parts PostgreSQL wrote
+than api.series.STREAM_ROWS rows is sent as chunks of parts PostgreSQL wrote
 (api_series_json_parts), a shorter one as one json_agg value; both carry the same document.
 Values by hand from the API seed (tests/api/conftest.py): meter M-A1 holds (i + 1) Wh in 5-minute
 interval i from 2024-03-01 00:00 UTC (i = 0 .. 287), 0.5 kvarh, 127.0 V."""
@@ -37,7 +37,7 @@ def test_a_long_window_streams_and_carries_every_row_and_field(
             "5m",
         )
         == 2592
-        > series.STREAM_JSON_ROWS
+        > series.STREAM_ROWS
     )
     monkeypatch.setattr(series, "PART_ROWS", 100)  # 288 rows of data: parts of 100, 100, 88
     long = _get(client, seeded, **LONG)
@@ -84,18 +84,22 @@ def test_an_empty_long_window_is_an_empty_rows_array(client: TestClient[Any], se
     assert json.loads(body.content)["rows"] == []  # 5-minute rows are the stored ones: none
 
 
+@pytest.mark.parametrize("window", ["short", "long"])
 def test_csv_is_byte_for_byte_what_copy_writes(
-    client: TestClient[Any], seeded: Seed, monkeypatch: pytest.MonkeyPatch
+    client: TestClient[Any], seeded: Seed, monkeypatch: pytest.MonkeyPatch, window: str
 ) -> None:
-    """The CSV the API streams (the header, then the server's parts of PART_ROWS rows) equals
-    COPY (select ...) TO STDOUT (format csv, header) of the same function, columns and time
-    zone: nulls as empty fields (channels the seed does not record), local times, 3 parts."""
+    """The CSV the API sends (the header, then the server's CSV: one value for a short window,
+    streamed parts of PART_ROWS rows for a long one) equals COPY (select ...) TO STDOUT (format
+    csv, header) of the same function, columns and time zone: nulls as empty fields (channels
+    the seed does not record), local times; the long window's 288 rows come in 3 parts."""
     import psycopg
 
     monkeypatch.setattr(series, "PART_ROWS", 100)  # 288 rows: parts of 100, 100, 88
-    params = {**SHORT, "format": "csv", "tz": "America/Sao_Paulo"}
+    span = SHORT if window == "short" else LONG
+    params = {**span, "format": "csv", "tz": "America/Sao_Paulo"}
     r = client.get(PATH, params=params, headers=seeded.headers("root"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert ("content-length" in r.headers) == (window == "short")  # the long one streams
     cols = ["bucket_start", *(c for c, _ in series.CHANNELS.values()), "quality"]
     names = ["bucket_start", *(f"{ch}_{u}" for ch, (_, u) in series.CHANNELS.items())]
     select = ", ".join(f'{c} as "{n}"' for c, n in zip(cols, [*names, "quality"], strict=True))
@@ -106,7 +110,7 @@ def test_csv_is_byte_for_byte_what_copy_writes(
         out = bytearray()
         with conn.cursor().copy(
             f"copy (select {select}, completeness_pct from smf.api_series({meter[0]},"
-            " '2024-03-01T00:00:00Z', '2024-03-02T00:00:00Z', '5m', 'America/Sao_Paulo', false))"
+            f" '{span['from']}', '{span['to']}', '5m', 'America/Sao_Paulo', false))"
             " to stdout with (format csv, header)"
         ) as copy:
             for chunk in copy:
