@@ -876,7 +876,7 @@ COMMENT ON FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source sm
 CREATE FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone DEFAULT 'infinity'::timestamp with time zone, p_qualities smf.quality[] DEFAULT ARRAY['measured'::smf.quality, 'adjusted'::smf.quality, 'estimated'::smf.quality]) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 21 lines, sha256 a5bd0d880bb2e773
+    AS -- body: 27 lines, sha256 3a553ff782435c36
 
 COMMENT ON FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone, p_qualities smf.quality[]) IS 'The start (UTC) of the latest interval of the given meters before p_before, in any tier, among rows whose quality is in p_qualities (NULL: any quality; the default skips ''missing''); NULL when there is none. Sealed periods newer than the newest hot row are searched newest first, so the cost is one index probe plus the periods it must open.';
 
