@@ -54,6 +54,12 @@ def _secret(token: str) -> str:
     return token[len("smf_") + 12 + 1 :]
 
 
+def key_id(token: str) -> str:
+    """The public key id of a well-formed key `token` ("" when it is malformed)."""
+    m = _TOKEN.match(token)
+    return m.group(1) if m else ""
+
+
 def token_from(headers: Any) -> str | None:
     auth = headers.get("authorization") or ""
     if auth[:7].lower() == "bearer ":

@@ -4,7 +4,9 @@ SMF_API_HOST          address `smf serve` binds (default 127.0.0.1)
 SMF_API_PORT          its port (default 8000)
 SMF_API_MAX_UPLOAD_MB largest accepted import upload, in MiB (default 256); larger: 413
 SMF_API_MAX_ROWS      rows per JSON/XLSX series response (default 50000); CSV allows 25 x that
-SMF_API_POOL_SIZE     largest number of database connections of one server (default 10)
+SMF_API_WORKERS       worker processes of `smf serve` (default: one per core, os.cpu_count())
+SMF_API_POOL_SIZE     largest number of database connections of one worker process (default 10;
+                      a server holds up to workers x this)
 SMF_API_DB_WAIT_S     how long a request waits for a database connection before 503 (default 5)
 SMF_API_TRUSTED_PROXIES  comma list of addresses or networks (CIDR) of reverse proxies whose
                       X-Forwarded-For / X-Forwarded-Proto are believed (default: none, so the
@@ -31,6 +33,7 @@ class ApiConfig:
     max_upload_bytes: int = 256 << 20
     max_rows: int = 50_000
     pool_size: int = 10
+    workers: int = 1
     db_wait_s: float = 5.0
     trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         default_factory=tuple
@@ -72,6 +75,20 @@ def parse_proxies(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Netw
     return tuple(out)
 
 
+def parse_workers(text: str) -> int:
+    """SMF_API_WORKERS / --workers: a whole number >= 1; empty: one per core (os.cpu_count()).
+    ValueError naming the value otherwise."""
+    if not text.strip():
+        return max(1, os.cpu_count() or 1)
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise ValueError(f"SMF_API_WORKERS: {text!r} is not a whole number of processes >= 1")
+    return n
+
+
 def load_config(env: dict[str, str] | None = None, db: Settings | None = None) -> ApiConfig:
     e = dict(os.environ if env is None else env)
     return ApiConfig(
@@ -81,6 +98,7 @@ def load_config(env: dict[str, str] | None = None, db: Settings | None = None) -
         max_upload_bytes=int(e.get("SMF_API_MAX_UPLOAD_MB", "256")) << 20,
         max_rows=int(e.get("SMF_API_MAX_ROWS", "50000")),
         pool_size=int(e.get("SMF_API_POOL_SIZE", "10")),
+        workers=parse_workers(e.get("SMF_API_WORKERS", "")),
         db_wait_s=float(e.get("SMF_API_DB_WAIT_S", "5")),
         trusted_proxies=parse_proxies(e.get("SMF_API_TRUSTED_PROXIES", "")),
         secure_cookies=e.get("SMF_API_SECURE_COOKIES", "").lower() in ("1", "true", "yes", "on"),

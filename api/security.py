@@ -2,10 +2,11 @@
 
 `headers_middleware` adds to every response (API, web view, documentation, errors):
 X-Content-Type-Options nosniff, Referrer-Policy no-referrer, X-Frame-Options DENY and a
-Content-Security-Policy with frame-ancestors 'none'. Pages of the web view may load only their
-own stylesheet (no script at all); the documentation page only its own scripts (Swagger UI's
-files from the swagger-ui-bundle package and api/static/swagger-init.js, served under
-/api/docs/static); JSON answers nothing but themselves.
+Content-Security-Policy with frame-ancestors 'none', and X-SMF-Worker: the process id of the
+`smf serve` worker that answered (which of several a client reached; no secret). Pages of the
+web view may load only their own stylesheet (no script at all); the documentation page only its
+own scripts (Swagger UI's files from the swagger-ui-bundle package and api/static/swagger-init.js,
+served under /api/docs/static); JSON answers nothing but themselves.
 
 `SwaggerUI` renders /api/docs from those local files, so the documentation works on an isolated
 network (it loaded Swagger UI from a public CDN before).
@@ -13,6 +14,7 @@ network (it loaded Swagger UI from a public CDN before).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +66,8 @@ def headers_middleware(app: ASGIApp) -> ASGIApp:
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
-                for name, value in (*COMMON.items(), ("content-security-policy", csp)):
+                worker = ("x-smf-worker", str(os.getpid()))
+                for name, value in (*COMMON.items(), ("content-security-policy", csp), worker):
                     if name not in headers:
                         headers[name] = value
             await send(message)

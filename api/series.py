@@ -1,8 +1,15 @@
 """Interval series: parameter checks, the rows-per-request limit and the output formats.
 
-Rows come from smf.api_series (db/functions/530_api.sql) under row-level security. JSON and XLSX
-are built in memory up to ApiConfig.max_rows; CSV streams from COPY on its own connection, so a
-year of 5-minute data never sits in memory (up to ApiConfig.max_csv_rows).
+Rows come from smf.api_series (db/functions/530_api.sql) under row-level security, and the bytes
+of JSON and CSV are made by PostgreSQL; Python never converts a row (issue 21 item 2):
+- CSV is the bytes COPY ... TO STDOUT (format csv) writes, made by the server
+  (api_series_csv_parts): up to STREAM_ROWS possible rows one value of the request's own query,
+  larger windows streamed in parts of PART_ROWS rows on a connection of their own, so a year of
+  5-minute data never sits in memory (up to ApiConfig.max_csv_rows);
+- JSON up to STREAM_ROWS possible rows is one json_agg value of the request's own query; larger
+  windows stream, on a connection of their own, parts of PART_ROWS rows the server has already
+  written as JSON (api_series_json_parts), joined with commas (up to ApiConfig.max_rows);
+- XLSX is written by xlsxwriter in memory (up to ApiConfig.max_rows).
 """
 
 from __future__ import annotations
@@ -175,16 +182,55 @@ def estimate_rows(lo: datetime, hi: datetime, resolution: str) -> int:
     return max(0, math.ceil((hi - lo) / STEP[resolution]))
 
 
+STREAM_ROWS = 2000  # larger JSON and CSV windows stream (a day of 5-minute data is one value)
+PART_ROWS = 1000  # rows per part the server writes of a streamed JSON array or CSV
+
+
+def csv_header(q: SeriesQuery) -> bytes:
+    """The CSV header line (COPY's header of the same columns: plain names, unquoted)."""
+    return (",".join(name for _, name in q.columns) + "\n").encode()
+
+
 async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> AsyncIterator[bytes]:
-    """CSV (header first) of the series through COPY, on a connection of its own that acts for
-    the same account (the request's connection is returned when the handler returns)."""
+    """CSV of the series: the header line, then the parts the server wrote (api_series_csv_parts:
+    the bytes COPY ... TO STDOUT (format csv) writes, PART_ROWS rows at a time), on a connection
+    of its own that acts for the same account (the request's connection is returned when the
+    handler returns). Parts, not COPY itself: COPY hands the client one message per row, which
+    costs an await per row here; a part is one message per PART_ROWS rows."""
+    yield csv_header(q)
     async with driver.aconnect(pool) as conn:
         await driver.arun(conn, "api_enter", account=account)
         await driver.arun(conn, "api_set_timezone", tz=q.tz)
-        async for chunk in driver.acopy_out(
-            conn, "api_series_copy", columns=q.columns, **q.params()
+        async for (part,) in driver.astream_listed(
+            conn,
+            "api_series_csv_parts",
+            columns=[col for col, _ in q.columns],
+            part_rows=PART_ROWS,
+            **q.params(),
         ):
-            yield chunk
+            yield part.encode()
+
+
+async def stream_json(
+    pool: driver.AsyncPool, account: int, q: SeriesQuery, prefix: bytes
+) -> AsyncIterator[bytes]:
+    """The JSON document: `prefix` (the head, up to `"rows":`), then the rows array from the
+    server's parts, then the closing brackets; on a connection of its own acting for `account`."""
+    yield prefix + b"["
+    async with driver.aconnect(pool) as conn:
+        await driver.arun(conn, "api_enter", account=account)
+        await driver.arun(conn, "api_set_timezone", tz=q.tz)
+        first = True
+        async for (part,) in driver.astream_listed(
+            conn,
+            "api_series_json_parts",
+            columns=[col for col, _ in q.columns],
+            part_rows=PART_ROWS,
+            **q.params(),
+        ):
+            yield part.encode() if first else b"," + part.encode()
+            first = False
+    yield b"]}"
 
 
 def xlsx(q: SeriesQuery, rows: list[list[Any]]) -> bytes:

@@ -404,8 +404,9 @@ async def arun_listed(
     conn: AsyncConnection, name: str, /, *, columns: Sequence[str], **params: Any
 ) -> list[dict[str, Any]]:
     """Run a named query whose `{columns}` is a comma list of the given column names (quoted
-    identifiers, chosen by the caller from a fixed list); other parameters are bound."""
-    stmt = sql.SQL(query(name)).format(columns=sql.SQL(", ").join(map(sql.Identifier, columns)))
+    identifiers, chosen by the caller from a fixed list) and `{text_columns}` the same list each
+    cast to text; other parameters are bound."""
+    stmt = _listed(name, columns)
     with translate_errors():
         async with conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(stmt, params)
@@ -423,6 +424,31 @@ async def astream(
             await cur.execute(query(name), params)  # type: ignore[arg-type]
             while rows := await cur.fetchmany(batch):
                 yield rows
+
+
+def _listed(name: str, columns: Sequence[str]) -> sql.Composed:
+    return sql.SQL(query(name)).format(
+        columns=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        text_columns=sql.SQL(", ").join(
+            sql.SQL("{}::text").format(sql.Identifier(c)) for c in columns
+        ),
+    )
+
+
+async def astream_listed(
+    conn: AsyncConnection, name: str, /, *, columns: Sequence[str], batch: int = 1, **params: Any
+) -> AsyncIterator[tuple[Any, ...]]:
+    """The rows of a named query whose `{columns}` is a comma list of the given column names
+    (as arun_listed) and `{text_columns}` the same list each cast to text (`"col"::text`), one
+    by one as the server sends them through a server-side cursor fetching `batch` rows at a time
+    (the caller's transaction must stay open while it iterates)."""
+    stmt = _listed(name, columns)
+    with translate_errors():
+        async with conn.cursor(name=f"smf_{name}") as cur:
+            await cur.execute(stmt, params)
+            while rows := await cur.fetchmany(batch):
+                for row in rows:
+                    yield row
 
 
 async def acopy_out(

@@ -923,7 +923,7 @@ COMMENT ON FUNCTION smf.ingest_wins(p_source smf.reading_source, p_old_source sm
 CREATE FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone DEFAULT 'infinity'::timestamp with time zone, p_qualities smf.quality[] DEFAULT ARRAY['measured'::smf.quality, 'adjusted'::smf.quality, 'estimated'::smf.quality]) RETURNS timestamp with time zone
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 21 lines, sha256 a5bd0d880bb2e773
+    AS -- body: 27 lines, sha256 3a553ff782435c36
 
 COMMENT ON FUNCTION smf.interval_last_ts(p_meters integer[], p_before timestamp with time zone, p_qualities smf.quality[]) IS 'The start (UTC) of the latest interval of the given meters before p_before, in any tier, among rows whose quality is in p_qualities (NULL: any quality; the default skips ''missing''); NULL when there is none. Sealed periods newer than the newest hot row are searched newest first, so the cost is one index probe plus the periods it must open.';
 
@@ -2448,6 +2448,27 @@ CREATE FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) RETURNS text
     AS -- body: 20 lines, sha256 c965532c8fe5fdcd
 
 COMMENT ON FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) IS 'The SQL expression (kWh, numeric) of an expanded tree; input k is read from the join alias r<k> (see virtual_inputs); a / b becomes a / nullif(b, 0).';
+
+CREATE FUNCTION smf.web_session_close(p_token_sha256 bytea) RETURNS boolean
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 4 lines, sha256 40184de75c72dcd6
+
+COMMENT ON FUNCTION smf.web_session_close(p_token_sha256 bytea) IS 'End session p_token_sha256 (logout); true when there was one.';
+
+CREATE FUNCTION smf.web_session_open(p_token_sha256 bytea, p_key_id text, p_ttl interval) RETURNS timestamp with time zone
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 21 lines, sha256 14895794b1e78c21
+
+COMMENT ON FUNCTION smf.web_session_open(p_token_sha256 bytea, p_key_id text, p_ttl interval) IS 'Open a session for the live API key p_key_id (the caller has just verified its secret), valid for p_ttl from now; forgets expired sessions on the way. Returns the expiry (timestamptz). SMF04 when the key is not live (unknown, revoked, expired, account disabled); SMF02 for a token hash that is not 32 bytes or a ttl that is not positive.';
+
+CREATE FUNCTION smf.web_session_principal(p_token_sha256 bytea, p_source text) RETURNS TABLE(wait_s integer, account_id integer, account_name text, role text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 6 lines, sha256 7be2e17c0a78df26
+
+COMMENT ON FUNCTION smf.web_session_principal(p_token_sha256 bytea, p_source text) IS 'For a page request from p_source, the seconds it must wait (the failed-login lockout of smf.login_blocked, 0 = go) and, when the session p_token_sha256 is unexpired and its key still live, its account (id, name, role). Always one row; the account columns are null without a valid session.';
 
 CREATE TABLE smf.account (
     id integer NOT NULL,
@@ -5235,6 +5256,18 @@ ALTER TABLE smf.virtual_meter ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     CACHE 1
 );
 
+CREATE TABLE smf.web_session (
+    token_sha256 bytea NOT NULL,
+    account_id integer NOT NULL,
+    key_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT web_session_check CHECK ((expires_at > created_at)),
+    CONSTRAINT web_session_token_sha256_check CHECK ((length(token_sha256) = 32))
+);
+
+COMMENT ON TABLE smf.web_session IS 'Client web view sessions: the SHA-256 of the session token (never the token), the account and the API key it was opened with, and its expiry. Shared by every worker of smf serve.';
+
 ALTER TABLE ONLY smf.account
     ADD CONSTRAINT account_db_role_key UNIQUE (db_role);
 
@@ -5505,6 +5538,9 @@ ALTER TABLE ONLY smf.virtual_meter
 ALTER TABLE ONLY smf.virtual_meter
     ADD CONSTRAINT virtual_meter_pkey PRIMARY KEY (id);
 
+ALTER TABLE ONLY smf.web_session
+    ADD CONSTRAINT web_session_pkey PRIMARY KEY (token_sha256);
+
 CREATE INDEX alarm_active_by_meter ON smf.alarm USING btree (meter_id) WHERE (state = ANY (ARRAY['open'::text, 'acknowledged'::text]));
 
 CREATE INDEX alarm_distributor_id_idx ON smf.alarm USING btree (distributor_id);
@@ -5572,6 +5608,10 @@ CREATE INDEX uc_month_figures_month_idx ON smf.uc_month_figures USING btree (mon
 CREATE INDEX vee_finding_meter_id_ts_from_idx ON smf.vee_finding USING btree (meter_id, ts_from);
 
 CREATE INDEX vee_finding_status_idx ON smf.vee_finding USING btree (status) WHERE (status = 'open'::text);
+
+CREATE INDEX web_session_expires_at_idx ON smf.web_session USING btree (expires_at);
+
+CREATE INDEX web_session_key_id_idx ON smf.web_session USING btree (key_id);
 
 CREATE TRIGGER alarm_eval AFTER UPDATE OF finished_at ON smf.ingest_batch FOR EACH ROW WHEN (((old.finished_at IS NULL) AND (new.finished_at IS NOT NULL))) EXECUTE FUNCTION smf.alarm_on_batch_finished();
 
@@ -5799,6 +5839,12 @@ ALTER TABLE ONLY smf.vee_parameter
 
 ALTER TABLE ONLY smf.vee_parameter
     ADD CONSTRAINT vee_parameter_meter_id_fkey FOREIGN KEY (meter_id) REFERENCES smf.meter(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.web_session
+    ADD CONSTRAINT web_session_account_id_fkey FOREIGN KEY (account_id) REFERENCES smf.account(id) ON DELETE CASCADE;
+
+ALTER TABLE ONLY smf.web_session
+    ADD CONSTRAINT web_session_key_id_fkey FOREIGN KEY (key_id) REFERENCES smf.api_key(id) ON DELETE CASCADE;
 
 ALTER TABLE smf.alarm ENABLE ROW LEVEL SECURITY;
 

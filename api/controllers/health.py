@@ -1,6 +1,7 @@
 """GET /health: database reachable and schema at head (no key needed, public in the OpenAPI
 document). It waits at most HEALTH_WAIT_S for a database connection, so a monitor gets its 503
-within a second during an outage (requests wait SMF_API_DB_WAIT_S)."""
+within a second during an outage (requests wait SMF_API_DB_WAIT_S). Like every response it carries
+X-SMF-Worker, the id of the worker process that answered (api/security.py)."""
 
 from __future__ import annotations
 

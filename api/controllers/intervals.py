@@ -78,6 +78,21 @@ async def _serve(
     )
     series.check_limit(q, fmt, config.max_rows, config.max_csv_rows)
     name = f"{serial}_{lo:%Y%m%dT%H%M}_{resolution}"
+    if fmt == "csv" and q.rows_estimate <= series.STREAM_ROWS:
+        # a short window: the server's CSV as one value of this connection's query
+        await db.rows("api_set_timezone", tz=tz)
+        parts = await driver.arun_listed(
+            db.conn,
+            "api_series_csv_parts",
+            columns=[col for col, _ in q.columns],
+            part_rows=series.STREAM_ROWS,
+            **q.params(),
+        )
+        return Response(
+            series.csv_header(q) + b"".join(p["part"].encode() for p in parts),
+            media_type=CSV,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     if fmt == "csv":
         # Ask once on this connection, so a bad parameter (pulses without constants) is a 422
         # before the stream starts; the stream then runs on a connection of its own.
@@ -99,10 +114,6 @@ async def _serve(
             media_type=XLSX,
             headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
         )
-    # JSON: the server builds the rows array (json_agg); we wrap it, never parse it
-    row = await driver.arun_listed(
-        db.conn, "api_series_json", columns=[col for col, _ in q.columns], **q.params()
-    )
     head = SeriesHead(
         meter_serial=serial,
         uc_code=uc_code,
@@ -113,10 +124,19 @@ async def _serve(
         to=hi,
         columns=[out for _, out in q.columns],
     )
-    prefix = msgspec.json.encode(head)[:-1]  # drop the closing brace, add "rows"
-    return Response(
-        prefix + b',"rows":' + row[0]["rows"].encode() + b"}", media_type="application/json"
+    prefix = msgspec.json.encode(head)[:-1] + b',"rows":'  # the head without its closing brace
+    if q.rows_estimate > series.STREAM_ROWS:
+        # a long window streams the server's parts; a bad parameter is a 422 before it starts
+        await db.rows("api_series", **{**q.params(), "hi": lo})
+        return Stream(
+            series.stream_json(state.pool, db.principal.account_id, q, prefix),
+            media_type="application/json",
+        )
+    # the server builds the rows array (json_agg); we wrap it, never parse it
+    row = await driver.arun_listed(
+        db.conn, "api_series_json", columns=[col for col, _ in q.columns], **q.params()
     )
+    return Response(prefix + row[0]["rows"].encode() + b"}", media_type="application/json")
 
 
 async def _abnt(state: State, serial: Serial, month: str | None) -> Response[bytes]:

@@ -1,24 +1,23 @@
 """The client web view (issue 12 §4): server-rendered pages under /web, served by the API app.
 
 `router` carries the pages, their `page_db` dependency (api/pages/session.py: the session's
-account, row-level security in the database), the CSRF check of every form post (a token signed
-with this process's secret, in a cookie and in each form's hidden `_csrf_token` field: a post
-from another site has neither) and the error pages: no session redirects to the login form; an
-API error (403 outside the scope, 422 bad parameter) is an HTML page with its status.
+account, row-level security in the database), the CSRF check of every form post (a token derived
+from the request's session cookie, or before login the `smf_csrf` cookie's value, in each form's
+hidden `_csrf_token` field: api/pages/session.py CsrfMiddleware; a post from another site has
+neither, and every worker of `smf serve` derives the same token) and the error pages: no session
+redirects to the login form; an API error (403 outside the scope, 422 bad parameter) is an HTML
+page with its status.
 Pages are Jinja2 templates (api/pages/templates/) with autoescaping (api/pages/render.py).
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from litestar import Request, Response, Router
-from litestar.config.csrf import CSRFConfig
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.middleware import DefineMiddleware
-from litestar.middleware.csrf import CSRFMiddleware
 from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -28,7 +27,7 @@ from api.pages import render, session, views
 from api.pages.render import environment
 
 _TITLE = {403: "Acesso negado", 404: "Não encontrado", 422: "Pedido inválido", 429: "Aguarde"}
-CSRF_COOKIE = "smf_csrf"
+CSRF_COOKIE = session.CSRF_COOKIE
 
 
 def _error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -53,14 +52,6 @@ def template_config() -> TemplateConfig[Any]:
 
 def router(*, secure_cookies: bool = False) -> Router:
     """The /web router; `secure_cookies` marks its cookies Secure (served over TLS)."""
-    csrf = CSRFConfig(
-        secret=secrets.token_hex(32),
-        cookie_name=CSRF_COOKIE,
-        cookie_path="/web",
-        cookie_secure=secure_cookies,
-        cookie_httponly=True,
-        cookie_samesite="strict",
-    )
     return Router(
         path="/",
         route_handlers=[
@@ -79,6 +70,10 @@ def router(*, secure_cookies: bool = False) -> Router:
         ],
         dependencies={"page_db": Provide(session.provide_page_db)},
         exception_handlers={Exception: _error_page},
-        middleware=[DefineMiddleware(CSRFMiddleware, config=csrf)],
+        middleware=[
+            DefineMiddleware(
+                session.CsrfMiddleware, secure_cookies=secure_cookies, refuse=_error_page
+            )
+        ],
         include_in_schema=False,
     )

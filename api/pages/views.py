@@ -2,10 +2,12 @@
 
 /web/login (form: the client's API key) and /web/logout; /web lists the caller's UCs; per UC:
 /web/uc/{uc} home, /web/uc/{uc}/graficos (one local day, CSV/XLSX export through the API's series
-code), /web/uc/{uc}/fatura (the cycle in progress and past bills from smf.billing_summary) and
+code), /web/uc/{uc}/fatura (the cycle in progress and past bills) and
 /web/uc/{uc}/memoria-de-massa (the ABNT public-format file of a month). Every page reads through
 one connection acting for the session's account, so row-level security filters in the database;
-a UC outside the caller's scope is answered 403.
+a UC outside the caller's scope is answered 403. Bills (home and fatura) come from the precomputed
+UC-month figures (smf.uc_figures, db/queries/web.sql web_bill): no billing function runs per view
+while the figures are fresh.
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Redirect, Template
-from litestar.utils.empty import value_or_default
-from litestar.utils.scope.state import ScopeState
 
 from api.controllers import intervals
 from api.deps import RequestDb, is_https, source_of
@@ -124,7 +124,7 @@ def page(
 ) -> Template:
     """A page rendered from api/pages/templates/`name` (autoescaped). Every page carries the
     CSRF token of the request (api/pages/__init__.py), which its forms post back."""
-    csrf = value_or_default(ScopeState.from_scope(request.scope).csrf_token, "")
+    csrf = session.csrf_token(request)
     return Template(
         template_name=name,
         context={
@@ -164,10 +164,14 @@ async def login(
         return refused(msg, exc.status_code)
     if principal.role != "client":
         return refused("Esta página é para contas de cliente.", 403)
+    try:
+        cookie = await session.open_session(state, token)
+    except errors.NotFound:  # revoked between the check and now
+        return refused("Chave inválida ou revogada.", 401)
     response: Response[Any] = Redirect("/web", status_code=303)
     response.set_cookie(
         session.COOKIE,
-        session.open_session(token),
+        cookie,
         path="/web",
         httponly=True,
         samesite="lax",
@@ -178,8 +182,8 @@ async def login(
 
 
 @post("/web/logout", include_in_schema=False, status_code=303)
-async def logout(request: Request[Any, Any, Any]) -> Response[Any]:
-    session.close_session(request.cookies.get(session.COOKIE))
+async def logout(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    await session.close_session(state, request.cookies.get(session.COOKIE))
     response: Response[Any] = Redirect("/web/login", status_code=303)
     response.delete_cookie(session.COOKIE, path="/web")
     return response

@@ -163,9 +163,15 @@ declare
     v_found timestamptz;
     p record;
 begin
-    select max(r.ts) into v_hot from smf.interval_reading r
-    where r.meter_id = any (p_meters) and r.ts < p_before
-      and (p_qualities is null or r.quality = any (p_qualities));
+    -- per meter, newest first on the (meter_id, ts) key: max(ts) over "meter_id = any (...)"
+    -- walked the ts index of the newest chunk through other meters' rows (30 ms a page)
+    select max(l.ts) into v_hot
+    from unnest(p_meters) u(meter_id)
+    cross join lateral (
+        select r.ts from smf.interval_reading r
+        where r.meter_id = u.meter_id and r.ts < p_before
+          and (p_qualities is null or r.quality = any (p_qualities))
+        order by r.ts desc limit 1) l;
     for p in select s.meter_id, s.period_start, s.period_end from smf.interval_sealed s
              where s.meter_id = any (p_meters) and s.period_start < p_before
                and s.period_end > coalesce(v_hot, '-infinity')

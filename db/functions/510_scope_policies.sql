@@ -99,7 +99,8 @@ declare
         'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading', 'instantaneous_reading',
         'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt', 'read_request'];
     private text[] := array['account', 'api_key', 'account_scope', 'login_failure', 'uc_group',
-        'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease', 'db_role'];
+        'uc_group_member', 'ingest_batch', 'ingest_quarantine', 'meter_session_lease', 'db_role',
+        'web_session'];
     explicit constant text[] := array['interval_reading', 'interval_reading_history',
         'rollup_15min', 'rollup_hour', 'rollup_day', 'rollup_month', 'register_reading',
         'instantaneous_reading', 'meter_event', 'meter_outage', 'meter_alteration', 'poll_attempt',
@@ -134,6 +135,13 @@ declare
         grant usage on schema smf to smf_svc_api;
         grant execute on function smf.api_key_lookup(text), smf.login_failed(text),
             smf.login_blocked(text, int, interval) to smf_svc_api;
+        -- the client web view's sessions (505_web_sessions.sql): the API's login role only
+        revoke execute on function smf.web_session_open(bytea, text, interval),
+            smf.web_session_principal(bytea, text), smf.web_session_close(bytea)
+            from public, smf_writer;
+        revoke all on smf.web_session from smf_writer;
+        grant execute on function smf.web_session_open(bytea, text, interval),
+            smf.web_session_principal(bytea, text), smf.web_session_close(bytea) to smf_svc_api;
     $g$;
 begin
     -- Before revision 0007 (an upgrade that stops at an earlier revision) there is nothing to do.

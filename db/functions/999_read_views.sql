@@ -61,6 +61,9 @@ begin
         grant select on all tables in schema smf to smf_writer;
         revoke all on smf.account, smf.api_key, smf.account_scope, smf.db_role,
             smf.login_failure from smf_writer;
+        if to_regclass('smf.web_session') is not null then
+            revoke all on smf.web_session from smf_writer;  -- the API's sessions (505)
+        end if;
         grant select on smf.account, smf.account_scope to smf_writer;
     end if;
     perform smf.read_views_refresh();

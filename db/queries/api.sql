@@ -56,6 +56,28 @@ select * from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)
 select coalesce(json_agg(json_build_array({columns}) order by s.bucket_start), '[]')::text as rows
 from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)s, %(pulses)s) s;
 
+-- name: api_series_json_parts
+-- The same rows as api_series_json, built by the server in parts to stream: each row is one
+-- JSON array (json_build_array of {columns}), a part joins %(part_rows)s rows with commas, parts
+-- come in bucket order; the rows array is "[" + the parts joined by "," + "]".
+select string_agg(json_build_array({columns})::text, ',' order by s.bucket_start) as part
+from (select a.*, (row_number() over (order by a.bucket_start) - 1) / %(part_rows)s as part_no
+      from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)s, %(pulses)s) a) s
+group by s.part_no
+order by s.part_no;
+
+-- name: api_series_csv_parts
+-- The same rows as api_series_copy (without the header), built by the server in parts to stream:
+-- each row is its {text_columns} (each column ::text, as COPY writes it) joined with commas, a
+-- null as an empty field; a part joins %(part_rows)s rows, each ending in a newline. No field
+-- can hold a comma, a quote or a newline (times, numbers, quality words), so none is quoted:
+-- the bytes are COPY's (format csv), which tests/api/test_series_stream.py checks.
+select string_agg(array_to_string(array[{text_columns}], ',', '') || E'\n', '' order by s.bucket_start) as part
+from (select a.*, (row_number() over (order by a.bucket_start) - 1) / %(part_rows)s as part_no
+      from smf.api_series(%(meter_id)s, %(lo)s, %(hi)s, %(resolution)s, %(tz)s, %(pulses)s) a) s
+group by s.part_no
+order by s.part_no;
+
 -- name: api_series_copy
 -- The same rows for COPY ... TO STDOUT: {columns} is composed by db.driver.acopy_out from the
 -- (column, alias) pairs api/series.py picks from a fixed list; the other fields are literals.

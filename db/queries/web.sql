@@ -24,18 +24,27 @@ where u.uc_code = %(uc_code)s;
 select * from smf.billing_data_quality(%(uc_code)s, %(month)s);
 
 -- name: web_bill
--- The billing summary (smf.billing_summary, 160_billing.sql) of the UC's local month %(month)s.
-select b.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount
-from smf.billing_summary(%(uc_code)s, %(month)s) b;
+-- The bill simulation of the UC's local month %(month)s from its precomputed figures
+-- (smf.uc_figures, 180_uc_figures.sql: the stored row when fresh, else computed now): the rows
+-- of smf.billing_summary (loss-adjusted; kWh, kW, R$) in their order. SMF04 without figures.
+select f.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount
+from smf.uc_figures(%(uc_code)s, %(month)s) f
+cross join lateral rows from (jsonb_to_recordset(f.billing) as (item text, posto text,
+    quantity numeric, unit text, price numeric, amount numeric)) with ordinality
+    as b(item, posto, quantity, unit, price, amount, n)
+order by b.n;
 
 -- name: web_bill_history
--- Billing summaries of the local months [%(since)s, %(until)s) in which the main meter has readings.
-select b.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount
-from (select distinct date_trunc('month', r.ts at time zone smf.local_timezone())::date as month
-      from smf.intervals(%(meter_id)s::int, smf.local_month_start(%(since)s),
-                         smf.local_month_start(%(until)s)) r) m
-cross join lateral smf.billing_summary(%(uc_code)s, m.month) b
-order by b.month;
+-- The bills of the local months [%(since)s, %(until)s) in which the main meter %(meter_id)s has
+-- readings (its month rollups), from the precomputed figures as web_bill.
+select f.month, b.item, b.posto, b.quantity, b.unit, b.price, b.amount
+from smf.rollup_month r
+cross join lateral smf.uc_figures(%(uc_code)s, r.bucket) f
+cross join lateral rows from (jsonb_to_recordset(f.billing) as (item text, posto text,
+    quantity numeric, unit text, price numeric, amount numeric)) with ordinality
+    as b(item, posto, quantity, unit, price, amount, n)
+where r.meter_id = %(meter_id)s and r.bucket >= %(since)s and r.bucket < %(until)s
+order by f.month, b.n;
 
 -- name: web_demand
 -- 15-minute demand (kW, loss-adjusted) of the UC over [%(lo)s, %(hi)s).
@@ -46,3 +55,15 @@ from smf.demand_series(%(uc_code)s, %(lo)s, %(hi)s) d order by d.ts;
 -- Hourly power factor and excess reactive (UFER, DMCR) of the UC's local month %(month)s.
 select h.hour, h.local_hour, h.posto, h.p_kwh, h.q_kvarh, h.power_factor, h.ufer_kwh, h.dmcr_kw
 from smf.ufer_dmcr_hourly(%(uc_code)s, %(month)s) h order by h.hour;
+
+-- name: web_session_open
+-- As the API's login role (before api_enter): a session for the live key %(key_id)s; its expiry.
+select smf.web_session_open(%(token_sha256)s, %(key_id)s, make_interval(secs => %(ttl_s)s)) as expires_at;
+
+-- name: web_session_principal
+-- As the API's login role (before api_enter): the lockout wait of %(source)s and the session's
+-- account (null columns without an unexpired session of a live key).
+select * from smf.web_session_principal(%(token_sha256)s, %(source)s);
+
+-- name: web_session_close
+select smf.web_session_close(%(token_sha256)s) as closed;
