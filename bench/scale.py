@@ -11,8 +11,8 @@ wider offsets, inductive reactive), prosumers (solar: reverse energy at midday);
 15-minute meters side by side; voltage as a slow random walk plus noise (mV), currents following
 the load with noise (mA); gaps (no row), 'missing' rows with NULL values, estimated and
 adjusted rows, outages (zero runs with voltage near zero). The demo's data (bench/ingest.py,
-smf/demo/dataset.py) is a smooth sine with constant voltages and currents: every channel but one is a
-constant, which compresses unrealistically well; here every channel is noisy.
+smf/demo/dataset.py) is a smooth sine with constant voltages and currents: every channel but one
+is a constant, which compresses unrealistically well; here every channel is noisy.
 
 Steps, all in a scratch database `smf_scale` on the configured server:
 1. COPY the rows into smf.interval_reading, refresh every rollup (as the ingest would).

@@ -5,12 +5,12 @@ into schema billing_main inside the test transaction. Rows are compared as text,
 is equal but carries another scale (1.50 vs 1.5) counts as a difference: the rewrite must change no
 digit of any result.
 
-Data: the demo dataset's distributor 059 (smf/demo/dataset.py: two azul UCs and a verde one, 5-minute
-meters, its generator and its posto schedule and tariffs) over the first ten days of October 2026
-(the rest of the month is missing data), plus three UCs the demo lacks: convencional (15-minute
-meter), branca (with an intermediario window) and an azul one whose reactive load crosses the
-reference power factor (UFER and DMCR > 0, hours right at fT = 0.92, hours with P = 0 and Q > 0),
-whose loss factor changes mid-month, and whose data has a gap and one estimated day."""
+Data: the demo dataset's distributor 059 (smf/demo/dataset.py: two azul UCs and a verde one,
+5-minute meters, its generator and its posto schedule and tariffs) over the first ten days of
+October 2026 (the rest of the month is missing data), plus three UCs the demo lacks: convencional
+(15-minute meter), branca (with an intermediario window) and an azul one whose reactive load
+crosses the reference power factor (UFER and DMCR > 0, hours right at fT = 0.92, hours with P = 0
+and Q > 0), whose loss factor changes mid-month, and whose data has a gap and one estimated day."""
 
 from __future__ import annotations
 
