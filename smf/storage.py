@@ -71,11 +71,11 @@ def cmd_seal(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from db import storage
     from db.local import ensure_database
-    from smf.report import _print_table
+    from smf import console
 
     ensure_database()
     rows = storage.status()
-    _print_table("storage tiers (bytes on disk: table, indexes, TOAST)", rows)
+    console.table(rows, title="storage tiers (bytes on disk: table, indexes, TOAST)")
     return 0
 
 

@@ -56,10 +56,12 @@ def test_demo_loads_two_days_and_is_idempotent(demo_db, capsys):
 
 
 def test_fleet_demo_reads_emulated_meters(demo_db, capsys):
-    assert fleet_demo.run(meters=3) == 0
+    assert fleet_demo.run(meters=3, dlms_meters=2) == 0
     out = capsys.readouterr().out
-    assert "fleet demo: 3/3 meters read" in out
-    assert _count(demo_db.url, "select count(*) from smf.meter") == 3
+    assert "fleet demo: 5/5 meters read" in out  # 3 NBR 14522 and 2 DLMS meters, all read
+    assert "NBR 14522: 3/3 meters read (100 %)" in out
+    assert "DLMS/COSEM: 2/2 meters read (100 %)" in out
+    assert _count(demo_db.url, "select count(*) from smf.meter") == 5
     assert _count(demo_db.url, "select count(*) from smf.interval_reading") > 0
 
 

@@ -148,10 +148,18 @@ def test_voltage_band_edges(conn, volts, kind) -> None:
     got = [(f[0], f[4]) for f in findings(conn, u.main) if f[0] in ("voltage_band", "phase_loss")]
     if kind is None:
         assert got == []
-    else:  # one finding for the interval, naming each phase
-        [(rule, detail)] = got
-        assert rule == kind
-        assert [p in detail for p in ("phase A", "phase B", "phase C")] == [True] * 3
+    else:  # one finding per phase for the interval (a finding's identity includes its phase)
+        assert sorted(r for r, _ in got) == [kind] * 3
+        assert sorted(p for p in ("phase A", "phase B", "phase C") for _, d in got if p in d) == [
+            "phase A",
+            "phase B",
+            "phase C",
+        ]
+        subjects = conn.execute(
+            "select subject from smf.vee_finding where meter_id = %s and rule = %s order by 1",
+            (u.main, kind),
+        ).fetchall()
+        assert subjects == [("A",), ("B",), ("C",)]
 
 
 @pytest.mark.parametrize(("volts", "kind"), [(12.700, "voltage_band"), (12.699, "phase_loss")])
