@@ -127,7 +127,7 @@ def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str
     if isinstance(exc, ValidationException):
         found = [
             {
-                "field": _PARAM_NAMES.get(e.get("key"), e.get("key")),
+                "field": _PARAM_NAMES.get(str(e.get("key")), e.get("key")),
                 "message": e.get("message"),
                 "source": e.get("source"),
             }

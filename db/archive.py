@@ -641,18 +641,21 @@ def verify(path: Path) -> dict[str, Any]:
 
 
 def import_file(
-    path: Path, *, settings: Settings | str | None = None, progress: bool = False
+    path: Path,
+    *,
+    settings: Settings | str | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ingest.IngestResult:
     """Restore an archive file through the ingest path in one transaction (all or nothing; a
-    deadlock re-runs it from the start). Raises errors.BatchRejected (see the module docstring)."""
-    pf, meta = open_archive(path)  # before any database work: a wrong file fails at once
+    deadlock re-runs it from the start). `progress(rows_done)` is called as rows are read (the
+    CLI draws it: smf.console.progress). Raises errors.BatchRejected (see the module docstring)."""
+    pf, _meta = open_archive(path)  # before any database work: a wrong file fails at once
     pf.close()
-    bar = ingest._ProgressBar(int(meta["rows"])) if progress else None
 
     def work(conn: driver.Connection) -> ingest.IngestResult:
         pf_again, meta_again = open_archive(path)
         with pf_again:
-            feed = _Feed(path, pf_again, meta_again, bar)
+            feed = _Feed(path, pf_again, meta_again, progress)
             # _Feed has the two methods ingest_csv_stream calls: readline() and read(n).
             return ingest.ingest_csv_stream(
                 conn, cast(IO[bytes], feed), origin=path.name, source="import", line_offset=0
@@ -667,6 +670,3 @@ def import_file(
         # file's row N here (line_offset 0).
         msg = re.sub(r"^line (\d+)", r"row \1", str(exc))
         raise _rejected(path, msg) from exc
-    finally:
-        if bar:
-            bar.close()

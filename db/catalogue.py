@@ -80,7 +80,7 @@ def parse(path: Path) -> Iterator[Banner]:
         # a dynamic function is matched by name only (body None)
         yield Banner(kind, schema, name, " ".join(words), None, path.name, i + 1)
     for m in _CREATE.finditer(text):
-        line = text.count("\n", 0, m.start())
+        at = text.count("\n", 0, m.start())
         kind, schema, name = m.group(1).lower(), m.group(2), m.group(3)
         body = None
         if kind == "function":
@@ -89,10 +89,10 @@ def parse(path: Path) -> Iterator[Banner]:
                 tag = q.group(1)
                 end = text.find(tag, q.end())
                 body = text[q.end() : end] if end >= 0 else None
-        words = banner_above(lines, line)
+        above = banner_above(lines, at)
         # "name: what it does" -> "what it does" (the name is the object's own)
-        words = re.sub(rf"^(smf_read\.|smf\.)?{re.escape(name)}(\(\))?\s*:\s*", "", words)
-        yield Banner(kind, schema, name, words, body, path.name, line + 1)
+        what = re.sub(rf"^(smf_read\.|smf\.)?{re.escape(name)}(\(\))?\s*:\s*", "", above)
+        yield Banner(kind, schema, name, what, body, path.name, at + 1)
 
 
 def _sentence(text: str) -> str:

@@ -54,9 +54,13 @@ def import_parquet(path: Path, *, quiet: bool = False, check_only: bool = False)
             f"digest {meta['digest']['value'][:16]}…"
         )
         return 0
-    archive.open_archive(path)  # a wrong file is refused before the database is touched
+    from smf import console
+
+    pf, meta = archive.open_archive(path)  # a wrong file is refused before the database is touched
+    pf.close()
     ensure_database()
-    result = archive.import_file(path, progress=not quiet)
+    with console.progress(path.name, int(meta["rows"]), enabled=not quiet) as update:
+        result = archive.import_file(path, progress=update)
     print(result.summary())
     return 0
 
