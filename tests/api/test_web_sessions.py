@@ -18,6 +18,8 @@ import psycopg
 import pytest
 from litestar.testing import TestClient
 
+from api.app import create_app
+from api.config import ApiConfig
 from db import driver
 from tests.api.conftest import Seed, make_client, web_login
 
@@ -143,3 +145,25 @@ def test_opening_a_session_refuses_a_dead_key_and_a_bad_hash(seeded: Seed) -> No
             driver.run(conn, "web_session_open", token_sha256=b"\x00" * 31, key_id=key_id, ttl_s=60)
         with pytest.raises(errors.InvalidParameter, match="not positive"), conn.transaction():
             driver.run(conn, "web_session_open", token_sha256=b"\x00" * 32, key_id=key_id, ttl_s=0)
+
+
+@pytest.mark.parametrize("secure", [False, True])
+def test_the_cookies_carry_secure_when_served_over_tls(seeded: Seed, secure: bool) -> None:
+    """SMF_API_SECURE_COOKIES (behind a TLS proxy): the session and CSRF cookies carry Secure;
+    without it (plain loopback HTTP) they must not, or a browser would drop them. Both are
+    HttpOnly where JavaScript has no business and never SameSite=None."""
+    app = create_app(ApiConfig(db=seeded.settings, secure_cookies=secure))
+    # a browser sends Secure cookies back over https only: so does the test client
+    base = "https://testserver.local" if secure else "http://testserver.local"
+    with TestClient(app, base_url=base, raise_server_exceptions=False) as c:
+        login_form = c.get("/web/login")
+        csrf_cookie = [h for h in login_form.headers.get_list("set-cookie") if "smf_csrf" in h]
+        r = web_login(c, seeded.keys["cli"])
+        assert r.status_code == 303
+        session_cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("smf_web=")]
+    assert len(csrf_cookie) == 1 and len(session_cookie) == 1
+    for header in (csrf_cookie[0], session_cookie[0]):
+        attrs = {a.strip().split("=")[0].lower() for a in header.split(";")[1:]}
+        assert ("secure" in attrs) is secure, header
+        assert "samesite=none" not in header.lower()
+    assert "httponly" in session_cookie[0].lower()
