@@ -242,6 +242,12 @@ async def _run(
     probe.start()
     api = ApiWatch(settings.url, probe)
     api.start()
+    # the API's workers start before the batch does: a 200 before the kill is then certain to be
+    # seen (its start-up under load can outlast the first CCEE posts)
+    deadline = time.monotonic() + 60
+    while not api.before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert api.before, "smf serve did not answer /health within 60 s of its start"
     outcome: dict[str, Any] = {}
 
     def send() -> None:
