@@ -147,7 +147,7 @@ Next steps (README has each in full):
   Web view   .venv/bin/smf user add cliente1 --role client --scope uc:000000100105905
              .venv/bin/smf user key cliente1      then log in at http://{host}:{port}/web/login
   Grafana    .venv/bin/smf user add grafana --role analyst --scope distributor:059 \\
-                 --db-role grafana_sul            then README "Grafana" (grafana/provisioning/)
+                 --db-role smf_grafana            then README "Grafana" (grafana/provisioning/)
   Your data  README "Registering consumer units": smf meter add, smf uc add, smf import
   Reports    .venv/bin/smf report --uc 000000100105905 --month previous
              .venv/bin/smf ccee status --month previous"""
