@@ -6,7 +6,6 @@ process, which mutmut cannot). Pure functions: no database."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -207,28 +206,31 @@ def test_pick_reads_quantity_or_the_total_amount() -> None:
     assert views.pick(rows, "demand_measured", "ponta") is None
 
 
-def test_sessions_sign_expire_and_close(monkeypatch: pytest.MonkeyPatch) -> None:
-    cookie = session.open_session("smf_key")
-    sid, _, sig = cookie.partition(".")
-    assert len(sid) == 32  # token_urlsafe(24): 24 octets in base64
-    assert len(sig) == 64  # hex of HMAC-SHA256
-    assert session.token_of(cookie) == "smf_key"
-    assert session._sid(cookie) == sid
-    assert session.token_of(f"{sid}.{'0' * 64}") is None  # forged signature
-    assert session.token_of(f"x.{session._sign('x')}") is None  # signed but no such session
-    assert session.token_of(None) is None and session.token_of("") is None
-    assert session._sid(f".{session._sign('')}") is None  # empty id
-    expiry = session._sessions[sid][1]
-    assert session.SESSION_TTL_S - 5 < expiry - time.monotonic() <= session.SESSION_TTL_S
-    # expired: no longer valid, and removed when the next session opens
-    session._sessions[sid] = ("smf_key", time.monotonic() - 1)
-    assert session.token_of(cookie) is None
-    other = session.open_session("smf_other")
-    assert sid not in session._sessions
-    session.close_session(other)
-    assert session.token_of(other) is None
-    session.close_session(None)  # no cookie: nothing to close, no error
-    session.close_session("forged.sig")
+def test_session_tokens_are_kept_as_sha256_and_only_our_shape_is_accepted() -> None:
+    # what the database keeps of a session token: SHA-256 of its text (hand-checked digest of "abc")
+    assert session.digest("abc").hex() == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    )
+    ok = "A" * 42 + "_"  # 43 URL-safe characters: token_urlsafe(32)
+    assert session._well_formed(ok) == ok
+    for bad in (None, "", "A" * 42, "A" * 44, "A" * 42 + "=", "A" * 42 + "."):
+        assert session._well_formed(bad) is None, bad
+
+
+def test_csrf_token_is_bound_to_the_session_or_the_pre_login_cookie() -> None:
+    import hashlib
+    import hmac
+
+    sid = "s" * 43
+    pre = "p" * 43
+    by_hand = hmac.new(sid.encode(), b"smf-csrf", hashlib.sha256).hexdigest()
+    # with a session the token is HMAC-SHA256(session token, "smf-csrf"), whatever else is sent
+    assert session.csrf_expected({session.COOKIE: sid, session.CSRF_COOKIE: pre}) == by_hand
+    # before login: the random value of the pre-login cookie itself
+    assert session.csrf_expected({session.CSRF_COOKIE: pre}) == pre
+    # no cookie, or cookies not of our shape: nothing to bind a post to, every post refused
+    assert session.csrf_expected({}) is None
+    assert session.csrf_expected({session.COOKIE: "short", session.CSRF_COOKIE: "x"}) is None
 
 
 def test_error_pages() -> None:
@@ -240,7 +242,7 @@ def test_error_pages() -> None:
     from api.pages import _error_page
 
     req: Any = SimpleNamespace(
-        url=SimpleNamespace(path="/web/uc/x"), method="GET", scope={"type": "http"}
+        url=SimpleNamespace(path="/web/uc/x"), method="GET", scope={"type": "http"}, cookies={}
     )
     r = _error_page(req, session.LoginRequired())
     assert r.status_code == 303 and r.url == "/web/login"  # type: ignore[attr-defined]
