@@ -100,3 +100,41 @@ def test_demo_main_at_2230_local_on_november_30_loads_october(demo_db, capsys, m
     assert first == datetime(2026, 10, 1, 3, tzinfo=UTC)  # 2026-10-01T00:00-03:00
     assert last < datetime(2026, 10, 2, 3, tzinfo=UTC)
     assert future == 0
+
+
+def test_doctor_reports_on_the_demo(demo_db, capsys):
+    """`smf db doctor` on the demo's database (through SMF_DATABASE_URL, as an operator points it
+    at a cluster it does not manage): every check answers, none fails, the demo's data is counted
+    and its polled meters count as read today."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from db.settings import REPO_ROOT
+
+    assert demo.main(days=2, today=TODAY) == 0
+    assert fleet_demo.run(meters=2, dlms_meters=1) == 0
+    capsys.readouterr()
+    env = {**os.environ, "SMF_DATABASE_URL": demo_db.url}
+    run = subprocess.run(
+        [str(Path(sys.executable).parent / "smf"), "db", "doctor", "--json"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    checks = {c["name"]: c for c in json.loads(run.stdout)}
+    assert set(checks) == {"cluster", "replication", "archive", "backup", "disk", "jobs", "meters"}
+    assert all(c["status"] in ("ok", "warn") for c in checks.values()), checks
+    assert checks["cluster"]["status"] == "ok" and "primary" in checks["cluster"]["detail"]
+    # a database it does not manage: the backups are said to be someone else's, not "none"
+    assert "not managed here" in checks["backup"]["detail"]
+    assert "interval data " in checks["disk"]["detail"] and "rollups " in checks["disk"]["detail"]
+    assert "interval data 0 B" not in checks["disk"]["detail"]
+    assert checks["meters"] == {
+        "name": "meters", "status": "ok", "detail": "every polled meter was read today"
+    }  # fmt: skip

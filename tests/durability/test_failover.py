@@ -9,7 +9,9 @@ themselves through the multi-host URL:
   kill is still recorded accepted;
 - the API (`smf serve` on the same URL) answers /health again by itself;
 - the time from the kill to the first successful write is measured and printed (goal < 30 s),
-  with the counts: reads committed vs found, payloads posted vs accepted.
+  with the counts: reads committed vs found, payloads posted vs accepted;
+- `smf db doctor` (db/doctor.py) reads the healthy formation as healthy before the kill, and
+  after it says that writes go on but no standby is left to fail over to.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import pytest
 
 from ccee import emulator, sender
 from ccee.client import CceeClient
-from db import driver, errors, ha
+from db import doctor, driver, errors, ha
 from db.backup import free_port
 from db.settings import REPO_ROOT, CceeSettings, Secret, Settings, load
 from poller import emulated, store
@@ -226,7 +228,26 @@ def _scenario(f: ha.Formation, emu: emulator.Running) -> None:
         concurrency=2,
         lease_s=300,  # longer than the outage: the sender gives its own claims back itself
     )
+    # `smf db doctor` on the healthy formation: both nodes in their roles, the standby synchronous
+    healthy = {c.name: c for c in doctor.checks(settings, Path(f.dir))}
+    print("\ndoctor before the kill:\n" + doctor.render(list(healthy.values())))
+    assert healthy["formation"].status == "ok", healthy["formation"]
+    assert "node1 primary" in healthy["formation"].detail
+    assert "node2 secondary" in healthy["formation"].detail
+    assert healthy["replication"].status == "ok", healthy["replication"]
+    assert "streaming" in healthy["replication"].detail
+    assert healthy["cluster"].status == "ok" and "primary" in healthy["cluster"].detail
     asyncio.run(_run(f, settings, emu, ccee, primary))
+    # and after it: the writes go on (node2 primary) but no failover is possible any more, which
+    # is what an operator must be told (a warning on the formation, a failure on replication)
+    after = {c.name: c for c in doctor.checks(settings, Path(f.dir))}
+    print("doctor after the kill:\n" + doctor.render(list(after.values())))
+    assert after["cluster"].status == "ok" and f"port {f.nodes[1].port}" in after["cluster"].detail
+    assert after["formation"].status in ("warn", "fail"), after["formation"]
+    assert "node1" in after["formation"].detail and "unhealthy" in after["formation"].detail
+    assert after["replication"] == doctor.Check(
+        "replication", "fail", "no standby is streaming: a failover is impossible"
+    )
 
 
 async def _run(
