@@ -82,8 +82,9 @@ def floor15(t: datetime) -> datetime:
 
 
 class Probe(threading.Thread):
-    """Writes one row every 50 ms through the formation URL; notes the first success after
-    `since` (the kill)."""
+    """Writes one row every 50 ms through the formation URL; notes the first success of an
+    attempt that STARTED after `since` (the kill): a commit under way at the kill can still
+    return just after it, and would measure nothing."""
 
     def __init__(self, url: str) -> None:
         super().__init__(daemon=True)
@@ -94,10 +95,12 @@ class Probe(threading.Thread):
 
     def run(self) -> None:
         while not self.stop.is_set():
+            started = time.monotonic()
             try:
                 with psycopg.connect(self.url, autocommit=True) as c:
                     c.execute("insert into failover_probe default values")
-                if self.since is not None and self.first_after is None:
+                after_kill = self.since is not None and started >= self.since
+                if after_kill and self.first_after is None:
                     self.first_after = time.monotonic()
             except psycopg.Error:
                 pass
