@@ -7,8 +7,8 @@ Callers pass engineering units (kWh, kvarh, V, A) and interval starts as aware d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +45,18 @@ class IntervalRow:
     source: str | None = None
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class MonthSpan:
+    """What a back-fill batch loaded of one meter in one local month: [lo, hi) UTC, whole
+    local days inside the month."""
+
+    meter_id: int
+    serial: str
+    month: date  # its first day
+    lo: datetime
+    hi: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class IngestResult:
     batch_id: int
@@ -57,6 +69,9 @@ class IngestResult:
     quarantined_lines: tuple[int, ...] = ()  # the first QUARANTINE_LINES_SHOWN input lines
     warnings: tuple[str, ...] = ()  # e.g. a file cadence other than the meter's interval
     notes: tuple[str, ...] = ()  # decisions taken on the input (e.g. the decimal separator)
+    # a back-fill (ingest_csv(backfill=True)): per meter and local month it touched, the whole
+    # local days it loaded in that month, which validate_months then validates once
+    months: tuple[MonthSpan, ...] = ()
 
     @property
     def quarantined_total(self) -> int:
@@ -313,14 +328,74 @@ def ingest_csv(
     settings: Any = None,
     progress: Callable[[int], None] | None = None,
     decimal: str = "auto",
+    backfill: bool = False,
 ) -> IngestResult:
     """Import a CSV file in its own transaction (all or nothing). A deadlock or serialisation
     failure rolls the transaction back and runs it again from the start of the file
     (driver.in_transaction: bounded, jittered). `progress(bytes_read)` is called as the file is
-    read (the CLI draws it: smf.console.progress); this module prints nothing."""
+    read (the CLI draws it: smf.console.progress); this module prints nothing.
+
+    `backfill`: history being loaded, no VEE validation and no alarm evaluation in the batch's
+    transaction; the result's `months` name the meter-months it touched, for validate_months
+    once the whole load is in (so a month loaded from many files is validated once)."""
 
     def work(conn: driver.Connection) -> IngestResult:
+        if backfill:
+            driver.run(conn, "ingest_backfill_session")
         with path.open("rb") as fh:
-            return ingest_csv_stream(conn, fh, origin=path.name, progress=progress, decimal=decimal)
+            result = ingest_csv_stream(
+                conn, fh, origin=path.name, progress=progress, decimal=decimal
+            )
+        if not backfill:
+            return result
+        months = tuple(MonthSpan(**r) for r in driver.run(conn, "ingest_touched_months"))
+        return replace(result, months=months)
 
     return driver.in_transaction(settings, work)
+
+
+@dataclass(frozen=True, slots=True)
+class MonthsValidated:
+    meter_months: int
+    found: int  # findings the rules returned over those months
+    new: int  # of which not seen before
+    errors: tuple[str, ...]  # "serial YYYY-MM: rule smf.x raised SQLSTATE s (message)"
+
+
+def validate_months(
+    spans: Iterable[MonthSpan],
+    *,
+    settings: Any = None,
+    progress: Callable[[int], None] | None = None,
+) -> MonthsValidated:
+    """The VEE rules once per meter-month of a back-fill, over the hull of what its batches
+    loaded in that month, each meter-month in its own transaction (smf.vee_validate_backfill:
+    a rule that raises is a validation_error finding and a job_run error row, never a lost
+    reading); `progress(done)` after each."""
+    hull: dict[tuple[int, str, date], tuple[datetime, datetime]] = {}
+    for s in spans:
+        key = (s.meter_id, s.serial, s.month)
+        lo, hi = hull.get(key, (s.lo, s.hi))
+        hull[key] = (min(lo, s.lo), max(hi, s.hi))
+    found = new = done = 0
+    errors: list[str] = []
+    for (meter_id, serial, month), (lo, hi) in sorted(hull.items()):
+
+        def work(
+            conn: driver.Connection, m: int = meter_id, a: datetime = lo, b: datetime = hi
+        ) -> Any:
+            return driver.run_one(conn, "vee_validate_backfill", meter_id=m, lo=a, hi=b)
+
+        row = driver.in_transaction(settings, work)
+        result = (row or {}).get("result") or {}
+        found += int(result.get("found", 0))
+        new += int(result.get("new", 0))
+        errors += [
+            f"{serial} {month:%Y-%m}: rule smf.{e['rule']} raised SQLSTATE {e['sqlstate']} "
+            f"({e['message']})"
+            for e in result.get("errors", [])
+        ]
+        done += 1
+        if progress:
+            progress(done)
+    return MonthsValidated(done, found, new, tuple(errors))

@@ -2378,12 +2378,19 @@ CREATE FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zon
 
 COMMENT ON FUNCTION smf.vee_validate(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_upto_last boolean) IS 'Run every rule on meter p_meter over [p_from, p_to) (UTC); upsert findings (a re-run rewrites a finding only when its detail or severity changed, setting last_seen_at, or to re-open one it had resolved itself; accepted ones stay accepted) and resolve open findings of the rules inside the range that no rule reports any more. Two rows a rule (or two rules) report with one identity (rule, subject, range) become one finding: the worst severity, the distinct details joined by ''; ''; so the upsert never meets a row twice. A rule that raises: its previous findings in the range stay as they are, a validation_error finding (severity error, subject the rule function, the range) names it and its SQLSTATE; a later run where it succeeds resolves that finding when its range lies inside the run''s range. p_upto_last: gaps after the meter''s newest interval are not reported (used after an ingest). Returns {"found": n, "new": n, "resolved": n}, plus "errors": [{"rule", "sqlstate", "message"}] when a rule raised.';
 
+CREATE FUNCTION smf.vee_validate_backfill(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS jsonb
+    LANGUAGE plpgsql
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 18 lines, sha256 1314606840a81859
+
+COMMENT ON FUNCTION smf.vee_validate_backfill(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The rules over meter p_meter''s [p_from, p_to) (UTC; a back-fill passes whole local days of one local month: the hull of what its files loaded in that month), with gaps after the meter''s newest interval not reported, as after an ingest; what `smf import --backfill` runs once per meter-month after the load. A rule that raises leaves a validation_error finding (smf.vee_validate) and one smf.job_run error row (job vee_validate) naming it. Returns smf.vee_validate''s result.';
+
 CREATE FUNCTION smf.vee_validate_batch(p_batch integer) RETURNS integer
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'pg_temp', 'pg_catalog'
-    AS -- body: 35 lines, sha256 2c966109b068ead9
+    AS -- body: 36 lines, sha256 0abd9ec2b4485ac5
 
-COMMENT ON FUNCTION smf.vee_validate_batch(p_batch integer) IS 'Run the rules on the local days touched by the ingest batch just finished in this transaction (pg_temp.ingest_touched of smf.ingest_finish), when the setting vee_validate_on_ingest is ''on''. A rule that raised leaves its validation_error findings and one smf.job_run row (job ''vee_validate'', outcome error) naming each rule, its SQLSTATE and how many meter-ranges it failed on. Returns the number of meter-ranges validated.';
+COMMENT ON FUNCTION smf.vee_validate_batch(p_batch integer) IS 'Run the rules on the local days touched by the ingest batch just finished in this transaction (pg_temp.ingest_touched of smf.ingest_finish), when the setting vee_validate_on_ingest is ''on'' and the session is not a back-fill (`smf import --backfill` sets smf.vee_on_ingest = ''off'' for its transaction and validates each meter-month it touched once, after the load: smf.vee_validate_backfill). A rule that raised leaves its validation_error findings and one smf.job_run row (job ''vee_validate'', outcome error) naming each rule, its SQLSTATE and how many meter-ranges it failed on. Returns the number of meter-ranges validated.';
 
 CREATE FUNCTION smf.vee_validate_batch_failed(p_batch integer, p_sqlstate text, p_message text) RETURNS integer
     LANGUAGE plpgsql

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from db import errors
 from db.cluster import Cluster, ClusterError
@@ -36,6 +37,9 @@ from smf.files import (
     import_public_format,
     is_public_format,
 )
+
+if TYPE_CHECKING:
+    from db.ingest import MonthSpan
 
 __all__ = [
     "check_input_file",
@@ -120,23 +124,57 @@ def _external_status(s: Settings) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from db import ingest
-
-    path = Path(args.file)
-    check_input_file(path)
     from smf import archive
 
-    if archive.is_parquet(path):  # an SMF Parquet archive (`smf import parquet FILE`)
-        return archive.import_parquet(path, quiet=args.quiet)
-    ensure_database()
-    if is_public_format(path):
-        return import_public_format(path)
-    with path.open("rb") as fh:
-        problem = binary_size_problem(fh.read(256), path.stat().st_size)
-    if problem:
-        raise errors.BatchRejected(f"{path.name}: {problem}")
-    with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
-        result = ingest.ingest_csv(path, progress=update, decimal=args.decimal)
-    print(result.summary())
+    paths = [Path(f) for f in args.file]
+    for path in paths:  # every file is checked before the first is imported
+        check_input_file(path)
+    if args.backfill:
+        refused = [p.name for p in paths if archive.is_parquet(p) or is_public_format(p)]
+        if refused:
+            raise errors.InvalidParameter(
+                f"--backfill loads CSV files; {', '.join(refused)} is not one (import it alone)"
+            )
+    months: list[MonthSpan] = []
+    for path in paths:
+        if archive.is_parquet(path):  # an SMF Parquet archive (`smf import parquet FILE`)
+            if archive.import_parquet(path, quiet=args.quiet):
+                return 1
+            continue
+        ensure_database()
+        if is_public_format(path):
+            if import_public_format(path):
+                return 1
+            continue
+        with path.open("rb") as fh:
+            problem = binary_size_problem(fh.read(256), path.stat().st_size)
+        if problem:
+            raise errors.BatchRejected(f"{path.name}: {problem}")
+        with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
+            result = ingest.ingest_csv(
+                path, progress=update, decimal=args.decimal, backfill=args.backfill
+            )
+        print(result.summary())
+        months += result.months
+    if args.backfill:
+        return _validate_backfill(months, quiet=args.quiet)
+    return 0
+
+
+def _validate_backfill(months: list[MonthSpan], *, quiet: bool) -> int:
+    """The back-fill's validation: each meter-month the files touched, once."""
+    from db import ingest
+
+    todo = {(m.meter_id, m.month) for m in months}
+    print(f"back-fill: loaded without validation or alarms; validating {len(todo)} meter-month(s)")
+    with console.progress("validation", len(todo), enabled=not quiet) as update:
+        done = ingest.validate_months(months, progress=update)
+    print(
+        f"back-fill: validated {done.meter_months} meter-month(s): {done.found} finding(s), "
+        f"{done.new} new (smf vee findings --meter SERIAL)"
+    )
+    for line in done.errors:
+        print(f"warning: {line}; the readings are stored, the daily VEE job runs it again")
     return 0
 
 
@@ -233,8 +271,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="import interval data: a CSV file (see README), an ABNT public-format file, or "
         "`smf import parquet FILE` (an SMF Parquet archive)",
     )
-    p.add_argument("file", help="CSV (see README: CSV import format) or ABNT public-format file")
+    p.add_argument(
+        "file",
+        nargs="+",
+        help="CSV (see README: CSV import format) or ABNT public-format file; several are "
+        "imported in order, each in its own transaction",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--backfill",
+        action="store_true",
+        help="loading history (CSV files): no VEE validation or alarm evaluation per file; "
+        "each meter-month the files touched is validated once after the last file",
+    )
     p.add_argument(
         "--decimal",
         choices=("auto", "point", "comma"),

@@ -142,7 +142,9 @@ $$;
 
 -- vee_validate_batch: run the rules on the local days touched by the ingest batch just finished in
 -- this transaction (pg_temp.ingest_touched of smf.ingest_finish), when the setting
--- vee_validate_on_ingest is 'on'. A rule that raised leaves its validation_error findings and one
+-- vee_validate_on_ingest is 'on' and the session is not a back-fill (`smf import --backfill` sets
+-- smf.vee_on_ingest = 'off' for its transaction and validates each meter-month it touched once,
+-- after the load: smf.vee_validate_backfill). A rule that raised leaves its validation_error findings and one
 -- smf.job_run row (job 'vee_validate', outcome error) naming each rule, its SQLSTATE and how many
 -- meter-ranges it failed on. Returns the number of meter-ranges validated.
 create or replace function smf.vee_validate_batch(p_batch int) returns int
@@ -154,6 +156,7 @@ declare
     v_errors jsonb := '[]';
 begin
     if coalesce((select value from smf.setting where key = 'vee_validate_on_ingest'), 'on') <> 'on'
+       or current_setting('smf.vee_on_ingest', true) = 'off'
        or to_regclass('pg_temp.ingest_touched') is null then
         return 0;
     end if;
@@ -179,6 +182,33 @@ begin
             jsonb_build_object('batch_id', p_batch, 'errors', v_errors));
     end if;
     return v_n;
+end
+$$;
+
+-- vee_validate_backfill: the rules over meter p_meter's [p_from, p_to) (UTC; a back-fill passes
+-- whole local days of one local month: the hull of what its files loaded in that month), with
+-- gaps after the meter's newest interval not reported, as after an ingest; what `smf import
+-- --backfill` runs once per meter-month after the load. A rule that raises leaves a
+-- validation_error finding (smf.vee_validate) and one smf.job_run error row (job vee_validate)
+-- naming it. Returns smf.vee_validate's result.
+create or replace function smf.vee_validate_backfill(p_meter int, p_from timestamptz, p_to timestamptz)
+returns jsonb
+language plpgsql volatile set search_path = smf, pg_catalog as $$
+declare
+    v_res jsonb := smf.vee_validate(p_meter, p_from, p_to, true);
+    v_what text := format('back-fill of meter %s, %s to %s (local)', p_meter, smf.vee_fmt_local(p_from),
+                          smf.vee_fmt_local(p_to));
+begin
+    if jsonb_array_length(coalesce(v_res -> 'errors', '[]')) > 0 then
+        perform smf.vee_record_error('vee_validate', v_what,
+            (select format('validation of the %s: %s; the readings are stored, open validation_error '
+                           'findings list the ranges, the daily VEE job runs them again', v_what,
+                           string_agg(format('rule smf.%s raised SQLSTATE %s (%s)', e ->> 'rule',
+                                             e ->> 'sqlstate', e ->> 'message'), '; '))
+             from jsonb_array_elements(v_res -> 'errors') e),
+            jsonb_build_object('meter_id', p_meter, 'from', p_from, 'to', p_to, 'errors', v_res -> 'errors'));
+    end if;
+    return v_res;
 end
 $$;
 

@@ -41,3 +41,23 @@ where s.n >= 3
   and (extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) < 0.9 * m.interval_minutes
        or extract(epoch from s.hi - s.lo) / 60 / (s.n - 1) >= 1.5 * m.interval_minutes)
 order by m.serial;
+
+-- name: ingest_backfill_session
+-- a back-fill (`smf import --backfill`): no validation and no alarm evaluation per batch, for this
+-- transaction only; the meter-months it touched are validated once after the load
+select set_config('smf.vee_on_ingest', 'off', true) as vee,
+       set_config('smf.alarm_evaluation', 'off', true) as alarms;
+
+-- name: ingest_touched_months
+-- per meter of the batch just finished (pg_temp.ingest_touched: inclusive UTC interval starts
+-- lo..hi) and local month it touched: the whole local days it touched inside that month, [lo, hi)
+select t.meter_id, m.serial, g::date as month,
+       greatest(smf.vee_day_start(smf.vee_local_day(t.lo)), smf.vee_day_start(g::date)) as lo,
+       least(smf.vee_day_start(smf.vee_local_day(t.hi) + 1),
+             smf.vee_day_start((g + interval '1 month')::date)) as hi
+from pg_temp.ingest_touched t
+join smf.meter m on m.id = t.meter_id
+cross join lateral generate_series(date_trunc('month', smf.vee_local_day(t.lo)),
+                                   date_trunc('month', smf.vee_local_day(t.hi)),
+                                   interval '1 month') g
+order by t.meter_id, month;

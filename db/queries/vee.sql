@@ -68,3 +68,7 @@ group by m.serial order by m.serial;
 -- name: vee_validate_retry
 -- the ranges of open validation_error findings, validated again (the daily job)
 select meter_id, serial, ts_from, ts_to, result from smf.vee_validate_retry(null);
+
+-- name: vee_validate_backfill
+-- the rules over one meter-month's loaded days (a back-fill validates each once, after the load)
+select smf.vee_validate_backfill(%(meter_id)s, %(lo)s, %(hi)s) as result;
