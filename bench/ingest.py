@@ -15,6 +15,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,7 +24,14 @@ import psycopg
 from db import driver, migrate
 from db.channels import QUANTITY_NAMES
 from db.cluster import Cluster
-from db.ingest import IngestResult, IntervalRow, ingest_csv_stream, ingest_rows
+from db.ingest import (
+    IngestResult,
+    IntervalRow,
+    MonthSpan,
+    ingest_csv_stream,
+    ingest_rows,
+    validate_months,
+)
 from db.settings import Settings, load
 
 RAW_COLUMNS = (
@@ -105,11 +113,19 @@ def timed_raw_copy(settings: Settings, wh_file: Path) -> float:
     return elapsed
 
 
-def timed_ingest(settings: Settings, kwh_file: Path) -> tuple[float, IngestResult, list]:
+def timed_ingest(
+    settings: Settings, kwh_file: Path, *, vee: bool = True, alarms: bool = True
+) -> tuple[float, IngestResult, list]:
     """Seconds to ingest and commit the file, the result, and the time of each phase (from
-    the RAISE DEBUG lines of smf.ingest_finish and smf.rollup_refresh)."""
+    the RAISE DEBUG lines of smf.ingest_finish and smf.rollup_refresh). `vee` / `alarms` False:
+    no VEE validation / alarm evaluation in the batch's transaction (as a back-fill); the
+    result's `months` then name what it loaded, for validate_months."""
     marks: list[tuple[float, str]] = []
     with driver.connect(settings) as conn:
+        if not vee:
+            conn.execute("select set_config('smf.vee_on_ingest', 'off', true)")
+        if not alarms:
+            conn.execute("select set_config('smf.alarm_evaluation', 'off', true)")
         conn.execute("set client_min_messages = debug")
         conn.add_notice_handler(
             lambda d: marks.append((time.perf_counter(), d.message_primary or ""))
@@ -118,6 +134,9 @@ def timed_ingest(settings: Settings, kwh_file: Path) -> tuple[float, IngestResul
         with kwh_file.open("rb") as fh:
             result = ingest_csv_stream(conn, fh, origin="bench")
         conn.execute("set client_min_messages = notice")
+        if not vee:
+            spans = [MonthSpan(**r) for r in driver.run(conn, "ingest_touched_months")]
+            result = replace(result, months=tuple(spans))
     elapsed = time.perf_counter() - t
     names = {
         "classify": "COPY to staging",
@@ -158,11 +177,40 @@ def small_batches(settings: Settings, meters: int, n: int = 40) -> list[float]:
     return out
 
 
+def phase_split(settings: Settings, kwh_file: Path, rows: int, raw_s: float, full_s: float) -> None:
+    """The same file again, into emptied tables: without alarm evaluation; then without VEE and
+    alarms, plus the back-fill's validation once per meter-month. The differences are the cost
+    of VEE validation and of alarm evaluation inside the ingest."""
+    truncate(settings)
+    no_alarms_s, _, _ = timed_ingest(settings, kwh_file, alarms=False)
+    truncate(settings)
+    core_s, result, _ = timed_ingest(settings, kwh_file, vee=False, alarms=False)
+    t = time.perf_counter()
+    done = validate_months(result.months, settings=settings)
+    later_s = time.perf_counter() - t
+    print("  phases, each ingest into emptied tables (s, and ratio to the raw COPY):")
+    print(f"    ingest without VEE and alarms:   {core_s:7.1f} s   {raw_s / core_s:.2f}")
+    print(f"    + VEE validation per batch:      {no_alarms_s:7.1f} s   {raw_s / no_alarms_s:.2f}"
+          f"   (VEE {no_alarms_s - core_s:+.1f} s)")  # fmt: skip
+    print(f"    + alarm evaluation (default):    {full_s:7.1f} s   {raw_s / full_s:.2f}"
+          f"   (alarms {full_s - no_alarms_s:+.1f} s)")  # fmt: skip
+    print(f"    back-fill: ingest, then validation of {done.meter_months} meter-months once: "
+          f"{core_s:.1f} + {later_s:.1f} = {core_s + later_s:.1f} s   "
+          f"{raw_s / (core_s + later_s):.2f} ({done.found:,} findings)")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--meters", type=int, default=500)
     ap.add_argument("--days", type=int, default=31)
     ap.add_argument("--repeat", type=int, default=2, help="alternating runs; the best is shown")
+    ap.add_argument(
+        "--phases",
+        action="store_true",
+        help="also ingest without alarm evaluation, and without both VEE and alarms followed by "
+        "the back-fill's validation once per meter-month (smf import --backfill): the cost of "
+        "each as its own phase",
+    )
     args = ap.parse_args()
     base = load()
     if base.uses_local_cluster:
@@ -248,6 +296,8 @@ def main() -> None:
         f"  bytes per meter-month (8,640 rows): {(table_b + rollup_b) / rows * 8640 / 1e6:.2f} MB"
         f" incl. rollups and indexes"
     )
+    if args.phases:
+        phase_split(settings, kwh_file, rows, raw_s, ingest_s)
     for p in (kwh_file, wh_file):
         p.unlink()
     os.rmdir(tmp)
