@@ -65,7 +65,7 @@ def main() -> None:
         s = Settings(cluster=cs, database="smf", external_url=None, local_timezone="UTC")
         migrate.upgrade(s)
         with psycopg.connect(s.url) as conn:
-            conn.executemany(
+            conn.cursor().executemany(
                 "insert into smf.meter (serial, interval_minutes, channel_map) values (%s, 5,"
                 " array['active_fwd_kwh', 'reactive_ind_fwd_kvarh', 'voltage_a_v'])",
                 [(f"B{m:05d}",) for m in range(args.meters)],
@@ -83,7 +83,13 @@ def main() -> None:
             f"{load_s:.1f} s; database {db_bytes / 2**20:.1f} MiB"
         )
 
-        # baseline: PostgreSQL's own copy of the same cluster (tar, no compression)
+        # baseline: PostgreSQL's own copy of the same cluster (tar, no compression); this scratch
+        # cluster lets local replication connections in for it (the project's pg_hba.conf,
+        # db/cluster.py, does not: pgBackRest needs none)
+        hba = cs.data_dir / "pg_hba.conf"
+        hba.write_text(hba.read_text() + "local   replication  all                 trust\n")
+        with psycopg.connect(s.url, autocommit=True) as conn:
+            conn.execute("select pg_reload_conf()")
         target = base / "basebackup"
         target.mkdir()
         if _root():
@@ -105,11 +111,13 @@ def main() -> None:
             "-c",
             "fast",
         ]
-        subprocess.run(
+        proc = subprocess.run(
             (["runuser", "-u", SERVICE_USER, "--"] if _root() else []) + cmd,
-            check=True,
             capture_output=True,
+            text=True,
         )
+        if proc.returncode:
+            raise SystemExit(f"pg_basebackup failed: {proc.stderr.strip()}")
         base_s = time.perf_counter() - t
         base_bytes = dir_bytes(target)
 
@@ -117,17 +125,18 @@ def main() -> None:
         t = time.perf_counter()
         full = repo.backup("full")
         full_s = time.perf_counter() - t
-        ingest_csv(
-            write_csv(base / "day.csv", args.meters, first + timedelta(days=args.days), 1),
-            settings=s,
-        )
+        day_csv = base / "day.csv"
+        write_csv(day_csv, args.meters, first + timedelta(days=args.days), 1)
+        ingest_csv(day_csv, settings=s)
         t = time.perf_counter()
         incr = repo.backup("incr")
         incr_s = time.perf_counter() - t
         backup.archive_now(cs)
 
         t = time.perf_counter()
-        restored = backup.restore(cs, None, target_dir=base / "restored")
+        restored = backup.restore(
+            cs, None, target_dir=base / "restored", cluster_status=cluster.status
+        )
         restore_s = time.perf_counter() - t
         copy = Cluster(restored.cluster, archive=False)
         t = time.perf_counter()
