@@ -32,7 +32,7 @@ from litestar.exceptions import PermissionDeniedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import auth
-from api.deps import RequestDb, source_of
+from api.deps import RequestDb, is_https, source_of
 from api.errors import ApiError
 from db import driver
 
@@ -137,7 +137,8 @@ def csrf_token(request: Request[Any, Any, Any]) -> str:
 class CsrfMiddleware:
     """Refuse (403) a form post of /web whose `_csrf_token` is not csrf_expected of its cookies;
     give a browser without a pre-login token (cookie `smf_csrf`) one on its next safe request.
-    `secure_cookies`: that cookie carries Secure (served over TLS)."""
+    `secure_cookies`: that cookie carries Secure (served over TLS behind a proxy); so it does
+    for a request that came over TLS (api/deps.is_https), as the session cookie does."""
 
     def __init__(
         self,
@@ -162,7 +163,8 @@ class CsrfMiddleware:
             if _well_formed(cookies.get(CSRF_COOKIE)) is None:
                 new = secrets.token_urlsafe(32)
                 scope["smf_csrf_new"] = new  # type: ignore[typeddict-unknown-key]
-                send = self._with_cookie(send, new)
+                secure = self.secure_cookies or is_https(request)
+                send = self._with_cookie(send, new, secure)
             await self.app(scope, receive, send)
             return
         given: Any = request.headers.get("x-csrf-token")
@@ -183,14 +185,14 @@ class CsrfMiddleware:
             return
         await self.app(scope, receive, send)
 
-    def _with_cookie(self, send: Send, value: str) -> Send:
+    def _with_cookie(self, send: Send, value: str, secure: bool) -> Send:
         from litestar.datastructures import Cookie, MutableScopeHeaders
 
         cookie = Cookie(
             key=CSRF_COOKIE,
             value=value,
             path="/web",
-            secure=self.secure_cookies,
+            secure=secure,
             httponly=True,
             samesite="strict",
         )

@@ -33,6 +33,26 @@ def test_openapi_document_lists_the_endpoints(client: TestClient[Any]) -> None:
     assert client.get("/api/docs").status_code == 200
 
 
+def test_openapi_declares_health_public_and_every_bound_of_tz(client: TestClient[Any]) -> None:
+    """What a generated client believes: /health needs no key (security: []) while the other
+    operations inherit the document's API key; a time zone parameter is at most 64 characters
+    (a longer one is a 422, never a zoneinfo error)."""
+    doc = client.get("/api/docs/openapi.json").json()
+    assert doc["security"] == [{"apiKey": []}]
+    assert doc["paths"]["/health"]["get"]["security"] == []
+    assert "security" not in doc["paths"]["/api/v1/search"]["get"]
+    tz_params = [
+        prm
+        for item in doc["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict)
+        for prm in op.get("parameters", [])
+        if prm["name"] == "tz"
+    ]
+    assert tz_params, "no operation takes tz"
+    assert {prm["schema"].get("maxLength") for prm in tz_params} == {64}
+
+
 def test_no_key_is_401_problem_json(client: TestClient[Any]) -> None:
     r = client.get("/api/v1/search", params={"q": "x"})
     assert r.status_code == 401

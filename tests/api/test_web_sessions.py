@@ -147,14 +147,21 @@ def test_opening_a_session_refuses_a_dead_key_and_a_bad_hash(seeded: Seed) -> No
             driver.run(conn, "web_session_open", token_sha256=b"\x00" * 32, key_id=key_id, ttl_s=0)
 
 
-@pytest.mark.parametrize("secure", [False, True])
-def test_the_cookies_carry_secure_when_served_over_tls(seeded: Seed, secure: bool) -> None:
-    """SMF_API_SECURE_COOKIES (behind a TLS proxy): the session and CSRF cookies carry Secure;
-    without it (plain loopback HTTP) they must not, or a browser would drop them. Both are
-    HttpOnly where JavaScript has no business and never SameSite=None."""
-    app = create_app(ApiConfig(db=seeded.settings, secure_cookies=secure))
+@pytest.mark.parametrize(
+    ("setting", "scheme", "secure"),
+    [(False, "http", False), (True, "https", True), (False, "https", True)],
+    ids=["plain-http", "SMF_API_SECURE_COOKIES", "tls-without-the-setting"],
+)
+def test_the_cookies_carry_secure_when_served_over_tls(
+    seeded: Seed, setting: bool, scheme: str, secure: bool
+) -> None:
+    """SMF_API_SECURE_COOKIES (behind a TLS proxy), or a request that reached us over TLS
+    (SMF_API_TLS_CERT) without the setting: the session and CSRF cookies carry Secure; on plain
+    loopback HTTP they must not, or a browser would drop them. Both are HttpOnly where
+    JavaScript has no business and never SameSite=None."""
+    app = create_app(ApiConfig(db=seeded.settings, secure_cookies=setting))
     # a browser sends Secure cookies back over https only: so does the test client
-    base = "https://testserver.local" if secure else "http://testserver.local"
+    base = f"{scheme}://testserver.local"
     with TestClient(app, base_url=base, raise_server_exceptions=False) as c:
         login_form = c.get("/web/login")
         csrf_cookie = [h for h in login_form.headers.get_list("set-cookie") if "smf_csrf" in h]
@@ -167,3 +174,33 @@ def test_the_cookies_carry_secure_when_served_over_tls(seeded: Seed, secure: boo
         assert ("secure" in attrs) is secure, header
         assert "samesite=none" not in header.lower()
     assert "httponly" in session_cookie[0].lower()
+
+
+def test_https_is_believed_from_the_request_or_a_trusted_proxy_only() -> None:
+    """api/deps.is_https, which decides Secure cookies without the setting: the request's own
+    scheme, or X-Forwarded-Proto (its last value) from a peer in SMF_API_TRUSTED_PROXIES; the
+    header from any other peer is ignored."""
+    from types import SimpleNamespace
+
+    from litestar.datastructures import Headers
+
+    from api import config
+    from api.deps import is_https
+
+    def req(scheme: str, peer: str, proto: str | None, proxies: str = "") -> Any:
+        cfg = SimpleNamespace(trusted_proxies=config.parse_proxies(proxies))
+        headers = Headers([(b"x-forwarded-proto", proto.encode())] if proto else [])
+        return SimpleNamespace(
+            url=SimpleNamespace(scheme=scheme),
+            client=SimpleNamespace(host=peer),
+            headers=headers,
+            app=SimpleNamespace(state=SimpleNamespace(config=cfg)),
+        )
+
+    assert is_https(req("https", "203.0.113.9", None))
+    assert not is_https(req("http", "127.0.0.1", None))
+    assert is_https(req("http", "10.0.0.1", "https", "10.0.0.0/24"))
+    assert is_https(req("http", "10.0.0.1", "http, https", "10.0.0.1"))  # the proxy's own hop
+    assert not is_https(req("http", "10.0.0.1", "https, http", "10.0.0.1"))
+    assert not is_https(req("http", "127.0.0.1", "https"))  # no trusted proxy configured
+    assert not is_https(req("http", "9.9.9.9", "https", "10.0.0.1"))  # not from the proxy
