@@ -33,7 +33,9 @@ def test_openapi_document_lists_the_endpoints(client: TestClient[Any]) -> None:
     assert client.get("/api/docs").status_code == 200
 
 
-def test_openapi_declares_health_public_and_every_bound_of_tz(client: TestClient[Any]) -> None:
+def test_openapi_declares_health_public_the_bound_of_tz_and_the_413_of_imports(
+    client: TestClient[Any],
+) -> None:
     """What a generated client believes: /health needs no key (security: []) while the other
     operations inherit the document's API key; a time zone parameter is at most 64 characters
     (a longer one is a 422, never a zoneinfo error)."""
@@ -51,6 +53,10 @@ def test_openapi_declares_health_public_and_every_bound_of_tz(client: TestClient
     ]
     assert tz_params, "no operation takes tz"
     assert {prm["schema"].get("maxLength") for prm in tz_params} == {64}
+    # an upload above SMF_API_MAX_UPLOAD_BYTES is a 413 problem+json, and the document says so
+    imports = doc["paths"]["/api/v1/imports"]["post"]["responses"]
+    assert "413" in imports
+    assert "application/problem+json" in imports["413"]["content"]
 
 
 def test_no_key_is_401_problem_json(client: TestClient[Any]) -> None:

@@ -6,6 +6,7 @@ operation that needs a key refusing a request without one (issue 17 §2, §3).""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -62,8 +63,13 @@ with warnings.catch_warnings():  # schemathesis 3 passes its own deprecated argu
     parametrize = schema.parametrize()
 
 
+# 10 generated requests per operation and role in the suite; SMF_SCHEMATHESIS_EXAMPLES=N for a
+# longer run (bench/RESULTS.md records one)
 RUN = settings(
-    max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+    max_examples=int(os.environ.get("SMF_SCHEMATHESIS_EXAMPLES", "10")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
 )
 
 
