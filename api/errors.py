@@ -17,7 +17,10 @@ from db import errors
 
 log = logging.getLogger("smf.api")
 
-PROBLEM = "application/problem+json"
+# JSON is UTF-8 (RFC 8259); the charset is said anyway: a client that does not know
+# application/problem+json as JSON (Python's requests, for one) otherwise guesses the text's
+# encoding and can misread a non-ASCII detail (a hostile query value echoed in a 422)
+PROBLEM = "application/problem+json; charset=utf-8"
 
 # domain error -> (HTTP status, our code, title)
 _DOMAIN: list[tuple[type[errors.SmfError], int, str, str]] = [

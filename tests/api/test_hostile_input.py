@@ -6,6 +6,7 @@ status and the parameter the 422 names."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -115,6 +116,26 @@ def test_the_review_findings_are_422_naming_the_parameter(
     # far dates: outside 1990 .. 2100
     r = client.get(base, params={"from": "9999-12-30", "to": "9999-12-31"}, headers=h)
     assert r.status_code == 422 and r.json()["field"] == "from"
+
+
+def test_a_problem_echoing_non_ascii_input_says_its_charset(
+    client: TestClient[Any], seeded: Seed
+) -> None:
+    """Found by schemathesis at 100 examples: a 422 whose detail echoes a hostile value
+    ("00000A¡\u0881\b0") was valid UTF-8 JSON, but its type application/problem+json named no
+    charset, so a client library that guesses encodings (requests) read it as GBK and met an
+    invalid escape. The type now says charset=utf-8 and the bytes are UTF-8 JSON."""
+    value = "00000A\u00a1\u0881\x080"
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        params={"from": value, "to": "2024-03-02"},
+        headers=seeded.headers("root"),
+    )
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/problem+json; charset=utf-8"
+    body = json.loads(r.content.decode("utf-8"))
+    assert body["field"] == "from"
+    assert body["detail"] == f"from: {value!r} is not a date or an RFC 3339 time"
 
 
 @pytest.mark.parametrize(

@@ -370,7 +370,7 @@ def test_field_of_database_refusals() -> None:
 
 def test_problem_document() -> None:
     r = errors.problem(409, "conflict", "Conflict", "d", "/x", {"H": "1"}, field="f", line=None)
-    assert r.status_code == 409 and r.media_type == "application/problem+json"
+    assert r.status_code == 409 and r.media_type == "application/problem+json; charset=utf-8"
     assert r.headers["H"] == "1"
     assert r.content == {
         "type": "/problems/conflict",
@@ -389,7 +389,7 @@ REQ = SimpleNamespace(url=SimpleNamespace(path="/api/v1/x"), method="GET")
 
 def _handle(exc: Exception) -> tuple[int, dict[str, Any], Any]:
     r = errors.handle(REQ, exc)  # type: ignore[arg-type]
-    assert r.media_type == "application/problem+json"
+    assert r.media_type == "application/problem+json; charset=utf-8"
     return r.status_code, r.content, r.headers
 
 
