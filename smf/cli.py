@@ -151,9 +151,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         if problem:
             raise errors.BatchRejected(f"{path.name}: {problem}")
         with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
-            result = ingest.ingest_csv(
-                path, progress=update, decimal=args.decimal, backfill=args.backfill
-            )
+            try:
+                result = ingest.ingest_csv(
+                    path, progress=update, decimal=args.decimal, backfill=args.backfill
+                )
+            except errors.SmfError:
+                # this file wrote nothing (its own transaction); those before it are stored and
+                # are validated before the error is reported
+                if args.backfill and months:
+                    print(f"{path.name}: rejected; validating the files loaded before it")
+                    _validate_backfill(months, quiet=args.quiet)
+                raise
         print(result.summary())
         months += result.months
     if args.backfill:

@@ -154,6 +154,25 @@ def test_the_cli_loads_several_files_then_validates(
     assert [f[0] for f in rows_and_findings(db_settings, m)[1]] == ["spike", "missing"]
 
 
+def test_a_rejected_file_still_leaves_the_files_before_it_validated(
+    db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path
+):
+    monkeypatch.setenv("SMF_DATABASE_URL", db_settings.url)
+    m = new_meter(db_settings, "BF-6")
+    a, _ = two_files(tmp_path, "BF-6")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("meter_serial,ts,active_fwd_kwh\nBF-6,2026-11-01T00:00:00-03:00,not-a-number\n")
+    assert cli.main(["import", "--quiet", "--backfill", str(a), str(bad)]) != 0
+    captured = capsys.readouterr()
+    assert "bad.csv: rejected; validating the files loaded before it" in captured.out
+    assert "back-fill: validated 1 meter-month(s): 1 finding(s), 1 new" in captured.out
+    assert "line 2" in captured.err  # the rejected file's own message
+    assert rows_and_findings(db_settings, m) == (
+        288,
+        [("spike", local("2026-10-31 08:20"), local("2026-10-31 08:25"))],
+    )
+
+
 def test_backfill_refuses_a_file_that_is_not_csv_before_loading_any(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path: Path
 ):
