@@ -60,15 +60,19 @@ def test_server_gone_mid_import(meters: Settings, tmp_path: Path) -> None:
     before = fingerprint(meters.url)
     proc = smf_cli_start(meters.url, "import", "--quiet", str(path))
     with psycopg.connect(meters.url, autocommit=True) as admin:
-        for _ in range(600):
+        # the session that is importing (its COPY or smf.ingest_*), not an earlier short one of
+        # the CLI (the schema check): on a loaded machine the CLI can take seconds to get there
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
             got = admin.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity "
                 "where datname = current_database() and pid <> pg_backend_pid() "
-                "and state = 'active'"
+                "and state = 'active' and query ilike '%ingest%'"
             ).fetchall()
             if got:
                 break
             time.sleep(0.02)
+        assert got, "the import's session was never seen active"
     _out, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert "Traceback" not in err, err
