@@ -471,7 +471,22 @@ def restore(
     write_config(cluster, repo.bs)
     if to is not None:
         stamp = to.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
-        args = ["restore", "--type=time", f"--target={stamp}", "--target-action=promote"]
+        # the backup set is chosen here, not by pgBackRest: it keeps stop times in whole seconds
+        # and compares them with the target strictly, so a target in the same second as the
+        # backup's end found no set (a restore right after a backup failed now and then)
+        finished = [b for b in repo.info() if b["stop"] <= to]
+        if not finished:
+            raise BackupError(
+                f"no backup finished at or before {to.isoformat()}: nothing to restore to that time"
+                " (smf db backups lists them)"
+            )
+        args = [
+            "restore",
+            f"--set={finished[-1]['label']}",
+            "--type=time",
+            f"--target={stamp}",
+            "--target-action=promote",
+        ]
     else:
         args = ["restore", "--type=default"]  # replay to the end of the archive, then promote
     if target_dir is None:
