@@ -111,6 +111,14 @@ def test_restore_to_a_noted_time_keeps_a_and_drops_b(archived: Settings, scratch
     assert "--target" in refused.stderr
     assert fingerprint(archived.url) == before
 
+    # a time before the first backup ended: nothing to restore to, said before any file moves
+    early = smf(
+        archived, "db", "restore", "--to", "2026-01-01T00:00:00-03:00", "--target",
+        str(scratch / "early"),
+    )  # fmt: skip
+    assert early.returncode == 1 and "no backup finished at or before" in early.stderr
+    assert not (scratch / "early").exists()
+
     # a copy beside the running cluster, on another port: A without B
     copy_dir = scratch / "copy"
     copied = smf(archived, "db", "restore", "--to", noted.isoformat(), "--target", str(copy_dir))
