@@ -96,7 +96,7 @@ CREATE FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp w
     LANGUAGE plpgsql
     SET search_path TO 'smf', 'public', 'pg_catalog'
     SET plan_cache_mode TO 'force_generic_plan'
-    AS -- body: 147 lines, sha256 6b30617e8279fdd2
+    AS -- body: 154 lines, sha256 af194f4710732455
 
 COMMENT ON FUNCTION smf.alarm_eval_meter_intervals(p_meter integer, p_lo timestamp with time zone, p_hi timestamp with time zone) IS 'The interval rules of one meter over [p_lo, p_hi] (interval starts). For each rule: violations raise (first and last violating interval, worst value, how many); when the newest interval of the span is within the threshold the alarm clears at that interval. Scalar parameters and generic plans: planned once per session (the hypertable''s chunks are excluded at run time), so the cost per read is the scan of its own intervals.';
 
