@@ -81,7 +81,8 @@ class Relay:
         self.conns.clear()
 
 
-def test_database_down_is_503_then_recovers(seeded: Seed) -> None:
+def through_relay(seeded: Seed) -> tuple[Relay, Any]:
+    """The seeded database reached through a started Relay (a TCP proxy the test can cut)."""
     if seeded.settings.external_url:
         pytest.skip("needs the local cluster")
     cs = seeded.settings.cluster
@@ -97,6 +98,11 @@ def test_database_down_is_503_then_recovers(seeded: Seed) -> None:
         external_url=url,
         local_timezone=seeded.settings.local_timezone,
     )
+    return relay, settings
+
+
+def test_database_down_is_503_then_recovers(seeded: Seed) -> None:
+    relay, settings = through_relay(seeded)
     h = seeded.headers("root")
     with make_client(settings, db_wait_s=1.0) as c:
         assert c.get("/api/v1/meters/M-A1", headers=h).status_code == 200
@@ -130,21 +136,7 @@ class _Keep(logging.Handler):
 
 
 def test_503_bodies_say_database_unavailable_and_the_detail_goes_to_the_log(seeded: Seed) -> None:
-    if seeded.settings.external_url:
-        pytest.skip("needs the local cluster")
-    cs = seeded.settings.cluster
-    relay = Relay(cs.port)
-    relay.start()
-    password = cs.password_file.read_text().strip()
-    url = cs.tcp_url(seeded.settings.database, cs.user, password).replace(
-        f":{cs.port}/", f":{relay.port}/"
-    )
-    settings = seeded.settings.__class__(
-        cluster=cs,
-        database=seeded.settings.database,
-        external_url=url,
-        local_timezone=seeded.settings.local_timezone,
-    )
+    relay, settings = through_relay(seeded)
     h = seeded.headers("root")
     with make_client(settings, db_wait_s=1.0) as c:
         assert c.get("/api/v1/meters/M-A1", headers=h).status_code == 200
