@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 import time
 from datetime import date, timedelta
@@ -34,22 +35,36 @@ def _month_days(month: date) -> tuple[date, date]:
     return month, nxt - timedelta(days=1)
 
 
-def next_step(uc: str, day: date, outcome: str, reason: str) -> str:
-    """The command that moves a held, rejected or failed UC-day on (as smf.ccee_day_issues)."""
+def next_step(uc: str, day: date, outcome: str, reason: str, last: date | None = None) -> str:
+    """The command that moves a held, rejected or failed UC-day on (as smf.ccee_day_issues);
+    with `last`, for the run of days day..last that share the outcome and the reason."""
+    last = last or day
     if outcome == "held" and "musd_exceeded" in reason:
-        return f'smf ccee release --uc {uc} --day {day} --reason "..."'
+        each = "" if last == day else f" (and each day to {last})"
+        return f'smf ccee release --uc {uc} --day {day} --reason "..."{each}'
+    if outcome == "held" and "incomplete: 0 of " in reason:
+        return "smf import FILE (no reading of the UC's meter on these days), then smf ccee submit"
     if outcome == "held" and "incomplete" in reason:
-        return f"smf vee estimate --uc {uc} --from {day} --to {day}, then smf ccee submit"
+        return f"smf vee estimate --uc {uc} --from {day} --to {last}, then smf ccee submit"
     if outcome == "held" and "not_registered" in reason:
         return f"smf uc set {uc} --ccee-from {day}"
     if outcome == "held":
         return f"smf ccee submit --uc {uc} --day {day} --dry-run"
+    if last != day:
+        return f"smf ccee submit --uc {uc} --month {day:%Y-%m}"
     return f"smf ccee submit --uc {uc} --day {day}"
+
+
+def _same_every_day(reason: str) -> str:
+    """A day with no value at all says where its first gap ends (its first interval): that is
+    the same fact on every such day, so it is left out and the days group into one run."""
+    return re.sub(r"(incomplete: 0 of \d+ [^;]*); first missing ends [^;\s]+", r"\1", reason)
 
 
 def print_report(rep: Any, out: Any = None) -> None:
     """The counts in one line, then one line per held, rejected or failed UC-day with CCEE's or
-    our reason and the command that moves it on."""
+    our reason and the command that moves it on; consecutive days of one UC with the same
+    outcome and reason print as one range (`2026-11-01..2026-11-27, 27 days`)."""
     out = out if out is not None else sys.stdout
     held = ", ".join(f"{k} {v}" for k, v in sorted(rep.held_reasons.items()))
     print(
@@ -57,9 +72,18 @@ def print_report(rep: Any, out: Any = None) -> None:
         f"{rep.failed}, held {rep.held}{f' ({held})' if held else ''}, unchanged {rep.unchanged}",
         file=out,
     )
-    for uc, day, outcome, reason in sorted(rep.problems, key=lambda p: (p[1], p[0])):
-        print(f"  {outcome:<8} UC {uc} {day}: {reason}", file=out)
-        print(f"           next: {next_step(uc, day, outcome, reason)}", file=out)
+    runs: list[list[Any]] = []  # [uc, first, last, outcome, reason]
+    problems = [(uc, d, o, _same_every_day(r)) for uc, d, o, r in rep.problems]
+    for uc, day, outcome, reason in sorted(problems, key=lambda p: (p[0], p[2], p[3], p[1])):
+        r = runs[-1] if runs else None
+        if r and (r[0], r[3], r[4]) == (uc, outcome, reason) and r[2] + timedelta(days=1) == day:
+            r[2] = day
+        else:
+            runs.append([uc, day, day, outcome, reason])
+    for uc, first, last, outcome, reason in sorted(runs, key=lambda r: (r[1], r[0])):
+        days = f"{first}" if first == last else f"{first}..{last}, {(last - first).days + 1} days"
+        print(f"  {outcome:<8} UC {uc} {days}: {reason}", file=out)
+        print(f"           next: {next_step(uc, first, outcome, reason, last)}", file=out)
 
 
 def counts_text(counts: dict[str, Any]) -> str:

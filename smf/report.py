@@ -58,6 +58,11 @@ def collect(uc_code: str, month: date, *, with_losses: bool = True) -> list[tupl
         if billing and "computed_at" in billing[0]:
             out.append(("stamp", {"fresh": billing[0]["fresh"], "at": billing[0]["computed_at"]}))
         out += [("quality", r) for r in rules.billing_data_quality(conn, uc_code, month)]
+        card = driver.run_one(conn, "uc_card", uc_code=uc_code)
+        if card is not None:
+            out.append(
+                ("meters", {k: card.get(f"{k}_serial") for k in ("main_meter", "backup_meter")})
+            )
         out.append(("musd", musd))
         out.append(("exposure", rules.exposure_month(conn, uc_code, month)))
     return out
@@ -70,6 +75,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         writer = csv.writer(sys.stdout)
         writer.writerow(["section", "field", "posto", "value", "unit", "price", "amount"])
         for section, row in pairs:
+            if section == "meters":  # for the hints under the tables only
+                continue
             if section == "quality":
                 writer.writerow(
                     [
@@ -106,7 +113,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         rows = [r for s, r in pairs if s == section]
         if section == "billing":
             rows = [{k: v for k, v in r.items() if k not in ("uc_code", "month")} for r in rows]
-            title = f"{title}: UC {args.uc}, {args.month:%Y-%m}"
+            title = f"{title}: UC {args.uc}, {args.month:%Y-%m}" + (
+                " (as metered, no transformer losses)"
+                if args.raw
+                else " (energy and demand include transformer losses; --raw: as metered)"
+            )
         console.table(rows, title=title)
         if section == "billing":
             for stamp in (r for s, r in pairs if s == "stamp"):
@@ -115,13 +126,15 @@ def cmd_report(args: argparse.Namespace) -> int:
                     if stamp["fresh"]
                     else "computed now (the stored figures are stale)"
                 )
-                print(f"Figures {how} at {stamp['at']:%Y-%m-%d %H:%M:%S%z}.\n")
-            _print_quality([r for s, r in pairs if s == "quality"], args.uc, args.month)
+                print(f"Figures {how} at {console.when(stamp['at'], seconds=True)}.\n")
+            meters = next((r for s, r in pairs if s == "meters"), {})
+            _print_quality([r for s, r in pairs if s == "quality"], meters)
     return 0
 
 
-def _print_quality(rows: list[Row], uc: str, month: date) -> None:
-    """The bill's data-quality flags (smf.billing_data_quality) under the summary, in words."""
+def _print_quality(rows: list[Row], meters: Row) -> None:
+    """The bill's data-quality flags (smf.billing_data_quality) under the summary, in words:
+    consecutive days with the same reason print as one range (`2026-11-13..2026-11-30`)."""
     month_row = next((r for r in rows if r["day"] is None), None)
     days = [r for r in rows if r["day"] is not None]
     if month_row is None:
@@ -135,6 +148,7 @@ def _print_quality(rows: list[Row], uc: str, month: date) -> None:
             f"  month {month_row['completeness_pct']} % complete"
             f" (threshold {month_row['threshold_pct']} %)"
         )
+    runs: list[tuple[date, date, str]] = []
     for r in days:
         why = []
         if r["below_threshold"]:
@@ -142,11 +156,25 @@ def _print_quality(rows: list[Row], uc: str, month: date) -> None:
         if r["open_findings"]:
             ids = ", ".join(str(i) for i in r["finding_ids"])
             why.append(f"open VEE findings {', '.join(r['finding_rules'])} (id {ids})")
-        print(f"  {r['day']:%Y-%m-%d}: {'; '.join(why)}")
-    print(
-        f"  review: smf vee findings --meter <main meter of UC {uc}> --status open;"
-        f" threshold: smf.setting billing_min_completeness_pct\n"
-    )
+        text = "; ".join(why)
+        if runs and runs[-1][2] == text and runs[-1][1] + timedelta(days=1) == r["day"]:
+            runs[-1] = (runs[-1][0], r["day"], text)
+        else:
+            runs.append((r["day"], r["day"], text))
+    for first, last, text in runs:
+        span = f"{first:%Y-%m-%d}" if first == last else f"{first:%Y-%m-%d}..{last:%Y-%m-%d}"
+        print(f"  {span}: {text}")
+    main = meters.get("main_meter")
+    if main:
+        print(f"  review: smf vee findings --meter {main} --status open")
+        if meters.get("backup_meter"):
+            print(
+                f"  fill gaps from the backup meter {meters['backup_meter']}:"
+                f" smf vee estimate --meter {main} --from FIRST-DAY --to LAST-DAY"
+            )
+        elif any(r["below_threshold"] for r in days):
+            print("  days without data: smf import FILE, or poll the meter")
+    print("  threshold: smf.setting billing_min_completeness_pct\n")
 
 
 def register(subparsers: Any) -> None:

@@ -151,7 +151,10 @@ def cmd_findings(args: argparse.Namespace) -> int:
             limit=args.limit,
         )
     # instants by the time policy: local time with its offset (smf.console.when)
-    table(rows, title=f"findings ({len(rows)})")
+    which = ", ".join(
+        f"{k} {v}" for k, v in (("meter", args.meter), ("status", args.status)) if v is not None
+    )
+    table(rows, title=f"findings ({len(rows)})", empty=f"no findings ({which or 'any'})")
     return 0
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from typing import Any
@@ -56,6 +57,9 @@ def test_report_on_screen(report_db):
     out = proc.stdout
     assert f"Billing summary: UC {code}, 2026-10" in out
     lines = out.splitlines()
+    # the figures' stamp follows the time policy: local time with its offset (Sao Paulo: -03)
+    stamp = [ln for ln in lines if ln.startswith("Figures ")]
+    assert stamp and re.fullmatch(r"Figures .* at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d-03\.", stamp[0])
     energy = [ln.split() for ln in lines if ln.startswith("energy ")]
     assert ["energy", "fora_ponta", "246.000", "kWh"] in [row[:4] for row in energy]
     billed = [ln.split()[:3] for ln in lines if ln.startswith("demand_billed ")]
@@ -106,15 +110,23 @@ def test_report_raw_series_and_errors(report_db):
 
 def test_report_flags_a_month_that_rests_on_incomplete_days(report_db):
     # 8 quarter-hours of 2976: every day of October is below 99 % (the 6th: 8 / 96 = 8.33 %, the
-    # others 0.00 %), the month 8 / 2976 = 0.27 %: the bill is marked NOT FINAL with the days
+    # others 0.00 %), the month 8 / 2976 = 0.27 %: the bill is marked NOT FINAL with the days,
+    # consecutive days of the same reason as one range, and the review command names the meter
     settings, code = report_db
     proc = _smf(settings, "report", "--uc", code, "--month", "2026-10")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert "Data quality: NOT FINAL" in lines
     assert "  month 0.27 % complete (threshold 99 %)" in lines
+    assert "  2026-10-01..2026-10-05: 0.00 % complete" in lines
     assert "  2026-10-06: 8.33 % complete" in lines
-    assert "  2026-10-07: 0.00 % complete" in lines
+    assert "  2026-10-07..2026-10-31: 0.00 % complete" in lines
+    review = [ln for ln in lines if ln.startswith("  review: smf vee findings --meter ")]
+    assert review == ["  review: smf vee findings --meter T991-77 --status open"], lines
+    assert "  days without data: smf import FILE, or poll the meter" in lines
+    assert (
+        f"Billing summary: UC {code}, 2026-10 (energy and demand include transformer" in proc.stdout
+    )
     proc = _smf(settings, "report", "--uc", code, "--month", "2026-10", "--csv")
     rows = [r for r in csv.reader(io.StringIO(proc.stdout)) if r[0] == "quality"]
     assert ["quality", "day", "2026-10-06", "8.33", "%", "", ""] in rows

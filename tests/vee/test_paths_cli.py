@@ -105,6 +105,12 @@ def test_accept_and_resolve_a_finding(env: Settings, capsys: pytest.CaptureFixtu
         assert conn.execute(
             "select status from smf.vee_finding where id = %s", (fid,)
         ).fetchone() == ("resolved",)
+    # a listing that matches nothing says so (an empty screen reads as a hang or a failure)
+    assert smf(capsys, "findings", "--meter", "V71", "--status", "accepted") == (
+        0,
+        "no findings (meter V71, status accepted)\n",
+        "",
+    )
 
 
 def test_daily_verb_fills_the_day_from_the_backup(
