@@ -21,7 +21,7 @@ killed in mutmut's results (exit code 1); a mutant the files do not kill keeps i
 files must pass with no mutant on first, or nothing is recorded. Run it after `mutmut run`
 has regenerated mutants/ for the current sources::
 
-    .venv/bin/python scripts/mutate_py.py --recheck tests/poller/test_mutants_codec.py
+    .venv/bin/python scripts/mutate_py.py --recheck tests/poller/test_nbr_response_fields.py
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""The four mass-memory word layouts (2 nibble placements × binary/BCD words), read exactly, and
-their detection from data and registers (poller/detect.py). Expected values come from bytes
-written by hand below and from the emulator's own load table, never from decoder code."""
+"""The four mass-memory word layouts (2 nibble placements × binary/BCD words, notes §4.3), read
+and written exactly, and their detection from data and registers (poller/detect.py). Expected
+values come from bytes written by hand below and from the emulator's own load table, never from
+decoder code."""
 
 from __future__ import annotations
 
@@ -11,7 +12,19 @@ import pytest
 from poller.detect import decide
 from poller.emulator import FixedClock, MeterConfig
 from poller.emulator.load import expected_value, interval_pulses
-from poller.protocol.codec.mmlayout import Layout, bcd_possible, parse_layout, unpack
+from poller.protocol.client import MeterClient
+from poller.protocol.codec.mmlayout import (
+    CANDIDATES,
+    DEFAULT_LAYOUT,
+    Layout,
+    bcd_possible,
+    field_value,
+    is_bcd_word,
+    pack,
+    parse_layout,
+    raw_words,
+    unpack,
+)
 from poller.protocol.errors import DecodeError
 
 from .conftest import rig
@@ -56,6 +69,78 @@ def test_a_nibble_above_nine_rules_bcd_out() -> None:
     assert parse_layout("undetermined") is None
     with pytest.raises(ValueError, match="unknown mass-memory layout"):
         parse_layout("middle-out/bin")
+
+
+def test_layouts_hold_12_bit_or_three_digit_words() -> None:
+    assert [(x.hi_first, x.bcd, x.max_word) for x in Layout] == [
+        (True, False, 4095),  # hi-first/bin
+        (True, True, 999),  # hi-first/bcd
+        (False, False, 4095),  # lo-first/bin
+        (False, True, 999),  # lo-first/bcd
+    ]
+    assert CANDIDATES == (
+        Layout.HI_FIRST_BIN, Layout.LO_FIRST_BIN, Layout.HI_FIRST_BCD, Layout.LO_FIRST_BCD
+    )  # fmt: skip
+    assert DEFAULT_LAYOUT is Layout.HI_FIRST_BIN
+
+
+def test_parse_layout_names_the_choices_for_an_unknown_name() -> None:
+    assert parse_layout(None) is None  # "undetermined": test_a_nibble_above_nine_rules_bcd_out
+    assert parse_layout("lo-first/bcd") is Layout.LO_FIRST_BCD
+    with pytest.raises(
+        ValueError,
+        match=r"^unknown mass-memory layout 'x' \(one of hi-first/bin, hi-first/bcd, "
+        r"lo-first/bin, lo-first/bcd, undetermined\)$",
+    ):
+        parse_layout("x")
+
+
+def test_raw_words_split_three_octets_and_bcd_words_are_checked() -> None:
+    with pytest.raises(
+        DecodeError, match=r"^mass-memory data must be a multiple of 3 octets, got 4$"
+    ):
+        raw_words(bytes(4), Layout.HI_FIRST_BIN)
+    # 2C 14 D2: hi-first -> (1 << 8 | 0x2C, 4 << 8 | 0xD2);
+    #           lo-first -> (4 << 8 | 0x2C, 1 << 8 | 0xD2)
+    assert raw_words(bytes.fromhex("2C14D2"), Layout.HI_FIRST_BCD) == [0x12C, 0x4D2]
+    assert raw_words(bytes.fromhex("2C14D2"), Layout.LO_FIRST_BCD) == [0x42C, 0x1D2]
+    assert raw_words(b"", Layout.HI_FIRST_BIN) == []
+    for f, ok in ((0x999, True), (0x000, True), (0xA00, False), (0x0A0, False), (0x00A, False)):
+        assert is_bcd_word(f) is ok, hex(f)
+    assert field_value(0x987, True) == 987 and field_value(0x987, False) == 0x987
+    for f in (0xA00, 0x0A0, 0x00A):
+        with pytest.raises(DecodeError, match=rf"^mass-memory word {f:03X} is not three BCD"):
+            field_value(f, True)
+    assert bcd_possible(bytes.fromhex("0099")) and not bcd_possible(b"\x0a")
+    assert not bcd_possible(b"\xa0")
+
+
+def test_pack_writes_each_layout_and_refuses_out_of_range_values() -> None:
+    # the octets of HAND above, the other way
+    assert pack([300, 1234], Layout.HI_FIRST_BIN) == bytes.fromhex("2C14D2")
+    assert pack([300, 1234], Layout.LO_FIRST_BIN) == bytes.fromhex("2C41D2")
+    assert pack([300, 987], Layout.HI_FIRST_BCD) == bytes.fromhex("003987")
+    assert pack([300, 987], Layout.LO_FIRST_BCD) == bytes.fromhex("009387")
+    assert pack([5], Layout.HI_FIRST_BIN) == bytes.fromhex("050000")  # odd: padded with 0
+    assert pack([], Layout.HI_FIRST_BIN) == b""
+    assert pack([4095, 0], Layout.HI_FIRST_BIN) == bytes.fromhex("FFF000")
+    assert pack([999, 0], Layout.LO_FIRST_BCD) == bytes.fromhex("990900")
+    for value, layout in ((4096, Layout.HI_FIRST_BIN), (1000, Layout.HI_FIRST_BCD),
+                          (-1, Layout.LO_FIRST_BIN)):  # fmt: skip
+        with pytest.raises(
+            ValueError, match=rf"^mass-memory value {value} out of range for {layout.value}$"
+        ):
+            pack([value], layout)
+
+
+@pytest.mark.parametrize("layout", list(Layout))
+def test_decoded_mass_memory_says_its_layout(layout: Layout) -> None:
+    # decode_groups is pure (no I/O): no session is needed. Nothing to decode, but the result
+    # must still name the layout it was decoded under (MassMemory's default is hi-first/bin).
+    client = MeterClient(session=None)  # type: ignore[arg-type]
+    mm = client.decode_groups("12345678", False, (), layout)
+    assert mm.layout is layout
+    assert mm.intervals == [] and mm.meter_serial == "12345678" and mm.previous is False
 
 
 # --- the emulator in each layout ---------------------------------------------------------------

@@ -60,7 +60,6 @@ from poller.protocol.codec.registers import (
 )
 from poller.protocol.errors import DecodeError, SequenceBreakError
 from poller.protocol.framing import build_command, parse_command
-from poller.protocol.timebase import DstRule, dst_active, local_to_utc, utc_to_local
 
 
 def _dt(s: str) -> datetime:
@@ -292,15 +291,3 @@ def test_set_date_rejects_wrong_weekday() -> None:
 def test_quantity_map_targets_canonical_names() -> None:
     names = {name for name, _ in DEFAULT_QUANTITY_MAP.values()}
     assert names == set(QUANTITY_NAMES)
-
-
-def test_dst_rule_and_utc_conversion() -> None:
-    rule = DstRule(True, (3, 11), (16, 2))  # summer time from 3 Nov to 16 Feb (wraps the year)
-    assert dst_active(rule, datetime(2024, 12, 1)) and dst_active(rule, datetime(2024, 1, 31))
-    assert not dst_active(rule, datetime(2024, 6, 1))
-    assert not dst_active(DstRule(), datetime(2024, 12, 1))
-    winter = datetime(2024, 6, 1, 12, 0)
-    summer = datetime(2024, 12, 1, 12, 0)
-    assert local_to_utc(winter, dst=rule) == datetime(2024, 6, 1, 15, 0, tzinfo=UTC)
-    assert local_to_utc(summer, dst=rule) == datetime(2024, 12, 1, 14, 0, tzinfo=UTC)
-    assert utc_to_local(datetime(2024, 12, 1, 14, 0, tzinfo=UTC), dst=rule) == summer

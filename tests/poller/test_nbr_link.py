@@ -14,10 +14,12 @@ from poller.emulator import FaultKind, FixedClock, LinkBehaviour, MeterConfig
 from poller.protocol.errors import (
     CommandNotImplementedError,
     CrcError,
+    DecodeError,
     LinkClosedError,
     MeterOccurrenceError,
     MeterReportedError,
     NakStormError,
+    NBR14522Error,
     PollerDetectedError,
     ResponseTimeoutError,
     SequenceBreakError,
@@ -266,3 +268,20 @@ def test_error_classes_partition() -> None:
     for exc in (WaitStormError("x"), NakStormError("x"), WrongMeterError("x")):
         _serial_matches(exc)
     assert FAST_METER.enq_interval < 0.1
+
+
+def test_error_classes_say_who_detected_the_fault_and_whether_to_retry() -> None:
+    e = NBR14522Error("x", code=0x26)
+    assert (str(e), e.code, e.partial_blocks, e.retryable) == ("x", 0x26, (), False)
+    assert NBR14522Error("y").code is None
+    reported = (MeterOccurrenceError, CommandNotImplementedError, NakStormError,
+                WaitStormError, WrongMeterError)  # fmt: skip
+    detected = (ResponseTimeoutError, CrcError, ShortFrameError, SequenceBreakError,
+                LinkClosedError, DecodeError)  # fmt: skip
+    for cls in reported:
+        assert issubclass(cls, MeterReportedError) and not cls("m").retryable
+    for cls in detected:
+        assert issubclass(cls, PollerDetectedError) and cls("m").retryable
+    occ = MeterOccurrenceError("o", code=0x21, data=b"\x01")
+    assert (occ.code, occ.data) == (0x21, b"\x01")
+    assert MeterOccurrenceError("o").data == b""

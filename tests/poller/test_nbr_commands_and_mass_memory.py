@@ -1,6 +1,6 @@
-"""Request parameters, mass-memory blocks and word layouts at their edges, octets written by hand
-(issue 13 §5: tests that kill the mutmut survivors of poller/protocol/codec/commands.py,
-massmem.py, mmlayout.py, codec/__init__.py and errors.py).
+"""Request parameters, the response dispatch and mass memory (blocks, assembly, the interval grid,
+pulse scaling), with octets written by hand from the NBR 14522 notes: command layout §2.1, mass
+memory §4.
 
 Command parameters are octets 005-064 (notes §2.1): params[0] is octet 005.
 """
@@ -42,43 +42,22 @@ from poller.protocol.codec.massmem import (
 )
 from poller.protocol.codec.measurement import MeasurementParameters
 from poller.protocol.codec.mmlayout import (
-    CANDIDATES,
-    DEFAULT_LAYOUT,
     Layout,
-    bcd_possible,
-    field_value,
-    is_bcd_word,
-    pack,
-    parse_layout,
-    raw_words,
-    unpack,
 )
 from poller.protocol.codec.params import ChannelConstant, Parameters
 from poller.protocol.codec.quantities import QuantityKind
 from poller.protocol.codec.registers import Registers
 from poller.protocol.errors import (
-    CommandNotImplementedError,
-    CrcError,
     DecodeError,
-    LinkClosedError,
-    MeterOccurrenceError,
-    MeterReportedError,
-    NakStormError,
-    NBR14522Error,
-    PollerDetectedError,
-    ResponseTimeoutError,
     SequenceBreakError,
-    ShortFrameError,
-    WaitStormError,
-    WrongMeterError,
 )
 
-from .test_mutants_codec import PARAMS, body
+from .helpers import PARAMS, body
 
 # ---------------------------------------------------------------- request parameters
 
 
-def test_read_parameters_and_outages() -> None:
+def test_read_requests_carry_the_group_or_the_period() -> None:
     assert ReadParameters.CODE == 0x21
     assert ReadParameters().params() == b"\x00\x00"
     assert ReadParameters(0x22, 12).params() == b"\x00\x12"  # octet 006 = group, BCD
@@ -89,7 +68,7 @@ def test_read_parameters_and_outages() -> None:
     assert ReadOutages.from_params(b"\x02") == ReadOutages(False)  # only 01 means current
 
 
-def test_set_date_and_time() -> None:
+def test_set_date_carries_the_weekday_and_set_time_hhmmss() -> None:
     assert (SetDate.CODE, SetTime.CODE, SetDemandInterval.CODE) == (0x29, 0x30, 0x31)
     # 29/02/24 was a Thursday: 5 (1 = Sunday)
     assert SetDate(date(2024, 2, 29)).params() == bytes.fromhex("29 02 24 05")
@@ -106,7 +85,7 @@ def test_set_date_and_time() -> None:
     assert SetDemandInterval.from_params(b"\x15") == SetDemandInterval(15)
 
 
-def test_set_holidays() -> None:
+def test_set_holidays_carries_15_ddmmyy_slots() -> None:
     assert SetHolidays.CODE == 0x32
     # one holiday 25/12/24, the other 14 slots zero: 3 + 42 octets
     one = SetHolidays((date(2024, 12, 25),))
@@ -119,7 +98,7 @@ def test_set_holidays() -> None:
     assert back.holidays == (date(2024, 12, 25),) + (None,) * 13 + (date(2099, 12, 31),)
 
 
-def test_set_constants() -> None:
+def test_set_constants_carries_three_numerator_denominator_pairs() -> None:
     assert SetConstants.CODE == 0x33
     req = SetConstants(
         (ChannelConstant(3, 10000), ChannelConstant(120034, 560078), ChannelConstant(990001, 7))
@@ -129,7 +108,7 @@ def test_set_constants() -> None:
     assert SetConstants.from_params(raw) == req
 
 
-def test_set_segments() -> None:
+def test_set_segments_carries_four_groups_then_the_count() -> None:
     assert SetSegments.CODE == 0x35
     req = SetSegments(
         (time(18), None, None, None),
@@ -152,7 +131,7 @@ def test_set_segments() -> None:
         SetSegments((None,) * 3, (None,) * 4).params()
 
 
-def test_set_daylight_saving() -> None:
+def test_set_daylight_saving_reads_octets_005_to_009_only() -> None:
     assert SetDaylightSaving.CODE == 0x64
     req = SetDaylightSaving(True, (3, 11), (16, 2))
     assert req.params() == bytes.fromhex("01 03 11 16 02")
@@ -183,7 +162,7 @@ def test_every_response_code_has_its_decoder() -> None:
 # ---------------------------------------------------------------- mass-memory blocks
 
 
-def test_block_header_both_ways() -> None:
+def test_block_header_is_the_bcd_number_with_the_last_flag() -> None:
     # block 999, last: hundreds 9 | 0x10 = 0x19, then 99; block 100: 01 00; block 1: 00 01
     assert encode_block_header(999, True) == b"\x19\x99"
     assert encode_block_header(100, False) == b"\x01\x00"
@@ -203,11 +182,11 @@ def test_block_header_both_ways() -> None:
 @pytest.mark.parametrize(
     ("words", "blocks"), [(0, 1), (1, 1), (166, 1), (167, 2), (332, 2), (333, 3)]
 )
-def test_blocks_needed(words: int, blocks: int) -> None:
+def test_blocks_needed_is_words_over_166_at_least_one(words: int, blocks: int) -> None:
     assert blocks_needed(words) == blocks  # ceil(words / 166), at least one
 
 
-def test_encoded_blocks_by_hand() -> None:
+def test_mass_memory_blocks_hold_two_words_in_three_octets() -> None:
     # 167 words: block 1 holds words 0-165, block 2 (last) word 166 padded with a zero word
     words = [0x123, 0x456] + [0] * 164 + [0x0AB]
     b1, b2 = encode_mass_memory_blocks(0x27, "32600760", words)
@@ -222,7 +201,7 @@ def _blk(number: int, last: bool, data: bytes = bytes(249)) -> MassMemoryBlock:
     return MassMemoryBlock(0x26, "32600760", number, last, data)
 
 
-def test_assemble_data_edges() -> None:
+def test_assembled_data_keeps_whole_word_pairs_in_block_order() -> None:
     with pytest.raises(SequenceBreakError, match=r"^mass memory: no block received$"):
         assemble_data([], 0)
     with pytest.raises(
@@ -263,7 +242,7 @@ def test_split_intervals_by_channel_count() -> None:
         split_intervals([1, 2, 3, 4])
 
 
-def test_period_anchor_by_hand() -> None:
+def test_period_anchor_is_the_reset_rounded_down_to_the_grid() -> None:
     # current period: last reset 00:07:30 on 01/03/24, 5-min grid from midnight -> 00:05:00
     p = dataclasses.replace(
         PARAMS,
@@ -289,7 +268,21 @@ def test_period_anchor_by_hand() -> None:
     assert period_anchor(one, previous=False) == datetime(2024, 3, 1, 0, 7, 30)
 
 
-def test_interval_starts() -> None:
+def test_period_anchor_grid_counts_from_midnight_not_from_the_hour() -> None:
+    # A 40-minute grid does not divide an hour: from midnight its points are 00:00, 00:40, 01:20,
+    # 02:00 ... A reset at 01:10:00 = 4200 s; 4200 - 4200 % 2400 (= 1800) = 2400 s = 00:40.
+    # (Counted from the hour, or from 01:00 as midnight, it would be 01:00.)
+    p = dataclasses.replace(
+        PARAMS,
+        last_demand_reset=datetime(2024, 3, 1, 1, 10, 0),
+        mm_interval_min=40,
+        mm_interval_s=0,
+        mm_interval_cs=0,
+    )
+    assert period_anchor(p, previous=False) == datetime(2024, 3, 1, 0, 40)
+
+
+def test_interval_starts_are_contiguous_slots() -> None:
     t0 = datetime(2024, 3, 1, 3)
     assert interval_starts(t0, 3, timedelta(minutes=15)) == [
         datetime(2024, 3, 1, 3, 0), datetime(2024, 3, 1, 3, 15), datetime(2024, 3, 1, 3, 30)
@@ -297,7 +290,7 @@ def test_interval_starts() -> None:
     assert interval_starts(t0, 0, timedelta(minutes=15)) == []
 
 
-def test_pulse_scale_by_hand() -> None:
+def test_pulse_scale_divides_hour_integrals_by_the_interval() -> None:
     five = timedelta(minutes=5)
     k = ChannelConstant(3, 10000)
     assert pulse_scale(k, QuantityKind.ENERGY, five) == (3, 10000)
@@ -309,89 +302,3 @@ def test_pulse_scale_by_hand() -> None:
     assert pulses_to_value(
         1000, ChannelConstant(1, 10), QuantityKind.HOUR_INTEGRAL, timedelta(minutes=15)
     ) == pytest.approx(400.0, abs=1e-12)
-
-
-# ---------------------------------------------------------------- word layouts
-
-
-def test_layout_properties() -> None:
-    assert [(x.hi_first, x.bcd, x.max_word) for x in Layout] == [
-        (True, False, 4095),  # hi-first/bin
-        (True, True, 999),  # hi-first/bcd
-        (False, False, 4095),  # lo-first/bin
-        (False, True, 999),  # lo-first/bcd
-    ]
-    assert CANDIDATES == (
-        Layout.HI_FIRST_BIN, Layout.LO_FIRST_BIN, Layout.HI_FIRST_BCD, Layout.LO_FIRST_BCD
-    )  # fmt: skip
-    assert DEFAULT_LAYOUT is Layout.HI_FIRST_BIN
-
-
-def test_parse_layout() -> None:
-    assert parse_layout(None) is None and parse_layout("undetermined") is None
-    assert parse_layout("lo-first/bcd") is Layout.LO_FIRST_BCD
-    with pytest.raises(
-        ValueError,
-        match=r"^unknown mass-memory layout 'x' \(one of hi-first/bin, hi-first/bcd, "
-        r"lo-first/bin, lo-first/bcd, undetermined\)$",
-    ):
-        parse_layout("x")
-
-
-def test_raw_words_and_bcd_fields() -> None:
-    with pytest.raises(
-        DecodeError, match=r"^mass-memory data must be a multiple of 3 octets, got 4$"
-    ):
-        raw_words(bytes(4), Layout.HI_FIRST_BIN)
-    # 2C 14 D2: hi-first -> (1 << 8 | 0x2C, 4 << 8 | 0xD2);
-    #           lo-first -> (4 << 8 | 0x2C, 1 << 8 | 0xD2)
-    assert raw_words(bytes.fromhex("2C14D2"), Layout.HI_FIRST_BCD) == [0x12C, 0x4D2]
-    assert raw_words(bytes.fromhex("2C14D2"), Layout.LO_FIRST_BCD) == [0x42C, 0x1D2]
-    assert raw_words(b"", Layout.HI_FIRST_BIN) == []
-    for f, ok in ((0x999, True), (0x000, True), (0xA00, False), (0x0A0, False), (0x00A, False)):
-        assert is_bcd_word(f) is ok, hex(f)
-    assert field_value(0x987, True) == 987 and field_value(0x987, False) == 0x987
-    for f in (0xA00, 0x0A0, 0x00A):
-        with pytest.raises(DecodeError, match=rf"^mass-memory word {f:03X} is not three BCD"):
-            field_value(f, True)
-    assert unpack(bytes.fromhex("003987"), Layout.HI_FIRST_BCD) == [300, 987]
-    assert bcd_possible(bytes.fromhex("0099")) and not bcd_possible(b"\x0a")
-    assert not bcd_possible(b"\xa0")
-
-
-def test_pack_by_hand() -> None:
-    # the octets of test_mm_layouts.HAND, the other way
-    assert pack([300, 1234], Layout.HI_FIRST_BIN) == bytes.fromhex("2C14D2")
-    assert pack([300, 1234], Layout.LO_FIRST_BIN) == bytes.fromhex("2C41D2")
-    assert pack([300, 987], Layout.HI_FIRST_BCD) == bytes.fromhex("003987")
-    assert pack([300, 987], Layout.LO_FIRST_BCD) == bytes.fromhex("009387")
-    assert pack([5], Layout.HI_FIRST_BIN) == bytes.fromhex("050000")  # odd: padded with 0
-    assert pack([], Layout.HI_FIRST_BIN) == b""
-    assert pack([4095, 0], Layout.HI_FIRST_BIN) == bytes.fromhex("FFF000")
-    assert pack([999, 0], Layout.LO_FIRST_BCD) == bytes.fromhex("990900")
-    for value, layout in ((4096, Layout.HI_FIRST_BIN), (1000, Layout.HI_FIRST_BCD),
-                          (-1, Layout.LO_FIRST_BIN)):  # fmt: skip
-        with pytest.raises(
-            ValueError, match=rf"^mass-memory value {value} out of range for {layout.value}$"
-        ):
-            pack([value], layout)
-
-
-# ---------------------------------------------------------------- error classes
-
-
-def test_error_classes() -> None:
-    e = NBR14522Error("x", code=0x26)
-    assert (str(e), e.code, e.partial_blocks, e.retryable) == ("x", 0x26, (), False)
-    assert NBR14522Error("y").code is None
-    reported = (MeterOccurrenceError, CommandNotImplementedError, NakStormError,
-                WaitStormError, WrongMeterError)  # fmt: skip
-    detected = (ResponseTimeoutError, CrcError, ShortFrameError, SequenceBreakError,
-                LinkClosedError, DecodeError)  # fmt: skip
-    for cls in reported:
-        assert issubclass(cls, MeterReportedError) and not cls("m").retryable
-    for cls in detected:
-        assert issubclass(cls, PollerDetectedError) and cls("m").retryable
-    occ = MeterOccurrenceError("o", code=0x21, data=b"\x01")
-    assert (occ.code, occ.data) == (0x21, b"\x01")
-    assert MeterOccurrenceError("o").data == b""

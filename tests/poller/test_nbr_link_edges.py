@@ -1,11 +1,15 @@
-"""Survivors of the late protocol mutation run (bench/late_survivors.md): the conventional link
-before the first ENQ, after a WAIT and with the 0x99 prefix; request counting; the client's
-mass-memory plan (0x22 read once, every group's parameters kept, a block from another meter).
+"""The conventional link (ENQ/ACK/NAK/WAIT) at its limits and step by step (NBR 14522 notes §1.3
+session, §1.4 timers, §2.1 and §6.2 octet layouts).
 
-Octet layouts from the notes (nbr14522.md §2.1, §6.2): a command is code (001), reader serial
-(002-004, 3 octets BCD), parameters (005-064, padded with 00), CRC (065-066) = 66 octets; the
-addressed variant prefixes 0x99 + the meter serial in 4 octets BCD = 71 octets. Signals:
-ENQ 0x05, NAK 0x15, WAIT 0x10; 0x00 is no valid code (BCD 01-99), so it is garbage.
+Against the emulator over loopback TCP, each limit is checked at exactly the allowed count (the
+read succeeds, the counters say how) and one above it (the specific error, naming the command).
+Against a scripted meter, the line before the first ENQ, after a WAIT, after our NAK and with
+the 0x99 prefix, with the exact octets the reader sends.
+
+Octet layouts: a command is code (001), reader serial (002-004, 3 octets BCD), parameters
+(005-064, padded with 00), CRC (065-066) = 66 octets; the addressed variant prefixes 0x99 + the
+meter serial in 4 octets BCD = 71 octets. Signals: ENQ 0x05, ACK 0x06, NAK 0x15, WAIT 0x10;
+0x00 is no valid code (BCD 01-99), so it is garbage.
 """
 
 from __future__ import annotations
@@ -17,9 +21,7 @@ from typing import TypeAlias
 
 import pytest
 
-from poller.emulator import FaultKind, FixedClock, MeterConfig
-from poller.protocol.client import MeterClient
-from poller.protocol.codec.params import decode_parameters
+from poller.emulator import FaultKind, FixedClock
 from poller.protocol.errors import (
     CrcError,
     NakStormError,
@@ -27,15 +29,108 @@ from poller.protocol.errors import (
     ResponseTimeoutError,
     SequenceBreakError,
     WaitStormError,
-    WrongMeterError,
 )
 from poller.protocol.framing import build_response
 from poller.protocol.link import Link, LinkLimits, LinkTimers
-from poller.protocol.public_format import FileSession
 from poller.protocol.transport import TcpTransport
 
 from .conftest import rig
-from .test_mutants_public_client import MM_DATA, P_FIELDS, SERIAL, body, mm
+
+# ---------------------------------------------------------------- defaults and limits (emulator)
+
+
+async def test_seven_naks_of_the_command_are_allowed(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.NAK_COMMAND, code=0x23, count=7)
+        await r.client.read_registers()
+        s = r.link.stats
+        assert (s.naks_received, s.requests, s.blocks) == (7, 1, 1)
+
+
+async def test_six_silences_are_retried(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.SILENCE, code=0x14, count=6)
+        await r.client.read_instantaneous()
+        assert r.link.stats.retransmissions == 6
+
+
+async def test_garbage_counts_one_sequence_break(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.GARBAGE, code=0x21)
+        await r.client.read_parameters()
+        assert r.link.stats.sequence_breaks == 1
+        assert (r.link.stats.requests, r.link.stats.blocks) == (1, 1)
+
+
+async def test_lost_acks_until_the_limit_name_the_ack(clock: FixedClock) -> None:
+    async with rig(clock, limits=LinkLimits(max_unanswered=3)) as r:
+        r.faults.add(FaultKind.IGNORE_ACK, code=0x26, block=1, count=10)
+        with pytest.raises(ResponseTimeoutError) as ei:
+            await r.link.request(0x26)
+    msg = str(ei.value)
+    assert msg.startswith("no response to 0x26 block 2 after 3 transmissions of the ACK")
+    assert ei.value.code == 0x26 and len(ei.value.partial_blocks) == 1
+
+
+def test_addressed_link_needs_the_meter_serial() -> None:
+    with pytest.raises(
+        ValueError, match=r"^the addressed \(0x99\) variant needs the meter serial$"
+    ):
+        Link(TcpTransport("127.0.0.1", 1), addressed=True)
+    link = Link(TcpTransport("127.0.0.1", 1))
+    assert (link.reader_serial, link.meter_serial, link.addressed) == ("000000", None, False)
+    assert link.limits == LinkLimits() and link.timers.response_timeout == 0.511
+
+
+async def test_an_enq_timeout_under_one_second_and_request_counting(clock: FixedClock) -> None:
+    """enq_timeout 0.9 s (the serial default is 0.6 s): the emulator's ENQ every 10 ms is
+    awaited; two requests count 2."""
+    timers = LinkTimers(enq_timeout=0.9, response_timeout=2.0, inter_char_timeout=0.05)
+    async with rig(clock, timers=timers) as r:
+        await r.link.request(0x14)
+        await r.link.request(0x14)
+        assert (r.link.stats.requests, r.link.stats.blocks) == (2, 2)
+
+
+async def test_eight_naks_of_the_command_name_the_code(clock: FixedClock) -> None:
+    """max_naks 7: the 8th NAK of the command is one too many."""
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.NAK_COMMAND, code=0x23, count=8)
+        with pytest.raises(NakStormError) as ei:
+            await r.client.read_registers()
+    assert str(ei.value) == "meter rejected command 0x23 with NAK 8 times"
+    assert ei.value.code == 0x23
+
+
+async def test_composite_blocks_are_counted_one_each(clock: FixedClock) -> None:
+    """0x26 at 12:02 local, 5-minute intervals, 3 channels: ~144 intervals x 3 = ~432
+    words > 166 words a block, so several blocks; the counter counts each once."""
+    async with rig(clock) as r:
+        bodies = await r.link.request(0x26)
+        assert len(bodies) > 1
+        assert r.link.stats.blocks == len(bodies)
+
+
+async def test_thirteen_waits_name_the_code(clock: FixedClock) -> None:
+    """max_waits 12: the 13th WAIT to one block is one too many."""
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.WAIT, code=0x23, count=13)
+        with pytest.raises(WaitStormError) as ei:
+            await r.client.read_registers()
+    assert str(ei.value) == "meter answered WAIT 13 times to 0x23"
+    assert ei.value.code == 0x23
+
+
+async def test_a_skipped_block_names_the_code(clock: FixedClock) -> None:
+    async with rig(clock) as r:
+        r.faults.add(FaultKind.SKIP_BLOCK, code=0x26, block=2)
+        with pytest.raises(SequenceBreakError) as ei:
+            await r.link.request(0x26)
+    assert str(ei.value).startswith("0x26: block ")
+    assert ei.value.code == 0x26
+
+
+# ---------------------------------------------------------------- step by step, a scripted meter
 
 Reader: TypeAlias = asyncio.StreamReader
 Writer: TypeAlias = asyncio.StreamWriter
@@ -183,58 +278,6 @@ async def test_after_wait_the_reader_waits_wait_timeout_not_response_timeout() -
     assert (link.stats.waits, link.stats.retransmissions) == (1, 0)
 
 
-async def test_an_enq_timeout_under_one_second_and_request_counting(clock: FixedClock) -> None:
-    """enq_timeout 0.9 s (the serial default is 0.6 s): the emulator's ENQ every 10 ms is
-    awaited; two requests count 2."""
-    timers = LinkTimers(enq_timeout=0.9, response_timeout=2.0, inter_char_timeout=0.05)
-    async with rig(clock, timers=timers) as r:
-        await r.link.request(0x14)
-        await r.link.request(0x14)
-        assert (r.link.stats.requests, r.link.stats.blocks) == (2, 2)
-
-
-async def test_tcp_transport_defaults_and_close_before_open() -> None:
-    tr = TcpTransport("127.0.0.1", 1)
-    assert tr.connect_timeout == 10.0
-    await tr.close()  # never opened: nothing to close, no error
-
-
-async def test_previous_mass_memory_reads_0x22_once(clock: FixedClock) -> None:
-    """Previous period of a 3-channel meter: 0x22 (parameters, group 0) + 0x27 = 2 requests;
-    the 0x22 block read first is reused for group 0."""
-    async with rig(clock) as r:
-        mm = await r.client.read_mass_memory(previous=True)
-        assert r.link.stats.requests == 2
-        assert len(mm.parameters) == 1
-
-
-async def test_every_group_parameters_are_kept(clock: FixedClock) -> None:
-    """12 channels = 4 groups: 0x21 (group 0) + 0x51 for groups 1, 2, 3 = 4 parameter blocks."""
-    async with rig(clock, config=MeterConfig(channels=12)) as r:
-        mm = await r.client.read_mass_memory()
-    assert [p.meter_serial for p in mm.parameters] == ["12345678"] * 4
-
-
-async def test_mass_memory_block_from_another_meter(clock: FixedClock) -> None:
-    """No serial configured: 0x21 says 12345678, the 0x26 blocks say 99999999."""
-    async with rig(clock) as r:
-        r.faults.add(FaultKind.CHANGE_SERIAL, code=0x26)
-        with pytest.raises(WrongMeterError) as ei:
-            await r.client.read_mass_memory()
-    assert str(ei.value) == "0x26 block 1 comes from meter 99999999, parameters from 12345678"
-    assert ei.value.code == 0x26
-
-
-async def test_zero_channel_groups_reads_group_0_only() -> None:
-    """Octet 247 (number of channel groups) = 00, as a meter without the field may send: the
-    client reads group 0 alone (0x21 + 0x26), never asks for group 1 (0x51); the file holds
-    the hand-built group 0 of test_mutants_public_client (two intervals)."""
-    data = body(0x21, {**P_FIELDS, 247: "00"}) + mm(0x26, "1001", MM_DATA)
-    got = await MeterClient(FileSession(data), meter_serial=SERIAL).read_mass_memory()
-    assert len(got.parameters) == 1 and len(got.groups) == 1
-    assert len(got.intervals) == 2
-
-
 async def test_enq_after_the_awaited_enq_is_a_retransmission() -> None:
     """ENQ, command, WAIT, ENQ (the one we waited for: command again, not counted), ENQ again
     with no response in between (a retransmission: counted 1), then the line closes."""
@@ -265,7 +308,7 @@ def _bad_crc_response() -> bytes:
     return frame[:-1] + bytes((frame[-1] ^ 0xFF,))
 
 
-async def test_enqs_after_our_nak_until_max_unanswered() -> None:
+async def test_enqs_after_our_nak_are_naked_until_max_unanswered() -> None:
     """max_unanswered 2: a bad-CRC block is NAKed; the meter's ENQ asks for our answer again
     (unanswered 1 < 2: NAK again); at the second ENQ (unanswered 2 = 2) the reader gives up:
     CrcError, 1 NAK of the block counted, 1 CRC failure, 0 short frames."""
@@ -335,7 +378,7 @@ async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -
     assert (link.stats.waits, link.stats.sequence_breaks) == (0, 2)
 
 
-async def test_silence_then_no_enq_names_where() -> None:
+async def test_silence_then_no_enq_names_the_command() -> None:
     """ENQ, command, then nothing: after response_timeout 0.3 s the reader waits for a fresh
     ENQ (enq_timeout 1.5 s) before sending again, and none comes."""
 
@@ -357,47 +400,3 @@ async def test_silence_then_no_enq_names_where() -> None:
             await tr.close()
     assert str(ei.value) == "no ENQ from the meter within 1.5 s (0x14)"
     assert link.stats.retransmissions == 1
-
-
-async def test_eight_naks_of_the_command_name_the_code(clock: FixedClock) -> None:
-    """max_naks 7: the 8th NAK of the command is one too many."""
-    async with rig(clock) as r:
-        r.faults.add(FaultKind.NAK_COMMAND, code=0x23, count=8)
-        with pytest.raises(NakStormError) as ei:
-            await r.client.read_registers()
-    assert str(ei.value) == "meter rejected command 0x23 with NAK 8 times"
-    assert ei.value.code == 0x23
-
-
-async def test_composite_blocks_are_counted_one_each(clock: FixedClock) -> None:
-    """0x26 at 12:02 local, 5-minute intervals, 3 channels: ~144 intervals x 3 = ~432
-    words > 166 words a block, so several blocks; the counter counts each once."""
-    async with rig(clock) as r:
-        bodies = await r.link.request(0x26)
-        assert len(bodies) > 1
-        assert r.link.stats.blocks == len(bodies)
-
-
-async def test_thirteen_waits_name_the_code(clock: FixedClock) -> None:
-    """max_waits 12: the 13th WAIT to one block is one too many."""
-    async with rig(clock) as r:
-        r.faults.add(FaultKind.WAIT, code=0x23, count=13)
-        with pytest.raises(WaitStormError) as ei:
-            await r.client.read_registers()
-    assert str(ei.value) == "meter answered WAIT 13 times to 0x23"
-    assert ei.value.code == 0x23
-
-
-async def test_a_skipped_block_names_the_code(clock: FixedClock) -> None:
-    async with rig(clock) as r:
-        r.faults.add(FaultKind.SKIP_BLOCK, code=0x26, block=2)
-        with pytest.raises(SequenceBreakError) as ei:
-            await r.link.request(0x26)
-    assert str(ei.value).startswith("0x26: block ")
-    assert ei.value.code == 0x26
-
-
-def test_reactive_interval_of_three_digits() -> None:
-    """Octets 214-215 = 01 20 (BCD 0120 = 120 min), 216-217 = 00 60 (60 min)."""
-    p = decode_parameters(body(0x21, {**P_FIELDS, 214: "0120 0060"}))
-    assert p.reactive_intervals == (120, 60)

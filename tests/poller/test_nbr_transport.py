@@ -1,14 +1,18 @@
-"""The byte pipes on their own, over a real loopback TCP socket and a real pseudo-terminal (issue 13
-§5: tests that kill the mutmut survivors of poller/protocol/transport.py): counters, timeouts,
-buffered bytes before a close, every "link closed" reason, reconnect, and the open failures."""
+"""The byte pipes on their own (poller/protocol/transport.py), over a real loopback TCP socket and
+a real pseudo-terminal: counters, timeouts, buffered bytes before a close, every "link closed"
+reason (a reset by the peer included), reconnect, the serial line settings (8N1, notes §1.4) and
+the open and write failures."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import struct
 import termios
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
@@ -50,7 +54,7 @@ async def _read_exactly(t: TcpTransport | SerialTransport, n: int) -> bytes:
     return out
 
 
-async def test_tcp_life_cycle() -> None:
+async def test_tcp_counts_bytes_reports_each_close_and_reconnects() -> None:
     async with server(b"abc") as (port, writers, received):
         t = TcpTransport("127.0.0.1", port)
         assert not t.is_open
@@ -108,7 +112,7 @@ async def test_tcp_read_is_woken_by_data_and_by_close() -> None:
             await asyncio.wait_for(pending, 10)
 
 
-async def test_tcp_cannot_connect() -> None:
+async def test_tcp_connect_failure_names_host_and_port() -> None:
     async with server(b"") as (port, _w, _r):
         pass  # the port is free again: nothing listens there
     t = TcpTransport("127.0.0.1", port, connect_timeout=5.0)
@@ -118,7 +122,31 @@ async def test_tcp_cannot_connect() -> None:
     assert not t.is_open
 
 
-async def test_serial_over_a_pty() -> None:
+async def test_tcp_reset_by_the_peer_names_the_error() -> None:
+    async with server(b"") as (port, writers, _):
+        t = TcpTransport("127.0.0.1", port)
+        await t.open()
+        for _ in range(500):  # until the server has accepted (a condition, not a fixed sleep)
+            if writers:
+                break
+            await asyncio.sleep(0.01)
+        sock: Any = writers[0].get_extra_info("socket")
+        # SO_LINGER on with 0 s: the close sends RST, so the client sees ECONNRESET
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writers[0].transport.abort()
+        with pytest.raises(LinkClosedError, match=r"^link closed \(peer closed: .*[Rr]eset.*\)$"):
+            for _ in range(500):
+                await t.read(0.01)
+        await t.close()
+
+
+async def test_tcp_connect_timeout_is_10_s_and_close_before_open_is_harmless() -> None:
+    tr = TcpTransport("127.0.0.1", 1)
+    assert tr.connect_timeout == 10.0
+    await tr.close()  # never opened: nothing to close, no error
+
+
+async def test_serial_counts_bytes_and_reports_a_port_that_goes_away() -> None:
     master, slave = os.openpty()
     name = os.ttyname(slave)
     t = SerialTransport(name)
@@ -141,7 +169,7 @@ async def test_serial_over_a_pty() -> None:
         os.close(slave)
 
 
-async def test_serial_modem_lines_on_a_port_without_them() -> None:
+async def test_serial_modem_lines_on_a_port_without_them_are_refused() -> None:
     master, slave = os.openpty()
     name = os.ttyname(slave)
     try:
@@ -179,7 +207,7 @@ async def test_serial_close_before_open_is_harmless() -> None:
     assert not t.is_open
 
 
-async def test_serial_cannot_open() -> None:
+async def test_serial_open_failure_names_the_port() -> None:
     t = SerialTransport("/nonexistent/tty")
     with pytest.raises(LinkClosedError, match=r"^cannot open /nonexistent/tty: "):
         await t.open()
@@ -192,8 +220,11 @@ async def test_serial_write_failure_closes_the_link() -> None:
     t = SerialTransport(name)
     try:
         await t.open()
-        assert t._serial is not None
-        t._serial.close()  # type: ignore[attr-defined]  # the port fails under us
+        assert t.is_open
+        # the port fails under us: with the other end of the pty gone, a write fails (EIO) before
+        # the event loop has run the reader that would notice the hang-up
+        os.close(master)
+        master = -1
         with pytest.raises(LinkClosedError, match=rf"^write to {name} failed: "):
             await t.write(b"\x05")
         assert not t.is_open
@@ -201,5 +232,6 @@ async def test_serial_write_failure_closes_the_link() -> None:
             await t.write(b"\x05")
     finally:
         await t.close()
-        os.close(master)
+        if master >= 0:
+            os.close(master)
         os.close(slave)

@@ -1,5 +1,4 @@
-"""Every field of the response codecs, both ways, from byte strings written by hand (issue 13 §5:
-tests that kill the mutmut survivors of poller/protocol/codec).
+"""Every field of the response codecs, both ways, from byte strings written by hand.
 
 The layouts are those of the NBR 14522 notes (§3.2 parameters, §3.3 instantaneous, §3.4
 registers, §3.5 outages, §3.6 alteration log, §3.7 measurement parameters). Each field gets a
@@ -12,7 +11,7 @@ A response body is octets 001-256 (no CRC): octet n is body[n - 1].
 from __future__ import annotations
 
 import struct
-from datetime import date, datetime, time
+from datetime import datetime, time
 
 import pytest
 
@@ -53,93 +52,13 @@ from poller.protocol.codec.registers import (
 )
 from poller.protocol.errors import DecodeError
 
-
-def body(code: int, fields: dict[int, str]) -> bytes:
-    """256 octets: octet 001 = code, 002-005 = meter 32600760, and each {first octet: hex}."""
-    b = bytearray(256)
-    b[0] = code
-    b[1:5] = bytes.fromhex("32600760")
-    for first, hexdata in fields.items():
-        data = bytes.fromhex(hexdata)
-        b[first - 1 : first - 1 + len(data)] = data
-    return bytes(b)
-
+from .helpers import GROUP0_FIELDS, PARAM_FIELDS, PARAMS, body
 
 # ---------------------------------------------------------------- parameters (0x20/21/22/51)
-
-PARAM_FIELDS = {
-    6: "123456 080324",  # current time 12:34:56 08/03/24
-    12: "06",  # day of week: 6 = Friday
-    13: "123000 080324",  # end of the last interval 12:30:00 08/03/24
-    19: "000000 010324",  # last demand reset 00:00:00 01/03/24
-    25: "000000 010224",  # penultimate demand reset 00:00:00 01/02/24
-    51: "1800 9900 9900 9900",  # ponta: 18:00, then three unused slots
-    59: "2100 0630 9900 9900",  # fora ponta: 21:00, 06:30
-    67: "0015 0145 2359 9900",  # reservado: 00:15, 01:45, 23:59
-    75: "012345",  # words, current period: 12345
-    78: "026784",  # words, previous period: 26784
-    81: "42 15 05",  # 42 demand resets; demand interval 15 min now, 5 min before
-    84: "010124 000000 251224",  # holidays 1 and 3 (slot 2 empty)
-    126: "311299",  # holiday 15 (octets 084 + 14 x 3 = 126-128): 31/12/99
-    129: "000003 010000",  # ch1 constant 3 / 10000
-    135: "000001 000100",  # ch2 constant 1 / 100
-    141: "012345 678901",  # ch3 constant 12345 / 678901
-    147: "A5",  # battery octet, kept raw: 0xA5 = 165
-    148: "0123",  # software version "0123"
-    153: "4567",  # model "4567"
-    156: "01 29 01",  # automatic demand reset on, on day 29 (BCD 29: low digit 9); DST on
-    159: "03 11 16 02",  # DST: winter ends 3/11, summer ends 16/02
-    196: "01 10 11",  # channels: kWh delivered, kvarh inductive, kvarh capacitive
-    199: "52 3C",  # PF composition 52 (BCD); time base raw 0x3C = 60
-    204: "05 30 50",  # mass-memory interval 5 min 30 s 50 cs
-    213: "07",  # tariff type, raw
-    214: "0015 0100",  # reactive intervals 15 and 100 min (4-digit BCD)
-    218: "92 93",  # reference PF 0.92 / 0.93 (BCD 92: high digit 9)
-    238: "04",  # 4 tariff segments
-    247: "02",  # 2 channel groups
-}
-
-PARAMS = Parameters(
-    code=0x21,
-    meter_serial="32600760",
-    current_time=datetime(2024, 3, 8, 12, 34, 56),
-    day_of_week=6,
-    last_interval_end=datetime(2024, 3, 8, 12, 30),
-    last_demand_reset=datetime(2024, 3, 1),
-    penultimate_demand_reset=datetime(2024, 2, 1),
-    ponta_start=(time(18), None, None, None),
-    fora_ponta_start=(time(21), time(6, 30), None, None),
-    reservado_start=(time(0, 15), time(1, 45), time(23, 59), None),
-    words_current=12345,
-    words_previous=26784,
-    demand_reset_count=42,
-    demand_interval_current=15,
-    demand_interval_previous=5,
-    holidays=(date(2024, 1, 1), None, date(2024, 12, 25)) + (None,) * 11 + (date(2099, 12, 31),),
-    constants=(ChannelConstant(3, 10000), ChannelConstant(1, 100), ChannelConstant(12345, 678901)),
-    battery=0xA5,
-    software_version="0123",
-    model="4567",
-    auto_demand_reset=True,
-    auto_demand_reset_day=29,
-    dst_enabled=True,
-    dst_winter_end=(3, 11),
-    dst_summer_end=(16, 2),
-    quantity_codes=(1, 10, 11),
-    pf_composition=52,
-    time_base=60,
-    mm_interval_min=5,
-    mm_interval_s=30,
-    mm_interval_cs=50,
-    tariff_type=7,
-    reactive_intervals=(15, 100),
-    pf_reference=(92, 93),
-    tariff_segments=4,
-    channel_groups=2,
-)
+# PARAM_FIELDS (octets) and PARAMS (the decoded block) are written out in helpers.py.
 
 
-def test_parameters_every_field_decoded_by_hand() -> None:
+def test_parameters_decode_every_field() -> None:
     raw = body(0x21, PARAM_FIELDS)
     p = decode_parameters(raw)
     assert p == PARAMS
@@ -148,7 +67,7 @@ def test_parameters_every_field_decoded_by_hand() -> None:
     assert p.mm_interval_seconds == 330.5
 
 
-def test_parameters_every_field_encoded_by_hand() -> None:
+def test_parameters_encode_every_field() -> None:
     assert encode_parameters(PARAMS) == body(0x21, PARAM_FIELDS)
     # the reset counter is one BCD octet: 142 resets are sent as 42 (142 mod 100)
     again = encode_parameters(PARAMS.__class__(**{**_fields(PARAMS), "demand_reset_count": 142}))
@@ -179,7 +98,9 @@ def test_parameters_an_unused_hhmm_slot_may_be_ff() -> None:
         (238, "F9", "tariff_segments", 0xF9),  # low 9 ok, high 15 not: raw 249
     ],
 )
-def test_parameters_soft_fields(octet: int, value: str, field: str, expected: int) -> None:
+def test_parameters_soft_fields_keep_a_non_bcd_octet_raw(
+    octet: int, value: str, field: str, expected: int
+) -> None:
     p = decode_parameters(body(0x21, {**PARAM_FIELDS, octet: value}))
     assert getattr(p, field) == expected
 
@@ -188,18 +109,24 @@ def test_parameters_soft_fields(octet: int, value: str, field: str, expected: in
     ("octet", "value"),
     [(196, "1A"), (204, "A5"), (75, "01F345")],  # strict BCD fields refuse a nibble above 9
 )
-def test_parameters_strict_bcd_fields(octet: int, value: str) -> None:
+def test_parameters_strict_fields_refuse_a_non_bcd_octet(octet: int, value: str) -> None:
     with pytest.raises(DecodeError, match="invalid BCD octet"):
         decode_parameters(body(0x21, {**PARAM_FIELDS, octet: value}))
 
 
-def test_parameters_flags_are_exactly_one() -> None:
+def test_parameters_flags_are_on_only_for_01() -> None:
     # octets 156 and 158: 01 = on; 00 and any other value = off
     p = decode_parameters(body(0x21, {**PARAM_FIELDS, 156: "02 29 00"}))
     assert (p.auto_demand_reset, p.dst_enabled) == (False, False)
 
 
-def test_channel_constant_value() -> None:
+def test_parameters_reactive_interval_of_three_digits() -> None:
+    """Octets 214-215 = 01 20 (BCD 0120 = 120 min), 216-217 = 00 60 (60 min)."""
+    p = decode_parameters(body(0x21, {**GROUP0_FIELDS, 214: "0120 0060"}))
+    assert p.reactive_intervals == (120, 60)
+
+
+def test_channel_constant_is_a_fraction_and_zero_denominator_is_zero() -> None:
     from fractions import Fraction
 
     assert ChannelConstant(3, 10000).value == Fraction(3, 10000)
@@ -300,7 +227,7 @@ OUTAGE_RAW = body(
 )
 
 
-def test_outages_encoded_by_hand() -> None:
+def test_outages_encode_start_end_pairs_and_the_trailer() -> None:
     o = Outages(
         "32600760",
         (
@@ -331,14 +258,14 @@ def test_outage_slots_are_read_six_octets_at_a_time() -> None:
     assert len(long) == 256 and long[245:] == bytes(range(1, 12))
 
 
-def test_outages_at_most_20_records() -> None:
+def test_at_most_20_outage_records_fit() -> None:
     rec = Outage(datetime(2024, 1, 1), None)
     assert len(encode_outages(Outages("32600760", (rec,) * 20))) == 256  # 20 fit
     with pytest.raises(ValueError, match=r"^at most 20 outage records fit in one 0x25 response$"):
         encode_outages(Outages("32600760", (rec,) * 21))
 
 
-def test_alteration_log_encoded_by_hand() -> None:
+def test_alteration_log_encodes_ten_octet_records_at_most_25() -> None:
     log = AlterationLog(
         "32600760",
         (
@@ -403,7 +330,7 @@ def test_measurement_parameters_every_field_both_ways() -> None:
     assert encode_measurement_parameters(MEASUREMENT) == raw
 
 
-def test_measurement_parameters_short_fields_are_padded_with_zeros() -> None:
+def test_measurement_parameters_short_fields_are_padded_long_ones_cut() -> None:
     short = MeasurementParameters(
         "32600760", b"\x01", 0, b"\x02", b"\x03", 0, 0, b"\x04", 0, (None,) * 4, b"\x05",
         0, 0, 0, 0, 0, b"\x06", b"\x07",
@@ -435,7 +362,7 @@ def test_measurement_parameters_short_fields_are_padded_with_zeros() -> None:
 # ---------------------------------------------------------------- instantaneous (0x14)
 
 
-def test_instantaneous_field_offsets() -> None:
+def test_instantaneous_float_fields_sit_at_the_notes_offsets() -> None:
     # the octet map of the notes §3.3, one row per group: (first field, first octet)
     offsets = dict(FLOAT_FIELDS)
     assert len(FLOAT_FIELDS) == 3 + 3 + 4 + 4 * 7 + 3 + 2 + 3 * 4 == 55
@@ -457,7 +384,7 @@ def test_instantaneous_field_offsets() -> None:
     assert (offsets["THDI_A"], offsets["THDI_C"]) == (234, 242)
 
 
-def test_f32_by_hand() -> None:
+def test_float32_is_little_endian_and_all_ff_or_nan_is_none() -> None:
     # 60.0 = 1.875 x 2^5: sign 0, exponent 127 + 5 = 132 = 0x84, mantissa .875 = 0x700000
     # -> 0 10000100 11100000000000000000000 = 0x42700000, little endian 00 00 70 42
     assert encode_f32(60.0) == bytes.fromhex("00007042")
@@ -469,7 +396,7 @@ def test_f32_by_hand() -> None:
     assert decode_f32(bytes.fromhex("0000C07F")) is None  # the canonical quiet NaN 0x7FC00000
 
 
-def test_instantaneous_both_ways_by_hand() -> None:
+def test_instantaneous_both_ways_with_ff_padding() -> None:
     values: dict[str, float | None] = dict.fromkeys((n for n, _ in FLOAT_FIELDS), None)
     values.update(VA=60.0, THDI_C=-2.5, frequency=60.0)
     inst = Instantaneous(
