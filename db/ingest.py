@@ -314,7 +314,8 @@ def ingest_csv_stream(
             raise BatchRejected(f"{text} (a decimal comma? --decimal comma)", exc.line) from exc
         if "double precision" in text and comma and text.count(".") > 1:
             raise BatchRejected(
-                f"{text} (read with a decimal comma: write numbers without thousands separators)",
+                f"{text} (read with a decimal comma, so the field's commas show as points here:"
+                " write numbers without thousands separators, e.g. 1234,5)",
                 exc.line,
             ) from exc
         raise

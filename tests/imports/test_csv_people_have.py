@@ -67,8 +67,8 @@ def test_a_semicolon_file_with_decimal_points_needs_no_note(conn):
         ('meter_serial,ts,active_fwd_kwh\nBR-3,2026-10-05T10:00:00-03:00,"8,0"\n', "comma",
          "line 1: a decimal comma needs ';' between fields; this header uses ','"),
         ("meter_serial;ts;active_fwd_kwh\nBR-3;2026-10-05T10:00:00-03:00;1.234,5\n", "auto",
-         'double precision: "1.234.5" (read with a decimal comma: write numbers without '
-         "thousands separators)"),
+         'double precision: "1.234.5" (read with a decimal comma, so the field\'s commas show as '
+         "points here: write numbers without thousands separators, e.g. 1234,5)"),
     ],
 )  # fmt: skip
 def test_a_separator_that_cannot_be_read_is_refused_naming_the_way_out(
