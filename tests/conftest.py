@@ -30,18 +30,9 @@ TEMPLATE = "smf_test_template"
 _counter = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _no_leaked_resources(request: pytest.FixtureRequest) -> Iterator[None]:
-    """A socket, file, client or server a test leaves open fails THAT test, at its teardown.
-
-    Python reports an unclosed socket (ResourceWarning) only when the object is freed; an object
-    caught in a reference cycle is freed by whichever later collection runs, so without this the
-    warning (an error in this suite) failed an unrelated later test. This fixture is set up first
-    and torn down last of the test's function-scoped fixtures, so the test's own fixtures have
-    closed what they opened; then a full collection frees what is left and any ResourceWarning it
-    raises (directly, or from a __del__ through sys.unraisablehook) fails this test, naming it.
-    """
-    yield
+def _collect_leaks() -> list[str]:
+    """Run a garbage collection; the ResourceWarnings it raises (directly, or from a __del__
+    through sys.unraisablehook), as lines."""
     caught: list[str] = []
     previous = sys.unraisablehook
 
@@ -55,11 +46,50 @@ def _no_leaked_resources(request: pytest.FixtureRequest) -> Iterator[None]:
             gc.collect()
         finally:
             sys.unraisablehook = previous
-    caught += [
+    return caught + [
         f"{w.category.__name__}: {w.message}"
         for w in seen
         if issubclass(w.category, ResourceWarning)
     ]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _no_leaked_resources_in_module(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After a module's last test and its module fixtures: one collection over the whole heap.
+    The per-test check below freezes what is alive after each test (gc.freeze), so an object a
+    module fixture kept alive and dropped later is collected here, and a resource it leaves
+    open fails the module, by name."""
+    yield
+    gc.unfreeze()
+    caught = _collect_leaks()
+    gc.freeze()
+    if caught:
+        pytest.fail(
+            f"{request.node.nodeid}: its module fixtures left resources open:\n  "
+            + "\n  ".join(caught),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_resources(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A socket, file, client or server a test leaves open fails THAT test, at its teardown.
+
+    Python reports an unclosed socket (ResourceWarning) only when the object is freed; an object
+    caught in a reference cycle is freed by whichever later collection runs, so without this the
+    warning (an error in this suite) failed an unrelated later test. This fixture is set up first
+    and torn down last of the test's function-scoped fixtures, so the test's own fixtures have
+    closed what they opened; then a collection frees what is left and any ResourceWarning it
+    raises fails this test, naming it.
+
+    What survives that collection is alive, not this test's garbage: it is frozen (gc.freeze),
+    so the next test's collection scans only the objects made since. A collection of the
+    suite's whole heap costs 0.1-0.3 s, and ran once per test before: tests/poller took 167 s
+    with it and 36 s frozen (user CPU 56 s -> 11 s) on this 2-core machine.
+    """
+    yield
+    caught = _collect_leaks()
+    gc.freeze()
     if caught:
         pytest.fail(
             f"{request.node.nodeid} left resources open (close them in the test or its"
