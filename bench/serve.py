@@ -16,7 +16,9 @@ Each load level is bounded (--seconds and --requests per level). The load genera
 minimal HTTP/1.1 keep-alive client on asyncio streams (one connection per client), so the
 client's own cost stays small beside the server's on a 2-core machine; it runs in this process.
 
-    .venv/bin/python bench/serve.py [--seconds 8] [--requests 2000] [--keep]
+    .venv/bin/python bench/serve.py [--seconds 8] [--requests 2000] [--keep] [--only home]
+
+`--only home` measures only the home page and its /health baseline (no series, no COPY ceiling).
 """
 
 from __future__ import annotations
@@ -340,7 +342,8 @@ def fmt_row(label: str, lv: Level, ceiling: float | None = None) -> str:
     return (
         f"| {label} | {len(lv.latencies)} | {errs or 0} | {pct(lv.latencies, 50) * 1000:.0f} | "
         f"{pct(lv.latencies, 95) * 1000:.0f} | {pct(lv.latencies, 99) * 1000:.0f} | "
-        f"{lv.rps:.1f} | {lv.rps * lv.size / 1e6:.1f} | {ratio} | {len(lv.workers)} |"
+        f"{lv.rps:.1f} | {lv.rps * lv.size / 1e6:.1f} | {ratio} | {len(lv.workers)} | "
+        f"{os.getloadavg()[0]:.2f} |"
     )
 
 
@@ -353,6 +356,12 @@ def main() -> int:
     ap.add_argument("--db-wait", type=float, default=30.0, help="SMF_API_DB_WAIT_S of the server")
     ap.add_argument("--keep", action="store_true", help="keep the scratch database")
     ap.add_argument("--reuse", action="store_true", help="reuse a kept scratch database")
+    ap.add_argument(
+        "--only",
+        choices=("all", "series", "home"),
+        default="all",
+        help="measure only the series requests or only the home page (with /health)",
+    )
     args = ap.parse_args()
 
     base = load()
@@ -424,16 +433,17 @@ def main() -> int:
     adm_headers = {"authorization": f"Bearer {adm_key}"}
     for workers in (int(w) for w in args.workers.split(",")):
         print()
-        ceilings = measure_ceilings()  # again before each server: the machine's load moves
+        # again before each server: the machine's load moves
+        ceilings = measure_ceilings() if args.only != "home" else {}
         proc, port = start_server(env, workers)
         try:
             print(f"\n### smf serve --workers {workers} (pool {args.pool} per worker)\n")
             print(
                 "| request | clients | requests | errors | p50 ms | p95 ms | p99 ms | "
-                "requests/s | MB/s | x COPY ceiling | workers seen |"
+                "requests/s | MB/s | x COPY ceiling | workers seen | load 1 min |"
             )
-            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-            for win, (lo, hi) in windows.items():
+            print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+            for win, (lo, hi) in windows.items() if args.only != "home" else ():
                 for fmt in ("json", "csv"):
                     q = urlencode(
                         {"from": lo.isoformat(), "to": hi.isoformat(), "format": fmt, "tz": "UTC"}
@@ -449,7 +459,7 @@ def main() -> int:
                                 label.replace(" ", " ") + f" | {clients}", lv, ceilings[win, fmt][0]
                             )
                         )
-            for clients in LEVELS:
+            for clients in LEVELS if args.only != "series" else ():
                 for label, path, key in (
                     ("/health (baseline)", "/health", cli_key),
                     (f"home /web/uc/{uc}", f"/web/uc/{uc}", cli_key),

@@ -220,9 +220,9 @@ CREATE FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label
 COMMENT ON FUNCTION smf.api_key_add(p_name text, p_key_id text, p_hash text, p_label text, p_expires_at timestamp with time zone) IS 'Store a new key (id, argon2id hash) for account p_name, valid until p_expires_at (null: until revoked); SMF04 for no account, SMF02 for an expiry in the past.';
 
 CREATE FUNCTION smf.api_key_lookup(p_key_id text) RETURNS TABLE(account_id integer, account_name text, role text, hash text)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 6 lines, sha256 dea5a2751196bc32
+    AS -- body: 9 lines, sha256 e850684ca1232cd5
 
 COMMENT ON FUNCTION smf.api_key_lookup(p_key_id text) IS 'The live key p_key_id with its account (id, name, role) and argon2id hash; no row for an unknown, revoked or expired key or a disabled account. Only the API may call it.';
 
@@ -1053,9 +1053,9 @@ CREATE FUNCTION smf.local_timezone() RETURNS text
 COMMENT ON FUNCTION smf.local_timezone() IS 'The IANA zone of local days and months (smf.setting ''local_timezone'').';
 
 CREATE FUNCTION smf.login_blocked(p_source text, p_max integer DEFAULT 10, p_window interval DEFAULT '00:05:00'::interval) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 8 lines, sha256 96eca1477ec18d43
+    AS -- body: 10 lines, sha256 c56efe03bbf5671e
 
 COMMENT ON FUNCTION smf.login_blocked(p_source text, p_max integer, p_window interval) IS 'Seconds the source address must still wait before another login attempt: after p_max failures within p_window, until the oldest of them leaves the window. 0 = go.';
 
@@ -1334,16 +1334,16 @@ CREATE FUNCTION smf.posto_schedule_validate() RETURNS trigger
 COMMENT ON FUNCTION smf.posto_schedule_validate() IS 'Trigger on smf.posto_schedule; raises SMF02 when ponta is not rule_param(''ponta_minutes'') long inside one day, when the capacitive window is not rule_param(''capacitive_window_minutes'') long inside the span capacitive_span_start_min .. capacitive_span_end_min (23:30-06:30), or when a time is off the 15-minute grid.';
 
 CREATE FUNCTION smf.principal() RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 9 lines, sha256 c404f85223ce0d05
+    AS -- body: 13 lines, sha256 7eb2ad42d2477195
 
 COMMENT ON FUNCTION smf.principal() IS 'The account the current statement acts for, or null (then nothing is visible). A service session (its login role may become smf_api: the API''s pool user smf_svc_api, or the owner) acts for the account the service names in the transaction setting smf.principal, and only for it: it never becomes an account because an account''s db_role matches its login. A reader session (a login role mapped to an account by account.db_role: Grafana, psql) is that account, whatever it sets; it cannot become smf_api, so it cannot name another.';
 
 CREATE FUNCTION smf.principal_role() RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 3 lines, sha256 de39bf8d0ac2c480
+    AS -- body: 9 lines, sha256 35fd7f20447e28bc
 
 COMMENT ON FUNCTION smf.principal_role() IS '''admin'', ''analyst'', ''client'', ''service'' or null (no principal).';
 
@@ -1616,23 +1616,23 @@ CREATE FUNCTION smf.rule_param(p_key text, p_day date DEFAULT CURRENT_DATE) RETU
 COMMENT ON FUNCTION smf.rule_param(p_key text, p_day date) IS 'The value (in the parameter''s unit) of smf.rule_parameter p_key valid on p_day; raises SMF04 when none is valid.';
 
 CREATE FUNCTION smf.scope_all() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 3 lines, sha256 597c2338c4141e75
+    AS -- body: 5 lines, sha256 dc4da03118390957
 
 COMMENT ON FUNCTION smf.scope_all() IS 'True when the principal sees every row (admin, service).';
 
 CREATE FUNCTION smf.scope_distributor_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 5 lines, sha256 f6e1b31219645293
+    AS -- body: 11 lines, sha256 aa6f147f0117049b
 
 COMMENT ON FUNCTION smf.scope_distributor_ids() IS 'Distributors the principal may register UCs under (analyst scopes).';
 
 CREATE FUNCTION smf.scope_meter_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 5 lines, sha256 c78da7087d7dc86b
+    AS -- body: 11 lines, sha256 1aae88c70aa99ba6
 
 COMMENT ON FUNCTION smf.scope_meter_ids() IS 'The main and backup meters of the principal''s UCs.';
 
@@ -1644,16 +1644,16 @@ CREATE FUNCTION smf.scope_reference_tables() RETURNS text[]
 COMMENT ON FUNCTION smf.scope_reference_tables() IS 'The tables every principal may read whole: reference data the rules read (calendars, tariffs, postos, PLD, parameters and settings, rule definitions). Everything else in smf is filtered.';
 
 CREATE FUNCTION smf.scope_uc_ids() RETURNS integer[]
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 9 lines, sha256 8fc4926649cc9da1
+    AS -- body: 15 lines, sha256 cba35be16f19ac55
 
 COMMENT ON FUNCTION smf.scope_uc_ids() IS 'Ids of the consumer units the principal''s scopes name (its own UCs, the UCs of its distributors and of its UC groups). Empty for no principal; not used for scope_all.';
 
 CREATE FUNCTION smf.scope_writes() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 3 lines, sha256 a5b61d3adce46286
+    AS -- body: 5 lines, sha256 6c8815ce8e3a5a6e
 
 COMMENT ON FUNCTION smf.scope_writes() IS 'True when the principal may write registration data (admin, analyst, service).';
 
@@ -1859,6 +1859,14 @@ CREATE FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor
     AS -- body: 5 lines, sha256 50421b740487a0b7
 
 COMMENT ON FUNCTION smf.uc_code_with_check_digits(p_sequential bigint, p_distributor integer) IS 'The 15-digit code for 10 sequential digits and a 3-digit distributor id.';
+
+CREATE FUNCTION smf.uc_demand_curve(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(ts timestamp with time zone, local_ts timestamp without time zone, demand_kw numeric)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 23 lines, sha256 4f93e963751456d5
+
+COMMENT ON FUNCTION smf.uc_demand_curve(p_uc integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'The loss-adjusted 15-minute demand (kW = kWh of the quarter hour x 4) of UC p_uc''s main meter over [p_from, p_to): every 15-minute slot (UTC start ts, local start local_ts in smf.local_timezone()), demand null for a slot without data. The same values as the ts, local_ts and demand_kw columns of smf.demand_series, read straight from the 15-minute rollups (smf.rollups_15min, any tier) and the day''s transformer-loss factor without the posto labels, so it costs a fraction (the client home page''s last-24-h chart). Row-level security applies (security invoker); no rows for a UC (or main meter) outside the caller''s scope.';
 
 CREATE FUNCTION smf.uc_figures(p_uc_code text, p_month date) RETURNS TABLE(uc_code text, month date, fresh boolean, computed_at timestamp with time zone, energy_kwh numeric, completeness_pct numeric, musd_verdict text, billing jsonb, demand jsonb, ufer_dmcr jsonb, musd jsonb)
     LANGUAGE plpgsql STABLE
@@ -2456,6 +2464,14 @@ CREATE FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) RETURNS text
 
 COMMENT ON FUNCTION smf.virtual_sql(p_expanded jsonb, p_inputs jsonb) IS 'The SQL expression (kWh, numeric) of an expanded tree; input k is read from the join alias r<k> (see virtual_inputs); a / b becomes a / nullif(b, 0).';
 
+CREATE FUNCTION smf.web_home(p_uc_code text) RETURNS TABLE(uc_code text, customer_name text, tariff_group text, modality text, distributor_name text, distributor_aneel_code text, contracted_demand_ponta_kw numeric, contracted_demand_fora_ponta_kw numeric, meter_id integer, meter_serial text, meter_manufacturer text, meter_model text, last_ts timestamp with time zone, tz text, month date, bill jsonb, bill_why text, demand_ts timestamp without time zone[], demand_kw numeric[], history_months date[], history_billing jsonb[])
+    LANGUAGE plpgsql STABLE
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    SET jit TO 'off'
+    AS -- body: 64 lines, sha256 826a5c877bf3e582
+
+COMMENT ON FUNCTION smf.web_home(p_uc_code text) IS 'The home page of UC p_uc_code (/web/uc/{uc}), one row, none when the UC is outside the caller''s scope (or unknown). The registration columns as query web_unit (last_ts: start, UTC, of the main meter''s latest interval; tz: smf.local_timezone()); month: the billed local month (first day) = the local month of last_ts, or of now without data; bill: the rows of smf.billing_summary for that month as smf.uc_figures keeps them (jsonb array of objects with its columns: item, posto, quantity, unit, price, amount...; kWh, kW, R$), or null with bill_why the reason (the SMF04/SMF02 message the page showed); demand_ts / demand_kw: smf.uc_demand_curve over the 24 h ending at last_ts + 15 minutes (local slot starts, kW loss-adjusted; null arrays without data); history_months / history_billing: the months of [month - 11, month] in which the main meter has readings (its month rollups) and smf.uc_figures has billing rows, with those rows (null arrays when any month has no figures).';
+
 CREATE FUNCTION smf.web_session_close(p_token_sha256 bytea) RETURNS boolean
     LANGUAGE sql SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
@@ -2471,9 +2487,9 @@ CREATE FUNCTION smf.web_session_open(p_token_sha256 bytea, p_key_id text, p_ttl 
 COMMENT ON FUNCTION smf.web_session_open(p_token_sha256 bytea, p_key_id text, p_ttl interval) IS 'Open a session for the live API key p_key_id (the caller has just verified its secret), valid for p_ttl from now; forgets expired sessions on the way. Returns the expiry (timestamptz). SMF04 when the key is not live (unknown, revoked, expired, account disabled); SMF02 for a token hash that is not 32 bytes or a ttl that is not positive.';
 
 CREATE FUNCTION smf.web_session_principal(p_token_sha256 bytea, p_source text) RETURNS TABLE(wait_s integer, account_id integer, account_name text, role text)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 6 lines, sha256 7be2e17c0a78df26
+    AS -- body: 10 lines, sha256 6de7d0d400e9376a
 
 COMMENT ON FUNCTION smf.web_session_principal(p_token_sha256 bytea, p_source text) IS 'For a page request from p_source, the seconds it must wait (the failed-login lockout of smf.login_blocked, 0 = go) and, when the session p_token_sha256 is unexpired and its key still live, its account (id, name, role). Always one row; the account columns are null without a valid session.';
 

@@ -6,8 +6,9 @@ and the expiry (db/functions/505_web_sessions.sql). The key itself is never kept
 Login checks the key like any API request (api/auth.py, with its failed-login lockout, which lives
 in the database too) and opens the session; every page then looks the session up (one query as
 the API's login role: the lockout of the address, then the account while the session is unexpired
-and its key live) and opens one pooled connection acting for that account (api_enter), so
-row-level security filters the rows in the database. Sessions end on logout (everywhere at once:
+and its key live) and, in the same statement, makes that pooled connection act for the account
+(api_enter: db/queries/web.sql web_session_enter), so row-level security filters the rows in the
+database. Sessions end on logout (everywhere at once:
 the row is gone), after SESSION_TTL_S, or when the key is revoked or the account disabled.
 
 CSRF (every form post of /web): the expected token is derived from the request's own cookies, so
@@ -99,8 +100,9 @@ async def provide_page_db(
     source = source_of(request)
     pool: driver.AsyncPool = state.pool
     async with driver.aconnect(pool) as conn:
+        # the session's account, entered (api_enter) in the same round trip when valid
         row = await driver.arun_one(
-            conn, "web_session_principal", token_sha256=digest(token), source=source
+            conn, "web_session_enter", token_sha256=digest(token), source=source
         )
         wait_s = int(row["wait_s"]) if row else 0
         if wait_s > 0:
@@ -109,10 +111,9 @@ async def provide_page_db(
                 f"too many failed logins from {source}; try again in {wait_s} s",
                 headers={"Retry-After": str(wait_s)},
             )
-        if row is None or row["account_id"] is None:
+        if row is None or row["account_id"] is None or not row["entered"]:
             raise LoginRequired
         principal = auth.Principal(row["account_id"], row["account_name"], row["role"])
-        await driver.arun(conn, "api_enter", account=principal.account_id)
         yield RequestDb(conn, principal)
 
 

@@ -208,10 +208,14 @@ def _float(v: Decimal | float | None) -> float | None:
 async def home(
     request: Request[Any, Any, Any], page_db: PageDb, uc_code: FromPath[str]
 ) -> Template:
+    """One round trip (smf.web_home, db/functions/535_web.sql): the registration, the billed
+    month's bill from its precomputed figures, the last 24 h of demand and the past bills."""
     db = page_db
-    u = await unit_or_403(db, uc_code)
-    month = cycle_month(u)
-    bill, why = await try_rows(db, "web_bill", uc_code=uc_code, month=month)
+    u = await db.one("web_home", uc_code=uc_code)
+    if u is None:  # row-level security: not in the caller's scope (or no such UC)
+        raise ApiError(403, f"a UC {uc_code} não está no escopo da conta {db.principal.name}")
+    month: date = u["month"]
+    bill: list[dict[str, Any]] = u["bill"] or []
     partial = (
         [
             {
@@ -227,30 +231,21 @@ async def home(
     )
     charts: list[render.Chart] = []
     if u["last_ts"]:
-        hi = u["last_ts"] + timedelta(minutes=15)
-        dem = await db.rows("web_demand", uc_code=uc_code, lo=hi - timedelta(hours=24), hi=hi)
         charts.append(
             render.chart(
                 "Demanda nas últimas 24 h",
-                [r["local_ts"].strftime("%H:%M") for r in dem],
-                [("Demanda", "#1d4e89", [_float(r["demand_kw"]) for r in dem])],
+                [t.strftime("%H:%M") for t in u["demand_ts"] or ()],
+                [("Demanda", "#1d4e89", [_float(v) for v in u["demand_kw"] or ()])],
                 "kW",
                 kind="line",
             )
         )
-    hist, _ = await try_rows(
-        db,
-        "web_bill_history",
-        uc_code=uc_code,
-        meter_id=u["meter_id"],
-        since=add_months(month, -11),
-        until=add_months(month, 1),
-    )
-    months = sorted({r["month"] for r in hist})
+    months: list[date] = u["history_months"] or []
+    billing: list[list[dict[str, Any]]] = u["history_billing"] or []
     labels = [render.month_label(m) for m in months]
 
     def col(item: str, posto: str) -> list[float | None]:
-        return [_float(pick([r for r in hist if r["month"] == m], item, posto)) for m in months]
+        return [_float(pick(rows or [], item, posto)) for rows in billing]
 
     if months:
         charts.append(
@@ -286,7 +281,7 @@ async def home(
         last_local=u["last_ts"].astimezone(tz) if u["last_ts"] else None,
         cycle_title=cycle_title(u, month),
         partial=partial,
-        why=why,
+        why=u["bill_why"] or "",
         charts=charts,
     )
 

@@ -37,11 +37,15 @@ $$;
 -- columns are null without a valid session.
 create or replace function smf.web_session_principal(p_token_sha256 bytea, p_source text)
 returns table (wait_s int, account_id int, account_name text, role text)
-language sql stable security definer set search_path = smf, pg_catalog as $$
+language plpgsql stable security definer set search_path = smf, pg_catalog as $$
+begin
+    -- (PL/pgSQL: every page view calls it, and its plan is kept for the pooled session)
+    return query
     select smf.login_blocked(p_source), k.account_id, k.account_name, k.role
     from (select 1) one
     left join smf.web_session s on s.token_sha256 = p_token_sha256 and s.expires_at > now()
-    left join lateral smf.api_key_lookup(s.key_id) k on s.key_id is not null
+    left join lateral smf.api_key_lookup(s.key_id) k on s.key_id is not null;
+end
 $$;
 
 -- web_session_close: end session p_token_sha256 (logout); true when there was one.

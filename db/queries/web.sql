@@ -18,6 +18,12 @@ join smf.distributor d on d.id = u.distributor_id
 left join smf.meter m on m.id = u.main_meter_id
 where u.uc_code = %(uc_code)s;
 
+-- name: web_home
+-- Everything the home page /web/uc/{uc} shows, in one round trip (db/functions/535_web.sql):
+-- the registration, the billed month, its bill (or why none), the last 24 h of demand and the
+-- bills of the last 12 months; no row outside the caller's scope.
+select * from smf.web_home(%(uc_code)s);
+
 -- name: web_bill_quality
 -- What the bill of the page rests on (db/functions/165_billing_quality.sql): the days below the
 -- completeness threshold or under open VEE findings, then the month's row (day null).
@@ -46,11 +52,6 @@ cross join lateral rows from (jsonb_to_recordset(f.billing) as (item text, posto
 where r.meter_id = %(meter_id)s and r.bucket >= %(since)s and r.bucket < %(until)s
 order by f.month, b.n;
 
--- name: web_demand
--- 15-minute demand (kW, loss-adjusted) of the UC over [%(lo)s, %(hi)s).
-select d.ts, d.local_ts, d.demand_posto, d.demand_kw
-from smf.demand_series(%(uc_code)s, %(lo)s, %(hi)s) d order by d.ts;
-
 -- name: web_reactive
 -- Hourly power factor and excess reactive (UFER, DMCR) of the UC's local month %(month)s.
 select h.hour, h.local_hour, h.posto, h.p_kwh, h.q_kvarh, h.power_factor, h.ufer_kwh, h.dmcr_kw
@@ -64,6 +65,18 @@ select smf.web_session_open(%(token_sha256)s, %(key_id)s, make_interval(secs => 
 -- As the API's login role (before api_enter): the lockout wait of %(source)s and the session's
 -- account (null columns without an unexpired session of a live key).
 select * from smf.web_session_principal(%(token_sha256)s, %(source)s);
+
+-- name: web_session_enter
+-- web_session_principal, and in the same round trip api_enter for its account when the address
+-- is not locked out and the session is valid: from then on, until the end of the transaction,
+-- the page acts as smf_api for that account (row-level security). Otherwise nothing is entered
+-- (the caller refuses the request: 429 or the login form).
+select p.wait_s, p.account_id, p.account_name, p.role,
+       case when p.wait_s <= 0 and p.account_id is not null
+            then set_config('role', 'smf_api', true) is not null
+                 and set_config('smf.principal', p.account_id::text, true) is not null
+            else false end as entered
+from smf.web_session_principal(%(token_sha256)s, %(source)s) p;
 
 -- name: web_session_close
 select smf.web_session_close(%(token_sha256)s) as closed;
