@@ -181,6 +181,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked slow (heavy scenarios: clusters of their own, fleets, every README block)
+    are left out of a plain run and run with `-m slow` (CI runs both: .ci/run). A run that
+    names a marker expression or a single test's node id chooses for itself."""
+    if config.option.markexpr or any("::" in a for a in config.args):
+        return
+    slow = [i for i in items if i.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [i for i in items if i.get_closest_marker("slow") is None]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--sealed", default=False):
         os.environ["SMF_TEST_SEALED"] = "1"

@@ -20,16 +20,6 @@ from db.cluster import Cluster
 from db.settings import REPO_ROOT, ClusterSettings, Settings
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow scenarios run only when asked for (``-m slow``)."""
-    if "slow" in (config.option.markexpr or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if "slow" in item.keywords and "durability" in str(item.path):
-            item.add_marker(skip)
-
-
 @pytest.fixture
 def scratch() -> Iterator[Path]:
     """A directory the server's user (smfdb when root) can traverse; removed afterwards."""

@@ -161,13 +161,3 @@ def q(settings: Settings, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 def poller(settings: Settings, clock: FixedClock, **kw: Any) -> Poller:
     return Poller(settings.url, fast_config(clock, **kw))
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Slow scenarios run only when asked for (``-m slow``)."""
-    if "slow" in (config.option.markexpr or ""):
-        return
-    skip = pytest.mark.skip(reason="slow: run with -m slow")
-    for item in items:
-        if "slow" in item.keywords and "poller_service" in str(item.path):
-            item.add_marker(skip)
