@@ -44,64 +44,46 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+# The rule-file modules of tests/rules/, each with the hand-worked cases of its own SQL file.
+# A case of one module may reach the functions of other rule files (a bill runs the postos, the
+# losses, the cycle, the demand and the reactive rules), so a mutant of any rule file runs every
+# one of them: the modules of its own file first, then the others, then test_boundaries.py.
+RULE_MODULES = [
+    "tests/rules/test_100_parameters.py",
+    "tests/rules/test_105_calendar.py",
+    "tests/rules/test_110_postos.py",
+    "tests/rules/test_120_losses.py",
+    "tests/rules/test_125_cycle.py",
+    "tests/rules/test_130_demand.py",
+    "tests/rules/test_150_reactive.py",
+    "tests/rules/test_160_billing.py",
+    "tests/rules/test_170_contracts.py",
+]
+
+
+def _rules(*first: str) -> list[str]:
+    """`first`, then every rule-file module not among them, then test_boundaries.py."""
+    return [*first, *(m for m in RULE_MODULES if m not in first), "tests/rules/test_boundaries.py"]
+
+
 # file prefix -> the test files that exercise it (a mutant runs only these, in this order, and
-# stops at the first failure: the fast file of mutant-killing cases first)
+# stops at the first failure: the fast modules of its own file first)
 TEST_MAP: dict[str, list[str]] = {
-    "100": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_100_parameters.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "105": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_105_calendar.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "110": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_110_postos.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "120": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_120_losses.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "125": [
+    "100": _rules("tests/rules/test_100_parameters.py"),
+    "105": _rules("tests/rules/test_105_calendar.py"),
+    "110": _rules("tests/rules/test_110_postos.py"),
+    "120": _rules("tests/rules/test_120_losses.py"),
+    "125": _rules(
         "tests/rules/test_dmcr_billable.py",
-        "tests/rules/test_mutants_rules.py",
         "tests/rules/test_125_cycle.py",
         "tests/rules/test_130_demand.py",
         "tests/rules/test_150_reactive.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "130": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_130_demand.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "140": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_140_musd.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "150": [
-        "tests/rules/test_dmcr_billable.py",
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_150_reactive.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "160": [
-        "tests/rules/test_dmcr_billable.py",
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_160_billing.py",
-        "tests/rules/test_boundaries.py",
-    ],
-    "170": [
-        "tests/rules/test_mutants_rules.py",
-        "tests/rules/test_170_contracts.py",
-        "tests/rules/test_boundaries.py",
-    ],
+    ),
+    "130": _rules("tests/rules/test_130_demand.py"),
+    "140": _rules("tests/rules/test_140_musd.py"),
+    "150": _rules("tests/rules/test_dmcr_billable.py", "tests/rules/test_150_reactive.py"),
+    "160": _rules("tests/rules/test_dmcr_billable.py", "tests/rules/test_160_billing.py"),
+    "170": _rules("tests/rules/test_170_contracts.py"),
     # beyond the rule files (run them by naming the files; `make mutate` runs the 1xx rules):
     # ingest, rollups, VEE validation and estimation, CCEE, alarms, each with its cheaper tests
     "020": ["tests/db/test_rollup_property.py", "tests/db/test_quarantine_matrix.py"],

@@ -193,6 +193,13 @@ def fresh(
 
 
 _SLOW = ("test_schemathesis.py", "test_serve.py", "test_db_down.py")
+# the modules without a database (milliseconds each)
+_DATABASE_FREE = (
+    "test_request_helpers.py",
+    "test_problems.py",
+    "test_series_query.py",
+    "test_web_render.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -204,11 +211,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     def rank(item: pytest.Item) -> int:
         name = item.path.name
-        return (
-            0
-            if name.startswith("test_mutants_unit") or name == "test_mutants_render.py"
-            else (2 if name in _SLOW else 1)
-        )
+        return 0 if name in _DATABASE_FREE else (2 if name in _SLOW else 1)
 
     items.sort(key=rank)
 

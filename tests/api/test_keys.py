@@ -1,5 +1,5 @@
 """API keys (issue 17 §4): the failed-login lockout counts the real peer (X-Forwarded-For only
-from a trusted proxy: api/deps.py real_peer, cases in test_mutants_unit.py), an unknown key id
+from a trusted proxy: api/deps.py real_peer, cases in test_request_helpers.py), an unknown key id
 costs the same argon2 check as a wrong secret, keys expire, and `smf user key --rotate` retires
 the older keys (at once or after a grace period)."""
 

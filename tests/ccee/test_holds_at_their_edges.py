@@ -1,6 +1,6 @@
 """Every pre-check, hold and threshold of OUR CCEE path at its boundary: just below, at, just
 above (db/functions/400_ccee.sql, 410_ccee_ledger.sql). The emulator's own MUSD check is tested
-in tests/ccee/test_mutants_emulator.py; these pin the product's side, through the public
+in tests/ccee/test_emulator.py; these pin the product's side, through the public
 functions smf.ccee_hold_reasons / ccee_build / ccee_open_from / ccee_record / ccee_claim /
 ccee_release / ccee_deadline_warnings.
 

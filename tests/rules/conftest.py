@@ -15,6 +15,11 @@ BRT = timezone(timedelta(hours=-3))
 DIST = "991"
 
 
+def scalar(conn: psycopg.Connection[Any], sql: str, *args: Any) -> Any:
+    """The one value of a one-row, one-column query."""
+    return conn.execute(sql, args).fetchone()[0]  # type: ignore[index]
+
+
 def local(text: str) -> datetime:
     """An aware datetime from 'YYYY-MM-DD HH:MM' local time (-03:00)."""
     return datetime.fromisoformat(text).replace(tzinfo=BRT)

@@ -8,7 +8,9 @@ from decimal import Decimal as D
 import pytest
 
 from db import driver, errors, rules
-from tests.rules.conftest import make_uc, put_hours
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
+
+OCT = date(2026, 10, 1)
 
 
 @pytest.mark.parametrize(
@@ -84,3 +86,125 @@ def test_local_month_hours(conn):
         conn.execute(q, (d,)).fetchone()[0]
         for d in (date(2026, 10, 1), date(2028, 2, 1), date(2018, 2, 1))
     ] == [744, 696, 673]
+
+
+# ---------- posto schedules must cover every day of the month
+
+
+def test_schedule_must_cover_every_day_of_the_month(conn):
+    # Every day of the month needs a posto schedule valid on it (require_cycle and
+    # billing_summary_distributor test `valid_during @> day` for each day): a schedule valid from
+    # 2026-10-15 leaves 1-14 October without postos, so October cannot be evaluated; the first
+    # uncovered day, 2026-10-01, is named. A schedule from 2026-10-01 makes it evaluable.
+    uc = make_uc(conn, 131, aneel="961", schedule=False)
+    conn.execute(
+        "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+        " capacitive_start) values (%s, '[2026-10-15,)', '18:00', '00:00')",
+        (uc.distributor_id,),
+    )
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    with (
+        pytest.raises(errors.NotFound, match=f"consumer unit {uc.code} on 2026-10-01"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary(conn, uc.code, OCT)
+    with (
+        pytest.raises(errors.NotFound, match="no posto schedule for distributor 961 on 2026-10-01"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary_distributor(conn, "961", OCT)
+    # the same schedule from the 1st: 1 kWh of fora ponta energy
+    conn.execute(
+        "update smf.posto_schedule set valid_during = '[2026-10-01,)' where distributor_id = %s",
+        (uc.distributor_id,),
+    )
+    rows = rules.billing_summary(conn, uc.code, OCT)
+    assert {(r["item"], r["posto"]): r["quantity"] for r in rows}[("energy", "fora_ponta")] == D(
+        "1.000"
+    )
+
+
+def test_schedule_gap_of_one_day(conn):
+    # Every single day is checked, not every other one: two schedule versions leave only
+    # 2026-10-02 uncovered; a check of every other day (1, 3, 5, ...) would miss it.
+    uc = make_uc(conn, 136, aneel="964", schedule=False)
+    for valid in ("[2020-01-01,2026-10-02)", "[2026-10-03,)"):
+        conn.execute(
+            "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+            " capacitive_start) values (%s, %s, '18:00', '00:00')",
+            (uc.distributor_id, valid),
+        )
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    with (
+        pytest.raises(errors.NotFound, match=f"consumer unit {uc.code} on 2026-10-02"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary(conn, uc.code, OCT)
+    with (
+        pytest.raises(errors.NotFound, match="no posto schedule for distributor 964 on 2026-10-02"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        rules.billing_summary_distributor(conn, "964", OCT)
+
+
+# ---------- readings at the month edges decide whether the month can be evaluated
+#
+# October 2026 local = [2026-10-01 00:00, 2026-11-01 00:00) at -03:00. A reading whose interval
+# starts at 2026-10-01 00:00 is October's; one at 2026-11-01 00:00 or 2026-09-30 23:45 is not.
+
+
+@pytest.mark.parametrize(
+    ("seq", "start", "evaluable"),
+    [
+        (137, "2026-10-01 00:00", True),  # the first interval of the month
+        (138, "2026-11-01 00:00", False),  # the first of November (the month's end, excluded)
+        (139, "2026-09-30 23:45", False),  # the last of September
+    ],
+)
+def test_month_needs_a_reading_inside_it(conn, seq, start, evaluable):
+    # require_cycle counts the readings of [month start, next month start) only, both ends
+    # exact: 5 kWh in the one interval.
+    uc = make_uc(conn, seq)
+    put_intervals(conn, uc, [(local(start), 5000, 0, 0)])
+    if evaluable:
+        items = {
+            (r["item"], r["posto"]): r["quantity"]
+            for r in rules.billing_summary(conn, uc.code, OCT)
+        }
+        assert items[("energy", "fora_ponta")] == D("5.000")
+    else:
+        with (
+            pytest.raises(
+                errors.NotFound, match=f"no readings for consumer unit {uc.code} in 2026-10"
+            ),
+            driver.translate_errors(),
+        ):
+            rules.billing_summary(conn, uc.code, OCT)
+
+
+# ---------- a parameter with two validity periods
+
+
+def test_parameter_value_of_each_period(conn):
+    # rule_param reads the period valid on the day (`valid_during @> day`): musd_factor 1.25 until
+    # 2026-12-31, 1.30 from 2027-01-01; each day reads its own period's value, and a day
+    # before every period has none.
+    conn.execute(
+        "update smf.rule_parameter set valid_during = '[2000-01-01,2027-01-01)'"
+        " where key = 'musd_factor'"
+    )
+    conn.execute(
+        "insert into smf.rule_parameter values ('musd_factor', '[2027-01-01,)', 1.30, '1', 'U',"
+        " 'x')"
+    )
+    for day, value in (("2026-12-31", D("1.25")), ("2027-01-01", D("1.30"))):
+        assert scalar(conn, "select smf.rule_param('musd_factor', %s)", day) == value
+    with (
+        pytest.raises(errors.NotFound, match="no rule parameter musd_factor valid on 1999-12-31"),
+        driver.translate_errors(),
+    ):
+        scalar(conn, "select smf.rule_param('musd_factor', '1999-12-31')")

@@ -3,10 +3,15 @@ window 00:00-06:00, reservado 21:30-06:00 (510 min), intermediário 60 min aroun
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal as D
+
 import pytest
 
 from db import driver, errors, rules
-from tests.rules.conftest import distributor, local, make_uc
+from tests.rules.conftest import distributor, local, make_uc, put_hours
+
+OCT = date(2026, 10, 1)
 
 
 @pytest.mark.parametrize(
@@ -144,3 +149,69 @@ def test_labelling_views(conn):
         (uc.code,),
     ).fetchone()[0]
     assert n == 2  # 23:30 and 23:45
+
+
+# ---------- schedule messages in full (times shown as HH:MM)
+
+
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        # 22:00 + 180 min = 1500 > 1440
+        (
+            {"ponta": "22:00"},
+            "ponta must be 180 consecutive minutes within one day, got 180 from 22:00",
+        ),
+        # 12:00 is 720 min -> -720 relative, before the span start -30 (23:30)
+        (
+            {"capacitive": "12:00"},
+            "capacitive window 12:00-18:00 is not 360 consecutive minutes inside 23:30-06:30",
+        ),
+        ({"ponta": "18:07"}, "posto schedule time 18:07 is not on the 15-minute grid"),
+        (
+            {"intermediario": 0},
+            "intermediario of 0 minutes around ponta 18:00 does not fit the day"
+            " on the 15-minute grid",
+        ),
+    ],
+)
+def test_schedule_messages(conn, kw, message):
+    # Times are shown as HH:MM (never "22:00:00" nor "22:00:"), and an intermediario of 0
+    # minutes is refused as well as a negative one.
+    with pytest.raises(errors.InvalidParameter) as e, driver.translate_errors():
+        distributor(conn, "966", **kw)
+    assert str(e.value).splitlines()[0] == message
+
+
+# ---------- schedule versions and a distributor without a schedule
+
+
+def test_schedule_versions_apply_by_day(conn):
+    # uc_quarter_labels takes the schedule version valid on each day (`valid_during @> day`): ponta
+    # 18:00 until 2026-10-14, 17:00 from 2026-10-15. 17:30 on Wed 14 is fora ponta, on Thu 15 ponta.
+    # One reading of 1 kWh on the 20th is counted once (not once per version).
+    uc = make_uc(conn, 155, aneel="968", schedule=False)
+    for valid, ponta in (("[2020-01-01,2026-10-15)", "18:00"), ("[2026-10-15,)", "17:00")):
+        conn.execute(
+            "insert into smf.posto_schedule (distributor_id, valid_during, ponta_start,"
+            " capacitive_start) values (%s, %s, %s, '00:00')",
+            (uc.distributor_id, valid, ponta),
+        )
+    assert rules.posto_at(conn, uc.code, local("2026-10-14 17:30"))["posto"] == "fora_ponta"
+    assert rules.posto_at(conn, uc.code, local("2026-10-15 17:30"))["posto"] == "ponta"
+    put_hours(conn, uc, [("2026-10-20 10:00", 1, 0, 0)])
+    items = {
+        (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
+    }
+    assert items[("energy", "fora_ponta")] == D("1.000")
+
+
+def test_labels_without_a_schedule_are_null(conn):
+    # Without a schedule (`d.ps` / `d.cs` null) every label is null, none is guessed: a slot of
+    # a distributor without any posto schedule has no posto, demand posto or reactive window.
+    uc = make_uc(conn, 156, aneel="969", schedule=False)
+    row = conn.execute(
+        "select posto, demand_posto, reactive_window from smf.uc_quarter_labels(%s, %s, %s)",
+        (uc.id, local("2026-10-06 10:00"), local("2026-10-06 10:15")),
+    ).fetchall()
+    assert row == [(None, None, None)]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal as D
 
 import pytest
 
 from db import driver, errors
-from tests.rules.conftest import local, make_uc, put_hours
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
 
 @pytest.mark.parametrize(
@@ -59,3 +60,38 @@ def test_overlapping_loss_periods_are_refused(conn):
         conn.execute(
             "insert into smf.transformer_loss values (%s, '[2026-01-01,)', 0.01)", (uc.id,)
         )
+
+
+# ---------- loss periods by day and the [from, to) window of the interval series
+
+
+def test_interval_energy_takes_the_loss_period_of_its_day(conn):
+    # uc_interval_energy takes the loss period valid on the local day (`valid_during @> day`): loss
+    # 2 % until 2026-09-30, 5 % from 2026-10-01; one interval at 2026-10-06 10:00 of 1000 Wh -> one
+    # row: factor 0.05, 1.000 kWh raw, 1.000 x 1.05 = 1.050 kWh adjusted.
+    uc = make_uc(conn, 160)
+    for valid, factor in (("[2020-01-01,2026-10-01)", "0.02"), ("[2026-10-01,)", "0.05")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    # The [from, to) bounds: readings at 2026-10-05 23:45 and 2026-10-07 00:00 lie outside
+    # [2026-10-06 00:00, 2026-10-07 00:00). Every column of the row, with 2000 varh inductive ->
+    # 2.000 and 2.100 kvarh, 3000 varh capacitive -> 3.000 and 3.150. transformer_loss_factor: 0.02
+    # on 2026-09-30, 0.05 on 2026-10-01, and 0 for a UC without losses.
+    put_intervals(
+        conn,
+        uc,
+        [
+            (local("2026-10-05 23:45"), 7000, 0, 0),
+            (local("2026-10-06 10:00"), 1000, 2000, 3000),
+            (local("2026-10-07 00:00"), 9000, 0, 0),
+        ],
+    )
+    rows = conn.execute(
+        "select loss_factor, p_kwh_raw, q_ind_kvarh_raw, q_cap_kvarh_raw, p_kwh, q_ind_kvarh,"
+        " q_cap_kvarh from smf.uc_interval_energy(%s, %s, %s)",
+        (uc.code, local("2026-10-06 00:00"), local("2026-10-07 00:00")),
+    ).fetchall()
+    assert rows == [(D("0.05"), D(1), D(2), D(3), D("1.05"), D("2.1"), D("3.15"))]
+    factor = "select smf.transformer_loss_factor(%s, %s)"
+    assert scalar(conn, factor, uc.code, date(2026, 9, 30)) == D("0.02")
+    assert scalar(conn, factor, uc.code, date(2026, 10, 1)) == D("0.05")
+    assert scalar(conn, factor, make_uc(conn, 161).code, date(2026, 10, 1)) == D(0)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
-from tests.rules.conftest import make_uc, put_hours
+from db import rules
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
 OCT = date(2026, 10, 1)
 
@@ -33,3 +34,62 @@ def test_completeness_counts(conn):
         (uc.id, OCT),
     ).fetchone()
     assert n == (8, 2976)
+
+
+# ---------- the P = 0 & Q > 0 flag at its edge, row order, an overrun without a contracted demand
+
+
+def test_p_zero_flag_with_one_kvarh(conn):
+    # An hour is flagged P = 0 when P = 0 and Q > 0, from the first kvarh on. 10:00: P = 0, Q_ind =
+    # 1.000 kvarh (4 x 250 varh) -> flagged; S = 1, UFER = 0.92 x 1 - 0 = 0.92 kWh, DMCR = 0.92 kW.
+    # 11:00: P = 0, Q = 0 -> not flagged (nothing was consumed), UFER 0, DMCR 0. One flagged hour.
+    # 12:00 (fT is shown whenever S > 0, also for S = 1): P = 0.6, Q = 0.8 -> S = sqrt(0.36 + 0.64)
+    # = 1.000, fT = 0.6 / 1 = 0.6000, UFER = 0.92 - 0.6 = 0.320, DMCR 0.920.
+    uc = make_uc(conn, 144)
+    put_hours(
+        conn,
+        uc,
+        [
+            ("2026-10-06 10:00", 0, 1, 0),
+            ("2026-10-06 11:00", 0, 0, 0),
+            ("2026-10-06 12:00", "0.6", "0.8", 0),
+        ],
+    )
+    ten, eleven, noon = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (noon["s_kvah"], noon["power_factor"], noon["ufer_kwh"], noon["dmcr_kw"]) == (
+        D("1.000"),
+        D("0.6000"),
+        D("0.320"),
+        D("0.920"),
+    )
+    assert (ten["p_zero"], ten["ufer_kwh"], ten["dmcr_kw"]) == (True, D("0.920"), D("0.920"))
+    assert (eleven["p_zero"], eleven["ufer_kwh"], eleven["dmcr_kw"]) == (False, D(0), D(0))
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert (fp["hours"], fp["p_zero_hours"]) == (3, 1)
+
+
+def test_measured_demand_rows_ponta_first(conn):
+    # The cycle rows come in posto order (not by energy): measured_demand lists ponta, then
+    # fora ponta. Fora ponta 10:00 quarter 100 kWh -> 400 kW; ponta 19:00 quarter 50 kWh -> 200 kW.
+    uc = make_uc(conn, 152)
+    put_intervals(
+        conn,
+        uc,
+        [(local("2026-10-06 10:00"), 100000, 0, 0), (local("2026-10-06 19:00"), 50000, 0, 0)],
+    )
+    rows = rules.measured_demand(conn, uc.code, OCT)
+    assert [(r["demand_posto"], r["measured_kw"]) for r in rows] == [
+        ("ponta", D("200.000")),
+        ("fora_ponta", D("400.000")),
+    ]
+
+
+def test_demand_overrun_without_a_contracted_demand_is_unknown(conn):
+    # demand_overrun_kw needs both demands (`and p_contracted is not null`): a measured 50 kW
+    # against no contracted demand has no overrun to bill, null, not 0; 50 kW against 40 kW with 5 %
+    # tolerance (limit 42 kW) overruns by 50 - 40 = 10 kW; 41 kW is within the tolerance: 0.
+    sql = "select smf.demand_overrun_kw(%s, %s, 0.05)"
+    assert scalar(conn, sql, D(50), None) is None
+    assert scalar(conn, sql, None, D(40)) is None
+    assert scalar(conn, sql, D(50), D(40)) == D(10)
+    assert scalar(conn, sql, D(41), D(40)) == D(0)

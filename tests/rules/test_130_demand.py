@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal as D
 
 from db import rules
-from tests.rules.conftest import local, make_uc, put_intervals
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals
 
 OCT = date(2026, 10, 1)
 
@@ -79,3 +79,28 @@ def test_demand_series_with_losses(conn):
         (uc.code, local("2026-10-06 10:00"), local("2026-10-06 10:15")),
     ).fetchone()
     assert row == (D(100), D("102.5"))
+
+
+# ---------- limits and demands shown to 3 decimals
+
+
+def test_limits_and_demand_shown_to_three_decimals(conn):
+    # The demand limit is shown to 3 decimals: contracted fora ponta 100.001 kW x 1.05 = 105.00105
+    # kW -> 105.001. So is musd_check's limit (140_musd.sql): MUSD 100.001 kW (the column keeps 3
+    # decimals) x 1.25 x 1 h = 125.00125 kWh -> 125.001 (4 decimals: 125.0013). Measured demand and
+    # overrun to 3 decimals too: the quarter of
+    # test_160_billing.py::test_billing_items_of_a_loss_adjusted_overrun, 552.75383744 kW -> 552.754
+    # against 520 kW: overrun 32.75383744 -> 32.754.
+    uc = make_uc(conn, 163, fora_kw=D("100.001"), musd_kw=D("100.001"))
+    put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0)])
+    fp = {r["demand_posto"]: r for r in rules.measured_demand(conn, uc.code, OCT)}["fora_ponta"]
+    assert fp["limit_kw"] == D("105.001")
+    assert rules.musd_check(conn, uc.code, OCT)["limit_kwh"] == D("125.001")
+    uc2 = make_uc(conn, 164, fora_kw=520, loss="0.01234")
+    put_intervals(conn, uc2, [(local("2026-10-06 10:00"), 136504, 0, 0)])
+    fp2 = {r["demand_posto"]: r for r in rules.measured_demand(conn, uc2.code, OCT)}["fora_ponta"]
+    assert (fp2["measured_kw"], fp2["limit_kw"], fp2["overrun_kw"]) == (
+        D("552.754"),
+        D("546.000"),
+        D("32.754"),
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal as D
 import pytest
 
 from db import rules
-from tests.rules.conftest import make_uc, put_hours
+from tests.rules.conftest import local, make_uc, put_hours
 
 OCT = date(2026, 10, 1)
 
@@ -158,3 +158,76 @@ def test_verde_has_a_single_demand_row(conn):
     assert rows["unica"]["ufer_kwh"] is None
     assert rows["unica"]["dmcr_kw"] == D("390.32")
     assert rows["unica"]["dmcr_excess_kw"] == D("40.32")  # 390.3229 - 350
+
+
+# ---------- rounding of loss-adjusted values (more decimals than shown)
+#
+# A loss factor of 1.234 % gives loss-adjusted energies with 4 or more decimals, so that every
+# rounding of the outputs shows in the expected values (one more decimal changes them).
+
+
+def test_ufer_dmcr_roundings_with_a_loss_factor(conn):
+    # Every rounding of ufer_dmcr_hourly (P, Q, S, UFER, DMCR to 3 decimals, fT to 4) and of
+    # ufer_dmcr (2 decimals).
+    # Loss 1.234 %, capacitive window 00:00-06:00, contracted fora ponta 250 kW.
+    # 02:00: raw P = 200, Q_cap = 210 -> S = sqrt(200^2 + 210^2) = sqrt(84100) = 290, fT = 20/29.
+    #   Adjusted (x 1.01234): P = 202.468, Q = 212.5914, S = 293.5786; fT = 20/29 = 0.689655...
+    #   -> 0.6897; fR.S = 0.92 x 293.5786 = 270.092312 > P -> UFER = 270.092312 - 202.468 =
+    #   67.624312 -> 67.624, DMCR = 270.092312 -> 270.092.
+    # 03:00: raw P = 100.008, Q = 0 -> P = 100.008 x 1.01234 = 101.234 + 0.00809872 = 101.24209872
+    #   -> 101.242 (P, S and DMCR), fT = 1, UFER 0.
+    # Per posto (2 decimals): UFER 67.624312 -> 67.62, DMCR max 270.092312 -> 270.09 at 02:00,
+    # excess 270.092312 - 250 = 20.092312 -> 20.09.
+    uc = make_uc(conn, 133, fora_kw=250, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 02:00", 200, 0, 210), ("2026-10-06 03:00", "100.008", 0, 0)])
+    a, b = rules.ufer_dmcr_hourly(conn, uc.code, OCT)
+    assert (a["p_kwh"], a["q_kvarh"], a["s_kvah"], a["power_factor"]) == (
+        D("202.468"),
+        D("212.591"),
+        D("293.579"),
+        D("0.6897"),
+    )
+    assert (a["ufer_kwh"], a["dmcr_kw"]) == (D("67.624"), D("270.092"))
+    assert (b["p_kwh"], b["s_kvah"], b["power_factor"], b["ufer_kwh"], b["dmcr_kw"]) == (
+        D("101.242"),
+        D("101.242"),
+        D("1.0000"),
+        D("0.000"),
+        D("101.242"),
+    )
+    fp = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["fora_ponta"]
+    assert (fp["ufer_kwh"], fp["dmcr_kw"], fp["dmcr_at"], fp["dmcr_excess_kw"]) == (
+        D("67.62"),
+        D("270.09"),
+        local("2026-10-06 02:00"),
+        D("20.09"),
+    )
+
+
+def test_single_demand_excess_rounding(conn):
+    # The 'unica' row's excess is shown to 2 decimals: verde, contracted 250 kW, loss 1.234 %,
+    # the 02:00 hour of test_ufer_dmcr_roundings_with_a_loss_factor: DMCR 270.092312 -> 270.09,
+    # excess 270.092312 - 250 = 20.092312 -> 20.09.
+    uc = make_uc(conn, 145, modality="verde", ponta_kw=None, fora_kw=250, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 02:00", 200, 0, 210)])
+    unica = {r["posto"]: r for r in rules.ufer_dmcr(conn, uc.code, OCT)}["unica"]
+    assert (unica["dmcr_kw"], unica["contracted_kw"], unica["dmcr_excess_kw"]) == (
+        D("270.09"),
+        D(250),
+        D("20.09"),
+    )
+
+
+# ---------- row order of ufer_dmcr
+
+
+def test_ufer_dmcr_rows_in_posto_order(conn):
+    # Rows in posto order (not by UFER): ponta 19:00 P = 0, Q = 1 -> UFER 0.92;
+    # fora ponta 10:00 P = 0, Q = 2 -> UFER 1.84. Rows: ponta first, then fora ponta.
+    uc = make_uc(conn, 157)
+    put_hours(conn, uc, [("2026-10-06 19:00", 0, 1, 0), ("2026-10-06 10:00", 0, 2, 0)])
+    rows = rules.ufer_dmcr(conn, uc.code, OCT)
+    assert [(r["posto"], r["ufer_kwh"]) for r in rows] == [
+        ("ponta", D("0.92")),
+        ("fora_ponta", D("1.84")),
+    ]

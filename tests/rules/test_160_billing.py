@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from db import rules
-from tests.rules.conftest import make_uc, put_hours
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
 OCT = date(2026, 10, 1)
 
@@ -98,3 +98,89 @@ def test_all_ucs_of_a_distributor(conn):
     assert totals[a.code] == D("26218.77")
     # b: 100 kWh x 0.30 = 30.00; demand billed 520 x 20 + 300 x 50 = 25400.00 -> 25430.00
     assert totals[b.code] == D("25430.00")
+
+
+# ---------- rounding of loss-adjusted values (more decimals than shown)
+#
+# A loss factor of 1.234 % gives loss-adjusted energies with 4 or more decimals, so that every
+# rounding of the outputs shows in the expected values (one more decimal changes them).
+
+
+def test_billing_items_of_a_loss_adjusted_overrun(conn):
+    # Each item is shown rounded to its own decimals (overrun to 3, UFER and DMCR to 2). One
+    # quarter-hour, raw 136.504 kWh, loss 1.234 %: 136.504 x 1.01234 = 136.504 + 1.68445936 =
+    # 138.18845936 kWh. Demand 138.18845936 x 4 = 552.75383744 kW > 1.05 x 520 = 546 -> overrun
+    # 552.75383744 - 520 = 32.75383744 kW. DMCR (Q = 0): P of the 10:00 hour x 60 / 60 =
+    # 138.18845936 kW. Shown: energy 138.188, measured and billed 552.754, overrun 32.754 (3
+    # decimals). A second hour, 02:00 (capacitive window), raw P = 400, Q_cap = 420 kWh/kvarh (4 x
+    # 100000 and 4 x 105000 Wh): S = sqrt(400^2 + 420^2) = 580; adjusted P = 404.936, S = 580 x
+    # 1.01234 = 587.1572, fR.S = 0.92 x 587.1572 = 540.184624 > P -> UFER 540.184624 - 404.936 =
+    # 135.248624 -> 135.25, DMCR 540.184624 -> 540.18 (the month's largest). The billable demand is
+    # the measured 552.754 > DMCR: no DMCR excess (it is over the billable demand, not over the
+    # contracted 520). Its quarter-hours (101.234 kWh x 4 = 404.936 kW) stay below the 10:00 one;
+    # energy 138.18845936 + 404.936 = 543.12445936 -> 543.124.
+    uc = make_uc(conn, 132, fora_kw=520, loss="0.01234")
+    put_intervals(conn, uc, [(local("2026-10-06 10:00"), 136504, 0, 0)])
+    put_hours(conn, uc, [("2026-10-06 02:00", 400, 0, 420)])
+    items = {
+        (r["item"], r["posto"]): r["quantity"] for r in rules.billing_summary(conn, uc.code, OCT)
+    }
+    assert items[("energy", "fora_ponta")] == D("543.124")
+    assert items[("demand_measured", "fora_ponta")] == D("552.754")
+    assert items[("demand_billed", "fora_ponta")] == D("552.754")
+    assert items[("overrun", "fora_ponta")] == D("32.754")
+    assert items[("ufer", "fora_ponta")] == D("135.25")
+    # no ponta reading: no ponta energy nor UFER (0, not missing)
+    assert (items[("energy", "ponta")], items[("ufer", "ponta")]) == (D("0.000"), D("0.00"))
+    assert items[("dmcr", "fora_ponta")] == D("540.18")
+    assert items[("dmcr_excess", "fora_ponta")] == D("0.00")
+
+
+# ---------- the distributor summary's month window and the tariff of each item
+
+
+def test_distributor_summary_takes_ucs_with_a_reading_inside_the_month(conn):
+    # billing_summary_distributor takes the same [month start, next month start) window as
+    # require_cycle (test_100_parameters.py::test_month_needs_a_reading_inside_it): of three UCs
+    # with one reading each, only the one at 2026-10-01 00:00 is listed.
+    ucs = {}
+    for seq, start in (
+        (141, "2026-10-01 00:00"),
+        (142, "2026-11-01 00:00"),
+        (143, "2026-09-30 23:45"),
+    ):
+        ucs[start] = make_uc(conn, seq, aneel="965")
+        put_intervals(conn, ucs[start], [(local(start), 5000, 0, 0)])
+    rows = rules.billing_summary_distributor(conn, "965", OCT)
+    assert {r["uc_code"] for r in rows} == {ucs["2026-10-01 00:00"].code}
+
+
+def test_tariff_price_picks_its_own_row(conn):
+    # tariff_price matches every column (modality, item, posto, period): decoys that differ in one
+    # column each are inserted first, so that a lookup missing that column would find them first.
+    # The wanted price: azul, energy, fora ponta, valid from 2026-10-01 = 0.25 R$/kWh.
+    uc = make_uc(conn, 154, aneel="967")
+    for modality, item, posto, valid, price in (
+        ("verde", "energy", "fora_ponta", "[2020-01-01,)", 9),  # another modality
+        ("azul", "demand", "fora_ponta", "[2020-01-01,)", 8),  # another item
+        ("azul", "energy", "ponta", "[2020-01-01,)", 7),  # another posto
+        ("azul", "energy", "fora_ponta", "[2020-01-01,2026-10-01)", 5),  # another period
+        ("azul", "energy", "fora_ponta", "[2026-10-01,)", "0.25"),
+    ):
+        conn.execute(
+            "insert into smf.tariff (distributor_id, modality, item, posto, valid_during, price)"
+            " values (%s, %s, %s, %s, %s, %s)",
+            (uc.distributor_id, modality, item, posto, valid, price),
+        )
+    sql = "select smf.tariff_price(%s, 'azul', 'energy', 'fora_ponta', '2026-10-01')"
+    assert scalar(conn, sql, uc.distributor_id) == D("0.25")
+    # billed: 4 kWh x 0.25 = 1.00 R$
+    put_hours(conn, uc, [("2026-10-06 10:00", 4, 0, 0)])
+    items = {(r["item"], r["posto"]): r for r in rules.billing_summary(conn, uc.code, OCT)}
+    assert (
+        items[("energy", "fora_ponta")]["price"],
+        items[("energy", "fora_ponta")]["amount"],
+    ) == (
+        D("0.25"),
+        D("1.00"),
+    )

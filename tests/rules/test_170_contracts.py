@@ -147,3 +147,246 @@ def test_lastro_penalty(conn):
 def test_unknown_contract(conn):
     with pytest.raises(errors.NotFound, match="unknown contract NOPE"), driver.translate_errors():
         conn.execute("select * from smf.contract_modulation('NOPE', '2026-10-01')")
+
+
+# ---------- seasonalization and modulation at their edges
+
+
+def test_seasonalization_without_any_volume(conn):
+    # Flat seasonalization needs an annual volume (`annual_mwh is not null`): a contract valid in
+    # 2026 with neither an annual nor a month volume has 0 MWh and method 'none' in every month.
+    uc = make_uc(conn, 162)
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('NV1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'flat')",
+        (uc.id,),
+    )
+    rows = conn.execute("select mwh, method from smf.contract_seasonalization('NV1', 2026)")
+    assert rows.fetchall() == [(D(0), "none")] * 12
+
+
+def test_load_following_on_exactly_one_kwh(conn):
+    # Load following needs a load total > 0, and 1 kWh is one: the buyer consumed 1.000 kWh in
+    # October 2026, all at 10:00 on the 6th (4 x 250 Wh). Load following of a declared 744 MWh
+    # month: q_h = 744 x C_h / 1 -> 744 MWh at that hour, 0 in the other 743; the method is
+    # load_following (a total of 1 kWh is > 0), not flat (flat would be 744 / 744 = 1 MWh/h).
+    uc = make_uc(conn, 135)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    rows = conn.execute("select hour, mwh, method from smf.contract_modulation('LF1', %s)", (OCT,))
+    hours = rows.fetchall()
+    assert len(hours) == 744
+    assert {m for _, _, m in hours} == {"load_following"}
+    assert {(h, v) for h, v, _ in hours if v != 0} == {(local("2026-10-06 10:00"), D(744))}
+
+
+def test_load_following_on_zero_consumption_is_flat(conn):
+    # A load total of 0 is no load shape: the buyer's readings are all 0 kWh -> flat,
+    # 744 MWh / 744 h = 1 MWh every hour.
+    uc = make_uc(conn, 146)
+    put_hours(conn, uc, [("2026-10-06 10:00", 0, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF0', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    hours = conn.execute("select mwh, method from smf.contract_modulation('LF0', %s)", (OCT,))
+    assert set(hours.fetchall()) == {(D(1), "flat")}
+
+
+def test_load_following_follows_loss_adjusted_consumption(conn):
+    # Load following follows the loss-adjusted series, not the raw one: two loss periods in October
+    # 2026, 0 up to the 15th and 0.125 from the 16th. The buyer consumed 1 kWh at 10:00 on the 6th
+    # (adjusted 1 x 1.000 = 1) and 1 kWh at 10:00 on the 20th (adjusted 1 x 1.125 = 1.125); total
+    # 2.125. A 17 MWh month follows it: 17 x 1 / 2.125 = 8 MWh and 17 x 1.125 / 2.125 = 9 MWh (the
+    # raw series would give 8.5 and 8.5).
+    uc = make_uc(conn, 160)
+    for valid, factor in (("[2020-01-01,2026-10-16)", 0), ("[2026-10-16,)", "0.125")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(conn, uc, [("2026-10-06 10:00", 1, 0, 0), ("2026-10-20 10:00", 1, 0, 0)])
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('LF9', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'load_following') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 17)", (cid,))
+    rows = conn.execute("select hour, mwh from smf.contract_modulation('LF9', %s)", (OCT,))
+    got = {h: v for h, v in rows.fetchall() if v != 0}
+    assert got == {local("2026-10-06 10:00"): D(8), local("2026-10-20 10:00"): D(9)}
+
+
+@pytest.mark.parametrize(
+    ("declared_at", "method", "at_first_hour"),
+    [
+        # an hour volume at the last hour of September only: October is not declared -> flat,
+        # 744 / 744 = 1 MWh in each hour (an hour volume before the month is not the month's)
+        ("2026-09-30 23:00", "flat", D(1)),
+        # at the first hour of October (2026-10-01 00:00 local): declared, 5 MWh there and 0 in
+        # the other 743 hours (the month's first hour is the month's)
+        ("2026-10-01 00:00", "declared", D(5)),
+    ],
+)
+def test_declared_hour_volumes_at_the_month_start(conn, declared_at, method, at_first_hour):
+    uc = make_uc(conn, 147)
+    cid = conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, modulation) values ('DH1', 'bilateral', 'Seller', %s, 'SE/CO',"
+        " '[2026-01-01,2027-01-01)', 'flat') returning id",
+        (uc.id,),
+    ).fetchone()[0]
+    conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    conn.execute(
+        "insert into smf.contract_hour_volume (contract_id, hour, mwh) values (%s, %s, 5)",
+        (cid, local(declared_at)),
+    )
+    hours = conn.execute("select hour, mwh, method from smf.contract_modulation('DH1', %s)", (OCT,))
+    rows = hours.fetchall()
+    assert len(rows) == 744 and {m for _, _, m in rows} == {method}
+    assert rows[0][:2] == (local("2026-10-01 00:00"), at_first_hour)
+    assert sum(v for _, v, _ in rows) == (D(744) if method == "flat" else D(5))
+
+
+def test_declared_hours_of_another_contract_do_not_count(conn):
+    # A contract's hour volumes are its own (`v.contract_id = c.id`): contracts DH3 and
+    # DH4 both declare 2026-10-06 10:00 (5 and 7 MWh). DH3's October: 5 MWh at that hour, 0 in
+    # the other 743.
+    uc = make_uc(conn, 158)
+    for code, mwh in (("DH3", 5), ("DH4", 7)):
+        cid = conn.execute(
+            "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+            " valid_during, modulation) values (%s, 'bilateral', 'Seller', %s, 'SE/CO',"
+            " '[2026-01-01,2027-01-01)', 'flat') returning id",
+            (code, uc.id),
+        ).fetchone()[0]
+        conn.execute(
+            "insert into smf.contract_hour_volume (contract_id, hour, mwh) values (%s, %s, %s)",
+            (cid, local("2026-10-06 10:00"), mwh),
+        )
+    rows = conn.execute("select hour, mwh from smf.contract_modulation('DH3', %s)", (OCT,))
+    hours = rows.fetchall()
+    assert len(hours) == 744
+    assert [(h, v) for h, v in hours if v] == [(local("2026-10-06 10:00"), D(5))]
+
+
+# ---------- exposure and lastro: windows, loss periods and roundings
+
+
+def test_exposure_month_rounds_to_six_decimals(conn):
+    # The month totals are rounded to 6 decimals. Flat contract of 1000 MWh/year in 2026
+    # (8760 h): October (744 h) = 1000 x 744 / 8760 = 84.931506849315... -> 84.931507.
+    # Consumption: raw 1000.008 kWh at one hour, loss 1.234 %: 1.000008 x 1.01234 =
+    # 1.01234 + 0.00000809872 = 1.01234809872 MWh -> 1.012348.
+    # Exposure 84.931506849315 - 1.012348098720 = 83.919158750595 -> 83.919159 (surplus).
+    uc = make_uc(conn, 149, loss="0.01234")
+    put_hours(conn, uc, [("2026-10-06 10:00", "1000.008", 0, 0)])
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, annual_mwh, modulation) values ('FA1', 'bilateral', 'Seller', %s,"
+        " 'SE/CO', '[2026-01-01,2027-01-01)', 1000, 'flat')",
+        (uc.id,),
+    )
+    month = rules.exposure_month(conn, uc.code, OCT)
+    assert (month["consumption_mwh"], month["contracted_mwh"], month["exposure_mwh"]) == (
+        D("1.012348"),
+        D("84.931507"),
+        D("83.919159"),
+    )
+
+
+def test_lastro_without_any_pld(conn):
+    # No PLD in the window -> mean null; price = max(VR 0, 0) = 0; consumption 1 MWh,
+    # no contract -> shortfall 1 MWh, penalty 1 x 0 = 0.00 and its twelfth 0.00.
+    uc = make_uc(conn, 134)
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["shortfall_mwh"], lp["mean_pld"], lp["price"]) == (D("1.000000"), None, D(0))
+    assert (lp["penalty_brl"], lp["penalty_month_brl"]) == (D("0.00"), D("0.00"))
+
+
+def test_lastro_totals_round_to_six_decimals(conn):
+    # Consumption, contracts and shortfall are rounded to 6 decimals. Window Nov 2025 .. Oct 2026.
+    # UC 1, no contract, loss 1.234 %: raw 1000.008 kWh -> 1.000008 x 1.01234 = 1.01234809872
+    # MWh -> consumption and shortfall 1.012348.
+    # UC 2, flat contract of 1000 MWh/year valid in 2026 only: Jan..Oct 2026 hold
+    # (31+28+31+30+31+30+31+31+30+31) x 24 = 304 x 24 = 7296 of 8760 h -> 1000 x 7296 / 8760 =
+    # 832.876712328767... -> 832.876712; consumption 1 MWh -> shortfall 0.
+    uc1 = make_uc(conn, 150, loss="0.01234")
+    put_hours(conn, uc1, [("2026-10-06 10:00", "1000.008", 0, 0)])
+    lp1 = rules.lastro_penalty(conn, uc1.code, OCT)
+    assert (lp1["consumption_mwh"], lp1["contracted_mwh"], lp1["shortfall_mwh"]) == (
+        D("1.012348"),
+        D(0),
+        D("1.012348"),
+    )
+    uc2 = make_uc(conn, 151)
+    put_hours(conn, uc2, [("2026-10-06 10:00", 1000, 0, 0)])
+    conn.execute(
+        "insert into smf.energy_contract (code, kind, seller, buyer_uc_id, submarket,"
+        " valid_during, annual_mwh, modulation) values ('FA2', 'bilateral', 'Seller', %s,"
+        " 'SE/CO', '[2026-01-01,2027-01-01)', 1000, 'flat')",
+        (uc2.id,),
+    )
+    lp2 = rules.lastro_penalty(conn, uc2.code, OCT)
+    assert (lp2["consumption_mwh"], lp2["contracted_mwh"], lp2["shortfall_mwh"]) == (
+        D(1),
+        D("832.876712"),
+        D(0),
+    )
+
+
+def test_lastro_of_a_uc_without_readings(conn):
+    # No daily rollup in the window -> consumption 0 (coalesced to 0, not to any other value),
+    # and the window stops at its end: a UC whose only reading is on 2026-11-01, the first day
+    # after the window, consumed 0 MWh in Nov 2025..Oct 2026; without contracts the shortfall
+    # and the penalty are 0.
+    # The window has a start: another reading on 2025-10-31, the day before it, is not counted.
+    uc = make_uc(conn, 153)
+    put_hours(conn, uc, [("2026-11-01 10:00", 1000, 0, 0), ("2025-10-31 10:00", 1000, 0, 0)])
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["consumption_mwh"], lp["shortfall_mwh"], lp["penalty_brl"]) == (
+        D(0),
+        D(0),
+        D(0),
+    )
+
+
+def test_lastro_counts_the_first_day_of_its_window(conn):
+    # The window includes its first day (`d.bucket >= u.w0`): the window of October 2026 is Nov
+    # 2025..Oct 2026, so w0 = 2025-11-01. One hour of 1000 kWh on that very day (no loss factor, no
+    # contract): consumption = 1000 kWh = 1 MWh, and all of it is shortfall.
+    uc = make_uc(conn, 159)
+    put_hours(conn, uc, [("2025-11-01 10:00", 1000, 0, 0)])
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert lp["window_from"] == date(2025, 11, 1)
+    assert (lp["consumption_mwh"], lp["shortfall_mwh"]) == (D(1), D(1))
+
+
+def test_lastro_loss_periods_and_pld_window_start(conn):
+    # Each day takes the loss period valid on it (`valid_during @> day`), and the PLD window
+    # includes its first hour. Loss 2 % until 2026-09-30, 5 % from 2026-10-01; 1000 kWh on
+    # 2026-10-06 -> 1000 x 1.05 = 1050 kWh = 1.05 MWh (each day once, at its own factor).
+    # PLD 100 at 2025-11-01 00:00 local (the window's first hour, in) and 200 at
+    # 2026-10-31 23:00 (its last, in): mean 150.00; price max(VR 0, 150) = 150; no contract:
+    # shortfall 1.05 x 150 = 157.50.
+    uc = make_uc(conn, 159)
+    for valid, factor in (("[2020-01-01,2026-10-01)", "0.02"), ("[2026-10-01,)", "0.05")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(conn, uc, [("2026-10-06 10:00", 1000, 0, 0)])
+    for when, price in (("2025-11-01 00:00", 100), ("2026-10-31 23:00", 200)):
+        conn.execute("insert into smf.pld values ('SE/CO', %s, %s)", (local(when), price))
+    lp = rules.lastro_penalty(conn, uc.code, OCT)
+    assert (lp["consumption_mwh"], lp["mean_pld"], lp["penalty_brl"]) == (
+        D("1.050000"),
+        D("150.00"),
+        D("157.50"),
+    )

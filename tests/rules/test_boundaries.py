@@ -557,7 +557,8 @@ def test_loss_factor_threshold(conn, kv, factor):
     assert _q(conn, "select smf.transformer_loss_default(%s, '2026-10-01')", uc.code) == factor
 
 
-# ---------- edges found by the SQL mutation run (scripts/mutate_sql.py survivors)
+# ---------- the rules' quieter edges: missing channels, empty hours, the single demand,
+# completeness, month windows, rounding and row order
 
 
 def test_missing_reactive_channel_counts_as_zero(conn):

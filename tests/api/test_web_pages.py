@@ -1,6 +1,8 @@
 """The client web view (/web) in-process, through Litestar's TestClient over the API seed
-(tests/api/conftest.py): the same pages tests/web drive in Chromium, here where mutation testing
-can switch the code's mutants (issue 13 §5). Values by hand from the seed: meter M-A1 (the client
+(tests/api/conftest.py): the same pages tests/web drive in Chromium, here in the test's own
+process (login and logout, refusals, the home, bill and graphs pages with their values, the
+day's export, another UC's pages, rate limiting, a revoked key, a UC without a posto schedule or
+readings). Values by hand from the seed: meter M-A1 (the client
 `cli`'s UC) holds (i + 1) Wh in 5-minute interval i from 2024-03-01 00:00 UTC (i = 0 .. 287);
 the local time zone is America/Sao_Paulo (-03:00), so local 2024-03-01 holds intervals 36 .. 287
 and local 2024-02-29 intervals 0 .. 35."""

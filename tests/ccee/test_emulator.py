@@ -1,5 +1,7 @@
 """Our CCEE emulator over raw HTTP (httpx, loopback), each answer checked by status, code and
-message (issue 13, mutation survivors): the emulator is what every sender test trusts, so a
+message: the token endpoint, authorisation headers, every validation rule of the measurement
+document (one at a time), the MUSD limit, the fault queue, read-back pages and the
+administration endpoints. The emulator is what every client and sender test trusts, so a
 validation it forgets would let a wrong payload pass for accepted.
 
 Stamps: CCEE's 5-minute interval ENDS at -03:00; consumo in kWh with three decimals."""

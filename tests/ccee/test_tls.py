@@ -1,6 +1,8 @@
-"""TLS to CCEE for real (issue 13, mutation survivors): our emulator behind a TLS socket that
-demands a client certificate, a test CA made with the openssl command, the client verifying the
-server against SMF_CCEE_CA_BUNDLE and presenting SMF_CCEE_CERT / SMF_CCEE_KEY."""
+"""TLS to CCEE for real: our emulator behind a TLS socket that demands a client certificate, a
+test CA made with the openssl command, the client verifying the server against
+SMF_CCEE_CA_BUNDLE and presenting SMF_CCEE_CERT / SMF_CCEE_KEY (a cert and key in two files or
+in one). Without the client certificate there is no connection; without the CA bundle the
+server (signed by our test CA, not a public one) is not trusted."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""What mutation testing of api/ (issue 13 §5) showed the endpoint tests did not pin down: the
-exact messages and headers of authentication, the series' response head, file names and media
-types, the empty window, the ABNT month checks. Values by hand from the seed (tests/api/
-conftest.py): meter M-A1 holds (i + 1) Wh in 5-minute interval i from 2024-03-01 00:00 UTC."""
+"""The API's answers word for word: the messages and headers of authentication and of the
+failed-login lockout, the series' response head, file names and media types, the empty window,
+the ABNT month checks, not-found messages and bodies, what a registry write answers, the upload
+limit's refusal, import counts, the app's pool settings and OpenAPI document, and a database not
+at head. Values by hand from the seed (tests/api/conftest.py): meter M-A1 holds (i + 1) Wh in
+5-minute interval i from 2024-03-01 00:00 UTC."""
 
 from __future__ import annotations
 
@@ -162,7 +164,7 @@ def test_abnt_month_checks(client: TestClient[Any], seeded: Seed) -> None:
         assert r.status_code == 422 and r.json()["field"] == "month", month
         assert r.json()["detail"].startswith("month: Expected `str` matching regex"), month
     # a month, but a serial the file's 8-digit BCD field cannot hold: the exporter's refusal,
-    # not blamed on `month` (it was, before mutation testing looked here)
+    # not blamed on `month` (no `field`: the month is fine)
     r = client.get(
         "/api/v1/meters/M-A1/intervals",
         params={**DAY, "format": "abnt", "month": "2024-03"},
@@ -256,6 +258,35 @@ def test_not_found_messages_and_bodies(client: TestClient[Any], seeded: Seed) ->
     assert "id" not in unit and "main_meter_id" not in unit
     assert unit["main_meter_serial"] == "M-A1" and unit["distributor_aneel_code"] == "001"
     assert unit["contracted_demand_ponta_kw"] == 100 and unit["supply_voltage_kv"] == 13.8
+
+
+def test_registry_writes_answer_their_row_or_a_404_naming_it(fresh: Any) -> None:
+    seed, client = fresh
+    h = seed.headers("root")
+    # a write that finds its row answers with that row
+    r = client.patch("/api/v1/distributors/002", json={"name": "Dist B2"}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["aneel_code"] == "002" and r.json()["name"] == "Dist B2"
+    # one that finds none is a 404 naming what it looked for, in these words
+    for r in (
+        client.post("/api/v1/meters/M-9/retire", headers=h),
+        client.patch("/api/v1/meters/M-9", json={"model": "X"}, headers=h),
+    ):
+        assert r.status_code == 404 and r.json()["code"] == "not-found", r.text
+        assert r.json()["detail"] == "no meter M-9 (or not in your scope)"
+
+
+def test_upload_over_the_limit_is_refused_naming_the_limit(seeded: Seed) -> None:
+    limit = 3 << 20  # SMF_API_MAX_UPLOAD_MB=3
+    with make_client(seeded.settings, max_upload_bytes=limit) as c:
+        r = c.post("/api/v1/imports", content=b"x" * (limit + 1), headers=seeded.headers("root"))
+    assert r.status_code == 413
+    body = {k: v for k, v in r.json().items() if k not in ("type", "title", "status", "instance")}
+    assert body == {
+        "detail": "upload larger than 3 MiB (SMF_API_MAX_UPLOAD_MB); split the file",
+        "code": "too-large",
+        "limit_bytes": 3 * 1024 * 1024,
+    }
 
 
 def test_import_counts_origin_and_batch(fresh: Any) -> None:
