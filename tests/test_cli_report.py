@@ -50,6 +50,7 @@ def _smf(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_report_on_screen(report_db):
     settings, code = report_db
     proc = _smf(settings, "report", "--uc", code, "--month", "2026-10")
@@ -73,6 +74,7 @@ def test_report_on_screen(report_db):
     assert expo[2:5] == ["0.246000", "0.000000", "-0.246000"]
 
 
+@pytest.mark.slow
 def test_report_csv(report_db):
     settings, code = report_db
     proc = _smf(settings, "report", "--uc", code, "--month", "2026-10", "--csv")
@@ -92,6 +94,7 @@ def test_report_csv(report_db):
     assert by_key[("exposure", "exposure_mwh", "")] == "-0.246000"
 
 
+@pytest.mark.slow
 def test_report_raw_series_and_errors(report_db):
     settings, code = report_db
     # --raw with no losses gives the same energy
@@ -108,6 +111,7 @@ def test_report_raw_series_and_errors(report_db):
     assert "month '2026/10' is not YYYY-MM" in proc.stderr
 
 
+@pytest.mark.slow
 def test_report_flags_a_month_that_rests_on_incomplete_days(report_db):
     # 8 quarter-hours of 2976: every day of October is below 99 % (the 6th: 8 / 96 = 8.33 %, the
     # others 0.00 %), the month 8 / 2976 = 0.27 %: the bill is marked NOT FINAL with the days,

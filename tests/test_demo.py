@@ -34,6 +34,7 @@ FIVE += " where m.serial in ('99000001', '99000002', '99000003', '99000004', '99
 FIVE += " and r.ts >= '2026-10-01T00:00-03:00'"  # the alarm demo adds 3 rows on September 30
 
 
+@pytest.mark.slow
 def test_demo_loads_two_days_and_is_idempotent(demo_db, capsys):
     assert demo.main(days=2, today=TODAY) == 0
     out = capsys.readouterr().out
@@ -55,6 +56,7 @@ def test_demo_loads_two_days_and_is_idempotent(demo_db, capsys):
     assert _count(demo_db.url, "select count(*) from smf.interval_reading") == total
 
 
+@pytest.mark.slow
 def test_fleet_demo_reads_emulated_meters(demo_db, capsys):
     assert fleet_demo.run(meters=3, dlms_meters=2) == 0
     out = capsys.readouterr().out
@@ -85,6 +87,7 @@ def test_demo_month_follows_the_local_calendar_not_utc():
         demo.local_today(datetime(2026, 12, 1, 1, 30))
 
 
+@pytest.mark.slow
 def test_demo_main_at_2230_local_on_november_30_loads_october(demo_db, capsys, monkeypatch):
     monkeypatch.setenv("SMF_LOCAL_TIMEZONE", "America/Sao_Paulo")
     now = datetime.fromisoformat("2026-11-30T22:30-03:00")
@@ -102,6 +105,7 @@ def test_demo_main_at_2230_local_on_november_30_loads_october(demo_db, capsys, m
     assert future == 0
 
 
+@pytest.mark.slow
 def test_doctor_reports_on_the_demo(demo_db, capsys):
     """`smf db doctor` on the demo's database (through SMF_DATABASE_URL, as an operator points it
     at a cluster it does not manage): every check answers, none fails, the demo's data is counted

@@ -26,6 +26,7 @@ def alarms(url: str, rule: str | None = None) -> list[dict[str, Any]]:
     )
 
 
+@pytest.mark.slow
 def test_voltage_unbalance_from_0x14_opens_updates_and_clears(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     # VA 220, VB 200, VC 210: mean 210, largest deviation 10 -> 10 / 210 = 4.762 % > 3 % default
@@ -56,6 +57,7 @@ def test_voltage_unbalance_from_0x14_opens_updates_and_clears(reg: dict[str, Any
     assert alarms(url, "h") == []  # currents 10/10/10: no current unbalance
 
 
+@pytest.mark.slow
 def test_negative_and_reverse_power_per_phase(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     with driver.connect(reg["settings"]) as c:  # e: below -1.0 kW on any phase
@@ -82,6 +84,7 @@ def test_negative_and_reverse_power_per_phase(reg: dict[str, Any]) -> None:
     assert (e["value"], e["threshold"], e["phase"]) == (Decimal("-1.500"), Decimal("-1.0"), "B")
 
 
+@pytest.mark.slow
 def test_min_voltage_only_when_programmed_and_phase_named(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     insert_instant(url, m, T0, VA=120, VB=127, VC=127)
@@ -94,6 +97,7 @@ def test_min_voltage_only_when_programmed_and_phase_named(reg: dict[str, Any]) -
     assert (a["value"], a["threshold"], a["phase"]) == (120, 121, "A")
 
 
+@pytest.mark.slow
 def test_lifecycle_ack_only_by_command_repeat_clear_close(reg: dict[str, Any]) -> None:
     url, m, s = reg["url"], reg["a12"], reg["settings"]
     insert_instant(url, m, T0, VA=220, VB=200, VC=210)
@@ -135,6 +139,7 @@ def test_lifecycle_ack_only_by_command_repeat_clear_close(reg: dict[str, Any]) -
     ]
 
 
+@pytest.mark.slow
 def test_old_data_does_not_clear_a_newer_violation(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     insert_instant(url, m, T0, VA=220, VB=200, VC=210)
@@ -142,6 +147,7 @@ def test_old_data_does_not_clear_a_newer_violation(reg: dict[str, Any]) -> None:
     assert alarms(url, "c")[0]["state"] == "open"
 
 
+@pytest.mark.slow
 def test_thresholds_meter_over_group_over_default_with_validity(reg: dict[str, Any]) -> None:
     url, m, s = reg["url"], reg["a12"], reg["settings"]
     execute(url, "insert into smf.alarm_group (name) values ('G1')")
@@ -228,6 +234,7 @@ def _ingest(s: Any, serial: str, start: datetime, kwh: list[float], **extra: lis
         )
 
 
+@pytest.mark.slow
 def test_demand_overrun_and_voltage_unbalance_at_import(reg: dict[str, Any]) -> None:
     url, s = reg["url"], reg["settings"]
     # 15-minute intervals: 20 kWh -> 80 kW, 30 kWh -> 120 kW. Contracted 100 kW x 105 % = 105 kW.
@@ -261,6 +268,7 @@ def test_demand_overrun_and_voltage_unbalance_at_import(reg: dict[str, Any]) -> 
     assert (k["state"], k["cleared_at"]) == ("cleared", T0 + timedelta(hours=1))
 
 
+@pytest.mark.slow
 def test_poll_sessions_clock_connectivity_and_serial(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     ins = (
@@ -290,6 +298,7 @@ def test_poll_sessions_clock_connectivity_and_serial(reg: dict[str, Any]) -> Non
     assert (mm["state"], mm["value"], mm["occurrences"]) == ("open", Decimal("66.7"), 2)
 
 
+@pytest.mark.slow
 def test_battery_code_from_status_report(reg: dict[str, Any]) -> None:
     url, s, m = reg["url"], reg["settings"], reg["a12"]
     with driver.connect(s) as c:
@@ -308,6 +317,7 @@ def test_battery_code_from_status_report(reg: dict[str, Any]) -> None:
     assert alarms(url, "l")[0]["state"] == "cleared"
 
 
+@pytest.mark.slow
 def test_sheet_says_which_rules_a_3_channel_meter_cannot_report(reg: dict[str, Any]) -> None:
     url = reg["url"]
     cov = {
@@ -326,6 +336,7 @@ def test_sheet_says_which_rules_a_3_channel_meter_cannot_report(reg: dict[str, A
     assert a12["c"] == "evaluated" and a12["j"] == "evaluated"
 
 
+@pytest.mark.slow
 def test_a_failing_evaluation_never_loses_the_reading(reg: dict[str, Any]) -> None:
     url, m = reg["url"], reg["a12"]
     with pytest.warns(UserWarning) if False else _nullcontext():
@@ -348,6 +359,7 @@ class _nullcontext:
         return None
 
 
+@pytest.mark.slow
 def test_monitoring_mode_due_every_15_minutes_until_its_end(reg: dict[str, Any]) -> None:
     url, s, m = reg["url"], reg["settings"], reg["a12"]
     now = datetime.now(UTC)

@@ -17,6 +17,7 @@ def cli_db(reg: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     return reg
 
 
+@pytest.mark.slow
 def test_list_ack_close_rules_monitor(
     cli_db: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -11,6 +11,7 @@ from smf.demo import dataset as demo
 from tests.alarms.helpers import rows
 
 
+@pytest.mark.slow
 def test_demo_shows_three_open_alarms_and_the_dashboards(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ def cli_db(reg: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> dict[str, An
     return reg
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -38,6 +39,7 @@ def test_a_time_without_offset_or_not_a_time_is_refused(
     assert rows(cli_db["url"], "select count(*) as n from smf.meter_monitoring")[0]["n"] == 0
 
 
+@pytest.mark.slow
 def test_monitoring_needs_an_end_then_lists(
     cli_db: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -55,6 +57,7 @@ def test_monitoring_needs_an_end_then_lists(
     assert m["ends_at"] == datetime(2030, 1, 2, 12, tzinfo=UTC)
 
 
+@pytest.mark.slow
 def test_notify_without_a_target(
     cli_db: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -62,6 +65,7 @@ def test_notify_without_a_target(
     assert capsys.readouterr().err == "error: give --url or set SMF_ALARM_WEBHOOK_URL\n"
 
 
+@pytest.mark.slow
 def test_notify_once_delivers_the_outbox(
     cli_db: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

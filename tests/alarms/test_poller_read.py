@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from db.settings import Settings
 from poller.emulator import FixedClock, MeterConfig
 from tests.alarms.helpers import execute, rows
 from tests.poller_service.conftest import NOW, poller, site
 
 
+@pytest.mark.slow
 async def test_read_over_tcp_raises_and_a_later_read_clears(db_settings: Settings) -> None:
     clock = FixedClock(NOW)
     cfg = MeterConfig(serial="32600760", channels=12, interval_min=15)

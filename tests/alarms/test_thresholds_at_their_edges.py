@@ -32,6 +32,7 @@ def _open(url: str, rule: str) -> list[Decimal]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("va", "vb", "fires"),
     [
@@ -46,6 +47,7 @@ def test_voltage_unbalance_edge(reg: dict[str, Any], va, vb, fires) -> None:
     assert _open(reg["url"], "c") == ([Decimal("3.050")] if fires else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ia", "ib", "fires"),
     [
@@ -60,6 +62,7 @@ def test_current_unbalance_edge(reg: dict[str, Any], ia, ib, fires) -> None:
     assert _open(reg["url"], "h") == ([Decimal("20.300")] if fires else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("pa_w", "fires"),
     [
@@ -74,6 +77,7 @@ def test_negative_active_power_edge(reg: dict[str, Any], pa_w, fires) -> None:
     assert _open(reg["url"], "d") == ([Decimal("-0.001")] if fires else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("va", "fires"), [(190.0, False), (189.99, True)])
 def test_minimum_voltage_programmed_edge(reg: dict[str, Any], va, fires) -> None:
     execute(
@@ -86,6 +90,7 @@ def test_minimum_voltage_programmed_edge(reg: dict[str, Any], va, fires) -> None
     assert _open(reg["url"], "a") == ([Decimal("189.99")] if fires else [])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("drift", "fires"), [(-300, False), (300, False), (301, True), (-301, True)]
 )
@@ -102,6 +107,7 @@ def test_clock_deviation_edge(reg: dict[str, Any], drift, fires) -> None:
     assert len(_open(reg["url"], "j")) == (1 if fires else 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("ok", "failed", "fires"),
     [
@@ -128,6 +134,7 @@ def test_daily_connectivity_edge(reg: dict[str, Any], ok, failed, fires) -> None
     assert len(_open(reg["url"], "m")) == (1 if fires else 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kwh", "fires"),
     [

@@ -58,6 +58,7 @@ def opened(reg: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield reg
 
 
+@pytest.mark.slow
 def test_retries_with_backoff_until_delivered_and_records_each_try(opened: dict[str, Any]) -> None:
     url = opened["url"]
     with Receiver(fail=2) as rx:
@@ -81,6 +82,7 @@ def test_retries_with_backoff_until_delivered_and_records_each_try(opened: dict[
     assert n["attempts"] == 3 and n["delivered_at"] is not None and n["gave_up_at"] is None
 
 
+@pytest.mark.slow
 def test_backoff_defers_the_next_try_and_gives_up_after_max(opened: dict[str, Any]) -> None:
     url = opened["url"]
     sender = WebhookSender("http://127.0.0.1:9/none", settings=url, base_delay_s=60, max_attempts=2)

@@ -43,6 +43,7 @@ def sheet(client: TestClient[Any], seeded: Seed, who: str, **params: Any) -> dic
     return {a["id"]: a for a in r.json()}
 
 
+@pytest.mark.slow
 def test_each_account_sees_its_scope(
     client: TestClient[Any], seeded: Seed, alarms: dict[str, int]
 ) -> None:

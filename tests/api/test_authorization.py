@@ -52,6 +52,7 @@ UNIT_READS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", list(SEES))
 def test_reads_follow_the_scope(client: TestClient[Any], seeded: Seed, who: str) -> None:
     h = seeded.headers(who)
@@ -115,6 +116,7 @@ WRITES = {
 }
 
 
+@pytest.mark.slow
 def test_writes_follow_the_role_and_scope(fresh: Any) -> None:
     seed, client = fresh
     csv = b"meter_serial,ts,active_fwd_kwh\nM-A1,2024-03-05T00:00:00Z,0.100\n"
@@ -197,6 +199,7 @@ MORE = [
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_other_endpoints_follow_role_and_scope(fresh: Any) -> None:
     seed, client = fresh
     read = client.post("/api/v1/meters/M-A1/reads", headers=seed.headers("root")).json()["id"]

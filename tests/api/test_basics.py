@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from db import migrate
 from tests.api.conftest import Seed
 
 
+@pytest.mark.slow
 def test_health_reports_database_and_head(client: TestClient[Any]) -> None:
     r = client.get("/health")
     assert r.status_code == 200
@@ -83,6 +85,7 @@ def test_unknown_meter_is_404(client: TestClient[Any], seeded: Seed) -> None:
     assert "Traceback" not in r.text
 
 
+@pytest.mark.slow
 def test_failed_logins_are_rate_limited(fresh: Any) -> None:
     seed, client = fresh
     bad = {"Authorization": "Bearer smf_aaaaaaaaaaaa_" + "x" * 43}
@@ -96,6 +99,7 @@ def test_failed_logins_are_rate_limited(fresh: Any) -> None:
     assert "try again" in r.json()["detail"]
 
 
+@pytest.mark.slow
 def test_revoked_key_stops_working(fresh: Any) -> None:
     seed, client = fresh
     from db import driver

@@ -101,6 +101,7 @@ def through_relay(seeded: Seed) -> tuple[Relay, Any]:
     return relay, settings
 
 
+@pytest.mark.slow
 def test_database_down_is_503_then_recovers(seeded: Seed) -> None:
     relay, settings = through_relay(seeded)
     h = seeded.headers("root")
@@ -135,6 +136,7 @@ class _Keep(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+@pytest.mark.slow
 def test_503_bodies_say_database_unavailable_and_the_detail_goes_to_the_log(seeded: Seed) -> None:
     relay, settings = through_relay(seeded)
     h = seeded.headers("root")
@@ -158,6 +160,7 @@ def test_503_bodies_say_database_unavailable_and_the_detail_goes_to_the_log(seed
         ), keep.messages
 
 
+@pytest.mark.slow
 def test_health_answers_503_within_its_short_wait_when_the_database_hangs(seeded: Seed) -> None:
     """A database that accepts connections and never answers (a hung server, a black-holed
     route): /health gives up after HEALTH_WAIT_S (< 1 s) and answers 503, whatever the requests'

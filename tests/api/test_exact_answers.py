@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from db import driver
@@ -17,6 +18,7 @@ from tests.api.conftest import Seed, make_client
 DAY = {"from": "2024-03-01T00:00:00Z", "to": "2024-03-02T00:00:00Z"}
 
 
+@pytest.mark.slow
 def test_missing_and_bad_keys_say_why(client: TestClient[Any], seeded: Seed) -> None:
     r = client.get("/api/v1/meters/M-A1")
     assert r.status_code == 401
@@ -35,6 +37,7 @@ def test_missing_and_bad_keys_say_why(client: TestClient[Any], seeded: Seed) -> 
     assert r.status_code == 200 and r.json()["serial"] == "M-A1"
 
 
+@pytest.mark.slow
 def test_failures_are_counted_per_source_and_block_with_retry_after(fresh: Any) -> None:
     seed, client = fresh
     # malformed keys count too (no key id to look up)
@@ -140,6 +143,7 @@ def test_file_names_and_media_types(client: TestClient[Any], seeded: Seed) -> No
     assert r.content[:2] == b"PK"
 
 
+@pytest.mark.slow
 def test_csv_refuses_pulses_without_constants_before_streaming(fresh: Any) -> None:
     seed, client = fresh
     with driver.connect(seed.settings) as conn:
@@ -181,6 +185,7 @@ def test_abnt_month_checks(client: TestClient[Any], seeded: Seed) -> None:
     assert r.status_code == 422 and r.json()["detail"] == "month '2024-13' is not YYYY-MM"
 
 
+@pytest.mark.slow
 def test_unit_without_main_meter(fresh: Any) -> None:
     seed, client = fresh
     uc = seed.ucs["M-A2"]
@@ -289,6 +294,7 @@ def test_upload_over_the_limit_is_refused_naming_the_limit(seeded: Seed) -> None
     }
 
 
+@pytest.mark.slow
 def test_import_counts_origin_and_batch(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("svc")

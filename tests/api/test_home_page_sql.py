@@ -32,6 +32,7 @@ def _series(conn: psycopg.Connection[Any], code: str, lo: Any, hi: Any) -> list[
     ).fetchall()
 
 
+@pytest.mark.slow
 def test_the_demand_curve_by_hand_and_equal_to_demand_series(conn: psycopg.Connection[Any]) -> None:
     # 5-minute meter; 2.5% loss until 2026-10-06 (local), 1% from 2026-10-07.
     uc = make_uc(conn, 61, interval=5)
@@ -144,6 +145,7 @@ def _check_home(conn: psycopg.Connection[Any], uc_code: str) -> dict[str, Any]:
     return h
 
 
+@pytest.mark.slow
 def test_web_home_shows_what_the_page_queries_showed(conn: psycopg.Connection[Any]) -> None:
     uc = make_uc(conn, 62, interval=15, loss="0.025")
     other = make_uc(conn, 63, interval=15)

@@ -68,6 +68,7 @@ def _ok(r: Any, what: object) -> None:
         assert r.headers["content-type"].startswith("application/problem+json"), what
 
 
+@pytest.mark.slow
 def test_every_query_and_path_parameter_with_hostile_values(
     client: TestClient[Any], seeded: Seed
 ) -> None:
@@ -156,6 +157,7 @@ def test_distributor_fields_outside_their_bounds(
     assert field in r.text
 
 
+@pytest.mark.slow
 def test_web_view_far_dates_and_hostile_days(seeded: Seed) -> None:
     from tests.api.conftest import make_client
 
@@ -174,6 +176,7 @@ def test_web_view_far_dates_and_hostile_days(seeded: Seed) -> None:
             assert r.status_code == 422, (mes[:20], r.status_code)
 
 
+@pytest.mark.slow
 def test_a_binary_file_not_made_of_256_octet_blocks_has_its_own_message(
     fresh: Any,
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import make_client
 from tests.db.helpers import fingerprint
 
@@ -16,6 +18,7 @@ GOOD = (
 )
 
 
+@pytest.mark.slow
 def test_csv_import_and_batch(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("svc")
@@ -30,6 +33,7 @@ def test_csv_import_and_batch(fresh: Any) -> None:
     assert client.get(body["href"], headers=seed.headers("ana")).status_code == 403
 
 
+@pytest.mark.slow
 def test_bad_uploads_write_nothing(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("root")
@@ -49,6 +53,7 @@ def test_bad_uploads_write_nothing(fresh: Any) -> None:
     assert fingerprint(seed.settings.url) == before
 
 
+@pytest.mark.slow
 def test_oversized_upload_is_413_and_writes_nothing(fresh: Any) -> None:
     seed, _ = fresh
     before = fingerprint(seed.settings.url)

@@ -36,6 +36,7 @@ def _get(client: TestClient[Any], key: str, **headers: str) -> Any:
     )
 
 
+@pytest.mark.slow
 def test_forged_forwarded_for_does_not_reset_the_lockout(fresh: tuple[Seed, Any]) -> None:
     seed, client = fresh
     bad = "smf_aaaaaaaaaaaa_" + "x" * 43
@@ -45,6 +46,7 @@ def test_forged_forwarded_for_does_not_reset_the_lockout(fresh: tuple[Seed, Any]
     assert r.status_code == 429 and "too many failed logins from testclient" in r.text
 
 
+@pytest.mark.slow
 def test_unknown_key_id_and_wrong_secret_cost_one_argon2_check_each(
     client: TestClient[Any], seeded: Seed
 ) -> None:
@@ -65,6 +67,7 @@ def test_unknown_key_id_and_wrong_secret_cost_one_argon2_check_each(
             assert auth.argon2_checks == before + 1, what
 
 
+@pytest.mark.slow
 def test_keys_expire(fresh: tuple[Seed, TestClient[Any]], admin: Any) -> None:
     seed, client = fresh
     rc, out, err = admin("key", "cli", "--expires-days", "30")
@@ -95,6 +98,7 @@ def test_keys_expire(fresh: tuple[Seed, TestClient[Any]], admin: Any) -> None:
         admin("key", "cli", "--expires-days", "0")
 
 
+@pytest.mark.slow
 def test_rotate_retires_the_older_keys_now_or_after_a_grace(
     fresh: tuple[Seed, TestClient[Any]], admin: Any
 ) -> None:

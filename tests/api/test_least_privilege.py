@@ -52,6 +52,7 @@ def _uc_codes(client: TestClient[Any], seed: Seed, who: str) -> set[str]:
     return {u["uc_code"] for u in r.json()["units"]}
 
 
+@pytest.mark.slow
 def test_the_issue_sequence_is_refused_and_keys_keep_their_scope(
     fresh: tuple[Seed, TestClient[Any]], admin: Any
 ) -> None:
@@ -85,6 +86,7 @@ def test_the_issue_sequence_is_refused_and_keys_keep_their_scope(
     assert _uc_codes(client, seed, "cli") == {one}
 
 
+@pytest.mark.slow
 def test_an_account_mapped_to_the_api_login_does_not_capture_the_api(
     fresh: tuple[Seed, TestClient[Any]],
 ) -> None:
@@ -101,6 +103,7 @@ def test_an_account_mapped_to_the_api_login_does_not_capture_the_api(
     assert _uc_codes(client, seed, "other") == {seed.ucs["M-B1"]}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("make", "role", "why"),
     [
@@ -135,6 +138,7 @@ def test_db_role_refusals(
                 conn.execute(f"drop role if exists {role}")
 
 
+@pytest.mark.slow
 def test_a_reader_role_smf_made_may_get_a_new_password_a_registered_one_that_gained_power_not(
     fresh: tuple[Seed, TestClient[Any]],
 ) -> None:
@@ -164,6 +168,7 @@ def test_a_reader_role_smf_made_may_get_a_new_password_a_registered_one_that_gai
             conn.execute(f"drop role {role}")
 
 
+@pytest.mark.slow
 def test_service_roles_are_no_superusers_and_hold_only_their_grants(seeded: Seed) -> None:
     with _owner(seeded.settings) as conn:
         rows = {

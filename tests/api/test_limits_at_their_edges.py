@@ -20,6 +20,7 @@ def _search(client: Any, headers: dict[str, str]) -> int:
     return int(client.get("/api/v1/search", params={"q": "a"}, headers=headers).status_code)
 
 
+@pytest.mark.slow
 def test_nine_failed_logins_do_not_lock_the_source_out(fresh: Any) -> None:
     seed, client = fresh
     assert [_search(client, BAD) for _ in range(9)] == [401] * 9
@@ -28,6 +29,7 @@ def test_nine_failed_logins_do_not_lock_the_source_out(fresh: Any) -> None:
     assert _search(client, seed.headers("root")) == 429  # ... and locks the source out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("oldest_age", "blocked"),
     [
@@ -84,6 +86,7 @@ def test_row_limit_of_one_response(
         assert f"may hold 288 rows; one {fmt} response carries at most {limit}" in body["detail"]
 
 
+@pytest.mark.slow
 def test_login_failure_rows_are_not_readable_by_the_api_role(seeded: Seed) -> None:
     """The lockout's table is private: smf_api (every request) cannot read it."""
     with driver.connect(seeded.settings) as conn:

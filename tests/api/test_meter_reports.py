@@ -59,6 +59,7 @@ def get(client: TestClient[Any], s: Seed, who: str, report: str, **q: Any) -> An
     return client.get(f"/api/v1/meter-reports/{report}", params=q, headers=s.headers(who))
 
 
+@pytest.mark.slow
 def test_clock_report_last_drift_and_corrections(client: TestClient[Any], clock_seed: Seed) -> None:
     r = get(client, clock_seed, "root", "clock")
     assert r.status_code == 200, r.text

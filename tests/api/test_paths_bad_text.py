@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from tests.api.conftest import Seed
 
 
+@pytest.mark.slow
 def test_nul_in_a_serial_is_a_client_error(seeded: Seed, client: TestClient[Any]) -> None:
     r = client.get("/api/v1/meters/M%00A1", headers=seeded.headers("root"))
     assert r.status_code == 422, r.text

@@ -33,6 +33,7 @@ def admin(
     return run
 
 
+@pytest.mark.slow
 def test_key_opens_the_account_scope_only_until_revoked(
     fresh: tuple[Seed, TestClient[Any]], admin: Any
 ) -> None:
@@ -61,6 +62,7 @@ def test_key_opens_the_account_scope_only_until_revoked(
     assert "keys=0" in {ln.split()[0]: ln for ln in admin("list")[1].splitlines()}["carla"]
 
 
+@pytest.mark.slow
 def test_group_scope_through_the_cli(fresh: tuple[Seed, TestClient[Any]], admin: Any) -> None:
     seed, client = fresh
     a1, b1 = seed.ucs["M-A1"], seed.ucs["M-B1"]
@@ -73,6 +75,7 @@ def test_group_scope_through_the_cli(fresh: tuple[Seed, TestClient[Any]], admin:
     assert client.get("/api/v1/meters/M-A2", headers=headers).status_code in (403, 404)
 
 
+@pytest.mark.slow
 def test_bad_scope_is_refused_before_anything_is_written(admin: Any) -> None:
     with pytest.raises(SystemExit) as exc:  # argparse: usage error, exit 2
         admin("add", "zed", "--role", "client", "--scope", "building:7")
@@ -80,12 +83,14 @@ def test_bad_scope_is_refused_before_anything_is_written(admin: Any) -> None:
     assert "zed" not in admin("list")[1]
 
 
+@pytest.mark.slow
 def test_unknown_account_is_one_line(admin: Any) -> None:
     rc, out, err = admin("key", "nobody")
     assert rc == 1 and out == ""
     assert err.startswith("error: ") and "nobody" in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_db_role_password_is_printed_once_and_works_over_tcp(
     fresh: tuple[Seed, TestClient[Any]], admin: Any
 ) -> None:

@@ -7,9 +7,12 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
+
 from poller import read_requests
 
 
+@pytest.mark.slow
 def test_queue_claim_complete_through_the_api(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("ana")
@@ -35,6 +38,7 @@ def test_queue_claim_complete_through_the_api(fresh: Any) -> None:
     )
 
 
+@pytest.mark.slow
 def test_a_stale_claim_is_taken_over(fresh: Any) -> None:
     seed, client = fresh
     rid = client.post("/api/v1/meters/M-B1/reads", headers=seed.headers("root")).json()["id"]
@@ -44,6 +48,7 @@ def test_a_stale_claim_is_taken_over(fresh: Any) -> None:
     assert not read_requests.complete(seed.settings, rid, "dead", ok=True)
 
 
+@pytest.mark.slow
 def test_serve_is_woken_by_notify_and_records_failures(fresh: Any) -> None:
     seed, client = fresh
     seen: list[str] = []
@@ -93,6 +98,7 @@ def test_serve_is_woken_by_notify_and_records_failures(fresh: Any) -> None:
     assert seen == ["M-A1", "M-B1"]
 
 
+@pytest.mark.slow
 def test_reads_are_refused_for_clients_and_retired_meters(fresh: Any) -> None:
     seed, client = fresh
     assert client.post("/api/v1/meters/M-A1/reads", headers=seed.headers("cli")).status_code == 403

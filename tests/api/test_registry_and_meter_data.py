@@ -7,9 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from db import driver
 
 
+@pytest.mark.slow
 def test_registration_validates_like_the_database(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("root")
@@ -62,6 +65,7 @@ def test_registration_validates_like_the_database(fresh: Any) -> None:
     assert client.get(f"/api/v1/units/{good}", headers=h).json()["retired_at"] is not None
 
 
+@pytest.mark.slow
 def test_last_20_outages_and_16_alterations(fresh: Any) -> None:
     seed, client = fresh
     t0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -57,6 +57,7 @@ def get(
     )
 
 
+@pytest.mark.slow
 def test_outages_json_and_csv(client: TestClient[Any], reports_seed: Seed) -> None:
     r = get(client, reports_seed, "cli", "outages")
     assert r.status_code == 200, r.text
@@ -104,6 +105,7 @@ def test_display(client: TestClient[Any], reports_seed: Seed) -> None:
     assert va and float(va[0]["value"]) == 127
 
 
+@pytest.mark.slow
 def test_scope_and_bad_input(client: TestClient[Any], reports_seed: Seed) -> None:
     for report in ("outages", "alterations", "phasors", "display"):
         assert get(client, reports_seed, "other", report).status_code == 404, report

@@ -28,6 +28,7 @@ from db import migrate
 # --- api/auth.py -------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_new_key_shape_and_hash() -> None:
     key_id, token, hash_ = auth.new_key()
     assert len(key_id) == 12 and set(key_id) <= set("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -55,6 +56,7 @@ def test_token_from_headers() -> None:
     assert auth.token_from({"authorization": "Bearer a", "x-api-key": "b"}) == "a"
 
 
+@pytest.mark.slow
 def test_verify_caches_and_bounds_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     _, token, hash_ = auth.new_key()
     _, other, other_hash = auth.new_key()

@@ -82,24 +82,28 @@ def _check(case: Any, seeded: Seed, account: str) -> None:
         assert response.headers["content-type"].startswith("application/problem+json")
 
 
+@pytest.mark.slow
 @parametrize
 @RUN
 def test_all_checks_as_admin(case: Any, seeded: Seed) -> None:
     _check(case, seeded, "root")
 
 
+@pytest.mark.slow
 @parametrize
 @RUN
 def test_all_checks_as_analyst(case: Any, seeded: Seed) -> None:
     _check(case, seeded, "ana")
 
 
+@pytest.mark.slow
 @parametrize
 @RUN
 def test_all_checks_as_client(case: Any, seeded: Seed) -> None:
     _check(case, seeded, "cli")
 
 
+@pytest.mark.slow
 @parametrize
 @RUN
 def test_all_checks_as_service(case: Any, seeded: Seed) -> None:

@@ -9,6 +9,7 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 
@@ -185,6 +186,7 @@ def test_bad_parameters_name_their_field(client: TestClient[Any], seeded: Seed) 
         assert r.json()["field"] == field, (params, r.json())
 
 
+@pytest.mark.slow
 def test_public_format_download_round_trips_through_import(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("root")

@@ -27,6 +27,7 @@ def _get(client: TestClient[Any], seed: Seed, **params: Any) -> Any:
     return r
 
 
+@pytest.mark.slow
 def test_a_long_window_streams_and_carries_every_row_and_field(
     client: TestClient[Any], seeded: Seed, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -37,6 +37,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_serve_answers_and_stops_on_sigterm(seeded: Seed) -> None:
     if seeded.settings.external_url:
         pytest.skip("runs the local cluster")
@@ -66,6 +67,7 @@ def test_serve_answers_and_stops_on_sigterm(seeded: Seed) -> None:
     assert "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_serve_refuses_a_database_not_at_head(test_cluster: Settings, template: str) -> None:
     from tests.conftest import clone, drop
 

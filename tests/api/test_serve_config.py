@@ -27,6 +27,7 @@ def test_a_bad_worker_count_names_itself(bad: str) -> None:
         parse_workers(bad)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "env"), [(["--workers", "0"], {}), ([], {"SMF_API_WORKERS": "many"})]
 )

@@ -69,6 +69,7 @@ def local(test_cluster: Settings, seeded_template: tuple[str, Seed]) -> Iterator
     drop(s.settings)
 
 
+@pytest.mark.slow
 def test_no_service_session_is_a_superuser(local: Seed, tmp_path: Path) -> None:
     cs, db = local.settings.cluster, local.settings.database
     ccee = emulator.start(emulator.State(clients={"smf-test": "s3cr3t"}))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from litestar.testing import TestClient
 
 from api import schemas
@@ -15,6 +16,7 @@ def _fields(cls: Any) -> set[str]:
     return set(cls.__struct_fields__)
 
 
+@pytest.mark.slow
 def test_every_rule_answers_its_row_type(client: TestClient[Any], seeded: Seed) -> None:
     uc = seeded.ucs["M-A1"]
     doc = client.get("/api/docs/openapi.json").json()["components"]["schemas"]

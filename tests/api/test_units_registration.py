@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 CODE15 = "001347925802810"
 UNIT = {
     "uc_code": "0013479258028",
@@ -40,6 +42,7 @@ def _setup(client: Any, h: dict[str, str]) -> None:
         assert r.status_code == 201, r.text
 
 
+@pytest.mark.slow
 def test_register_with_13_digits_and_read_every_field_back(fresh: Any) -> None:
     seed, client = fresh
     h = seed.headers("root")
@@ -100,6 +103,7 @@ def test_refusals_name_the_field_and_write_nothing(fresh: Any) -> None:
     assert client.get(f"/api/v1/units/{CODE15}", headers=h).status_code == 404
 
 
+@pytest.mark.slow
 def test_the_list_is_the_callers_scope(fresh: Any) -> None:
     seed, client = fresh
     everyone = {

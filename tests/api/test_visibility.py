@@ -106,6 +106,7 @@ def _got(conn: psycopg.Connection[Any], rel: str, schema: str) -> list[str]:
     return sorted(r[0] for r in rows)
 
 
+@pytest.mark.slow
 def test_every_scoped_table_is_attributed_and_seeded(scope: Seed) -> None:
     """A table added under row-level security must get an attribution in scope_seed.OWNER_OF
     and seeded rows for the three UCs, or this fails (so its visibility is tested both ways)."""
@@ -208,6 +209,7 @@ VIEW_OWNER = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["cli", "ana"])
 def test_a_mapped_login_role_sees_exactly_its_own_rows_in_every_smf_read_relation(
     scope: Seed, ids: dict[str, Any], login_roles: dict[str, str], who: str

@@ -46,6 +46,7 @@ def web(seeded: Seed) -> Iterator[TestClient[Any]]:
         yield c
 
 
+@pytest.mark.slow
 def test_login_sets_a_signed_session_cookie_and_logout_ends_it(seeded: Seed) -> None:
     uc = seeded.ucs["M-A1"]
     with make_client(seeded.settings) as c:
@@ -73,6 +74,7 @@ def test_login_sets_a_signed_session_cookie_and_logout_ends_it(seeded: Seed) -> 
         assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
 
+@pytest.mark.slow
 def test_bad_keys_and_other_roles_are_refused(seeded: Seed) -> None:
     with make_client(seeded.settings) as client:
         _refused(client, seeded)
@@ -93,6 +95,7 @@ def _refused(client: TestClient[Any], seeded: Seed) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
 
+@pytest.mark.slow
 def test_home_page_values(web: TestClient[Any], seeded: Seed) -> None:
     uc = seeded.ucs["M-A1"]
     r = web.get(f"/web/uc/{uc}")
@@ -227,6 +230,7 @@ def test_mass_memory_needs_a_month(web: TestClient[Any], seeded: Seed) -> None:
     assert "format=abnt needs month=YYYY-MM (one month per file)" in r.text
 
 
+@pytest.mark.slow
 def test_unit_list_and_rate_limited_pages(fresh: Any) -> None:
     seed, client = fresh
     a1, a2 = seed.ucs["M-A1"], seed.ucs["M-A2"]
@@ -249,6 +253,7 @@ def test_unit_list_and_rate_limited_pages(fresh: Any) -> None:
     assert r.status_code == 429 and "too many failed logins" in r.text
 
 
+@pytest.mark.slow
 def test_revoked_key_ends_the_session_and_no_uc_is_listed(fresh: Any) -> None:
     seed, client = fresh
     with driver.connect(seed.settings) as conn:
@@ -266,6 +271,7 @@ def test_revoked_key_ends_the_session_and_no_uc_is_listed(fresh: Any) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
 
+@pytest.mark.slow
 def test_pages_without_a_posto_schedule_or_readings(fresh: Any) -> None:
     seed, client = fresh
     a1, a2 = seed.ucs["M-A1"], seed.ucs["M-A2"]

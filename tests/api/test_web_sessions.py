@@ -38,6 +38,7 @@ def _session_rows(seed: Seed) -> list[tuple[Any, ...]]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_the_database_keeps_the_tokens_hash_only_and_the_page_token_is_bound_to_it(
     fresh: tuple[Seed, TestClient[Any]],
 ) -> None:
@@ -59,6 +60,7 @@ def test_the_database_keeps_the_tokens_hash_only_and_the_page_token_is_bound_to_
     assert _csrf_of(page.text) == want
 
 
+@pytest.mark.slow
 def test_a_csrf_token_of_another_session_is_refused_with_the_error_page_and_its_headers(
     fresh: tuple[Seed, TestClient[Any]],
 ) -> None:
@@ -80,6 +82,7 @@ def test_a_csrf_token_of_another_session_is_refused_with_the_error_page_and_its_
     assert r.status_code == 303 and len(_session_rows(seed)) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "end",
     [
@@ -104,6 +107,7 @@ def test_the_session_ends_when_it_expires_or_its_key_or_account_stops(
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
 
+@pytest.mark.slow
 def test_a_new_login_forgets_expired_sessions(fresh: tuple[Seed, TestClient[Any]]) -> None:
     seed, client = fresh
     assert web_login(client, seed.keys["cli"]).status_code == 303

@@ -75,6 +75,7 @@ def _rows(exported: Path, n: int = 20) -> list[dict[str, Any]]:
     return pq.read_table(exported).slice(0, n).to_pylist()
 
 
+@pytest.mark.slow
 def test_a_truncated_file_is_refused_and_writes_nothing(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -85,6 +86,7 @@ def test_a_truncated_file_is_refused_and_writes_nothing(
         _refused(fresh.url, bad, "not a readable Parquet file", cli=name == "half")
 
 
+@pytest.mark.slow
 def test_a_corrupt_page_is_refused_and_writes_nothing(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -101,6 +103,7 @@ def test_a_corrupt_page_is_refused_and_writes_nothing(
         assert any(s in line for s in ("corrupt", "CRC", "digest", "unreadable")), line
 
 
+@pytest.mark.slow
 def test_a_file_of_another_schema_is_refused(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -125,6 +128,7 @@ def test_a_file_of_another_schema_is_refused(
     _refused(fresh.url, bad, "another schema", "missing column(s) source")
 
 
+@pytest.mark.slow
 def test_values_out_of_range_are_refused_naming_row_and_column(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -143,6 +147,7 @@ def test_values_out_of_range_are_refused_naming_row_and_column(
     _refused(fresh.url, bad, "row 3:", "quality 'bogus' is not one of")
 
 
+@pytest.mark.slow
 def test_an_altered_file_fails_its_digest_and_writes_nothing(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -159,6 +164,7 @@ def test_an_altered_file_fails_its_digest_and_writes_nothing(
     _refused(fresh.url, bad, "do not match the digest")
 
 
+@pytest.mark.slow
 def test_rows_breaking_an_ingest_rule_are_quarantined_with_their_row_and_the_rest_stored(
     db_settings: Settings, exported: Path, tmp_path: Path
 ) -> None:
@@ -198,6 +204,7 @@ def test_an_unknown_meter_is_quarantined_not_lost(
     assert (result.inserted, result.quarantined) == (0, {"unknown_meter": 3})
 
 
+@pytest.mark.slow
 def test_bad_arguments_are_refused_with_one_line(loaded: Settings, tmp_path: Path) -> None:
     for month in ("2026-13", "10/2026", "2026-1", ""):
         with pytest.raises(errors.InvalidParameter, match="expected YYYY-MM"):
@@ -230,6 +237,7 @@ def test_bad_arguments_are_refused_with_one_line(loaded: Settings, tmp_path: Pat
     assert blocker.read_text() == "x"
 
 
+@pytest.mark.slow
 def test_cli_round_trip_and_the_plain_import_recognises_parquet(
     loaded: Settings, fresh: Settings, tmp_path: Path
 ) -> None:
@@ -266,6 +274,7 @@ def test_cli_round_trip_and_the_plain_import_recognises_parquet(
     assert value_hash(fresh.url) == value_hash(loaded.url)
 
 
+@pytest.mark.slow
 def test_kill_9_mid_import_leaves_nothing_or_everything(
     loaded: Settings, exported: Path, fresh: Settings
 ) -> None:
@@ -290,6 +299,7 @@ def test_kill_9_mid_import_leaves_nothing_or_everything(
     assert value_hash(fresh.url) == full
 
 
+@pytest.mark.slow
 def test_kill_9_mid_export_leaves_no_file_and_the_next_export_writes_it(
     loaded: Settings, tmp_path: Path
 ) -> None:

@@ -183,6 +183,7 @@ def test_bad_figures_files_are_refused_naming_the_problem(tmp_path: Path) -> Non
         storage_estimate.estimate(1, 15, 12, 1, None, storage_estimate.load_figures(path))
 
 
+@pytest.mark.slow
 def test_bad_arguments_are_refused() -> None:
     for argv, needle in (
         (("--meters", "0"), "--meters 0: at least 1"),

@@ -44,6 +44,7 @@ def _runs(url: str) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_the_job_archives_the_last_two_months_and_a_rerun_changes_nothing(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import psycopg
 import pyarrow.parquet as pq
+import pytest
 
 from db import archive, driver
 from db.ingest import IntervalRow, ingest_rows
@@ -161,6 +162,7 @@ def test_a_small_month_worked_out_by_hand(fresh: Settings, tmp_path: Path) -> No
     assert [(str(d).zfill(3), str(m)) for d, m in part] == [("059", "2026-10")]
 
 
+@pytest.mark.slow
 def test_a_month_with_a_daylight_saving_change_ends_at_local_midnight(
     fresh: Settings, tmp_path: Path
 ) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pyarrow.parquet as pq
+import pytest
 
 from db import archive, driver
 from db.ingest import IntervalRow, ingest_rows
@@ -61,6 +62,7 @@ def _value_counts(table):  # type: ignore[no-untyped-def]
     return [v.as_py() for v in vc.field("values")], [c.as_py() for c in vc.field("counts")]
 
 
+@pytest.mark.slow
 def test_export_then_import_into_a_fresh_database_is_exact_by_hash(
     loaded: Settings, exported: Path, fresh_with_vee: Settings
 ) -> None:
@@ -98,6 +100,7 @@ def test_export_then_import_into_a_fresh_database_is_exact_by_hash(
     }
 
 
+@pytest.mark.slow
 def test_reimport_of_the_same_file_changes_nothing(
     loaded: Settings, exported: Path, fresh: Settings
 ) -> None:
@@ -131,6 +134,7 @@ def test_reimport_of_the_same_file_changes_nothing(
     assert fingerprint(loaded.url) == source_before
 
 
+@pytest.mark.slow
 def test_reexport_of_unchanged_data_keeps_the_file_and_a_change_replaces_it(
     fresh: Settings, exported: Path, tmp_path: Path
 ) -> None:

@@ -45,6 +45,7 @@ def _sealed_rows(url: str) -> int:
         )
 
 
+@pytest.mark.slow
 def test_a_sealed_month_exports_the_same_values_and_restores_exactly(
     exported: Path, fresh: Settings, tmp_path: Path
 ) -> None:

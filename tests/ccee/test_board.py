@@ -48,6 +48,7 @@ def board_db(
         yield conn, a, b
 
 
+@pytest.mark.slow
 def test_board_per_uc(board_db: tuple, db_settings: Settings) -> None:
     conn, a, b = board_db
     rows = conn.execute(
@@ -64,6 +65,7 @@ def test_board_per_uc(board_db: tuple, db_settings: Settings) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_deadline_warnings_from_ms_plus_5du(board_db: tuple) -> None:
     conn, a, b = board_db
 
@@ -78,6 +80,7 @@ def test_deadline_warnings_from_ms_plus_5du(board_db: tuple) -> None:
     assert warned("2026-11-12") == set()  # past the deadline: late, not a warning
 
 
+@pytest.mark.slow
 def test_read_back_verdicts(
     board_db: tuple, db_settings: Settings, emu: emulator.Running, ccee_settings: CceeSettings
 ) -> None:
@@ -102,6 +105,7 @@ def test_read_back_verdicts(
     assert sender.day_of_stamp("2026-10-03T00:00-03:00") == date(2026, 10, 2)
 
 
+@pytest.mark.slow
 def test_status_command_csv(
     board_db: tuple,
     db_settings: Settings,

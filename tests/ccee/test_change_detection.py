@@ -117,6 +117,7 @@ def _nothing_sent(db: psycopg.Connection[Any], emu: emulator.Running, run: Any, 
 # -- inputs that change the document -------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_corrected_reading_resends_the_day_with_the_new_value(db, emu, run) -> None:
     uc = make_uc(db, 1)
     put_day(db, uc, [100] * 288)
@@ -128,6 +129,7 @@ def test_a_corrected_reading_resends_the_day_with_the_new_value(db, emu, run) ->
     assert _slot(_last_body(db, uc.id), 287) == ("2026-10-02T00:00:00-03:00", "0.160", "MEDIDO")
 
 
+@pytest.mark.slow
 def test_a_quality_change_resends_the_day_with_the_new_tipo(db, emu, run) -> None:
     """Same energy, interval 5 (00:25-00:30) flagged estimated: default ccee_estimated_as is
     AJUSTADO, so that slot goes from MEDIDO to AJUSTADO; the value stays 0.100 kWh."""
@@ -159,6 +161,7 @@ def _ingest(
         c.commit()
 
 
+@pytest.mark.slow
 def test_the_main_meter_replacing_a_backup_value_resends_the_day(db, emu, run) -> None:
     """Interval 10 (00:50-00:55) first came from the backup meter (source backup_meter,
     adjusted, 90 Wh -> 0.090 AJUSTADO); the main meter's own read of it (source meter, measured,
@@ -173,6 +176,7 @@ def test_the_main_meter_replacing_a_backup_value_resends_the_day(db, emu, run) -
     assert _slot(_last_body(db, uc.id), 10) == ("2026-10-01T00:55:00-03:00", "0.100", "MEDIDO")
 
 
+@pytest.mark.slow
 def test_a_loss_factor_change_resends_the_day(db, emu, run) -> None:
     """100 Wh x (1 + 0.02) = 102 Wh per interval (exact, so cumulative rounding changes
     nothing); after the factor becomes 0.01: 100 x 1.01 = 101 Wh = 0.101 kWh."""
@@ -187,6 +191,7 @@ def test_a_loss_factor_change_resends_the_day(db, emu, run) -> None:
     assert {_slot(_last_body(db, uc.id), s)[1] for s in range(288)} == {"0.101"}
 
 
+@pytest.mark.slow
 def test_a_loss_validity_that_no_longer_covers_the_day_resends_it_without_losses(
     db, emu, run
 ) -> None:
@@ -202,6 +207,7 @@ def test_a_loss_validity_that_no_longer_covers_the_day_resends_it_without_losses
     assert {_slot(_last_body(db, uc.id), s)[1] for s in range(288)} == {"0.100"}
 
 
+@pytest.mark.slow
 def test_a_corrected_uc_code_resends_the_day_under_the_new_code(db, emu, run) -> None:
     uc = make_uc(db, 1)
     put_day(db, uc, [100] * 288)
@@ -214,6 +220,7 @@ def test_a_corrected_uc_code_resends_the_day_under_the_new_code(db, emu, run) ->
     assert emu.state.posts.get(f"{new}|{KEY}") == 1
 
 
+@pytest.mark.slow
 def test_a_new_agent_code_resends_the_day_with_it(db, emu, run) -> None:
     uc = make_uc(db, 1)
     put_day(db, uc, [100] * 288)
@@ -225,6 +232,7 @@ def test_a_new_agent_code_resends_the_day_with_it(db, emu, run) -> None:
     assert _last_body(db, uc.id)["codigoAgenteConcessionaria"] == 7999
 
 
+@pytest.mark.slow
 def test_a_uc_moved_to_another_distributor_resends_with_that_agent(db, emu, run) -> None:
     uc = make_uc(db, 1)
     put_day(db, uc, [100] * 288)
@@ -245,6 +253,7 @@ def test_a_uc_moved_to_another_distributor_resends_with_that_agent(db, emu, run)
     assert (doc["codigoUnidadeConsumidora"], doc["codigoAgenteConcessionaria"]) == (new, 7392)
 
 
+@pytest.mark.slow
 def test_registering_the_uc_from_an_earlier_date_sends_the_day(db, emu, run) -> None:
     """Registered in the retail model only from 2026-10-02: day 10-01 is not queued at all;
     once the registration is corrected to start 2026-09-01 the next enqueue queues and sends it."""
@@ -262,6 +271,7 @@ def test_registering_the_uc_from_an_earlier_date_sends_the_day(db, emu, run) -> 
     assert _posts(emu, uc.code) == 1
 
 
+@pytest.mark.slow
 def test_a_registration_that_starts_after_a_held_day_holds_it(db, emu, run) -> None:
     """Claimed by an explicit command while unregistered: held with not_registered; registered
     again from 2026-09-01, its recheck (ccee_held_recheck_s = 3600 s later) sends it."""
@@ -279,6 +289,7 @@ def test_a_registration_that_starts_after_a_held_day_holds_it(db, emu, run) -> N
     assert _posts(emu, uc.code) == 1
 
 
+@pytest.mark.slow
 def test_a_musd_raised_over_the_peak_sends_the_held_day_at_its_recheck(db, emu, run) -> None:
     """1,100 Wh every 5 min = 13.2 kWh per hour. MUSD 10 kW: limit 1.25 x 10 = 12.5 kWh < 13.2:
     held. MUSD 11 kW: limit 13.75 kWh >= 13.2: sent at the recheck, 3600 s after the hold."""
@@ -295,6 +306,7 @@ def test_a_musd_raised_over_the_peak_sends_the_held_day_at_its_recheck(db, emu, 
     assert _slot(_last_body(db, uc.id), 0)[1] == "1.100"
 
 
+@pytest.mark.slow
 def test_a_release_sends_the_musd_held_day_at_once_with_a_warning(db, emu, run) -> None:
     uc = make_uc(db, 1, musd_kw=10)
     put_day(db, uc, [1100] * 288)
@@ -312,6 +324,7 @@ def test_a_release_sends_the_musd_held_day_at_once_with_a_warning(db, emu, run) 
     assert warning.startswith("released by an analyst; hour 1 (00:00-01:00 -03:00): 13.200 kWh")
 
 
+@pytest.mark.slow
 def test_the_estimated_as_setting_resends_days_with_estimated_values_only(db, emu, run) -> None:
     """UC 1 has interval 7 estimated (sent AJUSTADO by default); UC 2 has none. Setting
     ccee_estimated_as = ESTIMADO re-sends UC 1's day with ESTIMADO at slot 7 and posts nothing
@@ -335,6 +348,7 @@ def test_the_estimated_as_setting_resends_days_with_estimated_values_only(db, em
 # -- changes that cannot change the document -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_customer_name_or_musd_change_posts_nothing(db, emu, run) -> None:
     uc = make_uc(db, 1, musd_kw=100)
     put_day(db, uc, [100] * 288)
@@ -346,6 +360,7 @@ def test_a_customer_name_or_musd_change_posts_nothing(db, emu, run) -> None:
     _nothing_sent(db, emu, run, uc)
 
 
+@pytest.mark.slow
 def test_a_voltage_correction_or_another_day_posts_nothing(db, emu, run) -> None:
     """A voltage channel and a reading of the next day are not in day 10-01's document: the day
     may be rebuilt, but its bytes hash to the accepted ones and nothing is posted."""
@@ -360,6 +375,7 @@ def test_a_voltage_correction_or_another_day_posts_nothing(db, emu, run) -> None
     _nothing_sent(db, emu, run, uc)
 
 
+@pytest.mark.slow
 def test_a_source_change_with_the_same_value_and_quality_posts_nothing(db, emu, run) -> None:
     """An import (source import) then the same values read from the meter (source meter,
     measured, same Wh): the source is not in the document; the stored source changes."""

@@ -79,6 +79,7 @@ def _check_exactly_once(conn: psycopg.Connection[Any], emu: emulator.Running) ->
     assert all(n == 1 for n in stats["distinct_payloads"].values())
 
 
+@pytest.mark.slow
 def test_kill_9_mid_batch_then_restart(
     loaded: psycopg.Connection[Any],
     db_settings: Settings,
@@ -107,6 +108,7 @@ def test_kill_9_mid_batch_then_restart(
     assert 2 * N_UCS <= posts <= 2 * N_UCS + 4 + 2  # at most a batch in flight re-posted
 
 
+@pytest.mark.slow
 def test_two_senders_never_post_a_uc_day_twice(
     loaded: psycopg.Connection[Any],
     db_settings: Settings,

@@ -48,6 +48,7 @@ def ucs(
     yield a, b, stranger
 
 
+@pytest.mark.slow
 def test_each_request_carries_its_distributors_agent_and_rejections_are_explained(
     ucs: tuple[Uc, Uc, Uc], emu: emulator.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -68,6 +69,7 @@ def test_each_request_carries_its_distributors_agent_and_rejections_are_explaine
     ]
 
 
+@pytest.mark.slow
 def test_status_of_one_uc_lists_each_day_not_accepted_with_reason_and_command(
     ucs: tuple[Uc, Uc, Uc], db_settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -102,6 +104,7 @@ def test_status_of_one_uc_lists_each_day_not_accepted_with_reason_and_command(
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "body", "words"),
     [

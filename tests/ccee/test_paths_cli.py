@@ -56,6 +56,7 @@ def _attempts(settings: Settings) -> int:
         return int(conn.execute("select count(*) from smf.ccee_attempt").fetchone()[0])
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_payload_and_sends_nothing(
     env: tuple[Settings, Uc, Uc], emu: emulator.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -74,6 +75,7 @@ def test_dry_run_prints_the_payload_and_sends_nothing(
     assert emu.state.posts == {} and _attempts(settings) == 0
 
 
+@pytest.mark.slow
 def test_dry_run_of_a_held_day_says_why(
     env: tuple[Settings, Uc, Uc], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -83,6 +85,7 @@ def test_dry_run_of_a_held_day_says_why(
     assert err.startswith("held: incomplete: ") and "287" in err, err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -108,6 +111,7 @@ def test_a_day_that_is_not_a_date(capsys: pytest.CaptureFixture[str]) -> None:
     assert "day '2026-10-32' is not YYYY-MM-DD" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_submit_one_day_then_the_month(
     env: tuple[Settings, Uc, Uc], emu: emulator.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,6 +130,7 @@ def test_submit_one_day_then_the_month(
     assert emu.state.posts == {f"{full.code}|2026-10-01": 1}  # nothing more was posted
 
 
+@pytest.mark.slow
 def test_hold_release_and_send_through_the_cli(
     env: tuple[Settings, Uc, Uc], emu: emulator.Running, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -179,6 +184,7 @@ def test_hold_release_and_send_through_the_cli(
     assert emu.state.stats()["requests"] >= 1
 
 
+@pytest.mark.slow
 def test_missing_ccee_settings_are_one_line(
     env: tuple[Settings, Uc, Uc],
     monkeypatch: pytest.MonkeyPatch,
@@ -210,6 +216,7 @@ def test_missing_ccee_settings_are_one_line(
     assert err.startswith("error: set SMF_CCEE_CLIENT_ID and SMF_CCEE_CLIENT_SECRET")
 
 
+@pytest.mark.slow
 def test_a_secret_file_that_is_not_there(
     env: tuple[Settings, Uc, Uc],
     monkeypatch: pytest.MonkeyPatch,

@@ -67,6 +67,7 @@ def _expected(uc: Uc, cells: list[tuple[str, str]]) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_end_stamps_and_midnight_value(conn: psycopg.Connection[Any]) -> None:
     uc = make_uc(conn, 1)
     # The interval starting at local 00:00 holds 1 Wh, the next 2 Wh, ..., 23:55 holds 288 Wh.

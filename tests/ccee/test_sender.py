@@ -89,6 +89,7 @@ def _ledger(conn: psycopg.Connection[Any], code: str) -> list[tuple]:
     ).fetchall()
 
 
+@pytest.mark.slow
 def test_each_hold_reason(conn: psycopg.Connection[Any]) -> None:
     def reasons(code: str, now: datetime = FAR) -> set[str]:
         rows = conn.execute(
@@ -214,6 +215,7 @@ def test_failures_are_retried_later(
     assert _ledger(db, uc.code)[1][4] == "retry"
 
 
+@pytest.mark.slow
 def test_resend_on_change_until_ms_plus_7du_then_late(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -253,6 +255,7 @@ def test_resend_on_change_until_ms_plus_7du_then_late(
     assert emu.state.posts[f"{uc.code}|2026-10-01"] == 3
 
 
+@pytest.mark.slow
 def test_energy_moved_between_intervals_is_sent_again(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -381,6 +384,7 @@ def test_day_of_stamp(stamp: str, day: date) -> None:
 
 
 # --- runs, explicit sends, dead and lost claims, the ledger, read-back -----------------------
+@pytest.mark.slow
 def test_release_dead_claims_only_of_dead_processes_on_this_host(
     db: psycopg.Connection[Any], db_settings: Settings, emu: emulator.Running
 ) -> None:
@@ -429,6 +433,7 @@ def test_enqueue_counts_are_ints(
     assert all(type(v) is int for v in counts.values())
 
 
+@pytest.mark.slow
 def test_run_batches_and_max_batches(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -460,6 +465,7 @@ def test_run_batches_and_max_batches(
     assert set(rows) == {(1, "accepted", 200, "t:1", "schedule", False, True, NOW)}
 
 
+@pytest.mark.slow
 def test_send_days_skips_bad_codes_and_chunks(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -496,6 +502,7 @@ def test_send_days_skips_bad_codes_and_chunks(
     assert triggers == {"manual"}
 
 
+@pytest.mark.slow
 def test_send_days_one_per_chunk(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -511,6 +518,7 @@ def test_send_days_one_per_chunk(
     assert started == 2
 
 
+@pytest.mark.slow
 def test_held_reasons_counted_and_ledger_fields(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -557,6 +565,7 @@ def test_held_reasons_counted_and_ledger_fields(
     assert emu.state.accepted == 1
 
 
+@pytest.mark.slow
 def test_policy_send_warning_recorded(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -574,6 +583,7 @@ def test_policy_send_warning_recorded(
     assert warning.startswith("sent by policy ccee_musd_policy = send; hour 1 ")
 
 
+@pytest.mark.slow
 def test_lost_claim_logged(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -598,6 +608,7 @@ def test_lost_claim_logged(
     assert [r.getMessage() for r in caplog.records] == ["1 of 2 outcomes found their claim lost"]
 
 
+@pytest.mark.slow
 def test_read_back_of_two_ucs(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -623,6 +634,7 @@ def test_read_back_of_two_ucs(
     assert rows == [(a.id, 287, 1, [stamp]), (b.id, 288, 0, [])]  # [] (not null) when all pass
 
 
+@pytest.mark.slow
 def test_send_one_respects_a_live_claim_at_the_senders_now(
     db: psycopg.Connection[Any],
     db_settings: Settings,
@@ -643,6 +655,7 @@ def test_send_one_respects_a_live_claim_at_the_senders_now(
     assert emu.state.accepted == 0
 
 
+@pytest.mark.slow
 def test_sender_clock_decides_a_day_is_not_over(
     db: psycopg.Connection[Any],
     db_settings: Settings,

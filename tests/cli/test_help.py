@@ -68,6 +68,7 @@ def test_a_verb_module_that_cannot_be_imported_stops_smf_instead_of_vanishing() 
     assert "smf.vee" in done.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [["--version"]])
 def test_version_prints_the_installed_package_version(argv: list[str]) -> None:
     from importlib import metadata

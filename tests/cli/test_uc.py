@@ -141,6 +141,7 @@ def test_a_negative_demand_is_refused_before_the_database(
     assert "'-5' must be a number >= 0" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_meter_measures_one_uc_only(registry: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert smf(*ADD) == 0
     second = list(ADD)
@@ -151,6 +152,7 @@ def test_a_meter_measures_one_uc_only(registry: str, capsys: pytest.CaptureFixtu
     assert f"UC {CODE15} is already registered" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_set_changes_only_the_named_fields_and_splits_the_loss_period(
     registry: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -188,6 +190,7 @@ def test_set_changes_only_the_named_fields_and_splits_the_loss_period(
     ) == [("[2026-01-01,2026-11-01)", "0.02500"), ("[2026-11-01,)", "0.01000")]
 
 
+@pytest.mark.slow
 def test_set_a_bounded_loss_period_keeps_the_tail_of_the_open_one(registry: str) -> None:
     assert smf(*ADD) == 0
     assert (
@@ -214,6 +217,7 @@ def test_set_a_bounded_loss_period_keeps_the_tail_of_the_open_one(registry: str)
     ]
 
 
+@pytest.mark.slow
 def test_set_with_bad_input_writes_nothing(
     registry: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -242,6 +246,7 @@ def test_set_with_bad_input_writes_nothing(
     assert "nothing to change" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_list_show_and_retire(registry: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert smf("uc", "list") == 0
     assert "no consumer units" in capsys.readouterr().out

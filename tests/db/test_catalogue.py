@@ -14,6 +14,7 @@ from db import catalogue, functions
 from db.settings import REPO_ROOT, Settings
 
 
+@pytest.mark.slow
 def test_every_function_and_view_has_a_comment(conn: psycopg.Connection[Any]) -> None:
     gaps = catalogue.missing(conn)
     where = {b.name: f"{b.path}:{b.line}" for f in functions.files() for b in catalogue.parse(f)}
@@ -75,6 +76,7 @@ def billed(db_settings: Settings) -> tuple[Settings, str]:
     return db_settings, uc.code
 
 
+@pytest.mark.slow
 def test_month_parameters_take_yyyy_mm_text(billed: tuple[Settings, str]) -> None:
     settings, code = billed
     with psycopg.connect(settings.url) as c:

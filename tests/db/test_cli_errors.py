@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from db.settings import Settings
 from tests.db.helpers import assert_one_line_error, fingerprint, query, smf_cli, smf_cli_start
@@ -14,26 +15,31 @@ from tests.db.helpers import assert_one_line_error, fingerprint, query, smf_cli,
 DEAD = "postgresql://smf@127.0.0.1:9/smf?connect_timeout=2"  # nothing listens on port 9
 
 
+@pytest.mark.slow
 def test_missing_file(tmp_path: Path) -> None:
     proc = smf_cli(DEAD, "import", str(tmp_path / "nope.csv"))
     assert_one_line_error(proc, "nope.csv: no such file")
 
 
+@pytest.mark.slow
 def test_directory_is_not_reported_as_missing(tmp_path: Path) -> None:
     proc = smf_cli(DEAD, "import", str(tmp_path))
     assert_one_line_error(proc, "is a directory, not a file")
 
 
+@pytest.mark.slow
 def test_unreadable_file() -> None:
     proc = smf_cli(DEAD, "import", "/proc/self/mem")  # a regular file whose read fails (EIO)
     assert_one_line_error(proc, "/proc/self/mem: cannot be read")
 
 
+@pytest.mark.slow
 def test_import_abnt_missing_file(db_settings: Settings, tmp_path: Path) -> None:
     proc = smf_cli(db_settings.url, "import-abnt", str(tmp_path / "nope.bin"))
     assert_one_line_error(proc, "nope.bin: no such file")
 
 
+@pytest.mark.slow
 def test_unreachable_database(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("meter_serial,ts,active_fwd_kwh\nM1,2026-10-01T00:00:00Z,1\n")
@@ -41,6 +47,7 @@ def test_unreachable_database(tmp_path: Path) -> None:
     assert_one_line_error(proc, "error:", "127.0.0.1")
 
 
+@pytest.mark.slow
 def test_huge_value_is_cut_in_the_message(meters: Settings, tmp_path: Path) -> None:
     path = tmp_path / "big.csv"
     path.write_text(f"meter_serial,ts,active_fwd_kwh\nM1,{'9' * 10_000_000},1\n")
@@ -50,6 +57,7 @@ def test_huge_value_is_cut_in_the_message(meters: Settings, tmp_path: Path) -> N
     assert "more characters" in line or "..." in line or len(line) < 400
 
 
+@pytest.mark.slow
 def test_server_gone_mid_import(meters: Settings, tmp_path: Path) -> None:
     """The server ends the session mid-import (as when the postmaster restarts): one line, exit
     1, and nothing stored."""

@@ -29,6 +29,7 @@ def test_status_before_init(cluster: Cluster) -> None:
     assert not st.running and "no cluster" in st.detail
 
 
+@pytest.mark.slow
 def test_start_twice_then_stop_twice(cluster: Cluster) -> None:
     assert cluster.start().startswith("initialised and started on port")
     assert cluster.start().startswith("already running (pid ")
@@ -37,6 +38,7 @@ def test_start_twice_then_stop_twice(cluster: Cluster) -> None:
     assert cluster.stop() == "not running (not running)"
 
 
+@pytest.mark.slow
 def test_stale_pid_file_is_cleared(cluster: Cluster) -> None:
     pidfile = cluster.s.data_dir / "postmaster.pid"
     pidfile.write_text("999999\n")  # a crash left this behind; no such process

@@ -8,6 +8,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 
 from db import driver
 from db.ingest import IngestResult, IntervalRow, ingest_rows
@@ -38,6 +39,7 @@ def _blocked_on_a_lock(settings: Settings, thread: threading.Thread, limit_s: fl
     return False
 
 
+@pytest.mark.slow
 def test_overlapping_buckets_from_two_sessions(meters: Settings) -> None:
     with driver.connect(meters) as conn:  # chunks exist, so chunk creation serialises nothing
         ingest_rows(conn, _rows(0, 5.0, "M2"), source="import")

@@ -18,6 +18,7 @@ def test_unreachable_server_is_database_unavailable() -> None:
     driver.dispose_all()
 
 
+@pytest.mark.slow
 def test_check_violation_is_invalid_parameter(db_settings: Settings) -> None:
     with (
         pytest.raises(errors.InvalidParameter, match="constraint meter_interval_minutes_check"),
@@ -26,6 +27,7 @@ def test_check_violation_is_invalid_parameter(db_settings: Settings) -> None:
         conn.execute("insert into smf.meter (serial, interval_minutes) values ('X', 7)")
 
 
+@pytest.mark.slow
 def test_unique_violation_is_conflict(db_settings: Settings) -> None:
     with (
         pytest.raises(errors.Conflict, match="meter_serial_key"),
@@ -34,6 +36,7 @@ def test_unique_violation_is_conflict(db_settings: Settings) -> None:
         conn.execute("insert into smf.meter (serial) values ('X'), ('X')")
 
 
+@pytest.mark.slow
 def test_our_sqlstate_is_not_found(db_settings: Settings) -> None:
     with pytest.raises(errors.NotFound, match="nothing here"), driver.connect(db_settings) as conn:
         conn.execute(

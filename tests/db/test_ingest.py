@@ -39,6 +39,7 @@ GOOD = [
 ]
 
 
+@pytest.mark.slow
 def test_first_import_stores_integers_and_rollups(meters: Settings, tmp_path: Path) -> None:
     result = ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
     assert (result.rows, result.inserted, result.updated, result.unchanged) == (4, 4, 0, 0)
@@ -80,6 +81,7 @@ def test_first_import_stores_integers_and_rollups(meters: Settings, tmp_path: Pa
     assert months == [(1, 3000, 31 * 288), (2, 2000, 31 * 288)]
 
 
+@pytest.mark.slow
 def test_same_import_twice_changes_nothing(meters: Settings, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", HEADER, *GOOD)
     ingest_csv(path, settings=meters)
@@ -89,6 +91,7 @@ def test_same_import_twice_changes_nothing(meters: Settings, tmp_path: Path) -> 
     assert fingerprint(meters.url) == before
 
 
+@pytest.mark.slow
 def test_correction_updates_rollups_and_keeps_history(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
     fixed = write_csv(
@@ -114,6 +117,7 @@ def test_correction_updates_rollups_and_keeps_history(meters: Settings, tmp_path
     assert history == [(1300, "measured", 1, 2, "ingest batch 2")]
 
 
+@pytest.mark.slow
 def test_rule_breaking_rows_go_to_quarantine(meters: Settings, tmp_path: Path) -> None:
     rows = [
         *GOOD,
@@ -156,6 +160,7 @@ def test_rule_breaking_rows_go_to_quarantine(meters: Settings, tmp_path: Path) -
     assert stored == [(5,)]
 
 
+@pytest.mark.slow
 def test_conflicting_copies_of_a_stored_interval(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
     before = fingerprint(meters.url)
@@ -167,6 +172,7 @@ def test_conflicting_copies_of_a_stored_interval(meters: Settings, tmp_path: Pat
     assert fingerprint(meters.url) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("header", "rows", "message"),
     [
@@ -267,6 +273,7 @@ def test_ingest_rows_api(meters: Settings) -> None:
     assert got == [(1, 123, "measured", "meter"), (2, 1000, "estimated", "estimate")]
 
 
+@pytest.mark.slow
 def test_ingest_rows_refuses_naive_timestamps(meters: Settings) -> None:
     naive = IntervalRow(
         ts=datetime(2026, 10, 1, 3, 0), meter_serial="M1", values={"active_fwd_kwh": 1}
@@ -279,6 +286,7 @@ def test_ingest_rows_refuses_naive_timestamps(meters: Settings) -> None:
     assert fingerprint(meters.url)["interval_reading"][0] == 0
 
 
+@pytest.mark.slow
 def test_meter_with_readings_cannot_be_deleted(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *GOOD), settings=meters)
     with (
@@ -289,6 +297,7 @@ def test_meter_with_readings_cannot_be_deleted(meters: Settings, tmp_path: Path)
     assert exc.value.sqlstate == "SMF02"
 
 
+@pytest.mark.slow
 def test_cli_import_prints_summary(meters: Settings, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", HEADER, *GOOD, "NOPE,2026-10-01T00:00:00Z,1,0,1")
     env = {**os.environ, "SMF_DATABASE_URL": meters.url}
@@ -351,6 +360,7 @@ def _stream(data: bytes) -> io.BufferedReader:
     return io.BufferedReader(io.BytesIO(data))  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("data", "message"), [
     (b"", "line 1: empty file (a header line is required)"),
     (b"  \r\n", "line 1: empty file (a header line is required)"),
@@ -367,6 +377,7 @@ def test_stream_rejects_an_empty_or_non_utf8_first_line(
     assert str(ei.value) == message and ei.value.line == 1
 
 
+@pytest.mark.slow
 def test_csv_with_crlf_and_blank_tail_reports_progress_in_bytes(
     meters: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -399,6 +410,7 @@ def test_csv_with_crlf_and_blank_tail_reports_progress_in_bytes(
     assert seen == [len(text)]
 
 
+@pytest.mark.slow
 def test_csv_last_line_without_a_line_end_is_read(meters: Settings, tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_bytes(b"meter_serial;ts;active_fwd_kwh\nM2;2024-03-01T03:00:00Z;0.5")

@@ -21,6 +21,7 @@ from tests.db.helpers import fingerprint, query, write_csv
 HEADER = "meter_serial,ts,active_fwd_kwh"
 
 
+@pytest.mark.slow
 def test_leap_second_is_rejected(meters: Settings, tmp_path: Path) -> None:
     before = fingerprint(meters.url)
     path = write_csv(tmp_path / "a.csv", HEADER, "M1,2026-10-01T00:00:00Z,1",
@@ -31,6 +32,7 @@ def test_leap_second_is_rejected(meters: Settings, tmp_path: Path) -> None:
     assert fingerprint(meters.url) == before
 
 
+@pytest.mark.slow
 def test_trailing_blank_lines_are_accepted(meters: Settings, tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text(f"{HEADER}\r\nM1,2026-10-01T00:00:00Z,1\r\nM1,2026-10-01T00:05:00Z,2\r\n\r\n\n")
@@ -38,6 +40,7 @@ def test_trailing_blank_lines_are_accepted(meters: Settings, tmp_path: Path) -> 
     assert (result.rows, result.inserted) == (2, 2)
 
 
+@pytest.mark.slow
 def test_blank_line_across_chunk_boundary(meters: Settings) -> None:
     """Line ends held back at a 1 MiB chunk end are written when more data follows."""
     row = "M1,2026-10-01T00:00:00Z,1\n"
@@ -48,6 +51,7 @@ def test_blank_line_across_chunk_boundary(meters: Settings) -> None:
         ingest_csv_stream(conn, io.BytesIO(data))  # blank lines INSIDE a file stay an error
 
 
+@pytest.mark.slow
 def test_below_resolution_is_counted(meters: Settings, tmp_path: Path) -> None:
     # 0.0004 kWh = 0.4 Wh rounds to 0 Wh (counted); 0.0006 kWh = 0.6 Wh rounds to 1 Wh; 0 is 0.
     path = write_csv(tmp_path / "a.csv", HEADER, "M1,2026-10-01T00:00:00Z,0.0004",
@@ -59,6 +63,7 @@ def test_below_resolution_is_counted(meters: Settings, tmp_path: Path) -> None:
     assert got == [(0,), (1,), (0,)]
 
 
+@pytest.mark.slow
 def test_meter_id_and_serial_that_disagree_are_quarantined(
     meters: Settings, tmp_path: Path
 ) -> None:
@@ -78,12 +83,14 @@ def test_meter_id_and_serial_that_disagree_are_quarantined(
     ]
 
 
+@pytest.mark.slow
 def test_spaces_around_serials_are_trimmed(meters: Settings, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "a.csv", HEADER, "  M1 ,2026-10-01T00:00:00Z,1")
     result = ingest_csv(path, settings=meters)
     assert (result.inserted, result.quarantined) == (1, {})
 
 
+@pytest.mark.slow
 def test_in_transaction_retries_a_deadlock(meters: Settings) -> None:
     tries: list[int] = []
 
@@ -101,6 +108,7 @@ def test_in_transaction_retries_a_deadlock(meters: Settings) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_in_transaction_gives_up_after_its_attempts(meters: Settings) -> None:
     def work(conn: driver.Connection) -> None:
         conn.execute("do $$ begin raise exception using errcode = '40001'; end $$")
@@ -117,6 +125,7 @@ def _file(tmp: Path, name: str, start: datetime, hours: int, kwh: str) -> Path:
     return write_csv(tmp / name, HEADER, *rows)
 
 
+@pytest.mark.slow
 def test_overlapping_imports_concurrently_store_both_exactly(
     meters: Settings, tmp_path: Path
 ) -> None:

@@ -67,6 +67,7 @@ def test_header_refusals_name_line_1(header, message):
     assert (str(exc.value), exc.value.line) == (message, 1)
 
 
+@pytest.mark.slow
 def test_ingest_rows_refuses_unknown_quantities(meters: Settings) -> None:
     row = IntervalRow(
         ts=datetime(2026, 10, 1, 3, 0, tzinfo=UTC), meter_serial="M1", values={"kwh": 1, "x": 2}
@@ -80,6 +81,7 @@ def test_ingest_rows_refuses_unknown_quantities(meters: Settings) -> None:
     assert fingerprint(meters.url) == before
 
 
+@pytest.mark.slow
 def test_ingest_rows_names_a_naive_timestamp(meters: Settings) -> None:
     naive = IntervalRow(ts=datetime(2026, 10, 1, 3, 0), meter_serial="M1", values={})
     with (
@@ -89,6 +91,7 @@ def test_ingest_rows_names_a_naive_timestamp(meters: Settings) -> None:
         ingest_rows(conn, [naive])
 
 
+@pytest.mark.slow
 def test_ingest_rows_records_the_origin(meters: Settings) -> None:
     row = IntervalRow(
         ts=datetime(2026, 10, 1, 3, 0, tzinfo=UTC),

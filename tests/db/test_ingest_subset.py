@@ -71,6 +71,7 @@ CASES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_second_file_over_stored_row(meters: Settings, tmp_path: Path, case: str) -> None:
     header, row, want = CASES[case]
@@ -88,6 +89,7 @@ def test_second_file_over_stored_row(meters: Settings, tmp_path: Path, case: str
     assert query(meters.url, "select active_fwd_wh from smf.rollup_15min") == [(want[0],)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("header", "row", "want"),
     [
@@ -104,6 +106,7 @@ def test_new_row_stores_what_is_given(
     assert query(meters.url, STORED) == [want]
 
 
+@pytest.mark.slow
 def test_poller_rows_leave_other_channels(meters: Settings, tmp_path: Path) -> None:
     """Rows (the poller's and the public-format path) name their channels by their keys."""
     from datetime import UTC, datetime
@@ -132,6 +135,7 @@ cell = st.one_of(st.none(), st.integers(0, 5000))  # None: empty field; n: n/100
 files = st.dictionaries(st.sampled_from(CHANNELS), cell, min_size=1)
 
 
+@pytest.mark.slow
 @settings(
     max_examples=30,
     deadline=None,

@@ -18,6 +18,7 @@ def test_single_head() -> None:
     assert len(migrate.heads()) == 1, migrate.heads()
 
 
+@pytest.mark.slow
 def test_migrated_schema_equals_declared(db_settings: Settings) -> None:
     got = schema.dump(db_settings)
     want = schema.SCHEMA_FILE.read_text()
@@ -29,6 +30,7 @@ def test_migrated_schema_equals_declared(db_settings: Settings) -> None:
     assert got == want, f"run `smf db schema --write` after a migration:\n{diff[:4000]}"
 
 
+@pytest.mark.slow
 def test_downgrade_then_upgrade_equals_fresh_install(db_settings: Settings) -> None:
     fresh = schema.dump(db_settings)
     migrate.downgrade(db_settings, "base")
@@ -76,6 +78,7 @@ def test_frozen_sql_is_all_listed() -> None:
     assert on_disk <= set(RELEASED), sorted(on_disk - set(RELEASED))
 
 
+@pytest.mark.slow
 def test_intermediate_revisions_do_not_read_live_functions(
     db_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -30,10 +30,12 @@ def day_rows(serial: str, day: str = "2026-10-01", kwh: str = "1.000") -> list[s
     return [f"{serial},{day}T{m // 60:02d}:{m % 60:02d}:00-03:00,{kwh}" for m in range(0, 1440, 5)]
 
 
+@pytest.mark.slow
 def test_require_head_passes_at_head(db_settings: Settings) -> None:
     migrate.require_head(db_settings)  # raises otherwise
 
 
+@pytest.mark.slow
 def test_require_head_names_both_revisions(db_settings: Settings) -> None:
     migrate.downgrade(db_settings, "0002")
     head = migrate.heads()[0]
@@ -46,6 +48,7 @@ def test_require_head_names_both_revisions(db_settings: Settings) -> None:
         migrate.require_head(db_settings)
 
 
+@pytest.mark.slow
 def test_cli_import_refuses_a_schema_behind_head_and_does_not_migrate(
     meters: Settings, tmp_path: Path
 ) -> None:
@@ -59,6 +62,7 @@ def test_cli_import_refuses_a_schema_behind_head_and_does_not_migrate(
     assert migrate.current(meters) == migrate.heads()
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_schema_ahead_of_the_checkout(meters: Settings, tmp_path: Path) -> None:
     with psycopg.connect(meters.url) as conn:
         conn.execute("update public.alembic_version set version_num = '9999'")
@@ -67,6 +71,7 @@ def test_cli_refuses_a_schema_ahead_of_the_checkout(meters: Settings, tmp_path: 
     assert_one_line_error(proc, "revision 9999", "does not know", "update the checkout")
 
 
+@pytest.mark.slow
 def test_analyst_view_on_documented_view_survives_import_and_migrate(
     meters: Settings, tmp_path: Path
 ) -> None:
@@ -86,6 +91,7 @@ def test_analyst_view_on_documented_view_survives_import_and_migrate(
     assert got == [("M1", "288.000")]
 
 
+@pytest.mark.slow
 def test_view_shape_change_names_the_dependent_objects(meters: Settings) -> None:
     """When re-applying would change a documented view's shape, the migration fails with one
     line naming the analyst's objects, and changes nothing."""
@@ -102,6 +108,7 @@ def test_view_shape_change_names_the_dependent_objects(meters: Settings) -> None
     assert query(meters.url, "select count(*) from analyst.mine") == [(1,)]
 
 
+@pytest.mark.slow
 def test_import_is_not_blocked_by_an_idle_in_transaction_reader(
     meters: Settings, tmp_path: Path
 ) -> None:
@@ -117,6 +124,7 @@ def test_import_is_not_blocked_by_an_idle_in_transaction_reader(
     print(f"288-row import beside an idle-in-transaction reader: {took:.1f} s")
 
 
+@pytest.mark.slow
 def test_concurrent_cli_imports_both_succeed(meters: Settings, tmp_path: Path) -> None:
     """Two `smf import` started together (once: `tuple concurrently updated` from the
     migrations both ran) both store their rows, three times over."""
@@ -133,6 +141,7 @@ def test_concurrent_cli_imports_both_succeed(meters: Settings, tmp_path: Path) -
     assert query(meters.url, "select count(*) from smf.interval_reading") == [(1728,)]
 
 
+@pytest.mark.slow
 def test_import_beside_poll_once(meters: Settings, tmp_path: Path) -> None:
     """`smf poll --once` started with an import: both finish (no meter is due to poll)."""
     path = write_csv(tmp_path / "a.csv", HEADER, *day_rows("M1"))
@@ -149,6 +158,7 @@ def test_import_beside_poll_once(meters: Settings, tmp_path: Path) -> None:
     assert procs[1].returncode == 0, outs[1][1]
 
 
+@pytest.mark.slow
 def test_db_psql_passes_its_arguments(meters: Settings) -> None:
     proc = smf_cli(meters.url, "db", "psql", "--", "-Atc", "select 6 * 7")
     assert proc.returncode == 0, proc.stderr

@@ -49,6 +49,7 @@ def smf(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_db_verbs_through_a_cluster_life(env: dict[str, str]) -> None:
     data, port = Path(env["SMF_PG_DATA"]), env["SMF_PG_PORT"]
 

@@ -29,6 +29,7 @@ def test_a_query_that_must_return_a_row(module_db: Settings) -> None:
         driver.run_scalar(conn, "meter_get", serial="no-such-meter")
 
 
+@pytest.mark.slow
 def test_migrating_a_database_that_does_not_answer() -> None:
     dead = load({"SMF_DATABASE_URL": DEAD_URL})
     with pytest.raises(errors.DatabaseUnavailable, match=r"127\.0\.0\.1"):

@@ -27,6 +27,7 @@ order by 1, 2
 """
 
 
+@pytest.mark.slow
 def test_every_plpgsql_function_checks_clean(meters: Settings) -> None:
     ts = datetime(2026, 10, 1, 3, tzinfo=UTC)
     with driver.connect(meters) as conn:

@@ -39,6 +39,7 @@ def _month(meters: Settings, tmp_path: Path) -> None:
     ingest_csv(write_csv(tmp_path / "a.csv", HEADER, *rows), settings=meters)
 
 
+@pytest.mark.slow
 def test_export_then_import_changes_nothing(meters: Settings, tmp_path: Path) -> None:
     _month(meters, tmp_path)
     before = fingerprint(meters.url)
@@ -50,6 +51,7 @@ def test_export_then_import_changes_nothing(meters: Settings, tmp_path: Path) ->
     assert fingerprint(meters.url) == before
 
 
+@pytest.mark.slow
 def test_a_real_change_in_the_file_is_still_imported(meters: Settings, tmp_path: Path) -> None:
     _month(meters, tmp_path)
     data, _ = public_io.export_month(meters.url, SERIAL, "2026-10")
@@ -63,6 +65,7 @@ def test_a_real_change_in_the_file_is_still_imported(meters: Settings, tmp_path:
     assert result.updated >= 1  # the differing interval replaces the stored one
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("where", "what"),
     [

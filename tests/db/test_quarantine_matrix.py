@@ -87,6 +87,7 @@ REJECTED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize(("rule", "value", "reason"), REJECTED, ids=[r[0] for r in REJECTED])
 def test_bad_value_is_quarantined_and_nothing_changes(qdb, kind, rule, value, reason):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,6 +102,7 @@ def _mismatches(conn: psycopg.Connection, table: str) -> list[tuple]:  # type: i
     ).fetchall()
 
 
+@pytest.mark.slow
 def test_rollups_equal_recomputation(db_settings: Settings) -> None:
     add_meters(db_settings.url, "P1", "P2")
 

@@ -24,6 +24,7 @@ from decimal import Decimal as D
 from typing import Any
 
 import psycopg
+import pytest
 from psycopg.rows import dict_row
 
 from tests.pins import pins
@@ -129,6 +130,7 @@ def _view(conn: psycopg.Connection[Any], view: str, meter: int) -> list[dict[str
 REACTIVE = ["0.001", "0.010", "0.002", "0.003", "0.004"]  # rev Wh, ind, ind rev, cap, cap rev varh
 
 
+@pytest.mark.slow
 @pins("smf_read.meter_15min.*")
 def test_meter_15min_every_column(conn) -> None:
     m = _seed(conn)

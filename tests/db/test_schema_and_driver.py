@@ -11,6 +11,7 @@ from db import driver, errors, schema
 from db.settings import Settings
 
 
+@pytest.mark.slow
 def test_fresh_dump_equals_the_declared_schema(test_cluster: Settings, template: str) -> None:
     # a scratch database migrated from nothing dumps to exactly db/schema.sql, and is dropped
     assert schema.dump_fresh(test_cluster) == schema.SCHEMA_FILE.read_text()
@@ -53,6 +54,7 @@ def test_retryable_and_unavailable_states(exc, domain) -> None:
     assert str(exc) in str(got)
 
 
+@pytest.mark.slow
 def test_an_error_that_is_not_ours_passes_through(module_db: Settings) -> None:
     # division by zero (22012) has no domain error: translate_errors re-raises it unchanged
     with psycopg.connect(module_db.url) as c:

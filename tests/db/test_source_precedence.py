@@ -48,6 +48,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("src1", "q1", "src2", "q2", "winner"), CASES)
 def test_precedence(meters: Settings, src1: str, q1: str, src2: str, q2: str, winner: str) -> None:
     put(meters, src1, 1.0, q1)
@@ -62,6 +63,7 @@ def test_precedence(meters: Settings, src1: str, q1: str, src2: str, q2: str, wi
     assert hist == ([(1000, src1)] if replaced else [])
 
 
+@pytest.mark.slow
 def test_disagreements_are_recorded_whichever_is_kept(meters: Settings) -> None:
     put(meters, "import", 1.0)
     put(meters, "meter", 1.1)  # meter wins: kept 'incoming'
@@ -79,6 +81,7 @@ def test_disagreements_are_recorded_whichever_is_kept(meters: Settings) -> None:
     assert stored(meters)[:2] == (1100, "meter")
 
 
+@pytest.mark.slow
 def test_precedence_is_configurable(meters: Settings) -> None:
     with psycopg.connect(meters.url) as conn:
         conn.execute("update smf.source_precedence set rank = 45 where source = 'import'")

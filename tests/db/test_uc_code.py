@@ -26,6 +26,7 @@ def _digit(conn: psycopg.Connection[Any], digits: str) -> int | None:
 #   "00000000010012": N6 weight 2, N3 weight 9, N2 = 2 weight 8: 2 + 9 + 16 = 27; 27 % 11 = 5 -> 6.
 # "1234567890123": 10+18+24+28+30+30+28+24+18+0+10+18+24 = 262; 262 % 11 = 9 -> 2.
 #   "12345678901232": 11+20+27+32+35+36+35+32+27+0+1+20+27+16 = 319; 319 % 11 = 0 -> 0.
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("digits", "expected"),
     [

@@ -36,6 +36,7 @@ async def smf(
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -66,6 +67,7 @@ async def test_bad_dlms_input_is_refused_and_nothing_written(
     assert fingerprint(db_settings.url) == before
 
 
+@pytest.mark.slow
 async def test_a_malformed_key_is_refused_without_echoing_it(
     db_settings: Settings, tmp_path: Path
 ) -> None:
@@ -91,6 +93,7 @@ async def test_a_malformed_key_is_refused_without_echoing_it(
     assert "8899aabb" not in err + out and EK.hex() not in err + out
 
 
+@pytest.mark.slow
 async def test_add_read_and_report_a_hls_meter(
     db_settings: Settings, clock: FixedClock, tmp_path: Path
 ) -> None:
@@ -120,6 +123,7 @@ async def test_add_read_and_report_a_hls_meter(
     assert code == 0 and "DLMS0009,dlms,hdlc://127.0.0.1:4059" in out and AK.hex() not in out
 
 
+@pytest.mark.slow
 async def test_operator_sets_a_dlms_clock_90_minutes_off(
     db_settings: Settings, tmp_path: Path
 ) -> None:
@@ -147,6 +151,7 @@ async def test_operator_sets_a_dlms_clock_90_minutes_off(
     ) == [(1,)]
 
 
+@pytest.mark.slow
 async def test_operator_sets_an_nbr_clock_90_minutes_off(db_settings: Settings) -> None:
     from poller.emulator.meter import system_clock
 
@@ -164,6 +169,7 @@ async def test_operator_sets_an_nbr_clock_90_minutes_off(db_settings: Settings) 
     assert code == 2 and "--check" in err
 
 
+@pytest.mark.slow
 async def test_probe_and_show_a_dlms_meter(db_settings: Settings) -> None:
     from poller.emulator.meter import system_clock
 

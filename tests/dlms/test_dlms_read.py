@@ -13,6 +13,7 @@ from poller.emulator.meter import FixedClock
 from .conftest import AK, EK, dlms_site, poller, q, stored
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("via", ["tcp", "hdlc", "pty"])
 @pytest.mark.parametrize("auth", ["none", "lls", "hls_gmac"])
 async def test_profile_read_and_stored_by_hand(

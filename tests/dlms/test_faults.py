@@ -167,6 +167,7 @@ async def test_a_silent_serial_line_is_a_timeout_error() -> None:
 
 
 # --- through the poller, into the database -------------------------------------------------------
+@pytest.mark.slow
 async def test_refused_association_is_logged_meter_refused(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -179,6 +180,7 @@ async def test_refused_association_is_logged_meter_refused(
     ]
 
 
+@pytest.mark.slow
 async def test_cumulative_profile_is_detected_and_differenced(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -231,6 +233,7 @@ async def test_an_nbr_meter_switched_to_dlms_gets_default_settings(db_settings: 
     ]
 
 
+@pytest.mark.slow
 async def test_nbr_only_settings_are_refused_for_a_dlms_meter(db_settings: Settings) -> None:
     from poller import registry
 

@@ -27,6 +27,7 @@ def cfg(**kw: object) -> DlmsMeterConfig:
     return DlmsMeterConfig(serial="DLMS0001", interval_min=15, profile_days=1, **kw)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 async def test_status_bits_become_quality(db_settings: Settings, clock: FixedClock) -> None:
     # outage 11:20-11:25 UTC lies in the 11:15 interval → bit 7 power failure → 'adjusted';
     # 11:00 flagged invalid (bit 2) → 'missing' with no values kept
@@ -56,6 +57,7 @@ async def test_status_bits_become_quality(db_settings: Settings, clock: FixedClo
     assert q(db_settings, "select start_at, end_at from smf.meter_outage") == [outage]
 
 
+@pytest.mark.slow
 async def test_unknown_obis_is_kept_raw_and_reported(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -74,6 +76,7 @@ async def test_unknown_obis_is_kept_raw_and_reported(
     assert raw == [("dlms", True)]
 
 
+@pytest.mark.slow
 async def test_energy_in_kwh_is_scaled_by_attribute_3(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -91,6 +94,7 @@ async def test_energy_in_kwh_is_scaled_by_attribute_3(
     assert ev[0][0] == "attribute3" and "scaler 3, unit Wh" in ev[0][1]
 
 
+@pytest.mark.slow
 async def test_unreadable_scaler_stores_nothing_until_an_operator_decides(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -107,6 +111,7 @@ async def test_unreadable_scaler_stores_nothing_until_an_operator_decides(
     assert stored(db_settings, "DLMS0001")[T]["active_fwd_wh"] == 150
 
 
+@pytest.mark.slow
 async def test_interval_other_than_registered_stores_nothing(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -127,6 +132,7 @@ def registry_info(settings: Settings):  # type: ignore[no-untyped-def]
     return store.meter_by_serial(settings.url, "DLMS0001")
 
 
+@pytest.mark.slow
 async def test_power_quality_log_and_instantaneous_values(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -151,6 +157,7 @@ async def test_power_quality_log_and_instantaneous_values(
     )
 
 
+@pytest.mark.slow
 async def test_keys_are_never_stored_or_logged_in_plain_text(
     db_settings: Settings, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -174,6 +181,7 @@ async def test_keys_are_never_stored_or_logged_in_plain_text(
     assert q(db_settings, "select invocation_counter from smf_secret.dlms_key") == [(10_000,)]
 
 
+@pytest.mark.slow
 async def test_instantaneous_voltage_feeds_alarm_rule_b(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -190,6 +198,7 @@ async def test_instantaneous_voltage_feeds_alarm_rule_b(
     assert alarms and alarms[0] == ("b", "open")
 
 
+@pytest.mark.slow
 async def test_a_read_the_database_could_not_take_is_stored_once_when_it_is_back(
     db_settings: Settings, clock: FixedClock
 ) -> None:

@@ -28,6 +28,7 @@ def by_name(found: list[doctor.Check]) -> dict[str, doctor.Check]:
     return {c.name: c for c in found}
 
 
+@pytest.mark.slow
 def test_single_node_verdicts(db_settings: Settings, no_repo: Path) -> None:
     c = by_name(doctor.checks(db_settings))
     assert c["cluster"].status == "ok" and "primary" in c["cluster"].detail
@@ -43,6 +44,7 @@ def test_single_node_verdicts(db_settings: Settings, no_repo: Path) -> None:
     assert "formation" not in c
 
 
+@pytest.mark.slow
 def test_failed_job_and_unread_meters_are_named(db_settings: Settings, no_repo: Path) -> None:
     with psycopg.connect(db_settings.url) as conn:
         # two polled meters (a transport), one read today, one not; one imported-only meter
@@ -76,6 +78,7 @@ def test_unreachable_database_is_one_failed_check() -> None:
     assert "no connection through the configured URL" in found[0].detail
 
 
+@pytest.mark.slow
 def test_cli_exit_status_and_json(db_settings: Settings, no_repo: Path) -> None:
     env = {**os.environ, "SMF_DATABASE_URL": db_settings.url, "SMF_BACKUP_REPO": str(no_repo)}
     proc = subprocess.run(

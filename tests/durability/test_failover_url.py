@@ -88,6 +88,7 @@ def test_every_access_path_reaches_the_live_host(two_hosts: str) -> None:
     driver.dispose_all()
 
 
+@pytest.mark.slow
 def test_a_read_only_server_is_unavailable_and_its_connection_dropped(
     db_settings: Settings,
 ) -> None:

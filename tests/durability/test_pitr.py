@@ -149,6 +149,7 @@ def test_restore_to_a_noted_time_keeps_a_and_drops_b(archived: Settings, scratch
     assert int(segment[:8], 16) >= 2  # timeline 2 or later: the restore branched history
 
 
+@pytest.mark.slow
 def test_restore_refuses_a_time_without_offset_and_a_non_empty_target(scratch: Path) -> None:
     # refused before any server is needed: no cluster runs here
     archived = Settings(

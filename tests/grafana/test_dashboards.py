@@ -165,6 +165,7 @@ def relations(sql: str) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dash, panel, target", cases())
 def test_panel_sql(
     seeded: Settings,

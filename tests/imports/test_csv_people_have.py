@@ -150,6 +150,7 @@ def test_more_quarantined_lines_than_shown_are_counted(conn):
     assert "(lines 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 2 more)" in r.summary()
 
 
+@pytest.mark.slow
 def test_the_cli_reads_a_brazilian_file(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys, tmp_path
 ):

@@ -138,6 +138,7 @@ QUICK = settings(
 )
 
 
+@pytest.mark.slow
 @QUICK
 @given(fleet=fleets)
 def test_a_generated_fleet_imports_exactly_with_reproducible_findings(conn, fleet: Fleet):

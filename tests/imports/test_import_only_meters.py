@@ -60,6 +60,7 @@ def test_a_polled_protocol_without_transport_is_refused_and_nothing_written(
     assert fingerprint(env.url) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("channels", "message"),
     [
@@ -76,6 +77,7 @@ def test_a_bad_channel_list_is_refused(
     assert meter(env, "UC-78") is None
 
 
+@pytest.mark.slow
 def test_the_issue_reproduction_as_an_operator_runs_it(
     env: Settings, capsys: pytest.CaptureFixture[str], tmp_path
 ) -> None:

@@ -36,6 +36,7 @@ def _runs(url: str, job: str) -> list[tuple]:
         ).fetchall()
 
 
+@pytest.mark.slow
 def test_pld_import_job(job_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "pld_horario_2026.csv").write_text(PLD_CSV)
     monkeypatch.setenv("SMF_PLD_PATH", str(tmp_path))
@@ -66,6 +67,7 @@ def test_pld_import_job(job_env: Settings, tmp_path: Path, monkeypatch: pytest.M
     assert "line 6" in runs[2][2]
 
 
+@pytest.mark.slow
 def test_scheduler_store_catch_up_and_recorded_runs(
     job_env: Settings, emu: emulator.Running
 ) -> None:
@@ -127,6 +129,7 @@ def test_scheduler_store_catch_up_and_recorded_runs(
     assert n == len(scheduler.specs()) == 11  # every job of jobs/scheduler.py, once
 
 
+@pytest.mark.slow
 def test_jobs_run_stops_cleanly_on_sigterm(job_env: Settings) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "smf.cli", "jobs", "run"],
@@ -147,6 +150,7 @@ def test_jobs_run_stops_cleanly_on_sigterm(job_env: Settings) -> None:
     assert "scheduler stopped" in err
 
 
+@pytest.mark.slow
 def test_two_schedulers_send_job_at_once(job_env: Settings, emu: emulator.Running) -> None:
     """Two schedulers fire ccee_send at the same moment: every UC-day is posted once."""
     import threading

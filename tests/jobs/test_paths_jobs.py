@@ -49,6 +49,7 @@ def test_unknown_job_lists_the_real_ones(
         assert c.execute("select count(*) from smf.job_run").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_a_job_without_its_settings_fails_in_one_line_and_is_recorded(
     job_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -77,6 +78,7 @@ def test_a_job_without_its_settings_fails_in_one_line_and_is_recorded(
     assert "next (not scheduled yet)" in line  # no scheduler has stored the job yet
 
 
+@pytest.mark.slow
 def test_pld_path_missing_or_unset(
     job_env: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -116,6 +118,7 @@ def test_pld_file_with_blank_lines_and_a_short_row() -> None:
         pld_import.parse("mes;submercado;dia;pld\n", "x.csv")
 
 
+@pytest.mark.slow
 def test_deadline_job_with_nothing_to_warn_about(
     job_env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

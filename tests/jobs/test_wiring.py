@@ -67,6 +67,7 @@ def test_vee_daily_is_scheduled_after_the_reads_and_before_the_ccee_send(
     assert scheduler.by_name("alarm_webhook").trigger(tz).interval == timedelta(minutes=5)
 
 
+@pytest.mark.slow
 def test_trigger_vee_daily_estimates_yesterday_and_is_recorded(db_settings: Settings) -> None:
     yesterday = vee_daily.yesterday(db_settings.local_timezone)
     with driver.connect(db_settings) as conn:
@@ -152,6 +153,7 @@ def alarm_db(db_settings: Settings) -> Iterator[Settings]:
     yield db_settings
 
 
+@pytest.mark.slow
 def test_trigger_alarm_webhook_retries_then_delivers(alarm_db: Settings) -> None:
     url = alarm_db.url
     with psycopg.connect(url) as c:
@@ -220,6 +222,7 @@ def _state(url: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -248,6 +251,7 @@ def test_a_database_behind_head_is_refused_not_migrated(
     assert _state(behind_head.url) == before  # nothing migrated, nothing recorded
 
 
+@pytest.mark.slow
 def test_scheduler_refuses_a_database_behind_head(behind_head: Settings) -> None:
     before = _state(behind_head.url)
     with pytest.raises(errors.SchemaNotAtHead, match="run `smf db migrate`"):

@@ -29,6 +29,7 @@ def rows(module_db: Settings) -> list[tuple[str, str, str, str]]:
     return out
 
 
+@pytest.mark.slow
 def test_every_column_has_a_pinning_test_or_is_a_listed_hole(rows: Any) -> None:
     known = column_audit.known_holes()
     new = [f"{o}.{c}" for o, c, _, t in rows if not t and f"{o}.{c}" not in known]

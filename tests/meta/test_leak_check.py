@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from db.settings import REPO_ROOT
 
 LEAKY = """
@@ -69,6 +71,7 @@ def _run(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_the_leaking_test_fails_and_the_next_one_passes(tmp_path: Path) -> None:
     r = _run(tmp_path, LEAKY)
     out = r.stdout + r.stderr
@@ -79,6 +82,7 @@ def test_the_leaking_test_fails_and_the_next_one_passes(tmp_path: Path) -> None:
     assert "unclosed <socket.socket" in out, out
 
 
+@pytest.mark.slow
 def test_a_test_that_closes_what_it_opens_passes(tmp_path: Path) -> None:
     r = _run(tmp_path, CLEAN)
     assert r.returncode == 0, r.stdout + r.stderr

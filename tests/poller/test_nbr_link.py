@@ -197,6 +197,7 @@ async def test_skipped_block_is_a_sequence_break(clock: FixedClock) -> None:
             await r.link.request(0x26)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("via", ["tcp", "pty"])
 async def test_disconnect_mid_composite_never_returns_partial(clock: FixedClock, via: str) -> None:
     async with rig(clock, via=via) as r:

@@ -166,6 +166,7 @@ async def scripted_meter(script: Script) -> AsyncIterator[tuple[int, dict[str, b
 SETTLE = 0.5
 
 
+@pytest.mark.slow
 async def test_garbage_and_a_nak_before_the_enq_are_skipped() -> None:
     """Before its ENQ the line carries 00 (garbage), NAK, 00 (garbage): the reader counts two
     sequence breaks, ignores the NAK, sends its command only after the ENQ; a command with no
@@ -228,6 +229,7 @@ async def test_addressed_command_carries_prefix_serial_and_parameters() -> None:
     assert cmd[9:11] == b"\x00\x01" and cmd[11:69] == bytes(58)
 
 
+@pytest.mark.slow
 async def test_no_enq_names_the_command() -> None:
     async def script(r: Reader, w: Writer, seen: Seen) -> None:
         await asyncio.sleep(3 * SETTLE)  # a meter that never sends ENQ
@@ -244,6 +246,7 @@ async def test_no_enq_names_the_command() -> None:
     assert str(ei.value) == "no ENQ from the meter within 0.3 s (before 0x14)"
 
 
+@pytest.mark.slow
 async def test_after_wait_the_reader_waits_wait_timeout_not_response_timeout() -> None:
     """ENQ, command, WAIT, then 1 s of silence (> response_timeout 0.3 s, < wait_timeout 10 s),
     ENQ: the reader sends the command again as an answer to that ENQ, not as a retransmission
@@ -346,6 +349,7 @@ async def test_enqs_after_our_nak_are_naked_until_max_unanswered() -> None:
     assert seen["answers"] == b"\x15\x15"  # NAK for the block, NAK for the first ENQ, nothing more
 
 
+@pytest.mark.slow
 async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -> None:
     """ENQ, command, then two stray ACKs (06 06) and silence: each is a sequence break (not a
     WAIT); with max_unanswered 1 the reader reports the unanswered command."""
@@ -378,6 +382,7 @@ async def test_a_stray_ack_is_a_sequence_break_and_silence_names_the_command() -
     assert (link.stats.waits, link.stats.sequence_breaks) == (0, 2)
 
 
+@pytest.mark.slow
 async def test_silence_then_no_enq_names_the_command() -> None:
     """ENQ, command, then nothing: after response_timeout 0.3 s the reader waits for a fresh
     ENQ (enq_timeout 1.5 s) before sending again, and none comes."""

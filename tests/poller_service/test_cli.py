@@ -11,6 +11,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from db.settings import REPO_ROOT, Settings
 
 from .conftest import q
@@ -22,6 +24,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_emulate_read_poll_export(db_settings: Settings, tmp_path: Path) -> None:
     env = {**os.environ, "SMF_DATABASE_URL": db_settings.url}
 

@@ -15,6 +15,7 @@ from db.settings import REPO_ROOT, Settings
 from .conftest import q
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("argv", [("poll", "--once"), ("read", "32600760")])
 def test_poll_verbs_refuse_a_schema_not_at_head(db_settings: Settings, argv: tuple[str]) -> None:
     with psycopg.connect(db_settings.url) as conn:

@@ -20,6 +20,7 @@ LAST_END = datetime(2024, 3, 8, 15, tzinfo=UTC)
 DEAD_DB = "postgresql://smf@127.0.0.1:9/nowhere?connect_timeout=1"  # nothing listens on port 9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("offset", "left", "events"),
     [
@@ -59,6 +60,7 @@ async def test_clock_drift(
         assert_matches(db_settings, s.meter, YESTERDAY, hi)
 
 
+@pytest.mark.slow
 async def test_database_outage_keeps_the_read_in_memory(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -75,6 +77,7 @@ async def test_database_outage_keeps_the_read_in_memory(
     assert q(db_settings, "select outcome, intervals_stored from smf.poll_attempt") == [("ok", 432)]
 
 
+@pytest.mark.slow
 async def test_store_retries_until_the_database_is_back(
     db_settings: Settings, clock: FixedClock
 ) -> None:

@@ -79,6 +79,7 @@ def test_once_per_interval_and_policy_off_defer() -> None:
 NBR_NOW = datetime(2024, 3, 8, 15, 2, 31, tzinfo=UTC)  # 12:02:31 local: p = 151 s in 12:00-12:15
 
 
+@pytest.mark.slow
 async def test_nbr_clock_5_minutes_fast_is_corrected_inside_its_interval(
     db_settings: Settings,
 ) -> None:
@@ -112,6 +113,7 @@ async def test_nbr_clock_5_minutes_fast_is_corrected_inside_its_interval(
     assert q(db_settings, "select count(*) from smf.alarm where rule_code = 'j'") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_nbr_clock_90_minutes_off_raises_alarm_j_and_is_left_alone(
     db_settings: Settings,
 ) -> None:
@@ -139,6 +141,7 @@ def _advance(clock: FixedClock):  # type: ignore[no-untyped-def]
 DLMS_NOW = datetime(2026, 11, 10, 12, 2, 0, tzinfo=UTC)  # 09:02:00 local
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("drift", [timedelta(minutes=5), timedelta(minutes=-5)])
 async def test_dlms_clock_5_minutes_corrected_no_interval_lost_or_doubled(
     db_settings: Settings, drift: timedelta
@@ -171,6 +174,7 @@ async def test_dlms_clock_5_minutes_corrected_no_interval_lost_or_doubled(
     assert q(db_settings, "select count(*) from smf.alarm where rule_code = 'j'") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_dlms_clock_90_minutes_off_raises_alarm_j_and_is_left_alone(
     db_settings: Settings,
 ) -> None:
@@ -214,6 +218,7 @@ def test_decision_by_hand_five_minute_meter(
     assert (d.action, round(d.shift_s), round(d.wait_s)) == (action, shift_s, wait_s)
 
 
+@pytest.mark.slow
 async def test_dlms_five_minute_meter_5_minutes_fast_converges_over_two_sessions(
     db_settings: Settings,
 ) -> None:
@@ -242,6 +247,7 @@ async def test_dlms_five_minute_meter_5_minutes_fast_converges_over_two_sessions
     assert all(b - a == timedelta(minutes=5) for a, b in pairwise(starts))
 
 
+@pytest.mark.slow
 async def test_policy_off_for_one_meter_defers_and_logs(db_settings: Settings) -> None:
     from poller import registry
 

@@ -24,6 +24,7 @@ def attempts(settings: Settings) -> list[tuple[str, str, str | None, int]]:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "code", "block", "count", "error"),
     [
@@ -53,6 +54,7 @@ async def test_link_faults_end_in_a_clean_retry(
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_wait_storm_gets_one_deferred_retry(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock) as s:
         s.faults.add(FaultKind.WAIT, 0x26, None, 13)  # 13 WAITs: more than the 12 allowed
@@ -65,6 +67,7 @@ async def test_wait_storm_gets_one_deferred_retry(db_settings: Settings, clock: 
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_persistent_wait_storm_is_not_retried_blindly(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -75,6 +78,7 @@ async def test_persistent_wait_storm_is_not_retried_blindly(
     assert q(db_settings, "select count(*) from smf.interval_reading") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_changed_serial_logs_an_event_and_stores_nothing(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -99,6 +103,7 @@ async def test_changed_serial_logs_an_event_and_stores_nothing(
     ]
 
 
+@pytest.mark.slow
 async def test_occurrence_is_a_specific_error_without_retry(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -111,6 +116,7 @@ async def test_occurrence_is_a_specific_error_without_retry(
     assert q(db_settings, "select count(*) from smf.register_reading") == [(0,)]  # nothing partial
 
 
+@pytest.mark.slow
 async def test_disconnect_mid_mass_memory_resumes_on_the_next_read(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -130,6 +136,7 @@ async def test_disconnect_mid_mass_memory_resumes_on_the_next_read(
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END + timedelta(minutes=15))
 
 
+@pytest.mark.slow
 async def test_a_failing_meter_never_blocks_the_others(
     db_settings: Settings, clock: FixedClock
 ) -> None:

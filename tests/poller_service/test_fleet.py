@@ -67,6 +67,7 @@ async def _fleet(settings: Settings, clock: FixedClock, n: int, n_dlms: int = 0)
     assert q(settings, "select count(*) from smf.poll_attempt where outcome <> 'ok'") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_twenty_meters(db_settings: Settings, clock: FixedClock) -> None:
     await _fleet(db_settings, clock, 20, n_dlms=4)
 

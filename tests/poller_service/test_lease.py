@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from db.settings import Settings
 from poller import store
 from poller.emulator import FixedClock
@@ -9,6 +11,7 @@ from poller.emulator import FixedClock
 from .conftest import poller, q, site
 
 
+@pytest.mark.slow
 async def test_second_poller_does_not_open_a_session(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -24,6 +27,7 @@ async def test_second_poller_does_not_open_a_session(
     assert q(db_settings, "select count(*) from smf.meter_session_lease") == [(0,)]  # released
 
 
+@pytest.mark.slow
 async def test_an_expired_lease_is_taken_over(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock) as s:
         assert store.lease_acquire(db_settings, s.info.id, "crashed-host:1", 0)  # expires at once

@@ -39,6 +39,7 @@ async def smf(settings: Settings, *argv: str) -> tuple[int, str, str]:
     return proc.returncode, out.decode(), err.decode()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("serial", "url", "message"),
     [
@@ -62,6 +63,7 @@ def test_bad_input_is_refused_and_nothing_is_written(
     assert fingerprint(db_settings.url) == before
 
 
+@pytest.mark.slow
 def test_out_of_range_values_are_refused(db_settings: Settings) -> None:
     with pytest.raises(RegistryError, match="bad interval"):
         registry.add(db_settings.url, "12345678", "tcp://h:1", interval_minutes=10)
@@ -76,6 +78,7 @@ def test_out_of_range_values_are_refused(db_settings: Settings) -> None:
     assert q(db_settings, "select transport from smf.meter") == [("wrapper://h:1",)]
 
 
+@pytest.mark.slow
 async def test_add_list_show_set_retire_redecode_through_the_cli(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -112,6 +115,7 @@ async def test_add_list_show_set_retire_redecode_through_the_cli(
     assert rc == 0 and "retired_at" in out and "mm_layout           undetermined" in out
 
 
+@pytest.mark.slow
 async def test_probe_reads_parameters_and_instantaneous_only(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -129,6 +133,7 @@ async def test_probe_reads_parameters_and_instantaneous_only(
     assert "mass-memory layout: undetermined (undetermined: no read" in out
 
 
+@pytest.mark.slow
 async def test_operator_layout_change_re_decodes_stored_reads(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -151,6 +156,7 @@ async def test_operator_layout_change_re_decodes_stored_reads(
     assert_matches(db_settings, s.meter, *_span())
 
 
+@pytest.mark.slow
 async def test_interval_mismatch_is_quarantined_and_adopted_with_one_command(
     db_settings: Settings, clock: FixedClock
 ) -> None:

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 
 from db.settings import Settings
 from poller.outcome import Outcome
@@ -25,6 +26,7 @@ def test_outcome_enum_equals_the_check_constraint(db_settings: Settings) -> None
     assert "busy_elsewhere" in allowed  # produced by the lease check, refused before 0005
 
 
+@pytest.mark.slow
 def test_every_outcome_can_be_logged(db_settings: Settings) -> None:
     with psycopg.connect(db_settings.url) as conn:
         mid = conn.execute(

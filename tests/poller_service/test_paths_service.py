@@ -35,6 +35,7 @@ async def _back_when_pending(p: Poller, url: str) -> None:
     p.settings = url
 
 
+@pytest.mark.slow
 async def test_poll_once_flushes_a_read_held_while_the_database_was_down(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -51,6 +52,7 @@ async def test_poll_once_flushes_a_read_held_while_the_database_was_down(
     assert q(db_settings, "select outcome from smf.poll_attempt") == [("ok",)]
 
 
+@pytest.mark.slow
 async def test_poll_once_reports_a_read_still_held_as_not_committed(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -66,6 +68,7 @@ async def test_poll_once_reports_a_read_still_held_as_not_committed(
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_read_serial_names_an_unknown_meter_and_one_without_transport(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -79,6 +82,7 @@ async def test_read_serial_names_an_unknown_meter_and_one_without_transport(
     assert q(db_settings, "select count(*) from smf.poll_attempt") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_read_serial_flushes_its_read_when_the_database_returns(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -100,6 +104,7 @@ async def test_read_serial_flushes_its_read_when_the_database_returns(
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_serve_request_raises_when_every_session_fails(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -116,6 +121,7 @@ async def test_serve_request_raises_when_every_session_fails(
     assert rows == [(1, "link_error"), (2, "link_error")]  # both sessions logged
 
 
+@pytest.mark.slow
 async def test_serve_request_commits_a_read_held_while_the_database_was_down(
     db_settings: Settings, clock: FixedClock
 ) -> None:

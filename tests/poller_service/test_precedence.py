@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
+
 from db import driver
 from db.ingest import ingest_csv_stream
 from db.settings import Settings
@@ -23,6 +25,7 @@ def _import_csv(settings: Settings, text: str) -> None:
         ingest_csv_stream(conn, io.BytesIO(text.encode()), origin="test.csv", source="import")
 
 
+@pytest.mark.slow
 async def test_a_poll_replaces_an_imported_value_and_records_the_disagreement(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -67,6 +70,7 @@ async def test_a_poll_replaces_an_imported_value_and_records_the_disagreement(
         assert q(db_settings, "select count(*) from smf.interval_reading_history") == [(1,)]
 
 
+@pytest.mark.slow
 async def test_a_manual_edit_survives_a_later_poll(
     db_settings: Settings, clock: FixedClock
 ) -> None:

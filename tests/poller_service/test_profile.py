@@ -21,6 +21,7 @@ LAST_END = datetime(2024, 3, 8, 15, tzinfo=UTC)
 SERIAL = "32600999"  # peak 349 kW: counts above 255 in every layout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", ["hi-first/bin", "lo-first/bin", "hi-first/bcd", "lo-first/bcd"])
 async def test_unknown_layout_is_detected_and_read_exactly(
     db_settings: Settings, clock: FixedClock, layout: str
@@ -45,6 +46,7 @@ async def test_unknown_layout_is_detected_and_read_exactly(
     assert layout_used == layout and len(raw) == 256 * n_blocks and raw[0] == 0x21
 
 
+@pytest.mark.slow
 async def test_registers_that_disagree_raise_one_event_with_both_figures(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -61,6 +63,7 @@ async def test_registers_that_disagree_raise_one_event_with_both_figures(
     assert f"registers grew {ch['register_delta']:.3f} kWh" in msg
 
 
+@pytest.mark.slow
 async def test_a_late_decision_re_decodes_the_stored_frames(
     db_settings: Settings, clock: FixedClock
 ) -> None:

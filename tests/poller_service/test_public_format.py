@@ -19,6 +19,7 @@ from poller.protocol.public_format import public_file_name
 from .conftest import expected_rows, poller, site, stored_rows
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("channels", [3, 12])
 async def test_export_then_import_round_trip(
     db_settings: Settings, clock: FixedClock, channels: int
@@ -53,6 +54,7 @@ async def test_export_then_import_round_trip(
         assert [after[ts][c] for c in values] == [stored[ts][c] for c in values], ts
 
 
+@pytest.mark.slow
 async def test_cli_import_detects_public_format(
     db_settings: Settings, clock: FixedClock, tmp_path: Path
 ) -> None:

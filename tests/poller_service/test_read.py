@@ -17,6 +17,7 @@ YESTERDAY = datetime(2024, 3, 7, 3, tzinfo=UTC)  # previous period: from 00:00 l
 LAST_END = datetime(2024, 3, 8, 15, tzinfo=UTC)  # end of the last complete interval at NOW
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("channels", "minutes", "n"), [(3, 5, 432), (12, 15, 144)])
 async def test_read_stores_the_profile_value_for_value(
     db_settings: Settings, clock: FixedClock, channels: int, minutes: int, n: int
@@ -29,6 +30,7 @@ async def test_read_stores_the_profile_value_for_value(
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_side_tables_and_connectivity_log(db_settings: Settings, clock: FixedClock) -> None:
     out = (datetime(2024, 3, 8, 10, 0, tzinfo=UTC), datetime(2024, 3, 8, 10, 30, tzinfo=UTC))
     async with site(db_settings, clock, MeterConfig(serial="32600760", outages=(out,))) as s:
@@ -58,6 +60,7 @@ async def test_side_tables_and_connectivity_log(db_settings: Settings, clock: Fi
     ]
 
 
+@pytest.mark.slow
 async def test_reread_is_idempotent(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock) as s:
         p = poller(db_settings, clock)
@@ -72,6 +75,7 @@ async def test_reread_is_idempotent(db_settings: Settings, clock: FixedClock) ->
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END + timedelta(hours=1))
 
 
+@pytest.mark.slow
 async def test_read_over_a_pty(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock, via="pty") as s:
         assert s.transport.startswith("serial:///dev/")
@@ -80,6 +84,7 @@ async def test_read_over_a_pty(db_settings: Settings, clock: FixedClock) -> None
     assert_matches(db_settings, s.meter, YESTERDAY, LAST_END)
 
 
+@pytest.mark.slow
 async def test_demand_reset_between_reads_reads_the_previous_period(
     db_settings: Settings, clock: FixedClock
 ) -> None:

@@ -67,6 +67,7 @@ def _store(conn: psycopg.Connection[Any], meter: int, *ts: str, quality: str = "
         )
 
 
+@pytest.mark.slow
 def test_missing_intervals_and_gaps(conn: psycopg.Connection[Any]) -> None:
     m = _meter(conn, 15)
     _store(conn, m, "2024-03-08 00:00Z", "2024-03-08 00:15Z", "2024-03-08 01:00Z")

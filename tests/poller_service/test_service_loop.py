@@ -7,6 +7,8 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from db.settings import Settings
 from poller.emulator import FixedClock
 
@@ -25,6 +27,7 @@ def _attempts(settings: Settings) -> int:
     return int(q(settings, "select count(*) from smf.poll_attempt where outcome = 'ok'")[0][0])
 
 
+@pytest.mark.slow
 async def test_schedule_on_demand_and_stop(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock) as s:  # registered with the 15-minute schedule
         p = poller(db_settings, clock, tick=0.01, registry_refresh=0.05)

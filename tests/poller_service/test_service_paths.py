@@ -30,6 +30,7 @@ def ex(settings: Settings, sql: str) -> None:
 REJECT = "alter table smf.instantaneous_reading add constraint reject_all check (false) not valid"
 
 
+@pytest.mark.slow
 async def test_a_store_rejected_for_good_drops_the_read_and_logs_it(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -46,6 +47,7 @@ async def test_a_store_rejected_for_good_drops_the_read_and_logs_it(
     assert q(db_settings, "select count(*) from smf.interval_reading") == [(0,)]  # all or nothing
 
 
+@pytest.mark.slow
 async def test_queued_attempt_logs_are_flushed_when_the_database_returns(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -63,6 +65,7 @@ async def test_queued_attempt_logs_are_flushed_when_the_database_returns(
     assert rows == [(1, "schedule", "link_error"), (2, "retry", "link_error")]
 
 
+@pytest.mark.slow
 async def test_registry_refresh_while_the_database_is_down_keeps_the_last_registry(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -83,6 +86,7 @@ async def test_registry_refresh_while_the_database_is_down_keeps_the_last_regist
         await asyncio.wait_for(service, 30)
 
 
+@pytest.mark.slow
 async def test_a_meter_removed_while_being_read_is_dropped_and_its_read_cancelled(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -104,6 +108,7 @@ async def test_a_meter_removed_while_being_read_is_dropped_and_its_read_cancelle
     assert q(db_settings, "select count(*) from smf.interval_reading") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_a_crashed_cycle_is_logged_and_the_meter_retried_after_the_cap(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -122,6 +127,7 @@ async def test_a_crashed_cycle_is_logged_and_the_meter_retried_after_the_cap(
         await asyncio.wait_for(service, 30)
 
 
+@pytest.mark.slow
 async def test_failure_backoff_grows_and_waits_for_its_time(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -155,6 +161,7 @@ async def test_failure_backoff_grows_and_waits_for_its_time(
     ]
 
 
+@pytest.mark.slow
 async def test_raw_blocks_are_kept_for_the_retention_then_pruned(
     db_settings: Settings, clock: FixedClock
 ) -> None:

@@ -40,6 +40,7 @@ def _enqueue(settings: Settings, serial: str, kind: str = "full") -> int:
     return int(q(settings, "select smf.read_request_enqueue(%s, %s, null)", serial, kind)[0][0])
 
 
+@pytest.mark.slow
 async def test_an_on_demand_request_is_read_by_the_running_service(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -80,6 +81,7 @@ async def test_an_on_demand_request_is_read_by_the_running_service(
     assert error == "meter 32600761 is disabled or retired (smf.meter.enabled): not read"
 
 
+@pytest.mark.slow
 async def test_monitoring_reads_every_15_minutes_and_reports_the_battery(
     db_settings: Settings, clock: FixedClock
 ) -> None:
@@ -133,6 +135,7 @@ async def test_monitoring_reads_every_15_minutes_and_reports_the_battery(
     ) == [("32600760", "open", 1), ("32600762", "open", 1)]
 
 
+@pytest.mark.slow
 async def test_a_good_battery_raises_nothing(db_settings: Settings, clock: FixedClock) -> None:
     async with site(db_settings, clock) as s:  # battery octet 0 (bad code: 1)
         assert (await poller(db_settings, clock).read_meter(s.info)).committed
@@ -140,6 +143,7 @@ async def test_a_good_battery_raises_nothing(db_settings: Settings, clock: Fixed
     assert q(db_settings, "select count(*) from smf.alarm_sheet where rule_code = 'l'") == [(0,)]
 
 
+@pytest.mark.slow
 async def test_the_service_refuses_a_schema_not_at_head(
     db_settings: Settings, clock: FixedClock
 ) -> None:

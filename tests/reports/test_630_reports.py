@@ -25,6 +25,7 @@ def run(reg: dict[str, Any], name: str, **params: Any) -> list[dict[str, Any]]:
         return driver.run(c, name, **params)
 
 
+@pytest.mark.slow
 def test_last_20_outages_from_the_meter_log(reg: dict[str, Any]) -> None:
     for k in range(22):  # outage k starts k days after T0 and lasts k + 1 minutes
         execute(
@@ -41,6 +42,7 @@ def test_last_20_outages_from_the_meter_log(reg: dict[str, Any]) -> None:
     assert got[-1]["start_at"] == T0 + timedelta(days=2)  # the two oldest are left out
 
 
+@pytest.mark.slow
 def test_outages_from_gaps_when_the_meter_keeps_no_log(reg: dict[str, Any]) -> None:
     # 15-minute intervals at 0, 15, 60, 90 min: holes [30, 60) and [75, 90) minutes after T0
     with driver.connect(reg["settings"]) as c:
@@ -62,6 +64,7 @@ def test_outages_from_gaps_when_the_meter_keeps_no_log(reg: dict[str, Any]) -> N
         run(reg, "report_outages", uc_code=reg["code2"], n=0)
 
 
+@pytest.mark.slow
 def test_last_16_alterations_with_command_names(reg: dict[str, Any]) -> None:
     for k in range(18):
         code = 0x29 if k % 2 else 0x30  # set date / set time
@@ -80,6 +83,7 @@ def test_last_16_alterations_with_command_names(reg: dict[str, Any]) -> None:
     assert got[-1]["at"] == T0 + timedelta(hours=2)
 
 
+@pytest.mark.slow
 def test_phasors_wye_3_element_by_hand(reg: dict[str, Any]) -> None:
     # Phase A: 127 V, 10 A, lagging 30 deg: P = 1270 cos 30 = 1099.85 W, Q = 1270 sin 30 = 635 var
     # (0x14 powers in W). Phase C capacitive: Q = -300 var, P = 400 W, no shift reported:
@@ -154,6 +158,7 @@ def test_phasors_need_a_0x14_reading(reg: dict[str, Any]) -> None:
         run(reg, "report_phasors", uc_code=reg["code2"], at=None)
 
 
+@pytest.mark.slow
 def test_svg_one_diagram_per_uc_with_angles_drawn(reg: dict[str, Any]) -> None:
     insert_instant(
         reg["url"],
@@ -191,6 +196,7 @@ def test_svg_one_diagram_per_uc_with_angles_drawn(reg: dict[str, Any]) -> None:
     assert math.degrees(math.atan2(-dy, dx)) == pytest.approx(-30, abs=0.2)  # lagging 30 deg
 
 
+@pytest.mark.slow
 def test_display_simulation_registers_and_instantaneous(reg: dict[str, Any]) -> None:
     execute(
         reg["url"],
@@ -209,6 +215,7 @@ def test_display_simulation_registers_and_instantaneous(reg: dict[str, Any]) -> 
     assert got["VA"]["value"] == Decimal("127.100") and got["frequency"]["value"] == 60
 
 
+@pytest.mark.slow
 def test_cli_reports_on_screen_and_csv(
     reg: dict[str, Any], capsys: pytest.CaptureFixture[str], tmp_path: Any
 ) -> None:
@@ -247,6 +254,7 @@ def test_cli_reports_on_screen_and_csv(
     assert main(["reports", "display"]) == 2
 
 
+@pytest.mark.slow
 def test_phasor_current_angle_unknown_without_shift_p_or_q(reg: dict[str, Any]) -> None:
     insert_instant(reg["url"], reg["a12"], T0, VA=127, VB=127, VC=127, IA=10, IB=10, IC=10)
     a = run(reg, "report_phasors", uc_code=reg["code1"], at=None)[0]

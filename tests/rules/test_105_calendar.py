@@ -12,6 +12,7 @@ from tests.rules.conftest import local, make_uc, scalar
 OCT = date(2026, 10, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("year", "easter"),
     [

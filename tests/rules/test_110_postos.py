@@ -14,6 +14,7 @@ from tests.rules.conftest import distributor, local, make_uc, put_hours
 OCT = date(2026, 10, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("when", "posto", "window", "reservado"),
     [

@@ -11,6 +11,7 @@ from db import driver, errors
 from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kv", "factor"),
     [(D("13.8"), D("0.025")), (D(44), D("0.025")), (D(69), D("0.01")), (D(138), D("0.01"))],

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
+import pytest
+
 from db import rules
 from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
 OCT = date(2026, 10, 1)
 
 
+@pytest.mark.slow
 def test_ponta_at_half_past_splits_the_hour(conn):
     # Ponta 17:30-20:30: the 17:00 hour is split into two 30-minute pieces of 50 kWh each; the
     # DMCR of a piece is in kW: 50 kWh / 0.5 h = 100 kW.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal as D
 
+import pytest
+
 from db import rules
 from tests.rules.conftest import local, make_uc, put_hours, put_intervals
 
@@ -16,6 +18,7 @@ def _quarter(start: str, wh: tuple[int, int, int]):
     return [(t + timedelta(minutes=5 * k), w, 0, 0) for k, w in enumerate(wh)]
 
 
+@pytest.mark.slow
 def test_azul_demand_per_posto_from_5_minute_data(conn):
     # Ponta quarter 19:00: 10 + 12 + 14 = 36 kWh -> 36 x 4 = 144 kW; contracted 130, limit
     # 130 x 1.05 = 136.5 < 144 -> overrun 144 - 130 = 14 (the whole difference).

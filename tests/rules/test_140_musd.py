@@ -13,6 +13,7 @@ from tests.rules.conftest import local, make_uc, put_hours
 OCT = date(2026, 10, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("loss", "with_losses", "factor", "over", "verdict"),
     [

@@ -16,6 +16,7 @@ from tests.rules.conftest import local, make_uc, put_hours
 OCT = date(2026, 10, 1)
 
 
+@pytest.mark.slow
 def test_worked_example_of_the_notes(conn):
     # Fora ponta, contracted 520 kW, Tuesday 2026-10-06. The inductive hours also carry capacitive
     # reactive and the capacitive hour inductive reactive: only the kind of the window counts.

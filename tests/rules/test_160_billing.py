@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal as D
 
+import pytest
+
 from db import rules
 from tests.rules.conftest import local, make_uc, put_hours, put_intervals, scalar
 
@@ -41,6 +43,7 @@ def _example(conn, seq: int):
     return uc
 
 
+@pytest.mark.slow
 def test_summary_items_and_amounts(conn):
     uc = _example(conn, 71)
     got = {

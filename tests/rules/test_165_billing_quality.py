@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal as D
 
+import pytest
+
 from db import rules
 from tests.rules.conftest import local, make_uc, put_intervals
 
@@ -36,6 +38,7 @@ def _flags(conn, uc) -> dict:
     return {r["day"]: r for r in rules.billing_data_quality(conn, uc.code, OCT)}
 
 
+@pytest.mark.slow
 def test_a_complete_month_without_findings_has_only_the_month_row(conn):
     uc = make_uc(conn, 501)
     _full_days(conn, uc, 1, 31)

@@ -53,6 +53,7 @@ def _exposure_case(conn, seq: int, *, contract: bool = True):
     return uc
 
 
+@pytest.mark.slow
 def test_exposure_example_of_the_notes(conn):
     uc = _exposure_case(conn, 81)
     rows = {

@@ -79,6 +79,7 @@ def uc_db(db_settings):
     return db_settings.url, uc
 
 
+@pytest.mark.slow
 def test_an_import_leaves_fresh_figures_worked_by_hand(uc_db):
     # 24 intervals of 100 Wh from 2026-10-06 10:00 local: energy 2.4 kWh; the 15-minute demand
     # 300 Wh x 4 = 1.2 kW; completeness 24 / (31 x 288 = 8928) = 0.27 %; MUSD 40 kW: the hour's
@@ -101,6 +102,7 @@ def test_an_import_leaves_fresh_figures_worked_by_hand(uc_db):
     assert got["fresh"] is True and got["energy_kwh"] == D("2.400")
 
 
+@pytest.mark.slow
 def test_late_data_edits_and_estimates_refresh_their_month(uc_db):
     url, uc = uc_db
     _ingest(url, _rows(uc.meter_id, local("2026-10-06 10:00"), 24, 100))
@@ -119,6 +121,7 @@ def test_late_data_edits_and_estimates_refresh_their_month(uc_db):
     assert not stored[OCT]["stale"] and not stored[SEP]["stale"]
 
 
+@pytest.mark.slow
 def test_registration_and_tariff_changes_make_rows_stale_and_never_served(uc_db):
     url, uc = uc_db
     _ingest(url, _rows(uc.meter_id, local("2026-10-06 10:00"), 24, 100))
@@ -143,6 +146,7 @@ def test_registration_and_tariff_changes_make_rows_stale_and_never_served(uc_db)
     assert stored[OCT]["musd_verdict"] == "rejected"
 
 
+@pytest.mark.slow
 def test_sealing_keeps_figures_fresh_and_a_write_into_a_sealed_period_refreshes(uc_db):
     url, uc = uc_db
     _ingest(url, _rows(uc.meter_id, local("2026-10-06 10:00"), 24, 100))
@@ -159,6 +163,7 @@ def test_sealing_keeps_figures_fresh_and_a_write_into_a_sealed_period_refreshes(
     assert (stored[OCT]["stale"], stored[OCT]["energy_kwh"]) == (False, D("2.700"))
 
 
+@pytest.mark.slow
 def test_a_bulk_load_beyond_the_sync_limit_leaves_stale_rows_for_the_job(uc_db):
     url, uc = uc_db
     with psycopg.connect(url) as conn:
@@ -173,6 +178,7 @@ def test_a_bulk_load_beyond_the_sync_limit_leaves_stale_rows_for_the_job(uc_db):
     assert _consistent(url, uc)[OCT]["stale"] is False
 
 
+@pytest.mark.slow
 def test_a_failing_figures_refresh_never_costs_the_batch(uc_db):
     url, uc = uc_db
     with psycopg.connect(url) as conn:
@@ -193,6 +199,7 @@ def test_a_failing_figures_refresh_never_costs_the_batch(uc_db):
         assert figures.figures(conn, uc.code, OCT)["fresh"] is False
 
 
+@pytest.mark.slow
 def test_no_figures_for_a_month_without_data(uc_db):
     url, uc = uc_db
     with psycopg.connect(url) as conn, pytest.raises(psycopg.Error, match="no readings"):

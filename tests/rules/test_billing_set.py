@@ -147,6 +147,7 @@ def _text(conn: psycopg.Connection[Any], sql: str, *params: Any) -> list[str]:
     return [str(r[0]) for r in conn.execute(f"select t::text from ({sql}) t", params).fetchall()]
 
 
+@pytest.mark.slow
 def test_the_demo_distributor_covers_every_modality_ufer_and_missing_data(db):
     assert sorted({m for _, _, m in _ucs(db)}) == ["azul", "branca", "convencional", "verde"]
     rows = db.execute(
@@ -178,6 +179,7 @@ def test_distributor_run_equals_the_per_uc_billing_summary_of_main(db, with_loss
     assert mine == old
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("with_losses", [True, False])
 def test_ufer_dmcr_cycle_and_hour_pieces_equal_main_for_every_uc(db, with_losses):
     for uc, _, _ in _ucs(db):
@@ -202,6 +204,7 @@ def test_ufer_dmcr_cycle_and_hour_pieces_equal_main_for_every_uc(db, with_losses
     assert new_set == old_set
 
 
+@pytest.mark.slow
 def test_a_local_midnight_inside_a_utc_hour_splits_pieces_by_loss_factor_exactly(db):
     # At +05:30 local days start at hh:30 UTC: the hour piece 18:00-19:00 UTC of October 5 holds
     # 30 minutes at 2.5 % loss and 30 at 1.2 %: two sub-pieces summed, and the largest kWh of the
@@ -255,6 +258,7 @@ def test_hour_piece_scales_follow_numeric_division_at_every_threshold(conn, loss
         assert _text(conn, sql.format("smf"), uc.id, MONTH, with_losses) == old
 
 
+@pytest.mark.slow
 def test_the_session_time_zone_changes_nothing(db):
     # local days follow smf.setting 'local_timezone' (Sao Paulo, whole hours), whatever the
     # session's TimeZone says (+05:30 here would make its midnights fall on half hours)
@@ -266,6 +270,7 @@ def test_the_session_time_zone_changes_nothing(db):
             assert _text(db, sql.format("smf"), uc, MONTH) == old, (fn, code)
 
 
+@pytest.mark.slow
 def test_unchecked_calls_on_a_uc_without_meter_or_data_equal_main(db):
     # billing_summary_of, ufer_dmcr_of, cycle_evaluation_of and uc_hour_pieces check nothing: a
     # UC without a main meter bills nulls (intervals, completeness and total rows, as main did), a

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+import pytest
 
 from db import driver
 from db.ingest import IntervalRow, ingest_rows
@@ -91,6 +92,7 @@ def _seal(url: str) -> None:
         seal_all(conn)
 
 
+@pytest.mark.slow
 def test_late_reading_estimate_edit_and_reimport_in_sealed_periods_match_rows(
     db_settings: Settings, test_cluster: Settings
 ) -> None:

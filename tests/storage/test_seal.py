@@ -36,6 +36,7 @@ def _load_year(conn: psycopg.Connection[Any], serial: str, interval: int, seed: 
     return meter
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("interval", [5, 15])
 def test_a_sealed_meter_year_reads_back_every_value_quality_source_and_batch(
     conn: psycopg.Connection[Any], interval: int

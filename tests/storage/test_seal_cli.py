@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 
 from db.settings import Settings
 from tests.storage.helpers import (
@@ -51,6 +52,7 @@ def _two_meters(url: str, weeks: int = 2) -> tuple[int, int]:
     return a, b
 
 
+@pytest.mark.slow
 def test_seal_and_status_commands_seal_every_due_period_and_report_the_tiers(
     db_settings: Settings,
 ) -> None:
@@ -73,6 +75,7 @@ def test_seal_and_status_commands_seal_every_due_period_and_report_the_tiers(
     assert sealed_line.split()[3:5] == ["4", str(before[a][0] + before[b][0])]
 
 
+@pytest.mark.slow
 def test_seal_rejects_a_bad_argument_and_a_bad_setting_clearly(db_settings: Settings) -> None:
     out = _cli(db_settings.url, "storage", "seal", "--batch", "0")
     assert out.returncode == 2 and "'0': give 1 or more" in out.stderr
@@ -88,6 +91,7 @@ def test_seal_rejects_a_bad_argument_and_a_bad_setting_clearly(db_settings: Sett
         assert conn.execute("select count(*) from smf.interval_sealed").fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_the_storage_seal_job_is_recorded_in_job_run(db_settings: Settings) -> None:
     a, b = _two_meters(db_settings.url, weeks=1)
     out = _cli(db_settings.url, "jobs", "trigger", "storage_seal")
@@ -101,6 +105,7 @@ def test_the_storage_seal_job_is_recorded_in_job_run(db_settings: Settings) -> N
         assert counts(conn, a) == (0, 1) and counts(conn, b) == (0, 1)
 
 
+@pytest.mark.slow
 def test_a_seal_killed_mid_batch_leaves_that_period_as_rows(db_settings: Settings) -> None:
     a, b = _two_meters(db_settings.url, weeks=1)
     url = db_settings.url

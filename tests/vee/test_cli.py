@@ -9,6 +9,7 @@ import sys
 from datetime import date
 
 import psycopg
+import pytest
 
 from db import driver
 from db.settings import REPO_ROOT, Settings
@@ -27,6 +28,7 @@ def _setup(settings: Settings) -> str:
     return u.uc_code
 
 
+@pytest.mark.slow
 def test_cli_validate_estimate_findings_explain_edit(db_settings: Settings) -> None:
     uc = _setup(db_settings)
     env = {**os.environ, "SMF_DATABASE_URL": db_settings.url}
@@ -68,6 +70,7 @@ def test_cli_validate_estimate_findings_explain_edit(db_settings: Settings) -> N
     assert s.returncode == 0 and "free" in s.stdout, s.stderr
 
 
+@pytest.mark.slow
 def test_daily_job_estimates_yesterday_once(db_settings: Settings) -> None:
     _setup(db_settings)
     out = vee_daily.run(db_settings, date(2026, 10, 5))
@@ -76,6 +79,7 @@ def test_daily_job_estimates_yesterday_once(db_settings: Settings) -> None:
     assert (again["runs"], again["filled"]) == (0, 0)
 
 
+@pytest.mark.slow
 def test_daily_job_stops_estimating_a_meter_silent_too_long(db_settings: Settings) -> None:
     """auto_estimate_max_silent_days = 7 (the default): for day D the window is the 7 days
     [D - 6 00:00, D + 1 00:00) local. Main meters that last measured on 2026-10-02 (local) are

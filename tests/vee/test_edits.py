@@ -26,6 +26,7 @@ def snapshot(conn, meter):
     ).fetchone()
 
 
+@pytest.mark.slow
 def test_set_scale_copy_are_recorded_with_old_values(conn):
     u = unit(conn, 41)
     other = unit(conn, 42)

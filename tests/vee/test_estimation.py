@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.vee.conftest import FIVE, day_rows, findings, local, put, unit, wh
 
@@ -48,6 +49,7 @@ def state(conn, meter):
     ).fetchone()
 
 
+@pytest.mark.slow
 def test_backup_fill_is_adjusted_and_explained(conn):
     u = unit(conn, 31, backup=True)
     put(conn, u.backup_serial, day_rows(DAY, 1.1))
@@ -118,6 +120,7 @@ def _history(conn, serial):
         put(conn, serial, day_rows(d, v))
 
 
+@pytest.mark.slow
 def test_long_gap_takes_the_day_type_mean_of_the_last_four_valid_days(conn):
     u = unit(conn, 33)
     _history(conn, u.main_serial)
@@ -130,6 +133,7 @@ def test_long_gap_takes_the_day_type_mean_of_the_last_four_valid_days(conn):
         assert wh(conn, u.main, D0 + i * FIVE) == (2500, "estimated", "estimate")
 
 
+@pytest.mark.slow
 def test_long_gap_scaled_to_the_register_delta(conn):
     u = unit(conn, 34)
     _history(conn, u.main_serial)
@@ -158,6 +162,7 @@ def test_no_usable_history_stays_missing_with_the_reason(conn):
     assert len(findings(conn, u.main, "estimation")) == 1
 
 
+@pytest.mark.slow
 def test_rerun_changes_nothing_and_measured_is_never_touched(conn):
     u = unit(conn, 36, backup=True)
     _history(conn, u.main_serial)

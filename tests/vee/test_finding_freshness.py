@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import pytest
 
 from tests.vee.conftest import FIVE, day_rows, local, put, unit
 
@@ -37,6 +38,7 @@ def _with_spike(conn: psycopg.Connection[Any], seq: int) -> Any:
     return u
 
 
+@pytest.mark.slow
 def test_a_correction_of_the_spiking_interval_resolves_the_finding(conn) -> None:
     u = _with_spike(conn, 1)
     put(conn, u.main_serial, [(SPIKE_AT, {"active_fwd_kwh": 1.2})], source="manual")

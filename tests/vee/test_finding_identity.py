@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 import psycopg
+import pytest
 
 from db.ingest import ingest_csv_stream
 from tests.vee.conftest import FIVE, findings, local, unit
@@ -31,6 +32,7 @@ def _open(conn: psycopg.Connection[Any], meter: int, rule: str) -> list[tuple[An
     ).fetchall()
 
 
+@pytest.mark.slow
 def test_two_phases_out_of_band_in_one_interval_import_and_give_one_finding_each(conn):
     u = unit(conn, 2401)
     result = ingest_csv_stream(

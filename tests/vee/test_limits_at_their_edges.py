@@ -19,6 +19,7 @@ def _rules(conn: psycopg.Connection[Any], meter: int, rule: str) -> list[tuple[A
     return [(f[1], f[3]) for f in findings(conn, meter, rule) if f[5] == "open"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kwh", "spike"),
     [

@@ -47,6 +47,7 @@ def validate(settings: Settings, serial: str) -> None:
     assert rc == 0
 
 
+@pytest.mark.slow
 def test_a_vt_secondary_is_detected_and_stated(env: Settings) -> None:
     with driver.connect(env) as conn:
         unit(conn, 2431)
@@ -61,6 +62,7 @@ def test_a_vt_secondary_is_detected_and_stated(env: Settings) -> None:
     assert "nominal 66.4 V (detected from mean 66.0 V)" in detail
 
 
+@pytest.mark.slow
 def test_setting_the_nominal_overrides_detection_and_auto_returns_to_it(
     env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -87,6 +89,7 @@ def test_setting_the_nominal_overrides_detection_and_auto_returns_to_it(
     assert [st for _, st, _ in band(env, "V2432")] == ["resolved", "resolved", "resolved"]
 
 
+@pytest.mark.slow
 def test_a_mean_between_two_close_candidates_is_called_ambiguous(env: Settings) -> None:
     with driver.connect(env) as conn:
         unit(conn, 2433)
@@ -104,6 +107,7 @@ def test_a_mean_between_two_close_candidates_is_called_ambiguous(env: Settings) 
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -124,6 +128,7 @@ def test_a_bad_nominal_voltage_is_refused_and_nothing_changes(
         ).fetchone() == (0,)
 
 
+@pytest.mark.slow
 def test_nominal_from_a_day_keeps_the_earlier_value(
     env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

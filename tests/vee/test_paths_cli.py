@@ -50,6 +50,7 @@ def test_argument_mistakes(
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_virtual_meter_define_and_series(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match="error: define needs NAME and FORMULA"):
         cli.main(["vee", "virtual", "define", "SUM71", "--from", "2026-10-01"])
@@ -74,6 +75,7 @@ def test_virtual_meter_define_and_series(env: Settings, capsys: pytest.CaptureFi
     assert len(body) == 2 and all(" 24.0" in ln for ln in body), out
 
 
+@pytest.mark.slow
 def test_explain_an_interval_that_is_not_stored(
     env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -82,6 +84,7 @@ def test_explain_an_interval_that_is_not_stored(
     assert err == "no stored interval of V71 starting at 2026-10-05T03:20:00-03:00\n"
 
 
+@pytest.mark.slow
 def test_accept_and_resolve_a_finding(env: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         smf(capsys, "validate", "--meter", "V71", "--from", "2026-10-05", "--to", "2026-10-05")[0]
@@ -113,6 +116,7 @@ def test_accept_and_resolve_a_finding(env: Settings, capsys: pytest.CaptureFixtu
     )
 
 
+@pytest.mark.slow
 def test_daily_verb_fills_the_day_from_the_backup(
     env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import psycopg
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -56,6 +57,7 @@ def _history(conn: Any, meter: int) -> dict[int, list[State]]:
     return out
 
 
+@pytest.mark.slow
 def test_vee_sequences_keep_measured_history_and_rollups(conn):
     u = unit(conn, 71, backup=True)
     for d in ("2026-09-29", "2026-09-30", "2026-10-01", "2026-10-02"):

@@ -25,6 +25,7 @@ def rules(conn: psycopg.Connection[Any], meter: int) -> list[str]:
     return [f[0] for f in findings(conn, meter) if f[5] == "open"]
 
 
+@pytest.mark.slow
 def test_missing_run_found_on_ingest_and_not_duplicated(conn):
     u = unit(conn, 1)
     put(conn, u.main_serial, day_rows(DAY, 1.0, skip=range(10, 13)))

@@ -79,6 +79,7 @@ def job_errors(conn: psycopg.Connection[Any], job: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_a_raising_rule_during_import_keeps_every_reading_and_records_the_failure(conn):
     u = unit(conn, 2411)
     plant_raising_spike_rule(conn)
@@ -169,6 +170,7 @@ def test_a_raising_alarm_evaluation_keeps_the_batch_and_records_the_failure(conn
     assert "SQLSTATE 22003 (planted overflow)" in job and "alarm_eval_intervals" in job
 
 
+@pytest.mark.slow
 def test_the_scheduled_daily_job_run_is_an_error_naming_the_rule(
     db_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ):

@@ -66,6 +66,7 @@ def _three(conn):
     return a, b, c
 
 
+@pytest.mark.slow
 def test_values_against_hand_sums(conn):
     _three(conn)
     vee.define_virtual(
@@ -172,6 +173,7 @@ def test_validity_dates_pick_the_version(conn):
     assert [d["value_kwh"] for d in days] == [Decimal("288"), Decimal("2880")]
 
 
+@pytest.mark.slow
 def test_distributor_month_summary(conn):
     free = unit(conn, 51)
     captive = unit(conn, 52, market="captive")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from db import driver
 from tests.api.conftest import Seed
@@ -59,6 +60,7 @@ def text(browser: Any, id_: str) -> str:
     return str(browser.find_element(By.ID, id_).text)
 
 
+@pytest.mark.slow
 def test_login_home_and_logout(browser: Any, server: str, seeded: Seed, tmp_path: Path) -> None:
     uc = seeded.ucs["M-A1"]
     browser.get(f"{server}/web/uc/{uc}")  # no session: the login form
@@ -82,6 +84,7 @@ def test_login_home_and_logout(browser: Any, server: str, seeded: Seed, tmp_path
     assert browser.current_url.endswith("/web/login")
 
 
+@pytest.mark.slow
 def test_another_ucs_page_is_403(browser: Any, server: str, seeded: Seed, tmp_path: Path) -> None:
     login(browser, server, seeded.keys["cli"])
     for page in ("", "/fatura", "/graficos"):
@@ -132,6 +135,7 @@ def test_bad_key_and_non_client_roles_are_refused(server: str, seeded: Seed) -> 
     assert r.status_code == 303 and r.headers["location"] == "/web/login"
 
 
+@pytest.mark.slow
 def test_bill_page_matches_billing_summary(
     browser: Any, server: str, seeded: Seed, tmp_path: Path
 ) -> None:
@@ -169,6 +173,7 @@ def bill_amount(seeded: Seed, uc: str, month: date, item: str, posto: str | None
     return value
 
 
+@pytest.mark.slow
 def test_graphs_page_and_csv_export(
     browser: Any, server: str, seeded: Seed, tmp_path: Path
 ) -> None:

@@ -60,6 +60,7 @@ def offline_browser(tmp_path: Path) -> Iterator[Any]:
         drv.quit()
 
 
+@pytest.mark.slow
 def test_security_headers_on_every_page(server: str, seeded: Seed, browser: Any) -> None:
     uc = seeded.ucs["M-A1"]
     with httpx.Client() as c:
@@ -115,6 +116,7 @@ class _Evil(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@pytest.mark.slow
 def test_a_cross_site_form_post_is_refused(server: str, seeded: Seed, browser: Any) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -137,6 +139,7 @@ def test_a_cross_site_form_post_is_refused(server: str, seeded: Seed, browser: A
     assert r.status_code == 403 and "smf_web" not in r.headers.get("set-cookie", "")
 
 
+@pytest.mark.slow
 def test_swagger_ui_renders_from_local_files_with_the_network_blocked(
     server: str, offline_browser: Any
 ) -> None:
