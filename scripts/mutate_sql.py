@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# every test meets every mutant, the slow ones too (tests/conftest.py leaves them out otherwise)
+os.environ["SMF_TESTS"] = "all"
 sys.path.insert(0, str(ROOT))
 
 # The rule-file modules of tests/rules/, each with the hand-worked cases of its own SQL file.
