@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
@@ -96,3 +96,50 @@ def test_demand_overrun_without_a_contracted_demand_is_unknown(conn):
     assert scalar(conn, sql, None, D(40)) is None
     assert scalar(conn, sql, D(50), D(40)) == D(10)
     assert scalar(conn, sql, D(41), D(40)) == D(0)
+
+
+def test_the_largest_quarter_hour_of_a_split_hour_and_the_earliest_of_a_tie(conn):
+    # Ponta 17:30-20:30 splits the 17:00 hour into fora ponta 17:00-17:30 and ponta 17:30-18:00.
+    # Fora ponta: 10 kWh at 17:00, 30 kWh at 17:15 -> 30 x 4 = 120 kW at 17:15.
+    # Ponta: 25 kWh at 17:30 and at 17:45 (a tie) -> 25 x 4 = 100 kW at the earlier, 17:30.
+    uc = make_uc(conn, 54, aneel="983", ponta="17:30")
+    t = local("2026-10-06 17:00")
+    whs = (10000, 30000, 25000, 25000)
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), wh, 0, 0) for k, wh in enumerate(whs)])
+    rows = conn.execute(
+        "select posto, max_demand_kw, max_demand_at from smf.uc_hour_pieces(%s, %s, false)"
+        " where p_kwh is not null order by posto",
+        (uc.id, OCT),
+    ).fetchall()
+    assert rows == [
+        ("fora_ponta", D(120), local("2026-10-06 17:15")),
+        ("ponta", D(100), local("2026-10-06 17:30")),
+    ]
+
+
+def test_pieces_off_the_utc_hour_keep_their_largest_quarter_and_the_earliest_tie(conn):
+    # A local time zone half an hour off UTC (Asia/Kolkata, +05:30): the UTC hour 11:00-12:00 is
+    # 16:30-17:30 local, and the ponta (18:00 local) cuts 12:00-13:00 UTC at 12:30. Quarter
+    # hours from 17:00 local (11:30 UTC): 30, 30, 30, 20 kWh.
+    # Piece 16:30 local (60 min): 30 + 30 = 60 kWh; largest 30 x 4 = 120 kW, a tie of 17:00 and
+    # 17:15 local -> the earlier, 11:30 UTC. Piece 17:30 local (30 min, up to the ponta):
+    # 30 + 20 = 50 kWh; largest 120 kW at 17:30 local = 12:00 UTC.
+    conn.execute(
+        "insert into smf.setting (key, value, description) values"
+        " ('local_timezone', 'Asia/Kolkata', 'test: a zone half an hour off UTC')"
+        " on conflict (key) do update set value = excluded.value"
+    )
+    uc = make_uc(conn, 55, aneel="984")
+    t = datetime(2026, 10, 6, 11, 30, tzinfo=UTC)  # 17:00 local
+    whs = (30000, 30000, 30000, 20000)
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), wh, 0, 0) for k, wh in enumerate(whs)])
+    rows = conn.execute(
+        "select local_hour, minutes, p_kwh, max_demand_kw, max_demand_at"
+        " from smf.uc_hour_pieces(%s, %s, false) where p_kwh is not null order by hour",
+        (uc.id, OCT),
+    ).fetchall()
+    utc = datetime(2026, 10, 6, tzinfo=UTC)
+    assert rows == [
+        (datetime(2026, 10, 6, 16, 30), 60, D(60), D(120), utc + timedelta(hours=11, minutes=30)),
+        (datetime(2026, 10, 6, 17, 30), 30, D(50), D(120), utc + timedelta(hours=12)),
+    ]

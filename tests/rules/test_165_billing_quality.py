@@ -133,3 +133,23 @@ def test_a_finding_ending_at_midnight_does_not_touch_the_next_day(conn):
     _full_days(conn, uc, 1, 31)
     _finding(conn, uc, "2026-10-09 23:45", "2026-10-10 00:00", "spike")
     assert sorted(d for d in _flags(conn, uc) if d) == [date(2026, 10, 9)]
+
+
+def test_a_day_without_data_counts_no_estimated_interval(conn):
+    # 2026-10-06 complete with 4 of its 96 intervals estimated; every other day of October absent.
+    # An absent day has nothing estimated: 0, not 1 (so the month's 4 is the data day's 4).
+    uc = make_uc(conn, 503)
+    _full_days(conn, uc, 6, 6)
+    conn.execute(
+        "update smf.interval_reading set quality = 'estimated' where meter_id = %s"
+        " and ts >= %s and ts < %s",
+        (uc.meter_id, local("2026-10-06 10:00"), local("2026-10-06 11:00")),
+    )
+    conn.execute(
+        "select smf.rollup_refresh_meter(%s, %s, %s)",
+        (uc.meter_id, local("2026-10-06 00:00"), local("2026-10-06 23:45")),
+    )
+    got = _flags(conn, uc)
+    assert got[date(2026, 10, 7)]["estimated_intervals"] == 0
+    assert got[date(2026, 10, 7)]["completeness_pct"] == D("0.00")
+    assert got[None]["estimated_intervals"] == 4
