@@ -60,6 +60,8 @@ RULE_MODULES = [
     "tests/rules/test_150_reactive.py",
     "tests/rules/test_160_billing.py",
     "tests/rules/test_170_contracts.py",
+    # the set-based billing against the frozen SQL of main, over a distributor of every modality
+    "tests/rules/test_billing_set.py",
 ]
 
 

@@ -153,3 +153,17 @@ def test_a_day_without_data_counts_no_estimated_interval(conn):
     assert got[date(2026, 10, 7)]["estimated_intervals"] == 0
     assert got[date(2026, 10, 7)]["completeness_pct"] == D("0.00")
     assert got[None]["estimated_intervals"] == 4
+
+
+@pytest.mark.parametrize(
+    ("present_on_the_31st", "pct", "below"),
+    [(66, "98.99", True), (67, "99.03", False)],
+)
+def test_the_month_threshold_at_its_edge(conn, present_on_the_31st, pct, below):
+    # 30 complete days (2880) + n of the 96 of 2026-10-31: 2946 / 2976 = 98.992 % < 99 (flagged);
+    # 2947 / 2976 = 99.026 % >= 99 (not flagged).
+    uc = make_uc(conn, 504)
+    _full_days(conn, uc, 1, 30)
+    _full_days(conn, uc, 31, 31, skip=96 - present_on_the_31st)
+    month = _flags(conn, uc)[None]
+    assert (month["completeness_pct"], month["below_threshold"]) == (D(pct), below)

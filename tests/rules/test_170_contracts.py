@@ -391,3 +391,13 @@ def test_lastro_loss_periods_and_pld_window_start(conn):
         D("150.00"),
         D("157.50"),
     )
+
+
+def test_a_months_flat_volume_divides_by_the_hours_of_its_own_year(conn):
+    # contract_month_mwh: A = 8760 MWh in 2026 (H = 8760 h, no leap day, no DST in Brazil):
+    # October (744 h) = 8760 x 744 / 8760 = 744 MWh exactly; outside the validity 0, 'none'.
+    cid = _contract(conn, "S9", None, annual=8760)
+    got = conn.execute("select * from smf.contract_month_mwh(%s, '2026-10-01')", (cid,)).fetchone()
+    assert (round(got[0], 6), got[1]) == (D("744.000000"), "flat")
+    got = conn.execute("select * from smf.contract_month_mwh(%s, '2027-01-01')", (cid,)).fetchone()
+    assert (got[0], got[1]) == (0, "none")
