@@ -209,3 +209,22 @@ def test_parameter_value_of_each_period(conn):
         driver.translate_errors(),
     ):
         scalar(conn, "select smf.rule_param('musd_factor', '1999-12-31')")
+
+
+def test_a_month_whose_readings_are_all_sealed_is_billed_not_refused(conn):
+    # 100 kWh at 10:00 and 146 kWh at 11:00 local on 2026-10-06, then every period sealed (no hot
+    # row, no hot rollup left): the bill reads the sealed tier, 246 kWh fora ponta, and does not
+    # say "no readings".
+    from tests.storage.helpers import seal_all
+
+    uc = make_uc(conn, 121, ponta_kw=300, fora_kw=520, musd_kw=400)
+    put_hours(conn, uc, [("2026-10-06 10:00", 100, 0, 0), ("2026-10-06 11:00", 146, 0, 0)])
+    seal_all(conn)
+    hot = scalar(conn, "select count(*) from smf.interval_reading where meter_id = %s", uc.meter_id)
+    assert hot == 0
+    energy = conn.execute(
+        "select quantity from smf.billing_summary(%s, %s) where item = 'energy'"
+        " and posto = 'fora_ponta'",
+        (uc.code, OCT),
+    ).fetchone()
+    assert energy == (D("246.000"),)
