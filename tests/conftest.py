@@ -185,7 +185,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Tests marked slow (heavy scenarios: clusters of their own, fleets, every README block)
     are left out of a plain run and run with `-m slow` (CI runs both: .ci/run). A run that
     names a marker expression or a single test's node id chooses for itself, and so does a run
-    with SMF_TESTS=all (the mutation scripts set it: a mutant must meet every test)."""
+    with SMF_TESTS=all (`make mutate`'s scripts set it, so they run the slow tests too)."""
     if config.option.markexpr or any("::" in a for a in config.args):
         return
     if os.environ.get("SMF_TESTS") == "all":

@@ -115,7 +115,7 @@ def seeded_template(test_cluster: Settings, template: str) -> tuple[str, Seed]:
     """A database built once by seed() and kept as a template, with its keys and UC codes in
     its comment; rebuilt when the migrations, SQL functions or this file change. Cloning it takes
     a second where seeding takes several (argon2 hashes, a day of data through ingest), which
-    matters most under mutation testing, where every mutant runs a pytest session of its own."""
+    matters most in `make mutate`, which starts a pytest session per changed copy of the code."""
     from tests.conftest import _admin, _sources_hash
 
     want = hashlib.sha256((_sources_hash() + Path(__file__).read_text()).encode()).hexdigest()
@@ -203,8 +203,9 @@ _DATABASE_FREE = (
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under mutation testing (mutmut sets MUTANT_UNDER_TEST and stops at the first failure,
-    -x), run the database-free tests first and the slowest last, so a mutant is killed sooner.
+    """Under `make mutate` (mutmut sets its environment variable and stops at the first
+    failure, -x), run the database-free tests first and the slowest last, so a failing run ends
+    sooner.
     The outcome of a run does not depend on the order; plain pytest runs keep theirs."""
     if not os.environ.get("MUTANT_UNDER_TEST"):
         return
