@@ -73,13 +73,30 @@ def _unauthenticated(detail: str) -> ApiError:
 
 
 async def authenticate(
-    pool: driver.AsyncPool, conn: driver.AsyncConnection, token: str | None, source: str
+    pool: driver.AsyncPool,
+    conn: driver.AsyncConnection,
+    token: str | None,
+    source: str,
+    *,
+    enter: bool = False,
 ) -> Principal:
     """The principal of `token`. Raises ApiError 401 (no, malformed, unknown, revoked key; the
-    failure is recorded) or 429 (too many failures from `source`)."""
+    failure is recorded) or 429 (too many failures from `source`).
+
+    With `enter`, `conn` acts for the principal when this returns (api_enter: role smf_api, so
+    row-level security filters every later statement of the transaction). A key this process
+    has verified before, whose stored hash is still the one it was verified against, is looked
+    up and entered in one round trip (db/queries/api.sql api_authenticate); any other key is
+    verified first and entered after."""
     m = _TOKEN.match(token or "")
+    known = _verified.get(hashlib.sha256(token.encode()).digest()) if token and m else None
     row = await driver.arun_one(
-        conn, "api_authenticate", source=source, key_id=m.group(1) if m else ""
+        conn,
+        "api_authenticate",
+        source=source,
+        key_id=m.group(1) if m else "",
+        enter=enter,
+        known_hash=known,
     )
     wait_s = int(row["wait_s"]) if row else 0
     if wait_s > 0:
@@ -91,8 +108,13 @@ async def authenticate(
     if token is None:
         raise _unauthenticated("an API key is required: Authorization: Bearer <key>")
     live = bool(m and row and row["hash"])
-    if await _verify(row["hash"] if live else _DECOY, token) and live:  # type: ignore[index]
+    if live and row["entered"]:  # type: ignore[index]
         return Principal(row["account_id"], row["account_name"], row["role"])  # type: ignore[index]
+    if await _verify(row["hash"] if live else _DECOY, token) and live:  # type: ignore[index]
+        principal = Principal(row["account_id"], row["account_name"], row["role"])  # type: ignore[index]
+        if enter:
+            await driver.arun(conn, "api_enter", account=principal.account_id)
+        return principal
     async with driver.aconnect(pool) as other:  # committed even though this request fails
         await driver.arun(other, "api_login_failed", source=source)
     raise _unauthenticated("unknown, malformed, revoked or expired API key")

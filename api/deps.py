@@ -1,7 +1,8 @@
 """Per-request dependencies: one pooled connection in one transaction, acting as the caller.
 
 The transaction authenticates the key (as the pool's user), then assumes role smf_api with the
-principal set (db/queries/api.sql: api_enter), so row-level security filters every row the
+principal set (db/queries/api.sql: api_enter; for a key this process has verified before, both
+in one round trip: api_authenticate), so row-level security filters every row the
 handler reads or writes. It commits when the handler returns and rolls back when it raises.
 """
 
@@ -102,7 +103,6 @@ async def provide_db(
     pool: driver.AsyncPool = state.pool
     async with driver.aconnect(pool) as conn:
         principal = await auth.authenticate(
-            pool, conn, auth.token_from(request.headers), source_of(request)
+            pool, conn, auth.token_from(request.headers), source_of(request), enter=True
         )
-        await driver.arun(conn, "api_enter", account=principal.account_id)
         yield RequestDb(conn, principal)

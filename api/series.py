@@ -199,8 +199,7 @@ async def stream_csv(pool: driver.AsyncPool, account: int, q: SeriesQuery) -> As
     costs an await per row here; a part is one message per PART_ROWS rows."""
     yield csv_header(q)
     async with driver.aconnect(pool) as conn:
-        await driver.arun(conn, "api_enter", account=account)
-        await driver.arun(conn, "api_set_timezone", tz=q.tz)
+        await driver.arun(conn, "api_enter_tz", account=account, tz=q.tz)
         async for (part,) in driver.astream_listed(
             conn,
             "api_series_csv_parts",
@@ -218,8 +217,7 @@ async def stream_json(
     server's parts, then the closing brackets; on a connection of its own acting for `account`."""
     yield prefix + b"["
     async with driver.aconnect(pool) as conn:
-        await driver.arun(conn, "api_enter", account=account)
-        await driver.arun(conn, "api_set_timezone", tz=q.tz)
+        await driver.arun(conn, "api_enter_tz", account=account, tz=q.tz)
         first = True
         async for (part,) in driver.astream_listed(
             conn,

@@ -61,6 +61,8 @@ async def _serve(
     if fmt == "abnt":
         return await _abnt(state, serial, month)
     zone = series.zone(tz)
+    if meter.get("tz") != tz:  # the meter's lookup (meter_of with tz) did not set it
+        await db.rows("api_set_timezone", tz=tz)
     lo, hi = series.parse_time(from_, "from", zone), series.parse_time(to, "to", zone)
     if hi <= lo:
         raise ApiError(422, "to must be after from", field="to")
@@ -80,7 +82,6 @@ async def _serve(
     name = f"{serial}_{lo:%Y%m%dT%H%M}_{resolution}"
     if fmt == "csv" and q.rows_estimate <= series.STREAM_ROWS:
         # a short window: the server's CSV as one value of this connection's query
-        await db.rows("api_set_timezone", tz=tz)
         parts = await driver.arun_listed(
             db.conn,
             "api_series_csv_parts",
@@ -96,14 +97,12 @@ async def _serve(
     if fmt == "csv":
         # Ask once on this connection, so a bad parameter (pulses without constants) is a 422
         # before the stream starts; the stream then runs on a connection of its own.
-        await db.rows("api_set_timezone", tz=tz)
         await db.rows("api_series", **{**q.params(), "hi": lo})
         return Stream(
             series.stream_csv(state.pool, db.principal.account_id, q),
             media_type=CSV,
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
-    await db.rows("api_set_timezone", tz=tz)
     if fmt == "xlsx":
         names, raw = await driver.arun_tuples(db.conn, "api_series", **q.params())
         pick = [names.index(col) for col, _ in q.columns]
@@ -170,7 +169,9 @@ async def meter_intervals(
     format: FromQuery[series.Format] = "json",
     month: OptMonth = None,
 ) -> Response[Any]:
-    meter = await meter_of(db, serial)  # row-level security: 404 outside the scope
+    series.zone(tz)  # a bad zone is a 422 before the lookup
+    # row-level security: 404 outside the scope; the connection's zone becomes tz
+    meter = await meter_of(db, serial, tz=tz)
     return await _serve(
         db, state, meter, None, from_, to, resolution, channels, units, tz, format, month
     )
@@ -195,7 +196,8 @@ async def unit_intervals(
     unit = await unit_of(db, uc_code)
     if unit["main_meter_serial"] is None:
         raise ApiError(404, f"consumer unit {uc_code} has no main meter", code="not-found")
-    meter = await meter_of(db, unit["main_meter_serial"])
+    series.zone(tz)
+    meter = await meter_of(db, unit["main_meter_serial"], tz=tz)  # the connection's zone: tz
     return await _serve(
         db, state, meter, uc_code, from_, to, resolution, channels, units, tz, format, month
     )

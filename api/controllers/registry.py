@@ -56,8 +56,14 @@ def check_transport(url: str | None) -> None:
         )
 
 
-async def meter_of(db: Db, serial: Serial) -> dict[str, Any]:
-    row = await db.one("api_meter", serial=serial)
+async def meter_of(db: Db, serial: Serial, tz: str | None = None) -> dict[str, Any]:
+    """The meter `serial` in the caller's scope (NotFound outside it). With `tz` (a zone name
+    already checked), the connection's time zone becomes `tz` in the same round trip (the row's
+    "tz" says so)."""
+    if tz is None:
+        row = await db.one("api_meter", serial=serial)
+    else:
+        row = await db.one("api_meter_tz", serial=serial, tz=tz)
     if row is None:
         raise errors.NotFound(f"no meter {serial!r} (or not in your scope)")
     return row

@@ -9,12 +9,26 @@ select set_config('role', 'smf_api', true), set_config('smf.principal', %(accoun
 -- The time zone of timestamps in results until the end of the transaction.
 select set_config('timezone', %(tz)s, true);
 
+-- name: api_enter_tz
+-- api_enter, and the time zone of timestamps in results (%(tz)s), until the end of the
+-- transaction, in one round trip (a streamed series' own connection).
+select set_config('role', 'smf_api', true), set_config('smf.principal', %(account)s::text, true),
+       set_config('timezone', %(tz)s, true);
+
 -- name: api_health
 select (select version_num from public.alembic_version limit 1) as revision;
 
 -- name: api_authenticate
--- Seconds the source must wait (rate limit of failed logins) and the live key, if any.
-select b.wait_s, k.account_id, k.account_name, k.role, k.hash
+-- Seconds the source must wait (rate limit of failed logins) and the live key, if any. When
+-- %(enter)s, the source is not locked out and the key's stored hash is %(known_hash)s (the hash
+-- this process already verified the same whole key against: api/auth.py), it is also api_enter
+-- for the key's account in the same round trip (entered true); otherwise nothing is entered and
+-- the caller verifies the key first. CASE, not AND: only CASE promises the order of evaluation.
+select b.wait_s, k.account_id, k.account_name, k.role, k.hash,
+       case when %(enter)s::boolean and b.wait_s <= 0 and k.hash = %(known_hash)s::text
+            then set_config('role', 'smf_api', true) is not null
+                 and set_config('smf.principal', k.account_id::text, true) is not null
+            else false end as entered
 from smf.login_blocked(%(source)s) b(wait_s)
 left join smf.api_key_lookup(%(key_id)s) k on true;
 
@@ -32,6 +46,16 @@ select m.id, m.serial, m.manufacturer, m.model, m.protocol, m.interval_minutes,
        m.channel_map, m.channel_constants::float8[] as channel_constants, m.utc_offset_minutes,
        m.transport, m.max_power_kw::float8 as max_power_kw, m.poll_schedule, m.enabled,
        m.retired_at
+from smf.meter m where m.serial = %(serial)s;
+
+-- name: api_meter_tz
+-- api_meter, and when the meter is in the caller's scope, the time zone of timestamps in
+-- results (%(tz)s) until the end of the transaction, in the same round trip (the series
+-- endpoints: the answer's times in the request's zone).
+select m.id, m.serial, m.manufacturer, m.model, m.protocol, m.interval_minutes,
+       m.channel_map, m.channel_constants::float8[] as channel_constants, m.utc_offset_minutes,
+       m.transport, m.max_power_kw::float8 as max_power_kw, m.poll_schedule, m.enabled,
+       m.retired_at, set_config('timezone', %(tz)s, true) as tz
 from smf.meter m where m.serial = %(serial)s;
 
 -- name: api_unit
