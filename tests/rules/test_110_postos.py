@@ -216,3 +216,33 @@ def test_labels_without_a_schedule_are_null(conn):
         (uc.id, local("2026-10-06 10:00"), local("2026-10-06 10:15")),
     ).fetchall()
     assert row == [(None, None, None)]
+
+
+# ---------- the loss factor of the labelling views around a new loss period
+
+
+def test_hour_label_takes_the_loss_factor_of_its_own_hour_at_a_new_loss_period(conn):
+    # Loss 1 % for local days until 2026-10-06, 2.5 % from 2026-10-07 (local midnight =
+    # 2026-10-07 03:00 UTC). The hour 23:00-24:00 local of the 6th (02:00-03:00 UTC on the 7th)
+    # lies wholly on the 6th: 0.01; the hour 00:00-01:00 local of the 7th: 0.025. The factor is
+    # of the hour's own four quarters, never of the next hour's (a window of two hours would give
+    # max(0.01, 0.025) = 0.025 at 23:00). meter_id is the UC's main meter.
+    uc = make_uc(conn, 157, aneel="967")
+    for valid, factor in (("[2020-01-01,2026-10-07)", "0.01"), ("[2026-10-07,)", "0.025")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(
+        conn,
+        uc,
+        [(f"2026-10-0{d} {h}:00", 10, 0, 0) for d, h in ((6, 22), (6, 23), (7, "00"), (7, "01"))],
+    )
+    rows = conn.execute(
+        "select meter_id, hour, local_hour, loss_factor from smf.hour_label"
+        " where uc_code = %s order by hour",
+        (uc.code,),
+    ).fetchall()
+    assert [(m, h, lh.strftime("%d %H"), f) for m, h, lh, f in rows] == [
+        (uc.meter_id, local("2026-10-06 22:00"), "06 22", D("0.01")),
+        (uc.meter_id, local("2026-10-06 23:00"), "06 23", D("0.01")),
+        (uc.meter_id, local("2026-10-07 00:00"), "07 00", D("0.025")),
+        (uc.meter_id, local("2026-10-07 01:00"), "07 01", D("0.025")),
+    ]
