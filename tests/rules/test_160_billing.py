@@ -187,3 +187,39 @@ def test_tariff_price_picks_its_own_row(conn):
         D("0.25"),
         D("1.00"),
     )
+
+
+def test_summary_rows_give_each_quantity_its_unit(conn):
+    # UC 73 (azul, contracted 300 kW ponta / 520 kW fora ponta, no loss, no tariffs), Tue
+    # 2026-10-06: 10:00 local 100 kWh (25 kWh a quarter -> 100 kW), 19:00 (ponta) 40 kWh
+    # (10 a quarter -> 40 kW), no reactive energy. Per demand posto: billed = max(measured,
+    # contracted) = the contracted 300 / 520 kW; overrun 0 (below 1.05 x contracted); UFER 0;
+    # DMCR = P over the hour = 40 / 100 kW, excess 40 - 300 < 0 -> 0. 8 of 744 x 4 = 2976
+    # intervals: 100 x 8 / 2976 = 0.2688 -> 0.27 %. The total in R$ (no prices: no amount).
+    uc = make_uc(conn, 73)
+    put_hours(conn, uc, [("2026-10-06 10:00", 100, 0, 0), ("2026-10-06 19:00", 40, 0, 0)])
+    rows = conn.execute(
+        "select item, posto, quantity, unit from smf.billing_summary_of(%s, %s)", (uc.id, OCT)
+    ).fetchall()
+    assert rows == [
+        ("energy", "ponta", D(40), "kWh"),
+        ("energy", "fora_ponta", D(100), "kWh"),
+        ("demand_measured", "ponta", D(40), "kW"),
+        ("demand_measured", "fora_ponta", D(100), "kW"),
+        ("demand_contracted", "ponta", D(300), "kW"),
+        ("demand_contracted", "fora_ponta", D(520), "kW"),
+        ("demand_billed", "ponta", D(300), "kW"),
+        ("demand_billed", "fora_ponta", D(520), "kW"),
+        ("overrun", "ponta", D(0), "kW"),
+        ("overrun", "fora_ponta", D(0), "kW"),
+        ("ufer", "ponta", D(0), "kWh"),
+        ("ufer", "fora_ponta", D(0), "kWh"),
+        ("dmcr", "ponta", D(40), "kW"),
+        ("dmcr", "fora_ponta", D(100), "kW"),
+        ("dmcr_excess", "ponta", D(0), "kW"),
+        ("dmcr_excess", "fora_ponta", D(0), "kW"),
+        ("intervals_present", None, D(8), "intervals"),
+        ("intervals_expected", None, D(2976), "intervals"),
+        ("completeness", None, D("0.27"), "%"),
+        ("total", None, None, "R$"),
+    ]
