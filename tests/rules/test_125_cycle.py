@@ -236,3 +236,68 @@ def test_contracted_and_billable_demand(conn):
     assert scalar(conn, sql, D(38), D(40)) == D(40)
     assert scalar(conn, sql, None, D(40)) == D(40)
     assert scalar(conn, sql, D(38), None) == D(38)
+
+
+# ---------- the set functions: several UCs in one pass, each with its own rows
+
+
+def test_hour_pieces_set_gives_each_uc_its_pieces_demand_and_ufer(conn):
+    # UC A = _three_hours; UC B: 10:00 local 8 kWh (2 kWh a quarter). Pieces with data:
+    # A 02:00: UFER 1.84 kWh (see above); every quarter 0 kWh -> largest demand 0 kW, the
+    #   earliest quarter of the tie, 02:00.
+    # A 10:00: UFER 16 kWh; 7.5 kWh a quarter -> 7.5 x 4 = 30 kW at 10:00 (the earliest tie).
+    # A 19:00 (ponta): UFER 0; 10 kWh a quarter -> 40 kW at 19:00.
+    # B 10:00: P 8, Q 0 -> UFER 0; 2 x 4 = 8 kW at 10:00.
+    a = _three_hours(conn)
+    b = make_uc(conn, 168)
+    put_hours(conn, b, [("2026-10-06 10:00", 8, 0, 0)])
+    rows = conn.execute(
+        "select uc_id, local_hour, demand_posto, ufer_kwh, max_demand_kw, max_demand_at"
+        " from smf.hour_pieces_set(%s, %s, true) where p_kwh is not null order by uc_id, hour",
+        ([a.id, b.id], OCT),
+    ).fetchall()
+    t = local
+    assert [(u, lh.hour, *rest) for u, lh, *rest in rows] == [
+        (a.id, 2, "fora_ponta", D("1.84"), D(0), t("2026-10-06 02:00")),
+        (a.id, 10, "fora_ponta", D(16), D(30), t("2026-10-06 10:00")),
+        (a.id, 19, "ponta", D(0), D(40), t("2026-10-06 19:00")),
+        (b.id, 10, "fora_ponta", D(0), D(8), t("2026-10-06 10:00")),
+    ]
+
+
+def test_cycle_evaluation_set_gives_each_uc_its_rows_and_interval_counts(conn):
+    # October 2026 ponta days: 22 weekdays (Oct 1 is a Thursday; 9 Saturdays and Sundays) less
+    # Aparecida (Mon 12) = 21 days x 3 h x 4 = 252 ponta quarters expected; fora ponta the rest of
+    # 744 x 4 = 2976: 2724.
+    # UC A (_three_hours): as in test_cycle_rows_sum_energy_and_ufer_..., with 4 ponta and 8
+    # fora ponta quarters present.
+    # UC B (contracted 300 / 520 kW): 10:00 local 8 kWh -> energy fora 8 kWh, UFER 0, DMCR 8 kW,
+    # measured 2 x 4 = 8 kW at 10:00, overrun 0, excess 8 - max(8, 520) < 0 -> 0. Its ponta has no
+    # data: energy, UFER, DMCR and measured unknown (null), 0 hours, 0 of 252 present; overrun and
+    # DMCR excess null (nothing measured), contracted 300 kW.
+    a = _three_hours(conn)
+    b = make_uc(conn, 169)
+    put_hours(conn, b, [("2026-10-06 10:00", 8, 0, 0)])
+    rows = conn.execute(
+        "select uc_id, kind, posto, energy_kwh, ufer_kwh, dmcr_kw, dmcr_at, hours, p_zero_hours,"
+        " n_present, n_expected, measured_kw, measured_at, contracted_kw, tolerance, overrun_kw,"
+        " dmcr_excess_kw from smf.cycle_evaluation_set(%s, %s)"
+        " order by uc_id, kind desc, posto desc",
+        ([a.id, b.id], date(2026, 10, 20)),
+    ).fetchall()
+    p, ten, tol = local("2026-10-06 19:00"), local("2026-10-06 10:00"), D("0.05")
+    no = (None,) * 6
+    assert rows == [
+        (a.id, "energy", "ponta", D(40), D(0), D(40), p, 1, 0, 4, 252, *no),
+        (a.id, "energy", "fora_ponta", D(30), D("17.84"), D(46), ten, 2, 1, 8, 2724, *no),
+        (a.id, "demand", "ponta", None, None, D(40), p, 1, 0, 4, 252,
+         D(40), p, D(30), tol, D(10), D(0)),
+        (a.id, "demand", "fora_ponta", None, None, D(46), ten, 2, 1, 8, 2724,
+         D(30), ten, D(20), tol, D(10), D(16)),
+        (b.id, "energy", "ponta", None, None, None, None, 0, 0, 0, 252, *no),
+        (b.id, "energy", "fora_ponta", D(8), D(0), D(8), ten, 1, 0, 4, 2724, *no),
+        (b.id, "demand", "ponta", None, None, None, None, 0, 0, 0, 252,
+         None, None, D(300), tol, None, None),
+        (b.id, "demand", "fora_ponta", None, None, D(8), ten, 1, 0, 4, 2724,
+         D(8), ten, D(520), tol, D(0), D(0)),
+    ]  # fmt: skip
