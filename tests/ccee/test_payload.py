@@ -363,3 +363,27 @@ def test_day_start_stamps_and_settings_text(conn: psycopg.Connection[Any]) -> No
     sql = "select smf.setting_text(%s, 'dflt')"
     assert conn.execute(sql, ("ccee_estimated_as",)).fetchone()[0] == "AJUSTADO"
     assert conn.execute(sql, ("no_such_key",)).fetchone()[0] == "dflt"
+
+
+def test_build_names_each_uc_and_fingerprints_what_is_stored(conn: psycopg.Connection[Any]) -> None:
+    # The fingerprint: day Wh : measured : adjusted : estimated : missing intervals [: loss factor]
+    # : superseded versions [: last superseding batch] : UC code : agent [: tipo of estimates],
+    # bracketed parts only when present. 288 x 100 Wh = 28800 Wh, agent 7000 + 391 = 7391.
+    # a: all measured, loss 2.5 % (numeric(6,5): 0.02500), no history -> 0 versions.
+    # b: slot 5 estimated, no loss -> 287 measured, 1 estimated, then the tipo AJUSTADO.
+    # c: nothing stored for the day -> 'none'.
+    a = make_uc(conn, 10, loss="0.025")
+    b = make_uc(conn, 11)
+    c = make_uc(conn, 12)
+    put_day(conn, a, [100] * 288)
+    put_day(conn, b, [100] * 288, quality={5: "estimated"})
+    rows = conn.execute(
+        "select consumer_unit_id, fingerprint from smf.ccee_build(%s, %s, %s)"
+        " order by consumer_unit_id",
+        ([a.id, b.id, c.id], DAY, FAR),
+    ).fetchall()
+    assert rows == [
+        (a.id, f"28800:288:0:0:0:0.02500:0:{a.code}:7391"),
+        (b.id, f"28800:287:0:1:0:0:{b.code}:7391:AJUSTADO"),
+        (c.id, "none"),
+    ]
