@@ -52,16 +52,36 @@ def board_db(
 def test_board_per_uc(board_db: tuple, db_settings: Settings) -> None:
     conn, a, b = board_db
     rows = conn.execute(
-        "select uc_code, days_due, complete, held, held_reasons, sent, accepted, rejected,"
-        " missing, deadline, business_days_left, at_risk from smf.ccee_board(%s, %s)",
+        "select month, distributor, agent_code, uc_code, customer, days_due, complete, held,"
+        " held_reasons, sent, accepted, rejected, failed, missing, deadline, business_days_left,"
+        " at_risk from smf.ccee_board(%s, %s)",
         (OCT, _at("2026-10-04")),
     ).fetchall()
+    # Both UCs of distributor 'Dist' (ANEEL 391: CCEE agent 7000 + 391 = 7391), customer
+    # 'Test'; no day failed (a: accepted, b: held).
+    head = (OCT, "Dist", 7391)
     # On Sunday 2026-10-04 the days due are Oct 1..3. MS+7du = 2026-11-11. Business days after
     # Oct 4 up to Nov 11: Oct 5-9 (5), 13-16 (4, Oct 12 is a holiday), 19-23 (5), 26-30 (5),
     # Nov 3-6 (4, Nov 2 is a holiday), Nov 9-11 (3) = 26.
     assert rows == [
-        (a.code, 3, 3, 0, None, 3, 3, 0, 0, date(2026, 11, 11), 26, False),
-        (b.code, 3, 1, 3, "incomplete, musd_exceeded", 0, 0, 0, 2, date(2026, 11, 11), 26, True),
+        (*head, a.code, "Test", 3, 3, 0, None, 3, 3, 0, 0, 0, date(2026, 11, 11), 26, False),
+        (
+            *head,
+            b.code,
+            "Test",
+            3,
+            1,
+            3,
+            "incomplete, musd_exceeded",
+            0,
+            0,
+            0,
+            0,
+            2,
+            date(2026, 11, 11),
+            26,
+            True,
+        ),
     ]
 
 
@@ -78,6 +98,28 @@ def test_deadline_warnings_from_ms_plus_5du(board_db: tuple) -> None:
     assert warned("2026-11-09") == {a.code, b.code}  # neither has all 31 days accepted
     assert warned("2026-11-11") == {a.code, b.code}
     assert warned("2026-11-12") == set()  # past the deadline: late, not a warning
+    # Every column on Monday 2026-11-09 (MS+5du): October's 31 days are due. a: 3 accepted
+    # (Oct 1-3, sent on Oct 4), none held, 28 not stored complete (Oct 4-31 have no data);
+    # b: none accepted, 3 held (Oct 1 MUSD, Oct 2 incomplete, Oct 3 empty), 30 not complete
+    # (only Oct 1 holds 288 values). Deadline MS+7du Nov 11: business days after Nov 9 up to
+    # it: Nov 10 and 11 = 2.
+    rows = conn.execute(
+        "select month, uc_code, distributor, days_due, accepted, held, missing, deadline,"
+        " business_days_left from smf.ccee_deadline_warnings(%s) order by uc_code",
+        (_at("2026-11-09"),),
+    ).fetchall()
+    nov11 = date(2026, 11, 11)
+    assert rows == [
+        (OCT, a.code, "Dist", 31, 3, 0, 28, nov11, 2),
+        (OCT, b.code, "Dist", 31, 0, 3, 30, nov11, 2),
+    ]
+    # ccee_business_days_left: CCEE business days after today up to the deadline, inclusive:
+    # from Sunday Oct 4, 26 (see test_board_per_uc); from Friday Nov 6: Nov 9, 10, 11 = 3; on
+    # the deadline itself or after it, 0.
+    left = "select smf.ccee_business_days_left(%s, %s)"
+    for today, n in ((date(2026, 10, 4), 26), (date(2026, 11, 6), 3), (nov11, 0)):
+        assert conn.execute(left, (today, nov11)).fetchone()[0] == n
+    assert conn.execute(left, (date(2026, 11, 12), nov11)).fetchone()[0] == 0
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ day that is not accepted with its reason and next command."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 
 import psycopg
 import pytest
@@ -121,3 +122,72 @@ def test_reason_text_is_the_same_in_python_and_sql(
     with psycopg.connect(db_settings.url) as conn:
         got = conn.execute("select smf.ccee_reason_text(%s, %s)", (status, body)).fetchone()
     assert got == (words,)
+
+
+@pytest.mark.slow  # alone of its module in a plain run: it would pay the module's database clone
+def test_day_issues_give_state_reason_and_next_command_per_day(conn: psycopg.Connection) -> None:
+    # A UC in the retail model on 2026-10-01..05; at 2026-10-06 12:00 -03:00 the days 1..5 are
+    # over (the 6th is not). Stored states: 1 held (MUSD), 2 failed twice (no ledger row: no
+    # answer recorded), 3 never enqueued (missing), 4 late, 5 accepted but 2 values rejected by
+    # the read-back. Reasons and commands by the rules of smf.ccee_day_issues.
+    uc = make_uc(conn, 9, registered="[2026-10-01,2026-10-06)")
+    for day, state, attempts, late, extra in (
+        ("2026-10-01", "held", 1, False, {"hold_reasons": '[{"code": "musd_exceeded",'
+                                         ' "message": "hour 10 over"}]'}),
+        ("2026-10-02", "failed", 2, False, {}),
+        ("2026-10-04", "late", 0, True, {}),
+        ("2026-10-05", "accepted", 1, False, {"verdict_rejeitada": 2}),
+    ):  # fmt: skip
+        conn.execute(
+            "insert into smf.ccee_uc_day (consumer_unit_id, day, state, attempts, late,"
+            " hold_reasons, verdict_rejeitada) values (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                uc.id,
+                day,
+                state,
+                attempts,
+                late,
+                extra.get("hold_reasons"),
+                extra.get("verdict_rejeitada"),
+            ),
+        )
+    rows = conn.execute(
+        "select day, state, late, attempts, reason, command from smf.ccee_day_issues(%s, %s, %s)",
+        (uc.code, DAY, datetime(2026, 10, 6, 15, tzinfo=UTC)),
+    ).fetchall()
+    submit = f"smf ccee submit --uc {uc.code} --day"
+    assert rows == [
+        (
+            date(2026, 10, 1),
+            "held",
+            False,
+            1,
+            "musd_exceeded: hour 10 over",
+            f'smf ccee release --uc {uc.code} --day 2026-10-01 --reason "..."',
+        ),
+        (date(2026, 10, 2), "failed", False, 2, "no answer", f"{submit} 2026-10-02"),
+        (
+            date(2026, 10, 3),
+            "missing",
+            False,
+            0,
+            "never enqueued (the scheduler or smf ccee submit --month enqueues it)",
+            f"{submit} 2026-10-03",
+        ),
+        (
+            date(2026, 10, 4),
+            "late",
+            True,
+            0,
+            "past the send window: sent only when asked",
+            f"{submit} 2026-10-04",
+        ),
+        (
+            date(2026, 10, 5),
+            "accepted",
+            False,
+            1,
+            "CCEE read-back: 2 values REJEITADA",
+            f"{submit} 2026-10-05",
+        ),
+    ]

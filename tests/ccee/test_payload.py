@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -158,6 +158,94 @@ def test_ccee_day_function_for_analysts(conn: psycopg.Connection[Any]) -> None:
     assert len(rows) == 288
     assert rows[0] == (1, 1, "2026-10-01T00:05:00-03:00", Decimal("0.103"), "MEDIDO", 100)
     assert rows[-1] == (24, 12, "2026-10-02T00:00:00-03:00", Decimal("0.102"), "MEDIDO", 100)
+
+
+def test_day_arrays_list_the_present_slots_with_losses_tipos_and_the_first_gap(
+    conn: psycopg.Connection[Any],
+) -> None:
+    # A 5-minute meter, loss 2.5 % (k = 1.025 x 100000 = 102500): slot 0 100 Wh measured, slot 1
+    # 100 Wh estimated, slot 2 none, slot 3 100 Wh measured. Cumulative rounding half up:
+    # C_1 = 100 -> (100 x 102500 + 50000) div 100000 = 103 (102.5 up); C_2 = 200 -> 205 (exact),
+    # a_2 = 205 - 103 = 102; C_3 = 300 -> 308 (307.5 up), a_3 = 308 - 205 = 103.
+    # tipos: measured 5-minute MEDIDO, estimated -> setting ccee_estimated_as (AJUSTADO).
+    # 3 present; the first missing slot 2. A 15-minute meter without data and without losses:
+    # no arrays, 0 present, first missing slot 0, loss factor 0.
+    uc = make_uc(conn, 7, loss="0.025")
+    empty = make_uc(conn, 8, interval=15)
+    put_day(conn, uc, [100, 100, None, 100], quality={1: "estimated"})
+    rows = conn.execute(
+        "select consumer_unit_id, slots, wh, raw_wh, tipos, qualities::text[], n_present,"
+        " first_missing, interval_minutes, loss_factor from smf.ccee_day_arrays(%s, %s)"
+        " order by consumer_unit_id",
+        ([uc.id, empty.id], DAY),
+    ).fetchall()
+    assert rows == [
+        (
+            uc.id,
+            [0, 1, 3],
+            [103, 102, 103],
+            [100, 100, 100],
+            ["MEDIDO", "AJUSTADO", "MEDIDO"],
+            ["measured", "estimated", "measured"],
+            3,
+            2,
+            5,
+            Decimal("0.025"),
+        ),
+        (empty.id, None, None, None, None, None, 0, 0, 15, Decimal(0)),
+    ]
+    # The analyst's view of the same day: Wh sent and its quality per slot; the gap is null.
+    day = conn.execute(
+        "select wh, raw_wh, quality::text from smf.ccee_day(%s, %s)", (uc.code, DAY)
+    ).fetchall()
+    assert day[:5] == [
+        (103, 100, "measured"),
+        (102, 100, "estimated"),
+        (None, None, None),
+        (103, 100, "measured"),
+        (None, None, None),
+    ]
+
+
+def test_day_start_stamps_and_settings_text(conn: psycopg.Connection[Any]) -> None:
+    # CCEE day 2026-10-01 begins at 00:00 -03:00 = 03:00 UTC; its 288 end stamps run from
+    # 00:05 to the next day's 00:00. setting_text: a stored key's value, else the default.
+    start = conn.execute("select smf.ccee_day_start(%s)", (DAY,)).fetchone()[0]
+    assert start == datetime(2026, 10, 1, 3, tzinfo=UTC)
+    stamps = conn.execute("select smf.ccee_stamps(%s)", (DAY,)).fetchone()[0]
+    assert (len(stamps), stamps[0], stamps[12], stamps[-1]) == (
+        288,
+        "2026-10-01T00:05:00-03:00",
+        "2026-10-01T01:05:00-03:00",
+        "2026-10-02T00:00:00-03:00",
+    )
+    sql = "select smf.setting_text(%s, 'dflt')"
+    assert conn.execute(sql, ("ccee_estimated_as",)).fetchone()[0] == "AJUSTADO"
+    assert conn.execute(sql, ("no_such_key",)).fetchone()[0] == "dflt"
+
+
+def test_build_names_each_uc_and_fingerprints_what_is_stored(conn: psycopg.Connection[Any]) -> None:
+    # The fingerprint: day Wh : measured : adjusted : estimated : missing intervals [: loss factor]
+    # : superseded versions [: last superseding batch] : UC code : agent [: tipo of estimates],
+    # bracketed parts only when present. 288 x 100 Wh = 28800 Wh, agent 7000 + 391 = 7391.
+    # a: all measured, loss 2.5 % (numeric(6,5): 0.02500), no history -> 0 versions.
+    # b: slot 5 estimated, no loss -> 287 measured, 1 estimated, then the tipo AJUSTADO.
+    # c: nothing stored for the day -> 'none'.
+    a = make_uc(conn, 10, loss="0.025")
+    b = make_uc(conn, 11)
+    c = make_uc(conn, 12)
+    put_day(conn, a, [100] * 288)
+    put_day(conn, b, [100] * 288, quality={5: "estimated"})
+    rows = conn.execute(
+        "select consumer_unit_id, fingerprint from smf.ccee_build(%s, %s, %s)"
+        " order by consumer_unit_id",
+        ([a.id, b.id, c.id], DAY, FAR),
+    ).fetchall()
+    assert rows == [
+        (a.id, f"28800:288:0:0:0:0.02500:0:{a.code}:7391"),
+        (b.id, f"28800:287:0:1:0:0:{b.code}:7391:AJUSTADO"),
+        (c.id, "none"),
+    ]
 
 
 def test_payload_refuses_incomplete_rows() -> None:

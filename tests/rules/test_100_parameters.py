@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -228,3 +228,14 @@ def test_a_month_whose_readings_are_all_sealed_is_billed_not_refused(conn):
         (uc.code, OCT),
     ).fetchone()
     assert energy == (D("246.000"),)
+
+
+def test_local_month_start_and_a_cycle_that_can_be_evaluated(conn):
+    # Any day of October 2026 -> 2026-10-01 00:00 local = 03:00 UTC (-03:00).
+    sql = "select smf.local_month_start(%s)"
+    assert scalar(conn, sql, date(2026, 10, 15)) == datetime(2026, 10, 1, 3, tzinfo=UTC)
+    assert scalar(conn, sql, date(2026, 10, 1)) == datetime(2026, 10, 1, 3, tzinfo=UTC)
+    # require_cycle returns the UC's id when it has a main meter, a schedule and a reading.
+    uc = make_uc(conn, 171)
+    put_hours(conn, uc, [("2026-10-31 23:00", 1, 0, 0)])
+    assert scalar(conn, "select smf.require_cycle(%s, %s)", uc.id, OCT) == uc.id

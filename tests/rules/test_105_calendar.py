@@ -210,3 +210,54 @@ def test_deadlines_counted_from_a_month_ending_on_a_business_day(conn):
     # September = Thu 1 Oct (counting from Tue 29 would give Wed 30 Sep).
     assert scalar(conn, "select smf.m_du('2026-10-01', 1)") == date(2026, 10, 1)
     assert scalar(conn, "select smf.ms_du('2026-09-01', 1)") == date(2026, 10, 1)
+
+
+def test_holiday_dates_of_fixed_and_moving_rules_within_their_years(conn):
+    # Easter 2023 = April 9, 2024 = March 31. Good Friday = Easter - 2: 2023-04-07, 2024-03-29;
+    # Corpus Christi = Easter + 60: 2023-06-08, 2024-05-30. Consciência Negra (Nov 20) is a
+    # rule from 2024 on: 2024-11-20 only.
+    rows = conn.execute(
+        "select day, rule_code, name from smf.holiday_dates(%s, 2023, 2024) order by day",
+        (["good_friday", "corpus_christi", "black_consciousness"],),
+    ).fetchall()
+    assert rows == [
+        (date(2023, 4, 7), "good_friday", "Sexta-feira Santa"),
+        (date(2023, 6, 8), "corpus_christi", "Corpus Christi"),
+        (date(2024, 3, 29), "good_friday", "Sexta-feira Santa"),
+        (date(2024, 5, 30), "corpus_christi", "Corpus Christi"),
+        (date(2024, 11, 20), "black_consciousness", "Dia Nacional de Zumbi e da Consciência Negra"),
+    ]
+
+
+def test_calendar_for_takes_the_version_valid_on_the_day(conn):
+    # The tariff calendar closed on 2026-12-31 and a version 2 from 2027-01-01: 2026-12-31 ->
+    # the first, 2027-01-01 -> the new one; an unknown purpose is SMF02; a day no version
+    # covers (2101-01-01, past both) is SMF04.
+    old = scalar(conn, "select id from smf.calendar where purpose = 'tariff'")
+    conn.execute(
+        "update smf.calendar set valid_during = daterange(lower(valid_during), '2027-01-01')"
+        " where id = %s",
+        (old,),
+    )
+    new = scalar(
+        conn,
+        "insert into smf.calendar (purpose, version, valid_during, description)"
+        " values ('tariff', 2, '[2027-01-01,2101-01-01)', 'test') returning id",
+    )
+    sql = "select smf.calendar_for('tariff', %s)"
+    assert scalar(conn, sql, date(2026, 12, 31)) == old
+    assert scalar(conn, sql, date(2027, 1, 1)) == new
+    # (each in a savepoint, conn.transaction(): the transaction goes on after the error)
+    bad = "calendar purpose 'x' is not tariff or ccee"
+    with (
+        pytest.raises(errors.InvalidParameter, match=bad),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        conn.execute("select smf.calendar_for('x', '2026-10-01')")
+    with (
+        pytest.raises(errors.NotFound, match="no tariff calendar covers 2101-01-01"),
+        driver.translate_errors(),
+        conn.transaction(),
+    ):
+        conn.execute(sql, (date(2101, 1, 1),))

@@ -3,13 +3,13 @@ window 00:00-06:00, reservado 21:30-06:00 (510 min), intermediário 60 min aroun
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
 
 from db import driver, errors, rules
-from tests.rules.conftest import distributor, local, make_uc, put_hours
+from tests.rules.conftest import distributor, local, make_uc, put_hours, put_intervals
 
 OCT = date(2026, 10, 1)
 
@@ -216,3 +216,112 @@ def test_labels_without_a_schedule_are_null(conn):
         (uc.id, local("2026-10-06 10:00"), local("2026-10-06 10:15")),
     ).fetchall()
     assert row == [(None, None, None)]
+
+
+# ---------- the loss factor of the labelling views around a new loss period
+
+
+def test_hour_label_takes_the_loss_factor_of_its_own_hour_at_a_new_loss_period(conn):
+    # Loss 1 % for local days until 2026-10-06, 2.5 % from 2026-10-07 (local midnight =
+    # 2026-10-07 03:00 UTC). The hour 23:00-24:00 local of the 6th (02:00-03:00 UTC on the 7th)
+    # lies wholly on the 6th: 0.01; the hour 00:00-01:00 local of the 7th: 0.025. The factor is
+    # of the hour's own four quarters, never of the next hour's (a window of two hours would give
+    # max(0.01, 0.025) = 0.025 at 23:00). meter_id is the UC's main meter.
+    uc = make_uc(conn, 157, aneel="967")
+    for valid, factor in (("[2020-01-01,2026-10-07)", "0.01"), ("[2026-10-07,)", "0.025")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    put_hours(
+        conn,
+        uc,
+        [(f"2026-10-0{d} {h}:00", 10, 0, 0) for d, h in ((6, 22), (6, 23), (7, "00"), (7, "01"))],
+    )
+    rows = conn.execute(
+        "select meter_id, hour, local_hour, loss_factor from smf.hour_label"
+        " where uc_code = %s order by hour",
+        (uc.code,),
+    ).fetchall()
+    assert [(m, h, lh.strftime("%d %H"), f) for m, h, lh, f in rows] == [
+        (uc.meter_id, local("2026-10-06 22:00"), "06 22", D("0.01")),
+        (uc.meter_id, local("2026-10-06 23:00"), "06 23", D("0.01")),
+        (uc.meter_id, local("2026-10-07 00:00"), "07 00", D("0.025")),
+        (uc.meter_id, local("2026-10-07 01:00"), "07 01", D("0.025")),
+    ]
+
+
+def _two_loss_periods(conn, seq, aneel):
+    """A UC of a distributor with reservado 21:30 + 510 min (to 06:00) and capacitive 00:00-06:00;
+    loss 1 % for local days until 2026-10-06, 2.5 % from 2026-10-07."""
+    uc = make_uc(conn, seq, aneel=aneel, reservado=("21:30", 510))
+    for valid, factor in (("[2020-01-01,2026-10-07)", "0.01"), ("[2026-10-07,)", "0.025")):
+        conn.execute("insert into smf.transformer_loss values (%s, %s, %s)", (uc.id, valid, factor))
+    return uc
+
+
+def test_quarter_labels_carry_utc_and_local_times_reservado_and_the_days_loss_factor(conn):
+    # [2026-10-06 23:30, 2026-10-07 00:30) local = [02:30, 03:30) UTC on the 7th: four slots.
+    # hour_ts is the UTC hour: 23:30 and 23:45 local lie in 02:00 UTC, 00:00 and 00:15 in
+    # 03:00 UTC. All four are reservado (21:30 .. 06:00); the loss factor is that of the local
+    # day: 0.01 on the 6th, 0.025 on the 7th (not of the UTC day, which is the 7th for all four).
+    uc = _two_loss_periods(conn, 158, "965")
+    rows = conn.execute(
+        "select ts, local_ts, hour_ts, reservado, loss_factor"
+        " from smf.uc_quarter_labels(%s, %s, %s)",
+        (uc.id, local("2026-10-06 23:30"), local("2026-10-07 00:30")),
+    ).fetchall()
+    assert [
+        (ts.astimezone(UTC).strftime("%d %H:%M"), lt.strftime("%d %H:%M"), hr, rs, f)
+        for ts, lt, hr, rs, f in rows
+    ] == [
+        ("07 02:30", "06 23:30", datetime(2026, 10, 7, 2, tzinfo=UTC), True, D("0.01")),
+        ("07 02:45", "06 23:45", datetime(2026, 10, 7, 2, tzinfo=UTC), True, D("0.01")),
+        ("07 03:00", "07 00:00", datetime(2026, 10, 7, 3, tzinfo=UTC), True, D("0.025")),
+        ("07 03:15", "07 00:15", datetime(2026, 10, 7, 3, tzinfo=UTC), True, D("0.025")),
+    ]
+    # 21:15 local (00:15 UTC on the 7th) is before reservado starts at 21:30: not reservado.
+    row = conn.execute(
+        "select reservado, hour_ts from smf.uc_quarter_labels(%s, %s, %s)",
+        (uc.id, local("2026-10-06 21:15"), local("2026-10-06 21:30")),
+    ).fetchall()
+    assert row == [(False, datetime(2026, 10, 7, 0, tzinfo=UTC))]
+
+
+def test_interval_label_gives_each_reading_its_meter_times_and_labels(conn):
+    # 19:00 local on Tuesday the 6th (22:00 UTC) is ponta (demand posto ponta), inductive, not
+    # reservado, loss 0.01. Two more 15-minute readings of the main meter: 23:45 local on the
+    # 6th (02:45 UTC on the 7th) and 00:00 local on the 7th (03:00 UTC). Both fora ponta (demand
+    # posto fora_ponta, azul) and reservado (21:30 .. 06:00); 23:45 in the inductive window, 00:00
+    # in the capacitive one (00:00-06:00); loss factor of the local day: 0.01, then 0.025.
+    uc = _two_loss_periods(conn, 159, "964")
+    readings = ("2026-10-06 19:00", "2026-10-06 23:45", "2026-10-07 00:00")
+    put_intervals(conn, uc, [(local(t), 1000, 0, 0) for t in readings])
+    rows = conn.execute(
+        "select meter_id, ts, local_ts, posto, demand_posto, reactive_window, reservado,"
+        " loss_factor from smf.interval_label where uc_code = %s order by ts",
+        (uc.code,),
+    ).fetchall()
+    assert [
+        (m, ts.astimezone(UTC).strftime("%d %H:%M"), lt.strftime("%d %H:%M"), *rest)
+        for m, ts, lt, *rest in rows
+    ] == [
+        (uc.meter_id, "06 22:00", "06 19:00", "ponta", "ponta", "inductive", False, D("0.01")),
+        (
+            uc.meter_id,
+            "07 02:45",
+            "06 23:45",
+            "fora_ponta",
+            "fora_ponta",
+            "inductive",
+            True,
+            D("0.01"),
+        ),
+        (
+            uc.meter_id,
+            "07 03:00",
+            "07 00:00",
+            "fora_ponta",
+            "fora_ponta",
+            "capacitive",
+            True,
+            D("0.025"),
+        ),
+    ]

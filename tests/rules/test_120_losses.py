@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal as D
 
 import pytest
@@ -96,3 +96,57 @@ def test_interval_energy_takes_the_loss_period_of_its_day(conn):
     assert scalar(conn, factor, uc.code, date(2026, 9, 30)) == D("0.02")
     assert scalar(conn, factor, uc.code, date(2026, 10, 1)) == D("0.05")
     assert scalar(conn, factor, make_uc(conn, 161).code, date(2026, 10, 1)) == D(0)
+
+
+# ---------- the labelled 15-minute grid with raw and loss-adjusted energies
+
+
+def test_quarter_hours_sum_a_five_minute_meter_per_slot_and_leave_a_missing_slot_null(conn):
+    # A 5-minute meter (3 intervals expected per 15-minute slot), loss 2 %, distributor with
+    # reservado 21:30 + 510 min. Window [21:15, 21:45) local on Tue 2026-10-06 = [00:15, 00:45)
+    # UTC on the 7th; both slots lie in the UTC hour 00:00 (local 21:00).
+    # Slot 21:15: two of three intervals, 21:15 (1000 Wh, 400 varh ind) and 21:20 (2000 Wh,
+    # 600 varh cap) -> raw 3 kWh / 0.4 kvarh / 0.6 kvarh; adjusted x 1.02 = 3.06 / 0.408 / 0.612;
+    # n_present 2, n_expected 3; fora ponta (ponta ends 21:00), inductive window, not reservado.
+    # Slot 21:30: no reading -> energies null, n_present 0, n_expected 3; reservado.
+    uc = make_uc(conn, 162, aneel="962", interval=5, loss="0.02", reservado=("21:30", 510))
+    put_intervals(
+        conn,
+        uc,
+        [(local("2026-10-06 21:15"), 1000, 400, 0), (local("2026-10-06 21:20"), 2000, 0, 600)],
+    )
+    rows = conn.execute(
+        "select ts, local_ts, hour_ts, posto, demand_posto, reactive_window, reservado,"
+        " loss_factor, p_kwh_raw, q_ind_kvarh_raw, q_cap_kvarh_raw, p_kwh, q_ind_kvarh,"
+        " q_cap_kvarh, n_present, n_expected from smf.uc_quarter_hours(%s, %s, %s)",
+        (uc.id, local("2026-10-06 21:15"), local("2026-10-06 21:45")),
+    ).fetchall()
+    hour = datetime(2026, 10, 7, 0, tzinfo=UTC)
+    labels = ("fora_ponta", "fora_ponta", "inductive")
+    assert [(ts, lt.strftime("%H:%M"), *rest) for ts, lt, *rest in rows] == [
+        (local("2026-10-06 21:15"), "21:15", hour, *labels, False, D("0.02"),
+         D(3), D("0.4"), D("0.6"), D("3.06"), D("0.408"), D("0.612"), 2, 3),
+        (local("2026-10-06 21:30"), "21:30", hour, *labels, True, D("0.02"),
+         None, None, None, None, None, None, 0, 3),
+    ]  # fmt: skip
+
+
+def test_interval_energy_gives_each_interval_its_utc_start_and_quality(conn):
+    # Two stored 15-minute intervals of the main meter: 10:00 local (13:00 UTC) measured and
+    # 10:15 local (13:15 UTC) estimated (a filled gap); no loss -> raw = adjusted.
+    uc = make_uc(conn, 163)
+    put_intervals(
+        conn, uc, [(local("2026-10-06 10:00"), 500, 0, 0), (local("2026-10-06 10:15"), 750, 0, 0)]
+    )
+    conn.execute(
+        "update smf.interval_reading set quality = 'estimated' where meter_id = %s and ts = %s",
+        (uc.meter_id, local("2026-10-06 10:15")),
+    )
+    rows = conn.execute(
+        "select ts, quality, p_kwh_raw, p_kwh from smf.uc_interval_energy(%s, %s, %s)",
+        (uc.code, local("2026-10-06 10:00"), local("2026-10-06 11:00")),
+    ).fetchall()
+    assert rows == [
+        (datetime(2026, 10, 6, 13, 0, tzinfo=UTC), "measured", D("0.5"), D("0.5")),
+        (datetime(2026, 10, 6, 13, 15, tzinfo=UTC), "estimated", D("0.75"), D("0.75")),
+    ]

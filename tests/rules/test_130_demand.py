@@ -107,3 +107,23 @@ def test_limits_and_demand_shown_to_three_decimals(conn):
         D("546.000"),
         D("32.754"),
     )
+
+
+def test_demand_series_labels_each_quarter_with_its_demand_posto_and_counts(conn):
+    # A 5-minute meter (3 intervals expected a quarter hour), azul. Tue 2026-10-06:
+    # 17:45 (fora ponta) intervals of 1, 2, 3 kWh -> 6 kWh x 4 = 24 kW, 3 of 3 present;
+    # 18:00 (ponta) one interval of 5 kWh -> 5 x 4 = 20 kW, 1 of 3 present;
+    # 18:15 (ponta) no data -> demand null, 0 of 3. No loss: raw = adjusted.
+    uc = make_uc(conn, 76, aneel="961", interval=5)
+    put_intervals(conn, uc, [*_quarter("2026-10-06 17:45", (1000, 2000, 3000))])
+    put_intervals(conn, uc, [(local("2026-10-06 18:00"), 5000, 0, 0)])
+    rows = conn.execute(
+        "select local_ts, demand_posto, demand_kw_raw, demand_kw, n_present, n_expected"
+        " from smf.demand_series(%s, %s, %s)",
+        (uc.code, local("2026-10-06 17:45"), local("2026-10-06 18:30")),
+    ).fetchall()
+    assert [(lt.strftime("%H:%M"), *rest) for lt, *rest in rows] == [
+        ("17:45", "fora_ponta", D(24), D(24), 3, 3),
+        ("18:00", "ponta", D(20), D(20), 1, 3),
+        ("18:15", "ponta", None, None, 0, 3),
+    ]

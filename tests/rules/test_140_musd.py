@@ -67,3 +67,45 @@ def test_hour_is_local(conn):
     put_hours(conn, uc, [("2026-10-06 00:00", 2, 0, 0)])
     (h,) = rules.musd_check_hours(conn, uc.code, OCT)
     assert h["hour"] == local("2026-10-06 00:00")
+
+
+# ---------- the hourly limit series and the month's verdict row, column by column
+
+
+def test_musd_hours_and_verdict_row_with_and_without_losses(conn):
+    # MUSD 100 kW, factor 1.25 -> limit 1.25 x 100 kW x 1 h = 125 kWh an hour; loss 2 %.
+    # 10:00 local 120 kWh raw -> 122.4 adjusted; 11:00 124 kWh raw -> 126.48 adjusted (> 125);
+    # 12:00 without data: kwh null, never over. UTC = local + 3 h.
+    uc = make_uc(conn, 65, musd_kw=100, loss="0.02")
+    put_hours(conn, uc, [("2026-10-06 10:00", 120, 0, 0), ("2026-10-06 11:00", 124, 0, 0)])
+    hours = conn.execute(
+        "select hour, local_hour, kwh, limit_kwh, exceeds"
+        " from smf.musd_hours_of(%s, %s, 1.25, true)"
+        " where local_hour between '2026-10-06 10:00' and '2026-10-06 12:00'",
+        (uc.id, OCT),
+    ).fetchall()
+    assert [(h, lh.hour, *rest) for h, lh, *rest in hours] == [
+        (local("2026-10-06 10:00"), 10, D("122.4"), D(125), False),
+        (local("2026-10-06 11:00"), 11, D("126.48"), D(125), True),
+        (local("2026-10-06 12:00"), 12, None, D(125), False),
+    ]
+    # The verdict row (a mid-month date names its month): loss-adjusted, one hour over, the
+    # largest 126.480 kWh -> rejected; raw, the largest 124.000 <= 125 -> accepted.
+    sql = (
+        "select uc_code, month, musd_kw, factor, limit_kwh, hours_with_data, hours_over,"
+        " max_kwh, verdict from smf.musd_check_of(%s, %s, 1.25, %s)"
+    )
+    mid = date(2026, 10, 15)
+    assert conn.execute(sql, (uc.id, mid, True)).fetchall() == [
+        (uc.code, OCT, D(100), D("1.25"), D(125), 2, 1, D("126.48"), "rejected")
+    ]
+    assert conn.execute(sql, (uc.id, mid, False)).fetchall() == [
+        (uc.code, OCT, D(100), D("1.25"), D(125), 2, 0, D(124), "accepted")
+    ]
+
+
+def test_musd_factor_defaults_to_the_rule_parameter(conn):
+    # null -> rule_param('musd_factor') = 1.25; a given positive factor is kept (1.3).
+    sql = "select smf.musd_factor_checked(%s, %s)"
+    assert conn.execute(sql, (None, OCT)).fetchone()[0] == D("1.25")
+    assert conn.execute(sql, (D("1.3"), OCT)).fetchone()[0] == D("1.3")

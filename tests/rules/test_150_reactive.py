@@ -232,3 +232,24 @@ def test_ufer_dmcr_rows_in_posto_order(conn):
         ("ponta", D("0.92")),
         ("fora_ponta", D("1.84")),
     ]
+
+
+def test_ufer_dmcr_rows_carry_dmcr_hour_contracted_demand_and_excess(conn):
+    # Azul, contracted 30 kW ponta / 20 kW fora ponta, no loss, Tue 2026-10-06, fR 0.92:
+    # 10:00 P 30, Q ind 40 -> S 50, UFER 0.92 x 50 - 30 = 16 kWh, DMCR 46 kW;
+    # 19:00 (ponta) P 40, Q 0 -> UFER 0, DMCR = P = 40 kW.
+    # Measured demand (quarter kWh x 4): fora ponta 7.5 x 4 = 30 kW, ponta 10 x 4 = 40 kW.
+    # DMCR excess = DMCR - billable max(measured, contracted): ponta 40 - max(40, 30) = 0;
+    # fora ponta 46 - max(30, 20) = 16 kW. One hour with data each. DMCR hour = the local hour
+    # start (UTC + 3 h).
+    uc = make_uc(conn, 167, ponta_kw=30, fora_kw=20)
+    put_hours(conn, uc, [("2026-10-06 10:00", 30, 40, 0), ("2026-10-06 19:00", 40, 0, 0)])
+    rows = conn.execute(
+        "select posto, ufer_kwh, dmcr_kw, dmcr_at, contracted_kw, dmcr_excess_kw, hours,"
+        " p_zero_hours from smf.ufer_dmcr_of(%s, %s)",
+        (uc.id, OCT),
+    ).fetchall()
+    assert rows == [
+        ("ponta", D(0), D(40), local("2026-10-06 19:00"), D(30), D(0), 1, 0),
+        ("fora_ponta", D(16), D(46), local("2026-10-06 10:00"), D(20), D(16), 1, 0),
+    ]

@@ -187,3 +187,84 @@ def test_tariff_price_picks_its_own_row(conn):
         D("0.25"),
         D("1.00"),
     )
+
+
+def test_summary_rows_give_each_quantity_its_unit(conn):
+    # UC 73 (azul, contracted 300 kW ponta / 520 kW fora ponta, no loss, no tariffs), Tue
+    # 2026-10-06: 10:00 local 100 kWh (25 kWh a quarter -> 100 kW), 19:00 (ponta) 40 kWh
+    # (10 a quarter -> 40 kW), no reactive energy. Per demand posto: billed = max(measured,
+    # contracted) = the contracted 300 / 520 kW; overrun 0 (below 1.05 x contracted); UFER 0;
+    # DMCR = P over the hour = 40 / 100 kW, excess 40 - 300 < 0 -> 0. 8 of 744 x 4 = 2976
+    # intervals: 100 x 8 / 2976 = 0.2688 -> 0.27 %. The total in R$ (no prices: no amount).
+    uc = make_uc(conn, 73)
+    put_hours(conn, uc, [("2026-10-06 10:00", 100, 0, 0), ("2026-10-06 19:00", 40, 0, 0)])
+    rows = conn.execute(
+        "select item, posto, quantity, unit from smf.billing_summary_of(%s, %s)", (uc.id, OCT)
+    ).fetchall()
+    assert rows == [
+        ("energy", "ponta", D(40), "kWh"),
+        ("energy", "fora_ponta", D(100), "kWh"),
+        ("demand_measured", "ponta", D(40), "kW"),
+        ("demand_measured", "fora_ponta", D(100), "kW"),
+        ("demand_contracted", "ponta", D(300), "kW"),
+        ("demand_contracted", "fora_ponta", D(520), "kW"),
+        ("demand_billed", "ponta", D(300), "kW"),
+        ("demand_billed", "fora_ponta", D(520), "kW"),
+        ("overrun", "ponta", D(0), "kW"),
+        ("overrun", "fora_ponta", D(0), "kW"),
+        ("ufer", "ponta", D(0), "kWh"),
+        ("ufer", "fora_ponta", D(0), "kWh"),
+        ("dmcr", "ponta", D(40), "kW"),
+        ("dmcr", "fora_ponta", D(100), "kW"),
+        ("dmcr_excess", "ponta", D(0), "kW"),
+        ("dmcr_excess", "fora_ponta", D(0), "kW"),
+        ("intervals_present", None, D(8), "intervals"),
+        ("intervals_expected", None, D(2976), "intervals"),
+        ("completeness", None, D("0.27"), "%"),
+        ("total", None, None, "R$"),
+    ]
+
+
+def test_summary_set_prices_each_uc_of_a_distributor(conn):
+    # Two UCs of one distributor (azul, contracted 300 / 520 kW), the tariffs of _tariffs
+    # (energy fora ponta 0.30 R$/kWh, demand 50 R$/kW ponta, 20 fora ponta); a date in the middle
+    # of the month names the month (2026-10-01).
+    # X: 10:00 local 100 kWh, 19:00 (ponta) 40 kWh. Energy ponta 40 kWh (no energy ponta tariff:
+    #   no price, no amount), fora ponta 100 x 0.30 = 30.00. Billed demand = max(measured,
+    #   contracted) = 300 x 50 = 15000.00 and 520 x 20 = 10400.00. Total (overrun, UFER and DMCR
+    #   excess all 0) 30.00 + 15000.00 + 10400.00 = 25430.00 R$.
+    # Y: 10:00 local 200 kWh, nothing in ponta: energy ponta 0; fora ponta 200 x 0.30 = 60.00;
+    #   billed demand 300 (nothing measured: the contracted) x 50 and 520 (measured 200) x 20;
+    #   total 60.00 + 15000.00 + 10400.00 = 25460.00 R$.
+    x = make_uc(conn, 74)
+    y = make_uc(conn, 75)
+    put_hours(conn, x, [("2026-10-06 10:00", 100, 0, 0), ("2026-10-06 19:00", 40, 0, 0)])
+    put_hours(conn, y, [("2026-10-06 10:00", 200, 0, 0)])
+    _tariffs(conn, x.distributor_id)
+    rows = conn.execute(
+        "select uc_code, month, item, posto, quantity, unit, price, amount"
+        " from smf.billing_summary_set(%s, %s)"
+        " where item in ('energy', 'demand_billed', 'total')",
+        ([x.id, y.id], date(2026, 10, 20)),
+    ).fetchall()
+    got = {}
+    for code, month, *rest in rows:
+        assert month == OCT
+        got.setdefault(code, []).append(tuple(rest))
+    fifty, twenty, thirty = D(50), D(20), D("0.30")
+    assert got == {
+        x.code: [
+            ("energy", "ponta", D(40), "kWh", None, None),
+            ("energy", "fora_ponta", D(100), "kWh", thirty, D("30.00")),
+            ("demand_billed", "ponta", D(300), "kW", fifty, D("15000.00")),
+            ("demand_billed", "fora_ponta", D(520), "kW", twenty, D("10400.00")),
+            ("total", None, None, "R$", None, D("25430.00")),
+        ],
+        y.code: [
+            ("energy", "ponta", D(0), "kWh", None, None),
+            ("energy", "fora_ponta", D(200), "kWh", thirty, D("60.00")),
+            ("demand_billed", "ponta", D(300), "kW", fifty, D("15000.00")),
+            ("demand_billed", "fora_ponta", D(520), "kW", twenty, D("10400.00")),
+            ("total", None, None, "R$", None, D("25460.00")),
+        ],
+    }

@@ -167,3 +167,39 @@ def test_the_month_threshold_at_its_edge(conn, present_on_the_31st, pct, below):
     _full_days(conn, uc, 31, 31, skip=96 - present_on_the_31st)
     month = _flags(conn, uc)[None]
     assert (month["completeness_pct"], month["below_threshold"]) == (D(pct), below)
+
+
+def test_quality_rows_of_a_uc_with_estimates_and_a_finding(conn):
+    # Threshold set to 0 % (no day is below it), so only the day a finding touches is listed.
+    # 2026-10-06 local: four 15-minute intervals, 10:00 and 10:15 measured, 10:30 and 10:45
+    # estimated; an open warning 'spike' finding 10:00-10:15. Day: 4 / 96 = 4.1666 % -> 4.17,
+    # 2 estimated, 1 finding; not below 0. Month (31 days x 96 = 2976 expected): 4 / 2976 =
+    # 0.1344 % -> 0.13, 2 estimated, 1 finding.
+    conn.execute("update smf.setting set value = '0' where key = 'billing_min_completeness_pct'")
+    assert conn.execute("select smf.billing_min_completeness_pct()").fetchone()[0] == D(0)
+    uc = make_uc(conn, 505)
+    t = local("2026-10-06 10:00")
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), 1000, 0, 0) for k in range(4)])
+    conn.execute(
+        "update smf.interval_reading set quality = 'estimated' where meter_id = %s and ts >= %s",
+        (uc.meter_id, t + timedelta(minutes=30)),
+    )
+    conn.execute(
+        "select smf.rollup_refresh_meter(%s, %s, %s)", (uc.meter_id, t, t + timedelta(minutes=45))
+    )
+    spike = _finding(conn, uc, "2026-10-06 10:00", "2026-10-06 10:15", "spike")
+    rows = conn.execute(
+        "select day, completeness_pct, threshold_pct, estimated_intervals, open_findings,"
+        " finding_rules, finding_ids, below_threshold from smf.billing_data_quality_of(%s, %s)",
+        (uc.id, OCT),
+    ).fetchall()
+    assert rows == [
+        (date(2026, 10, 6), D("4.17"), D(0), 2, 1, ["spike"], [spike], False),
+        (None, D("0.13"), D(0), 2, 1, ["spike"], [spike], False),
+    ]
+
+
+def test_the_completeness_threshold_defaults_to_99_percent(conn):
+    # Without the row billing_min_completeness_pct of smf.setting: 99 (%).
+    conn.execute("delete from smf.setting where key = 'billing_min_completeness_pct'")
+    assert conn.execute("select smf.billing_min_completeness_pct()").fetchone()[0] == D(99)

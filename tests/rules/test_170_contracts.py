@@ -401,3 +401,66 @@ def test_a_months_flat_volume_divides_by_the_hours_of_its_own_year(conn):
     assert (round(got[0], 6), got[1]) == (D("744.000000"), "flat")
     got = conn.execute("select * from smf.contract_month_mwh(%s, '2027-01-01')", (cid,)).fetchone()
     assert (got[0], got[1]) == (0, "none")
+
+
+# ---------- the hourly rows of a contract and of a UC's exposure, column by column
+
+
+def test_exposure_rows_carry_local_hour_volumes_pld_and_value(conn):
+    # _exposure_case: 744 MWh declared for October, flat -> 744 / 744 h = 1 MWh an hour; loss-
+    # adjusted consumption 1.015 / 1.218 / 0.812 MWh at 10:00 / 11:00 / 12:00 local (13:00 /
+    # 14:00 / 15:00 UTC), PLD 100 / 300 / 80 R$/MWh. Exposure = 1 - consumption: -0.015 x 100 =
+    # -1.50 R$, -0.218 x 300 = -65.40, +0.188 x 80 = 15.04. 13:00 local: no data (0 MWh), no
+    # PLD -> exposure +1 MWh, value null.
+    uc = _exposure_case(conn, 82)
+    rows = conn.execute(
+        "select hour, local_hour, consumption_mwh, contracted_mwh, exposure_mwh, pld, value_brl"
+        " from smf.exposure_hourly_of(%s, %s)"
+        " where local_hour between '2026-10-06 10:00' and '2026-10-06 13:00'",
+        (uc.id, OCT),
+    ).fetchall()
+    assert [(h, lh.hour, *rest) for h, lh, *rest in rows] == [
+        (local("2026-10-06 10:00"), 10, D("1.015"), D(1), D("-0.015"), D(100), D("-1.50")),
+        (local("2026-10-06 11:00"), 11, D("1.218"), D(1), D("-0.218"), D(300), D("-65.40")),
+        (local("2026-10-06 12:00"), 12, D("0.812"), D(1), D("0.188"), D(80), D("15.04")),
+        (local("2026-10-06 13:00"), 13, D(0), D(1), D(1), None, None),
+    ]
+
+
+def test_hourly_volumes_declared_flat_and_load_following(conn):
+    # Consumption of _exposure_case (no contract of its own): 1015 / 1218 / 812 kWh adjusted at
+    # 10:00 / 11:00 / 12:00 local, 3045 kWh in the month.
+    # Load following, 744 MWh in October: q_h = 744 x C_h / 3045: 248 (1015 / 3045 = 1/3),
+    #   297.6 (x 0.4), 198.4 (744 x 812 = 604128 / 3045); 0 in every other hour.
+    # Flat, the same volume, on an agent buyer: 744 / 744 h = 1 MWh every hour.
+    # Declared: an hour volume of 5 MWh at 11:00 local -> 5 there, 0 in the other hours.
+    uc = _exposure_case(conn, 83, contract=False)
+    lf = _contract(conn, "C83LF", uc.id, modulation="load_following")
+    flat = _contract(conn, "C83F", None)
+    dec = _contract(conn, "C83D", None)
+    for cid in (lf, flat):
+        conn.execute("insert into smf.contract_month_volume values (%s, '2026-10-01', 744)", (cid,))
+    conn.execute(
+        "insert into smf.contract_hour_volume values (%s, %s, 5)", (dec, local("2026-10-06 11:00"))
+    )
+    assert conn.execute("select smf.contract_id('C83LF')").fetchone()[0] == lf
+    sql = (
+        "select hour, mwh, method from smf.contract_hourly_of(%s, %s)"
+        " where hour in (%s, %s, %s, %s)"
+    )
+    hours = [local(f"2026-10-06 {h}:00") for h in (10, 11, 12, 13)]
+    assert conn.execute(sql, (lf, OCT, *hours)).fetchall() == [
+        (hours[0], D(248), "load_following"),
+        (hours[1], D("297.6"), "load_following"),
+        (hours[2], D("198.4"), "load_following"),
+        (hours[3], D(0), "load_following"),
+    ]
+    assert conn.execute(sql, (flat, OCT, *hours)).fetchall() == [(h, D(1), "flat") for h in hours]
+    assert conn.execute(sql, (dec, OCT, *hours)).fetchall() == [
+        (h, D(5) if h == hours[1] else D(0), "declared") for h in hours
+    ]
+
+
+def test_an_unknown_contract_code_is_not_found(conn):
+    with pytest.raises(errors.NotFound, match="unknown contract NOPE"), driver.translate_errors():
+        conn.execute("select smf.contract_id('NOPE')")
