@@ -9,6 +9,7 @@ import contextlib
 import random
 import re
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -338,11 +339,36 @@ async def open_async_pool(
         timeout=timeout,
         # behind a multi-host URL a pooled connection may outlive its server's time as the
         # primary: check that it still is before each use (one round trip, as the default check)
-        check=_check_primary if multi_host(url) else AsyncPool.check_connection,
+        check=_check_primary if multi_host(url) else _check_unless_just_returned,
+        reset=_note_returned,
         kwargs={"autocommit": False},
     )
     await pool.open(wait=False)
     return pool
+
+
+# A connection handed back in good order less than this many seconds ago is handed out again
+# without the check's round trip (one of the six of a short API request). A server cannot stop
+# and start again within it; a connection that did die in it fails its request with
+# DatabaseUnavailable, and the pool discards it when it comes back.
+RECENT_S = 0.2
+_returned_at: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
+
+
+async def _note_returned(conn: AsyncConnection) -> None:
+    """The pool's reset callback: remember when `conn` came back (idle, in good order)."""
+    _returned_at[conn] = time.monotonic()
+
+
+async def _check_unless_just_returned(conn: AsyncConnection) -> None:
+    """The pool's check behind a one-host URL: the default round trip, unless `conn` came back
+    in good order within RECENT_S (then only a broken socket is a failed check)."""
+    at = _returned_at.get(conn)
+    if at is not None and time.monotonic() - at < RECENT_S:
+        if conn.broken or conn.closed:
+            raise psycopg.OperationalError("connection is broken")
+        return
+    await AsyncPool.check_connection(conn)
 
 
 async def _check_primary(conn: AsyncConnection) -> None:
