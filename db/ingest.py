@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
-from db import driver
+from db import driver, ingest_local_time
 from db.channels import QUANTITY_NAMES
 from db.errors import BatchRejected, DatabaseUnavailable, RetryableConflict
 
@@ -269,11 +269,16 @@ def ingest_csv_stream(
     progress: Callable[[int], None] | None = None,
     decimal: str = "auto",
     line_offset: int = 1,
+    utc_offset: str | None = None,
+    date_order: str | None = None,
 ) -> IngestResult:
     """Ingest a CSV file object (binary) in the caller's transaction. Raises BatchRejected.
 
     `decimal`: "auto" (a `;` file whose numbers carry a comma is read with a decimal comma,
     see decide_decimal), "point" or "comma"; the decision is a note of the result.
+    `utc_offset` (±HH:MM or Z): time stamps without an offset are read at it, those of a slash
+    date in `date_order` ("dmy", "mdy"; None: the file tells, db/ingest_local_time.py); None: they
+    are refused. How many rows took it, and the date order and why, are notes of the result.
     `line_offset` is added to data row numbers in messages and quarantine rows: 1 for a file
     (its header is line 1); 0 when rows are numbered from 1 (db/archive.py: file rows)."""
     first = fh.readline()
@@ -284,6 +289,7 @@ def ingest_csv_stream(
     except UnicodeDecodeError as exc:
         raise BatchRejected(f"line 1: not UTF-8 text ({exc.reason})", 1) from exc
     names, delimiter = parse_header(header)
+    offset = ingest_local_time.check_options(utc_offset, date_order)
     chunk = fh.read(1 << 20)
     comma, note = decide_decimal(delimiter, decimal, chunk)
     batch_id = _begin(conn, source, origin)
@@ -319,8 +325,17 @@ def ingest_csv_stream(
                 exc.line,
             ) from exc
         raise
-    with driver.translate_errors():
-        return _finish(conn, batch_id, line_offset, (note,) if note else ())
+    notes: tuple[str, ...] = (note,) if note else ()
+    if offset is not None:
+        notes += ingest_local_time.apply_utc_offset(conn, offset, date_order, line_offset)
+    try:
+        with driver.translate_errors():
+            return _finish(conn, batch_id, line_offset, notes)
+    except BatchRejected as exc:
+        hint = None if offset else ingest_local_time.refusal_hint(str(exc))
+        if hint is None:
+            raise
+        raise BatchRejected(hint, exc.line) from exc
 
 
 def ingest_csv(
@@ -330,6 +345,8 @@ def ingest_csv(
     progress: Callable[[int], None] | None = None,
     decimal: str = "auto",
     backfill: bool = False,
+    utc_offset: str | None = None,
+    date_order: str | None = None,
 ) -> IngestResult:
     """Import a CSV file in its own transaction (all or nothing). A deadlock or serialisation
     failure rolls the transaction back and runs it again from the start of the file
@@ -338,14 +355,21 @@ def ingest_csv(
 
     `backfill`: history being loaded, no VEE validation and no alarm evaluation in the batch's
     transaction; the result's `months` name the meter-months it touched, for validate_months
-    once the whole load is in (so a month loaded from many files is validated once)."""
+    once the whole load is in (so a month loaded from many files is validated once).
+    `utc_offset`, `date_order`: time stamps without an offset (ingest_csv_stream)."""
 
     def work(conn: driver.Connection) -> IngestResult:
         if backfill:
             driver.run(conn, "ingest_backfill_session")
         with path.open("rb") as fh:
             result = ingest_csv_stream(
-                conn, fh, origin=path.name, progress=progress, decimal=decimal
+                conn,
+                fh,
+                origin=path.name,
+                progress=progress,
+                decimal=decimal,
+                utc_offset=utc_offset,
+                date_order=date_order,
             )
         if not backfill:
             return result

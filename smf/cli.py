@@ -135,6 +135,13 @@ def cmd_import(args: argparse.Namespace) -> int:
             raise errors.InvalidParameter(
                 f"--backfill loads CSV files; {', '.join(refused)} is not one (import it alone)"
             )
+    if args.utc_offset or args.date_order:
+        refused = [p.name for p in paths if archive.is_parquet(p) or is_public_format(p)]
+        if refused:
+            raise errors.InvalidParameter(
+                f"--utc-offset and --date-order read CSV time stamps; {', '.join(refused)} "
+                "carries its own (import it alone, without them)"
+            )
     months: list[MonthSpan] = []
     for path in paths:
         if archive.is_parquet(path):  # an SMF Parquet archive (`smf import parquet FILE`)
@@ -153,7 +160,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         with console.progress(path.name, path.stat().st_size, enabled=not args.quiet) as update:
             try:
                 result = ingest.ingest_csv(
-                    path, progress=update, decimal=args.decimal, backfill=args.backfill
+                    path,
+                    progress=update,
+                    decimal=args.decimal,
+                    backfill=args.backfill,
+                    utc_offset=args.utc_offset,
+                    date_order=args.date_order,
                 )
             except errors.SmfError:
                 # this file wrote nothing (its own transaction); those before it are stored and
@@ -167,6 +179,28 @@ def cmd_import(args: argparse.Namespace) -> int:
     if args.backfill:
         return _validate_backfill(months, quiet=args.quiet)
     return 0
+
+
+def _utc_offset(text: str) -> str:
+    """`--utc-offset`: ±HH:MM or Z (db/ingest_local_time.py says what is accepted)."""
+    from db.ingest_local_time import parse_utc_offset
+
+    try:
+        return parse_utc_offset(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _offset_value_attached(argv: list[str]) -> list[str]:
+    """`import ... --utc-offset -03:00` as `--utc-offset=-03:00`: argparse takes a value that
+    starts with '-' (and is no plain negative number) for an option of its own."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] == "--utc-offset" and arg[:1] == "-" and arg[1:2].isdigit():
+            out[-1] = f"--utc-offset={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def _validate_backfill(months: list[MonthSpan], *, quiet: bool) -> int:
@@ -299,6 +333,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="decimal separator of the numbers; auto: a comma in a number of a ';' file "
         "(a Portuguese spreadsheet) means a decimal comma",
     )
+    p.add_argument(
+        "--utc-offset",
+        type=_utc_offset,
+        metavar="±HH:MM",
+        help="read time stamps without a UTC offset at this one (e.g. -03:00; Z is +00:00); a "
+        "time stamp with its own offset keeps it. Also reads a spreadsheet's DD/MM/YYYY HH:MM "
+        "(or MM/DD) and YYYY-MM-DD HH:MM. Without it, such time stamps are refused",
+    )
+    p.add_argument(
+        "--date-order",
+        choices=("dmy", "mdy"),
+        help="order of slash dates (with --utc-offset): dmy DD/MM/YYYY, mdy MM/DD/YYYY; "
+        "default: the file tells (a field above 12 is a day), else it is refused",
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("demo", help="load a generated demo dataset and print a summary")
@@ -319,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     from smf.archive import route
 
     argv = route(argv)  # `export parquet ...` / `import parquet ...` (smf/archive.py)
+    if argv[:1] == ["import"]:
+        argv = _offset_value_attached(argv)
     psql_args: list[str] = []
     if argv[:2] == ["db", "psql"]:  # everything after `smf db psql [--]` goes to psql
         argv, psql_args = argv[:2], argv[2:]

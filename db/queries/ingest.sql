@@ -61,3 +61,48 @@ cross join lateral generate_series(date_trunc('month', smf.vee_local_day(t.lo)),
                                    date_trunc('month', smf.vee_local_day(t.hi)),
                                    interval '1 month') g
 order by t.meter_id, month;
+
+-- name: ingest_slash_dates
+-- `smf import --utc-offset` (db/ingest_local_time.py): the staged time stamps of slash form
+-- %(slash)s (D/M/YYYY or M/D/YYYY, no offset): how many, and the first staging line whose first
+-- field is above 12 (only DD/MM reads it), whose second is (only MM/DD), whose two differ.
+select count(*) as n,
+       min(line_no) filter (where m[1]::int > 12) as dmy_line,
+       min(line_no) filter (where m[2]::int > 12) as mdy_line,
+       min(line_no) filter (where m[1]::int <> m[2]::int) as ambiguous_line
+from (
+    select line_no, regexp_match(ts, %(slash)s) as m
+    from pg_temp.ingest_stage
+    where strpos(ts, '/') > 0
+    offset 0
+) s
+where m is not null;
+
+-- name: ingest_staged_ts
+select line_no, ts from pg_temp.ingest_stage where line_no = any (%(lines)s::bigint[])
+order by line_no;
+
+-- name: ingest_local_times
+-- `smf import --utc-offset`: rewrite the staged time stamps without offset (slash form %(slash)s
+-- in %(order)s order, or ISO form %(iso)s) as ISO 8601 at %(offset)s (+HH:MM), zero-padded as
+-- smf.ingest_finish checks them; a time stamp with its own offset is left as it is. Returns how
+-- many were rewritten (localized) of how many staged (rows).
+with x as (
+    select line_no, regexp_match(ts, %(slash)s) as d, regexp_match(ts, %(iso)s) as i
+    from pg_temp.ingest_stage
+    offset 0
+), done as (
+    update pg_temp.ingest_stage s
+    set ts = case
+            when x.d is not null then x.d[3]
+                || '-' || lpad(case when %(order)s::text = 'mdy' then x.d[1] else x.d[2] end, 2, '0')
+                || '-' || lpad(case when %(order)s::text = 'mdy' then x.d[2] else x.d[1] end, 2, '0')
+                || 'T' || lpad(x.d[4], 2, '0') || ':' || x.d[5] || coalesce(x.d[6], '')
+            else x.i[1] || 'T' || x.i[2]
+        end || %(offset)s
+    from x
+    where x.line_no = s.line_no and (x.d is not null or x.i is not null)
+    returning 1
+)
+select (select count(*) from done) as localized,
+       (select count(*) from pg_temp.ingest_stage) as rows;
