@@ -257,6 +257,8 @@ class ImportBatch(msgspec.Struct):
     unchanged: int | None
     quarantined: dict[str, int] | None
     quarantine: list[dict[str, Any]]
+    # how the file was read (decimal separator, UTC offset, date order), each with what decided it
+    decisions: list[str] | None = None
 
 
 class Series(msgspec.Struct):

@@ -117,6 +117,8 @@ def _finish(
     row = driver.run_one(conn, "ingest_finish", batch_id=batch_id, line_offset=line_offset)
     assert row is not None
     r = row["result"]
+    if notes:  # how the input was read, kept with the batch (smf.ingest_batch.decisions)
+        driver.run(conn, "ingest_batch_decisions", batch_id=batch_id, decisions=list(notes))
     _validate(conn, batch_id)
     quarantined = dict(r["quarantined"])
     lines: tuple[int, ...] = ()

@@ -1961,14 +1961,14 @@ CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boo
     SET jit TO 'off'
     AS -- body: 7 lines, sha256 3658492dc7a6d643
 
-COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results. P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month date, p_with_losses boolean) IS 'The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results (p_zero false). P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
 
 CREATE FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 b621cbe9415e4968
 
-COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results. P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
+COMMENT ON FUNCTION smf.uc_hour_pieces(p_uc integer, p_month text, p_with_losses boolean) IS '(month as text: ''YYYY-MM'' or a date) The hourly evaluation of UC p_uc over local month p_month that demand, UFER/DMCR and billing aggregate (loss-adjusted series when p_with_losses, raw otherwise). One row per local clock hour and posto (a posto boundary inside an hour splits it): minutes covered, P (kWh), Q (kvarh: per 15-minute slot capacitive inside the capacitive window, inductive outside, never netted), S = sqrt(P^2 + Q^2) (kVAh), fT = P / S, and with fR = rule_param(''power_factor_reference'') (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected. Pieces without data have null energies and results (p_zero false). P and Q are the sums over the piece''s 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.';
 
 CREATE FUNCTION smf.uc_hourly_energy(p_uc_code text, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(hour timestamp with time zone, local_hour timestamp without time zone, p_kwh_raw numeric, q_ind_kvarh_raw numeric, q_cap_kvarh_raw numeric, p_kwh numeric, q_ind_kvarh numeric, q_cap_kvarh numeric, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
@@ -3548,8 +3548,11 @@ CREATE TABLE smf.ingest_batch (
     inserted bigint,
     updated bigint,
     unchanged bigint,
-    quarantined jsonb
+    quarantined jsonb,
+    decisions text[]
 );
+
+COMMENT ON COLUMN smf.ingest_batch.decisions IS 'How the input was read, one sentence per decision in the order taken (decimal separator, UTC offset of time stamps without one, date order), each naming the flag or the line that decided it; NULL when nothing was decided.';
 
 ALTER TABLE smf.ingest_batch ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
     SEQUENCE NAME smf.ingest_batch_id_seq

@@ -204,8 +204,9 @@ $$;
 -- (0.92): where P < fR.S (fT < fR) UFER = fR.S - P (kWh) and DMCR = fR.S, otherwise UFER = 0 and
 -- DMCR = P, DMCR scaled to kW by 60 / minutes; p_zero flags P = 0 with Q > 0 (UFER = fR.Q by the
 -- same formula). Also the largest 15-minute demand (kW) and when, and intervals present / expected.
--- Pieces without data have null energies and results. P and Q are the sums over the piece's
--- 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by smf.hour_pieces_set.
+-- Pieces without data have null energies and results (p_zero false). P and Q are the sums over
+-- the piece's 15-minute slots of Wh / 1000.0 (x (1 + loss factor)); computed by
+-- smf.hour_pieces_set.
 create or replace function smf.uc_hour_pieces(p_uc int, p_month date, p_with_losses boolean)
 returns table (hour timestamptz, local_hour timestamp, posto text, demand_posto text, reactive_window text,
                minutes int, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric,

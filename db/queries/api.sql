@@ -229,7 +229,7 @@ select smf.uc_code_is_valid(%(uc_code)s) as valid;
 
 -- name: api_import_batch
 select b.id, b.source::text as source, b.origin, b.started_at, b.finished_at, b.rows_in,
-       b.inserted, b.updated, b.unchanged, b.quarantined
+       b.inserted, b.updated, b.unchanged, b.quarantined, b.decisions
 from smf.ingest_batch b where b.id = %(batch_id)s;
 
 -- name: api_import_quarantine

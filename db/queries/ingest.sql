@@ -7,6 +7,10 @@ select smf.ingest_given(%(names)s::text[]) as given;
 -- name: ingest_finish
 select smf.ingest_finish(%(batch_id)s, %(line_offset)s) as result;
 
+-- name: ingest_batch_decisions
+-- How the batch's input was read (the notes of the import's summary), kept with the batch.
+update smf.ingest_batch set decisions = %(decisions)s::text[] where id = %(batch_id)s;
+
 -- name: ingest_copy_csv
 -- {columns} and {delimiter} are composed from a whitelist with psycopg.sql.
 copy pg_temp.ingest_stage ({columns}) from stdin with (format csv, delimiter {delimiter}, null '');

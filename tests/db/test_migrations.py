@@ -60,6 +60,14 @@ RELEASED = {
     "db/migrations/versions/0009_alarms.py": "2c7b58c09bfb5081b0d2144bd3b21f675f5fdd4fad17ec47e541e86378277bda",  # noqa: E501
     "db/migrations/versions/0010_vee_auto_estimate_limit.py": "9e5a8b9729c0b8a95a882c6bcd28983dfb0c0d5ebe9850cd33f4ca339e554a83",  # noqa: E501
     "db/migrations/frozen/0006/001_uc_code.sql": "dabfbcb5d6d9fc3cb39ffd8e46f9347c9066d78b52c37be2ec6b256f78cece91",  # noqa: E501
+    "db/migrations/versions/0011_vee_finding_subject.py": "6169be4a50c05663fe5fa9d8f9730aaf405e1f48216412feba03168f338b5058",  # noqa: E501
+    "db/migrations/versions/0012_service_roles.py": "95f435f51a5ed081e1b8e6496b49206d4b507fe420a485aed53283500c5d63a4",  # noqa: E501
+    "db/migrations/versions/0014_sealed_periods.py": "d6af97db108b34ad308154723c1e3308a0c121a9712587185b0040c763e78f6a",  # noqa: E501
+    "db/migrations/versions/0016_uc_month_figures.py": "dd5038d329d479aa9c60569a7515844810895799b3f367b077f964fac575e826",  # noqa: E501
+    "db/migrations/versions/0017_dlms_clock.py": "eafe7a8d364fcaa26336ddc76ed6fe033aa22bb225e565383f968613b4326ef3",  # noqa: E501
+    "db/migrations/versions/0019_web_sessions.py": "73c09866678d08b9e472e2750a8db8b244be1cdbd649fada0079cef208f56323",  # noqa: E501
+    "db/migrations/versions/0020_dmcr_billable_demand.py": "785cf676e55aba8a926e04f5f0c31b260fef8b89e39cd23fa668d527d40ce440",  # noqa: E501
+    "db/migrations/versions/0021_ingest_batch_decisions.py": "bba367b070e944e897faced08cd89a92fd469bb4445247ea5affd43f9457e02d",  # noqa: E501
 }
 
 

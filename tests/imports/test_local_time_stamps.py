@@ -273,3 +273,34 @@ def test_the_cli_reads_a_brazilian_spreadsheet_at_the_offset_given(
     assert "note: dates read DD/MM/YYYY: line 3 has '13/11/2026 00:00'" in out
     with psycopg.connect(db_settings.url) as c:
         assert stored(c, "LT-CLI") == [utc(2026, 11, 2, 3, 0), utc(2026, 11, 13, 3, 0)]
+
+
+def test_the_batch_keeps_how_its_file_was_read(conn):
+    """smf.ingest_batch.decisions: every decision of the summary, in the order taken, so a later
+    reader knows the offset, the date order and the decimal separator the file was read with."""
+    meter(conn, "LT-D")
+    r = load(
+        conn,
+        "meter_serial;ts;active_fwd_kwh\n"
+        + "LT-D;02/11/2026 00:00;1,5\n"  # line 2: a decimal comma, an offset-less slash date
+        + "LT-D;14/11/2026 00:00;2,0\n",  # line 3: 14 is a day, so DD/MM
+        utc_offset="-03:00",
+    )
+    row = conn.execute(
+        "select decisions from smf.ingest_batch where id = %s", (r.batch_id,)
+    ).fetchone()
+    assert row is not None
+    assert row[0] == [
+        "numbers read with a decimal comma: fields separated by ';' and a comma in a number on "
+        "line 2 (--decimal point to refuse)",
+        "2 of 2 rows had no UTC offset and were read at -03:00 (--utc-offset)",
+        "dates read DD/MM/YYYY: line 3 has '14/11/2026 00:00', whose first field is above 12, "
+        "so a day",
+    ]
+    assert list(r.notes) == row[0]
+    # a file that needed no decision leaves the column empty
+    plain = load(conn, HEADER + "LT-D,2026-11-20T00:00:00-03:00,1.0\n")
+    none = conn.execute(
+        "select decisions from smf.ingest_batch where id = %s", (plain.batch_id,)
+    ).fetchone()
+    assert none == (None,)
