@@ -1690,6 +1690,13 @@ CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
 
 COMMENT ON FUNCTION smf.setting_text(p_key text, p_default text) IS 'The value of smf.setting p_key, or p_default when the key is absent.';
 
+CREATE FUNCTION smf.storage_drop_empty_chunks(p_edge timestamp with time zone, OUT chunks integer, OUT bytes bigint) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'smf', 'public', 'pg_catalog'
+    AS -- body: 32 lines, sha256 ceb64cafe50e3434
+
+COMMENT ON FUNCTION smf.storage_drop_empty_chunks(p_edge timestamp with time zone, OUT chunks integer, OUT bytes bigint) IS 'Drop the chunks of the hot hypertables that sealing empties (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC) and that hold no row: `chunks` dropped and the `bytes` they took (heap, indexes, TOAST). Deleted rows leave a chunk''s indexes and pages behind (730 MiB after sealing 11 M intervals in bench/scale.py); dropped, they are given back to the file system. Each candidate is locked (ACCESS EXCLUSIVE, NOWAIT: a chunk another session is using is left for the next run) and found empty under that lock before TimescaleDB''s drop_chunks drops exactly its range, so a row written meanwhile (a late reading unseals its period back into the hot chunk) is never dropped. Security definer: the jobs'' role (smf_writer) may not drop tables itself; execute is revoked from PUBLIC.';
+
 CREATE FUNCTION smf.storage_seal_all_requested() RETURNS boolean
     LANGUAGE sql STABLE
     SET search_path TO 'pg_catalog'

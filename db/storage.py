@@ -8,7 +8,9 @@ see the difference: they read through smf.intervals() and the rollup functions.
 `seal()` lists the due meter-periods once, then seals them in batches of `seal_batch_periods`,
 each batch in its own transaction: a process killed mid-batch leaves that batch's periods as rows
 (the transaction rolls back) and every committed batch sealed, never both nor neither. One run at
-a time: a session advisory lock; a second run returns at once with `busy` set.
+a time: a session advisory lock; a second run returns at once with `busy` set. Then the hot
+chunks wholly before the edge that hold no row any more are dropped (smf.storage_drop_empty_chunks):
+deleted rows would otherwise leave their chunk's pages and indexes on disk.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from db.settings import Settings
 @dataclass
 class SealResult:
     """What a sealing run did: meter-periods sealed, left hot (a row off the interval grid),
-    found already sealed by a concurrent run, hot rows moved, batches committed, wall seconds."""
+    found already sealed by a concurrent run, hot rows moved, batches committed, empty hot chunks
+    dropped and the bytes they took, wall seconds."""
 
     edge: datetime | None = None
     due: int = 0
@@ -35,6 +38,8 @@ class SealResult:
     empty: int = 0
     rows: int = 0
     batches: int = 0
+    chunks_dropped: int = 0
+    bytes_freed: int = 0
     seconds: float = 0.0
     busy: bool = False
     errors: list[str] = field(default_factory=list)
@@ -48,6 +53,8 @@ class SealResult:
             "empty": self.empty,
             "rows": self.rows,
             "batches": self.batches,
+            "chunks_dropped": self.chunks_dropped,
+            "bytes_freed": self.bytes_freed,
             "seconds": round(self.seconds, 3),
             "busy": self.busy,
         }
@@ -113,6 +120,14 @@ def seal(
                 result.seconds = time.perf_counter() - t0
                 if progress is not None:
                     progress(result)
+            # the hot chunks this left empty give their pages and indexes back
+            freed = driver.in_transaction(
+                settings,
+                lambda conn: driver.run_one(conn, "storage_drop_empty_chunks", edge=result.edge),
+            )
+            if freed is not None:
+                result.chunks_dropped = int(freed["chunks"])
+                result.bytes_freed = int(freed["bytes"])
         finally:
             driver.run(lock_conn, "storage_seal_unlock")
     result.seconds = time.perf_counter() - t0

@@ -63,7 +63,8 @@ def cmd_seal(args: argparse.Namespace) -> int:
     print(
         f"sealed {r.sealed} meter-periods ({r.rows} rows) before {r.edge:%Y-%m-%d %H:%M %z} "
         f"in {r.batches} transactions, {r.seconds:.1f} s ({rate} meter-periods/s); "
-        f"left hot (a row off the interval grid): {r.off_grid}; already sealed: {r.empty}"
+        f"left hot (a row off the interval grid): {r.off_grid}; already sealed: {r.empty}; "
+        f"empty hot chunks dropped: {r.chunks_dropped} ({r.bytes_freed / 2**20:.1f} MiB freed)"
     )
     return 0
 

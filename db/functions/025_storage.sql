@@ -569,6 +569,50 @@ begin
 end
 $$;
 
+-- storage_drop_empty_chunks: drop the chunks of the hot hypertables that sealing empties
+-- (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC)
+-- and that hold no row: `chunks` dropped and the `bytes` they took (heap, indexes, TOAST). Deleted
+-- rows leave a chunk's indexes and pages behind (730 MiB after sealing 11 M intervals in
+-- bench/scale.py); dropped, they are given back to the file system. Each candidate is locked
+-- (ACCESS EXCLUSIVE, NOWAIT: a chunk another session is using is left for the next run) and found
+-- empty under that lock before TimescaleDB's drop_chunks drops exactly its range, so a row written
+-- meanwhile (a late reading unseals its period back into the hot chunk) is never dropped. Security
+-- definer: the jobs' role (smf_writer) may not drop tables itself; execute is revoked from PUBLIC.
+create or replace function smf.storage_drop_empty_chunks(p_edge timestamptz, out chunks int, out bytes bigint)
+language plpgsql volatile security definer set search_path = smf, public, pg_catalog as $$
+declare
+    c record;
+    v_empty boolean;
+    v_size bigint;
+begin
+    chunks := 0;
+    bytes := 0;
+    for c in select format('%I.%I', ch.chunk_schema, ch.chunk_name) as rel,
+                    format('%I.%I', ch.hypertable_schema, ch.hypertable_name) as ht,
+                    ch.range_start, ch.range_end
+             from timescaledb_information.chunks ch
+             where ch.hypertable_schema = 'smf'
+               and ch.hypertable_name in ('interval_reading', 'rollup_15min', 'rollup_hour')
+               and ch.range_end <= p_edge
+             order by ch.range_end loop
+        begin
+            execute format('lock table %s in access exclusive mode nowait', c.rel);
+        exception when lock_not_available then
+            continue;
+        end;
+        execute format('select not exists (select from %s)', c.rel) into v_empty;
+        if v_empty then
+            v_size := pg_total_relation_size(c.rel::regclass);
+            perform public.drop_chunks(c.ht::regclass, older_than => c.range_end,
+                                       newer_than => c.range_start);
+            chunks := chunks + 1;
+            bytes := bytes + v_size;
+        end if;
+    end loop;
+end
+$$;
+revoke execute on function smf.storage_drop_empty_chunks(timestamptz) from public;
+
 -- storage_seal_all_requested: whether this session asked for everything to be sealed at once
 -- (set smf.seal_all = on: the test suite's sealed mode).
 create or replace function smf.storage_seal_all_requested() returns boolean

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -166,3 +167,61 @@ def test_a_seal_killed_mid_batch_leaves_that_period_as_rows(db_settings: Setting
     with psycopg.connect(url) as conn:
         assert counts(conn, b) == (0, 1)
         assert interval_hash(conn, b) == before[b]
+
+
+HOT = ("interval_reading", "rollup_15min", "rollup_hour")
+CHUNKS = (
+    "select format('%%I.%%I', chunk_schema, chunk_name), hypertable_name"
+    " from timescaledb_information.chunks"
+    " where hypertable_schema = 'smf' and hypertable_name = any (%s) order by 1"
+)
+
+
+def _rows_in(conn: psycopg.Connection[Any], chunk: str) -> int:
+    row = conn.execute(f"select count(*) from {chunk}").fetchone()  # a name from the catalog
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.mark.slow
+def test_sealing_drops_the_hot_chunks_it_emptied_and_keeps_those_still_holding_rows(
+    db_settings: Settings,
+) -> None:
+    a, b = _two_meters(db_settings.url, weeks=3)
+    with psycopg.connect(db_settings.url) as conn:
+        # a row off the 15-minute grid keeps its meter-period hot, and so its chunk
+        c = add_meter(conn, "KILLC", 15)
+        conn.execute(
+            "insert into smf.interval_reading (meter_id, ts, active_fwd_wh, batch_id)"
+            " values (%s, '2024-01-10 00:07+00', 5, %s)",
+            (c, new_batch(conn)),
+        )
+        before = {m: interval_hash(conn, m) for m in (a, b, c)}
+        chunks_before = conn.execute(CHUNKS, (list(HOT),)).fetchall()
+        # a reader holding one chunk that sealing will empty: it is left for the next run
+        busy = next(ch for ch, ht in chunks_before if ht == "interval_reading"
+                    and not conn.execute(
+                        f"select exists (select from {ch} where meter_id = %s)", (c,)
+                    ).fetchone()[0])  # fmt: skip
+    reader = psycopg.connect(db_settings.url)
+    try:
+        reader.execute(f"select count(*) from {busy}")  # ACCESS SHARE until the rollback
+        out = _cli(db_settings.url, "storage", "seal", "--quiet")
+        assert out.returncode == 0, out.stderr
+    finally:
+        reader.rollback()
+        reader.close()
+    with psycopg.connect(db_settings.url) as conn:
+        chunks_after = conn.execute(CHUNKS, (list(HOT),)).fetchall()
+        gone = set(chunks_before) - set(chunks_after)
+        assert gone and not set(chunks_after) - set(chunks_before)
+        assert f"empty hot chunks dropped: {len(gone)} (" in out.stdout
+        # what is left: the chunk the reader held (now empty) and chunks that hold rows
+        left_empty = [ch for ch, _ in chunks_after if _rows_in(conn, ch) == 0]
+        assert left_empty == [busy]
+        # every interval reads back the same, the off-grid row included
+        assert {m: interval_hash(conn, m) for m in (a, b, c)} == before
+    again = _cli(db_settings.url, "storage", "seal", "--quiet")
+    assert again.returncode == 0 and "empty hot chunks dropped: 1 (" in again.stdout
+    with psycopg.connect(db_settings.url) as conn:
+        assert busy not in {ch for ch, _ in conn.execute(CHUNKS, (list(HOT),)).fetchall()}
