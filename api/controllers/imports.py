@@ -1,7 +1,9 @@
 """POST /api/v1/imports: a CSV file (see README) or an ABNT public-format file as the request
 body, streamed to a temporary file (413 past SMF_API_MAX_UPLOAD_MB), then through the ingest
 path (db.ingest, poller.public_io) in one transaction: counts and quarantine, or 422 naming the
-line and nothing written. GET /api/v1/imports/{batch}: a batch and its quarantined rows.
+line and nothing written. Query parameters decimal, utc_offset and date_order read a CSV as
+`smf import`'s flags of the same names do (README "CSV import format").
+GET /api/v1/imports/{batch}: a batch, how its file was read, and its quarantined rows.
 Admin and service accounts only: the ingest path writes as smf_writer (the API's login role
 assuming it for the import's connection; BYPASSRLS, no superuser)."""
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from dataclasses import dataclass
 from typing import IO, Annotated, Any, Literal
 
 from litestar import Request, Response, get, post
@@ -37,7 +40,34 @@ def _looks_public_format(head: bytes, size: int) -> bool:
     return not any(c in head for c in (b",", b";"))
 
 
-def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportResult:
+# The CLI's flags as this endpoint's query parameters, in the ingest path's messages.
+_FLAGS = (("--utc-offset ", "utc_offset="), ("--utc-offset", "utc_offset"),
+          ("--date-order ", "date_order="), ("--date-order", "date_order"),
+          ("--decimal ", "decimal="), ("--decimal", "decimal"))  # fmt: skip
+
+
+def _as_parameters(message: str) -> str:
+    for flag, parameter in _FLAGS:
+        message = message.replace(flag, parameter)
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class CsvOptions:
+    """How to read a CSV upload (the query parameters; `smf import`'s flags of the same names)."""
+
+    decimal: str = "auto"
+    utc_offset: str | None = None
+    date_order: str | None = None
+
+    @property
+    def given(self) -> bool:
+        return self != CsvOptions()
+
+
+def _ingest(
+    config: ApiConfig, fh: IO[bytes], size: int, origin: str, options: CsvOptions
+) -> ImportResult:
     from db import driver, ingest
 
     fh.seek(0)
@@ -45,6 +75,12 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
     fh.seek(0)
     if _looks_public_format(head, size):
         from poller import public_io
+
+        if options.given:
+            raise errors.BatchRejected(
+                "decimal, utc_offset and date_order read CSV files; this is an ABNT "
+                "public-format file (its times are the meter's, at its registered offset)"
+            )
         from poller.protocol.errors import NBR14522Error
 
         try:
@@ -56,8 +92,18 @@ def _ingest(config: ApiConfig, fh: IO[bytes], size: int, origin: str) -> ImportR
         if problem := binary_size_problem(head, size):
             raise errors.BatchRejected(problem)
         serial = None
-        with driver.connect(config.writer_db) as conn:
-            r = ingest.ingest_csv_stream(conn, fh, origin=origin)
+        try:
+            with driver.connect(config.writer_db) as conn:
+                r = ingest.ingest_csv_stream(
+                    conn,
+                    fh,
+                    origin=origin,
+                    decimal=options.decimal,
+                    utc_offset=options.utc_offset,
+                    date_order=options.date_order,
+                )
+        except errors.BatchRejected as exc:
+            raise errors.BatchRejected(_as_parameters(str(exc)), exc.line) from exc
         fmt = "csv"
     return ImportResult(
         batch_id=r.batch_id,
@@ -84,8 +130,27 @@ async def import_file(
     state: State,
     request: Request[Any, Any, Any],
     filename: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    decimal: Annotated[
+        Literal["auto", "point", "comma"],
+        QueryParameter(description="a CSV's decimal separator; auto: a ';' file tells"),
+    ] = "auto",
+    utc_offset: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=6,
+            description="read CSV time stamps without a UTC offset at this one (±HH:MM or Z); "
+            "without it they are refused",
+        ),
+    ] = None,
+    date_order: Annotated[
+        Literal["dmy", "mdy"] | None,
+        QueryParameter(
+            description="DD/MM or MM/DD slash dates (with utc_offset); else the file tells"
+        ),
+    ] = None,
 ) -> ImportResult:
     db.require(*IMPORTERS)
+    options = CsvOptions(decimal, utc_offset, date_order)
     config: ApiConfig = state.config
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > config.max_upload_bytes:
@@ -99,7 +164,14 @@ async def import_file(
             fh.write(chunk)
         if size == 0:
             raise ApiError(422, "empty upload: send the file as the request body", field="body")
-        return await asyncio.to_thread(_ingest, config, fh, size, filename or "api upload")  # type: ignore[arg-type]
+        return await asyncio.to_thread(
+            _ingest,
+            config,
+            fh,  # type: ignore[arg-type]
+            size,
+            filename or "api upload",
+            options,
+        )
 
 
 def _too_large(config: ApiConfig) -> ApiError:
@@ -118,4 +190,6 @@ async def import_batch(db: Db, batch_id: Id) -> Response[ImportBatch]:
     if row is None:
         raise errors.NotFound(f"no import batch {batch_id}")
     quarantine = await db.rows("api_import_quarantine", batch_id=batch_id)
+    if row["decisions"]:  # the flags they name, as this API's query parameters
+        row["decisions"] = [_as_parameters(d) for d in row["decisions"]]
     return Response(ImportBatch(**row, quarantine=quarantine))

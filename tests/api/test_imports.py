@@ -68,3 +68,52 @@ def test_oversized_upload_is_413_and_writes_nothing(fresh: Any) -> None:
         )
         assert r.status_code == 413
     assert fingerprint(seed.settings.url) == before
+
+
+SPREADSHEET = (
+    b"meter_serial;ts;active_fwd_kwh\n"
+    b"M-A1;05/03/2024 00:00;0,100\n"  # line 2: 5 March or 3 May; a decimal comma
+    b"M-A1;13/03/2024 00:15;0,250\n"  # line 3: 13 is a day, so DD/MM
+)
+
+
+@pytest.mark.slow
+def test_an_upload_reads_offsetless_times_as_the_query_says_and_its_batch_keeps_how(
+    fresh: Any,
+) -> None:
+    seed, client = fresh
+    h = seed.headers("svc")
+    before = fingerprint(seed.settings.url)
+    # without utc_offset: refused, naming this endpoint's parameter (not the CLI's flag)
+    r = client.post("/api/v1/imports", content=SPREADSHEET, headers=h)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert "utc_offset=-03:00" in detail and "--utc-offset" not in detail
+    # a bad offset and an ABNT-only question are refused before anything is read
+    r = client.post("/api/v1/imports", content=SPREADSHEET, headers=h, params={"utc_offset": "-3"})
+    assert r.status_code == 422 and "write it as ±HH:MM" in r.json()["detail"]
+    r = client.post("/api/v1/imports", content=SPREADSHEET, headers=h, params={"date_order": "dmy"})
+    assert r.status_code == 422 and "add utc_offset=-03:00" in r.json()["detail"]
+    assert fingerprint(seed.settings.url) == before
+    r = client.post(
+        "/api/v1/imports", content=SPREADSHEET, headers=h, params={"utc_offset": "-03:00"}
+    )
+    assert r.status_code == 201, r.text
+    batch = client.get(r.json()["href"], headers=h).json()
+    assert batch["inserted"] == 2
+    assert batch["decisions"] == [
+        "numbers read with a decimal comma: fields separated by ';' and a comma in a number on "
+        "line 2 (decimal=point to refuse)",
+        "2 of 2 rows had no UTC offset and were read at -03:00 (utc_offset)",
+        "dates read DD/MM/YYYY: line 3 has '13/03/2024 00:15', whose first field is above 12, "
+        "so a day",
+    ]
+    # 00:00 and 00:15 at -03:00 are 03:00 and 03:15 UTC; 0,100 kWh is 100 Wh
+    r = client.get(
+        "/api/v1/meters/M-A1/intervals",
+        headers=seed.headers("root"),
+        params={"from": "2024-03-05T03:00:00Z", "to": "2024-03-05T03:05:00Z",
+                "channels": "active_fwd"},
+    )  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["rows"][0][:2] == ["2024-03-05T03:00:00+00:00", 0.1]
