@@ -10,6 +10,7 @@ assuming it for the import's connection; BYPASSRLS, no superuser)."""
 from __future__ import annotations
 
 import asyncio
+import re
 import tempfile
 from dataclasses import dataclass
 from typing import IO, Annotated, Any, Literal
@@ -40,16 +41,17 @@ def _looks_public_format(head: bytes, size: int) -> bool:
     return not any(c in head for c in (b",", b";"))
 
 
-# The CLI's flags as this endpoint's query parameters, in the ingest path's messages.
-_FLAGS = (("--utc-offset ", "utc_offset="), ("--utc-offset", "utc_offset"),
-          ("--date-order ", "date_order="), ("--date-order", "date_order"),
-          ("--decimal ", "decimal="), ("--decimal", "decimal"))  # fmt: skip
+# The CLI's flags as this endpoint's query parameters, in the ingest path's messages: a flag with
+# its value ("--utc-offset -03:00") becomes "utc_offset=-03:00", a flag alone its name.
+_FLAG_VALUE = re.compile(
+    r"--(utc-offset|date-order|decimal) (?=[-+]\d\d:\d\d|Z\b|dmy\b|mdy\b|point\b|comma\b|auto\b)"
+)
+_FLAG = re.compile(r"--(utc-offset|date-order|decimal)\b")
 
 
 def _as_parameters(message: str) -> str:
-    for flag, parameter in _FLAGS:
-        message = message.replace(flag, parameter)
-    return message
+    message = _FLAG_VALUE.sub(lambda m: m[1].replace("-", "_") + "=", message)
+    return _FLAG.sub(lambda m: m[1].replace("-", "_"), message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,8 @@ async def import_file(
     ] = None,
 ) -> ImportResult:
     db.require(*IMPORTERS)
+    if utc_offset is not None and utc_offset[:1] == " ":  # an unescaped "+" of a query string
+        utc_offset = "+" + utc_offset[1:]
     options = CsvOptions(decimal, utc_offset, date_order)
     config: ApiConfig = state.config
     declared = request.headers.get("content-length")

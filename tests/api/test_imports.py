@@ -93,8 +93,17 @@ def test_an_upload_reads_offsetless_times_as_the_query_says_and_its_batch_keeps_
     r = client.post("/api/v1/imports", content=SPREADSHEET, headers=h, params={"utc_offset": "-3"})
     assert r.status_code == 422 and "write it as ±HH:MM" in r.json()["detail"]
     r = client.post("/api/v1/imports", content=SPREADSHEET, headers=h, params={"date_order": "dmy"})
-    assert r.status_code == 422 and "add utc_offset=-03:00" in r.json()["detail"]
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("date_order reads dates without a UTC offset")
+    assert "add utc_offset=-03:00" in r.json()["detail"]
     assert fingerprint(seed.settings.url) == before
+    # an unescaped "+" arrives as a space: "+00:00" is still +00:00 (and -03:00 is read below)
+    r = client.post(
+        "/api/v1/imports", content=SPREADSHEET, headers=h, params={"utc_offset": " 00:00"}
+    )
+    assert r.status_code == 201, r.text
+    plus = client.get(r.json()["href"], headers=h).json()
+    assert "read at +00:00 (utc_offset)" in plus["decisions"][1]
     r = client.post(
         "/api/v1/imports", content=SPREADSHEET, headers=h, params={"utc_offset": "-03:00"}
     )
