@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import random
 import re
+import select
 import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -340,33 +341,48 @@ async def open_async_pool(
         # behind a multi-host URL a pooled connection may outlive its server's time as the
         # primary: check that it still is before each use (one round trip, as the default check)
         check=_check_primary if multi_host(url) else _check_unless_just_returned,
-        reset=_note_returned,
+        reset=None if multi_host(url) else _note_returned,
         kwargs={"autocommit": False},
     )
     await pool.open(wait=False)
     return pool
 
 
-# A connection handed back in good order less than this many seconds ago is handed out again
-# without the check's round trip (one of the six of a short API request). A server cannot stop
-# and start again within it; a connection that did die in it fails its request with
-# DatabaseUnavailable, and the pool discards it when it comes back.
+# A connection handed back in good order less than this many seconds ago, on whose socket the
+# server has sent nothing since, is handed out again without the check's round trip (one of the
+# six of a short API request). A server that ends the session (a restart, a crash, a terminated
+# backend) says so on the socket or closes it, which makes it readable: then the full check runs
+# and the pool replaces the connection. What the socket cannot show (a host that vanished without
+# a word within RECENT_S) fails its request with DatabaseUnavailable, nothing written, and the
+# pool discards the connection when it comes back.
 RECENT_S = 0.2
 _returned_at: weakref.WeakKeyDictionary[AsyncConnection, float] = weakref.WeakKeyDictionary()
 
 
 async def _note_returned(conn: AsyncConnection) -> None:
-    """The pool's reset callback: remember when `conn` came back (idle, in good order)."""
+    """The pool's reset callback (one-host URLs): remember when `conn` came back idle."""
     _returned_at[conn] = time.monotonic()
+
+
+def _quiet(conn: AsyncConnection) -> bool:
+    """Whether the idle connection's socket has nothing to read (no message, no end of stream)."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not readable
 
 
 async def _check_unless_just_returned(conn: AsyncConnection) -> None:
     """The pool's check behind a one-host URL: the default round trip, unless `conn` came back
-    in good order within RECENT_S (then only a broken socket is a failed check)."""
+    within RECENT_S and its socket is quiet."""
     at = _returned_at.get(conn)
-    if at is not None and time.monotonic() - at < RECENT_S:
-        if conn.broken or conn.closed:
-            raise psycopg.OperationalError("connection is broken")
+    if (
+        at is not None
+        and time.monotonic() - at < RECENT_S
+        and not (conn.broken or conn.closed)
+        and _quiet(conn)
+    ):
         return
     await AsyncPool.check_connection(conn)
 
