@@ -1690,12 +1690,19 @@ CREATE FUNCTION smf.setting_text(p_key text, p_default text) RETURNS text
 
 COMMENT ON FUNCTION smf.setting_text(p_key text, p_default text) IS 'The value of smf.setting p_key, or p_default when the key is absent.';
 
-CREATE FUNCTION smf.storage_drop_empty_chunks(p_edge timestamp with time zone, OUT chunks integer, OUT bytes bigint) RETURNS record
+CREATE FUNCTION smf.storage_drop_chunk_if_empty(p_chunk text) RETURNS bigint
     LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'smf', 'public', 'pg_catalog'
-    AS -- body: 32 lines, sha256 ceb64cafe50e3434
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 36 lines, sha256 4d87f99c4dcfc46a
 
-COMMENT ON FUNCTION smf.storage_drop_empty_chunks(p_edge timestamp with time zone, OUT chunks integer, OUT bytes bigint) IS 'Drop the chunks of the hot hypertables that sealing empties (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC) and that hold no row: `chunks` dropped and the `bytes` they took (heap, indexes, TOAST). Deleted rows leave a chunk''s indexes and pages behind (730 MiB after sealing 11 M intervals in bench/scale.py); dropped, they are given back to the file system. Each candidate is locked (ACCESS EXCLUSIVE, NOWAIT: a chunk another session is using is left for the next run) and found empty under that lock before TimescaleDB''s drop_chunks drops exactly its range, so a row written meanwhile (a late reading unseals its period back into the hot chunk) is never dropped. Security definer: the jobs'' role (smf_writer) may not drop tables itself; execute is revoked from PUBLIC.';
+COMMENT ON FUNCTION smf.storage_drop_chunk_if_empty(p_chunk text) IS 'Drop chunk p_chunk (a name from storage_empty_chunk_candidates) when it holds no row; the bytes it took (heap, indexes, TOAST), or NULL when it was kept: it holds a row, or another session is using it (locked ACCESS EXCLUSIVE NOWAIT: it is left for the next run). Deleted rows leave a chunk''s pages and indexes on disk (730 MiB after sealing 11 M intervals in bench/scale.py); dropped, they go back to the file system. The chunk is found empty under the lock, and TimescaleDB''s drop_chunks then drops exactly its range (anything else it would drop raises, undoing the drop), so a row written meanwhile (a late reading unseals its period back into the hot chunk) is never dropped. Call it in a transaction of its own: the lock holds until the end of it. Security definer: the jobs'' role (smf_writer) may not drop tables itself; execute is revoked from PUBLIC.';
+
+CREATE FUNCTION smf.storage_empty_chunk_candidates(p_edge timestamp with time zone) RETURNS TABLE(chunk text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'smf', 'pg_catalog'
+    AS -- body: 11 lines, sha256 d4af6fca6b088534
+
+COMMENT ON FUNCTION smf.storage_empty_chunk_candidates(p_edge timestamp with time zone) IS 'The chunks of the hot hypertables that sealing empties (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC), oldest first: the chunks smf.storage_drop_chunk_if_empty may drop. Only hypertables partitioned by time alone: there a time range is one chunk.';
 
 CREATE FUNCTION smf.storage_seal_all_requested() RETURNS boolean
     LANGUAGE sql STABLE

@@ -9,8 +9,9 @@ see the difference: they read through smf.intervals() and the rollup functions.
 each batch in its own transaction: a process killed mid-batch leaves that batch's periods as rows
 (the transaction rolls back) and every committed batch sealed, never both nor neither. One run at
 a time: a session advisory lock; a second run returns at once with `busy` set. Then the hot
-chunks wholly before the edge that hold no row any more are dropped (smf.storage_drop_empty_chunks):
-deleted rows would otherwise leave their chunk's pages and indexes on disk.
+chunks wholly before the edge that hold no row any more are dropped, one transaction each
+(smf.storage_drop_chunk_if_empty): deleted rows would otherwise leave their chunk's pages and
+indexes on disk.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from db import driver
+from db import driver, errors
 from db.settings import Settings
 
 
@@ -55,6 +56,7 @@ class SealResult:
             "batches": self.batches,
             "chunks_dropped": self.chunks_dropped,
             "bytes_freed": self.bytes_freed,
+            "errors": self.errors,
             "seconds": round(self.seconds, 3),
             "busy": self.busy,
         }
@@ -120,18 +122,34 @@ def seal(
                 result.seconds = time.perf_counter() - t0
                 if progress is not None:
                     progress(result)
-            # the hot chunks this left empty give their pages and indexes back
-            freed = driver.in_transaction(
-                settings,
-                lambda conn: driver.run_one(conn, "storage_drop_empty_chunks", edge=result.edge),
-            )
-            if freed is not None:
-                result.chunks_dropped = int(freed["chunks"])
-                result.bytes_freed = int(freed["bytes"])
+            _drop_empty_chunks(settings, lock_conn, result)
         finally:
             driver.run(lock_conn, "storage_seal_unlock")
     result.seconds = time.perf_counter() - t0
     return result
+
+
+def _drop_empty_chunks(
+    settings: Settings | str | None, conn: driver.Connection, result: SealResult
+) -> None:
+    """Drop the hot chunks wholly before the edge that hold no row any more, one transaction per
+    chunk (its lock is held only that long); a chunk that fails is named in result.errors and
+    the others still go."""
+    rows = driver.run(conn, "storage_empty_chunk_candidates", edge=result.edge)
+    conn.commit()
+    for chunk in [str(r["chunk"]) for r in rows]:
+
+        def drop(c: driver.Connection, chunk: str = chunk) -> Any:
+            return driver.run_scalar(c, "storage_drop_chunk_if_empty", chunk=chunk)
+
+        try:
+            freed = driver.in_transaction(settings, drop)
+        except errors.SmfError as exc:
+            result.errors.append(f"chunk {chunk} not dropped: {exc}")
+            continue
+        if freed is not None:
+            result.chunks_dropped += 1
+            result.bytes_freed += int(freed)
 
 
 def status(settings: Settings | str | None = None) -> list[dict[str, Any]]:

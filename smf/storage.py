@@ -66,6 +66,8 @@ def cmd_seal(args: argparse.Namespace) -> int:
         f"left hot (a row off the interval grid): {r.off_grid}; already sealed: {r.empty}; "
         f"empty hot chunks dropped: {r.chunks_dropped} ({r.bytes_freed / 2**20:.1f} MiB freed)"
     )
+    for e in r.errors:
+        print(f"warning: {e}", file=sys.stderr)
     return 0
 
 

@@ -569,49 +569,72 @@ begin
 end
 $$;
 
--- storage_drop_empty_chunks: drop the chunks of the hot hypertables that sealing empties
--- (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC)
--- and that hold no row: `chunks` dropped and the `bytes` they took (heap, indexes, TOAST). Deleted
--- rows leave a chunk's indexes and pages behind (730 MiB after sealing 11 M intervals in
--- bench/scale.py); dropped, they are given back to the file system. Each candidate is locked
--- (ACCESS EXCLUSIVE, NOWAIT: a chunk another session is using is left for the next run) and found
--- empty under that lock before TimescaleDB's drop_chunks drops exactly its range, so a row written
--- meanwhile (a late reading unseals its period back into the hot chunk) is never dropped. Security
--- definer: the jobs' role (smf_writer) may not drop tables itself; execute is revoked from PUBLIC.
-create or replace function smf.storage_drop_empty_chunks(p_edge timestamptz, out chunks int, out bytes bigint)
-language plpgsql volatile security definer set search_path = smf, public, pg_catalog as $$
+-- storage_empty_chunk_candidates: the chunks of the hot hypertables that sealing empties
+-- (interval_reading, rollup_15min, rollup_hour) whose time range ends at or before p_edge (UTC),
+-- oldest first: the chunks smf.storage_drop_chunk_if_empty may drop. Only hypertables partitioned
+-- by time alone: there a time range is one chunk.
+create or replace function smf.storage_empty_chunk_candidates(p_edge timestamptz)
+returns table (chunk text)
+language sql stable set search_path = smf, pg_catalog as $$
+    select format('%I.%I', ch.chunk_schema, ch.chunk_name)
+    from timescaledb_information.chunks ch
+    where ch.hypertable_schema = 'smf'
+      and ch.hypertable_name in ('interval_reading', 'rollup_15min', 'rollup_hour')
+      and ch.range_end <= p_edge
+      and (select count(*) from timescaledb_information.dimensions d
+           where d.hypertable_schema = ch.hypertable_schema
+             and d.hypertable_name = ch.hypertable_name) = 1
+    order by ch.range_end, 1
+$$;
+
+-- storage_drop_chunk_if_empty: drop chunk p_chunk (a name from storage_empty_chunk_candidates)
+-- when it holds no row; the bytes it took (heap, indexes, TOAST), or NULL when it was kept: it
+-- holds a row, or another session is using it (locked ACCESS EXCLUSIVE NOWAIT: it is left for the
+-- next run). Deleted rows leave a chunk's pages and indexes on disk (730 MiB after sealing 11 M
+-- intervals in bench/scale.py); dropped, they go back to the file system. The chunk is found
+-- empty under the lock, and TimescaleDB's drop_chunks then drops exactly its range (anything else
+-- it would drop raises, undoing the drop), so a row written meanwhile (a late reading unseals its
+-- period back into the hot chunk) is never dropped. Call it in a transaction of its own: the lock
+-- holds until the end of it. Security definer: the jobs' role (smf_writer) may not drop tables
+-- itself; execute is revoked from PUBLIC.
+create or replace function smf.storage_drop_chunk_if_empty(p_chunk text) returns bigint
+language plpgsql volatile security definer set search_path = smf, pg_catalog as $$
 declare
     c record;
-    v_empty boolean;
     v_size bigint;
+    v_holds_rows boolean;
+    v_dropped text[];
 begin
-    chunks := 0;
-    bytes := 0;
-    for c in select format('%I.%I', ch.chunk_schema, ch.chunk_name) as rel,
-                    format('%I.%I', ch.hypertable_schema, ch.hypertable_name) as ht,
-                    ch.range_start, ch.range_end
-             from timescaledb_information.chunks ch
-             where ch.hypertable_schema = 'smf'
-               and ch.hypertable_name in ('interval_reading', 'rollup_15min', 'rollup_hour')
-               and ch.range_end <= p_edge
-             order by ch.range_end loop
-        begin
-            execute format('lock table %s in access exclusive mode nowait', c.rel);
-        exception when lock_not_available then
-            continue;
-        end;
-        execute format('select not exists (select from %s)', c.rel) into v_empty;
-        if v_empty then
-            v_size := pg_total_relation_size(c.rel::regclass);
-            perform public.drop_chunks(c.ht::regclass, older_than => c.range_end,
-                                       newer_than => c.range_start);
-            chunks := chunks + 1;
-            bytes := bytes + v_size;
-        end if;
-    end loop;
+    select format('%I.%I', ch.hypertable_schema, ch.hypertable_name) as ht,
+           ch.range_start, ch.range_end
+    into c
+    from timescaledb_information.chunks ch
+    where format('%I.%I', ch.chunk_schema, ch.chunk_name) = p_chunk
+      and ch.hypertable_schema = 'smf'
+      and ch.hypertable_name in ('interval_reading', 'rollup_15min', 'rollup_hour');
+    if not found then
+        return null;  -- gone already, or not a chunk this may drop
+    end if;
+    begin
+        execute format('lock table %s in access exclusive mode nowait', p_chunk);
+    exception when lock_not_available then
+        return null;
+    end;
+    execute format('select exists (select from %s)', p_chunk) into v_holds_rows;
+    if v_holds_rows then
+        return null;
+    end if;
+    v_size := pg_total_relation_size(p_chunk::regclass);
+    select array_agg(d::text) into v_dropped
+    from public.drop_chunks(c.ht::regclass, older_than => c.range_end, newer_than => c.range_start) d;
+    if v_dropped is distinct from array[p_chunk] then
+        raise exception 'storage_drop_chunk_if_empty: drop_chunks of % [%, %) would drop %, not only %',
+            c.ht, c.range_start, c.range_end, v_dropped, p_chunk;
+    end if;
+    return v_size;
 end
 $$;
-revoke execute on function smf.storage_drop_empty_chunks(timestamptz) from public;
+revoke execute on function smf.storage_drop_chunk_if_empty(text) from public;
 
 -- storage_seal_all_requested: whether this session asked for everything to be sealed at once
 -- (set smf.seal_all = on: the test suite's sealed mode).

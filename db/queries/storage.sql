@@ -16,9 +16,13 @@ select meter_id, period_start from smf.storage_seal_candidates(%(edge)s::timesta
 -- name: storage_seal_periods
 select smf.storage_seal_periods(%(meters)s::int[], %(starts)s::timestamptz[]) as result;
 
--- name: storage_drop_empty_chunks
--- The hot chunks wholly before %(edge)s that sealing emptied, dropped (025_storage.sql).
-select chunks, bytes from smf.storage_drop_empty_chunks(%(edge)s::timestamptz);
+-- name: storage_empty_chunk_candidates
+-- The hot chunks wholly before %(edge)s that sealing may have emptied (025_storage.sql).
+select chunk from smf.storage_empty_chunk_candidates(%(edge)s::timestamptz);
+
+-- name: storage_drop_chunk_if_empty
+-- Drop chunk %(chunk)s if it holds no row: the bytes it took, NULL when kept (025_storage.sql).
+select smf.storage_drop_chunk_if_empty(%(chunk)s) as bytes;
 
 -- name: storage_setting
 select smf.storage_setting_int(%(key)s, %(default)s) as value;

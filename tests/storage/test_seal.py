@@ -196,3 +196,45 @@ def test_only_periods_older_than_the_edge_are_candidates(conn: psycopg.Connectio
         (meter, edge[0]),
     ).fetchone()
     assert n_old is not None and len(starts[0]) == n_old[0] > 0
+
+
+def test_the_chunks_sealing_may_drop_are_the_hot_ones_wholly_before_the_edge(
+    conn: psycopg.Connection[Any],
+) -> None:
+    meter = add_meter(conn, "CAND1", 15)
+    batch = new_batch(conn)
+    conn.execute(  # one row a day, 2024-01-01 .. 2024-03-01 (UTC)
+        "insert into smf.interval_reading (meter_id, ts, active_fwd_wh, batch_id)"
+        " select %s, d, 1, %s from generate_series('2024-01-01 00:00+00'::timestamptz,"
+        " '2024-03-01 00:00+00', interval '1 day') d",
+        (meter, batch),
+    )
+    edge = datetime(2024, 2, 1, tzinfo=UTC)
+    got = [r[0] for r in conn.execute(
+        "select chunk from smf.storage_empty_chunk_candidates(%s)", (edge,)
+    )]  # fmt: skip
+    ranges = {
+        f"{r[0]}.{r[1]}": (r[2], r[3])
+        for r in conn.execute(
+            "select chunk_schema, chunk_name, range_start, range_end"
+            " from timescaledb_information.chunks where hypertable_name = 'interval_reading'"
+        )
+    }
+    # every chunk ending at or before the edge, oldest first; none reaching past it
+    assert got == sorted((c for c, (_, end) in ranges.items() if end <= edge),
+                         key=lambda c: ranges[c][1])  # fmt: skip
+    assert got and all(ranges[c][1] <= edge for c in got)
+    holding_edge = next(c for c, (lo, hi) in ranges.items() if lo <= edge < hi)
+    assert holding_edge not in got
+    # a candidate holding a row is kept (NULL: nothing freed); one emptied goes
+    first = got[0]
+    assert conn.execute("select smf.storage_drop_chunk_if_empty(%s)", (first,)).fetchone() == (
+        None,
+    )
+    conn.execute(f"delete from {first}")  # a name from TimescaleDB's catalog
+    freed = conn.execute("select smf.storage_drop_chunk_if_empty(%s)", (first,)).fetchone()
+    assert freed is not None and freed[0] > 0
+    assert conn.execute(
+        "select count(*) from timescaledb_information.chunks"
+        " where format('%%I.%%I', chunk_schema, chunk_name) = %s", (first,)
+    ).fetchone() == (0,)  # fmt: skip
