@@ -268,3 +268,26 @@ def test_summary_set_prices_each_uc_of_a_distributor(conn):
             ("total", None, None, "R$", None, D("25460.00")),
         ],
     }
+
+
+def test_a_tariff_readjustment_bills_the_month_at_the_price_then_valid_only(conn):
+    # The energy tariff (azul, fora ponta) is readjusted on 2026-10-01: 0.40 R$/kWh before,
+    # 0.50 R$/kWh from then on. October's one hour of 4 kWh (2026-10-06 10:00 local, fora ponta)
+    # bills one energy row: 4 kWh x 0.50 = 2.00 R$, never a second row at the old price
+    # (4 x 0.40 = 1.60 R$); the total is 2.00 R$ (no other item has a price here).
+    uc = make_uc(conn, 162, aneel="966")
+    for valid, price in (("[2026-01-01,2026-10-01)", "0.40"), ("[2026-10-01,2027-01-01)", "0.50")):
+        conn.execute(
+            "insert into smf.tariff (distributor_id, modality, item, posto, valid_during, price)"
+            " values (%s, 'azul', 'energy', 'fora_ponta', %s, %s)",
+            (uc.distributor_id, valid, price),
+        )
+    put_hours(conn, uc, [("2026-10-06 10:00", 4, 0, 0)])
+    rows = rules.billing_summary(conn, uc.code, OCT)
+    energy = [
+        (r["quantity"], r["price"], r["amount"])
+        for r in rows
+        if (r["item"], r["posto"]) == ("energy", "fora_ponta")
+    ]
+    assert energy == [(D("4.000"), D("0.50"), D("2.00"))]
+    assert [r["amount"] for r in rows if r["item"] == "total"] == [D("2.00")]

@@ -203,3 +203,23 @@ def test_the_completeness_threshold_defaults_to_99_percent(conn):
     # Without the row billing_min_completeness_pct of smf.setting: 99 (%).
     conn.execute("delete from smf.setting where key = 'billing_min_completeness_pct'")
     assert conn.execute("select smf.billing_min_completeness_pct()").fetchone()[0] == D(99)
+
+
+def test_a_day_at_exactly_the_threshold_listed_for_a_finding_is_not_below_it(conn):
+    # threshold 75 %: 2026-10-01 holds 72 of its 96 quarter hours = 75.00 %, not below 75; it is
+    # listed only because an open finding (10:00-10:15 local) touches it, and flagged for that
+    # alone: below_threshold false.
+    uc = make_uc(conn, 506)
+    conn.execute(
+        "insert into smf.setting values ('billing_min_completeness_pct', '75', 'test')"
+        " on conflict (key) do update set value = '75'"
+    )
+    _full_days(conn, uc, 1, 1, skip=24)  # 72 intervals
+    _full_days(conn, uc, 2, 31)
+    finding = _finding(conn, uc, "2026-10-01 10:00", "2026-10-01 10:15", "spike")
+    day = _flags(conn, uc)[date(2026, 10, 1)]
+    assert (day["completeness_pct"], day["finding_ids"], day["below_threshold"]) == (
+        D("75.00"),
+        [finding],
+        False,
+    )

@@ -19,7 +19,7 @@ import pytest
 
 from db import driver, figures
 from db.ingest import IntervalRow, ingest_rows
-from tests.rules.conftest import local, make_uc
+from tests.rules.conftest import local, make_uc, put_hours, put_intervals
 from tests.storage.helpers import seal_all
 
 OCT = date(2026, 10, 1)
@@ -204,3 +204,44 @@ def test_no_figures_for_a_month_without_data(uc_db):
     url, uc = uc_db
     with psycopg.connect(url) as conn, pytest.raises(psycopg.Error, match="no readings"):
         conn.execute("select * from smf.uc_figures(%s, %s)", (uc.code, OCT))
+
+
+@pytest.mark.slow
+def test_refreshing_a_month_without_readings_removes_only_that_months_figures(conn):
+    # October 2026 has one hour of readings: 2026-10-06 10:00-11:00 local (-03:00), a Tuesday,
+    # fora ponta; 4 quarter hours of 500 Wh = 2000 Wh = 2.000 kWh. November has none: its refresh
+    # answers false (SMF04, no readings) and removes the November row it created, leaving the
+    # stored October row (fresh, 2.000 kWh) as it was.
+    uc = make_uc(conn, 811, fora_kw=100, ponta_kw=50)
+    put_hours(conn, uc, [("2026-10-06 10:00", 2, 0, 0)])
+    refresh = "select smf.uc_figures_refresh(%s, %s)"
+    assert conn.execute(refresh, (uc.id, OCT)).fetchone()[0] is True
+    assert conn.execute(refresh, (uc.id, date(2026, 11, 1))).fetchone()[0] is False
+    rows = conn.execute(
+        "select month, stale, energy_kwh from smf.uc_month_figures where consumer_unit_id = %s",
+        (uc.id,),
+    ).fetchall()
+    assert rows == [(OCT, False, D("2.000"))]
+
+
+@pytest.mark.slow
+def test_a_write_spanning_three_local_months_marks_each_of_them_stale(conn):
+    # One write of three quarter hours: 2026-09-30 23:45 local (-03:00; 2026-10-01 02:45 UTC, so
+    # September locally though October in UTC), 2026-10-15 12:00 and 2026-11-01 00:00 local. The
+    # rollup refresh spans the local months September .. November and marks all three stale,
+    # October (in the middle) too: 3 rows.
+    uc = make_uc(conn, 812, fora_kw=100, ponta_kw=50)
+    put_intervals(
+        conn,
+        uc,
+        [
+            (local("2026-09-30 23:45"), 100, 0, 0),
+            (local("2026-10-15 12:00"), 100, 0, 0),
+            (local("2026-11-01 00:00"), 100, 0, 0),
+        ],
+    )
+    rows = conn.execute(
+        "select month, stale from smf.uc_month_figures where consumer_unit_id = %s order by month",
+        (uc.id,),
+    ).fetchall()
+    assert rows == [(SEP, True), (OCT, True), (date(2026, 11, 1), True)]

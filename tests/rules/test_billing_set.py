@@ -258,6 +258,37 @@ def test_hour_piece_scales_follow_numeric_division_at_every_threshold(conn, loss
         assert _text(conn, sql.format("smf"), uc.id, MONTH, with_losses) == old
 
 
+# the reactive kvarh's scale at each threshold of the hour's smallest |varh|: 20, 16, 12 digits
+# (as THRESHOLDS above), plus the scale of 1 + the loss factor when loss-adjusted (the factor is
+# numeric(6, 5): 0.025 is stored 0.02500, 1.02500 has 5 digits)
+REACTIVE_SCALES = [20, 20, 20, 16, 16, 16, 16, 12, 12, 12, 12]
+
+
+@pytest.mark.parametrize(("loss", "extra"), [(None, 0), ("0.025", 5)])
+def test_hour_piece_reactive_scales_follow_numeric_division_at_every_threshold(conn, loss, extra):
+    """The reactive side of the test above, by hand: hour h (from 2026-10-01 00:00 local) holds
+    THRESHOLDS[h] varh in its first quarter hour and 2,147,483,647 varh in its second, inductive
+    and capacitive alike (so the window does not matter), active 1,000 Wh in both; its kvarh
+    carries the scale its smallest |varh| gives."""
+    uc = make_uc(conn, 78, loss=loss)
+    rows = []
+    for h, varh in enumerate(THRESHOLDS):
+        t0 = local("2026-10-01 00:00") + timedelta(hours=h)
+        rows.append((t0, 1000, varh, varh))
+        rows.append((t0 + timedelta(minutes=15), 1000, 2**31 - 1, 2**31 - 1))
+    put_intervals(conn, uc, rows)
+    got = conn.execute(
+        "select q_kvarh from smf.uc_hour_pieces(%s, %s, %s) where q_kvarh is not null"
+        " and p_kwh is not null order by hour",
+        (uc.id, MONTH, loss is not None),
+    ).fetchall()
+    assert [q.as_tuple().exponent for (q,) in got] == [-(s + extra) for s in REACTIVE_SCALES]
+    # hour 7: 10,010,000 + 2,147,483,647 = 2,157,493,647 varh = 2,157,493.647 kvarh, 12 digits;
+    # loss-adjusted x 1.02500 = 2,211,430.988175 kvarh, 12 + 5 = 17 digits
+    want = "2157493.647000000000" if loss is None else "2211430.98817500000000000"
+    assert str(got[7][0]) == want
+
+
 @pytest.mark.slow
 def test_the_session_time_zone_changes_nothing(db):
     # local days follow smf.setting 'local_timezone' (Sao Paulo, whole hours), whatever the
