@@ -59,11 +59,8 @@ def check_transport(url: str | None) -> None:
 async def meter_of(db: Db, serial: Serial, tz: str | None = None) -> dict[str, Any]:
     """The meter `serial` in the caller's scope (NotFound outside it). With `tz` (a zone name
     already checked), the connection's time zone becomes `tz` in the same round trip (the row's
-    "tz" says so)."""
-    if tz is None:
-        row = await db.one("api_meter", serial=serial)
-    else:
-        row = await db.one("api_meter_tz", serial=serial, tz=tz)
+    "tz" is the zone in use)."""
+    row = await db.one("api_meter", serial=serial, tz=tz)
     if row is None:
         raise errors.NotFound(f"no meter {serial!r} (or not in your scope)")
     return row
@@ -77,7 +74,7 @@ async def unit_of(db: Db, uc_code: UcCode) -> dict[str, Any]:
 
 
 def _meter(row: dict[str, Any]) -> Meter:
-    return Meter(**{k: v for k, v in row.items() if k != "id"})
+    return Meter(**{k: v for k, v in row.items() if k not in ("id", "tz")})
 
 
 def _unit(row: dict[str, Any]) -> Unit:

@@ -42,20 +42,14 @@ select * from smf.api_search(%(q)s, %(limit)s, %(offset)s);
 select * from smf.api_search_meters(%(q)s, %(limit)s, %(offset)s);
 
 -- name: api_meter
+-- The meter %(serial)s in the caller's scope. When it is, and %(tz)s is given, the time zone of
+-- timestamps in results becomes %(tz)s until the end of the transaction, in the same round trip
+-- (the series endpoints: the answer's times in the request's zone); "tz" is the zone then in use.
 select m.id, m.serial, m.manufacturer, m.model, m.protocol, m.interval_minutes,
        m.channel_map, m.channel_constants::float8[] as channel_constants, m.utc_offset_minutes,
        m.transport, m.max_power_kw::float8 as max_power_kw, m.poll_schedule, m.enabled,
-       m.retired_at
-from smf.meter m where m.serial = %(serial)s;
-
--- name: api_meter_tz
--- api_meter, and when the meter is in the caller's scope, the time zone of timestamps in
--- results (%(tz)s) until the end of the transaction, in the same round trip (the series
--- endpoints: the answer's times in the request's zone).
-select m.id, m.serial, m.manufacturer, m.model, m.protocol, m.interval_minutes,
-       m.channel_map, m.channel_constants::float8[] as channel_constants, m.utc_offset_minutes,
-       m.transport, m.max_power_kw::float8 as max_power_kw, m.poll_schedule, m.enabled,
-       m.retired_at, set_config('timezone', %(tz)s, true) as tz
+       m.retired_at,
+       set_config('timezone', coalesce(%(tz)s::text, current_setting('timezone')), true) as tz
 from smf.meter m where m.serial = %(serial)s;
 
 -- name: api_unit
