@@ -104,8 +104,12 @@ set enable_nestloop = off set enable_sort = off as $$
         select u.id, l.hour_ts, l.pc, l.qk, l.day, r.active_fwd_wh as wh,
                case when l.cap then r.reactive_cap_fwd_varh else r.reactive_ind_fwd_varh end as varh,
                r.n_measured + r.n_adjusted + r.n_estimated as n_present
-        from smf.rollups_15min((select array_agg(u.meter_id) from u)::int[],
-                               (select lo from b), (select hi from b)) r  -- both storage tiers
+        -- both storage tiers; arguments without subqueries, so that the planner inlines
+        -- rollups_15min and reads only these columns (a subquery argument made it a function
+        -- scan storing every column of the month in a tuplestore: 3.4 of 18.8 ms a UC-month)
+        from (select array_agg(u.meter_id)::int[] as ms from u) mm
+        cross join b
+        cross join lateral smf.rollups_15min(mm.ms, b.lo, b.hi) r
         join u on u.meter_id = r.meter_id
         join labels l on l.distributor_id = u.distributor_id and l.modality = u.modality and l.ts = r.bucket
     ), sub as (
