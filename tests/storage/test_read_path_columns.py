@@ -417,3 +417,60 @@ def test_seal_spans_seals_every_period_a_span_touches_and_spans_exist_reports_th
     assert conn.execute("select smf.storage_seal_all_requested()").fetchone() == (False,)
     conn.execute("set local smf.seal_all = on")
     assert conn.execute("select smf.storage_seal_all_requested()").fetchone() == (True,)
+
+
+def test_rollup_select_list_aggregates_rows_to_quarters_and_quarters_to_hours(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """smf.rollup_select_list(true) over the rows gives the quarter hours, (false) over the
+    stored quarters the hours, n_expected filled in by the caller (3 and 12 here)."""
+    meter, _ = _load(conn, "RPLIST", seal=False)
+    raw, derived = conn.execute(
+        "select smf.rollup_select_list(true), smf.rollup_select_list(false)"
+    ).fetchone()  # type: ignore[misc]
+    got = conn.execute(
+        f"select x.meter_id, time_bucket('15 minutes', x.ts), {raw.replace('%s', '3')}"
+        f" from smf.interval_reading x where x.meter_id = {meter} and x.ts < '2024-01-08'"
+        " group by 1, 2 order by 2"
+    ).fetchall()
+    assert [tuple(r) for r in got] == [(meter, *q) for q in (Q_0000, Q_0015, Q_0045, Q_0100)]
+    got = conn.execute(
+        f"select x.meter_id, time_bucket('1 hour', x.bucket), {derived.replace('%s', '12')}"
+        f" from smf.rollup_15min x where x.meter_id = {meter} and x.bucket < '2024-01-08'"
+        " group by 1, 2 order by 2"
+    ).fetchall()
+    assert [tuple(r) for r in got] == [(meter, *H_00), (meter, *H_01)]
+
+
+def test_rollup_view_sql_gives_kwh_volts_amps_means_and_completeness_over_both_tiers(
+    conn: psycopg.Connection[Any],
+) -> None:
+    """smf.rollup_view_sql over the hourly rollups of both tiers (as smf.meter_hourly): energies
+    / 1000 (kWh, kvarh), min / max / mean in V and A, completeness in percent."""
+    meter, _ = _load(conn, "RPVIEW", seal=True)
+    sql = conn.execute(
+        "select smf.rollup_view_sql('(' || smf.rollup_all_sql('hour') || ')', 'r.bucket')"
+    ).fetchone()
+    assert sql is not None
+    got = conn.execute(  # (no parameters: the built SQL holds a % operator)
+        f"select * from ({sql[0]}) v where meter_id = {meter} and bucket_start < '2024-01-01 01:00'"
+    ).fetchall()
+    assert [tuple(r) for r in got] == [
+        (
+            meter, "RPVIEW", t("00:00"),
+            # H_00: 610 Wh, 8 Wh, 156 / 6 / 12 / 12 varh
+            D("0.610"), D("0.008"), D("0.156"), D("0.006"), D("0.012"), D("0.012"),
+            D("50.00"),  # 100 x (4 + 1 + 1) / 12 expected
+            4, 1, 1, 1, 12,
+            # min, max, mean: the mean of whole mV / mA (integer division) then / 1000:
+            # 1320500 / 6 = 220083 mV; 1108000 / 5 = 221600; 1311500 / 6 = 218583
+            D("210.000"), D("230.000"), D("220.083"),
+            D("211.000"), D("231.000"), D("221.600"),
+            D("209.000"), D("229.000"), D("218.583"),
+            # 26700 / 6 = 4450 mA; 21300 / 5 = 4260; 26400 / 6 = 4400
+            D("1.000"), D("7.000"), D("4.450"),
+            D("1.100"), D("7.100"), D("4.260"),
+            D("1.200"), D("7.200"), D("4.400"),
+            D("0.880"), t("00:00"),
+        )
+    ]  # fmt: skip
