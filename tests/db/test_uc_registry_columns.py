@@ -57,7 +57,7 @@ def register(conn: psycopg.Connection[Any], code: str, aneel: str, **kw: Any) ->
         **kw,
     }
     names = ", ".join(f"{k} => %({k})s" for k in args)
-    return str(conn.execute(f"select smf.uc_register({names})", args).fetchone()[0])  # type: ignore[arg-type]
+    return str(conn.execute(f"select smf.uc_register({names})", args).fetchone()[0])
 
 
 CARD = "select * from smf.uc_card(%s)"
