@@ -17,8 +17,8 @@ language sql stable set search_path = smf, pg_catalog as $$
       and e.kind in ('clock_corrected', 'clock_drift_large')
     union all
     select 'interval_length', '', min(q.ts), max(q.ts), 'error',
-           format('%s row(s) off the %s-minute grid quarantined on %s (first at %s)', count(*),
-                  min(m.interval_minutes), smf.vee_local_day(min(q.ts)), min(q.ts))
+           format('%s row(s) off the %s-minute grid quarantined on %s (first at %s local)', count(*),
+                  min(m.interval_minutes), smf.vee_local_day(min(q.ts)), smf.vee_fmt_local(min(q.ts)))
     from smf.ingest_quarantine q join smf.meter m on m.serial = q.meter_ref or m.id::text = q.meter_ref
     where m.id = p_meter and q.reason = 'off_grid' and q.ts >= p_from and q.ts < p_to
     group by smf.vee_local_day(q.ts)
@@ -37,7 +37,7 @@ begin
     select 'outage', '', o.start_at, coalesce(o.end_at, greatest(p_to, o.start_at)), 'warning',
            format('supply outage reported by the meter from %s to %s (local)%s',
                   to_char((o.start_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), coalesce(to_char((o.end_at) at time zone v_tz, 'YYYY-MM-DD HH24:MI'), 'still open'),
-                  coalesce(format(', %s min', round(extract(epoch from o.end_at - o.start_at) / 60.0, 1)), ''))
+                  coalesce(', ' || round(extract(epoch from o.end_at - o.start_at) / 60.0, 1) || ' min', ''))
     from smf.meter_outage o
     where o.meter_id = p_meter and o.start_at < p_to and coalesce(o.end_at, p_to) >= p_from
       and coalesce(extract(epoch from o.end_at - o.start_at) / 60.0, v_min) >= v_min

@@ -78,12 +78,14 @@ $$;
 create or replace function smf.meter_lease_acquire(p_meter int, p_holder text, p_seconds int)
 returns boolean
 language sql volatile set search_path = smf, pg_catalog as $$
-    insert into smf.meter_session_lease as l (meter_id, holder, expires_at)
-    values (p_meter, p_holder, clock_timestamp() + make_interval(secs => p_seconds))
-    on conflict (meter_id) do update
-        set holder = excluded.holder, expires_at = excluded.expires_at
-        where l.holder = excluded.holder or l.expires_at < clock_timestamp()
-    returning true
+    with taken as (
+        insert into smf.meter_session_lease as l (meter_id, holder, expires_at)
+        values (p_meter, p_holder, clock_timestamp() + make_interval(secs => p_seconds))
+        on conflict (meter_id) do update
+            set holder = excluded.holder, expires_at = excluded.expires_at
+            where l.holder = excluded.holder or l.expires_at < clock_timestamp()
+        returning 1)
+    select exists (select 1 from taken)
 $$;
 
 -- meter_lease_release: drop p_holder's lease of a meter (no-op when it holds none).

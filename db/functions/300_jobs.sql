@@ -16,11 +16,13 @@ language sql volatile set search_path = smf, pg_catalog as $$
 $$;
 
 -- pld_submarket: smf.submarket of a submarket name as CCEE's open data spells it (SUDESTE,
--- SE/CO, SECO, SUL, S, NORDESTE, NE, NORTE, N; case and accents ignored); SMF02 otherwise.
+-- SE/CO, SECO, SUL, S, NORDESTE, NE, NORTE, N; case and accents ignored); NULL for any other
+-- name (smf.pld_import reports those rows).
 create or replace function smf.pld_submarket(p_name text) returns smf.submarket
 language plpgsql immutable set search_path = smf, pg_catalog as $$
 declare
-    v text := upper(translate(trim(coalesce(p_name, '')), 'áéíóúãõâêôç', 'aeiouaoaeoc'));
+    v text := upper(translate(trim(coalesce(p_name, '')), 'áéíóúãõâêôçàÁÉÍÓÚÃÕÂÊÔÇÀ',
+                                                      'aeiouaoaeocaAEIOUAOAEOCA'));
 begin
     return case
         when v in ('SUDESTE', 'SE/CO', 'SECO', 'SE', 'SUDESTE/CENTRO-OESTE') then 'SE/CO'

@@ -56,11 +56,13 @@ create or replace function smf.read_request_complete(p_id bigint, p_holder text,
                                                      p_error text default null)
 returns boolean
 language sql volatile set search_path = smf, pg_catalog as $$
-    update smf.read_request
-    set status = case when p_ok then 'done' else 'failed' end,
-        finished_at = clock_timestamp(), result = p_result, error = p_error
-    where id = p_id and claimed_by = p_holder and status = 'running'
-    returning true
+    with done as (
+        update smf.read_request
+        set status = case when p_ok then 'done' else 'failed' end,
+            finished_at = clock_timestamp(), result = p_result, error = p_error
+        where id = p_id and claimed_by = p_holder and status = 'running'
+        returning 1)
+    select exists (select 1 from done)
 $$;
 
 -- read_request_status: one request as the API shows it (row-level security applies: a caller

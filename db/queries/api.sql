@@ -278,6 +278,5 @@ from smf.account a order by a.name;
 select * from smf.read_request_claim(%(holder)s, %(limit)s, make_interval(secs => %(stale_s)s));
 
 -- name: read_request_complete
-select coalesce(smf.read_request_complete(%(id)s, %(holder)s, %(ok)s, %(result)s::jsonb,
-                                           %(error)s),
-                false) as done;
+select smf.read_request_complete(%(id)s, %(holder)s, %(ok)s, %(result)s::jsonb, %(error)s)
+       as done;

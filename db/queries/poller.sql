@@ -114,7 +114,7 @@ from smf.intervals(%(meter_id)s::int, %(lo)s, %(hi)s) r
 order by r.ts;
 
 -- name: poll_lease_acquire
-select coalesce(smf.meter_lease_acquire(%(meter_id)s, %(holder)s, %(seconds)s), false) as held;
+select smf.meter_lease_acquire(%(meter_id)s, %(holder)s, %(seconds)s) as held;
 
 -- name: poll_lease_release
 select smf.meter_lease_release(%(meter_id)s, %(holder)s);

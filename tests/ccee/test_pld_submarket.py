@@ -41,22 +41,7 @@ def test_pld_submarket_has_no_submarket_for_another_name(
     assert conn.execute("select smf.pld_submarket(%s)", (name,)).fetchone() == (None,)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: smf.pld_submarket returns null for an unknown name; its banner says SMF02",
-)
-def test_pld_submarket_refuses_an_unknown_name(conn: psycopg.Connection[Any]) -> None:
-    """The banner: SMF02 for a name that is not a submarket."""
-    with pytest.raises(psycopg.Error) as e:
-        conn.execute("select smf.pld_submarket('CENTRO-OESTE')")
-    assert e.value.sqlstate == "SMF02"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: smf.pld_submarket drops only lower-case accents (translate runs before upper),"
-    " so an upper-case accented name gives null although its banner says accents are ignored",
-)
 def test_pld_submarket_ignores_upper_case_accents(conn: psycopg.Connection[Any]) -> None:
-    """'SÚL' is 'SUL' without its accent."""
+    """'SÚL' is 'SUL' and 'NORDÉSTE' is 'NORDESTE' without their accents."""
     assert conn.execute("select smf.pld_submarket('SÚL')::text").fetchone() == ("S",)
+    assert conn.execute("select smf.pld_submarket('NORDÉSTE')::text").fetchone() == ("NE",)

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg.types.json import Jsonb
 
 
@@ -128,11 +127,6 @@ def test_lease_is_taken_renewed_and_taken_over_only_when_expired(
     ).fetchall() == [("host:2",)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: smf.meter_lease_acquire returns null, not false as its banner and COMMENT say,"
-    " when another holder's lease has not expired (the named query coalesces it)",
-)
 def test_lease_held_by_another_answers_false(conn: psycopg.Connection[Any]) -> None:
     """The documented answer for a meter another poller holds is false."""
     m = _meter(conn, "LS-B")
@@ -225,11 +219,6 @@ def test_read_requests_are_claimed_oldest_first_completed_and_shown_with_their_t
     assert conn.execute("select * from smf.read_request_status(-1)").fetchall() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: smf.read_request_complete returns null, not false as its banner and COMMENT"
-    " say, when the holder no longer holds the request (the named query coalesces it)",
-)
 def test_completing_a_request_one_does_not_hold_answers_false(
     conn: psycopg.Connection[Any],
 ) -> None:
