@@ -257,7 +257,7 @@ COMMENT ON FUNCTION smf.api_search_meters(p_q text, p_limit integer, p_offset in
 CREATE FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) RETURNS TABLE(bucket_start timestamp with time zone, active_fwd double precision, active_rev double precision, reactive_ind_fwd double precision, reactive_ind_rev double precision, reactive_cap_fwd double precision, reactive_cap_rev double precision, voltage_a double precision, voltage_b double precision, voltage_c double precision, current_a double precision, current_b double precision, current_c double precision, quality text, completeness_pct double precision)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 76 lines, sha256 e25d205e9d65faa4
+    AS -- body: 87 lines, sha256 cad64ed02344298d
 
 COMMENT ON FUNCTION smf.api_series(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone, p_resolution text, p_tz text, p_pulses boolean) IS 'The intervals of meter p_meter in [p_from, p_to) at resolution p_resolution (''5m'' stored intervals, ''15m'' and ''1h'' rollups, ''1d'' and ''1mo'' calendar days/months in time zone p_tz summed from the 15-minute rollups). Energy in kWh/kvarh (sums), voltage in V and current in A (5m: the value; coarser: the mean), or pulses when p_pulses (each value divided by its channel constant), as double precision (whole Wh / 1000 prints as the exact kWh). bucket_start is the UTC start of the bucket. quality: the worst of the bucket''s intervals (''missing'' when an expected interval is absent or missing), completeness_pct: stored non-missing intervals / expected, in percent.';
 
@@ -857,16 +857,16 @@ CREATE FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses
     SET jit TO 'off'
     SET enable_nestloop TO 'off'
     SET enable_sort TO 'off'
-    AS -- body: 166 lines, sha256 a836d13000f578ab
+    AS -- body: 216 lines, sha256 9f037f0633056a88
 
-COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean) IS 'uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * one index range scan of rollup_15min over all the UCs'' main meters, aggregated in integer Wh / varh per (UC, hour, posto, local day): Wh sum, smallest |Wh|, largest Wh and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
+COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month date, p_with_losses boolean, p_detail boolean) IS 'uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * per (UC, hour, posto, local day), in integer Wh / varh: Wh sum, smallest |Wh| of a slot, largest Wh of a slot and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). An hour whose four slots share posto, reactive window and local day (every hour of a whole-hour schedule) is one piece: its row of the hourly rollup carries all of these (rollup_hour''s *_q_min_abs columns and max_demand_kw/at), read in one index range scan over all the UCs'' main meters; only the slots of the other hours are read from rollup_15min and aggregated here (measured on the billing bench: 16.6 -> 10.8 ms CPU a UC-month). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
 
 CREATE FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean DEFAULT true) RETURNS TABLE(uc_id integer, hour timestamp with time zone, local_hour timestamp without time zone, posto text, demand_posto text, reactive_window text, minutes integer, p_kwh numeric, q_kvarh numeric, s_kvah numeric, power_factor numeric, ufer_kwh numeric, dmcr_kw numeric, p_zero boolean, max_demand_kw numeric, max_demand_at timestamp with time zone, n_present integer, n_expected integer)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
     AS -- body: 1 lines, sha256 b33ae2a464054078
 
-COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean) IS '(month as text: ''YYYY-MM'' or a date) uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * one index range scan of rollup_15min over all the UCs'' main meters, aggregated in integer Wh / varh per (UC, hour, posto, local day): Wh sum, smallest |Wh|, largest Wh and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
+COMMENT ON FUNCTION smf.hour_pieces_set(p_ucs integer[], p_month text, p_with_losses boolean, p_detail boolean) IS '(month as text: ''YYYY-MM'' or a date) uc_hour_pieces for every UC of p_ucs at once (uc_id first), the set-based core of the billing rules (issue 21: a distributor''s month in one pass). Same rows and values, same numeric scales, as the per-slot definition documented at uc_hour_pieces, computed like this: * the posto/reactive-window labels of the month''s 15-minute grid once per (distributor, modality), not once per UC; the loss factor once per (UC, local day); * per (UC, hour, posto, local day), in integer Wh / varh: Wh sum, smallest |Wh| of a slot, largest Wh of a slot and the earliest slot holding it (key = Wh x 4 + 3 - slot of the hour, exact in bigint). An hour whose four slots share posto, reactive window and local day (every hour of a whole-hour schedule) is one piece: its row of the hourly rollup carries all of these (rollup_hour''s *_q_min_abs columns and max_demand_kw/at), read in one index range scan over all the UCs'' main meters; only the slots of the other hours are read from rollup_15min and aggregated here (measured on the billing bench: 16.6 -> 10.8 ms CPU a UC-month). The kWh of a piece is then sum(Wh) x (1 + factor) x 0.001 (exact) rounded to the scale the per-slot sum sum(Wh / 1000.0 x (1 + factor)) would carry: numeric division gives Wh / 1000.0 the scale scale(min |Wh| / 1000.0) of its smallest term (more digits for smaller |Wh|), a product adds the scales, a sum keeps the largest. Scales matter: sqrt works to the scale of its argument. * the grid-only columns (local hour, minutes, reactive window, intervals expected) once per (distributor, modality) hour piece, joined to each UC''s data (missing slots: null energies). p_detail false (the billing and UFER/DMCR callers): s_kvah, power_factor and max_demand_at are null, and the square root is only taken where UFER/DMCR need it (all else is the same). Runs with enable_nestloop = off and enable_sort = off: the planner cannot estimate joins over CTEs and generated grids; it otherwise probes rollup_15min once per slot (measured: 20x slower) and sorts the month''s slots for aggregates a hash does in one pass. No checks.';
 
 CREATE FUNCTION smf.ingest_begin(p_source smf.reading_source, p_origin text) RETURNS integer
     LANGUAGE plpgsql
@@ -1140,7 +1140,7 @@ COMMENT ON FUNCTION smf.meter_last_interval(p_meter integer) IS 'Start (UTC) of 
 CREATE FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 8 lines, sha256 c1d6c4f2c8fc59e1
+    AS -- body: 10 lines, sha256 5f4983b0d4a34a7d
 
 COMMENT ON FUNCTION smf.meter_lease_acquire(p_meter integer, p_holder text, p_seconds integer) IS 'Take (or renew) the session lease of a meter for p_seconds; true when p_holder now holds it, false when another holder''s lease has not expired.';
 
@@ -1313,9 +1313,9 @@ COMMENT ON FUNCTION smf.pld_import(p_months text[], p_submarkets text[], p_days 
 CREATE FUNCTION smf.pld_submarket(p_name text) RETURNS smf.submarket
     LANGUAGE plpgsql IMMUTABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 12 lines, sha256 efec3a406140bc2e
+    AS -- body: 13 lines, sha256 2f60b5ea77150166
 
-COMMENT ON FUNCTION smf.pld_submarket(p_name text) IS 'smf.submarket of a submarket name as CCEE''s open data spells it (SUDESTE, SE/CO, SECO, SUL, S, NORDESTE, NE, NORTE, N; case and accents ignored); SMF02 otherwise.';
+COMMENT ON FUNCTION smf.pld_submarket(p_name text) IS 'smf.submarket of a submarket name as CCEE''s open data spells it (SUDESTE, SE/CO, SECO, SUL, S, NORDESTE, NE, NORTE, N; case and accents ignored); NULL for any other name (smf.pld_import reports those rows).';
 
 CREATE FUNCTION smf.posto_at(p_uc_code text, p_ts timestamp with time zone) RETURNS TABLE(local_ts timestamp without time zone, posto text, demand_posto text, reactive_window text, reservado boolean)
     LANGUAGE plpgsql STABLE
@@ -1364,7 +1364,7 @@ COMMENT ON FUNCTION smf.read_request_claim(p_holder text, p_limit integer, p_sta
 CREATE FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb DEFAULT NULL::jsonb, p_error text DEFAULT NULL::text) RETURNS boolean
     LANGUAGE sql
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 7 lines, sha256 48c3fe005d82e9dc
+    AS -- body: 9 lines, sha256 784f250abcf51591
 
 COMMENT ON FUNCTION smf.read_request_complete(p_id bigint, p_holder text, p_ok boolean, p_result jsonb, p_error text) IS 'Finish request p_id claimed by p_holder: done with p_result (a JSON summary of what was read) or failed with p_error. False when p_holder no longer holds it.';
 
@@ -1462,7 +1462,7 @@ COMMENT ON FUNCTION smf.rollup_all_sql(p_level text) IS 'The select of every 15-
 CREATE FUNCTION smf.rollup_hour_sealed_sql() RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     SET search_path TO 'pg_catalog'
-    AS -- body: 20 lines, sha256 fcb59f91d1270af6
+    AS -- body: 23 lines, sha256 1b30d0894c887ffe
 
 COMMENT ON FUNCTION smf.rollup_hour_sealed_sql() IS 'The select of the hourly rollups (columns of smf.rollup_hour) derived from every sealed period (from its 15-minute rollups, as rollup_refresh does).';
 
@@ -1471,7 +1471,7 @@ CREATE FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time z
     SET search_path TO 'smf', 'public', 'pg_temp'
     SET jit TO 'off'
     SET work_mem TO '256MB'
-    AS -- body: 107 lines, sha256 ff86202bb014ac15
+    AS -- body: 109 lines, sha256 3c6f189c1a382c9b
 
 COMMENT ON FUNCTION smf.rollup_refresh(p_meter integer[], p_lo timestamp with time zone[], p_hi timestamp with time zone[]) IS 'Recompute the 15-min, hourly, daily and monthly rollups of the given meters over the UTC instants [p_lo[i], p_hi[i]] (widened to whole buckets at every level).';
 
@@ -1591,10 +1591,19 @@ CREATE TABLE smf.rollup_hour (
     current_c_ma_sum bigint,
     current_c_ma_n integer NOT NULL,
     max_demand_kw numeric(14,3),
-    max_demand_at timestamp with time zone
+    max_demand_at timestamp with time zone,
+    active_fwd_wh_q_min_abs bigint,
+    reactive_ind_fwd_varh_q_min_abs bigint,
+    reactive_cap_fwd_varh_q_min_abs bigint
 );
 
 COMMENT ON TABLE smf.rollup_hour IS 'Per meter and UTC hour: same shape as rollup_15min, derived from it.';
+
+COMMENT ON COLUMN smf.rollup_hour.active_fwd_wh_q_min_abs IS 'Smallest absolute active_fwd_wh (Wh) of the hour''s 15-minute rollups; NULL when none of them has a value.';
+
+COMMENT ON COLUMN smf.rollup_hour.reactive_ind_fwd_varh_q_min_abs IS 'Smallest absolute reactive_ind_fwd_varh (varh) of the hour''s 15-minute rollups; NULL when none of them has a value.';
+
+COMMENT ON COLUMN smf.rollup_hour.reactive_cap_fwd_varh_q_min_abs IS 'Smallest absolute reactive_cap_fwd_varh (varh) of the hour''s 15-minute rollups; NULL when none of them has a value.';
 
 CREATE FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
@@ -1604,7 +1613,7 @@ COMMENT ON FUNCTION smf.rollups_hour(p_meters integer[], p_from timestamp with t
 
 CREATE FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) RETURNS SETOF smf.rollup_hour
     LANGUAGE sql STABLE PARALLEL SAFE
-    AS -- body: 23 lines, sha256 2546c18b9c35ecd4
+    AS -- body: 24 lines, sha256 4e3b730ab2904bae
 
 COMMENT ON FUNCTION smf.rollups_hour_sealed(p_meters integer[], p_from timestamp with time zone, p_to timestamp with time zone) IS 'Hourly rollup rows (shape of smf.rollup_hour) derived from the sealed periods of the given meters, p_from <= bucket < p_to (sealed periods align with hours).';
 
@@ -2283,7 +2292,7 @@ COMMENT ON FUNCTION smf.vee_rule_backup(p_meter integer, p_from timestamp with t
 CREATE FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE sql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 14 lines, sha256 3fc19ad26d9e54d6
+    AS -- body: 14 lines, sha256 c5cd35d280a7b08b
 
 COMMENT ON FUNCTION smf.vee_rule_clock(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Clock corrections and large drifts logged by the poller, and rows of the meter quarantined by the ingest as off the interval grid (one finding per local day).';
 
@@ -2297,7 +2306,7 @@ COMMENT ON FUNCTION smf.vee_rule_demand(p_meter integer, p_from timestamp with t
 CREATE FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) RETURNS TABLE(rule text, subject text, ts_from timestamp with time zone, ts_to timestamp with time zone, severity text, detail text)
     LANGUAGE plpgsql STABLE
     SET search_path TO 'smf', 'pg_catalog'
-    AS -- body: 22 lines, sha256 79ed251a0764290e
+    AS -- body: 22 lines, sha256 07c55f88b3e81390
 
 COMMENT ON FUNCTION smf.vee_rule_meter_status(p_meter integer, p_from timestamp with time zone, p_to timestamp with time zone) IS 'Outages of at least outage_min_minutes overlapping the range (an open outage ends at p_to), serial changes, plausibility contradictions and battery conditions.';
 
@@ -3390,7 +3399,10 @@ CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
             rollup_hour.current_c_ma_sum,
             rollup_hour.current_c_ma_n,
             rollup_hour.max_demand_kw,
-            rollup_hour.max_demand_at
+            rollup_hour.max_demand_at,
+            rollup_hour.active_fwd_wh_q_min_abs,
+            rollup_hour.reactive_ind_fwd_varh_q_min_abs,
+            rollup_hour.reactive_cap_fwd_varh_q_min_abs
            FROM smf.rollup_hour
         UNION ALL
          SELECT x.meter_id,
@@ -3431,7 +3443,10 @@ CREATE VIEW smf.hour_label WITH (security_invoker='on') AS
             (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
             (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
             (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
-            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at,
+            min(abs(x.active_fwd_wh)) AS active_fwd_wh_q_min_abs,
+            min(abs(x.reactive_ind_fwd_varh)) AS reactive_ind_fwd_varh_q_min_abs,
+            min(abs(x.reactive_cap_fwd_varh)) AS reactive_cap_fwd_varh_q_min_abs
            FROM (( SELECT x_1.meter_id,
                     public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
                     sum(x_1.active_fwd_wh) AS active_fwd_wh,
@@ -4294,7 +4309,10 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
             rollup_hour.current_c_ma_sum,
             rollup_hour.current_c_ma_n,
             rollup_hour.max_demand_kw,
-            rollup_hour.max_demand_at
+            rollup_hour.max_demand_at,
+            rollup_hour.active_fwd_wh_q_min_abs,
+            rollup_hour.reactive_ind_fwd_varh_q_min_abs,
+            rollup_hour.reactive_cap_fwd_varh_q_min_abs
            FROM smf.rollup_hour
         UNION ALL
          SELECT x.meter_id,
@@ -4335,7 +4353,10 @@ CREATE VIEW smf.meter_hourly WITH (security_invoker='on') AS
             (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
             (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
             (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
-            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+            public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at,
+            min(abs(x.active_fwd_wh)) AS active_fwd_wh_q_min_abs,
+            min(abs(x.reactive_ind_fwd_varh)) AS reactive_ind_fwd_varh_q_min_abs,
+            min(abs(x.reactive_cap_fwd_varh)) AS reactive_cap_fwd_varh_q_min_abs
            FROM (( SELECT x_1.meter_id,
                     public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
                     sum(x_1.active_fwd_wh) AS active_fwd_wh,
@@ -4868,7 +4889,10 @@ CREATE VIEW smf.rollup_hour_all WITH (security_invoker='on') AS
     rollup_hour.current_c_ma_sum,
     rollup_hour.current_c_ma_n,
     rollup_hour.max_demand_kw,
-    rollup_hour.max_demand_at
+    rollup_hour.max_demand_at,
+    rollup_hour.active_fwd_wh_q_min_abs,
+    rollup_hour.reactive_ind_fwd_varh_q_min_abs,
+    rollup_hour.reactive_cap_fwd_varh_q_min_abs
    FROM smf.rollup_hour
 UNION ALL
  SELECT x.meter_id,
@@ -4909,7 +4933,10 @@ UNION ALL
     (sum(x.current_c_ma_sum))::bigint AS current_c_ma_sum,
     (sum(x.current_c_ma_n))::integer AS current_c_ma_n,
     (max(x.max_demand_kw))::numeric(14,3) AS max_demand_kw,
-    public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at
+    public.last(x.max_demand_at, ((x.max_demand_kw * ('100000000000'::bigint)::numeric) - EXTRACT(epoch FROM x.max_demand_at))) AS max_demand_at,
+    min(abs(x.active_fwd_wh)) AS active_fwd_wh_q_min_abs,
+    min(abs(x.reactive_ind_fwd_varh)) AS reactive_ind_fwd_varh_q_min_abs,
+    min(abs(x.reactive_cap_fwd_varh)) AS reactive_cap_fwd_varh_q_min_abs
    FROM (( SELECT x_1.meter_id,
             public.time_bucket('00:15:00'::interval, x_1.ts) AS bucket,
             sum(x_1.active_fwd_wh) AS active_fwd_wh,

@@ -1,6 +1,8 @@
 -- Rollups per meter: 15-minute (from raw intervals), hourly (from 15-minute), local daily (from
 -- hourly) and local monthly (from daily). Every level is recomputed for whole buckets from the
--- level below, so with integer energies each row is exactly the sum of its intervals.
+-- level below, so with integer energies each row is exactly the sum of its intervals. The hourly
+-- level also keeps the smallest |Wh| / |varh| of its quarter hours (active, inductive and
+-- capacitive forward), which the billing's hour pieces need (125_cycle.sql).
 
 -- energy_columns: stored energy columns of interval_reading (Wh, varh).
 create or replace function smf.energy_columns() returns text[]
@@ -104,7 +106,9 @@ begin
     where r.meter_id = s.meter_id and r.bucket >= s.lo_h and r.bucket < s.hi_h;
     execute format($q$
         insert into smf.rollup_hour
-        select x.meter_id, time_bucket('1 hour', x.bucket), %s
+        select x.meter_id, time_bucket('1 hour', x.bucket), %s,
+               min(abs(x.active_fwd_wh)), min(abs(x.reactive_ind_fwd_varh)),
+               min(abs(x.reactive_cap_fwd_varh))
         from smf.rollup_15min x
         join rollup_scope s on s.meter_id = x.meter_id and x.bucket >= s.lo_h and x.bucket < s.hi_h
         where x.bucket >= %L and x.bucket < %L

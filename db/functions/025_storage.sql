@@ -257,7 +257,8 @@ language sql stable parallel safe as $$
         min(x.current_c_ma_min), max(x.current_c_ma_max), sum(x.current_c_ma_sum)::bigint, sum(x.current_c_ma_n)::int,
         -- the time of the highest demand, the earliest on ties (as rollup_refresh)
         max(x.max_demand_kw),
-        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at))
+        public.last(x.max_demand_at, x.max_demand_kw * 100000000000 - extract(epoch from x.max_demand_at)),
+        min(abs(x.active_fwd_wh)), min(abs(x.reactive_ind_fwd_varh)), min(abs(x.reactive_cap_fwd_varh))
     from smf.rollups_15min_sealed(p_meters, public.time_bucket('1 hour', p_from),
                                   public.time_bucket('1 hour', p_to - interval '1 microsecond')
                                   + interval '1 hour') x
@@ -760,7 +761,10 @@ language sql immutable parallel safe set search_path = pg_catalog as $f$
         60 / min(m.interval_minutes) as n_expected, %s,
         max(x.max_demand_kw)::numeric(14, 3) as max_demand_kw,
         public.last(x.max_demand_at, x.max_demand_kw * 100000000000
-                    - extract(epoch from x.max_demand_at)) as max_demand_at
+                    - extract(epoch from x.max_demand_at)) as max_demand_at,
+        min(abs(x.active_fwd_wh)) as active_fwd_wh_q_min_abs,
+        min(abs(x.reactive_ind_fwd_varh)) as reactive_ind_fwd_varh_q_min_abs,
+        min(abs(x.reactive_cap_fwd_varh)) as reactive_cap_fwd_varh_q_min_abs
     from (%s) x join smf.meter m on m.id = x.meter_id
     group by x.meter_id, public.time_bucket('1 hour', x.bucket)$q$,
         (select string_agg(format('sum(x.%1$I)::bigint as %1$I', c), ', ')

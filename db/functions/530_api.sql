@@ -115,10 +115,21 @@ begin
                r.current_c_ma_sum / nullif(r.current_c_ma_n, 0)::float8 / d[12],
                smf.api_bucket_quality(r.n_measured, r.n_adjusted, r.n_estimated, r.n_expected),
                round(100.0 * (r.n_measured + r.n_adjusted + r.n_estimated) / r.n_expected, 2)::float8
-        from (select * from smf.rollups_15min(array[p_meter], p_from, p_to) x
+        -- (the hourly rollup has three more columns: the 15-minute shape is read from both)
+        from (select (x::smf.rollup_15min).* from smf.rollups_15min(array[p_meter], p_from, p_to) x
               where p_resolution = '15m'
               union all
-              select * from smf.rollups_hour(array[p_meter], p_from, p_to) x
+              select x.meter_id, x.bucket, x.active_fwd_wh, x.active_rev_wh, x.reactive_ind_fwd_varh,
+                     x.reactive_ind_rev_varh, x.reactive_cap_fwd_varh, x.reactive_cap_rev_varh,
+                     x.n_measured, x.n_adjusted, x.n_estimated, x.n_missing, x.n_expected,
+                     x.voltage_a_mv_min, x.voltage_a_mv_max, x.voltage_a_mv_sum, x.voltage_a_mv_n,
+                     x.voltage_b_mv_min, x.voltage_b_mv_max, x.voltage_b_mv_sum, x.voltage_b_mv_n,
+                     x.voltage_c_mv_min, x.voltage_c_mv_max, x.voltage_c_mv_sum, x.voltage_c_mv_n,
+                     x.current_a_ma_min, x.current_a_ma_max, x.current_a_ma_sum, x.current_a_ma_n,
+                     x.current_b_ma_min, x.current_b_ma_max, x.current_b_ma_sum, x.current_b_ma_n,
+                     x.current_c_ma_min, x.current_c_ma_max, x.current_c_ma_sum, x.current_c_ma_n,
+                     x.max_demand_kw, x.max_demand_at
+              from smf.rollups_hour(array[p_meter], p_from, p_to) x
               where p_resolution = '1h') r
         order by r.bucket;
     elsif p_resolution in ('1d', '1mo') then

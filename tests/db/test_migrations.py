@@ -68,6 +68,7 @@ RELEASED = {
     "db/migrations/versions/0019_web_sessions.py": "73c09866678d08b9e472e2750a8db8b244be1cdbd649fada0079cef208f56323",  # noqa: E501
     "db/migrations/versions/0020_dmcr_billable_demand.py": "785cf676e55aba8a926e04f5f0c31b260fef8b89e39cd23fa668d527d40ce440",  # noqa: E501
     "db/migrations/versions/0021_ingest_batch_decisions.py": "bba367b070e944e897faced08cd89a92fd469bb4445247ea5affd43f9457e02d",  # noqa: E501
+    "db/migrations/versions/0022_rollup_hour_quarter_minimums.py": "f369b9fb72a9c8207b600933bc142aaa2aae648ea395970a21d18a45cdf6b9ff",  # noqa: E501
 }
 
 

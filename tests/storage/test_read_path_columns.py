@@ -59,7 +59,9 @@ COLS = (
 
 # 15-minute rollups, columns in table order after meter_id:
 # bucket, 6 energy sums, n_measured, n_adjusted, n_estimated, n_missing, n_expected,
-# (min, max, sum, n) of voltage_a/b/c_mv and current_a/b/c_ma, max_demand_kw, max_demand_at
+# (min, max, sum, n) of voltage_a/b/c_mv and current_a/b/c_ma, max_demand_kw, max_demand_at;
+# hourly rollups then active_fwd_wh_q_min_abs, reactive_ind_fwd_varh_q_min_abs and
+# reactive_cap_fwd_varh_q_min_abs (the smallest |Wh|, |varh| of the hour's quarter hours)
 Q_0000 = (
     t("00:00"),
     220, 5, 61, 1, 6, 3,  # 100+120; 0+5; 30+31; 1 (NULL skipped); 2+4; 3+0
@@ -119,15 +121,19 @@ H_00 = (
     1100, 7100, 21300, 5,  # 5100 + 8000 + 8200
     1200, 7200, 26400, 6,  # 9900 + 8100 + 8400
     D("0.880"), t("00:00"),  # 00:00 and 00:45 tie at 0.880 kW: the earliest quarter wins
+    # the smallest |value| of a quarter hour: active_fwd min(220, 170, 220), reactive_ind_fwd
+    # min(61, 45, 50), reactive_cap_fwd min(6, 1, 5)
+    170, 45, 1,
 )  # fmt: skip
-H_01 = (t("01:00"), *Q_0100[1:11], 12, *Q_0100[12:])  # one quarter; expected 12 per hour
+# one quarter; expected 12 per hour; its quarter's 200 Wh, 60 varh (ind), 0 varh (cap) the smallest
+H_01 = (t("01:00"), *Q_0100[1:11], 12, *Q_0100[12:], 200, 60, 0)
 # the next week's hot interval: 9 Wh -> 0.036 kW
 Q_NEXT = (
     t("00:00", 8), 9, 0, 0, 0, 0, 0, 1, 0, 0, 0, 3,
     230000, 230000, 230000, 1, 230000, 230000, 230000, 1, 230000, 230000, 230000, 1,
     0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, D("0.036"), t("00:00", 8),
 )  # fmt: skip
-H_NEXT = (*Q_NEXT[:11], 12, *Q_NEXT[12:])
+H_NEXT = (*Q_NEXT[:11], 12, *Q_NEXT[12:], 9, 0, 0)
 
 
 def _load(conn: psycopg.Connection[Any], serial: str, *, seal: bool) -> tuple[int, int]:
@@ -423,7 +429,8 @@ def test_rollup_select_list_aggregates_rows_to_quarters_and_quarters_to_hours(
     conn: psycopg.Connection[Any],
 ) -> None:
     """smf.rollup_select_list(true) over the rows gives the quarter hours, (false) over the
-    stored quarters the hours, n_expected filled in by the caller (3 and 12 here)."""
+    stored quarters the hours, n_expected filled in by the caller (3 and 12 here); the hourly
+    table's last three columns (the quarter hours' smallest |value|) are not in the list."""
     meter, _ = _load(conn, "RPLIST", seal=False)
     raw, derived = conn.execute(
         "select smf.rollup_select_list(true), smf.rollup_select_list(false)"
@@ -439,7 +446,7 @@ def test_rollup_select_list_aggregates_rows_to_quarters_and_quarters_to_hours(
         f" from smf.rollup_15min x where x.meter_id = {meter} and x.bucket < '2024-01-08'"
         " group by 1, 2 order by 2"
     ).fetchall()
-    assert [tuple(r) for r in got] == [(meter, *H_00), (meter, *H_01)]
+    assert [tuple(r) for r in got] == [(meter, *H_00[:-3]), (meter, *H_01[:-3])]
 
 
 def test_rollup_view_sql_gives_kwh_volts_amps_means_and_completeness_over_both_tiers(
