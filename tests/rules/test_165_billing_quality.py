@@ -12,7 +12,7 @@ from decimal import Decimal as D
 import pytest
 
 from db import rules
-from tests.rules.conftest import local, make_uc, put_intervals
+from tests.rules.conftest import local, make_uc, put_intervals, scalar
 
 OCT = date(2026, 10, 1)
 
@@ -223,3 +223,40 @@ def test_a_day_at_exactly_the_threshold_listed_for_a_finding_is_not_below_it(con
         [finding],
         False,
     )
+
+
+def test_a_day_one_quarter_hour_short_is_below_the_default_threshold(conn):
+    # default threshold 99 %: 2026-10-05 holds 95 of its 96 quarter hours = 9500 / 96 = 98.958 %
+    # -> 98.96, below 99 (a ratio scaled by 100.1 instead of 100 would read 99.06 and not be).
+    # The other 30 days are complete: the month has 30 x 96 + 95 = 2975 of 2976 = 99.966 %
+    # -> 99.97, not below.
+    uc = make_uc(conn, 507)
+    _full_days(conn, uc, 1, 4)
+    _full_days(conn, uc, 5, 5, skip=1)  # 95 intervals
+    _full_days(conn, uc, 6, 31)
+    got = _flags(conn, uc)
+    assert sorted(d for d in got if d) == [date(2026, 10, 5)]
+    day = got[date(2026, 10, 5)]
+    assert (day["completeness_pct"], day["open_findings"], day["below_threshold"]) == (
+        D("98.96"),
+        0,
+        True,
+    )
+    assert (got[None]["completeness_pct"], got[None]["below_threshold"]) == (D("99.97"), False)
+
+
+def test_the_month_under_way_is_flagged_up_to_yesterday(conn):
+    # In the month under way the days run from the 1st to yesterday (local), today being not over:
+    # a UC whose main meter has no reading at all lists each of those days at 0 of 96 quarter
+    # hours = 0.00 %, below 99, then the month row at 0 / (96 x days so far) = 0.00 %, below.
+    # Yesterday is listed, today is not.
+    uc = make_uc(conn, 508)
+    today = scalar(conn, "select (now() at time zone smf.local_timezone())::date")
+    yesterday = today - timedelta(days=1)
+    first = yesterday.replace(day=1)
+    rows = rules.billing_data_quality(conn, uc.code, first)
+    assert [r["day"] for r in rows] == [
+        *(first + timedelta(days=k) for k in range(yesterday.day)),
+        None,
+    ]
+    assert {(r["completeness_pct"], r["below_threshold"]) for r in rows} == {(D("0.00"), True)}
