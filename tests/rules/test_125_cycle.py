@@ -301,3 +301,52 @@ def test_cycle_evaluation_set_gives_each_uc_its_rows_and_interval_counts(conn):
         (b.id, "demand", "fora_ponta", None, None, D(8), ten, 1, 0, 4, 2724,
          D(8), ten, D(520), tol, D(0), D(0)),
     ]  # fmt: skip
+
+
+def test_hour_pieces_set_keeps_each_modality_to_its_own_split_hours(conn):
+    # One distributor (ponta 17:30-20:30, so the 17:00 hour is split and read from the 15-minute
+    # rollups), an azul and a verde UC in one call: each UC's quarter hours go to the pieces of
+    # its own modality only, once. Azul: 100 kWh at 17:00 local, 25 kWh a quarter -> fora ponta
+    # 17:00-17:30 = 2 x 25 = 50 kWh, ponta 17:30-18:00 = 50 kWh. Verde: 40 kWh, 10 a quarter ->
+    # 20 kWh in each half (its demand posto is unica).
+    azul = make_uc(conn, 56, aneel="985", ponta="17:30")
+    verde = make_uc(conn, 57, aneel="985", modality="verde")
+    put_hours(conn, azul, [("2026-10-06 17:00", 100, 0, 0)])
+    put_hours(conn, verde, [("2026-10-06 17:00", 40, 0, 0)])
+    rows = conn.execute(
+        "select uc_id, posto, demand_posto, minutes, p_kwh from smf.hour_pieces_set(%s, %s, false)"
+        " where p_kwh is not null order by uc_id, hour, posto",
+        ([azul.id, verde.id], OCT),
+    ).fetchall()
+    assert rows == [
+        (azul.id, "fora_ponta", "fora_ponta", 30, D(50)),
+        (azul.id, "ponta", "ponta", 30, D(50)),
+        (verde.id, "fora_ponta", "unica", 30, D(20)),
+        (verde.id, "ponta", "unica", 30, D(20)),
+    ]
+
+
+def test_dmcr_excess_without_a_billable_demand_is_the_whole_dmcr(conn):
+    # PAF = billable_demand_kw(measured, contracted) is unknown (null) when neither is known;
+    # nothing is subtracted then: excess = greatest(200 - 0, 0) = 200 kW. (The cycle always has a
+    # measured demand beside a DMCR; a direct call of the function can pass neither.)
+    sql = "select smf.dmcr_excess_kw(%s::numeric, %s::numeric, %s::numeric)"
+    assert scalar(conn, sql, "200", None, None) == D(200)
+    assert scalar(conn, sql, "0.5", None, None) == D("0.5")
+
+
+def test_an_hour_the_capacitive_window_starts_inside_takes_each_quarters_own_channel(conn):
+    # Capacitive window 00:30-06:30: the 00:00 hour (Tuesday 2026-10-06, fora ponta) is split by
+    # it, so it is not read as a whole hour. Each quarter: 1000 Wh, 400 varh inductive, 300
+    # capacitive. Q = 400 + 400 (00:00, 00:15 inductive) + 300 + 300 (00:30, 00:45 inside the
+    # window: capacitive) = 1400 varh = 1.4 kvarh, window "mixed"; P = 4 x 1000 Wh = 4 kWh.
+    # (Reading the hour whole would take one channel for all four: 1.6 or 1.2 kvarh.)
+    uc = make_uc(conn, 58, aneel="986", capacitive="00:30")
+    t = local("2026-10-06 00:00")
+    put_intervals(conn, uc, [(t + timedelta(minutes=15 * k), 1000, 400, 300) for k in range(4)])
+    for fn in ("smf.uc_hour_pieces(%s, %s, false)", "smf.hour_pieces_set(array[%s], %s, false)"):
+        rows = conn.execute(
+            f"select reactive_window, minutes, p_kwh, q_kvarh from {fn} where p_kwh is not null",
+            (uc.id, OCT),
+        ).fetchall()
+        assert rows == [("mixed", 60, D(4), D("1.4"))]

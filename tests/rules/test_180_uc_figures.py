@@ -245,3 +245,17 @@ def test_a_write_spanning_three_local_months_marks_each_of_them_stale(conn):
         (uc.id,),
     ).fetchall()
     assert rows == [(SEP, True), (OCT, True), (date(2026, 11, 1), True)]
+
+
+def test_a_reader_gets_the_stored_figures_of_the_month_asked_only(conn):
+    # Two local months stored fresh: September 2026 with one hour of 1 kWh (2026-09-15 10:00
+    # local, 4 x 250 Wh) and October with one of 2 kWh (2026-10-06 10:00, 4 x 500 Wh). Asking for
+    # October serves the one stored October row: fresh, 2.000 kWh; asking for September, 1.000.
+    uc = make_uc(conn, 813, fora_kw=100, ponta_kw=50)
+    put_hours(conn, uc, [("2026-09-15 10:00", 1, 0, 0), ("2026-10-06 10:00", 2, 0, 0)])
+    refresh = "select smf.uc_figures_refresh(%s, %s)"
+    assert conn.execute(refresh, (uc.id, SEP)).fetchone()[0] is True
+    assert conn.execute(refresh, (uc.id, OCT)).fetchone()[0] is True
+    read = "select month, fresh, energy_kwh from smf.uc_figures(%s, %s)"
+    assert conn.execute(read, (uc.code, OCT)).fetchall() == [(OCT, True, D("2.000"))]
+    assert conn.execute(read, (uc.code, SEP)).fetchall() == [(SEP, True, D("1.000"))]
